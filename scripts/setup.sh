@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what sparktorch7 needs on a Debian/Ubuntu machine (run as root) and builds it in place.
+# Safe to re-run: each step is skipped when its result is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+pkg-config --exists luajit 2>/dev/null || need_apt+=(libluajit-5.1-dev pkg-config)
+command -v luajit >/dev/null 2>&1 || need_apt+=(luajit)
+command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+python3 -c 'import sysconfig, os, sys; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")) else 1)' \
+    || need_apt+=(python3-dev)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "setup: installing ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+stamp=.venv/.requirements.sha
+want=$(cat requirements.txt | sha1sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -r requirements.txt
+    echo "$want" > "$stamp"
+fi
+if [ "${1:-}" = "--bench" ]; then
+    .venv/bin/python -m pip install -q -r requirements-bench.txt
+fi
+.venv/bin/python setup.py -q build_ext --inplace

@@ -1,0 +1,51 @@
+# Exceptions of the Lua runtime and the one function that maps a Lua status to one.
+
+class LuaError(Exception):
+    """An error raised by Lua code. ``lua_message`` is Lua's message and
+    ``lua_traceback`` the Lua stack traceback at the point of the error."""
+
+    def __init__(self, message, lua_traceback=None, value=None):
+        self.lua_message = message
+        self.lua_traceback = lua_traceback
+        self.value = value
+        text = message if not lua_traceback else f"{message}\n{lua_traceback}"
+        Exception.__init__(self, text)
+
+
+class LuaSyntaxError(LuaError):
+    """A Lua chunk failed to compile. ``chunk`` and ``line`` say where."""
+
+    def __init__(self, message, chunk=None, line=None):
+        LuaError.__init__(self, message)
+        self.chunk = chunk
+        self.line = line
+
+
+class LuaMemoryError(LuaError, MemoryError):
+    """The Lua allocator failed."""
+
+
+class LuaClosedError(LuaError, RuntimeError):
+    """The LuaState was closed; its objects cannot be used any more."""
+
+
+class T7FormatError(LuaError, ValueError):
+    """A .t7 file is truncated or corrupt; the message names the byte offset."""
+
+
+def _parse_syntax_message(str msg):
+    # Lua says `chunk:line: message`; the chunk may itself hold colons ([string "a:b"]).
+    import re
+    m = re.match(r'^(.*?):(\d+): ', msg)
+    if m is None:
+        return None, None
+    return m.group(1), int(m.group(2))
+
+
+cdef int _traceback_handler(lua.lua_State* L) noexcept:
+    # The pcall message handler: keeps the error value as it is (so a Python
+    # exception travelling through Lua stays itself) and files the traceback
+    # in the registry, where _raise_status reads it right after lua_pcall.
+    lua.luaL_traceback(L, L, NULL, 1)                          # err tb
+    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.traceback")  # err
+    return 1

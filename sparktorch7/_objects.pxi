@@ -1,0 +1,218 @@
+# Python proxies of Lua values: LuaObject (any value), LuaTable, LuaFunction.
+
+cdef object _new_proxy(LuaState rt, lua.lua_State* L, int idx, type cls):
+    cdef LuaObject obj = cls.__new__(cls)
+    lua.lua_pushvalue(L, idx)
+    obj._ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+    obj._runtime = rt
+    return obj
+
+
+cdef class LuaObject:
+    """A Lua value kept alive in its LuaState: a coroutine, userdata, cdata, or
+    (in ``tables="proxy"`` mode) a table. It can be passed back to Lua as itself."""
+    cdef LuaState _runtime
+    cdef int _ref
+
+    def __cinit__(self):
+        self._ref = lua.LUA_NOREF
+
+    def __init__(self):
+        raise TypeError("Lua objects come from a LuaState; they cannot be made directly")
+
+    def __dealloc__(self):
+        if self._runtime is not None:
+            self._runtime._unref(self._ref)
+            self._ref = lua.LUA_NOREF
+
+    cdef inline lua.lua_State* _push_self(self) except NULL:
+        """Take the state's lock and push this object; the caller pops and leaves."""
+        cdef lua.lua_State* L = self._runtime._enter()
+        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._ref)
+        return L
+
+    @property
+    def lua_type(self):
+        """Lua's name for the type of this value ("table", "thread", "userdata", ...)."""
+        cdef lua.lua_State* L = self._push_self()
+        try:
+            if lua.lua_type(L, -1) == 10:
+                return "cdata"
+            return lua.lua_typename(L, lua.lua_type(L, -1)).decode()
+        finally:
+            lua.lua_pop(L, 1)
+            self._runtime._leave()
+
+    def _index(self, key):
+        cdef LuaState rt = self._runtime
+        cdef lua.lua_State* L = rt._enter()
+        cdef int base = lua.lua_gettop(L)
+        try:
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._tb_ref)
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._get_ref)
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._ref)
+            rt._push(L, key)
+            return rt._call_top(L, base + 1, 2, 0)
+        finally:
+            lua.lua_settop(L, base)
+            rt._leave()
+
+    def _setindex(self, key, value):
+        cdef LuaState rt = self._runtime
+        cdef lua.lua_State* L = rt._enter()
+        cdef int base = lua.lua_gettop(L)
+        try:
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._tb_ref)
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._set_ref)
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._ref)
+            rt._push(L, key)
+            rt._push(L, value)
+            rt._call_top(L, base + 1, 3, 0)
+        finally:
+            lua.lua_settop(L, base)
+            rt._leave()
+
+    def __getitem__(self, key):
+        return self._index(key)
+
+    def __setitem__(self, key, value):
+        self._setindex(key, value)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._index(name)
+
+    def __call__(self, *args):
+        return _call(self, args, 0)
+
+    def __str__(self):
+        cdef LuaState rt = self._runtime
+        cdef lua.lua_State* L = rt._enter()
+        cdef int base = lua.lua_gettop(L)
+        try:
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._tb_ref)
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._tostring_ref)
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._ref)
+            r = rt._call_top(L, base + 1, 1, 0)
+            return r if isinstance(r, str) else repr(r)
+        finally:
+            lua.lua_settop(L, base)
+            rt._leave()
+
+    def __repr__(self):
+        if self._runtime.L is NULL:
+            return f"<{type(self).__name__} of a closed LuaState>"
+        return f"<{type(self).__name__} {self}>"
+
+    def __eq__(self, other):
+        if not isinstance(other, LuaObject):
+            return NotImplemented
+        cdef LuaObject o = <LuaObject>other
+        if o._runtime is not self._runtime:
+            return False
+        cdef lua.lua_State* L = self._push_self()
+        try:
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, o._ref)
+            return bool(lua.lua_rawequal(L, -1, -2))
+        finally:
+            lua.lua_pop(L, 2)
+            self._runtime._leave()
+
+    def __hash__(self):
+        cdef lua.lua_State* L = self._push_self()
+        try:
+            return hash(<intptr_t>lua.lua_topointer(L, -1))
+        finally:
+            lua.lua_pop(L, 1)
+            self._runtime._leave()
+
+
+cdef class LuaTable(LuaObject):
+    """A live Lua table: ``t[k]``, ``t[k] = v``, ``len(t)`` (Lua's ``#``),
+    ``keys()``, ``values()``, ``items()``; iteration yields keys."""
+
+    def __len__(self):
+        cdef lua.lua_State* L = self._push_self()
+        try:
+            return lua.lua_objlen(L, -1)
+        finally:
+            lua.lua_pop(L, 1)
+            self._runtime._leave()
+
+    def items(self):
+        """The (key, value) pairs, in Lua's ``next`` order, without metamethods."""
+        cdef LuaState rt = self._runtime
+        cdef lua.lua_State* L = self._push_self()
+        cdef int top = lua.lua_gettop(L)
+        out = []
+        try:
+            if lua.lua_type(L, -1) != lua.LUA_TTABLE:
+                raise TypeError("not a Lua table")
+            lua.lua_pushnil(L)
+            while lua.lua_next(L, top):
+                out.append((rt._to_py(L, -2, None, 0), rt._to_py(L, -1, None, 0)))
+                lua.lua_pop(L, 1)
+            return out
+        finally:
+            lua.lua_settop(L, top - 1)
+            rt._leave()
+
+    def keys(self):
+        return [k for k, _ in self.items()]
+
+    def values(self):
+        return [v for _, v in self.items()]
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __contains__(self, key):
+        return self._index(key) is not None
+
+    def to_python(self, *, tables="dict"):
+        """A deep copy as Python values (``tables`` is "dict" or "list")."""
+        cdef LuaState rt = self._runtime
+        cdef lua.lua_State* L = self._push_self()
+        cdef str saved = rt.tables
+        try:
+            if tables not in ("dict", "list"):
+                raise ValueError(f"tables must be 'dict' or 'list', not {tables!r}")
+            rt.tables = tables
+            return rt._to_py(L, -1, None, 0)
+        finally:
+            rt.tables = saved
+            lua.lua_pop(L, 1)
+            rt._leave()
+
+
+cdef class LuaFunction(LuaObject):
+    """A Lua function; calling it runs it under ``lua_pcall``. Arguments are
+    converted from Python; none, one or several results come back as ``None``,
+    the value, or a tuple."""
+
+    def __call__(self, *args):
+        return _call(self, args, 0)
+
+    def call_list(self, *args):
+        """Call and return a list of all results (``[]`` for none)."""
+        return _call(self, args, 1)
+
+
+cdef object _call(LuaObject f, tuple args, int mode):
+    cdef LuaState rt = f._runtime
+    cdef lua.lua_State* L = rt._enter()
+    cdef int base = lua.lua_gettop(L)
+    cdef Py_ssize_t n = len(args)
+    cdef Py_ssize_t i
+    try:
+        if not lua.lua_checkstack(L, <int>n + 4):
+            raise LuaError(f"too many arguments for a Lua call: {n}")
+        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._tb_ref)
+        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, f._ref)
+        for i in range(n):
+            rt._push(L, <object>args[i])
+        return rt._call_top(L, base + 1, <int>n, mode)
+    finally:
+        lua.lua_settop(L, base)
+        rt._leave()

@@ -1,0 +1,415 @@
+# LuaState: one lua_State with its lock, its options and the Python side of its registry.
+
+cdef object _TABLE_MODES = ("dict", "list", "proxy")
+
+# Small Lua helpers, compiled once per state: each access that may run a
+# metamethod goes through one of them under lua_pcall.
+cdef bytes _HELPERS = b"""
+local rawget, type, getmetatable, tostring = rawget, type, getmetatable, tostring
+return {
+  get = function(t, k) return t[k] end,
+  set = function(t, k, v) t[k] = v end,
+  len = function(t) return #t end,
+  tostring = function(v) return tostring(v) end,
+  next = next,
+}
+"""
+
+
+cdef class LuaState:
+    """A LuaJIT 2.1 state with the standard libraries, ``jit``, ``ffi``, the
+    ``py`` module and ``package.path`` set to the Torch7-compatible runtime.
+
+    Parameters
+    ----------
+    encoding : str or None
+        Lua strings are decoded with it (invalid ones come back as bytes);
+        ``None`` gives bytes always.
+    tables : {"dict", "list", "proxy"}
+        How Lua tables returned to Python are converted: deep copies as dicts,
+        deep copies with sequences ``{1..n}`` as lists, or live :class:`LuaTable`
+        proxies.
+
+    Examples
+    --------
+    >>> with LuaState() as lua:
+    ...     add = lua.eval("function(a, b) return a + b end")
+    ...     add(1, 2)
+    3
+    """
+    cdef lua.lua_State* L
+    cdef _RLock _lock
+    cdef readonly object encoding
+    cdef readonly str tables
+    cdef list _pending_unrefs
+    cdef int _tb_ref
+    cdef int _pyref_mt_ref
+    cdef int _helpers_ref
+    cdef int _get_ref
+    cdef int _set_ref
+    cdef int _tostring_ref
+    cdef int _next_ref
+    cdef int _tensor_mts_ref     # registry: torch tensor metatable -> dtype code (set by torch)
+    cdef int _torch_ref          # registry: the torch module once required
+    cdef readonly dict py_globals
+    cdef object __weakref__
+
+    def __cinit__(self, *args, **kwargs):
+        self.L = NULL
+        self._lock = _RLock()
+        self._pending_unrefs = []
+        self._tensor_mts_ref = lua.LUA_NOREF
+        self._torch_ref = lua.LUA_NOREF
+
+    def __init__(self, *, encoding="utf-8", tables="dict"):
+        if tables not in _TABLE_MODES:
+            raise ValueError(f"tables must be one of {_TABLE_MODES}, not {tables!r}")
+        if encoding is not None:
+            "".encode(encoding)
+        self.encoding = encoding
+        self.tables = tables
+        self.py_globals = {"__builtins__": builtins, "__name__": "__lua__"}
+        cdef lua.lua_State* L = lua.luaL_newstate()
+        if L is NULL:
+            raise LuaMemoryError("cannot create a Lua state: out of memory")
+        self.L = L
+        lua.luaL_openlibs(L)
+        lua.lua_pushcclosure(L, <lua.lua_CFunction>_traceback_handler, 0)
+        self._tb_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        self._init_pylib(L)
+        self._run_init(L)
+
+    cdef void _run_init(self, lua.lua_State* L) except *:
+        # helpers, package.path, global ffi
+        if lua.luaL_loadbuffer(L, _HELPERS, len(_HELPERS), b"=sparktorch7") != 0:
+            raise LuaError("internal: helpers failed to compile")
+        if lua.lua_pcall(L, 0, 1, 0) != 0:
+            raise LuaError("internal: helpers failed to run")
+        lua.lua_getfield(L, -1, b"get")
+        self._get_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        lua.lua_getfield(L, -1, b"set")
+        self._set_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        lua.lua_getfield(L, -1, b"tostring")
+        self._tostring_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        lua.lua_getfield(L, -1, b"next")
+        self._next_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        self._helpers_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        lua_dir = LUA_DIR.replace("\\", "/")
+        self.execute(
+            f"package.path = {_lua_quote(lua_dir + '/?.lua;' + lua_dir + '/?/init.lua;')} .. package.path\n"
+            "ffi = require('ffi')\n",
+            name="=sparktorch7.init")
+
+    def __dealloc__(self):
+        cdef lua.lua_State* L = self.L
+        if L is not NULL:
+            self.L = NULL
+            lua.lua_close(L)
+
+    # ------------------------------------------------------------ lifetime
+    def close(self):
+        """Close the state; every later use of it or its objects raises LuaClosedError."""
+        cdef lua.lua_State* L0
+        if self.L is NULL:
+            return
+        self._lock.acquire()
+        try:
+            if self.L is not NULL:
+                L0 = self.L
+                self.L = NULL
+                self._pending_unrefs.clear()
+                lua.lua_close(L0)
+        finally:
+            self._lock.release()
+
+    @property
+    def closed(self):
+        return self.L is NULL
+
+    def __enter__(self):
+        self._check_open()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    cdef inline int _check_open(self) except -1:
+        if self.L is NULL:
+            raise LuaClosedError("this LuaState is closed")
+        return 0
+
+    cdef inline lua.lua_State* _enter(self) except NULL:
+        """Take the lock of an open state; the caller releases it with _leave."""
+        if self.L is NULL:
+            raise LuaClosedError("this LuaState is closed")
+        self._lock.acquire()
+        if self.L is NULL:
+            self._lock.release()
+            raise LuaClosedError("this LuaState is closed")
+        if self._pending_unrefs:
+            self._flush_unrefs()
+        return self.L
+
+    cdef inline void _leave(self):
+        self._lock.release()
+
+    cdef void _flush_unrefs(self):
+        cdef int ref
+        pending = self._pending_unrefs
+        self._pending_unrefs = []
+        for ref in pending:
+            lua.luaL_unref(self.L, lua.LUA_REGISTRYINDEX, ref)
+
+    cdef void _unref(self, int ref):
+        # Called from proxies' __dealloc__, maybe on another thread: never block.
+        if self.L is NULL or ref == lua.LUA_NOREF or ref == lua.LUA_REFNIL:
+            return
+        if self._lock.try_acquire():
+            lua.luaL_unref(self.L, lua.LUA_REGISTRYINDEX, ref)
+            self._lock.release()
+        else:
+            self._pending_unrefs.append(ref)
+
+    # ------------------------------------------------------------ conversion
+    cdef int _push(self, lua.lua_State* L, object obj) except -1:
+        return _push_value(self, L, obj, None, 0)
+
+    cdef object _to_py(self, lua.lua_State* L, int idx, dict memo, int depth):
+        return _lua_to_py(self, L, idx, memo, depth)
+
+    cdef object _pyerror_at(self, lua.lua_State* L, int idx):
+        cdef _PyRef* ref = _get_pyref(self, L, idx)
+        if ref is not NULL and ref.is_error:
+            return <object>ref.obj
+        return None
+
+    cdef int _init_pylib(self, lua.lua_State* L) except -1:
+        return _open_pylib(self, L)
+
+    # ------------------------------------------------------------ errors
+    cdef int _raise_status(self, lua.lua_State* L, int status) except -1:
+        """Raise the exception for a non-zero lua_pcall/luaL_load status; the
+        error value is on top of the stack."""
+        cdef size_t size
+        cdef const char* s
+        tb = None
+        if status == lua.LUA_ERRRUN or status == lua.LUA_ERRERR or status == lua.LUA_ERRMEM:
+            lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.traceback")
+            if lua.lua_type(L, -1) == lua.LUA_TSTRING:
+                s = lua.lua_tolstring(L, -1, &size)
+                tb = s[:size].decode("utf-8", "replace")
+            lua.lua_pop(L, 1)
+            lua.lua_pushnil(L)
+            lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.traceback")
+        exc = self._pyerror_at(L, -1)
+        if exc is not None:
+            if tb:
+                exc.lua_traceback = tb
+                if hasattr(exc, "add_note"):
+                    exc.add_note("Lua " + tb)
+            raise exc
+        if lua.lua_type(L, -1) == lua.LUA_TSTRING:
+            s = lua.lua_tolstring(L, -1, &size)
+            msg = s[:size].decode("utf-8", "replace")
+            value = msg
+        else:
+            value = self._to_py_safe(L, -1)
+            msg = f"(error object is a {lua.lua_typename(L, lua.lua_type(L, -1)).decode()} value: {value!r})"
+        if status == lua.LUA_ERRSYNTAX:
+            chunk, line = _parse_syntax_message(msg)
+            raise LuaSyntaxError(msg, chunk, line)
+        if status == lua.LUA_ERRMEM:
+            raise LuaMemoryError(msg, tb)
+        if status == lua.LUA_ERRERR:
+            raise LuaError("error in the Lua error handler: " + msg, tb)
+        raise LuaError(msg, tb, value)
+
+    cdef object _to_py_safe(self, lua.lua_State* L, int idx):
+        try:
+            return self._to_py(L, idx, None, 0)
+        except Exception as e:
+            return f"<unconvertible: {e}>"
+
+    # ------------------------------------------------------------ running code
+    cdef object _call_top(self, lua.lua_State* L, int base, int nargs, int mode):
+        """pcall the function at base+1 (handler at base) with nargs values above it.
+        mode 0: None/value/tuple; 1: list of all results."""
+        cdef int status = lua.lua_pcall(L, nargs, lua.LUA_MULTRET, base)
+        if status != 0:
+            self._raise_status(L, status)
+        return self._results(L, base, mode)
+
+    cdef object _results(self, lua.lua_State* L, int base, int mode):
+        cdef int top = lua.lua_gettop(L)
+        cdef int n = top - base
+        cdef int i
+        if mode == 1:
+            return [self._to_py(L, base + 1 + i, None, 0) for i in range(n)]
+        if n == 0:
+            return None
+        if n == 1:
+            return self._to_py(L, top, None, 0)
+        return tuple([self._to_py(L, base + 1 + i, None, 0) for i in range(n)])
+
+    cdef object _load_and_run(self, bytes code, bytes chunkname, int mode):
+        cdef lua.lua_State* L = self._enter()
+        cdef int base = lua.lua_gettop(L)
+        cdef int status
+        try:
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._tb_ref)
+            status = lua.luaL_loadbuffer(L, code, len(code), chunkname)
+            if status != 0:
+                self._raise_status(L, status)
+            return self._call_top(L, base + 1, 0, mode)
+        finally:
+            lua.lua_settop(L, base)
+            self._leave()
+
+    def execute(self, code, name=None):
+        """Run a chunk of Lua code and return what it returns.
+
+        ``name`` is the chunk name used in error messages and tracebacks."""
+        if isinstance(code, str):
+            code = (<str>code).encode("utf-8")
+        if not isinstance(code, bytes):
+            raise TypeError(f"execute() takes Lua code as str or bytes, not {type(code).__name__}")
+        return self._load_and_run(code, _chunkname(name, code), 0)
+
+    def eval(self, expr, name=None):
+        """Evaluate a Lua expression and return its value(s)."""
+        if isinstance(expr, str):
+            expr = (<str>expr).encode("utf-8")
+        if not isinstance(expr, bytes):
+            raise TypeError(f"eval() takes a Lua expression as str or bytes, not {type(expr).__name__}")
+        return self._load_and_run(b"return " + expr, _chunkname(name, expr), 0)
+
+    def dofile(self, path):
+        """Run a Lua file and return what it returns."""
+        path = os.fspath(path)
+        with open(path, "rb") as f:
+            code = f.read()
+        if code.startswith(b"#"):
+            # a shebang line, as lua's own loader skips it; keep the line count
+            code = b"--" + code
+        return self._load_and_run(code, ("@" + str(path)).encode("utf-8"), 0)
+
+    def require(self, name):
+        """``require(name)`` in Lua; returns the module."""
+        if not isinstance(name, str):
+            raise TypeError(f"require() takes a module name as str, not {type(name).__name__}")
+        return self.globals()["require"](name)
+
+    def globals(self):
+        """A live :class:`LuaTable` proxy of ``_G``."""
+        cdef lua.lua_State* L = self._enter()
+        try:
+            lua.lua_pushvalue(L, lua.LUA_GLOBALSINDEX)
+            return _new_proxy(self, L, -1, LuaTable)
+        finally:
+            lua.lua_pop(L, 1)
+            self._leave()
+
+    def table(self, *items, **fields):
+        """A new Lua table as a :class:`LuaTable` proxy: sequence items from
+        positional arguments (an only list/dict argument is converted), fields from keywords."""
+        cdef lua.lua_State* L = self._enter()
+        cdef int top = lua.lua_gettop(L)
+        cdef int i
+        try:
+            if len(items) == 1 and not fields and isinstance(items[0], (list, tuple, dict)):
+                self._push(L, items[0])
+            else:
+                lua.lua_createtable(L, len(items), len(fields))
+                for i, item in enumerate(items):
+                    self._push(L, item)
+                    lua.lua_rawseti(L, -2, i + 1)
+                for k, v in fields.items():
+                    self._push(L, k)
+                    self._push(L, v)
+                    lua.lua_rawset(L, -3)
+            return _new_proxy(self, L, -1, LuaTable)
+        finally:
+            lua.lua_settop(L, top)
+            self._leave()
+
+    def gc(self):
+        """Run a full Lua garbage collection."""
+        cdef lua.lua_State* L = self._enter()
+        try:
+            lua.lua_gc(L, lua.LUA_GCCOLLECT, 0)
+        finally:
+            self._leave()
+
+    def memory_used(self):
+        """Bytes in use by the Lua heap."""
+        cdef lua.lua_State* L = self._enter()
+        try:
+            return lua.lua_gc(L, lua.LUA_GCCOUNT, 0) * 1024 + lua.lua_gc(L, lua.LUA_GCCOUNTB, 0)
+        finally:
+            self._leave()
+
+    # ------------------------------------------------------------ globals as attributes
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        cdef lua.lua_State* L = self._enter()
+        try:
+            lua.lua_getfield(L, lua.LUA_GLOBALSINDEX, name.encode("utf-8"))
+            try:
+                if lua.lua_type(L, -1) == lua.LUA_TNIL:
+                    raise AttributeError(f"Lua has no global named {name!r}")
+                return self._to_py(L, -1, None, 0)
+            finally:
+                lua.lua_pop(L, 1)
+        finally:
+            self._leave()
+
+    def __getitem__(self, name):
+        if not isinstance(name, str):
+            raise TypeError(f"globals are named by str, not {type(name).__name__}")
+        cdef lua.lua_State* L = self._enter()
+        try:
+            lua.lua_getfield(L, lua.LUA_GLOBALSINDEX, (<str>name).encode("utf-8"))
+            try:
+                return self._to_py(L, -1, None, 0)
+            finally:
+                lua.lua_pop(L, 1)
+        finally:
+            self._leave()
+
+    def __setitem__(self, name, value):
+        if not isinstance(name, str):
+            raise TypeError(f"globals are named by str, not {type(name).__name__}")
+        cdef lua.lua_State* L = self._enter()
+        cdef int top = lua.lua_gettop(L)
+        try:
+            self._push(L, value)
+            lua.lua_setfield(L, lua.LUA_GLOBALSINDEX, (<str>name).encode("utf-8"))
+        finally:
+            lua.lua_settop(L, top)
+            self._leave()
+
+    def __dir__(self):
+        names = set(type(self).__dict__) | set(object.__dir__(self))
+        if self.L is not NULL:
+            names.update(k for k in self.globals().keys() if isinstance(k, str))
+        return sorted(names)
+
+    def __repr__(self):
+        state = "closed" if self.L is NULL else "open"
+        return f"<sparktorch7.LuaState {state} at 0x{id(self):x}>"
+
+
+cdef bytes _chunkname(name, bytes code):
+    if name is None:
+        # Lua's own convention for strings: [string "first line..."]
+        return code.split(b"\n", 1)[0][:60]
+    name = str(name)
+    if name[:1] in ("=", "@"):
+        return name.encode("utf-8")
+    return ("=" + name).encode("utf-8")
+
+
+cdef str _lua_quote(str s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
