@@ -71,6 +71,12 @@ function torch.class(name, parentName, module)
   if metatables[name] and not torch._allowRedefine then
     -- Torch7 raises here; we allow redefinition to keep re-run scripts working
   end
+  if module == nil and type(parentName) == "table" and parentName.__typename == nil then
+    parentName, module = nil, parentName     -- torch.class(name, moduleTable)
+  end
+  if module ~= nil and type(module) ~= "table" then
+    torch._error("<torch.class> expects (name [, parentName] [, moduleTable]), got a " .. type(module) .. " module")
+  end
   local parent = nil
   if parentName ~= nil then
     if type(parentName) == "table" then parentName = parentName.__typename end
@@ -116,7 +122,9 @@ function torch.getmetatable(name)
 end
 
 function torch.getconstructortable(name)
-  return constructors[name]
+  local ctor = constructors[name]
+  if ctor == nil and metatables[name] then ctor = constructors[rawget(metatables[name], "__typename")] end
+  return ctor
 end
 
 -- Register an existing metatable (tensor/storage classes do this).
@@ -156,9 +164,15 @@ function torch.isTypeOf(obj, typeSpec)
   return false
 end
 
+-- torch.factory(name): a function making a bare instance (no __init); for tensors
+-- and storages an empty one, as TH's factories do.
 function torch.factory(name)
   local mt = metatables[name]
   if not mt then return nil end
+  if rawget(mt, "_isTensor") or rawget(mt, "_isStorage") then
+    local ctor = constructors[name] or constructors[rawget(mt, "__typename")]
+    return function() return ctor() end
+  end
   return function() return setmetatable({}, mt) end
 end
 
