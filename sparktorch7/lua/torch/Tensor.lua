@@ -1156,3 +1156,17 @@ function torch._wrap(p, addr, n, owner, readonly, code, offset, size, stride)
                       rec.Tensor_mt)
 end
 registry["sparktorch7.wrap"] = torch._wrap
+
+-- tensor -> ndarray of memory the runtime malloc'd: the bridge hands the block over to
+-- a Python owner (pyowner, kept in the storage), so arrays outlive the Lua state.
+-- Returns the block's address, or nil when the memory is not a block of torch._alloc.
+function torch._adopt(s, pyowner)
+  local root = s
+  while is_storage(root._owner) do root = root._owner end
+  local o = root._owner
+  if type(o) ~= "cdata" then return nil end
+  ffi.gc(o, nil)
+  root._owner = pyowner
+  return tonumber(ffi.cast("intptr_t", o))
+end
+registry["sparktorch7.adopt"] = torch._adopt
