@@ -161,6 +161,14 @@ for _, rec in ipairs(types) do
       if islong then return tonumber(v) end
       return v
     end
+    if k == "_data" then
+      -- storages made by the numpy bridge get their pointer on first use
+      local addr = rawget(self, "_addr")
+      if addr == nil then return nil end
+      local d = ffi.cast(rawget(self, "_readonly") and rec.cptr or rec.ptr, addr)
+      rawset(self, "_data", d)
+      return d
+    end
     return nil
   end
   mt.__newindex = function(self, k, v)

@@ -1157,6 +1157,15 @@ function torch._wrap(p, addr, n, owner, readonly, code, offset, size, stride)
 end
 registry["sparktorch7.wrap"] = torch._wrap
 
+-- What the bridge's C code needs, interned once (slots in sparktorch7/_tensor.pxi).
+local bridge = {"_storage", "_offset", "_size", "_stride", "_dim", "_addr", "_owner", "_readonly", "_esize"}
+for _, rec in ipairs(types) do
+  bridge[10 + rec.code] = rec.Tensor_mt
+  bridge[20 + rec.code] = rec.Storage_mt
+end
+bridge[30] = setmetatable({}, {__mode = "v"})   -- ndarray -> its storage, while alive
+registry["sparktorch7.bridge"] = bridge
+
 -- tensor -> ndarray of memory the runtime malloc'd: the bridge hands the block over to
 -- a Python owner (pyowner, kept in the storage), so arrays outlive the Lua state.
 -- Returns the block's address, or nil when the memory is not a block of torch._alloc.
