@@ -66,7 +66,8 @@ def test_doit_with_a_tensor():
         arr = np.arange(6, dtype=np.float64).reshape(2, 3)
         out = t.DoIt(1, 2.0, "x", [1], arr)
         assert out[:6] == [2, 4.0, "X!", 1, 1, [2]]
-        assert out[6:] == [15.0, 2]
+        assert out[6:8] == [15.0, 2]
+        assert out[8] is arr
 
 
 def test_script_errors_close_the_state(tmp_path):

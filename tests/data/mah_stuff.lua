@@ -21,8 +21,11 @@ function DoIt(anInt, aFloat, aString, anArray, aTensor)
   end
   local results = {anInt + 1, aFloat * 2, aString:upper() .. '!', #anArray, total, doubled}
   if aTensor ~= nil then
-    results[#results + 1] = aTensor:sum()
+    local tsum = 0
+    aTensor:apply(function(x) tsum = tsum + x end)
+    results[#results + 1] = tsum
     results[#results + 1] = aTensor:dim()
+    results[#results + 1] = aTensor     -- back to Python as the array it came from
   end
   return unpack(results)
 end
