@@ -92,8 +92,9 @@ def main(argv=None):
 
     if args.big_dict:
         n = args.big_dict
-        st.execute(f"big = py.reval('{{i: i * 2 for i in range({n})}}')")
+        st.gc()
         before = st.memory_used()
+        st.execute(f"big = py.reval('{{i: i * 2 for i in range({n})}}')")
         look = st.eval("function(n) local s = 0 for i = 0, n - 1, 97 do s = s + big[i] end return s end")
         t = timed(lambda: look(n))
         print(f"py.reval dict of {n:,} entries: {n // 97 + 1:,} lookups from Lua in {t * 1e3:.1f} ms, "
