@@ -309,3 +309,18 @@ def test_round_trip_dicts_in_dict_mode(shared, d):
     back = shared["dict"].eval("function(x) return x end")(d)
     assert back.keys() == d.keys()
     assert all(same_value(d[k], back[k]) for k in d)
+
+
+def test_nesting_limit_both_ways(lua):
+    deep = []
+    for _ in range(500):
+        deep = [deep]
+    with pytest.raises(RecursionError, match="deeper than"):
+        lua.eval("function(x) return x end")(deep)
+    with pytest.raises(RecursionError, match="deeper than"):
+        lua.execute("local t = {} for i = 1, 500 do t = {t} end return t")
+    ok = []
+    for _ in range(100):
+        ok = [ok]
+    assert lua.eval("function(x) return x end")(ok) is not None
+    assert lua.eval("1") == 1

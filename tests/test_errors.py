@@ -216,3 +216,32 @@ def test_out_of_memory_is_lua_memory_error_and_the_process_survives(code):
     assert r.stdout.count("LuaMemoryError: not enough memory") == 2, r.stdout
     assert r.stdout.count("after: 2 True") == 2, r.stdout
     assert "done" in r.stdout
+
+
+def test_out_of_memory_while_converting_between_python_and_lua():
+    # allocations made while converting (a result of Python code that Lua called,
+    # an argument from Python) fail inside lua_pcall, never as unprotected errors
+    r = run_isolated("""
+        import resource
+        import psutil
+        from sparktorch7 import LuaMemoryError, LuaState
+        lua = LuaState()
+        big = "x" * (300 * 2**20)
+        lua.py_globals["big"] = big
+        vms = psutil.Process().memory_info().vms
+        resource.setrlimit(resource.RLIMIT_AS, (vms + 200 * 2**20, resource.RLIM_INFINITY))
+        for label, run in [
+            ("callback result", lambda: lua.execute("local s = py.eval('big') return #s")),
+            ("argument", lambda: lua.eval("function(s) return #s end")(big)),
+            ("argument in a list", lambda: lua.eval("function(t) return #t[2] end")([1, big])),
+        ]:
+            try:
+                run()
+            except LuaMemoryError as e:
+                print(label, "->", e.lua_message)
+            print("after:", lua.eval("1 + 1"))
+    """)
+    assert r.returncode == 0, r.stderr[-2000:]
+    for label in ("callback result", "argument", "argument in a list"):
+        assert f"{label} -> not enough memory" in r.stdout, r.stdout
+    assert r.stdout.count("after: 2") == 3
