@@ -71,3 +71,79 @@ def addbmm(out, beta, m, alpha, a, b):
     p = b.shape[2]
     prod = np.matmul(a.transpose(1, 0, 2).reshape(n, nb * k), b.reshape(nb * k, p))
     _combine(out, beta, m, _scaled(prod, alpha))
+
+
+# ---------------------------------------------------------------- pointwise
+def _sigmoid(x, out):
+    np.negative(x, out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
+
+
+def _round(x, out):
+    # half away from zero, as C round()
+    np.copysign(np.floor(np.abs(x) + 0.5), x, out=out)
+
+
+def _frac(x, out):
+    np.subtract(x, np.trunc(x), out=out)
+
+
+def _rsqrt(x, out):
+    np.sqrt(x, out=out)
+    np.reciprocal(out, out=out)
+
+
+_UNARY = {
+    "exp": np.exp, "log": np.log, "log1p": np.log1p, "sqrt": np.sqrt, "sin": np.sin,
+    "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
+    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "abs": np.abs, "floor": np.floor,
+    "ceil": np.ceil, "neg": np.negative, "trunc": np.trunc, "cinv": np.reciprocal,
+    "sign": np.sign, "sigmoid": _sigmoid, "round": _round, "frac": _frac, "rsqrt": _rsqrt,
+}
+
+
+def pointwise(op, out, x, y, s):
+    """out := op(x [, y] [, s]) for floating tensors (the Lua side picks the op)."""
+    with np.errstate(all="ignore"):
+        f = _UNARY.get(op)
+        if f is not None:
+            f(x, out=out)
+        elif op == "add":
+            np.add(x, s, out=out)
+        elif op == "csub":
+            np.subtract(x, s, out=out)
+        elif op == "mul":
+            np.multiply(x, s, out=out)
+        elif op == "div":
+            np.divide(x, s, out=out)
+        elif op == "cadd":
+            if s == 1:
+                np.add(x, y, out=out)
+            else:
+                np.add(x, np.multiply(y, s), out=out)
+        elif op == "ccsub":
+            if s == 1:
+                np.subtract(x, y, out=out)
+            else:
+                np.subtract(x, np.multiply(y, s), out=out)
+        elif op == "cmul":
+            np.multiply(x, y, out=out)
+        elif op == "cdiv":
+            np.divide(x, y, out=out)
+        elif op == "pow":
+            np.power(x, s, out=out)
+        else:
+            raise ValueError(f"sparktorch7._ops.pointwise: unknown op {op!r}")
+
+
+def reduce_all(op, x):
+    """A number: sum (accumulated in float64 as Torch does), max or min of x."""
+    if op == "sum":
+        return float(np.add.reduce(x, axis=None, dtype=np.float64))
+    if op == "max":
+        return float(np.max(x))
+    if op == "min":
+        return float(np.min(x))
+    raise ValueError(f"sparktorch7._ops.reduce_all: unknown op {op!r}")

@@ -12,15 +12,28 @@ local function nonEmpty(name, x)
 end
 
 ---------------------------------------------------------------- whole-tensor reductions
-local kSum = '!R = !R; S1 = S1 + @R'
-local function sumall(x) return U.apply(U.kernel('S1 = S1 + @R', x), x, nil, nil, nil, 0) end
+-- big floating tensors are reduced by numpy (sum still accumulates in double)
+local NUMPY_MIN = 32768
+local function viaNumpy(x)
+   local bridge = rawget(torch, '_np')
+   if bridge and not recOf(x).integral and U.nElement(x) >= NUMPY_MIN then return bridge end
+end
+local function sumall(x)
+   local bridge = viaNumpy(x)
+   if bridge then return bridge.call('reduce_all', 'sum', x) end
+   return U.apply(U.kernel('S1 = S1 + @R', x), x, nil, nil, nil, 0)
+end
 local function prodall(x) return U.apply(U.kernel('S1 = S1 * @R', x), x, nil, nil, nil, 1) end
 local function maxall(x)
    nonEmpty('max', x)
+   local bridge = viaNumpy(x)
+   if bridge then return bridge.call('reduce_all', 'max', x) end
    return U.apply(U.kernel('local v = @R; if v > S1 or v ~= v then S1 = v end', x), x, nil, nil, nil, -huge)
 end
 local function minall(x)
    nonEmpty('min', x)
+   local bridge = viaNumpy(x)
+   if bridge then return bridge.call('reduce_all', 'min', x) end
    return U.apply(U.kernel('local v = @R; if v < S1 or v ~= v then S1 = v end', x), x, nil, nil, nil, huge)
 end
 local function varall(x, biased)

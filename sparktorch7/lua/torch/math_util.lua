@@ -5,7 +5,6 @@ local torch = _G.torch
 local U = {}
 
 ---------------------------------------------------------------- types
-local tensorRec = {}      -- class table (metatable) -> type record
 local byTname = {}        -- 'torch.DoubleTensor' -> record
 local byName = {}         -- 'Double' -> record
 local recs = {}
@@ -13,7 +12,6 @@ local recs = {}
 function U.refreshTypes()
    for i, rec in ipairs(torch._types) do
       recs[i] = rec
-      tensorRec[rec.Tensor] = rec
       byTname[rec.tname] = rec
       byName[rec.name] = rec
    end
@@ -21,14 +19,13 @@ end
 U.refreshTypes()
 U.recs, U.byName, U.byTname = recs, byName, byTname
 
--- record of a tensor, or nil for anything else (storages, numbers, tables)
+-- record of a tensor, or nil for anything else (storages, numbers, tables, classes)
 local function recOf(x)
    if type(x) ~= 'table' then return nil end
    local mt = getmetatable(x)
-   if mt == nil then return nil end
-   local rec = tensorRec[mt]
-   if rec and rawget(x, '_storage') ~= nil then return rec end
-   return nil
+   if type(mt) ~= 'table' or rawget(mt, '_isTensor') ~= true then return nil end
+   if rawget(x, '_storage') == nil then return nil end
+   return rawget(mt, '_rec')
 end
 U.recOf = recOf
 
@@ -236,12 +233,15 @@ H.log1p = log1p_c or function(x)
 end
 U.H = H
 
-local hnames = {}
-for k in pairs(H) do hnames[#hnames + 1] = k end
-table.sort(hnames)
-local prelude = {}
-for _, k in ipairs(hnames) do prelude[#prelude + 1] = string.format('local %s = H.%s', k, k) end
-prelude = 'local H = ...\n' .. table.concat(prelude, '\n') .. '\n'
+-- kernels see every helper of H as a local (H may grow: random.lua adds generators)
+local function prelude()
+   local names = {}
+   for k in pairs(H) do names[#names + 1] = k end
+   table.sort(names)
+   local lines = { 'local H = ...' }
+   for _, k in ipairs(names) do lines[#lines + 1] = string.format('local %s = H.%s', k, k) end
+   return table.concat(lines, '\n') .. '\n'
+end
 
 local isLong = {}
 for _, rec in ipairs(recs) do isLong[rec] = (rec.ctype == 'int64_t') end
@@ -273,7 +273,7 @@ function U.kernel(stmt, r, x, y, z)
    for _, s in ipairs({ 'a', 'b', 'c', 'd' }) do
       if used[s] then adv[#adv + 1] = 'o' .. s .. ' = o' .. s .. ' + i' .. s end
    end
-   local src = prelude ..
+   local src = prelude() ..
       'return function(n, pa, oa, ia, pb, ob, ib, pc, oc, ic, pd, od, id, S1, S2, S3, S4)\n' ..
       '  for _ = 1, n do\n    ' .. body .. '\n    ' .. table.concat(adv, '; ') .. '\n  end\n' ..
       '  return S1\nend\n'
