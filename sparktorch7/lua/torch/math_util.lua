@@ -51,7 +51,7 @@ function U.error(fname, msg)
    while true do
       local info = debug.getinfo(level, 'S')
       if info == nil then level = 1; break end
-      if info.what ~= 'C' and not isMine(info.source) then break end
+      if info.what ~= 'C' and info.what ~= 'tail' and not isMine(info.source) then break end
       level = level + 1
    end
    error(string.format('<torch.%s> %s', fname, msg), level)
