@@ -147,3 +147,140 @@ def reduce_all(op, x):
     if op == "min":
         return float(np.min(x))
     raise ValueError(f"sparktorch7._ops.reduce_all: unknown op {op!r}")
+
+
+# ---------------------------------------------------------------- LAPACK
+def _lu(a):
+    """LU with partial pivoting, packed as LAPACK getrf does (unit-lower L below the diagonal)."""
+    lu = np.array(a, dtype=np.float64, copy=True)
+    n = lu.shape[0]
+    for k in range(n - 1):
+        p = k + int(np.argmax(np.abs(lu[k:, k])))
+        if p != k:
+            lu[[k, p]] = lu[[p, k]]
+        if lu[k, k] != 0:
+            lu[k + 1:, k] /= lu[k, k]
+            lu[k + 1:, k + 1:] -= np.outer(lu[k + 1:, k], lu[k, k + 1:])
+    return lu
+
+
+def _solve_triangular(t, b, lower, unit):
+    t = np.tril(t) if lower else np.triu(t)
+    if unit:
+        np.fill_diagonal(t, 1)
+    return np.linalg.solve(t, b)
+
+
+def _pstrf(a, upper):
+    """Cholesky with full pivoting: P' A P = U'U (upper) or L L' (lower); 1-based pivots."""
+    a = np.array(a, dtype=np.float64, copy=True)
+    n = a.shape[0]
+    piv = np.arange(n)
+    lower = np.zeros_like(a)
+    for k in range(n):
+        d = np.diag(a)[k:] - np.sum(lower[k:, :k] ** 2, axis=1)
+        j = k + int(np.argmax(d))
+        if j != k:
+            a[[k, j]] = a[[j, k]]
+            a[:, [k, j]] = a[:, [j, k]]
+            lower[[k, j]] = lower[[j, k]]
+            piv[[k, j]] = piv[[j, k]]
+        dk = a[k, k] - np.dot(lower[k, :k], lower[k, :k])
+        lkk = np.sqrt(max(dk, 0.0))
+        lower[k, k] = lkk
+        if lkk > 0:
+            lower[k + 1:, k] = (a[k + 1:, k] - lower[k + 1:, :k] @ lower[k, :k]) / lkk
+    return (lower.T if upper else lower), piv + 1
+
+
+def lapack(op, *args):
+    """Dense linear algebra for the Lua TensorMath; results written into the out views."""
+    with np.errstate(all="ignore"):
+        if op == "gesv":
+            rb, ra, b, a = args
+            x = np.linalg.solve(a, b)
+            lu = _lu(a)
+            rb[...] = x
+            ra[...] = lu
+        elif op == "trtrs":
+            rb, ra, b, a, uplo, trans, diag = args
+            t = np.array(a, dtype=np.float64)
+            lower = uplo == "L"
+            if trans == "T":
+                t, lower = t.T, not lower
+                t = np.tril(t) if lower else np.triu(t)
+            rb[...] = _solve_triangular(t, b, lower, diag == "U")
+            ra[...] = a
+        elif op == "gels":
+            rb, ra, b, a = args
+            x = np.linalg.lstsq(a, b, rcond=None)[0]
+            rb[...] = x
+            ra[...] = a
+        elif op == "symeig":
+            re, rv, a, jobz, uplo = args
+            if jobz == "V":
+                w, v = np.linalg.eigh(a, UPLO="L" if uplo == "L" else "U")
+                rv[...] = v
+            else:
+                w = np.linalg.eigvalsh(a, UPLO="L" if uplo == "L" else "U")
+                rv[...] = a
+            re[...] = w
+        elif op == "eig":
+            re, rv, a, jobvr = args
+            if jobvr == "V":
+                w, v = np.linalg.eig(a)
+                real = np.empty(v.shape, dtype=np.float64)
+                j, n = 0, w.shape[0]
+                while j < n:
+                    if w[j].imag != 0 and j + 1 < n:
+                        real[:, j] = v[:, j].real
+                        real[:, j + 1] = v[:, j].imag
+                        j += 2
+                    else:
+                        real[:, j] = v[:, j].real
+                        j += 1
+                rv[...] = real
+            else:
+                w = np.linalg.eigvals(a)
+                rv[...] = a
+            re[:, 0] = w.real
+            re[:, 1] = w.imag
+        elif op == "svd":
+            ru, rs, rv, a, jobu = args
+            u, s, vh = np.linalg.svd(a, full_matrices=(jobu == "A"))
+            ru[...] = u
+            rs[...] = s
+            rv[...] = vh.T
+        elif op == "inverse":
+            res, a = args
+            res[...] = np.linalg.inv(a)
+        elif op == "potrf":
+            res, a, *rest = args
+            low = np.linalg.cholesky(a)
+            res[...] = low if (rest and rest[0] == "L") else low.T
+        elif op == "potri":
+            res, c, *rest = args
+            c = np.array(c, dtype=np.float64)
+            if rest and rest[0] == "L":
+                full = np.tril(c) @ np.tril(c).T
+            else:
+                full = np.triu(c).T @ np.triu(c)
+            res[...] = np.linalg.inv(full)
+        elif op == "potrs":
+            res, b, c, uplo = args
+            c = np.array(c, dtype=np.float64)
+            low = np.tril(c) if uplo == "L" else np.triu(c).T
+            y = np.linalg.solve(low, b)
+            res[...] = np.linalg.solve(low.T, y)
+        elif op == "pstrf":
+            res, piv, a, uplo = args
+            f, p = _pstrf(a, uplo != "L")
+            res[...] = f
+            piv[...] = p
+        elif op == "qr":
+            rq, rr, a = args
+            q, r = np.linalg.qr(a)
+            rq[...] = q
+            rr[...] = r
+        else:
+            raise ValueError(f"sparktorch7._ops.lapack: unknown op {op!r}")

@@ -50,7 +50,7 @@ function U.error(fname, msg)
    local level = 2
    while true do
       local info = debug.getinfo(level, 'S')
-      if info == nil then level = 1; break end
+      if info == nil then level = 0; break end
       if info.what ~= 'C' and info.what ~= 'tail' and not isMine(info.source) then break end
       level = level + 1
    end
