@@ -284,3 +284,31 @@ def lapack(op, *args):
             rr[...] = r
         else:
             raise ValueError(f"sparktorch7._ops.lapack: unknown op {op!r}")
+
+
+# ---------------------------------------------------------------- convolutions
+def _windows(x, kshape, full):
+    if full:
+        pad = [(0, 0)] * (x.ndim - len(kshape)) + [(s - 1, s - 1) for s in kshape]
+        x = np.pad(x, pad)
+    return np.lib.stride_tricks.sliding_window_view(x, kshape, axis=tuple(range(x.ndim - len(kshape), x.ndim)))
+
+
+def conv(out, x, k, mode, xcorr, kind, spatial):
+    """out := x (*) k: correlation, or convolution (flipped kernel); kind mul, cmul or mv."""
+    if not xcorr:
+        k = np.flip(k, axis=tuple(range(k.ndim - spatial, k.ndim)))
+    kshape = k.shape[-spatial:]
+    win = _windows(x, kshape, mode == "F")
+    sp = tuple(range(-spatial, 0))
+    if kind == "mul":
+        out[...] = np.tensordot(win, k, axes=spatial)
+    elif kind == "cmul":
+        # win: planes, o1.., k1..; k: planes, k1..
+        axes = "".join("abc"[:spatial])
+        outs = "".join("xyz"[:spatial])
+        out[...] = np.einsum(f"p{outs}{axes},p{axes}->p{outs}", win, k)
+    else:
+        # win: planes_in, o.., k..; k: planes_out, planes_in, k..
+        r = np.tensordot(win, k, axes=([0] + [win.ndim + a for a in sp], [1] + [k.ndim + a for a in sp]))
+        out[...] = np.moveaxis(r, -1, 0)
