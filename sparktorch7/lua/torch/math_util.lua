@@ -253,8 +253,13 @@ local slot = { R = 'a', X = 'b', Y = 'c', Z = 'd' }
 function U.kernel(stmt, r, x, y, z)
    local lr, lx = isLong[recOf(r)], x and isLong[recOf(x)]
    local ly, lz = y and isLong[recOf(y)], z and isLong[recOf(z)]
-   local key = stmt .. '|' .. (lr and 'L' or '-') .. (lx and 'L' or '-') .. (ly and 'L' or '-') .. (lz and 'L' or '-')
-   local k = kcache[key]
+   local flags = (lr and 1 or 0) + (lx and 2 or 0) + (ly and 4 or 0) + (lz and 8 or 0)
+   local byFlags = kcache[stmt]
+   if byFlags == nil then
+      byFlags = {}
+      kcache[stmt] = byFlags
+   end
+   local k = byFlags[flags]
    if k then return k end
    local longs = { a = lr, b = lx, c = ly, d = lz }
    local used = {}
@@ -280,7 +285,7 @@ function U.kernel(stmt, r, x, y, z)
    local chunk, err = loadstring(src, '=TensorMath kernel')
    if not chunk then error('TensorMath internal kernel error: ' .. err .. '\n' .. src) end
    k = chunk(H)
-   kcache[key] = k
+   byFlags[flags] = k
    return k
 end
 
@@ -289,6 +294,26 @@ end
 function U.apply(k, a, b, c, d, S1, S2, S3, S4)
    local dim = a._dim
    if dim == 0 then return S1 end
+   if dim == 1 then
+      -- one dimension: a single strided run
+      local n = a._size[1]
+      if n == 0 then return S1 end
+      local pb, ob, ib, pc, oc, ic, pd, od, id = nil, 0, 0, nil, 0, 0, nil, 0, 0
+      if b then pb, ob, ib = b._storage._data, b._offset, b._stride[1] end
+      if c then pc, oc, ic = c._storage._data, c._offset, c._stride[1] end
+      if d then pd, od, id = d._storage._data, d._offset, d._stride[1] end
+      return k(n, a._storage._data, a._offset, a._stride[1], pb, ob, ib, pc, oc, ic, pd, od, id, S1, S2, S3, S4)
+   end
+   if isContiguous(a) and (b == nil or isContiguous(b)) and (c == nil or isContiguous(c))
+      and (d == nil or isContiguous(d)) then
+      local n = nElement(a)
+      if n == 0 then return S1 end
+      local pb, ob, pc, oc, pd, od = nil, 0, nil, 0, nil, 0
+      if b then pb, ob = b._storage._data, b._offset end
+      if c then pc, oc = c._storage._data, c._offset end
+      if d then pd, od = d._storage._data, d._offset end
+      return k(n, a._storage._data, a._offset, 1, pb, ob, 1, pc, oc, 1, pd, od, 1, S1, S2, S3, S4)
+   end
    local asz, ast = a._size, a._stride
    local bst, cst, dst = b and b._stride, c and c._stride, d and d._stride
    local sz, sa, sb, sc, sd = {}, {}, {}, {}, {}
