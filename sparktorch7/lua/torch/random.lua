@@ -98,11 +98,15 @@ local byteRec = U.byName.Byte
 
 function Generator:__init()
    self._state = U.new(byteRec, { MTsize })
-   seedState(ffi.cast(MTptr, self._state._storage._data + self._state._offset), os.time())
+   seedState(ffi.cast(MTptr, self._state._storage._data), os.time())
 end
 
 local function stateOf(g)
-   local t = g._state
+   local t = rawget(g, '_state')
+   if recOf(t) ~= byteRec or U.nElement(t) ~= MTsize or not U.isContiguous(t) or t._storage._readonly then
+      U.error('Generator', 'the generator has no valid state (expected a contiguous torch.ByteTensor of ' ..
+         MTsize .. ' bytes, got ' .. U.what(t) .. ')')
+   end
    return ffi.cast(MTptr, t._storage._data + t._offset)
 end
 
