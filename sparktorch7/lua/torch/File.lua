@@ -268,7 +268,14 @@ function File:_writeElems(e, ptr, n)
             esize = 4
             tmp = ffi.new('int32_t[?]', n)
             local p = ffi.cast(e.cptr, ptr)
-            for i = 0, n - 1 do tmp[i] = p[i] end
+            for i = 0, n - 1 do
+               local v = p[i]
+               if v > 2147483647 or v < -2147483648 then
+                  error(string.format('<%s> writeLong: %s does not fit the 4-byte longs of this file (longSize(4))',
+                     torch.typename(self), tostring(v):gsub('LL$', '')), 0)
+               end
+               tmp[i] = v
+            end
          else
             tmp = ffi.new('uint8_t[?]', esize * n)
             ffi.copy(tmp, ptr, esize * n)

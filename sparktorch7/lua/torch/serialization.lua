@@ -223,27 +223,33 @@ local function readTensor(file, rec, className)
    return newTensor(rec, storage, offset, size, stride)
 end
 
-local function writeStorage(file, storage)
-   local rec = torch._typeof(storage)
+local function recOf(x)
+   local f = torch._getrec or torch._typeof
+   return f(x)
+end
+
+local function writeStorage(storage, file)
+   local rec = recOf(storage)
    file:writeLong(storage:size())
    file['write' .. rec.name](file, storage)
 end
 
-local function writeTensor(file, t)
-   local rec = torch._typeof(t)
-   local ndim = t:nDimension()
+local function writeTensor(t, file)
+   -- the layout of docs/design-tensor.md: _dim, _size, _stride, _offset (0-based), _storage
+   local rec = recOf(t)
+   local ndim = t._dim
    file:writeInt(ndim)
    if ndim > 0 then
       local size, stride = torch.LongStorage(ndim), torch.LongStorage(ndim)
       for i = 1, ndim do
-         size[i] = t:size(i)
-         stride[i] = t:stride(i)
+         size[i] = t._size[i]
+         stride[i] = t._stride[i]
       end
       file:writeLong(size)
       file:writeLong(stride)
    end
-   file:writeLong(t:storageOffset())
-   file:writeObject(t:storage())
+   file:writeLong(t._offset + 1)
+   file:writeObject(t._storage)
 end
 
 -- the read/write hooks of every CPU storage and tensor class
@@ -806,6 +812,122 @@ end
 
 torch.saveobj = torch.save
 torch.loadobj = torch.load
+
+-- ------------------------------------------------------------------ flat graphs (Python side)
+-- sparktorch7.t7 moves object graphs between Lua and Python as a flat list of nodes, so that
+-- shared and cyclic references survive and no recursion is needed on either side:
+--   value  = tag, payload   (1 number, 2 string, 3 boolean, 4 node index)
+--   {'t', false, items}             a plain table; items = {ktag, k, vtag, v, ...}
+--   {'o', typename, items}          an object of a torch class (its fields)
+--   {'s', typename, storage}        a storage (an ndarray in Python)
+--   {'T', typename, storage node or 0, offset (0-based), sizes, strides}  a tensor
+--   {'F', false, function}          a live Lua function (loaded with allow_functions)
+local TAG_NUMBER, TAG_STRING, TAG_BOOLEAN, TAG_REF = 1, 2, 3, 4
+
+function M.flatten(root)
+   local ids, nodes, queue = {}, {}, {}
+   local function enc(v)
+      local t = type(v)
+      if v == nil then return 0, nil end
+      if t == 'number' then return TAG_NUMBER, v end
+      if t == 'string' then return TAG_STRING, v end
+      if t == 'boolean' then return TAG_BOOLEAN, v end
+      if t == 'table' or t == 'function' then
+         local id = ids[v]
+         if not id then
+            id = #queue + 1
+            ids[v] = id
+            queue[id] = v
+         end
+         return TAG_REF, id
+      end
+      error(string.format('<sparktorch7.load_t7> cannot convert a %s value to Python', t), 0)
+   end
+   local rtag, rval = enc(root)
+   local i = 1
+   while queue[i] ~= nil do
+      local v = queue[i]
+      local node
+      if type(v) == 'function' then
+         node = {'F', false, v}
+      elseif torch._isTensor and torch._isTensor(v) then
+         local _, sid = enc(v._storage)
+         local size, stride = {}, {}
+         for d = 1, v._dim do size[d], stride[d] = v._size[d], v._stride[d] end
+         node = {'T', torch.typename(v), sid, v._offset, size, stride}
+      elseif torch._isStorage and torch._isStorage(v) then
+         node = {'s', torch.typename(v), v}
+      else
+         local items, n = {}, 0
+         for k, x in pairs(v) do
+            local kt, kv = enc(k)
+            local vt, vv = enc(x)
+            items[n + 1], items[n + 2], items[n + 3], items[n + 4] = kt, kv, vt, vv
+            n = n + 4
+         end
+         local tn = torch.typename(v)
+         node = tn and {'o', tn, items} or {'t', false, items}
+      end
+      nodes[i] = node
+      i = i + 1
+   end
+   return rtag, rval, nodes
+end
+
+-- the inverse, for values coming from Python (tensors arrive already built from ndarrays)
+function M.unflatten(rtag, rval, nodes)
+   local objs = {}
+   for i, node in ipairs(nodes) do
+      local kind = node[1]
+      if kind == 't' then
+         objs[i] = {}
+      elseif kind == 'o' then
+         local tn = node[2]
+         if STORAGES[tn] or TENSORS[tn] then
+            error(string.format('<sparktorch7.save_t7> a TorchObject cannot be a %s: pass an ndarray', tn), 0)
+         end
+         local mt = torch.getmetatable(tn)
+         objs[i] = mt and setmetatable({}, mt) or M.rawObject(tn, {}, 1)
+      elseif kind == 'T' then
+         objs[i] = node[3]
+      else
+         error(string.format('<sparktorch7.save_t7> unknown node kind %s', tostring(kind)), 0)
+      end
+   end
+   local function dec(tag, v)
+      if tag == TAG_REF then return objs[v] end
+      return v
+   end
+   for i, node in ipairs(nodes) do
+      if node[1] == 't' or node[1] == 'o' then
+         local obj, items = objs[i], node[3]
+         for j = 1, #items, 4 do
+            rawset(obj, dec(items[j], items[j + 1]), dec(items[j + 2], items[j + 3]))
+         end
+      end
+   end
+   return dec(rtag, rval)
+end
+
+-- Entry points of sparktorch7.t7 (one call each, from a fresh state).
+function M.loadFlat(source, isBytes, mode, opts)
+   local obj
+   if isBytes then
+      obj = torch.deserialize(source, mode, opts)
+   else
+      obj = torch.load(source, mode, opts)
+   end
+   return M.flatten(obj)
+end
+
+function M.saveFlat(path, mode, rtag, rval, nodes)
+   local obj = M.unflatten(rtag, rval, nodes)
+   if path then
+      torch.save(path, obj, mode)
+      return nil
+   end
+   return torch.serialize(obj, mode)
+end
 
 installHooks()
 
