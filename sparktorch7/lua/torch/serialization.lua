@@ -16,6 +16,7 @@
 local ffi = require('ffi')
 local bit = require('bit')
 require('torch.File')
+local tds = require('torch.tds')
 
 local M = {}
 
@@ -280,33 +281,6 @@ function M._adopt(dst, src)
    for k, v in pairs(src) do rawset(dst, k, v) end
 end
 
--- ------------------------------------------------------------------ tds (as plain tables)
-local function readTds(file, className, index, objects, force)
-   local pos = file:_tell()
-   local n = file:readLong()
-   if n == nil then return nil end
-   local per = className == 'tds.Hash' and 8 or 4
-   if n < 0 or n * per > file:_remaining() then
-      file:_formatError(string.format('invalid element count %d of a %s', n, className), pos)
-   end
-   local obj = {}
-   if not force then objects[index] = obj end
-   for i = 1, n do
-      if className == 'tds.Hash' then
-         local kpos = file:_tell()
-         local k = file:readObject()
-         local v = file:readObject()
-         if k == nil or k ~= k then
-            file:_formatError(string.format('invalid key (%s) in a tds.Hash', tostring(k)), kpos)
-         end
-         obj[k] = v
-      else
-         obj[i] = file:readObject()
-      end
-   end
-   return obj
-end
-
 -- ------------------------------------------------------------------ options
 -- file:serializationOptions{allow_functions=, unknown_classes='error'|'table', raw=}
 --   allow_functions  load stored Lua functions (bytecode) and run them when called;
@@ -453,8 +427,8 @@ local function readTorch(file, e, force, opts)
       if tensor and not force then e.readObjects[index] = tensor end
       return tensor
    end
-   if className == 'tds.Hash' or className == 'tds.Vec' then
-      return readTds(file, className, index, e.readObjects, force)
+   if tds.classes[className] then
+      return tds.read(file, className, index, e.readObjects, force)
    end
 
    local object
