@@ -24,6 +24,7 @@ dimensions) becomes an array of shape ``(0,)``.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ __all__ = ["TorchObject", "TableKey", "load_t7", "save_t7"]
 _FORMATS = ("binary", "ascii", "b32", "b64")
 _TAG_NUMBER, _TAG_STRING, _TAG_BOOLEAN, _TAG_REF = 1, 2, 3, 4
 _FORMAT_PREFIX = "T7FormatError: "
+_TENSOR_CLASS = re.compile(r"^torch\.\w*(Tensor|Storage)$")
 
 # numpy dtype -> Torch7 element type (what save_t7 writes)
 _DTYPES = {
@@ -366,6 +368,9 @@ def _flatten(root):
             items.extend(enc(k, name, key=True))
             items.extend(enc(v, name))
         if isinstance(o, TorchObject):
+            if _TENSOR_CLASS.match(o.torch_typename):
+                raise ValueError(f"a TorchObject cannot be a {o.torch_typename} (at {what}): "
+                                 "pass a numpy.ndarray for a tensor")
             nodes[i - 1] = ["o", o.torch_typename, items]
         else:
             nodes[i - 1] = ["t", False, items]

@@ -89,6 +89,7 @@ end
 -- A short read: an error (pedantic) or the error flag (quiet).
 function File:_shortRead(what, wanted, got, offset)
    self._hasError = true
+   self._eof = true
    if not self._quiet then
       self:_formatError(string.format('truncated data: expected %d %s, got %d', wanted, what, got), offset)
    end
@@ -186,6 +187,9 @@ end
 function File:_skipEol()
    local c = self:_getc()
    if c and c ~= 10 then self:_ungetc() end
+   -- every write of Torch7 ends its line: when loading objects, a missing one means the
+   -- text was cut (a cut number still parses as a number)
+   if c == nil and self._strictEol then self:_shortRead('end of line', 1, 0) end
 end
 
 -- ------------------------------------------------------------------ element I/O

@@ -22,11 +22,31 @@ local M = {}
 
 local File = torch.getmetatable('torch.File')
 
+-- key order to write a table in (tables built from Python keep the dict's order, so that
+-- save_t7 writes the same bytes every time; other tables are written in pairs() order)
+local keyOrder = setmetatable({}, {__mode = 'k'})
+M.keyOrder = keyOrder
+
+local function orderedPairs(t)
+   local order = keyOrder[t]
+   if not order then return pairs(t) end
+   local i = 0
+   return function()
+      while true do
+         i = i + 1
+         local k = order[i]
+         if k == nil then return nil end
+         local v = rawget(t, k)
+         if v ~= nil then return k, v end
+      end
+   end
+end
+
 local TYPE_NIL, TYPE_NUMBER, TYPE_STRING, TYPE_TABLE = 0, 1, 2, 3
 local TYPE_TORCH, TYPE_BOOLEAN, TYPE_FUNCTION = 4, 5, 6
 local TYPE_LEGACY_RECUR_FUNCTION, TYPE_RECUR_FUNCTION = 7, 8
 
-local MAX_DEPTH = 5000     -- nesting of objects in a file (a corrupt file may claim any)
+local MAX_DEPTH = 2000     -- nesting of objects in a file (deeper overflows the Lua stack)
 local MAX_DIMS = 64        -- dimensions of a tensor (numpy's limit too)
 
 M.MAX_DEPTH = MAX_DEPTH
@@ -337,12 +357,12 @@ local function checkIndex(file, index, pos)
    return true
 end
 
-local function readFunction(file, tag, e, force, opts)
+local function readFunction(file, tag, e, force, opts, pos)
    local index
-   local pos = file:_tell()
    if tag ~= TYPE_FUNCTION then
+      local ipos = file:_tell()
       index = file:readInt()
-      if not checkIndex(file, index, pos) then return nil end
+      if not checkIndex(file, index, ipos) then return nil end
       local seen = e.readObjects[index]
       if seen ~= nil and not force then return seen end
    end
@@ -464,6 +484,33 @@ local function readTorch(file, e, force, opts)
    return object
 end
 
+local function readTable(file, e, force)
+   local ipos = file:_tell()
+   local index = file:readInt()
+   if not checkIndex(file, index, ipos) then return nil end
+   local seen = e.readObjects[index]
+   if seen ~= nil and not force then return seen end
+   local spos = file:_tell()
+   local size = file:readInt()
+   if size == nil then return nil end
+   -- each pair takes at least two type tags
+   if size < 0 or size * (file._binary and 8 or 4) > file:_remaining() then
+      file:_formatError(string.format('invalid table size %d (%d bytes left)', size, file:_remaining()), spos)
+   end
+   local object = {}
+   if not force then e.readObjects[index] = object end
+   for _ = 1, size do
+      local kpos = file:_tell()
+      local k = file:readObject()
+      local v = file:readObject()
+      if k == nil or k ~= k then
+         file:_formatError(string.format('invalid table key (%s)', tostring(k)), kpos)
+      end
+      object[k] = v
+   end
+   return object
+end
+
 function File:readObject()
    self:_checkReadable()
    local e = env(self)
@@ -493,38 +540,14 @@ function File:readObject()
       self:_formatError(string.format('objects nested deeper than %d levels', MAX_DEPTH), pos)
    end
    e.depth = e.depth + 1
-   local result = (function()
-      if tag == TYPE_TORCH then
-         return readTorch(self, e, force, opts)
-      elseif tag == TYPE_TABLE then
-         local ipos = self:_tell()
-         local index = self:readInt()
-         if not checkIndex(self, index, ipos) then return nil end
-         local seen = e.readObjects[index]
-         if seen ~= nil and not force then return seen end
-         local spos = self:_tell()
-         local size = self:readInt()
-         if size == nil then return nil end
-         -- each pair takes at least two type tags
-         if size < 0 or size * (self._binary and 8 or 4) > self:_remaining() then
-            self:_formatError(string.format('invalid table size %d (%d bytes left)', size, self:_remaining()), spos)
-         end
-         local object = {}
-         if not force then e.readObjects[index] = object end
-         for _ = 1, size do
-            local kpos = self:_tell()
-            local k = self:readObject()
-            local v = self:readObject()
-            if k == nil or k ~= k then
-               self:_formatError(string.format('invalid table key (%s)', tostring(k)), kpos)
-            end
-            object[k] = v
-         end
-         return object
-      else
-         return readFunction(self, tag, e, force, opts)
-      end
-   end)()
+   local result
+   if tag == TYPE_TORCH then
+      result = readTorch(self, e, force, opts)
+   elseif tag == TYPE_TABLE then
+      result = readTable(self, e, force)
+   else
+      result = readFunction(self, tag, e, force, opts, pos)
+   end
    e.depth = e.depth - 1
    return result
 end
@@ -533,7 +556,7 @@ end
 local function pathName(names)
    local parts = {}
    for _, n in ipairs(names) do parts[#parts + 1] = tostring(n) end
-   return #parts > 0 and table.concat(parts, '.') or '<root>'
+   return table.concat(parts, '.')
 end
 
 local function typeOfWritable(obj)
@@ -568,7 +591,7 @@ function File:writeObject(object, debugname)
       return
    end
    local names = e.names
-   names[#names + 1] = debugname or '?'
+   names[#names + 1] = debugname or (#names == 0 and '<root>' or '?')
    local tag = typeOfWritable(object)
    if tag == nil then
       local what = type(object) == 'function' and 'a C function' or ('a ' .. type(object) .. ' value')
@@ -578,7 +601,11 @@ function File:writeObject(object, debugname)
          'Lua functions and torch objects can be saved', torch.typename(self), what, where), 2)
    end
    if torch.typename(object) == 'torch.SerializedFunction' then tag = TYPE_RECUR_FUNCTION end
-   self:writeInt(tag == TYPE_RECUR_FUNCTION and (object.tag or TYPE_RECUR_FUNCTION) or tag)
+   if tag == TYPE_RECUR_FUNCTION and type(object) == 'table' then
+      self:writeInt(object.tag or TYPE_RECUR_FUNCTION)
+   else
+      self:writeInt(tag)
+   end
    if tag == TYPE_NUMBER then
       self:writeDouble(object)
    elseif tag == TYPE_BOOLEAN then
@@ -630,22 +657,24 @@ function File:writeObject(object, debugname)
             if type(write) == 'function' then
                write(object, self)
             else
-               local var = {}
-               for k, v in pairs(object) do
+               local var, order = {}, {}
+               for k, v in orderedPairs(object) do
                   if typeOfWritable(v) then
                      var[k] = v
+                     order[#order + 1] = k
                   else
                      io.stderr:write(string.format('$ Warning: cannot write object field <%s> of <%s> at %s\n',
                         tostring(k), className, pathName(names)))
                   end
                end
+               if keyOrder[object] then keyOrder[var] = order end
                self:writeObject(var, className)
             end
          else
             local size = 0
             for _ in pairs(object) do size = size + 1 end
             self:writeInt(size)
-            for k, v in pairs(object) do
+            for k, v in orderedPairs(object) do
                self:writeObject(k, 'key')
                self:writeObject(v, (type(k) == 'string' or type(k) == 'number') and tostring(k) or nil)
             end
@@ -697,6 +726,7 @@ end
 
 local function readAll(file, mode, opts)
    setMode(file, mode)
+   file._strictEol = true
    file:referenced(opts.referenced)
    file:serializationOptions(opts)
    return file:readObject()
@@ -722,11 +752,18 @@ local function loadFrom(file, mode, opts)
    if mode == 'ascii' then return readAll(file, mode, opts) end
    local ok, obj = pcall(readAll, file, 'binary', opts)
    if ok then return obj end
-   if not tostring(obj):find('^T7FormatError:') then error(obj, 0) end
+   -- Only a file that makes no sense with 8-byte longs, without reaching its end, is
+   -- tried with 4-byte longs, and that parse must read the whole file (a trailing '\0'
+   -- of a serialized storage aside): a truncated 8-byte file must not pass as one.
+   if not tostring(obj):find('^T7FormatError:') or file._eof then error(obj, 0) end
    file._serial = nil
    file:_seek(0)
    local ok32, obj32 = pcall(readAll, file, 'b32', opts)
-   if ok32 then return obj32 end
+   local left = file:_remaining()
+   if ok32 and not file._eof and left <= 1 then
+      local trailing = left == 0 or file:readByte() == 0
+      if trailing then return obj32 end
+   end
    error(obj, 0)
 end
 
@@ -875,9 +912,13 @@ function M.unflatten(rtag, rval, nodes)
    for i, node in ipairs(nodes) do
       if node[1] == 't' or node[1] == 'o' then
          local obj, items = objs[i], node[3]
+         local order = {}
          for j = 1, #items, 4 do
-            rawset(obj, dec(items[j], items[j + 1]), dec(items[j + 2], items[j + 3]))
+            local k = dec(items[j], items[j + 1])
+            rawset(obj, k, dec(items[j + 2], items[j + 3]))
+            order[#order + 1] = k
          end
+         keyOrder[obj] = order
       end
    end
    return dec(rtag, rval)
