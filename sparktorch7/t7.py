@@ -186,6 +186,8 @@ def load_t7(path_or_bytes: str | os.PathLike | bytes | bytearray | memoryview, *
             source = os.fsdecode(source)
         if not os.path.exists(source):
             raise FileNotFoundError(f"no such .t7 file: {source!r}")
+        if os.path.isdir(source):
+            raise IsADirectoryError(f"a .t7 file is expected, got the directory {source!r}")
     # The state is not closed: the arrays returned are views of its storages (no copy),
     # and it lives as long as they do.
     _state, load_flat = _new_state("loadFlat")

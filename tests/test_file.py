@@ -262,3 +262,26 @@ def test_big_storage_claim_is_checked_before_allocating(lua, tmp_path):
     path.write_bytes(b"\x00" * 16)
     with pytest.raises(st.LuaError, match=r"T7FormatError: .*expected 1000000000 Double values, got 2 at byte offset 0"):
         lua.execute(f"torch.DiskFile({q(path)}, 'r'):binary():readDouble(1e9)")
+
+
+def test_pipe_file(lua, tmp_path):
+    out = tmp_path / "pipe.txt"
+    run(lua, f"""
+        local p = torch.PipeFile('printf "12 34\\\\n"', 'r')
+        a = p:readInt(); b = p:readInt()
+        p:close()
+        local w = torch.PipeFile('cat > {out}', 'w')
+        w:writeDouble(0.5)
+        w:close()
+    """)
+    assert (lua.eval("a"), lua.eval("b")) == (12, 34)
+    assert out.read_text() == "0.5\n"
+    with pytest.raises(st.LuaError, match="mode must be 'r' or 'w'"):
+        lua.execute("torch.PipeFile('true', 'rw')")
+
+
+def test_directory_is_refused(lua, tmp_path):
+    with pytest.raises(st.LuaError, match="Is a directory"):
+        lua.execute(f"torch.DiskFile({q(tmp_path)}, 'r')")
+    with pytest.raises(IsADirectoryError):
+        st.load_t7(tmp_path)

@@ -64,6 +64,18 @@ function DiskFile:__init(name, mode, quiet)
    self._handle = ffi.gc(h, closeHandle)
    self._len = nil
    if readable then
+      -- fopen opens a directory; its first read fails with EISDIR
+      local probe = ffi.new('uint8_t[1]')
+      ffi.errno(0)
+      if C.fread(probe, 1, 1, h) == 0 and ffi.errno() == 21 then
+         self:_close()
+         self._open = false
+         self._hasError = true
+         if not self._quiet then
+            error(string.format('<torch.DiskFile> cannot open <%s> in mode %s: Is a directory', name, mode), 3)
+         end
+         return
+      end
       -- the size bounds every length read from the file
       C.fseeko(h, 0, SEEK_END)
       self._len = tonumber(C.ftello(h))

@@ -16,6 +16,9 @@
 local ffi = require('ffi')
 local bit = require('bit')
 require('torch.File')
+require('torch.DiskFile')
+require('torch.MemoryFile')
+require('torch.PipeFile')       -- not in init.lua's list of optional parts
 local tds = require('torch.tds')
 
 local M = {}
