@@ -11,6 +11,7 @@ from sparktorch7._lua import (
     LuaTable,
     T7FormatError,
 )
+from sparktorch7.t7 import TableKey, TorchObject, load_t7, save_t7
 
 __all__ = [
     "LUAJIT_VERSION",
@@ -23,5 +24,9 @@ __all__ = [
     "LuaSyntaxError",
     "LuaTable",
     "T7FormatError",
+    "TableKey",
+    "TorchObject",
+    "load_t7",
+    "save_t7",
 ]
 __version__ = "0.1.0"
