@@ -11,6 +11,7 @@ from sparktorch7._lua import (
     LuaTable,
     T7FormatError,
 )
+from sparktorch7.model import Model, load_model
 
 __all__ = [
     "LUAJIT_VERSION",
@@ -23,5 +24,7 @@ __all__ = [
     "LuaSyntaxError",
     "LuaTable",
     "T7FormatError",
+    "Model",
+    "load_model",
 ]
 __version__ = "0.1.0"

@@ -62,11 +62,18 @@ function utils.recursiveType(param, typename, tensorCache)
       tensorCache[param] = new
       return new
    elseif torch.isTypeOf(param, 'nn.Module') or torch.isTypeOf(param, 'nn.Criterion') then
-      param:type(typename, tensorCache)
+      if not tensorCache[param] then
+         tensorCache[param] = param
+         param:type(typename, tensorCache)
+      end
       return param
    elseif type(param) == 'table' and not torch.typename(param) then
-      for k, v in pairs(param) do
-         param[k] = utils.recursiveType(v, typename, tensorCache)
+      -- plain tables are walked once (graphs of nodes share and nest them)
+      if not tensorCache[param] then
+         tensorCache[param] = param
+         for k, v in pairs(param) do
+            param[k] = utils.recursiveType(v, typename, tensorCache)
+         end
       end
    elseif type(param) == 'table' and torch.typename(param) then
       -- other torch objects (nngraph nodes, graphs): walk their fields once
