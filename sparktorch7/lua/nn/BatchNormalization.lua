@@ -51,7 +51,7 @@ function BN:backCompatibility(version)
    parent.backCompatibility(self, version)
    if self.running_std and not self.running_var then
       local std = self.running_std
-      local var = std.new():resizeAs(std)
+      local var = nn.utils.newLike(std):resizeAs(std)
       local s, v = pointwise.contiguous(std):data(), var:data()
       for i = 0, std:nElement() - 1 do
          v[i] = 1 / (s[i] * s[i]) - self.eps

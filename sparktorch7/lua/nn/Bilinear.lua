@@ -50,7 +50,7 @@ function Bilinear:updateOutput(input)
    local rows = x1:size(1)
    local out = pointwise.resultLike(self, x1, torch.LongStorage({rows, K}))
    self.buff2 = (torch.isTensor(self.buff2) and torch.type(self.buff2) == torch.type(x1))
-                and self.buff2 or x1.new()
+                and self.buff2 or nn.utils.newLike(x1)
    local buff = self.buff2
    local c2 = pointwise.contiguous(x2)
    local y = out:data()

@@ -44,7 +44,7 @@ function Concat:updateOutput(input)
       return self.output
    end
    if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(outs[1]) then
-      self.output = outs[1].new()
+      self.output = nn.utils.newLike(outs[1])
    end
    self.outputSize = torch.LongStorage(size)
    self.output:resize(self.outputSize)

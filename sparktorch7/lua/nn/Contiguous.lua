@@ -7,7 +7,7 @@ function Contiguous:updateOutput(input)
    else
       if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input)
          or self.output == input then
-         self.output = input.new()
+         self.output = nn.utils.newLike(input)
       end
       self.output:resizeAs(input):copy(input)
    end

@@ -8,8 +8,8 @@ function Copy:__init(intype, outtype, forceCopy, dontCast)
    outtype = outtype or torch.Tensor.__typename
    self.dontCast = dontCast
    self.forceCopy = forceCopy
-   self.output = torch.getmetatable(nn.utils.cpuType(outtype)).new()
-   self.gradInput = torch.getmetatable(nn.utils.cpuType(intype)).new()
+   self.output = nn.utils.newTensor(outtype)
+   self.gradInput = nn.utils.newTensor(intype)
 end
 
 -- outputs that are the caller's input (no copy needed) are remembered here,
@@ -22,7 +22,7 @@ function Copy:updateOutput(input)
       borrowed[self] = input
    else
       if borrowed[self] == self.output then
-         self.output = self.output.new()
+         self.output = nn.utils.newLike(self.output)
          borrowed[self] = nil
       end
       self.output:resize(input:size()):copy(input)

@@ -4,7 +4,7 @@ local DepthConcat, parent = torch.class('nn.DepthConcat', 'nn.Concat')
 
 function DepthConcat:windowNarrow(output, currentOutput, offset)
    local window = output:narrow(self.dimension, offset, currentOutput:size(self.dimension))
-   for dim = 1, #self.outputSize do
+   for dim = 1, self.outputSize:size() do
       local size = currentOutput:size(dim)
       if dim ~= self.dimension and self.outputSize[dim] ~= size then
          local start = math.floor((self.outputSize[dim] - size) / 2 + 1)
@@ -27,7 +27,7 @@ function DepthConcat:updateOutput(input)
       end
    end
    if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(outs[1]) then
-      self.output = outs[1].new()
+      self.output = nn.utils.newLike(outs[1])
    end
    self.outputSize = torch.LongStorage(size)
    self.output:resize(self.outputSize):zero()

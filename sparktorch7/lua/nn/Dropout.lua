@@ -51,7 +51,7 @@ end
 
 function Dropout:clearState()
    if self.noise then
-      self.noise = self.noise.new()
+      self.noise = nn.utils.newLike(self.noise)
    end
    return parent.clearState(self)
 end

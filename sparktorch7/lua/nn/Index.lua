@@ -20,7 +20,7 @@ function Index:updateOutput(input)
    sizes[dim] = n
    if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(t)
       or self.output == t then
-      self.output = t.new()
+      self.output = nn.utils.newLike(t)
    end
    self.output:resize(torch.LongStorage(sizes))
    local ip = pointwise.contiguous(indices):data()

@@ -31,11 +31,11 @@ function JoinTable:updateOutput(input)
    end
    self.size = torch.LongStorage(sizes)
    if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input[1]) then
-      self.output = input[1].new()
+      self.output = nn.utils.newLike(input[1])
    end
    for i = 1, #input do
       if self.output == input[i] then
-         self.output = input[1].new()
+         self.output = nn.utils.newLike(input[1])
       end
    end
    self.output:resize(self.size)

@@ -64,7 +64,7 @@ function Linear:updateOutput(input)
                           input:size(d), nIn), 2)
    end
    if not torch.isTensor(self.output) or self.output == input then
-      self.output = input.new()
+      self.output = nn.utils.newLike(input)
    end
    local out = self.output
    if d == 1 then
@@ -76,7 +76,7 @@ function Linear:updateOutput(input)
       local before = out:nElement()
       out:resize(rows, nOut)
       if not out:isContiguous() then
-         out = input.new():resize(rows, nOut)
+         out = nn.utils.newLike(input):resize(rows, nOut)
          self.output = out
          before = -1
       end
@@ -93,7 +93,7 @@ end
 
 function Linear:clearState()
    if self.addBuffer then
-      self.addBuffer = self.addBuffer.new()
+      self.addBuffer = nn.utils.newLike(self.addBuffer)
    end
    return parent.clearState(self)
 end

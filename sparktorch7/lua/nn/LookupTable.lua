@@ -110,11 +110,11 @@ function LookupTable:updateOutput(input)
    end
    local sizes = d == 1 and torch.LongStorage({count, n}) or torch.LongStorage({input:size(1), input:size(2), n})
    if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(W) then
-      self.output = W.new()
+      self.output = nn.utils.newLike(W)
    end
    local out = self.output:resize(sizes)
    if not out:isContiguous() then
-      out = W.new():resize(sizes)
+      out = nn.utils.newLike(W):resize(sizes)
       self.output = out
    end
    local y = out:data()

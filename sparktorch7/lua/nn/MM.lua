@@ -24,7 +24,7 @@ function MM:updateOutput(input)
    end
    if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(a)
       or self.output == a or self.output == b then
-      self.output = a.new()
+      self.output = nn.utils.newLike(a)
    end
    local batched = a:dim() == 3
    local ta, tb = self.transA, self.transB

@@ -26,7 +26,7 @@ function Narrow:updateOutput(input)
    local view = input:narrow(dim, index, length)
    if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input)
       or self.output == input then
-      self.output = input.new()
+      self.output = nn.utils.newLike(input)
    end
    self.output:resize(view:size()):copy(view)
    return self.output

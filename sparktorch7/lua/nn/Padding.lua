@@ -24,7 +24,7 @@ function Padding:updateOutput(input)
    self.outputSize = torch.LongStorage(sizes)
    if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input)
       or self.output == input then
-      self.output = input.new()
+      self.output = nn.utils.newLike(input)
    end
    self.output:resize(self.outputSize):fill(self.value)
    local index, pad = self.index, self.pad

@@ -28,7 +28,7 @@ function Parallel:updateOutput(input)
       end
    end
    if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(outs[1]) then
-      self.output = outs[1].new()
+      self.output = nn.utils.newLike(outs[1])
    end
    self.totalOutputSize = torch.LongStorage(size)
    self.output:resize(self.totalOutputSize)

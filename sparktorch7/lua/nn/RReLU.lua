@@ -42,7 +42,7 @@ end
 
 function RReLU:clearState()
    if self.noise then
-      self.noise = self.noise.new()
+      self.noise = nn.utils.newLike(self.noise)
    end
    return parent.clearState(self)
 end

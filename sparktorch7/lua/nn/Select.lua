@@ -14,7 +14,7 @@ function Select:updateOutput(input)
    local view = input:select(dim, index)
    if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input)
       or self.output == input then
-      self.output = input.new()
+      self.output = nn.utils.newLike(input)
    end
    self.output:resize(view:size()):copy(view)
    return self.output

@@ -24,7 +24,7 @@ function Transpose:updateOutput(input)
    end
    if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input)
       or self.output == input then
-      self.output = input.new()
+      self.output = nn.utils.newLike(input)
    end
    self.output:resize(t:size()):copy(t)
    return self.output

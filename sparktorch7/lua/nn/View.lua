@@ -16,7 +16,7 @@ end
 
 function View:_countElements()
    local count, inferred = 1, false
-   for i = 1, #self.size do
+   for i = 1, self.size:size() do
       local s = self.size[i]
       if s >= 0 then
          count = count * s
@@ -57,7 +57,7 @@ local function batchSize(input, size, numInputDims, numElements)
                           table.concat(size:totable(), 'x')), 3)
    end
    local bsz = ine / numElements
-   for i = 1, #size do
+   for i = 1, size:size() do
       if size[i] == -1 then
          bsz = 1
          break
@@ -82,7 +82,7 @@ function View:updateOutput(input)
       sizes[1] = bsz
    end
    local known, hole = bsz or 1, nil
-   for i = 1, #self.size do
+   for i = 1, self.size:size() do
       local s = self.size[i]
       sizes[#sizes + 1] = s
       if s == -1 then

@@ -47,7 +47,7 @@ end
 
 function VolumetricDropout:clearState()
    if self.noise then
-      self.noise = self.noise.new()
+      self.noise = nn.utils.newLike(self.noise)
    end
    return parent.clearState(self)
 end

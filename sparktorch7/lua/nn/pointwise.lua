@@ -30,12 +30,12 @@ function pointwise.begin(self, input, name)
    end
    local out = self.output
    if not torch.isTensor(out) or torch.type(out) ~= torch.type(input) or out == input then
-      out = input.new()
+      out = nn.utils.newLike(input)
       self.output = out
    end
    out:resizeAs(x)
    if not out:isContiguous() then
-      out = input.new():resizeAs(x)
+      out = nn.utils.newLike(input):resizeAs(x)
       self.output = out
    end
    return out:data(), x:data(), n, nil
@@ -54,7 +54,7 @@ end
 function pointwise.resultLike(self, input, sizes)
    local out = self.output
    if not torch.isTensor(out) or torch.type(out) ~= torch.type(input) or out == input then
-      out = input.new()
+      out = nn.utils.newLike(input)
    end
    if sizes then
       out:resize(sizes)
@@ -62,7 +62,7 @@ function pointwise.resultLike(self, input, sizes)
       out:resizeAs(input)
    end
    if not out:isContiguous() then
-      out = input.new()
+      out = nn.utils.newLike(input)
       if sizes then out:resize(sizes) else out:resizeAs(input) end
    end
    self.output = out
@@ -166,7 +166,7 @@ function pointwise.applyParam(self, input, param, op, name)
    local pc = pointwise.contiguous(param)
    local p, np = pc:data(), pc:nElement()
    local mul = op == 'mul'
-   if np == n or (np > 0 and n % np == 0 and param:dim() ~= input:dim()) then
+   if np == n or (input:dim() > 1 and param:dim() ~= input:dim() and n == input:size(1) * np) then
       local i = 0
       while i < n do
          for j = 0, np - 1 do
@@ -194,7 +194,7 @@ end
 
 -- A tensor sharing t's memory with the given sizes and strides (Lua lists).
 function pointwise.viewOf(t, sizes, strides)
-   local v = t.new()
+   local v = nn.utils.newLike(t)
    if #sizes == 0 then
       return v
    end

@@ -28,6 +28,17 @@ local function tensorClass(typename)
    return cls
 end
 
+-- A new empty tensor of the type named typename (GPU names give CPU types).
+function utils.newTensor(typename)
+   return tensorClass(utils.cpuType(typename))()
+end
+
+-- A new empty tensor of t's type. (Torch7 code writes t.new(); this does
+-- not depend on how the tensor runtime spells its constructors.)
+function utils.newLike(t)
+   return tensorClass(torch.typename(t))()
+end
+
 local function storageClass(tensorTypename)
    local short = tensorTypename:match('^torch%.(%a+)Tensor$')
    return torch[short .. 'Storage']
@@ -143,7 +154,7 @@ function utils.clear(self, ...)
       local v = self[f]
       if v ~= nil then
          if torch.isTensor(v) then
-            self[f] = v.new()
+            self[f] = utils.newLike(v)
          elseif type(v) == 'table' then
             self[f] = {}
          else
@@ -162,7 +173,7 @@ function utils.addSingletonDimension(...)
       view, t, dim = a, b, c
    else
       t, dim = a, b
-      view = t.new()
+      view = utils.newLike(t)
    end
    dim = dim or 1
    if dim < 1 or dim > t:dim() + 1 then
