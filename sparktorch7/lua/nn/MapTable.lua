@@ -1,6 +1,7 @@
 -- nn.MapTable: applies one module (cloned as needed, parameters shared) to
 -- every element of the input table.
 local MapTable, parent = torch.class('nn.MapTable', 'nn.Container')
+local unpack = unpack or table.unpack
 
 function MapTable:__init(module, shared)
    parent.__init(self)
@@ -16,7 +17,7 @@ function MapTable:_extend(n)
    self.modules[1] = self.module
    for i = 2, n do
       if not self.modules[i] then
-         self.modules[i] = self.module:clone(table.unpack(self.shared))
+         self.modules[i] = self.module:clone(unpack(self.shared))
       end
    end
 end

@@ -66,7 +66,7 @@ function Node:split(noutput)
       node:add(mnode, true)
       nodes[i] = node
    end
-   return table.unpack(nodes)
+   return (unpack or table.unpack)(nodes)
 end
 
 function Node:annotate(annotations)
