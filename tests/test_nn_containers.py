@@ -17,6 +17,14 @@ def rng(seed=0):
     return np.random.default_rng(seed)
 
 
+def test_container_base(nnlua):
+    r = nnlua.eval("""(function()
+        local c = nn.Container():add(nn.Tanh()):add(nn.ReLU())
+        return c:size(), torch.type(c:get(2)), torch.isTypeOf(nn.Sequential(), 'nn.Container')
+    end)()""")
+    assert r == (2, "nn.ReLU", True)
+
+
 def test_sequential(nnlua):
     f = nnlua.eval("""function(x)
         local m = nn.Sequential():add(nn.Linear(4, 3)):add(nn.Tanh())

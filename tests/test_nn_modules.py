@@ -152,6 +152,7 @@ def test_non_contiguous_input(nnlua):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+# nn.SoftMax, nn.LogSoftMax, nn.SoftMin
 @pytest.mark.parametrize("name,axis_of", [
     ("SoftMax", None), ("LogSoftMax", None), ("SoftMin", None)])
 @pytest.mark.parametrize("shape,axis", [((6,), 0), ((3, 6), 1), ((4, 3, 2), 0), ((2, 4, 3, 2), 1)])
@@ -479,6 +480,7 @@ def test_dropout_training_drops_and_scales(nnlua):
     assert set(np.unique(out)) <= {0.0, 1.0}
 
 
+# nn.SpatialDropout and nn.VolumetricDropout
 @pytest.mark.parametrize("name,nd", [("SpatialDropout", 4), ("VolumetricDropout", 5)])
 def test_spatial_volumetric_dropout(nnlua, name, nd):
     x = rng(15).standard_normal((2, 6) + (3,) * (nd - 2))
