@@ -57,9 +57,9 @@ function ops.checkType(self, input, name, t)
    end
 end
 
--- A new empty tensor of input's type.
+-- A new empty tensor of input's type (the runtime's Tensor:new takes the tensor).
 function ops.newLike(input)
-   return torch._typeof(input).Tensor()
+   return input:new()
 end
 
 -- self[field] (self.output by default) of input's type, contiguous, sized to the
