@@ -167,6 +167,28 @@ def full_conv2d(out, x, weight, bias, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1
         out += bias.reshape(1, o, 1, 1).astype(out.dtype, copy=False)
 
 
+def conv_map2d(out, x, conn, weight, bias, kW, kH, dW, dH):
+    """SpatialConvolutionMap: connection k adds xcorr(x[conn[k, 0]], weight[k]) to output
+    plane conn[k, 1] (1-based); run as a dense convolution whose kernel is zero where
+    there is no connection."""
+    kW, kH = int(kW), int(kH)
+    conn = np.asarray(conn).astype(np.int64) - 1
+    o = out.shape[-3]
+    c = x.shape[-3]
+    dense = np.zeros((o, c, kH, kW), dtype=out.dtype)
+    np.add.at(dense, (conn[:, 1], conn[:, 0]), np.asarray(weight).reshape(-1, kH, kW))
+    conv2d(out, x, dense, bias, kW, kH, dW, dH, 0, 0)
+
+
+def subsampling2d(out, x, weight, bias, kW, kH, dW, dH):
+    """SpatialSubSampling: per plane, bias + weight * (window sum)."""
+    x, out = _batched(x, out, 2)
+    avg_pool(out, x, (kH, kW), (dH, dW), (0, 0), True, int(kW) * int(kH))
+    c = out.shape[1]
+    out *= weight.reshape(1, c, 1, 1).astype(out.dtype, copy=False)
+    out += bias.reshape(1, c, 1, 1).astype(out.dtype, copy=False)
+
+
 def temporal_conv(out, x, weight, bias, kW, dW):
     """TemporalConvolution: x (T, F) or (N, T, F); weight outputFrameSize x (kW*F)."""
     kW, dW = int(kW), int(dW)

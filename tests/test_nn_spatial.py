@@ -144,6 +144,28 @@ def test_temporal_convolution(lua, dtype):
     both(lua, x, ref, dtype)
 
 
+def test_subsampling(lua):
+    build(lua, "nn.SpatialSubSampling(3, 2, 3, 2, 1)")
+    w, b = field(lua, "weight"), field(lua, "bias")
+    x = rnd((2, 3, 7, 8))
+    win = np.lib.stride_tricks.sliding_window_view(x, (3, 2), axis=(2, 3))[:, :, :, ::2]
+    ref = win.sum(axis=(4, 5)) * w[:, None, None] + b[:, None, None]
+    both(lua, x, ref, np.float64)
+
+
+@pytest.mark.parametrize("table", ["nn.tables.oneToOne(3)", "nn.tables.full(3, 2)",
+                                   "torch.Tensor({{1, 2}, {3, 2}, {2, 1}})"])
+def test_convolution_map(lua, table):
+    build(lua, f"nn.SpatialConvolutionMap({table}, 3, 2, 1, 2)")
+    conn = field(lua, "connTable").astype(int) - 1
+    w, b = field(lua, "weight"), field(lua, "bias")
+    x = rnd((2, 3, 7, 8))
+    ref = np.zeros((2, b.shape[0], 3, 6)) + b[:, None, None]
+    for k, (i, o) in enumerate(conn):
+        ref[:, o] += F.conv2d(T(x[:, i:i + 1]), T(w[k][None, None]), stride=(2, 1)).numpy()[:, 0]
+    both(lua, x, ref, np.float64)
+
+
 # --- poolings -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -6,6 +6,8 @@ return {
    'SpatialConvolution',
    'SpatialConvolutionMM',
    'SpatialDilatedConvolution',
+   'SpatialConvolutionMap',
+   'SpatialSubSampling',
    'SpatialFullConvolution',
    'SpatialMaxPooling',
    'SpatialDilatedMaxPooling',
