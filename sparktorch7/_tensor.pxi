@@ -1,14 +1,202 @@
-# The numpy bridge: ndarray <-> torch tensor sharing memory. Filled in with the
-# tensor library; until then arrays are refused with a clear TypeError.
+# The numpy bridge: ndarray <-> torch tensor sharing memory (docs/design-tensor.md).
 
-cdef int _tensor_code(LuaState rt, lua.lua_State* L) noexcept:
-    # metatable on top -> dtype code of a torch tensor class, or 0
+cdef extern from "numpy/arrayobject.h":
+    bint PyArray_ISBYTESWAPPED(cnp.ndarray arr)
+    object PyArray_NewFromDescr(PyObject* subtype, PyObject* descr, int nd, cnp.npy_intp* dims,
+                                cnp.npy_intp* strides, void* data, int flags, PyObject* obj)
+    PyObject* PyArray_Type_ptr "(PyObject*)&PyArray_Type"
+
+cdef int _MAX_DIMS = 32
+# dtype code (lua/torch/init.lua) <-> numpy type number
+cdef int[8] _CODE_TO_NPY
+_CODE_TO_NPY[:] = [0, cnp.NPY_FLOAT64, cnp.NPY_FLOAT32, cnp.NPY_INT64, cnp.NPY_INT32,
+                   cnp.NPY_INT16, cnp.NPY_INT8, cnp.NPY_UINT8]
+
+
+cdef int _npy_to_code(int num) noexcept:
+    if num == cnp.NPY_FLOAT64: return 1
+    if num == cnp.NPY_FLOAT32: return 2
+    if num == cnp.NPY_INT64 or (num == cnp.NPY_LONGLONG and sizeof(long long) == 8): return 3
+    if num == cnp.NPY_INT32: return 4
+    if num == cnp.NPY_INT16: return 5
+    if num == cnp.NPY_INT8: return 6
+    if num == cnp.NPY_UINT8: return 7
     return 0
 
 
+cdef int _tensor_code(LuaState rt, lua.lua_State* L) noexcept:
+    # metatable on top -> 1..7 for a tensor class, 11..17 for a storage class, 0 otherwise
+    cdef int code = 0
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.tensor_mts")   # mt codes
+    if lua.lua_type(L, -1) == lua.LUA_TTABLE:
+        lua.lua_pushvalue(L, -2)                                            # mt codes mt
+        lua.lua_rawget(L, -2)                                               # mt codes code
+        if lua.lua_type(L, -1) == lua.LUA_TNUMBER:
+            code = <int>lua.lua_tonumber(L, -1)
+        lua.lua_pop(L, 1)
+    lua.lua_pop(L, 1)                                                       # mt
+    return code
+
+
+cdef inline double _rawnum(lua.lua_State* L, int t, const char* k):
+    cdef double v
+    lua.lua_pushstring(L, k)
+    lua.lua_rawget(L, t)
+    v = lua.lua_tonumber(L, -1)
+    lua.lua_pop(L, 1)
+    return v
+
+
 cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
-    raise TypeError("torch tensors are not available yet")
+    """A tensor (code 1..7) or storage (11..17) at idx -> ndarray sharing its memory."""
+    cdef int nd, i, s
+    cdef cnp.npy_intp dims[32]
+    cdef cnp.npy_intp strides[32]
+    cdef double offset
+    cdef Py_ssize_t itemsize
+    cdef char* data
+    cdef int top = lua.lua_gettop(L)
+    cdef bint readonly
+    cdef _PyRef* oref
+    cdef cnp.ndarray owner_arr
+    cdef int npy = _CODE_TO_NPY[code % 10]
+    descr = cnp.PyArray_DescrFromType(npy)
+    itemsize = descr.itemsize
+    if not lua.lua_checkstack(L, 8):
+        raise MemoryError("Lua stack overflow while converting a tensor")
+    try:
+        if code > 10:
+            s = idx
+            offset = 0
+            nd = 1
+            dims[0] = <cnp.npy_intp>_rawnum(L, s, b"_size")
+            strides[0] = itemsize
+        else:
+            lua.lua_pushstring(L, b"_storage")
+            lua.lua_rawget(L, idx)                                          # storage
+            s = lua.lua_gettop(L)
+            if lua.lua_type(L, s) != lua.LUA_TTABLE:
+                raise TypeError("a torch tensor without a storage")
+            offset = _rawnum(L, idx, b"_offset")
+            nd = <int>_rawnum(L, idx, b"_dim")
+            if nd > _MAX_DIMS:
+                raise ValueError(f"a tensor of {nd} dimensions has more than numpy's {_MAX_DIMS}")
+            lua.lua_pushstring(L, b"_size")
+            lua.lua_rawget(L, idx)                                          # storage size
+            lua.lua_pushstring(L, b"_stride")
+            lua.lua_rawget(L, idx)                                          # storage size stride
+            for i in range(nd):
+                lua.lua_rawgeti(L, -2, i + 1)
+                dims[i] = <cnp.npy_intp>lua.lua_tonumber(L, -1)
+                lua.lua_rawgeti(L, -2, i + 1)
+                strides[i] = <cnp.npy_intp>lua.lua_tonumber(L, -1) * itemsize
+                lua.lua_pop(L, 2)
+            lua.lua_pop(L, 2)                                               # storage
+            if nd == 0:
+                # Torch7's empty tensor
+                nd = 1
+                dims[0] = 0
+                strides[0] = itemsize
+        data = <char*><intptr_t>_rawnum(L, s, b"_addr") + <Py_ssize_t>offset * itemsize
+        lua.lua_pushstring(L, b"_readonly")
+        lua.lua_rawget(L, s)
+        readonly = lua.lua_toboolean(L, -1)
+        lua.lua_pop(L, 1)
+        lua.lua_pushstring(L, b"_owner")
+        lua.lua_rawget(L, s)                                                # ... owner
+        oref = _get_pyref(rt, L, -1)
+        base = None
+        if oref is not NULL and isinstance(<object>oref.obj, cnp.ndarray):
+            owner_arr = <cnp.ndarray>oref.obj
+            base = owner_arr
+            if (cnp.PyArray_DATA(owner_arr) == <void*>data and cnp.PyArray_NDIM(owner_arr) == nd
+                    and cnp.PyArray_TYPE(owner_arr) == npy):
+                for i in range(nd):
+                    if cnp.PyArray_DIMS(owner_arr)[i] != dims[i] or cnp.PyArray_STRIDES(owner_arr)[i] != strides[i]:
+                        break
+                else:
+                    return owner_arr          # exactly the array it came from
+        if base is None:
+            base = _new_proxy(rt, L, s, LuaTable)   # the Lua storage keeps the memory alive
+        Py_INCREF(descr)   # stolen by PyArray_NewFromDescr
+        arr = PyArray_NewFromDescr(PyArray_Type_ptr, <PyObject*>descr, nd, dims, strides, <void*>data,
+                                   0 if readonly else cnp.NPY_ARRAY_WRITEABLE, NULL)
+        cnp.set_array_base(arr, base)
+        return arr
+    finally:
+        lua.lua_settop(L, top)
 
 
-cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object arr) except -1:
-    raise TypeError("numpy arrays cannot be passed to Lua until the torch runtime is loaded")
+cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
+    """Push a tensor sharing the memory of an ndarray (a copy only for bool)."""
+    cdef cnp.ndarray arr = <cnp.ndarray>obj
+    cdef int nd = cnp.PyArray_NDIM(arr)
+    cdef int code, i, status
+    cdef Py_ssize_t itemsize
+    cdef cnp.npy_intp lo = 0, hi = 0, size, stride
+    cdef bint empty = False
+    cdef char* base
+    if nd == 0:
+        return _push_value(rt, L, arr.item(), None, 0)
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.uint8)
+    code = _npy_to_code(cnp.PyArray_TYPE(arr))
+    if code == 0:
+        raise TypeError(
+            f"numpy dtype {arr.dtype} has no torch tensor type; use float64, float32, int64, int32, "
+            "int16, int8, uint8 (or bool, copied to a ByteTensor)")
+    if PyArray_ISBYTESWAPPED(arr):
+        raise TypeError(f"numpy dtype {arr.dtype.str} is not in the machine's byte order; "
+                        "use arr.astype(arr.dtype.newbyteorder('='))")
+    if nd > _MAX_DIMS:
+        raise ValueError(f"an array of {nd} dimensions")
+    itemsize = arr.itemsize
+    for i in range(nd):
+        size = cnp.PyArray_DIMS(arr)[i]
+        stride = cnp.PyArray_STRIDES(arr)[i]
+        if stride % itemsize:
+            raise TypeError(f"array strides {obj.strides} are not multiples of the item size {itemsize}; "
+                            "a tensor cannot share this memory (pass np.ascontiguousarray(a))")
+        if size == 0:
+            empty = True
+        elif stride < 0:
+            lo += (size - 1) * (stride // itemsize)
+        else:
+            hi += (size - 1) * (stride // itemsize)
+    base = <char*>cnp.PyArray_DATA(arr) + lo * itemsize
+    if not lua.lua_checkstack(L, 12):
+        raise MemoryError("Lua stack overflow while converting an array")
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.wrap")        # wrap
+    if lua.lua_type(L, -1) != lua.LUA_TFUNCTION:
+        lua.lua_pop(L, 1)
+        _require_torch(rt, L)
+        lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.wrap")
+    lua.lua_pushlightuserdata(L, <void*>base)
+    lua.lua_pushnumber(L, <double><intptr_t>base)
+    lua.lua_pushnumber(L, 0 if empty else <double>(hi - lo + 1))
+    _push_pyref(rt, L, arr, 0)
+    lua.lua_pushboolean(L, not cnp.PyArray_ISWRITEABLE(arr))
+    lua.lua_pushnumber(L, code)
+    lua.lua_pushnumber(L, <double>(-lo))
+    lua.lua_createtable(L, nd, 0)
+    for i in range(nd):
+        lua.lua_pushnumber(L, <double>cnp.PyArray_DIMS(arr)[i])
+        lua.lua_rawseti(L, -2, i + 1)
+    lua.lua_createtable(L, nd, 0)
+    for i in range(nd):
+        lua.lua_pushnumber(L, <double>(cnp.PyArray_STRIDES(arr)[i] // itemsize))
+        lua.lua_rawseti(L, -2, i + 1)
+    status = lua.lua_pcall(L, 9, 1, 0)                                      # tensor
+    if status != 0:
+        rt._raise_status(L, status)
+    return 0
+
+
+cdef int _require_torch(LuaState rt, lua.lua_State* L) except -1:
+    cdef int status
+    lua.lua_getglobal(L, b"require")
+    lua.lua_pushstring(L, b"torch")
+    status = lua.lua_pcall(L, 1, 0, 0)
+    if status != 0:
+        rt._raise_status(L, status)
+    return 0

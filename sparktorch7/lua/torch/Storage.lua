@@ -1,0 +1,278 @@
+-- torch.<T>Storage: a flat typed array (doc/storage.md). Memory is malloc'd by
+-- torch._alloc or belongs to a numpy array (see docs/design-tensor.md).
+local ffi = require 'ffi'
+local torch = torch
+local types = torch._types
+
+local function is_storage(x)
+  local mt = getmetatable(x)
+  return type(mt) == "table" and rawget(mt, "_isStorage") == true
+end
+torch._isStorage = is_storage
+
+local function new_storage(rec, n)
+  local data, owner = torch._alloc(rec, n)
+  return setmetatable({_data = data, _addr = tonumber(ffi.cast("intptr_t", data)), _size = n,
+                       _owner = owner, _esize = rec.size}, rec.Storage_mt)
+end
+torch._newStorage = new_storage
+
+local methods = {}
+
+function methods.size(self) return self._size end
+function methods.elementSize(self) return self._esize end
+function methods.data(self) return self._data end
+function methods.isReadOnly(self) return self._readonly == true end
+
+local function check_writable(self, fname)
+  if self._readonly then
+    error(string.format("<%s.%s> the storage is read-only (it belongs to a read-only numpy array)",
+                        torch.typename(self), fname), 3)
+  end
+end
+torch._checkWritable = check_writable
+
+function methods.fill(self, value)
+  check_writable(self, "fill")
+  local d = self._data
+  for i = 0, self._size - 1 do d[i] = value end
+  return self
+end
+
+function methods.zero(self)
+  check_writable(self, "zero")
+  if self._size > 0 then ffi.fill(self._data, self._size * self._esize, 0) end
+  return self
+end
+
+function methods.copy(self, src)
+  check_writable(self, "copy")
+  if is_storage(src) then
+    if src._size ~= self._size then
+      error(string.format("<%s.copy> sizes do not match: %d vs %d", torch.typename(self), self._size, src._size), 2)
+    end
+    if getmetatable(src) == getmetatable(self) then
+      ffi.C.memmove(self._data, src._data, self._size * self._esize)
+    else
+      local d, s = self._data, src._data
+      for i = 0, self._size - 1 do d[i] = s[i] end
+    end
+  elseif torch.isTensor(src) then
+    torch._getrec(self).Tensor(self):copy(src)
+  elseif type(src) == "table" then
+    local d = self._data
+    if #src ~= self._size then
+      error(string.format("<%s.copy> table has %d values, the storage %d", torch.typename(self), #src, self._size), 2)
+    end
+    for i = 1, #src do d[i - 1] = src[i] end
+  else
+    error(string.format("<%s.copy> expects a storage, tensor or table, got %s", torch.typename(self), torch.type(src)), 2)
+  end
+  return self
+end
+
+function methods.resize(self, n)
+  if type(n) ~= "number" or n < 0 then
+    error(string.format("<%s.resize> expects a size >= 0, got %s", torch.typename(self), tostring(n)), 2)
+  end
+  if n == self._size then return self end
+  local rec = torch._getrec(self)
+  local data, owner = torch._alloc(rec, n)
+  local keep = math.min(n, self._size)
+  if keep > 0 then ffi.copy(data, self._data, keep * rec.size) end
+  self._data, self._owner, self._size, self._readonly = data, owner, n, nil
+  self._addr = tonumber(ffi.cast("intptr_t", data))
+  return self
+end
+
+function methods.string(self, str)
+  local rec = torch._getrec(self)
+  if str ~= nil then
+    check_writable(self, "string")
+    methods.resize(self, #str)
+    if #str > 0 then ffi.copy(self._data, str, #str) end
+    return self
+  end
+  return ffi.string(self._data, self._size * rec.size)
+end
+
+function methods.new(self, ...)
+  return torch._getrec(self).Storage(...)
+end
+
+function methods.clone(self)
+  local rec = torch._getrec(self)
+  local s = new_storage(rec, self._size)
+  if self._size > 0 then ffi.copy(s._data, self._data, self._size * rec.size) end
+  return s
+end
+
+function methods.totable(self)
+  local t, d = {}, self._data
+  local long = torch._getrec(self).long
+  for i = 0, self._size - 1 do
+    t[i + 1] = long and tonumber(d[i]) or d[i]
+  end
+  return t
+end
+
+function methods.type(self, name)
+  if name == nil then return torch.typename(self) end
+  local rec = torch._recByName(name, "Storage")
+  if rec == torch._getrec(self) then return self end
+  local s = new_storage(rec, self._size)
+  local d, src = s._data, self._data
+  for i = 0, self._size - 1 do d[i] = src[i] end
+  return s
+end
+
+function methods.__tostring__(self)
+  local parts = {}
+  local rec = torch._getrec(self)
+  if self._size > 0 then
+    local t = torch.DoubleTensor(self._size)
+    for i = 0, self._size - 1 do t._storage._data[i] = self._data[i] end
+    local fmt, scale = torch._printformat(t._storage._data, self._size, not rec.integral)
+    if scale then parts[#parts + 1] = string.format("%g *\n", scale) end
+    for i = 0, self._size - 1 do
+      parts[#parts + 1] = string.format(fmt, t._storage._data[i] / (scale or 1)) .. "\n"
+    end
+  end
+  parts[#parts + 1] = string.format("[%s of size %d]\n", torch.typename(self), self._size)
+  return table.concat(parts)
+end
+
+for _, rec in ipairs(types) do
+  local mt = {}
+  for k, v in pairs(methods) do mt[k] = v end
+  mt.__typename = rec.sname
+  mt._isStorage = true
+  mt._rec = rec
+  local islong = rec.long
+  mt.__index = function(self, k)
+    local m = mt[k]
+    if m ~= nil then return m end
+    if type(k) == "number" then
+      if k < 1 or k > self._size then
+        error(string.format("<%s> index %s out of range [1, %d]", rec.sname, tostring(k), self._size), 2)
+      end
+      local v = self._data[k - 1]
+      if islong then return tonumber(v) end
+      return v
+    end
+    return nil
+  end
+  mt.__newindex = function(self, k, v)
+    if type(k) == "number" then
+      if k < 1 or k > self._size then
+        error(string.format("<%s> index %s out of range [1, %d]", rec.sname, tostring(k), self._size), 2)
+      end
+      if self._readonly then check_writable(self, "__newindex") end
+      self._data[k - 1] = v
+    else
+      rawset(self, k, v)
+    end
+  end
+  mt.__len = function(self) return self._size end
+  mt.__tostring = function(self) return self:__tostring__() end
+
+  local ctor = {}
+  setmetatable(ctor, {
+    __index = mt, __newindex = mt, __metatable = mt,
+    __tostring = function() return rec.sname end,
+    __call = function(_, a, b, c)
+      if a == nil then
+        return new_storage(rec, 0)
+      elseif type(a) == "number" then
+        if a < 0 or a ~= math.floor(a) then
+          error(string.format("<%s> size must be a non-negative integer, got %s", rec.sname, tostring(a)), 2)
+        end
+        local s = new_storage(rec, a)
+        if b ~= nil then s:fill(b) end
+        return s
+      elseif type(a) == "table" and not is_storage(a) and getmetatable(a) == nil then
+        local s = new_storage(rec, #a)
+        local d = s._data
+        for i = 1, #a do
+          local v = a[i]
+          if type(v) ~= "number" then
+            error(string.format("<%s> table element %d is a %s, expected a number", rec.sname, i, type(v)), 2)
+          end
+          d[i - 1] = v
+        end
+        return s
+      elseif is_storage(a) then
+        -- a view on another storage: (storage, offset [1-based], size)
+        if getmetatable(a) ~= mt then
+          error(string.format("<%s> cannot view a %s", rec.sname, torch.typename(a)), 2)
+        end
+        local offset = b or 1
+        local size = c or (a._size - offset + 1)
+        if offset < 1 or size < 0 or offset - 1 + size > a._size then
+          error(string.format("<%s> view [%d, %d] out of the storage's range [1, %d]",
+                              rec.sname, offset, offset + size - 1, a._size), 2)
+        end
+        local data = a._data + (offset - 1)
+        return setmetatable({_data = data, _addr = a._addr + (offset - 1) * rec.size, _size = size,
+                             _owner = a, _readonly = a._readonly, _esize = rec.size}, mt)
+      elseif type(a) == "string" then
+        error(string.format("<%s> storages mapped from files are not supported", rec.sname), 2)
+      end
+      error(string.format("<%s> expects a size, a table or a storage, got %s", rec.sname, torch.type(a)), 2)
+    end,
+  })
+  rec.Storage = ctor
+  rec.Storage_mt = mt
+  torch[rec.name .. "Storage"] = ctor
+  torch._register(rec.sname, mt, ctor)
+end
+
+function torch._getrec(x)
+  local mt = getmetatable(x)
+  return mt and rawget(mt, "_rec")
+end
+
+-- "torch.FloatTensor", "Float", "float" -> the type record
+function torch._recByName(name, kind)
+  local n = tostring(name):gsub("^torch%.", ""):gsub("Tensor$", ""):gsub("Storage$", "")
+  n = torch._cuda_twins and torch._cuda_twins[n] or n
+  local rec = types[n] or types[n:sub(1, 1):upper() .. n:sub(2)]
+  if not rec then
+    error(string.format("<torch> unknown %s type '%s'", kind or "tensor", tostring(name)), 3)
+  end
+  return rec
+end
+
+-- Torch7's print format rules for a run of doubles: returns format, scale, width.
+function torch._printformat(d, n, floating)
+  local intMode = true
+  if floating then
+    for i = 0, n - 1 do
+      local v = d[i]
+      if v ~= math.ceil(v) then intMode = false; break end
+    end
+  end
+  local amin, amax = math.huge, 0
+  for i = 0, n - 1 do
+    local a = math.abs(d[i])
+    if a < amin then amin = a end
+    if a > amax then amax = a end
+  end
+  local function digits(a)
+    if a ~= 0 and a == a and a ~= math.huge then return math.floor(math.log10(a)) + 1 end
+    return 1
+  end
+  local expMin, expMax = digits(amin), digits(amax)
+  if intMode then
+    if expMax > 9 then return "%11.4e", nil, 11 end
+    return "%" .. (expMax + 1) .. ".0f", nil, expMax + 1
+  end
+  if expMax - expMin > 4 then
+    if math.abs(expMax) > 99 or math.abs(expMin) > 99 then return "%12.4e", nil, 12 end
+    return "%11.4e", nil, 11
+  end
+  if expMax > 5 or expMax < 0 then
+    return "%7.4f", 10 ^ (expMax - 1), 7
+  end
+  return "%" .. (expMax + 6) .. ".4f", nil, expMax + 6
+end

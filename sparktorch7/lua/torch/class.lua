@@ -1,0 +1,193 @@
+-- torch.class and the type utilities of Torch7 (doc/utility.md): classes with
+-- parents, constructors, factories, typename, isTypeOf, getmetatable.
+local torch = torch
+
+local metatables = {}      -- typename -> metatable (class table)
+local constructors = {}    -- typename -> constructor table
+torch._metatables = metatables
+
+-- Metamethods dispatched to Torch7-style methods `__xxx__` found through inheritance.
+local dispatched = {
+  __tostring = "__tostring__", __call = "__call__", __len = "__len__",
+  __add = "__add__", __sub = "__sub__", __mul = "__mul__", __div = "__div__",
+  __mod = "__mod__", __pow = "__pow__", __unm = "__unm__", __concat = "__concat__",
+  __eq = "__eq__", __lt = "__lt__", __le = "__le__",
+}
+
+local function install_dispatch(mt)
+  for meta, method in pairs(dispatched) do
+    if meta == "__tostring" then
+      mt.__tostring = function(self)
+        local f = self.__tostring__
+        if f then return f(self) end
+        return string.format("%s", mt.__typename)
+      end
+    elseif meta == "__call" then
+      mt.__call = function(self, ...)
+        local f = self.__call__
+        if not f then error("attempt to call a " .. (mt.__typename or "torch object"), 2) end
+        return f(self, ...)
+      end
+    else
+      mt[meta] = function(a, b)
+        local self = (type(a) == "table" and getmetatable(a) and a[method]) and a or b
+        local f = self[method]
+        if not f then
+          error(string.format("<%s> does not define %s", mt.__typename, method), 2)
+        end
+        return f(a, b)
+      end
+    end
+  end
+end
+
+-- Resolve a dotted name to its table path, creating packages on the way.
+local function set_path(name, value)
+  local parent, last = _G, nil
+  for part in name:gmatch("[^%.]+") do
+    if last then
+      if parent[last] == nil then parent[last] = {} end
+      parent = parent[last]
+    end
+    last = part
+  end
+  parent[last] = value
+end
+
+local function get_path(name)
+  local v = _G
+  for part in name:gmatch("[^%.]+") do
+    if type(v) ~= "table" then return nil end
+    v = v[part]
+  end
+  return v
+end
+
+--- torch.class(name [, parentName [, module]]): returns the class metatable and its parent's.
+function torch.class(name, parentName, module)
+  if type(name) ~= "string" then
+    error("<torch.class> class name must be a string, got " .. type(name), 2)
+  end
+  if metatables[name] and not torch._allowRedefine then
+    -- Torch7 raises here; we allow redefinition to keep re-run scripts working
+  end
+  local parent = nil
+  if parentName ~= nil then
+    if type(parentName) == "table" then parentName = parentName.__typename end
+    parent = metatables[parentName]
+    if not parent then
+      error(string.format("<torch.class> parent class '%s' of '%s' does not exist", tostring(parentName), name), 2)
+    end
+  end
+  local mt = metatables[name] or {}
+  mt.__typename = name
+  mt.__index = mt
+  install_dispatch(mt)
+  if parent then setmetatable(mt, {__index = parent}) end
+  metatables[name] = mt
+
+  local ctor = constructors[name] or {}
+  setmetatable(ctor, {
+    __index = mt,
+    __newindex = mt,
+    __call = function(_, ...)
+      local self = setmetatable({}, mt)
+      local init = self.__init
+      if init then init(self, ...) end
+      return self
+    end,
+    __tostring = function() return name end,
+    __metatable = mt,
+  })
+  constructors[name] = ctor
+  if module then
+    module[name:match("[^%.]+$")] = ctor
+  else
+    set_path(name, ctor)
+  end
+  return mt, parent
+end
+
+function torch.getmetatable(name)
+  if type(name) ~= "string" then
+    error("<torch.getmetatable> expects a class name (string), got " .. type(name), 2)
+  end
+  return metatables[name]
+end
+
+function torch.getconstructortable(name)
+  return constructors[name]
+end
+
+-- Register an existing metatable (tensor/storage classes do this).
+function torch._register(name, mt, ctor)
+  metatables[name] = mt
+  constructors[name] = ctor
+end
+
+function torch.typename(obj)
+  local mt = getmetatable(obj)
+  if type(mt) == "table" then
+    local tn = rawget(mt, "__typename")
+    if tn then return tn end
+  end
+  return nil
+end
+
+function torch.type(obj)
+  return torch.typename(obj) or type(obj)
+end
+
+function torch.isTypeOf(obj, typeSpec)
+  if type(typeSpec) == "table" then
+    local mt = getmetatable(typeSpec)
+    typeSpec = rawget(typeSpec, "__typename") or (type(mt) == "table" and rawget(mt, "__typename"))
+  end
+  if type(typeSpec) ~= "string" then
+    error("<torch.isTypeOf> type must be a class name (string, a pattern) or a constructor", 2)
+  end
+  local mt = getmetatable(obj)
+  while type(mt) == "table" do
+    local tn = rawget(mt, "__typename")
+    if tn and (tn == typeSpec or tn:find(typeSpec)) then return true end
+    local up = getmetatable(mt)
+    mt = type(up) == "table" and rawget(up, "__index") or nil
+  end
+  return false
+end
+
+function torch.factory(name)
+  local mt = metatables[name]
+  if not mt then return nil end
+  return function() return setmetatable({}, mt) end
+end
+
+function torch.setmetatable(obj, name)
+  local mt = metatables[name]
+  if not mt then error("<torch.setmetatable> unknown class " .. tostring(name), 2) end
+  return setmetatable(obj, mt)
+end
+
+local pointers = setmetatable({}, {__mode = "k"})
+local next_pointer = 0
+function torch.pointer(obj)
+  local t = type(obj)
+  if t == "table" and rawget(obj, "_storage") and rawget(obj, "_offset") then
+    return obj._storage._addr + obj._offset * obj._storage._esize
+  elseif t == "table" and rawget(obj, "_addr") then
+    return obj._addr
+  elseif t == "table" or t == "function" or t == "userdata" or t == "thread" then
+    local s = tostring(obj):match("0x%x+")
+    if s then return tonumber(s) end
+    local p = pointers[obj]
+    if not p then next_pointer = next_pointer + 1; p = next_pointer; pointers[obj] = p end
+    return p
+  elseif t == "cdata" then
+    return tonumber(require("ffi").cast("intptr_t", obj))
+  end
+  return nil
+end
+
+torch._get_path = get_path
+torch._set_path = set_path
+return torch

@@ -1,0 +1,119 @@
+-- The Torch7-compatible runtime of sparktorch7: `require 'torch'`.
+-- Tensors and storages live in memory shared with numpy (see docs/design-tensor.md).
+local ffi = require 'ffi'
+
+torch = torch or {}
+local torch = torch
+torch._VERSION = "sparktorch7"
+
+ffi.cdef [[
+void *calloc(size_t nmemb, size_t size);
+void *malloc(size_t size);
+void free(void *ptr);
+void *memcpy(void *dest, const void *src, size_t n);
+void *memmove(void *dest, const void *src, size_t n);
+void *memset(void *s, int c, size_t n);
+]]
+
+-- One record per CPU tensor type; `code` is the numpy bridge's dtype code.
+local types = {
+  {name = "Double", ctype = "double",  code = 1, integral = false},
+  {name = "Float",  ctype = "float",   code = 2, integral = false},
+  {name = "Long",   ctype = "int64_t", code = 3, integral = true},
+  {name = "Int",    ctype = "int32_t", code = 4, integral = true},
+  {name = "Short",  ctype = "int16_t", code = 5, integral = true},
+  {name = "Char",   ctype = "int8_t",  code = 6, integral = true},
+  {name = "Byte",   ctype = "uint8_t", code = 7, integral = true},
+}
+for _, rec in ipairs(types) do
+  rec.tname = "torch." .. rec.name .. "Tensor"
+  rec.sname = "torch." .. rec.name .. "Storage"
+  rec.ptr = ffi.typeof(rec.ctype .. "*")
+  rec.cptr = ffi.typeof("const " .. rec.ctype .. "*")
+  rec.size = ffi.sizeof(rec.ctype)
+  rec.long = rec.ctype == "int64_t"
+  types[rec.name] = rec
+  types[rec.code] = types[rec.code] or rec
+end
+torch._types = types
+
+-- Memory: malloc'd blocks freed by the GC. Lua does not see these bytes, so
+-- after enough of them were allocated a full collection reclaims dead ones.
+local allocated_since_gc = 0
+local GC_BYTES = 256 * 1024 * 1024
+function torch._account(bytes)
+  allocated_since_gc = allocated_since_gc + bytes
+  if allocated_since_gc > GC_BYTES then
+    allocated_since_gc = 0
+    collectgarbage("collect")
+  end
+end
+
+function torch._alloc(rec, n)
+  local bytes = (n > 0 and n or 1) * rec.size
+  torch._account(bytes)
+  local p = ffi.C.calloc(1, bytes)
+  if p == nil then
+    collectgarbage("collect")
+    p = ffi.C.calloc(1, bytes)
+    if p == nil then
+      error(string.format("<torch> cannot allocate %d bytes for a %s", bytes, rec.sname), 3)
+    end
+  end
+  local owner = ffi.gc(ffi.cast("uint8_t*", p), ffi.C.free)
+  return ffi.cast(rec.ptr, p), owner
+end
+
+require 'torch.class'
+require 'torch.Storage'
+require 'torch.Tensor'
+if py then torch._np = require 'torch.numpy' end
+
+-- Default tensor type
+function torch.setdefaulttensortype(name)
+  local rec
+  for _, r in ipairs(types) do
+    if r.tname == name then rec = r end
+  end
+  if not rec then
+    error("<torch.setdefaulttensortype> expects a tensor type name such as 'torch.FloatTensor', got " .. tostring(name), 2)
+  end
+  torch.Tensor = rec.Tensor
+  torch.Storage = rec.Storage
+  torch._defaultrec = rec
+end
+function torch.getdefaulttensortype()
+  return torch._defaultrec.tname
+end
+torch.setdefaulttensortype("torch.DoubleTensor")
+
+-- CUDA names map to their CPU twins, so code and files mentioning them run on the CPU.
+local cuda_twins = {
+  Cuda = "Float", CudaDouble = "Double", CudaLong = "Long", CudaInt = "Int",
+  CudaShort = "Short", CudaChar = "Char", CudaByte = "Byte", CudaHalf = "Float",
+}
+torch._cuda_twins = cuda_twins
+for cname, cpu in pairs(cuda_twins) do
+  local rec = types[cpu]
+  torch[cname .. "Tensor"] = rec.Tensor
+  torch[cname .. "Storage"] = rec.Storage
+  torch._metatables["torch." .. cname .. "Tensor"] = rec.Tensor_mt
+  torch._metatables["torch." .. cname .. "Storage"] = rec.Storage_mt
+end
+
+-- Optional parts, each in its own file.
+for _, name in ipairs {"torch.TensorMath", "torch.File", "torch.DiskFile", "torch.MemoryFile",
+                       "torch.serialization", "torch.Tester", "torch.TestSuite", "torch.CmdLine",
+                       "torch.Timer", "torch.tds"} do
+  local path = package.searchpath and package.searchpath(name, package.path)
+  if path == nil then
+    local rel = name:gsub("%.", "/")
+    for template in package.path:gmatch("[^;]+") do
+      local f = io.open((template:gsub("%?", rel)), "r")
+      if f then f:close(); path = true; break end
+    end
+  end
+  if path then require(name) end
+end
+
+return torch
