@@ -601,6 +601,8 @@ def _make_pandas_fn(runner: _Runner, out_type: pa.DataType, name: str):
             yield _arrow_to_pandas(arr)
 
     lua_pandas_udf.__name__ = name
+    # real objects, not strings: pandas is imported here, not at module level
+    lua_pandas_udf.__annotations__ = {"batches": Iterator[pd.Series], "return": Iterator[pd.Series]}
     return lua_pandas_udf
 
 
