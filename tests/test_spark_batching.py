@@ -166,7 +166,7 @@ def test_runner_lua_errors_and_extra_results():
         run("boom", [pa.array([1.0])])
     assert info.value.lua_message.startswith("Lua function 'boom' of script 'local.lua' failed on rows 0..0: local.lua:")
     assert "no way" in info.value.lua_message
-    assert "stack traceback:" in info.value.lua_traceback and "boom" in info.value.lua_traceback
+    assert "stack traceback:" in info.value.lua_traceback and "local.lua:15" in info.value.lua_traceback
     with pytest.raises(LuaResultError, match="returned 2 values"):
         run("two", [pa.array([1.0])])
     with pytest.raises(TypeError, match=r"input column 'c0' has Arrow type string.*\(Lua function 'total', rows 0..0\)"):
