@@ -388,6 +388,7 @@ cdef int _ref_gc(lua.lua_State* L) noexcept:
     if ref is not NULL and ref.obj is not NULL:
         obj = ref.obj
         ref.obj = NULL
+        _array_released(_runtime_of(L), obj)
         Py_DECREF(<object>obj)
     return 0
 
@@ -409,8 +410,7 @@ cdef int _open_pylib(LuaState rt, lua.lua_State* L) except -1:
     _set_cfunction(rt, L, b"__le", <lua.lua_CFunction>_ref_le)
     _set_cfunction(rt, L, b"__tostring", <lua.lua_CFunction>_ref_tostring)
     _set_cfunction(rt, L, b"__len", <lua.lua_CFunction>_ref_len)
-    lua.lua_pushcclosure(L, <lua.lua_CFunction>_ref_gc, 0)
-    lua.lua_setfield(L, -2, b"__gc")
+    _set_cfunction(rt, L, b"__gc", <lua.lua_CFunction>_ref_gc)
     lua.lua_pushstring(L, b"python")
     lua.lua_setfield(L, -2, b"__metatable")
     rt._pyref_mt_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)               #

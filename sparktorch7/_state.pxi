@@ -52,12 +52,16 @@ cdef class LuaState:
     cdef int _tensor_mts_ref     # registry: torch tensor metatable -> dtype code (set by torch)
     cdef int _torch_ref          # registry: the torch module once required
     cdef readonly dict py_globals
+    cdef dict _big_arrays        # id(ndarray) -> [array, nbytes, pyrefs in Lua] (see _tensor.pxi)
+    cdef Py_ssize_t _big_pushed  # bytes of big arrays pushed since the last check
     cdef object __weakref__
 
     def __cinit__(self, *args, **kwargs):
         self.L = NULL
         self._lock = _RLock()
         self._pending_unrefs = []
+        self._big_arrays = {}
+        self._big_pushed = 0
         self._tensor_mts_ref = lua.LUA_NOREF
         self._torch_ref = lua.LUA_NOREF
 

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs what is missing (scripts/setup.sh), builds, and runs the main job on bundled sample data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+exec .venv/bin/python examples/demo.py "$@"
