@@ -309,6 +309,8 @@ cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
             lua.lua_rawset(L, -3)
         lua.lua_rawgeti(L, K, K_OWNER)
         _push_pyref(rt, L, arr, 0)
+        if cnp.PyArray_NBYTES(arr) >= _BIG_ARRAY:
+            _array_pushed(rt, L, arr, cnp.PyArray_NBYTES(arr))
         lua.lua_rawset(L, -3)
         lua.lua_rawgeti(L, K, K_STORAGE_MT + code)
         lua.lua_setmetatable(L, -2)                                         # K s
@@ -346,6 +348,59 @@ cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
     lua.lua_replace(L, K)                                                   # t s
     lua.lua_pop(L, 1)                                                       # t
     return 0
+
+
+# Memory of arrays that only Lua still references is freed when Lua's GC
+# collects their references, and Lua does not see those bytes. So big arrays
+# pushed into Lua are remembered; after every 256 MB of them, the ones that
+# nothing but Lua holds are counted, and past 256 MB a full collection runs.
+# An array that Python also holds costs no collection, whatever its size.
+cdef Py_ssize_t _BIG_ARRAY = 1 << 20
+cdef Py_ssize_t _GC_AFTER = 256 << 20
+
+
+cdef extern from "Python.h":
+    Py_ssize_t Py_REFCNT(PyObject* o)
+    PyObject* PyList_GET_ITEM(object lst, Py_ssize_t i)
+
+
+cdef int _array_pushed(LuaState rt, lua.lua_State* L, object arr, Py_ssize_t nbytes) except -1:
+    # entry: [array, nbytes, number of Lua references]
+    cdef Py_ssize_t lua_only = 0
+    cdef PyObject* p
+    key = id(arr)
+    entry = rt._big_arrays.get(key)
+    if entry is None:
+        rt._big_arrays[key] = [arr, nbytes, 1]
+    else:
+        entry[2] += 1
+    rt._big_pushed += nbytes
+    if rt._big_pushed < _GC_AFTER:
+        return 0
+    rt._big_pushed = 0
+    for entry in rt._big_arrays.values():
+        p = PyList_GET_ITEM(entry, 0)
+        if Py_REFCNT(p) == <Py_ssize_t>entry[2] + 1:     # held by the entry and Lua only
+            lua_only += <Py_ssize_t>entry[1]
+    if lua_only >= _GC_AFTER:
+        lua.lua_getglobal(L, b"collectgarbage")
+        if lua.lua_pcall(L, 0, 0, 0) != 0:
+            lua.lua_pop(L, 1)
+    return 0
+
+
+cdef void _array_released(LuaState rt, PyObject* obj) noexcept:
+    if rt is None or rt._big_arrays is None or not rt._big_arrays:
+        return
+    try:
+        key = id(<object>obj)
+        entry = rt._big_arrays.get(key)
+        if entry is not None and PyList_GET_ITEM(entry, 0) == obj:
+            entry[2] -= 1
+            if entry[2] <= 0:
+                del rt._big_arrays[key]
+    except BaseException:
+        pass
 
 
 cdef int _require_torch(LuaState rt, lua.lua_State* L) except -1:
