@@ -468,6 +468,64 @@ def test_apply_visits_in_row_major_order_and_nil_keeps_values(lua):
     np.testing.assert_array_equal(kept, [[1, 2], [3, 4]])
 
 
+def test_apply_map_map2_errors(lua):
+    assert "must return a number or nil, got string" in lua_error(
+        lua, "torch.Tensor(2):apply(function() return 'x' end)")
+    assert "expects a function, got number" in lua_error(lua, "torch.Tensor(2):apply(3)")
+    assert "expects (tensor, function)" in lua_error(lua, "torch.Tensor(2):map(3, print)")
+    assert "tensors have 2 and 3 elements" in lua_error(
+        lua, "torch.Tensor(2):map(torch.Tensor(3), function(a, b) return a end)")
+
+
+# ---------------------------------------------------------------- new
+def test_new_forms(lua):
+    assert run(lua, """local t = torch.FloatTensor(2, 3)
+        return t.new():type(), t.new():dim(), t:new():dim(), t.new(4, 5):size(2),
+               t.new(t:storage(), 3, torch.LongStorage{2}):storageOffset(), torch.FloatTensor.new():type(),
+               torch.getmetatable('torch.IntTensor').new(2):type()""") == (
+        "torch.FloatTensor", 0, 0, 5, 3, "torch.FloatTensor", "torch.IntTensor")
+    assert run(lua, """local s = torch.ByteStorage(3)
+        return torch.typename(s.new()), s:new():size(), s.new(7):size()""") == ("torch.ByteStorage", 0, 7)
+
+
+# ---------------------------------------------------------------- storages
+def test_storage_basics(lua):
+    size, vals, elem = run(lua, """local s = torch.IntStorage{1, 2, 3}
+        s[2] = 7.9
+        return s:size(), s:totable(), s:elementSize()""")
+    assert size == 3 and vals == {1: 1, 2: 7, 3: 3} and elem == 4
+    arr = run(lua, "return torch.DoubleStorage(4, 2.5)")
+    np.testing.assert_array_equal(arr, [2.5] * 4)
+    assert "index 4 out of range [1, 3]" in lua_error(lua, "return torch.FloatStorage(3)[4]")
+    assert "index 0 out of range" in lua_error(lua, "local s = torch.FloatStorage(3); s[0] = 1")
+
+
+def test_storage_fill_copy_resize_string(lua):
+    a, b, c, text = run(lua, """local a = torch.ByteStorage(3):fill(300.7)
+        local b = torch.CharStorage(3):copy(torch.DoubleStorage{-1.7, 2.9, 127})
+        local c = torch.DoubleStorage{1, 2}
+        c:resize(4)
+        c[3], c[4] = 3, 4
+        local s = torch.CharStorage():string('hey')
+        return a, b, c, s:string()""")
+    np.testing.assert_array_equal(a, np.array([300.7] * 3).astype(np.int64).astype(np.uint8))
+    np.testing.assert_array_equal(b, [-1, 2, 127])
+    np.testing.assert_array_equal(c, [1, 2, 3, 4])
+    assert text == "hey"
+    assert "sizes do not match: 2 vs 3" in lua_error(lua, "torch.FloatStorage(2):copy(torch.FloatStorage(3))")
+
+
+def test_storage_view_of_a_storage(lua):
+    base, view = run(lua, """local s = torch.DoubleStorage{1, 2, 3, 4, 5}
+        local v = torch.DoubleStorage(s, 2, 3)
+        v[1] = 20
+        return s, v""")
+    np.testing.assert_array_equal(base, [1, 20, 3, 4, 5])
+    np.testing.assert_array_equal(view, [20, 3, 4])
+    assert np.shares_memory(base, view)
+    assert "out of the storage's range" in lua_error(lua, "torch.DoubleStorage(torch.DoubleStorage(3), 2, 5)")
+
+
 # ---------------------------------------------------------------- data, totable, pointer
 def test_data_is_an_ffi_pointer_at_the_first_element(lua):
     assert run(lua, """local t = torch.Tensor{{1, 2, 3}, {4, 5, 6}}

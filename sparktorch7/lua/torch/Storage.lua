@@ -96,9 +96,6 @@ function methods.string(self, str)
   return ffi.string(self._data, self._size * rec.size)
 end
 
-function methods.new(self, ...)
-  return torch._getrec(self).Storage(...)
-end
 
 function methods.clone(self)
   local rec = torch._getrec(self)
@@ -186,6 +183,11 @@ for _, rec in ipairs(types) do
   mt.__tostring = function(self) return self:__tostring__() end
 
   local ctor = {}
+  -- s.new(...) is the constructor; s:new() gives a new empty storage of s's type
+  mt.new = function(a, ...)
+    if select("#", ...) == 0 and is_storage(a) and getmetatable(a) == mt then return ctor() end
+    return ctor(a, ...)
+  end
   setmetatable(ctor, {
     __index = mt, __newindex = mt, __metatable = mt,
     __tostring = function() return rec.sname end,

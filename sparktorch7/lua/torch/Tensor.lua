@@ -454,7 +454,6 @@ M.cudaByte = M.byte
 M.cudaInt = M.int
 M.cudaHalf = M.float
 
-function M.new(t, ...) return rec_of(t).Tensor(...) end
 
 function M.clone(t)
   local r = result_like(rec_of(t), t._size)
@@ -814,6 +813,7 @@ function M.copy(t, src)
 end
 
 function M.apply(t, f)
+  if type(f) ~= "function" then fail(t, "apply", "expects a function, got %s", torch.type(f)) end
   local long = rec_of(t).long
   local ro = t._storage._readonly
   apply1(t, function(d, i)
@@ -821,6 +821,7 @@ function M.apply(t, f)
     if long then v = tonumber(v) end
     local r = f(v)
     if r ~= nil then
+      if type(r) ~= "number" then fail(t, "apply", "the function must return a number or nil, got %s", type(r)) end
       if ro then writable(t, "apply") end
       d[i] = r
     end
@@ -829,6 +830,9 @@ function M.apply(t, f)
 end
 
 function M.map(t, other, f)
+  if not is_tensor(other) or type(f) ~= "function" then
+    fail(t, "map", "expects (tensor, function), got (%s, %s)", torch.type(other), torch.type(f))
+  end
   local la, lb = rec_of(t).long, rec_of(other).long
   local ro = t._storage._readonly
   apply2(t, other, function(d, i, s, j)
@@ -837,6 +841,7 @@ function M.map(t, other, f)
     if lb then b = tonumber(b) end
     local r = f(a, b)
     if r ~= nil then
+      if type(r) ~= "number" then fail(t, "map", "the function must return a number or nil, got %s", type(r)) end
       if ro then writable(t, "map") end
       d[i] = r
     end
@@ -845,6 +850,9 @@ function M.map(t, other, f)
 end
 
 function M.map2(t, b, c, f)
+  if not is_tensor(b) or not is_tensor(c) or type(f) ~= "function" then
+    fail(t, "map2", "expects (tensor, tensor, function), got (%s, %s, %s)", torch.type(b), torch.type(c), torch.type(f))
+  end
   local la, lb, lc = rec_of(t).long, rec_of(b).long, rec_of(c).long
   local ro = t._storage._readonly
   apply3(t, b, c, function(d, i, e, j, g, k)
@@ -854,6 +862,7 @@ function M.map2(t, b, c, f)
     if lc then z = tonumber(z) end
     local r = f(x, y, z)
     if r ~= nil then
+      if type(r) ~= "number" then fail(t, "map2", "the function must return a number or nil, got %s", type(r)) end
       if ro then writable(t, "map2") end
       d[i] = r
     end
@@ -1114,6 +1123,14 @@ for _, rec in ipairs(types) do
   mt.__typename = rec.tname
   mt._isTensor = true
   mt._rec = rec
+  -- t.new(...) is the type's constructor (Torch7: the metatable's `new`); a lone tensor
+  -- or storage of this type as argument, as in t:new(), gives a new empty tensor.
+  mt.new = function(a, ...)
+    if select("#", ...) == 0 and (is_tensor(a) or is_storage(a)) and torch._getrec(a) == rec then
+      return construct(rec)
+    end
+    return construct(rec, a, ...)
+  end
   mt.__index = make_index(mt, rec)
   mt.__newindex = make_newindex(mt, rec)
   mt.__len = function(t) return M.size(t) end
