@@ -595,3 +595,49 @@ def test_tostring_of_nan_uses_plain_f_format_on_one_line(lua):
 def test_print_of_a_view_uses_its_own_values(lua):
     assert run(lua, "local t = torch.Tensor{{1, 2}, {3, 400}}; return tostring(t:select(1, 1))") == (
         " 1\n 2\n[torch.DoubleTensor of size 2]\n")
+
+
+# ---------------------------------------------------------------- bad input: clear errors, never a crash
+BAD_CALLS = [
+    ("torch.Tensor(2^31, 2^31)", "cannot allocate"),
+    ("torch.DoubleStorage(2^62)", "cannot allocate"),
+    ("torch.Tensor(1/0)", "cannot allocate"),
+    ("torch.Tensor(0/0)", "must be a non-negative integer, got nan"),
+    ("torch.Tensor(2):resize(2^61)", "cannot allocate"),
+    ("torch.Tensor(3):narrow(1, 0/0, 1)", "out of dimension 1"),
+    ("torch.Tensor(3):narrow(1, 1.5, 1)", "out of dimension 1"),
+    ("torch.Tensor(3)[0/0]", "index nan out of range"),
+    ("torch.Tensor(3)[{0/0}]", "out of range"),
+    ("torch.Tensor(2, 2)[{{1, 0/0}}]", "out of dimension 1"),
+    ("torch.Tensor(3):select(1, 0/0)", "out of range"),
+    ("torch.Tensor(3):view(0/0)", "must be a positive integer or -1"),
+    ("torch.Tensor(4):unfold(1, 2, 0/0)", "a step >= 1"),
+    ("torch.Tensor(4):unfold(1, 0, 1)", "expects a size in [1, 4]"),
+    ("torch.Tensor(4):expand(-5)", "cannot expand to -5"),
+    ("torch.Tensor():expand(2)", "cannot expand an empty tensor"),
+    ("torch.Tensor(2, 2):permute(1, 1)", "is not a permutation"),
+    ("torch.Tensor(2):sub('a', 'b')", "expects numbers"),
+    ("torch.Tensor(2):split(0)", "positive integer"),
+    ("torch.Tensor(2):chunk(0/0)", "positive integer"),
+    ("torch.Tensor(2):transpose(1, 'x')", "dimension x out of range"),
+    ("torch.Tensor(3):type('torch.Nope')", "unknown tensor type 'torch.Nope'"),
+    ("torch.Tensor(torch.DoubleStorage(3), 1.5)", "storage offset must be an integer"),
+    ("torch.Tensor(torch.DoubleStorage(3), 1, torch.LongStorage{2}, torch.LongStorage{1, 1})", "1 sizes but 2 strides"),
+    ("torch.DoubleStorage(torch.DoubleStorage(3), 0/0)", "out of the storage's range"),
+    ("torch.DoubleStorage(3)[0/0]", "index nan out of range"),
+    ("torch.DoubleStorage(3):resize(1.5)", "integer size"),
+    ("torch.Tensor(2, 3):set(torch.FloatTensor(2))", "cannot set to a torch.FloatTensor"),
+]
+
+
+@pytest.mark.parametrize("code, message", BAD_CALLS)
+def test_bad_calls_raise_clear_errors(lua, code, message):
+    msg = lua_error(lua, f"local x = {code}\nreturn x")
+    assert message in msg
+    first = msg.splitlines()[0]
+    assert first.startswith("[string") and ":1:" in first   # the caller's line, not the runtime's
+
+
+def test_errors_after_a_tail_call_name_no_runtime_line(lua):
+    first = lua_error(lua, "return torch.Tensor(3):narrow(1, 3, 5)").splitlines()[0]
+    assert first.startswith("<torch.DoubleTensor.narrow>")

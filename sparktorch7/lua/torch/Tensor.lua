@@ -339,6 +339,9 @@ local function construct(rec, ...)
     if type(offset) ~= "number" or offset ~= floor(offset) then
       raise(string.format("<%s> storage offset must be an integer, got %s", rec.tname, tostring(b)))
     end
+    if stride and #stride ~= #size then
+      raise(string.format("<%s> %d sizes but %d strides", rec.tname, #size, #stride))
+    end
     check_sizes(rec.tname, "__init", size)
     stride = th_strides(size, stride)
     if offset < 0 or extent(offset, size, stride) > storage._size then
@@ -512,7 +515,8 @@ end
 function M.narrow(t, dim, first, size)
   check_dim(t, "narrow", dim)
   local n = t._size[dim]
-  if type(first) ~= "number" or type(size) ~= "number" or first < 1 or size < 0 or first + size - 1 > n then
+  if type(first) ~= "number" or type(size) ~= "number" or not (first >= 1 and size >= 0 and first + size - 1 <= n)
+      or first ~= floor(first) or size ~= floor(size) then
     fail(t, "narrow", "range [%s, +%s) out of dimension %d of size %d", tostring(first), tostring(size), dim, n)
   end
   local sz, st = {unpack(t._size)}, {unpack(t._stride)}
@@ -531,8 +535,8 @@ function M.select(t, dim, index)
   local n = t._size[dim]
   if type(index) ~= "number" then fail(t, "select", "index must be a number, got %s", type(index)) end
   if index < 0 then index = n + index + 1 end
-  if index < 1 or index > n then
-    fail(t, "select", "index %d out of range of dimension %d (size %d)", index, dim, n)
+  if not (index >= 1 and index <= n) or index ~= floor(index) then
+    fail(t, "select", "index %s out of range of dimension %d (size %d)", tostring(index), dim, n)
   end
   local offset = t._offset + (index - 1) * t._stride[dim]
   if t._dim == 1 then return get_element(t, offset) end
@@ -551,10 +555,15 @@ function M.sub(t, ...)
   for d = 1, #args / 2 do
     local n = t._size[d]
     local a, b = args[2 * d - 1], args[2 * d]
+    if type(a) ~= "number" or type(b) ~= "number" then
+      fail(t, "sub", "expects numbers (first, last), got (%s, %s)", torch.type(a), torch.type(b))
+    end
     if a < 0 then a = n + a + 1 end
     if b < 0 then b = n + b + 1 end
-    if a < 1 or b > n or a > b then
-      fail(t, "sub", "range [%d, %d] out of dimension %d of size %d", args[2 * d - 1], args[2 * d], d, n)
+    a, b = floor(a), floor(b)
+    if not (a >= 1 and b <= n and a <= b) then
+      fail(t, "sub", "range [%s, %s] out of dimension %d of size %d", tostring(args[2 * d - 1]),
+           tostring(args[2 * d]), d, n)
     end
     r = M.narrow(r, d, a, b - a + 1)
   end
@@ -593,8 +602,10 @@ end
 
 function M.unfold(t, dim, size, step)
   check_dim(t, "unfold", dim)
-  if size > t._size[dim] or step < 1 then
-    fail(t, "unfold", "size %d larger than dimension %d (%d) or step %d < 1", size, dim, t._size[dim], step)
+  if type(size) ~= "number" or type(step) ~= "number" or not (size >= 1 and size <= t._size[dim] and step >= 1)
+      or size ~= floor(size) or step ~= floor(step) then
+    fail(t, "unfold", "expects a size in [1, %d] (dimension %d) and a step >= 1, got size %s, step %s",
+         t._size[dim], dim, tostring(size), tostring(step))
   end
   local sz, st = {unpack(t._size)}, {unpack(t._stride)}
   sz[#sz + 1], st[#st + 1] = size, t._stride[dim]
@@ -1007,7 +1018,9 @@ local function index_view(t, k, fname)
     local n = t._size[i]
     if type(v) == "number" then
       if v < 0 then v = n + v + 1 end
-      if v < 1 or v > n then fail(t, fname, "index %s out of range of dimension %d (size %d)", tostring(k[i]), i, n) end
+      if not (v >= 1 and v <= n) then
+        fail(t, fname, "index %s out of range of dimension %d (size %d)", tostring(k[i]), i, n)
+      end
       offset = offset + (floor(v) - 1) * t._stride[i]
     elseif type(v) == "table" and not is_tensor(v) then
       all_numbers = false
@@ -1017,7 +1030,8 @@ local function index_view(t, k, fname)
       end
       if a < 0 then a = n + a + 1 end
       if b < 0 then b = n + b + 1 end
-      if a < 1 or a > n or b < 1 or b > n or b < a then
+      a, b = floor(a), floor(b)
+      if not (a >= 1 and a <= n and b >= 1 and b <= n and b >= a) then
         fail(t, fname, "range {%s, %s} out of dimension %d (size %d)", tostring(v[1]), tostring(v[2]), i, n)
       end
       offset = offset + (a - 1) * t._stride[i]
@@ -1048,9 +1062,10 @@ local function make_index(mt, rec)
       if dim == 1 then
         local n = t._size[1]
         if k < 0 then k = n + k + 1 end
-        if k < 1 or k > n then
+        if not (k >= 1 and k <= n) then
           error(string.format("<%s> index %s out of range [1, %d]", rec.tname, tostring(k), n), 2)
         end
+        k = floor(k)
         local v = t._storage._data[t._offset + (k - 1) * t._stride[1]]
         if long then return tonumber(v) end
         return v
@@ -1082,9 +1097,10 @@ local function make_newindex(mt, rec)
       if t._dim == 1 then
         local n = t._size[1]
         if k < 0 then k = n + k + 1 end
-        if k < 1 or k > n then
+        if not (k >= 1 and k <= n) then
           error(string.format("<%s> index %s out of range [1, %d]", rec.tname, tostring(k), n), 2)
         end
+        k = floor(k)
         if type(v) ~= "number" then
           if is_tensor(v) then M.copy(M.narrow(t, 1, k, 1), v); return end
           error(string.format("<%s> cannot assign a %s to an element", rec.tname, torch.type(v)), 2)

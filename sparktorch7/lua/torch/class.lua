@@ -222,7 +222,7 @@ function torch._error(msg)
   local level = 2
   while true do
     local info = debug.getinfo(level, "S")
-    if info == nil then level = 1; break end
+    if info == nil then level = 0; break end   -- only runtime frames (a tail call): no position
     if not in_runtime(info.source) then break end
     level = level + 1
   end
