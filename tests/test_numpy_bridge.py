@@ -241,3 +241,19 @@ def test_arrays_in_containers_and_many_round_trips(lua):
     arrs = [np.arange(i + 1, dtype=np.float32) for i in range(50)]
     out = lua.execute("return function(t) local r = {} for i = 1, #t do r[i] = t[i] end return r end")(arrs)
     assert all(np.shares_memory(out[i + 1], arrs[i]) for i in range(50))
+
+
+def test_memory_the_runtime_did_not_malloc_stays_with_lua(lua):
+    # a storage over an FFI array (LuaJIT's own memory): exported through a proxy, never freed by Python
+    arr = lua.execute("""local ffi = require 'ffi'
+        local buf = ffi.new('double[4]', {1, 2, 3, 4})
+        local s = torch.DoubleStorage(4)
+        s._data, s._addr, s._owner = buf, tonumber(ffi.cast('intptr_t', buf)), buf
+        keep = s
+        return torch.DoubleTensor(s)""")
+    np.testing.assert_array_equal(arr, [1, 2, 3, 4])
+    assert lua.execute("return type(keep._owner)") == "cdata"
+    del arr
+    gc.collect()
+    lua.gc()
+    assert lua.execute("return keep[4]") == 4

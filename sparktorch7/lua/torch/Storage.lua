@@ -13,11 +13,17 @@ torch._isStorage = is_storage
 local floor = math.floor
 local MAX_BYTES = 2 ^ 52   -- beyond any machine, and exact as a double
 
+-- The owners of blocks made by torch._alloc (malloc'd, freed by free): only these may be
+-- handed over to Python by the numpy bridge (torch._adopt).
+local blocks = setmetatable({}, {__mode = "k"})
+torch._blocks = blocks
+
 local function new_storage(rec, n)
   if not (n * rec.size < MAX_BYTES) then
     torch._error(string.format("<%s> cannot allocate %.0f elements (%.4g bytes)", rec.sname, n, n * rec.size))
   end
   local data, owner = torch._alloc(rec, n)
+  blocks[owner] = true
   return setmetatable({_data = data, _addr = tonumber(ffi.cast("intptr_t", data)), _size = n,
                        _owner = owner, _esize = rec.size}, rec.Storage_mt)
 end
@@ -87,6 +93,7 @@ function methods.resize(self, n)
     torch._error(string.format("<%s.resize> cannot allocate %.0f elements", rec.sname, n))
   end
   local data, owner = torch._alloc(rec, n)
+  blocks[owner] = true
   local keep = math.min(n, self._size)
   if keep > 0 then ffi.copy(data, self._data, keep * rec.size) end
   self._data, self._owner, self._size, self._readonly = data, owner, n, nil

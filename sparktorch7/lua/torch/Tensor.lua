@@ -1206,7 +1206,8 @@ function torch._adopt(s, pyowner)
   local root = s
   while is_storage(root._owner) do root = root._owner end
   local o = root._owner
-  if type(o) ~= "cdata" then return nil end
+  if type(o) ~= "cdata" or not torch._blocks[o] then return nil end
+  torch._blocks[o] = nil
   ffi.gc(o, nil)
   root._owner = pyowner
   return tonumber(ffi.cast("intptr_t", o))
