@@ -641,3 +641,87 @@ def test_bad_calls_raise_clear_errors(lua, code, message):
 def test_errors_after_a_tail_call_name_no_runtime_line(lua):
     first = lua_error(lua, "return torch.Tensor(3):narrow(1, 3, 5)").splitlines()[0]
     assert first.startswith("<torch.DoubleTensor.narrow>")
+
+
+# ---------------------------------------------------------------- property: chains of views, then copies
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+
+@st.composite
+def view_chains(draw):
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=4))
+    ops = []
+    cur = list(shape)
+    for _ in range(draw(st.integers(0, 5))):
+        kind = draw(st.sampled_from(["narrow", "select", "transpose", "unfold", "expand1"]))
+        d = draw(st.integers(1, len(cur)))
+        if kind == "narrow":
+            first = draw(st.integers(1, cur[d - 1]))
+            size = draw(st.integers(1, cur[d - 1] - first + 1))
+            ops.append(("narrow", d, first, size))
+            cur[d - 1] = size
+        elif kind == "select" and len(cur) > 1:
+            i = draw(st.integers(-cur[d - 1], cur[d - 1]).filter(lambda v: v != 0))
+            ops.append(("select", d, i))
+            cur.pop(d - 1)
+        elif kind == "transpose":
+            e = draw(st.integers(1, len(cur)))
+            ops.append(("transpose", d, e))
+            cur[d - 1], cur[e - 1] = cur[e - 1], cur[d - 1]
+        elif kind == "unfold" and len(cur) < 5:
+            size = draw(st.integers(1, cur[d - 1]))
+            step = draw(st.integers(1, 3))
+            ops.append(("unfold", d, size, step))
+            cur[d - 1] = (cur[d - 1] - size) // step + 1
+            cur.append(size)
+        elif kind == "expand1" and len(cur) < 5:
+            n = draw(st.integers(1, 3))
+            ops.append(("expand1", n))
+            cur = [n] + cur
+    return shape, ops
+
+
+def apply_numpy(arr, ops):
+    for op in ops:
+        if op[0] == "narrow":
+            _, d, first, size = op
+            arr = arr[(slice(None),) * (d - 1) + (slice(first - 1, first - 1 + size),)]
+        elif op[0] == "select":
+            _, d, i = op
+            arr = arr[(slice(None),) * (d - 1) + (i - 1 if i > 0 else i,)]
+        elif op[0] == "transpose":
+            _, d, e = op
+            arr = np.swapaxes(arr, d - 1, e - 1)
+        elif op[0] == "unfold":
+            _, d, size, step = op
+            win = np.lib.stride_tricks.sliding_window_view(arr, size, axis=d - 1)
+            arr = win[(slice(None),) * (d - 1) + (slice(None, None, step),)]
+        elif op[0] == "expand1":
+            arr = np.broadcast_to(arr[None], (op[1],) + arr.shape)
+    return arr
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(view_chains())
+def test_view_chains_then_clone_and_copy_match_numpy(lua, chain):
+    shape, ops = chain
+    base = np.arange(1.0, np.prod(shape) + 1).reshape(shape)
+    lua["base"] = base.copy()
+    code = ["local v = base"]
+    for op in ops:
+        if op[0] == "expand1":
+            code.append(f"do local s = v:size():totable(); table.insert(s, 1, {op[1]}); "
+                        f"v = v:unsqueeze(1):expand(torch.LongStorage(s)) end")
+        else:
+            code.append(f"v = v:{op[0]}({', '.join(str(x) for x in op[1:])})")
+    code.append("local dst = torch.FloatTensor(v:nElement(), 2):zero():select(2, 2)")   -- strided
+    code.append("dst:copy(v)")
+    code.append("return v, v:clone(), dst, v:contiguous(), torch.Tensor(v:totable())")
+    view, clone, dst, cont, from_table = lua.execute("\n".join(code))
+    expect = apply_numpy(base, ops)
+    np.testing.assert_array_equal(view, expect)
+    np.testing.assert_array_equal(clone, expect)
+    assert clone.flags.c_contiguous and cont.flags.c_contiguous
+    np.testing.assert_array_equal(dst, expect.ravel().astype(np.float32))
+    np.testing.assert_array_equal(cont, expect)
+    np.testing.assert_array_equal(from_table, expect)
