@@ -714,7 +714,7 @@ def test_view_chains_then_clone_and_copy_match_numpy(lua, chain):
                         f"v = v:unsqueeze(1):expand(torch.LongStorage(s)) end")
         else:
             code.append(f"v = v:{op[0]}({', '.join(str(x) for x in op[1:])})")
-    code.append("local dst = torch.FloatTensor(v:nElement(), 2):zero():select(2, 2)")   -- strided
+    code.append("local dst = torch.FloatTensor(v:nElement(), 2):zero():select(2, 2)")   # strided
     code.append("dst:copy(v)")
     code.append("return v, v:clone(), dst, v:contiguous(), torch.Tensor(v:totable())")
     view, clone, dst, cont, from_table = lua.execute("\n".join(code))
