@@ -2,9 +2,9 @@
 
 cdef extern from "numpy/arrayobject.h":
     bint PyArray_ISBYTESWAPPED(cnp.ndarray arr)
-    object PyArray_NewFromDescr(PyObject* subtype, PyObject* descr, int nd, cnp.npy_intp* dims,
+    object PyArray_NewFromDescr(PyObject* subtype, cnp.dtype descr, int nd, cnp.npy_intp* dims,
                                 cnp.npy_intp* strides, void* data, int flags, PyObject* obj)
-    PyObject* PyArray_Type_ptr "(PyObject*)&PyArray_Type"
+    PyObject* PyArray_Type_ptr "(PyTypeObject*)&PyArray_Type"
 
 from libc.stdlib cimport free as _c_free
 
@@ -185,7 +185,7 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
             base = _new_proxy(rt, L, s, LuaTable)   # the Lua storage keeps the memory alive
         descr = cnp.PyArray_DescrFromType(npy)
         Py_INCREF(descr)   # stolen by PyArray_NewFromDescr
-        arr = PyArray_NewFromDescr(PyArray_Type_ptr, <PyObject*>descr, nd, dims, strides, <void*>data,
+        arr = PyArray_NewFromDescr(PyArray_Type_ptr, descr, nd, dims, strides, <void*>data,
                                    0 if readonly else cnp.NPY_ARRAY_WRITEABLE, NULL)
         cnp.set_array_base(arr, base)
         return arr
