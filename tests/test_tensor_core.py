@@ -151,7 +151,19 @@ def test_size_stride_dim_nelement(lua):
     assert (dim, ndim, n) == (3, 3, 24)
 
 
-LUA52_LEN = LuaState().eval("#setmetatable({}, {__len = function() return 7 end})") == 7
+def _lua52_len():
+    with LuaState() as state:
+        return state.eval("#setmetatable({}, {__len = function() return 7 end})") == 7
+
+
+LUA52_LEN = _lua52_len()
+
+
+def test_len_method_and_real(lua):
+    assert run(lua, "local t = torch.Tensor(2, 5); return t:__len__():totable()") == {1: 2, 2: 5}
+    assert run(lua, """torch.setdefaulttensortype('torch.FloatTensor')
+        return torch.IntTensor(2):real():type()""") == "torch.FloatTensor"
+    assert run(lua, "local t = torch.Tensor(2, 5); t:empty(); return t:dim(), t:nElement()") == (0, 0)
 
 
 @pytest.mark.xfail(not LUA52_LEN, strict=True,

@@ -397,6 +397,13 @@ M.numel = M.nElement
 function M.storage(t) return t._storage end
 function M.storageOffset(t) return t._offset + 1 end
 function M.elementSize(t) return rec_of(t).size end
+M.__len__ = M.size                 -- what # gives in Torch7 (see docs: # itself needs Lua 5.2 semantics)
+function M.retain(t) end           -- reference counting is the GC's business here
+function M.free(t) end
+function M.empty(t)                -- no dimension, no storage of its own
+  t._storage, t._offset, t._size, t._stride, t._dim = new_storage(rec_of(t), 0), 0, {}, {}, 0
+  return t
+end
 
 function M.isContiguous(t)
   local acc = 1
@@ -445,6 +452,8 @@ function M.type(t, name)
 end
 
 function M.typeAs(t, other) return M.type(t, tname(other)) end
+
+function M.real(t) return M.type(t, torch.getdefaulttensortype()) end
 
 for _, rec in ipairs(types) do
   local r = rec
