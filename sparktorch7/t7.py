@@ -261,10 +261,14 @@ def _tensor(node, objs):
     if len(sizes) == 0 or 0 in sizes:
         return np.empty(tuple(sizes) if sizes else (0,), dtype=base.dtype)
     item = base.itemsize
-    # the reader checked that the view stays inside the storage
-    start = base[offset:]
-    return np.lib.stride_tricks.as_strided(
-        start, shape=tuple(int(s) for s in sizes), strides=tuple(int(s) * item for s in strides))
+    shape = tuple(int(s) for s in sizes)
+    strides = tuple(int(s) * item for s in strides)
+    # the reader checked that the view stays inside the storage; a view made with
+    # np.ndarray(buffer=) keeps the storage array as its .base, so save_t7 finds the sharing
+    try:
+        return np.ndarray(shape, dtype=base.dtype, buffer=base, offset=int(offset) * item, strides=strides)
+    except (ValueError, TypeError):
+        return np.lib.stride_tricks.as_strided(base[offset:], shape=shape, strides=strides)
 
 
 # ---------------------------------------------------------------------- save
@@ -308,7 +312,7 @@ def save_t7(obj: Any, path: str | os.PathLike | None, *, format: str = "binary")
 
 
 def _flatten(root):
-    ids: dict[int, int] = {}
+    ids: dict[Any, int] = {}
     nodes: list[list] = []
     keep: list[Any] = []          # every object whose id() is in ids stays alive
 
@@ -346,6 +350,17 @@ def _flatten(root):
         raise TypeError(f"save_t7 cannot write a {type(v).__name__} (at {what}): use dict, list, tuple, "
                         f"TorchObject, numpy.ndarray, numbers, str, bytes, bool or None")
 
+    def storage_id(flat_root):
+        # one storage node per root array: every view of it shares the storage in the file
+        key = ("storage", id(flat_root.base if flat_root.base is not None else flat_root))
+        i = ids.get(key)
+        if i is None:
+            keep.append(flat_root)
+            nodes.append(["S", False, flat_root])
+            i = len(nodes)
+            ids[key] = i
+        return i
+
     queue: list[tuple[int, Any, str]] = []
     if root is None:
         rtag, rval = 0, None
@@ -356,7 +371,7 @@ def _flatten(root):
         i, o, what = queue[pos]
         pos += 1
         if isinstance(o, np.ndarray):
-            nodes[i - 1] = ["T", False, _tensor_for_save(o, what)]
+            nodes[i - 1] = _array_node(o, what, storage_id)
             continue
         items: list[Any] = []
         if isinstance(o, dict):
@@ -377,6 +392,27 @@ def _flatten(root):
         else:
             nodes[i - 1] = ["t", False, items]
     return rtag, rval, nodes, keep
+
+
+def _array_node(a: np.ndarray, what: str, storage_id) -> list:
+    """A tensor node: a view of its root array's storage when the memory allows it (so that
+    arrays sharing memory share a storage in the file), else a contiguous copy."""
+    root = a
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    item = a.itemsize
+    if (a.ndim > 0 and a.size > 0 and a.dtype in _DTYPES and a.dtype.isnative and root.dtype == a.dtype
+            and root.flags.c_contiguous and root.size > 0):
+        delta = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+        # (negative strides are copied: Torch7 itself never writes them)
+        if delta % item == 0 and all(st % item == 0 and st >= 0 for st in a.strides):
+            offset = delta // item
+            strides = [st // item for st in a.strides]
+            hi = offset + sum((n - 1) * st for n, st in zip(a.shape, strides))
+            if 0 <= offset and hi < root.size:
+                sid = storage_id(root.reshape(-1))
+                return ["V", False, sid, offset, list(a.shape), strides]
+    return ["T", False, _tensor_for_save(a, what)]
 
 
 def _tensor_for_save(a: np.ndarray, what: str) -> np.ndarray:

@@ -445,6 +445,33 @@ def test_python_special_arrays():
     assert back["big_endian"].tolist() == [1, 2]
 
 
+def test_python_views_share_a_storage(lua):
+    a = np.arange(12.0).reshape(3, 4)
+    obj = {"a": a, "t": a.T, "row": a[1], "col": a[:, 2], "rev": a[::-1]}
+    data = save_t7(obj, None)
+    back = load_t7(data)
+    for k, v in obj.items():
+        np.testing.assert_array_equal(back[k], v)
+    assert np.shares_memory(back["a"], back["t"]) and np.shares_memory(back["a"], back["col"])
+    assert not np.shares_memory(back["a"], back["rev"])      # negative strides are copied
+    lua.execute(f"x = torch.deserialize({lua_str_bytes(data)})")
+    assert lua.eval("x.a:storage() == x.t:storage() and x.row:storageOffset() == 5") is True
+
+
+def lua_str_bytes(data: bytes) -> str:
+    return '"' + "".join(f"\\{b:03d}" for b in data) + '"'
+
+
+def test_model_resave_keeps_shared_parameters():
+    m = load_t7(MODELS / "mnist_mlp_cuda.t7")
+    data = save_t7(m, None)
+    assert abs(len(data) - (MODELS / "mnist_mlp_cuda.t7").stat().st_size) < 1000
+    m2 = load_t7(data)
+    w, b = m2["modules"][2]["weight"], m2["modules"][6]["bias"]
+    assert w.base is b.base
+    np.testing.assert_array_equal(w, m["modules"][2]["weight"])
+
+
 def test_python_table_keys_round_trip():
     d = {}
     d[TableKey(d)] = d

@@ -836,6 +836,10 @@ torch.loadobj = torch.load
 --   {'s', typename, storage}        a storage (an ndarray in Python)
 --   {'T', typename, storage node or 0, offset (0-based), sizes, strides}  a tensor
 --   {'F', false, function}          a live Lua function (loaded with allow_functions)
+-- and from Python only:
+--   {'T', false, tensor}            a tensor of its own (an ndarray copied to contiguous)
+--   {'S', false, tensor}            a 1-D tensor whose storage views share
+--   {'V', false, S node, offset, sizes, strides}  a view of that storage
 local TAG_NUMBER, TAG_STRING, TAG_BOOLEAN, TAG_REF = 1, 2, 3, 4
 
 function M.flatten(root)
@@ -904,8 +908,20 @@ function M.unflatten(rtag, rval, nodes)
          objs[i] = mt and setmetatable({}, mt) or M.rawObject(tn, {}, 1)
       elseif kind == 'T' then
          objs[i] = node[3]
+      elseif kind == 'S' then
+         objs[i] = node[3]._storage           -- the storage of the array's tensor
+      elseif kind == 'V' then
+         -- views are built below, once every storage exists
       else
          error(string.format('<sparktorch7.save_t7> unknown node kind %s', tostring(kind)), 0)
+      end
+   end
+   for i, node in ipairs(nodes) do
+      if node[1] == 'V' then
+         local storage = objs[node[3]]
+         local size, stride = {}, {}
+         for d = 1, #node[5] do size[d], stride[d] = node[5][d], node[6][d] end
+         objs[i] = newTensor(recOf(storage), storage, node[4], size, stride)
       end
    end
    local function dec(tag, v)
