@@ -247,6 +247,25 @@ def test_lua_save_load_round_trip(lua, tmp_path, mode):
     assert lua.eval("y.empty:dim()") == 0
 
 
+def test_serialize_to_storage(lua):
+    lua.execute("""
+        s = torch.serializeToStorage({a = torch.FloatTensor({1, 2})}, 'ascii')
+        r = torch.deserializeFromStorage(s, 'ascii')
+    """)
+    assert lua.eval("torch.typename(s)") == "torch.CharStorage"
+    assert lua.eval("s[s:size()]") == 0                      # followed by a '\\0', as in Torch7
+    assert lua.eval("r.a").tolist() == [1, 2]
+
+
+def test_bad_modes(lua):
+    with pytest.raises(st.LuaError, match="mode must be 'binary', 'ascii', 'b32' or 'b64', got json"):
+        lua.execute("torch.load('x.t7', 'json')")
+    with pytest.raises(st.LuaError, match="third argument must be a boolean"):
+        lua.execute("torch.deserialize('', nil, 'yes')")
+    with pytest.raises(st.LuaError, match="unknown_classes must be 'error' or 'table'"):
+        lua.execute("torch.MemoryFile():serializationOptions({unknown_classes = 'skip'})")
+
+
 def test_b32_long_overflow_is_an_error(lua, tmp_path):
     with pytest.raises(st.LuaError, match="does not fit the 4-byte longs"):
         lua.execute(f"torch.save({lua_str(tmp_path / 'x.t7')}, torch.LongTensor({{2^40}}), 'b32')")
@@ -592,14 +611,16 @@ print(ok, failed)
 """
 
 
+@pytest.mark.slow
 def test_bit_flips_never_crash():
     paths = [str(TF / n) for n in ("hello=123.t7", "doubletensor.t7", "floattensor.t7", "list_table.t7",
                                    "map_table2.t7", "recursive_class.t7", "tds_hash.t7", "tds_vec.t7",
                                    "function_upvals.t7", "nngraph_node.t7", "gmodule_with_linear_identity.t7",
                                    "custom_class.t7")]
+    paths += [str(MODELS / "ascii_doubletensor.t7"), str(MODELS / "mnist_mlp_cuda.t7")]
     # in a child process, so that a crash fails this test instead of the whole run
     proc = subprocess.run([sys.executable, "-c", _FUZZ, "1234", *paths], capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     ok, failed = map(int, proc.stdout.split())
-    assert ok + failed == 300 and failed > 0
+    assert ok + failed == 300 and failed > 0, proc.stdout

@@ -10,6 +10,21 @@
 --   7/8 function: int32 index, int32 length, bytecode, upvalue list ({name=, value=} in 8)
 -- Indexes memoize objects, so shared and cyclic references survive a round trip.
 --
+-- Use:
+--   torch.save(path, obj [, 'binary'|'ascii'|'b32'|'b64' [, referenced]])
+--   obj = torch.load(path [, mode [, referenced | options]])
+--   s = torch.serialize(obj [, mode]);  obj = torch.deserialize(s [, mode [, options]])
+-- mode nil on load: ASCII or binary is detected, and a binary file that does not parse with
+-- 8-byte longs is tried with 4-byte ones ('b32', files of 32-bit/Windows Torch7). options:
+--   {allow_functions = true}     load stored Lua functions (see Security below)
+--   {unknown_classes = 'table'}  an object of an undefined class loads as a table whose
+--                                metatable names it (torch.typename works), instead of an error
+--   {referenced = false}         Torch7's `referenced` flag
+-- CUDA classes load as their CPU twins (torch.CudaTensor -> torch.FloatTensor, CudaHalf
+-- widened to Float), tds.Hash/tds.Vec as plain tables. A truncated or corrupt file raises
+-- an error whose message starts with "T7FormatError:" and names the byte offset; sizes read
+-- from a file are checked against the bytes left before anything is allocated.
+--
 -- Security: a function stored in a file is bytecode, and bytecode that LuaJIT loads is not
 -- verified. It is never loaded unless the caller opts in (allow_functions=true); without it a
 -- function loads as an inert torch.SerializedFunction that keeps the bytes and cannot run.
