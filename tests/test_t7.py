@@ -1,6 +1,4 @@
 """Torch7 serialization: the fixtures real Torch7 wrote, round trips, functions, corrupt files."""
-import os
-import random
 import subprocess
 import sys
 import textwrap
@@ -18,7 +16,7 @@ def _fixtures() -> Path:
     for base in (here.parents[2] / "shared", Path("/work/shared")):
         if (base / "fixtures" / "t7").is_dir():
             return base / "fixtures" / "t7"
-    pytest.skip("the shared Torch7 fixtures are not available")
+    pytest.skip("the shared Torch7 fixtures are not available", allow_module_level=True)
 
 
 T7 = _fixtures()
