@@ -269,6 +269,15 @@ def test_b32_long_overflow_is_an_error(lua, tmp_path):
         lua.execute(f"torch.save({lua_str(tmp_path / 'x.t7')}, torch.LongTensor({{2^40}}), 'b32')")
 
 
+def test_b32_long_storage_at_the_end(lua, tmp_path):
+    # the size check of a LongStorage must use the file's 4-byte longs
+    path = tmp_path / "l.t7"
+    lua.execute(f"torch.save({lua_str(path)}, torch.LongStorage({{1, 2, 3}}), 'b32')")
+    lua.execute(f"l = torch.load({lua_str(path)}, 'b32')")
+    assert lua.eval("l").tolist() == [1, 2, 3]
+    assert load_t7(path).tolist() == [1, 2, 3]
+
+
 def test_b32_is_detected(lua, tmp_path):
     path = tmp_path / "x.t7"
     lua.execute(f"torch.save({lua_str(path)}, {{t = torch.FloatTensor({{1, 2}}), n = 3}}, 'b32')")

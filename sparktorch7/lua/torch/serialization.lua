@@ -180,6 +180,7 @@ local function readStorage(file, rec, half)
       file:_formatError(string.format('invalid storage size %s', tostring(n)), offset)
    end
    local esize = half and 2 or ffi.sizeof(rec.ctype)
+   if rec.name == 'Long' and file._longSize == 4 then esize = 4 end
    local need = file._binary and n * esize or n
    if need > file:_remaining() then
       file:_formatError(string.format('truncated data: a %s of %d elements needs %d bytes, %d left',
