@@ -138,6 +138,11 @@ local function notCallable(self)
 end
 SerializedFunction.__call = notCallable
 
+function SerializedFunction:__tostring__()
+   return string.format('torch.SerializedFunction (inert: %d bytes of bytecode, not loaded)',
+      #(rawget(self, 'bytecode') or ''))
+end
+
 -- Turn an inert function into a real one (loads its bytecode: only for trusted files).
 function SerializedFunction:toFunction()
    local func, err = loadstring(self.bytecode)
