@@ -298,6 +298,9 @@ def save_t7(obj: Any, path: str | os.PathLike | None, *, format: str = "binary")
     _check_format(format, allow_none=False)
     if path is not None:
         path = os.fsdecode(os.fspath(path))
+        folder = os.path.dirname(path) or "."
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"cannot write {path!r}: no such directory {folder!r}")
     rtag, rval, nodes, keep = _flatten(obj)
     state, save_flat = _new_state("saveFlat")
     try:

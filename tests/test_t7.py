@@ -522,6 +522,10 @@ def test_save_t7_rejects_bad_values():
 def test_load_t7_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such .t7 file"):
         load_t7(tmp_path / "nope.t7")
+    with pytest.raises(FileNotFoundError, match="no such directory"):
+        save_t7({}, tmp_path / "missing" / "x.t7")
+    with pytest.raises(st.T7FormatError):
+        load_t7((TF / "hello=123.t7").read_bytes(), format="ascii")
 
 
 def test_tensor_views_share_memory(lua):
