@@ -265,3 +265,41 @@ def test_requires_of_gpu_packages_succeed(nnlua):
     nnlua.execute("require 'cutorch'; require 'cunn'; require 'cudnn'")
     assert nnlua.eval("cutorch.getDeviceCount()") == 0
     assert nnlua.eval("torch.type(nn.Linear(2, 3):cuda().weight)") == "torch.FloatTensor"
+
+
+def test_batch_normalization_version_1_file(tmp_path, nnlua):
+    # Torch7 before BatchNormalization version 2 saved running_std = 1/sqrt(var + eps)
+    path = str(tmp_path / "bn1.t7")
+    std = np.array([0.5, 1.0, 2.0])
+    nnlua.eval(f"""function(std)
+        local bn = nn.BatchNormalization(3)
+        bn.running_var = nil
+        bn.running_std = std
+        bn:evaluate()
+        local saved = nn.BatchNormalization.__version
+        nn.BatchNormalization.__version = 1
+        torch.save({path!r}, bn)
+        nn.BatchNormalization.__version = saved
+    end""")(std)
+    f = nnlua.eval(f"""function(x)
+        local bn = torch.load({path!r})
+        return bn.running_var, bn.running_std == nil, bn:forward(x), bn.weight, bn.bias
+    end""")
+    x = np.random.default_rng(5).standard_normal((4, 3))
+    var, gone, y, w, b = f(x)
+    assert gone
+    np.testing.assert_allclose(var, 1 / std ** 2 - 1e-5)
+    np.testing.assert_allclose(y, x * std * w + b, rtol=1e-9)
+
+
+def test_load_model_table_outputs(tmp_path, nnlua):
+    path = str(tmp_path / "tables.t7")
+    nnlua.execute(f"""torch.save({path!r}, nn.ConcatTable():add(nn.Identity())
+        :add(nn.Sequential():add(nn.SplitTable(2)):add(nn.NarrowTable(1, 2))))""")
+    model = st.load_model(path)
+    x = np.arange(6.0).reshape(2, 3)
+    out = model.forward(x)
+    assert isinstance(out, list) and len(out) == 2
+    np.testing.assert_array_equal(out[0], x)
+    assert isinstance(out[1], list) and len(out[1]) == 2
+    np.testing.assert_array_equal(out[1][1], x[:, 1])
