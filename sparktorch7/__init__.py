@@ -12,6 +12,7 @@ from sparktorch7._lua import (
     T7FormatError,
 )
 from sparktorch7.model import Model, load_model
+from sparktorch7.t7 import TableKey, TorchObject, load_t7, save_t7
 
 __all__ = [
     "LUAJIT_VERSION",
@@ -23,8 +24,12 @@ __all__ = [
     "LuaState",
     "LuaSyntaxError",
     "LuaTable",
-    "T7FormatError",
     "Model",
+    "T7FormatError",
+    "TableKey",
+    "TorchObject",
     "load_model",
+    "load_t7",
+    "save_t7",
 ]
 __version__ = "0.1.0"
