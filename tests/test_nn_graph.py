@@ -143,3 +143,36 @@ def test_just_element_and_just_table(nnlua):
     end""")(x)
     assert out[0] == 1
     np.testing.assert_array_equal(out[1], x)
+
+
+def test_annotate_nodes(nnlua):
+    names = nnlua.eval("""(function()
+        local input = nn.Identity()()
+        local hidden = nn.Tanh()(input)
+        nngraph.annotateNodes()
+        nngraph.setDebug(false)
+        local g = nn.gModule({input}, {hidden})
+        return hidden.data.annotations.name, input:graphNodeName()
+    end)()""")
+    assert names[0] == "hidden"
+    assert names[1].startswith("input (")
+
+
+def test_cudnn_convert_inside_a_graph(nnlua):
+    nnlua.execute("require 'cudnn'")
+    x = rng(7).standard_normal((2, 3))
+    out = nnlua.eval("""function(x)
+        local inp = nn.Identity()()
+        local out = cudnn.Tanh()(cudnn.ReLU()(inp))
+        local g = nn.gModule({inp}, {out})
+        local y1 = g:forward(x):clone()
+        cudnn.convert(g, nn)
+        local names = {}
+        for i, node in ipairs(g.forwardnodes) do
+            if node.data.module then names[#names + 1] = torch.type(node.data.module) end
+        end
+        return y1, g:forward(x):clone(), table.concat(names, ',')
+    end""")(x)
+    np.testing.assert_allclose(out[0], np.tanh(np.maximum(x, 0)))
+    np.testing.assert_allclose(out[1], out[0])
+    assert out[2] == "nn.Identity,nn.ReLU,nn.Tanh"

@@ -303,3 +303,30 @@ def test_load_model_table_outputs(tmp_path, nnlua):
     np.testing.assert_array_equal(out[0], x)
     assert isinstance(out[1], list) and len(out[1]) == 2
     np.testing.assert_array_equal(out[1][1], x[:, 1])
+
+
+def test_load_model_from_a_table(tmp_path, nnlua):
+    path = str(tmp_path / "checkpoint.t7")
+    nnlua.execute(f"torch.save({path!r}, {{model = nn.Sequential():add(nn.Tanh()), epoch = 3}})")
+    with pytest.raises(st.LuaError, match=r'holds a table, not an nn module \(it has modules under the keys "model"'):
+        st.load_model(path)
+    model = st.load_model(path, key="model")
+    np.testing.assert_allclose(model.forward(np.array([0.5])), np.tanh([0.5]))
+
+
+def test_gpu_module_file_in_a_fresh_state(tmp_path, nnlua):
+    # a model of cudnn modules saved with float (ex-CUDA) tensors loads where only load_model ran
+    path = str(tmp_path / "cudnn.t7")
+    nnlua.execute(f"""
+        local m = nn.Sequential():add(nn.Linear(4, 3)):add(cudnn.ReLU(true))
+            :add(cudnn.BatchNormalization(3)):add(cudnn.LogSoftMax()):cuda()
+        m:evaluate()
+        torch.save({path!r}, m)
+    """)
+    model = st.load_model(path)
+    assert model.dtype == np.float32
+    x = np.random.default_rng(6).standard_normal((5, 4))
+    out = model.forward(x)
+    assert out.shape == (5, 3) and out.dtype == np.float32
+    np.testing.assert_allclose(np.exp(out).sum(1), 1, rtol=1e-5)
+    assert "cudnn.ReLU" in repr(model)

@@ -29,6 +29,25 @@ function nngraph._notANode(value, what, i)
                         what, i, torch.type(value))
 end
 
+-- Names the nodes held in the caller's local variables after those variables
+-- (node.data.annotations.name), as Torch7's nngraph.annotateNodes does.
+function nngraph.annotateNodes()
+   local i = 1
+   while true do
+      local name, value = debug.getlocal(2, i)
+      if name == nil then break end
+      if isNode(value) and value.data.annotations.name == nil then
+         value:annotate({name = name})
+      end
+      i = i + 1
+   end
+end
+
+-- Torch7 prints graphs of failing nodes in debug mode; here it only records the flag.
+function nngraph.setDebug(on)
+   nngraph._debug = on and true or false
+end
+
 -- Calling a module on nodes (or on nothing) makes a node of the graph; on
 -- anything else it runs forward, as in Torch7 without nngraph.
 local Module = torch.getmetatable('nn.Module')
