@@ -498,3 +498,18 @@ def test_rrelu_training_slopes_are_in_range(nnlua):
     x = -np.ones(1000)
     out = forward(nnlua, "nn.RReLU(0.1, 0.3)", x, np.float64)
     assert np.all(out <= -0.1) and np.all(out >= -0.3)
+
+
+def test_dropout_masks_follow_torch_manual_seed(nnlua):
+    f = nnlua.eval("""function(x)
+        torch.manualSeed(7)
+        local a = nn.Dropout(0.5):forward(x):clone()
+        local r = nn.RReLU():forward(-x):clone()
+        torch.manualSeed(7)
+        local b = nn.Dropout(0.5):forward(x):clone()
+        local s = nn.RReLU():forward(-x):clone()
+        return a, b, r, s
+    end""")
+    a, b, r, s = f(np.ones(100))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(r, s)
