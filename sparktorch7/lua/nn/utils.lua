@@ -86,6 +86,9 @@ function utils.recursiveType(param, typename, tensorCache)
             param[k] = utils.recursiveType(v, typename, tensorCache)
          end
       end
+   elseif torch.isStorage and torch.isStorage(param) then
+      -- storages of sizes and indices (LongStorage) keep their type
+      return param
    elseif type(param) == 'table' and torch.typename(param) then
       -- other torch objects (nngraph nodes, graphs): walk their fields once
       if not tensorCache[param] then
