@@ -513,3 +513,13 @@ def test_dropout_masks_follow_torch_manual_seed(nnlua):
     a, b, r, s = f(np.ones(100))
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(r, s)
+
+
+def test_empty_batches_give_empty_outputs(nnlua):
+    f = nnlua.eval("""function(x)
+        local m = nn.Sequential():add(nn.Linear(3, 4)):add(nn.BatchNormalization(4)):add(nn.ReLU())
+                                 :add(nn.LogSoftMax())
+        m:evaluate()
+        return m:forward(x):nElement()
+    end""")
+    assert f(np.zeros((0, 3))) == 0
