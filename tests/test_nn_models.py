@@ -52,17 +52,20 @@ def test_mnist_loads_as_cpu_float_modules(nnlua, mnist):
 
 def test_mnist_each_module_reproduces_the_saved_outputs(nnlua, mnist):
     # module i's saved output fed to module i+1 gives module i+1's saved output
-    step = nnlua.eval("""function(m, i)
-        local saved_in = m.modules[i - 1].output:clone()
-        local saved_out = m.modules[i].output:clone()
-        local mine = m.modules[i]:forward(saved_in)
-        return saved_out, mine:clone()
-    end""")
+    saved = nnlua.eval("""function(m)
+        local outs = {}
+        for i, mod in ipairs(m.modules) do outs[i] = mod.output:clone() end
+        return outs
+    end""")(mnist)
+    step = nnlua.eval("function(m, i, x) return m.modules[i]:forward(x):clone() end")
     for i in range(2, 8):
-        saved, mine = step(mnist, i)
-        assert mine.shape == saved.shape
+        mine = step(mnist, i, saved[i - 1])
+        assert mine.shape == saved[i].shape
         assert mine.dtype == np.float32
-        np.testing.assert_allclose(mine, saved, rtol=1e-4, atol=1e-4, err_msg=f"module {i}")
+        # float32 GPU results: cuBLAS sums in another order
+        np.testing.assert_allclose(mine, saved[i], rtol=1e-5, atol=5e-5, err_msg=f"module {i}")
+        if i in (3, 5):
+            np.testing.assert_array_equal(mine, saved[i], err_msg=f"ReLU module {i} is exact")
 
 
 def test_mnist_full_forward(nnlua, mnist):
