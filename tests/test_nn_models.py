@@ -260,8 +260,24 @@ def test_data_parallel_table_gives_its_module(tmp_path, nnlua):
     model = st.load_model(path)
     assert repr(model).startswith("nn.Sequential {")
     assert model.forward(np.ones((4, 3))).shape == (4, 2)
-    f = nnlua.eval(f"function(x) return torch.load({path!r}):forward(x) end")
-    assert f(np.ones((4, 3))).shape == (4, 2)
+    f = nnlua.eval(f"""function(x)
+        local dpt = torch.load({path!r})
+        return dpt:forward(x), tostring(dpt), #dpt.gpuAssignments, torch.type(dpt.impl)
+    end""")
+    y, printed, ngpus, impl = f(np.ones((4, 3)))
+    assert y.shape == (4, 2)
+    assert printed.startswith("DataParallelTable: 2 x nn.Sequential {")
+    assert ngpus == 2 and impl == "nn.DataParallelTable.Basic"
+
+
+def test_data_parallel_table_file_layout_of_cunn(tmp_path, nnlua):
+    # cunn writes version 3: "V 3", the class, the GPU assignments, then the fields
+    path = str(tmp_path / "dpt.t7")
+    nnlua.execute(f"torch.save({path!r}, nn.DataParallelTable(1):add(nn.Tanh(), {{1, 2, 3}}))")
+    with open(path, "rb") as f:
+        data = f.read()
+    assert b"V 3" in data[:40] and b"nn.DataParallelTable" in data[:60]
+    assert b"nn.DataParallelTable.Basic" in data
 
 
 def test_requires_of_gpu_packages_succeed(nnlua):
