@@ -130,8 +130,14 @@ function Module:backCompatibility(version)
    end
 end
 
-function Module:__call__(input)
-   return self:forward(input)
+-- module(input) runs forward; module(input, gradOutput) would also run
+-- backward in Torch7, which raises here.
+function Module:__call__(input, gradOutput)
+   self:forward(input)
+   if gradOutput then
+      self:backward(input, gradOutput)
+   end
+   return self.output
 end
 
 -- Calls callback on this module then, in preorder, on its children.
