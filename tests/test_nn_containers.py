@@ -79,8 +79,9 @@ def test_concat_depthconcat_parallel(nnlua, dtype):
     np.testing.assert_allclose(out, np.concatenate([3 * x[0], np.exp(x[1]), x[2]]), rtol=1e-6)
 
 
-def test_table_containers(nnlua):
-    x = rng(3).standard_normal((2, 3))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_table_containers(nnlua, dtype):
+    x = rng(3).standard_normal((2, 3)).astype(dtype)
     outs = nnlua.eval("""function(x)
         local ct = nn.ConcatTable():add(nn.Identity()):add(nn.Exp())
         local pt = nn.ParallelTable():add(nn.Tanh()):add(nn.Abs())
@@ -91,7 +92,8 @@ def test_table_containers(nnlua):
         return y, #m, m[3]:clone(), #mt.modules
     end""")(x)
     y, n, m3, nmods = outs
-    np.testing.assert_allclose(y, np.tanh(x) + np.abs(np.exp(x)))
+    assert y.dtype == dtype and m3.dtype == dtype
+    np.testing.assert_allclose(y, np.tanh(x) + np.abs(np.exp(x)), rtol=1e-6)
     assert n == 3 and nmods == 3
     np.testing.assert_allclose(m3, 2 * x)
 
@@ -106,15 +108,16 @@ def test_map_table_shares_parameters(nnlua):
     assert shared == 1
 
 
-def test_bottle(nnlua):
-    x = rng(4).standard_normal((2, 5, 3))
-    out, W, b = nnlua.eval("""function(x)
-        local lin = nn.Linear(3, 4)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bottle(nnlua, dtype):
+    x = rng(4).standard_normal((2, 5, 3)).astype(dtype)
+    out, W, b = nnlua.eval(f"""function(x)
+        local lin = nn.Linear(3, 4):type('{'torch.FloatTensor' if dtype == np.float32 else 'torch.DoubleTensor'}')
         local y = nn.Bottle(lin):forward(x)
         return y, lin.weight, lin.bias
     end""")(x)
-    assert out.shape == (2, 5, 4)
-    np.testing.assert_allclose(out, x @ W.T + b)
+    assert out.shape == (2, 5, 4) and out.dtype == dtype
+    np.testing.assert_allclose(out, x @ W.T + b, rtol=1e-5, atol=1e-6)
     out = nnlua.eval("function(x) return nn.Bottle(nn.Tanh()):forward(x) end")(x[0])
     np.testing.assert_allclose(out, np.tanh(x[0]))
 

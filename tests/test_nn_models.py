@@ -197,7 +197,8 @@ def test_save_and_load_round_trip_keeps_outputs(tmp_path, nnlua):
     np.testing.assert_allclose(model.forward(x), expected, rtol=1e-12)
 
 
-def test_cudnn_modules_run_and_convert(nnlua):
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cudnn_modules_run_and_convert(nnlua, dtype):
     f = nnlua.eval("""function(x)
         local m = nn.Sequential()
         m:add(cudnn.ReLU()):add(cudnn.Tanh()):add(cudnn.Sigmoid())
@@ -209,14 +210,20 @@ def test_cudnn_modules_run_and_convert(nnlua):
         local y2 = n:forward(x):clone()
         return y1, y2, names
     end""")
-    x = np.random.default_rng(2).standard_normal((4, 5))
+    x = np.random.default_rng(2).standard_normal((4, 5)).astype(dtype)
     y1, y2, names = f(x)
+    assert y1.dtype == dtype and y2.dtype == dtype
+    x = x.astype(np.float64)
     h = np.clip(1 / (1 + np.exp(-np.tanh(np.maximum(x, 0)))), 0, 0.6)
     e = np.exp(h - h.max(1, keepdims=True))
     s = e / e.sum(1, keepdims=True)
     ref = s - np.log(np.exp(s).sum(1, keepdims=True))
-    np.testing.assert_allclose(y1, ref, rtol=1e-10)
-    np.testing.assert_allclose(y2, ref, rtol=1e-10)
+    rtol = 1e-5 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(y1, ref, rtol=rtol)
+    np.testing.assert_allclose(y2, ref, rtol=rtol)
+    single = nnlua.eval("function(x) return cudnn.LogSoftMax():forward(cudnn.ReLU():forward(x)) end")(x[0].astype(dtype))
+    r0 = np.maximum(x[0], 0)
+    np.testing.assert_allclose(single, r0 - np.log(np.exp(r0).sum()), rtol=rtol, atol=1e-6)
     assert list(names.values()) == ["nn.ReLU", "nn.Tanh", "nn.Sigmoid", "nn.HardTanh", "nn.SoftMax", "nn.LogSoftMax"]
 
 
