@@ -260,6 +260,20 @@ def test_clear_state(nnlua):
     assert r == (8, 0, 0, 12)
 
 
+def test_get_parameters_flattens(nnlua):
+    r = nnlua.eval("""(function()
+        local m = nn.Sequential():add(nn.Linear(3, 2)):add(nn.Linear(2, 4, false))
+        local before = m:forward(torch.ones(1, 3)):clone()
+        local w = m.modules[1].weight:clone()
+        local p, g = m:getParameters()
+        local same = (m:forward(torch.ones(1, 3)) - before):abs():max()
+        p:fill(0.5)
+        return p:nElement(), g:nElement(), same, m.modules[1].weight[2][3], m.modules[2].weight[4][1],
+               m.modules[1].bias[1]
+    end)()""")
+    assert r == (3 * 2 + 2 + 2 * 4, 16, 0, 0.5, 0.5, 0.5)
+
+
 @pytest.mark.parametrize("method", ["backward", "updateGradInput", "accGradParameters",
                                     "zeroGradParameters", "updateParameters"])
 def test_learning_methods_raise(nnlua, method):
