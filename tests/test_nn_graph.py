@@ -130,9 +130,10 @@ def test_graph_package(nnlua):
         local order = {}
         for i, n in ipairs(g:topsort()) do order[i] = n.data end
         local roots, leaves = g:roots(), g:leaves()
-        return table.concat(order, ','), roots[1].data, leaves[1].data, #g:reverse().nodes
+        return table.concat(order, ','), roots[1].data, leaves[1].data, #g:reverse().nodes, g:todot('t')
     end)()""")
-    assert r == ("1,2,3", 1, 3, 3)
+    assert r[:4] == ("1,2,3", 1, 3, 3)
+    assert r[4].startswith('digraph G {') and "n1 -> n2;" in r[4] and r[4].endswith("}")
 
 
 def test_just_element_and_just_table(nnlua):
