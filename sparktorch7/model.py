@@ -67,8 +67,21 @@ function H.dtype(model)
    return model._type
 end
 
+-- outputs are copied here, under the state's lock: a forward from another
+-- thread cannot overwrite them before Python has them
+local function detach(v)
+   if torch.isTensor(v) then
+      return v:clone()
+   elseif type(v) == 'table' and not torch.typename(v) then
+      local t = {}
+      for k, x in pairs(v) do t[k] = detach(x) end
+      return t
+   end
+   return v
+end
+
 function H.forward(model, input)
-   return model:forward(input)
+   return detach(model:forward(input))
 end
 
 function H.float(model) return model:float() end
@@ -85,10 +98,10 @@ def _lua_helpers(state: LuaState):
 
 
 def _to_python(value: Any) -> Any:
-    """Outputs as independent Python values: arrays copied out of the module's
-    buffers, Lua sequences as lists, other tables as dicts."""
+    """Outputs (already copies of the module's buffers) as Python values: Lua
+    sequences as lists, other tables as dicts."""
     if isinstance(value, np.ndarray):
-        return value.copy()
+        return value
     if isinstance(value, LuaTable):
         value = dict(value.items())
     if isinstance(value, dict):

@@ -356,3 +356,29 @@ def test_gpu_module_file_in_a_fresh_state(tmp_path, nnlua):
     assert out.shape == (5, 3) and out.dtype == np.float32
     np.testing.assert_allclose(np.exp(out).sum(1), 1, rtol=1e-5)
     assert "cudnn.ReLU" in repr(model)
+
+
+def test_load_model_forward_from_threads():
+    import threading
+    model = st.load_model(MNIST)
+    rng = np.random.default_rng(7)
+    inputs = [rng.random((n, 784), dtype=np.float32) for n in (3, 5, 7, 11)]
+    expected = [model.forward(x) for x in inputs]
+    results, errors = {}, []
+
+    def work(i):
+        try:
+            for _ in range(20):
+                out = model.forward(inputs[i])
+                if not np.array_equal(out, expected[i]):
+                    errors.append(i)
+            results[i] = True
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 4
