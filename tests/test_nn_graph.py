@@ -177,3 +177,16 @@ def test_cudnn_convert_inside_a_graph(nnlua):
     np.testing.assert_allclose(out[0], np.tanh(np.maximum(x, 0)))
     np.testing.assert_allclose(out[1], out[0])
     assert out[2] == "nn.Identity,nn.ReLU,nn.Tanh"
+
+
+def test_criterion_node(nnlua):
+    x, t = rng(8).standard_normal((4, 3)), rng(9).standard_normal((4, 3))
+    loss = nnlua.eval("""function(x, t)
+        local pred, target = nn.Identity()(), nn.Identity()()
+        local l = nn.MSECriterion()({nn.Tanh()(pred), target})
+        local g = nn.gModule({pred, target}, {l})
+        return g:forward({x, t})[1], torch.type(g.modules[#g.modules]), nn.MSECriterion()(x, t)
+    end""")(x, t)
+    assert loss[0] == pytest.approx(((np.tanh(x) - t) ** 2).mean())
+    assert loss[1] == "nngraph.ModuleFromCriterion"
+    assert loss[2] == pytest.approx(((x - t) ** 2).mean())

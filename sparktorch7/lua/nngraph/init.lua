@@ -9,6 +9,7 @@ require('nngraph.Node')
 require('nngraph.gModule')
 require('nngraph.JustElement')
 require('nngraph.JustTable')
+require('nngraph.ModuleFromCriterion')
 
 local function isNode(v)
    return torch.typename(v) == 'nngraph.Node'
@@ -89,6 +90,23 @@ function Module:__call__(...)
       end
    end
    return node
+end
+
+-- A criterion called on nodes becomes a node computing the loss.
+local Criterion = torch.getmetatable('nn.Criterion')
+local criterionForward = Criterion.__call__
+
+function Criterion:__call__(input, target)
+   local onNodes = isNode(input)
+   if type(input) == 'table' and not torch.typename(input) then
+      for _, v in pairs(input) do
+         if isNode(v) then onNodes = true end
+      end
+   end
+   if onNodes then
+      return nngraph.ModuleFromCriterion(self)(input)
+   end
+   return criterionForward(self, input, target)
 end
 
 return nngraph
