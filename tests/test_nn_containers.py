@@ -299,3 +299,24 @@ def test_read_hook_repairs_old_files(nnlua):
         return c:size(), c._type, c:forward(torch.ones(2)):nElement()
     end)()""")
     assert r == (2, "torch.FloatTensor", 4)
+
+
+def test_decorators(nnlua):
+    x = rng(6).standard_normal((2, 3))
+    out = nnlua.eval("""function(x)
+        local d = nn.Decorator(nn.Tanh())
+        local dc = nn.DontCast(nn.Linear(3, 2):float(), true)
+        local y2 = dc:forward(x)
+        nn.Sequential():add(dc):double()
+        local inc = nn.Inception(nn.Sequential():add(nn.Abs()))
+        return d:forward(x), tostring(d), torch.type(y2), torch.type(dc.modules[1].weight),
+               inc:forward(x), tostring(nn.NaN(nn.Tanh(), 7))
+    end""")(x)
+    y, printed, t2, wt, yi, nanprinted = out
+    np.testing.assert_allclose(y, np.tanh(x))
+    assert printed == "nn.Decorator @ nn.Tanh"
+    assert t2 == "torch.DoubleTensor" and wt == "torch.FloatTensor"
+    np.testing.assert_allclose(yi, np.abs(x))
+    assert nanprinted == "nn.NaN 7 @ nn.Tanh"
+    with pytest.raises(st.LuaError, match=r"<nn.NaN> NaN found in the output of module nn.Log \(id 3\)"):
+        nnlua.eval("nn.NaN(nn.Log(), 3):forward(torch.Tensor({-1, 1}))")

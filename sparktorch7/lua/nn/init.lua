@@ -17,6 +17,10 @@ require('nn.ParallelTable')
 require('nn.MapTable')
 require('nn.Bottle')
 require('nn.DataParallelTable')
+require('nn.Decorator')
+require('nn.DontCast')
+require('nn.NaN')
+require('nn.Inception')
 
 -- parameterised layers
 require('nn.Linear')
