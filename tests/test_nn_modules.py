@@ -523,3 +523,21 @@ def test_empty_batches_give_empty_outputs(nnlua):
         return m:forward(x):nElement()
     end""")
     assert f(np.zeros((0, 3))) == 0
+
+
+def test_documented_examples_of_view_reshape_narrow(nnlua):
+    # the examples of torch/nn's doc/simple.md
+    size = nnlua.eval("function(x) return nn.View(-1):setNumInputDims(2):forward(x):size():totable() end")
+    assert list(size(np.zeros((2, 3))).values()) == [6]
+    assert list(size(np.zeros((5, 2, 3))).values()) == [5, 6]
+    x = np.arange(1.0, 17.0).reshape(4, 4)
+    np.testing.assert_array_equal(forward(nnlua, "nn.Reshape(2, 8)", x, np.float64), x.reshape(2, 8))
+    np.testing.assert_array_equal(forward(nnlua, "nn.Reshape(16)", x, np.float64), x.reshape(16))
+    y = np.zeros((1, 4))
+    assert forward(nnlua, "nn.Reshape(4)", y, np.float64).shape == (1, 4)
+    assert forward(nnlua, "nn.Reshape(4, false)", y, np.float64).shape == (4,)
+    z = rng(30).random((4, 5))
+    np.testing.assert_array_equal(forward(nnlua, "nn.Narrow(1, 2, -1)", z, np.float64), z[1:])
+    np.testing.assert_array_equal(forward(nnlua, "nn.Narrow(1, 2, -2)", z, np.float64), z[1:3])
+    np.testing.assert_array_equal(forward(nnlua, "nn.Narrow(2, 2, -2)", z, np.float64), z[:, 1:4])
+    np.testing.assert_array_equal(forward(nnlua, "nn.View(2, 8)", x, np.float64), x.reshape(2, 8))
