@@ -1,6 +1,10 @@
 # Python proxies of Lua values: LuaObject (any value), LuaTable, LuaFunction.
 
 cdef object _new_proxy(LuaState rt, lua.lua_State* L, int idx, type cls):
+    if rt.L is NULL:
+        # Lua finalizers running inside lua_close: a proxy made now would outlive
+        # the state (and, from __dealloc__, resurrect it)
+        raise LuaClosedError("this LuaState is closing")
     cdef LuaObject obj = cls.__new__(cls)
     lua.lua_pushvalue(L, idx)
     obj._ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)

@@ -392,3 +392,30 @@ def test_dir_does_not_convert_global_values(lua):
     keys = lua.globals().keys()
     assert "huge" in keys and "string" in keys
     assert "huge" in dir(lua)
+
+
+def test_finalizers_calling_python_while_the_state_closes():
+    # Lua __gc finalizers run inside lua_close; they may call Python, but no new
+    # proxy of the closing state may escape (it would outlive, or resurrect, it)
+    r = run_isolated("""
+        import gc
+        from sparktorch7 import LuaState
+        kept = []
+        for mode in ("proxy", "dict", "proxy"):
+            lua = LuaState(tables=mode)
+            lua.py_globals["keep"] = kept.append
+            lua.execute('''
+              local p = newproxy(true)
+              getmetatable(p).__gc = function()
+                py.eval('keep')({1, 2})
+                py.eval('keep')(function() end)
+              end
+              holder = p''')
+            if mode == "dict":
+                lua.close()
+            del lua
+            gc.collect()
+        print("kept", kept)
+    """)
+    assert r.returncode == 0, r.stderr
+    assert "kept [{1: 1, 2: 2}]" in r.stdout
