@@ -302,7 +302,13 @@ cdef class LuaState:
             lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._tb_ref)
             status = lua.luaL_loadbuffer(L, code, len(code), chunkname)
             if status != 0:
-                self._raise_status(L, status)
+                try:
+                    self._raise_status(L, status)
+                except LuaSyntaxError as e:
+                    if chunkname[:1] in (b"=", b"@"):
+                        # Lua's message shortens long names to 60 bytes; keep the whole one
+                        e.chunk = chunkname[1:].decode("utf-8", "replace")
+                    raise
             return self._call_top(L, base + 1, 0, mode)
         finally:
             lua.lua_settop(L, base)
