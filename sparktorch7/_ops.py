@@ -311,3 +311,16 @@ def conv(out, x, k, mode, xcorr, kind, spatial):
         # win: planes_in, o.., k..; k: planes_out, planes_in, k..
         r = np.tensordot(win, k, axes=([0] + [win.ndim + a for a in sp], [1] + [k.ndim + a for a in sp]))
         out[...] = np.moveaxis(r, -1, 0)
+
+
+# ---------------------------------------------------------------- sorting
+def sort(out_v, out_i, x, axis, descending):
+    """Stable sort of floating x along axis (0-based): values and 1-based indices."""
+    if descending:
+        key = np.negative(x, dtype=np.float64)
+        key[np.isnan(key)] = -np.inf  # NaN first when descending, last when ascending
+    else:
+        key = x
+    order = np.argsort(key, axis=axis, kind="stable")
+    out_v[...] = np.take_along_axis(x, order, axis)
+    np.add(order, 1, out=out_i, casting="unsafe")

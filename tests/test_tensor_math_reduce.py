@@ -146,3 +146,19 @@ def test_reduction_errors(lua):
         lua.execute("local v = x:kthvalue(7)")
     with pytest.raises(st.LuaError, match=r"index result must be a torch.LongTensor"):
         lua.execute("torch.max(torch.Tensor(), torch.IntTensor(), x, 1)")
+
+
+@pytest.mark.parametrize("desc", [False, True])
+def test_big_sort_median_kthvalue_numpy_path(lua, desc):
+    x = np.random.default_rng(7).integers(0, 50, (200, 300)).astype(np.float64)  # ties
+    lua["x"] = noncontig(x)
+    flag = "true" if desc else "false"
+    v, i = lua.eval(f"torch.sort(x, 2, {flag})")
+    order = np.argsort(-x if desc else x, axis=1, kind="stable")
+    np.testing.assert_array_equal(i, order + 1)
+    np.testing.assert_array_equal(v, np.take_along_axis(x, order, 1))
+    v, i = lua.eval("torch.median(x, 1)")
+    np.testing.assert_array_equal(v[0], np.sort(x, axis=0)[99])
+    np.testing.assert_array_equal(np.take_along_axis(x, i - 1, 0), v)
+    v, _ = lua.eval("torch.kthvalue(x, 7)")
+    np.testing.assert_array_equal(v[:, 0], np.sort(x, axis=1)[:, 6])

@@ -290,6 +290,12 @@ local function sort(rv, ri, x, d, desc)
    local xs = x
    if rv == x then xs = U.clone(x) end
    U.resize(rv, U.sizes(xs)); U.resize(ri, U.sizes(xs))
+   local bridge = viaNumpy(xs)
+   if bridge and recOf(rv) == recOf(xs) then
+      U.checkWritable('sort', rv)
+      bridge.call('sort', rv, ri, xs, d - 1, desc and true or false)
+      return rv, ri
+   end
    local px, pv, pi = xs._storage._data, rv._storage._data, ri._storage._data
    local n, sd, vd, id = xs._size[d], xs._stride[d], rv._stride[d], ri._stride[d]
    local vals, idx, raw = {}, {}, {}
@@ -317,13 +323,20 @@ end, function(rec, a, b, c, d, e)
 end)
 
 -- pick(vals, order, n) -> position in order to keep (1 element per slice)
-local function selectDim(name, rv, ri, x, d, pick)
+local function selectDim(name, rv, ri, x, d, pick, position)
    d = d or x._dim
    U.checkDim(name, x, d)
    nonEmpty(name, x)
    rv, ri = resultPair(name, recOf(x), rv, ri)
    local px = x._storage._data
    local n, sd = x._size[d], x._stride[d]
+   if position and viaNumpy(x) then
+      local sv, si = sort(nil, nil, x, d, false)
+      local k = position(n)
+      U.resize(rv, U.sizes(U.narrow(sv, d, k, 1))); U.resize(ri, U.sizes(U.narrow(si, d, k, 1)))
+      U.copyInto(rv, U.narrow(sv, d, k, 1)); U.copyInto(ri, U.narrow(si, d, k, 1))
+      return rv, ri
+   end
    local vals, idx = {}, {}
    local pv, pi
    U.slices(x, d, function(ox, ov, oi)
@@ -344,10 +357,11 @@ local function kthvalue(rv, ri, x, k, d)
    if k < 1 or k > x._size[dd] then
       U.error('kthvalue', 'k ' .. k .. ' out of range: the dimension ' .. dd .. ' has ' .. x._size[dd] .. ' elements')
    end
-   return selectDim('kthvalue', rv, ri, x, dd, function(vals, idx) return idx[k] end)
+   return selectDim('kthvalue', rv, ri, x, dd, function(vals, idx) return idx[k] end, function() return k end)
 end
 local function median(rv, ri, x, d)
-   return selectDim('median', rv, ri, x, d, function(vals, idx, n) return idx[floor((n + 1) / 2)] end)
+   return selectDim('median', rv, ri, x, d, function(vals, idx, n) return idx[floor((n + 1) / 2)] end,
+      function(n) return floor((n + 1) / 2) end)
 end
 local function mode(rv, ri, x, d)
    return selectDim('mode', rv, ri, x, d, function(vals, idx, n)
