@@ -324,3 +324,36 @@ def sort(out_v, out_i, x, axis, descending):
     order = np.argsort(key, axis=axis, kind="stable")
     out_v[...] = np.take_along_axis(x, order, axis)
     np.add(order, 1, out=out_i, casting="unsafe")
+
+
+def reduce_dim(op, out, x, axis, extra):
+    """out := op of floating x along axis (kept with size 1), accumulated in float64."""
+    with np.errstate(all="ignore"):
+        if op == "sum":
+            r = np.sum(x, axis=axis, dtype=np.float64, keepdims=True)
+        elif op == "prod":
+            r = np.prod(x, axis=axis, dtype=np.float64, keepdims=True)
+        elif op == "mean":
+            r = np.mean(x, axis=axis, dtype=np.float64, keepdims=True)
+        elif op == "var" or op == "std":
+            n = x.shape[axis]
+            ddof = 0 if extra else (1 if n > 1 else 0)
+            r = np.var(x, axis=axis, dtype=np.float64, ddof=ddof, keepdims=True)
+            if op == "std":
+                r = np.sqrt(r)
+        elif op == "cumsum":
+            r = np.cumsum(x, axis=axis, dtype=np.float64)
+        elif op == "cumprod":
+            r = np.cumprod(x, axis=axis, dtype=np.float64)
+        else:
+            raise ValueError(f"sparktorch7._ops.reduce_dim: unknown op {op!r}")
+    out[...] = r
+
+
+def extreme_dim(op, out_v, out_i, x, axis):
+    """Max or min of floating x along axis with 1-based indices (first occurrence; NaN wins)."""
+    with np.errstate(all="ignore"):
+        idx = np.argmax(x, axis=axis) if op == "max" else np.argmin(x, axis=axis)
+    idx = np.expand_dims(idx, axis)
+    out_v[...] = np.take_along_axis(x, idx, axis)
+    np.add(idx, 1, out=out_i, casting="unsafe")

@@ -65,6 +65,14 @@ local function reduceDim(name, x, d, res, init, step, finish)
    U.checkDim(name, x, d)
    res = res or U.newEmpty(recOf(x))
    U.checkWritable(name, res)
+   local bridge = viaNumpy(x)
+   if bridge and recOf(res) == recOf(x) and res ~= x then
+      local sz = U.sizes(x)
+      sz[d] = 1
+      U.resize(res, sz)
+      bridge.call('reduce_dim', name, res, x, d - 1, false)
+      return res
+   end
    local px = x._storage._data
    local sd
    local n = x._size[d]
@@ -124,6 +132,15 @@ for _, name in ipairs({ 'var', 'std' }) do
    local function dimf(res, x, d, biased)
       U.checkDim(name, x, d)
       res = res or U.newEmpty(recOf(x))
+      local bridge = viaNumpy(x)
+      if bridge and recOf(res) == recOf(x) and res ~= x then
+         local sz = U.sizes(x)
+         sz[d] = 1
+         U.resize(res, sz)
+         U.checkWritable(name, res)
+         bridge.call('reduce_dim', name, res, x, d - 1, biased and true or false)
+         return res
+      end
       local px = x._storage._data
       local n, sd = x._size[d], x._stride[d]
       local pr
@@ -169,6 +186,15 @@ local function extremeDim(name, isMax, rv, ri, x, d)
    ri = ri or U.newEmpty(long)
    if not isT(ri) or recOf(ri) ~= long then
       U.error(name, 'index result must be a torch.LongTensor, got ' .. U.what(ri))
+   end
+   local bridge = viaNumpy(x)
+   if bridge and recOf(rv) == recOf(x) and rv ~= x then
+      local sz = U.sizes(x)
+      sz[d] = 1
+      U.resize(rv, sz); U.resize(ri, sz)
+      U.checkWritable(name, rv)
+      bridge.call('extreme_dim', name, rv, ri, x, d - 1)
+      return rv, ri
    end
    local px = x._storage._data
    local n, sd = x._size[d], x._stride[d]
@@ -223,6 +249,12 @@ for name, isSum in pairs({ cumsum = true, cumprod = false }) do
       res = res or U.newEmpty(recOf(x))
       if res == x then x = U.clone(x) end
       U.resize(res, U.sizes(x))
+      local bridge = viaNumpy(x)
+      if bridge and recOf(res) == recOf(x) then
+         U.checkWritable(name, res)
+         bridge.call('reduce_dim', name, res, x, d - 1, false)
+         return res
+      end
       local px, pr = x._storage._data, res._storage._data
       local n, sd, rd = x._size[d], x._stride[d], res._stride[d]
       U.slices(x, d, function(ox, orr)
