@@ -252,7 +252,7 @@ def lapack(op, *args):
             rs[...] = s
             rv[...] = vh.T
         elif op == "inverse":
-            res, a = args
+            res, a = args[0], args[1]
             res[...] = np.linalg.inv(a)
         elif op == "potrf":
             res, a, *rest = args

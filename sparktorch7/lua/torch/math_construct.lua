@@ -325,9 +325,11 @@ end)
 
 local function bhistc(res, x, nbins, lo, hi)
    nbins, lo, hi = nbins or 100, lo or 0, hi or 0
-   if not isT(x) or (x._dim ~= 1 and x._dim ~= 2) then
+   if not isT(x) or (x._dim ~= 1 and x._dim ~= 2) or type(nbins) ~= 'number' or nbins < 1
+      or type(lo) ~= 'number' or type(hi) ~= 'number' then
       U.badArgs('bhistc', 'torch.bhistc([res,] 1D or 2D tensor [, nbins [, min [, max]]])', res, x, nbins, lo, hi)
    end
+   if lo > hi then U.error('bhistc', 'min ' .. lo .. ' is larger than max ' .. hi) end
    local x2 = x._dim == 2 and x or U.view(x, x._offset, { 1, x._size[1] }, { 0, x._stride[1] })
    res = res or U.newEmpty(recOf(x))
    U.resize(res, x._dim == 2 and { x2._size[1], nbins } or { nbins })
@@ -344,7 +346,7 @@ local function bhistc(res, x, nbins, lo, hi)
    return res
 end
 U.install('bhistc', function(self, a, ...)
-   if isT(a) then return bhistc(self, a, ...) end
+   if isT(a) and isT(self) then return bhistc(self, a, ...) end
    return bhistc(nil, self, a, ...)
 end, function(rec, a, b, ...)
    if isT(a) and isT(b) then return bhistc(a, b, ...) end

@@ -316,6 +316,9 @@ end
 -- sort(x [, dim] [, descending])
 local function sort(rv, ri, x, d, desc)
    if type(d) == 'boolean' then d, desc = nil, d end
+   if not isT(x) or (d ~= nil and type(d) ~= 'number') or (desc ~= nil and type(desc) ~= 'boolean') then
+      U.badArgs('sort', 'sort([dim] [, descending])', x, d, desc)
+   end
    d = d or x._dim
    U.checkDim('sort', x, d)
    rv, ri = resultPair('sort', recOf(x), rv, ri)
@@ -439,6 +442,9 @@ end
 local function topk(rv, ri, x, k, d, dir, sorted)
    if type(k) ~= 'number' then U.badArgs('topk', 'topk(k [, dim] [, dir] [, sort])', x, k, d, dir) end
    if type(d) == 'boolean' then d, dir, sorted = nil, d, dir end
+   if not isT(x) or (d ~= nil and type(d) ~= 'number') or (dir ~= nil and type(dir) ~= 'boolean') then
+      U.badArgs('topk', 'topk(k [, dim] [, dir] [, sort])', x, k, d, dir, sorted)
+   end
    d = d or x._dim
    U.checkDim('topk', x, d)
    if k < 0 or k > x._size[d] then
@@ -543,11 +549,17 @@ U.install('dist', dist, function(rec, ...) return dist(...) end)
 U.install('all', function(self)
    if not isT(self) then U.badArgs('all', 'tensor:all()', self) end
    return U.apply(U.kernel('if @R == 0 then S1 = false end', self), self, nil, nil, nil, true)
-end, function(rec, a) return a:all() end)
+end, function(rec, a)
+   if not isT(a) then U.badArgs('all', 'torch.all(tensor)', a) end
+   return a:all()
+end)
 U.install('any', function(self)
    if not isT(self) then U.badArgs('any', 'tensor:any()', self) end
    return U.apply(U.kernel('if @R ~= 0 then S1 = true end', self), self, nil, nil, nil, false)
-end, function(rec, a) return a:any() end)
+end, function(rec, a)
+   if not isT(a) then U.badArgs('any', 'torch.any(tensor)', a) end
+   return a:any()
+end)
 
 local function trace(x)
    if not isT(x) or x._dim ~= 2 then U.badArgs('trace', 'a 2D tensor', x) end
