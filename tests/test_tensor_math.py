@@ -242,3 +242,38 @@ def test_results_share_memory_with_numpy(lua):
     lua["x"] = x
     lua.execute("x:mul(2)")
     np.testing.assert_array_equal(x, np.arange(6.0) * 2)
+
+
+FUZZ = r"""
+local U = require 'torch.math_util'
+local names = {}
+for k in pairs(U.funcs) do names[#names + 1] = k end
+table.sort(names)
+local argsets = {
+  {}, {'x'}, {{}}, {1}, {torch.Tensor()}, {torch.Tensor(), 'a'}, {torch.randn(3)}, {torch.randn(3), 'a'},
+  {torch.randn(3), torch.randn(4)}, {torch.randn(2, 3), 5}, {torch.randn(2, 3), 0}, {torch.randn(2, 3), -1},
+  {torch.randn(2, 3), torch.randn(2, 3), torch.randn(2, 3)}, {torch.randn(2, 2), 1.5, 2.5},
+  {torch.LongTensor{1, 2}, 1, torch.randn(2)}, {torch.randn(3), true}, {torch.randn(2, 3), 1, torch.LongTensor{5}},
+  {torch.ByteTensor(3)}, {torch.randn(2, 3), 3, 100},
+}
+local raw = {}
+local function try(label, f, ...)
+  local ok, err = pcall(f, ...)
+  if not ok and not tostring(err):find('<torch') then raw[#raw + 1] = label .. ': ' .. tostring(err) end
+end
+for _, name in ipairs(names) do
+  for i, a in ipairs(argsets) do
+    try('torch.' .. name .. ' #' .. i, torch[name], unpack(a, 1, table.maxn(a)))
+    local t = torch.randn(2, 3)
+    try('t:' .. name .. ' #' .. i, t[name], t, unpack(a, 1, table.maxn(a)))
+  end
+end
+return #names, table.concat(raw, '\n')
+"""
+
+
+def test_every_function_refuses_bad_arguments_with_a_torch_error(lua):
+    """Bad calls of every TensorMath function raise '<torch.f> ...', never a raw Lua error."""
+    count, raw = lua.execute(FUZZ)
+    assert count > 120
+    assert raw == ""
