@@ -104,12 +104,26 @@ _UNARY = {
 }
 
 
-def pointwise(op, out, x, y, s):
-    """out := op(x [, y] [, s]) for floating tensors (the Lua side picks the op)."""
+_COMPARE = {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
+            "eq": np.equal, "ne": np.not_equal}
+
+
+def pointwise(op, out, x, y, s, s2=None):
+    """out := op(x [, y] [, s [, s2]]) for floating x (the Lua side picks the op)."""
     with np.errstate(all="ignore"):
         f = _UNARY.get(op)
         if f is not None:
             f(x, out=out)
+        elif op in _COMPARE:
+            _COMPARE[op](x, s if y is None else y, out=out, casting="unsafe")
+        elif op == "cmax":
+            other = s if y is None else y
+            out[...] = np.where(x > other, x, other)  # Torch7: x > y ? x : y
+        elif op == "cmin":
+            other = s if y is None else y
+            out[...] = np.where(x < other, x, other)
+        elif op == "clamp":
+            np.clip(x, s, s2, out=out)
         elif op == "add":
             np.add(x, s, out=out)
         elif op == "csub":

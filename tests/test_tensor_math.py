@@ -277,3 +277,21 @@ def test_every_function_refuses_bad_arguments_with_a_torch_error(lua):
     count, raw = lua.execute(FUZZ)
     assert count > 120
     assert raw == ""
+
+
+@pytest.mark.parametrize("n", [7, 100000])  # small: Lua kernels; big: numpy
+def test_branchy_ops_same_on_both_paths(lua, n):
+    rng = np.random.default_rng(9)
+    x, y = rng.uniform(-2, 2, n), rng.uniform(-2, 2, n)
+    x[3] = np.nan
+    lua["x"], lua["y"] = x, y
+    for name, f in CMP.items():
+        got = lua.eval(f"torch.{name}(x, 0.5)")
+        assert got.dtype == np.uint8
+        np.testing.assert_array_equal(got, f(x, 0.5))
+        np.testing.assert_array_equal(lua.eval(f"x:{name}(y)"), f(x, y))
+        np.testing.assert_array_equal(lua.eval(f"torch.Tensor():{name}(x, y)"), f(x, y).astype(np.float64))
+    # Torch7 semantics, NaN included: cmax is x > y ? x : y, clamp keeps NaN
+    np.testing.assert_array_equal(lua.eval("torch.cmax(x, y)"), np.where(x > y, x, y))
+    np.testing.assert_array_equal(lua.eval("torch.cmin(x, 0.1)"), np.where(x < 0.1, x, 0.1))
+    np.testing.assert_array_equal(lua.eval("torch.clamp(x, -1, 1)"), np.clip(x, -1, 1))
