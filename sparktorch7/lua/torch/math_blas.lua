@@ -167,7 +167,7 @@ local function parseAdd(name, isMethod, ...)
       elseif nt == 4 then res, M = ts[1], ts[2]
       else return nil end
    end
-   local mpos = (M == res and isMethod and nt == 3) and 1 or (nt - 2)
+   local mpos = nt - 2   -- M's position among the tensors
    local beta, alpha = 1, 1
    if isMethod and nt == 3 then
       -- no explicit M: one number is alpha, two are beta, alpha

@@ -158,12 +158,6 @@ function torch.setRNGState(...)
 end
 
 ---------------------------------------------------------------- numbers
-local function checkRange(name, a, b)
-   if type(a) ~= 'number' or (b ~= nil and type(b) ~= 'number') then
-      U.badArgs(name, 'numbers', a, b)
-   end
-end
-
 local sampler = {}   -- name -> function(s, a, b) -> number, with defaults applied by caller
 sampler.uniform = function(s, a, b) return unif(s) * (b - a) + a end
 sampler.normal = function(s, m, sd) return normal(s) * sd + m end
