@@ -249,18 +249,8 @@ for _, rec in ipairs(recs) do isLong[rec] = (rec.ctype == 'int64_t') end
 local kcache = {}
 local slot = { R = 'a', X = 'b', Y = 'c', Z = 'd' }
 
--- stmt: template; r, x, y, z: the tensors (or nil), used for element types
-function U.kernel(stmt, r, x, y, z)
-   local lr, lx = isLong[recOf(r)], x and isLong[recOf(x)]
-   local ly, lz = y and isLong[recOf(y)], z and isLong[recOf(z)]
-   local flags = (lr and 1 or 0) + (lx and 2 or 0) + (ly and 4 or 0) + (lz and 8 or 0)
-   local byFlags = kcache[stmt]
-   if byFlags == nil then
-      byFlags = {}
-      kcache[stmt] = byFlags
-   end
-   local k = byFlags[flags]
-   if k then return k end
+-- generate the kernel of stmt for the given int64 flags (slow path, once per key)
+local function compile(stmt, byFlags, flags, lr, lx, ly, lz)
    local longs = { a = lr, b = lx, c = ly, d = lz }
    local used = {}
    local body = stmt:gsub('!([RXYZ])', function(v)
@@ -284,9 +274,25 @@ function U.kernel(stmt, r, x, y, z)
       '  return S1\nend\n'
    local chunk, err = loadstring(src, '=TensorMath kernel')
    if not chunk then error('TensorMath internal kernel error: ' .. err .. '\n' .. src) end
-   k = chunk(H)
+   local k = chunk(H)
    byFlags[flags] = k
    return k
+end
+
+-- the kernel of stmt for tensors r, x, y, z (or nil): cached per int64 layout.
+-- Kept free of closures so that it compiles into the callers' traces.
+function U.kernel(stmt, r, x, y, z)
+   local lr, lx = isLong[recOf(r)], x and isLong[recOf(x)]
+   local ly, lz = y and isLong[recOf(y)], z and isLong[recOf(z)]
+   local flags = (lr and 1 or 0) + (lx and 2 or 0) + (ly and 4 or 0) + (lz and 8 or 0)
+   local byFlags = kcache[stmt]
+   if byFlags == nil then
+      byFlags = {}
+      kcache[stmt] = byFlags
+   end
+   local k = byFlags[flags]
+   if k then return k end
+   return compile(stmt, byFlags, flags, lr, lx, ly, lz)
 end
 
 -- Run kernel k over same-shaped tensors a (b, c, d), row by row, merging
