@@ -60,6 +60,21 @@ end
 local M = { sumall = sumall, prodall = prodall, maxall = maxall, minall = minall, normall = normall }
 
 ---------------------------------------------------------------- along a dimension
+-- kernels looping over the reduced dimension (S2 elements, stride S3) for each result element
+local foldKernels = {
+   sum = 'local acc, o = 0, ob; for _ = 1, S2 do acc = acc + @X{o}; o = o + S3 end; !R = acc',
+   prod = 'local acc, o = 1, ob; for _ = 1, S2 do acc = acc * @X{o}; o = o + S3 end; !R = acc',
+   mean = 'local acc, o = 0, ob; for _ = 1, S2 do acc = acc + @X{o}; o = o + S3 end; !R = acc / S2',
+}
+local extremeKernels = {
+   max = 'local o = oc; local best, bi = @Y{o}, 1; if best == best then for j = 2, S2 do o = o + S3; ' ..
+         'local v = @Y{o}; if v ~= v then best, bi = v, j; break end; if v > best then best, bi = v, j end end end; ' ..
+         '!R = best; !X = bi',
+   min = 'local o = oc; local best, bi = @Y{o}, 1; if best == best then for j = 2, S2 do o = o + S3; ' ..
+         'local v = @Y{o}; if v ~= v then best, bi = v, j; break end; if v < best then best, bi = v, j end end end; ' ..
+         '!R = best; !X = bi',
+}
+
 -- fold(acc, v) reduction along d into res (same type as x); finish(acc, n) optional
 local function reduceDim(name, x, d, res, init, step, finish)
    U.checkDim(name, x, d)
@@ -73,27 +88,19 @@ local function reduceDim(name, x, d, res, init, step, finish)
       bridge.call('reduce_dim', name, res, x, d - 1, false)
       return res
    end
-   local px = x._storage._data
-   local sd
-   local n = x._size[d]
-   sd = x._stride[d]
-   local pr
-   U.slices(x, d, function(ox, orr)
-      if pr == nil then pr = res._storage._data end
-      local acc = init
-      local o = ox
-      for _ = 1, n do
-         acc = step(acc, tonumber(px[o]))
-         o = o + sd
-      end
-      if finish then acc = finish(acc, n, ox) end
-      pr[orr] = acc
-   end, res)
+   local sz = U.sizes(x)
+   sz[d] = 1
+   if res == x then x = U.clone(x) end
+   U.resize(res, sz)
+   local rv, xv = U.dropDim(res, d), U.dropDim(x, d)
+   U.apply(U.kernel(foldKernels[name], rv, xv), rv, xv, nil, nil, nil, x._size[d], x._stride[d])
    return res
 end
 
 local function add(a, v) return a + v end
 local function mul(a, v) return a * v end
+
+
 
 -- sum / prod / mean: x:f() -> number; x:f(dim) and torch.f([res,] x, dim) -> tensor
 local function defFold(name, all, init, step, finish, floatOnly)
@@ -196,27 +203,13 @@ local function extremeDim(name, isMax, rv, ri, x, d)
       bridge.call('extreme_dim', name, rv, ri, x, d - 1)
       return rv, ri
    end
-   local px = x._storage._data
-   local n, sd = x._size[d], x._stride[d]
-   local pv, pi
-   U.slices(x, d, function(ox, ov, oi)
-      pv = pv or rv._storage._data
-      pi = pi or ri._storage._data
-      local best, bi = tonumber(px[ox]), 1
-      if best == best then
-         local o = ox
-         for j = 2, n do
-            o = o + sd
-            local v = tonumber(px[o])
-            if v ~= v then best, bi = v, j; break end
-            if isMax then
-               if v > best then best, bi = v, j end
-            elseif v < best then best, bi = v, j end
-         end
-      end
-      pv[ov] = best
-      pi[oi] = bi
-   end, rv, ri)
+   local sz = U.sizes(x)
+   sz[d] = 1
+   if rv == x then x = U.clone(x) end
+   U.resize(rv, sz); U.resize(ri, sz)
+   U.checkWritable(name, rv)
+   local vv, iv, xv = U.dropDim(rv, d), U.dropDim(ri, d), U.dropDim(x, d)
+   U.apply(U.kernel(extremeKernels[name], vv, iv, xv), vv, iv, xv, nil, nil, x._size[d], x._stride[d])
    return rv, ri
 end
 

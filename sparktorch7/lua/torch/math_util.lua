@@ -253,7 +253,11 @@ local slot = { R = 'a', X = 'b', Y = 'c', Z = 'd' }
 local function compile(stmt, byFlags, flags, lr, lx, ly, lz)
    local longs = { a = lr, b = lx, c = ly, d = lz }
    local used = {}
-   local body = stmt:gsub('!([RXYZ])', function(v)
+   local body = stmt:gsub('@([RXYZ]){(%w+)}', function(v, idx)   -- read at another offset
+      local s = slot[v]; used[s] = true
+      if longs[s] then return 'tonumber(p' .. s .. '[' .. idx .. '])' end
+      return 'p' .. s .. '[' .. idx .. ']'
+   end):gsub('!([RXYZ])', function(v)
       local s = slot[v]; used[s] = true
       return 'p' .. s .. '[o' .. s .. ']'
    end):gsub('#([RXYZ])', function(v)   -- raw read (int64 stays boxed)
@@ -499,6 +503,13 @@ function U.each(sizes, fn, st1, o1, st2, o2, st3, o3)
          if j == 0 then return end
       end
    end
+end
+
+-- t seen without dimension d (a 1D tensor becomes one element), for kernels
+-- that loop over d themselves
+function U.dropDim(t, d)
+   if t._dim == 1 then return U.view(t, t._offset, { 1 }, { 0 }) end
+   return U.view(t, t._offset, without(t._size, t._dim, d), without(t._stride, t._dim, d))
 end
 
 -- For a reduction of x along d: resize res (and res2) to x's sizes with size 1
