@@ -102,6 +102,7 @@ def test_blas_errors(lua):
         lua.execute("local r = torch.mm(a, f)")
 
 
+@pytest.mark.slow
 def test_mm_speed_close_to_numpy(lua):
     rng = np.random.default_rng(5)
     a = rng.random((1024, 1024), dtype=np.float32)
