@@ -353,4 +353,39 @@ end, function(rec, a, b, ...)
    return bhistc(nil, a, b, ...)
 end)
 
+---------------------------------------------------------------- repeatTensor
+-- Torch7 keeps repeatTensor in Tensor.lua; provided here when the core has none.
+local function repeatTensor(res, x, ...)
+   if not isT(x) then U.badArgs('repeatTensor', '[res:]repeatTensor([tensor,] sizes...)', res, x, ...) end
+   local reps = sizeArgs('repeatTensor', ...)
+   if #reps < x._dim then
+      U.error('repeatTensor', 'the number of repetitions (' .. #reps .. ') must be at least the number of dimensions (' .. x._dim .. ')')
+   end
+   local xsize = U.sizes(x)
+   while #xsize < #reps do table.insert(xsize, 1, 1) end
+   local cur = U.viewContig(U.clone(x), xsize)
+   for d = 1, #reps do
+      if reps[d] ~= 1 then
+         local sz = U.sizes(cur)
+         local n = sz[d]
+         sz[d] = n * reps[d]
+         local nxt = U.new(recOf(x), sz)
+         for k = 0, reps[d] - 1 do U.copyInto(U.narrow(nxt, d, k * n + 1, n), cur) end
+         cur = nxt
+      end
+   end
+   res = res or U.newEmpty(recOf(x))
+   U.resize(res, U.sizes(cur))
+   U.copyInto(res, cur)
+   return res
+end
+for _, rec in ipairs(U.recs) do
+   if rawget(rec.Tensor_mt or {}, 'repeatTensor') == nil and rec.Tensor.repeatTensor == nil then
+      rec.Tensor.repeatTensor = function(self, a, ...)
+         if isT(a) then return repeatTensor(self, a, ...) end
+         return repeatTensor(nil, self, a, ...)
+      end
+   end
+end
+
 return {}
