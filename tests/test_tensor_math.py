@@ -329,3 +329,14 @@ def test_branchy_ops_same_on_both_paths(lua, n):
     np.testing.assert_array_equal(lua.eval("torch.cmax(x, y)"), np.where(x > y, x, y))
     np.testing.assert_array_equal(lua.eval("torch.cmin(x, 0.1)"), np.where(x < 0.1, x, 0.1))
     np.testing.assert_array_equal(lua.eval("torch.clamp(x, -1, 1)"), np.clip(x, -1, 1))
+
+
+@pytest.mark.parametrize("n", [4, 100000])
+def test_float_scalars_are_single_precision_reals(lua, n):
+    """Torch7 casts a scalar argument to the tensor's `real`: 0.1 compares equal in a FloatTensor."""
+    x = np.full(n, 0.1, dtype=np.float32)
+    lua["x"] = x
+    assert lua.eval("x:eq(0.1):sum()") == n
+    assert lua.eval("torch.ne(x, 0.1):sum()") == 0
+    np.testing.assert_array_equal(lua.eval("torch.add(x, 0.1)"), x + np.float32(0.1))
+    np.testing.assert_array_equal(lua.eval("torch.mul(x, 0.3)"), x * np.float32(0.3))

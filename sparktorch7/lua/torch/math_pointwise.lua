@@ -343,7 +343,7 @@ for name, op in pairs({ lt = '<', le = '<=', gt = '>', ge = '>=', eq = '==', ne 
    local tstmt = 'if @X ' .. op .. ' @Y then !R = 1 else !R = 0 end'
    npOp[sstmt], npOp[tstmt] = name, name
    local function compute(res, a, b)
-      if type(b) == 'number' then return run(name, sstmt, res, a, nil, nil, b, nil, nil, byte) end
+      if type(b) == 'number' then return run(name, sstmt, res, a, nil, nil, U.real(recOf(a), b), nil, nil, byte) end
       if isT(b) then return run(name, tstmt, res, a, b, nil, nil, nil, nil, byte) end
    end
    local function method(self, a, b)

@@ -413,10 +413,17 @@ function U.conform(fname, ref, src)
    return U.viewContig(src, U.sizes(ref))
 end
 
--- number for a real of this type (C cast truncates toward zero)
+-- the number as a `real` of this type, as Torch7's C code sees its scalar
+-- arguments: integral types truncate toward zero, Float rounds to single precision
+local floatBox = ffi.new('float[1]')
 function U.real(rec, v)
-   if rec.integral and v == v and v ~= math.huge and v ~= -math.huge then
-      if v >= 0 then return math.floor(v) else return math.ceil(v) end
+   if rec.integral then
+      if v == v and v ~= math.huge and v ~= -math.huge then
+         if v >= 0 then return math.floor(v) else return math.ceil(v) end
+      end
+   elseif rec.ctype == 'float' then
+      floatBox[0] = v
+      return floatBox[0]
    end
    return v
 end
