@@ -208,7 +208,8 @@ def xcorr_ref(x, k, full=False):
     return np.einsum("ijkl,kl->ij" if k.ndim == 2 else "ijkabc,abc->ijk", win, k)
 
 
-def test_conv2_xcorr2(lua):
+def test_conv2_xcorr2(any_path):
+    lua = any_path
     rng = np.random.default_rng(10)
     x, k = rng.random((9, 11)), rng.random((3, 4))
     lua["x"], lua["k"] = noncontig(x), k
@@ -230,7 +231,8 @@ def test_conv2_xcorr2(lua):
         np.testing.assert_allclose(got[o], want)
 
 
-def test_conv3_xcorr3(lua):
+def test_conv3_xcorr3(any_path):
+    lua = any_path
     rng = np.random.default_rng(11)
     x, k = rng.random((5, 6, 7)), rng.random((2, 3, 2))
     lua["x"], lua["k"] = x, k
