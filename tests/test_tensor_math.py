@@ -340,3 +340,16 @@ def test_float_scalars_are_single_precision_reals(lua, n):
     assert lua.eval("torch.ne(x, 0.1):sum()") == 0
     np.testing.assert_array_equal(lua.eval("torch.add(x, 0.1)"), x + np.float32(0.1))
     np.testing.assert_array_equal(lua.eval("torch.mul(x, 0.3)"), x * np.float32(0.3))
+
+
+def test_negative_strides_from_numpy(lua):
+    a = np.arange(12.0).reshape(3, 4)[::-1, ::-2]
+    big = np.random.default_rng(3).random((300, 300))[::-1, ::-1]
+    lua["a"], lua["big"] = a, big
+    np.testing.assert_array_equal(lua.eval("torch.cmul(a, a)"), a * a)
+    np.testing.assert_array_equal(lua.eval("a:sum(1)"), a.sum(0, keepdims=True))
+    np.testing.assert_array_equal(lua.eval("torch.mm(a:t(), a)"), a.T @ a)
+    np.testing.assert_array_equal(lua.eval("torch.cumsum(a, 1)"), np.cumsum(a, 0))
+    np.testing.assert_allclose(lua.eval("torch.sqrt(big)"), np.sqrt(big))
+    np.testing.assert_allclose(lua.eval("big:sum(2)"), big.sum(1, keepdims=True))
+    np.testing.assert_array_equal(lua.eval("big:sort(1)")[0], np.sort(big, 0))

@@ -444,10 +444,13 @@ function torch.multinomialAlias(out, state, gen)
    local s = isGen(gen) and stateOf(gen) or stateOf(default)
    local J, q = state[1], state[2]
    local k = J._size[1]
+   local jj, qq = {}, {}
+   for i = 1, k do jj[i] = J[i]; qq[i] = q[i] end
+   U.checkWritable('multinomialAlias', out)
    local p = out._storage._data
    U.each(U.sizes(out), function(o)
       local i = floor(unif(s) * k) + 1
-      if unif(s) < q[i] then p[o] = i else p[o] = J[i] end
+      if unif(s) < qq[i] then p[o] = i else p[o] = jj[i] end
    end, out._stride, out._offset)
    return out
 end
