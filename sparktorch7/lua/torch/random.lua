@@ -447,11 +447,9 @@ function torch.multinomialAlias(out, state, gen)
    local jj, qq = {}, {}
    for i = 1, k do jj[i] = J[i]; qq[i] = q[i] end
    U.checkWritable('multinomialAlias', out)
-   local p = out._storage._data
-   U.each(U.sizes(out), function(o)
-      local i = floor(unif(s) * k) + 1
-      if unif(s) < qq[i] then p[o] = i else p[o] = jj[i] end
-   end, out._stride, out._offset)
+   -- S1: number of classes (returned unchanged), S2: generator, S3/S4: the alias tables
+   U.apply(U.kernel('local i = floor(mt_unif(S2) * S1) + 1; if mt_unif(S2) < S3[i] then !R = i else !R = S4[i] end', out),
+      out, nil, nil, nil, k, s, qq, jj)
    return out
 end
 
