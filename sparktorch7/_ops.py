@@ -185,6 +185,19 @@ def _solve_triangular(t, b, lower, unit):
     return np.linalg.solve(t, b)
 
 
+def _householder_q(m, tau):
+    """The full orthogonal Q = H1 H2 ... Hk of LAPACK's elementary reflectors (geqrf)."""
+    m = np.asarray(m, dtype=np.float64)
+    rows = m.shape[0]
+    q = np.eye(rows)
+    for i in range(tau.shape[0] - 1, -1, -1):
+        v = np.zeros(rows)
+        v[i] = 1.0
+        v[i + 1:] = m[i + 1:, i]
+        q -= tau[i] * np.outer(v, v @ q)
+    return q
+
+
 def _pstrf(a, upper):
     """Cholesky with full pivoting: P' A P = U'U (upper) or L L' (lower); 1-based pivots."""
     a = np.array(a, dtype=np.float64, copy=True)
@@ -296,6 +309,20 @@ def lapack(op, *args):
             q, r = np.linalg.qr(a)
             rq[...] = q
             rr[...] = r
+        elif op == "geqrf":
+            rm, rtau, a = args
+            h, tau = np.linalg.qr(np.asarray(a, dtype=np.float64), mode="raw")
+            rm[...] = h.T  # numpy hands back LAPACK's reflectors transposed
+            rtau[...] = tau
+        elif op == "orgqr":
+            rq, m, tau = args
+            rq[...] = _householder_q(m, tau)[:, : m.shape[1]]
+        elif op == "ormqr":
+            res, m, tau, c, side, trans = args
+            q = _householder_q(m, tau)
+            if trans == "T":
+                q = q.T
+            res[...] = q @ c if side == "L" else c @ q
         else:
             raise ValueError(f"sparktorch7._ops.lapack: unknown op {op!r}")
 

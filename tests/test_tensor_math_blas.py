@@ -246,3 +246,19 @@ def test_conv_errors(lua):
         lua.execute("local r = torch.conv2(x, k)")
     with pytest.raises(st.LuaError, match=r"<torch.xcorr2> mode must be 'V' \(valid\) or 'F' \(full\)"):
         lua.execute("local r = torch.xcorr2(k, x, 'X')")
+
+
+def test_geqrf_orgqr_ormqr(lua):
+    rng = np.random.default_rng(12)
+    a, c = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    lua["a"], lua["c"] = a, c
+    lua.execute("m, tau = torch.geqrf(a); q = torch.orgqr(m, tau)")
+    m, q = lua.eval("m"), lua.eval("q")
+    np.testing.assert_allclose(q @ np.triu(m[:3]), a, atol=1e-12)
+    np.testing.assert_allclose(q.T @ q, np.eye(3), atol=1e-12)
+    qtc = lua.eval("torch.ormqr(m, tau, c, 'L', 'T')")
+    np.testing.assert_allclose(qtc[:3], q.T @ c, atol=1e-12)  # the first rows are Q1' c
+    lua["qtc"] = qtc
+    np.testing.assert_allclose(lua.eval("torch.ormqr(m, tau, qtc)"), c, atol=1e-12)  # Q Q' = I
+    with pytest.raises(st.LuaError, match=r"<torch.ormqr> side must be one of 'L', 'R'"):
+        lua.execute("local r = torch.ormqr(m, tau, c, 'X')")

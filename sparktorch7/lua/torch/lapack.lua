@@ -293,4 +293,65 @@ local function qrEntry(a1, a2, a3)
 end
 U.install('qr', qrEntry, function(rec, ...) return qrEntry(...) end, U.isFloat)
 
+-- geqrf([m, tau,] a): LAPACK's elementary reflectors; orgqr([q,] m, tau) -> Q (m x n);
+-- ormqr([res,] m, tau, mat [, side [, trans]]): Q * mat ('L') or mat * Q ('R'), Q' with 'T'
+local function geqrf(rm, rtau, a)
+   matrix('geqrf', a, 'A')
+   checkFloat('geqrf', a)
+   local np = bridge('geqrf')
+   a = protect(a, rm, rtau)
+   rm = out(rm, recOf(a), U.sizes(a))
+   rtau = out(rtau, recOf(a), { math.min(a._size[1], a._size[2]) })
+   np.call('lapack', 'geqrf', rm, rtau, a)
+   return rm, rtau
+end
+local function geqrfEntry(a1, a2, a3)
+   if isT(a1) and isT(a2) and isT(a3) then return geqrf(a1, a2, a3) end
+   return geqrf(nil, nil, a1)
+end
+U.install('geqrf', geqrfEntry, function(rec, ...) return geqrfEntry(...) end, U.isFloat)
+
+local function checkTau(name, m, tau)
+   matrix(name, m, 'the reflectors')
+   if not isT(tau) or tau._dim ~= 1 or tau._size[1] > math.min(m._size[1], m._size[2]) then
+      U.error(name, 'tau must be a 1D tensor of at most ' .. math.min(m._size[1], m._size[2]) .. ' elements, got ' .. U.what(tau))
+   end
+   checkFloat(name, m, tau)
+end
+
+local function orgqr(rq, m, tau)
+   checkTau('orgqr', m, tau)
+   local np = bridge('orgqr')
+   m, tau = protect(m, rq), protect(tau, rq)
+   rq = out(rq, recOf(m), U.sizes(m))
+   np.call('lapack', 'orgqr', rq, m, tau)
+   return rq
+end
+local function orgqrEntry(a1, a2, a3)
+   if isT(a1) and isT(a2) and isT(a3) then return orgqr(a1, a2, a3) end
+   return orgqr(nil, a1, a2)
+end
+U.install('orgqr', orgqrEntry, function(rec, ...) return orgqrEntry(...) end, U.isFloat)
+
+local function ormqr(res, m, tau, c, side, trans)
+   checkTau('ormqr', m, tau)
+   matrix('ormqr', c, 'the matrix')
+   side = option('ormqr', 'side', side, 'L', { 'L', 'R' })
+   trans = option('ormqr', 'trans', trans, 'N', { 'N', 'T' })
+   local rows = m._size[1]
+   if (side == 'L' and c._size[1] ~= rows) or (side == 'R' and c._size[2] ~= rows) then
+      U.error('ormqr', 'Q is ' .. rows .. 'x' .. rows .. ' but the matrix is ' .. U.sizeStr(c) .. " (side '" .. side .. "')")
+   end
+   local np = bridge('ormqr')
+   m, tau, c = protect(m, res), protect(tau, res), protect(c, res)
+   res = out(res, recOf(c), U.sizes(c))
+   np.call('lapack', 'ormqr', res, m, tau, c, side, trans)
+   return res
+end
+local function ormqrEntry(a1, a2, a3, a4, ...)
+   if isT(a1) and isT(a2) and isT(a3) and isT(a4) then return ormqr(a1, a2, a3, a4, ...) end
+   return ormqr(nil, a1, a2, a3, a4, ...)
+end
+U.install('ormqr', ormqrEntry, function(rec, ...) return ormqrEntry(...) end, U.isFloat)
+
 return {}

@@ -398,7 +398,11 @@ local function multinomial(res, ...)
    if prob._dim == 1 and out2._storage ~= res._storage then U.copyInto(res, out2) end
    return res
 end
-U.install('multinomial', function(self, ...) return multinomial(self, ...) end,
+U.install('multinomial', function(self, a, ...)
+      -- res:multinomial([gen,] p, n [, replacement]) or p:multinomial(n [, replacement])
+      if isT(a) or isGen(a) then return multinomial(self, a, ...) end
+      return multinomial(nil, self, a, ...)
+   end,
    function(rec, a, ...)
       if isT(a) and recOf(a) == longRec and (isT((...)) or isGen((...))) then return multinomial(a, ...) end
       return multinomial(nil, a, ...)
