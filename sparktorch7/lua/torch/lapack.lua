@@ -321,6 +321,9 @@ end
 
 local function orgqr(rq, m, tau)
    checkTau('orgqr', m, tau)
+   if m._size[1] < m._size[2] then
+      U.error('orgqr', 'the reflectors must have at least as many rows as columns, got ' .. U.what(m))
+   end
    local np = bridge('orgqr')
    m, tau = protect(m, rq), protect(tau, rq)
    rq = out(rq, recOf(m), U.sizes(m))
