@@ -173,13 +173,9 @@ function U.resize(t, sizes)
    if d == 0 then n = 0 end
    local st = t._storage
    if st == nil or st._size < t._offset + n then
-      local rec = recOf(t)
-      if st ~= nil and st.resize and t._offset == 0 and not st._readonly and st._owner == nil then
-         st:resize(n)
-      else
-         t._storage = newStorage(rec, n)
-         t._offset = 0
-      end
+      -- a fresh storage: the old one may be shared with other views or with numpy
+      t._storage = newStorage(recOf(t), n)
+      t._offset = 0
    end
    t._size, t._stride, t._dim = sz, stride, d
    return t
