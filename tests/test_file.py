@@ -239,6 +239,7 @@ def test_object_clone_through_memory_file(lua):
     assert lua.eval("y[1]").tolist() == [1, 2, 3]
 
 
+@pytest.mark.slow
 def test_big_storage_reads_at_disk_speed(lua, tmp_path):
     """100 MB of floats are read with one fread into the storage, not element by element."""
     path = tmp_path / "big.bin"
