@@ -109,16 +109,17 @@ def test_mm_speed_close_to_numpy(lua):
     b = rng.random((1024, 1024), dtype=np.float32)
     lua["a"], lua["b"] = a, b
 
-    def best(f, k=5):
-        times = []
-        for _ in range(k):
-            t = time.perf_counter()
-            f()
-            times.append(time.perf_counter() - t)
-        return min(times)
+    def timed(f):
+        t = time.perf_counter()
+        f()
+        return time.perf_counter() - t
 
-    t_np = best(lambda: np.matmul(a, b))
-    t_lua = best(lambda: lua.execute("local c = torch.mm(a, b)"))
+    # interleaved, best of many: the machine is shared, so noise hits both sides alike
+    t_np, t_lua = [], []
+    for _ in range(9):
+        t_np.append(timed(lambda: np.matmul(a, b)))
+        t_lua.append(timed(lambda: lua.execute("local c = torch.mm(a, b)")))
+    t_np, t_lua = min(t_np), min(t_lua)
     np.testing.assert_allclose(lua.eval("torch.mm(a, b)"), a @ b, rtol=1e-5)
     assert t_np / t_lua >= 0.9 * 0.8, (t_np, t_lua)  # 0.8: slack for a shared, noisy machine
 
