@@ -19,9 +19,10 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-# Elements of im2col buffer per chunk of the batch: big enough for BLAS to run at full
-# speed, small enough to stay near the caches and keep the peak memory flat.
-_COLS_BUDGET = 1 << 20
+# Elements of the im2col buffer per chunk of the batch (8 Mi: 32 MiB in float32): the
+# GEMMs are big enough for BLAS threads to run at full speed, and the peak memory
+# stays bounded whatever the batch size.
+_COLS_BUDGET = 1 << 23
 
 
 def _opt(v):
@@ -86,47 +87,54 @@ def _offset_slices(k, stride, dil, osize):
 # ----------------------------------------------------------------------------
 
 def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
+    """im2col + one GEMM per chunk of samples.
+
+    The window view of a chunk of nb (padded) samples is copied into cols, laid out
+    (C, *ksize, nb, *osize) so that one matmul weight (O, C*k) @ cols (C*k, nb*L)
+    covers the chunk; the (O, nb, L) result goes to out (nb, O, L) in the same pass
+    that adds the bias. Few large GEMMs keep BLAS threads busy (many small ones
+    spend their time synchronising, badly so on a loaded machine)."""
     nd = len(ksize)
     x, out = _batched(x, out, nd)
     bias = _opt(bias)
     n, c = x.shape[:2]
     o = out.shape[1]
-    osize = out.shape[2:]
+    osize = tuple(out.shape[2:])
     g = int(groups)
     cg, og = c // g, o // g
-    kg = cg * math.prod(ksize)
-    w = np.ascontiguousarray(weight).reshape(g, og, kg)
-    if w.dtype != out.dtype:
-        w = w.astype(out.dtype)
-    lspatial = math.prod(osize)
-    ovw = out.reshape(n, o, lspatial) if out.flags.c_contiguous else None
-    pointwise = all(k == 1 for k in ksize) and all(s == 1 for s in stride) and not any(pad)
-    per_sample = c * math.prod(ksize) * lspatial
-    chunk = max(1, min(n, _COLS_BUDGET // max(1, per_sample)))
-    cols = None
-    for s0 in range(0, n, chunk):
-        xs = x[s0:s0 + chunk]
-        nb = xs.shape[0]
-        if pointwise:
-            colm = np.ascontiguousarray(xs).reshape(nb, c, lspatial)
+    kprod = math.prod(ksize)
+    kg = cg * kprod
+    dt = out.dtype
+    w = np.ascontiguousarray(weight, dtype=dt).reshape(g, og, kg)
+    lsp = math.prod(osize)
+    per_sample = c * kprod * lsp
+    nb = max(1, min(n, _COLS_BUDGET // max(1, per_sample)))
+    cols = np.empty((c,) + tuple(ksize) + (nb,) + osize, dtype=dt)
+    res = np.empty((o, nb * lsp), dtype=dt)
+    b3 = None if bias is None else np.asarray(bias, dtype=dt).reshape(1, o, 1)
+    for s0 in range(0, n, nb):
+        xs = x[s0:s0 + nb]
+        m = xs.shape[0]
+        xp = _pad(xs, [(p, p) for p in pad], 0)
+        st = xp.strides
+        view = as_strided(
+            xp, (c,) + tuple(ksize) + (m,) + osize,
+            (st[1],) + tuple(st[2 + i] * dil[i] for i in range(nd)) + (st[0],)
+            + tuple(st[2 + i] * stride[i] for i in range(nd)), writeable=False)
+        cm = cols if m == nb else np.empty((c,) + tuple(ksize) + (m,) + osize, dtype=dt)
+        np.copyto(cm, view)
+        cm2 = cm.reshape(c * kprod, m * lsp)
+        rm = res if m == nb else np.empty((o, m * lsp), dtype=dt)
+        for gi in range(g):
+            np.matmul(w[gi], cm2[gi * kg:(gi + 1) * kg], out=rm[gi * og:(gi + 1) * og])
+        src = rm.reshape(o, m, lsp).transpose(1, 0, 2)
+        dst = out[s0:s0 + m].reshape(m, o, lsp)
+        if b3 is None:
+            dst[...] = src
         else:
-            xp = _pad(xs, [(p, p) for p in pad], 0)
-            if cols is None or cols.shape[0] != nb:
-                cols = np.empty((nb, c) + tuple(ksize) + tuple(osize), dtype=out.dtype)
-            np.copyto(cols, _cols_view(xp, ksize, stride, dil, osize))
-            colm = cols.reshape(nb, c * math.prod(ksize), lspatial)
-        if ovw is not None:
-            dst = ovw[s0:s0 + nb]
-            if g == 1:
-                np.matmul(w[0], colm, out=dst)
-            else:
-                for gi in range(g):
-                    np.matmul(w[gi], colm[:, gi * kg:(gi + 1) * kg], out=dst[:, gi * og:(gi + 1) * og])
-        else:
-            res = np.concatenate([np.matmul(w[gi], colm[:, gi * kg:(gi + 1) * kg]) for gi in range(g)], axis=1)
-            out[s0:s0 + nb] = res.reshape((nb, o) + tuple(osize))
-    if bias is not None:
-        out += bias.reshape((1, o) + (1,) * nd).astype(out.dtype, copy=False)
+            np.add(src, b3, out=dst)
+        if not np.shares_memory(dst, out):
+            out[s0:s0 + m] = dst.reshape((m, o) + osize)
 
 
 def conv2d(out, x, weight, bias, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, groups=1):
