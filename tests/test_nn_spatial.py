@@ -488,3 +488,48 @@ def test_cudnn_batchnorm_lrn_softmax(cudnn):
     ref = flat - flat.max(axis=1, keepdims=True)
     ref = ref - np.log(np.exp(ref).sum(axis=1, keepdims=True))
     np.testing.assert_allclose(forward(cudnn, x), ref.reshape(x.shape), rtol=1e-10, atol=1e-12)
+
+
+# --- serialization ----------------------------------------------------------------------
+
+def test_save_load_round_trip(cudnn):
+    """A model of spatial modules survives torch.serialize/deserialize (the .t7
+    binary format) and computes the same output."""
+    cudnn.execute("""
+    model = nn.Sequential()
+    model:add(nn.SpatialConvolution(3, 8, 3, 3, 1, 1, 1, 1))
+    model:add(nn.SpatialBatchNormalization(8))
+    model:add(nn.SpatialMaxPooling(2, 2, 2, 2):ceil())
+    model:add(cudnn.SpatialConvolution(8, 8, 3, 3, 1, 1, 1, 1, 2))
+    model:add(nn.SpatialAveragePooling(3, 3, 1, 1, 1, 1):setCountExcludePad())
+    model:add(nn.SpatialCrossMapLRN(3))
+    model:add(nn.SpatialFullConvolution(8, 4, 2, 2, 2, 2))
+    model:add(nn.SpatialReflectionPadding(1, 1, 1, 1))
+    model:add(nn.SpatialAdaptiveMaxPooling(3, 3))
+    model:add(nn.SpatialSoftMax())
+    model:evaluate()
+    """)
+    x = rnd((2, 3, 9, 9))
+    before = forward(cudnn, x, "model")
+    cudnn.execute("copy = torch.deserialize(torch.serialize(model))")
+    assert cudnn.eval("torch.type(copy.modules[4])") == "cudnn.SpatialConvolution"
+    np.testing.assert_allclose(forward(cudnn, x, "copy"), before, rtol=1e-12)
+
+
+def test_old_file_fields_through_serialization(lua):
+    """Fields as older Torch7 versions wrote them, read back from the binary format."""
+    lua.execute("""
+    conv = nn.SpatialConvolutionMM(3, 4, 3, 3, 1, 1, 1, 1)
+    pool = nn.SpatialMaxPooling(2, 2, 2, 2)
+    avg = nn.SpatialAveragePooling(2, 2, 2, 2)
+    model = nn.Sequential():add(conv):add(pool):add(avg)
+    """)
+    x = rnd((1, 3, 8, 8))
+    before = forward(lua, x, "model")
+    lua.execute("""
+    conv.weight = conv.weight:view(4, 27); conv.padding = 1; conv.padW = nil; conv.padH = nil
+    pool.ceil_mode = nil; pool.padW = nil; pool.padH = nil
+    avg.ceil_mode = nil; avg.count_include_pad = nil; avg.padW = nil; avg.padH = nil
+    old = torch.deserialize(torch.serialize(model))
+    """)
+    np.testing.assert_allclose(forward(lua, x, "old"), before, rtol=1e-12)
