@@ -15,7 +15,9 @@ function SpatialBatchNormalization.forwardNd(self, input)
       ops.fail(self, 'only mini-batch supported (%dD tensor), got a %s', nDim, torch.type(input))
    end
    local d = input:dim()
-   if not (d == nDim or (d == nDim - 1 and self.train == false)) then
+   -- as THNN received it through the FFI, a missing `train` means evaluation
+   local train = self.train == true
+   if not (d == nDim or (d == nDim - 1 and not train)) then
       ops.fail(self, 'only mini-batch supported (%dD tensor), got %s%dD tensor instead',
                nDim, self.train and 'training ' or '', d)
    end
@@ -35,7 +37,6 @@ function SpatialBatchNormalization.forwardNd(self, input)
    local sizes = {}
    for i = 1, d do sizes[i] = input:size(i) end
    local out = ops.output(self, input, sizes)
-   local train = self.train ~= false
    if train then
       self.save_mean = ops.output(self, input, {nf}, 'save_mean')
       self.save_std = ops.output(self, input, {nf}, 'save_std')
