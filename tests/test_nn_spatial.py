@@ -406,6 +406,7 @@ def test_pixel_shuffle(lua):
     ("nn.VolumetricConvolution(2, 2, 1, 1, 1)", (2, 3, 3), r"<nn.VolumetricConvolution> 4D or 5D \(batch mode\)"),
     ("nn.TemporalConvolution(4, 5, 3)", (10, 3), r"<nn.TemporalConvolution> invalid input frame size. Got: 3, Expected: 4"),
     ("nn.SpatialFullConvolution(3, 4, 3, 3)", (2, 6, 6), r"<nn.SpatialFullConvolution> input has 2 planes"),
+    ("nn.SpatialConvolution(3, 4, 3, 3)", (0, 3, 5, 5), r"<nn.SpatialConvolution> non-empty 3D or 4D \(batch mode\) tensor expected"),
 ])
 def test_errors(lua, ctor, shape, message):
     build(lua, ctor)

@@ -27,6 +27,10 @@ function SpatialBatchNormalization.forwardNd(self, input)
       ops.call('bn_var_from_std', self.running_var, self.running_std, self.eps)
       self.running_std = nil
    end
+   if input:nElement() == 0 then
+      ops.fail(self, 'non-empty %dD tensor expected for input, but got: [%s of size %s]', nDim,
+               torch.type(input), ops.sizestr(input))
+   end
    local featDim = (d == nDim - 1) and 1 or 2
    local nf = self.running_mean:nElement()
    if input:size(featDim) ~= nf then
