@@ -3,6 +3,8 @@ local ops = require 'nn.spatial_ops'
 
 -- THNN drops a last window that would start in the right/bottom padding.
 SpatialMaxPooling._clampLast = true
+-- THNN refuses padding wider than half the kernel (cudnn does not)
+SpatialMaxPooling._checkPad = true
 
 function SpatialMaxPooling:__init(kW, kH, dW, dH, padW, padH)
    parent.__init(self)
@@ -42,7 +44,7 @@ function SpatialMaxPooling:updateOutput(input)
    self:backCompatibility()
    local dim = ops.checkDim(self, input, 3, 4, '3D or 4D (batch mode)')
    local dilW, dilH = self:_dilation()
-   if self.kW / 2 < self.padW or self.kH / 2 < self.padH then
+   if self._checkPad and (self.kW / 2 < self.padW or self.kH / 2 < self.padH) then
       ops.fail(self, 'pad should be smaller than half of kernel size, but got padW = %d, '
                .. 'padH = %d, kW = %d, kH = %d', self.padW, self.padH, self.kW, self.kH)
    end
