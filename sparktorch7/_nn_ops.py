@@ -9,11 +9,12 @@ returns a new array) and leaves the inputs untouched. Inputs may be non-contiguo
 Layouts are Torch7's: images are ``(N, C, H, W)`` or ``(C, H, W)``, volumes
 ``(N, C, T, H, W)`` or ``(C, T, H, W)``; a kernel given the non-batch form works on it as a
 batch of one. Convolution is im2col (an ``as_strided`` window view copied into a reused
-buffer) followed by one batched ``matmul`` per chunk of samples; pooling reduces over the
+buffer) followed by one ``matmul`` per chunk of samples; pooling reduces over the
 kernel offsets with whole-array ufuncs.
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -55,28 +56,8 @@ def _pad(x, pads, value):
     return res
 
 
-def _windows(x, ksize, stride, dil, osize):
-    """View (N, C, *osize, *ksize) of x (N, C, *spatial): element [n, c, o.., k..] is
-    x[n, c, o*stride + k*dil]."""
-    nd = len(ksize)
-    st = x.strides
-    strides = st[:2] + tuple(st[2 + i] * stride[i] for i in range(nd)) \
-        + tuple(st[2 + i] * dil[i] for i in range(nd))
-    return as_strided(x, x.shape[:2] + tuple(osize) + tuple(ksize), strides, writeable=False)
-
-
-def _cols_view(x, ksize, stride, dil, osize):
-    """View (N, C, *ksize, *osize) of x (N, C, *spatial), the im2col order."""
-    nd = len(ksize)
-    st = x.strides
-    strides = st[:2] + tuple(st[2 + i] * dil[i] for i in range(nd)) \
-        + tuple(st[2 + i] * stride[i] for i in range(nd))
-    return as_strided(x, x.shape[:2] + tuple(ksize) + tuple(osize), strides, writeable=False)
-
-
 def _offset_slices(k, stride, dil, osize):
     """Per kernel offset, the slices of a (padded) input that line up with the output."""
-    import itertools
     for idx in itertools.product(*(range(n) for n in k)):
         yield tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
                     for i, d, s, o in zip(idx, dil, stride, osize))
