@@ -136,24 +136,33 @@ def conv3d(out, x, weight, bias, kT, kW, kH, dT, dW, dH, padT, padW, padH, group
 def full_conv2d(out, x, weight, bias, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1):
     """Transposed convolution of SpatialFullConvolution: weight nInputPlane x
     nOutputPlane x kH x kW; out is (N, nOutputPlane, oH, oW) with
-    oH = (H-1)*dH - 2*padH + dilH*(kH-1) + 1 + adjH."""
+    oH = (H-1)*dH - 2*padH + dilH*(kH-1) + 1 + adjH.
+
+    Per chunk of samples one GEMM weight^T (O*kH*kW, C) @ x (C, nb*H*W) gives every
+    kernel offset's contribution; col2im then adds them at their strided places."""
     x, out = _batched(x, out, 2)
     bias = _opt(bias)
     kH, kW, dH, dW = int(kH), int(kW), int(dH), int(dW)
     padH, padW, dilH, dilW = int(padH), int(padW), int(dilH), int(dilW)
     n, c, h, wd = x.shape
     o, oh, ow = out.shape[1:]
-    w = np.ascontiguousarray(weight).reshape(c, o * kH * kW).astype(out.dtype, copy=False)
-    full = np.zeros((n, o, oh + 2 * padH, ow + 2 * padW), dtype=out.dtype)
-    xm = x.reshape(n, c, h * wd) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(n, c, h * wd)
-    cols = np.matmul(w.T, xm).reshape(n, o, kH, kW, h, wd)
-    for i in range(kH):
-        for j in range(kW):
-            full[:, :, i * dilH:i * dilH + (h - 1) * dH + 1:dH,
-                 j * dilW:j * dilW + (wd - 1) * dW + 1:dW] += cols[:, :, i, j]
-    out[...] = full[:, :, padH:padH + oh, padW:padW + ow]
+    dt = out.dtype
+    wt = np.ascontiguousarray(weight, dtype=dt).reshape(c, o * kH * kW).T
+    hw = h * wd
+    nb = max(1, min(n, _COLS_BUDGET // max(1, o * kH * kW * hw)))
+    for s0 in range(0, n, nb):
+        xs = x[s0:s0 + nb]
+        m = xs.shape[0]
+        xc = np.ascontiguousarray(xs.transpose(1, 0, 2, 3)).reshape(c, m * hw)
+        cols = np.matmul(wt, xc).reshape(o, kH, kW, m, h, wd)
+        full = np.zeros((m, o, oh + 2 * padH, ow + 2 * padW), dtype=dt)
+        for i in range(kH):
+            for j in range(kW):
+                full[:, :, i * dilH:i * dilH + (h - 1) * dH + 1:dH,
+                     j * dilW:j * dilW + (wd - 1) * dW + 1:dW] += cols[:, i, j].transpose(1, 0, 2, 3)
+        out[s0:s0 + m] = full[:, :, padH:padH + oh, padW:padW + ow]
     if bias is not None:
-        out += bias.reshape(1, o, 1, 1).astype(out.dtype, copy=False)
+        out += bias.reshape(1, o, 1, 1).astype(dt, copy=False)
 
 
 def conv_map2d(out, x, conn, weight, bias, kW, kH, dW, dH):

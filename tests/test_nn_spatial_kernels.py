@@ -271,3 +271,21 @@ def test_local_normalize(kernel):
     std = np.sqrt(_local_reference(x ** 2, k2)) / coef
     std = np.where(std > 1e-4, std, 1e-4)
     np.testing.assert_allclose(out, x / std, rtol=1e-10)
+
+
+@pytest.mark.parametrize("budget", [1, 2 * 4 * 9 * 25, 3 * 4 * 9 * 25])
+def test_convolutions_in_chunks(monkeypatch, budget):
+    """Batches split into chunks of 1, 2 (with a remainder) and 3 samples."""
+    monkeypatch.setattr(ops, "_COLS_BUDGET", budget)
+    x = rnd((5, 4, 5, 5), np.float64)
+    w = rnd((6, 4, 3, 3), np.float64, 1)
+    b = rnd((6,), np.float64, 2)
+    ref = F.conv2d(t(x), t(w), t(b), padding=1).numpy()
+    out = np.empty(ref.shape)
+    ops.conv2d(out, x, w, b, 3, 3, 1, 1, 1, 1)
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
+    wt = rnd((4, 6, 3, 3), np.float64, 3)
+    ref = F.conv_transpose2d(t(x), t(wt), t(b), stride=2, padding=1).numpy()
+    out = np.empty(ref.shape)
+    ops.full_conv2d(out, x, wt, b, 3, 3, 2, 2, 1, 1)
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
