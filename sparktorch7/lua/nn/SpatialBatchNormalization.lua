@@ -45,9 +45,9 @@ function SpatialBatchNormalization.forwardNd(self, input)
       self.save_mean = ops.output(self, input, {nf}, 'save_mean')
       self.save_std = ops.output(self, input, {nf}, 'save_std')
    end
-   ops.call('batchnorm', out, input, d == nDim - 1, self.weight, self.bias, self.running_mean, self.running_var,
-            train and self.save_mean or nil, train and self.save_std or nil, train,
-            self.momentum or 0.1, self.eps or 1e-5)
+   ops.call('batchnorm', out, input, d == nDim - 1, self.weight, self.bias, self.running_mean,
+            self.running_var, train and self.save_mean or nil, train and self.save_std or nil,
+            train, self.momentum or 0.1, self.eps or 1e-5)
    return out
 end
 
