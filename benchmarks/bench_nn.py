@@ -42,7 +42,7 @@ m:add(nn.SpatialConvolution(3, 64, 3, 3, 1, 1, 1, 1)):add(nn.ReLU())
 m:add(nn.SpatialConvolution(64, 64, 3, 3, 1, 1, 1, 1)):add(nn.ReLU())
 m:add(nn.SpatialConvolution(64, 64, 3, 3, 1, 1, 1, 1)):add(nn.ReLU())
 m:add(nn.SpatialMaxPooling(2, 2, 2, 2))
-m:add(nn.Reshape(64 * 16 * 16))
+m:add(nn.View(64 * 16 * 16):setNumInputDims(3))
 m:add(nn.Linear(64 * 16 * 16, 10))
 return m:float():evaluate()
 """
