@@ -534,3 +534,13 @@ def test_old_file_fields_through_serialization(lua):
     old = torch.deserialize(torch.serialize(model))
     """)
     np.testing.assert_allclose(forward(lua, x, "old"), before, rtol=1e-12)
+
+
+def test_local_normalization_kernel_fields(lua):
+    """As in Torch7, constructors normalise the kernel in place."""
+    lua["k"] = np.ones((3, 3))
+    build(lua, "nn.SpatialSubtractiveNormalization(2, k)")
+    np.testing.assert_allclose(field(lua, "kernel"), np.full((3, 3), 1 / 18))
+    lua["k"] = np.array([1.0, 2.0, 1.0])
+    build(lua, "nn.SpatialDivisiveNormalization(4, k)")
+    np.testing.assert_allclose(field(lua, "kernel"), np.array([1.0, 2.0, 1.0]) / 8)
