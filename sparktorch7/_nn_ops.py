@@ -127,42 +127,59 @@ def conv2d(out, x, weight, bias, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, gro
             (int(padH), int(padW)), (int(dilH), int(dilW)), groups)
 
 
-def conv3d(out, x, weight, bias, kT, kW, kH, dT, dW, dH, padT, padW, padH, groups=1):
-    """VolumetricConvolution: weight nOutputPlane x nInputPlane x kT x kH x kW."""
+def conv3d(out, x, weight, bias, kT, kW, kH, dT, dW, dH, padT, padW, padH, groups=1,
+           dilT=1, dilW=1, dilH=1):
+    """VolumetricConvolution (and VolumetricDilatedConvolution): weight
+    nOutputPlane x nInputPlane/groups x kT x kH x kW."""
     _convnd(out, x, weight, bias, (int(kT), int(kH), int(kW)), (int(dT), int(dH), int(dW)),
-            (int(padT), int(padH), int(padW)), (1, 1, 1), groups)
+            (int(padT), int(padH), int(padW)), (int(dilT), int(dilH), int(dilW)), groups)
 
 
-def full_conv2d(out, x, weight, bias, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1):
-    """Transposed convolution of SpatialFullConvolution: weight nInputPlane x
-    nOutputPlane x kH x kW; out is (N, nOutputPlane, oH, oW) with
-    oH = (H-1)*dH - 2*padH + dilH*(kH-1) + 1 + adjH.
+def _full_convnd(out, x, weight, bias, ksize, stride, pad, dil):
+    """Transposed convolution: weight nInputPlane x nOutputPlane x *ksize; along each
+    axis out = (in - 1) * stride - 2 * pad + dil * (k - 1) + 1 + adj.
 
-    Per chunk of samples one GEMM weight^T (O*kH*kW, C) @ x (C, nb*H*W) gives every
-    kernel offset's contribution; col2im then adds them at their strided places."""
-    x, out = _batched(x, out, 2)
+    Per chunk of samples one GEMM weight^T (O*k, C) @ x (C, nb*L) gives every kernel
+    offset's contribution; col2im then adds them at their strided places."""
+    nd = len(ksize)
+    x, out = _batched(x, out, nd)
     bias = _opt(bias)
-    kH, kW, dH, dW = int(kH), int(kW), int(dH), int(dW)
-    padH, padW, dilH, dilW = int(padH), int(padW), int(dilH), int(dilW)
-    n, c, h, wd = x.shape
-    o, oh, ow = out.shape[1:]
+    n, c = x.shape[:2]
+    isize = x.shape[2:]
+    o = out.shape[1]
+    osize = out.shape[2:]
     dt = out.dtype
-    wt = np.ascontiguousarray(weight, dtype=dt).reshape(c, o * kH * kW).T
-    hw = h * wd
-    nb = max(1, min(n, _COLS_BUDGET // max(1, o * kH * kW * hw)))
+    kprod = math.prod(ksize)
+    wt = np.ascontiguousarray(weight, dtype=dt).reshape(c, o * kprod).T
+    lsp = math.prod(isize)
+    nb = max(1, min(n, _COLS_BUDGET // max(1, o * kprod * lsp)))
+    perm = (1, 0) + tuple(range(2, 2 + nd))
     for s0 in range(0, n, nb):
         xs = x[s0:s0 + nb]
         m = xs.shape[0]
-        xc = np.ascontiguousarray(xs.transpose(1, 0, 2, 3)).reshape(c, m * hw)
-        cols = np.matmul(wt, xc).reshape(o, kH, kW, m, h, wd)
-        full = np.zeros((m, o, oh + 2 * padH, ow + 2 * padW), dtype=dt)
-        for i in range(kH):
-            for j in range(kW):
-                full[:, :, i * dilH:i * dilH + (h - 1) * dH + 1:dH,
-                     j * dilW:j * dilW + (wd - 1) * dW + 1:dW] += cols[:, i, j].transpose(1, 0, 2, 3)
-        out[s0:s0 + m] = full[:, :, padH:padH + oh, padW:padW + ow]
+        xc = np.ascontiguousarray(xs.transpose(perm)).reshape(c, m * lsp)
+        cols = np.matmul(wt, xc).reshape((o,) + tuple(ksize) + (m,) + tuple(isize))
+        full = np.zeros((m, o) + tuple(s + 2 * p for s, p in zip(osize, pad)), dtype=dt)
+        for idx in itertools.product(*(range(k) for k in ksize)):
+            sl = tuple(slice(i * d, i * d + (n_in - 1) * st + 1, st)
+                       for i, d, n_in, st in zip(idx, dil, isize, stride))
+            full[(slice(None), slice(None)) + sl] += cols[(slice(None),) + idx].transpose(perm)
+        out[s0:s0 + m] = full[(slice(None), slice(None))
+                              + tuple(slice(p, p + s) for p, s in zip(pad, osize))]
     if bias is not None:
-        out += bias.reshape(1, o, 1, 1).astype(dt, copy=False)
+        out += bias.reshape((1, o) + (1,) * nd).astype(dt, copy=False)
+
+
+def full_conv2d(out, x, weight, bias, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1):
+    """SpatialFullConvolution: weight nInputPlane x nOutputPlane x kH x kW."""
+    _full_convnd(out, x, weight, bias, (int(kH), int(kW)), (int(dH), int(dW)),
+                 (int(padH), int(padW)), (int(dilH), int(dilW)))
+
+
+def full_conv3d(out, x, weight, bias, kT, kW, kH, dT, dW, dH, padT, padW, padH):
+    """VolumetricFullConvolution: weight nInputPlane x nOutputPlane x kT x kH x kW."""
+    _full_convnd(out, x, weight, bias, (int(kT), int(kH), int(kW)), (int(dT), int(dH), int(dW)),
+                 (int(padT), int(padH), int(padW)), (1, 1, 1))
 
 
 def conv_map2d(out, x, conn, weight, bias, kW, kH, dW, dH):

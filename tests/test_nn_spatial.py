@@ -544,3 +544,38 @@ def test_local_normalization_kernel_fields(lua):
     lua["k"] = np.array([1.0, 2.0, 1.0])
     build(lua, "nn.SpatialDivisiveNormalization(4, k)")
     np.testing.assert_allclose(field(lua, "kernel"), np.array([1.0, 2.0, 1.0]) / 8)
+
+
+# --- further volumetric and cudnn classes -----------------------------------------------
+
+def test_volumetric_full_and_dilated_convolution(lua):
+    build(lua, "nn.VolumetricFullConvolution(3, 2, 2, 3, 3, 1, 2, 2, 0, 1, 1, 0, 1, 0)")
+    x = rnd((2, 3, 3, 4, 5))
+    ref = F.conv_transpose3d(T(x), T(field(lua, "weight")), T(field(lua, "bias")), stride=(1, 2, 2),
+                             padding=(0, 1, 1), output_padding=(0, 0, 1)).numpy()
+    both(lua, x, ref, np.float64)
+    build(lua, "nn.VolumetricDilatedConvolution(3, 4, 2, 2, 3, 1, 1, 1, 1, 0, 1, 2, 3, 1)")
+    x = rnd((2, 3, 6, 7, 8))
+    ref = F.conv3d(T(x), T(field(lua, "weight")), T(field(lua, "bias")), padding=(1, 1, 0),
+                   dilation=(2, 1, 3)).numpy()
+    both(lua, x, ref, np.float64)
+
+
+def test_more_cudnn_classes(cudnn):
+    build(cudnn, "cudnn.SpatialDilatedConvolution(4, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2)")
+    x = rnd((2, 4, 8, 9))
+    ref = F.conv2d(T(x), T(field(cudnn, "weight")), T(field(cudnn, "bias")), padding=2, dilation=2,
+                   groups=2).numpy()
+    both(cudnn, x, ref, np.float64)
+    build(cudnn, "cudnn.SpatialLogSoftMax()")
+    both(cudnn, x, torch.log_softmax(T(x), dim=1).numpy(), np.float64)
+    v = rnd((2, 3, 4, 5, 6))
+    build(cudnn, "cudnn.VolumetricSoftMax()")
+    both(cudnn, v, torch.softmax(T(v), dim=1).numpy(), np.float64)
+    build(cudnn, "cudnn.VolumetricLogSoftMax()")
+    both(cudnn, v, torch.log_softmax(T(v), dim=1).numpy(), np.float64)
+    build(cudnn, "cudnn.VolumetricAveragePooling(2, 2, 2)")
+    both(cudnn, v, F.avg_pool3d(T(v), 2).numpy(), np.float64)
+    build(cudnn, "cudnn.VolumetricFullConvolution(3, 2, 2, 2, 2, 2, 2, 2)")
+    ref = F.conv_transpose3d(T(v), T(field(cudnn, "weight")), T(field(cudnn, "bias")), stride=2).numpy()
+    both(cudnn, v, ref, np.float64)

@@ -289,3 +289,20 @@ def test_convolutions_in_chunks(monkeypatch, budget):
     out = np.empty(ref.shape)
     ops.full_conv2d(out, x, wt, b, 3, 3, 2, 2, 1, 1)
     np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
+
+
+def test_full_conv3d_and_dilated_conv3d():
+    x = rnd((2, 3, 3, 4, 5), np.float64)
+    w = rnd((3, 2, 2, 3, 3), np.float64, 1)
+    b = rnd((2,), np.float64, 2)
+    ref = F.conv_transpose3d(t(x), t(w), t(b), stride=(1, 2, 2), padding=(0, 1, 1),
+                             output_padding=(0, 1, 0)).numpy()
+    out = np.empty(ref.shape)
+    ops.full_conv3d(out, x, w, b, 2, 3, 3, 1, 2, 2, 0, 1, 1)
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
+    x = rnd((2, 3, 6, 7, 8), np.float64)
+    w = rnd((4, 3, 2, 3, 2), np.float64, 1)
+    ref = F.conv3d(t(x), t(w), t(b[:1].repeat(4)), padding=(1, 1, 0), dilation=(2, 1, 3)).numpy()
+    out = np.empty(ref.shape)
+    ops.conv3d(out, x, w, b[:1].repeat(4), 2, 2, 3, 1, 1, 1, 1, 0, 1, 1, 2, 3, 1)
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)

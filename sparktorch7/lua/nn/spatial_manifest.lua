@@ -32,6 +32,8 @@ return {
    'TemporalMaxPooling',
    'TemporalSubSampling',
    'VolumetricConvolution',
+   'VolumetricDilatedConvolution',
+   'VolumetricFullConvolution',
    'VolumetricMaxPooling',
    'VolumetricAveragePooling',
    'VolumetricBatchNormalization',
