@@ -253,12 +253,63 @@ def max_pool(out, x, ksize, stride, pad, dil):
             np.maximum(out, v, out=out)
 
 
-def max_pool2d(out, x, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1):
-    max_pool(out, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW))
+def max_pool_indices(out, indices, x, ksize, stride, pad, dil):
+    """Max pooling that also records where each maximum came from, as THNN does: the
+    1-based flat position in the input plane, the first of equal maxima in row-major
+    window order (the last NaN if any), 0 when the window holds only padding."""
+    nd = len(ksize)
+    x, out = _batched(x, out, nd)
+    indices = indices if indices.ndim == out.ndim else indices[None]
+    ksize, stride, pad, dil = (tuple(int(v) for v in a) for a in (ksize, stride, pad, dil))
+    osize = out.shape[2:]
+    isize = x.shape[2:]
+    xp = _pool_input(x, osize, ksize, stride, dil, pad, -np.inf)
+    out[...] = -np.inf
+    indices[...] = 0
+    mask = np.empty(out.shape, dtype=bool)
+    nanm = np.empty(out.shape, dtype=bool)
+    for idx in itertools.product(*(range(k) for k in ksize)):
+        sl = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
+                   for i, d, s, o in zip(idx, dil, stride, osize))
+        v = xp[(slice(None), slice(None)) + sl]
+        np.greater(v, out, out=mask)
+        np.isnan(v, out=nanm)
+        mask |= nanm
+        np.copyto(out, v, where=mask)
+        # flat input position of this offset for every output position (1-based)
+        pos = np.zeros((), dtype=np.int64)
+        for a in range(nd):
+            coord = np.arange(osize[a]) * stride[a] - pad[a] + idx[a] * dil[a]
+            pos = pos * isize[a] + coord.reshape((-1,) + (1,) * (nd - 1 - a))
+        np.copyto(indices, pos + 1, where=mask)
+
+
+def max_pool2d(out, x, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, indices=None):
+    if _opt(indices) is None:
+        max_pool(out, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW))
+    else:
+        max_pool_indices(out, indices, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW))
 
 
 def max_pool3d(out, x, kT, kW, kH, dT, dW, dH, padT, padW, padH, dilT=1, dilW=1, dilH=1):
     max_pool(out, x, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), (dilT, dilH, dilW))
+
+
+def max_unpool2d(out, x, indices):
+    """SpatialMaxUnpooling: zeros, and each input value at its recorded (1-based, per
+    plane) position in the output plane."""
+    x, out = _batched(x, out, 2)
+    indices = indices if indices.ndim == 4 else indices[None]
+    n, c = x.shape[:2]
+    plane = out.shape[2] * out.shape[3]
+    idx = indices.reshape(n * c, -1) - 1
+    if idx.size and (idx.min() < 0 or idx.max() >= plane):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise IndexError(f"invalid max index {int(bad)}, owidth= {out.shape[3]}, "
+                         f"oheight= {out.shape[2]}")
+    flat = np.zeros((n * c, plane), dtype=out.dtype)
+    np.put_along_axis(flat, idx, x.reshape(n * c, -1), axis=1)
+    out[...] = flat.reshape(out.shape)
 
 
 def _avg_divisor(size, o, k, s, p, include_pad):

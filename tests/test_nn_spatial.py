@@ -579,3 +579,22 @@ def test_more_cudnn_classes(cudnn):
     build(cudnn, "cudnn.VolumetricFullConvolution(3, 2, 2, 2, 2, 2, 2, 2)")
     ref = F.conv_transpose3d(T(v), T(field(cudnn, "weight")), T(field(cudnn, "bias")), stride=2).numpy()
     both(cudnn, v, ref, np.float64)
+
+
+def test_max_unpooling(lua):
+    """Encoder-decoder use (as in ENet/SegNet): unpooling reads the pooling's indices,
+    also when the pooling ran before anyone asked for them."""
+    lua.execute("""
+    pool = nn.SpatialMaxPooling(2, 2)
+    model = nn.Sequential():add(pool):add(nn.MulConstant(2)):add(nn.SpatialMaxUnpooling(pool))
+    """)
+    x = rnd((2, 3, 8, 6))
+    pooled, ind = F.max_pool2d(T(x), 2, 2, return_indices=True)
+    ref = F.max_unpool2d(pooled * 2, ind, 2, 2, output_size=(8, 6)).numpy()
+    for _ in range(2):  # the first forward computes the indices late, the next eagerly
+        np.testing.assert_array_equal(forward(lua, x, "model"), ref)
+    np.testing.assert_array_equal(np.array(lua.eval("pool.indices")), ind.numpy() + 1)
+    np.testing.assert_array_equal(forward(lua, x[0], "model"), ref[0])
+    assert lua.eval("pool.iheight") == 8 and lua.eval("pool.iwidth") == 6
+    lua.execute("copy = torch.deserialize(torch.serialize(model))")
+    np.testing.assert_array_equal(forward(lua, x, "copy"), ref)

@@ -306,3 +306,25 @@ def test_full_conv3d_and_dilated_conv3d():
     out = np.empty(ref.shape)
     ops.conv3d(out, x, w, b[:1].repeat(4), 2, 2, 3, 1, 1, 1, 1, 0, 1, 1, 2, 3, 1)
     np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("k,s,p,d", [((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 3), (2, 1), (1, 1), (1, 2))])
+def test_max_pool_indices(k, s, p, d):
+    x = rnd((2, 3, 9, 10), np.float64)
+    ref, ind = F.max_pool2d(t(x), k, s, p, d, return_indices=True)
+    out = np.empty(ref.shape)
+    idx = np.empty(ref.shape, np.int64)
+    ops.max_pool2d(out, x, k[1], k[0], s[1], s[0], p[1], p[0], d[1], d[0], idx)
+    np.testing.assert_array_equal(out, ref.numpy())
+    np.testing.assert_array_equal(idx, ind.numpy() + 1)  # Torch7 indices are 1-based
+
+
+def test_max_unpool():
+    x = rnd((2, 3, 8, 6), np.float64)
+    pooled, ind = F.max_pool2d(t(x), 2, 2, return_indices=True)
+    ref = F.max_unpool2d(pooled, ind, 2, 2, output_size=(8, 6)).numpy()
+    out = np.empty(ref.shape)
+    ops.max_unpool2d(out, pooled.numpy(), ind.numpy() + 1)
+    np.testing.assert_array_equal(out, ref)
+    with pytest.raises(IndexError, match="invalid max index 48"):
+        ops.max_unpool2d(out, pooled.numpy(), np.full(ind.shape, 49))

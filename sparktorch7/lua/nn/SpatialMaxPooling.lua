@@ -1,6 +1,13 @@
 local SpatialMaxPooling, parent = torch.class('nn.SpatialMaxPooling', 'nn.Module')
 local ops = require 'nn.spatial_ops'
 
+-- Where each maximum came from (self.indices, for nn.SpatialMaxUnpooling) costs time,
+-- so it is computed only for modules that an unpooling module reads: eagerly once
+-- one asked, and the first time from the input kept (weakly) from the last forward.
+-- Kept out of the module's fields so that nothing of it is serialized.
+local wantsIndices = setmetatable({}, {__mode = 'k'})
+local lastInput = setmetatable({}, {__mode = 'k'})
+
 -- THNN drops a last window that would start in the right/bottom padding.
 SpatialMaxPooling._clampLast = true
 -- THNN refuses padding wider than half the kernel (cudnn does not)
@@ -56,10 +63,41 @@ function SpatialMaxPooling:updateOutput(input)
       ops.fail(self, 'given input size (%s), calculated output size (%dx%d) is too small',
                ops.sizestr(input), oH, oW)
    end
-   local out = ops.output(self, input, ops.withTail(input, dim - 2, {oH, oW}))
-   ops.call('max_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
-            self.padH, dilW, dilH)
+   local sizes = ops.withTail(input, dim - 2, {oH, oW})
+   local out = ops.output(self, input, sizes)
+   self.iheight, self.iwidth = iH, iW
+   if wantsIndices[self] then
+      lastInput[self] = nil
+      self.indices = torch.isTensor(self.indices) and torch.type(self.indices) == 'torch.LongTensor'
+                     and self.indices or torch.LongTensor()
+      self.indices:resize(unpack(sizes))
+      ops.call('max_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
+               self.padH, dilW, dilH, self.indices)
+   else
+      lastInput[self] = input
+      ops.call('max_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
+               self.padH, dilW, dilH)
+   end
    return out
+end
+
+-- self.indices for the last forward (1-based positions in the input planes, LongTensor
+-- of the output's size), computing them if that forward did not.
+function SpatialMaxPooling:_poolingIndices()
+   wantsIndices[self] = true
+   local input = lastInput[self]
+   if input ~= nil then
+      lastInput[self] = nil
+      local out = ops.newLike(input)
+      local sizes = {}
+      for i = 1, self.output:dim() do sizes[i] = self.output:size(i) end
+      out:resize(unpack(sizes))
+      self.indices = torch.LongTensor():resize(unpack(sizes))
+      local dilW, dilH = self:_dilation()
+      ops.call('max_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
+               self.padH, dilW, dilH, self.indices)
+   end
+   return self.indices
 end
 
 function SpatialMaxPooling:__tostring__()

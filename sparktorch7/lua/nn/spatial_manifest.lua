@@ -11,6 +11,7 @@ return {
    'SpatialFullConvolution',
    'SpatialMaxPooling',
    'SpatialDilatedMaxPooling',
+   'SpatialMaxUnpooling',
    'SpatialAveragePooling',
    'SpatialAdaptiveMaxPooling',
    'SpatialAdaptiveAveragePooling',
