@@ -598,3 +598,21 @@ def test_max_unpooling(lua):
     assert lua.eval("pool.iheight") == 8 and lua.eval("pool.iwidth") == 6
     lua.execute("copy = torch.deserialize(torch.serialize(model))")
     np.testing.assert_array_equal(forward(lua, x, "copy"), ref)
+
+
+def test_cudnn_convert_round_trip(cudnn):
+    """cudnn.convert swaps nn and cudnn classes field for field; the output stays."""
+    cudnn.execute("""
+    model = nn.Sequential():add(nn.SpatialConvolution(3, 4, 3, 3, 1, 1, 1, 1))
+       :add(nn.SpatialBatchNormalization(4)):add(nn.SpatialMaxPooling(2, 2))
+       :add(nn.SpatialAveragePooling(2, 2)):add(nn.SpatialCrossMapLRN(3))
+       :add(nn.SpatialSoftMax()):evaluate()
+    gpu = cudnn.convert(model:clone(), cudnn)
+    back = cudnn.convert(gpu:clone(), nn)
+    """)
+    assert cudnn.eval("torch.type(gpu.modules[1])") == "cudnn.SpatialConvolution"
+    assert cudnn.eval("torch.type(back.modules[3])") == "nn.SpatialMaxPooling"
+    x = rnd((2, 3, 8, 8))
+    ref = forward(cudnn, x, "model")
+    np.testing.assert_allclose(forward(cudnn, x, "gpu"), ref, rtol=1e-12)
+    np.testing.assert_allclose(forward(cudnn, x, "back"), ref, rtol=1e-12)
