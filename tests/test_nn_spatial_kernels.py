@@ -328,3 +328,28 @@ def test_max_unpool():
     np.testing.assert_array_equal(out, ref)
     with pytest.raises(IndexError, match="invalid max index 48"):
         ops.max_unpool2d(out, pooled.numpy(), np.full(ind.shape, 49))
+
+
+def test_upsample_bilinear_matches_thnn_loop():
+    """Per output pixel, as THNN writes it: float32 source coordinates, lambdas in the
+    tensor's type (here double)."""
+    x = rnd((2, 5, 7), np.float64)
+    h2, w2 = 13, 9
+    out = np.empty((2, h2, w2))
+    ops.upsample_bilinear(out, x)
+    ref = np.empty_like(out)
+    rh = np.float32(5 - 1) / np.float32(h2 - 1)
+    rw = np.float32(7 - 1) / np.float32(w2 - 1)
+    for i in range(h2):
+        h1r = np.float32(rh * np.float32(i))
+        h1 = int(h1r)
+        hp = 1 if h1 < 4 else 0
+        l1 = float(h1r) - h1
+        for j in range(w2):
+            w1r = np.float32(rw * np.float32(j))
+            w1 = int(w1r)
+            wp = 1 if w1 < 6 else 0
+            m1 = float(w1r) - w1
+            ref[:, i, j] = (1 - l1) * ((1 - m1) * x[:, h1, w1] + m1 * x[:, h1, w1 + wp]) \
+                + l1 * ((1 - m1) * x[:, h1 + hp, w1] + m1 * x[:, h1 + hp, w1 + wp])
+    np.testing.assert_allclose(out, ref, rtol=1e-14, atol=1e-14)
