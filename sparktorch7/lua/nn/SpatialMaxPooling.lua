@@ -2,11 +2,13 @@ local SpatialMaxPooling, parent = torch.class('nn.SpatialMaxPooling', 'nn.Module
 local ops = require 'nn.spatial_ops'
 
 -- Where each maximum came from (self.indices, for nn.SpatialMaxUnpooling) costs time,
--- so it is computed only for modules that an unpooling module reads: eagerly once
--- one asked, and the first time from the input kept (weakly) from the last forward.
+-- so it is computed only for modules that an unpooling module reads (it registers
+-- when built or read from a file). Should one ask after a forward that skipped them,
+-- they are computed from that forward's input if it is still alive (weak reference).
 -- Kept out of the module's fields so that nothing of it is serialized.
 local wantsIndices = setmetatable({}, {__mode = 'k'})
-local lastInput = setmetatable({}, {__mode = 'k'})
+local lastInput = setmetatable({}, {__mode = 'kv'})
+local fresh = setmetatable({}, {__mode = 'k'})  -- self.indices belong to the last forward
 
 -- THNN drops a last window that would start in the right/bottom padding.
 SpatialMaxPooling._clampLast = true
@@ -68,6 +70,7 @@ function SpatialMaxPooling:updateOutput(input)
    self.iheight, self.iwidth = iH, iW
    if wantsIndices[self] then
       lastInput[self] = nil
+      fresh[self] = true
       self.indices = torch.isTensor(self.indices) and torch.type(self.indices) == 'torch.LongTensor'
                      and self.indices or torch.LongTensor()
       self.indices:resize(unpack(sizes))
@@ -75,10 +78,15 @@ function SpatialMaxPooling:updateOutput(input)
                self.padH, dilW, dilH, self.indices)
    else
       lastInput[self] = input
+      fresh[self] = nil
       ops.call('max_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
                self.padH, dilW, dilH)
    end
    return out
+end
+
+function SpatialMaxPooling:_wantIndices()
+   wantsIndices[self] = true
 end
 
 -- self.indices for the last forward (1-based positions in the input planes, LongTensor
@@ -86,17 +94,21 @@ end
 function SpatialMaxPooling:_poolingIndices()
    wantsIndices[self] = true
    local input = lastInput[self]
-   if input ~= nil then
-      lastInput[self] = nil
-      local out = ops.newLike(input)
-      local sizes = {}
-      for i = 1, self.output:dim() do sizes[i] = self.output:size(i) end
-      out:resize(unpack(sizes))
-      self.indices = torch.LongTensor():resize(unpack(sizes))
-      local dilW, dilH = self:_dilation()
-      ops.call('max_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
-               self.padH, dilW, dilH, self.indices)
+   if fresh[self] then
+      return self.indices
    end
+   if input == nil then
+      ops.fail(self, 'the indices of the last forward are gone: run forward again')
+   end
+   lastInput[self] = nil
+   local sizes = {}
+   for i = 1, self.output:dim() do sizes[i] = self.output:size(i) end
+   local out = ops.newLike(input):resize(unpack(sizes))
+   self.indices = torch.LongTensor():resize(unpack(sizes))
+   local dilW, dilH = self:_dilation()
+   ops.call('max_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH,
+            dilW, dilH, self.indices)
+   fresh[self] = true
    return self.indices
 end
 

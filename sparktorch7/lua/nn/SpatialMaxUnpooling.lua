@@ -13,6 +13,14 @@ function SpatialMaxUnpooling:__init(poolingModule)
             .. 'its stride', 2)
    end
    self.pooling = poolingModule
+   poolingModule:_wantIndices()
+end
+
+function SpatialMaxUnpooling:read(file, version)
+   parent.read(self, file, version)
+   if self.pooling and self.pooling._wantIndices then
+      self.pooling:_wantIndices()
+   end
 end
 
 function SpatialMaxUnpooling:setParams()
