@@ -11,6 +11,18 @@ from sparktorch7._lua import (
     LuaTable,
     T7FormatError,
 )
+from sparktorch7.broadcast import LuaScript
+from sparktorch7.udf import (
+    BadRowsError,
+    LuaResultError,
+    LuaUDF,
+    local_session,
+    lua_pandas_udf,
+    lua_udf,
+    map_partitions,
+    score,
+    score_files,
+)
 
 __all__ = [
     "LUAJIT_VERSION",
@@ -23,5 +35,16 @@ __all__ = [
     "LuaSyntaxError",
     "LuaTable",
     "T7FormatError",
+    # Spark layer (pyspark is imported only when these are used)
+    "BadRowsError",
+    "LuaResultError",
+    "LuaScript",
+    "LuaUDF",
+    "local_session",
+    "lua_pandas_udf",
+    "lua_udf",
+    "map_partitions",
+    "score",
+    "score_files",
 ]
 __version__ = "0.1.0"
