@@ -6,6 +6,21 @@ cdef extern from "numpy/arrayobject.h":
                                 cnp.npy_intp* strides, void* data, int flags, PyObject* obj)
     PyObject* PyArray_Type_ptr "(PyObject*)&PyArray_Type"
 
+from libc.stdlib cimport free as _c_free
+
+
+cdef class _HeapBlock:
+    """A malloc'd block handed over by the Lua runtime when a Lua-made storage first
+    becomes an ndarray: Lua keeps it through a Python reference, the arrays through
+    their base, and the last of them frees it (so arrays outlive even a closed state)."""
+    cdef void* ptr
+
+    def __dealloc__(self):
+        if self.ptr is not NULL:
+            _c_free(self.ptr)
+            self.ptr = NULL
+
+
 cdef int _MAX_DIMS = 32
 # dtype code (lua/torch/init.lua) <-> numpy type number
 cdef int[8] _CODE_TO_NPY
@@ -104,8 +119,18 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
         lua.lua_pop(L, 1)
         lua.lua_pushstring(L, b"_owner")
         lua.lua_rawget(L, s)                                                # ... owner
-        oref = _get_pyref(rt, L, -1)
+        while lua.lua_type(L, -1) == lua.LUA_TTABLE:
+            # a view of another storage: its owner
+            lua.lua_pushstring(L, b"_owner")
+            lua.lua_rawget(L, -2)                                           # ... storage owner
+            lua.lua_remove(L, -2)                                           # ... owner
         base = None
+        if lua.lua_type(L, -1) == 10:
+            # LUA_TCDATA: memory malloc'd by the Lua runtime
+            base = _adopt_block(rt, L, s)
+        oref = _get_pyref(rt, L, -1)
+        if oref is not NULL and isinstance(<object>oref.obj, _HeapBlock):
+            base = <object>oref.obj
         if oref is not NULL and isinstance(<object>oref.obj, cnp.ndarray):
             owner_arr = <cnp.ndarray>oref.obj
             base = owner_arr
@@ -123,6 +148,31 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
                                    0 if readonly else cnp.NPY_ARRAY_WRITEABLE, NULL)
         cnp.set_array_base(arr, base)
         return arr
+    finally:
+        lua.lua_settop(L, top)
+
+
+cdef object _adopt_block(LuaState rt, lua.lua_State* L, int s):
+    """Hand the malloc'd block of the storage at s over to a _HeapBlock; None if Lua
+    keeps it (then a proxy of the storage is the arrays' base)."""
+    cdef _HeapBlock blk = _HeapBlock.__new__(_HeapBlock)
+    cdef int top = lua.lua_gettop(L)
+    cdef int status
+    cdef double addr
+    try:
+        lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.adopt")   # adopt
+        if lua.lua_type(L, -1) != lua.LUA_TFUNCTION:
+            return None
+        lua.lua_pushvalue(L, s)                                             # adopt storage
+        _push_pyref(rt, L, blk, 0)                                          # adopt storage blk
+        status = lua.lua_pcall(L, 2, 1, 0)                                  # addr
+        if status != 0:
+            rt._raise_status(L, status)
+        addr = lua.lua_tonumber(L, -1)
+        if addr == 0:
+            return None
+        blk.ptr = <void*><intptr_t>addr
+        return blk
     finally:
         lua.lua_settop(L, top)
 
