@@ -4,7 +4,8 @@
     python jobs/examples/make_data.py --rows 100000 --out /tmp/st7-demo
 
 writes ``data.parquet`` (``id`` bigint, ``features`` array<float> of 64),
-``mlp_weights.bin`` (the MLP's float32 weights) and, with ``--csv``, also
+``mlp.t7`` (the MLP as a Torch7 ``nn.Sequential``, saved with ``torch.save``),
+``mlp_weights.bin`` (the same weights, raw float32, for NumPy) and, with ``--csv``, also
 ``data.csv`` (``id``, ``f0`` .. ``f63``); then prints the command that scores
 it. ``forward()`` is the same MLP in NumPy (tests and benchmarks use it).
 """
@@ -15,6 +16,9 @@ import os
 import sys
 
 import numpy as np
+
+if __name__ == "__main__":   # run from a checkout: import sparktorch7 from it
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 SIZES = (64, 256, 256, 10)
 
@@ -35,6 +39,36 @@ def save_weights(layers: list, path: str) -> None:
         for w, b in layers:
             f.write(np.ascontiguousarray(w, dtype="<f4").tobytes())
             f.write(np.ascontiguousarray(b, dtype="<f4").tobytes())
+
+
+_BUILD_T7 = """
+require 'nn'
+local sizes = {64, 256, 256, 10}
+function build(path, weights)
+  local model = nn.Sequential()
+  for i = 1, 3 do
+    local linear = nn.Linear(sizes[i], sizes[i + 1])
+    linear.weight:copy(weights[2 * i - 1])
+    linear.bias:copy(weights[2 * i])
+    model:add(linear)
+    model:add(i < 3 and nn.ReLU() or nn.SoftMax())
+  end
+  model:float()
+  torch.save(path, model)
+end
+"""
+
+
+def save_t7(layers: list, path: str) -> None:
+    """The same MLP as an nn.Sequential in a Torch7 file, written by torch.save."""
+    from sparktorch7 import LuaState
+
+    with LuaState() as lua:
+        lua.execute(_BUILD_T7, name="make_data.build")
+        flat = []
+        for w, b in layers:
+            flat += [np.ascontiguousarray(w), np.ascontiguousarray(b)]
+        lua.build(path, flat)
 
 
 def load_weights(path: str) -> list:
@@ -73,7 +107,10 @@ def write_data(out: str, rows: int, *, csv: bool = False, seed: int = 2, files: 
 
     os.makedirs(out, exist_ok=True)
     weights = os.path.join(out, "mlp_weights.bin")
-    save_weights(make_weights(), weights)
+    layers = make_weights()
+    save_weights(layers, weights)
+    model = os.path.join(out, "mlp.t7")
+    save_t7(layers, model)
     x = make_features(rows, seed)
     data = os.path.join(out, "data.parquet")
     os.makedirs(data, exist_ok=True)
@@ -85,7 +122,7 @@ def write_data(out: str, rows: int, *, csv: bool = False, seed: int = 2, files: 
         table = pa.table({"id": pa.array(np.arange(start, start + len(chunk), dtype=np.int64)),
                           "features": feats})
         pq.write_table(table, os.path.join(data, f"part-{part:05d}.parquet"))
-    paths = {"data": data, "weights": weights}
+    paths = {"data": data, "weights": weights, "model": model}
     if csv:
         import pandas as pd
 
@@ -106,10 +143,10 @@ def main(argv=None) -> int:
     paths = write_data(args.out, args.rows, csv=args.csv, seed=args.seed)
     here = os.path.dirname(os.path.abspath(__file__))
     job = os.path.join(os.path.dirname(here), "score.py")
-    print(f"wrote {args.rows} rows to {paths['data']} and the weights to {paths['weights']}")
+    print(f"wrote {args.rows} rows to {paths['data']} and the model to {paths['model']}")
     print("score them with:")
     print(f"  {sys.executable} {job} --script {os.path.join(here, 'mlp.lua')} --function predict "
-          f"--init load --files {paths['weights']} --input {paths['data']} "
+          f"--init load --files {paths['model']} --input {paths['data']} "
           f"--output {os.path.join(args.out, 'scores.parquet')} --features-col features --keep id")
     return 0
 
