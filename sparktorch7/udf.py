@@ -708,8 +708,11 @@ def _score_partition(runner: _Runner, in_cols: List[str], keep_cols: List[str],
         if keep is not None and keep.size == 0:
             return [pa.nulls(n, type=f.type) for f in out_fields]
         m = n if keep is None else int(keep.size)
-        if len(out_fields) == 1 and not isinstance(result, dict):
-            cols = [_to_arrow(result, out_fields[0].type, m, what)]
+        only = out_fields[0] if len(out_fields) == 1 else None
+        if only is not None and isinstance(result, dict) and list(result) == [only.name]:
+            result = result[only.name]          # {prediction = tensor}
+        if only is not None:
+            cols = [_to_arrow(result, only.type, m, what)]
         else:
             struct = pa.struct(out_fields)
             cols = _to_arrow(result, struct, m, what).flatten()
@@ -1079,7 +1082,8 @@ def _write_any(df: Any, path: str) -> None:
 
         cols = [F.to_json(F.col(f.name)).alias(f.name) if isinstance(f.dataType, (ArrayType, StructType))
                 else F.col(f.name) for f in df.schema.fields]
-        df.select(*cols).write.mode("overwrite").csv(path, header=True)
+        # RFC 4180 quoting (quotes doubled), which pandas and most readers expect
+        df.select(*cols).write.mode("overwrite").csv(path, header=True, escape='"')
     elif low.endswith(".json") or low.endswith(".jsonl"):
         df.write.mode("overwrite").json(path)
     else:
