@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Packs dist/sparktorch7-env.tar.gz, a virtualenv holding the wheel (dist/) and its dependencies,
+# for `spark-submit --archives dist/sparktorch7-env.tar.gz#environment` with
+# PYSPARK_PYTHON=./environment/bin/python. pyspark itself is left out: the cluster provides it.
+#
+#   PYTHON=.venv/bin/python   interpreter the environment is made from. venv-pack does not copy
+#                             the interpreter: environment/bin/python links to it, so the same
+#                             Python (version and path) must exist on every executor.
+#   PYTHON_PREFIX=            prefix of that interpreter on the executors when it differs from
+#                             here (e.g. /usr for /usr/bin/python3.11); see docs/cluster.md
+#   TOOLS=build/ship-tools    virtualenv for venv-pack (requirements-ship.txt)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-.venv/bin/python}
+PYTHON_PREFIX=${PYTHON_PREFIX:-}
+TOOLS=${TOOLS:-build/ship-tools}
+out=dist/sparktorch7-env.tar.gz
+env=build/cluster-env
+if [ ! -x "$PYTHON" ]; then
+    echo "cluster_env: no interpreter at $PYTHON; run scripts/setup.sh or set PYTHON=" >&2
+    exit 1
+fi
+want=$(sha1sum requirements-ship.txt | cut -d' ' -f1)
+if [ "$(cat "$TOOLS/.requirements.sha" 2>/dev/null)" != "$want" ]; then
+    rm -rf "$TOOLS"
+    "$PYTHON" -m venv "$TOOLS"
+    "$TOOLS/bin/python" -m pip install -q -r requirements-ship.txt
+    echo "$want" > "$TOOLS/.requirements.sha"
+fi
+wheel=$(ls dist/sparktorch7-*.whl 2>/dev/null || true)
+if [ -z "$wheel" ]; then
+    bash scripts/build_wheel.sh
+    wheel=$(ls dist/sparktorch7-*.whl)
+fi
+
+rm -rf "$env"
+"$PYTHON" -m venv "$env"
+# requirements.txt as constraints: numpy, pyarrow and pandas at the versions the tests ran with.
+"$env/bin/python" -m pip install -q -c requirements.txt "$wheel"
+"$env/bin/python" -m pip uninstall -q -y pip      # nothing on an executor installs packages
+"$env/bin/python" -I -c 'import sparktorch7, numpy, pyarrow, pandas; print("cluster_env:", sparktorch7.__file__)'
+
+args=(--prefix "$env" --output "$out" --force --quiet)
+if [ -n "$PYTHON_PREFIX" ]; then
+    args+=(--python-prefix "$PYTHON_PREFIX")
+fi
+"$TOOLS/bin/venv-pack" "${args[@]}"
+echo "cluster_env: $out ($(du -h "$out" | cut -f1)), interpreter $(readlink -f "$env/bin/python")"
