@@ -38,12 +38,20 @@ rm -rf "$env"
 "$PYTHON" -m venv "$env"
 # requirements.txt as constraints: numpy, pyarrow and pandas at the versions the tests ran with.
 "$env/bin/python" -m pip install -q -c requirements.txt "$wheel"
-"$env/bin/python" -m pip uninstall -q -y pip      # nothing on an executor installs packages
+# nothing on an executor installs packages: pip and setuptools stay behind
+"$env/bin/python" -m pip uninstall -q -y pip setuptools
 "$env/bin/python" -I -c 'import sparktorch7, numpy, pyarrow, pandas; print("cluster_env:", sparktorch7.__file__)'
 
-args=(--prefix "$env" --output "$out" --force --quiet)
+# The packages' own test suites (~60 MB unpacked) are not needed to score: left out of the archive.
+args=(--prefix "$env" --output "$out" --force --quiet
+      --exclude 'lib/python3*/site-packages/pandas/tests/*'
+      --exclude 'lib/python3*/site-packages/pyarrow/tests/*'
+      --exclude 'lib/python3*/site-packages/pyarrow/include/*'
+      --exclude 'lib/python3*/site-packages/numpy/tests/*'
+      --exclude 'lib/python3*/site-packages/numpy/*/tests/*')
 if [ -n "$PYTHON_PREFIX" ]; then
     args+=(--python-prefix "$PYTHON_PREFIX")
 fi
 "$TOOLS/bin/venv-pack" "${args[@]}"
+chmod 644 "$out"
 echo "cluster_env: $out ($(du -h "$out" | cut -f1)), interpreter $(readlink -f "$env/bin/python")"
