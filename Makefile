@@ -13,6 +13,10 @@ SOURCES := setup.py pyproject.toml $(wildcard sparktorch7/*.py sparktorch7/*.pyx
            $(shell find sparktorch7/lua -name '*.lua')
 SHIP_ENV = PYTHON='$(PYTHON)' PLAT='$(PLAT)' PYTHON_PREFIX='$(PYTHON_PREFIX)'
 
+# PYTHON_PREFIX is baked into the archive: a new value must repack it.
+PREFIX_STAMP := build/.python-prefix
+$(shell mkdir -p build; [ "$$(cat $(PREFIX_STAMP) 2>/dev/null)" = "x$(PYTHON_PREFIX)" ] || echo "x$(PYTHON_PREFIX)" > $(PREFIX_STAMP))
+
 .PHONY: wheel cluster-env clean
 
 wheel: dist/.wheel-built
@@ -23,7 +27,7 @@ dist/.wheel-built: $(SOURCES) requirements-ship.txt scripts/build_wheel.sh
 
 cluster-env: dist/sparktorch7-env.tar.gz
 
-dist/sparktorch7-env.tar.gz: dist/.wheel-built requirements.txt requirements-ship.txt scripts/cluster_env.sh
+dist/sparktorch7-env.tar.gz: dist/.wheel-built requirements.txt requirements-ship.txt scripts/cluster_env.sh $(PREFIX_STAMP)
 	$(SHIP_ENV) bash scripts/cluster_env.sh
 
 clean:

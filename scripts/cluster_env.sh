@@ -40,7 +40,16 @@ rm -rf "$env"
 "$env/bin/python" -m pip install -q -c requirements.txt "$wheel"
 # nothing on an executor installs packages: pip and setuptools stay behind
 "$env/bin/python" -m pip uninstall -q -y pip setuptools
+ver=$("$env/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 "$env/bin/python" -I -c 'import sparktorch7, numpy, pyarrow, pandas; print("cluster_env:", sparktorch7.__file__)'
+
+if [ -n "$PYTHON_PREFIX" ]; then
+    # Point the environment at the executors' interpreter. (venv-pack 0.2.0 --python-prefix
+    # rewrites bin/python3.X by string replacement into a dangling python3.X3.X: not used.)
+    ln -sfn "$PYTHON_PREFIX/bin/python$ver" "$env/bin/python$ver"
+    sed -i -e "s|^home = .*|home = $PYTHON_PREFIX/bin|" \
+           -e "s|^executable = .*|executable = $PYTHON_PREFIX/bin/python$ver|" "$env/pyvenv.cfg"
+fi
 
 # The packages' own test suites (~60 MB unpacked) are not needed to score: left out of the archive.
 args=(--prefix "$env" --output "$out" --force --quiet
@@ -49,9 +58,6 @@ args=(--prefix "$env" --output "$out" --force --quiet
       --exclude 'lib/python3*/site-packages/pyarrow/include/*'
       --exclude 'lib/python3*/site-packages/numpy/tests/*'
       --exclude 'lib/python3*/site-packages/numpy/*/tests/*')
-if [ -n "$PYTHON_PREFIX" ]; then
-    args+=(--python-prefix "$PYTHON_PREFIX")
-fi
 "$TOOLS/bin/venv-pack" "${args[@]}"
 chmod 644 "$out"
-echo "cluster_env: $out ($(du -h "$out" | cut -f1)), interpreter $(readlink -f "$env/bin/python")"
+echo "cluster_env: $out ($(du -h "$out" | cut -f1)), interpreter $(readlink "$env/bin/python$ver")"
