@@ -11,6 +11,8 @@ from sparktorch7._lua import (
     LuaTable,
     T7FormatError,
 )
+from sparktorch7.model import Model, load_model
+from sparktorch7.t7 import TableKey, TorchObject, load_t7, save_t7
 
 __all__ = [
     "LUAJIT_VERSION",
@@ -22,6 +24,12 @@ __all__ = [
     "LuaState",
     "LuaSyntaxError",
     "LuaTable",
+    "Model",
     "T7FormatError",
+    "TableKey",
+    "TorchObject",
+    "load_model",
+    "load_t7",
+    "save_t7",
 ]
 __version__ = "0.1.0"

@@ -1,4 +1,5 @@
 # Conversion of values, Python -> Lua (_push_value) and Lua -> Python (_lua_to_py).
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 
 cdef inline int _push_number_int(lua.lua_State* L, object obj) except -1:
     cdef int overflow = 0
@@ -10,8 +11,107 @@ cdef inline int _push_number_int(lua.lua_State* L, object obj) except -1:
     return 0
 
 
+cdef inline int _push_simple(LuaState rt, lua.lua_State* L, object obj) except -1:
+    """Push obj if it needs no Lua memory (number, boolean, nil, a proxy): 1 if
+    pushed, 0 if not (it must go through _push_value under lua_pcall)."""
+    if PyFloat_CheckExact(obj):
+        lua.lua_pushnumber(L, PyFloat_AS_DOUBLE(obj))
+    elif PyLong_CheckExact(obj):
+        _push_number_int(L, obj)
+    elif obj is None:
+        lua.lua_pushnil(L)
+    elif PyBool_Check(obj):
+        lua.lua_pushboolean(L, obj is True)
+    elif isinstance(obj, LuaObject):
+        _push_proxy(rt, L, <LuaObject>obj)
+    else:
+        return 0
+    return 1
+
+
+# Pushing a string, table or userdata allocates, and an allocation may fail
+# (LUA_ERRMEM) or run a GC step whose __gc finalizer raises: outside lua_pcall
+# either one is an unprotected error that ends the process. So the Python side
+# (calls, indexing, globals) pushes such values inside lua_pcall of _push_job,
+# which converts job.values[job.start:] and returns them as its results.
+ctypedef struct _PushJob:
+    PyObject* rt
+    PyObject* values        # a tuple
+    Py_ssize_t start
+    PyObject* error         # a new reference to the exception raised while converting, or NULL
+
+
+cdef int _push_job_impl(lua.lua_State* L, _PushJob* job) noexcept:
+    cdef LuaState rt = <LuaState>job.rt
+    cdef tuple values = <tuple>job.values
+    cdef Py_ssize_t i
+    try:
+        if not lua.lua_checkstack(L, <int>(len(values) - job.start) + lua.LUA_MINSTACK):
+            raise LuaError(f"too many values for the Lua stack: {len(values) - job.start}")
+        for i in range(job.start, len(values)):
+            _push_value(rt, L, values[i], None, 0)
+        return 0
+    except BaseException as e:
+        Py_INCREF(e)
+        job.error = <PyObject*>e
+        return -1
+
+
+cdef int _push_job(lua.lua_State* L) noexcept:
+    # Lua-facing: holds no Python object; a Python exception is handed back in the job.
+    cdef _PushJob* job = <_PushJob*>lua.lua_touserdata(L, 1)
+    if job is NULL or _push_job_impl(L, job) < 0:
+        return 0
+    return lua.lua_gettop(L) - 1
+
+
+cdef int _push_protected(LuaState rt, lua.lua_State* L, tuple values, Py_ssize_t start) except -1:
+    """Push values[start:] converted to Lua, under lua_pcall."""
+    cdef _PushJob job
+    cdef int top = lua.lua_gettop(L)
+    cdef int status
+    job.rt = <PyObject*>rt
+    job.values = <PyObject*>values
+    job.start = start
+    job.error = NULL
+    if not lua.lua_checkstack(L, 2):
+        raise LuaError("Lua stack overflow")
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._pushjob_ref)             # fn
+    lua.lua_pushlightuserdata(L, &job)                                     # fn job
+    status = lua.lua_pcall(L, 1, lua.LUA_MULTRET, 0)                       # values... | err
+    if job.error is not NULL:
+        exc = <object>job.error
+        Py_DECREF(exc)
+        lua.lua_settop(L, top)
+        raise exc
+    if status != 0:
+        try:
+            rt._raise_status(L, status)
+        finally:
+            lua.lua_settop(L, top)
+    return 0
+
+
+cdef inline int _push_args(LuaState rt, lua.lua_State* L, tuple values) except -1:
+    """Push all values of a tuple (the caller made room with lua_checkstack)."""
+    cdef Py_ssize_t i
+    for i in range(len(values)):
+        if not _push_simple(rt, L, values[i]):
+            return _push_protected(rt, L, values, i)
+    return 0
+
+
+cdef inline int _push_one(LuaState rt, lua.lua_State* L, object obj) except -1:
+    if _push_simple(rt, L, obj):
+        return 0
+    return _push_protected(rt, L, (obj,), 0)
+
+
 cdef int _push_value(LuaState rt, lua.lua_State* L, object obj, dict memo, int depth) except -1:
-    """Push obj converted to a Lua value (deep for list/tuple/dict)."""
+    """Push obj converted to a Lua value (deep for list/tuple/dict).
+
+    It allocates in Lua: call it inside lua_pcall (a Lua C function, or
+    _push_protected), never straight from the Python side."""
     cdef Py_ssize_t size
     cdef const char* s
     if PyFloat_Check(obj):
@@ -55,39 +155,57 @@ cdef int _push_proxy(LuaState rt, lua.lua_State* L, LuaObject obj) except -1:
     return 0
 
 
+# Containers already converted in one top-level push are remembered, so that a
+# shared sub-object becomes one shared table and a cycle stays a cycle. The memo
+# dict maps id(container) -> (n, container) (keeping it alive, so ids stay unique)
+# and the key None -> the stack index of a Lua table whose [n] is the Lua table
+# made for it. Being on the stack, the memo goes away with it if a Lua error
+# unwinds the conversion.
 cdef int _push_container(LuaState rt, lua.lua_State* L, object obj, dict memo, int depth) except -1:
-    cdef bint top_level = memo is None
-    cdef Py_ssize_t i, n
-    if top_level:
-        memo = {}
-    try:
-        _fill_container(rt, L, obj, memo, depth)
-    finally:
-        if top_level:
-            for ref in memo.values():
-                lua.luaL_unref(L, lua.LUA_REGISTRYINDEX, <int>ref)
+    if memo is not None:
+        return _fill_container(rt, L, obj, memo, depth)
+    if not lua.lua_checkstack(L, 8):
+        raise MemoryError("Lua stack overflow while converting a container")
+    lua.lua_newtable(L)                                                     # memo
+    memo = {None: lua.lua_gettop(L)}
+    _fill_container(rt, L, obj, memo, depth)                                # memo tbl
+    lua.lua_remove(L, -2)                                                   # tbl
     return 0
 
 
 cdef int _fill_container(LuaState rt, lua.lua_State* L, object obj, dict memo, int depth) except -1:
     cdef Py_ssize_t i, n
+    cdef int memo_idx = <int>memo[None]
+    cdef int slot
     cdef object key = id(obj)
-    ref = memo.get(key)
-    if ref is not None:
-        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, <int>ref)   # the shared table
+    found = memo.get(key)
+    if found is not None:
+        lua.lua_rawgeti(L, memo_idx, <int>(<tuple>found)[0])                # the shared table
         return 0
     if depth >= MAX_DEPTH:
         raise RecursionError(f"a container nested deeper than {MAX_DEPTH} levels cannot be converted to Lua")
     if not lua.lua_checkstack(L, 6):
         raise MemoryError("Lua stack overflow while converting a container")
     n = len(obj)
-    if isinstance(obj, dict):
+    if PyDict_CheckExact(obj) or isinstance(obj, dict):
         lua.lua_createtable(L, 0, <int>n)                                  # tbl
     else:
         lua.lua_createtable(L, <int>n, 0)                                  # tbl
-    lua.lua_pushvalue(L, -1)
-    memo[key] = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
-    if isinstance(obj, dict):
+    slot = <int>len(memo)
+    memo[key] = (slot, obj)
+    lua.lua_pushvalue(L, -1)                                               # tbl tbl
+    lua.lua_rawseti(L, memo_idx, slot)                                     # tbl
+    if PyList_CheckExact(obj):
+        i = 0
+        while i < PyList_GET_SIZE(obj):                                    # Python code run by a push may shrink it
+            item = <object>PyList_GET_ITEM(obj, i)
+            if PyFloat_CheckExact(item):
+                lua.lua_pushnumber(L, PyFloat_AS_DOUBLE(item))              # tbl v
+            else:
+                _push_value(rt, L, item, memo, depth + 1)                   # tbl v
+            lua.lua_rawseti(L, -2, <int>(i + 1))                            # tbl
+            i += 1
+    elif isinstance(obj, dict):
         for k, v in (<dict>obj).items():
             if v is None:
                 continue
@@ -98,7 +216,7 @@ cdef int _fill_container(LuaState rt, lua.lua_State* L, object obj, dict memo, i
             _push_value(rt, L, k, memo, depth + 1)                          # tbl k
             _push_value(rt, L, v, memo, depth + 1)                          # tbl k v
             lua.lua_rawset(L, -3)                                           # tbl
-    elif PyList_CheckExact(obj) or PyTuple_CheckExact(obj) or isinstance(obj, (list, tuple)):
+    else:
         for i in range(n):
             _push_value(rt, L, obj[i], memo, depth + 1)                     # tbl v
             lua.lua_rawseti(L, -2, <int>(i + 1))                            # tbl

@@ -8,6 +8,15 @@ cdef object _new_proxy(LuaState rt, lua.lua_State* L, int idx, type cls):
     return obj
 
 
+cdef inline LuaState _state_of(LuaObject obj):
+    if obj._runtime is None:
+        raise LuaClosedError(f"this {type(obj).__name__} belongs to no LuaState")
+    return obj._runtime
+
+
+# no_gc_clear: a proxy in a reference cycle keeps its state until its __dealloc__
+# has given its registry slot back (and the state keeps its lock and lua_State).
+@cython.no_gc_clear
 cdef class LuaObject:
     """A Lua value kept alive in its LuaState: a coroutine, userdata, cdata, or
     (in ``tables="proxy"`` mode) a table. It can be passed back to Lua as itself."""
@@ -27,7 +36,7 @@ cdef class LuaObject:
 
     cdef inline lua.lua_State* _push_self(self) except NULL:
         """Take the state's lock and push this object; the caller pops and leaves."""
-        cdef lua.lua_State* L = self._runtime._enter()
+        cdef lua.lua_State* L = _state_of(self)._enter()
         lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._ref)
         return L
 
@@ -44,29 +53,32 @@ cdef class LuaObject:
             self._runtime._leave()
 
     def _index(self, key):
-        cdef LuaState rt = self._runtime
+        cdef LuaState rt = _state_of(self)
         cdef lua.lua_State* L = rt._enter()
         cdef int base = lua.lua_gettop(L)
         try:
+            if not lua.lua_checkstack(L, 6):
+                raise LuaError("Lua stack overflow")
             lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._tb_ref)
             lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._get_ref)
             lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._ref)
-            rt._push(L, key)
+            _push_one(rt, L, key)
             return rt._call_top(L, base + 1, 2, 0)
         finally:
             lua.lua_settop(L, base)
             rt._leave()
 
     def _setindex(self, key, value):
-        cdef LuaState rt = self._runtime
+        cdef LuaState rt = _state_of(self)
         cdef lua.lua_State* L = rt._enter()
         cdef int base = lua.lua_gettop(L)
         try:
+            if not lua.lua_checkstack(L, 6):
+                raise LuaError("Lua stack overflow")
             lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._tb_ref)
             lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._set_ref)
             lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._ref)
-            rt._push(L, key)
-            rt._push(L, value)
+            _push_args(rt, L, (key, value))
             rt._call_top(L, base + 1, 3, 0)
         finally:
             lua.lua_settop(L, base)
@@ -83,11 +95,21 @@ cdef class LuaObject:
             raise AttributeError(name)
         return self._index(name)
 
+    def __setattr__(self, name, value):
+        if name.startswith("__"):
+            raise AttributeError(f"cannot set {name!r} on a {type(self).__name__}")
+        self._setindex(name, value)
+
+    def __delattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(f"cannot delete {name!r} of a {type(self).__name__}")
+        self._setindex(name, None)
+
     def __call__(self, *args):
         return _call(self, args, 0)
 
     def __str__(self):
-        cdef LuaState rt = self._runtime
+        cdef LuaState rt = _state_of(self)
         cdef lua.lua_State* L = rt._enter()
         cdef int base = lua.lua_gettop(L)
         try:
@@ -101,7 +123,7 @@ cdef class LuaObject:
             rt._leave()
 
     def __repr__(self):
-        if self._runtime.L is NULL:
+        if self._runtime is None or self._runtime.L is NULL:
             return f"<{type(self).__name__} of a closed LuaState>"
         return f"<{type(self).__name__} {self}>"
 
@@ -109,7 +131,7 @@ cdef class LuaObject:
         if not isinstance(other, LuaObject):
             return NotImplemented
         cdef LuaObject o = <LuaObject>other
-        if o._runtime is not self._runtime:
+        if o._runtime is not self._runtime or self._runtime is None:
             return False
         cdef lua.lua_State* L = self._push_self()
         try:
@@ -128,6 +150,7 @@ cdef class LuaObject:
             self._runtime._leave()
 
 
+@cython.no_gc_clear
 cdef class LuaTable(LuaObject):
     """A live Lua table: ``t[k]``, ``t[k] = v``, ``len(t)`` (Lua's ``#``),
     ``keys()``, ``values()``, ``items()``; iteration yields keys."""
@@ -186,6 +209,7 @@ cdef class LuaTable(LuaObject):
             rt._leave()
 
 
+@cython.no_gc_clear
 cdef class LuaFunction(LuaObject):
     """A Lua function; calling it runs it under ``lua_pcall``. Arguments are
     converted from Python; none, one or several results come back as ``None``,
@@ -200,19 +224,26 @@ cdef class LuaFunction(LuaObject):
 
 
 cdef object _call(LuaObject f, tuple args, int mode):
-    cdef LuaState rt = f._runtime
+    # The hot path of every Python -> Lua call: no Python-level work but the
+    # conversions (numbers and booleans straight onto the stack).
+    cdef LuaState rt = _state_of(f)
     cdef lua.lua_State* L = rt._enter()
     cdef int base = lua.lua_gettop(L)
-    cdef Py_ssize_t n = len(args)
-    cdef Py_ssize_t i
+    cdef int n = <int>len(args)
+    cdef int status
     try:
-        if not lua.lua_checkstack(L, <int>n + 4):
+        if not lua.lua_checkstack(L, n + lua.LUA_MINSTACK):
             raise LuaError(f"too many arguments for a Lua call: {n}")
-        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._tb_ref)
-        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, f._ref)
-        for i in range(n):
-            rt._push(L, <object>args[i])
-        return rt._call_top(L, base + 1, <int>n, mode)
+        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._tb_ref)                 # tb
+        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, f._ref)                     # tb f
+        if n:
+            _push_args(rt, L, args)                                           # tb f args...
+        status = lua.lua_pcall(L, n, lua.LUA_MULTRET, base + 1)               # tb results...
+        if status != 0:
+            rt._raise_status(L, status)
+        if mode == 0 and lua.lua_gettop(L) == base + 2:
+            return _lua_to_py(rt, L, base + 2, None, 0)
+        return rt._results(L, base + 1, mode)
     finally:
         lua.lua_settop(L, base)
         rt._leave()

@@ -69,6 +69,8 @@ cdef object _locals_arg(LuaState rt, lua.lua_State* L, int idx, str fname):
     loc = _lua_to_py(rt, L, idx, None, 0)
     if isinstance(loc, LuaTable):
         loc = (<LuaTable>loc).to_python()
+    elif isinstance(loc, list) and not loc:
+        loc = {}                                                            # {} in tables="list" mode
     if not isinstance(loc, dict):
         raise TypeError(f"{fname}: locals must be a table or a Python dict, got {type(loc).__name__}")
     return loc
@@ -348,6 +350,8 @@ cdef int _ref_tostring_impl(lua.lua_State* L) noexcept:
     cdef _PyRef* ref
     try:
         ref = _get_pyref(rt, L, 1)
+        if ref is NULL or ref.obj is NULL:
+            raise TypeError("__tostring: expected a Python reference")
         obj = <object>ref.obj
         if ref.is_error:
             text = f"Python exception: {type(obj).__name__}: {obj}"
@@ -383,11 +387,22 @@ cdef int _ref_len(lua.lua_State* L) noexcept:
 
 
 cdef int _ref_gc(lua.lua_State* L) noexcept:
+    # May run inside lua_close, when the LuaState is going away: it checks the
+    # userdata against the metatable registered by name, not through the runtime.
     cdef _PyRef* ref = <_PyRef*>lua.lua_touserdata(L, 1)
     cdef PyObject* obj
-    if ref is not NULL and ref.obj is not NULL:
+    cdef bint ours
+    if ref is NULL or lua.lua_type(L, 1) != lua.LUA_TUSERDATA or lua.lua_objlen(L, 1) != sizeof(_PyRef):
+        return 0
+    if not lua.lua_getmetatable(L, 1):                                       # mt
+        return 0
+    lua.luaL_getmetatable(L, PYREF_MT)                                      # mt pymt
+    ours = lua.lua_rawequal(L, -1, -2)
+    lua.lua_pop(L, 2)
+    if ours and ref.obj is not NULL:
         obj = ref.obj
         ref.obj = NULL
+        _array_released(_runtime_of(L), obj)
         Py_DECREF(<object>obj)
     return 0
 
@@ -409,8 +424,7 @@ cdef int _open_pylib(LuaState rt, lua.lua_State* L) except -1:
     _set_cfunction(rt, L, b"__le", <lua.lua_CFunction>_ref_le)
     _set_cfunction(rt, L, b"__tostring", <lua.lua_CFunction>_ref_tostring)
     _set_cfunction(rt, L, b"__len", <lua.lua_CFunction>_ref_len)
-    lua.lua_pushcclosure(L, <lua.lua_CFunction>_ref_gc, 0)
-    lua.lua_setfield(L, -2, b"__gc")
+    _set_cfunction(rt, L, b"__gc", <lua.lua_CFunction>_ref_gc)
     lua.lua_pushstring(L, b"python")
     lua.lua_setfield(L, -2, b"__metatable")
     rt._pyref_mt_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)               #

@@ -16,6 +16,13 @@ return {
 """
 
 
+cdef int _gc_collect(lua.lua_State* L) noexcept:
+    # Lua-facing, run under lua_pcall: a full collection may run __gc finalizers that raise.
+    lua.lua_gc(L, lua.LUA_GCCOLLECT, 0)
+    return 0
+
+
+@cython.no_gc_clear
 cdef class LuaState:
     """A LuaJIT 2.1 state with the standard libraries, ``jit``, ``ffi``, the
     ``py`` module and ``package.path`` set to the Torch7-compatible runtime.
@@ -49,19 +56,27 @@ cdef class LuaState:
     cdef int _set_ref
     cdef int _tostring_ref
     cdef int _next_ref
+    cdef int _pushjob_ref        # registry: _push_job, converts values under lua_pcall
+    cdef int _gc_ref             # registry: _gc_collect
     cdef int _tensor_mts_ref     # registry: torch tensor metatable -> dtype code (set by torch)
     cdef int _torch_ref          # registry: the torch module once required
     cdef readonly dict py_globals
+    cdef dict _big_arrays        # id(ndarray) -> [array, nbytes, pyrefs in Lua] (see _tensor.pxi)
+    cdef Py_ssize_t _big_pushed  # bytes of big arrays pushed since the last check
     cdef object __weakref__
 
     def __cinit__(self, *args, **kwargs):
         self.L = NULL
         self._lock = _RLock()
         self._pending_unrefs = []
+        self._big_arrays = {}
+        self._big_pushed = 0
         self._tensor_mts_ref = lua.LUA_NOREF
         self._torch_ref = lua.LUA_NOREF
 
     def __init__(self, *, encoding="utf-8", tables="dict"):
+        if self.L is not NULL:
+            raise RuntimeError("this LuaState is already initialised")
         if tables not in _TABLE_MODES:
             raise ValueError(f"tables must be one of {_TABLE_MODES}, not {tables!r}")
         if encoding is not None:
@@ -76,6 +91,10 @@ cdef class LuaState:
         lua.luaL_openlibs(L)
         lua.lua_pushcclosure(L, <lua.lua_CFunction>_traceback_handler, 0)
         self._tb_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        lua.lua_pushcclosure(L, <lua.lua_CFunction>_push_job, 0)
+        self._pushjob_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        lua.lua_pushcclosure(L, <lua.lua_CFunction>_gc_collect, 0)
+        self._gc_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
         self._init_pylib(L)
         self._run_init(L)
 
@@ -114,6 +133,9 @@ cdef class LuaState:
             return
         self._lock.acquire()
         try:
+            if self._lock.depth() > 1:
+                # Lua code of this state is running below us (we are in a callback)
+                raise LuaError("a LuaState cannot be closed from Python code that its own Lua code called")
             if self.L is not NULL:
                 L0 = self.L
                 self.L = NULL
@@ -173,7 +195,8 @@ cdef class LuaState:
 
     # ------------------------------------------------------------ conversion
     cdef int _push(self, lua.lua_State* L, object obj) except -1:
-        return _push_value(self, L, obj, None, 0)
+        """Push obj converted (allocations happen under lua_pcall)."""
+        return _push_one(self, L, obj)
 
     cdef object _to_py(self, lua.lua_State* L, int idx, dict memo, int depth):
         return _lua_to_py(self, L, idx, memo, depth)
@@ -220,10 +243,24 @@ cdef class LuaState:
             chunk, line = _parse_syntax_message(msg)
             raise LuaSyntaxError(msg, chunk, line)
         if status == lua.LUA_ERRMEM:
+            # Lua 5.1 has no emergency collection: collect the garbage the failed
+            # code left now, or the next allocation fails as well.
+            self._collect(L)
             raise LuaMemoryError(msg, tb)
         if status == lua.LUA_ERRERR:
             raise LuaError("error in the Lua error handler: " + msg, tb)
         raise LuaError(msg, tb, value)
+
+    cdef int _collect(self, lua.lua_State* L) noexcept:
+        """A full GC under lua_pcall; returns its status (its error value is dropped)."""
+        cdef int status
+        if not lua.lua_checkstack(L, 2):
+            return lua.LUA_ERRMEM
+        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._gc_ref)
+        status = lua.lua_pcall(L, 0, 0, 0)
+        if status != 0:
+            lua.lua_pop(L, 1)
+        return status
 
     cdef object _to_py_safe(self, lua.lua_State* L, int idx):
         try:
@@ -315,19 +352,15 @@ cdef class LuaState:
         positional arguments (an only list/dict argument is converted), fields from keywords."""
         cdef lua.lua_State* L = self._enter()
         cdef int top = lua.lua_gettop(L)
-        cdef int i
         try:
             if len(items) == 1 and not fields and isinstance(items[0], (list, tuple, dict)):
-                self._push(L, items[0])
+                value = items[0]
+            elif fields:
+                value = {i + 1: item for i, item in enumerate(items)}
+                value.update(fields)
             else:
-                lua.lua_createtable(L, len(items), len(fields))
-                for i, item in enumerate(items):
-                    self._push(L, item)
-                    lua.lua_rawseti(L, -2, i + 1)
-                for k, v in fields.items():
-                    self._push(L, k)
-                    self._push(L, v)
-                    lua.lua_rawset(L, -3)
+                value = list(items)
+            _push_one(self, L, value)
             return _new_proxy(self, L, -1, LuaTable)
         finally:
             lua.lua_settop(L, top)
@@ -336,9 +369,18 @@ cdef class LuaState:
     def gc(self):
         """Run a full Lua garbage collection."""
         cdef lua.lua_State* L = self._enter()
+        cdef int top = lua.lua_gettop(L)
+        cdef int status
         try:
-            lua.lua_gc(L, lua.LUA_GCCOLLECT, 0)
+            if not lua.lua_checkstack(L, 2):
+                raise LuaError("Lua stack overflow")
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._tb_ref)
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._gc_ref)
+            status = lua.lua_pcall(L, 0, 0, top + 1)
+            if status != 0:
+                self._raise_status(L, status)
         finally:
+            lua.lua_settop(L, top)
             self._leave()
 
     def memory_used(self):
@@ -350,44 +392,56 @@ cdef class LuaState:
             self._leave()
 
     # ------------------------------------------------------------ globals as attributes
+    cdef object _global(self, str name, bint attribute):
+        """_G[name] read under lua_pcall (a metatable on _G may run code that raises)."""
+        cdef lua.lua_State* L = self._enter()
+        cdef int base = lua.lua_gettop(L)
+        cdef int status
+        try:
+            if not lua.lua_checkstack(L, 6):
+                raise LuaError("Lua stack overflow")
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._tb_ref)             # tb
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._get_ref)            # tb get
+            lua.lua_pushvalue(L, lua.LUA_GLOBALSINDEX)                          # tb get _G
+            _push_one(self, L, name)                                            # tb get _G name
+            status = lua.lua_pcall(L, 2, 1, base + 1)                           # tb value
+            if status != 0:
+                self._raise_status(L, status)
+            if attribute and lua.lua_type(L, -1) == lua.LUA_TNIL:
+                raise AttributeError(f"Lua has no global named {name!r}")
+            return _lua_to_py(self, L, -1, None, 0)
+        finally:
+            lua.lua_settop(L, base)
+            self._leave()
+
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        cdef lua.lua_State* L = self._enter()
-        try:
-            lua.lua_getfield(L, lua.LUA_GLOBALSINDEX, name.encode("utf-8"))
-            try:
-                if lua.lua_type(L, -1) == lua.LUA_TNIL:
-                    raise AttributeError(f"Lua has no global named {name!r}")
-                return self._to_py(L, -1, None, 0)
-            finally:
-                lua.lua_pop(L, 1)
-        finally:
-            self._leave()
+        return self._global(name, True)
 
     def __getitem__(self, name):
         if not isinstance(name, str):
             raise TypeError(f"globals are named by str, not {type(name).__name__}")
-        cdef lua.lua_State* L = self._enter()
-        try:
-            lua.lua_getfield(L, lua.LUA_GLOBALSINDEX, (<str>name).encode("utf-8"))
-            try:
-                return self._to_py(L, -1, None, 0)
-            finally:
-                lua.lua_pop(L, 1)
-        finally:
-            self._leave()
+        return self._global(name, False)
 
     def __setitem__(self, name, value):
         if not isinstance(name, str):
             raise TypeError(f"globals are named by str, not {type(name).__name__}")
         cdef lua.lua_State* L = self._enter()
-        cdef int top = lua.lua_gettop(L)
+        cdef int base = lua.lua_gettop(L)
+        cdef int status
         try:
-            self._push(L, value)
-            lua.lua_setfield(L, lua.LUA_GLOBALSINDEX, (<str>name).encode("utf-8"))
+            if not lua.lua_checkstack(L, 6):
+                raise LuaError("Lua stack overflow")
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._tb_ref)             # tb
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._set_ref)            # tb set
+            lua.lua_pushvalue(L, lua.LUA_GLOBALSINDEX)                          # tb set _G
+            _push_args(self, L, (name, value))                                  # tb set _G name value
+            status = lua.lua_pcall(L, 3, 0, base + 1)                           # tb
+            if status != 0:
+                self._raise_status(L, status)
         finally:
-            lua.lua_settop(L, top)
+            lua.lua_settop(L, base)
             self._leave()
 
     def __dir__(self):

@@ -6,6 +6,21 @@ cdef extern from "numpy/arrayobject.h":
                                 cnp.npy_intp* strides, void* data, int flags, PyObject* obj)
     PyObject* PyArray_Type_ptr "(PyObject*)&PyArray_Type"
 
+from libc.stdlib cimport free as _c_free
+
+
+cdef class _HeapBlock:
+    """A malloc'd block handed over by the Lua runtime when a Lua-made storage first
+    becomes an ndarray: Lua keeps it through a Python reference, the arrays through
+    their base, and the last of them frees it (so arrays outlive even a closed state)."""
+    cdef void* ptr
+
+    def __dealloc__(self):
+        if self.ptr is not NULL:
+            _c_free(self.ptr)
+            self.ptr = NULL
+
+
 cdef int _MAX_DIMS = 32
 # dtype code (lua/torch/init.lua) <-> numpy type number
 cdef int[8] _CODE_TO_NPY
@@ -104,8 +119,18 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
         lua.lua_pop(L, 1)
         lua.lua_pushstring(L, b"_owner")
         lua.lua_rawget(L, s)                                                # ... owner
-        oref = _get_pyref(rt, L, -1)
+        while lua.lua_type(L, -1) == lua.LUA_TTABLE:
+            # a view of another storage: its owner
+            lua.lua_pushstring(L, b"_owner")
+            lua.lua_rawget(L, -2)                                           # ... storage owner
+            lua.lua_remove(L, -2)                                           # ... owner
         base = None
+        if lua.lua_type(L, -1) == 10:
+            # LUA_TCDATA: memory malloc'd by the Lua runtime
+            base = _adopt_block(rt, L, s)
+        oref = _get_pyref(rt, L, -1)
+        if oref is not NULL and isinstance(<object>oref.obj, _HeapBlock):
+            base = <object>oref.obj
         if oref is not NULL and isinstance(<object>oref.obj, cnp.ndarray):
             owner_arr = <cnp.ndarray>oref.obj
             base = owner_arr
@@ -123,6 +148,31 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
                                    0 if readonly else cnp.NPY_ARRAY_WRITEABLE, NULL)
         cnp.set_array_base(arr, base)
         return arr
+    finally:
+        lua.lua_settop(L, top)
+
+
+cdef object _adopt_block(LuaState rt, lua.lua_State* L, int s):
+    """Hand the malloc'd block of the storage at s over to a _HeapBlock; None if Lua
+    keeps it (then a proxy of the storage is the arrays' base)."""
+    cdef _HeapBlock blk = _HeapBlock.__new__(_HeapBlock)
+    cdef int top = lua.lua_gettop(L)
+    cdef int status
+    cdef double addr
+    try:
+        lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.adopt")   # adopt
+        if lua.lua_type(L, -1) != lua.LUA_TFUNCTION:
+            return None
+        lua.lua_pushvalue(L, s)                                             # adopt storage
+        _push_pyref(rt, L, blk, 0)                                          # adopt storage blk
+        status = lua.lua_pcall(L, 2, 1, 0)                                  # addr
+        if status != 0:
+            rt._raise_status(L, status)
+        addr = lua.lua_tonumber(L, -1)
+        if addr == 0:
+            return None
+        blk.ptr = <void*><intptr_t>addr
+        return blk
     finally:
         lua.lua_settop(L, top)
 
@@ -175,6 +225,8 @@ cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
     lua.lua_pushnumber(L, <double><intptr_t>base)
     lua.lua_pushnumber(L, 0 if empty else <double>(hi - lo + 1))
     _push_pyref(rt, L, arr, 0)
+    if cnp.PyArray_NBYTES(arr) >= _BIG_ARRAY:
+        _array_pushed(rt, L, arr, cnp.PyArray_NBYTES(arr))
     lua.lua_pushboolean(L, not cnp.PyArray_ISWRITEABLE(arr))
     lua.lua_pushnumber(L, code)
     lua.lua_pushnumber(L, <double>(-lo))
@@ -190,6 +242,59 @@ cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
     if status != 0:
         rt._raise_status(L, status)
     return 0
+
+
+# Memory of arrays that only Lua still references is freed when Lua's GC
+# collects their references, and Lua does not see those bytes. So big arrays
+# pushed into Lua are remembered; after every 256 MB of them, the ones that
+# nothing but Lua holds are counted, and past 256 MB a full collection runs.
+# An array that Python also holds costs no collection, whatever its size.
+cdef Py_ssize_t _BIG_ARRAY = 1 << 20
+cdef Py_ssize_t _GC_AFTER = 256 << 20
+
+
+cdef extern from "Python.h":
+    Py_ssize_t Py_REFCNT(PyObject* o)
+    PyObject* PyList_GET_ITEM(object lst, Py_ssize_t i)
+
+
+cdef int _array_pushed(LuaState rt, lua.lua_State* L, object arr, Py_ssize_t nbytes) except -1:
+    # entry: [array, nbytes, number of Lua references]
+    cdef Py_ssize_t lua_only = 0
+    cdef PyObject* p
+    key = id(arr)
+    entry = rt._big_arrays.get(key)
+    if entry is None:
+        rt._big_arrays[key] = [arr, nbytes, 1]
+    else:
+        entry[2] += 1
+    rt._big_pushed += nbytes
+    if rt._big_pushed < _GC_AFTER:
+        return 0
+    rt._big_pushed = 0
+    for entry in rt._big_arrays.values():
+        p = PyList_GET_ITEM(entry, 0)
+        if Py_REFCNT(p) == <Py_ssize_t>entry[2] + 1:     # held by the entry and Lua only
+            lua_only += <Py_ssize_t>entry[1]
+    if lua_only >= _GC_AFTER:
+        lua.lua_getglobal(L, b"collectgarbage")
+        if lua.lua_pcall(L, 0, 0, 0) != 0:
+            lua.lua_pop(L, 1)
+    return 0
+
+
+cdef void _array_released(LuaState rt, PyObject* obj) noexcept:
+    if rt is None or rt._big_arrays is None or not rt._big_arrays:
+        return
+    try:
+        key = id(<object>obj)
+        entry = rt._big_arrays.get(key)
+        if entry is not None and PyList_GET_ITEM(entry, 0) == obj:
+            entry[2] -= 1
+            if entry[2] <= 0:
+                del rt._big_arrays[key]
+    except BaseException:
+        pass
 
 
 cdef int _require_torch(LuaState rt, lua.lua_State* L) except -1:

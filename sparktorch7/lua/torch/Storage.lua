@@ -127,18 +127,19 @@ function methods.type(self, name)
 end
 
 function methods.__tostring__(self)
-  local parts = {}
-  local rec = torch._getrec(self)
-  if self._size > 0 then
-    local t = torch.DoubleTensor(self._size)
-    for i = 0, self._size - 1 do t._storage._data[i] = self._data[i] end
-    local fmt, scale = torch._printformat(t._storage._data, self._size, not rec.integral)
-    if scale then parts[#parts + 1] = string.format("%g *\n", scale) end
-    for i = 0, self._size - 1 do
-      parts[#parts + 1] = string.format(fmt, t._storage._data[i] / (scale or 1)) .. "\n"
+  local parts = {"\n"}
+  local n = self._size
+  local d = self._data
+  if n > 0 then
+    local vals = ffi.new("double[?]", n)
+    for i = 0, n - 1 do vals[i] = tonumber(d[i]) end
+    local fmt, scale = torch._printformat(vals, n)
+    if scale then parts[#parts + 1] = string.format("%g", scale) .. " *\n" end
+    for i = 0, n - 1 do
+      parts[#parts + 1] = string.format(fmt, vals[i] / (scale or 1)) .. "\n"
     end
   end
-  parts[#parts + 1] = string.format("[%s of size %d]\n", torch.typename(self), self._size)
+  parts[#parts + 1] = string.format("[%s of size %d]\n", torch.typename(self), n)
   return table.concat(parts)
 end
 
@@ -243,36 +244,55 @@ function torch._recByName(name, kind)
   return rec
 end
 
--- Torch7's print format rules for a run of doubles: returns format, scale, width.
-function torch._printformat(d, n, floating)
+-- Torch7's print format for n doubles at d (Tensor.lua's Storage__printformat):
+-- returns the format, the scale (or nil) and the column width. The width is NaN,
+-- and the format a plain "%f", when a value is NaN, as happens in Torch7.
+function torch._printformat(d, n)
+  if n == 0 then return "", nil, 0 end
   local intMode = true
-  if floating then
-    for i = 0, n - 1 do
-      local v = d[i]
-      if v ~= math.ceil(v) then intMode = false; break end
-    end
-  end
-  local amin, amax = math.huge, 0
   for i = 0, n - 1 do
+    local v = d[i]
+    if v ~= math.ceil(v) then intMode = false; break end
+  end
+  -- TH's min and max of the absolute values, a NaN wins
+  local amin = math.abs(d[0])
+  local amax = amin
+  for i = 1, n - 1 do
+    if amin ~= amin then break end
     local a = math.abs(d[i])
+    if a ~= a then amin, amax = a, a; break end
     if a < amin then amin = a end
     if a > amax then amax = a end
   end
   local function digits(a)
-    if a ~= 0 and a == a and a ~= math.huge then return math.floor(math.log10(a)) + 1 end
-    return 1
+    if a == 0 then return 1 end
+    return math.floor(math.log10(a)) + 1
   end
   local expMin, expMax = digits(amin), digits(amax)
+  local format, scale, sz
   if intMode then
-    if expMax > 9 then return "%11.4e", nil, 11 end
-    return "%" .. (expMax + 1) .. ".0f", nil, expMax + 1
+    if expMax > 9 then
+      format, sz = "%11.4e", 11
+    else
+      sz = expMax + 1
+      format = "%" .. sz .. "d"
+    end
+  elseif expMax - expMin > 4 then
+    sz = 11
+    if math.abs(expMax) > 99 or math.abs(expMin) > 99 then sz = 12 end
+    format = "%" .. sz .. ".4e"
+  elseif expMax > 5 or expMax < 0 then
+    sz = 7
+    format = "%7.4f"
+    scale = 10 ^ (expMax - 1)
+  else
+    sz = expMax == 0 and 7 or expMax + 6
+    if sz ~= sz then
+      format = "%f"
+    else
+      format = "%" .. sz .. ".4f"
+    end
   end
-  if expMax - expMin > 4 then
-    if math.abs(expMax) > 99 or math.abs(expMin) > 99 then return "%12.4e", nil, 12 end
-    return "%11.4e", nil, 11
-  end
-  if expMax > 5 or expMax < 0 then
-    return "%7.4f", 10 ^ (expMax - 1), 7
-  end
-  return "%" .. (expMax + 6) .. ".4f", nil, expMax + 6
+  if scale == 1 then scale = nil end
+  return format, scale, sz
 end
