@@ -219,9 +219,9 @@ cdef object _adopt_block(LuaState rt, lua.lua_State* L, int s):
 
 
 cdef bint _push_cached_storage(lua.lua_State* L, int K, cnp.ndarray arr, char* base,
-                               cnp.npy_intp n) noexcept:
+                               cnp.npy_intp n, int code) noexcept:
     """Push the storage made earlier for this very array, if it still describes it
-    (same owner, extent and writability); False (nothing pushed) otherwise."""
+    (same owner, type, extent and writability); False (nothing pushed) otherwise."""
     cdef _PyRef* ref
     cdef bint ok = False
     cdef int si = lua.lua_gettop(L) + 2
@@ -241,6 +241,11 @@ cdef bint _push_cached_storage(lua.lua_State* L, int K, cnp.ndarray arr, char* b
             lua.lua_rawget(L, -3)
             ok = lua.lua_toboolean(L, -1) != cnp.PyArray_ISWRITEABLE(arr)
             lua.lua_pop(L, 1)
+        if ok and lua.lua_getmetatable(L, -2):                              # cache s owner mt
+            # the dtype of an array can be reassigned in place
+            lua.lua_rawgeti(L, K, K_STORAGE_MT + code)
+            ok = lua.lua_rawequal(L, -1, -2)
+            lua.lua_pop(L, 2)
         lua.lua_pop(L, 1)                                                   # cache s
     if ok:
         lua.lua_replace(L, -2)                                              # s
@@ -291,7 +296,7 @@ cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
     if not lua.lua_checkstack(L, 12):
         raise MemoryError("Lua stack overflow while converting an array")
     K = _bridge_table(rt, L)                                                # K
-    if not _push_cached_storage(L, K, arr, base, 0 if empty else hi - lo + 1):
+    if not _push_cached_storage(L, K, arr, base, 0 if empty else hi - lo + 1, code):
         # the storage: the array's memory extent, owned by the array
         lua.lua_createtable(L, 0, 6)                                        # K s
         lua.lua_rawgeti(L, K, K_ADDR)

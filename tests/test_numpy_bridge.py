@@ -123,6 +123,23 @@ def test_tensors_come_back_as_arrays_sharing_memory_with_their_strides(lua):
     assert arr.shape == (4, 2) and arr.strides == (8, 8)
 
 
+def test_an_array_changed_in_place_between_crossings_is_seen_as_it_is_now(lua):
+    g = lua.globals()
+    arr = np.arange(6.0)
+    assert g.layout(arr)[0] == "torch.DoubleTensor"
+    arr.dtype = np.int64                       # same memory, reinterpreted
+    name, size, _, _ = g.layout(arr)
+    assert name == "torch.LongTensor" and lua_list(size) == [6]
+    arr.shape = (2, 3)
+    assert lua_list(g.layout(arr)[1]) == [2, 3]
+    arr.flags.writeable = False
+    with pytest.raises(LuaError, match="read-only"):
+        lua.execute("return function(t) t[1][1] = 0 end")(arr)
+    arr.flags.writeable = True
+    lua.execute("return function(t) t[1][1] = 9 end")(arr)
+    assert arr[0, 0] == 9
+
+
 def test_storage_comes_back_as_a_1d_array(lua):
     s, t = lua.execute("local t = torch.IntTensor{{1, 2}, {3, 4}}; return t:storage(), t")
     assert s.dtype == np.int32 and s.tolist() == [1, 2, 3, 4]
