@@ -715,11 +715,11 @@ function M.squeeze(t, dim)
     end
   end
   if #sz == 0 and t._dim > 0 then sz, st = {1}, {1} end
-  local r = view_of(t, t._offset, sz, st)
-  if #sz == 1 and sz[1] == 1 and t._dim > 0 and dim == nil then
-    return r   -- Torch7 keeps a 1-element tensor (its 0-dim form does not exist)
+  if #sz == 1 and sz[1] == 1 then
+    -- as Torch7's TensorMath wrapper: a result of one element is that number
+    return get_element(t, t._offset)
   end
-  return r
+  return view_of(t, t._offset, sz, st)
 end
 
 function M.unsqueeze(t, dim)
