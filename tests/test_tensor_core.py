@@ -643,6 +643,10 @@ BAD_CALLS = [
     ("torch.DoubleStorage(3)[0/0]", "index nan out of range"),
     ("torch.DoubleStorage(3):resize(1.5)", "integer size"),
     ("torch.Tensor(2, 3):set(torch.FloatTensor(2))", "cannot set to a torch.FloatTensor"),
+    ("torch.DoubleTensor(torch.FloatStorage(3))", "cannot view a torch.FloatStorage"),
+    ("torch.DoubleTensor(torch.IntTensor(3))", "cannot share the storage of a torch.IntTensor"),
+    ("torch.DoubleTensor(setmetatable({}, {}))", "expects sizes, a LongStorage"),
+    ("torch.DoubleTensor(true)", "expects sizes, a LongStorage, a storage, a tensor or a table, got boolean"),
 ]
 
 

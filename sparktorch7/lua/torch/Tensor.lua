@@ -360,7 +360,11 @@ local function construct(rec, ...)
     end
     return t
   end
-  if type(a) == "table" then return from_table(rec, a) end
+  if is_storage(a) then
+    raise(string.format("<%s> cannot view a %s (a %s, or a LongStorage of sizes, is expected)",
+                        rec.tname, torch.typename(a), rec.sname))
+  end
+  if type(a) == "table" and getmetatable(a) == nil then return from_table(rec, a) end
   raise(string.format("<%s> expects sizes, a LongStorage, a storage, a tensor or a table, got %s",
                       rec.tname, torch.type(a)))
 end
