@@ -551,6 +551,13 @@ def test_data_is_an_ffi_pointer_at_the_first_element(lua):
         "cdata", "double", 2.0, 5.0)
 
 
+def test_internal_helpers_of_the_layout_contract(lua):
+    assert run(lua, """local t = torch.FloatTensor(2, 3):fill(2)
+        local p, n = t:narrow(1, 2, 1):_flat()
+        return torch._typeof(t).name, torch._typeof(t:storage()).sname, n, p[0], t:t():_flat(),
+               torch._typeof(3)""") == ("Float", "torch.FloatStorage", 3, 2.0, None, None)
+
+
 def test_totable(lua):
     assert run(lua, "return torch.totable(torch.Tensor{{1, 2}, {3, 4}}:t())") == {1: {1: 1, 2: 3}, 2: {1: 2, 2: 4}}
     assert run(lua, "return torch.IntTensor{5, 6}:totable()") == {1: 5, 2: 6}

@@ -446,6 +446,12 @@ function M.data(t)
   return t._storage._data + t._offset
 end
 
+-- (pointer at the first element, element count) of a contiguous tensor; nil otherwise
+function M._flat(t)
+  if not M.isContiguous(t) then return nil end
+  return t._storage._data + t._offset, numel(t._size)
+end
+
 function M.type(t, name)
   if name == nil then return tname(t) end
   local rec = torch._recByName(name)
@@ -1175,6 +1181,8 @@ for _, rec in ipairs(types) do
   torch[rec.name .. "Tensor"] = ctor
   torch._register(rec.tname, mt, ctor)
 end
+
+torch._typeof = torch._getrec      -- the type record of a tensor or storage (design-tensor.md)
 
 -- torch.f(t, ...) forms of Torch7's Lua-defined tensor methods (math may add more).
 for _, name in ipairs {"view", "viewAs", "expand", "expandAs", "split", "chunk", "permute"} do
