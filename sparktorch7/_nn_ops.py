@@ -473,19 +473,26 @@ def bn_var_from_std(var, std, eps):
 
 
 def cross_map_lrn(out, x, size, alpha, beta, k, before, after):
-    """LRN across channels: out = x * (k + alpha/size * sum_{c-before..c+after} x^2)^-beta."""
+    """LRN across channels: out = x * (k + alpha/size * sum_{c-before..c+after} x^2)^-beta,
+    in the tensor's type, by chunks of the batch (bounded memory)."""
     x, out = _batched(x, out, 2)
-    c = x.shape[1]
-    sq = np.square(x, dtype=out.dtype)
-    csum = np.zeros((x.shape[0], c + 1) + x.shape[2:], dtype=np.float64)
-    np.cumsum(sq, axis=1, dtype=np.float64, out=csum[:, 1:])
-    lo = np.clip(np.arange(c) - int(before), 0, c)
-    hi = np.clip(np.arange(c) + int(after) + 1, 0, c)
-    scale = csum[:, hi] - csum[:, lo]
-    scale *= alpha / size
-    scale += k
-    np.power(scale, -beta, out=scale)
-    np.multiply(x, scale.astype(out.dtype), out=out)
+    n, c = x.shape[:2]
+    before, after = int(before), int(after)
+    dt = out.dtype
+    per = (c + before + after) * math.prod(x.shape[2:])
+    nb = max(1, min(n, _COLS_BUDGET // max(1, per)))
+    for s0 in range(0, n, nb):
+        xs = x[s0:s0 + nb]
+        m = xs.shape[0]
+        sq = np.zeros((m, c + before + after) + xs.shape[2:], dtype=dt)
+        np.square(xs, out=sq[:, before:before + c])
+        scale = sq[:, 0:c].copy()
+        for d in range(1, before + after + 1):
+            scale += sq[:, d:d + c]
+        scale *= dt.type(alpha / size)
+        scale += dt.type(k)
+        np.power(scale, dt.type(-beta), out=scale)
+        np.multiply(xs, scale, out=out[s0:s0 + m])
 
 
 def softmax(out, x, axis, log=False):

@@ -175,8 +175,10 @@ def test_batchnorm_eval_and_train(dtype):
     np.testing.assert_allclose(rv2, 0.9 * rv + 0.1 * x.var(axis=(0, 2, 3), ddof=1), **TOL[dtype])
 
 
+@pytest.mark.parametrize("budget", [1, 1 << 23])
 @pytest.mark.parametrize("size,before,after", [(5, 2, 2), (4, 1, 1), (4, 1, 2), (1, 0, 0)])
-def test_cross_map_lrn(size, before, after):
+def test_cross_map_lrn(monkeypatch, budget, size, before, after):
+    monkeypatch.setattr(ops, "_COLS_BUDGET", budget)  # one sample at a time, or all
     x = rnd((2, 7, 3, 4), np.float64)
     out = np.empty_like(x)
     ops.cross_map_lrn(out, x, size, 1e-2, 0.75, 2.0, before, after)
