@@ -184,6 +184,13 @@ class LuaScript:
         shipped = self._shipped
         return int(shipped[2].value) if shipped is not None else 0
 
+    @property
+    def rows_scored(self) -> int:
+        """How many rows the executors passed through this script's functions
+        (a Spark accumulator, like :attr:`states_created`)."""
+        shipped = self._shipped
+        return int(shipped[3].value) if shipped is not None else 0
+
     def __repr__(self) -> str:
         return (f"LuaScript(name={self._name[1:]!r}, key={self._key[:12]}, "
                 f"files={list(self.files)}, init={self._init!r})")
@@ -254,9 +261,8 @@ class LuaScript:
             shipped = self._shipped
             if shipped is None or shipped[0] is not sc or sc._jsc is None:
                 bc = sc.broadcast(self._payload())
-                acc = sc.accumulator(0)
-                shipped = self._shipped = (sc, bc, acc)
-        return _ScriptHandle(self._key, self._name, shipped[1], shipped[2])
+                shipped = self._shipped = (sc, bc, sc.accumulator(0), sc.accumulator(0))
+        return _ScriptHandle(self._key, self._name, shipped[1], shipped[2], shipped[3])
 
     def unpersist(self) -> None:
         """Drop the broadcast copies of the script on the executors."""
@@ -270,19 +276,24 @@ class _ScriptHandle:
     """What a task carries: the key, the broadcast of the payload and the
     accumulator that counts the states built. Never the Lua state."""
 
-    __slots__ = ("key", "name", "_bc", "_acc")
+    __slots__ = ("key", "name", "_bc", "_acc", "_rows")
 
-    def __init__(self, key: str, name: str, bc: Any, acc: Any) -> None:
+    def __init__(self, key: str, name: str, bc: Any, acc: Any, rows: Any = None) -> None:
         self.key = key
         self.name = name
         self._bc = bc
         self._acc = acc
+        self._rows = rows
 
     def __getstate__(self):
-        return (self.key, self.name, self._bc, self._acc)
+        return (self.key, self.name, self._bc, self._acc, self._rows)
 
     def __setstate__(self, st):
-        self.key, self.name, self._bc, self._acc = st
+        self.key, self.name, self._bc, self._acc, self._rows = st
+
+    def count_rows(self, n: int) -> None:
+        if self._rows is not None and n:
+            self._rows.add(n)
 
     def entry(self) -> Any:
         """The cached :class:`sparktorch7._worker.WorkerEntry` of this process,

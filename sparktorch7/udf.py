@@ -41,8 +41,8 @@ import pyarrow as pa
 
 from sparktorch7.broadcast import LuaScript, _check_function_name
 
-__all__ = ["LuaUDF", "lua_udf", "lua_pandas_udf", "score", "map_partitions", "BadRowsError",
-           "LuaResultError"]
+__all__ = ["LuaUDF", "lua_udf", "lua_pandas_udf", "score", "map_partitions", "score_files",
+           "local_session", "BadRowsError", "LuaResultError"]
 
 _log = logging.getLogger("sparktorch7")
 
@@ -498,7 +498,14 @@ class _Runner:
                     args = feeder.tensors(parts, keep, n)
                     result = self._call(entry, args, where)
                     yield convert(result, n, keep, where)
+                    _count_rows(self.handle, n if keep is None else int(keep.size))
                 start += n
+
+
+def _count_rows(handle: Any, n: int) -> None:
+    count = getattr(handle, "count_rows", None)
+    if count is not None:
+        count(n)
 
 
 def _convert_column(out_type: pa.DataType, function: str):
@@ -701,8 +708,11 @@ def _score_partition(runner: _Runner, in_cols: List[str], keep_cols: List[str],
         if keep is not None and keep.size == 0:
             return [pa.nulls(n, type=f.type) for f in out_fields]
         m = n if keep is None else int(keep.size)
-        if len(out_fields) == 1 and not isinstance(result, dict):
-            cols = [_to_arrow(result, out_fields[0].type, m, what)]
+        only = out_fields[0] if len(out_fields) == 1 else None
+        if only is not None and isinstance(result, dict) and list(result) == [only.name]:
+            result = result[only.name]          # {prediction = tensor}
+        if only is not None:
+            cols = [_to_arrow(result, only.type, m, what)]
         else:
             struct = pa.struct(out_fields)
             cols = _to_arrow(result, struct, m, what).flatten()
@@ -895,6 +905,7 @@ def _rdd_rows(runner: _Runner, it: Iterable[Any], partition: Optional[int]) -> I
                 entry = runner.handle.entry()
             result = runner._call(entry, [x], where)
             values = _rows_to_python(result, len(good), where, runner.function)
+            _count_rows(runner.handle, len(good))
             for k, j in enumerate(good):
                 out[j] = values[k]
         return out
@@ -943,3 +954,182 @@ def map_partitions(rdd: Any, script: LuaScript, function: str, *,
     handle = script._ship(rdd.context)
     runner = _Runner(handle, function, ["row"], np_dtype, batch_size, on_bad_rows)
     return rdd.mapPartitionsWithIndex(_map_partitions_fn(runner))
+
+
+# ---------------------------------------------------------------------------
+# files in, files out: the logic of jobs/score.py
+# ---------------------------------------------------------------------------
+_LOG4J_ERROR = """rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+"""
+
+
+def _package_root() -> str:
+    import sparktorch7
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(sparktorch7.__file__)))
+
+
+def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7",
+                  conf: Optional[Mapping[str, str]] = None) -> Any:
+    """A SparkSession set up for sparktorch7 (or the active one, e.g. under spark-submit).
+
+    Sets what Spark's Python workers need to import sparktorch7 from this
+    checkout (``PYTHONPATH``, also as ``spark.executorEnv.PYTHONPATH``) and to
+    run this interpreter, turns the web UI off, reuses Python workers (one Lua
+    state per worker) and keeps Spark's own logging at ERROR.
+
+    Examples
+    --------
+    >>> spark = local_session("local[2]")                               # doctest: +SKIP
+    """
+    from pyspark.sql import SparkSession
+    from pyspark import SparkContext
+
+    if SparkContext._active_spark_context is not None:
+        return SparkSession.builder.getOrCreate()
+    import tempfile
+
+    root = _package_root()
+    paths = [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
+    os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    log4j = os.path.join(tempfile.gettempdir(), "sparktorch7-log4j2.properties")
+    if not os.path.exists(log4j):
+        with open(log4j + f".{os.getpid()}", "w") as f:
+            f.write(_LOG4J_ERROR)
+        os.replace(log4j + f".{os.getpid()}", log4j)
+    builder = SparkSession.builder.appName(app_name)
+    under_submit = "PYSPARK_GATEWAY_PORT" in os.environ
+    if master and not under_submit:
+        builder = builder.master(master)
+    elif not under_submit:
+        builder = builder.master("local[*]")
+    settings = {
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.python.worker.reuse": "true",
+        "spark.executorEnv.PYTHONPATH": os.environ["PYTHONPATH"],
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j}",
+        "spark.executor.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j}",
+    }
+    settings.update(conf or {})
+    for k, v in settings.items():
+        builder = builder.config(k, v)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+class _Progress:
+    """Logs the progress of the running Spark stages every few seconds."""
+
+    def __init__(self, sc: Any, every: float = 3.0) -> None:
+        import threading
+
+        self.sc = sc
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sparktorch7-progress", daemon=True)
+
+    def __enter__(self) -> "_Progress":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        tracker = self.sc.statusTracker()
+        last = None
+        while not self._stop.wait(self.every):
+            try:
+                parts = []
+                for sid in sorted(tracker.getActiveStageIds()):
+                    info = tracker.getStageInfo(sid)
+                    if info is not None:
+                        parts.append(f"stage {sid}: {info.numCompletedTasks}/{info.numTasks} tasks done, "
+                                     f"{info.numActiveTasks} running")
+                line = "; ".join(parts)
+                if line and line != last:
+                    _log.info("progress: %s", line)
+                    last = line
+            except Exception:   # the context is stopping
+                return
+
+
+def _read_any(spark: Any, path: str) -> Any:
+    low = path.rstrip("/").lower()
+    if low.endswith(".csv"):
+        return spark.read.csv(path, header=True, inferSchema=True)
+    if low.endswith(".json") or low.endswith(".jsonl"):
+        return spark.read.json(path)
+    return spark.read.parquet(path)
+
+
+def _write_any(df: Any, path: str) -> None:
+    low = path.rstrip("/").lower()
+    if low.endswith(".csv"):
+        from pyspark.sql import functions as F
+        from pyspark.sql.types import ArrayType, StructType
+
+        cols = [F.to_json(F.col(f.name)).alias(f.name) if isinstance(f.dataType, (ArrayType, StructType))
+                else F.col(f.name) for f in df.schema.fields]
+        # RFC 4180 quoting (quotes doubled), which pandas and most readers expect
+        df.select(*cols).write.mode("overwrite").csv(path, header=True, escape='"')
+    elif low.endswith(".json") or low.endswith(".jsonl"):
+        df.write.mode("overwrite").json(path)
+    else:
+        df.write.mode("overwrite").parquet(path)
+
+
+def score_files(input_path: str, output_path: str, script_path: str, function: str, *,
+                features: Optional[Sequence[str]] = None, features_col: Optional[str] = None,
+                files: Sequence[str] = (), init: Optional[str] = None,
+                batch_size: Optional[int] = None, output_col: str = "prediction",
+                output_type: str = "array<float>", keep: Optional[Sequence[str]] = None,
+                on_bad_rows: str = "error", master: Optional[str] = None,
+                spark: Any = None) -> Dict[str, Any]:
+    """Read a table (Parquet, or CSV/JSON by extension), score it with a Lua
+    function and write the result the same way; the logic of ``jobs/score.py``.
+
+    Either ``features`` (numeric columns stacked into one ``[N, C]`` tensor)
+    or ``features_col`` (an array column, one ``[N, D]`` tensor). The output
+    holds the ``keep`` columns (default: every input column except the
+    features) and ``output_col`` of type ``output_type``. Returns the figures
+    it logs: rows, seconds, rows_per_s, lua_states.
+
+    Examples
+    --------
+    >>> score_files("in.parquet", "out.parquet", "mlp.lua", "predict",
+    ...             features_col="features", files=["mlp_weights.bin"])  # doctest: +SKIP
+    """
+    if (features is None) == (features_col is None):
+        raise ValueError("give exactly one of features (numeric columns) or features_col (an array column)")
+    in_cols = list(features) if features is not None else [features_col]
+    spark = spark or local_session(master, app_name=f"sparktorch7-score-{os.path.basename(script_path)}")
+    script = LuaScript.from_file(script_path, files=list(files), init=init)
+    df = _read_any(spark, input_path)
+    if keep is None:
+        keep = [c for c in df.columns if c not in in_cols]
+    _log.info("scoring %s with %s:%s (inputs %s) -> %s", input_path, script_path, function, in_cols,
+              output_path)
+    out = score(df, script, function, in_cols, f"`{output_col}` {output_type}", keep=list(keep),
+                batch_size=batch_size, on_bad_rows=on_bad_rows)
+    t0 = time.perf_counter()
+    with _Progress(spark.sparkContext):
+        _write_any(out, output_path)
+    seconds = time.perf_counter() - t0
+    rows = script.rows_scored
+    stats = {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds if seconds > 0 else 0.0,
+             "lua_states": script.states_created}
+    _log.info("scored %d rows in %.1f s (%.0f rows/s); Lua states created: %d", rows, seconds,
+              stats["rows_per_s"], stats["lua_states"])
+    return stats
