@@ -454,7 +454,7 @@ local function readTorch(file, e, force, opts)
       className = version        -- written before the versioning of classes
       versionNumber = 0
    end
-   if not className:match('^[%w_.]+$') then
+   if not className:match('^[%w%p]+$') then
       file:_formatError(string.format('invalid class name %q', className:sub(1, 60)), vpos)
    end
 
@@ -817,8 +817,8 @@ end
 
 function torch.serializeToStorage(object, mode)
    local s = torch.serialize(object, mode)
-   local storage = torch.CharStorage(#s + 1)
-   ffi.copy(storage:data(), s, #s + 1)
+   local storage = torch.CharStorage(#s)
+   ffi.copy(storage:data(), s, #s)
    return storage
 end
 
