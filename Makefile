@@ -19,6 +19,9 @@ $(shell mkdir -p build; [ "$$(cat $(PREFIX_STAMP) 2>/dev/null)" = "x$(PYTHON_PRE
 
 .PHONY: wheel cluster-env clean
 
+$(PREFIX_STAMP):
+	mkdir -p build && echo "x$(PYTHON_PREFIX)" > $@
+
 wheel: dist/.wheel-built
 
 dist/.wheel-built: $(SOURCES) requirements-ship.txt scripts/build_wheel.sh

@@ -6,7 +6,11 @@ or a standalone cluster. (Plain `local[N]` runs tasks inside the driver's JVM, w
 directory is not where Spark unpacks archives, so `./environment/bin/python` cannot be found
 there.) The executors' Python workers report `sys.executable`, `sys.prefix`,
 `sparktorch7.__file__` and the libluajit they mapped: all must lie inside the unpacked
-`environment/` of the executor's working directory, while the driver runs another Python.
+`environment/` of the executor's working directory.
+
+Two jobs report them: tests/data/env_probe_job.py (a mapInPandas job that returns them as
+rows) and `jobs/score.py` (its Lua script, tests/data/env_probe.lua, records them through
+`py`). The scores are checked too.
 """
 from __future__ import annotations
 
@@ -24,6 +28,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.spark]
 ROOT = Path(__file__).resolve().parents[1]
 ARCHIVE = ROOT / "dist" / "sparktorch7-env.tar.gz"
 PROBE_JOB = ROOT / "tests" / "data" / "env_probe_job.py"
+PROBE_SCRIPT = ROOT / "tests" / "data" / "env_probe.lua"
+SCORE_JOB = ROOT / "jobs" / "score.py"
+# A standalone master, one worker and one executor JVM on this machine, UI off.
+SUBMIT_OPTIONS = ["--master", "local-cluster[1,1,1024]", "--conf", "spark.ui.enabled=false",
+                  "--conf", "spark.executor.memory=512m"]
 
 
 def run(cmd, **kwargs):
@@ -82,28 +91,77 @@ def test_archive_is_a_venv_with_the_wheel_and_without_pyspark(archive):
     assert any(n.endswith("sparktorch7/lua/torch/init.lua") for n in names)
 
 
-def test_executors_run_the_packed_environment(archive, spark_home, tmp_path):
-    out = tmp_path / "rows.json"
-    cmd = [str(spark_home / "bin" / "spark-submit"),
-           "--master", "local-cluster[1,1,1024]",
-           "--conf", "spark.ui.enabled=false",
-           "--conf", "spark.executor.memory=512m",
-           "--archives", f"{archive}#environment",
-           str(PROBE_JOB), str(out)]
-    run(cmd, cwd=tmp_path, env=submit_env(spark_home), timeout=600)
+def run_score_job(archive: Path, spark_home: Path, tmp_path: Path) -> tuple:
+    """jobs/score.py over a small Parquet table, scored by tests/data/env_probe.lua, which
+    records the executors' environment into probe files. The driver runs the packed
+    environment too (build/cluster-env, its unpacked twin; pyspark comes from SPARK_HOME)."""
+    import pandas as pd
 
-    rows = sorted(json.loads(out.read_text()), key=lambda r: r["id"])
-    assert [r["y"] for r in rows] == [r["id"] + 1.0 for r in rows] and len(rows) == 8   # 2 * (id / 2) + 1
+    table = tmp_path / "in.parquet"
+    pd.DataFrame({"id": range(8), "x": [i / 2 for i in range(8)]}).to_parquet(table)
+    probes = tmp_path / "probes"
+    probes.mkdir()
+    env = submit_env(spark_home)
+    env["PYSPARK_DRIVER_PYTHON"] = str(ROOT / "build" / "cluster-env" / "bin" / "python")
+    cmd = [str(spark_home / "bin" / "spark-submit"), *SUBMIT_OPTIONS,
+           "--archives", f"{archive}#environment",
+           "--conf", f"spark.executorEnv.SPARKTORCH7_PROBE_DIR={probes}",
+           str(SCORE_JOB), "--script", str(PROBE_SCRIPT), "--function", "score",
+           "--input", str(table), "--output", str(tmp_path / "out.parquet"),
+           "--features", "x", "--output-col", "y", "--output-type", "double", "--keep", "id"]
+    run(cmd, cwd=tmp_path, env=env, timeout=600)
+    out = pd.read_parquet(tmp_path / "out.parquet").sort_values("id")
+    scored = [{"id": int(i), "y": float(y)} for i, y in zip(out["id"], out["y"])]
+    facts = [json.loads(p.read_text()) for p in sorted(probes.glob("*.json"))]
+    assert facts, "no executor wrote a probe file"
+    return scored, facts
+
+
+def run_probe_job(archive: Path, spark_home: Path, tmp_path: Path) -> tuple:
+    """tests/data/env_probe_job.py: a mapInPandas job that reports the same facts per row."""
+    out = tmp_path / "rows.json"
+    cmd = [str(spark_home / "bin" / "spark-submit"), *SUBMIT_OPTIONS,
+           "--archives", f"{archive}#environment", str(PROBE_JOB), str(out)]
+    run(cmd, cwd=tmp_path, env=submit_env(spark_home), timeout=600)
+    rows = json.loads(out.read_text())
+    return [{"id": r["id"], "y": r["y"]} for r in rows], rows
+
+
+class ForeignPackageError(AssertionError):
+    """An executor ran the archive's Python but imported sparktorch7 from somewhere else."""
+
+
+def check_scores_and_facts(scored: list, facts: list, spark_home: Path) -> None:
+    scored = sorted(scored, key=lambda r: r["id"])
+    assert [r["id"] for r in scored] == list(range(8))
+    assert [r["y"] for r in scored] == [r["id"] + 1.0 for r in scored]   # 2 * (id / 2) + 1
 
     work = (spark_home / "work").resolve()
-    driver_prefix = Path(sys.prefix).resolve()
-    for row in rows:
-        env = Path(row["prefix"])
-        assert env.name == "environment" and env.parent == Path(row["cwd"]), row
-        assert env.is_relative_to(work), row          # .../work/app-<id>/<executor>/environment
-        assert env != driver_prefix
-        assert row["executable"] == str(env / "bin" / "python"), row
-        module = Path(row["module"]).relative_to(env).parts
-        assert module[0] == "lib" and module[2:] == ("site-packages", "sparktorch7", "__init__.py"), row
-        (lib,) = row["luajit"].split(";")
-        assert Path(lib).parent == env.joinpath(*module[:3], "sparktorch7.libs"), row
+    for fact in facts:
+        env = Path(fact["prefix"])
+        assert env.name == "environment" and env.parent == Path(fact["cwd"]), fact
+        assert env.is_relative_to(work), fact          # .../work/app-<id>/<executor>/environment
+        assert fact["executable"] == str(env / "bin" / "python"), fact
+        module = Path(fact["module"])
+        if not module.is_relative_to(env):
+            raise ForeignPackageError(f"executor imported {module}, not {env}'s sparktorch7")
+        module = module.relative_to(env).parts
+        assert module[0] == "lib" and module[2:] == ("site-packages", "sparktorch7", "__init__.py"), fact
+        (lib,) = fact["luajit"].split(";")
+        assert Path(lib).parent == env.joinpath(*module[:3], "sparktorch7.libs"), fact
+
+
+def test_executors_run_the_packed_environment(archive, spark_home, tmp_path):
+    scored, facts = run_probe_job(archive, spark_home, tmp_path)
+    check_scores_and_facts(scored, facts, spark_home)
+    assert all(Path(f["prefix"]) != Path(sys.prefix) for f in facts)   # not the driver's Python
+
+
+@pytest.mark.skipif(not SCORE_JOB.exists(), reason="jobs/score.py is not in this checkout")
+@pytest.mark.xfail(raises=ForeignPackageError, strict=True, reason=(
+    "sparktorch7.udf.local_session() sets spark.executorEnv.PYTHONPATH to the driver's package "
+    "root even under spark-submit, so executors that can see that path import the driver's "
+    "sparktorch7 (and numpy, pandas, pyarrow) instead of the archive's"))
+def test_score_job_runs_on_the_packed_environment(archive, spark_home, tmp_path):
+    scored, facts = run_score_job(archive, spark_home, tmp_path)
+    check_scores_and_facts(scored, facts, spark_home)

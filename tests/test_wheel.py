@@ -47,7 +47,7 @@ SCORE_BATCH = textwrap.dedent("""
               return y
             end''')
         x = np.arange(12.0).reshape(4, 3)
-        y = np.array(lua.score(x))    # a copy: the tensor's memory goes with the state
+        y = np.array(lua.score(x))    # a copy that outlives the state
         jit = lua.eval("jit.version")
     with open("/proc/self/maps") as maps:
         luajit = sorted({line.split()[-1] for line in maps if "luajit" in line})
@@ -81,7 +81,8 @@ def venv(wheel, tmp_path_factory) -> Path:
     """A fresh virtualenv (no system site-packages) with the wheel installed from dist/."""
     path = tmp_path_factory.mktemp("wheel") / "venv"
     run([sys.executable, "-m", "venv", str(path)])
-    run([str(path / "bin" / "python"), "-m", "pip", "install", "-q",
+    # --no-compile: byte-compiling pandas and pyarrow would be most of this fixture's time
+    run([str(path / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile",
          "-c", str(ROOT / "requirements.txt"), str(wheel)])
     return path
 
