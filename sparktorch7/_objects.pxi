@@ -1,13 +1,34 @@
 # Python proxies of Lua values: LuaObject (any value), LuaTable, LuaFunction.
 
+cdef int _ref_value(lua.lua_State* L) noexcept:
+    # Lua-facing, under lua_pcall: registry ref of argument 1 (luaL_ref may grow
+    # the registry, and a failed allocation outside lua_pcall ends the process).
+    lua.lua_pushnumber(L, lua.luaL_ref(L, lua.LUA_REGISTRYINDEX))
+    return 1
+
+
 cdef object _new_proxy(LuaState rt, lua.lua_State* L, int idx, type cls):
+    cdef int status, ref
     if rt.L is NULL:
         # Lua finalizers running inside lua_close: a proxy made now would outlive
         # the state (and, from __dealloc__, resurrect it)
         raise LuaClosedError("this LuaState is closing")
+    if not lua.lua_checkstack(L, 3):
+        raise LuaError("Lua stack overflow")
+    if idx < 0 and idx > lua.LUA_REGISTRYINDEX:
+        idx = lua.lua_gettop(L) + idx + 1
     cdef LuaObject obj = cls.__new__(cls)
-    lua.lua_pushvalue(L, idx)
-    obj._ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._ref_fn_ref)                   # fn
+    lua.lua_pushvalue(L, idx)                                                  # fn value
+    status = lua.lua_pcall(L, 1, 1, 0)                                         # ref | err
+    if status != 0:
+        try:
+            rt._raise_status(L, status)
+        finally:
+            lua.lua_pop(L, 1)
+    ref = <int>lua.lua_tonumber(L, -1)
+    lua.lua_pop(L, 1)
+    obj._ref = ref
     obj._runtime = rt
     return obj
 
@@ -242,14 +263,23 @@ cdef class LuaFunction(LuaObject):
 
 
 cdef object _call(LuaObject f, tuple args, int mode):
-    # The hot path of every Python -> Lua call: no Python-level work but the
-    # conversions (numbers and booleans straight onto the stack).
+    # The hot path of every Python -> Lua call: LuaState._enter/_leave inlined,
+    # numbers and booleans straight onto the stack, a single number straight back.
     cdef LuaState rt = _state_of(f)
-    cdef lua.lua_State* L = rt._enter()
-    cdef int base = lua.lua_gettop(L)
+    cdef lua.lua_State* L
+    cdef int base, status, top
     cdef int n = <int>len(args)
-    cdef int status
+    if rt.L is NULL:
+        raise LuaClosedError("this LuaState is closed")
+    rt._lock.acquire()
+    L = rt.L
+    if L is NULL:
+        rt._lock.release()
+        raise LuaClosedError("this LuaState is closed")
+    base = lua.lua_gettop(L)
     try:
+        if rt._pending_unrefs:
+            rt._flush_unrefs()
         if not lua.lua_checkstack(L, n + lua.LUA_MINSTACK):
             raise LuaError(f"too many arguments for a Lua call: {n}")
         lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._tb_ref)                 # tb
@@ -259,9 +289,12 @@ cdef object _call(LuaObject f, tuple args, int mode):
         status = lua.lua_pcall(L, n, lua.LUA_MULTRET, base + 1)               # tb results...
         if status != 0:
             rt._raise_status(L, status)
-        if mode == 0 and lua.lua_gettop(L) == base + 2:
-            return _lua_to_py(rt, L, base + 2, None, 0)
+        top = lua.lua_gettop(L)
+        if mode == 0 and top == base + 2:
+            if lua.lua_type(L, top) == lua.LUA_TNUMBER:
+                return _lua_number(lua.lua_tonumber(L, top))
+            return _lua_to_py(rt, L, top, None, 0)
         return rt._results(L, base + 1, mode)
     finally:
         lua.lua_settop(L, base)
-        rt._leave()
+        rt._lock.release()
