@@ -11,6 +11,20 @@ from sparktorch7._lua import (
     LuaTable,
     T7FormatError,
 )
+from sparktorch7.model import Model, load_model
+from sparktorch7.t7 import TableKey, TorchObject, load_t7, save_t7
+from sparktorch7.broadcast import LuaScript
+from sparktorch7.udf import (
+    BadRowsError,
+    LuaResultError,
+    LuaUDF,
+    local_session,
+    lua_pandas_udf,
+    lua_udf,
+    map_partitions,
+    score,
+    score_files,
+)
 
 __all__ = [
     "LUAJIT_VERSION",
@@ -22,6 +36,23 @@ __all__ = [
     "LuaState",
     "LuaSyntaxError",
     "LuaTable",
+    "Model",
     "T7FormatError",
+    "TableKey",
+    "TorchObject",
+    "load_model",
+    "load_t7",
+    "save_t7",
+    # Spark layer (pyspark is imported only when these are used)
+    "BadRowsError",
+    "LuaResultError",
+    "LuaScript",
+    "LuaUDF",
+    "local_session",
+    "lua_pandas_udf",
+    "lua_udf",
+    "map_partitions",
+    "score",
+    "score_files",
 ]
 __version__ = "0.1.0"

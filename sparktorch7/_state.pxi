@@ -269,6 +269,11 @@ cdef class LuaState:
             raise LuaMemoryError(msg, tb)
         if status == lua.LUA_ERRERR:
             raise LuaError("error in the Lua error handler: " + msg, tb)
+        if status == lua.LUA_ERRRUN and isinstance(value, str):
+            at = msg.find("T7FormatError: ")
+            if at >= 0:
+                # the .t7 reader's errors (lua/torch/serialization.lua) name the byte offset
+                raise T7FormatError(msg[at + len("T7FormatError: "):], tb, value)
         raise LuaError(msg, tb, value)
 
     cdef int _collect(self, lua.lua_State* L) noexcept:

@@ -3,6 +3,8 @@ import pytest
 
 from sparktorch7 import LuaState
 
+pytest_plugins = ["spark_fixtures"]
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "spark: needs a local Spark session (the session `spark` fixture)")

@@ -21,8 +21,10 @@ local function rec_of(t) return getmetatable(t)._rec end
 
 local function tname(t) return getmetatable(t).__typename end
 
+local raise = torch._error   -- blames the caller's line, outside lua/torch/
+
 local function fail(t, fname, msg, ...)
-  error(string.format("<%s.%s> " .. msg, tname(t), fname, ...), 3)
+  raise(string.format("<%s.%s> " .. msg, tname(t), fname, ...))
 end
 
 local function new_tensor(rec, storage, offset, size, stride)
@@ -36,6 +38,23 @@ local function contiguous_strides(size)
   for i = #size, 1, -1 do
     stride[i] = acc
     acc = acc * (size[i] > 0 and size[i] or 1)
+  end
+  return stride
+end
+
+-- TH's rule for strides: a given stride >= 0 is kept, a missing or negative one
+-- is the contiguous one given the next dimension's size and stride.
+local function th_strides(size, given)
+  local stride = {}
+  for i = #size, 1, -1 do
+    local g = given and given[i]
+    if type(g) == "number" and g >= 0 then
+      stride[i] = g
+    elseif i == #size then
+      stride[i] = 1
+    else
+      stride[i] = size[i + 1] * stride[i + 1]
+    end
   end
   return stride
 end
@@ -74,7 +93,7 @@ local function size_args(fname, tn, ...)
   local a = ...
   if a == nil then return {} end
   if is_storage(a) then return a:totable(), select(2, ...) end
-  if type(a) == "table" and not is_tensor(a) and getmetatable(a) == nil then return {unpack(a)} end
+  if type(a) == "table" and not is_tensor(a) and getmetatable(a) == nil then return {unpack(a)}, select(2, ...) end
   if is_tensor(a) then
     local r = {}
     for i = 1, a:nElement() do r[i] = a:storage()[a:storageOffset() + i - 1] end
@@ -86,20 +105,29 @@ local function size_args(fname, tn, ...)
     local v = select(i, ...)
     if v == nil then break end
     if type(v) ~= "number" then
-      error(string.format("<%s.%s> sizes must be numbers, argument %d is a %s", tn, fname, i, torch.type(v)), 3)
+      raise(string.format("<%s.%s> sizes must be numbers, argument %d is a %s", tn, fname, i, torch.type(v)))
     end
     size[i] = v
   end
   return size
 end
 
+-- Check a size list; like TH, the dimensions end at the first size 0
+-- (torch.Tensor(0) has no dimension, torch.Tensor(3, 0) is 1D).
 local function check_sizes(tn, fname, size)
   for i = 1, #size do
     local v = size[i]
-    if v ~= floor(v) or v < 0 then
-      error(string.format("<%s.%s> size %d must be a non-negative integer, got %s", tn, fname, i, tostring(v)), 3)
+    if type(v) ~= "number" or v ~= floor(v) or v < 0 then
+      raise(string.format("<%s.%s> size %d must be a non-negative integer, got %s", tn, fname, i, tostring(v)))
     end
   end
+  for i = 1, #size do
+    if size[i] == 0 then
+      for j = #size, i, -1 do size[j] = nil end
+      break
+    end
+  end
+  return size
 end
 
 ---------------------------------------------------------------- element iteration
@@ -199,7 +227,7 @@ end
 local function apply2(a, b, f)
   local n = a:nElement()
   if n ~= b:nElement() then
-    error(string.format("<torch> tensors have %d and %d elements", n, b:nElement()), 3)
+    raise(string.format("<torch> tensors have %d and %d elements", n, b:nElement()))
   end
   if n == 0 then return end
   local da, db = a._storage._data, b._storage._data
@@ -226,7 +254,7 @@ torch._apply2 = apply2
 local function apply3(a, b, c, f)
   local n = a:nElement()
   if n ~= b:nElement() or n ~= c:nElement() then
-    error(string.format("<torch> tensors have %d, %d and %d elements", n, b:nElement(), c:nElement()), 3)
+    raise(string.format("<torch> tensors have %d, %d and %d elements", n, b:nElement(), c:nElement()))
   end
   if n == 0 then return end
   local da, db, dc = a._storage._data, b._storage._data, c._storage._data
@@ -255,15 +283,15 @@ local function from_table(rec, tbl)
   local function fill(v, depth, path)
     if depth > #size then
       if type(v) ~= "number" then
-        error(string.format("<%s> table element %s is a %s, expected a number", rec.tname, path, type(v)), 4)
+        raise(string.format("<%s> table element %s is a %s, expected a number", rec.tname, path, type(v)))
       end
       d[pos] = v
       pos = pos + 1
       return
     end
     if type(v) ~= "table" or #v ~= size[depth] then
-      error(string.format("<%s> the table is not rectangular: element %s should hold %d values",
-                          rec.tname, path == "" and "(top)" or path, size[depth]), 4)
+      raise(string.format("<%s> the table is not rectangular: element %s should hold %d values",
+                          rec.tname, path == "" and "(top)" or path, size[depth]))
     end
     for i = 1, #v do fill(v[i], depth + 1, path .. "[" .. i .. "]") end
   end
@@ -284,7 +312,7 @@ local function construct(rec, ...)
   end
   if is_tensor(a) then
     if getmetatable(a) ~= rec.Tensor_mt then
-      error(string.format("<%s> cannot share the storage of a %s (use :type() or :copy())", rec.tname, tname(a)), 3)
+      raise(string.format("<%s> cannot share the storage of a %s (use :type() or :copy())", rec.tname, tname(a)))
     end
     return new_tensor(rec, a._storage, a._offset, {unpack(a._size)}, {unpack(a._stride)})
   end
@@ -308,19 +336,21 @@ local function construct(rec, ...)
         stride[#stride + 1] = st or -1
       end
     end
-    local auto = contiguous_strides(size)
-    stride = stride or auto
-    for i = 1, #size do
-      if stride[i] == nil or stride[i] < 0 then stride[i] = auto[i] end
+    if type(offset) ~= "number" or offset ~= floor(offset) then
+      raise(string.format("<%s> storage offset must be an integer, got %s", rec.tname, tostring(b)))
+    end
+    if stride and #stride ~= #size then
+      raise(string.format("<%s> %d sizes but %d strides", rec.tname, #size, #stride))
     end
     check_sizes(rec.tname, "__init", size)
+    stride = th_strides(size, stride)
     if offset < 0 or extent(offset, size, stride) > storage._size then
-      error(string.format("<%s> sizes and strides reach past the end of the storage (%d elements)",
-                          rec.tname, storage._size), 3)
+      raise(string.format("<%s> sizes and strides reach past the end of the storage (%d elements)",
+                          rec.tname, storage._size))
     end
     return new_tensor(rec, storage, offset, size, stride)
   end
-  if is_storage(a) then
+  if is_storage(a) and getmetatable(a) == types.Long.Storage_mt then
     -- a LongStorage of sizes, and maybe one of strides
     local size = a:totable()
     check_sizes(rec.tname, "__init", size)
@@ -331,8 +361,8 @@ local function construct(rec, ...)
     return t
   end
   if type(a) == "table" then return from_table(rec, a) end
-  error(string.format("<%s> expects sizes, a LongStorage, a storage, a tensor or a table, got %s",
-                      rec.tname, torch.type(a)), 3)
+  raise(string.format("<%s> expects sizes, a LongStorage, a storage, a tensor or a table, got %s",
+                      rec.tname, torch.type(a)))
 end
 
 ---------------------------------------------------------------- sizes and layout
@@ -427,7 +457,6 @@ M.cudaByte = M.byte
 M.cudaInt = M.int
 M.cudaHalf = M.float
 
-function M.new(t, ...) return rec_of(t).Tensor(...) end
 
 function M.clone(t)
   local r = result_like(rec_of(t), t._size)
@@ -459,11 +488,9 @@ end
 function M.resize(t, ...)
   local size, st = size_args("resize", tname(t), ...)
   check_sizes(tname(t), "resize", size)
-  local stride = contiguous_strides(size)
-  if st ~= nil then
-    local given = is_storage(st) and st:totable() or st
-    for i = 1, #size do if given[i] and given[i] >= 0 then stride[i] = given[i] end end
-  end
+  local given = st
+  if is_storage(st) then given = st:totable() elseif type(st) ~= "table" then given = nil end
+  local stride = th_strides(size, given)
   local need = extent(t._offset, size, stride)
   if need > t._storage._size then
     if t._storage._readonly then
@@ -488,7 +515,8 @@ end
 function M.narrow(t, dim, first, size)
   check_dim(t, "narrow", dim)
   local n = t._size[dim]
-  if type(first) ~= "number" or type(size) ~= "number" or first < 1 or size < 0 or first + size - 1 > n then
+  if type(first) ~= "number" or type(size) ~= "number" or not (first >= 1 and size >= 0 and first + size - 1 <= n)
+      or first ~= floor(first) or size ~= floor(size) then
     fail(t, "narrow", "range [%s, +%s) out of dimension %d of size %d", tostring(first), tostring(size), dim, n)
   end
   local sz, st = {unpack(t._size)}, {unpack(t._stride)}
@@ -507,8 +535,8 @@ function M.select(t, dim, index)
   local n = t._size[dim]
   if type(index) ~= "number" then fail(t, "select", "index must be a number, got %s", type(index)) end
   if index < 0 then index = n + index + 1 end
-  if index < 1 or index > n then
-    fail(t, "select", "index %d out of range of dimension %d (size %d)", index, dim, n)
+  if not (index >= 1 and index <= n) or index ~= floor(index) then
+    fail(t, "select", "index %s out of range of dimension %d (size %d)", tostring(index), dim, n)
   end
   local offset = t._offset + (index - 1) * t._stride[dim]
   if t._dim == 1 then return get_element(t, offset) end
@@ -527,10 +555,15 @@ function M.sub(t, ...)
   for d = 1, #args / 2 do
     local n = t._size[d]
     local a, b = args[2 * d - 1], args[2 * d]
+    if type(a) ~= "number" or type(b) ~= "number" then
+      fail(t, "sub", "expects numbers (first, last), got (%s, %s)", torch.type(a), torch.type(b))
+    end
     if a < 0 then a = n + a + 1 end
     if b < 0 then b = n + b + 1 end
-    if a < 1 or b > n or a > b then
-      fail(t, "sub", "range [%d, %d] out of dimension %d of size %d", args[2 * d - 1], args[2 * d], d, n)
+    a, b = floor(a), floor(b)
+    if not (a >= 1 and b <= n and a <= b) then
+      fail(t, "sub", "range [%s, %s] out of dimension %d of size %d", tostring(args[2 * d - 1]),
+           tostring(args[2 * d]), d, n)
     end
     r = M.narrow(r, d, a, b - a + 1)
   end
@@ -569,8 +602,10 @@ end
 
 function M.unfold(t, dim, size, step)
   check_dim(t, "unfold", dim)
-  if size > t._size[dim] or step < 1 then
-    fail(t, "unfold", "size %d larger than dimension %d (%d) or step %d < 1", size, dim, t._size[dim], step)
+  if type(size) ~= "number" or type(step) ~= "number" or not (size >= 1 and size <= t._size[dim] and step >= 1)
+      or size ~= floor(size) or step ~= floor(step) then
+    fail(t, "unfold", "expects a size in [1, %d] (dimension %d) and a step >= 1, got size %s, step %s",
+         t._size[dim], dim, tostring(size), tostring(step))
   end
   local sz, st = {unpack(t._size)}, {unpack(t._stride)}
   sz[#sz + 1], st[#st + 1] = size, t._stride[dim]
@@ -579,21 +614,31 @@ function M.unfold(t, dim, size, step)
   return view_of(t, t._offset, sz, st)
 end
 
-function M.view(t, ...)
+-- `result:f(src, ...)` forms of Torch7's Lua methods: point result at the view.
+local function into(result, v)
+  result._storage, result._offset, result._dim = v._storage, v._offset, v._dim
+  result._size, result._stride = v._size, v._stride
+  return result
+end
+
+local function view(t, ...)
   local size = size_args("view", tname(t), ...)
-  if #size == 1 and is_tensor(...) then size = {unpack((...)._size)} end
   local n, infer = numel(t._size), nil
   local known = 1
   for i = 1, #size do
     if size[i] == -1 then
       if infer then fail(t, "view", "only one dimension can be inferred (-1)") end
       infer = i
+    elseif size[i] < 0 or size[i] ~= floor(size[i]) then
+      fail(t, "view", "size %d must be a positive integer or -1, got %s", i, tostring(size[i]))
     else
       known = known * size[i]
     end
   end
   if infer then
-    if known == 0 or n % known ~= 0 then fail(t, "view", "cannot infer a size for %d elements", n) end
+    if known == 0 or n % known ~= 0 then
+      fail(t, "view", "cannot infer a size for %d elements from %s", n, table.concat(size, "x"))
+    end
     size[infer] = n / known
   end
   if numel(size) ~= n then
@@ -605,28 +650,48 @@ function M.view(t, ...)
   return view_of(t, t._offset, size, contiguous_strides(size))
 end
 
-function M.viewAs(t, other) return M.view(t, {unpack(other._size)}) end
+function M.view(t, src, ...)
+  if is_tensor(src) then return into(t, view(src, ...)) end
+  return view(t, src, ...)
+end
 
-function M.expand(t, ...)
+function M.viewAs(t, src, template)
+  if template ~= nil then return into(t, view(src, {unpack(template._size)})) end
+  if not is_tensor(src) then fail(t, "viewAs", "expects a tensor, got %s", torch.type(src)) end
+  return view(t, {unpack(src._size)})
+end
+
+local function expand(t, ...)
   local size = size_args("expand", tname(t), ...)
   if #size < t._dim then fail(t, "expand", "expects at least %d sizes, got %d", t._dim, #size) end
+  if t._dim == 0 then fail(t, "expand", "cannot expand an empty tensor") end
   local lead = #size - t._dim
   local sz, st = {}, {}
   for i = 1, #size do
     local j = i - lead
     local cur = j >= 1 and t._size[j] or 1
-    if cur == size[i] or size[i] == -1 then
+    if cur == size[i] or (size[i] == -1 and j >= 1) then
       sz[i], st[i] = cur, j >= 1 and t._stride[j] or 0
-    elseif cur == 1 then
+    elseif cur == 1 and size[i] >= 1 then
       sz[i], st[i] = size[i], 0
     else
-      fail(t, "expand", "dimension %d has size %d, which cannot expand to %d", i, cur, size[i])
+      fail(t, "expand", "dimension %d has size %d, which cannot expand to %s (only size 1 expands)",
+           i, cur, tostring(size[i]))
     end
   end
   return view_of(t, t._offset, sz, st)
 end
 
-function M.expandAs(t, other) return M.expand(t, {unpack(other._size)}) end
+function M.expand(t, src, ...)
+  if is_tensor(src) then return into(t, expand(src, ...)) end
+  return expand(t, src, ...)
+end
+
+function M.expandAs(t, src, template)
+  if template ~= nil then return into(t, expand(src, {unpack(template._size)})) end
+  if not is_tensor(src) then fail(t, "expandAs", "expects a tensor, got %s", torch.type(src)) end
+  return expand(t, {unpack(src._size)})
+end
 
 function M.squeeze(t, dim)
   local sz, st = {}, {}
@@ -657,9 +722,12 @@ function M.unsqueeze(t, dim)
   return view_of(t, t._offset, sz, st)
 end
 
-function M.split(t, size, dim)
+local function split(t, size, dim)
   dim = dim or 1
   check_dim(t, "split", dim)
+  if type(size) ~= "number" or size < 1 or size ~= floor(size) then
+    fail(t, "split", "split size must be a positive integer, got %s", tostring(size))
+  end
   local out, n, i = {}, t._size[dim], 1
   while i <= n do
     local len = math.min(size, n - i + 1)
@@ -669,10 +737,28 @@ function M.split(t, size, dim)
   return out
 end
 
-function M.chunk(t, n, dim)
+local function chunk(t, n, dim)
   dim = dim or 1
   check_dim(t, "chunk", dim)
-  return M.split(t, math.ceil(t._size[dim] / n), dim)
+  if type(n) ~= "number" or n < 1 or n ~= floor(n) then
+    fail(t, "chunk", "the number of chunks must be a positive integer, got %s", tostring(n))
+  end
+  return split(t, math.ceil(t._size[dim] / n), dim)
+end
+
+-- t:split(size [, dim]) or torch.split([result,] t, size [, dim]): a table of views.
+local function fill_result(result, parts)
+  for k in pairs(result) do result[k] = nil end
+  for i = 1, #parts do result[i] = parts[i] end
+  return result
+end
+function M.split(t, a, b, c)
+  if is_tensor(t) then return split(t, a, b) end
+  return fill_result(t, split(a, b, c))
+end
+function M.chunk(t, a, b, c)
+  if is_tensor(t) then return chunk(t, a, b) end
+  return fill_result(t, chunk(a, b, c))
 end
 
 ---------------------------------------------------------------- filling and copying
@@ -738,6 +824,7 @@ function M.copy(t, src)
 end
 
 function M.apply(t, f)
+  if type(f) ~= "function" then fail(t, "apply", "expects a function, got %s", torch.type(f)) end
   local long = rec_of(t).long
   local ro = t._storage._readonly
   apply1(t, function(d, i)
@@ -745,6 +832,7 @@ function M.apply(t, f)
     if long then v = tonumber(v) end
     local r = f(v)
     if r ~= nil then
+      if type(r) ~= "number" then fail(t, "apply", "the function must return a number or nil, got %s", type(r)) end
       if ro then writable(t, "apply") end
       d[i] = r
     end
@@ -753,6 +841,9 @@ function M.apply(t, f)
 end
 
 function M.map(t, other, f)
+  if not is_tensor(other) or type(f) ~= "function" then
+    fail(t, "map", "expects (tensor, function), got (%s, %s)", torch.type(other), torch.type(f))
+  end
   local la, lb = rec_of(t).long, rec_of(other).long
   local ro = t._storage._readonly
   apply2(t, other, function(d, i, s, j)
@@ -761,6 +852,7 @@ function M.map(t, other, f)
     if lb then b = tonumber(b) end
     local r = f(a, b)
     if r ~= nil then
+      if type(r) ~= "number" then fail(t, "map", "the function must return a number or nil, got %s", type(r)) end
       if ro then writable(t, "map") end
       d[i] = r
     end
@@ -769,6 +861,9 @@ function M.map(t, other, f)
 end
 
 function M.map2(t, b, c, f)
+  if not is_tensor(b) or not is_tensor(c) or type(f) ~= "function" then
+    fail(t, "map2", "expects (tensor, tensor, function), got (%s, %s, %s)", torch.type(b), torch.type(c), torch.type(f))
+  end
   local la, lb, lc = rec_of(t).long, rec_of(b).long, rec_of(c).long
   local ro = t._storage._readonly
   apply3(t, b, c, function(d, i, e, j, g, k)
@@ -778,6 +873,7 @@ function M.map2(t, b, c, f)
     if lc then z = tonumber(z) end
     local r = f(x, y, z)
     if r ~= nil then
+      if type(r) ~= "number" then fail(t, "map2", "the function must return a number or nil, got %s", type(r)) end
       if ro then writable(t, "map2") end
       d[i] = r
     end
@@ -801,7 +897,7 @@ end
 
 function torch.totable(x)
   if is_tensor(x) or is_storage(x) then return x:totable() end
-  error("<torch.totable> expects a tensor or a storage, got " .. torch.type(x), 2)
+  raise("<torch.totable> expects a tensor or a storage, got " .. torch.type(x))
 end
 
 function M.equal(a, b)
@@ -818,21 +914,27 @@ function M.equal(a, b)
 end
 
 ---------------------------------------------------------------- printing
-local function print_matrix(t, fmt, scale, width, indent)
+-- Torch7's printing (Tensor.lua: Tensor__printMatrix, Tensor__printTensor, __tostring__).
+-- m is a contiguous 2D DoubleTensor; the format comes from all the printed values.
+local function print_matrix(m, fmt, scale, width, indent)
   local out = {indent}
-  local rows, cols = t._size[1], t._size[2]
-  local perLine = floor((80 - #indent) / (width + 1))
+  local rows, cols = m._size[1], m._size[2]
+  local data, base, rs = m._storage._data, m._offset, m._stride[1]
+  local perLine = floor((80 - #indent) / (width + 1))   -- NaN when width is
+  local div = scale or 1
   local first = 1
   while first <= cols do
-    local last = math.min(first + perLine - 1, cols)
+    local last = cols
+    if first + perLine - 1 <= cols then last = first + perLine - 1 end
     if perLine < cols then
       if first ~= 1 then out[#out + 1] = "\n" end
       out[#out + 1] = "Columns " .. first .. " to " .. last .. "\n" .. indent
     end
     if scale then out[#out + 1] = string.format("%g", scale) .. " *\n " .. indent end
     for r = 1, rows do
+      local row = base + (r - 1) * rs
       for c = first, last do
-        out[#out + 1] = string.format(fmt, t[r][c] / (scale or 1))
+        out[#out + 1] = string.format(fmt, data[row + c - 1] / div)
         if c == last then
           out[#out + 1] = "\n"
           if r ~= rows then out[#out + 1] = scale and (indent .. " ") or indent end
@@ -850,13 +952,15 @@ function M.__tostring__(t)
   local name = tname(t)
   if t._dim == 0 then return "[" .. name .. " with no dimension]\n" end
   local d = result_like(types.Double, t._size):copy(t)
-  local fmt, scale, width = torch._printformat(d._storage._data, d:nElement(), not rec_of(t).integral)
+  local n = numel(d._size)
+  local data = d._storage._data
+  local fmt, scale, width = torch._printformat(data, n)
   local parts = {}
   if t._dim == 1 then
     if scale then parts[1] = string.format("%g", scale) .. " *\n" end
-    local data = d._storage._data
-    for i = 0, t._size[1] - 1 do
-      parts[#parts + 1] = string.format(fmt, data[i] / (scale or 1)) .. "\n"
+    local div = scale or 1
+    for i = 0, n - 1 do
+      parts[#parts + 1] = string.format(fmt, data[i] / div) .. "\n"
     end
   elseif t._dim == 2 then
     parts[1] = print_matrix(d, fmt, scale, width, "")
@@ -896,40 +1000,54 @@ end
 
 ---------------------------------------------------------------- indexing t[k]
 -- Resolve an index table {i, {a, b}, {}, ...} into a view or an element offset.
+-- Resolve an index table {i, {a, b}, {a}, {}, ...} (or a LongStorage of indices) into a
+-- view, or (all numbers, one per dimension) into the element's storage index.
 local function index_view(t, k, fname)
+  if is_storage(k) then
+    if k._size ~= t._dim then
+      fail(t, fname, "a LongStorage index needs %d values, got %d", t._dim, k._size)
+    end
+    k = k:totable()
+  end
   local offset = t._offset
   local sz, st = {}, {}
-  local dim, all_numbers = 1, true
-  if #k > t._dim then fail(t, fname, "%d indices for a %dD tensor", #k, t._dim) end
-  for i = 1, #k do
+  local nk, all_numbers = #k, true
+  if nk > t._dim then fail(t, fname, "%d indices for a %dD tensor", nk, t._dim) end
+  for i = 1, nk do
     local v = k[i]
-    local n = t._size[dim + (i - dim)] or t._size[i]
-    n = t._size[i]
+    local n = t._size[i]
     if type(v) == "number" then
       if v < 0 then v = n + v + 1 end
-      if v < 1 or v > n then fail(t, fname, "index %d out of range of dimension %d (size %d)", k[i], i, n) end
-      offset = offset + (v - 1) * t._stride[i]
-    elseif type(v) == "table" then
+      if not (v >= 1 and v <= n) then
+        fail(t, fname, "index %s out of range of dimension %d (size %d)", tostring(k[i]), i, n)
+      end
+      offset = offset + (floor(v) - 1) * t._stride[i]
+    elseif type(v) == "table" and not is_tensor(v) then
       all_numbers = false
       local a, b = v[1] or 1, v[2] or v[1] or n
-      if v[1] == nil then a, b = 1, n end
+      if type(a) ~= "number" or type(b) ~= "number" then
+        fail(t, fname, "range %d must hold numbers {first, last}, got {%s, %s}", i, tostring(v[1]), tostring(v[2]))
+      end
       if a < 0 then a = n + a + 1 end
       if b < 0 then b = n + b + 1 end
-      if a < 1 or b > n or a > b + 1 then
+      a, b = floor(a), floor(b)
+      if not (a >= 1 and a <= n and b >= 1 and b <= n and b >= a) then
         fail(t, fname, "range {%s, %s} out of dimension %d (size %d)", tostring(v[1]), tostring(v[2]), i, n)
       end
       offset = offset + (a - 1) * t._stride[i]
       sz[#sz + 1], st[#st + 1] = b - a + 1, t._stride[i]
     else
-      fail(t, fname, "index %d must be a number or a {first, last} table, got %s", i, type(v))
+      fail(t, fname, "index %d must be a number or a {first, last} table, got %s", i, torch.type(v))
     end
   end
-  for i = #k + 1, t._dim do
+  for i = nk + 1, t._dim do
     all_numbers = false
     sz[#sz + 1], st[#st + 1] = t._size[i], t._stride[i]
   end
-  if all_numbers and #k == t._dim then return nil, offset end
-  if #sz == 0 then sz, st = {1}, {1} end
+  if all_numbers then
+    if nk == 0 then return view_of(t, offset, sz, st) end
+    return nil, offset
+  end
   return view_of(t, offset, sz, st)
 end
 
@@ -944,9 +1062,10 @@ local function make_index(mt, rec)
       if dim == 1 then
         local n = t._size[1]
         if k < 0 then k = n + k + 1 end
-        if k < 1 or k > n then
+        if not (k >= 1 and k <= n) then
           error(string.format("<%s> index %s out of range [1, %d]", rec.tname, tostring(k), n), 2)
         end
+        k = floor(k)
         local v = t._storage._data[t._offset + (k - 1) * t._stride[1]]
         if long then return tonumber(v) end
         return v
@@ -978,10 +1097,12 @@ local function make_newindex(mt, rec)
       if t._dim == 1 then
         local n = t._size[1]
         if k < 0 then k = n + k + 1 end
-        if k < 1 or k > n then
+        if not (k >= 1 and k <= n) then
           error(string.format("<%s> index %s out of range [1, %d]", rec.tname, tostring(k), n), 2)
         end
+        k = floor(k)
         if type(v) ~= "number" then
+          if is_tensor(v) then M.copy(M.narrow(t, 1, k, 1), v); return end
           error(string.format("<%s> cannot assign a %s to an element", rec.tname, torch.type(v)), 2)
         end
         t._storage._data[t._offset + (k - 1) * t._stride[1]] = v
@@ -1018,6 +1139,14 @@ for _, rec in ipairs(types) do
   mt.__typename = rec.tname
   mt._isTensor = true
   mt._rec = rec
+  -- t.new(...) is the type's constructor (Torch7: the metatable's `new`); a lone tensor
+  -- or storage of this type as argument, as in t:new(), gives a new empty tensor.
+  mt.new = function(a, ...)
+    if select("#", ...) == 0 and (is_tensor(a) or is_storage(a)) and torch._getrec(a) == rec then
+      return construct(rec)
+    end
+    return construct(rec, a, ...)
+  end
   mt.__index = make_index(mt, rec)
   mt.__newindex = make_newindex(mt, rec)
   mt.__len = function(t) return M.size(t) end
@@ -1032,6 +1161,11 @@ for _, rec in ipairs(types) do
   rec.Tensor_mt = mt
   torch[rec.name .. "Tensor"] = ctor
   torch._register(rec.tname, mt, ctor)
+end
+
+-- torch.f(t, ...) forms of Torch7's Lua-defined tensor methods (math may add more).
+for _, name in ipairs {"view", "viewAs", "expand", "expandAs", "split", "chunk", "permute"} do
+  if torch[name] == nil then torch[name] = M[name] end
 end
 
 -- Torch7 exposes storage of sizes as LongStorage; printing needs DoubleTensor.
@@ -1055,3 +1189,27 @@ function torch._wrap(p, addr, n, owner, readonly, code, offset, size, stride)
                       rec.Tensor_mt)
 end
 registry["sparktorch7.wrap"] = torch._wrap
+
+-- What the bridge's C code needs, interned once (slots in sparktorch7/_tensor.pxi).
+local bridge = {"_storage", "_offset", "_size", "_stride", "_dim", "_addr", "_owner", "_readonly", "_esize"}
+for _, rec in ipairs(types) do
+  bridge[10 + rec.code] = rec.Tensor_mt
+  bridge[20 + rec.code] = rec.Storage_mt
+end
+bridge[30] = setmetatable({}, {__mode = "v"})   -- ndarray -> its storage, while alive
+registry["sparktorch7.bridge"] = bridge
+
+-- tensor -> ndarray of memory the runtime malloc'd: the bridge hands the block over to
+-- a Python owner (pyowner, kept in the storage), so arrays outlive the Lua state.
+-- Returns the block's address, or nil when the memory is not a block of torch._alloc.
+function torch._adopt(s, pyowner)
+  local root = s
+  while is_storage(root._owner) do root = root._owner end
+  local o = root._owner
+  if type(o) ~= "cdata" or not torch._blocks[o] then return nil end
+  torch._blocks[o] = nil
+  ffi.gc(o, nil)
+  root._owner = pyowner
+  return tonumber(ffi.cast("intptr_t", o))
+end
+registry["sparktorch7.adopt"] = torch._adopt

@@ -28,12 +28,19 @@ local function install_dispatch(mt)
         if not f then error("attempt to call a " .. (mt.__typename or "torch object"), 2) end
         return f(self, ...)
       end
+    elseif meta == "__eq" then
+      -- without __eq__, torch objects compare by identity (luaT's isequal)
+      mt.__eq = function(a, b)
+        local f = type(a) == "table" and a.__eq__ or (type(b) == "table" and b.__eq__)
+        if f then return f(a, b) end
+        return rawequal(a, b)
+      end
     else
       mt[meta] = function(a, b)
         local self = (type(a) == "table" and getmetatable(a) and a[method]) and a or b
-        local f = self[method]
+        local f = type(self) == "table" and self[method]
         if not f then
-          error(string.format("<%s> does not define %s", mt.__typename, method), 2)
+          torch._error(string.format("<%s> does not define %s", mt.__typename, method))
         end
         return f(a, b)
       end
@@ -70,6 +77,12 @@ function torch.class(name, parentName, module)
   end
   if metatables[name] and not torch._allowRedefine then
     -- Torch7 raises here; we allow redefinition to keep re-run scripts working
+  end
+  if module == nil and type(parentName) == "table" and parentName.__typename == nil then
+    parentName, module = nil, parentName     -- torch.class(name, moduleTable)
+  end
+  if module ~= nil and type(module) ~= "table" then
+    torch._error("<torch.class> expects (name [, parentName] [, moduleTable]), got a " .. type(module) .. " module")
   end
   local parent = nil
   if parentName ~= nil then
@@ -116,7 +129,9 @@ function torch.getmetatable(name)
 end
 
 function torch.getconstructortable(name)
-  return constructors[name]
+  local ctor = constructors[name]
+  if ctor == nil and metatables[name] then ctor = constructors[rawget(metatables[name], "__typename")] end
+  return ctor
 end
 
 -- Register an existing metatable (tensor/storage classes do this).
@@ -156,9 +171,15 @@ function torch.isTypeOf(obj, typeSpec)
   return false
 end
 
+-- torch.factory(name): a function making a bare instance (no __init); for tensors
+-- and storages an empty one, as TH's factories do.
 function torch.factory(name)
   local mt = metatables[name]
   if not mt then return nil end
+  if rawget(mt, "_isTensor") or rawget(mt, "_isStorage") then
+    local ctor = constructors[name] or constructors[rawget(mt, "__typename")]
+    return function() return ctor() end
+  end
   return function() return setmetatable({}, mt) end
 end
 
@@ -168,24 +189,51 @@ function torch.setmetatable(obj, name)
   return setmetatable(obj, mt)
 end
 
+-- A unique id of an object (Torch7: the address of the C object, never the data
+-- pointer of a tensor; see t:data() for that).
 local pointers = setmetatable({}, {__mode = "k"})
 local next_pointer = 0
+local function raw_address(obj)
+  -- tostring without running a __tostring metamethod
+  local mt = type(obj) == "table" and getmetatable(obj) or nil
+  local s
+  if mt ~= nil and type(mt) == "table" and rawget(mt, "__metatable") == nil then
+    setmetatable(obj, nil)
+    s = tostring(obj)
+    setmetatable(obj, mt)
+  elseif mt == nil then
+    s = tostring(obj)
+  end
+  return s and tonumber((s:match("0x(%x+)") or ""), 16)
+end
 function torch.pointer(obj)
   local t = type(obj)
-  if t == "table" and rawget(obj, "_storage") and rawget(obj, "_offset") then
-    return obj._storage._addr + obj._offset * obj._storage._esize
-  elseif t == "table" and rawget(obj, "_addr") then
-    return obj._addr
-  elseif t == "table" or t == "function" or t == "userdata" or t == "thread" then
-    local s = tostring(obj):match("0x%x+")
-    if s then return tonumber(s) end
-    local p = pointers[obj]
-    if not p then next_pointer = next_pointer + 1; p = next_pointer; pointers[obj] = p end
-    return p
-  elseif t == "cdata" then
+  if t == "cdata" then
     return tonumber(require("ffi").cast("intptr_t", obj))
+  elseif t == "table" or t == "function" or t == "userdata" or t == "thread" then
+    local p = pointers[obj]
+    if p then return p end
+    p = (t ~= "userdata" or getmetatable(obj) == nil) and raw_address(obj)
+    if not p then next_pointer = next_pointer + 1; p = -next_pointer end
+    pointers[obj] = p
+    return p
   end
   return nil
+end
+
+-- Errors of the runtime blame the first caller outside lua/torch/ (the user's line).
+local function in_runtime(source)
+  return source:find("[/\\]lua[/\\]torch[/\\][%w_]+%.lua$") ~= nil
+end
+function torch._error(msg)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "S")
+    if info == nil then level = 0; break end   -- only runtime frames (a tail call): no position
+    if not in_runtime(info.source) then break end
+    level = level + 1
+  end
+  error(msg, level)
 end
 
 torch._get_path = get_path

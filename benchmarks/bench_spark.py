@@ -1,0 +1,164 @@
+"""Scoring throughput on Spark: a Lua MLP through sparktorch7 against the same
+MLP in NumPy.
+
+10^6 rows x 64 float features (an array<float> column, cached), scored by an
+MLP 64-256-256-10 (ReLU, ReLU, SoftMax) into an array<float> column, written
+to Spark's ``noop`` sink so the whole column is computed:
+
+(a) ``sparktorch7.lua_udf``: the model as a Torch7 ``nn.Sequential`` loaded
+    from ``mlp.t7`` in one Lua state per Python worker;
+(b) the same MLP in NumPy inside a plain ``arrow_udf`` (Iterator of Arrays),
+    the same zero-copy batching: the limit of what a Python UDF can do;
+(c) ``pyspark.ml.functions.predict_batch_udf`` with the NumPy MLP;
+(d) a row-at-a-time Python ``udf`` that calls the Lua function once per row
+    (run on fewer rows, ``--row-rows``; rows/s is a rate, so it is compared
+    as measured: the figure for 10^6 rows is extrapolated from it).
+
+Each case runs once to warm up (Python workers started, Lua states built),
+then ``--repeat`` times; the best time counts. BLAS uses one thread per
+Python worker (``local[N]`` runs N workers). Targets: a/b >= 0.9, a/c >= 1.3,
+a/d >= 50.
+
+Usage: python benchmarks/bench_spark.py [--rows 1000000] [--row-rows 20000]
+       [--master local[2]] [--batch 10000] [--repeat 2]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from typing import Iterator
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "jobs", "examples"))
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+# the workers import make_data (the NumPy MLP) too
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [os.path.join(ROOT, "jobs", "examples")] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+
+import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
+
+import make_data  # noqa: E402
+import sparktorch7 as st  # noqa: E402
+
+MLP = os.path.join(ROOT, "jobs", "examples", "mlp.lua")
+
+
+def timed(label: str, run, repeat: int) -> float:
+    run()   # warm-up: workers, states, JIT
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - t0)
+    print(f"  {label:<46s} {best:8.2f} s", flush=True)
+    return best
+
+
+def numpy_arrow_udf(weights_path: str):
+    from pyspark.sql.functions import arrow_udf
+
+    def mlp_numpy(batches: Iterator[pa.Array]) -> Iterator[pa.Array]:
+        layers = make_data.load_weights(weights_path)
+        for arr in batches:
+            n = len(arr)
+            x = arr.values.slice(arr.offsets[0].as_py(), n * 64).to_numpy(zero_copy_only=True)
+            p = make_data.forward(layers, x.reshape(n, 64))
+            yield pa.ListArray.from_arrays(pa.array(np.arange(0, n * 10 + 1, 10, dtype=np.int32)),
+                                           pa.array(p.ravel()),
+                                           type=pa.list_(pa.field("element", pa.float32())))
+
+    return arrow_udf(mlp_numpy, "array<float>")
+
+
+def numpy_predict_batch_udf(weights_path: str, batch: int):
+    from pyspark.ml.functions import predict_batch_udf
+    from pyspark.sql.types import ArrayType, FloatType
+
+    def make_predict_fn():
+        layers = make_data.load_weights(weights_path)
+
+        def predict(x: np.ndarray) -> np.ndarray:
+            return make_data.forward(layers, x)
+        return predict
+
+    return predict_batch_udf(make_predict_fn, return_type=ArrayType(FloatType()), batch_size=batch,
+                             input_tensor_shapes=[[64]])
+
+
+def lua_row_udf(handle):
+    from pyspark.sql.functions import udf
+
+    def predict_row(v):
+        entry = handle.entry()                       # the cached Lua state of this worker
+        x = np.asarray(v, dtype=np.float32).reshape(1, 64)
+        return entry.function("predict")(x)[0].tolist()
+
+    return udf(predict_row, "array<float>")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--row-rows", type=int, default=20_000, help="rows for the row-at-a-time UDF (d)")
+    p.add_argument("--master", default="local[2]")
+    p.add_argument("--batch", type=int, default=10_000, help="Arrow records per batch")
+    p.add_argument("--repeat", type=int, default=2)
+    args = p.parse_args()
+
+    work = tempfile.mkdtemp(prefix="sparktorch7-bench-")
+    paths = make_data.write_data(work, args.rows, files=8)
+    spark = st.local_session(args.master, app_name="sparktorch7-bench", conf={
+        "spark.driver.memory": "3g",
+        "spark.sql.execution.arrow.maxRecordsPerBatch": str(args.batch),
+        "spark.sql.shuffle.partitions": "8",
+    })
+    cores = spark.sparkContext.defaultParallelism
+    df = spark.read.parquet(paths["data"]).repartition(cores * 2).cache()
+    n = df.count()
+    small = df.limit(args.row_rows).repartition(cores * 2).cache()
+    n_small = small.count()
+    print(f"{n} rows x 64 float features, {df.rdd.getNumPartitions()} partitions, {args.master}, "
+          f"Arrow batches of {args.batch}, BLAS threads per worker 1")
+
+    script = st.LuaScript.from_file(MLP, files=[paths["model"]], init="load")
+    lua = st.lua_udf(script, "predict", "array<float>")
+    arrow_np = numpy_arrow_udf(paths["weights"])
+    pbu = numpy_predict_batch_udf(paths["weights"], args.batch)
+    row = lua_row_udf(script._ship(spark.sparkContext))
+
+    # the four agree on a few rows before anything is timed
+    check = df.limit(64).select("id", lua("features").alias("a"), arrow_np("features").alias("b"),
+                                pbu("features").alias("c"), row("features").alias("d")).collect()
+    for r in check:
+        for other in (r.b, r.c, r.d):
+            np.testing.assert_allclose(r.a, other, rtol=1e-4, atol=1e-6)
+
+    def sink(frame, col):
+        return lambda: frame.select("id", col("features").alias("p")).write.format("noop") \
+            .mode("overwrite").save()
+
+    print("best of", args.repeat, "runs after a warm-up:")
+    ta = timed("(a) sparktorch7 lua_udf (nn.Sequential)", sink(df, lua), args.repeat)
+    tb = timed("(b) arrow_udf + NumPy MLP", sink(df, arrow_np), args.repeat)
+    tc = timed("(c) predict_batch_udf + NumPy MLP", sink(df, pbu), args.repeat)
+    td = timed(f"(d) row-at-a-time udf -> Lua ({n_small} rows)", sink(small, row), args.repeat)
+    ra, rb, rc, rd = n / ta, n / tb, n / tc, n_small / td
+    print()
+    print(f"rows/s  (a) {ra:12,.0f}   (b) {rb:12,.0f}   (c) {rc:12,.0f}   (d) {rd:12,.0f}")
+    print(f"(d) extrapolated to {n} rows: {n / rd:,.0f} s (measured on {n_small} rows; rows/s is a rate)")
+    print(f"a/b = {ra / rb:5.2f}  (target >= 0.9)")
+    print(f"a/c = {ra / rc:5.2f}  (target >= 1.3)")
+    print(f"a/d = {ra / rd:5.1f}  (target >= 50)")
+    print(f"Lua states built by (a) and (d): {script.states_created}")
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main()

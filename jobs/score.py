@@ -1,0 +1,65 @@
+#!/usr/bin/env python
+"""Score a table with a Lua function on Spark.
+
+    spark-submit jobs/score.py --script S.lua --function F --input IN --output OUT \\
+        (--features c1,c2,... | --features-col ARRAYCOL) [--files m.t7,...] [--init NAME] \\
+        [--batch-size N] [--output-col prediction] [--output-type 'array<float>'] \\
+        [--keep id,...] [--on-bad-rows error|null] [--master local[*]]
+
+Also runs as ``python jobs/score.py ...`` (local Spark by default). Parquet in
+and out; ``.csv`` / ``.json`` paths are read and written as such. The logic is
+:func:`sparktorch7.udf.score_files`.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+
+def _csv(value: str) -> list:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Score a table with a Lua function on Spark.")
+    p.add_argument("--script", required=True, help="the Lua script (.lua)")
+    p.add_argument("--function", required=True, help="Lua function called per batch")
+    p.add_argument("--input", required=True, help="input table (Parquet; .csv/.json by extension)")
+    p.add_argument("--output", required=True, help="output table (Parquet; .csv/.json by extension)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--features", type=_csv, help="numeric columns, comma separated: one [N, C] tensor")
+    src.add_argument("--features-col", help="one array column: an [N, D] tensor")
+    p.add_argument("--files", type=_csv, default=[], help="files shipped with the script (models...)")
+    p.add_argument("--init", help="Lua function called once per state after loading")
+    p.add_argument("--batch-size", type=int, help="rows per Lua call at most")
+    p.add_argument("--output-col", default="prediction")
+    p.add_argument("--output-type", default="array<float>", help="Spark type of the output column")
+    p.add_argument("--keep", type=_csv, help="columns carried to the output (default: all but the features)")
+    p.add_argument("--on-bad-rows", choices=("error", "null"), default="error")
+    p.add_argument("--master", help="Spark master when not run by spark-submit (default local[*])")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+    try:
+        import sparktorch7  # noqa: F401
+    except ImportError:   # run from a checkout: use it
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from sparktorch7.udf import score_files
+
+    score_files(args.input, args.output, args.script, args.function,
+                features=args.features, features_col=args.features_col, files=args.files,
+                init=args.init, batch_size=args.batch_size, output_col=args.output_col,
+                output_type=args.output_type, keep=args.keep, on_bad_rows=args.on_bad_rows,
+                master=args.master)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,620 @@
+"""NumPy kernels behind the spatial nn modules (convolution, pooling, normalisation).
+
+The Lua modules in ``lua/nn/`` check their arguments, size ``self.output`` the way
+Torch7 does and then call one function here through
+``torch._np.callmod('sparktorch7._nn_ops', name, out, input, ...)``. Tensors arrive as
+ndarray views of the Lua memory, so every kernel writes its result into ``out`` (never
+returns a new array) and leaves the inputs untouched. Inputs may be non-contiguous.
+
+Layouts are Torch7's: images are ``(N, C, H, W)`` or ``(C, H, W)``, volumes
+``(N, C, T, H, W)`` or ``(C, T, H, W)``; a kernel given the non-batch form works on it as a
+batch of one. Convolution is im2col (an ``as_strided`` window view copied into a reused
+buffer) followed by one ``matmul`` per chunk of samples; pooling reduces over the
+kernel offsets with whole-array ufuncs.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+# Elements of the im2col buffer per chunk of the batch (8 Mi: 32 MiB in float32): the
+# GEMMs are big enough for BLAS threads to run at full speed, and the peak memory
+# stays bounded whatever the batch size.
+_COLS_BUDGET = 1 << 23
+
+
+def _opt(v):
+    """An optional tensor argument: Lua nil/false arrive as None/False."""
+    return None if v is None or v is False else v
+
+
+def _batched(x, out, nd):
+    """Add the batch axis to a non-batch input/output pair (views, no copy)."""
+    if x.ndim == nd + 1:
+        return x[None], out[None]
+    return x, out
+
+
+def _pad(x, pads, value):
+    """Pad the trailing len(pads) axes of x with ``value``; pads are (before, after)
+    pairs, which may be negative (crop). Returns x itself when nothing changes."""
+    lead = x.ndim - len(pads)
+    if all(a == 0 and b == 0 for a, b in pads):
+        return x
+    crop = [slice(None)] * lead
+    grow = [(0, 0)] * lead
+    for size, (a, b) in zip(x.shape[lead:], pads):
+        crop.append(slice(max(0, -a), size - max(0, -b)))
+        grow.append((max(0, a), max(0, b)))
+    x = x[tuple(crop)]
+    shape = tuple(s + a + b for s, (a, b) in zip(x.shape, grow))
+    res = np.full(shape, value, dtype=x.dtype)
+    res[tuple(slice(a, a + s) for s, (a, _) in zip(x.shape, grow))] = x
+    return res
+
+
+def _offset_slices(k, stride, dil, osize):
+    """Per kernel offset, the slices of a (padded) input that line up with the output."""
+    for idx in itertools.product(*(range(n) for n in k)):
+        yield tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
+                    for i, d, s, o in zip(idx, dil, stride, osize))
+
+
+# ----------------------------------------------------------------------------
+# convolution
+# ----------------------------------------------------------------------------
+
+def _conv_block(dst, xp, w, bias, ksize, stride, dil, g, cols=None, res=None):
+    """dst (m, O, *osize) = convolution of the padded block xp (m, C, *spatial) with w
+    (g, O/g, C/g * k): window view copied into cols (C, *ksize, m, *osize), one GEMM
+    per group into res (O, m*L), then one pass that transposes and adds the bias."""
+    nd = len(ksize)
+    m, c = xp.shape[:2]
+    o = dst.shape[1]
+    osize = tuple(dst.shape[2:])
+    lsp = math.prod(osize)
+    kg = w.shape[2]
+    og = w.shape[1]
+    dt = dst.dtype
+    st = xp.strides
+    view = as_strided(
+        xp, (c,) + tuple(ksize) + (m,) + osize,
+        (st[1],) + tuple(st[2 + i] * dil[i] for i in range(nd)) + (st[0],)
+        + tuple(st[2 + i] * stride[i] for i in range(nd)), writeable=False)
+    shape = (c,) + tuple(ksize) + (m,) + osize
+    cm = cols.reshape(-1)[:math.prod(shape)].reshape(shape) if cols is not None \
+        else np.empty(shape, dtype=dt)
+    np.copyto(cm, view)
+    cm2 = cm.reshape(-1, m * lsp)
+    rm = res.reshape(-1)[:o * m * lsp].reshape(o, m * lsp) if res is not None \
+        else np.empty((o, m * lsp), dtype=dt)
+    for gi in range(g):
+        np.matmul(w[gi], cm2[gi * kg:(gi + 1) * kg], out=rm[gi * og:(gi + 1) * og])
+    src = rm.reshape((o, m) + osize).swapaxes(0, 1)
+    if bias is None:
+        dst[...] = src
+    else:
+        np.add(src, bias, out=dst)
+
+
+def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
+    """im2col + one GEMM per block: a chunk of whole samples when one sample's windows
+    fit the budget, else a band of output rows (first spatial axis) of one sample.
+
+    Few large GEMMs keep BLAS threads busy (many small ones spend their time
+    synchronising, badly so on a loaded machine), and the im2col buffer stays within
+    _COLS_BUDGET elements whatever the batch or image size."""
+    nd = len(ksize)
+    x, out = _batched(x, out, nd)
+    bias = _opt(bias)
+    n, c = x.shape[:2]
+    o = out.shape[1]
+    osize = tuple(out.shape[2:])
+    g = int(groups)
+    kprod = math.prod(ksize)
+    dt = out.dtype
+    w = np.ascontiguousarray(weight, dtype=dt).reshape(g, o // g, (c // g) * kprod)
+    b = None if bias is None else np.asarray(bias, dtype=dt).reshape((1, o) + (1,) * nd)
+    per_sample = c * kprod * math.prod(osize)
+    pads = [(p, p) for p in pad]
+    if per_sample <= _COLS_BUDGET:
+        nb = max(1, min(n, _COLS_BUDGET // max(1, per_sample)))
+        cols = np.empty(per_sample * nb, dtype=dt)
+        res = np.empty(o * math.prod(osize) * nb, dtype=dt)
+        for s0 in range(0, n, nb):
+            _conv_block(out[s0:s0 + nb], _pad(x[s0:s0 + nb], pads, 0), w, b, ksize, stride,
+                        dil, g, cols, res)
+        return
+    per_row = per_sample // osize[0]
+    rows = max(1, _COLS_BUDGET // max(1, per_row))
+    cols = np.empty(per_row * rows, dtype=dt)
+    res = np.empty(o * (math.prod(osize) // osize[0]) * rows, dtype=dt)
+    for s0 in range(n):
+        xp = _pad(x[s0:s0 + 1], pads, 0)
+        for r0 in range(0, osize[0], rows):
+            r1 = min(osize[0], r0 + rows)
+            band = xp[:, :, r0 * stride[0]:(r1 - 1) * stride[0] + (ksize[0] - 1) * dil[0] + 1]
+            _conv_block(out[s0:s0 + 1, :, r0:r1], band, w, b, ksize, stride, dil, g, cols, res)
+
+
+def conv2d(out, x, weight, bias, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, groups=1):
+    """Cross-correlation of Torch7's SpatialConvolution(MM)/SpatialDilatedConvolution.
+
+    weight holds nOutputPlane * (nInputPlane/groups) * kH * kW values in that order,
+    whatever its shape (4-D, the old 2-D MM layout, cudnn's grouped layouts)."""
+    _convnd(out, x, weight, bias, (int(kH), int(kW)), (int(dH), int(dW)),
+            (int(padH), int(padW)), (int(dilH), int(dilW)), groups)
+
+
+def conv3d(out, x, weight, bias, kT, kW, kH, dT, dW, dH, padT, padW, padH, groups=1,
+           dilT=1, dilW=1, dilH=1):
+    """VolumetricConvolution (and VolumetricDilatedConvolution): weight
+    nOutputPlane x nInputPlane/groups x kT x kH x kW."""
+    _convnd(out, x, weight, bias, (int(kT), int(kH), int(kW)), (int(dT), int(dH), int(dW)),
+            (int(padT), int(padH), int(padW)), (int(dilT), int(dilH), int(dilW)), groups)
+
+
+def _full_convnd(out, x, weight, bias, ksize, stride, pad, dil):
+    """Transposed convolution: weight nInputPlane x nOutputPlane x *ksize; along each
+    axis out = (in - 1) * stride - 2 * pad + dil * (k - 1) + 1 + adj.
+
+    Per chunk of samples one GEMM weight^T (O*k, C) @ x (C, nb*L) gives every kernel
+    offset's contribution; col2im then adds them at their strided places."""
+    nd = len(ksize)
+    x, out = _batched(x, out, nd)
+    bias = _opt(bias)
+    n, c = x.shape[:2]
+    isize = x.shape[2:]
+    o = out.shape[1]
+    osize = out.shape[2:]
+    dt = out.dtype
+    kprod = math.prod(ksize)
+    wt = np.ascontiguousarray(weight, dtype=dt).reshape(c, o * kprod).T
+    lsp = math.prod(isize)
+    nb = max(1, min(n, _COLS_BUDGET // max(1, o * kprod * lsp)))
+    perm = (1, 0) + tuple(range(2, 2 + nd))
+    for s0 in range(0, n, nb):
+        xs = x[s0:s0 + nb]
+        m = xs.shape[0]
+        xc = np.ascontiguousarray(xs.transpose(perm)).reshape(c, m * lsp)
+        cols = np.matmul(wt, xc).reshape((o,) + tuple(ksize) + (m,) + tuple(isize))
+        full = np.zeros((m, o) + tuple(s + 2 * p for s, p in zip(osize, pad)), dtype=dt)
+        for idx in itertools.product(*(range(k) for k in ksize)):
+            sl = tuple(slice(i * d, i * d + (n_in - 1) * st + 1, st)
+                       for i, d, n_in, st in zip(idx, dil, isize, stride))
+            full[(slice(None), slice(None)) + sl] += cols[(slice(None),) + idx].transpose(perm)
+        out[s0:s0 + m] = full[(slice(None), slice(None))
+                              + tuple(slice(p, p + s) for p, s in zip(pad, osize))]
+    if bias is not None:
+        out += bias.reshape((1, o) + (1,) * nd).astype(dt, copy=False)
+
+
+def full_conv2d(out, x, weight, bias, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1):
+    """SpatialFullConvolution: weight nInputPlane x nOutputPlane x kH x kW."""
+    _full_convnd(out, x, weight, bias, (int(kH), int(kW)), (int(dH), int(dW)),
+                 (int(padH), int(padW)), (int(dilH), int(dilW)))
+
+
+def full_conv3d(out, x, weight, bias, kT, kW, kH, dT, dW, dH, padT, padW, padH):
+    """VolumetricFullConvolution: weight nInputPlane x nOutputPlane x kT x kH x kW."""
+    _full_convnd(out, x, weight, bias, (int(kT), int(kH), int(kW)), (int(dT), int(dH), int(dW)),
+                 (int(padT), int(padH), int(padW)), (1, 1, 1))
+
+
+def conv_map2d(out, x, conn, weight, bias, kW, kH, dW, dH):
+    """SpatialConvolutionMap: connection k adds xcorr(x[conn[k, 0]], weight[k]) to output
+    plane conn[k, 1] (1-based); run as a dense convolution whose kernel is zero where
+    there is no connection."""
+    kW, kH = int(kW), int(kH)
+    conn = np.asarray(conn).astype(np.int64) - 1
+    o = out.shape[-3]
+    c = x.shape[-3]
+    dense = np.zeros((o, c, kH, kW), dtype=out.dtype)
+    np.add.at(dense, (conn[:, 1], conn[:, 0]), np.asarray(weight).reshape(-1, kH, kW))
+    conv2d(out, x, dense, bias, kW, kH, dW, dH, 0, 0)
+
+
+def subsampling2d(out, x, weight, bias, kW, kH, dW, dH):
+    """SpatialSubSampling: per plane, bias + weight * (window sum)."""
+    x, out = _batched(x, out, 2)
+    avg_pool(out, x, (kH, kW), (dH, dW), (0, 0), True, int(kW) * int(kH))
+    c = out.shape[1]
+    out *= weight.reshape(1, c, 1, 1).astype(out.dtype, copy=False)
+    out += bias.reshape(1, c, 1, 1).astype(out.dtype, copy=False)
+
+
+def temporal_conv(out, x, weight, bias, kW, dW):
+    """TemporalConvolution: x (T, F) or (N, T, F); weight outputFrameSize x (kW*F)."""
+    kW, dW = int(kW), int(dW)
+    bias = _opt(bias)
+    if x.ndim == 2:
+        x, out = x[None], out[None]
+    n, t, f = x.shape
+    ot = out.shape[1]
+    x = np.ascontiguousarray(x)
+    s = x.strides[2]
+    win = as_strided(x, (n, ot, kW * f), (x.strides[0], dW * f * s, s), writeable=False)
+    w = np.ascontiguousarray(weight).reshape(-1, kW * f).astype(out.dtype, copy=False)
+    np.matmul(win, w.T, out=out)
+    if bias is not None:
+        out += bias.astype(out.dtype, copy=False)
+
+
+# ----------------------------------------------------------------------------
+# pooling
+# ----------------------------------------------------------------------------
+
+def _pool_input(x, osize, ksize, stride, dil, pad, value):
+    """Pad x (N, C, *spatial) on every side by pad and at the end as far as the last
+    window reaches (ceil mode), filling with value."""
+    pads = []
+    for size, o, k, s, d, p in zip(x.shape[2:], osize, ksize, stride, dil, pad):
+        need = (o - 1) * s + (k - 1) * d + 1
+        pads.append((p, max(p, need - size - p)))
+    return _pad(x, pads, value)
+
+
+def max_pool(out, x, ksize, stride, pad, dil):
+    """Max over windows; padded positions never win (-inf). NaN propagates like THNN."""
+    nd = len(ksize)
+    x, out = _batched(x, out, nd)
+    ksize, stride, pad, dil = (tuple(int(v) for v in a) for a in (ksize, stride, pad, dil))
+    osize = out.shape[2:]
+    fill = -np.inf if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min
+    xp = _pool_input(x, osize, ksize, stride, dil, pad, fill)
+    first = True
+    for sl in _offset_slices(ksize, stride, dil, osize):
+        v = xp[(slice(None), slice(None)) + sl]
+        if first:
+            out[...] = v
+            first = False
+        else:
+            np.maximum(out, v, out=out)
+
+
+def max_pool_indices(out, indices, x, ksize, stride, pad, dil):
+    """Max pooling that also records where each maximum came from, as THNN does: the
+    1-based flat position in the input plane, the first of equal maxima in row-major
+    window order (the last NaN if any), 0 when the window holds only padding."""
+    nd = len(ksize)
+    x, out = _batched(x, out, nd)
+    indices = indices if indices.ndim == out.ndim else indices[None]
+    ksize, stride, pad, dil = (tuple(int(v) for v in a) for a in (ksize, stride, pad, dil))
+    osize = out.shape[2:]
+    isize = x.shape[2:]
+    xp = _pool_input(x, osize, ksize, stride, dil, pad, -np.inf)
+    out[...] = -np.inf
+    indices[...] = 0
+    mask = np.empty(out.shape, dtype=bool)
+    nanm = np.empty(out.shape, dtype=bool)
+    for idx in itertools.product(*(range(k) for k in ksize)):
+        sl = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
+                   for i, d, s, o in zip(idx, dil, stride, osize))
+        v = xp[(slice(None), slice(None)) + sl]
+        np.greater(v, out, out=mask)
+        np.isnan(v, out=nanm)
+        mask |= nanm
+        np.copyto(out, v, where=mask)
+        # flat input position of this offset for every output position (1-based)
+        pos = np.zeros((), dtype=np.int64)
+        for a in range(nd):
+            coord = np.arange(osize[a]) * stride[a] - pad[a] + idx[a] * dil[a]
+            pos = pos * isize[a] + coord.reshape((-1,) + (1,) * (nd - 1 - a))
+        np.copyto(indices, pos + 1, where=mask)
+
+
+def max_pool2d(out, x, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, indices=None):
+    if _opt(indices) is None:
+        max_pool(out, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW))
+    else:
+        max_pool_indices(out, indices, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW))
+
+
+def max_pool3d(out, x, kT, kW, kH, dT, dW, dH, padT, padW, padH, dilT=1, dilW=1, dilH=1):
+    max_pool(out, x, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), (dilT, dilH, dilW))
+
+
+def max_unpool2d(out, x, indices):
+    """SpatialMaxUnpooling: zeros, and each input value at its recorded (1-based, per
+    plane) position in the output plane."""
+    x, out = _batched(x, out, 2)
+    indices = indices if indices.ndim == 4 else indices[None]
+    n, c = x.shape[:2]
+    plane = out.shape[2] * out.shape[3]
+    idx = indices.reshape(n * c, -1) - 1
+    if idx.size and (idx.min() < 0 or idx.max() >= plane):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise IndexError(f"invalid max index {int(bad)}, owidth= {out.shape[3]}, "
+                         f"oheight= {out.shape[2]}")
+    flat = np.zeros((n * c, plane), dtype=out.dtype)
+    np.put_along_axis(flat, idx, x.reshape(n * c, -1), axis=1)
+    out[...] = flat.reshape(out.shape)
+
+
+def _avg_divisor(size, o, k, s, p, include_pad):
+    """Per output position along one axis: the window's extent clipped to the padded
+    input (count_include_pad) or to the input itself, as THNN counts it."""
+    start = np.arange(o) * s - p
+    end = np.minimum(start + k, size + p)
+    if include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+def avg_pool(out, x, ksize, stride, pad, include_pad, scale=None):
+    nd = len(ksize)
+    x, out = _batched(x, out, nd)
+    ksize, stride, pad = (tuple(int(v) for v in a) for a in (ksize, stride, pad))
+    osize = out.shape[2:]
+    xp = _pool_input(x, osize, ksize, stride, (1,) * nd, pad, 0)
+    acc = out if out.dtype.kind == "f" else np.zeros(out.shape, np.float64)
+    first = True
+    for sl in _offset_slices(ksize, stride, (1,) * nd, osize):
+        v = xp[(slice(None), slice(None)) + sl]
+        if first:
+            acc[...] = v
+            first = False
+        else:
+            acc += v
+    div = np.ones((), dtype=np.int64)
+    for axis, (size, o, k, s, p) in enumerate(zip(x.shape[2:], osize, ksize, stride, pad)):
+        d = _avg_divisor(size, o, k, s, p, bool(include_pad))
+        div = div * d.reshape((-1,) + (1,) * (nd - 1 - axis))
+    acc /= div.astype(acc.dtype)
+    if scale is not None and scale is not False:
+        acc *= scale
+    if acc is not out:
+        out[...] = acc
+
+
+def avg_pool2d(out, x, kW, kH, dW, dH, padW, padH, count_include_pad=True, scale=None):
+    avg_pool(out, x, (kH, kW), (dH, dW), (padH, padW), count_include_pad, scale)
+
+
+def avg_pool3d(out, x, kT, kW, kH, dT, dW, dH, padT, padW, padH, count_include_pad=True, scale=None):
+    avg_pool(out, x, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), count_include_pad, scale)
+
+
+def temporal_max_pool(out, x, kW, dW):
+    """TemporalMaxPooling: max over frames; x (T, F) or (N, T, F)."""
+    kW, dW = int(kW), int(dW)
+    if x.ndim == 2:
+        x, out = x[None], out[None]
+    ot = out.shape[1]
+    out[...] = x[:, 0:(ot - 1) * dW + 1:dW]
+    for k in range(1, kW):
+        np.maximum(out, x[:, k:k + (ot - 1) * dW + 1:dW], out=out)
+
+
+def temporal_subsampling(out, x, weight, bias, kW, dW):
+    """TemporalSubSampling: out[t, f] = bias[f] + weight[f] * sum_k x[t*dW + k, f]."""
+    kW, dW = int(kW), int(dW)
+    if x.ndim == 2:
+        x, out = x[None], out[None]
+    ot = out.shape[1]
+    out[...] = x[:, 0:(ot - 1) * dW + 1:dW]
+    for k in range(1, kW):
+        out += x[:, k:k + (ot - 1) * dW + 1:dW]
+    out *= weight.astype(out.dtype, copy=False)
+    out += bias.astype(out.dtype, copy=False)
+
+
+def _adaptive_bounds(size, o):
+    i = np.arange(o)
+    return (i * size) // o, -((-(i + 1) * size) // o)
+
+
+def adaptive_pool2d(out, x, mode):
+    """SpatialAdaptive{Max,Average}Pooling: bin i of an axis covers
+    [floor(i*size/o), ceil((i+1)*size/o)); both reductions are separable."""
+    x, out = _batched(x, out, 2)
+    h, w = x.shape[2:]
+    oh, ow = out.shape[2:]
+    red = np.max if mode == "max" else np.mean
+    hs, he = _adaptive_bounds(h, oh)
+    ws, we = _adaptive_bounds(w, ow)
+    if mode == "max":
+        rows = np.stack([red(x[:, :, a:b, :], axis=2) for a, b in zip(hs, he)], axis=2)
+        out[...] = np.stack([red(rows[:, :, :, a:b], axis=3) for a, b in zip(ws, we)], axis=3)
+    else:
+        # sum then divide once, like THNN
+        rows = np.stack([x[:, :, a:b, :].sum(axis=2) for a, b in zip(hs, he)], axis=2)
+        tot = np.stack([rows[:, :, :, a:b].sum(axis=3) for a, b in zip(ws, we)], axis=3)
+        area = (he - hs)[:, None] * (we - ws)[None, :]
+        out[...] = tot / area.astype(out.dtype)
+
+
+# ----------------------------------------------------------------------------
+# normalisation
+# ----------------------------------------------------------------------------
+
+def batchnorm(out, x, single, weight, bias, running_mean, running_var, save_mean, save_std,
+              train, momentum, eps):
+    """BatchNormalization over axis 1 of x (N, C, ...), or axis 0 when single. In
+    training mode uses the batch statistics and updates the running ones in place
+    (unbiased variance), as THNN."""
+    if single:
+        x, out = x[None], out[None]
+    weight, bias, save_mean, save_std = (_opt(v) for v in (weight, bias, save_mean, save_std))
+    c = x.shape[1]
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    dt = out.dtype
+    if train:
+        axes = (0,) + tuple(range(2, x.ndim))
+        cnt = x.size // c
+        mean = x.mean(axis=axes, dtype=np.float64)
+        ssd = ((x - mean.reshape(shape).astype(dt)) ** 2).sum(axis=axes, dtype=np.float64)
+        invstd = 1.0 / np.sqrt(ssd / cnt + eps)
+        running_mean *= (1 - momentum)
+        running_mean += momentum * mean.astype(running_mean.dtype)
+        unbiased = ssd / (cnt - 1) if cnt > 1 else ssd
+        running_var *= (1 - momentum)
+        running_var += momentum * unbiased.astype(running_var.dtype)
+        if save_mean is not None:
+            save_mean[...] = mean
+        if save_std is not None:
+            save_std[...] = invstd
+    else:
+        mean = running_mean.astype(np.float64)
+        invstd = 1.0 / np.sqrt(running_var.astype(np.float64) + eps)
+    scale = invstd if weight is None else invstd * weight
+    np.subtract(x, mean.reshape(shape).astype(dt), out=out)
+    out *= scale.reshape(shape).astype(dt)
+    if bias is not None:
+        out += bias.reshape(shape).astype(dt)
+
+
+def bn_var_from_std(var, std, eps):
+    """BatchNormalization files older than version 2 stored 1/sqrt(var + eps)."""
+    var[...] = std.astype(np.float64) ** -2 - eps
+
+
+def cross_map_lrn(out, x, size, alpha, beta, k, before, after):
+    """LRN across channels: out = x * (k + alpha/size * sum_{c-before..c+after} x^2)^-beta,
+    in the tensor's type, by chunks of the batch (bounded memory)."""
+    x, out = _batched(x, out, 2)
+    n, c = x.shape[:2]
+    before, after = int(before), int(after)
+    dt = out.dtype
+    per = (c + before + after) * math.prod(x.shape[2:])
+    nb = max(1, min(n, _COLS_BUDGET // max(1, per)))
+    for s0 in range(0, n, nb):
+        xs = x[s0:s0 + nb]
+        m = xs.shape[0]
+        sq = np.zeros((m, c + before + after) + xs.shape[2:], dtype=dt)
+        np.square(xs, out=sq[:, before:before + c])
+        scale = sq[:, 0:c].copy()
+        for d in range(1, before + after + 1):
+            scale += sq[:, d:d + c]
+        scale *= dt.type(alpha / size)
+        scale += dt.type(k)
+        np.power(scale, dt.type(-beta), out=scale)
+        np.multiply(xs, scale, out=out[s0:s0 + m])
+
+
+def softmax(out, x, axis, log=False):
+    """(Log)SoftMax along axis (0-based), max-shifted."""
+    m = x.max(axis=axis, keepdims=True)
+    np.subtract(x, m, out=out)
+    if log:
+        e = np.exp(out)
+        out -= np.log(e.sum(axis=axis, keepdims=True))
+    else:
+        np.exp(out, out=out)
+        out /= out.sum(axis=axis, keepdims=True)
+
+
+def softmax_flat(out, x, single, log=False):
+    """SoftMax over everything but the first axis (cudnn's instance mode); a single
+    instance when single."""
+    if single:
+        x, out = x[None], out[None]
+    n = x.shape[0]
+    om = out.reshape(n, -1)
+    softmax(om, np.ascontiguousarray(x).reshape(n, -1), 1, log)
+    if not np.shares_memory(om, out):
+        out[...] = om.reshape(out.shape)
+
+
+# ----------------------------------------------------------------------------
+# padding, resampling, shuffles
+# ----------------------------------------------------------------------------
+
+def pad2d(out, x, left, right, top, bottom, mode):
+    """Spatial{Zero,Reflection,Replication}Padding on the last two axes; negative pads
+    crop."""
+    left, right, top, bottom = int(left), int(right), int(top), int(bottom)
+    h, w = x.shape[-2:]
+    x = x[..., max(0, -top):h - max(0, -bottom), max(0, -left):w - max(0, -right)]
+    t, b, l, r = max(0, top), max(0, bottom), max(0, left), max(0, right)
+    if mode == "zero":
+        if t or b or l or r:
+            out[...] = 0
+        out[..., t:t + x.shape[-2], l:l + x.shape[-1]] = x
+        return
+    widths = [(0, 0)] * (x.ndim - 2) + [(t, b), (l, r)]
+    out[...] = np.pad(x, widths, mode="reflect" if mode == "reflect" else "edge")
+
+
+def upsample_nearest(out, x, scale):
+    """Each pixel repeated scale x scale times on the last two axes."""
+    s = int(scale)
+    h, w = x.shape[-2:]
+    view = out.reshape(out.shape[:-2] + (h, s, w, s))
+    view[...] = x[..., :, None, :, None]
+
+
+def upsample_bilinear(out, x):
+    """Torch7's bilinear up-sampling (corner-aligned), with the source coordinates in
+    float32 arithmetic exactly as THNN computes them."""
+    h1, w1 = x.shape[-2:]
+    h2, w2 = out.shape[-2:]
+    if (h1, w1) == (h2, w2):
+        out[...] = x
+        return
+    dt = out.dtype
+
+    def coords(n1, n2):
+        r = np.float32(n1 - 1) / np.float32(n2 - 1) if n2 > 1 else np.float32(0)
+        pos = r * np.arange(n2, dtype=np.float32)
+        i0 = pos.astype(np.int64)
+        step = (i0 < n1 - 1).astype(np.int64)
+        lam1 = (pos.astype(dt) - i0.astype(dt))
+        return i0, i0 + step, (1 - lam1).astype(dt), lam1.astype(dt)
+
+    a0, a1, ha0, ha1 = coords(h1, h2)
+    b0, b1, wb0, wb1 = coords(w1, w2)
+    rows = x[..., b0] * wb0 + x[..., b1] * wb1
+    out[...] = rows[..., a0, :] * ha0[:, None] + rows[..., a1, :] * ha1[:, None]
+
+
+def pixel_shuffle(out, x, r):
+    """(N, C*r*r, H, W) -> (N, C, H*r, W*r); channel c*r*r + i*r + j feeds (h*r+i, w*r+j)."""
+    r = int(r)
+    lead = x.shape[:-3]
+    cr, h, w = x.shape[-3:]
+    c = cr // (r * r)
+    v = x.reshape(lead + (c, r, r, h, w))
+    nl = len(lead)
+    perm = tuple(range(nl)) + tuple(nl + i for i in (0, 3, 1, 4, 2))
+    out.reshape(lead + (c, h, r, w, r))[...] = v.transpose(perm)
+
+
+def local_normalize(out, x, kernel, mode, threshold=0.0, thresval=0.0):
+    """Spatial{Subtractive,Divisive}Normalization. Torch7 builds these from zero padding,
+    one-to-one convolutions with the normalised kernel (a 1-D kernel k is applied along
+    W then H, i.e. the 2-D kernel outer(k, k)), a sum over planes and a division by the
+    same estimator run on ones (``coef``). With Kn = K / (sum(K) * nInputPlane):
+    subtractive: x - conv(sum_c x, Kn) / conv(sum_c 1, Kn)
+    divisive:    x / thr(sqrt(conv(sum_c x^2, Kn)) / conv(sum_c 1, Kn))
+    where thr(v) = v if v > threshold else thresval (nn.Threshold)."""
+    x, out = _batched(x, out, 2)
+    n, c, h, w = x.shape
+    k = np.asarray(kernel, dtype=np.float64)
+    if k.ndim == 1:
+        k = np.outer(k, k)
+    kh, kw = k.shape
+    kn = k / (k.sum() * c)
+    ph, pw = kh // 2, kw // 2
+
+    def conv(plane):
+        sp = np.zeros(plane.shape[:-2] + (h + 2 * ph, w + 2 * pw))
+        sp[..., ph:ph + h, pw:pw + w] = plane
+        res = np.zeros(plane.shape)
+        for i in range(kh):
+            for j in range(kw):
+                res += kn[i, j] * sp[..., i:i + h, j:j + w]
+        return res
+
+    coef = conv(np.full((h, w), float(c)))
+    dt = out.dtype
+    if mode == "subtractive":
+        mean = conv(x.sum(axis=1, dtype=np.float64)) / coef
+        np.subtract(x, mean[:, None].astype(dt), out=out)
+    else:
+        std = np.sqrt(conv(np.square(x, dtype=np.float64).sum(axis=1))) / coef
+        std = np.where(std > threshold, std, thresval)
+        np.divide(x, std[:, None].astype(dt), out=out)

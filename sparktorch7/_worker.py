@@ -1,0 +1,140 @@
+"""Per-process cache of Lua states for the Spark layer.
+
+A Python worker (and the driver, for its checks) builds one :class:`LuaState`
+per script the first time a task needs it and keeps it here, keyed by the
+content hash that :class:`sparktorch7.LuaScript` made on the driver. With
+``spark.python.worker.reuse`` on, a worker process serves many tasks, so the
+state is built once per process and reused across tasks and batches.
+
+The cache is bounded (least recently used states are closed first) and lives
+in an importable module, never in ``__main__``, so that every task running in
+the same process finds it.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Dict, Mapping, Optional
+
+__all__ = ["WorkerEntry", "get_entry", "states_created", "cache_size", "clear", "MAX_STATES"]
+
+#: How many Lua states one process keeps at most.
+MAX_STATES = 4
+
+_lock = threading.RLock()
+_cache: "OrderedDict[str, WorkerEntry]" = OrderedDict()
+_created = 0
+
+
+class WorkerEntry:
+    """A Lua state built from one script, with the local copies of its files
+    and the Lua functions already looked up in it."""
+
+    __slots__ = ("key", "state", "files_dir", "serial", "_functions")
+
+    def __init__(self, key: str, state: Any, files_dir: Optional[str], serial: int) -> None:
+        self.key = key
+        self.state = state
+        self.files_dir = files_dir
+        self.serial = serial
+        self._functions: Dict[str, Any] = {}
+
+    def function(self, name: str) -> Any:
+        """The Lua function ``name`` (a global, or a dotted path such as ``M.score``)."""
+        fn = self._functions.get(name)
+        if fn is None:
+            fn = self.state.eval(name)
+            self._functions[name] = fn
+        return fn
+
+    def close(self) -> None:
+        self._functions.clear()
+        try:
+            self.state.close()
+        finally:
+            if self.files_dir:
+                shutil.rmtree(self.files_dir, ignore_errors=True)
+
+
+def states_created() -> int:
+    """How many Lua states this process has built through the cache."""
+    return _created
+
+
+def cache_size() -> int:
+    """How many Lua states this process holds now."""
+    return len(_cache)
+
+
+def clear() -> None:
+    """Close every cached state (and delete its local files)."""
+    with _lock:
+        while _cache:
+            _key, entry = _cache.popitem(last=False)
+            entry.close()
+
+
+atexit.register(clear)
+
+
+def get_entry(key: str, load: Callable[[], Mapping[str, Any]]) -> WorkerEntry:
+    """The cached entry for ``key``, built on first use.
+
+    ``load()`` is called only when the state must be built; it returns the
+    script payload (see :meth:`sparktorch7.LuaScript._payload`). A state that
+    fails to build is not cached, so the error is raised again by the next
+    task rather than leaving a half-initialised state behind.
+    """
+    global _created
+    with _lock:
+        entry = _cache.get(key)
+        if entry is not None:
+            _cache.move_to_end(key)
+            return entry
+        payload = load()
+        serial = _created + 1
+        entry = _build(key, payload, serial)
+        _created = serial
+        _cache[key] = entry
+        while len(_cache) > MAX_STATES:
+            _old_key, old = _cache.popitem(last=False)
+            old.close()
+        return entry
+
+
+def _files_root() -> str:
+    # SPARK_LOCAL_DIRS is set for executors' Python workers and cleaned by Spark.
+    local_dirs = os.environ.get("SPARK_LOCAL_DIRS")
+    if local_dirs:
+        root = local_dirs.split(",")[0]
+        if os.path.isdir(root):
+            return root
+    return tempfile.gettempdir()
+
+
+def write_files(files: Mapping[str, bytes], prefix: str) -> Optional[str]:
+    """Write ``files`` (name -> bytes) into a new private directory; return it."""
+    if not files:
+        return None
+    directory = tempfile.mkdtemp(prefix=prefix, dir=_files_root())
+    for name, data in files.items():
+        with open(os.path.join(directory, name), "wb") as f:
+            f.write(data)
+    return directory
+
+
+def _build(key: str, payload: Mapping[str, Any], serial: int) -> WorkerEntry:
+    from sparktorch7.broadcast import _open_state
+
+    files_dir = write_files(payload["files"], prefix=f"sparktorch7-{key[:12]}-")
+    try:
+        state = _open_state(payload, files_dir, serial=serial, key=key, run_init=True)
+    except BaseException:
+        if files_dir:
+            shutil.rmtree(files_dir, ignore_errors=True)
+        raise
+    return WorkerEntry(key, state, files_dir, serial)

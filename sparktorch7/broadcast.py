@@ -1,0 +1,359 @@
+"""Lua scripts (and the files they load) shipped to Spark executors.
+
+A :class:`LuaScript` is made on the driver from Lua source. Its bytes and the
+bytes of its files (``.t7`` models, tables, anything) travel once per
+executor as a Spark broadcast; the Lua state itself is never pickled. On a
+worker the state is built on first use and cached by :mod:`sparktorch7._worker`
+under the content hash made here, so each Python worker process builds it once.
+
+Inside the state the script sees two globals:
+
+``sparktorch7_file(name)``
+    The local path of the file shipped as ``name`` (its base name), e.g.
+    ``torch.load(sparktorch7_file('mlp.t7'))``. An unknown name raises an
+    error that lists the shipped names.
+``sparktorch7_worker``
+    A table ``{pid = <process id>, serial = <n-th state built in this
+    process>, key = <script hash>, driver = <true during the driver check>}``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import threading
+from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Union
+
+__all__ = ["LuaScript"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _lua_string(value: str) -> str:
+    out = ['"']
+    for ch in value:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ord(ch) < 32:
+            out.append("\\%03d" % ord(ch))
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _check_function_name(name: str, what: str) -> str:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ValueError(f"{what} must be a Lua global name such as 'score' or 'model.score', "
+                         f"not {name!r}")
+    return name
+
+
+def _read_files(files: Union[Iterable[PathLike], Mapping[str, Union[bytes, PathLike]], None]
+                ) -> Dict[str, bytes]:
+    out: Dict[str, bytes] = {}
+    if files is None:
+        return out
+    if isinstance(files, (str, bytes, os.PathLike)):
+        raise TypeError("files must be a list of paths (or a dict name -> bytes/path), "
+                        f"not a single {type(files).__name__}")
+    items = files.items() if isinstance(files, Mapping) else ((None, f) for f in files)
+    for name, item in items:
+        if isinstance(item, (bytes, bytearray, memoryview)):
+            if name is None:
+                raise TypeError("file contents given as bytes need a name: pass files={name: bytes}")
+            data = bytes(item)
+        else:
+            path = os.fspath(item)
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"LuaScript file not found: {path}")
+            with open(path, "rb") as f:
+                data = f.read()
+            if name is None:
+                name = os.path.basename(path)
+        name = str(name)
+        if not name or "/" in name or "\\" in name or name in (".", ".."):
+            raise ValueError(f"file name {name!r} must be a plain base name")
+        if name in out:
+            raise ValueError(f"two files are named {name!r}; give them distinct base names "
+                             "(or pass a dict name -> path)")
+        out[name] = data
+    return out
+
+
+class LuaScript:
+    """Lua scoring code and its files, made on the driver, run on executors.
+
+    Parameters
+    ----------
+    source : str or bytes
+        The Lua chunk. It is run once in each new state; it should define the
+        functions that the UDFs call (globals).
+    files : list of paths, or dict name -> path or bytes, optional
+        Files shipped with the script (``.t7`` models, ...). The script finds
+        their local copy with ``sparktorch7_file(name)``, ``name`` being the
+        base name of the path (or the dict key).
+    init : str, optional
+        Name of a global Lua function called once after the chunk ran, in each
+        new state on the executors (e.g. to ``torch.load`` a model).
+    name : str, optional
+        Chunk name shown in Lua error messages and tracebacks.
+
+    Examples
+    --------
+    >>> script = LuaScript('''
+    ... function score(x) return x * 2 end
+    ... ''')
+    >>> script.key[:8]                                     # doctest: +SKIP
+    '3f1c0a9e'
+    >>> lua_udf(script, "score", "float")                  # doctest: +SKIP
+    """
+
+    def __init__(self, source: Union[str, bytes], *,
+                 files: Union[Sequence[PathLike], Mapping[str, Union[bytes, PathLike]], None] = None,
+                 init: Optional[str] = None, name: Optional[str] = None) -> None:
+        if isinstance(source, str):
+            source = source.encode("utf-8")
+        if not isinstance(source, (bytes, bytearray)):
+            raise TypeError(f"LuaScript source must be str or bytes, not {type(source).__name__}")
+        self._source = bytes(source)
+        self._files = _read_files(files)
+        self._init = _check_function_name(init, "init") if init is not None else None
+        self._name = str(name) if name is not None else "=script"
+        if self._name[:1] not in ("=", "@"):
+            self._name = "=" + self._name
+        digest = hashlib.sha256()
+        for part in (self._source, self._name.encode(), (self._init or "").encode()):
+            digest.update(len(part).to_bytes(8, "little"))
+            digest.update(part)
+        for fname in sorted(self._files):
+            digest.update(fname.encode())
+            digest.update(hashlib.sha256(self._files[fname]).digest())
+        self._key = digest.hexdigest()
+        self._lock = threading.Lock()
+        self._checked: set = set()
+        self._compiled = False
+        self._shipped: Optional[tuple] = None   # (SparkContext, Broadcast, Accumulator)
+
+    @classmethod
+    def from_file(cls, path: PathLike, *,
+                  files: Union[Sequence[PathLike], Mapping[str, Union[bytes, PathLike]], None] = None,
+                  init: Optional[str] = None) -> "LuaScript":
+        """A script read from a ``.lua`` file; error messages name the file.
+
+        Examples
+        --------
+        >>> script = LuaScript.from_file("jobs/examples/mlp.lua", init="init")  # doctest: +SKIP
+        """
+        path = os.fspath(path)
+        with open(path, "rb") as f:
+            source = f.read()
+        if source.startswith(b"#"):
+            source = b"--" + source   # a shebang line; keep the line numbers
+        return cls(source, files=files, init=init, name="@" + os.path.basename(path))
+
+    # ------------------------------------------------------------ properties
+    @property
+    def key(self) -> str:
+        """Content hash (sha256 hex) of the source, the files, ``init`` and the name:
+        the key of the cached state on every worker."""
+        return self._key
+
+    @property
+    def files(self) -> tuple:
+        """Names of the shipped files, as ``sparktorch7_file`` knows them."""
+        return tuple(sorted(self._files))
+
+    @property
+    def init(self) -> Optional[str]:
+        return self._init
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def states_created(self) -> int:
+        """How many Lua states the executors built for this script (a Spark
+        accumulator; counted once the tasks that built them finished)."""
+        shipped = self._shipped
+        return int(shipped[2].value) if shipped is not None else 0
+
+    @property
+    def rows_scored(self) -> int:
+        """How many rows the executors passed through this script's functions
+        (a Spark accumulator, like :attr:`states_created`)."""
+        shipped = self._shipped
+        return int(shipped[3].value) if shipped is not None else 0
+
+    def __repr__(self) -> str:
+        return (f"LuaScript(name={self._name[1:]!r}, key={self._key[:12]}, "
+                f"files={list(self.files)}, init={self._init!r})")
+
+    def __reduce__(self):
+        raise TypeError("a LuaScript is not pickled into tasks; the UDF factories ship it as a "
+                        "broadcast (use lua_udf / score / map_partitions)")
+
+    # ------------------------------------------------------------ driver side
+    def _payload(self) -> Dict[str, Any]:
+        return {"source": self._source, "name": self._name, "files": dict(self._files),
+                "init": self._init}
+
+    def check(self, *functions: str) -> None:
+        """Check on the driver that the script compiles and runs, and that
+        ``init`` and every name in ``functions`` are Lua functions.
+
+        Raises :class:`sparktorch7.LuaSyntaxError` / :class:`sparktorch7.LuaError`
+        from the script, or ``ValueError`` naming a missing function. Results are
+        remembered, so each function is checked once per script object.
+        """
+        for fn in functions:
+            _check_function_name(fn, "function")
+        with self._lock:
+            wanted = [fn for fn in functions if fn not in self._checked]
+            if self._compiled and not wanted:
+                return
+            from sparktorch7._worker import write_files
+
+            files_dir = write_files(self._files, prefix="sparktorch7-check-")
+            try:
+                state = _open_state(self._payload(), files_dir, serial=0, key=self._key,
+                                    run_init=False)
+                try:
+                    names = list(wanted)
+                    if self._init is not None:
+                        names.append(self._init)
+                    for fn in names:
+                        kind = state.eval(f"type({fn})") if "." not in fn else _lookup_type(state, fn)
+                        if kind != "function":
+                            role = "init function" if fn == self._init and fn not in wanted else "function"
+                            raise ValueError(f"the Lua {role} {fn!r} is not defined by script "
+                                             f"{self._name[1:]!r} (found a {kind} value)")
+                finally:
+                    state.close()
+            finally:
+                if files_dir:
+                    shutil.rmtree(files_dir, ignore_errors=True)
+            self._compiled = True
+            self._checked.update(wanted)
+
+    def open(self) -> Any:
+        """A new :class:`sparktorch7.LuaState` on the driver with the script
+        loaded and ``init`` run, for trying the script out. The caller closes it."""
+        from sparktorch7._worker import write_files
+
+        files_dir = write_files(self._files, prefix="sparktorch7-open-")
+        state = _open_state(self._payload(), files_dir, serial=0, key=self._key, run_init=True)
+        if files_dir:
+            import weakref
+            weakref.finalize(state, shutil.rmtree, files_dir, True)
+        return state
+
+    def _ship(self, sc: Any) -> "_ScriptHandle":
+        """Broadcast the payload with ``sc`` (once per SparkContext) and return the
+        small, picklable handle that tasks carry."""
+        with self._lock:
+            shipped = self._shipped
+            if shipped is None or shipped[0] is not sc or sc._jsc is None:
+                bc = sc.broadcast(self._payload())
+                shipped = self._shipped = (sc, bc, sc.accumulator(0), sc.accumulator(0))
+        return _ScriptHandle(self._key, self._name, shipped[1], shipped[2], shipped[3])
+
+    def unpersist(self) -> None:
+        """Drop the broadcast copies of the script on the executors."""
+        with self._lock:
+            shipped, self._shipped = self._shipped, None
+        if shipped is not None and shipped[0]._jsc is not None:
+            shipped[1].unpersist()
+
+
+class _ScriptHandle:
+    """What a task carries: the key, the broadcast of the payload and the
+    accumulator that counts the states built. Never the Lua state."""
+
+    __slots__ = ("key", "name", "_bc", "_acc", "_rows")
+
+    def __init__(self, key: str, name: str, bc: Any, acc: Any, rows: Any = None) -> None:
+        self.key = key
+        self.name = name
+        self._bc = bc
+        self._acc = acc
+        self._rows = rows
+
+    def __getstate__(self):
+        return (self.key, self.name, self._bc, self._acc, self._rows)
+
+    def __setstate__(self, st):
+        self.key, self.name, self._bc, self._acc, self._rows = st
+
+    def count_rows(self, n: int) -> None:
+        if self._rows is not None and n:
+            self._rows.add(n)
+
+    def entry(self) -> Any:
+        """The cached :class:`sparktorch7._worker.WorkerEntry` of this process,
+        built on first use."""
+        from sparktorch7 import _worker
+
+        def load() -> Mapping[str, Any]:
+            payload = self._bc.value
+            if self._acc is not None:
+                self._acc.add(1)
+            return payload
+
+        return _worker.get_entry(self.key, load)
+
+
+def _lookup_type(state: Any, dotted: str) -> str:
+    parts = dotted.split(".")
+    expr = "local v = _G\n"
+    for p in parts:
+        expr += f"if type(v) ~= 'table' then return 'nil' end v = v[{_lua_string(p)}]\n"
+    expr += "return type(v)"
+    return state.execute(expr)
+
+
+def _open_state(payload: Mapping[str, Any], files_dir: Optional[str], *, serial: int, key: str,
+                run_init: bool) -> Any:
+    """A new LuaState with the helper globals set, the chunk run and, when asked, init called."""
+    from sparktorch7 import LuaState
+
+    state = LuaState()
+    try:
+        entries = []
+        for fname in sorted(payload["files"]):
+            path = os.path.join(files_dir, fname) if files_dir else fname
+            entries.append(f"[{_lua_string(fname)}] = {_lua_string(path)}")
+        state.execute(
+            "local files = {" + ", ".join(entries) + "}\n"
+            "local names = {}\n"
+            "for k in pairs(files) do names[#names + 1] = k end\n"
+            "table.sort(names)\n"
+            "function sparktorch7_file(name)\n"
+            "  local path = files[name]\n"
+            "  if path == nil then\n"
+            "    error('sparktorch7_file: no file named ' .. tostring(name) .. ' was shipped with "
+            "this script (shipped: ' .. (#names > 0 and table.concat(names, ', ') or 'none') .. ')', 2)\n"
+            "  end\n"
+            "  return path\n"
+            "end\n"
+            f"sparktorch7_worker = {{pid = {os.getpid()}, serial = {int(serial)}, "
+            f"key = {_lua_string(key)}, driver = {'true' if serial == 0 else 'false'}}}\n",
+            name="=sparktorch7.script_env")
+        state.execute(payload["source"], name=payload["name"])
+        init = payload.get("init")
+        if run_init and init:
+            fn = state.eval(init)
+            if not callable(fn):
+                raise ValueError(f"the Lua init function {init!r} is not defined by script "
+                                 f"{payload['name'][1:]!r}")
+            fn()
+    except BaseException:
+        state.close()
+        raise
+    return state

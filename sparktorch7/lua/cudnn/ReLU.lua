@@ -1,0 +1,19 @@
+-- cudnn.ReLU: y = max(0, x).
+local pointwise = require('nn.pointwise')
+local ReLU, parent = torch.class('cudnn.ReLU', 'nn.Module')
+
+function ReLU:__init(inplace)
+   parent.__init(self)
+   self.inplace = inplace or false
+end
+
+function ReLU:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, 'cudnn.ReLU')
+   for i = 0, n - 1 do
+      local v = x[i]
+      if v > 0 then y[i] = v else y[i] = 0 end
+   end
+   return pointwise.finish(self, input, back)
+end
+
+return ReLU

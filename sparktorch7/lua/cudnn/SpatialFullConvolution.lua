@@ -1,0 +1,9 @@
+local SpatialFullConvolution, parent =
+   torch.class('cudnn.SpatialFullConvolution', 'nn.SpatialFullConvolution')
+
+-- Same fields and weight layout (nInputPlane x nOutputPlane x kH x kW) as nn's.
+function SpatialFullConvolution:resetWeightDescriptors() return self end
+function SpatialFullConvolution:fastest() return self end
+function SpatialFullConvolution:setMode() return self end
+function SpatialFullConvolution:resetMode() return self end
+function SpatialFullConvolution:clearDesc() return self end

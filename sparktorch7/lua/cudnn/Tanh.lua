@@ -1,0 +1,11 @@
+-- cudnn.Tanh: the same function as nn.Tanh.
+local Tanh, parent = torch.class('cudnn.Tanh', 'nn.Module')
+
+function Tanh:__init(inplace)
+   parent.__init(self)
+   self.inplace = inplace or false
+end
+
+Tanh.updateOutput = nn.Tanh.updateOutput
+
+return Tanh

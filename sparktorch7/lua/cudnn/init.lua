@@ -1,0 +1,95 @@
+-- cudnn for sparktorch7: the cudnn.* module classes of models trained on the
+-- GPU, run on the CPU with the semantics cuDNN gives them, and cudnn.convert.
+require('nn')
+
+cudnn = cudnn or {}
+cudnn.benchmark = false
+cudnn.fastest = false
+cudnn.verbose = false
+
+require('cudnn.ReLU')
+require('cudnn.Tanh')
+require('cudnn.Sigmoid')
+require('cudnn.ClippedReLU')
+require('cudnn.SoftMax')
+require('cudnn.LogSoftMax')
+require('cudnn.BatchNormalization')
+
+-- The spatial and volumetric cudnn classes, listed by cudnn/spatial_manifest.lua.
+local ok, spatial = pcall(require, 'cudnn.spatial_manifest')
+if ok and type(spatial) == 'table' then
+   for _, name in ipairs(spatial) do
+      require('cudnn.' .. name)
+   end
+elseif not ok and not tostring(spatial):find("module 'cudnn.spatial_manifest' not found", 1, true) then
+   error(spatial, 0)
+end
+
+-- No GPU here: these exist so that scripts written for cudnn run unchanged.
+function cudnn.getHandle() return nil end
+function cudnn.getStream() return nil end
+function cudnn.setStream() end
+function cudnn.version() return 0 end
+
+-- The nn equivalent of a cudnn module (or the reverse, with dst = cudnn).
+local function convertOne(x, dst)
+   local typename = torch.typename(x)
+   if not typename then
+      return x
+   end
+   local srcPrefix = dst == nn and 'cudnn.' or 'nn.'
+   local dstPrefix = dst == nn and 'nn.' or 'cudnn.'
+   if typename:sub(1, #srcPrefix) ~= srcPrefix then
+      return x
+   end
+   local name = typename:sub(#srcPrefix + 1)
+   if typename == 'cudnn.ClippedReLU' and dst == nn then
+      local y = nn.HardTanh(0, x.ceiling or 6, x.inplace)
+      y.train = x.train
+      return y
+   end
+   if not torch.getmetatable(dstPrefix .. name) or name:sub(1, 1) == '_' then
+      return x
+   end
+   local y
+   if name == 'ReLU' then
+      y = dst.ReLU()
+   else
+      y = {}
+   end
+   for k, v in pairs(x) do
+      y[k] = v
+   end
+   torch.setmetatable(y, dstPrefix .. name)
+   if dst == nn then
+      -- cudnn keeps descriptors and handles in these fields; none are used on the CPU
+      for _, field in ipairs({'iDesc', 'oDesc', 'wDesc', 'biasDesc', 'convDesc', 'poolDesc',
+                              'sDesc', 'nElem', 'iSize', 'workspace', 'extraBuffer'}) do
+         y[field] = nil
+      end
+      if name == 'SpatialAveragePooling' then
+         y.divide = true
+         y.count_include_pad = x.mode == 'CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING'
+      end
+   elseif name:find('Convolution') then
+      y.groups = y.groups or 1
+   end
+   return y
+end
+
+-- cudnn.convert(model, nn): every cudnn module of the model replaced by its
+-- nn equivalent (cudnn.convert(model, cudnn) does the reverse where a cudnn
+-- class exists). exclusionFn(module) true keeps a module as it is.
+function cudnn.convert(net, dst, exclusionFn)
+   if dst ~= nn and dst ~= cudnn then
+      error('<cudnn.convert> the destination must be nn or cudnn', 2)
+   end
+   return net:replace(function(x)
+      if exclusionFn and exclusionFn(x) then
+         return x
+      end
+      return convertOne(x, dst)
+   end)
+end
+
+return cudnn

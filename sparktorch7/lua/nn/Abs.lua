@@ -1,0 +1,14 @@
+-- nn.Abs: y = |x|.
+local pointwise = require('nn.pointwise')
+local Abs, parent = torch.class('nn.Abs', 'nn.Module')
+
+function Abs:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, 'nn.Abs')
+   local abs = math.abs
+   for i = 0, n - 1 do
+      y[i] = abs(x[i])
+   end
+   return pointwise.finish(self, input, back)
+end
+
+return Abs

@@ -1,0 +1,32 @@
+-- nn.CAdd: y = x + bias, elementwise (bias repeated over a batch, or broadcast along its dimensions of size 1).
+local pointwise = require('nn.pointwise')
+local CAdd, parent = torch.class('nn.CAdd', 'nn.Module')
+
+function CAdd:__init(...)
+   parent.__init(self)
+   local args = {...}
+   if #args == 1 and torch.typename(args[1]) == 'torch.LongStorage' then
+      self.size = torch.LongStorage(args[1]:totable())
+   else
+      self.size = torch.LongStorage(args)
+   end
+   self.bias = torch.Tensor(self.size)
+   self.gradBias = torch.Tensor(self.size)
+   self:reset()
+end
+
+function CAdd:reset(stdv)
+   if stdv then
+      stdv = stdv * math.sqrt(3)
+   else
+      stdv = 1 / math.sqrt(self.bias:nElement())
+   end
+   self.bias:uniform(-stdv, stdv)
+   return self
+end
+
+function CAdd:updateOutput(input)
+   return pointwise.applyParam(self, input, self.bias, 'add', 'nn.CAdd')
+end
+
+return CAdd

@@ -1,0 +1,28 @@
+-- nn.CAddTable: the elementwise sum of the tensors of the input table.
+local pointwise = require('nn.pointwise')
+local CAddTable, parent = torch.class('nn.CAddTable', 'nn.Module')
+
+function CAddTable:__init(ip)
+   parent.__init(self)
+   self.inplace = ip or false
+   self.gradInput = {}
+end
+
+function CAddTable:updateOutput(input)
+   local first = pointwise.firstOfTable(input, 'nn.CAddTable')
+   local y, x, n, back = pointwise.begin(self, first, 'nn.CAddTable')
+   if y ~= x then
+      for i = 0, n - 1 do
+         y[i] = x[i]
+      end
+   end
+   for k = 2, #input do
+      local v = pointwise.sameShape(input[k], first, k, 'nn.CAddTable'):data()
+      for i = 0, n - 1 do
+         y[i] = y[i] + v[i]
+      end
+   end
+   return pointwise.finish(self, first, back)
+end
+
+return CAddTable

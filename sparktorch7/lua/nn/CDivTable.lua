@@ -1,0 +1,30 @@
+-- nn.CDivTable: input[1] / input[2], elementwise.
+local pointwise = require('nn.pointwise')
+local CDivTable, parent = torch.class('nn.CDivTable', 'nn.Module')
+
+function CDivTable:__init()
+   parent.__init(self)
+   self.gradInput = {}
+end
+
+function CDivTable:updateOutput(input)
+   local first = pointwise.firstOfTable(input, 'nn.CDivTable')
+   if #input ~= 2 then
+      error('<nn.CDivTable> input must be a table of two tensors', 2)
+   end
+   local y, x, n, back = pointwise.begin(self, first, 'nn.CDivTable')
+   if y ~= x then
+      for i = 0, n - 1 do
+         y[i] = x[i]
+      end
+   end
+   for k = 2, 2 do
+      local v = pointwise.sameShape(input[k], first, k, 'nn.CDivTable'):data()
+      for i = 0, n - 1 do
+         y[i] = y[i] / v[i]
+      end
+   end
+   return pointwise.finish(self, first, back)
+end
+
+return CDivTable

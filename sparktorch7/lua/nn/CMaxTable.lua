@@ -1,0 +1,28 @@
+-- nn.CMaxTable: the elementwise maximum of the tensors of the input table.
+local pointwise = require('nn.pointwise')
+local CMaxTable, parent = torch.class('nn.CMaxTable', 'nn.Module')
+
+function CMaxTable:__init()
+   parent.__init(self)
+   self.gradInput = {}
+end
+
+function CMaxTable:updateOutput(input)
+   local first = pointwise.firstOfTable(input, 'nn.CMaxTable')
+   local y, x, n, back = pointwise.begin(self, first, 'nn.CMaxTable')
+   if y ~= x then
+      for i = 0, n - 1 do
+         y[i] = x[i]
+      end
+   end
+   for k = 2, #input do
+      local v = pointwise.sameShape(input[k], first, k, 'nn.CMaxTable'):data()
+      for i = 0, n - 1 do
+         local b = v[i]
+            if b > y[i] then y[i] = b end
+      end
+   end
+   return pointwise.finish(self, first, back)
+end
+
+return CMaxTable

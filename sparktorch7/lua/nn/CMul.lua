@@ -1,0 +1,32 @@
+-- nn.CMul: y = x * weight, elementwise (weight repeated over a batch, or broadcast along its dimensions of size 1).
+local pointwise = require('nn.pointwise')
+local CMul, parent = torch.class('nn.CMul', 'nn.Module')
+
+function CMul:__init(...)
+   parent.__init(self)
+   local args = {...}
+   if #args == 1 and torch.typename(args[1]) == 'torch.LongStorage' then
+      self.size = torch.LongStorage(args[1]:totable())
+   else
+      self.size = torch.LongStorage(args)
+   end
+   self.weight = torch.Tensor(self.size)
+   self.gradWeight = torch.Tensor(self.size)
+   self:reset()
+end
+
+function CMul:reset(stdv)
+   if stdv then
+      stdv = stdv * math.sqrt(3)
+   else
+      stdv = 1 / math.sqrt(self.weight:nElement())
+   end
+   self.weight:uniform(-stdv, stdv)
+   return self
+end
+
+function CMul:updateOutput(input)
+   return pointwise.applyParam(self, input, self.weight, 'mul', 'nn.CMul')
+end
+
+return CMul

@@ -1,0 +1,27 @@
+-- nn.CMulTable: the elementwise product of the tensors of the input table.
+local pointwise = require('nn.pointwise')
+local CMulTable, parent = torch.class('nn.CMulTable', 'nn.Module')
+
+function CMulTable:__init()
+   parent.__init(self)
+   self.gradInput = {}
+end
+
+function CMulTable:updateOutput(input)
+   local first = pointwise.firstOfTable(input, 'nn.CMulTable')
+   local y, x, n, back = pointwise.begin(self, first, 'nn.CMulTable')
+   if y ~= x then
+      for i = 0, n - 1 do
+         y[i] = x[i]
+      end
+   end
+   for k = 2, #input do
+      local v = pointwise.sameShape(input[k], first, k, 'nn.CMulTable'):data()
+      for i = 0, n - 1 do
+         y[i] = y[i] * v[i]
+      end
+   end
+   return pointwise.finish(self, first, back)
+end
+
+return CMulTable

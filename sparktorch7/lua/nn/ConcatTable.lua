@@ -1,0 +1,24 @@
+-- nn.ConcatTable: applies every module to the same input; the output is the
+-- table of their outputs.
+local ConcatTable, parent = torch.class('nn.ConcatTable', 'nn.Container')
+
+function ConcatTable:__init()
+   parent.__init(self)
+   self.modules = {}
+   self.output = {}
+end
+
+function ConcatTable:updateOutput(input)
+   local output = {}
+   for i, module in ipairs(self.modules) do
+      output[i] = self:rethrowErrors(module, i, 'updateOutput', input)
+   end
+   self.output = output
+   return output
+end
+
+function ConcatTable:__tostring__()
+   return self:_branchesString('   `-> ')
+end
+
+return ConcatTable

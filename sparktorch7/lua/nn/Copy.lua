@@ -1,0 +1,40 @@
+-- nn.Copy: copies the input into a tensor of type outtype (the input's own
+-- type is intype). dontCast keeps the types when the module is converted.
+local Copy, parent = torch.class('nn.Copy', 'nn.Module')
+
+function Copy:__init(intype, outtype, forceCopy, dontCast)
+   parent.__init(self)
+   intype = intype or torch.Tensor.__typename
+   outtype = outtype or torch.Tensor.__typename
+   self.dontCast = dontCast
+   self.forceCopy = forceCopy
+   self.output = nn.utils.newTensor(outtype)
+   self.gradInput = nn.utils.newTensor(intype)
+end
+
+-- outputs that are the caller's input (no copy needed) are remembered here,
+-- so that a later copy never writes into them
+local borrowed = setmetatable({}, {__mode = 'k'})
+
+function Copy:updateOutput(input)
+   if torch.typename(input) == torch.typename(self.output) and not self.forceCopy then
+      self.output = input
+      borrowed[self] = input
+   else
+      if borrowed[self] == self.output then
+         self.output = nn.utils.newLike(self.output)
+         borrowed[self] = nil
+      end
+      self.output:resize(input:size()):copy(input)
+   end
+   return self.output
+end
+
+function Copy:type(typename, tensorCache)
+   if typename and self.dontCast then
+      return self
+   end
+   return parent.type(self, typename, tensorCache)
+end
+
+return Copy

@@ -1,0 +1,64 @@
+-- nn.Dropout: in evaluation y = x (version 2, the default: scaling happens in
+-- training) or y = (1 - p) x (version 1 files, which have no v2 field). In
+-- training each element is kept with probability 1 - p.
+local pointwise = require('nn.pointwise')
+local Dropout, parent = torch.class('nn.Dropout', 'nn.Module')
+
+function Dropout:__init(p, v1, inplace, stochasticInference)
+   parent.__init(self)
+   self.p = p or 0.5
+   self.train = true
+   self.inplace = inplace
+   self.stochastic_inference = stochasticInference or false
+   self.v2 = not v1
+   if self.p >= 1 or self.p < 0 then
+      error('<nn.Dropout> illegal percentage, must be 0 <= p < 1', 2)
+   end
+   self.noise = torch.Tensor()
+end
+
+function Dropout:setp(p)
+   self.p = p
+   return self
+end
+
+function Dropout:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, torch.type(self))
+   local p = self.p
+   if p > 0 and (self.train or self.stochastic_inference) then
+      -- the mask comes from torch's generator, so torch.manualSeed repeats it
+      local keep = 1 - p
+      local scale = self.v2 and 1 / keep or 1
+      if not torch.isTensor(self.noise) then
+         self.noise = torch.Tensor()
+      end
+      local noise = pointwise.contiguous(self.noise:resize(n):bernoulli(keep))
+      local m = noise:data()
+      for i = 0, n - 1 do
+         y[i] = x[i] * m[i] * scale
+      end
+   elseif p > 0 and not self.v2 then
+      local keep = 1 - p
+      for i = 0, n - 1 do
+         y[i] = x[i] * keep
+      end
+   elseif y ~= x then
+      for i = 0, n - 1 do
+         y[i] = x[i]
+      end
+   end
+   return pointwise.finish(self, input, back)
+end
+
+function Dropout:__tostring__()
+   return string.format('%s(%f)', torch.type(self), self.p)
+end
+
+function Dropout:clearState()
+   if self.noise then
+      self.noise = nn.utils.newLike(self.noise)
+   end
+   return parent.clearState(self)
+end
+
+return Dropout

@@ -1,0 +1,14 @@
+-- nn.Exp: y = exp(x).
+local pointwise = require('nn.pointwise')
+local Exp, parent = torch.class('nn.Exp', 'nn.Module')
+
+function Exp:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, 'nn.Exp')
+   local exp = math.exp
+   for i = 0, n - 1 do
+      y[i] = exp(x[i])
+   end
+   return pointwise.finish(self, input, back)
+end
+
+return Exp

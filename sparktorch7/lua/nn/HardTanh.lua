@@ -1,0 +1,26 @@
+-- nn.HardTanh: y = x clamped to [min_val, max_val].
+local pointwise = require('nn.pointwise')
+local HardTanh, parent = torch.class('nn.HardTanh', 'nn.Module')
+
+function HardTanh:__init(min_value, max_value, inplace)
+   parent.__init(self)
+   self.min_val = min_value or -1
+   self.max_val = max_value or 1
+   self.inplace = inplace or false
+   if self.max_val <= self.min_val then
+      error('<nn.HardTanh> max_value must be larger than min_value', 2)
+   end
+end
+
+function HardTanh:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, torch.type(self))
+   local lo, hi = self.min_val or -1, self.max_val or 1
+   for i = 0, n - 1 do
+      local v = x[i]
+      if v < lo then v = lo elseif v > hi then v = hi end
+      y[i] = v
+   end
+   return pointwise.finish(self, input, back)
+end
+
+return HardTanh

@@ -1,0 +1,16 @@
+-- nn.Identity: y = x (tensors and tables alike).
+local Identity, parent = torch.class('nn.Identity', 'nn.Module')
+
+function Identity:updateOutput(input)
+   self.output = input
+   return self.output
+end
+
+function Identity:clearState()
+   -- output is the input: forget it instead of emptying it
+   self.output = torch.Tensor()
+   self.gradInput = torch.Tensor()
+   return self
+end
+
+return Identity

@@ -1,0 +1,24 @@
+-- nn.LeakyReLU: y = x if x > 0, else negval * x.
+local pointwise = require('nn.pointwise')
+local LeakyReLU, parent = torch.class('nn.LeakyReLU', 'nn.Module')
+
+function LeakyReLU:__init(negval, ip)
+   parent.__init(self)
+   if negval and type(negval) ~= 'number' then
+      error('<nn.LeakyReLU> usage: nn.LeakyReLU(negval[, inplace])', 2)
+   end
+   self.negval = negval or 1 / 100
+   self.inplace = ip or false
+end
+
+function LeakyReLU:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, 'nn.LeakyReLU')
+   local a = self.negval
+   for i = 0, n - 1 do
+      local v = x[i]
+      if v > 0 then y[i] = v else y[i] = v * a end
+   end
+   return pointwise.finish(self, input, back)
+end
+
+return LeakyReLU

@@ -1,0 +1,111 @@
+-- nn.Linear: y = W x + b, for one vector (1D) or a batch of rows (2D).
+local pointwise = require('nn.pointwise')
+local Linear, parent = torch.class('nn.Linear', 'nn.Module')
+
+function Linear:__init(inputSize, outputSize, bias)
+   parent.__init(self)
+   if bias == nil then
+      bias = true
+   end
+   self.weight = torch.Tensor(outputSize, inputSize)
+   self.gradWeight = torch.Tensor(outputSize, inputSize)
+   if bias then
+      self.bias = torch.Tensor(outputSize)
+      self.gradBias = torch.Tensor(outputSize)
+   end
+   self:reset()
+end
+
+function Linear:noBias()
+   self.bias = nil
+   self.gradBias = nil
+   return self
+end
+
+function Linear:reset(stdv)
+   if stdv then
+      stdv = stdv * math.sqrt(3)
+   else
+      stdv = 1 / math.sqrt(self.weight:size(2))
+   end
+   self.weight:uniform(-stdv, stdv)
+   if self.bias then
+      self.bias:uniform(-stdv, stdv)
+   end
+   return self
+end
+
+-- adds the bias to every row of a contiguous (rows x n) output
+local function addBiasRows(out, bias, rows, n)
+   local y = out:data()
+   local b = pointwise.contiguous(bias):data()
+   local i = 0
+   for _ = 1, rows do
+      for j = 0, n - 1 do
+         y[i] = y[i] + b[j]
+         i = i + 1
+      end
+   end
+end
+
+function Linear:updateOutput(input)
+   local W = self.weight
+   if not torch.isTensor(input) then
+      error('<nn.Linear> input must be a tensor', 2)
+   end
+   nn.utils.checkSameType('nn.Linear', input, W)
+   local nOut, nIn = W:size(1), W:size(2)
+   local d = input:dim()
+   if d ~= 1 and d ~= 2 then
+      error(string.format('<nn.Linear> input must be 1D or 2D, not %dD', d), 2)
+   end
+   if input:size(d) ~= nIn then
+      error(string.format('<nn.Linear> input has %d features, the module expects %d',
+                          input:size(d), nIn), 2)
+   end
+   if not torch.isTensor(self.output) or self.output == input then
+      self.output = nn.utils.newLike(input)
+   end
+   local out = self.output
+   if input:nElement() == 0 then
+      -- an empty batch gives an empty output
+      out:resize(0)
+      return out
+   end
+   if d == 1 then
+      out:resize(nOut)
+      if self.bias then out:copy(self.bias) else out:zero() end
+      out:addmv(1, W, input)
+   else
+      local rows = input:size(1)
+      local before = out:nElement()
+      out:resize(rows, nOut)
+      if not out:isContiguous() then
+         out = nn.utils.newLike(input):resize(rows, nOut)
+         self.output = out
+         before = -1
+      end
+      if out:nElement() ~= before then
+         out:zero()
+      end
+      out:addmm(0, out, 1, input, W:t())
+      if self.bias then
+         addBiasRows(out, self.bias, rows, nOut)
+      end
+   end
+   return self.output
+end
+
+function Linear:clearState()
+   if self.addBuffer then
+      self.addBuffer = nn.utils.newLike(self.addBuffer)
+   end
+   return parent.clearState(self)
+end
+
+function Linear:__tostring__()
+   return torch.type(self) .. string.format('(%d -> %d)', self.weight:size(2), self.weight:size(1))
+          .. (self.bias == nil and ' without bias' or '')
+end
+
+return Linear

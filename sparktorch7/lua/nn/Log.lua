@@ -1,0 +1,14 @@
+-- nn.Log: y = log(x).
+local pointwise = require('nn.pointwise')
+local Log, parent = torch.class('nn.Log', 'nn.Module')
+
+function Log:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, 'nn.Log')
+   local log = math.log
+   for i = 0, n - 1 do
+      y[i] = log(x[i])
+   end
+   return pointwise.finish(self, input, back)
+end
+
+return Log

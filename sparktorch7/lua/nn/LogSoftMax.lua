@@ -1,0 +1,16 @@
+-- nn.LogSoftMax: y_i = x_i - log(sum_j exp(x_j)), over the feature dimension (see pointwise.softmaxLayout).
+local pointwise = require('nn.pointwise')
+local LogSoftMax, parent = torch.class('nn.LogSoftMax', 'nn.Module')
+
+function LogSoftMax:updateOutput(input)
+   if not torch.isTensor(input) then
+      error('<nn.LogSoftMax> input must be a tensor', 2)
+   end
+   local frames, size, stride = pointwise.softmaxLayout(input, 'nn.LogSoftMax')
+   local x = pointwise.contiguous(input)
+   local out = pointwise.resultLike(self, input)
+   pointwise.softmax(out:data(), x:data(), frames, size, stride, 1, true)
+   return out
+end
+
+return LogSoftMax

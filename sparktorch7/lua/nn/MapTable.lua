@@ -1,0 +1,73 @@
+-- nn.MapTable: applies one module (cloned as needed, parameters shared) to
+-- every element of the input table.
+local MapTable, parent = torch.class('nn.MapTable', 'nn.Container')
+local unpack = unpack or table.unpack
+
+function MapTable:__init(module, shared)
+   parent.__init(self)
+   self.shared = shared or {'weight', 'bias', 'gradWeight', 'gradBias'}
+   self.output = {}
+   self.gradInput = {}
+   if module then
+      self:add(module)
+   end
+end
+
+function MapTable:_extend(n)
+   self.modules[1] = self.module
+   for i = 2, n do
+      if not self.modules[i] then
+         self.modules[i] = self.module:clone(unpack(self.shared))
+      end
+   end
+end
+
+function MapTable:resize(n)
+   self:_extend(n)
+   for i = n + 1, #self.modules do
+      self.modules[i] = nil
+   end
+   return self
+end
+
+function MapTable:add(module)
+   if self.module then
+      error('<nn.MapTable> holds a single module', 2)
+   end
+   self.module = module
+   self.modules[1] = module
+   return self
+end
+
+function MapTable:updateOutput(input)
+   if type(input) ~= 'table' then
+      error('<nn.MapTable> input must be a table', 2)
+   end
+   self.output = {}
+   self:_extend(#input)
+   for i = 1, #input do
+      self.output[i] = self:rethrowErrors(self.modules[i], i, 'updateOutput', input[i])
+   end
+   return self.output
+end
+
+function MapTable:clearState()
+   for i = 2, #self.modules do
+      self.modules[i] = nil
+   end
+   return parent.clearState(self)
+end
+
+function MapTable:__tostring__()
+   local line, tab, extlast = '\n', '  ', '      '
+   local s = torch.type(self)
+   if self.module then
+      s = s .. ' {' .. line .. tab
+            .. tostring(self.module):gsub(line, line .. tab .. extlast) .. line .. '}'
+   else
+      s = s .. ' { }'
+   end
+   return s
+end
+
+return MapTable

@@ -1,0 +1,58 @@
+-- nn.PReLU: y = x if x > 0, else w * x, with one learnt slope per channel
+-- (nOutputPlane > 0; the channel dimension is 1 for 1D/3D inputs, 2 for
+-- batches) or one shared slope (nOutputPlane = 0).
+local pointwise = require('nn.pointwise')
+local PReLU, parent = torch.class('nn.PReLU', 'nn.Module')
+
+function PReLU:__init(nOutputPlane)
+   parent.__init(self)
+   self.nOutputPlane = nOutputPlane or 0
+   self.weight = torch.Tensor(nOutputPlane or 1):fill(0.25)
+   self.gradWeight = torch.Tensor(nOutputPlane or 1)
+end
+
+function PReLU:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, 'nn.PReLU')
+   local w = pointwise.contiguous(self.weight):data()
+   local planes = self.nOutputPlane or 0
+   if planes == 0 then
+      local a = w[0]
+      for i = 0, n - 1 do
+         local v = x[i]
+         if v > 0 then y[i] = v else y[i] = v * a end
+      end
+   else
+      local d = input:dim()
+      local batch, inner
+      if d == 1 then
+         batch, inner = 1, 1
+      elseif d == 2 then
+         batch, inner = input:size(1), 1
+      elseif d == 3 then
+         batch, inner = 1, input:size(2) * input:size(3)
+      elseif d == 4 then
+         batch, inner = input:size(1), input:size(3) * input:size(4)
+      else
+         error('<nn.PReLU> input must be 1D, 2D, 3D or 4D', 2)
+      end
+      local cdim = (d == 1 or d == 3) and 1 or 2
+      if input:size(cdim) ~= planes then
+         error(string.format('<nn.PReLU> input has %d channels, the module has %d',
+                             input:size(cdim), planes), 2)
+      end
+      local i = 0
+      for _ = 1, batch do
+         for c = 0, planes - 1 do
+            local a = w[c]
+            for _ = 1, inner do
+               local v = x[i]
+               if v > 0 then y[i] = v else y[i] = v * a end
+               i = i + 1
+            end
+         end
+      end
+   end
+   return pointwise.finish(self, input, back)
+end
+
+return PReLU

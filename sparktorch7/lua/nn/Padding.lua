@@ -1,0 +1,48 @@
+-- nn.Padding: inserts |pad| entries of value along dimension dim, before
+-- position index (pad < 0: counted from the start) or after it counted from
+-- the end (pad > 0). With nInputDim, a batch input shifts dim by one.
+local Padding, parent = torch.class('nn.Padding', 'nn.Module')
+
+function Padding:__init(dim, pad, nInputDim, value, index)
+   parent.__init(self)
+   self.value = value or 0
+   self.index = index or 1
+   self.dim = dim
+   self.pad = pad
+   self.nInputDim = nInputDim
+   self.outputSize = torch.LongStorage()
+end
+
+function Padding:updateOutput(input)
+   local dim = self.dim
+   if self.nInputDim and input:dim() ~= self.nInputDim then
+      dim = dim + 1
+   end
+   local sizes = input:size():totable()
+   local n = sizes[dim]
+   sizes[dim] = n + math.abs(self.pad)
+   self.outputSize = torch.LongStorage(sizes)
+   if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input)
+      or self.output == input then
+      self.output = nn.utils.newLike(input)
+   end
+   self.output:resize(self.outputSize):fill(self.value)
+   local index, pad = self.index, self.pad
+   if pad > 0 then
+      index = n - index + 2
+   else
+      pad = -pad
+   end
+   if index == 1 then
+      self.output:narrow(dim, 1 + pad, n):copy(input)
+   elseif index == n + 1 then
+      self.output:narrow(dim, 1, n):copy(input)
+   else
+      self.output:narrow(dim, 1, index - 1):copy(input:narrow(dim, 1, index - 1))
+      self.output:narrow(dim, index + pad, n - (index - 1))
+         :copy(input:narrow(dim, index, n - (index - 1)))
+   end
+   return self.output
+end
+
+return Padding

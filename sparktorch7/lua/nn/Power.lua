@@ -1,0 +1,22 @@
+-- nn.Power: y = x ^ pow.
+local pointwise = require('nn.pointwise')
+local Power, parent = torch.class('nn.Power', 'nn.Module')
+
+function Power:__init(p)
+   parent.__init(self)
+   if not p then
+      error('<nn.Power> usage: nn.Power(power)', 2)
+   end
+   self.pow = p
+end
+
+function Power:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, 'nn.Power')
+   local p = self.pow
+   for i = 0, n - 1 do
+      y[i] = x[i] ^ p
+   end
+   return pointwise.finish(self, input, back)
+end
+
+return Power

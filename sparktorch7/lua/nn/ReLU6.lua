@@ -1,0 +1,8 @@
+-- nn.ReLU6: y = min(max(x, 0), 6).
+local ReLU6, parent = torch.class('nn.ReLU6', 'nn.HardTanh')
+
+function ReLU6:__init(inplace)
+   parent.__init(self, 0, 6, inplace)
+end
+
+return ReLU6

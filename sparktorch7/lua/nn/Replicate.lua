@@ -1,0 +1,34 @@
+-- nn.Replicate: a view repeating the input nfeatures times along a new
+-- dimension dim (stride 0, no copy); with ndim given, a batch input shifts dim.
+local pointwise = require('nn.pointwise')
+local Replicate, parent = torch.class('nn.Replicate', 'nn.Module')
+
+function Replicate:__init(nf, dim, ndim)
+   parent.__init(self)
+   self.nfeatures = nf
+   self.dim = dim or 1
+   self.ndim = ndim
+   if self.dim <= 0 then
+      error('<nn.Replicate> can only replicate across positive integer dimensions', 2)
+   end
+end
+
+function Replicate:updateOutput(input)
+   local dim = self.dim or 1
+   if dim > input:dim() + 1 then
+      error(string.format('<nn.Replicate> not enough input dimensions to replicate along dimension %d', dim), 2)
+   end
+   local rdim = dim + ((self.ndim and input:dim() > self.ndim) and 1 or 0)
+   local sizes, strides = {}, {}
+   for k = 1, input:dim() do
+      local at = k >= rdim and k + 1 or k
+      sizes[at] = input:size(k)
+      strides[at] = input:stride(k)
+   end
+   sizes[rdim] = self.nfeatures
+   strides[rdim] = 0
+   self.output = pointwise.viewOf(input, sizes, strides)
+   return self.output
+end
+
+return Replicate

@@ -1,0 +1,66 @@
+-- nn.Sequential: feeds each module's output to the next one.
+local Sequential, parent = torch.class('nn.Sequential', 'nn.Container')
+
+function Sequential:__len()
+   return #self.modules
+end
+
+function Sequential:add(module)
+   if #self.modules == 0 then
+      self.gradInput = module.gradInput
+   end
+   table.insert(self.modules, module)
+   self.output = module.output
+   return self
+end
+
+function Sequential:insert(module, index)
+   index = index or (#self.modules + 1)
+   if index > #self.modules + 1 or index < 1 then
+      error('<nn.Sequential> index should be contiguous to existing modules', 2)
+   end
+   table.insert(self.modules, index, module)
+   self.output = self.modules[#self.modules].output
+   self.gradInput = self.modules[1].gradInput
+   return self
+end
+
+function Sequential:remove(index)
+   index = index or #self.modules
+   if index > #self.modules or index < 1 then
+      error('<nn.Sequential> index out of range', 2)
+   end
+   table.remove(self.modules, index)
+   if #self.modules > 0 then
+      self.output = self.modules[#self.modules].output
+      self.gradInput = self.modules[1].gradInput
+   else
+      self.output = torch.Tensor()
+      self.gradInput = torch.Tensor()
+   end
+   return self
+end
+
+function Sequential:updateOutput(input)
+   local current = input
+   for i = 1, #self.modules do
+      current = self:rethrowErrors(self.modules[i], i, 'updateOutput', current)
+   end
+   self.output = current
+   return current
+end
+
+function Sequential:__tostring__()
+   local line, tab, next = '\n', '  ', ' -> '
+   local s = 'nn.Sequential {' .. line .. tab .. '[input'
+   for i = 1, #self.modules do
+      s = s .. next .. '(' .. i .. ')'
+   end
+   s = s .. next .. 'output]'
+   for i, module in ipairs(self.modules) do
+      s = s .. line .. tab .. '(' .. i .. '): ' .. tostring(module):gsub(line, line .. tab)
+   end
+   return s .. line .. '}'
+end
+
+return Sequential

@@ -1,0 +1,16 @@
+-- nn.SoftMax: y_i = exp(x_i) / sum_j exp(x_j), over the feature dimension (see pointwise.softmaxLayout).
+local pointwise = require('nn.pointwise')
+local SoftMax, parent = torch.class('nn.SoftMax', 'nn.Module')
+
+function SoftMax:updateOutput(input)
+   if not torch.isTensor(input) then
+      error('<nn.SoftMax> input must be a tensor', 2)
+   end
+   local frames, size, stride = pointwise.softmaxLayout(input, 'nn.SoftMax')
+   local x = pointwise.contiguous(input)
+   local out = pointwise.resultLike(self, input)
+   pointwise.softmax(out:data(), x:data(), frames, size, stride, 1, false)
+   return out
+end
+
+return SoftMax

@@ -1,0 +1,16 @@
+-- nn.SoftMin: y_i = exp(-x_i) / sum_j exp(-x_j), over the feature dimension (see pointwise.softmaxLayout).
+local pointwise = require('nn.pointwise')
+local SoftMin, parent = torch.class('nn.SoftMin', 'nn.Module')
+
+function SoftMin:updateOutput(input)
+   if not torch.isTensor(input) then
+      error('<nn.SoftMin> input must be a tensor', 2)
+   end
+   local frames, size, stride = pointwise.softmaxLayout(input, 'nn.SoftMin')
+   local x = pointwise.contiguous(input)
+   local out = pointwise.resultLike(self, input)
+   pointwise.softmax(out:data(), x:data(), frames, size, stride, -1, false)
+   return out
+end
+
+return SoftMin

@@ -1,0 +1,23 @@
+-- nn.SoftPlus: y = log(1 + exp(beta * x)) / beta, and y = x where beta * x > threshold.
+local pointwise = require('nn.pointwise')
+local SoftPlus, parent = torch.class('nn.SoftPlus', 'nn.Module')
+
+function SoftPlus:__init(beta, threshold)
+   parent.__init(self)
+   self.beta = beta or 1
+   self.threshold = threshold or 20
+end
+
+function SoftPlus:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, 'nn.SoftPlus')
+   local exp, log = math.exp, math.log
+   local beta, th = self.beta or 1, self.threshold or 20
+   for i = 0, n - 1 do
+      local v = x[i]
+      local bv = v * beta
+      if bv > th then y[i] = v else y[i] = log(1 + exp(bv)) / beta end
+   end
+   return pointwise.finish(self, input, back)
+end
+
+return SoftPlus

@@ -1,0 +1,20 @@
+-- nn.SoftShrink: y = x - lambda if x > lambda, x + lambda if x < -lambda, else 0.
+local pointwise = require('nn.pointwise')
+local SoftShrink, parent = torch.class('nn.SoftShrink', 'nn.Module')
+
+function SoftShrink:__init(lam)
+   parent.__init(self)
+   self.lambda = lam or 0.5
+end
+
+function SoftShrink:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, 'nn.SoftShrink')
+   local l = self.lambda
+   for i = 0, n - 1 do
+      local v = x[i]
+      if v > l then y[i] = v - l elseif v < -l then y[i] = v + l else y[i] = 0 end
+   end
+   return pointwise.finish(self, input, back)
+end
+
+return SoftShrink

@@ -1,0 +1,14 @@
+-- nn.SoftSign: y = x / (1 + |x|).
+local pointwise = require('nn.pointwise')
+local SoftSign, parent = torch.class('nn.SoftSign', 'nn.Module')
+
+function SoftSign:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, 'nn.SoftSign')
+   for i = 0, n - 1 do
+      local v = x[i]
+      if v >= 0 then y[i] = v / (1 + v) else y[i] = v / (1 - v) end
+   end
+   return pointwise.finish(self, input, back)
+end
+
+return SoftSign

@@ -1,0 +1,22 @@
+local SpatialAdaptiveAveragePooling, parent =
+   torch.class('nn.SpatialAdaptiveAveragePooling', 'nn.Module')
+local ops = require 'nn.spatial_ops'
+
+-- Output W x H whatever the input size: bin i of an axis of length n covers
+-- [floor(i*n/o), ceil((i+1)*n/o)).
+function SpatialAdaptiveAveragePooling:__init(W, H)
+   parent.__init(self)
+   self.W = W
+   self.H = H
+end
+
+function SpatialAdaptiveAveragePooling:updateOutput(input)
+   local dim = ops.checkDim(self, input, 3, 4, '3D or 4D (batch mode)')
+   local out = ops.output(self, input, ops.withTail(input, dim - 2, {self.H, self.W}))
+   ops.call('adaptive_pool2d', out, input, 'avg')
+   return out
+end
+
+function SpatialAdaptiveAveragePooling:__tostring__()
+   return string.format('%s(%dx%d)', torch.type(self), self.W, self.H)
+end

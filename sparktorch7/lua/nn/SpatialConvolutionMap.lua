@@ -1,0 +1,58 @@
+local SpatialConvolutionMap, parent = torch.class('nn.SpatialConvolutionMap', 'nn.Module')
+local ops = require 'nn.spatial_ops'
+require 'nn.tables'
+
+-- A convolution with a sparse connection table: row k of connTable is {input plane,
+-- output plane} (1-based), and weight[k] (kH x kW) is that connection's kernel.
+function SpatialConvolutionMap:__init(conMatrix, kW, kH, dW, dH)
+   parent.__init(self)
+   self.kW = kW
+   self.kH = kH
+   self.dW = dW or 1
+   self.dH = dH or 1
+   self.connTable = conMatrix
+   local nIn, nOut = 0, 0
+   for k = 1, conMatrix:size(1) do
+      nIn = math.max(nIn, conMatrix[k][1])
+      nOut = math.max(nOut, conMatrix[k][2])
+   end
+   self.nInputPlane = nIn
+   self.nOutputPlane = nOut
+   self.weight = torch.Tensor(conMatrix:size(1), kH, kW)
+   self.bias = torch.Tensor(nOut)
+   self.gradWeight = torch.Tensor(conMatrix:size(1), kH, kW)
+   self.gradBias = torch.Tensor(nOut)
+   self:reset()
+end
+
+function SpatialConvolutionMap:reset(stdv)
+   if stdv then
+      stdv = stdv * math.sqrt(3)
+   else
+      -- Torch7 scales by the number of connections into each output plane; with
+      -- uniform tables that is nConnections / nOutputPlane
+      local fanin = self.connTable:size(1) / self.nOutputPlane
+      stdv = 1 / math.sqrt(self.kW * self.kH * fanin)
+   end
+   self.weight:uniform(-stdv, stdv)
+   self.bias:uniform(-stdv, stdv)
+end
+
+function SpatialConvolutionMap:updateOutput(input)
+   local dim = ops.checkDim(self, input, 3, 4, '3D or 4D (batch mode)')
+   if input:size(dim - 2) < self.nInputPlane then
+      ops.fail(self, 'input has %d planes, the connection table uses %d', input:size(dim - 2),
+               self.nInputPlane)
+   end
+   ops.checkType(self, input, 'weight', self.weight)
+   local iH, iW = input:size(dim - 1), input:size(dim)
+   local oH = math.floor((iH - self.kH) / self.dH) + 1
+   local oW = math.floor((iW - self.kW) / self.dW) + 1
+   if oH < 1 or oW < 1 then
+      ops.fail(self, 'input image (%dx%d) smaller than kernel size (%dx%d)', iH, iW, self.kH, self.kW)
+   end
+   local out = ops.output(self, input, ops.withTail(input, dim - 3, {self.nOutputPlane, oH, oW}))
+   ops.call('conv_map2d', out, input, self.connTable, self.weight, self.bias, self.kW, self.kH,
+            self.dW, self.dH)
+   return out
+end

@@ -1,0 +1,10 @@
+local SpatialReflectionPadding, parent = torch.class('nn.SpatialReflectionPadding', 'nn.Module')
+
+-- Like nn.SpatialZeroPadding, but mirrors the border (the edge itself is not repeated).
+function SpatialReflectionPadding:__init(pad_l, pad_r, pad_t, pad_b)
+   nn.SpatialZeroPadding.__init(self, pad_l, pad_r, pad_t, pad_b)
+end
+
+SpatialReflectionPadding._mode = 'reflect'
+SpatialReflectionPadding.updateOutput = nn.SpatialZeroPadding.updateOutput
+SpatialReflectionPadding.__tostring__ = nn.SpatialZeroPadding.__tostring__

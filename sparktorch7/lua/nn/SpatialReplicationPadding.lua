@@ -1,0 +1,10 @@
+local SpatialReplicationPadding, parent = torch.class('nn.SpatialReplicationPadding', 'nn.Module')
+
+-- Like nn.SpatialZeroPadding, but repeats the edge pixels.
+function SpatialReplicationPadding:__init(pad_l, pad_r, pad_t, pad_b)
+   nn.SpatialZeroPadding.__init(self, pad_l, pad_r, pad_t, pad_b)
+end
+
+SpatialReplicationPadding._mode = 'edge'
+SpatialReplicationPadding.updateOutput = nn.SpatialZeroPadding.updateOutput
+SpatialReplicationPadding.__tostring__ = nn.SpatialZeroPadding.__tostring__

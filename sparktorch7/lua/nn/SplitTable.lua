@@ -1,0 +1,26 @@
+-- nn.SplitTable: the table of slices input:select(dimension, i) (views);
+-- negative dimension counts from the end, nInputDims shifts it for a batch.
+local pointwise = require('nn.pointwise')
+local SplitTable, parent = torch.class('nn.SplitTable', 'nn.Module')
+
+function SplitTable:__init(dimension, nInputDims)
+   parent.__init(self)
+   self.dimension = dimension
+   self.nInputDims = nInputDims
+end
+
+function SplitTable:_getPositiveDimension(input)
+   return pointwise.dimension(self.dimension, self.nInputDims, input:dim())
+end
+
+function SplitTable:updateOutput(input)
+   local dim = self:_getPositiveDimension(input)
+   local output = {}
+   for i = 1, input:size(dim) do
+      output[i] = input:select(dim, i)
+   end
+   self.output = output
+   return output
+end
+
+return SplitTable

@@ -1,0 +1,14 @@
+-- nn.Tanh: y = tanh(x).
+local pointwise = require('nn.pointwise')
+local Tanh, parent = torch.class('nn.Tanh', 'nn.Module')
+
+function Tanh:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, 'nn.Tanh')
+   local tanh = math.tanh
+   for i = 0, n - 1 do
+      y[i] = tanh(x[i])
+   end
+   return pointwise.finish(self, input, back)
+end
+
+return Tanh

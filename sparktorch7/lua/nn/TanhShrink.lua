@@ -1,0 +1,15 @@
+-- nn.TanhShrink: y = x - tanh(x).
+local pointwise = require('nn.pointwise')
+local TanhShrink, parent = torch.class('nn.TanhShrink', 'nn.Module')
+
+function TanhShrink:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, 'nn.TanhShrink')
+   local tanh = math.tanh
+   for i = 0, n - 1 do
+      local v = x[i]
+      y[i] = v - tanh(v)
+   end
+   return pointwise.finish(self, input, back)
+end
+
+return TanhShrink

@@ -1,0 +1,34 @@
+-- nn.Threshold: y = x if x > threshold, else val.
+local pointwise = require('nn.pointwise')
+local Threshold, parent = torch.class('nn.Threshold', 'nn.Module')
+
+function Threshold:__init(th, v, ip)
+   parent.__init(self)
+   self.threshold = th or 1e-6
+   self.val = v or 0
+   if (th and type(th) ~= 'number') or (v and type(v) ~= 'number') then
+      error('<nn.Threshold> usage: nn.Threshold(threshold, value[, inplace])', 2)
+   end
+   self.inplace = ip or false
+   if ip and type(ip) ~= 'boolean' then
+      error('<nn.Threshold> in-place flag must be boolean', 2)
+   end
+end
+
+function Threshold:updateOutput(input)
+   local y, x, n, back = pointwise.begin(self, input, torch.type(self))
+   local th, val = self.threshold, self.val
+   if val == th then
+      -- ReLU and its kin: branchless (a compare-and-branch per element mispredicts on real data)
+      local max = math.max
+      for i = 0, n - 1 do y[i] = max(x[i], th) end
+   else
+      for i = 0, n - 1 do
+         local v = x[i]
+         if v > th then y[i] = v else y[i] = val end
+      end
+   end
+   return pointwise.finish(self, input, back)
+end
+
+return Threshold

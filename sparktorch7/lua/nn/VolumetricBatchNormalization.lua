@@ -1,0 +1,10 @@
+local VolumetricBatchNormalization, parent =
+   torch.class('nn.VolumetricBatchNormalization', 'nn.BatchNormalization')
+
+-- Batch normalization per plane of (N, C, T, H, W) volumes.
+VolumetricBatchNormalization.__version = 2
+VolumetricBatchNormalization.nDim = 5
+
+function VolumetricBatchNormalization:updateOutput(input)
+   return nn.SpatialBatchNormalization.forwardNd(self, input)
+end

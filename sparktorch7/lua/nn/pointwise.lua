@@ -1,0 +1,261 @@
+-- Plumbing shared by the elementwise modules: each module loops over plain
+-- contiguous memory (FFI pointers), written out in its own file so that every
+-- loop is compiled for its own operation.
+--
+--   local y, x, n, back = pointwise.begin(self, input, 'nn.Tanh')
+--   for i = 0, n - 1 do y[i] = math.tanh(x[i]) end
+--   return pointwise.finish(self, input, back)
+local pointwise = {}
+
+-- Makes self.output (or the input itself when self.inplace) ready to receive
+-- f(input) elementwise. Returns the output pointer, the input pointer, the
+-- number of elements and, for an in-place op on a non-contiguous input, the
+-- temporary to copy back.
+function pointwise.begin(self, input, name)
+   if not torch.isTensor(input) then
+      error(string.format('<%s> input must be a tensor, not a %s', name, torch.type(input)), 3)
+   end
+   local x = input
+   if not x:isContiguous() then
+      x = x:contiguous()
+   end
+   local n = x:nElement()
+   if self.inplace then
+      if x == input then
+         self.output = input
+         local p = input:data()
+         return p, p, n, nil
+      end
+      return x:data(), x:data(), n, x
+   end
+   local out = self.output
+   if not torch.isTensor(out) or torch.type(out) ~= torch.type(input) or out == input then
+      out = nn.utils.newLike(input)
+      self.output = out
+   end
+   out:resizeAs(x)
+   if not out:isContiguous() then
+      out = nn.utils.newLike(input):resizeAs(x)
+      self.output = out
+   end
+   return out:data(), x:data(), n, nil
+end
+
+function pointwise.finish(self, input, back)
+   if back then
+      input:copy(back)
+      self.output = input
+   end
+   return self.output
+end
+
+-- A contiguous tensor like input in self[field] (kept between calls), for
+-- results that are not elementwise (softmax, normalisations).
+function pointwise.resultLike(self, input, sizes)
+   local out = self.output
+   if not torch.isTensor(out) or torch.type(out) ~= torch.type(input) or out == input then
+      out = nn.utils.newLike(input)
+   end
+   if sizes then
+      out:resize(sizes)
+   else
+      out:resizeAs(input)
+   end
+   if not out:isContiguous() then
+      out = nn.utils.newLike(input)
+      if sizes then out:resize(sizes) else out:resizeAs(input) end
+   end
+   self.output = out
+   return out
+end
+
+-- A contiguous version of t (t itself when it already is).
+function pointwise.contiguous(t)
+   if t:isContiguous() then
+      return t
+   end
+   return t:contiguous()
+end
+
+-- The (frames, size, stride) layout Torch7 softmaxes use: over the only
+-- dimension of a 1D input, dimension 2 of a batch (2D), the channels (dim 1)
+-- of a 3D input and dimension 2 of a 4D one.
+function pointwise.softmaxLayout(input, name)
+   local d = input:dim()
+   if input:nElement() == 0 then
+      return 0, 0, 1
+   elseif d == 1 then
+      return 1, input:size(1), 1
+   elseif d == 2 then
+      return input:size(1), input:size(2), 1
+   elseif d == 3 then
+      return 1, input:size(1), input:size(2) * input:size(3)
+   elseif d == 4 then
+      return input:size(1), input:size(2), input:size(3) * input:size(4)
+   end
+   error(string.format('<%s> input must be 1D, 2D, 3D or 4D, not %dD', name, d), 3)
+end
+
+local exp, log = math.exp, math.log
+
+-- y = softmax(sign * x) (or its log) along the middle dimension of a
+-- contiguous (frames, size, stride) layout.
+function pointwise.softmax(y, x, frames, size, stride, sign, takeLog)
+   for f = 0, frames - 1 do
+      local base = f * size * stride
+      for k = 0, stride - 1 do
+         local first = base + k
+         local maxv = -math.huge
+         for j = 0, size - 1 do
+            local v = sign * x[first + j * stride]
+            if v > maxv then maxv = v end
+         end
+         local sum = 0
+         for j = 0, size - 1 do
+            sum = sum + exp(sign * x[first + j * stride] - maxv)
+         end
+         if takeLog then
+            local shift = maxv + log(sum)
+            for j = 0, size - 1 do
+               local idx = first + j * stride
+               y[idx] = sign * x[idx] - shift
+            end
+         else
+            for j = 0, size - 1 do
+               local idx = first + j * stride
+               y[idx] = exp(sign * x[idx] - maxv) / sum
+            end
+         end
+      end
+   end
+end
+
+-- Calls visit(i, j) for every element i (0-based, row-major) of a contiguous
+-- tensor of sizes `sizes`, with j the offset in a contiguous tensor of sizes
+-- `psizes` broadcast to `sizes` (dimensions of size 1 repeat; psizes has as
+-- many dimensions as sizes).
+function pointwise.broadcastOffsets(sizes, psizes, visit)
+   local d = #sizes
+   local pstride, acc = {}, 1
+   for k = d, 1, -1 do
+      pstride[k] = (psizes[k] == 1 and sizes[k] ~= 1) and 0 or acc
+      acc = acc * psizes[k]
+   end
+   local total = 1
+   for k = 1, d do total = total * sizes[k] end
+   local idx = {}
+   for k = 1, d do idx[k] = 0 end
+   local j = 0
+   for i = 0, total - 1 do
+      visit(i, j)
+      local k = d
+      while k >= 1 do
+         idx[k] = idx[k] + 1
+         j = j + pstride[k]
+         if idx[k] < sizes[k] then break end
+         j = j - pstride[k] * sizes[k]
+         idx[k] = 0
+         k = k - 1
+      end
+   end
+end
+
+-- y = x (op) p where the parameter p matches x elementwise, per row of a
+-- batch (x is rows x p:nElement()), or by broadcasting (same number of
+-- dimensions, sizes 1 repeat). op is 'mul' or 'add'.
+function pointwise.applyParam(self, input, param, op, name)
+   local y, x, n, back = pointwise.begin(self, input, name)
+   local pc = pointwise.contiguous(param)
+   local p, np = pc:data(), pc:nElement()
+   local mul = op == 'mul'
+   if np == n or (input:dim() > 1 and param:dim() ~= input:dim() and n == input:size(1) * np) then
+      local i = 0
+      while i < n do
+         for j = 0, np - 1 do
+            if mul then y[i] = x[i] * p[j] else y[i] = x[i] + p[j] end
+            i = i + 1
+         end
+      end
+   elseif param:dim() == input:dim() then
+      local sizes, psizes = input:size():totable(), param:size():totable()
+      for k = 1, #sizes do
+         if psizes[k] ~= sizes[k] and psizes[k] ~= 1 then
+            error(string.format('<%s> parameter of size %s does not broadcast to input of size %s',
+                                name, table.concat(psizes, 'x'), table.concat(sizes, 'x')), 3)
+         end
+      end
+      pointwise.broadcastOffsets(sizes, psizes, function(i, j)
+         if mul then y[i] = x[i] * p[j] else y[i] = x[i] + p[j] end
+      end)
+   else
+      error(string.format('<%s> input of %d elements does not match a parameter of %d',
+                          name, n, np), 3)
+   end
+   return pointwise.finish(self, input, back)
+end
+
+-- A tensor sharing t's memory with the given sizes and strides (Lua lists).
+function pointwise.viewOf(t, sizes, strides)
+   local v = nn.utils.newLike(t)
+   if #sizes == 0 then
+      return v
+   end
+   v:set(t:storage(), t:storageOffset(), torch.LongStorage(sizes), torch.LongStorage(strides))
+   return v
+end
+
+-- Resolves a dimension argument the way Torch7 modules do: negative counts
+-- from the end; with nInputDims given, a batch input (one more dimension)
+-- shifts it by one.
+function pointwise.dimension(dim, nInputDims, ndim)
+   if dim < 0 then
+      return ndim + dim + 1
+   elseif nInputDims and ndim == nInputDims + 1 then
+      return dim + 1
+   end
+   return dim
+end
+
+-- (outer, size, inner) of a contiguous tensor around dimension dim
+function pointwise.around(t, dim)
+   local outer, inner = 1, 1
+   for k = 1, dim - 1 do outer = outer * t:size(k) end
+   for k = dim + 1, t:dim() do inner = inner * t:size(k) end
+   return outer, t:size(dim), inner
+end
+
+-- The two tensors of a {a, b} input as contiguous 2D batches of rows of the
+-- same size (a 1D pair becomes one row).
+function pointwise.pairRows(input, name)
+   if type(input) ~= 'table' or not torch.isTensor(input[1]) or not torch.isTensor(input[2]) then
+      error(string.format('<%s> input must be a table of two tensors', name), 3)
+   end
+   local a, b = input[1], input[2]
+   if a:nElement() ~= b:nElement() or a:dim() ~= b:dim() or (a:dim() ~= 1 and a:dim() ~= 2) then
+      error(string.format('<%s> input tensors must be both 1D or both 2D, of one size', name), 3)
+   end
+   a, b = pointwise.contiguous(a), pointwise.contiguous(b)
+   if a:dim() == 1 then
+      local s = torch.LongStorage({1, a:size(1)})
+      a, b = a:view(s), b:view(s)
+   end
+   return a, b
+end
+
+-- The first tensor of a table input, checked.
+function pointwise.firstOfTable(input, name)
+   if type(input) ~= 'table' or not torch.isTensor(input[1]) then
+      error(string.format('<%s> input must be a table of tensors', name), 3)
+   end
+   return input[1]
+end
+
+-- t as a contiguous tensor, checked to have as many elements as first.
+function pointwise.sameShape(t, first, k, name)
+   if not torch.isTensor(t) or t:nElement() ~= first:nElement() then
+      error(string.format('<%s> tensor %d does not have the size of tensor 1', name, k), 3)
+   end
+   return pointwise.contiguous(t)
+end
+
+return pointwise

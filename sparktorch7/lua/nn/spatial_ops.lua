@@ -1,0 +1,111 @@
+-- Shared plumbing of the spatial modules: argument checks with Torch7's messages,
+-- output sizing, and the call into the numpy kernels (sparktorch7/_nn_ops.py).
+local ops = {}
+
+local KERNELS = 'sparktorch7._nn_ops'
+
+-- Run kernel `name` of sparktorch7._nn_ops; tensors travel as ndarray views.
+function ops.call(name, ...)
+   local np = torch._np
+   if not (np and np.callmod) then
+      error('<nn> spatial modules run their kernels through numpy: use them inside a '
+            .. 'sparktorch7.LuaState (torch._np.callmod is missing)', 3)
+   end
+   return np.callmod(KERNELS, name, ...)
+end
+
+function ops.sizestr(t)
+   local s = {}
+   for i = 1, t:dim() do s[i] = tostring(t:size(i)) end
+   return table.concat(s, 'x')
+end
+
+-- '<nn.X> message' raised at the caller of the module method (level 3 from here).
+function ops.fail(self, fmt, ...)
+   error(string.format('<%s> ' .. fmt, torch.type(self), ...), 3)
+end
+
+-- Input must be a tensor of one of the accepted dims; returns its dim.
+function ops.checkDim(self, input, lo, hi, what)
+   if not torch.isTensor(input) then
+      error(string.format('<%s> %s tensor expected for input, but got a %s', torch.type(self),
+                          what, torch.type(input)), 3)
+   end
+   local d = input:dim()
+   if d >= lo and d <= hi and input:nElement() == 0 then
+      error(string.format('<%s> non-empty %s tensor expected for input, but got: [%s of size %s]',
+                          torch.type(self), what, torch.type(input), ops.sizestr(input)), 3)
+   end
+   if d < lo or d > hi then
+      error(string.format('<%s> %s tensor expected for input, but got: [%s of size %s]',
+                          torch.type(self), what, torch.type(input),
+                          d == 0 and 'empty' or ops.sizestr(input)), 3)
+   end
+   return d
+end
+
+function ops.checkPlanes(self, input, dim, expected, name)
+   local got = input:size(dim)
+   if got ~= expected then
+      error(string.format('<%s> input has %d planes in dimension %d, but %s = %d',
+                          torch.type(self), got, dim, name or 'nInputPlane', expected), 3)
+   end
+end
+
+-- Tensors that take part in a computation with input must share its type.
+function ops.checkType(self, input, name, t)
+   if t ~= nil and torch.type(t) ~= torch.type(input) then
+      error(string.format('<%s> input is a %s but %s is a %s: convert the module with '
+                          .. ':float() or :double() to match', torch.type(self),
+                          torch.type(input), name, torch.type(t)), 3)
+   end
+end
+
+-- A new empty tensor of input's type (the runtime's Tensor:new takes the tensor).
+function ops.newLike(input)
+   return input:new()
+end
+
+-- self[field] (self.output by default) of input's type, contiguous, sized to the
+-- given sizes (a Lua list).
+function ops.output(self, input, sizes, field)
+   field = field or 'output'
+   local out = self[field]
+   if out == nil or not torch.isTensor(out) or torch.type(out) ~= torch.type(input) then
+      out = ops.newLike(input)
+   end
+   out:resize(unpack(sizes))
+   if not out:isContiguous() then
+      out = ops.newLike(input):resize(unpack(sizes))
+   end
+   self[field] = out
+   return out
+end
+
+-- Output length of a pooling window along one axis, as THNN computes it: floor or
+-- ceil of (size + 2*pad - extent) / stride, plus one; with clampLast (THNN, when
+-- there is padding) the last window must start inside the image or left padding.
+function ops.poolSize(size, k, d, pad, dil, ceil, clampLast)
+   local span = size + 2 * pad - (dil * (k - 1) + 1)
+   local o
+   if ceil then
+      o = math.ceil(span / d) + 1
+   else
+      o = math.floor(span / d) + 1
+   end
+   if clampLast and (o - 1) * d >= size + pad then
+      o = o - 1
+   end
+   return o
+end
+
+-- Sizes for an output that keeps input's leading (batch) dims and replaces the
+-- trailing #tail ones.
+function ops.withTail(input, keep, tail)
+   local s = {}
+   for i = 1, keep do s[i] = input:size(i) end
+   for _, v in ipairs(tail) do s[#s + 1] = v end
+   return s
+end
+
+return ops

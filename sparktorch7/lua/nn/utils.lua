@@ -1,0 +1,277 @@
+-- nn.utils: helpers shared by the nn modules (type conversion, deep copies,
+-- table walking, clearing buffers). Returns its table; nn/init.lua stores it as nn.utils.
+local utils = {}
+
+-- GPU tensor types have no CPU meaning here: each maps to the CPU type that
+-- torch.load gives for it.
+local CPU_OF = {
+   ['torch.CudaTensor'] = 'torch.FloatTensor',
+   ['torch.CudaHalfTensor'] = 'torch.FloatTensor',
+   ['torch.CudaDoubleTensor'] = 'torch.DoubleTensor',
+   ['torch.CudaLongTensor'] = 'torch.LongTensor',
+   ['torch.CudaIntTensor'] = 'torch.IntTensor',
+   ['torch.CudaShortTensor'] = 'torch.ShortTensor',
+   ['torch.CudaCharTensor'] = 'torch.CharTensor',
+   ['torch.CudaByteTensor'] = 'torch.ByteTensor',
+}
+
+function utils.cpuType(typename)
+   return CPU_OF[typename] or typename
+end
+
+local function tensorClass(typename)
+   local short = typename:match('^torch%.(%a+Tensor)$')
+   local cls = short and torch[short]
+   if not cls then
+      error(string.format('<nn> unknown tensor type %s', tostring(typename)), 3)
+   end
+   return cls
+end
+
+-- A new empty tensor of the type named typename (GPU names give CPU types).
+function utils.newTensor(typename)
+   return tensorClass(utils.cpuType(typename))()
+end
+
+-- A new empty tensor of t's type. (Torch7 code writes t.new(); this does
+-- not depend on how the tensor runtime spells its constructors.)
+function utils.newLike(t)
+   return tensorClass(torch.typename(t))()
+end
+
+local function storageClass(tensorTypename)
+   local short = tensorTypename:match('^torch%.(%a+)Tensor$')
+   return torch[short .. 'Storage']
+end
+
+-- Converts tensors found in param (a tensor, a module, or a table of them) to
+-- typename. tensorCache keeps sharing: two tensors on one storage end up on one
+-- converted storage, and a tensor met twice is converted once.
+function utils.recursiveType(param, typename, tensorCache)
+   tensorCache = tensorCache or {}
+   if torch.isTensor(param) then
+      if torch.typename(param) == typename then
+         return param
+      end
+      if tensorCache[param] then
+         return tensorCache[param]
+      end
+      local cls = tensorClass(typename)
+      local new = cls()
+      local storage = param:storage()
+      if storage ~= nil and param:nDimension() > 0 then
+         local newStorage = tensorCache[storage]
+         if not newStorage then
+            newStorage = storageClass(typename)(storage:size())
+            if storage:size() > 0 then
+               newStorage:copy(storage)
+            end
+            tensorCache[storage] = newStorage
+         end
+         new:set(newStorage, param:storageOffset(), param:size(), param:stride())
+      end
+      tensorCache[param] = new
+      return new
+   elseif torch.isTypeOf(param, 'nn.Module') or torch.isTypeOf(param, 'nn.Criterion') then
+      if not tensorCache[param] then
+         tensorCache[param] = param
+         param:type(typename, tensorCache)
+      end
+      return param
+   elseif type(param) == 'table' and not torch.typename(param) then
+      -- plain tables are walked once (graphs of nodes share and nest them)
+      if not tensorCache[param] then
+         tensorCache[param] = param
+         for k, v in pairs(param) do
+            param[k] = utils.recursiveType(v, typename, tensorCache)
+         end
+      end
+   elseif torch.isStorage and torch.isStorage(param) then
+      -- storages of sizes and indices (LongStorage) keep their type
+      return param
+   elseif type(param) == 'table' and torch.typename(param) then
+      -- other torch objects (nngraph nodes, graphs): walk their fields once
+      if not tensorCache[param] then
+         tensorCache[param] = param
+         for k, v in pairs(param) do
+            param[k] = utils.recursiveType(v, typename, tensorCache)
+         end
+      end
+   end
+   return param
+end
+
+-- A deep copy of a value: tables keep their metatables, tensors get fresh
+-- storages, and sharing inside the copied value is kept (two tensors on one
+-- storage in the original are on one storage in the copy).
+local function deepCopy(v, memo)
+   if type(v) ~= 'table' then
+      return v
+   end
+   if memo[v] then
+      return memo[v]
+   end
+   local tname = torch.typename(v)
+   if tname and torch.isTensor(v) then
+      local copy = tensorClass(tname)()
+      memo[v] = copy
+      if v:nDimension() > 0 then
+         local st = deepCopy(v:storage(), memo)
+         copy:set(st, v:storageOffset(), v:size(), v:stride())
+      end
+      return copy
+   elseif tname and tname:match('^torch%.%a+Storage$') then
+      local cls = torch[tname:match('^torch%.(%a+Storage)$')]
+      local copy = cls(v:size())
+      if v:size() > 0 then
+         copy:copy(v)
+      end
+      memo[v] = copy
+      return copy
+   end
+   local copy = {}
+   memo[v] = copy
+   for k, val in pairs(v) do
+      copy[deepCopy(k, memo)] = deepCopy(val, memo)
+   end
+   local mt = getmetatable(v)
+   if mt then
+      setmetatable(copy, mt)
+   end
+   return copy
+end
+
+function utils.deepCopy(v)
+   return deepCopy(v, {})
+end
+
+-- Empties the named fields of a module: tensors become new empty tensors of
+-- the same type (not :set(), which would empty tensors other modules share),
+-- tables become {}, anything else nil.
+function utils.clear(self, ...)
+   local names = {...}
+   if #names > 0 and type(names[1]) == 'table' then
+      names = names[1]
+   end
+   for _, f in ipairs(names) do
+      local v = self[f]
+      if v ~= nil then
+         if torch.isTensor(v) then
+            self[f] = utils.newLike(v)
+         elseif type(v) == 'table' then
+            self[f] = {}
+         else
+            self[f] = nil
+         end
+      end
+   end
+   return self
+end
+
+-- A view of t with a singleton dimension inserted at position dim.
+function utils.addSingletonDimension(...)
+   local view, t, dim
+   local a, b, c = ...
+   if torch.isTensor(b) then
+      view, t, dim = a, b, c
+   else
+      t, dim = a, b
+      view = utils.newLike(t)
+   end
+   dim = dim or 1
+   if dim < 1 or dim > t:dim() + 1 then
+      error(string.format('<nn.utils> invalid dimension %d for a %dD tensor', dim, t:dim()), 2)
+   end
+   local size = torch.LongStorage(t:dim() + 1)
+   local stride = torch.LongStorage(t:dim() + 1)
+   for d = 1, dim - 1 do
+      size[d] = t:size(d)
+      stride[d] = t:stride(d)
+   end
+   size[dim] = 1
+   stride[dim] = 1
+   for d = dim + 1, t:dim() + 1 do
+      size[d] = t:size(d - 1)
+      stride[d] = t:stride(d - 1)
+   end
+   view:set(t:storage(), t:storageOffset(), size, stride)
+   return view
+end
+
+-- Gathers tensors into one flat tensor: each distinct storage is copied into
+-- it whole, and every tensor is re-pointed at its place there (sharing between
+-- the tensors is kept). Returns the flat tensor (empty for no tensors).
+function utils.flatten(tensors)
+   if not tensors or #tensors == 0 then
+      return torch.Tensor()
+   end
+   local typename = torch.typename(tensors[1])
+   local places, order, total = {}, {}, 0
+   for i, t in ipairs(tensors) do
+      if torch.typename(t) ~= typename then
+         error(string.format('<nn.utils.flatten> tensor %d is a %s, tensor 1 a %s', i,
+                             torch.typename(t), typename), 2)
+      end
+      local st = t:storage()
+      if st and not places[st] then
+         places[st] = total
+         order[#order + 1] = st
+         total = total + st:size()
+      end
+   end
+   local flat = tensorClass(typename)(math.max(total, 0))
+   if total == 0 then
+      return flat
+   end
+   local fst = flat:storage()
+   for _, st in ipairs(order) do
+      local n = st:size()
+      if n > 0 then
+         local whole = tensorClass(typename)():set(st, 1, torch.LongStorage({n}))
+         flat:narrow(1, places[st] + 1, n):copy(whole)
+      end
+   end
+   for _, t in ipairs(tensors) do
+      local st = t:storage()
+      if st and t:nDimension() > 0 then
+         t:set(fst, places[st] + t:storageOffset(), t:size(), t:stride())
+      end
+   end
+   return flat
+end
+
+-- Appends the elements of a (nested) list to another list.
+function utils.flattenInto(to, from)
+   if type(from) == 'table' and not torch.typename(from) then
+      for i = 1, #from do
+         utils.flattenInto(to, from[i])
+      end
+   else
+      to[#to + 1] = from
+   end
+   return to
+end
+
+-- The CPU tensor type a module's tensors have (first tensor found among
+-- its parameters, else its output), or nil.
+function utils.moduleTensorType(module)
+   local params = module:parameters()
+   if params and params[1] then
+      return torch.typename(params[1])
+   end
+   if torch.isTensor(module.output) then
+      return torch.typename(module.output)
+   end
+   return nil
+end
+
+-- Checks that a parameter and an input have one tensor type.
+function utils.checkSameType(name, input, param)
+   if torch.typename(input) ~= torch.typename(param) then
+      error(string.format('<%s> input is a %s but the module holds %s: convert the input, '
+                          .. 'or the module with :float()/:double()',
+                          name, torch.typename(input), torch.typename(param)), 3)
+   end
+end
+
+return utils

@@ -1,0 +1,18 @@
+-- nngraph.JustElement: the only element of a one-element input table
+-- (what node:split(1) uses).
+local JustElement, parent = torch.class('nngraph.JustElement', 'nn.Module')
+
+function JustElement:__init()
+   parent.__init(self)
+   self.gradInput = {}
+end
+
+function JustElement:updateOutput(input)
+   if type(input) ~= 'table' or #input ~= 1 then
+      error('<nngraph.JustElement> input must be a table of one element', 2)
+   end
+   self.output = input[1]
+   return self.output
+end
+
+return JustElement

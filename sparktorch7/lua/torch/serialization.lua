@@ -1,0 +1,989 @@
+-- The Torch7 object format: File:readObject/writeObject, torch.save/load/serialize/deserialize.
+--
+-- Layout of one object (binary: little-endian int32/double/int64; ASCII: the same values
+-- as text, one write per line): an int32 type tag, then
+--   0 nil | 1 number: double | 2 string: int32 length, bytes | 5 boolean: int32 (1 = true)
+--   3 table: int32 index, int32 pair count, key/value objects
+--   4 torch object: int32 index, string "V <version>" (absent in pre-versioning files),
+--     string class name, then the class's own read/write data (by default one table object)
+--   6 function (old): int32 length, bytecode, upvalue list
+--   7/8 function: int32 index, int32 length, bytecode, upvalue list ({name=, value=} in 8)
+-- Indexes memoize objects, so shared and cyclic references survive a round trip.
+--
+-- Use:
+--   torch.save(path, obj [, 'binary'|'ascii'|'b32'|'b64' [, referenced]])
+--   obj = torch.load(path [, mode [, referenced | options]])
+--   s = torch.serialize(obj [, mode]);  obj = torch.deserialize(s [, mode [, options]])
+-- mode nil on load: ASCII or binary is detected, and a binary file that does not parse with
+-- 8-byte longs is tried with 4-byte ones ('b32', files of 32-bit/Windows Torch7). options:
+--   {allow_functions = true}     load stored Lua functions (see Security below)
+--   {unknown_classes = 'table'}  an object of an undefined class loads as a table whose
+--                                metatable names it (torch.typename works), instead of an error
+--   {referenced = false}         Torch7's `referenced` flag
+-- CUDA classes load as their CPU twins (torch.CudaTensor -> torch.FloatTensor, CudaHalf
+-- widened to Float), tds.Hash/tds.Vec as plain tables. A truncated or corrupt file raises
+-- an error whose message starts with "T7FormatError:" and names the byte offset; sizes read
+-- from a file are checked against the bytes left before anything is allocated.
+--
+-- Security: a function stored in a file is bytecode, and bytecode that LuaJIT loads is not
+-- verified. It is never loaded unless the caller opts in (allow_functions=true); without it a
+-- function loads as an inert torch.SerializedFunction that keeps the bytes and cannot run.
+local ffi = require('ffi')
+local bit = require('bit')
+require('torch.File')
+require('torch.DiskFile')
+require('torch.MemoryFile')
+require('torch.PipeFile')       -- not in init.lua's list of optional parts
+local tds = require('torch.tds')
+
+local M = {}
+
+local File = torch.getmetatable('torch.File')
+
+-- key order to write a table in (tables built from Python keep the dict's order, so that
+-- save_t7 writes the same bytes every time; other tables are written in pairs() order)
+local keyOrder = setmetatable({}, {__mode = 'k'})
+M.keyOrder = keyOrder
+
+local function orderedPairs(t)
+   local order = keyOrder[t]
+   if not order then return pairs(t) end
+   local i = 0
+   return function()
+      while true do
+         i = i + 1
+         local k = order[i]
+         if k == nil then return nil end
+         local v = rawget(t, k)
+         if v ~= nil then return k, v end
+      end
+   end
+end
+
+local TYPE_NIL, TYPE_NUMBER, TYPE_STRING, TYPE_TABLE = 0, 1, 2, 3
+local TYPE_TORCH, TYPE_BOOLEAN, TYPE_FUNCTION = 4, 5, 6
+local TYPE_LEGACY_RECUR_FUNCTION, TYPE_RECUR_FUNCTION = 7, 8
+
+local MAX_DEPTH = 2000     -- nesting of objects in a file (deeper overflows the Lua stack)
+local MAX_DIMS = 64        -- dimensions of a tensor (numpy's limit too)
+
+M.MAX_DEPTH = MAX_DEPTH
+
+-- ------------------------------------------------------------------ class names
+-- Storage and tensor classes of a file -> CPU element type; CUDA types load as their CPU twin.
+local STORAGES, TENSORS = {}, {}
+do
+   local cpu = {'Double', 'Float', 'Long', 'Int', 'Short', 'Char', 'Byte'}
+   for _, t in ipairs(cpu) do
+      STORAGES['torch.' .. t .. 'Storage'] = {name = t}
+      TENSORS['torch.' .. t .. 'Tensor'] = {name = t}
+   end
+   STORAGES['torch.CudaStorage'] = {name = 'Float'}
+   TENSORS['torch.CudaTensor'] = {name = 'Float'}
+   for _, t in ipairs(cpu) do
+      if t ~= 'Float' then
+         STORAGES['torch.Cuda' .. t .. 'Storage'] = {name = t}
+         TENSORS['torch.Cuda' .. t .. 'Tensor'] = {name = t}
+      end
+   end
+   -- half floats (CPU HalfStorage of late Torch7, cutorch's CudaHalf) widen to Float
+   for _, p in ipairs({'torch.Half', 'torch.CudaHalf'}) do
+      STORAGES[p .. 'Storage'] = {name = 'Float', half = true}
+      TENSORS[p .. 'Tensor'] = {name = 'Float', half = true}
+   end
+end
+M.STORAGES, M.TENSORS = STORAGES, TENSORS
+
+local function typeRecord(name)
+   local rec = torch._types and torch._types[name]
+   if not rec then
+      error(string.format('<torch.load> the tensor runtime has no %s type (torch._types.%s is missing)', name, name), 0)
+   end
+   return rec
+end
+
+-- ------------------------------------------------------------------ raw objects
+-- An object of a class this runtime does not define (or any class, in raw mode) read as a
+-- plain table whose metatable names the class; it is written back under the same name.
+local rawMetatables = {}
+local function rawMetatable(className, version)
+   local key = className .. '\0' .. tostring(version)
+   local mt = rawMetatables[key]
+   if not mt then
+      mt = {__typename = className, __version = version, __t7raw = true}
+      rawMetatables[key] = mt
+   end
+   return mt
+end
+M.rawMetatable = rawMetatable
+
+function M.rawObject(className, fields, version)
+   return setmetatable(fields or {}, rawMetatable(className, version or 1))
+end
+
+function M.isRaw(obj)
+   local mt = type(obj) == 'table' and getmetatable(obj)
+   return mt and rawget(mt, '__t7raw') == true or false
+end
+
+-- ------------------------------------------------------------------ inert functions
+local SerializedFunction = torch.class('torch.SerializedFunction')
+M.SerializedFunction = SerializedFunction
+
+local function notCallable(self)
+   error('this Lua function was read from a .t7 file and is inert: stored functions are bytecode that ' ..
+      'is never run unless you opt in, with torch.load(path, mode, {allow_functions=true}) ' ..
+      '(or sparktorch7.load_t7(..., allow_functions=True)), or with fn:toFunction(), ' ..
+      'only for files you trust', 2)
+end
+SerializedFunction.__call = notCallable
+
+function SerializedFunction:__tostring__()
+   return string.format('torch.SerializedFunction (inert: %d bytes of bytecode, not loaded)',
+      #(rawget(self, 'bytecode') or ''))
+end
+
+-- Turn an inert function into a real one (loads its bytecode: only for trusted files).
+function SerializedFunction:toFunction()
+   local func, err = loadstring(self.bytecode)
+   if not func then
+      error(string.format('cannot load the function stored in the file: %s (the bytecode was written by ' ..
+         'another Lua or LuaJIT version?)', tostring(err)), 2)
+   end
+   for i, up in ipairs(self.upvalues or {}) do
+      local v = up
+      if self.tag == TYPE_RECUR_FUNCTION then v = type(up) == 'table' and up.value or nil end
+      if torch.typename(v) == 'torch.SerializedFunction' then v = v:toFunction() end
+      debug.setupvalue(func, i, v)
+   end
+   return func
+end
+
+-- ------------------------------------------------------------------ half floats
+local function halfToFloat(h)
+   local sign = bit.band(h, 0x8000) ~= 0
+   local e = bit.band(bit.rshift(h, 10), 0x1f)
+   local m = bit.band(h, 0x3ff)
+   local v
+   if e == 0 then
+      v = math.ldexp(m, -24)
+   elseif e == 31 then
+      v = (m == 0) and math.huge or (0 / 0)
+   else
+      v = math.ldexp(m + 1024, e - 25)
+   end
+   return sign and -v or v
+end
+M.halfToFloat = halfToFloat
+
+-- ------------------------------------------------------------------ storages and tensors
+local function readStorage(file, rec, half)
+   local offset = file:_tell()
+   local n = file:readLong()
+   if n == nil then return nil end
+   if n < 0 or n ~= math.floor(n) then
+      file:_formatError(string.format('invalid storage size %s', tostring(n)), offset)
+   end
+   local esize = half and 2 or ffi.sizeof(rec.ctype)
+   if rec.name == 'Long' and file._longSize == 4 then esize = 4 end
+   local need = file._binary and n * esize or n
+   if need > file:_remaining() then
+      file:_formatError(string.format('truncated data: a %s of %d elements needs %d bytes, %d left',
+         rec.sname, n, need, file:_remaining()), offset)
+   end
+   local storage = rec.Storage(n)
+   if half then
+      local raw = torch.ShortStorage(n)
+      file:readShort(raw)
+      local src, dst = ffi.cast('uint16_t*', raw:data()), storage:data()
+      for i = 0, n - 1 do dst[i] = halfToFloat(src[i]) end
+   else
+      file['read' .. rec.name](file, storage)
+   end
+   return storage
+end
+
+local function newTensor(rec, storage, offset, size, stride)
+   if torch._newTensor then
+      return torch._newTensor(rec, storage, offset, size, stride)
+   end
+   local t = rec.Tensor()
+   t._storage, t._offset, t._size, t._stride, t._dim = storage, offset, size, stride, #size
+   return t
+end
+
+local function readTensor(file, rec, className)
+   local start = file:_tell()
+   local ndim = file:readInt()
+   if ndim == nil then return nil end
+   if ndim < 0 or ndim > MAX_DIMS then
+      file:_formatError(string.format('invalid number of dimensions %d for a %s (expected 0..%d)',
+         ndim, className, MAX_DIMS), start)
+   end
+   local size, stride = {}, {}
+   local nelem = ndim > 0 and 1 or 0
+   for i = 1, ndim do
+      local pos = file:_tell()
+      size[i] = file:readLong()
+      if size[i] == nil then return nil end
+      if size[i] < 0 then
+         file:_formatError(string.format('negative size %d in dimension %d of a %s', size[i], i, className), pos)
+      end
+      nelem = nelem * size[i]
+   end
+   for i = 1, ndim do
+      stride[i] = file:readLong()
+      if stride[i] == nil then return nil end
+   end
+   local opos = file:_tell()
+   local offset = file:readLong()
+   if offset == nil then return nil end
+   offset = offset - 1
+   if offset < 0 then
+      file:_formatError(string.format('invalid storage offset %d of a %s (offsets start at 1)', offset + 1, className), opos)
+   end
+   local spos = file:_tell()
+   local storage = file:readObject()
+   if storage == nil then
+      storage = rec.Storage(0)
+      if nelem > 0 then
+         file:_formatError(string.format('a %s of %d elements has no storage', className, nelem), spos)
+      end
+   elseif torch.typename(storage) ~= rec.sname then
+      file:_formatError(string.format('a %s needs a %s, got a %s', className, rec.sname,
+         torch.typename(storage) or type(storage)), spos)
+   end
+   if nelem > 0 then
+      local lo, hi = offset, offset
+      for i = 1, ndim do
+         local reach = (size[i] - 1) * stride[i]
+         if reach < 0 then lo = lo + reach else hi = hi + reach end
+      end
+      if lo < 0 or hi >= storage:size() then
+         file:_formatError(string.format('a %s of sizes {%s} and strides {%s} at storage offset %d reaches ' ..
+            'element %d of a storage of %d elements', className, table.concat(size, ','),
+            table.concat(stride, ','), offset + 1, (lo < 0 and lo or hi) + 1, storage:size()), start)
+      end
+   end
+   return newTensor(rec, storage, offset, size, stride)
+end
+
+local function recOf(x)
+   local f = torch._getrec or torch._typeof
+   return f(x)
+end
+
+local function writeStorage(storage, file)
+   local rec = recOf(storage)
+   file:writeLong(storage:size())
+   file['write' .. rec.name](file, storage)
+end
+
+local function writeTensor(t, file)
+   -- the layout of docs/design-tensor.md: _dim, _size, _stride, _offset (0-based), _storage
+   local rec = recOf(t)
+   local ndim = t._dim
+   file:writeInt(ndim)
+   if ndim > 0 then
+      local size, stride = torch.LongStorage(ndim), torch.LongStorage(ndim)
+      for i = 1, ndim do
+         size[i] = t._size[i]
+         stride[i] = t._stride[i]
+      end
+      file:writeLong(size)
+      file:writeLong(stride)
+   end
+   file:writeLong(t._offset + 1)
+   file:writeObject(t._storage)
+end
+
+-- the read/write hooks of every CPU storage and tensor class
+local function installHooks()
+   for _, rec in ipairs(torch._types or {}) do
+      local smt = torch.getmetatable(rec.sname)
+      local tmt = torch.getmetatable(rec.tname)
+      if smt and rawget(smt, 'write') == nil then
+         smt.write = writeStorage
+         smt.read = function(self, file)
+            local s = readStorage(file, rec, false)
+            if s then M._adopt(self, s) end
+         end
+      end
+      if tmt and rawget(tmt, 'write') == nil then
+         tmt.write = writeTensor
+         tmt.read = function(self, file)
+            local t = readTensor(file, rec, rec.tname)
+            if t then M._adopt(self, t) end
+         end
+      end
+   end
+end
+M.installHooks = installHooks
+
+-- copy the fields of a freshly built object into an existing one (read hooks fill `self`)
+function M._adopt(dst, src)
+   for k, v in pairs(src) do rawset(dst, k, v) end
+end
+
+-- ------------------------------------------------------------------ options
+-- file:serializationOptions{allow_functions=, unknown_classes='error'|'table', raw=}
+--   allow_functions  load stored Lua functions (bytecode) and run them when called;
+--                    otherwise they load as inert torch.SerializedFunction objects
+--   unknown_classes  'table': an object of an undefined class loads as a plain table whose
+--                    metatable names the class (torch.typename works); 'error' (default) fails
+--   raw              every class except storages, tensors and tds loads that way
+function File:serializationOptions(opts)
+   if opts ~= nil and type(opts) ~= 'table' then
+      error(string.format('<%s> serializationOptions expects a table, got %s', torch.typename(self), type(opts)), 2)
+   end
+   opts = opts or {}
+   local u = opts.unknown_classes
+   if u ~= nil and u ~= 'error' and u ~= 'table' then
+      error(string.format("<%s> unknown_classes must be 'error' or 'table', got %s", torch.typename(self), tostring(u)), 2)
+   end
+   self._opts = {
+      allow_functions = opts.allow_functions == true,
+      unknown_classes = u or 'error',
+      raw = opts.raw == true,
+   }
+   return self
+end
+
+local defaultOptions = {allow_functions = false, unknown_classes = 'error', raw = false}
+
+-- ------------------------------------------------------------------ memo
+local function env(file)
+   local e = file._serial
+   if not e then
+      e = {readObjects = {}, writeObjects = {}, nWrite = 0, depth = 0, names = {}}
+      file._serial = e
+   end
+   return e
+end
+
+-- referenced(false): every object is written/read in full, with no memo (Torch7's `force`)
+function File:referenced(ref)
+   self._refs = self._refs or {}
+   self._refs.force = not ref
+   return self
+end
+
+function File:isReferenced()
+   return not (self._refs and self._refs.force)
+end
+
+-- ------------------------------------------------------------------ reading
+local function checkIndex(file, index, pos)
+   if index == nil then return false end
+   if index < 0 or index ~= math.floor(index) then
+      file:_formatError(string.format('invalid object index %s', tostring(index)), pos)
+   end
+   return true
+end
+
+local function readFunction(file, tag, e, force, opts, pos)
+   local index
+   if tag ~= TYPE_FUNCTION then
+      local ipos = file:_tell()
+      index = file:readInt()
+      if not checkIndex(file, index, ipos) then return nil end
+      local seen = e.readObjects[index]
+      if seen ~= nil and not force then return seen end
+   end
+   local lpos = file:_tell()
+   local size = file:readInt()
+   if size == nil then return nil end
+   if size < 0 or size > file:_remaining() then
+      file:_formatError(string.format('invalid function bytecode length %d (%d bytes left)', size, file:_remaining()), lpos)
+   end
+   local bytecode = file:_readRawString(size)
+   if not opts.allow_functions then
+      local obj = setmetatable({}, SerializedFunction)
+      obj.bytecode, obj.tag = bytecode, tag
+      if index and not force then e.readObjects[index] = obj end
+      obj.upvalues = file:readObject()
+      return obj
+   end
+   local func, err = loadstring(bytecode)
+   if not func then
+      error(string.format('cannot load the Lua function stored at byte offset %d of %s: %s (its bytecode was ' ..
+         'written by another Lua or LuaJIT version; Torch7 files usually hold LuaJIT 2.0 bytecode, which ' ..
+         'LuaJIT 2.1 does not load)', pos, file._name, tostring(err)), 0)
+   end
+   if index and not force then e.readObjects[index] = func end
+   local upos = file:_tell()
+   local upvalues = file:readObject()
+   if upvalues ~= nil and type(upvalues) ~= 'table' then
+      file:_formatError('the upvalues of a function are not a table', upos)
+   end
+   for i, up in ipairs(upvalues or {}) do
+      if tag == TYPE_RECUR_FUNCTION then
+         if type(up) ~= 'table' then file:_formatError('an upvalue record is not a table', upos) end
+         if up.name ~= '_ENV' then debug.setupvalue(func, i, up.value) end
+      else
+         debug.setupvalue(func, i, up)
+      end
+   end
+   return func
+end
+
+local function readTorch(file, e, force, opts)
+   local pos = file:_tell()
+   local index = file:readInt()
+   if not checkIndex(file, index, pos) then return nil end
+   local seen = e.readObjects[index]
+   if seen ~= nil and not force then return seen end
+   local vpos = file:_tell()
+   local vlen = file:readInt()
+   if vlen == nil then return nil end
+   if vlen < 0 or vlen > file:_remaining() then
+      file:_formatError(string.format('invalid class name length %d', vlen), vpos)
+   end
+   local version = file:_readRawString(vlen)
+   local versionNumber = tonumber(version:match('^V (.*)$'))
+   local className
+   if versionNumber then
+      local cpos = file:_tell()
+      local clen = file:readInt()
+      if clen == nil then return nil end
+      if clen < 0 or clen > file:_remaining() then
+         file:_formatError(string.format('invalid class name length %d', clen), cpos)
+      end
+      className = file:_readRawString(clen)
+   else
+      className = version        -- written before the versioning of classes
+      versionNumber = 0
+   end
+   if not className:match('^[%w%p]+$') then
+      file:_formatError(string.format('invalid class name %q', className:sub(1, 60)), vpos)
+   end
+
+   local s = STORAGES[className]
+   if s then
+      local rec = typeRecord(s.name)
+      local storage = readStorage(file, rec, s.half)
+      if storage and not force then e.readObjects[index] = storage end
+      return storage
+   end
+   local t = TENSORS[className]
+   if t then
+      local tensor = readTensor(file, typeRecord(t.name), className)
+      if tensor and not force then e.readObjects[index] = tensor end
+      return tensor
+   end
+   if tds.classes[className] then
+      return tds.read(file, className, index, e.readObjects, force)
+   end
+
+   local object
+   local factory = not opts.raw and torch.factory and torch.factory(className)
+   if not factory and not opts.raw and not torch.factory and torch.getmetatable(className) then
+      local mt = torch.getmetatable(className)
+      factory = function() return setmetatable({}, mt) end
+   end
+   if factory then
+      object = factory(file)
+   elseif opts.raw or opts.unknown_classes == 'table' then
+      object = M.rawObject(className, {}, versionNumber)
+   else
+      error(string.format('unknown Torch class <%s> at byte offset %d of %s: define it before loading, with ' ..
+         "torch.class('%s') (or require the package that defines it), or load with " ..
+         "{unknown_classes='table'} to get plain tables", className, pos, file._name, className), 0)
+   end
+   if not force then e.readObjects[index] = object end
+   local mt = (not M.isRaw(object)) and torch.getmetatable(className)
+   local read = mt and (rawget(mt, '__read') or mt.read)
+   if type(read) == 'function' then
+      read(object, file, versionNumber)
+   elseif type(object) == 'table' then
+      local fpos = file:_tell()
+      local var = file:readObject()
+      if type(var) ~= 'table' then
+         file:_formatError(string.format('the fields of a %s are a %s, not a table', className, type(var)), fpos)
+      end
+      for k, v in pairs(var) do object[k] = v end
+   else
+      error(string.format('cannot load an object of class <%s>', className), 0)
+   end
+   return object
+end
+
+local function readTable(file, e, force)
+   local ipos = file:_tell()
+   local index = file:readInt()
+   if not checkIndex(file, index, ipos) then return nil end
+   local seen = e.readObjects[index]
+   if seen ~= nil and not force then return seen end
+   local spos = file:_tell()
+   local size = file:readInt()
+   if size == nil then return nil end
+   -- each pair takes at least two type tags
+   if size < 0 or size * (file._binary and 8 or 4) > file:_remaining() then
+      file:_formatError(string.format('invalid table size %d (%d bytes left)', size, file:_remaining()), spos)
+   end
+   local object = {}
+   if not force then e.readObjects[index] = object end
+   for _ = 1, size do
+      local kpos = file:_tell()
+      local k = file:readObject()
+      local v = file:readObject()
+      if k == nil or k ~= k then
+         file:_formatError(string.format('invalid table key (%s)', tostring(k)), kpos)
+      end
+      object[k] = v
+   end
+   return object
+end
+
+function File:readObject()
+   self:_checkReadable()
+   local e = env(self)
+   local opts = self._opts or defaultOptions
+   local force = self._refs and self._refs.force
+   local pos = self:_tell()
+   local tag = self:readInt()
+   if tag == nil or tag == TYPE_NIL then return nil end
+   if tag == TYPE_NUMBER then
+      return self:readDouble()
+   elseif tag == TYPE_BOOLEAN then
+      return self:readInt() == 1
+   elseif tag == TYPE_STRING then
+      local lpos = self:_tell()
+      local size = self:readInt()
+      if size == nil then return nil end
+      if size < 0 or size > self:_remaining() then
+         self:_formatError(string.format('invalid string length %d (%d bytes left)', size, self:_remaining()), lpos)
+      end
+      return self:_readRawString(size)
+   end
+   if tag ~= TYPE_TABLE and tag ~= TYPE_TORCH and tag ~= TYPE_FUNCTION and
+      tag ~= TYPE_RECUR_FUNCTION and tag ~= TYPE_LEGACY_RECUR_FUNCTION then
+      self:_formatError(string.format('unknown object type tag %d (expected 0 to 8)', tag), pos)
+   end
+   if e.depth >= MAX_DEPTH then
+      self:_formatError(string.format('objects nested deeper than %d levels', MAX_DEPTH), pos)
+   end
+   e.depth = e.depth + 1
+   local result
+   if tag == TYPE_TORCH then
+      result = readTorch(self, e, force, opts)
+   elseif tag == TYPE_TABLE then
+      result = readTable(self, e, force)
+   else
+      result = readFunction(self, tag, e, force, opts, pos)
+   end
+   e.depth = e.depth - 1
+   return result
+end
+
+-- ------------------------------------------------------------------ writing
+local function pathName(names)
+   local parts = {}
+   for _, n in ipairs(names) do parts[#parts + 1] = tostring(n) end
+   return table.concat(parts, '.')
+end
+
+local function typeOfWritable(obj)
+   local tn = torch.typename(obj)
+   if tn and (M.isRaw(obj) or torch.getmetatable(tn)) then return TYPE_TORCH end
+   local t = type(obj)
+   if t == 'table' then return TYPE_TABLE end
+   if t == 'number' then return TYPE_NUMBER end
+   if t == 'string' then return TYPE_STRING end
+   if t == 'boolean' then return TYPE_BOOLEAN end
+   if t == 'function' and pcall(string.dump, obj) then return TYPE_RECUR_FUNCTION end
+   return nil
+end
+M.typeOfWritable = typeOfWritable
+
+local function classVersion(obj)
+   local mt = getmetatable(obj)
+   local v = mt and rawget(mt, '__version')
+   if v == nil and torch.version then
+      local ok, tv = pcall(torch.version, obj)
+      if ok then v = tv end
+   end
+   return v or 1
+end
+
+function File:writeObject(object, debugname)
+   self:_checkWritable()
+   local e = env(self)
+   local force = self._refs and self._refs.force
+   if object == nil then
+      self:writeInt(TYPE_NIL)
+      return
+   end
+   local names = e.names
+   names[#names + 1] = debugname or (#names == 0 and '<root>' or '?')
+   local tag = typeOfWritable(object)
+   if tag == nil then
+      local what = type(object) == 'function' and 'a C function' or ('a ' .. type(object) .. ' value')
+      local where = pathName(names)
+      for i = #names, 1, -1 do names[i] = nil end
+      error(string.format('<%s> cannot write %s (at %s): only nil, numbers, strings, booleans, tables, ' ..
+         'Lua functions and torch objects can be saved', torch.typename(self), what, where), 2)
+   end
+   if torch.typename(object) == 'torch.SerializedFunction' then tag = TYPE_RECUR_FUNCTION end
+   if tag == TYPE_RECUR_FUNCTION and type(object) == 'table' then
+      self:writeInt(object.tag or TYPE_RECUR_FUNCTION)
+   else
+      self:writeInt(tag)
+   end
+   if tag == TYPE_NUMBER then
+      self:writeDouble(object)
+   elseif tag == TYPE_BOOLEAN then
+      self:writeInt(object and 1 or 0)
+   elseif tag == TYPE_STRING then
+      self:writeInt(#object)
+      self:writeChar(object)
+   else
+      local index = e.writeObjects[object]
+      if index and not force then
+         self:writeInt(index)
+      else
+         index = e.nWrite + 1
+         e.nWrite = index
+         if not force then e.writeObjects[object] = index end
+         self:writeInt(index)
+         if tag == TYPE_RECUR_FUNCTION then
+            if type(object) == 'function' then
+               local upvalues = {}
+               local i = 1
+               while true do
+                  local name, value = debug.getupvalue(object, i)
+                  if not name then break end
+                  upvalues[i] = {name = name, value = value}
+                  i = i + 1
+               end
+               local dumped = string.dump(object)
+               self:writeInt(#dumped)
+               self:writeChar(dumped)
+               self:writeObject(upvalues, 'upvalues')
+            else
+               -- an inert function keeps its bytes and upvalues as read
+               if (object.tag or TYPE_RECUR_FUNCTION) == TYPE_FUNCTION then
+                  error('<torch.File> cannot write back an inert function of the oldest format (tag 6)', 2)
+               end
+               self:writeInt(#object.bytecode)
+               self:writeChar(object.bytecode)
+               self:writeObject(object.upvalues, 'upvalues')
+            end
+         elseif tag == TYPE_TORCH then
+            local className = torch.typename(object)
+            local version = 'V ' .. tostring(classVersion(object))
+            self:writeInt(#version)
+            self:writeChar(version)
+            self:writeInt(#className)
+            self:writeChar(className)
+            local mt = not M.isRaw(object) and torch.getmetatable(className)
+            local write = mt and (rawget(mt, '__write') or mt.write)
+            if type(write) == 'function' then
+               write(object, self)
+            else
+               local var, order = {}, {}
+               for k, v in orderedPairs(object) do
+                  if typeOfWritable(v) then
+                     var[k] = v
+                     order[#order + 1] = k
+                  else
+                     io.stderr:write(string.format('$ Warning: cannot write object field <%s> of <%s> at %s\n',
+                        tostring(k), className, pathName(names)))
+                  end
+               end
+               if keyOrder[object] then keyOrder[var] = order end
+               self:writeObject(var, className)
+            end
+         else
+            local size = 0
+            for _ in pairs(object) do size = size + 1 end
+            self:writeInt(size)
+            for k, v in orderedPairs(object) do
+               self:writeObject(k, 'key')
+               self:writeObject(v, (type(k) == 'string' or type(k) == 'number') and tostring(k) or nil)
+            end
+         end
+      end
+   end
+   names[#names] = nil
+end
+
+-- ------------------------------------------------------------------ save / load
+local SAVE_MODES = {binary = true, ascii = true, b32 = true, b64 = true}
+
+local function setMode(file, mode)
+   if mode == 'ascii' then
+      file:ascii()
+   else
+      file:binary()
+      file:longSize(mode == 'b32' and 4 or 8)
+   end
+end
+
+-- the third argument: Torch7's `referenced` boolean, or an options table
+local function loadOptions(fname, arg)
+   if arg == nil or type(arg) == 'boolean' then
+      return {referenced = arg ~= false}
+   end
+   if type(arg) ~= 'table' then
+      error(string.format('<%s> third argument must be a boolean (referenced) or an options table, got %s',
+         fname, type(arg)), 3)
+   end
+   local o = {}
+   for k, v in pairs(arg) do o[k] = v end
+   o.referenced = o.referenced ~= false
+   return o
+end
+
+function torch.save(filename, object, mode, referenced)
+   if mode ~= nil and not SAVE_MODES[mode] then
+      error(string.format("<torch.save> mode must be 'binary', 'ascii', 'b32' or 'b64', got %s", tostring(mode)), 2)
+   end
+   local opts = loadOptions('torch.save', referenced)
+   local file = torch.DiskFile(filename, 'w')
+   setMode(file, mode or 'binary')
+   file:referenced(opts.referenced)
+   local ok, err = pcall(file.writeObject, file, object)
+   file:close()
+   if not ok then error(err, 0) end
+end
+
+local function readAll(file, mode, opts)
+   setMode(file, mode)
+   file._strictEol = true
+   file:referenced(opts.referenced)
+   file:serializationOptions(opts)
+   return file:readObject()
+end
+
+-- Guess the encoding of a file when no mode is given: a binary file starts with a small
+-- int32 type tag, an ASCII file with a digit and a newline.
+local function sniff(file)
+   local head = ffi.new('uint8_t[4]')
+   local got = file:_rawRead(head, 4)
+   file:_seek(0)
+   if got >= 2 and head[0] >= 48 and head[0] <= 57 and (head[1] == 10 or head[1] == 13) then
+      return 'ascii'
+   end
+   return 'binary'
+end
+
+-- Load from an open file: mode nil guesses ASCII vs binary and retries a binary file that
+-- does not parse with 8-byte longs with 4-byte longs (files from 32-bit or Windows Torch7).
+local function loadFrom(file, mode, opts)
+   if mode ~= nil then return readAll(file, mode, opts) end
+   mode = sniff(file)
+   if mode == 'ascii' then return readAll(file, mode, opts) end
+   local ok, obj = pcall(readAll, file, 'binary', opts)
+   if ok then return obj end
+   -- Only a file that makes no sense with 8-byte longs, without reaching its end, is
+   -- tried with 4-byte longs, and that parse must read the whole file (a trailing '\0'
+   -- of a serialized storage aside): a truncated 8-byte file must not pass as one.
+   if not tostring(obj):find('^T7FormatError:') or file._eof then error(obj, 0) end
+   file._serial = nil
+   file:_seek(0)
+   local ok32, obj32 = pcall(readAll, file, 'b32', opts)
+   local left = file:_remaining()
+   if ok32 and not file._eof and left <= 1 then
+      local trailing = left == 0 or file:readByte() == 0
+      if trailing then return obj32 end
+   end
+   error(obj, 0)
+end
+
+function torch.load(filename, mode, options)
+   if mode ~= nil and not SAVE_MODES[mode] then
+      error(string.format("<torch.load> mode must be 'binary', 'ascii', 'b32' or 'b64', got %s", tostring(mode)), 2)
+   end
+   local opts = loadOptions('torch.load', options)
+   local file = torch.DiskFile(filename, 'r')
+   local ok, obj = pcall(loadFrom, file, mode, opts)
+   file:close()
+   if not ok then error(obj, 0) end
+   return obj
+end
+
+function torch.serialize(object, mode)
+   if mode ~= nil and not SAVE_MODES[mode] then
+      error(string.format("<torch.serialize> mode must be 'binary', 'ascii', 'b32' or 'b64', got %s", tostring(mode)), 2)
+   end
+   local f = torch.MemoryFile('rw')
+   setMode(f, mode or 'binary')
+   f:writeObject(object)
+   local s = f:_string()
+   f:close()
+   return s
+end
+
+function torch.serializeToStorage(object, mode)
+   local s = torch.serialize(object, mode)
+   local storage = torch.CharStorage(#s)
+   ffi.copy(storage:data(), s, #s)
+   return storage
+end
+
+function torch.deserialize(str, mode, options)
+   if type(str) ~= 'string' then
+      error(string.format('<torch.deserialize> expects a string, got %s', torch.typename(str) or type(str)), 2)
+   end
+   if mode ~= nil and not SAVE_MODES[mode] then
+      error(string.format("<torch.deserialize> mode must be 'binary', 'ascii', 'b32' or 'b64', got %s", tostring(mode)), 2)
+   end
+   local opts = loadOptions('torch.deserialize', options)
+   local f = torch.MemoryFile('r'):_borrowString(str)
+   f._name = '<serialized string>'
+   local ok, obj = pcall(loadFrom, f, mode, opts)
+   f:close()
+   if not ok then error(obj, 0) end
+   return obj
+end
+
+function torch.deserializeFromStorage(storage, mode, options)
+   local f = torch.MemoryFile(storage, 'r')
+   local s = f:_string()
+   f:close()
+   return torch.deserialize(s, mode, options)
+end
+
+torch.saveobj = torch.save
+torch.loadobj = torch.load
+
+-- ------------------------------------------------------------------ flat graphs (Python side)
+-- sparktorch7.t7 moves object graphs between Lua and Python as a flat list of nodes, so that
+-- shared and cyclic references survive and no recursion is needed on either side:
+--   value  = tag, payload   (1 number, 2 string, 3 boolean, 4 node index)
+--   {'t', false, items}             a plain table; items = {ktag, k, vtag, v, ...}
+--   {'o', typename, items}          an object of a torch class (its fields)
+--   {'s', typename, storage}        a storage (an ndarray in Python)
+--   {'T', typename, storage node or 0, offset (0-based), sizes, strides}  a tensor
+--   {'F', false, function}          a live Lua function (loaded with allow_functions)
+-- and from Python only:
+--   {'T', false, tensor}            a tensor of its own (an ndarray copied to contiguous)
+--   {'S', false, tensor}            a 1-D tensor whose storage views share
+--   {'V', false, S node, offset, sizes, strides}  a view of that storage
+local TAG_NUMBER, TAG_STRING, TAG_BOOLEAN, TAG_REF = 1, 2, 3, 4
+
+function M.flatten(root)
+   local ids, nodes, queue = {}, {}, {}
+   local function enc(v)
+      local t = type(v)
+      if v == nil then return 0, nil end
+      if t == 'number' then return TAG_NUMBER, v end
+      if t == 'string' then return TAG_STRING, v end
+      if t == 'boolean' then return TAG_BOOLEAN, v end
+      if t == 'table' or t == 'function' then
+         local id = ids[v]
+         if not id then
+            id = #queue + 1
+            ids[v] = id
+            queue[id] = v
+         end
+         return TAG_REF, id
+      end
+      error(string.format('<sparktorch7.load_t7> cannot convert a %s value to Python', t), 0)
+   end
+   local rtag, rval = enc(root)
+   local i = 1
+   while queue[i] ~= nil do
+      local v = queue[i]
+      local node
+      if type(v) == 'function' then
+         node = {'F', false, v}
+      elseif torch._isTensor and torch._isTensor(v) then
+         local _, sid = enc(v._storage)
+         local size, stride = {}, {}
+         for d = 1, v._dim do size[d], stride[d] = v._size[d], v._stride[d] end
+         node = {'T', torch.typename(v), sid, v._offset, size, stride}
+      elseif torch._isStorage and torch._isStorage(v) then
+         node = {'s', torch.typename(v), v}
+      else
+         local items, n = {}, 0
+         for k, x in pairs(v) do
+            local kt, kv = enc(k)
+            local vt, vv = enc(x)
+            items[n + 1], items[n + 2], items[n + 3], items[n + 4] = kt, kv, vt, vv
+            n = n + 4
+         end
+         local tn = torch.typename(v)
+         node = tn and {'o', tn, items} or {'t', false, items}
+      end
+      nodes[i] = node
+      i = i + 1
+   end
+   return rtag, rval, nodes
+end
+
+-- the inverse, for values coming from Python (tensors arrive already built from ndarrays)
+function M.unflatten(rtag, rval, nodes)
+   local objs = {}
+   for i, node in ipairs(nodes) do
+      local kind = node[1]
+      if kind == 't' then
+         objs[i] = {}
+      elseif kind == 'o' then
+         local tn = node[2]
+         if STORAGES[tn] or TENSORS[tn] then
+            error(string.format('<sparktorch7.save_t7> a TorchObject cannot be a %s: pass an ndarray', tn), 0)
+         end
+         local mt = torch.getmetatable(tn)
+         objs[i] = mt and setmetatable({}, mt) or M.rawObject(tn, {}, 1)
+      elseif kind == 'T' then
+         objs[i] = node[3]
+      elseif kind == 'S' then
+         objs[i] = node[3]._storage           -- the storage of the array's tensor
+      elseif kind == 'V' then
+         -- views are built below, once every storage exists
+      else
+         error(string.format('<sparktorch7.save_t7> unknown node kind %s', tostring(kind)), 0)
+      end
+   end
+   for i, node in ipairs(nodes) do
+      if node[1] == 'V' then
+         local storage = objs[node[3]]
+         local size, stride = {}, {}
+         for d = 1, #node[5] do size[d], stride[d] = node[5][d], node[6][d] end
+         objs[i] = newTensor(recOf(storage), storage, node[4], size, stride)
+      end
+   end
+   local function dec(tag, v)
+      if tag == TAG_REF then return objs[v] end
+      return v
+   end
+   for i, node in ipairs(nodes) do
+      if node[1] == 't' or node[1] == 'o' then
+         local obj, items = objs[i], node[3]
+         local order = {}
+         for j = 1, #items, 4 do
+            local k = dec(items[j], items[j + 1])
+            rawset(obj, k, dec(items[j + 2], items[j + 3]))
+            order[#order + 1] = k
+         end
+         keyOrder[obj] = order
+      end
+   end
+   return dec(rtag, rval)
+end
+
+-- Entry points of sparktorch7.t7 (one call each, from a fresh state).
+function M.loadFlat(source, isBytes, mode, opts)
+   local obj
+   if isBytes then
+      obj = torch.deserialize(source, mode, opts)
+   else
+      obj = torch.load(source, mode, opts)
+   end
+   return M.flatten(obj)
+end
+
+function M.saveFlat(path, mode, rtag, rval, nodes)
+   local obj = M.unflatten(rtag, rval, nodes)
+   if path then
+      torch.save(path, obj, mode)
+      return nil
+   end
+   return torch.serialize(obj, mode)
+end
+
+installHooks()
+
+return M

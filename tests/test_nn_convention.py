@@ -1,0 +1,84 @@
+"""Conventions of the Lua runtime: one class per file, the manifests require
+every file, and every class is exercised by a test."""
+import glob
+import os
+import re
+
+import pytest
+
+import sparktorch7 as st
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LUA = os.path.join(os.path.dirname(HERE), "sparktorch7", "lua")
+
+
+def class_files(package):
+    """Files of a package named after a class (helpers are lowercase)."""
+    files = sorted(glob.glob(os.path.join(LUA, package, "*.lua")))
+    return [os.path.basename(f)[:-4] for f in files if os.path.basename(f)[0].isupper()]
+
+
+def manifest_names(package):
+    """Classes the package's init.lua requires, plus its spatial manifest's list."""
+    with open(os.path.join(LUA, package, "init.lua")) as f:
+        init = f.read()
+    names = set(re.findall(r"require\(['\"]%s\.(\w+)['\"]\)" % package, init))
+    listed = re.search(r"local modules = \{([^}]*)\}", init)
+    if listed:
+        names |= set(re.findall(r"'(\w+)'", listed.group(1)))
+    spatial = os.path.join(LUA, package, "spatial_manifest.lua")
+    if os.path.exists(spatial):
+        with open(spatial) as f:
+            names |= set(re.findall(r"['\"](\w+)['\"]", f.read()))
+    return names
+
+
+def _test_texts():
+    texts = []
+    for path in glob.glob(os.path.join(HERE, "test_nn*.py")):
+        with open(path) as f:
+            texts.append(f.read())
+    return "\n".join(texts)
+
+
+PACKAGES = ["nn", "cudnn", "nngraph", "graph"]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_file_defines_its_class(package):
+    for name in class_files(package):
+        with open(os.path.join(LUA, package, name + ".lua")) as f:
+            code = f.read()
+        pattern = r"local \w+(, \w+)?\s*=\s*torch\.class\(['\"]%s\.%s['\"]" % (
+            re.escape(package), re.escape(name))
+        assert re.search(pattern, code), f"{package}/{name}.lua does not define {package}.{name}"
+
+
+@pytest.mark.parametrize("package", ["nn", "cudnn"])
+def test_manifest_requires_every_file(package):
+    missing = set(class_files(package)) - manifest_names(package)
+    assert not missing, f"{package}/init.lua does not require {sorted(missing)}"
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_class_is_mentioned_in_a_test(package):
+    texts = _test_texts()
+    spatial = set()
+    if package in ("nn", "cudnn"):
+        path = os.path.join(LUA, package, "spatial_manifest.lua")
+        if os.path.exists(path):
+            with open(path) as f:
+                spatial = set(re.findall(r"['\"](\w+)['\"]", f.read()))
+    untested = [n for n in class_files(package)
+                if n not in spatial and not re.search(r"\b%s\.%s\b" % (package, n), texts)]
+    assert not untested, f"no test_nn*.py mentions {package}.{untested}"
+
+
+def test_every_class_loads():
+    state = st.LuaState()
+    state.execute("require 'nn'; require 'nngraph'; require 'cudnn'; require 'cunn'")
+    check = state.eval("function(name) return torch.getmetatable(name) ~= nil end")
+    for package in PACKAGES:
+        for name in class_files(package):
+            assert check(f"{package}.{name}"), f"{package}.{name} is not a class after require"
+    state.close()
