@@ -105,6 +105,20 @@ cdef inline int _push_args(LuaState rt, lua.lua_State* L, tuple values) except -
     return 0
 
 
+cdef inline int _push_argv(LuaState rt, lua.lua_State* L, PyObject** argv, int n) except -1:
+    """Push n values from a C array (the caller made room with lua_checkstack)."""
+    cdef int i, j
+    cdef tuple rest
+    for i in range(n):
+        if not _push_simple(rt, L, <object>argv[i]):
+            rest = PyTuple_New(n - i)
+            for j in range(i, n):
+                Py_INCREF(<object>argv[j])
+                PyTuple_SET_ITEM(rest, j - i, <object>argv[j])
+            return _push_protected(rt, L, rest, 0)
+    return 0
+
+
 cdef inline int _push_one(LuaState rt, lua.lua_State* L, object obj) except -1:
     if _push_simple(rt, L, obj):
         return 0
