@@ -2,13 +2,16 @@
 
 Run from the repository root after building the extension in place::
 
-    python benchmarks/bench_calls.py [--calls 1000000] [--items 1000000] [--repeat 5]
+    python benchmarks/bench_calls.py [--calls 20000] [--call-repeat 101] [--items 1000000] [--repeat 11]
 
 Prints ns per Python -> Lua call of ``function(a, b) return a + b end`` and ms to
 convert a list of floats into a Lua table and sum it in Lua, for both runtimes, and
 the ratio sparktorch7 / lupa (targets: calls <= 0.5, list <= 0.8). With ``--big-dict``
 it also times Lua indexing a Python dict of 10**7 entries through ``py.reval``
 (no copy into the Lua heap).
+
+Runs of the two runtimes alternate and the best of each is kept, so that a
+loaded machine slows both alike; the load average is printed with the figures.
 """
 import argparse
 import gc
@@ -58,9 +61,11 @@ def call_loop(add, n):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--calls", type=int, default=1_000_000)
+    p.add_argument("--calls", type=int, default=20_000, help="calls per timed window")
+    p.add_argument("--call-repeat", type=int, default=101,
+                   help="timed windows of calls (short windows, many: the best one misses the machine's other load)")
     p.add_argument("--items", type=int, default=1_000_000)
-    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--repeat", type=int, default=11)
     p.add_argument("--big-dict", type=int, default=0, metavar="N",
                    help="also time indexing a Python dict of N entries from Lua (e.g. 10000000)")
     args = p.parse_args(argv)
@@ -68,7 +73,7 @@ def main(argv=None):
     st = LuaState()
     lu = lupa.luajit21.LuaRuntime()
 
-    t_st, t_lu = best_pair(args.repeat, call_loop(st.eval(ADD), args.calls), call_loop(lu.eval(ADD), args.calls))
+    t_st, t_lu = best_pair(args.call_repeat, call_loop(st.eval(ADD), args.calls), call_loop(lu.eval(ADD), args.calls))
     calls_st, calls_lu = t_st / args.calls * 1e9, t_lu / args.calls * 1e9
 
     data = [float(i) * 0.5 for i in range(args.items)]
@@ -79,10 +84,11 @@ def main(argv=None):
     list_st, list_lu = t_st * 1e3, t_lu * 1e3
 
     print(f"sparktorch7 {st.eval('jit.version')} vs lupa {lupa.__version__} ({lu.eval('jit.version')}), "
-          f"best of {args.repeat}")
+          f"best of {args.call_repeat} windows of {args.calls:,} calls / {args.repeat} list runs, "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'measure':<44}{'sparktorch7':>12}{'lupa':>12}{'ratio':>8}{'target':>8}")
     rows = [
-        (f"call add(a, b), ns/call ({args.calls:,} calls)", calls_st, calls_lu, 0.5),
+        ("call add(a, b), ns/call", calls_st, calls_lu, 0.5),
         (f"list of {args.items:,} floats -> table + sum, ms", list_st, list_lu, 0.8),
     ]
     for name, a, b, target in rows:

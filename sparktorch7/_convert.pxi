@@ -1,12 +1,16 @@
 # Conversion of values, Python -> Lua (_push_value) and Lua -> Python (_lua_to_py).
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from libc.stdlib cimport malloc, free
+
+cdef int _int_overflow(object obj) except -1:
+    raise OverflowError(f"int {obj} is beyond ±2**53, the range a Lua number (a double) holds exactly")
+
 
 cdef inline int _push_number_int(lua.lua_State* L, object obj) except -1:
     cdef int overflow = 0
     cdef long long v = PyLong_AsLongLongAndOverflow(obj, &overflow)
     if overflow or v > 9007199254740992LL or v < -9007199254740992LL:
-        raise OverflowError(
-            f"int {obj} is beyond ±2**53, the range a Lua number (a double) holds exactly")
+        return _int_overflow(obj)
     lua.lua_pushnumber(L, <double>v)
     return 0
 
@@ -101,6 +105,20 @@ cdef inline int _push_args(LuaState rt, lua.lua_State* L, tuple values) except -
     return 0
 
 
+cdef inline int _push_argv(LuaState rt, lua.lua_State* L, PyObject** argv, int n) except -1:
+    """Push n values from a C array (the caller made room with lua_checkstack)."""
+    cdef int i, j
+    cdef tuple rest
+    for i in range(n):
+        if not _push_simple(rt, L, <object>argv[i]):
+            rest = PyTuple_New(n - i)
+            for j in range(i, n):
+                Py_INCREF(<object>argv[j])
+                PyTuple_SET_ITEM(rest, j - i, <object>argv[j])
+            return _push_protected(rt, L, rest, 0)
+    return 0
+
+
 cdef inline int _push_one(LuaState rt, lua.lua_State* L, object obj) except -1:
     if _push_simple(rt, L, obj):
         return 0
@@ -173,6 +191,53 @@ cdef int _push_container(LuaState rt, lua.lua_State* L, object obj, dict memo, i
     return 0
 
 
+# A list of numbers is copied into a C array and stored into the table by a
+# JIT-compiled Lua loop (the `fill` helper of _state.pxi), several times faster
+# than one lua_pushnumber + lua_rawseti per item.
+cdef Py_ssize_t _BULK_MIN = 32
+
+
+cdef Py_ssize_t _fill_numbers(LuaState rt, lua.lua_State* L, list lst) except -1:
+    """Store the leading run of floats and exact ints of lst into the table on
+    top ([1..k]); returns k (0 when the run is too short to bother)."""
+    cdef Py_ssize_t k = 0, n = PyList_GET_SIZE(lst)
+    cdef PyObject* item
+    cdef int overflow, status
+    cdef long long v
+    cdef double* buf = <double*>malloc(n * sizeof(double))
+    if buf is NULL:
+        return 0
+    try:
+        while k < n:
+            item = PyList_GET_ITEM(lst, k)
+            if PyFloat_CheckExact(<object>item):
+                buf[k] = PyFloat_AS_DOUBLE(<object>item)
+            elif PyLong_CheckExact(<object>item):
+                overflow = 0
+                v = PyLong_AsLongLongAndOverflow(<object>item, &overflow)
+                if overflow or v > 9007199254740992LL or v < -9007199254740992LL:
+                    break                                   # the item-by-item path raises
+                buf[k] = <double>v
+            else:
+                break
+            k += 1
+        if k < _BULK_MIN:
+            return 0
+        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._fill_ref)                # tbl fill
+        lua.lua_pushvalue(L, -2)                                               # tbl fill tbl
+        lua.lua_pushlightuserdata(L, buf)
+        lua.lua_pushnumber(L, <double>k)                                       # tbl fill tbl buf k
+        status = lua.lua_pcall(L, 3, 0, 0)                                     # tbl | tbl err
+        if status != 0:
+            try:
+                rt._raise_status(L, status)
+            finally:
+                lua.lua_pop(L, 1)                                              # tbl
+        return k
+    finally:
+        free(buf)
+
+
 cdef int _fill_container(LuaState rt, lua.lua_State* L, object obj, dict memo, int depth) except -1:
     cdef Py_ssize_t i, n
     cdef int memo_idx = <int>memo[None]
@@ -196,7 +261,7 @@ cdef int _fill_container(LuaState rt, lua.lua_State* L, object obj, dict memo, i
     lua.lua_pushvalue(L, -1)                                               # tbl tbl
     lua.lua_rawseti(L, memo_idx, slot)                                     # tbl
     if PyList_CheckExact(obj):
-        i = 0
+        i = _fill_numbers(rt, L, <list>obj) if n >= _BULK_MIN else 0          # tbl
         while i < PyList_GET_SIZE(obj):                                    # Python code run by a push may shrink it
             item = <object>PyList_GET_ITEM(obj, i)
             if PyFloat_CheckExact(item):
@@ -223,7 +288,7 @@ cdef int _fill_container(LuaState rt, lua.lua_State* L, object obj, dict memo, i
     return 0
 
 
-cdef object _lua_number(double d):
+cdef inline object _lua_number(double d):
     if d == floor(d) and fabs(d) <= MAX_EXACT:
         return PyLong_FromLongLong(<long long>d)
     return PyFloat_FromDouble(d)
@@ -283,7 +348,9 @@ cdef object _table_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int 
         if code:
             lua.lua_pop(L, 1)
             return _tensor_to_numpy(rt, L, idx, code)
-        lua.lua_getfield(L, -1, b"__typename")                              # mt name
+        # rawget with the anchored key string: no metamethod, no allocation
+        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._typename_ref)           # mt "__typename"
+        lua.lua_rawget(L, -2)                                               # mt name
         t = lua.lua_type(L, -1)
         lua.lua_pop(L, 2)
         if t == lua.LUA_TSTRING:

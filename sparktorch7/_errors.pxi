@@ -44,8 +44,11 @@ def _parse_syntax_message(str msg):
 
 cdef int _traceback_handler(lua.lua_State* L) noexcept:
     # The pcall message handler: keeps the error value as it is (so a Python
-    # exception travelling through Lua stays itself) and files the traceback
-    # in the registry, where _raise_status reads it right after lua_pcall.
-    lua.luaL_traceback(L, L, NULL, 1)                          # err tb
-    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.traceback")  # err
+    # exception travelling through Lua stays itself) and files the traceback in
+    # the registry slot given as upvalue 1, where _raise_status reads it right
+    # after lua_pcall. (An integer slot that always holds a value: writing it
+    # never allocates, so reading and clearing it outside lua_pcall is safe.)
+    cdef int slot = <int>lua.lua_tonumber(L, lua.lua_upvalueindex(1))
+    lua.luaL_traceback(L, L, NULL, 1)                                       # err tb
+    lua.lua_rawseti(L, lua.LUA_REGISTRYINDEX, slot)                         # err
     return 1

@@ -1,14 +1,37 @@
 # Python proxies of Lua values: LuaObject (any value), LuaTable, LuaFunction.
 
+cdef int _ref_value(lua.lua_State* L) noexcept:
+    # Lua-facing, under lua_pcall: registry ref of argument 1 (luaL_ref may grow
+    # the registry, and a failed allocation outside lua_pcall ends the process).
+    lua.lua_pushnumber(L, lua.luaL_ref(L, lua.LUA_REGISTRYINDEX))
+    return 1
+
+
 cdef object _new_proxy(LuaState rt, lua.lua_State* L, int idx, type cls):
+    cdef int status, ref
     if rt.L is NULL:
         # Lua finalizers running inside lua_close: a proxy made now would outlive
         # the state (and, from __dealloc__, resurrect it)
         raise LuaClosedError("this LuaState is closing")
+    if not lua.lua_checkstack(L, 3):
+        raise LuaError("Lua stack overflow")
+    if idx < 0 and idx > lua.LUA_REGISTRYINDEX:
+        idx = lua.lua_gettop(L) + idx + 1
     cdef LuaObject obj = cls.__new__(cls)
-    lua.lua_pushvalue(L, idx)
-    obj._ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._ref_fn_ref)                   # fn
+    lua.lua_pushvalue(L, idx)                                                  # fn value
+    status = lua.lua_pcall(L, 1, 1, 0)                                         # ref | err
+    if status != 0:
+        try:
+            rt._raise_status(L, status)
+        finally:
+            lua.lua_pop(L, 1)
+    ref = <int>lua.lua_tonumber(L, -1)
+    lua.lua_pop(L, 1)
+    obj._ref = ref
     obj._runtime = rt
+    if cls is LuaFunction:
+        (<LuaFunction>obj)._vectorcall = <void*>_lua_vectorcall
     return obj
 
 
@@ -232,6 +255,7 @@ cdef class LuaFunction(LuaObject):
     """A Lua function; calling it runs it under ``lua_pcall``. Arguments are
     converted from Python; none, one or several results come back as ``None``,
     the value, or a tuple."""
+    cdef void* _vectorcall       # CPython's vectorcall slot of this object (see below)
 
     def __call__(self, *args):
         return _call(self, args, 0)
@@ -241,27 +265,75 @@ cdef class LuaFunction(LuaObject):
         return _call(self, args, 1)
 
 
-cdef object _call(LuaObject f, tuple args, int mode):
-    # The hot path of every Python -> Lua call: no Python-level work but the
-    # conversions (numbers and booleans straight onto the stack).
+cdef inline object _call(LuaObject f, tuple args, int mode):
+    return _call_argv(f, (<_PyTupleObject*>args).ob_item, <int>len(args), mode)
+
+
+cdef object _call_argv(LuaObject f, PyObject** argv, int n, int mode):
+    # The hot path of every Python -> Lua call: LuaState._enter/_leave inlined,
+    # numbers and booleans straight onto the stack, a single number straight back.
     cdef LuaState rt = _state_of(f)
-    cdef lua.lua_State* L = rt._enter()
-    cdef int base = lua.lua_gettop(L)
-    cdef int n = <int>len(args)
-    cdef int status
+    cdef lua.lua_State* L
+    cdef int base, status, top
+    if rt.L is NULL:
+        raise LuaClosedError("this LuaState is closed")
+    rt._lock.acquire()
+    L = rt.L
+    if L is NULL:
+        rt._lock.release()
+        raise LuaClosedError("this LuaState is closed")
+    base = lua.lua_gettop(L)
     try:
+        if rt._pending_unrefs:
+            rt._flush_unrefs()
         if not lua.lua_checkstack(L, n + lua.LUA_MINSTACK):
             raise LuaError(f"too many arguments for a Lua call: {n}")
         lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._tb_ref)                 # tb
         lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, f._ref)                     # tb f
         if n:
-            _push_args(rt, L, args)                                           # tb f args...
+            _push_argv(rt, L, argv, n)                                        # tb f args...
         status = lua.lua_pcall(L, n, lua.LUA_MULTRET, base + 1)               # tb results...
         if status != 0:
             rt._raise_status(L, status)
-        if mode == 0 and lua.lua_gettop(L) == base + 2:
-            return _lua_to_py(rt, L, base + 2, None, 0)
+        top = lua.lua_gettop(L)
+        if mode == 0 and top == base + 2:
+            if lua.lua_type(L, top) == lua.LUA_TNUMBER:
+                return _lua_number(lua.lua_tonumber(L, top))
+            return _lua_to_py(rt, L, top, None, 0)
         return rt._results(L, base + 1, mode)
     finally:
         lua.lua_settop(L, base)
-        rt._leave()
+        rt._lock.release()
+
+
+# Calls of LuaFunction objects made by a state skip the argument tuple: CPython's
+# vectorcall protocol hands _lua_vectorcall the arguments as a C array. The slot
+# is a C field of each LuaFunction, set by _new_proxy (NULL otherwise, and then
+# CPython falls back to __call__).
+cdef extern from "Python.h":
+    ctypedef struct _PyTupleObject "PyTupleObject":
+        PyObject* ob_item[1]
+    ctypedef struct _TypeSlots "PyTypeObject":
+        Py_ssize_t tp_vectorcall_offset
+        unsigned long tp_flags
+    Py_ssize_t PyVectorcall_NARGS(size_t nargsf)
+    unsigned long Py_TPFLAGS_HAVE_VECTORCALL
+    void PyType_Modified(object tp)
+
+
+cdef object _lua_vectorcall(PyObject* callable, PyObject** args, size_t nargsf, PyObject* kwnames):
+    if kwnames is not NULL and len(<tuple>kwnames):
+        raise TypeError("Lua functions take no keyword arguments")
+    return _call_argv(<LuaObject>callable, args, <int>PyVectorcall_NARGS(nargsf), 0)
+
+
+cdef int _enable_vectorcall() except -1:
+    cdef LuaFunction probe = LuaFunction.__new__(LuaFunction)
+    cdef _TypeSlots* tp = <_TypeSlots*>LuaFunction
+    tp.tp_vectorcall_offset = <char*>&probe._vectorcall - <char*><PyObject*>probe
+    tp.tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL
+    PyType_Modified(LuaFunction)
+    return 0
+
+
+_enable_vectorcall()

@@ -6,12 +6,19 @@ cdef object _TABLE_MODES = ("dict", "list", "proxy")
 # metamethod goes through one of them under lua_pcall.
 cdef bytes _HELPERS = b"""
 local rawget, type, getmetatable, tostring = rawget, type, getmetatable, tostring
+local ffi = require('ffi')
+local cast, dptr = ffi.cast, ffi.typeof('const double*')
 return {
   get = function(t, k) return t[k] end,
   set = function(t, k, v) t[k] = v end,
   len = function(t) return #t end,
   tostring = function(v) return tostring(v) end,
   next = next,
+  -- t[1..n] = p[0..n-1] for a C array of doubles (lists of numbers, _convert.pxi)
+  fill = function(t, p, n)
+    local src = cast(dptr, p)
+    for i = 1, n do t[i] = src[i - 1] end
+  end,
 }
 """
 
@@ -50,12 +57,16 @@ cdef class LuaState:
     cdef readonly str tables
     cdef list _pending_unrefs
     cdef int _tb_ref
+    cdef int _tb_slot            # registry: the last traceback (a string), or false
+    cdef int _typename_ref       # registry: the string "__typename", kept interned
+    cdef int _ref_fn_ref         # registry: _ref_value, luaL_ref under lua_pcall
     cdef int _pyref_mt_ref
     cdef int _helpers_ref
     cdef int _get_ref
     cdef int _set_ref
     cdef int _tostring_ref
     cdef int _next_ref
+    cdef int _fill_ref           # registry: helpers.fill (lists of numbers -> table)
     cdef int _pushjob_ref        # registry: _push_job, converts values under lua_pcall
     cdef int _gc_ref             # registry: _gc_collect
     cdef int _tensor_mts_ref     # registry: torch tensor metatable -> dtype code (set by torch)
@@ -89,8 +100,15 @@ cdef class LuaState:
             raise LuaMemoryError("cannot create a Lua state: out of memory")
         self.L = L
         lua.luaL_openlibs(L)
-        lua.lua_pushcclosure(L, <lua.lua_CFunction>_traceback_handler, 0)
+        lua.lua_pushboolean(L, 0)
+        self._tb_slot = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        lua.lua_pushnumber(L, self._tb_slot)
+        lua.lua_pushcclosure(L, <lua.lua_CFunction>_traceback_handler, 1)
         self._tb_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        lua.lua_pushstring(L, b"__typename")
+        self._typename_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        lua.lua_pushcclosure(L, <lua.lua_CFunction>_ref_value, 0)
+        self._ref_fn_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
         lua.lua_pushcclosure(L, <lua.lua_CFunction>_push_job, 0)
         self._pushjob_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
         lua.lua_pushcclosure(L, <lua.lua_CFunction>_gc_collect, 0)
@@ -112,6 +130,8 @@ cdef class LuaState:
         self._tostring_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
         lua.lua_getfield(L, -1, b"next")
         self._next_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        lua.lua_getfield(L, -1, b"fill")
+        self._fill_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
         self._helpers_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
         lua_dir = LUA_DIR.replace("\\", "/")
         self.execute(
@@ -218,13 +238,13 @@ cdef class LuaState:
         cdef const char* s
         tb = None
         if status == lua.LUA_ERRRUN or status == lua.LUA_ERRERR or status == lua.LUA_ERRMEM:
-            lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.traceback")
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._tb_slot)
             if lua.lua_type(L, -1) == lua.LUA_TSTRING:
                 s = lua.lua_tolstring(L, -1, &size)
                 tb = s[:size].decode("utf-8", "replace")
             lua.lua_pop(L, 1)
-            lua.lua_pushnil(L)
-            lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.traceback")
+            lua.lua_pushboolean(L, 0)
+            lua.lua_rawseti(L, lua.LUA_REGISTRYINDEX, self._tb_slot)
         exc = self._pyerror_at(L, -1)
         if exc is not None:
             if tb:

@@ -419,3 +419,15 @@ def test_finalizers_calling_python_while_the_state_closes():
     """)
     assert r.returncode == 0, r.stderr
     assert "kept [{1: 1, 2: 2}]" in r.stdout
+
+
+def test_function_call_protocols(lua):
+    import functools
+    f = lua.eval("function(...) return select('#', ...), ... end")
+    assert f() == 0
+    assert f(*range(4)) == (4, 0, 1, 2, 3)
+    assert functools.partial(f, "a")("b") == (2, "a", "b")
+    assert list(map(lua.eval("function(x) return x * 2 end"), [1, 2, 3])) == [2, 4, 6]
+    assert f.__call__(1) == (1, 1)
+    with pytest.raises(TypeError, match="keyword"):
+        f(x=1)
