@@ -268,9 +268,12 @@ def test_one_state_per_worker_and_init_once(spark):
         for r in df.select(f("x").alias("w")).collect():
             seen.setdefault(r.w.pid, set()).add(r.w.serial)
             assert r.w.inits == 1
+    # each worker process built the state once and used it for all its tasks and batches
     assert all(len(serials) == 1 for serials in seen.values()), seen
-    assert 1 <= len(seen) <= 2
-    assert script.states_created == len(seen)
+    # 16 tasks of 250 rows, 25 batches each: a few workers (2 run at once; Spark may
+    # replace an idle one), never one state per task or batch
+    assert 1 <= len(seen) <= 4, seen
+    assert script.states_created == len(seen), (script.states_created, seen)
 
 
 def test_states_are_cached_in_an_importable_module_bounded():
