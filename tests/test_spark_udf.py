@@ -208,8 +208,10 @@ def test_score_keeps_ids_and_splits_batches(spark, table_df, linear_script):
 
 
 def test_scoring_is_deterministic(spark, table_df, linear_script):
+    from pyspark.sql.types import ArrayType, FloatType
+
     df, _ = table_df
-    f = lua_udf(linear_script, "linear", "array<float>", batch_size=50)
+    f = lua_udf(linear_script, "linear", ArrayType(FloatType()), batch_size=50)  # a DataType
     a = [r.y for r in by_id(df.select("id", f("features").alias("y")))]
     b = [r.y for r in by_id(df.select("id", f("features").alias("y")))]
     assert a == b
