@@ -1,15 +1,18 @@
 """Forward-pass throughput of sparktorch7's nn against PyTorch on the CPU.
 
-Two models, each built once in Lua (Torch7 nn) and copied weight for weight into
-PyTorch, run on the same input in one process:
+Two models, built once in Lua (Torch7 nn, float32) whose weights are copied value for
+value into PyTorch, run on the same input:
 
 * MLP: 784-512-512-10 (Linear/ReLU), batch 1024        target >= 0.9x PyTorch
 * CNN: three 3x3 convolutions (3->64->64->64, pad 1) each with ReLU, 2x2 max
   pooling, Linear(64*16*16, 10), batch 64 of 3x32x32   target >= 0.5x PyTorch
 
-PyTorch runs with as many threads as numpy's BLAS (OpenBLAS) uses, so both sides
-get the same cores. Prints samples/s, the peak resident memory added during each
-timed loop, and the ratio sparktorch7 / PyTorch.
+Each side of each model is timed in its own fresh process (so that one side's memory
+and caches do not count for the other); PyTorch runs with as many threads as numpy's
+BLAS (OpenBLAS) uses, so both get the same cores. Printed per model: samples/s (best
+of --repeat), the ratio sparktorch7 / PyTorch in wall time and in process CPU time
+(the steadier one on a shared machine), the peak resident memory added by the
+forward passes, and the largest difference between the two outputs.
 
 Usage: python benchmarks/bench_nn.py [--repeat N] [--threads N]
 """
@@ -17,15 +20,38 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import multiprocessing as mp
 import os
 import threading
 import time
 
 import numpy as np
 import psutil
-import torch
 
-import sparktorch7 as st
+MLP_LUA = """
+local m = nn.Sequential()
+m:add(nn.Linear(784, 512)):add(nn.ReLU())
+m:add(nn.Linear(512, 512)):add(nn.ReLU())
+m:add(nn.Linear(512, 10))
+return m:float():evaluate()
+"""
+
+CNN_LUA = """
+local m = nn.Sequential()
+m:add(nn.SpatialConvolution(3, 64, 3, 3, 1, 1, 1, 1)):add(nn.ReLU())
+m:add(nn.SpatialConvolution(64, 64, 3, 3, 1, 1, 1, 1)):add(nn.ReLU())
+m:add(nn.SpatialConvolution(64, 64, 3, 3, 1, 1, 1, 1)):add(nn.ReLU())
+m:add(nn.SpatialMaxPooling(2, 2, 2, 2))
+m:add(nn.View(64 * 16 * 16):setNumInputDims(3))
+m:add(nn.Linear(64 * 16 * 16, 10))
+return m:float():evaluate()
+"""
+
+MODELS = {
+    # name: (Lua constructor, Lua modules with parameters, input shape, target ratio)
+    "mlp": (MLP_LUA, [1, 3, 5], (1024, 784), 0.9),
+    "cnn": (CNN_LUA, [1, 3, 5, 9], (64, 3, 32, 32), 0.5),
+}
 
 
 def blas_threads() -> int | None:
@@ -70,87 +96,77 @@ class PeakRSS:
 
 
 def timed(fn, repeat):
-    """Best wall time, median process CPU time (all threads) and peak added RSS.
-    The CPU time is the steadier figure on a machine shared with other jobs."""
-    fn()  # warm-up: allocations, caches, lazy imports
-    best, cpu = float("inf"), []
+    """Best wall time, median process CPU time (all threads), peak RSS added by the
+    calls (the warm-up call included) and the last result."""
     with PeakRSS() as mem:
+        out = fn()  # warm-up: allocations, caches, lazy imports
+        best, cpu = float("inf"), []
         for _ in range(repeat):
             c0, t0 = time.process_time(), time.perf_counter()
-            fn()
+            out = fn()
             best = min(best, time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
-    return best, float(np.median(cpu)), mem.mib
+    return best, float(np.median(cpu)), mem.mib, out
 
 
-MLP_LUA = """
-local m = nn.Sequential()
-m:add(nn.Linear(784, 512)):add(nn.ReLU())
-m:add(nn.Linear(512, 512)):add(nn.ReLU())
-m:add(nn.Linear(512, 10))
-return m:float():evaluate()
-"""
-
-CNN_LUA = """
-local m = nn.Sequential()
-m:add(nn.SpatialConvolution(3, 64, 3, 3, 1, 1, 1, 1)):add(nn.ReLU())
-m:add(nn.SpatialConvolution(64, 64, 3, 3, 1, 1, 1, 1)):add(nn.ReLU())
-m:add(nn.SpatialConvolution(64, 64, 3, 3, 1, 1, 1, 1)):add(nn.ReLU())
-m:add(nn.SpatialMaxPooling(2, 2, 2, 2))
-m:add(nn.Reshape(64 * 16 * 16))
-m:add(nn.Linear(64 * 16 * 16, 10))
-return m:float():evaluate()
-"""
+def build_lua(name):
+    import sparktorch7 as st
+    lua = st.LuaState()
+    lua.require("nn")
+    lua.execute(f"model = (function() {MODELS[name][0]} end)()")
+    return lua
 
 
-def torch_mlp(lua):
-    tm = torch.nn.Sequential(
-        torch.nn.Linear(784, 512), torch.nn.ReLU(),
-        torch.nn.Linear(512, 512), torch.nn.ReLU(),
-        torch.nn.Linear(512, 10))
-    copy_params(lua, "mlp", tm, [(1, 0), (3, 2), (5, 4)])
-    return tm.eval()
+def lua_params(lua, name):
+    return [(np.array(lua.eval(f"model.modules[{i}].weight")),
+             np.array(lua.eval(f"model.modules[{i}].bias"))) for i in MODELS[name][1]]
 
 
-def torch_cnn(lua):
-    tm = torch.nn.Sequential(
-        torch.nn.Conv2d(3, 64, 3, padding=1), torch.nn.ReLU(),
-        torch.nn.Conv2d(64, 64, 3, padding=1), torch.nn.ReLU(),
-        torch.nn.Conv2d(64, 64, 3, padding=1), torch.nn.ReLU(),
-        torch.nn.MaxPool2d(2, 2), torch.nn.Flatten(),
-        torch.nn.Linear(64 * 16 * 16, 10))
-    copy_params(lua, "cnn", tm, [(1, 0), (3, 2), (5, 4), (9, 8)])
-    return tm.eval()
+def run_lua(name, params, x, repeat, threads):
+    lua = build_lua(name)
+    for i, (w, b) in zip(MODELS[name][1], params):
+        lua["w"], lua["b"] = w, b
+        lua.execute(f"model.modules[{i}].weight:copy(w); model.modules[{i}].bias:copy(b)")
+    lua["x"] = x
+    fwd = lua.eval("function() return model:forward(x) end")
+    best, cpu, mib, out = timed(lambda: fwd(), repeat)
+    return best, cpu, mib, np.array(out)
 
 
-def copy_params(lua, name, tm, pairs):
-    """Lua module i (1-based) -> PyTorch layer j: the same weight and bias values."""
+def run_torch(name, params, x, repeat, threads):
+    import torch
+    torch.set_num_threads(threads)
+    nn = torch.nn
+    if name == "mlp":
+        tm = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                           nn.Linear(512, 10))
+        layers = [0, 2, 4]
+    else:
+        tm = nn.Sequential(nn.Conv2d(3, 64, 3, padding=1), nn.ReLU(),
+                           nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
+                           nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
+                           nn.MaxPool2d(2, 2), nn.Flatten(), nn.Linear(64 * 16 * 16, 10))
+        layers = [0, 2, 4, 8]
     with torch.no_grad():
-        for i, j in pairs:
-            w = np.array(lua.eval(f"{name}.modules[{i}].weight"))
-            b = np.array(lua.eval(f"{name}.modules[{i}].bias"))
+        for j, (w, b) in zip(layers, params):
             tm[j].weight.copy_(torch.from_numpy(w).reshape(tm[j].weight.shape))
             tm[j].bias.copy_(torch.from_numpy(b))
-
-
-def bench(lua, name, tm, x, repeat):
-    lua["x_" + name] = x
-    run_lua = lua.eval(f"function() return {name}:forward(x_{name}) end")
+    tm.eval()
     xt = torch.from_numpy(x)
 
-    def run_torch():
+    def fwd():
         with torch.inference_mode():
             return tm(xt)
 
-    ours = np.array(run_lua())
-    with torch.inference_mode():
-        ref = tm(xt).numpy()
-    err = float(np.abs(ours - ref).max() / max(1e-30, np.abs(ref).max()))
-    t_lua, c_lua, m_lua = timed(run_lua, repeat)
-    t_torch, c_torch, m_torch = timed(run_torch, repeat)
-    n = x.shape[0]
-    return dict(name=name, batch=n, lua=n / t_lua, torch=n / t_torch, mem_lua=m_lua,
-                mem_torch=m_torch, ratio=t_torch / t_lua, cpu_ratio=c_torch / c_lua, err=err)
+    best, cpu, mib, out = timed(fwd, repeat)
+    return best, cpu, mib, out.numpy()
+
+
+def in_child(fn, *args):
+    """Run fn(*args) in a fresh interpreter and return its result."""
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        return pool.apply(fn, args)
 
 
 def main(argv=None):
@@ -162,32 +178,28 @@ def main(argv=None):
 
     nblas = blas_threads()
     threads = args.threads or nblas or os.cpu_count()
-    torch.set_num_threads(threads)
-
-    lua = st.LuaState()
-    lua.require("nn")
-    lua.execute("torch.manualSeed(1)")
-    lua.execute(f"mlp = (function() {MLP_LUA} end)()")
-    lua.execute(f"cnn = (function() {CNN_LUA} end)()")
     rng = np.random.default_rng(0)
-    results = [
-        bench(lua, "mlp", torch_mlp(lua), rng.standard_normal((1024, 784), dtype=np.float32), args.repeat),
-        bench(lua, "cnn", torch_cnn(lua), rng.standard_normal((64, 3, 32, 32), dtype=np.float32), args.repeat),
-    ]
-    targets = {"mlp": 0.9, "cnn": 0.5}
+    rows = []
+    for name, (_, _, shape, target) in MODELS.items():
+        params = lua_params(build_lua(name), name)  # Torch7's default initialisation
+        x = rng.standard_normal(shape, dtype=np.float32)
+        t_lua, c_lua, m_lua, y_lua = in_child(run_lua, name, params, x, args.repeat, threads)
+        t_pt, c_pt, m_pt, y_pt = in_child(run_torch, name, params, x, args.repeat, threads)
+        err = float(np.abs(y_lua - y_pt).max() / max(1e-30, float(np.abs(y_pt).max())))
+        n = shape[0]
+        rows.append((name, n, n / t_lua, n / t_pt, t_pt / t_lua, target, c_pt / c_lua, m_lua, m_pt, err))
+
+    import torch
     print(f"threads: numpy BLAS {nblas if nblas is not None else '?'}, "
-          f"torch.set_num_threads({threads}); torch {torch.__version__}, float32, "
-          f"best of {args.repeat}")
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
-          "(wall ratios are only meaningful on an idle machine; see the CPU-time ratio)")
-    print(f"{'model':5} {'batch':>5} {'sparktorch7/s':>14} {'pytorch/s':>10} {'ratio':>6} "
+          f"torch.set_num_threads({threads}); torch {torch.__version__}; float32; "
+          f"best of {args.repeat}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'model':5} {'batch':>5} {'sparktorch7/s':>13} {'pytorch/s':>9} {'ratio':>5} "
           f"{'target':>9} {'cpu ratio':>9} {'peak MiB st7':>12} {'peak MiB pt':>11} "
-          f"{'max rel err':>11}")
-    for r in results:
-        ok = "ok" if r["ratio"] >= targets[r["name"]] else "MISS"
-        print(f"{r['name']:5} {r['batch']:5d} {r['lua']:14.0f} {r['torch']:10.0f} "
-              f"{r['ratio']:6.2f} {targets[r['name']]:>4.1f} {ok:4} {r['cpu_ratio']:9.2f} "
-              f"{r['mem_lua']:12.1f} {r['mem_torch']:11.1f} {r['err']:11.1e}")
+          f"{'max rel diff':>12}")
+    for name, n, s_lua, s_pt, ratio, target, cpu_ratio, m_lua, m_pt, err in rows:
+        ok = "ok" if ratio >= target else "MISS"
+        print(f"{name:5} {n:5d} {s_lua:13.0f} {s_pt:9.0f} {ratio:5.2f} {target:>4.1f} {ok:4} "
+              f"{cpu_ratio:9.2f} {m_lua:12.1f} {m_pt:11.1f} {err:12.1e}")
 
 
 if __name__ == "__main__":

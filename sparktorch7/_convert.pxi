@@ -270,6 +270,10 @@ cdef object _lua_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int de
     return _new_proxy(rt, L, idx, LuaObject)
 
 
+cdef inline bint _is_registry(lua.lua_State* L, int idx) noexcept:
+    return lua.lua_topointer(L, idx) == lua.lua_topointer(L, lua.LUA_REGISTRYINDEX)
+
+
 cdef object _table_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int depth):
     cdef int code
     cdef Py_ssize_t n, i, count
@@ -285,7 +289,8 @@ cdef object _table_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int 
         if t == lua.LUA_TSTRING:
             # an instance of a torch class (an nn module...): keep it live
             return _new_proxy(rt, L, idx, LuaTable)
-    if rt.tables == "proxy":
+    if rt.tables == "proxy" or _is_registry(L, idx):
+        # (converting the registry would add to it while traversing it: never ends)
         return _new_proxy(rt, L, idx, LuaTable)
     if memo is None:
         memo = {}

@@ -9,19 +9,21 @@ returns a new array) and leaves the inputs untouched. Inputs may be non-contiguo
 Layouts are Torch7's: images are ``(N, C, H, W)`` or ``(C, H, W)``, volumes
 ``(N, C, T, H, W)`` or ``(C, T, H, W)``; a kernel given the non-batch form works on it as a
 batch of one. Convolution is im2col (an ``as_strided`` window view copied into a reused
-buffer) followed by one batched ``matmul`` per chunk of samples; pooling reduces over the
+buffer) followed by one ``matmul`` per chunk of samples; pooling reduces over the
 kernel offsets with whole-array ufuncs.
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-# Elements of im2col buffer per chunk of the batch: big enough for BLAS to run at full
-# speed, small enough to stay near the caches and keep the peak memory flat.
-_COLS_BUDGET = 1 << 20
+# Elements of the im2col buffer per chunk of the batch (8 Mi: 32 MiB in float32): the
+# GEMMs are big enough for BLAS threads to run at full speed, and the peak memory
+# stays bounded whatever the batch size.
+_COLS_BUDGET = 1 << 23
 
 
 def _opt(v):
@@ -54,28 +56,8 @@ def _pad(x, pads, value):
     return res
 
 
-def _windows(x, ksize, stride, dil, osize):
-    """View (N, C, *osize, *ksize) of x (N, C, *spatial): element [n, c, o.., k..] is
-    x[n, c, o*stride + k*dil]."""
-    nd = len(ksize)
-    st = x.strides
-    strides = st[:2] + tuple(st[2 + i] * stride[i] for i in range(nd)) \
-        + tuple(st[2 + i] * dil[i] for i in range(nd))
-    return as_strided(x, x.shape[:2] + tuple(osize) + tuple(ksize), strides, writeable=False)
-
-
-def _cols_view(x, ksize, stride, dil, osize):
-    """View (N, C, *ksize, *osize) of x (N, C, *spatial), the im2col order."""
-    nd = len(ksize)
-    st = x.strides
-    strides = st[:2] + tuple(st[2 + i] * dil[i] for i in range(nd)) \
-        + tuple(st[2 + i] * stride[i] for i in range(nd))
-    return as_strided(x, x.shape[:2] + tuple(ksize) + tuple(osize), strides, writeable=False)
-
-
 def _offset_slices(k, stride, dil, osize):
     """Per kernel offset, the slices of a (padded) input that line up with the output."""
-    import itertools
     for idx in itertools.product(*(range(n) for n in k)):
         yield tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
                     for i, d, s, o in zip(idx, dil, stride, osize))
@@ -86,47 +68,54 @@ def _offset_slices(k, stride, dil, osize):
 # ----------------------------------------------------------------------------
 
 def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
+    """im2col + one GEMM per chunk of samples.
+
+    The window view of a chunk of nb (padded) samples is copied into cols, laid out
+    (C, *ksize, nb, *osize) so that one matmul weight (O, C*k) @ cols (C*k, nb*L)
+    covers the chunk; the (O, nb, L) result goes to out (nb, O, L) in the same pass
+    that adds the bias. Few large GEMMs keep BLAS threads busy (many small ones
+    spend their time synchronising, badly so on a loaded machine)."""
     nd = len(ksize)
     x, out = _batched(x, out, nd)
     bias = _opt(bias)
     n, c = x.shape[:2]
     o = out.shape[1]
-    osize = out.shape[2:]
+    osize = tuple(out.shape[2:])
     g = int(groups)
     cg, og = c // g, o // g
-    kg = cg * math.prod(ksize)
-    w = np.ascontiguousarray(weight).reshape(g, og, kg)
-    if w.dtype != out.dtype:
-        w = w.astype(out.dtype)
-    lspatial = math.prod(osize)
-    ovw = out.reshape(n, o, lspatial) if out.flags.c_contiguous else None
-    pointwise = all(k == 1 for k in ksize) and all(s == 1 for s in stride) and not any(pad)
-    per_sample = c * math.prod(ksize) * lspatial
-    chunk = max(1, min(n, _COLS_BUDGET // max(1, per_sample)))
-    cols = None
-    for s0 in range(0, n, chunk):
-        xs = x[s0:s0 + chunk]
-        nb = xs.shape[0]
-        if pointwise:
-            colm = np.ascontiguousarray(xs).reshape(nb, c, lspatial)
+    kprod = math.prod(ksize)
+    kg = cg * kprod
+    dt = out.dtype
+    w = np.ascontiguousarray(weight, dtype=dt).reshape(g, og, kg)
+    lsp = math.prod(osize)
+    per_sample = c * kprod * lsp
+    nb = max(1, min(n, _COLS_BUDGET // max(1, per_sample)))
+    cols = np.empty((c,) + tuple(ksize) + (nb,) + osize, dtype=dt)
+    res = np.empty((o, nb * lsp), dtype=dt)
+    b3 = None if bias is None else np.asarray(bias, dtype=dt).reshape(1, o, 1)
+    for s0 in range(0, n, nb):
+        xs = x[s0:s0 + nb]
+        m = xs.shape[0]
+        xp = _pad(xs, [(p, p) for p in pad], 0)
+        st = xp.strides
+        view = as_strided(
+            xp, (c,) + tuple(ksize) + (m,) + osize,
+            (st[1],) + tuple(st[2 + i] * dil[i] for i in range(nd)) + (st[0],)
+            + tuple(st[2 + i] * stride[i] for i in range(nd)), writeable=False)
+        cm = cols if m == nb else np.empty((c,) + tuple(ksize) + (m,) + osize, dtype=dt)
+        np.copyto(cm, view)
+        cm2 = cm.reshape(c * kprod, m * lsp)
+        rm = res if m == nb else np.empty((o, m * lsp), dtype=dt)
+        for gi in range(g):
+            np.matmul(w[gi], cm2[gi * kg:(gi + 1) * kg], out=rm[gi * og:(gi + 1) * og])
+        src = rm.reshape(o, m, lsp).transpose(1, 0, 2)
+        dst = out[s0:s0 + m].reshape(m, o, lsp)
+        if b3 is None:
+            dst[...] = src
         else:
-            xp = _pad(xs, [(p, p) for p in pad], 0)
-            if cols is None or cols.shape[0] != nb:
-                cols = np.empty((nb, c) + tuple(ksize) + tuple(osize), dtype=out.dtype)
-            np.copyto(cols, _cols_view(xp, ksize, stride, dil, osize))
-            colm = cols.reshape(nb, c * math.prod(ksize), lspatial)
-        if ovw is not None:
-            dst = ovw[s0:s0 + nb]
-            if g == 1:
-                np.matmul(w[0], colm, out=dst)
-            else:
-                for gi in range(g):
-                    np.matmul(w[gi], colm[:, gi * kg:(gi + 1) * kg], out=dst[:, gi * og:(gi + 1) * og])
-        else:
-            res = np.concatenate([np.matmul(w[gi], colm[:, gi * kg:(gi + 1) * kg]) for gi in range(g)], axis=1)
-            out[s0:s0 + nb] = res.reshape((nb, o) + tuple(osize))
-    if bias is not None:
-        out += bias.reshape((1, o) + (1,) * nd).astype(out.dtype, copy=False)
+            np.add(src, b3, out=dst)
+        if not np.shares_memory(dst, out):
+            out[s0:s0 + m] = dst.reshape((m, o) + osize)
 
 
 def conv2d(out, x, weight, bias, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, groups=1):
@@ -138,33 +127,59 @@ def conv2d(out, x, weight, bias, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, gro
             (int(padH), int(padW)), (int(dilH), int(dilW)), groups)
 
 
-def conv3d(out, x, weight, bias, kT, kW, kH, dT, dW, dH, padT, padW, padH, groups=1):
-    """VolumetricConvolution: weight nOutputPlane x nInputPlane x kT x kH x kW."""
+def conv3d(out, x, weight, bias, kT, kW, kH, dT, dW, dH, padT, padW, padH, groups=1,
+           dilT=1, dilW=1, dilH=1):
+    """VolumetricConvolution (and VolumetricDilatedConvolution): weight
+    nOutputPlane x nInputPlane/groups x kT x kH x kW."""
     _convnd(out, x, weight, bias, (int(kT), int(kH), int(kW)), (int(dT), int(dH), int(dW)),
-            (int(padT), int(padH), int(padW)), (1, 1, 1), groups)
+            (int(padT), int(padH), int(padW)), (int(dilT), int(dilH), int(dilW)), groups)
+
+
+def _full_convnd(out, x, weight, bias, ksize, stride, pad, dil):
+    """Transposed convolution: weight nInputPlane x nOutputPlane x *ksize; along each
+    axis out = (in - 1) * stride - 2 * pad + dil * (k - 1) + 1 + adj.
+
+    Per chunk of samples one GEMM weight^T (O*k, C) @ x (C, nb*L) gives every kernel
+    offset's contribution; col2im then adds them at their strided places."""
+    nd = len(ksize)
+    x, out = _batched(x, out, nd)
+    bias = _opt(bias)
+    n, c = x.shape[:2]
+    isize = x.shape[2:]
+    o = out.shape[1]
+    osize = out.shape[2:]
+    dt = out.dtype
+    kprod = math.prod(ksize)
+    wt = np.ascontiguousarray(weight, dtype=dt).reshape(c, o * kprod).T
+    lsp = math.prod(isize)
+    nb = max(1, min(n, _COLS_BUDGET // max(1, o * kprod * lsp)))
+    perm = (1, 0) + tuple(range(2, 2 + nd))
+    for s0 in range(0, n, nb):
+        xs = x[s0:s0 + nb]
+        m = xs.shape[0]
+        xc = np.ascontiguousarray(xs.transpose(perm)).reshape(c, m * lsp)
+        cols = np.matmul(wt, xc).reshape((o,) + tuple(ksize) + (m,) + tuple(isize))
+        full = np.zeros((m, o) + tuple(s + 2 * p for s, p in zip(osize, pad)), dtype=dt)
+        for idx in itertools.product(*(range(k) for k in ksize)):
+            sl = tuple(slice(i * d, i * d + (n_in - 1) * st + 1, st)
+                       for i, d, n_in, st in zip(idx, dil, isize, stride))
+            full[(slice(None), slice(None)) + sl] += cols[(slice(None),) + idx].transpose(perm)
+        out[s0:s0 + m] = full[(slice(None), slice(None))
+                              + tuple(slice(p, p + s) for p, s in zip(pad, osize))]
+    if bias is not None:
+        out += bias.reshape((1, o) + (1,) * nd).astype(dt, copy=False)
 
 
 def full_conv2d(out, x, weight, bias, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1):
-    """Transposed convolution of SpatialFullConvolution: weight nInputPlane x
-    nOutputPlane x kH x kW; out is (N, nOutputPlane, oH, oW) with
-    oH = (H-1)*dH - 2*padH + dilH*(kH-1) + 1 + adjH."""
-    x, out = _batched(x, out, 2)
-    bias = _opt(bias)
-    kH, kW, dH, dW = int(kH), int(kW), int(dH), int(dW)
-    padH, padW, dilH, dilW = int(padH), int(padW), int(dilH), int(dilW)
-    n, c, h, wd = x.shape
-    o, oh, ow = out.shape[1:]
-    w = np.ascontiguousarray(weight).reshape(c, o * kH * kW).astype(out.dtype, copy=False)
-    full = np.zeros((n, o, oh + 2 * padH, ow + 2 * padW), dtype=out.dtype)
-    xm = x.reshape(n, c, h * wd) if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(n, c, h * wd)
-    cols = np.matmul(w.T, xm).reshape(n, o, kH, kW, h, wd)
-    for i in range(kH):
-        for j in range(kW):
-            full[:, :, i * dilH:i * dilH + (h - 1) * dH + 1:dH,
-                 j * dilW:j * dilW + (wd - 1) * dW + 1:dW] += cols[:, :, i, j]
-    out[...] = full[:, :, padH:padH + oh, padW:padW + ow]
-    if bias is not None:
-        out += bias.reshape(1, o, 1, 1).astype(out.dtype, copy=False)
+    """SpatialFullConvolution: weight nInputPlane x nOutputPlane x kH x kW."""
+    _full_convnd(out, x, weight, bias, (int(kH), int(kW)), (int(dH), int(dW)),
+                 (int(padH), int(padW)), (int(dilH), int(dilW)))
+
+
+def full_conv3d(out, x, weight, bias, kT, kW, kH, dT, dW, dH, padT, padW, padH):
+    """VolumetricFullConvolution: weight nInputPlane x nOutputPlane x kT x kH x kW."""
+    _full_convnd(out, x, weight, bias, (int(kT), int(kH), int(kW)), (int(dT), int(dH), int(dW)),
+                 (int(padT), int(padH), int(padW)), (1, 1, 1))
 
 
 def conv_map2d(out, x, conn, weight, bias, kW, kH, dW, dH):
@@ -238,12 +253,63 @@ def max_pool(out, x, ksize, stride, pad, dil):
             np.maximum(out, v, out=out)
 
 
-def max_pool2d(out, x, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1):
-    max_pool(out, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW))
+def max_pool_indices(out, indices, x, ksize, stride, pad, dil):
+    """Max pooling that also records where each maximum came from, as THNN does: the
+    1-based flat position in the input plane, the first of equal maxima in row-major
+    window order (the last NaN if any), 0 when the window holds only padding."""
+    nd = len(ksize)
+    x, out = _batched(x, out, nd)
+    indices = indices if indices.ndim == out.ndim else indices[None]
+    ksize, stride, pad, dil = (tuple(int(v) for v in a) for a in (ksize, stride, pad, dil))
+    osize = out.shape[2:]
+    isize = x.shape[2:]
+    xp = _pool_input(x, osize, ksize, stride, dil, pad, -np.inf)
+    out[...] = -np.inf
+    indices[...] = 0
+    mask = np.empty(out.shape, dtype=bool)
+    nanm = np.empty(out.shape, dtype=bool)
+    for idx in itertools.product(*(range(k) for k in ksize)):
+        sl = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
+                   for i, d, s, o in zip(idx, dil, stride, osize))
+        v = xp[(slice(None), slice(None)) + sl]
+        np.greater(v, out, out=mask)
+        np.isnan(v, out=nanm)
+        mask |= nanm
+        np.copyto(out, v, where=mask)
+        # flat input position of this offset for every output position (1-based)
+        pos = np.zeros((), dtype=np.int64)
+        for a in range(nd):
+            coord = np.arange(osize[a]) * stride[a] - pad[a] + idx[a] * dil[a]
+            pos = pos * isize[a] + coord.reshape((-1,) + (1,) * (nd - 1 - a))
+        np.copyto(indices, pos + 1, where=mask)
+
+
+def max_pool2d(out, x, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, indices=None):
+    if _opt(indices) is None:
+        max_pool(out, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW))
+    else:
+        max_pool_indices(out, indices, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW))
 
 
 def max_pool3d(out, x, kT, kW, kH, dT, dW, dH, padT, padW, padH, dilT=1, dilW=1, dilH=1):
     max_pool(out, x, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), (dilT, dilH, dilW))
+
+
+def max_unpool2d(out, x, indices):
+    """SpatialMaxUnpooling: zeros, and each input value at its recorded (1-based, per
+    plane) position in the output plane."""
+    x, out = _batched(x, out, 2)
+    indices = indices if indices.ndim == 4 else indices[None]
+    n, c = x.shape[:2]
+    plane = out.shape[2] * out.shape[3]
+    idx = indices.reshape(n * c, -1) - 1
+    if idx.size and (idx.min() < 0 or idx.max() >= plane):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise IndexError(f"invalid max index {int(bad)}, owidth= {out.shape[3]}, "
+                         f"oheight= {out.shape[2]}")
+    flat = np.zeros((n * c, plane), dtype=out.dtype)
+    np.put_along_axis(flat, idx, x.reshape(n * c, -1), axis=1)
+    out[...] = flat.reshape(out.shape)
 
 
 def _avg_divisor(size, o, k, s, p, include_pad):

@@ -1,6 +1,10 @@
 # Python proxies of Lua values: LuaObject (any value), LuaTable, LuaFunction.
 
 cdef object _new_proxy(LuaState rt, lua.lua_State* L, int idx, type cls):
+    if rt.L is NULL:
+        # Lua finalizers running inside lua_close: a proxy made now would outlive
+        # the state (and, from __dealloc__, resurrect it)
+        raise LuaClosedError("this LuaState is closing")
     cdef LuaObject obj = cls.__new__(cls)
     lua.lua_pushvalue(L, idx)
     obj._ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
@@ -163,29 +167,43 @@ cdef class LuaTable(LuaObject):
             lua.lua_pop(L, 1)
             self._runtime._leave()
 
-    def items(self):
-        """The (key, value) pairs, in Lua's ``next`` order, without metamethods."""
-        cdef LuaState rt = self._runtime
+    cdef list _pairs(self, int what):
+        # what: 0 (key, value) pairs, 1 keys, 2 values; only what is asked is converted
+        cdef LuaState rt = _state_of(self)
         cdef lua.lua_State* L = self._push_self()
         cdef int top = lua.lua_gettop(L)
         out = []
         try:
             if lua.lua_type(L, -1) != lua.LUA_TTABLE:
                 raise TypeError("not a Lua table")
-            lua.lua_pushnil(L)
-            while lua.lua_next(L, top):
-                out.append((rt._to_py(L, -2, None, 0), rt._to_py(L, -1, None, 0)))
-                lua.lua_pop(L, 1)
+            if _is_registry(L, top):
+                # every proxy made while traversing it adds a registry entry
+                raise TypeError("the Lua registry cannot be listed from Python")
+            lua.lua_pushnil(L)                                                  # tbl nil
+            while lua.lua_next(L, top):                                         # tbl k v
+                if what == 0:
+                    out.append((_lua_to_py(rt, L, -2, None, 0), _lua_to_py(rt, L, -1, None, 0)))
+                elif what == 1:
+                    out.append(_lua_to_py(rt, L, -2, None, 0))
+                else:
+                    out.append(_lua_to_py(rt, L, -1, None, 0))
+                lua.lua_pop(L, 1)                                               # tbl k
             return out
         finally:
             lua.lua_settop(L, top - 1)
             rt._leave()
 
+    def items(self):
+        """The (key, value) pairs, in Lua's ``next`` order, without metamethods."""
+        return self._pairs(0)
+
     def keys(self):
-        return [k for k, _ in self.items()]
+        """The keys, in Lua's ``next`` order."""
+        return self._pairs(1)
 
     def values(self):
-        return [v for _, v in self.items()]
+        """The values, in Lua's ``next`` order."""
+        return self._pairs(2)
 
     def __iter__(self):
         return iter(self.keys())

@@ -104,12 +104,26 @@ _UNARY = {
 }
 
 
-def pointwise(op, out, x, y, s):
-    """out := op(x [, y] [, s]) for floating tensors (the Lua side picks the op)."""
+_COMPARE = {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
+            "eq": np.equal, "ne": np.not_equal}
+
+
+def pointwise(op, out, x, y, s, s2=None):
+    """out := op(x [, y] [, s [, s2]]) for floating x (the Lua side picks the op)."""
     with np.errstate(all="ignore"):
         f = _UNARY.get(op)
         if f is not None:
             f(x, out=out)
+        elif op in _COMPARE:
+            _COMPARE[op](x, s if y is None else y, out=out, casting="unsafe")
+        elif op == "cmax":
+            other = s if y is None else y
+            out[...] = np.where(x > other, x, other)  # Torch7: x > y ? x : y
+        elif op == "cmin":
+            other = s if y is None else y
+            out[...] = np.where(x < other, x, other)
+        elif op == "clamp":
+            np.clip(x, s, s2, out=out)
         elif op == "add":
             np.add(x, s, out=out)
         elif op == "csub":
@@ -169,6 +183,19 @@ def _solve_triangular(t, b, lower, unit):
     if unit:
         np.fill_diagonal(t, 1)
     return np.linalg.solve(t, b)
+
+
+def _householder_q(m, tau):
+    """The full orthogonal Q = H1 H2 ... Hk of LAPACK's elementary reflectors (geqrf)."""
+    m = np.asarray(m, dtype=np.float64)
+    rows = m.shape[0]
+    q = np.eye(rows)
+    for i in range(tau.shape[0] - 1, -1, -1):
+        v = np.zeros(rows)
+        v[i] = 1.0
+        v[i + 1:] = m[i + 1:, i]
+        q -= tau[i] * np.outer(v, v @ q)
+    return q
 
 
 def _pstrf(a, upper):
@@ -252,7 +279,7 @@ def lapack(op, *args):
             rs[...] = s
             rv[...] = vh.T
         elif op == "inverse":
-            res, a = args
+            res, a = args[0], args[1]
             res[...] = np.linalg.inv(a)
         elif op == "potrf":
             res, a, *rest = args
@@ -282,6 +309,20 @@ def lapack(op, *args):
             q, r = np.linalg.qr(a)
             rq[...] = q
             rr[...] = r
+        elif op == "geqrf":
+            rm, rtau, a = args
+            h, tau = np.linalg.qr(np.asarray(a, dtype=np.float64), mode="raw")
+            rm[...] = h.T  # numpy hands back LAPACK's reflectors transposed
+            rtau[...] = tau
+        elif op == "orgqr":
+            rq, m, tau = args
+            rq[...] = _householder_q(m, tau)[:, : m.shape[1]]
+        elif op == "ormqr":
+            res, m, tau, c, side, trans = args
+            q = _householder_q(m, tau)
+            if trans == "T":
+                q = q.T
+            res[...] = q @ c if side == "L" else c @ q
         else:
             raise ValueError(f"sparktorch7._ops.lapack: unknown op {op!r}")
 
@@ -311,3 +352,49 @@ def conv(out, x, k, mode, xcorr, kind, spatial):
         # win: planes_in, o.., k..; k: planes_out, planes_in, k..
         r = np.tensordot(win, k, axes=([0] + [win.ndim + a for a in sp], [1] + [k.ndim + a for a in sp]))
         out[...] = np.moveaxis(r, -1, 0)
+
+
+# ---------------------------------------------------------------- sorting
+def sort(out_v, out_i, x, axis, descending):
+    """Stable sort of floating x along axis (0-based): values and 1-based indices."""
+    if descending:
+        key = np.negative(x, dtype=np.float64)
+        key[np.isnan(key)] = -np.inf  # NaN first when descending, last when ascending
+    else:
+        key = x
+    order = np.argsort(key, axis=axis, kind="stable")
+    out_v[...] = np.take_along_axis(x, order, axis)
+    np.add(order, 1, out=out_i, casting="unsafe")
+
+
+def reduce_dim(op, out, x, axis, extra):
+    """out := op of floating x along axis (kept with size 1), accumulated in float64."""
+    with np.errstate(all="ignore"):
+        if op == "sum":
+            r = np.sum(x, axis=axis, dtype=np.float64, keepdims=True)
+        elif op == "prod":
+            r = np.prod(x, axis=axis, dtype=np.float64, keepdims=True)
+        elif op == "mean":
+            r = np.mean(x, axis=axis, dtype=np.float64, keepdims=True)
+        elif op == "var" or op == "std":
+            n = x.shape[axis]
+            ddof = 0 if extra else (1 if n > 1 else 0)
+            r = np.var(x, axis=axis, dtype=np.float64, ddof=ddof, keepdims=True)
+            if op == "std":
+                r = np.sqrt(r)
+        elif op == "cumsum":
+            r = np.cumsum(x, axis=axis, dtype=np.float64)
+        elif op == "cumprod":
+            r = np.cumprod(x, axis=axis, dtype=np.float64)
+        else:
+            raise ValueError(f"sparktorch7._ops.reduce_dim: unknown op {op!r}")
+    out[...] = r
+
+
+def extreme_dim(op, out_v, out_i, x, axis):
+    """Max or min of floating x along axis with 1-based indices (first occurrence; NaN wins)."""
+    with np.errstate(all="ignore"):
+        idx = np.argmax(x, axis=axis) if op == "max" else np.argmin(x, axis=axis)
+    idx = np.expand_dims(idx, axis)
+    out_v[...] = np.take_along_axis(x, idx, axis)
+    np.add(idx, 1, out=out_i, casting="unsafe")

@@ -249,6 +249,11 @@ cdef class LuaState:
             raise LuaMemoryError(msg, tb)
         if status == lua.LUA_ERRERR:
             raise LuaError("error in the Lua error handler: " + msg, tb)
+        if status == lua.LUA_ERRRUN and isinstance(value, str):
+            at = msg.find("T7FormatError: ")
+            if at >= 0:
+                # the .t7 reader's errors (lua/torch/serialization.lua) name the byte offset
+                raise T7FormatError(msg[at + len("T7FormatError: "):], tb, value)
         raise LuaError(msg, tb, value)
 
     cdef int _collect(self, lua.lua_State* L) noexcept:
@@ -297,7 +302,13 @@ cdef class LuaState:
             lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, self._tb_ref)
             status = lua.luaL_loadbuffer(L, code, len(code), chunkname)
             if status != 0:
-                self._raise_status(L, status)
+                try:
+                    self._raise_status(L, status)
+                except LuaSyntaxError as e:
+                    if chunkname[:1] in (b"=", b"@"):
+                        # Lua's message shortens long names to 60 bytes; keep the whole one
+                        e.chunk = chunkname[1:].decode("utf-8", "replace")
+                    raise
             return self._call_top(L, base + 1, 0, mode)
         finally:
             lua.lua_settop(L, base)

@@ -2,9 +2,9 @@
 
 cdef extern from "numpy/arrayobject.h":
     bint PyArray_ISBYTESWAPPED(cnp.ndarray arr)
-    object PyArray_NewFromDescr(PyObject* subtype, PyObject* descr, int nd, cnp.npy_intp* dims,
+    object PyArray_NewFromDescr(PyObject* subtype, cnp.dtype descr, int nd, cnp.npy_intp* dims,
                                 cnp.npy_intp* strides, void* data, int flags, PyObject* obj)
-    PyObject* PyArray_Type_ptr "(PyObject*)&PyArray_Type"
+    PyObject* PyArray_Type_ptr "(PyTypeObject*)&PyArray_Type"
 
 from libc.stdlib cimport free as _c_free
 
@@ -26,6 +26,10 @@ cdef int _MAX_DIMS = 32
 cdef int[8] _CODE_TO_NPY
 _CODE_TO_NPY[:] = [0, cnp.NPY_FLOAT64, cnp.NPY_FLOAT32, cnp.NPY_INT64, cnp.NPY_INT32,
                    cnp.NPY_INT16, cnp.NPY_INT8, cnp.NPY_UINT8]
+
+
+cdef int[8] _CODE_TO_ITEMSIZE
+_CODE_TO_ITEMSIZE[:] = [0, 8, 4, 8, 4, 2, 1, 1]
 
 
 cdef int _npy_to_code(int num) noexcept:
@@ -53,10 +57,40 @@ cdef int _tensor_code(LuaState rt, lua.lua_State* L) noexcept:
     return code
 
 
-cdef inline double _rawnum(lua.lua_State* L, int t, const char* k):
+# Slots of the registry table "sparktorch7.bridge" (built by lua/torch/Tensor.lua): the
+# field names, interned once, and the tensor/storage metatables by dtype code.
+DEF K_STORAGE = 1
+DEF K_OFFSET = 2
+DEF K_SIZE = 3
+DEF K_STRIDE = 4
+DEF K_DIM = 5
+DEF K_ADDR = 6
+DEF K_OWNER = 7
+DEF K_READONLY = 8
+DEF K_ESIZE = 9
+DEF K_TENSOR_MT = 10      # + code
+DEF K_STORAGE_MT = 20     # + code
+DEF K_CACHE = 30          # weak-valued: lightuserdata(ndarray) -> its storage
+
+
+cdef inline int _bridge_table(LuaState rt, lua.lua_State* L) except -1:
+    """Push the registry's bridge table; returns its stack index."""
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.bridge")      # K
+    if lua.lua_type(L, -1) != lua.LUA_TTABLE:
+        lua.lua_pop(L, 1)
+        _require_torch(rt, L)
+        lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.bridge")  # K
+        if lua.lua_type(L, -1) != lua.LUA_TTABLE:
+            lua.lua_pop(L, 1)
+            raise RuntimeError("the torch runtime did not set up the numpy bridge")
+    return lua.lua_gettop(L)
+
+
+cdef inline double _kget(lua.lua_State* L, int K, int t, int key):
+    # t[K[key]] as a number (0 when absent), without metamethods
     cdef double v
-    lua.lua_pushstring(L, k)
-    lua.lua_rawget(L, t)
+    lua.lua_rawgeti(L, K, key)                                              # key
+    lua.lua_rawget(L, t)                                                    # value
     v = lua.lua_tonumber(L, -1)
     lua.lua_pop(L, 1)
     return v
@@ -64,7 +98,7 @@ cdef inline double _rawnum(lua.lua_State* L, int t, const char* k):
 
 cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
     """A tensor (code 1..7) or storage (11..17) at idx -> ndarray sharing its memory."""
-    cdef int nd, i, s
+    cdef int nd, i, s, K, szt
     cdef cnp.npy_intp dims[32]
     cdef cnp.npy_intp strides[32]
     cdef double offset
@@ -75,53 +109,57 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
     cdef _PyRef* oref
     cdef cnp.ndarray owner_arr
     cdef int npy = _CODE_TO_NPY[code % 10]
-    descr = cnp.PyArray_DescrFromType(npy)
-    itemsize = descr.itemsize
-    if not lua.lua_checkstack(L, 8):
+    cdef cnp.dtype descr
+    itemsize = _CODE_TO_ITEMSIZE[code % 10]
+    if idx < 0:
+        idx = top + idx + 1
+    if not lua.lua_checkstack(L, 10):
         raise MemoryError("Lua stack overflow while converting a tensor")
     try:
+        K = _bridge_table(rt, L)                                            # K
         if code > 10:
             s = idx
             offset = 0
             nd = 1
-            dims[0] = <cnp.npy_intp>_rawnum(L, s, b"_size")
+            dims[0] = <cnp.npy_intp>_kget(L, K, s, K_SIZE)
             strides[0] = itemsize
         else:
-            lua.lua_pushstring(L, b"_storage")
-            lua.lua_rawget(L, idx)                                          # storage
+            lua.lua_rawgeti(L, K, K_STORAGE)
+            lua.lua_rawget(L, idx)                                          # K storage
             s = lua.lua_gettop(L)
             if lua.lua_type(L, s) != lua.LUA_TTABLE:
                 raise TypeError("a torch tensor without a storage")
-            offset = _rawnum(L, idx, b"_offset")
-            nd = <int>_rawnum(L, idx, b"_dim")
-            if nd > _MAX_DIMS:
+            offset = _kget(L, K, idx, K_OFFSET)
+            nd = <int>_kget(L, K, idx, K_DIM)
+            if nd > _MAX_DIMS or nd < 0:
                 raise ValueError(f"a tensor of {nd} dimensions has more than numpy's {_MAX_DIMS}")
-            lua.lua_pushstring(L, b"_size")
-            lua.lua_rawget(L, idx)                                          # storage size
-            lua.lua_pushstring(L, b"_stride")
-            lua.lua_rawget(L, idx)                                          # storage size stride
+            lua.lua_rawgeti(L, K, K_SIZE)
+            lua.lua_rawget(L, idx)                                          # K storage size
+            lua.lua_rawgeti(L, K, K_STRIDE)
+            lua.lua_rawget(L, idx)                                          # K storage size stride
+            szt = lua.lua_gettop(L) - 1
             for i in range(nd):
-                lua.lua_rawgeti(L, -2, i + 1)
+                lua.lua_rawgeti(L, szt, i + 1)
                 dims[i] = <cnp.npy_intp>lua.lua_tonumber(L, -1)
-                lua.lua_rawgeti(L, -2, i + 1)
+                lua.lua_rawgeti(L, szt + 1, i + 1)
                 strides[i] = <cnp.npy_intp>lua.lua_tonumber(L, -1) * itemsize
                 lua.lua_pop(L, 2)
-            lua.lua_pop(L, 2)                                               # storage
+            lua.lua_pop(L, 2)                                               # K storage
             if nd == 0:
                 # Torch7's empty tensor
                 nd = 1
                 dims[0] = 0
                 strides[0] = itemsize
-        data = <char*><intptr_t>_rawnum(L, s, b"_addr") + <Py_ssize_t>offset * itemsize
-        lua.lua_pushstring(L, b"_readonly")
+        data = <char*><intptr_t>_kget(L, K, s, K_ADDR) + <Py_ssize_t>offset * itemsize
+        lua.lua_rawgeti(L, K, K_READONLY)
         lua.lua_rawget(L, s)
         readonly = lua.lua_toboolean(L, -1)
         lua.lua_pop(L, 1)
-        lua.lua_pushstring(L, b"_owner")
+        lua.lua_rawgeti(L, K, K_OWNER)
         lua.lua_rawget(L, s)                                                # ... owner
         while lua.lua_type(L, -1) == lua.LUA_TTABLE:
             # a view of another storage: its owner
-            lua.lua_pushstring(L, b"_owner")
+            lua.lua_rawgeti(L, K, K_OWNER)
             lua.lua_rawget(L, -2)                                           # ... storage owner
             lua.lua_remove(L, -2)                                           # ... owner
         base = None
@@ -129,22 +167,25 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
             # LUA_TCDATA: memory malloc'd by the Lua runtime
             base = _adopt_block(rt, L, s)
         oref = _get_pyref(rt, L, -1)
-        if oref is not NULL and isinstance(<object>oref.obj, _HeapBlock):
-            base = <object>oref.obj
-        if oref is not NULL and isinstance(<object>oref.obj, cnp.ndarray):
-            owner_arr = <cnp.ndarray>oref.obj
-            base = owner_arr
-            if (cnp.PyArray_DATA(owner_arr) == <void*>data and cnp.PyArray_NDIM(owner_arr) == nd
-                    and cnp.PyArray_TYPE(owner_arr) == npy):
-                for i in range(nd):
-                    if cnp.PyArray_DIMS(owner_arr)[i] != dims[i] or cnp.PyArray_STRIDES(owner_arr)[i] != strides[i]:
-                        break
-                else:
-                    return owner_arr          # exactly the array it came from
+        if oref is not NULL:
+            if isinstance(<object>oref.obj, cnp.ndarray):
+                owner_arr = <cnp.ndarray>oref.obj
+                base = owner_arr
+                if (cnp.PyArray_DATA(owner_arr) == <void*>data and cnp.PyArray_NDIM(owner_arr) == nd
+                        and cnp.PyArray_TYPE(owner_arr) == npy):
+                    for i in range(nd):
+                        if (cnp.PyArray_DIMS(owner_arr)[i] != dims[i]
+                                or cnp.PyArray_STRIDES(owner_arr)[i] != strides[i]):
+                            break
+                    else:
+                        return owner_arr          # exactly the array it came from
+            elif isinstance(<object>oref.obj, _HeapBlock):
+                base = <object>oref.obj
         if base is None:
             base = _new_proxy(rt, L, s, LuaTable)   # the Lua storage keeps the memory alive
+        descr = cnp.PyArray_DescrFromType(npy)
         Py_INCREF(descr)   # stolen by PyArray_NewFromDescr
-        arr = PyArray_NewFromDescr(PyArray_Type_ptr, <PyObject*>descr, nd, dims, strides, <void*>data,
+        arr = PyArray_NewFromDescr(PyArray_Type_ptr, descr, nd, dims, strides, <void*>data,
                                    0 if readonly else cnp.NPY_ARRAY_WRITEABLE, NULL)
         cnp.set_array_base(arr, base)
         return arr
@@ -177,18 +218,51 @@ cdef object _adopt_block(LuaState rt, lua.lua_State* L, int s):
         lua.lua_settop(L, top)
 
 
+cdef bint _push_cached_storage(lua.lua_State* L, int K, cnp.ndarray arr, char* base,
+                               cnp.npy_intp n) noexcept:
+    """Push the storage made earlier for this very array, if it still describes it
+    (same owner, extent and writability); False (nothing pushed) otherwise."""
+    cdef _PyRef* ref
+    cdef bint ok = False
+    cdef int si = lua.lua_gettop(L) + 2
+    lua.lua_rawgeti(L, K, K_CACHE)                                          # cache
+    lua.lua_pushlightuserdata(L, <void*>arr)
+    lua.lua_rawget(L, -2)                                                   # cache s
+    if lua.lua_type(L, -1) == lua.LUA_TTABLE:
+        lua.lua_rawgeti(L, K, K_OWNER)
+        lua.lua_rawget(L, -2)                                               # cache s owner
+        ref = <_PyRef*>lua.lua_touserdata(L, -1)
+        ok = (ref is not NULL and lua.lua_type(L, -1) == lua.LUA_TUSERDATA
+              and ref.obj == <PyObject*>arr
+              and _kget(L, K, si, K_ADDR) == <double><intptr_t>base
+              and _kget(L, K, si, K_SIZE) == <double>n)
+        if ok:
+            lua.lua_rawgeti(L, K, K_READONLY)
+            lua.lua_rawget(L, -3)
+            ok = lua.lua_toboolean(L, -1) != cnp.PyArray_ISWRITEABLE(arr)
+            lua.lua_pop(L, 1)
+        lua.lua_pop(L, 1)                                                   # cache s
+    if ok:
+        lua.lua_replace(L, -2)                                              # s
+        return True
+    lua.lua_pop(L, 2)
+    return False
+
+
 cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
-    """Push a tensor sharing the memory of an ndarray (a copy only for bool)."""
+    """Push a tensor sharing the memory of an ndarray (a copy only for bool). The storage
+    and tensor tables are built here, in the layout of docs/design-tensor.md; the
+    storage's `_data` pointer is made by Lua on first use."""
     cdef cnp.ndarray arr = <cnp.ndarray>obj
     cdef int nd = cnp.PyArray_NDIM(arr)
-    cdef int code, i, status
+    cdef int code, i, K
     cdef Py_ssize_t itemsize
     cdef cnp.npy_intp lo = 0, hi = 0, size, stride
     cdef bint empty = False
     cdef char* base
     if nd == 0:
         return _push_value(rt, L, arr.item(), None, 0)
-    if arr.dtype.kind == "b":
+    if cnp.PyArray_TYPE(arr) == cnp.NPY_BOOL:
         arr = arr.astype(np.uint8)
     code = _npy_to_code(cnp.PyArray_TYPE(arr))
     if code == 0:
@@ -200,7 +274,7 @@ cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
                         "use arr.astype(arr.dtype.newbyteorder('='))")
     if nd > _MAX_DIMS:
         raise ValueError(f"an array of {nd} dimensions")
-    itemsize = arr.itemsize
+    itemsize = cnp.PyArray_ITEMSIZE(arr)
     for i in range(nd):
         size = cnp.PyArray_DIMS(arr)[i]
         stride = cnp.PyArray_STRIDES(arr)[i]
@@ -216,31 +290,63 @@ cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
     base = <char*>cnp.PyArray_DATA(arr) + lo * itemsize
     if not lua.lua_checkstack(L, 12):
         raise MemoryError("Lua stack overflow while converting an array")
-    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.wrap")        # wrap
-    if lua.lua_type(L, -1) != lua.LUA_TFUNCTION:
-        lua.lua_pop(L, 1)
-        _require_torch(rt, L)
-        lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.wrap")
-    lua.lua_pushlightuserdata(L, <void*>base)
-    lua.lua_pushnumber(L, <double><intptr_t>base)
-    lua.lua_pushnumber(L, 0 if empty else <double>(hi - lo + 1))
-    _push_pyref(rt, L, arr, 0)
-    if cnp.PyArray_NBYTES(arr) >= _BIG_ARRAY:
-        _array_pushed(rt, L, arr, cnp.PyArray_NBYTES(arr))
-    lua.lua_pushboolean(L, not cnp.PyArray_ISWRITEABLE(arr))
-    lua.lua_pushnumber(L, code)
+    K = _bridge_table(rt, L)                                                # K
+    if not _push_cached_storage(L, K, arr, base, 0 if empty else hi - lo + 1):
+        # the storage: the array's memory extent, owned by the array
+        lua.lua_createtable(L, 0, 6)                                        # K s
+        lua.lua_rawgeti(L, K, K_ADDR)
+        lua.lua_pushnumber(L, <double><intptr_t>base)
+        lua.lua_rawset(L, -3)
+        lua.lua_rawgeti(L, K, K_SIZE)
+        lua.lua_pushnumber(L, 0 if empty else <double>(hi - lo + 1))
+        lua.lua_rawset(L, -3)
+        lua.lua_rawgeti(L, K, K_ESIZE)
+        lua.lua_pushnumber(L, <double>itemsize)
+        lua.lua_rawset(L, -3)
+        if not cnp.PyArray_ISWRITEABLE(arr):
+            lua.lua_rawgeti(L, K, K_READONLY)
+            lua.lua_pushboolean(L, 1)
+            lua.lua_rawset(L, -3)
+        lua.lua_rawgeti(L, K, K_OWNER)
+        _push_pyref(rt, L, arr, 0)
+        if cnp.PyArray_NBYTES(arr) >= _BIG_ARRAY:
+            _array_pushed(rt, L, arr, cnp.PyArray_NBYTES(arr))
+        lua.lua_rawset(L, -3)
+        lua.lua_rawgeti(L, K, K_STORAGE_MT + code)
+        lua.lua_setmetatable(L, -2)                                         # K s
+        # remember it for the next time this array crosses
+        lua.lua_rawgeti(L, K, K_CACHE)                                      # K s cache
+        lua.lua_pushlightuserdata(L, <void*>arr)
+        lua.lua_pushvalue(L, -3)
+        lua.lua_rawset(L, -3)
+        lua.lua_pop(L, 1)                                                   # K s
+    # the tensor
+    lua.lua_createtable(L, 0, 5)                                            # K s t
+    lua.lua_rawgeti(L, K, K_STORAGE)
+    lua.lua_pushvalue(L, -3)
+    lua.lua_rawset(L, -3)
+    lua.lua_rawgeti(L, K, K_OFFSET)
     lua.lua_pushnumber(L, <double>(-lo))
+    lua.lua_rawset(L, -3)
+    lua.lua_rawgeti(L, K, K_DIM)
+    lua.lua_pushnumber(L, nd)
+    lua.lua_rawset(L, -3)
+    lua.lua_rawgeti(L, K, K_SIZE)
     lua.lua_createtable(L, nd, 0)
     for i in range(nd):
         lua.lua_pushnumber(L, <double>cnp.PyArray_DIMS(arr)[i])
         lua.lua_rawseti(L, -2, i + 1)
+    lua.lua_rawset(L, -3)
+    lua.lua_rawgeti(L, K, K_STRIDE)
     lua.lua_createtable(L, nd, 0)
     for i in range(nd):
         lua.lua_pushnumber(L, <double>(cnp.PyArray_STRIDES(arr)[i] // itemsize))
         lua.lua_rawseti(L, -2, i + 1)
-    status = lua.lua_pcall(L, 9, 1, 0)                                      # tensor
-    if status != 0:
-        rt._raise_status(L, status)
+    lua.lua_rawset(L, -3)
+    lua.lua_rawgeti(L, K, K_TENSOR_MT + code)
+    lua.lua_setmetatable(L, -2)                                             # K s t
+    lua.lua_replace(L, K)                                                   # t s
+    lua.lua_pop(L, 1)                                                       # t
     return 0
 
 

@@ -27,10 +27,28 @@ require 'cudnn'
 local H = {}
 package.loaded['sparktorch7.model'] = H
 
-function H.load(path)
+function H.load(path, key)
    local model = torch.load(path)
+   if key ~= nil then
+      if type(model) ~= 'table' or torch.isTypeOf(model, 'nn.Module') then
+         error(string.format('<load_model> %s holds a %s, not a table to take [%q] from',
+                             path, torch.type(model), tostring(key)), 0)
+      end
+      model = model[key]
+   end
    if not torch.isTypeOf(model, 'nn.Module') then
-      error(string.format('<load_model> %s holds a %s, not an nn module', path, torch.type(model)), 0)
+      local hint = ''
+      if type(model) == 'table' and not torch.typename(model) then
+         local keys = {}
+         for k, v in pairs(model) do
+            if torch.isTypeOf(v, 'nn.Module') then keys[#keys + 1] = string.format('%q', tostring(k)) end
+         end
+         if #keys > 0 then
+            hint = ' (it has modules under the keys ' .. table.concat(keys, ', ') .. ': pass key=...)'
+         end
+      end
+      error(string.format('<load_model> %s holds a %s, not an nn module%s', path,
+                          torch.type(model), hint), 0)
    end
    return H.prepare(model)
 end
@@ -49,8 +67,21 @@ function H.dtype(model)
    return model._type
 end
 
+-- outputs are copied here, under the state's lock: a forward from another
+-- thread cannot overwrite them before Python has them
+local function detach(v)
+   if torch.isTensor(v) then
+      return v:clone()
+   elseif type(v) == 'table' and not torch.typename(v) then
+      local t = {}
+      for k, x in pairs(v) do t[k] = detach(x) end
+      return t
+   end
+   return v
+end
+
 function H.forward(model, input)
-   return model:forward(input)
+   return detach(model:forward(input))
 end
 
 function H.float(model) return model:float() end
@@ -67,10 +98,10 @@ def _lua_helpers(state: LuaState):
 
 
 def _to_python(value: Any) -> Any:
-    """Outputs as independent Python values: arrays copied out of the module's
-    buffers, Lua sequences as lists, other tables as dicts."""
+    """Outputs (already copies of the module's buffers) as Python values: Lua
+    sequences as lists, other tables as dicts."""
     if isinstance(value, np.ndarray):
-        return value.copy()
+        return value
     if isinstance(value, LuaTable):
         value = dict(value.items())
     if isinstance(value, dict):
@@ -154,7 +185,8 @@ class Model:
         return str(self.module)
 
 
-def load_model(path: str | os.PathLike, *, state: LuaState | None = None) -> Model:
+def load_model(path: str | os.PathLike, *, key: str | int | None = None,
+               state: LuaState | None = None) -> Model:
     """Load a Torch7 model file (``torch.save`` of an nn module, GPU ones
     included) and return it in evaluation mode.
 
@@ -162,6 +194,9 @@ def load_model(path: str | os.PathLike, *, state: LuaState | None = None) -> Mod
     ----------
     path : str or PathLike
         The ``.t7`` file.
+    key : str or int, optional
+        When the file holds a table (``torch.save(f, {model = net, ...})``),
+        the key of the module in it.
     state : LuaState, optional
         The state to load it in (classes defined there are used); a new one
         by default.
@@ -174,5 +209,5 @@ def load_model(path: str | os.PathLike, *, state: LuaState | None = None) -> Mod
     if state is None:
         state = LuaState()
     helpers = _lua_helpers(state)
-    module = helpers["load"](os.fspath(path))
+    module = helpers["load"](os.fspath(path), key)
     return Model(module, state)

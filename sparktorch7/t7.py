@@ -261,10 +261,14 @@ def _tensor(node, objs):
     if len(sizes) == 0 or 0 in sizes:
         return np.empty(tuple(sizes) if sizes else (0,), dtype=base.dtype)
     item = base.itemsize
-    # the reader checked that the view stays inside the storage
-    start = base[offset:]
-    return np.lib.stride_tricks.as_strided(
-        start, shape=tuple(int(s) for s in sizes), strides=tuple(int(s) * item for s in strides))
+    shape = tuple(int(s) for s in sizes)
+    strides = tuple(int(s) * item for s in strides)
+    # the reader checked that the view stays inside the storage; a view made with
+    # np.ndarray(buffer=) keeps the storage array as its .base, so save_t7 finds the sharing
+    try:
+        return np.ndarray(shape, dtype=base.dtype, buffer=base, offset=int(offset) * item, strides=strides)
+    except (ValueError, TypeError):
+        return np.lib.stride_tricks.as_strided(base[offset:], shape=shape, strides=strides)
 
 
 # ---------------------------------------------------------------------- save
@@ -294,6 +298,9 @@ def save_t7(obj: Any, path: str | os.PathLike | None, *, format: str = "binary")
     _check_format(format, allow_none=False)
     if path is not None:
         path = os.fsdecode(os.fspath(path))
+        folder = os.path.dirname(path) or "."
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"cannot write {path!r}: no such directory {folder!r}")
     rtag, rval, nodes, keep = _flatten(obj)
     state, save_flat = _new_state("saveFlat")
     try:
@@ -307,76 +314,131 @@ def save_t7(obj: Any, path: str | os.PathLike | None, *, format: str = "binary")
     return out
 
 
+def _path(where) -> str:
+    """A readable path from the lazy (parent, key) chain _flatten keeps for error messages."""
+    parts = []
+    while where is not None:
+        where, key = where
+        parts.append(f".{key}" if isinstance(key, (str, int)) else ("[key]" if key is not None else ""))
+    return "<root>" + "".join(reversed(parts))
+
+
 def _flatten(root):
-    ids: dict[int, int] = {}
+    ids: dict[Any, int] = {}
     nodes: list[list] = []
     keep: list[Any] = []          # every object whose id() is in ids stays alive
+    queue: list[tuple[int, Any, Any]] = []
 
-    def ref(o, what):
+    def ref(o, where):
         i = ids.get(id(o))
         if i is None:
             keep.append(o)
             nodes.append(None)
             i = len(nodes)
             ids[id(o)] = i
-            queue.append((i, o, what))
+            queue.append((i, o, where))
         return _TAG_REF, i
 
-    def enc(v, what, key=False):
+    def enc(v, where, key=False):
+        t = type(v)
+        # the common cases first, by exact type
+        if t is float:
+            if key and v != v:
+                raise ValueError(f"NaN cannot be a Lua table key (at {_path(where)})")
+            return _TAG_NUMBER, v
+        if t is int:
+            return _TAG_NUMBER, v
+        if t is str:
+            return _TAG_STRING, v
+        if t is bool:
+            return _TAG_BOOLEAN, v
+        if t is dict or t is list or t is tuple or t is TorchObject or t is np.ndarray:
+            return ref(v, where)
         if isinstance(v, TableKey):
             if not key:
-                raise TypeError(f"a TableKey may only be a dict key, found one at {what}")
-            v = v.value
+                raise TypeError(f"a TableKey may only be a dict key, found one at {_path(where)}")
+            return enc(v.value, where, key)
         if v is None:
-            raise TypeError(f"None cannot be a Lua table key (at {what})")
+            raise TypeError(f"None cannot be a Lua table key (at {_path(where)})")
         if isinstance(v, (bool, np.bool_)):
             return _TAG_BOOLEAN, bool(v)
         if isinstance(v, (int, np.integer)):
             return _TAG_NUMBER, int(v)
         if isinstance(v, (float, np.floating)):
-            if key and v != v:
-                raise ValueError(f"NaN cannot be a Lua table key (at {what})")
-            return _TAG_NUMBER, float(v)
+            return enc(float(v), where, key)
         if isinstance(v, str):
-            return _TAG_STRING, v
+            return _TAG_STRING, str(v)
         if isinstance(v, (bytes, bytearray, memoryview)):
             return _TAG_STRING, bytes(v)
         if isinstance(v, (dict, list, tuple, np.ndarray)):
-            return ref(v, what)
-        raise TypeError(f"save_t7 cannot write a {type(v).__name__} (at {what}): use dict, list, tuple, "
-                        f"TorchObject, numpy.ndarray, numbers, str, bytes, bool or None")
+            return ref(v, where)
+        raise TypeError(f"save_t7 cannot write a {type(v).__name__} (at {_path(where)}): use dict, list, "
+                        f"tuple, TorchObject, numpy.ndarray, numbers, str, bytes, bool or None")
 
-    queue: list[tuple[int, Any, str]] = []
+    def storage_id(flat_root):
+        # one storage node per root array: every view of it shares the storage in the file
+        key = ("storage", id(flat_root.base if flat_root.base is not None else flat_root))
+        i = ids.get(key)
+        if i is None:
+            keep.append(flat_root)
+            nodes.append(["S", False, flat_root])
+            i = len(nodes)
+            ids[key] = i
+        return i
+
     if root is None:
         rtag, rval = 0, None
     else:
-        rtag, rval = enc(root, "<root>")
+        rtag, rval = enc(root, None)
     pos = 0
     while pos < len(queue):
-        i, o, what = queue[pos]
+        i, o, where = queue[pos]
         pos += 1
         if isinstance(o, np.ndarray):
-            nodes[i - 1] = ["T", False, _tensor_for_save(o, what)]
+            nodes[i - 1] = _array_node(o, _path(where), storage_id)
             continue
         items: list[Any] = []
-        if isinstance(o, dict):
-            pairs = o.items()
-        else:
-            pairs = ((k + 1, v) for k, v in enumerate(o))
+        append = items.append
+        pairs = o.items() if isinstance(o, dict) else enumerate(o, 1)
         for k, v in pairs:
             if v is None:
                 continue
-            name = f"{what}.{k}" if isinstance(k, (str, int)) else f"{what}[key]"
-            items.extend(enc(k, name, key=True))
-            items.extend(enc(v, name))
+            here = (where, k)
+            kt, kv = enc(k, here, True)
+            vt, vv = enc(v, here)
+            append(kt)
+            append(kv)
+            append(vt)
+            append(vv)
         if isinstance(o, TorchObject):
             if _TENSOR_CLASS.match(o.torch_typename):
-                raise ValueError(f"a TorchObject cannot be a {o.torch_typename} (at {what}): "
+                raise ValueError(f"a TorchObject cannot be a {o.torch_typename} (at {_path(where)}): "
                                  "pass a numpy.ndarray for a tensor")
             nodes[i - 1] = ["o", o.torch_typename, items]
         else:
             nodes[i - 1] = ["t", False, items]
     return rtag, rval, nodes, keep
+
+
+def _array_node(a: np.ndarray, what: str, storage_id) -> list:
+    """A tensor node: a view of its root array's storage when the memory allows it (so that
+    arrays sharing memory share a storage in the file), else a contiguous copy."""
+    root = a
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    item = a.itemsize
+    if (a.ndim > 0 and a.size > 0 and a.dtype in _DTYPES and a.dtype.isnative and root.dtype == a.dtype
+            and root.flags.c_contiguous and root.size > 0):
+        delta = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+        # (negative strides are copied: Torch7 itself never writes them)
+        if delta % item == 0 and all(st % item == 0 and st >= 0 for st in a.strides):
+            offset = delta // item
+            strides = [st // item for st in a.strides]
+            hi = offset + sum((n - 1) * st for n, st in zip(a.shape, strides))
+            if 0 <= offset and hi < root.size:
+                sid = storage_id(root.reshape(-1))
+                return ["V", False, sid, offset, list(a.shape), strides]
+    return ["T", False, _tensor_for_save(a, what)]
 
 
 def _tensor_for_save(a: np.ndarray, what: str) -> np.ndarray:

@@ -79,8 +79,9 @@ def test_concat_depthconcat_parallel(nnlua, dtype):
     np.testing.assert_allclose(out, np.concatenate([3 * x[0], np.exp(x[1]), x[2]]), rtol=1e-6)
 
 
-def test_table_containers(nnlua):
-    x = rng(3).standard_normal((2, 3))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_table_containers(nnlua, dtype):
+    x = rng(3).standard_normal((2, 3)).astype(dtype)
     outs = nnlua.eval("""function(x)
         local ct = nn.ConcatTable():add(nn.Identity()):add(nn.Exp())
         local pt = nn.ParallelTable():add(nn.Tanh()):add(nn.Abs())
@@ -91,7 +92,8 @@ def test_table_containers(nnlua):
         return y, #m, m[3]:clone(), #mt.modules
     end""")(x)
     y, n, m3, nmods = outs
-    np.testing.assert_allclose(y, np.tanh(x) + np.abs(np.exp(x)))
+    assert y.dtype == dtype and m3.dtype == dtype
+    np.testing.assert_allclose(y, np.tanh(x) + np.abs(np.exp(x)), rtol=1e-6)
     assert n == 3 and nmods == 3
     np.testing.assert_allclose(m3, 2 * x)
 
@@ -106,15 +108,16 @@ def test_map_table_shares_parameters(nnlua):
     assert shared == 1
 
 
-def test_bottle(nnlua):
-    x = rng(4).standard_normal((2, 5, 3))
-    out, W, b = nnlua.eval("""function(x)
-        local lin = nn.Linear(3, 4)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bottle(nnlua, dtype):
+    x = rng(4).standard_normal((2, 5, 3)).astype(dtype)
+    out, W, b = nnlua.eval(f"""function(x)
+        local lin = nn.Linear(3, 4):type('{'torch.FloatTensor' if dtype == np.float32 else 'torch.DoubleTensor'}')
         local y = nn.Bottle(lin):forward(x)
         return y, lin.weight, lin.bias
     end""")(x)
-    assert out.shape == (2, 5, 4)
-    np.testing.assert_allclose(out, x @ W.T + b)
+    assert out.shape == (2, 5, 4) and out.dtype == dtype
+    np.testing.assert_allclose(out, x @ W.T + b, rtol=1e-5, atol=1e-6)
     out = nnlua.eval("function(x) return nn.Bottle(nn.Tanh()):forward(x) end")(x[0])
     np.testing.assert_allclose(out, np.tanh(x[0]))
 
@@ -257,6 +260,20 @@ def test_clear_state(nnlua):
     assert r == (8, 0, 0, 12)
 
 
+def test_get_parameters_flattens(nnlua):
+    r = nnlua.eval("""(function()
+        local m = nn.Sequential():add(nn.Linear(3, 2)):add(nn.Linear(2, 4, false))
+        local before = m:forward(torch.ones(1, 3)):clone()
+        local w = m.modules[1].weight:clone()
+        local p, g = m:getParameters()
+        local same = (m:forward(torch.ones(1, 3)) - before):abs():max()
+        p:fill(0.5)
+        return p:nElement(), g:nElement(), same, m.modules[1].weight[2][3], m.modules[2].weight[4][1],
+               m.modules[1].bias[1]
+    end)()""")
+    assert r == (3 * 2 + 2 + 2 * 4, 16, 0, 0.5, 0.5, 0.5)
+
+
 @pytest.mark.parametrize("method", ["backward", "updateGradInput", "accGradParameters",
                                     "zeroGradParameters", "updateParameters"])
 def test_learning_methods_raise(nnlua, method):
@@ -282,3 +299,24 @@ def test_read_hook_repairs_old_files(nnlua):
         return c:size(), c._type, c:forward(torch.ones(2)):nElement()
     end)()""")
     assert r == (2, "torch.FloatTensor", 4)
+
+
+def test_decorators(nnlua):
+    x = rng(6).standard_normal((2, 3))
+    out = nnlua.eval("""function(x)
+        local d = nn.Decorator(nn.Tanh())
+        local dc = nn.DontCast(nn.Linear(3, 2):float(), true)
+        local y2 = dc:forward(x)
+        nn.Sequential():add(dc):double()
+        local inc = nn.Inception(nn.Sequential():add(nn.Abs()))
+        return d:forward(x), tostring(d), torch.type(y2), torch.type(dc.modules[1].weight),
+               inc:forward(x), tostring(nn.NaN(nn.Tanh(), 7))
+    end""")(x)
+    y, printed, t2, wt, yi, nanprinted = out
+    np.testing.assert_allclose(y, np.tanh(x))
+    assert printed == "nn.Decorator @ nn.Tanh"
+    assert t2 == "torch.DoubleTensor" and wt == "torch.FloatTensor"
+    np.testing.assert_allclose(yi, np.abs(x))
+    assert nanprinted == "nn.NaN 7 @ nn.Tanh"
+    with pytest.raises(st.LuaError, match=r"<nn.NaN> NaN found in the output of module nn.Log \(id 3\)"):
+        nnlua.eval("nn.NaN(nn.Log(), 3):forward(torch.Tensor({-1, 1}))")

@@ -130,9 +130,10 @@ def test_graph_package(nnlua):
         local order = {}
         for i, n in ipairs(g:topsort()) do order[i] = n.data end
         local roots, leaves = g:roots(), g:leaves()
-        return table.concat(order, ','), roots[1].data, leaves[1].data, #g:reverse().nodes
+        return table.concat(order, ','), roots[1].data, leaves[1].data, #g:reverse().nodes, g:todot('t')
     end)()""")
-    assert r == ("1,2,3", 1, 3, 3)
+    assert r[:4] == ("1,2,3", 1, 3, 3)
+    assert r[4].startswith('digraph G {') and "n1 -> n2;" in r[4] and r[4].endswith("}")
 
 
 def test_just_element_and_just_table(nnlua):
@@ -143,3 +144,49 @@ def test_just_element_and_just_table(nnlua):
     end""")(x)
     assert out[0] == 1
     np.testing.assert_array_equal(out[1], x)
+
+
+def test_annotate_nodes(nnlua):
+    names = nnlua.eval("""(function()
+        local input = nn.Identity()()
+        local hidden = nn.Tanh()(input)
+        nngraph.annotateNodes()
+        nngraph.setDebug(false)
+        local g = nn.gModule({input}, {hidden})
+        return hidden.data.annotations.name, input:graphNodeName()
+    end)()""")
+    assert names[0] == "hidden"
+    assert names[1].startswith("input (")
+
+
+def test_cudnn_convert_inside_a_graph(nnlua):
+    nnlua.execute("require 'cudnn'")
+    x = rng(7).standard_normal((2, 3))
+    out = nnlua.eval("""function(x)
+        local inp = nn.Identity()()
+        local out = cudnn.Tanh()(cudnn.ReLU()(inp))
+        local g = nn.gModule({inp}, {out})
+        local y1 = g:forward(x):clone()
+        cudnn.convert(g, nn)
+        local names = {}
+        for i, node in ipairs(g.forwardnodes) do
+            if node.data.module then names[#names + 1] = torch.type(node.data.module) end
+        end
+        return y1, g:forward(x):clone(), table.concat(names, ',')
+    end""")(x)
+    np.testing.assert_allclose(out[0], np.tanh(np.maximum(x, 0)))
+    np.testing.assert_allclose(out[1], out[0])
+    assert out[2] == "nn.Identity,nn.ReLU,nn.Tanh"
+
+
+def test_criterion_node(nnlua):
+    x, t = rng(8).standard_normal((4, 3)), rng(9).standard_normal((4, 3))
+    loss = nnlua.eval("""function(x, t)
+        local pred, target = nn.Identity()(), nn.Identity()()
+        local l = nn.MSECriterion()({nn.Tanh()(pred), target})
+        local g = nn.gModule({pred, target}, {l})
+        return g:forward({x, t})[1], torch.type(g.modules[#g.modules]), nn.MSECriterion()(x, t)
+    end""")(x, t)
+    assert loss[0] == pytest.approx(((np.tanh(x) - t) ** 2).mean())
+    assert loss[1] == "nngraph.ModuleFromCriterion"
+    assert loss[2] == pytest.approx(((x - t) ** 2).mean())

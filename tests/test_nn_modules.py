@@ -405,7 +405,9 @@ def test_shapes(nnlua, dtype):
     eq(forward(nnlua, "nn.Transpose({1, 2}, {2, 3})", x, dtype), c.transpose(1, 2, 0))
     eq(forward(nnlua, "nn.Narrow(2, 2, 2)", x, dtype), c[:, 1:3])
     eq(forward(nnlua, "nn.Narrow(-1, -2, 2)", x, dtype), c[:, :, 2:4])
-    eq(forward(nnlua, "nn.Narrow(3, 2, -1)", x, dtype), c[:, :, 1:3])
+    eq(forward(nnlua, "nn.Narrow(3, 2, -1)", x, dtype), c[:, :, 1:])
+    eq(forward(nnlua, "nn.Narrow(3, 2, -2)", x, dtype), c[:, :, 1:3])
+    eq(forward(nnlua, "nn.Narrow(2, -1)", x, dtype), c[:, 2:])
     eq(forward(nnlua, "nn.Select(2, 3)", x, dtype), c[:, 2])
     eq(forward(nnlua, "nn.Select(-1, -1)", x, dtype), c[:, :, -1])
     y = x.reshape(2, 1, 3, 1, 4)
@@ -496,3 +498,46 @@ def test_rrelu_training_slopes_are_in_range(nnlua):
     x = -np.ones(1000)
     out = forward(nnlua, "nn.RReLU(0.1, 0.3)", x, np.float64)
     assert np.all(out <= -0.1) and np.all(out >= -0.3)
+
+
+def test_dropout_masks_follow_torch_manual_seed(nnlua):
+    f = nnlua.eval("""function(x)
+        torch.manualSeed(7)
+        local a = nn.Dropout(0.5):forward(x):clone()
+        local r = nn.RReLU():forward(-x):clone()
+        torch.manualSeed(7)
+        local b = nn.Dropout(0.5):forward(x):clone()
+        local s = nn.RReLU():forward(-x):clone()
+        return a, b, r, s
+    end""")
+    a, b, r, s = f(np.ones(100))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(r, s)
+
+
+def test_empty_batches_give_empty_outputs(nnlua):
+    f = nnlua.eval("""function(x)
+        local m = nn.Sequential():add(nn.Linear(3, 4)):add(nn.BatchNormalization(4)):add(nn.ReLU())
+                                 :add(nn.LogSoftMax())
+        m:evaluate()
+        return m:forward(x):nElement()
+    end""")
+    assert f(np.zeros((0, 3))) == 0
+
+
+def test_documented_examples_of_view_reshape_narrow(nnlua):
+    # the examples of torch/nn's doc/simple.md
+    size = nnlua.eval("function(x) return nn.View(-1):setNumInputDims(2):forward(x):size():totable() end")
+    assert list(size(np.zeros((2, 3))).values()) == [6]
+    assert list(size(np.zeros((5, 2, 3))).values()) == [5, 6]
+    x = np.arange(1.0, 17.0).reshape(4, 4)
+    np.testing.assert_array_equal(forward(nnlua, "nn.Reshape(2, 8)", x, np.float64), x.reshape(2, 8))
+    np.testing.assert_array_equal(forward(nnlua, "nn.Reshape(16)", x, np.float64), x.reshape(16))
+    y = np.zeros((1, 4))
+    assert forward(nnlua, "nn.Reshape(4)", y, np.float64).shape == (1, 4)
+    assert forward(nnlua, "nn.Reshape(4, false)", y, np.float64).shape == (4,)
+    z = rng(30).random((4, 5))
+    np.testing.assert_array_equal(forward(nnlua, "nn.Narrow(1, 2, -1)", z, np.float64), z[1:])
+    np.testing.assert_array_equal(forward(nnlua, "nn.Narrow(1, 2, -2)", z, np.float64), z[1:3])
+    np.testing.assert_array_equal(forward(nnlua, "nn.Narrow(2, 2, -2)", z, np.float64), z[:, 1:4])
+    np.testing.assert_array_equal(forward(nnlua, "nn.View(2, 8)", x, np.float64), x.reshape(2, 8))

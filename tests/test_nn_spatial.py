@@ -406,6 +406,7 @@ def test_pixel_shuffle(lua):
     ("nn.VolumetricConvolution(2, 2, 1, 1, 1)", (2, 3, 3), r"<nn.VolumetricConvolution> 4D or 5D \(batch mode\)"),
     ("nn.TemporalConvolution(4, 5, 3)", (10, 3), r"<nn.TemporalConvolution> invalid input frame size. Got: 3, Expected: 4"),
     ("nn.SpatialFullConvolution(3, 4, 3, 3)", (2, 6, 6), r"<nn.SpatialFullConvolution> input has 2 planes"),
+    ("nn.SpatialConvolution(3, 4, 3, 3)", (0, 3, 5, 5), r"<nn.SpatialConvolution> non-empty 3D or 4D \(batch mode\) tensor expected"),
 ])
 def test_errors(lua, ctor, shape, message):
     build(lua, ctor)
@@ -488,3 +489,139 @@ def test_cudnn_batchnorm_lrn_softmax(cudnn):
     ref = flat - flat.max(axis=1, keepdims=True)
     ref = ref - np.log(np.exp(ref).sum(axis=1, keepdims=True))
     np.testing.assert_allclose(forward(cudnn, x), ref.reshape(x.shape), rtol=1e-10, atol=1e-12)
+
+
+# --- serialization ----------------------------------------------------------------------
+
+def test_save_load_round_trip(cudnn):
+    """A model of spatial modules survives torch.serialize/deserialize (the .t7
+    binary format) and computes the same output."""
+    cudnn.execute("""
+    model = nn.Sequential()
+    model:add(nn.SpatialConvolution(3, 8, 3, 3, 1, 1, 1, 1))
+    model:add(nn.SpatialBatchNormalization(8))
+    model:add(nn.SpatialMaxPooling(2, 2, 2, 2):ceil())
+    model:add(cudnn.SpatialConvolution(8, 8, 3, 3, 1, 1, 1, 1, 2))
+    model:add(nn.SpatialAveragePooling(3, 3, 1, 1, 1, 1):setCountExcludePad())
+    model:add(nn.SpatialCrossMapLRN(3))
+    model:add(nn.SpatialFullConvolution(8, 4, 2, 2, 2, 2))
+    model:add(nn.SpatialReflectionPadding(1, 1, 1, 1))
+    model:add(nn.SpatialAdaptiveMaxPooling(3, 3))
+    model:add(nn.SpatialSoftMax())
+    model:evaluate()
+    """)
+    x = rnd((2, 3, 9, 9))
+    before = forward(cudnn, x, "model")
+    cudnn.execute("copy = torch.deserialize(torch.serialize(model))")
+    assert cudnn.eval("torch.type(copy.modules[4])") == "cudnn.SpatialConvolution"
+    np.testing.assert_allclose(forward(cudnn, x, "copy"), before, rtol=1e-12)
+
+
+def test_old_file_fields_through_serialization(lua):
+    """Fields as older Torch7 versions wrote them, read back from the binary format."""
+    lua.execute("""
+    conv = nn.SpatialConvolutionMM(3, 4, 3, 3, 1, 1, 1, 1)
+    pool = nn.SpatialMaxPooling(2, 2, 2, 2)
+    avg = nn.SpatialAveragePooling(2, 2, 2, 2)
+    model = nn.Sequential():add(conv):add(pool):add(avg)
+    """)
+    x = rnd((1, 3, 8, 8))
+    before = forward(lua, x, "model")
+    lua.execute("""
+    conv.weight = conv.weight:view(4, 27); conv.padding = 1; conv.padW = nil; conv.padH = nil
+    pool.ceil_mode = nil; pool.padW = nil; pool.padH = nil
+    avg.ceil_mode = nil; avg.count_include_pad = nil; avg.padW = nil; avg.padH = nil
+    old = torch.deserialize(torch.serialize(model))
+    """)
+    np.testing.assert_allclose(forward(lua, x, "old"), before, rtol=1e-12)
+
+
+def test_local_normalization_kernel_fields(lua):
+    """As in Torch7, constructors normalise the kernel in place."""
+    lua["k"] = np.ones((3, 3))
+    build(lua, "nn.SpatialSubtractiveNormalization(2, k)")
+    np.testing.assert_allclose(field(lua, "kernel"), np.full((3, 3), 1 / 18))
+    lua["k"] = np.array([1.0, 2.0, 1.0])
+    build(lua, "nn.SpatialDivisiveNormalization(4, k)")
+    np.testing.assert_allclose(field(lua, "kernel"), np.array([1.0, 2.0, 1.0]) / 8)
+
+
+# --- further volumetric and cudnn classes -----------------------------------------------
+
+def test_volumetric_full_and_dilated_convolution(lua):
+    build(lua, "nn.VolumetricFullConvolution(3, 2, 2, 3, 3, 1, 2, 2, 0, 1, 1, 0, 1, 0)")
+    x = rnd((2, 3, 3, 4, 5))
+    ref = F.conv_transpose3d(T(x), T(field(lua, "weight")), T(field(lua, "bias")), stride=(1, 2, 2),
+                             padding=(0, 1, 1), output_padding=(0, 0, 1)).numpy()
+    both(lua, x, ref, np.float64)
+    build(lua, "nn.VolumetricDilatedConvolution(3, 4, 2, 2, 3, 1, 1, 1, 1, 0, 1, 2, 3, 1)")
+    x = rnd((2, 3, 6, 7, 8))
+    ref = F.conv3d(T(x), T(field(lua, "weight")), T(field(lua, "bias")), padding=(1, 1, 0),
+                   dilation=(2, 1, 3)).numpy()
+    both(lua, x, ref, np.float64)
+
+
+def test_more_cudnn_classes(cudnn):
+    build(cudnn, "cudnn.SpatialDilatedConvolution(4, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2)")
+    x = rnd((2, 4, 8, 9))
+    ref = F.conv2d(T(x), T(field(cudnn, "weight")), T(field(cudnn, "bias")), padding=2, dilation=2,
+                   groups=2).numpy()
+    both(cudnn, x, ref, np.float64)
+    build(cudnn, "cudnn.SpatialLogSoftMax()")
+    both(cudnn, x, torch.log_softmax(T(x), dim=1).numpy(), np.float64)
+    v = rnd((2, 3, 4, 5, 6))
+    build(cudnn, "cudnn.VolumetricSoftMax()")
+    both(cudnn, v, torch.softmax(T(v), dim=1).numpy(), np.float64)
+    build(cudnn, "cudnn.VolumetricLogSoftMax()")
+    both(cudnn, v, torch.log_softmax(T(v), dim=1).numpy(), np.float64)
+    build(cudnn, "cudnn.VolumetricAveragePooling(2, 2, 2)")
+    both(cudnn, v, F.avg_pool3d(T(v), 2).numpy(), np.float64)
+    build(cudnn, "cudnn.VolumetricFullConvolution(3, 2, 2, 2, 2, 2, 2, 2)")
+    ref = F.conv_transpose3d(T(v), T(field(cudnn, "weight")), T(field(cudnn, "bias")), stride=2).numpy()
+    both(cudnn, v, ref, np.float64)
+
+
+def test_max_unpooling(lua):
+    """Encoder-decoder use (as in ENet/SegNet): unpooling reads the pooling's indices."""
+    lua.execute("""
+    pool = nn.SpatialMaxPooling(2, 2)
+    model = nn.Sequential():add(pool):add(nn.MulConstant(2)):add(nn.SpatialMaxUnpooling(pool))
+    """)
+    x = rnd((2, 3, 8, 6))
+    pooled, ind = F.max_pool2d(T(x), 2, 2, return_indices=True)
+    ref = F.max_unpool2d(pooled * 2, ind, 2, 2, output_size=(8, 6)).numpy()
+    np.testing.assert_array_equal(forward(lua, x, "model"), ref)
+    np.testing.assert_array_equal(np.array(lua.eval("pool.indices")), ind.numpy() + 1)
+    np.testing.assert_array_equal(forward(lua, x[0], "model"), ref[0])
+    assert lua.eval("pool.iheight") == 8 and lua.eval("pool.iwidth") == 6
+    lua.execute("copy = torch.deserialize(torch.serialize(model))")
+    np.testing.assert_array_equal(forward(lua, x, "copy"), ref)
+
+
+def test_cudnn_convert_round_trip(cudnn):
+    """cudnn.convert swaps nn and cudnn classes field for field; the output stays."""
+    cudnn.execute("""
+    model = nn.Sequential():add(nn.SpatialConvolution(3, 4, 3, 3, 1, 1, 1, 1))
+       :add(nn.SpatialBatchNormalization(4)):add(nn.SpatialMaxPooling(2, 2))
+       :add(nn.SpatialAveragePooling(2, 2)):add(nn.SpatialCrossMapLRN(3))
+       :add(nn.SpatialSoftMax()):evaluate()
+    gpu = cudnn.convert(model:clone(), cudnn)
+    back = cudnn.convert(gpu:clone(), nn)
+    """)
+    assert cudnn.eval("torch.type(gpu.modules[1])") == "cudnn.SpatialConvolution"
+    assert cudnn.eval("torch.type(back.modules[3])") == "nn.SpatialMaxPooling"
+    x = rnd((2, 3, 8, 8))
+    ref = forward(cudnn, x, "model")
+    np.testing.assert_allclose(forward(cudnn, x, "gpu"), ref, rtol=1e-12)
+    np.testing.assert_allclose(forward(cudnn, x, "back"), ref, rtol=1e-12)
+
+
+def test_max_unpooling_attached_after_a_forward(lua):
+    """Indices the pooling's forward skipped are computed from its (still alive) input."""
+    lua.execute("pool = nn.SpatialMaxPooling(2, 2)")
+    x = rnd((1, 2, 4, 4))
+    lua["x"] = x
+    lua.execute("pooled = pool:forward(x); unpool = nn.SpatialMaxUnpooling(pool)")
+    out = np.array(lua.eval("unpool:forward(pooled)"))
+    pooled, ind = F.max_pool2d(T(x), 2, 2, return_indices=True)
+    np.testing.assert_array_equal(out, F.max_unpool2d(pooled, ind, 2, 2).numpy())

@@ -271,3 +271,85 @@ def test_local_normalize(kernel):
     std = np.sqrt(_local_reference(x ** 2, k2)) / coef
     std = np.where(std > 1e-4, std, 1e-4)
     np.testing.assert_allclose(out, x / std, rtol=1e-10)
+
+
+@pytest.mark.parametrize("budget", [1, 2 * 4 * 9 * 25, 3 * 4 * 9 * 25])
+def test_convolutions_in_chunks(monkeypatch, budget):
+    """Batches split into chunks of 1, 2 (with a remainder) and 3 samples."""
+    monkeypatch.setattr(ops, "_COLS_BUDGET", budget)
+    x = rnd((5, 4, 5, 5), np.float64)
+    w = rnd((6, 4, 3, 3), np.float64, 1)
+    b = rnd((6,), np.float64, 2)
+    ref = F.conv2d(t(x), t(w), t(b), padding=1).numpy()
+    out = np.empty(ref.shape)
+    ops.conv2d(out, x, w, b, 3, 3, 1, 1, 1, 1)
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
+    wt = rnd((4, 6, 3, 3), np.float64, 3)
+    ref = F.conv_transpose2d(t(x), t(wt), t(b), stride=2, padding=1).numpy()
+    out = np.empty(ref.shape)
+    ops.full_conv2d(out, x, wt, b, 3, 3, 2, 2, 1, 1)
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
+
+
+def test_full_conv3d_and_dilated_conv3d():
+    x = rnd((2, 3, 3, 4, 5), np.float64)
+    w = rnd((3, 2, 2, 3, 3), np.float64, 1)
+    b = rnd((2,), np.float64, 2)
+    ref = F.conv_transpose3d(t(x), t(w), t(b), stride=(1, 2, 2), padding=(0, 1, 1),
+                             output_padding=(0, 1, 0)).numpy()
+    out = np.empty(ref.shape)
+    ops.full_conv3d(out, x, w, b, 2, 3, 3, 1, 2, 2, 0, 1, 1)
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
+    x = rnd((2, 3, 6, 7, 8), np.float64)
+    w = rnd((4, 3, 2, 3, 2), np.float64, 1)
+    ref = F.conv3d(t(x), t(w), t(b[:1].repeat(4)), padding=(1, 1, 0), dilation=(2, 1, 3)).numpy()
+    out = np.empty(ref.shape)
+    ops.conv3d(out, x, w, b[:1].repeat(4), 2, 2, 3, 1, 1, 1, 1, 0, 1, 1, 2, 3, 1)
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("k,s,p,d", [((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 3), (2, 1), (1, 1), (1, 2))])
+def test_max_pool_indices(k, s, p, d):
+    x = rnd((2, 3, 9, 10), np.float64)
+    ref, ind = F.max_pool2d(t(x), k, s, p, d, return_indices=True)
+    out = np.empty(ref.shape)
+    idx = np.empty(ref.shape, np.int64)
+    ops.max_pool2d(out, x, k[1], k[0], s[1], s[0], p[1], p[0], d[1], d[0], idx)
+    np.testing.assert_array_equal(out, ref.numpy())
+    np.testing.assert_array_equal(idx, ind.numpy() + 1)  # Torch7 indices are 1-based
+
+
+def test_max_unpool():
+    x = rnd((2, 3, 8, 6), np.float64)
+    pooled, ind = F.max_pool2d(t(x), 2, 2, return_indices=True)
+    ref = F.max_unpool2d(pooled, ind, 2, 2, output_size=(8, 6)).numpy()
+    out = np.empty(ref.shape)
+    ops.max_unpool2d(out, pooled.numpy(), ind.numpy() + 1)
+    np.testing.assert_array_equal(out, ref)
+    with pytest.raises(IndexError, match="invalid max index 48"):
+        ops.max_unpool2d(out, pooled.numpy(), np.full(ind.shape, 49))
+
+
+def test_upsample_bilinear_matches_thnn_loop():
+    """Per output pixel, as THNN writes it: float32 source coordinates, lambdas in the
+    tensor's type (here double)."""
+    x = rnd((2, 5, 7), np.float64)
+    h2, w2 = 13, 9
+    out = np.empty((2, h2, w2))
+    ops.upsample_bilinear(out, x)
+    ref = np.empty_like(out)
+    rh = np.float32(5 - 1) / np.float32(h2 - 1)
+    rw = np.float32(7 - 1) / np.float32(w2 - 1)
+    for i in range(h2):
+        h1r = np.float32(rh * np.float32(i))
+        h1 = int(h1r)
+        hp = 1 if h1 < 4 else 0
+        l1 = float(h1r) - h1
+        for j in range(w2):
+            w1r = np.float32(rw * np.float32(j))
+            w1 = int(w1r)
+            wp = 1 if w1 < 6 else 0
+            m1 = float(w1r) - w1
+            ref[:, i, j] = (1 - l1) * ((1 - m1) * x[:, h1, w1] + m1 * x[:, h1, w1 + wp]) \
+                + l1 * ((1 - m1) * x[:, h1 + hp, w1] + m1 * x[:, h1 + hp, w1 + wp])
+    np.testing.assert_allclose(out, ref, rtol=1e-14, atol=1e-14)

@@ -241,3 +241,72 @@ def test_arrays_in_containers_and_many_round_trips(lua):
     arrs = [np.arange(i + 1, dtype=np.float32) for i in range(50)]
     out = lua.execute("return function(t) local r = {} for i = 1, #t do r[i] = t[i] end return r end")(arrs)
     assert all(np.shares_memory(out[i + 1], arrs[i]) for i in range(50))
+
+
+def test_memory_the_runtime_did_not_malloc_stays_with_lua(lua):
+    # a storage over an FFI array (LuaJIT's own memory): exported through a proxy, never freed by Python
+    arr = lua.execute("""local ffi = require 'ffi'
+        local buf = ffi.new('double[4]', {1, 2, 3, 4})
+        local s = torch.DoubleStorage(4)
+        s._data, s._addr, s._owner = buf, tonumber(ffi.cast('intptr_t', buf)), buf
+        keep = s
+        return torch.DoubleTensor(s)""")
+    np.testing.assert_array_equal(arr, [1, 2, 3, 4])
+    assert lua.execute("return type(keep._owner)") == "cdata"
+    del arr
+    gc.collect()
+    lua.gc()
+    assert lua.execute("return keep[4]") == 4
+
+
+# ---------------------------------------------------------------- leaks: 10**5 crossings
+N = 10 ** 5
+
+
+def rss():
+    import psutil
+    gc.collect()
+    return psutil.Process().memory_info().rss
+
+
+@pytest.mark.slow
+def test_refcounts_of_arrays_come_back(lua):
+    import sys
+    arr = np.zeros((4, 5))
+    view = arr[:, ::2]
+    base_arr, base_view = sys.getrefcount(arr), sys.getrefcount(view)
+    ident = lua.eval("function(x) return x end")
+    keep = lua.eval("function(x) last = x:t() end")
+    for _ in range(N):
+        assert ident(arr) is arr
+        ident(view)
+        keep(view)
+    lua.execute("last = nil")
+    lua.gc()
+    gc.collect()
+    assert sys.getrefcount(arr) == base_arr and sys.getrefcount(view) == base_view
+
+
+@pytest.mark.slow
+def test_rss_stays_flat_over_many_tensor_crossings():
+    lua = LuaState()
+    try:
+        lua.execute("require 'torch'")
+        ident = lua.eval("function(x) return x end")
+        make = lua.eval("function(n) return torch.FloatTensor(n):fill(1) end")
+        arr = np.ones(1000)
+
+        def run(n):
+            for i in range(n):
+                ident(arr[i % 7:])
+                assert make(1000).sum() == 1000      # a block handed to Python, then freed
+            lua.gc()
+
+        run(N // 5)
+        before = rss()
+        run(N)
+        after = rss()
+        assert after - before < 20 * 2 ** 20, (before, after)
+        assert lua.memory_used() < 8 * 2 ** 20
+    finally:
+        lua.close()

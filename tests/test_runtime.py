@@ -376,3 +376,46 @@ def test_debug_library_cannot_misuse_the_reference_metamethods(lua):
     # __gc on a foreign userdata is ignored instead of freeing garbage
     lua.execute("debug.getmetatable(py.ref(1)).__gc(io.stdout)")
     assert lua.eval("io.type(io.stdout)") == "file"
+
+
+def test_the_registry_is_never_traversed(lua):
+    # every proxy made while converting the registry would add an entry to it
+    reg = lua.eval("debug.getregistry()")
+    assert isinstance(reg, LuaTable)
+    with pytest.raises(TypeError, match="registry"):
+        reg.items()
+    assert isinstance(lua.eval("{r = debug.getregistry()}")["r"], LuaTable)
+
+
+def test_dir_does_not_convert_global_values(lua):
+    lua.execute("huge = {} for i = 1, 200000 do huge[i] = {i} end")
+    keys = lua.globals().keys()
+    assert "huge" in keys and "string" in keys
+    assert "huge" in dir(lua)
+
+
+def test_finalizers_calling_python_while_the_state_closes():
+    # Lua __gc finalizers run inside lua_close; they may call Python, but no new
+    # proxy of the closing state may escape (it would outlive, or resurrect, it)
+    r = run_isolated("""
+        import gc
+        from sparktorch7 import LuaState
+        kept = []
+        for mode in ("proxy", "dict", "proxy"):
+            lua = LuaState(tables=mode)
+            lua.py_globals["keep"] = kept.append
+            lua.execute('''
+              local p = newproxy(true)
+              getmetatable(p).__gc = function()
+                py.eval('keep')({1, 2})
+                py.eval('keep')(function() end)
+              end
+              holder = p''')
+            if mode == "dict":
+                lua.close()
+            del lua
+            gc.collect()
+        print("kept", kept)
+    """)
+    assert r.returncode == 0, r.stderr
+    assert "kept [{1: 1, 2: 2}]" in r.stdout

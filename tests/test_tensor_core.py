@@ -468,6 +468,64 @@ def test_apply_visits_in_row_major_order_and_nil_keeps_values(lua):
     np.testing.assert_array_equal(kept, [[1, 2], [3, 4]])
 
 
+def test_apply_map_map2_errors(lua):
+    assert "must return a number or nil, got string" in lua_error(
+        lua, "torch.Tensor(2):apply(function() return 'x' end)")
+    assert "expects a function, got number" in lua_error(lua, "torch.Tensor(2):apply(3)")
+    assert "expects (tensor, function)" in lua_error(lua, "torch.Tensor(2):map(3, print)")
+    assert "tensors have 2 and 3 elements" in lua_error(
+        lua, "torch.Tensor(2):map(torch.Tensor(3), function(a, b) return a end)")
+
+
+# ---------------------------------------------------------------- new
+def test_new_forms(lua):
+    assert run(lua, """local t = torch.FloatTensor(2, 3)
+        return t.new():type(), t.new():dim(), t:new():dim(), t.new(4, 5):size(2),
+               t.new(t:storage(), 3, torch.LongStorage{2}):storageOffset(), torch.FloatTensor.new():type(),
+               torch.getmetatable('torch.IntTensor').new(2):type()""") == (
+        "torch.FloatTensor", 0, 0, 5, 3, "torch.FloatTensor", "torch.IntTensor")
+    assert run(lua, """local s = torch.ByteStorage(3)
+        return torch.typename(s.new()), s:new():size(), s.new(7):size()""") == ("torch.ByteStorage", 0, 7)
+
+
+# ---------------------------------------------------------------- storages
+def test_storage_basics(lua):
+    size, vals, elem = run(lua, """local s = torch.IntStorage{1, 2, 3}
+        s[2] = 7.9
+        return s:size(), s:totable(), s:elementSize()""")
+    assert size == 3 and vals == {1: 1, 2: 7, 3: 3} and elem == 4
+    arr = run(lua, "return torch.DoubleStorage(4, 2.5)")
+    np.testing.assert_array_equal(arr, [2.5] * 4)
+    assert "index 4 out of range [1, 3]" in lua_error(lua, "return torch.FloatStorage(3)[4]")
+    assert "index 0 out of range" in lua_error(lua, "local s = torch.FloatStorage(3); s[0] = 1")
+
+
+def test_storage_fill_copy_resize_string(lua):
+    a, b, c, text = run(lua, """local a = torch.ByteStorage(3):fill(300.7)
+        local b = torch.CharStorage(3):copy(torch.DoubleStorage{-1.7, 2.9, 127})
+        local c = torch.DoubleStorage{1, 2}
+        c:resize(4)
+        c[3], c[4] = 3, 4
+        local s = torch.CharStorage():string('hey')
+        return a, b, c, s:string()""")
+    np.testing.assert_array_equal(a, np.array([300.7] * 3).astype(np.int64).astype(np.uint8))
+    np.testing.assert_array_equal(b, [-1, 2, 127])
+    np.testing.assert_array_equal(c, [1, 2, 3, 4])
+    assert text == "hey"
+    assert "sizes do not match: 2 vs 3" in lua_error(lua, "torch.FloatStorage(2):copy(torch.FloatStorage(3))")
+
+
+def test_storage_view_of_a_storage(lua):
+    base, view = run(lua, """local s = torch.DoubleStorage{1, 2, 3, 4, 5}
+        local v = torch.DoubleStorage(s, 2, 3)
+        v[1] = 20
+        return s, v""")
+    np.testing.assert_array_equal(base, [1, 20, 3, 4, 5])
+    np.testing.assert_array_equal(view, [20, 3, 4])
+    assert np.shares_memory(base, view)
+    assert "out of the storage's range" in lua_error(lua, "torch.DoubleStorage(torch.DoubleStorage(3), 2, 5)")
+
+
 # ---------------------------------------------------------------- data, totable, pointer
 def test_data_is_an_ffi_pointer_at_the_first_element(lua):
     assert run(lua, """local t = torch.Tensor{{1, 2, 3}, {4, 5, 6}}
@@ -537,3 +595,133 @@ def test_tostring_of_nan_uses_plain_f_format_on_one_line(lua):
 def test_print_of_a_view_uses_its_own_values(lua):
     assert run(lua, "local t = torch.Tensor{{1, 2}, {3, 400}}; return tostring(t:select(1, 1))") == (
         " 1\n 2\n[torch.DoubleTensor of size 2]\n")
+
+
+# ---------------------------------------------------------------- bad input: clear errors, never a crash
+BAD_CALLS = [
+    ("torch.Tensor(2^31, 2^31)", "cannot allocate"),
+    ("torch.DoubleStorage(2^62)", "cannot allocate"),
+    ("torch.Tensor(1/0)", "cannot allocate"),
+    ("torch.Tensor(0/0)", "must be a non-negative integer, got nan"),
+    ("torch.Tensor(2):resize(2^61)", "cannot allocate"),
+    ("torch.Tensor(3):narrow(1, 0/0, 1)", "out of dimension 1"),
+    ("torch.Tensor(3):narrow(1, 1.5, 1)", "out of dimension 1"),
+    ("torch.Tensor(3)[0/0]", "index nan out of range"),
+    ("torch.Tensor(3)[{0/0}]", "out of range"),
+    ("torch.Tensor(2, 2)[{{1, 0/0}}]", "out of dimension 1"),
+    ("torch.Tensor(3):select(1, 0/0)", "out of range"),
+    ("torch.Tensor(3):view(0/0)", "must be a positive integer or -1"),
+    ("torch.Tensor(4):unfold(1, 2, 0/0)", "a step >= 1"),
+    ("torch.Tensor(4):unfold(1, 0, 1)", "expects a size in [1, 4]"),
+    ("torch.Tensor(4):expand(-5)", "cannot expand to -5"),
+    ("torch.Tensor():expand(2)", "cannot expand an empty tensor"),
+    ("torch.Tensor(2, 2):permute(1, 1)", "is not a permutation"),
+    ("torch.Tensor(2):sub('a', 'b')", "expects numbers"),
+    ("torch.Tensor(2):split(0)", "positive integer"),
+    ("torch.Tensor(2):chunk(0/0)", "positive integer"),
+    ("torch.Tensor(2):transpose(1, 'x')", "dimension x out of range"),
+    ("torch.Tensor(3):type('torch.Nope')", "unknown tensor type 'torch.Nope'"),
+    ("torch.Tensor(torch.DoubleStorage(3), 1.5)", "storage offset must be an integer"),
+    ("torch.Tensor(torch.DoubleStorage(3), 1, torch.LongStorage{2}, torch.LongStorage{1, 1})", "1 sizes but 2 strides"),
+    ("torch.DoubleStorage(torch.DoubleStorage(3), 0/0)", "out of the storage's range"),
+    ("torch.DoubleStorage(3)[0/0]", "index nan out of range"),
+    ("torch.DoubleStorage(3):resize(1.5)", "integer size"),
+    ("torch.Tensor(2, 3):set(torch.FloatTensor(2))", "cannot set to a torch.FloatTensor"),
+]
+
+
+@pytest.mark.parametrize("code, message", BAD_CALLS)
+def test_bad_calls_raise_clear_errors(lua, code, message):
+    msg = lua_error(lua, f"local x = {code}\nreturn x")
+    assert message in msg
+    first = msg.splitlines()[0]
+    assert first.startswith("[string") and ":1:" in first   # the caller's line, not the runtime's
+
+
+def test_errors_after_a_tail_call_name_no_runtime_line(lua):
+    first = lua_error(lua, "return torch.Tensor(3):narrow(1, 3, 5)").splitlines()[0]
+    assert first.startswith("<torch.DoubleTensor.narrow>")
+
+
+# ---------------------------------------------------------------- property: chains of views, then copies
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+
+@st.composite
+def view_chains(draw):
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=4))
+    ops = []
+    cur = list(shape)
+    for _ in range(draw(st.integers(0, 5))):
+        kind = draw(st.sampled_from(["narrow", "select", "transpose", "unfold", "expand1"]))
+        d = draw(st.integers(1, len(cur)))
+        if kind == "narrow":
+            first = draw(st.integers(1, cur[d - 1]))
+            size = draw(st.integers(1, cur[d - 1] - first + 1))
+            ops.append(("narrow", d, first, size))
+            cur[d - 1] = size
+        elif kind == "select" and len(cur) > 1:
+            i = draw(st.integers(-cur[d - 1], cur[d - 1]).filter(lambda v: v != 0))
+            ops.append(("select", d, i))
+            cur.pop(d - 1)
+        elif kind == "transpose":
+            e = draw(st.integers(1, len(cur)))
+            ops.append(("transpose", d, e))
+            cur[d - 1], cur[e - 1] = cur[e - 1], cur[d - 1]
+        elif kind == "unfold" and len(cur) < 5:
+            size = draw(st.integers(1, cur[d - 1]))
+            step = draw(st.integers(1, 3))
+            ops.append(("unfold", d, size, step))
+            cur[d - 1] = (cur[d - 1] - size) // step + 1
+            cur.append(size)
+        elif kind == "expand1" and len(cur) < 5:
+            n = draw(st.integers(1, 3))
+            ops.append(("expand1", n))
+            cur = [n] + cur
+    return shape, ops
+
+
+def apply_numpy(arr, ops):
+    for op in ops:
+        if op[0] == "narrow":
+            _, d, first, size = op
+            arr = arr[(slice(None),) * (d - 1) + (slice(first - 1, first - 1 + size),)]
+        elif op[0] == "select":
+            _, d, i = op
+            arr = arr[(slice(None),) * (d - 1) + (i - 1 if i > 0 else i,)]
+        elif op[0] == "transpose":
+            _, d, e = op
+            arr = np.swapaxes(arr, d - 1, e - 1)
+        elif op[0] == "unfold":
+            _, d, size, step = op
+            win = np.lib.stride_tricks.sliding_window_view(arr, size, axis=d - 1)
+            arr = win[(slice(None),) * (d - 1) + (slice(None, None, step),)]
+        elif op[0] == "expand1":
+            arr = np.broadcast_to(arr[None], (op[1],) + arr.shape)
+    return arr
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(view_chains())
+def test_view_chains_then_clone_and_copy_match_numpy(lua, chain):
+    shape, ops = chain
+    base = np.arange(1.0, np.prod(shape) + 1).reshape(shape)
+    lua["base"] = base.copy()
+    code = ["local v = base"]
+    for op in ops:
+        if op[0] == "expand1":
+            code.append(f"do local s = v:size():totable(); table.insert(s, 1, {op[1]}); "
+                        f"v = v:unsqueeze(1):expand(torch.LongStorage(s)) end")
+        else:
+            code.append(f"v = v:{op[0]}({', '.join(str(x) for x in op[1:])})")
+    code.append("local dst = torch.FloatTensor(v:nElement(), 2):zero():select(2, 2)")   # strided
+    code.append("dst:copy(v)")
+    code.append("return v, v:clone(), dst, v:contiguous(), torch.Tensor(v:totable())")
+    view, clone, dst, cont, from_table = lua.execute("\n".join(code))
+    expect = apply_numpy(base, ops)
+    np.testing.assert_array_equal(view, expect)
+    np.testing.assert_array_equal(clone, expect)
+    assert clone.flags.c_contiguous and cont.flags.c_contiguous
+    np.testing.assert_array_equal(dst, expect.ravel().astype(np.float32))
+    np.testing.assert_array_equal(cont, expect)
+    np.testing.assert_array_equal(from_table, expect)

@@ -102,22 +102,24 @@ def test_blas_errors(lua):
         lua.execute("local r = torch.mm(a, f)")
 
 
+@pytest.mark.slow
 def test_mm_speed_close_to_numpy(lua):
     rng = np.random.default_rng(5)
     a = rng.random((1024, 1024), dtype=np.float32)
     b = rng.random((1024, 1024), dtype=np.float32)
     lua["a"], lua["b"] = a, b
 
-    def best(f, k=5):
-        times = []
-        for _ in range(k):
-            t = time.perf_counter()
-            f()
-            times.append(time.perf_counter() - t)
-        return min(times)
+    def timed(f):
+        t = time.perf_counter()
+        f()
+        return time.perf_counter() - t
 
-    t_np = best(lambda: np.matmul(a, b))
-    t_lua = best(lambda: lua.execute("local c = torch.mm(a, b)"))
+    # interleaved, best of many: the machine is shared, so noise hits both sides alike
+    t_np, t_lua = [], []
+    for _ in range(9):
+        t_np.append(timed(lambda: np.matmul(a, b)))
+        t_lua.append(timed(lambda: lua.execute("local c = torch.mm(a, b)")))
+    t_np, t_lua = min(t_np), min(t_lua)
     np.testing.assert_allclose(lua.eval("torch.mm(a, b)"), a @ b, rtol=1e-5)
     assert t_np / t_lua >= 0.9 * 0.8, (t_np, t_lua)  # 0.8: slack for a shared, noisy machine
 
@@ -207,7 +209,8 @@ def xcorr_ref(x, k, full=False):
     return np.einsum("ijkl,kl->ij" if k.ndim == 2 else "ijkabc,abc->ijk", win, k)
 
 
-def test_conv2_xcorr2(lua):
+def test_conv2_xcorr2(any_path):
+    lua = any_path
     rng = np.random.default_rng(10)
     x, k = rng.random((9, 11)), rng.random((3, 4))
     lua["x"], lua["k"] = noncontig(x), k
@@ -229,7 +232,8 @@ def test_conv2_xcorr2(lua):
         np.testing.assert_allclose(got[o], want)
 
 
-def test_conv3_xcorr3(lua):
+def test_conv3_xcorr3(any_path):
+    lua = any_path
     rng = np.random.default_rng(11)
     x, k = rng.random((5, 6, 7)), rng.random((2, 3, 2))
     lua["x"], lua["k"] = x, k
@@ -243,3 +247,19 @@ def test_conv_errors(lua):
         lua.execute("local r = torch.conv2(x, k)")
     with pytest.raises(st.LuaError, match=r"<torch.xcorr2> mode must be 'V' \(valid\) or 'F' \(full\)"):
         lua.execute("local r = torch.xcorr2(k, x, 'X')")
+
+
+def test_geqrf_orgqr_ormqr(lua):
+    rng = np.random.default_rng(12)
+    a, c = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    lua["a"], lua["c"] = a, c
+    lua.execute("m, tau = torch.geqrf(a); q = torch.orgqr(m, tau)")
+    m, q = lua.eval("m"), lua.eval("q")
+    np.testing.assert_allclose(q @ np.triu(m[:3]), a, atol=1e-12)
+    np.testing.assert_allclose(q.T @ q, np.eye(3), atol=1e-12)
+    qtc = lua.eval("torch.ormqr(m, tau, c, 'L', 'T')")
+    np.testing.assert_allclose(qtc[:3], q.T @ c, atol=1e-12)  # the first rows are Q1' c
+    lua["qtc"] = qtc
+    np.testing.assert_allclose(lua.eval("torch.ormqr(m, tau, qtc)"), c, atol=1e-12)  # Q Q' = I
+    with pytest.raises(st.LuaError, match=r"<torch.ormqr> side must be one of 'L', 'R'"):
+        lua.execute("local r = torch.ormqr(m, tau, c, 'X')")

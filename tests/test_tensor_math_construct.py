@@ -219,3 +219,13 @@ def test_masks_and_nonzero(lua):
     np.testing.assert_array_equal(lua.eval("m:nonzero()"), np.argwhere(m) + 1)
     np.testing.assert_array_equal(lua.eval("(function() local r = torch.LongTensor(); x.nonzero(r, x); return r end)()"),
                                   np.argwhere(x) + 1)
+
+
+def test_repeat_tensor(lua):
+    x = np.arange(6.0).reshape(2, 3)
+    lua["x"] = x
+    np.testing.assert_array_equal(lua.eval("x:repeatTensor(3, 1, 2)"), np.tile(x, (3, 1, 2)))
+    np.testing.assert_array_equal(lua.eval("torch.Tensor():repeatTensor(x, 2, 2)"), np.tile(x, (2, 2)))
+    np.testing.assert_array_equal(lua.eval("torch.repeatTensor(x:t(), 1, 2)"), np.tile(x.T, (1, 2)))
+    with pytest.raises(st.LuaError, match=r"<torch.repeatTensor> the number of repetitions \(1\) must be at least"):
+        lua.execute("local y = x:repeatTensor(2)")

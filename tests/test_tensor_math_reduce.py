@@ -37,8 +37,9 @@ def test_whole_reductions_return_numbers(lua, dtype, shape):
 
 
 @pytest.mark.parametrize("dim", [1, 2, 3])
-def test_dim_reductions_keep_dim(lua, dim):
-    x = np.random.default_rng(2).standard_normal((3, 4, 5))
+@pytest.mark.parametrize("shape", [(3, 4, 5), (40, 30, 50)])  # the big one goes through numpy
+def test_dim_reductions_keep_dim(lua, dim, shape):
+    x = np.random.default_rng(2).uniform(0.9, 1.1, shape)
     lua["x"] = noncontig(x)
     ax = dim - 1
     for name, f in [("sum", np.sum), ("prod", np.prod), ("mean", np.mean)]:
@@ -54,8 +55,9 @@ def test_dim_reductions_keep_dim(lua, dim):
 
 
 @pytest.mark.parametrize("name,vf,idf", [("max", np.max, np.argmax), ("min", np.min, np.argmin)])
-def test_max_min_dim_values_and_indices(lua, name, vf, idf):
-    x = np.random.default_rng(3).integers(0, 4, (6, 7)).astype(np.float64)  # many ties
+@pytest.mark.parametrize("shape", [(6, 7), (300, 200)])
+def test_max_min_dim_values_and_indices(lua, name, vf, idf, shape):
+    x = np.random.default_rng(3).integers(0, 4, shape).astype(np.float64)  # many ties
     lua["x"] = x
     for dim in (1, 2):
         v, i = lua.eval(f"{{torch.{name}(x, {dim})}}").values()
@@ -67,12 +69,15 @@ def test_max_min_dim_values_and_indices(lua, name, vf, idf):
     np.testing.assert_array_equal(vals, vf(x, axis=1, keepdims=True))
 
 
-def test_max_propagates_nan_with_its_index(lua):
-    x = np.arange(10.0)
+@pytest.mark.parametrize("n", [10, 100000])
+def test_max_propagates_nan_with_its_index(lua, n):
+    x = np.arange(float(n))
     x[4] = np.nan
     lua["x"] = x
     assert np.isnan(lua.eval("x:max()"))
     v, i = lua.eval("{x:max(1)}").values()
+    assert np.isnan(v[0]) and i[0] == 5
+    v, i = lua.eval("{x:min(1)}").values()
     assert np.isnan(v[0]) and i[0] == 5
 
 
@@ -146,3 +151,19 @@ def test_reduction_errors(lua):
         lua.execute("local v = x:kthvalue(7)")
     with pytest.raises(st.LuaError, match=r"index result must be a torch.LongTensor"):
         lua.execute("torch.max(torch.Tensor(), torch.IntTensor(), x, 1)")
+
+
+@pytest.mark.parametrize("desc", [False, True])
+def test_big_sort_median_kthvalue_numpy_path(lua, desc):
+    x = np.random.default_rng(7).integers(0, 50, (200, 300)).astype(np.float64)  # ties
+    lua["x"] = noncontig(x)
+    flag = "true" if desc else "false"
+    v, i = lua.eval(f"torch.sort(x, 2, {flag})")
+    order = np.argsort(-x if desc else x, axis=1, kind="stable")
+    np.testing.assert_array_equal(i, order + 1)
+    np.testing.assert_array_equal(v, np.take_along_axis(x, order, 1))
+    v, i = lua.eval("torch.median(x, 1)")
+    np.testing.assert_array_equal(v[0], np.sort(x, axis=0)[99])
+    np.testing.assert_array_equal(np.take_along_axis(x, i - 1, 0), v)
+    v, _ = lua.eval("torch.kthvalue(x, 7)")
+    np.testing.assert_array_equal(v[:, 0], np.sort(x, axis=1)[:, 6])

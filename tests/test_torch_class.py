@@ -133,3 +133,21 @@ def test_pointer_does_not_print_the_object(lua):
 def test_totable_of_a_non_tensor_is_an_error(lua):
     with pytest.raises(LuaError, match="expects a tensor or a storage, got number"):
         lua.execute("torch.totable(3)")
+
+
+def test_equality_is_identity_unless___eq__(lua):
+    assert lua.execute("""local a, b = zoo.Dog('a'), zoo.Dog('a')
+        return a == b, a == a, a ~= b""") == (False, True, True)
+    assert lua.execute("""function zoo.Animal:__eq__(other) return self.name == other.name end
+        return zoo.Dog('a') == zoo.Dog('a'), zoo.Dog('a') == zoo.Dog('b')""") == (True, False)
+
+
+def test_operators_dispatch_to_methods_and_missing_ones_are_errors(lua):
+    assert lua.execute("""function zoo.Animal:__add__(other) return self.name .. '+' .. other.name end
+        function zoo.Animal:__call__(x) return 'called ' .. x end
+        local a = zoo.Animal('a')
+        return a + zoo.Dog('d'), a(3)""") == ("a+d", "called 3")
+    with pytest.raises(LuaError, match="does not define __sub__"):
+        lua.execute("local x = zoo.Animal('a') - zoo.Animal('b')")
+    with pytest.raises(LuaError, match="attempt to call a zoo.Rock"):
+        lua.execute("torch.class('zoo.Rock'); local x = zoo.Rock()(1)")

@@ -2,6 +2,7 @@ local SpatialAveragePooling, parent =
    torch.class('cudnn.SpatialAveragePooling', 'nn.SpatialAveragePooling')
 
 SpatialAveragePooling._clampLast = false
+SpatialAveragePooling._checkPad = false
 
 -- cudnn's pooling classes default the stride to the kernel size.
 function SpatialAveragePooling:__init(kW, kH, dW, dH, padW, padH)

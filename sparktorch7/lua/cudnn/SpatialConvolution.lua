@@ -1,9 +1,10 @@
 local SpatialConvolution, parent =
    torch.class('cudnn.SpatialConvolution', 'nn.SpatialConvolution')
 
--- cudnn's convolution adds `groups`: weight nOutputPlane x nInputPlane/groups x kH x kW
--- (older cudnn.torch files may hold the same values in another shape; only their
--- order matters). Output planes g*nOutputPlane/groups + ... see input planes of group g.
+-- cudnn's convolution adds `groups`: the planes split into `groups` equal blocks, and
+-- output block g sees input block g only. Weight nOutputPlane x nInputPlane/groups x
+-- kH x kW (older cudnn.torch files may hold the same values in another shape; only
+-- their order matters).
 function SpatialConvolution:__init(nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH, groups)
    self.groups = groups or 1
    if nInputPlane % self.groups ~= 0 then

@@ -3,6 +3,7 @@ local SpatialMaxPooling, parent = torch.class('cudnn.SpatialMaxPooling', 'nn.Spa
 -- cudnn sizes the output as floor/ceil((in + 2*pad - k) / d) + 1 and never drops a
 -- last window that starts in the padding.
 SpatialMaxPooling._clampLast = false
+SpatialMaxPooling._checkPad = false
 
 function SpatialMaxPooling:__init(kW, kH, dW, dH, padW, padH)
    parent.__init(self, kW, kH, dW, dH, padW, padH)

@@ -2,6 +2,7 @@ local VolumetricMaxPooling, parent =
    torch.class('cudnn.VolumetricMaxPooling', 'nn.VolumetricMaxPooling')
 
 VolumetricMaxPooling._clampLast = false
+VolumetricMaxPooling._checkPad = false
 
 function VolumetricMaxPooling:__init(kT, kW, kH, dT, dW, dH, padT, padW, padH)
    parent.__init(self, kT, kW, kH, dT, dW, dH, padT, padW, padH)

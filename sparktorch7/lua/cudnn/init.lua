@@ -7,10 +7,13 @@ cudnn.benchmark = false
 cudnn.fastest = false
 cudnn.verbose = false
 
-local modules = {'ReLU', 'Tanh', 'Sigmoid', 'ClippedReLU', 'SoftMax', 'LogSoftMax', 'BatchNormalization'}
-for _, name in ipairs(modules) do
-   require('cudnn.' .. name)
-end
+require('cudnn.ReLU')
+require('cudnn.Tanh')
+require('cudnn.Sigmoid')
+require('cudnn.ClippedReLU')
+require('cudnn.SoftMax')
+require('cudnn.LogSoftMax')
+require('cudnn.BatchNormalization')
 
 -- The spatial and volumetric cudnn classes, listed by cudnn/spatial_manifest.lua.
 local ok, spatial = pcall(require, 'cudnn.spatial_manifest')

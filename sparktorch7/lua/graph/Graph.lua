@@ -109,4 +109,26 @@ function Graph:leaves()
    return ends(self, 'to', 'from')
 end
 
+-- The graph in Graphviz's dot language (node labels from node:label()).
+function Graph:todot(title)
+   local function quote(str)
+      return '"' .. tostring(str):gsub('\\', '\\\\'):gsub('\n', '\\n'):gsub('"', '\\"') .. '"'
+   end
+   local out = {'digraph G {\n'}
+   if title then
+      out[#out + 1] = 'labelloc="t";\nlabel=' .. quote(title) .. ';\n'
+   end
+   out[#out + 1] = 'node [shape = oval]; '
+   for _, node in ipairs(self.nodes) do
+      local name = node.graphNodeName and node:graphNodeName() or ('Node' .. node.id)
+      out[#out + 1] = string.format('\nn%d[label=%s];', node.id, quote(name .. '\n' .. node:label()))
+   end
+   out[#out + 1] = '\n'
+   for _, e in ipairs(self.edges) do
+      out[#out + 1] = string.format('n%d -> n%d;\n', e.from.id, e.to.id)
+   end
+   out[#out + 1] = '}'
+   return table.concat(out)
+end
+
 return Graph

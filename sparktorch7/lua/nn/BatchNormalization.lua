@@ -87,6 +87,9 @@ function BN:updateOutput(input)
       error(string.format('<%s> input must be a tensor', torch.type(self)), 2)
    end
    self:backCompatibility()
+   if input:nElement() == 0 then
+      return pointwise.resultLike(self, input)
+   end
    local batch, C, inner = self:_layout(input)
    local x = pointwise.contiguous(input)
    local out = pointwise.resultLike(self, input)

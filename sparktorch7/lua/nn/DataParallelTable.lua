@@ -1,16 +1,64 @@
 -- nn.DataParallelTable (from cunn): splits a batch across GPUs in Torch7.
--- Here there is one CPU: forward runs the inner module on the whole input, and
--- the replicas a file may hold are ignored.
+-- Here there is one CPU: forward runs the inner module on the whole input.
+-- Files keep cunn's layout (version 3: the GPU assignments, then the fields,
+-- with an `impl` object of class nn.DataParallelTable.Basic or .Threads).
 local DataParallelTable, parent = torch.class('nn.DataParallelTable', 'nn.Container')
 
-function DataParallelTable:__init(dimension)
-   parent.__init(self)
-   self.dimension = dimension or 1
-   self.gpuAssignments = {}
+DataParallelTable.__version = 3
+
+-- The dispatchers cunn stores in `impl`; on one CPU both run the module once.
+local Impls = {}
+local Basic = torch.class('nn.DataParallelTable.Basic', Impls)
+local Threads = torch.class('nn.DataParallelTable.Threads', Impls)
+
+function Basic:__init(dpt)
+   self.dpt = dpt
 end
 
+function Basic:exec(closure)
+   return {closure(self.dpt.modules[1], 1)}
+end
+
+function Basic:setup() end
+function Basic:applyChanges() end
+function Basic:close() end
+
+function Threads:__init(dpt, initFunc)
+   self.dpt = dpt
+   self.initFunc = initFunc
+end
+
+Threads.exec = Basic.exec
+Threads.setup = Basic.setup
+Threads.applyChanges = Basic.applyChanges
+Threads.close = Basic.close
+
+function DataParallelTable:__init(dimension, flattenParams, usenccl)
+   parent.__init(self)
+   self.dimension = dimension or 1
+   self.modules = {}
+   self.gpuAssignments = {}
+   self.inputGpu = {}
+   self.gradOutputGpu = {}
+   self.outputGpu = {}
+   self.gradInputGpu = {}
+   self.flattenParams = flattenParams or false
+   self.usenccl = false
+   self.needsSync = false
+   self.impl = Impls.Basic(self)
+end
+
+-- add(module, {gpu ids}) or add(module, gpu id) as in cunn; one module is kept
 function DataParallelTable:add(module, gpus)
+   if type(gpus) == 'number' then
+      if #self.modules == 0 then
+         self.modules[1] = module
+      end
+      table.insert(self.gpuAssignments, gpus)
+      return self
+   end
    self.modules[1] = module
+   self.gpuAssignments = type(gpus) == 'table' and gpus or {1}
    return self
 end
 
@@ -18,9 +66,13 @@ function DataParallelTable:get(index)
    return self.modules[index or 1]
 end
 
--- the wrapped module
-function DataParallelTable:inner()
-   return self.modules[1]
+function DataParallelTable:threads(initFunc)
+   self.impl = Impls.Threads(self, initFunc)
+   return self
+end
+
+function DataParallelTable:parameters()
+   return self.modules[1]:parameters()
 end
 
 function DataParallelTable:backCompatibility(version)
@@ -29,6 +81,38 @@ function DataParallelTable:backCompatibility(version)
    for i = #self.modules, 2, -1 do
       self.modules[i] = nil
    end
+   self.gpuAssignments = self.gpuAssignments or {1}
+   self.impl = self.impl or Impls.Basic(self)
+end
+
+function DataParallelTable:__read(file, version)
+   local gpuAssignments
+   if (version or 0) >= 2 then
+      gpuAssignments = file:readObject()
+   end
+   local fields = file:readObject()
+   for k, v in pairs(fields) do
+      self[k] = v
+   end
+   if gpuAssignments then
+      self.gpuAssignments = gpuAssignments
+   end
+   self:backCompatibility(version)
+end
+
+function DataParallelTable:__write(file)
+   file:writeObject(self.gpuAssignments)
+   local fields = {}
+   for k, v in pairs(self) do
+      if k == 'inputGpu' or k == 'outputGpu' or k == 'gradInputGpu' or k == 'gradOutputGpu' then
+         fields[k] = {}
+      elseif k == 'flattenedParams' then
+         fields[k] = {v[1]}
+      elseif k ~= 'buffer' then
+         fields[k] = v
+      end
+   end
+   file:writeObject(fields)
 end
 
 function DataParallelTable:updateOutput(input)
@@ -41,9 +125,7 @@ function DataParallelTable:updateOutput(input)
 end
 
 function DataParallelTable:__tostring__()
-   local line = '\n'
-   return 'nn.DataParallelTable: ' .. #(self.gpuAssignments or {}) .. ' x '
-          .. tostring(self.modules[1]):gsub(line, line)
+   return 'DataParallelTable: ' .. #(self.gpuAssignments or {}) .. ' x ' .. tostring(self.modules[1])
 end
 
 return DataParallelTable

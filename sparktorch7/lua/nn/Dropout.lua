@@ -26,11 +26,16 @@ function Dropout:updateOutput(input)
    local y, x, n, back = pointwise.begin(self, input, torch.type(self))
    local p = self.p
    if p > 0 and (self.train or self.stochastic_inference) then
+      -- the mask comes from torch's generator, so torch.manualSeed repeats it
       local keep = 1 - p
       local scale = self.v2 and 1 / keep or 1
-      local random = math.random
+      if not torch.isTensor(self.noise) then
+         self.noise = torch.Tensor()
+      end
+      local noise = pointwise.contiguous(self.noise:resize(n):bernoulli(keep))
+      local m = noise:data()
       for i = 0, n - 1 do
-         if random() < keep then y[i] = x[i] * scale else y[i] = 0 end
+         y[i] = x[i] * m[i] * scale
       end
    elseif p > 0 and not self.v2 then
       local keep = 1 - p

@@ -67,6 +67,11 @@ function Linear:updateOutput(input)
       self.output = nn.utils.newLike(input)
    end
    local out = self.output
+   if input:nElement() == 0 then
+      -- an empty batch gives an empty output
+      out:resize(0)
+      return out
+   end
    if d == 1 then
       out:resize(nOut)
       if self.bias then out:copy(self.bias) else out:zero() end

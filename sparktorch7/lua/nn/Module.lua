@@ -43,7 +43,21 @@ Module.accUpdateGradParameters = inferenceOnly('accUpdateGradParameters')
 Module.sharedAccUpdateGradParameters = inferenceOnly('sharedAccUpdateGradParameters')
 Module.zeroGradParameters = inferenceOnly('zeroGradParameters')
 Module.updateParameters = inferenceOnly('updateParameters')
-Module.getParameters = inferenceOnly('getParameters')
+
+-- All parameters in one flat tensor (and the gradients in another), the
+-- module's tensors becoming views of them, as in Torch7.
+function Module:getParameters()
+   local params, grads = self:parameters()
+   local p = nn.utils.flatten(params)
+   local complete = grads and params and #grads == #params
+   if complete then
+      for i = 1, #params do
+         if grads[i] == nil then complete = false end
+      end
+   end
+   local g = complete and nn.utils.flatten(grads) or nil
+   return p, g
+end
 
 function Module:training()
    self.train = true
@@ -130,8 +144,14 @@ function Module:backCompatibility(version)
    end
 end
 
-function Module:__call__(input)
-   return self:forward(input)
+-- module(input) runs forward; module(input, gradOutput) would also run
+-- backward in Torch7, which raises here.
+function Module:__call__(input, gradOutput)
+   self:forward(input)
+   if gradOutput then
+      self:backward(input, gradOutput)
+   end
+   return self.output
 end
 
 -- Calls callback on this module then, in preorder, on its children.

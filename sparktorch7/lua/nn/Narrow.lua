@@ -1,6 +1,6 @@
 -- nn.Narrow: a copy of input:narrow(dimension, offset, length); a negative
--- dimension or offset counts from the end, a negative length leaves that many
--- elements out at the end.
+-- dimension or offset counts from the end, and a negative length too: -1 runs
+-- to the last element, -2 to the one before it, and so on.
 local Narrow, parent = torch.class('nn.Narrow', 'nn.Module')
 
 function Narrow:__init(dimension, offset, length)
@@ -21,7 +21,7 @@ function Narrow:updateOutput(input)
    end
    local length = self.length
    if length < 0 then
-      length = input:size(dim) - index + 1 - math.abs(length)
+      length = input:size(dim) - index + 2 + length
    end
    local view = input:narrow(dim, index, length)
    if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input)

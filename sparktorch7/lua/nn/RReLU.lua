@@ -20,10 +20,15 @@ function RReLU:updateOutput(input)
    local y, x, n, back = pointwise.begin(self, input, 'nn.RReLU')
    local lo, hi = self.lower, self.upper
    if self.train then
-      local random = math.random
+      -- slopes from torch's generator, so torch.manualSeed repeats them
+      if not torch.isTensor(self.noise) then
+         self.noise = torch.Tensor()
+      end
+      local noise = pointwise.contiguous(self.noise:resize(n):uniform(lo, hi))
+      local a = noise:data()
       for i = 0, n - 1 do
          local v = x[i]
-         if v >= 0 then y[i] = v else y[i] = v * (lo + (hi - lo) * random()) end
+         if v >= 0 then y[i] = v else y[i] = v * a[i] end
       end
    else
       local a = (lo + hi) / 2

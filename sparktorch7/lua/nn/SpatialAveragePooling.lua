@@ -2,6 +2,8 @@ local SpatialAveragePooling, parent = torch.class('nn.SpatialAveragePooling', 'n
 local ops = require 'nn.spatial_ops'
 
 SpatialAveragePooling._clampLast = true
+-- THNN refuses padding wider than half the kernel (cudnn does not)
+SpatialAveragePooling._checkPad = true
 
 function SpatialAveragePooling:__init(kW, kH, dW, dH, padW, padH)
    parent.__init(self)
@@ -53,7 +55,7 @@ end
 function SpatialAveragePooling:updateOutput(input)
    self:backCompatibility()
    local dim = ops.checkDim(self, input, 3, 4, '3D or 4D (batch mode)')
-   if self.kW / 2 < self.padW or self.kH / 2 < self.padH then
+   if self._checkPad and (self.kW / 2 < self.padW or self.kH / 2 < self.padH) then
       ops.fail(self, 'pad should be smaller than half of kernel size, but got padW = %d, '
                .. 'padH = %d, kW = %d, kH = %d', self.padW, self.padH, self.kW, self.kH)
    end

@@ -15,7 +15,9 @@ function SpatialBatchNormalization.forwardNd(self, input)
       ops.fail(self, 'only mini-batch supported (%dD tensor), got a %s', nDim, torch.type(input))
    end
    local d = input:dim()
-   if not (d == nDim or (d == nDim - 1 and self.train == false)) then
+   -- as THNN received it through the FFI, a missing `train` means evaluation
+   local train = self.train == true
+   if not (d == nDim or (d == nDim - 1 and not train)) then
       ops.fail(self, 'only mini-batch supported (%dD tensor), got %s%dD tensor instead',
                nDim, self.train and 'training ' or '', d)
    end
@@ -24,6 +26,10 @@ function SpatialBatchNormalization.forwardNd(self, input)
       self.running_var = self.running_std:clone()
       ops.call('bn_var_from_std', self.running_var, self.running_std, self.eps)
       self.running_std = nil
+   end
+   if input:nElement() == 0 then
+      ops.fail(self, 'non-empty %dD tensor expected for input, but got: [%s of size %s]', nDim,
+               torch.type(input), ops.sizestr(input))
    end
    local featDim = (d == nDim - 1) and 1 or 2
    local nf = self.running_mean:nElement()
@@ -35,14 +41,13 @@ function SpatialBatchNormalization.forwardNd(self, input)
    local sizes = {}
    for i = 1, d do sizes[i] = input:size(i) end
    local out = ops.output(self, input, sizes)
-   local train = self.train ~= false
    if train then
       self.save_mean = ops.output(self, input, {nf}, 'save_mean')
       self.save_std = ops.output(self, input, {nf}, 'save_std')
    end
-   ops.call('batchnorm', out, input, d == nDim - 1, self.weight, self.bias, self.running_mean, self.running_var,
-            train and self.save_mean or nil, train and self.save_std or nil, train,
-            self.momentum or 0.1, self.eps or 1e-5)
+   ops.call('batchnorm', out, input, d == nDim - 1, self.weight, self.bias, self.running_mean,
+            self.running_var, train and self.save_mean or nil, train and self.save_std or nil,
+            train, self.momentum or 0.1, self.eps or 1e-5)
    return out
 end
 

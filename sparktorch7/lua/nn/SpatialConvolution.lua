@@ -54,6 +54,11 @@ function SpatialConvolution:backCompatibility()
       self.weight = self.weight:contiguous():view(self.nOutputPlane, self.nInputPlane / g,
                                                   self.kH, self.kW)
    end
+   if self.gradWeight and self.gradWeight:dim() == 2 then
+      local g = self.groups or 1
+      self.gradWeight = self.gradWeight:contiguous():view(self.nOutputPlane, self.nInputPlane / g,
+                                                          self.kH, self.kW)
+   end
 end
 
 -- Output size and kernel arguments shared by the convolution family.

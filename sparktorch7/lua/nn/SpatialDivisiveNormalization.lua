@@ -10,5 +10,13 @@ function SpatialDivisiveNormalization:__init(nInputPlane, kernel, threshold, thr
    self.thresval = thresval or 1e-4
 end
 
+function SpatialDivisiveNormalization:_normalizeKernel()
+   if self.kernel:dim() == 2 then
+      self.kernel:div(self.kernel:sum() * self.nInputPlane)
+   else
+      self.kernel:div(self.kernel:sum() * math.sqrt(self.nInputPlane))
+   end
+end
+
 SpatialDivisiveNormalization._mode = 'divisive'
 SpatialDivisiveNormalization.updateOutput = nn.SpatialSubtractiveNormalization.updateOutput

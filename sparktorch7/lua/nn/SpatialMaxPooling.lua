@@ -1,8 +1,19 @@
 local SpatialMaxPooling, parent = torch.class('nn.SpatialMaxPooling', 'nn.Module')
 local ops = require 'nn.spatial_ops'
 
+-- Where each maximum came from (self.indices, for nn.SpatialMaxUnpooling) costs time,
+-- so it is computed only for modules that an unpooling module reads (it registers
+-- when built or read from a file). Should one ask after a forward that skipped them,
+-- they are computed from that forward's input if it is still alive (weak reference).
+-- Kept out of the module's fields so that nothing of it is serialized.
+local wantsIndices = setmetatable({}, {__mode = 'k'})
+local lastInput = setmetatable({}, {__mode = 'kv'})
+local fresh = setmetatable({}, {__mode = 'k'})  -- self.indices belong to the last forward
+
 -- THNN drops a last window that would start in the right/bottom padding.
 SpatialMaxPooling._clampLast = true
+-- THNN refuses padding wider than half the kernel (cudnn does not)
+SpatialMaxPooling._checkPad = true
 
 function SpatialMaxPooling:__init(kW, kH, dW, dH, padW, padH)
    parent.__init(self)
@@ -42,7 +53,7 @@ function SpatialMaxPooling:updateOutput(input)
    self:backCompatibility()
    local dim = ops.checkDim(self, input, 3, 4, '3D or 4D (batch mode)')
    local dilW, dilH = self:_dilation()
-   if self.kW / 2 < self.padW or self.kH / 2 < self.padH then
+   if self._checkPad and (self.kW / 2 < self.padW or self.kH / 2 < self.padH) then
       ops.fail(self, 'pad should be smaller than half of kernel size, but got padW = %d, '
                .. 'padH = %d, kW = %d, kH = %d', self.padW, self.padH, self.kW, self.kH)
    end
@@ -54,10 +65,51 @@ function SpatialMaxPooling:updateOutput(input)
       ops.fail(self, 'given input size (%s), calculated output size (%dx%d) is too small',
                ops.sizestr(input), oH, oW)
    end
-   local out = ops.output(self, input, ops.withTail(input, dim - 2, {oH, oW}))
-   ops.call('max_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
-            self.padH, dilW, dilH)
+   local sizes = ops.withTail(input, dim - 2, {oH, oW})
+   local out = ops.output(self, input, sizes)
+   self.iheight, self.iwidth = iH, iW
+   if wantsIndices[self] then
+      lastInput[self] = nil
+      fresh[self] = true
+      self.indices = torch.isTensor(self.indices) and torch.type(self.indices) == 'torch.LongTensor'
+                     and self.indices or torch.LongTensor()
+      self.indices:resize(unpack(sizes))
+      ops.call('max_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
+               self.padH, dilW, dilH, self.indices)
+   else
+      lastInput[self] = input
+      fresh[self] = nil
+      ops.call('max_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
+               self.padH, dilW, dilH)
+   end
    return out
+end
+
+function SpatialMaxPooling:_wantIndices()
+   wantsIndices[self] = true
+end
+
+-- self.indices for the last forward (1-based positions in the input planes, LongTensor
+-- of the output's size), computing them if that forward did not.
+function SpatialMaxPooling:_poolingIndices()
+   wantsIndices[self] = true
+   local input = lastInput[self]
+   if fresh[self] then
+      return self.indices
+   end
+   if input == nil then
+      ops.fail(self, 'the indices of the last forward are gone: run forward again')
+   end
+   lastInput[self] = nil
+   local sizes = {}
+   for i = 1, self.output:dim() do sizes[i] = self.output:size(i) end
+   local out = ops.newLike(input):resize(unpack(sizes))
+   self.indices = torch.LongTensor():resize(unpack(sizes))
+   local dilW, dilH = self:_dilation()
+   ops.call('max_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH,
+            dilW, dilH, self.indices)
+   fresh[self] = true
+   return self.indices
 end
 
 function SpatialMaxPooling:__tostring__()

@@ -18,6 +18,13 @@ function SpatialSubtractiveNormalization:__init(nInputPlane, kernel)
       error('<' .. torch.type(self) .. '> averaging kernel must have ODD dimensions', 2)
    end
    self.coef = torch.Tensor(1, 1, 1)
+   self:_normalizeKernel()
+end
+
+-- Torch7 divides the kernel in place (the caller's tensor too) at construction, so
+-- saved modules hold it normalised; the output does not depend on its scale.
+function SpatialSubtractiveNormalization:_normalizeKernel()
+   self.kernel:div(self.kernel:sum() * self.nInputPlane)
 end
 
 SpatialSubtractiveNormalization._mode = 'subtractive'

@@ -1,4 +1,5 @@
--- nn.Sqrt: y = sqrt(x + eps).
+-- nn.Sqrt: y = sqrt(x + eps) (eps defaults to 0; as the old nn and cunn kernels
+-- compute it, the last THNN CPU kernel ignored eps).
 local pointwise = require('nn.pointwise')
 local Sqrt, parent = torch.class('nn.Sqrt', 'nn.Module')
 

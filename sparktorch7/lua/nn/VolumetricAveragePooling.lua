@@ -2,6 +2,8 @@ local VolumetricAveragePooling, parent = torch.class('nn.VolumetricAveragePoolin
 local ops = require 'nn.spatial_ops'
 
 VolumetricAveragePooling._clampLast = true
+-- THNN refuses padding wider than half the kernel (cudnn does not)
+VolumetricAveragePooling._checkPad = true
 
 function VolumetricAveragePooling:__init(kT, kW, kH, dT, dW, dH, padT, padW, padH)
    parent.__init(self)

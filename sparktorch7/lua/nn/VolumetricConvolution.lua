@@ -48,6 +48,10 @@ function VolumetricConvolution:backCompatibility()
    self.padH = self.padH or 0
 end
 
+function VolumetricConvolution:_dilation()
+   return 1, 1, 1
+end
+
 function VolumetricConvolution:updateOutput(input)
    self:backCompatibility()
    local dim = ops.checkDim(self, input, 4, 5, '4D or 5D (batch mode)')
@@ -59,17 +63,18 @@ function VolumetricConvolution:updateOutput(input)
       ops.fail(self, 'weight has %d elements, expected nOutputPlane x nInputPlane x kT x kH x kW',
                self.weight:nElement())
    end
+   local dilT, dilW, dilH = self:_dilation()
    local iT, iH, iW = input:size(dim - 2), input:size(dim - 1), input:size(dim)
-   local oT = math.floor((iT + 2 * self.padT - self.kT) / self.dT) + 1
-   local oH = math.floor((iH + 2 * self.padH - self.kH) / self.dH) + 1
-   local oW = math.floor((iW + 2 * self.padW - self.kW) / self.dW) + 1
+   local oT = math.floor((iT + 2 * self.padT - (dilT * (self.kT - 1) + 1)) / self.dT) + 1
+   local oH = math.floor((iH + 2 * self.padH - (dilH * (self.kH - 1) + 1)) / self.dH) + 1
+   local oW = math.floor((iW + 2 * self.padW - (dilW * (self.kW - 1) + 1)) / self.dW) + 1
    if oT < 1 or oH < 1 or oW < 1 then
       ops.fail(self, 'input volume (%dx%dx%d) is too small for the kernel: calculated output '
                .. 'size %dx%dx%d', iT, iH, iW, oT, oH, oW)
    end
    local out = ops.output(self, input, ops.withTail(input, dim - 4, {self.nOutputPlane, oT, oH, oW}))
    ops.call('conv3d', out, input, self.weight, self.bias, self.kT, self.kW, self.kH, self.dT,
-            self.dW, self.dH, self.padT, self.padW, self.padH, g)
+            self.dW, self.dH, self.padT, self.padW, self.padH, g, dilT, dilW, dilH)
    return out
 end
 

@@ -25,9 +25,14 @@ function VolumetricDropout:updateOutput(input)
          error(string.format('<nn.VolumetricDropout> input must be %dD or %dD, not %dD', 5, 5 - 1, d), 2)
       end
       local inner = n / (batch * channels)
+      if not torch.isTensor(self.noise) then
+         self.noise = torch.Tensor()
+      end
+      local noise = pointwise.contiguous(self.noise:resize(batch * channels):bernoulli(keep))
+      local mp = noise:data()
       local i = 0
-      for _ = 1, batch * channels do
-         local m = math.random() < keep and 1 or 0
+      for c = 0, batch * channels - 1 do
+         local m = mp[c]
          for _ = 1, inner do
             y[i] = x[i] * m
             i = i + 1

@@ -2,6 +2,8 @@ local VolumetricMaxPooling, parent = torch.class('nn.VolumetricMaxPooling', 'nn.
 local ops = require 'nn.spatial_ops'
 
 VolumetricMaxPooling._clampLast = true
+-- THNN refuses padding wider than half the kernel (cudnn does not)
+VolumetricMaxPooling._checkPad = true
 
 function VolumetricMaxPooling:__init(kT, kW, kH, dT, dW, dH, padT, padW, padH)
    parent.__init(self)
@@ -37,7 +39,8 @@ end
 
 -- Shared by the volumetric poolings: output sizes T, H, W.
 function VolumetricMaxPooling._outSize(self, input, dim)
-   if self.kT / 2 < self.padT or self.kW / 2 < self.padW or self.kH / 2 < self.padH then
+   if self._checkPad and (self.kT / 2 < self.padT or self.kW / 2 < self.padW
+                          or self.kH / 2 < self.padH) then
       error(string.format('<%s> pad should be smaller than half of kernel size, but got '
                           .. 'padT = %d, padW = %d, padH = %d, kT = %d, kW = %d, kH = %d',
                           torch.type(self), self.padT, self.padW, self.padH, self.kT, self.kW,

@@ -82,7 +82,9 @@ end
 -- of a 3D input and dimension 2 of a 4D one.
 function pointwise.softmaxLayout(input, name)
    local d = input:dim()
-   if d == 1 then
+   if input:nElement() == 0 then
+      return 0, 0, 1
+   elseif d == 1 then
       return 1, input:size(1), 1
    elseif d == 2 then
       return input:size(1), input:size(2), 1

@@ -32,6 +32,10 @@ function ops.checkDim(self, input, lo, hi, what)
                           what, torch.type(input)), 3)
    end
    local d = input:dim()
+   if d >= lo and d <= hi and input:nElement() == 0 then
+      error(string.format('<%s> non-empty %s tensor expected for input, but got: [%s of size %s]',
+                          torch.type(self), what, torch.type(input), ops.sizestr(input)), 3)
+   end
    if d < lo or d > hi then
       error(string.format('<%s> %s tensor expected for input, but got: [%s of size %s]',
                           torch.type(self), what, torch.type(input),

@@ -86,6 +86,9 @@ function utils.recursiveType(param, typename, tensorCache)
             param[k] = utils.recursiveType(v, typename, tensorCache)
          end
       end
+   elseif torch.isStorage and torch.isStorage(param) then
+      -- storages of sizes and indices (LongStorage) keep their type
+      return param
    elseif type(param) == 'table' and torch.typename(param) then
       -- other torch objects (nngraph nodes, graphs): walk their fields once
       if not tensorCache[param] then
@@ -193,6 +196,48 @@ function utils.addSingletonDimension(...)
    end
    view:set(t:storage(), t:storageOffset(), size, stride)
    return view
+end
+
+-- Gathers tensors into one flat tensor: each distinct storage is copied into
+-- it whole, and every tensor is re-pointed at its place there (sharing between
+-- the tensors is kept). Returns the flat tensor (empty for no tensors).
+function utils.flatten(tensors)
+   if not tensors or #tensors == 0 then
+      return torch.Tensor()
+   end
+   local typename = torch.typename(tensors[1])
+   local places, order, total = {}, {}, 0
+   for i, t in ipairs(tensors) do
+      if torch.typename(t) ~= typename then
+         error(string.format('<nn.utils.flatten> tensor %d is a %s, tensor 1 a %s', i,
+                             torch.typename(t), typename), 2)
+      end
+      local st = t:storage()
+      if st and not places[st] then
+         places[st] = total
+         order[#order + 1] = st
+         total = total + st:size()
+      end
+   end
+   local flat = tensorClass(typename)(math.max(total, 0))
+   if total == 0 then
+      return flat
+   end
+   local fst = flat:storage()
+   for _, st in ipairs(order) do
+      local n = st:size()
+      if n > 0 then
+         local whole = tensorClass(typename)():set(st, 1, torch.LongStorage({n}))
+         flat:narrow(1, places[st] + 1, n):copy(whole)
+      end
+   end
+   for _, t in ipairs(tensors) do
+      local st = t:storage()
+      if st and t:nDimension() > 0 then
+         t:set(fst, places[st] + t:storageOffset(), t:size(), t:stride())
+      end
+   end
+   return flat
 end
 
 -- Appends the elements of a (nested) list to another list.

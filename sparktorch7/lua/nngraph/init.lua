@@ -9,6 +9,7 @@ require('nngraph.Node')
 require('nngraph.gModule')
 require('nngraph.JustElement')
 require('nngraph.JustTable')
+require('nngraph.ModuleFromCriterion')
 
 local function isNode(v)
    return torch.typename(v) == 'nngraph.Node'
@@ -27,6 +28,25 @@ function nngraph._notANode(value, what, i)
    return string.format('<nngraph> %s[%d] is a %s, not an nngraph.Node: '
                         .. 'did you pass a module instead of a node, or a misspelled variable?',
                         what, i, torch.type(value))
+end
+
+-- Names the nodes held in the caller's local variables after those variables
+-- (node.data.annotations.name), as Torch7's nngraph.annotateNodes does.
+function nngraph.annotateNodes()
+   local i = 1
+   while true do
+      local name, value = debug.getlocal(2, i)
+      if name == nil then break end
+      if isNode(value) and value.data.annotations.name == nil then
+         value:annotate({name = name})
+      end
+      i = i + 1
+   end
+end
+
+-- Torch7 prints graphs of failing nodes in debug mode; here it only records the flag.
+function nngraph.setDebug(on)
+   nngraph._debug = on and true or false
 end
 
 -- Calling a module on nodes (or on nothing) makes a node of the graph; on
@@ -70,6 +90,23 @@ function Module:__call__(...)
       end
    end
    return node
+end
+
+-- A criterion called on nodes becomes a node computing the loss.
+local Criterion = torch.getmetatable('nn.Criterion')
+local criterionForward = Criterion.__call__
+
+function Criterion:__call__(input, target)
+   local onNodes = isNode(input)
+   if type(input) == 'table' and not torch.typename(input) then
+      for _, v in pairs(input) do
+         if isNode(v) then onNodes = true end
+      end
+   end
+   if onNodes then
+      return nngraph.ModuleFromCriterion(self)(input)
+   end
+   return criterionForward(self, input, target)
 end
 
 return nngraph

@@ -168,19 +168,22 @@ end
 -- ------------------------------------------------------------------ ASCII tokens
 local function isspace(c) return c == 32 or (c >= 9 and c <= 13) end
 
--- the next whitespace-delimited token (leading whitespace skipped), or nil at the end
+-- the next whitespace-delimited token (leading whitespace skipped), or nil at the end;
+-- tokens longer than 400 bytes are cut there (no number is that long)
+local tokbuf = ffi.new('uint8_t[400]')
 function File:_readToken()
    local c = self:_getc()
    while c and isspace(c) do c = self:_getc() end
    if not c then return nil end
-   local buf = {}
+   local n = 0
    while c and not isspace(c) do
-      buf[#buf + 1] = string.char(c)
-      if #buf > 400 then break end
+      tokbuf[n] = c
+      n = n + 1
+      if n >= 400 then return ffi.string(tokbuf, n) end
       c = self:_getc()
    end
    if c then self:_ungetc() end
-   return table.concat(buf)
+   return ffi.string(tokbuf, n)
 end
 
 -- after an ASCII read with autoSpacing, one end of line is part of the value
@@ -292,28 +295,43 @@ function File:_writeElems(e, ptr, n)
       if nwrite < n then self:_writeFailed(n, nwrite) end
       return nwrite
    end
-   local s
+   local sep = self._autoSpacing and ' ' or ''
    if e.size == 1 and not e.fmt then
-      s = ffi.string(ptr, n)
-   else
-      local p = ffi.cast(e.cptr, ptr)
-      local parts = {}
-      local fmt = e.fmt
-      for i = 0, n - 1 do
-         local v = p[i]
-         if e.name == 'Long' then
-            parts[i + 1] = tostring(v):gsub('U?LL$', '')
+      local s = ffi.string(ptr, n)
+      if self._autoSpacing and n > 0 then s = s .. '\n' end
+      if self:_rawWrite(s, #s) < #s then
+         self:_writeFailed(n, 0)
+         return 0
+      end
+      return n
+   end
+   -- numbers as text, written in chunks (a table of every value would not fit big storages)
+   local p = ffi.cast(e.cptr, ptr)
+   local fmt, long = e.fmt, e.name == 'Long'
+   local CHUNK = 4096
+   local parts = {}
+   for first = 0, n - 1, CHUNK do
+      local last = math.min(first + CHUNK, n) - 1
+      local m = 0
+      for i = first, last do
+         m = m + 1
+         if long then
+            parts[m] = (tostring(p[i]):gsub('U?LL$', ''))
          else
-            parts[i + 1] = string.format(fmt, tonumber(v))
+            parts[m] = string.format(fmt, tonumber(p[i]))
          end
       end
-      s = table.concat(parts, self._autoSpacing and ' ' or '')
-   end
-   if self._autoSpacing and n > 0 then s = s .. '\n' end
-   local wrote = self:_rawWrite(s, #s)
-   if wrote < #s then
-      self:_writeFailed(n, 0)
-      return 0
+      for j = m + 1, #parts do parts[j] = nil end
+      local s = table.concat(parts, sep)
+      if last < n - 1 then
+         s = s .. sep
+      elseif self._autoSpacing then
+         s = s .. '\n'
+      end
+      if self:_rawWrite(s, #s) < #s then
+         self:_writeFailed(n, first)
+         return first
+      end
    end
    return n
 end

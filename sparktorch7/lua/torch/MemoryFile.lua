@@ -126,6 +126,29 @@ function MemoryFile:_getc()
 end
 
 function MemoryFile:_ungetc() self._pos = self._pos - 1 end
+
+-- File:_readToken, scanning the buffer in place
+function MemoryFile:_readToken()
+   local buf, pos, len = self._buf, self._pos, self._len
+   while pos < len do
+      local c = buf[pos]
+      if not (c == 32 or (c >= 9 and c <= 13)) then break end
+      pos = pos + 1
+   end
+   if pos >= len then
+      self._pos = pos
+      return nil
+   end
+   local start = pos
+   local stop = math.min(len, start + 400)
+   while pos < stop do
+      local c = buf[pos]
+      if c == 32 or (c >= 9 and c <= 13) then break end
+      pos = pos + 1
+   end
+   self._pos = pos
+   return ffi.string(buf + start, pos - start)
+end
 function MemoryFile:_tell() return self._pos end
 function MemoryFile:_length() return self._len end
 

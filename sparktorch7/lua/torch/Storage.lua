@@ -10,8 +10,20 @@ local function is_storage(x)
 end
 torch._isStorage = is_storage
 
+local floor = math.floor
+local MAX_BYTES = 2 ^ 52   -- beyond any machine, and exact as a double
+
+-- The owners of blocks made by torch._alloc (malloc'd, freed by free): only these may be
+-- handed over to Python by the numpy bridge (torch._adopt).
+local blocks = setmetatable({}, {__mode = "k"})
+torch._blocks = blocks
+
 local function new_storage(rec, n)
+  if not (n * rec.size < MAX_BYTES) then
+    torch._error(string.format("<%s> cannot allocate %.0f elements (%.4g bytes)", rec.sname, n, n * rec.size))
+  end
   local data, owner = torch._alloc(rec, n)
+  blocks[owner] = true
   return setmetatable({_data = data, _addr = tonumber(ffi.cast("intptr_t", data)), _size = n,
                        _owner = owner, _esize = rec.size}, rec.Storage_mt)
 end
@@ -72,12 +84,16 @@ function methods.copy(self, src)
 end
 
 function methods.resize(self, n)
-  if type(n) ~= "number" or n < 0 then
-    error(string.format("<%s.resize> expects a size >= 0, got %s", torch.typename(self), tostring(n)), 2)
+  if type(n) ~= "number" or not (n >= 0) or n ~= floor(n) then
+    torch._error(string.format("<%s.resize> expects an integer size >= 0, got %s", torch.typename(self), tostring(n)))
   end
   if n == self._size then return self end
   local rec = torch._getrec(self)
+  if not (n * rec.size < MAX_BYTES) then
+    torch._error(string.format("<%s.resize> cannot allocate %.0f elements", rec.sname, n))
+  end
   local data, owner = torch._alloc(rec, n)
+  blocks[owner] = true
   local keep = math.min(n, self._size)
   if keep > 0 then ffi.copy(data, self._data, keep * rec.size) end
   self._data, self._owner, self._size, self._readonly = data, owner, n, nil
@@ -96,9 +112,6 @@ function methods.string(self, str)
   return ffi.string(self._data, self._size * rec.size)
 end
 
-function methods.new(self, ...)
-  return torch._getrec(self).Storage(...)
-end
 
 function methods.clone(self)
   local rec = torch._getrec(self)
@@ -154,22 +167,33 @@ for _, rec in ipairs(types) do
     local m = mt[k]
     if m ~= nil then return m end
     if type(k) == "number" then
-      if k < 1 or k > self._size then
+      if not (k >= 1 and k <= self._size) then
         error(string.format("<%s> index %s out of range [1, %d]", rec.sname, tostring(k), self._size), 2)
       end
-      local v = self._data[k - 1]
+      local v = self._data[floor(k) - 1]
       if islong then return tonumber(v) end
       return v
+    end
+    if k == "_data" then
+      -- storages made by the numpy bridge get their pointer on first use
+      local addr = rawget(self, "_addr")
+      if addr == nil then return nil end
+      local d = ffi.cast(rawget(self, "_readonly") and rec.cptr or rec.ptr, addr)
+      rawset(self, "_data", d)
+      return d
     end
     return nil
   end
   mt.__newindex = function(self, k, v)
     if type(k) == "number" then
-      if k < 1 or k > self._size then
+      if not (k >= 1 and k <= self._size) then
         error(string.format("<%s> index %s out of range [1, %d]", rec.sname, tostring(k), self._size), 2)
       end
       if self._readonly then check_writable(self, "__newindex") end
-      self._data[k - 1] = v
+      if type(v) ~= "number" then
+        error(string.format("<%s> cannot assign a %s to an element", rec.sname, torch.type(v)), 2)
+      end
+      self._data[floor(k) - 1] = v
     else
       rawset(self, k, v)
     end
@@ -178,6 +202,11 @@ for _, rec in ipairs(types) do
   mt.__tostring = function(self) return self:__tostring__() end
 
   local ctor = {}
+  -- s.new(...) is the constructor; s:new() gives a new empty storage of s's type
+  mt.new = function(a, ...)
+    if select("#", ...) == 0 and is_storage(a) and getmetatable(a) == mt then return ctor() end
+    return ctor(a, ...)
+  end
   setmetatable(ctor, {
     __index = mt, __newindex = mt, __metatable = mt,
     __tostring = function() return rec.sname end,
@@ -208,10 +237,11 @@ for _, rec in ipairs(types) do
           error(string.format("<%s> cannot view a %s", rec.sname, torch.typename(a)), 2)
         end
         local offset = b or 1
-        local size = c or (a._size - offset + 1)
-        if offset < 1 or size < 0 or offset - 1 + size > a._size then
-          error(string.format("<%s> view [%d, %d] out of the storage's range [1, %d]",
-                              rec.sname, offset, offset + size - 1, a._size), 2)
+        local size = c or (type(offset) == "number" and a._size - offset + 1)
+        if type(offset) ~= "number" or type(size) ~= "number" or offset ~= floor(offset) or size ~= floor(size)
+            or not (offset >= 1 and size >= 0 and offset - 1 + size <= a._size) then
+          error(string.format("<%s> view [%s, +%s) out of the storage's range [1, %d]",
+                              rec.sname, tostring(offset), tostring(size), a._size), 2)
         end
         local data = a._data + (offset - 1)
         return setmetatable({_data = data, _addr = a._addr + (offset - 1) * rec.size, _size = size,
@@ -239,7 +269,7 @@ function torch._recByName(name, kind)
   n = torch._cuda_twins and torch._cuda_twins[n] or n
   local rec = types[n] or types[n:sub(1, 1):upper() .. n:sub(2)]
   if not rec then
-    error(string.format("<torch> unknown %s type '%s'", kind or "tensor", tostring(name)), 3)
+    torch._error(string.format("<torch> unknown %s type '%s'", kind or "tensor", tostring(name)))
   end
   return rec
 end

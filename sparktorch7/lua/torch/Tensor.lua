@@ -339,6 +339,9 @@ local function construct(rec, ...)
     if type(offset) ~= "number" or offset ~= floor(offset) then
       raise(string.format("<%s> storage offset must be an integer, got %s", rec.tname, tostring(b)))
     end
+    if stride and #stride ~= #size then
+      raise(string.format("<%s> %d sizes but %d strides", rec.tname, #size, #stride))
+    end
     check_sizes(rec.tname, "__init", size)
     stride = th_strides(size, stride)
     if offset < 0 or extent(offset, size, stride) > storage._size then
@@ -454,7 +457,6 @@ M.cudaByte = M.byte
 M.cudaInt = M.int
 M.cudaHalf = M.float
 
-function M.new(t, ...) return rec_of(t).Tensor(...) end
 
 function M.clone(t)
   local r = result_like(rec_of(t), t._size)
@@ -513,7 +515,8 @@ end
 function M.narrow(t, dim, first, size)
   check_dim(t, "narrow", dim)
   local n = t._size[dim]
-  if type(first) ~= "number" or type(size) ~= "number" or first < 1 or size < 0 or first + size - 1 > n then
+  if type(first) ~= "number" or type(size) ~= "number" or not (first >= 1 and size >= 0 and first + size - 1 <= n)
+      or first ~= floor(first) or size ~= floor(size) then
     fail(t, "narrow", "range [%s, +%s) out of dimension %d of size %d", tostring(first), tostring(size), dim, n)
   end
   local sz, st = {unpack(t._size)}, {unpack(t._stride)}
@@ -532,8 +535,8 @@ function M.select(t, dim, index)
   local n = t._size[dim]
   if type(index) ~= "number" then fail(t, "select", "index must be a number, got %s", type(index)) end
   if index < 0 then index = n + index + 1 end
-  if index < 1 or index > n then
-    fail(t, "select", "index %d out of range of dimension %d (size %d)", index, dim, n)
+  if not (index >= 1 and index <= n) or index ~= floor(index) then
+    fail(t, "select", "index %s out of range of dimension %d (size %d)", tostring(index), dim, n)
   end
   local offset = t._offset + (index - 1) * t._stride[dim]
   if t._dim == 1 then return get_element(t, offset) end
@@ -552,10 +555,15 @@ function M.sub(t, ...)
   for d = 1, #args / 2 do
     local n = t._size[d]
     local a, b = args[2 * d - 1], args[2 * d]
+    if type(a) ~= "number" or type(b) ~= "number" then
+      fail(t, "sub", "expects numbers (first, last), got (%s, %s)", torch.type(a), torch.type(b))
+    end
     if a < 0 then a = n + a + 1 end
     if b < 0 then b = n + b + 1 end
-    if a < 1 or b > n or a > b then
-      fail(t, "sub", "range [%d, %d] out of dimension %d of size %d", args[2 * d - 1], args[2 * d], d, n)
+    a, b = floor(a), floor(b)
+    if not (a >= 1 and b <= n and a <= b) then
+      fail(t, "sub", "range [%s, %s] out of dimension %d of size %d", tostring(args[2 * d - 1]),
+           tostring(args[2 * d]), d, n)
     end
     r = M.narrow(r, d, a, b - a + 1)
   end
@@ -594,8 +602,10 @@ end
 
 function M.unfold(t, dim, size, step)
   check_dim(t, "unfold", dim)
-  if size > t._size[dim] or step < 1 then
-    fail(t, "unfold", "size %d larger than dimension %d (%d) or step %d < 1", size, dim, t._size[dim], step)
+  if type(size) ~= "number" or type(step) ~= "number" or not (size >= 1 and size <= t._size[dim] and step >= 1)
+      or size ~= floor(size) or step ~= floor(step) then
+    fail(t, "unfold", "expects a size in [1, %d] (dimension %d) and a step >= 1, got size %s, step %s",
+         t._size[dim], dim, tostring(size), tostring(step))
   end
   local sz, st = {unpack(t._size)}, {unpack(t._stride)}
   sz[#sz + 1], st[#st + 1] = size, t._stride[dim]
@@ -814,6 +824,7 @@ function M.copy(t, src)
 end
 
 function M.apply(t, f)
+  if type(f) ~= "function" then fail(t, "apply", "expects a function, got %s", torch.type(f)) end
   local long = rec_of(t).long
   local ro = t._storage._readonly
   apply1(t, function(d, i)
@@ -821,6 +832,7 @@ function M.apply(t, f)
     if long then v = tonumber(v) end
     local r = f(v)
     if r ~= nil then
+      if type(r) ~= "number" then fail(t, "apply", "the function must return a number or nil, got %s", type(r)) end
       if ro then writable(t, "apply") end
       d[i] = r
     end
@@ -829,6 +841,9 @@ function M.apply(t, f)
 end
 
 function M.map(t, other, f)
+  if not is_tensor(other) or type(f) ~= "function" then
+    fail(t, "map", "expects (tensor, function), got (%s, %s)", torch.type(other), torch.type(f))
+  end
   local la, lb = rec_of(t).long, rec_of(other).long
   local ro = t._storage._readonly
   apply2(t, other, function(d, i, s, j)
@@ -837,6 +852,7 @@ function M.map(t, other, f)
     if lb then b = tonumber(b) end
     local r = f(a, b)
     if r ~= nil then
+      if type(r) ~= "number" then fail(t, "map", "the function must return a number or nil, got %s", type(r)) end
       if ro then writable(t, "map") end
       d[i] = r
     end
@@ -845,6 +861,9 @@ function M.map(t, other, f)
 end
 
 function M.map2(t, b, c, f)
+  if not is_tensor(b) or not is_tensor(c) or type(f) ~= "function" then
+    fail(t, "map2", "expects (tensor, tensor, function), got (%s, %s, %s)", torch.type(b), torch.type(c), torch.type(f))
+  end
   local la, lb, lc = rec_of(t).long, rec_of(b).long, rec_of(c).long
   local ro = t._storage._readonly
   apply3(t, b, c, function(d, i, e, j, g, k)
@@ -854,6 +873,7 @@ function M.map2(t, b, c, f)
     if lc then z = tonumber(z) end
     local r = f(x, y, z)
     if r ~= nil then
+      if type(r) ~= "number" then fail(t, "map2", "the function must return a number or nil, got %s", type(r)) end
       if ro then writable(t, "map2") end
       d[i] = r
     end
@@ -998,7 +1018,9 @@ local function index_view(t, k, fname)
     local n = t._size[i]
     if type(v) == "number" then
       if v < 0 then v = n + v + 1 end
-      if v < 1 or v > n then fail(t, fname, "index %s out of range of dimension %d (size %d)", tostring(k[i]), i, n) end
+      if not (v >= 1 and v <= n) then
+        fail(t, fname, "index %s out of range of dimension %d (size %d)", tostring(k[i]), i, n)
+      end
       offset = offset + (floor(v) - 1) * t._stride[i]
     elseif type(v) == "table" and not is_tensor(v) then
       all_numbers = false
@@ -1008,7 +1030,8 @@ local function index_view(t, k, fname)
       end
       if a < 0 then a = n + a + 1 end
       if b < 0 then b = n + b + 1 end
-      if a < 1 or a > n or b < 1 or b > n or b < a then
+      a, b = floor(a), floor(b)
+      if not (a >= 1 and a <= n and b >= 1 and b <= n and b >= a) then
         fail(t, fname, "range {%s, %s} out of dimension %d (size %d)", tostring(v[1]), tostring(v[2]), i, n)
       end
       offset = offset + (a - 1) * t._stride[i]
@@ -1039,9 +1062,10 @@ local function make_index(mt, rec)
       if dim == 1 then
         local n = t._size[1]
         if k < 0 then k = n + k + 1 end
-        if k < 1 or k > n then
+        if not (k >= 1 and k <= n) then
           error(string.format("<%s> index %s out of range [1, %d]", rec.tname, tostring(k), n), 2)
         end
+        k = floor(k)
         local v = t._storage._data[t._offset + (k - 1) * t._stride[1]]
         if long then return tonumber(v) end
         return v
@@ -1073,9 +1097,10 @@ local function make_newindex(mt, rec)
       if t._dim == 1 then
         local n = t._size[1]
         if k < 0 then k = n + k + 1 end
-        if k < 1 or k > n then
+        if not (k >= 1 and k <= n) then
           error(string.format("<%s> index %s out of range [1, %d]", rec.tname, tostring(k), n), 2)
         end
+        k = floor(k)
         if type(v) ~= "number" then
           if is_tensor(v) then M.copy(M.narrow(t, 1, k, 1), v); return end
           error(string.format("<%s> cannot assign a %s to an element", rec.tname, torch.type(v)), 2)
@@ -1114,6 +1139,14 @@ for _, rec in ipairs(types) do
   mt.__typename = rec.tname
   mt._isTensor = true
   mt._rec = rec
+  -- t.new(...) is the type's constructor (Torch7: the metatable's `new`); a lone tensor
+  -- or storage of this type as argument, as in t:new(), gives a new empty tensor.
+  mt.new = function(a, ...)
+    if select("#", ...) == 0 and (is_tensor(a) or is_storage(a)) and torch._getrec(a) == rec then
+      return construct(rec)
+    end
+    return construct(rec, a, ...)
+  end
   mt.__index = make_index(mt, rec)
   mt.__newindex = make_newindex(mt, rec)
   mt.__len = function(t) return M.size(t) end
@@ -1157,6 +1190,15 @@ function torch._wrap(p, addr, n, owner, readonly, code, offset, size, stride)
 end
 registry["sparktorch7.wrap"] = torch._wrap
 
+-- What the bridge's C code needs, interned once (slots in sparktorch7/_tensor.pxi).
+local bridge = {"_storage", "_offset", "_size", "_stride", "_dim", "_addr", "_owner", "_readonly", "_esize"}
+for _, rec in ipairs(types) do
+  bridge[10 + rec.code] = rec.Tensor_mt
+  bridge[20 + rec.code] = rec.Storage_mt
+end
+bridge[30] = setmetatable({}, {__mode = "v"})   -- ndarray -> its storage, while alive
+registry["sparktorch7.bridge"] = bridge
+
 -- tensor -> ndarray of memory the runtime malloc'd: the bridge hands the block over to
 -- a Python owner (pyowner, kept in the storage), so arrays outlive the Lua state.
 -- Returns the block's address, or nil when the memory is not a block of torch._alloc.
@@ -1164,7 +1206,8 @@ function torch._adopt(s, pyowner)
   local root = s
   while is_storage(root._owner) do root = root._owner end
   local o = root._owner
-  if type(o) ~= "cdata" then return nil end
+  if type(o) ~= "cdata" or not torch._blocks[o] then return nil end
+  torch._blocks[o] = nil
   ffi.gc(o, nil)
   root._owner = pyowner
   return tonumber(ffi.cast("intptr_t", o))

@@ -11,8 +11,16 @@ require 'torch.math_ops'
 require 'torch.lapack'
 require 'torch.conv'
 
--- Function forms torch.f(t, ...) of tensor methods that have none yet, as in Torch7.
 local torch = _G.torch
+local U = require 'torch.math_util'
+
+-- Strided kernels the tensor core may use for its own copy/fill of non-contiguous
+-- tensors: torch._mathCopy(dst, src) (same element count, any types) and
+-- torch._mathFill(t, value).
+torch._mathCopy = U.copyInto
+torch._mathFill = U.fill
+
+-- Function forms torch.f(t, ...) of tensor methods that have none yet, as in Torch7.
 for _, name in ipairs({ 'fill', 'zero', 'numel', 'squeeze', 'unsqueeze', 'transpose', 't', 'narrow',
                         'select', 'view', 'viewAs', 'expand', 'expandAs', 'clone', 'contiguous', 'equal',
                         'repeatTensor', 'permute', 'typeAs', 'resize', 'resizeAs', 'copy', 'unfold', 'sub' }) do

@@ -28,12 +28,19 @@ local function install_dispatch(mt)
         if not f then error("attempt to call a " .. (mt.__typename or "torch object"), 2) end
         return f(self, ...)
       end
+    elseif meta == "__eq" then
+      -- without __eq__, torch objects compare by identity (luaT's isequal)
+      mt.__eq = function(a, b)
+        local f = type(a) == "table" and a.__eq__ or (type(b) == "table" and b.__eq__)
+        if f then return f(a, b) end
+        return rawequal(a, b)
+      end
     else
       mt[meta] = function(a, b)
         local self = (type(a) == "table" and getmetatable(a) and a[method]) and a or b
-        local f = self[method]
+        local f = type(self) == "table" and self[method]
         if not f then
-          error(string.format("<%s> does not define %s", mt.__typename, method), 2)
+          torch._error(string.format("<%s> does not define %s", mt.__typename, method))
         end
         return f(a, b)
       end
@@ -222,7 +229,7 @@ function torch._error(msg)
   local level = 2
   while true do
     local info = debug.getinfo(level, "S")
-    if info == nil then level = 1; break end
+    if info == nil then level = 0; break end   -- only runtime frames (a tail call): no position
     if not in_runtime(info.source) then break end
     level = level + 1
   end

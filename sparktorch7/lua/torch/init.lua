@@ -102,7 +102,7 @@ for cname, cpu in pairs(cuda_twins) do
 end
 
 -- Optional parts, each in its own file.
-for _, name in ipairs {"torch.TensorMath", "torch.File", "torch.DiskFile", "torch.MemoryFile",
+for _, name in ipairs {"torch.TensorMath", "torch.File", "torch.DiskFile", "torch.MemoryFile", "torch.PipeFile",
                        "torch.serialization", "torch.Tester", "torch.TestSuite", "torch.CmdLine",
                        "torch.Timer", "torch.tds"} do
   local path = package.searchpath and package.searchpath(name, package.path)

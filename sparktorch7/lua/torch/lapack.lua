@@ -59,6 +59,15 @@ local function protect(x, ...)
    return x
 end
 
+-- a one-letter option among the allowed ones (default when nil)
+local function option(name, what, v, default, allowed)
+   if v == nil then return default end
+   for _, a in ipairs(allowed) do
+      if v == a then return v end
+   end
+   U.error(name, what .. " must be one of '" .. table.concat(allowed, "', '") .. "', got " .. U.what(v))
+end
+
 local function asColumns(b)
    if b._dim == 1 then return U.view(b, b._offset, { b._size[1], 1 }, { b._stride[1], 1 }) end
    return b
@@ -91,7 +100,9 @@ local function trtrs(rb, ra, b, a, uplo, trans, diag)
    if b._size[1] ~= a._size[1] then
       U.error('trtrs', 'A is ' .. U.sizeStr(a) .. ' but B has ' .. b._size[1] .. ' rows')
    end
-   uplo, trans, diag = uplo or 'U', trans or 'N', diag or 'N'
+   uplo = option('trtrs', 'uplo', uplo, 'U', { 'U', 'L' })
+   trans = option('trtrs', 'trans', trans, 'N', { 'N', 'T' })
+   diag = option('trtrs', 'diag', diag, 'N', { 'N', 'U' })
    checkFloat('trtrs', a, b)
    local np = bridge('trtrs')
    a, b = protect(a, rb, ra), protect(b, rb, ra)
@@ -135,7 +146,8 @@ end
 ---------------------------------------------------------------- eigen, svd
 local function symeig(re, rv, a, jobz, uplo)
    matrix('symeig', a, 'A', true)
-   jobz, uplo = jobz or 'N', uplo or 'U'
+   jobz = option('symeig', 'jobz', jobz, 'N', { 'N', 'V' })
+   uplo = option('symeig', 'uplo', uplo, 'U', { 'U', 'L' })
    checkFloat('symeig', a)
    local np = bridge('symeig')
    a = protect(a, re, rv)
@@ -148,7 +160,7 @@ end
 
 local function eig(re, rv, a, jobvr)
    matrix('eig', a, 'A', true)
-   jobvr = jobvr or 'N'
+   jobvr = option('eig', 'jobvr', jobvr, 'N', { 'N', 'V' })
    checkFloat('eig', a)
    local np = bridge('eig')
    a = protect(a, re, rv)
@@ -163,7 +175,7 @@ end
 
 local function svd(ru, rs, rv, a, jobu)
    matrix('svd', a, 'A')
-   jobu = jobu or 'S'
+   jobu = option('svd', 'jobu', jobu, 'S', { 'S', 'A' })
    checkFloat('svd', a)
    local np = bridge('svd')
    a = protect(a, ru, rs, rv)
@@ -196,14 +208,20 @@ U.install('svd', function(...)
 end, function(rec, ...) return torch.DoubleTensor.svd(...) end, U.isFloat)
 
 ---------------------------------------------------------------- inverse, cholesky, qr
-local function oneMatrix(name, op, square, shape)
-   local function go(res, a, ...)
+local function oneMatrix(name, op, square, hasUplo)
+   local function go(res, a, uplo, extra)
       matrix(name, a, 'A', square)
       checkFloat(name, a)
+      if hasUplo then
+         uplo = option(name, 'uplo', uplo, 'U', { 'U', 'L' })
+      elseif uplo ~= nil then
+         U.badArgs(name, 'torch.' .. name .. '([res,] A)', res, a, uplo)
+      end
+      if extra ~= nil then U.badArgs(name, 'torch.' .. name .. '([res,] A [, uplo])', res, a, uplo, extra) end
       local np = bridge(name)
       a = protect(a, res)
-      res = out(res, recOf(a), shape and shape(a) or U.sizes(a))
-      np.call('lapack', op, res, a, ...)
+      res = out(res, recOf(a), U.sizes(a))
+      np.call('lapack', op, res, a, uplo)
       return res
    end
    local function entry(a1, ...)
@@ -213,9 +231,9 @@ local function oneMatrix(name, op, square, shape)
    end
    U.install(name, entry, function(rec, ...) return entry(...) end, U.isFloat)
 end
-oneMatrix('inverse', 'inverse', true)
-oneMatrix('potrf', 'potrf', true)
-oneMatrix('potri', 'potri', true)
+oneMatrix('inverse', 'inverse', true, false)
+oneMatrix('potrf', 'potrf', true, true)
+oneMatrix('potri', 'potri', true, true)
 
 -- potrs([res,] b, chol [, uplo])
 local function potrs(res, b, chol, uplo)
@@ -227,7 +245,7 @@ local function potrs(res, b, chol, uplo)
    local np = bridge('potrs')
    b, chol = protect(b, res), protect(chol, res)
    res = out(res, recOf(b), U.sizes(b))
-   np.call('lapack', 'potrs', res, b, chol, uplo or 'U')
+   np.call('lapack', 'potrs', res, b, chol, option('potrs', 'uplo', uplo, 'U', { 'U', 'L' }))
    return res
 end
 local function potrsEntry(a1, a2, a3, a4)
@@ -247,7 +265,7 @@ local function pstrf(res, piv, a, uplo)
    res = out(res, recOf(a), { n, n })
    piv = piv or U.newEmpty(intRec)
    U.resize(piv, { n })
-   np.call('lapack', 'pstrf', res, piv, a, uplo or 'U')
+   np.call('lapack', 'pstrf', res, piv, a, option('pstrf', 'uplo', uplo, 'U', { 'U', 'L' }))
    return res, piv
 end
 local function pstrfEntry(a1, a2, a3, a4)
@@ -274,5 +292,69 @@ local function qrEntry(a1, a2, a3)
    return qr(nil, nil, a1)
 end
 U.install('qr', qrEntry, function(rec, ...) return qrEntry(...) end, U.isFloat)
+
+-- geqrf([m, tau,] a): LAPACK's elementary reflectors; orgqr([q,] m, tau) -> Q (m x n);
+-- ormqr([res,] m, tau, mat [, side [, trans]]): Q * mat ('L') or mat * Q ('R'), Q' with 'T'
+local function geqrf(rm, rtau, a)
+   matrix('geqrf', a, 'A')
+   checkFloat('geqrf', a)
+   local np = bridge('geqrf')
+   a = protect(a, rm, rtau)
+   rm = out(rm, recOf(a), U.sizes(a))
+   rtau = out(rtau, recOf(a), { math.min(a._size[1], a._size[2]) })
+   np.call('lapack', 'geqrf', rm, rtau, a)
+   return rm, rtau
+end
+local function geqrfEntry(a1, a2, a3)
+   if isT(a1) and isT(a2) and isT(a3) then return geqrf(a1, a2, a3) end
+   return geqrf(nil, nil, a1)
+end
+U.install('geqrf', geqrfEntry, function(rec, ...) return geqrfEntry(...) end, U.isFloat)
+
+local function checkTau(name, m, tau)
+   matrix(name, m, 'the reflectors')
+   if not isT(tau) or tau._dim ~= 1 or tau._size[1] > math.min(m._size[1], m._size[2]) then
+      U.error(name, 'tau must be a 1D tensor of at most ' .. math.min(m._size[1], m._size[2]) .. ' elements, got ' .. U.what(tau))
+   end
+   checkFloat(name, m, tau)
+end
+
+local function orgqr(rq, m, tau)
+   checkTau('orgqr', m, tau)
+   if m._size[1] < m._size[2] then
+      U.error('orgqr', 'the reflectors must have at least as many rows as columns, got ' .. U.what(m))
+   end
+   local np = bridge('orgqr')
+   m, tau = protect(m, rq), protect(tau, rq)
+   rq = out(rq, recOf(m), U.sizes(m))
+   np.call('lapack', 'orgqr', rq, m, tau)
+   return rq
+end
+local function orgqrEntry(a1, a2, a3)
+   if isT(a1) and isT(a2) and isT(a3) then return orgqr(a1, a2, a3) end
+   return orgqr(nil, a1, a2)
+end
+U.install('orgqr', orgqrEntry, function(rec, ...) return orgqrEntry(...) end, U.isFloat)
+
+local function ormqr(res, m, tau, c, side, trans)
+   checkTau('ormqr', m, tau)
+   matrix('ormqr', c, 'the matrix')
+   side = option('ormqr', 'side', side, 'L', { 'L', 'R' })
+   trans = option('ormqr', 'trans', trans, 'N', { 'N', 'T' })
+   local rows = m._size[1]
+   if (side == 'L' and c._size[1] ~= rows) or (side == 'R' and c._size[2] ~= rows) then
+      U.error('ormqr', 'Q is ' .. rows .. 'x' .. rows .. ' but the matrix is ' .. U.sizeStr(c) .. " (side '" .. side .. "')")
+   end
+   local np = bridge('ormqr')
+   m, tau, c = protect(m, res), protect(tau, res), protect(c, res)
+   res = out(res, recOf(c), U.sizes(c))
+   np.call('lapack', 'ormqr', res, m, tau, c, side, trans)
+   return res
+end
+local function ormqrEntry(a1, a2, a3, a4, ...)
+   if isT(a1) and isT(a2) and isT(a3) and isT(a4) then return ormqr(a1, a2, a3, a4, ...) end
+   return ormqr(nil, a1, a2, a3, a4, ...)
+end
+U.install('ormqr', ormqrEntry, function(rec, ...) return ormqrEntry(...) end, U.isFloat)
 
 return {}

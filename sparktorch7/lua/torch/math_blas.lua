@@ -60,12 +60,20 @@ local function asMatrix(v, asColumn)
 end
 
 -- the common path of every product: op is the _ops name
-local function product(op, res, beta, C, alpha, A, B, work)
+local product
+function product(op, res, beta, C, alpha, A, B, work)
    local rec = recOf(res)
    beta, alpha = U.real(rec, beta), U.real(rec, alpha)
    local bridge = np()
    if bridge and work >= NUMPY_MIN_WORK then
       bridge.call(op, res, beta, C, alpha, A, B)
+      return res
+   end
+   if res._storage == A._storage or res._storage == B._storage then
+      -- the result overlaps an operand: compute aside, then copy
+      local tmp = U.clone(res)
+      product(op, tmp, beta, C == res and tmp or C, alpha, A, B, 0)
+      U.copyInto(res, tmp)
       return res
    end
    if op == 'addmm' then
@@ -167,7 +175,7 @@ local function parseAdd(name, isMethod, ...)
       elseif nt == 4 then res, M = ts[1], ts[2]
       else return nil end
    end
-   local mpos = (M == res and isMethod and nt == 3) and 1 or (nt - 2)
+   local mpos = nt - 2   -- M's position among the tensors
    local beta, alpha = 1, 1
    if isMethod and nt == 3 then
       -- no explicit M: one number is alpha, two are beta, alpha

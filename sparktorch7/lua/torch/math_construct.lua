@@ -325,9 +325,11 @@ end)
 
 local function bhistc(res, x, nbins, lo, hi)
    nbins, lo, hi = nbins or 100, lo or 0, hi or 0
-   if not isT(x) or (x._dim ~= 1 and x._dim ~= 2) then
+   if not isT(x) or (x._dim ~= 1 and x._dim ~= 2) or type(nbins) ~= 'number' or nbins < 1
+      or type(lo) ~= 'number' or type(hi) ~= 'number' then
       U.badArgs('bhistc', 'torch.bhistc([res,] 1D or 2D tensor [, nbins [, min [, max]]])', res, x, nbins, lo, hi)
    end
+   if lo > hi then U.error('bhistc', 'min ' .. lo .. ' is larger than max ' .. hi) end
    local x2 = x._dim == 2 and x or U.view(x, x._offset, { 1, x._size[1] }, { 0, x._stride[1] })
    res = res or U.newEmpty(recOf(x))
    U.resize(res, x._dim == 2 and { x2._size[1], nbins } or { nbins })
@@ -344,11 +346,46 @@ local function bhistc(res, x, nbins, lo, hi)
    return res
 end
 U.install('bhistc', function(self, a, ...)
-   if isT(a) then return bhistc(self, a, ...) end
+   if isT(a) and isT(self) then return bhistc(self, a, ...) end
    return bhistc(nil, self, a, ...)
 end, function(rec, a, b, ...)
    if isT(a) and isT(b) then return bhistc(a, b, ...) end
    return bhistc(nil, a, b, ...)
 end)
+
+---------------------------------------------------------------- repeatTensor
+-- Torch7 keeps repeatTensor in Tensor.lua; provided here when the core has none.
+local function repeatTensor(res, x, ...)
+   if not isT(x) then U.badArgs('repeatTensor', '[res:]repeatTensor([tensor,] sizes...)', res, x, ...) end
+   local reps = sizeArgs('repeatTensor', ...)
+   if #reps < x._dim then
+      U.error('repeatTensor', 'the number of repetitions (' .. #reps .. ') must be at least the number of dimensions (' .. x._dim .. ')')
+   end
+   local xsize = U.sizes(x)
+   while #xsize < #reps do table.insert(xsize, 1, 1) end
+   local cur = U.viewContig(U.clone(x), xsize)
+   for d = 1, #reps do
+      if reps[d] ~= 1 then
+         local sz = U.sizes(cur)
+         local n = sz[d]
+         sz[d] = n * reps[d]
+         local nxt = U.new(recOf(x), sz)
+         for k = 0, reps[d] - 1 do U.copyInto(U.narrow(nxt, d, k * n + 1, n), cur) end
+         cur = nxt
+      end
+   end
+   res = res or U.newEmpty(recOf(x))
+   U.resize(res, U.sizes(cur))
+   U.copyInto(res, cur)
+   return res
+end
+for _, rec in ipairs(U.recs) do
+   if rawget(rec.Tensor_mt or {}, 'repeatTensor') == nil and rec.Tensor.repeatTensor == nil then
+      rec.Tensor.repeatTensor = function(self, a, ...)
+         if isT(a) then return repeatTensor(self, a, ...) end
+         return repeatTensor(nil, self, a, ...)
+      end
+   end
+end
 
 return {}

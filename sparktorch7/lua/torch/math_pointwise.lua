@@ -13,6 +13,8 @@ local npOp = {
    ['!R = @X * @Y'] = 'cmul', ['!R = @X / @Y'] = 'cdiv', ['!R = pow(@X, S1)'] = 'pow',
 }
 P.npOp = npOp
+-- ops whose numpy version may write any result type (comparisons into ByteTensors)
+local npAnyResult = { lt = true, le = true, gt = true, ge = true, eq = true, ne = true }
 P.NUMPY_MIN = 32768
 
 local function run(name, stmt, res, src, y, z, S1, S2, S3, rrec)
@@ -28,10 +30,10 @@ local function run(name, stmt, res, src, y, z, S1, S2, S3, rrec)
    local op = npOp[stmt]
    if op and z == nil then
       local bridge = rawget(torch, '_np')
-      local rec = recOf(res)
-      if bridge and not rec.integral and recOf(src) == rec and (y == nil or recOf(y) == rec)
-         and U.nElement(res) >= P.NUMPY_MIN then
-         bridge.call('pointwise', op, res, src, y, S1)
+      local rec = recOf(src)
+      if bridge and not rec.integral and (y == nil or recOf(y) == rec)
+         and (recOf(res) == rec or npAnyResult[op]) and U.nElement(res) >= P.NUMPY_MIN then
+         bridge.call('pointwise', op, res, src, y, S1, S2)
          return res
       end
    end
@@ -70,7 +72,7 @@ local unary = {
 
 for name, def in pairs(unary) do
    local stmt, numfn = def[1], def[2]
-   npOp[stmt] = name
+   if name ~= 'exp' and name ~= 'sigmoid' then npOp[stmt] = name end  -- LuaJIT is as fast there
    local function method(self, src)
       if not isT(self) then U.badArgs(name, '[res:]' .. name .. '([src])', self, src) end
       if src == nil then src = self
@@ -177,10 +179,11 @@ do
    for _, op in ipairs({ { 'cbitand', 'band' }, { 'cbitor', 'bor' }, { 'cbitxor', 'bxor' } }) do
       m, f = defTensor(op[1], '!R = ' .. op[2] .. '(@X, @Y)'); U.install(op[1], m, f)
    end
-   either('cmax', 'local x = @X; if x > S1 then !R = x else !R = S1 end',
-      'local x, y = @X, @Y; if x > y then !R = x else !R = y end', math.max)
-   either('cmin', 'local x = @X; if x < S1 then !R = x else !R = S1 end',
-      'local x, y = @X, @Y; if x < y then !R = x else !R = y end', math.min)
+   local cmaxS, cmaxT = 'local x = @X; if x > S1 then !R = x else !R = S1 end', 'local x, y = @X, @Y; if x > y then !R = x else !R = y end'
+   local cminS, cminT = 'local x = @X; if x < S1 then !R = x else !R = S1 end', 'local x, y = @X, @Y; if x < y then !R = x else !R = y end'
+   npOp[cmaxS], npOp[cmaxT], npOp[cminS], npOp[cminT] = 'cmax', 'cmax', 'cmin', 'cmin'
+   either('cmax', cmaxS, cmaxT, math.max)
+   either('cmin', cminS, cminT, math.min)
 end
 
 ---------------------------------------------------------------- add / csub
@@ -259,6 +262,7 @@ end
 ---------------------------------------------------------------- clamp, lerp
 do
    local stmt = 'local x = @X; if x < S1 then !R = S1 elseif x > S2 then !R = S2 else !R = x end'
+   npOp[stmt] = 'clamp'
    local function method(self, a, b, c)
       if isT(self) and type(a) == 'number' and type(b) == 'number' and c == nil then
          local rec = recOf(self)
@@ -337,8 +341,9 @@ local byte = U.byName.Byte
 for name, op in pairs({ lt = '<', le = '<=', gt = '>', ge = '>=', eq = '==', ne = '~=' }) do
    local sstmt = 'if @X ' .. op .. ' S1 then !R = 1 else !R = 0 end'
    local tstmt = 'if @X ' .. op .. ' @Y then !R = 1 else !R = 0 end'
+   npOp[sstmt], npOp[tstmt] = name, name
    local function compute(res, a, b)
-      if type(b) == 'number' then return run(name, sstmt, res, a, nil, nil, b, nil, nil, byte) end
+      if type(b) == 'number' then return run(name, sstmt, res, a, nil, nil, U.real(recOf(a), b), nil, nil, byte) end
       if isT(b) then return run(name, tstmt, res, a, b, nil, nil, nil, nil, byte) end
    end
    local function method(self, a, b)

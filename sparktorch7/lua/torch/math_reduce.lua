@@ -14,10 +14,12 @@ end
 ---------------------------------------------------------------- whole-tensor reductions
 -- big floating tensors are reduced by numpy (sum still accumulates in double)
 local NUMPY_MIN = 32768
-local function viaNumpy(x)
+local function viaNumpy(x, min)
    local bridge = rawget(torch, '_np')
-   if bridge and not recOf(x).integral and U.nElement(x) >= NUMPY_MIN then return bridge end
+   if bridge and not recOf(x).integral and U.nElement(x) >= (min or NUMPY_MIN) then return bridge end
 end
+-- sorting in Lua costs far more per element: numpy pays off much earlier
+local SORT_NUMPY_MIN = 512
 local function sumall(x)
    local bridge = viaNumpy(x)
    if bridge then return bridge.call('reduce_all', 'sum', x) end
@@ -60,32 +62,47 @@ end
 local M = { sumall = sumall, prodall = prodall, maxall = maxall, minall = minall, normall = normall }
 
 ---------------------------------------------------------------- along a dimension
+-- kernels looping over the reduced dimension (S2 elements, stride S3) for each result element
+local foldKernels = {
+   sum = 'local acc, o = 0, ob; for _ = 1, S2 do acc = acc + @X{o}; o = o + S3 end; !R = acc',
+   prod = 'local acc, o = 1, ob; for _ = 1, S2 do acc = acc * @X{o}; o = o + S3 end; !R = acc',
+   mean = 'local acc, o = 0, ob; for _ = 1, S2 do acc = acc + @X{o}; o = o + S3 end; !R = acc / S2',
+}
+local extremeKernels = {
+   max = 'local o = oc; local best, bi = @Y{o}, 1; if best == best then for j = 2, S2 do o = o + S3; ' ..
+         'local v = @Y{o}; if v ~= v then best, bi = v, j; break end; if v > best then best, bi = v, j end end end; ' ..
+         '!R = best; !X = bi',
+   min = 'local o = oc; local best, bi = @Y{o}, 1; if best == best then for j = 2, S2 do o = o + S3; ' ..
+         'local v = @Y{o}; if v ~= v then best, bi = v, j; break end; if v < best then best, bi = v, j end end end; ' ..
+         '!R = best; !X = bi',
+}
+
 -- fold(acc, v) reduction along d into res (same type as x); finish(acc, n) optional
 local function reduceDim(name, x, d, res, init, step, finish)
    U.checkDim(name, x, d)
    res = res or U.newEmpty(recOf(x))
    U.checkWritable(name, res)
-   local px = x._storage._data
-   local sd
-   local n = x._size[d]
-   sd = x._stride[d]
-   local pr
-   U.slices(x, d, function(ox, orr)
-      if pr == nil then pr = res._storage._data end
-      local acc = init
-      local o = ox
-      for _ = 1, n do
-         acc = step(acc, tonumber(px[o]))
-         o = o + sd
-      end
-      if finish then acc = finish(acc, n, ox) end
-      pr[orr] = acc
-   end, res)
+   local bridge = viaNumpy(x)
+   if bridge and recOf(res) == recOf(x) and res ~= x then
+      local sz = U.sizes(x)
+      sz[d] = 1
+      U.resize(res, sz)
+      bridge.call('reduce_dim', name, res, x, d - 1, false)
+      return res
+   end
+   local sz = U.sizes(x)
+   sz[d] = 1
+   if res == x then x = U.clone(x) end
+   U.resize(res, sz)
+   local rv, xv = U.dropDim(res, d), U.dropDim(x, d)
+   U.apply(U.kernel(foldKernels[name], rv, xv), rv, xv, nil, nil, nil, x._size[d], x._stride[d])
    return res
 end
 
 local function add(a, v) return a + v end
 local function mul(a, v) return a * v end
+
+
 
 -- sum / prod / mean: x:f() -> number; x:f(dim) and torch.f([res,] x, dim) -> tensor
 local function defFold(name, all, init, step, finish, floatOnly)
@@ -124,6 +141,15 @@ for _, name in ipairs({ 'var', 'std' }) do
    local function dimf(res, x, d, biased)
       U.checkDim(name, x, d)
       res = res or U.newEmpty(recOf(x))
+      local bridge = viaNumpy(x)
+      if bridge and recOf(res) == recOf(x) and res ~= x then
+         local sz = U.sizes(x)
+         sz[d] = 1
+         U.resize(res, sz)
+         U.checkWritable(name, res)
+         bridge.call('reduce_dim', name, res, x, d - 1, biased and true or false)
+         return res
+      end
       local px = x._storage._data
       local n, sd = x._size[d], x._stride[d]
       local pr
@@ -170,27 +196,22 @@ local function extremeDim(name, isMax, rv, ri, x, d)
    if not isT(ri) or recOf(ri) ~= long then
       U.error(name, 'index result must be a torch.LongTensor, got ' .. U.what(ri))
    end
-   local px = x._storage._data
-   local n, sd = x._size[d], x._stride[d]
-   local pv, pi
-   U.slices(x, d, function(ox, ov, oi)
-      pv = pv or rv._storage._data
-      pi = pi or ri._storage._data
-      local best, bi = tonumber(px[ox]), 1
-      if best == best then
-         local o = ox
-         for j = 2, n do
-            o = o + sd
-            local v = tonumber(px[o])
-            if v ~= v then best, bi = v, j; break end
-            if isMax then
-               if v > best then best, bi = v, j end
-            elseif v < best then best, bi = v, j end
-         end
-      end
-      pv[ov] = best
-      pi[oi] = bi
-   end, rv, ri)
+   local bridge = viaNumpy(x)
+   if bridge and recOf(rv) == recOf(x) and rv ~= x then
+      local sz = U.sizes(x)
+      sz[d] = 1
+      U.resize(rv, sz); U.resize(ri, sz)
+      U.checkWritable(name, rv)
+      bridge.call('extreme_dim', name, rv, ri, x, d - 1)
+      return rv, ri
+   end
+   local sz = U.sizes(x)
+   sz[d] = 1
+   if rv == x then x = U.clone(x) end
+   U.resize(rv, sz); U.resize(ri, sz)
+   U.checkWritable(name, rv)
+   local vv, iv, xv = U.dropDim(rv, d), U.dropDim(ri, d), U.dropDim(x, d)
+   U.apply(U.kernel(extremeKernels[name], vv, iv, xv), vv, iv, xv, nil, nil, x._size[d], x._stride[d])
    return rv, ri
 end
 
@@ -223,6 +244,12 @@ for name, isSum in pairs({ cumsum = true, cumprod = false }) do
       res = res or U.newEmpty(recOf(x))
       if res == x then x = U.clone(x) end
       U.resize(res, U.sizes(x))
+      local bridge = viaNumpy(x)
+      if bridge and recOf(res) == recOf(x) then
+         U.checkWritable(name, res)
+         bridge.call('reduce_dim', name, res, x, d - 1, false)
+         return res
+      end
       local px, pr = x._storage._data, res._storage._data
       local n, sd, rd = x._size[d], x._stride[d], res._stride[d]
       U.slices(x, d, function(ox, orr)
@@ -284,12 +311,21 @@ end
 -- sort(x [, dim] [, descending])
 local function sort(rv, ri, x, d, desc)
    if type(d) == 'boolean' then d, desc = nil, d end
+   if not isT(x) or (d ~= nil and type(d) ~= 'number') or (desc ~= nil and type(desc) ~= 'boolean') then
+      U.badArgs('sort', 'sort([dim] [, descending])', x, d, desc)
+   end
    d = d or x._dim
    U.checkDim('sort', x, d)
    rv, ri = resultPair('sort', recOf(x), rv, ri)
    local xs = x
    if rv == x then xs = U.clone(x) end
    U.resize(rv, U.sizes(xs)); U.resize(ri, U.sizes(xs))
+   local bridge = viaNumpy(xs, SORT_NUMPY_MIN)
+   if bridge and recOf(rv) == recOf(xs) then
+      U.checkWritable('sort', rv)
+      bridge.call('sort', rv, ri, xs, d - 1, desc and true or false)
+      return rv, ri
+   end
    local px, pv, pi = xs._storage._data, rv._storage._data, ri._storage._data
    local n, sd, vd, id = xs._size[d], xs._stride[d], rv._stride[d], ri._stride[d]
    local vals, idx, raw = {}, {}, {}
@@ -317,13 +353,20 @@ end, function(rec, a, b, c, d, e)
 end)
 
 -- pick(vals, order, n) -> position in order to keep (1 element per slice)
-local function selectDim(name, rv, ri, x, d, pick)
+local function selectDim(name, rv, ri, x, d, pick, position)
    d = d or x._dim
    U.checkDim(name, x, d)
    nonEmpty(name, x)
    rv, ri = resultPair(name, recOf(x), rv, ri)
    local px = x._storage._data
    local n, sd = x._size[d], x._stride[d]
+   if position and viaNumpy(x, SORT_NUMPY_MIN) then
+      local sv, si = sort(nil, nil, x, d, false)
+      local k = position(n)
+      U.resize(rv, U.sizes(U.narrow(sv, d, k, 1))); U.resize(ri, U.sizes(U.narrow(si, d, k, 1)))
+      U.copyInto(rv, U.narrow(sv, d, k, 1)); U.copyInto(ri, U.narrow(si, d, k, 1))
+      return rv, ri
+   end
    local vals, idx = {}, {}
    local pv, pi
    U.slices(x, d, function(ox, ov, oi)
@@ -344,10 +387,11 @@ local function kthvalue(rv, ri, x, k, d)
    if k < 1 or k > x._size[dd] then
       U.error('kthvalue', 'k ' .. k .. ' out of range: the dimension ' .. dd .. ' has ' .. x._size[dd] .. ' elements')
    end
-   return selectDim('kthvalue', rv, ri, x, dd, function(vals, idx) return idx[k] end)
+   return selectDim('kthvalue', rv, ri, x, dd, function(vals, idx) return idx[k] end, function() return k end)
 end
 local function median(rv, ri, x, d)
-   return selectDim('median', rv, ri, x, d, function(vals, idx, n) return idx[floor((n + 1) / 2)] end)
+   return selectDim('median', rv, ri, x, d, function(vals, idx, n) return idx[floor((n + 1) / 2)] end,
+      function(n) return floor((n + 1) / 2) end)
 end
 local function mode(rv, ri, x, d)
    return selectDim('mode', rv, ri, x, d, function(vals, idx, n)
@@ -393,6 +437,9 @@ end
 local function topk(rv, ri, x, k, d, dir, sorted)
    if type(k) ~= 'number' then U.badArgs('topk', 'topk(k [, dim] [, dir] [, sort])', x, k, d, dir) end
    if type(d) == 'boolean' then d, dir, sorted = nil, d, dir end
+   if not isT(x) or (d ~= nil and type(d) ~= 'number') or (dir ~= nil and type(dir) ~= 'boolean') then
+      U.badArgs('topk', 'topk(k [, dim] [, dir] [, sort])', x, k, d, dir, sorted)
+   end
    d = d or x._dim
    U.checkDim('topk', x, d)
    if k < 0 or k > x._size[d] then
@@ -497,11 +544,17 @@ U.install('dist', dist, function(rec, ...) return dist(...) end)
 U.install('all', function(self)
    if not isT(self) then U.badArgs('all', 'tensor:all()', self) end
    return U.apply(U.kernel('if @R == 0 then S1 = false end', self), self, nil, nil, nil, true)
-end, function(rec, a) return a:all() end)
+end, function(rec, a)
+   if not isT(a) then U.badArgs('all', 'torch.all(tensor)', a) end
+   return a:all()
+end)
 U.install('any', function(self)
    if not isT(self) then U.badArgs('any', 'tensor:any()', self) end
    return U.apply(U.kernel('if @R ~= 0 then S1 = true end', self), self, nil, nil, nil, false)
-end, function(rec, a) return a:any() end)
+end, function(rec, a)
+   if not isT(a) then U.badArgs('any', 'torch.any(tensor)', a) end
+   return a:any()
+end)
 
 local function trace(x)
    if not isT(x) or x._dim ~= 2 then U.badArgs('trace', 'a 2D tensor', x) end

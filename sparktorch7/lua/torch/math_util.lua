@@ -173,13 +173,9 @@ function U.resize(t, sizes)
    if d == 0 then n = 0 end
    local st = t._storage
    if st == nil or st._size < t._offset + n then
-      local rec = recOf(t)
-      if st ~= nil and st.resize and t._offset == 0 and not st._readonly and st._owner == nil then
-         st:resize(n)
-      else
-         t._storage = newStorage(rec, n)
-         t._offset = 0
-      end
+      -- a fresh storage: the old one may be shared with other views or with numpy
+      t._storage = newStorage(recOf(t), n)
+      t._offset = 0
    end
    t._size, t._stride, t._dim = sz, stride, d
    return t
@@ -249,21 +245,15 @@ for _, rec in ipairs(recs) do isLong[rec] = (rec.ctype == 'int64_t') end
 local kcache = {}
 local slot = { R = 'a', X = 'b', Y = 'c', Z = 'd' }
 
--- stmt: template; r, x, y, z: the tensors (or nil), used for element types
-function U.kernel(stmt, r, x, y, z)
-   local lr, lx = isLong[recOf(r)], x and isLong[recOf(x)]
-   local ly, lz = y and isLong[recOf(y)], z and isLong[recOf(z)]
-   local flags = (lr and 1 or 0) + (lx and 2 or 0) + (ly and 4 or 0) + (lz and 8 or 0)
-   local byFlags = kcache[stmt]
-   if byFlags == nil then
-      byFlags = {}
-      kcache[stmt] = byFlags
-   end
-   local k = byFlags[flags]
-   if k then return k end
+-- generate the kernel of stmt for the given int64 flags (slow path, once per key)
+local function compile(stmt, byFlags, flags, lr, lx, ly, lz)
    local longs = { a = lr, b = lx, c = ly, d = lz }
    local used = {}
-   local body = stmt:gsub('!([RXYZ])', function(v)
+   local body = stmt:gsub('@([RXYZ]){(%w+)}', function(v, idx)   -- read at another offset
+      local s = slot[v]; used[s] = true
+      if longs[s] then return 'tonumber(p' .. s .. '[' .. idx .. '])' end
+      return 'p' .. s .. '[' .. idx .. ']'
+   end):gsub('!([RXYZ])', function(v)
       local s = slot[v]; used[s] = true
       return 'p' .. s .. '[o' .. s .. ']'
    end):gsub('#([RXYZ])', function(v)   -- raw read (int64 stays boxed)
@@ -284,9 +274,25 @@ function U.kernel(stmt, r, x, y, z)
       '  return S1\nend\n'
    local chunk, err = loadstring(src, '=TensorMath kernel')
    if not chunk then error('TensorMath internal kernel error: ' .. err .. '\n' .. src) end
-   k = chunk(H)
+   local k = chunk(H)
    byFlags[flags] = k
    return k
+end
+
+-- the kernel of stmt for tensors r, x, y, z (or nil): cached per int64 layout.
+-- Kept free of closures so that it compiles into the callers' traces.
+function U.kernel(stmt, r, x, y, z)
+   local lr, lx = isLong[recOf(r)], x and isLong[recOf(x)]
+   local ly, lz = y and isLong[recOf(y)], z and isLong[recOf(z)]
+   local flags = (lr and 1 or 0) + (lx and 2 or 0) + (ly and 4 or 0) + (lz and 8 or 0)
+   local byFlags = kcache[stmt]
+   if byFlags == nil then
+      byFlags = {}
+      kcache[stmt] = byFlags
+   end
+   local k = byFlags[flags]
+   if k then return k end
+   return compile(stmt, byFlags, flags, lr, lx, ly, lz)
 end
 
 -- Run kernel k over same-shaped tensors a (b, c, d), row by row, merging
@@ -403,10 +409,17 @@ function U.conform(fname, ref, src)
    return U.viewContig(src, U.sizes(ref))
 end
 
--- number for a real of this type (C cast truncates toward zero)
+-- the number as a `real` of this type, as Torch7's C code sees its scalar
+-- arguments: integral types truncate toward zero, Float rounds to single precision
+local floatBox = ffi.new('float[1]')
 function U.real(rec, v)
-   if rec.integral and v == v and v ~= math.huge and v ~= -math.huge then
-      if v >= 0 then return math.floor(v) else return math.ceil(v) end
+   if rec.integral then
+      if v == v and v ~= math.huge and v ~= -math.huge then
+         if v >= 0 then return math.floor(v) else return math.ceil(v) end
+      end
+   elseif rec.ctype == 'float' then
+      floatBox[0] = v
+      return floatBox[0]
    end
    return v
 end
@@ -493,6 +506,13 @@ function U.each(sizes, fn, st1, o1, st2, o2, st3, o3)
          if j == 0 then return end
       end
    end
+end
+
+-- t seen without dimension d (a 1D tensor becomes one element), for kernels
+-- that loop over d themselves
+function U.dropDim(t, d)
+   if t._dim == 1 then return U.view(t, t._offset, { 1 }, { 0 }) end
+   return U.view(t, t._offset, without(t._size, t._dim, d), without(t._stride, t._dim, d))
 end
 
 -- For a reduction of x along d: resize res (and res2) to x's sizes with size 1

@@ -158,12 +158,6 @@ function torch.setRNGState(...)
 end
 
 ---------------------------------------------------------------- numbers
-local function checkRange(name, a, b)
-   if type(a) ~= 'number' or (b ~= nil and type(b) ~= 'number') then
-      U.badArgs(name, 'numbers', a, b)
-   end
-end
-
 local sampler = {}   -- name -> function(s, a, b) -> number, with defaults applied by caller
 sampler.uniform = function(s, a, b) return unif(s) * (b - a) + a end
 sampler.normal = function(s, m, sd) return normal(s) * sd + m end
@@ -404,7 +398,11 @@ local function multinomial(res, ...)
    if prob._dim == 1 and out2._storage ~= res._storage then U.copyInto(res, out2) end
    return res
 end
-U.install('multinomial', function(self, ...) return multinomial(self, ...) end,
+U.install('multinomial', function(self, a, ...)
+      -- res:multinomial([gen,] p, n [, replacement]) or p:multinomial(n [, replacement])
+      if isT(a) or isGen(a) then return multinomial(self, a, ...) end
+      return multinomial(nil, self, a, ...)
+   end,
    function(rec, a, ...)
       if isT(a) and recOf(a) == longRec and (isT((...)) or isGen((...))) then return multinomial(a, ...) end
       return multinomial(nil, a, ...)
@@ -450,11 +448,12 @@ function torch.multinomialAlias(out, state, gen)
    local s = isGen(gen) and stateOf(gen) or stateOf(default)
    local J, q = state[1], state[2]
    local k = J._size[1]
-   local p = out._storage._data
-   U.each(U.sizes(out), function(o)
-      local i = floor(unif(s) * k) + 1
-      if unif(s) < q[i] then p[o] = i else p[o] = J[i] end
-   end, out._stride, out._offset)
+   local jj, qq = {}, {}
+   for i = 1, k do jj[i] = J[i]; qq[i] = q[i] end
+   U.checkWritable('multinomialAlias', out)
+   -- S1: number of classes (returned unchanged), S2: generator, S3/S4: the alias tables
+   U.apply(U.kernel('local i = floor(mt_unif(S2) * S1) + 1; if mt_unif(S2) < S3[i] then !R = i else !R = S4[i] end', out),
+      out, nil, nil, nil, k, s, qq, jj)
    return out
 end
 

@@ -10,6 +10,21 @@
 --   7/8 function: int32 index, int32 length, bytecode, upvalue list ({name=, value=} in 8)
 -- Indexes memoize objects, so shared and cyclic references survive a round trip.
 --
+-- Use:
+--   torch.save(path, obj [, 'binary'|'ascii'|'b32'|'b64' [, referenced]])
+--   obj = torch.load(path [, mode [, referenced | options]])
+--   s = torch.serialize(obj [, mode]);  obj = torch.deserialize(s [, mode [, options]])
+-- mode nil on load: ASCII or binary is detected, and a binary file that does not parse with
+-- 8-byte longs is tried with 4-byte ones ('b32', files of 32-bit/Windows Torch7). options:
+--   {allow_functions = true}     load stored Lua functions (see Security below)
+--   {unknown_classes = 'table'}  an object of an undefined class loads as a table whose
+--                                metatable names it (torch.typename works), instead of an error
+--   {referenced = false}         Torch7's `referenced` flag
+-- CUDA classes load as their CPU twins (torch.CudaTensor -> torch.FloatTensor, CudaHalf
+-- widened to Float), tds.Hash/tds.Vec as plain tables. A truncated or corrupt file raises
+-- an error whose message starts with "T7FormatError:" and names the byte offset; sizes read
+-- from a file are checked against the bytes left before anything is allocated.
+--
 -- Security: a function stored in a file is bytecode, and bytecode that LuaJIT loads is not
 -- verified. It is never loaded unless the caller opts in (allow_functions=true); without it a
 -- function loads as an inert torch.SerializedFunction that keeps the bytes and cannot run.
@@ -123,6 +138,11 @@ local function notCallable(self)
 end
 SerializedFunction.__call = notCallable
 
+function SerializedFunction:__tostring__()
+   return string.format('torch.SerializedFunction (inert: %d bytes of bytecode, not loaded)',
+      #(rawget(self, 'bytecode') or ''))
+end
+
 -- Turn an inert function into a real one (loads its bytecode: only for trusted files).
 function SerializedFunction:toFunction()
    local func, err = loadstring(self.bytecode)
@@ -165,6 +185,7 @@ local function readStorage(file, rec, half)
       file:_formatError(string.format('invalid storage size %s', tostring(n)), offset)
    end
    local esize = half and 2 or ffi.sizeof(rec.ctype)
+   if rec.name == 'Long' and file._longSize == 4 then esize = 4 end
    local need = file._binary and n * esize or n
    if need > file:_remaining() then
       file:_formatError(string.format('truncated data: a %s of %d elements needs %d bytes, %d left',
@@ -433,7 +454,7 @@ local function readTorch(file, e, force, opts)
       className = version        -- written before the versioning of classes
       versionNumber = 0
    end
-   if not className:match('^[%w_.]+$') then
+   if not className:match('^[%w%p]+$') then
       file:_formatError(string.format('invalid class name %q', className:sub(1, 60)), vpos)
    end
 
@@ -796,8 +817,8 @@ end
 
 function torch.serializeToStorage(object, mode)
    local s = torch.serialize(object, mode)
-   local storage = torch.CharStorage(#s + 1)
-   ffi.copy(storage:data(), s, #s + 1)
+   local storage = torch.CharStorage(#s)
+   ffi.copy(storage:data(), s, #s)
    return storage
 end
 
@@ -836,6 +857,10 @@ torch.loadobj = torch.load
 --   {'s', typename, storage}        a storage (an ndarray in Python)
 --   {'T', typename, storage node or 0, offset (0-based), sizes, strides}  a tensor
 --   {'F', false, function}          a live Lua function (loaded with allow_functions)
+-- and from Python only:
+--   {'T', false, tensor}            a tensor of its own (an ndarray copied to contiguous)
+--   {'S', false, tensor}            a 1-D tensor whose storage views share
+--   {'V', false, S node, offset, sizes, strides}  a view of that storage
 local TAG_NUMBER, TAG_STRING, TAG_BOOLEAN, TAG_REF = 1, 2, 3, 4
 
 function M.flatten(root)
@@ -904,8 +929,20 @@ function M.unflatten(rtag, rval, nodes)
          objs[i] = mt and setmetatable({}, mt) or M.rawObject(tn, {}, 1)
       elseif kind == 'T' then
          objs[i] = node[3]
+      elseif kind == 'S' then
+         objs[i] = node[3]._storage           -- the storage of the array's tensor
+      elseif kind == 'V' then
+         -- views are built below, once every storage exists
       else
          error(string.format('<sparktorch7.save_t7> unknown node kind %s', tostring(kind)), 0)
+      end
+   end
+   for i, node in ipairs(nodes) do
+      if node[1] == 'V' then
+         local storage = objs[node[3]]
+         local size, stride = {}, {}
+         for d = 1, #node[5] do size[d], stride[d] = node[5][d], node[6][d] end
+         objs[i] = newTensor(recOf(storage), storage, node[4], size, stride)
       end
    end
    local function dec(tag, v)

@@ -1,0 +1,23 @@
+local VolumetricSoftMax, parent = torch.class('cudnn.VolumetricSoftMax', 'nn.Module')
+local ops = require 'nn.spatial_ops'
+
+-- Softmax over the planes at each voxel of a (C, T, H, W) volume or an
+-- (N, C, T, H, W) batch. cudnn.torch delegated to a cudnn.Spatial*SoftMax kept in
+-- self.ssm; a saved ssm's algorithm is honoured.
+function VolumetricSoftMax:__init(fast)
+   parent.__init(self)
+   self.ssm = cudnn.SpatialSoftMax(fast)
+end
+
+function VolumetricSoftMax:updateOutput(input)
+   local dim = ops.checkDim(self, input, 4, 5, '4D or 5D (batch mode)')
+   local sizes = {}
+   for i = 1, dim do sizes[i] = input:size(i) end
+   local out = ops.output(self, input, sizes)
+   local log = false
+   if self.ssm and self.ssm.algorithm then
+      log = self.ssm.algorithm == 'CUDNN_SOFTMAX_LOG'
+   end
+   ops.call('softmax', out, input, dim == 4 and 0 or 1, log)
+   return out
+end

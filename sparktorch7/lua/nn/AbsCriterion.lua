@@ -1,0 +1,22 @@
+-- nn.AbsCriterion: the mean (or sum) of |x - t|.
+local AbsCriterion, parent = torch.class('nn.AbsCriterion', 'nn.Criterion')
+
+function AbsCriterion:__init(sizeAverage)
+   parent.__init(self)
+   if sizeAverage ~= nil then self.sizeAverage = sizeAverage else self.sizeAverage = true end
+end
+
+function AbsCriterion:updateOutput(input, target)
+   local x, t, n = self:_pair(input, target)
+   local s = 0
+   for i = 0, n - 1 do
+      s = s + math.abs(x[i] - t[i])
+   end
+   if self.sizeAverage ~= false and n > 0 then
+      s = s / n
+   end
+   self.output = s
+   return s
+end
+
+return AbsCriterion

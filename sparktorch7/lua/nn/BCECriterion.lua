@@ -1,0 +1,40 @@
+-- nn.BCECriterion: the mean (or sum) of -w (t log(x + eps) + (1 - t) log(1 - x + eps))
+-- for probabilities x, targets t in [0, 1], eps = 1e-12 and optional weights
+-- w (repeated over the rows of a batch).
+local pointwise = require('nn.pointwise')
+local BCECriterion, parent = torch.class('nn.BCECriterion', 'nn.Criterion')
+
+function BCECriterion:__init(weights, sizeAverage)
+   parent.__init(self)
+   if sizeAverage ~= nil then self.sizeAverage = sizeAverage else self.sizeAverage = true end
+   if weights ~= nil then
+      if weights:dim() ~= 1 then
+         error('<nn.BCECriterion> weights must be a 1D tensor', 2)
+      end
+      self.weights = weights
+   end
+end
+
+function BCECriterion:updateOutput(input, target)
+   local x, t, n = self:_pair(input, target)
+   local w, nw = nil, 0
+   if self.weights then
+      local wc = pointwise.contiguous(self.weights)
+      w, nw = wc:data(), wc:nElement()
+   end
+   local log, eps = math.log, 1e-12
+   local s = 0
+   for i = 0, n - 1 do
+      local v, tv = x[i], t[i]
+      local l = tv * log(v + eps) + (1 - tv) * log(1 - v + eps)
+      if w then l = l * w[i % nw] end
+      s = s - l
+   end
+   if self.sizeAverage and n > 0 then
+      s = s / n
+   end
+   self.output = s
+   return s
+end
+
+return BCECriterion

@@ -1,0 +1,90 @@
+-- nn.Criterion: the base of the loss functions. forward(input, target) gives
+-- the loss (a number, also in self.output); sparktorch7 computes losses for
+-- scoring, not their gradients.
+local pointwise = require('nn.pointwise')
+local Criterion = torch.class('nn.Criterion')
+
+function Criterion:__init()
+   self.gradInput = torch.Tensor()
+   self.output = 0
+end
+
+function Criterion:updateOutput(input, target)
+   return self.output
+end
+
+function Criterion:forward(input, target)
+   return self:updateOutput(input, target)
+end
+
+function Criterion:__call__(input, target)
+   return self:forward(input, target)
+end
+
+local function inferenceOnly(name)
+   return function(self)
+      error(string.format('<%s> sparktorch7 runs inference only: %s is not supported',
+                          torch.type(self), name), 2)
+   end
+end
+
+Criterion.backward = inferenceOnly('backward')
+Criterion.updateGradInput = inferenceOnly('updateGradInput')
+
+function Criterion:clone()
+   return nn.utils.deepCopy(self)
+end
+
+function Criterion:type(typename, tensorCache)
+   if not typename then
+      return self._type or torch.typename(self.gradInput)
+   end
+   typename = nn.utils.cpuType(typename)
+   tensorCache = tensorCache or {}
+   for key, value in pairs(self) do
+      self[key] = nn.utils.recursiveType(value, typename, tensorCache)
+   end
+   self._type = typename
+   return self
+end
+
+function Criterion:float() return self:type('torch.FloatTensor') end
+function Criterion:double() return self:type('torch.DoubleTensor') end
+function Criterion:cuda() return self:type('torch.FloatTensor') end
+
+function Criterion:read(file, version)
+   local fields = file:readObject()
+   for k, v in pairs(fields) do
+      self[k] = v
+   end
+end
+
+function Criterion:write(file)
+   local fields = {}
+   for k, v in pairs(self) do
+      fields[k] = v
+   end
+   file:writeObject(fields)
+end
+
+-- Pointers to input and target as contiguous data of one element count.
+function Criterion:_pair(input, target)
+   if torch.isTensor(input) and type(target) == 'number' then
+      target = torch.Tensor(input:nElement()):fill(target)
+   end
+   if not torch.isTensor(input) or not torch.isTensor(target) then
+      error(string.format('<%s> input and target must be tensors', torch.type(self)), 3)
+   end
+   if input:nElement() ~= target:nElement() then
+      error(string.format('<%s> input has %d elements, target %d', torch.type(self),
+                          input:nElement(), target:nElement()), 3)
+   end
+   local x, t = pointwise.contiguous(input), pointwise.contiguous(target)
+   return x:data(), t:data(), x:nElement()
+end
+
+function Criterion:__tostring__()
+   return torch.type(self)
+end
+
+return Criterion

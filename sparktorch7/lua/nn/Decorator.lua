@@ -1,0 +1,19 @@
+-- nn.Decorator: wraps one module (self.modules[1]) and forwards through it;
+-- the base of the decorating modules (nn.DontCast, nn.NaN, nn.Inception).
+local Decorator, parent = torch.class('nn.Decorator', 'nn.Container')
+
+function Decorator:__init(module)
+   parent.__init(self)
+   self.modules[1] = module
+end
+
+function Decorator:updateOutput(input)
+   self.output = self:rethrowErrors(self.modules[1], 1, 'updateOutput', input)
+   return self.output
+end
+
+function Decorator:__tostring__()
+   return torch.type(self) .. ' @ ' .. tostring(self.modules[1])
+end
+
+return Decorator

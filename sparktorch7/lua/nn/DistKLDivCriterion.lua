@@ -1,0 +1,23 @@
+-- nn.DistKLDivCriterion: the mean (or sum) of t (log t - x) over t > 0 (x are log-probabilities).
+local DistKLDivCriterion, parent = torch.class('nn.DistKLDivCriterion', 'nn.Criterion')
+
+function DistKLDivCriterion:__init(sizeAverage)
+   parent.__init(self)
+   if sizeAverage ~= nil then self.sizeAverage = sizeAverage else self.sizeAverage = true end
+end
+
+function DistKLDivCriterion:updateOutput(input, target)
+   local x, t, n = self:_pair(input, target)
+   local s = 0
+   for i = 0, n - 1 do
+      local tv = t[i]
+      if tv > 0 then s = s + tv * (math.log(tv) - x[i]) end
+   end
+   if self.sizeAverage ~= false and n > 0 then
+      s = s / n
+   end
+   self.output = s
+   return s
+end
+
+return DistKLDivCriterion

@@ -1,0 +1,34 @@
+-- nn.L1Penalty: the identity on the forward pass (training adds an L1 penalty
+-- on the activations through the gradients). self.loss holds
+-- l1weight * sum |x| (divided by the element count with sizeAverage).
+local pointwise = require('nn.pointwise')
+local L1Penalty, parent = torch.class('nn.L1Penalty', 'nn.Module')
+
+function L1Penalty:__init(l1weight, sizeAverage, provideOutput)
+   parent.__init(self)
+   self.l1weight = l1weight
+   self.sizeAverage = sizeAverage or false
+   if provideOutput == nil then
+      self.provideOutput = true
+   else
+      self.provideOutput = provideOutput
+   end
+end
+
+function L1Penalty:updateOutput(input)
+   local x = pointwise.contiguous(input)
+   local xp, n = x:data(), x:nElement()
+   local s = 0
+   for i = 0, n - 1 do
+      s = s + math.abs(xp[i])
+   end
+   local m = self.l1weight or 0
+   if self.sizeAverage and n > 0 then
+      m = m / n
+   end
+   self.loss = m * s
+   self.output = input
+   return self.output
+end
+
+return L1Penalty

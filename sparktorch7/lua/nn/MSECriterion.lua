@@ -1,0 +1,23 @@
+-- nn.MSECriterion: the mean (sum when sizeAverage is false) of (x - t)^2.
+local MSECriterion, parent = torch.class('nn.MSECriterion', 'nn.Criterion')
+
+function MSECriterion:__init(sizeAverage)
+   parent.__init(self)
+   if sizeAverage ~= nil then self.sizeAverage = sizeAverage else self.sizeAverage = true end
+end
+
+function MSECriterion:updateOutput(input, target)
+   local x, t, n = self:_pair(input, target)
+   local s = 0
+   for i = 0, n - 1 do
+      local d = x[i] - t[i]
+      s = s + d * d
+   end
+   if self.sizeAverage ~= false and n > 0 then
+      s = s / n
+   end
+   self.output = s
+   return s
+end
+
+return MSECriterion

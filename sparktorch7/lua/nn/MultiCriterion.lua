@@ -1,0 +1,28 @@
+-- nn.MultiCriterion: the weighted sum of several criteria on the same input and target.
+local MultiCriterion, parent = torch.class('nn.MultiCriterion', 'nn.Criterion')
+
+function MultiCriterion:__init()
+   parent.__init(self)
+   self.criterions = {}
+   self.weights = torch.DoubleStorage()
+end
+
+function MultiCriterion:add(criterion, weight)
+   table.insert(self.criterions, criterion)
+   local w = {}
+   for i = 1, #self.criterions - 1 do w[i] = self.weights[i] end
+   w[#self.criterions] = weight or 1
+   self.weights = torch.DoubleStorage(w)
+   return self
+end
+
+function MultiCriterion:updateOutput(input, target)
+   local s = 0
+   for i, criterion in ipairs(self.criterions) do
+      s = s + self.weights[i] * criterion:updateOutput(input, target)
+   end
+   self.output = s
+   return s
+end
+
+return MultiCriterion

@@ -1,0 +1,34 @@
+-- nn.OneHot: indices (1-based, any shape) to one-hot vectors of outputSize
+-- along a new last dimension.
+local pointwise = require('nn.pointwise')
+local OneHot, parent = torch.class('nn.OneHot', 'nn.Module')
+
+function OneHot:__init(outputSize)
+   parent.__init(self)
+   self.outputSize = outputSize
+end
+
+function OneHot:updateOutput(input)
+   local sizes = input:size():totable()
+   sizes[#sizes + 1] = self.outputSize
+   if not torch.isTensor(self.output) or self.output == input then
+      self.output = torch.Tensor()
+   end
+   local out = self.output:resize(torch.LongStorage(sizes)):zero()
+   if not out:isContiguous() then
+      out = nn.utils.newLike(out):resize(torch.LongStorage(sizes)):zero()
+      self.output = out
+   end
+   local x = pointwise.contiguous(input)
+   local xp, yp, n = x:data(), out:data(), self.outputSize
+   for i = 0, x:nElement() - 1 do
+      local k = tonumber(xp[i])
+      if k < 1 or k > n or k ~= math.floor(k) then
+         error(string.format('<nn.OneHot> index %s out of range [1, %d]', tostring(k), n), 2)
+      end
+      yp[i * n + k - 1] = 1
+   end
+   return out
+end
+
+return OneHot

@@ -1,0 +1,29 @@
+-- nn.ParallelCriterion: the weighted sum of criterion i on input[i] and
+-- target[i] (the same target for all when repeatTarget).
+local ParallelCriterion, parent = torch.class('nn.ParallelCriterion', 'nn.Criterion')
+
+function ParallelCriterion:__init(repeatTarget)
+   parent.__init(self)
+   self.criterions = {}
+   self.weights = {}
+   self.gradInput = {}
+   self.repeatTarget = repeatTarget
+end
+
+function ParallelCriterion:add(criterion, weight)
+   table.insert(self.criterions, criterion)
+   table.insert(self.weights, weight or 1)
+   return self
+end
+
+function ParallelCriterion:updateOutput(input, target)
+   local s = 0
+   for i, criterion in ipairs(self.criterions) do
+      local t = self.repeatTarget and target or target[i]
+      s = s + self.weights[i] * criterion:updateOutput(input[i], t)
+   end
+   self.output = s
+   return s
+end
+
+return ParallelCriterion

@@ -1,0 +1,23 @@
+-- nn.SmoothL1Criterion: the mean (or sum) of 0.5 (x - t)^2 where |x - t| < 1, |x - t| - 0.5 elsewhere.
+local SmoothL1Criterion, parent = torch.class('nn.SmoothL1Criterion', 'nn.Criterion')
+
+function SmoothL1Criterion:__init(sizeAverage)
+   parent.__init(self)
+   if sizeAverage ~= nil then self.sizeAverage = sizeAverage else self.sizeAverage = true end
+end
+
+function SmoothL1Criterion:updateOutput(input, target)
+   local x, t, n = self:_pair(input, target)
+   local s = 0
+   for i = 0, n - 1 do
+      local d = math.abs(x[i] - t[i])
+      if d < 1 then s = s + 0.5 * d * d else s = s + d - 0.5 end
+   end
+   if self.sizeAverage ~= false and n > 0 then
+      s = s / n
+   end
+   self.output = s
+   return s
+end
+
+return SmoothL1Criterion

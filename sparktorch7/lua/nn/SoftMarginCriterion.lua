@@ -1,0 +1,23 @@
+-- nn.SoftMarginCriterion: the mean (or sum) of log(1 + exp(-t x)), targets 1 or -1.
+local SoftMarginCriterion, parent = torch.class('nn.SoftMarginCriterion', 'nn.Criterion')
+
+function SoftMarginCriterion:__init()
+   parent.__init(self)
+   self.sizeAverage = true
+end
+
+function SoftMarginCriterion:updateOutput(input, target)
+   local x, t, n = self:_pair(input, target)
+   local s = 0
+   for i = 0, n - 1 do
+      local z = -t[i] * x[i]
+      if z > 0 then s = s + z + math.log(1 + math.exp(-z)) else s = s + math.log(1 + math.exp(z)) end
+   end
+   if self.sizeAverage ~= false and n > 0 then
+      s = s / n
+   end
+   self.output = s
+   return s
+end
+
+return SoftMarginCriterion

@@ -1,0 +1,97 @@
+local VolumetricFullConvolution, parent = torch.class('nn.VolumetricFullConvolution', 'nn.Module')
+local ops = require 'nn.spatial_ops'
+
+-- 3-D transposed convolution: weight nInputPlane x nOutputPlane x kT x kH x kW, output
+-- size (in - 1) * stride - 2 * pad + kernel + adj along each axis.
+function VolumetricFullConvolution:__init(nInputPlane, nOutputPlane, kT, kW, kH, dT, dW, dH,
+                                          padT, padW, padH, adjT, adjW, adjH)
+   parent.__init(self)
+   self.nInputPlane = nInputPlane
+   self.nOutputPlane = nOutputPlane
+   self.kT = kT
+   self.kW = kW
+   self.kH = kH
+   self.dT = dT or 1
+   self.dW = dW or 1
+   self.dH = dH or 1
+   self.padT = padT or 0
+   self.padW = padW or 0
+   self.padH = padH or 0
+   self.adjT = adjT or 0
+   self.adjW = adjW or 0
+   self.adjH = adjH or 0
+   if self.adjT > self.dT - 1 or self.adjW > self.dW - 1 or self.adjH > self.dH - 1 then
+      error('<nn.VolumetricFullConvolution> adjT, adjW and adjH must be smaller than dT, dW '
+            .. 'and dH', 2)
+   end
+   self.weight = torch.Tensor(nInputPlane, nOutputPlane, kT, kH, kW)
+   self.gradWeight = torch.Tensor(nInputPlane, nOutputPlane, kT, kH, kW)
+   self.bias = torch.Tensor(nOutputPlane)
+   self.gradBias = torch.Tensor(nOutputPlane)
+   self:reset()
+end
+
+function VolumetricFullConvolution:noBias()
+   self.bias = nil
+   self.gradBias = nil
+   return self
+end
+
+function VolumetricFullConvolution:reset(stdv)
+   if stdv then
+      stdv = stdv * math.sqrt(3)
+   else
+      stdv = 1 / math.sqrt(self.kT * self.kW * self.kH * self.nInputPlane)
+   end
+   self.weight:uniform(-stdv, stdv)
+   if self.bias then
+      self.bias:uniform(-stdv, stdv)
+   end
+end
+
+function VolumetricFullConvolution:backCompatibility()
+   self.adjT = self.adjT or 0
+   self.adjW = self.adjW or 0
+   self.adjH = self.adjH or 0
+   self.padT = self.padT or 0
+   self.padW = self.padW or 0
+   self.padH = self.padH or 0
+end
+
+-- input may be {volume, targetSizeTensor}: adj then makes the output that size.
+function VolumetricFullConvolution:updateOutput(input)
+   self:backCompatibility()
+   local adjT, adjW, adjH = self.adjT, self.adjW, self.adjH
+   if type(input) == 'table' and not torch.isTensor(input) then
+      local target = input[2]
+      input = input[1]
+      local td = target:dim()
+      adjT = (target:size(td - 2) + 2 * self.padT - self.kT) % self.dT
+      adjH = (target:size(td - 1) + 2 * self.padH - self.kH) % self.dH
+      adjW = (target:size(td) + 2 * self.padW - self.kW) % self.dW
+   end
+   local dim = ops.checkDim(self, input, 4, 5, '4D or 5D (batch mode)')
+   ops.checkPlanes(self, input, dim - 3, self.nInputPlane)
+   ops.checkType(self, input, 'weight', self.weight)
+   ops.checkType(self, input, 'bias', self.bias)
+   local iT, iH, iW = input:size(dim - 2), input:size(dim - 1), input:size(dim)
+   local oT = (iT - 1) * self.dT - 2 * self.padT + self.kT + adjT
+   local oH = (iH - 1) * self.dH - 2 * self.padH + self.kH + adjH
+   local oW = (iW - 1) * self.dW - 2 * self.padW + self.kW + adjW
+   if oT < 1 or oH < 1 or oW < 1 then
+      ops.fail(self, 'input volume (%dx%dx%d) too small: calculated output size %dx%dx%d', iT, iH,
+               iW, oT, oH, oW)
+   end
+   local out = ops.output(self, input, ops.withTail(input, dim - 4,
+                          {self.nOutputPlane, oT, oH, oW}))
+   ops.call('full_conv3d', out, input, self.weight, self.bias, self.kT, self.kW, self.kH, self.dT,
+            self.dW, self.dH, self.padT, self.padW, self.padH)
+   return out
+end
+
+function VolumetricFullConvolution:__tostring__()
+   return string.format('%s(%d -> %d, %dx%dx%d, %d,%d,%d, %d,%d,%d, %d,%d,%d)', torch.type(self),
+                        self.nInputPlane, self.nOutputPlane, self.kT, self.kW, self.kH, self.dT,
+                        self.dW, self.dH, self.padT, self.padW, self.padH, self.adjT, self.adjW,
+                        self.adjH)
+end

@@ -1,0 +1,33 @@
+-- nn.WeightedEuclidean: y_j = ||c_j * (w_j - x)||, nn.Euclidean with a learnt
+-- diagonal scale per centre (diagCov, inputSize x outputSize).
+local WeightedEuclidean, parent = torch.class('nn.WeightedEuclidean', 'nn.Module')
+
+function WeightedEuclidean:__init(inputSize, outputSize)
+   parent.__init(self)
+   self.weight = torch.Tensor(inputSize, outputSize)
+   self.gradWeight = torch.Tensor(inputSize, outputSize)
+   self.diagCov = torch.Tensor(inputSize, outputSize)
+   self.gradDiagCov = torch.Tensor(inputSize, outputSize)
+   self:reset()
+end
+
+function WeightedEuclidean:reset(stdv)
+   if stdv then
+      stdv = stdv * math.sqrt(3)
+   else
+      stdv = 1 / math.sqrt(self.weight:size(1))
+   end
+   self.weight:uniform(-stdv, stdv)
+   self.diagCov:fill(1)
+   return self
+end
+
+function WeightedEuclidean:parameters()
+   return {self.weight, self.diagCov}, {self.gradWeight, self.gradDiagCov}
+end
+
+function WeightedEuclidean:updateOutput(input)
+   return nn.Euclidean._distances(self, input, self.diagCov, 'nn.WeightedEuclidean')
+end
+
+return WeightedEuclidean

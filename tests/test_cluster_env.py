@@ -1,0 +1,109 @@
+"""The packed environment (`make cluster-env`) used by spark-submit through --archives.
+
+The job runs on a `local-cluster[1,1,1024]` master: a standalone master, a worker and an
+executor in their own JVMs, the executor in its own working directory, as on YARN, Kubernetes
+or a standalone cluster. (Plain `local[N]` runs tasks inside the driver's JVM, whose working
+directory is not where Spark unpacks archives, so `./environment/bin/python` cannot be found
+there.) The executors' Python workers report `sys.executable`, `sys.prefix`,
+`sparktorch7.__file__` and the libluajit they mapped: all must lie inside the unpacked
+`environment/` of the executor's working directory, while the driver runs another Python.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
+
+ROOT = Path(__file__).resolve().parents[1]
+ARCHIVE = ROOT / "dist" / "sparktorch7-env.tar.gz"
+PROBE_JOB = ROOT / "tests" / "data" / "env_probe_job.py"
+
+
+def run(cmd, **kwargs):
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if proc.returncode != 0:
+        pytest.fail(f"{' '.join(map(str, cmd))} exited {proc.returncode}\n"
+                    f"--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-6000:]}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def archive() -> Path:
+    """dist/sparktorch7-env.tar.gz, made by `make cluster-env` (a no-op when up to date)."""
+    run(["make", "cluster-env", f"PYTHON={sys.executable}"], cwd=ROOT)
+    assert ARCHIVE.is_file()
+    return ARCHIVE
+
+
+@pytest.fixture(scope="module")
+def spark_home(tmp_path_factory) -> Path:
+    """A SPARK_HOME mirroring the installed pyspark by symlinks, so that the local-cluster
+    worker writes its `work/` directory here and not into site-packages."""
+    pyspark = pytest.importorskip("pyspark")
+    real = Path(pyspark.__file__).parent
+    if not (real / "bin" / "spark-submit").exists():
+        pytest.skip(f"no bin/spark-submit in {real}")
+    home = tmp_path_factory.mktemp("spark_home")
+    for entry in real.iterdir():
+        if entry.name != "work":
+            (home / entry.name).symlink_to(entry)
+    return home
+
+
+def submit_env(spark_home: Path) -> dict:
+    """The caller's environment without anything that would let executors find sparktorch7
+    elsewhere (PYTHONPATH: the `spark` fixture adds the checkout to it)."""
+    drop = ("PYTHONPATH", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "SPARK_HOME", "SPARK_CONF_DIR")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update({
+        "SPARK_HOME": str(spark_home),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "PYSPARK_DRIVER_PYTHON": sys.executable,      # the driver needs pyspark: this venv's
+        "PYSPARK_PYTHON": "./environment/bin/python",  # the executors: the unpacked archive's
+    })
+    return env
+
+
+def test_archive_is_a_venv_with_the_wheel_and_without_pyspark(archive):
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+        python = tar.getmember("bin/python")
+    assert "pyvenv.cfg" in names and python.issym()
+    site = {n.split("/")[3] for n in names if n.startswith("lib/python3") and n.count("/") >= 4}
+    assert {"sparktorch7", "sparktorch7.libs", "numpy", "pyarrow", "pandas"} <= site, sorted(site)
+    assert "pyspark" not in site                    # the cluster provides it
+    assert any(n.endswith("sparktorch7/lua/torch/init.lua") for n in names)
+
+
+def test_executors_run_the_packed_environment(archive, spark_home, tmp_path):
+    out = tmp_path / "rows.json"
+    cmd = [str(spark_home / "bin" / "spark-submit"),
+           "--master", "local-cluster[1,1,1024]",
+           "--conf", "spark.ui.enabled=false",
+           "--conf", "spark.executor.memory=512m",
+           "--archives", f"{archive}#environment",
+           str(PROBE_JOB), str(out)]
+    run(cmd, cwd=tmp_path, env=submit_env(spark_home), timeout=600)
+
+    rows = sorted(json.loads(out.read_text()), key=lambda r: r["id"])
+    assert [r["y"] for r in rows] == [r["id"] + 1.0 for r in rows] and len(rows) == 8   # 2 * (id / 2) + 1
+
+    work = (spark_home / "work").resolve()
+    driver_prefix = Path(sys.prefix).resolve()
+    for row in rows:
+        env = Path(row["prefix"])
+        assert env.name == "environment" and env.parent == Path(row["cwd"]), row
+        assert env.is_relative_to(work), row          # .../work/app-<id>/<executor>/environment
+        assert env != driver_prefix
+        assert row["executable"] == str(env / "bin" / "python"), row
+        module = Path(row["module"]).relative_to(env).parts
+        assert module[0] == "lib" and module[2:] == ("site-packages", "sparktorch7", "__init__.py"), row
+        (lib,) = row["luajit"].split(";")
+        assert Path(lib).parent == env.joinpath(*module[:3], "sparktorch7.libs"), row

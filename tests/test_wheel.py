@@ -1,0 +1,181 @@
+"""The manylinux wheel (`make wheel`): it carries its own libluajit and the Lua runtime, and
+once installed into a fresh virtualenv it scores a batch without the system LuaJIT.
+
+The proof that the system library is not needed is made three ways: the extension's
+DT_NEEDED entry names the renamed copy that only exists in the wheel (``sparktorch7.libs/``);
+a running interpreter maps that copy and nothing else (``/proc/self/maps``); and, where a
+private mount namespace is allowed (root, ``unshare -m``), the system ``libluajit-5.1.so.2``
+is covered by ``/dev/null`` and the installed package still scores a batch.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+SYSTEM_LUAJIT = "libluajit-5.1.so.2"
+
+# Runs inside the fresh virtualenv: import the installed package, score a batch in Lua,
+# and report where the package and every libluajit mapped into the process come from.
+SCORE_BATCH = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import sparktorch7
+
+    with sparktorch7.LuaState() as lua:
+        lua.require("torch")
+        lua.execute('''
+            function score(x)
+              local y = torch.DoubleTensor(x:size(1))
+              for i = 1, x:size(1) do
+                local s = 0
+                for j = 1, x:size(2) do s = s + x[i][j] * j end
+                y[i] = s
+              end
+              return y
+            end''')
+        x = np.arange(12.0).reshape(4, 3)
+        y = np.array(lua.score(x))    # a copy: the tensor's memory goes with the state
+        jit = lua.eval("jit.version")
+    with open("/proc/self/maps") as maps:
+        luajit = sorted({line.split()[-1] for line in maps if "luajit" in line})
+    print(json.dumps({"module": sparktorch7.__file__, "prefix": sys.prefix, "jit": jit,
+                      "x": x.tolist(), "y": y.tolist(), "luajit": luajit}))
+""")
+
+
+def run(cmd, **kwargs):
+    """Run a command, failing the test with its output when it fails."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if proc.returncode != 0:
+        pytest.fail(f"{' '.join(map(str, cmd))} exited {proc.returncode}\n"
+                    f"--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def wheel() -> Path:
+    """dist/sparktorch7-*.whl, built by `make wheel` (a no-op when the sources did not change)."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    run(["make", "wheel", f"PYTHON={sys.executable}"], cwd=ROOT)
+    wheels = glob.glob(str(ROOT / "dist" / "sparktorch7-*.whl"))
+    assert len(wheels) == 1, wheels
+    return Path(wheels[0])
+
+
+@pytest.fixture(scope="module")
+def venv(wheel, tmp_path_factory) -> Path:
+    """A fresh virtualenv (no system site-packages) with the wheel installed from dist/."""
+    path = tmp_path_factory.mktemp("wheel") / "venv"
+    run([sys.executable, "-m", "venv", str(path)])
+    run([str(path / "bin" / "python"), "-m", "pip", "install", "-q",
+         "-c", str(ROOT / "requirements.txt"), str(wheel)])
+    return path
+
+
+def site_packages(venv: Path) -> Path:
+    (found,) = venv.glob("lib/python3*/site-packages")
+    return found
+
+
+def extension(venv: Path) -> Path:
+    (found,) = (site_packages(venv) / "sparktorch7").glob("_lua.*.so")
+    return found
+
+
+def score_in(venv: Path, tmp_path: Path, prefix=()) -> dict:
+    """Run SCORE_BATCH with the venv's Python, from outside the checkout, with an empty
+    LD_LIBRARY_PATH and -I (no PYTHONPATH, no current directory on sys.path)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "LD_LIBRARY_PATH", "LD_PRELOAD")}
+    proc = run([*prefix, str(venv / "bin" / "python"), "-I", "-c", SCORE_BATCH], cwd=tmp_path, env=env)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_wheel_is_manylinux_and_carries_libluajit_and_the_lua_runtime(wheel):
+    assert re.fullmatch(r"sparktorch7-[\w.]+-cp3\d+-cp3\d+-manylinux_2_\d+_x86_64\.whl", wheel.name), wheel.name
+    names = set(zipfile.ZipFile(wheel).namelist())
+
+    bundled = [n for n in names if n.startswith("sparktorch7.libs/") and not n.endswith("/")]
+    assert len(bundled) == 1 and "libluajit" in bundled[0], bundled
+
+    # every Lua file of the tree, in every subfolder (torch/, nn/, ...), is package data
+    lua_dir = ROOT / "sparktorch7" / "lua"
+    in_tree = {f"sparktorch7/lua/{p.relative_to(lua_dir).as_posix()}" for p in lua_dir.rglob("*.lua")}
+    assert "sparktorch7/lua/torch/init.lua" in in_tree
+    assert in_tree <= names, sorted(in_tree - names)
+    extensions = [n for n in names if n.endswith(".so")]
+    assert len(extensions) == 1, extensions
+    assert re.fullmatch(r"sparktorch7/_lua\.cpython-3\d+-x86_64-linux-gnu\.so", extensions[0]), extensions
+
+    tools = ROOT / "build" / "ship-tools" / "bin" / "auditwheel"
+    shown = run([str(tools), "show", str(wheel)]).stdout
+    tag = re.search(r"manylinux_2_\d+_x86_64", wheel.name).group(0)
+    assert f'consistent with the following platform tag: "{tag}"' in " ".join(shown.split()), shown
+
+
+def test_extension_links_the_bundled_luajit_not_the_system_one(venv):
+    ext = extension(venv)
+    libs = site_packages(venv) / "sparktorch7.libs"
+    (bundled,) = libs.iterdir()
+
+    dynamic = run(["readelf", "-d", str(ext)]).stdout
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", dynamic)
+    assert bundled.name in needed, needed
+    assert SYSTEM_LUAJIT not in needed, needed          # the system soname is not asked for
+    assert "$ORIGIN/../sparktorch7.libs" in dynamic       # and the copy is found beside it
+
+    env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+    ldd = run(["ldd", str(ext)], env=env).stdout
+    (line,) = [ln for ln in ldd.splitlines() if "luajit" in ln]
+    resolved = line.split("=>")[1].split("(")[0].strip()
+    assert Path(resolved).resolve() == bundled.resolve(), ldd
+
+
+def test_installed_wheel_scores_a_batch_with_its_own_luajit(venv, tmp_path):
+    out = score_in(venv, tmp_path)
+    assert Path(out["module"]).resolve().is_relative_to(site_packages(venv).resolve()), out["module"]
+    assert out["jit"].startswith("LuaJIT 2.1")
+    assert out["y"] == [8.0, 26.0, 44.0, 62.0]          # x @ [1, 2, 3], computed in Lua
+    assert out["luajit"] == [str((site_packages(venv) / "sparktorch7.libs").resolve() /
+                                 Path(out["luajit"][0]).name)], out["luajit"]
+
+
+def test_installed_wheel_scores_a_batch_with_the_system_luajit_hidden(venv, tmp_path):
+    """In a private mount namespace, cover the system libluajit with /dev/null: first show the
+    covering works (loading it by soname fails), then score with the installed wheel."""
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare is not installed")
+    found = [p for p in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")
+             if os.path.exists(os.path.join(p, SYSTEM_LUAJIT))]
+    if not found:
+        # nothing to hide: the machine has no system LuaJIT, the previous test already proves it
+        return test_installed_wheel_scores_a_batch_with_its_own_luajit(venv, tmp_path)
+    real = os.path.realpath(os.path.join(found[0], SYSTEM_LUAJIT))
+    hide = f"mount --bind /dev/null {real} && exec \"$@\""
+    prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c", hide, "hide-luajit"]
+    probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"no private mount namespace here: {probe.stderr.strip()}")
+
+    control = subprocess.run(
+        [*prefix, sys.executable, "-I", "-c", f"import ctypes; ctypes.CDLL({SYSTEM_LUAJIT!r})"],
+        capture_output=True, text=True)
+    assert control.returncode != 0 and "OSError" in control.stderr, (control.returncode, control.stderr)
+
+    out = score_in(venv, tmp_path, prefix)
+    assert out["y"] == [8.0, 26.0, 44.0, 62.0]
+    assert all(Path(p).is_relative_to(site_packages(venv).resolve()) for p in out["luajit"]), out["luajit"]
+    assert real not in out["luajit"]
