@@ -272,9 +272,10 @@ def test_one_state_per_worker_and_init_once(spark):
             assert r.w.inits == 1
     # each worker process built the state once and used it for all its tasks and batches
     assert all(len(serials) == 1 for serials in seen.values()), seen
-    # 16 tasks of 250 rows, 25 batches each: a few workers (2 run at once; Spark may
-    # replace an idle one), never one state per task or batch
-    assert 1 <= len(seen) <= 4, seen
+    # 16 tasks of 250 rows, 25 batches each, served by the pool of reused workers
+    # (earlier tests with several UDFs in one select leave more than 2 of them):
+    # never one state per task, let alone per batch
+    assert 1 <= len(seen) < 16, seen
     assert script.states_created == len(seen), (script.states_created, seen)
 
 
