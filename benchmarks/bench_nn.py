@@ -7,14 +7,15 @@ value into PyTorch, run on the same input:
 * CNN: three 3x3 convolutions (3->64->64->64, pad 1) each with ReLU, 2x2 max
   pooling, Linear(64*16*16, 10), batch 64 of 3x32x32   target >= 0.5x PyTorch
 
-Each side of each model is timed in its own fresh process (so that one side's memory
-and caches do not count for the other); PyTorch runs with as many threads as numpy's
-BLAS (OpenBLAS) uses, so both get the same cores. Printed per model: samples/s (best
-of --repeat), the ratio sparktorch7 / PyTorch in wall time and in process CPU time
-(the steadier one on a shared machine), the peak resident memory added by the
-forward passes, and the largest difference between the two outputs.
+Each side of each model is timed in fresh processes (so that one side's memory and
+caches do not count for the other), the two sides alternating for --rounds rounds;
+PyTorch runs with as many threads as numpy's BLAS (OpenBLAS) uses, so both get the
+same cores. Printed per model: samples/s (best run), the ratio sparktorch7 / PyTorch
+in wall time and in process CPU time (best run each; the steadier figure on a shared
+machine), the peak resident memory added by the forward passes, and the largest
+difference between the two outputs.
 
-Usage: python benchmarks/bench_nn.py [--repeat N] [--threads N]
+Usage: python benchmarks/bench_nn.py [--repeat N] [--rounds N] [--threads N]
 """
 from __future__ import annotations
 
@@ -96,8 +97,8 @@ class PeakRSS:
 
 
 def timed(fn, repeat):
-    """Best wall time, median process CPU time (all threads), peak RSS added by the
-    calls (the warm-up call included) and the last result."""
+    """Best wall time, best process CPU time (all threads), peak RSS added by the calls
+    (the warm-up call included) and the last result."""
     with PeakRSS() as mem:
         out = fn()  # warm-up: allocations, caches, lazy imports
         best, cpu = float("inf"), []
@@ -106,7 +107,7 @@ def timed(fn, repeat):
             out = fn()
             best = min(best, time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
-    return best, float(np.median(cpu)), mem.mib, out
+    return best, min(cpu), mem.mib, out
 
 
 def build_lua(name):
@@ -172,6 +173,8 @@ def in_child(fn, *args):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=10, help="timed runs per side (best counts)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="fresh processes per side, alternating sides (best counts)")
     ap.add_argument("--threads", type=int, default=None,
                     help="PyTorch threads (default: the BLAS thread count numpy uses)")
     args = ap.parse_args(argv)
@@ -183,8 +186,14 @@ def main(argv=None):
     for name, (_, _, shape, target) in MODELS.items():
         params = lua_params(build_lua(name), name)  # Torch7's default initialisation
         x = rng.standard_normal(shape, dtype=np.float32)
-        t_lua, c_lua, m_lua, y_lua = in_child(run_lua, name, params, x, args.repeat, threads)
-        t_pt, c_pt, m_pt, y_pt = in_child(run_torch, name, params, x, args.repeat, threads)
+        # alternate the sides so that both see the same changes in machine load
+        t_lua = c_lua = t_pt = c_pt = float("inf")
+        m_lua = m_pt = 0.0
+        for _ in range(args.rounds):
+            t, c, m, y_lua = in_child(run_lua, name, params, x, args.repeat, threads)
+            t_lua, c_lua, m_lua = min(t_lua, t), min(c_lua, c), max(m_lua, m)
+            t, c, m, y_pt = in_child(run_torch, name, params, x, args.repeat, threads)
+            t_pt, c_pt, m_pt = min(t_pt, t), min(c_pt, c), max(m_pt, m)
         err = float(np.abs(y_lua - y_pt).max() / max(1e-30, float(np.abs(y_pt).max())))
         n = shape[0]
         rows.append((name, n, n / t_lua, n / t_pt, t_pt / t_lua, target, c_pt / c_lua, m_lua, m_pt, err))
@@ -192,7 +201,7 @@ def main(argv=None):
     import torch
     print(f"threads: numpy BLAS {nblas if nblas is not None else '?'}, "
           f"torch.set_num_threads({threads}); torch {torch.__version__}; float32; "
-          f"best of {args.repeat}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+          f"best of {args.rounds}x{args.repeat}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'model':5} {'batch':>5} {'sparktorch7/s':>13} {'pytorch/s':>9} {'ratio':>5} "
           f"{'target':>9} {'cpu ratio':>9} {'peak MiB st7':>12} {'peak MiB pt':>11} "
           f"{'max rel diff':>12}")

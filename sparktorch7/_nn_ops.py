@@ -67,14 +67,46 @@ def _offset_slices(k, stride, dil, osize):
 # convolution
 # ----------------------------------------------------------------------------
 
-def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
-    """im2col + one GEMM per chunk of samples.
+def _conv_block(dst, xp, w, bias, ksize, stride, dil, g, cols=None, res=None):
+    """dst (m, O, *osize) = convolution of the padded block xp (m, C, *spatial) with w
+    (g, O/g, C/g * k): window view copied into cols (C, *ksize, m, *osize), one GEMM
+    per group into res (O, m*L), then one pass that transposes and adds the bias."""
+    nd = len(ksize)
+    m, c = xp.shape[:2]
+    o = dst.shape[1]
+    osize = tuple(dst.shape[2:])
+    lsp = math.prod(osize)
+    kg = w.shape[2]
+    og = w.shape[1]
+    dt = dst.dtype
+    st = xp.strides
+    view = as_strided(
+        xp, (c,) + tuple(ksize) + (m,) + osize,
+        (st[1],) + tuple(st[2 + i] * dil[i] for i in range(nd)) + (st[0],)
+        + tuple(st[2 + i] * stride[i] for i in range(nd)), writeable=False)
+    shape = (c,) + tuple(ksize) + (m,) + osize
+    cm = cols.reshape(-1)[:math.prod(shape)].reshape(shape) if cols is not None \
+        else np.empty(shape, dtype=dt)
+    np.copyto(cm, view)
+    cm2 = cm.reshape(-1, m * lsp)
+    rm = res.reshape(-1)[:o * m * lsp].reshape(o, m * lsp) if res is not None \
+        else np.empty((o, m * lsp), dtype=dt)
+    for gi in range(g):
+        np.matmul(w[gi], cm2[gi * kg:(gi + 1) * kg], out=rm[gi * og:(gi + 1) * og])
+    src = rm.reshape((o, m) + osize).swapaxes(0, 1)
+    if bias is None:
+        dst[...] = src
+    else:
+        np.add(src, bias, out=dst)
 
-    The window view of a chunk of nb (padded) samples is copied into cols, laid out
-    (C, *ksize, nb, *osize) so that one matmul weight (O, C*k) @ cols (C*k, nb*L)
-    covers the chunk; the (O, nb, L) result goes to out (nb, O, L) in the same pass
-    that adds the bias. Few large GEMMs keep BLAS threads busy (many small ones
-    spend their time synchronising, badly so on a loaded machine)."""
+
+def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
+    """im2col + one GEMM per block: a chunk of whole samples when one sample's windows
+    fit the budget, else a band of output rows (first spatial axis) of one sample.
+
+    Few large GEMMs keep BLAS threads busy (many small ones spend their time
+    synchronising, badly so on a loaded machine), and the im2col buffer stays within
+    _COLS_BUDGET elements whatever the batch or image size."""
     nd = len(ksize)
     x, out = _batched(x, out, nd)
     bias = _opt(bias)
@@ -82,40 +114,30 @@ def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
     o = out.shape[1]
     osize = tuple(out.shape[2:])
     g = int(groups)
-    cg, og = c // g, o // g
     kprod = math.prod(ksize)
-    kg = cg * kprod
     dt = out.dtype
-    w = np.ascontiguousarray(weight, dtype=dt).reshape(g, og, kg)
-    lsp = math.prod(osize)
-    per_sample = c * kprod * lsp
-    nb = max(1, min(n, _COLS_BUDGET // max(1, per_sample)))
-    cols = np.empty((c,) + tuple(ksize) + (nb,) + osize, dtype=dt)
-    res = np.empty((o, nb * lsp), dtype=dt)
-    b3 = None if bias is None else np.asarray(bias, dtype=dt).reshape(1, o, 1)
-    for s0 in range(0, n, nb):
-        xs = x[s0:s0 + nb]
-        m = xs.shape[0]
-        xp = _pad(xs, [(p, p) for p in pad], 0)
-        st = xp.strides
-        view = as_strided(
-            xp, (c,) + tuple(ksize) + (m,) + osize,
-            (st[1],) + tuple(st[2 + i] * dil[i] for i in range(nd)) + (st[0],)
-            + tuple(st[2 + i] * stride[i] for i in range(nd)), writeable=False)
-        cm = cols if m == nb else np.empty((c,) + tuple(ksize) + (m,) + osize, dtype=dt)
-        np.copyto(cm, view)
-        cm2 = cm.reshape(c * kprod, m * lsp)
-        rm = res if m == nb else np.empty((o, m * lsp), dtype=dt)
-        for gi in range(g):
-            np.matmul(w[gi], cm2[gi * kg:(gi + 1) * kg], out=rm[gi * og:(gi + 1) * og])
-        src = rm.reshape(o, m, lsp).transpose(1, 0, 2)
-        dst = out[s0:s0 + m].reshape(m, o, lsp)
-        if b3 is None:
-            dst[...] = src
-        else:
-            np.add(src, b3, out=dst)
-        if not np.shares_memory(dst, out):
-            out[s0:s0 + m] = dst.reshape((m, o) + osize)
+    w = np.ascontiguousarray(weight, dtype=dt).reshape(g, o // g, (c // g) * kprod)
+    b = None if bias is None else np.asarray(bias, dtype=dt).reshape((1, o) + (1,) * nd)
+    per_sample = c * kprod * math.prod(osize)
+    pads = [(p, p) for p in pad]
+    if per_sample <= _COLS_BUDGET:
+        nb = max(1, min(n, _COLS_BUDGET // max(1, per_sample)))
+        cols = np.empty(per_sample * nb, dtype=dt)
+        res = np.empty(o * math.prod(osize) * nb, dtype=dt)
+        for s0 in range(0, n, nb):
+            _conv_block(out[s0:s0 + nb], _pad(x[s0:s0 + nb], pads, 0), w, b, ksize, stride,
+                        dil, g, cols, res)
+        return
+    per_row = per_sample // osize[0]
+    rows = max(1, _COLS_BUDGET // max(1, per_row))
+    cols = np.empty(per_row * rows, dtype=dt)
+    res = np.empty(o * (math.prod(osize) // osize[0]) * rows, dtype=dt)
+    for s0 in range(n):
+        xp = _pad(x[s0:s0 + 1], pads, 0)
+        for r0 in range(0, osize[0], rows):
+            r1 = min(osize[0], r0 + rows)
+            band = xp[:, :, r0 * stride[0]:(r1 - 1) * stride[0] + (ksize[0] - 1) * dil[0] + 1]
+            _conv_block(out[s0:s0 + 1, :, r0:r1], band, w, b, ksize, stride, dil, g, cols, res)
 
 
 def conv2d(out, x, weight, bias, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, groups=1):
@@ -451,19 +473,26 @@ def bn_var_from_std(var, std, eps):
 
 
 def cross_map_lrn(out, x, size, alpha, beta, k, before, after):
-    """LRN across channels: out = x * (k + alpha/size * sum_{c-before..c+after} x^2)^-beta."""
+    """LRN across channels: out = x * (k + alpha/size * sum_{c-before..c+after} x^2)^-beta,
+    in the tensor's type, by chunks of the batch (bounded memory)."""
     x, out = _batched(x, out, 2)
-    c = x.shape[1]
-    sq = np.square(x, dtype=out.dtype)
-    csum = np.zeros((x.shape[0], c + 1) + x.shape[2:], dtype=np.float64)
-    np.cumsum(sq, axis=1, dtype=np.float64, out=csum[:, 1:])
-    lo = np.clip(np.arange(c) - int(before), 0, c)
-    hi = np.clip(np.arange(c) + int(after) + 1, 0, c)
-    scale = csum[:, hi] - csum[:, lo]
-    scale *= alpha / size
-    scale += k
-    np.power(scale, -beta, out=scale)
-    np.multiply(x, scale.astype(out.dtype), out=out)
+    n, c = x.shape[:2]
+    before, after = int(before), int(after)
+    dt = out.dtype
+    per = (c + before + after) * math.prod(x.shape[2:])
+    nb = max(1, min(n, _COLS_BUDGET // max(1, per)))
+    for s0 in range(0, n, nb):
+        xs = x[s0:s0 + nb]
+        m = xs.shape[0]
+        sq = np.zeros((m, c + before + after) + xs.shape[2:], dtype=dt)
+        np.square(xs, out=sq[:, before:before + c])
+        scale = sq[:, 0:c].copy()
+        for d in range(1, before + after + 1):
+            scale += sq[:, d:d + c]
+        scale *= dt.type(alpha / size)
+        scale += dt.type(k)
+        np.power(scale, dt.type(-beta), out=scale)
+        np.multiply(xs, scale, out=out[s0:s0 + m])
 
 
 def softmax(out, x, axis, log=False):

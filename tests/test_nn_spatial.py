@@ -144,26 +144,28 @@ def test_temporal_convolution(lua, dtype):
     both(lua, x, ref, dtype)
 
 
-def test_subsampling(lua):
-    build(lua, "nn.SpatialSubSampling(3, 2, 3, 2, 1)")
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_subsampling(lua, dtype):
+    build(lua, "nn.SpatialSubSampling(3, 2, 3, 2, 1)", dtype)
     w, b = field(lua, "weight"), field(lua, "bias")
-    x = rnd((2, 3, 7, 8))
+    x = rnd((2, 3, 7, 8), dtype)
     win = np.lib.stride_tricks.sliding_window_view(x, (3, 2), axis=(2, 3))[:, :, :, ::2]
     ref = win.sum(axis=(4, 5)) * w[:, None, None] + b[:, None, None]
-    both(lua, x, ref, np.float64)
+    both(lua, x, ref, dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("table", ["nn.tables.oneToOne(3)", "nn.tables.full(3, 2)",
                                    "torch.Tensor({{1, 2}, {3, 2}, {2, 1}})"])
-def test_convolution_map(lua, table):
-    build(lua, f"nn.SpatialConvolutionMap({table}, 3, 2, 1, 2)")
+def test_convolution_map(lua, dtype, table):
+    build(lua, f"nn.SpatialConvolutionMap({table}, 3, 2, 1, 2)", dtype)
     conn = field(lua, "connTable").astype(int) - 1
     w, b = field(lua, "weight"), field(lua, "bias")
-    x = rnd((2, 3, 7, 8))
+    x = rnd((2, 3, 7, 8), dtype)
     ref = np.zeros((2, b.shape[0], 3, 6)) + b[:, None, None]
     for k, (i, o) in enumerate(conn):
         ref[:, o] += F.conv2d(T(x[:, i:i + 1]), T(w[k][None, None]), stride=(2, 1)).numpy()[:, 0]
-    both(lua, x, ref, np.float64)
+    both(lua, x, ref, dtype)
 
 
 # --- poolings -------------------------------------------------------------------------
@@ -182,11 +184,12 @@ def test_max_pooling(lua, dtype, args, k, s, p, ceil):
     both(lua, x, ref, dtype)
 
 
-def test_dilated_max_pooling(lua):
-    build(lua, "nn.SpatialDilatedMaxPooling(3, 2, 1, 2, 1, 0, 2, 3)")
-    x = rnd((2, 3, 12, 11))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dilated_max_pooling(lua, dtype):
+    build(lua, "nn.SpatialDilatedMaxPooling(3, 2, 1, 2, 1, 0, 2, 3)", dtype)
+    x = rnd((2, 3, 12, 11), dtype)
     ref = F.max_pool2d(T(x), (2, 3), (2, 1), (0, 1), dilation=(3, 2)).numpy()
-    both(lua, x, ref, np.float64)
+    both(lua, x, ref, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -216,23 +219,25 @@ def test_average_pooling_old_files(lua):
     np.testing.assert_allclose(forward(lua, x), ref * 4, rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind,tf", [("Max", F.adaptive_max_pool2d), ("Average", F.adaptive_avg_pool2d)])
 @pytest.mark.parametrize("W,H", [(4, 3), (5, 7), (1, 1)])
-def test_adaptive_pooling(lua, kind, tf, W, H):
-    build(lua, f"nn.SpatialAdaptive{kind}Pooling({W}, {H})")
-    x = rnd((2, 3, 10, 7))
-    both(lua, x, tf(T(x), (H, W)).numpy(), np.float64)
+def test_adaptive_pooling(lua, dtype, kind, tf, W, H):
+    build(lua, f"nn.SpatialAdaptive{kind}Pooling({W}, {H})", dtype)
+    x = rnd((2, 3, 10, 7), dtype)
+    both(lua, x, tf(T(x), (H, W)).numpy(), dtype)
 
 
-def test_lp_pooling(lua):
-    build(lua, "nn.SpatialLPPooling(3, 2, 2, 2, 2, 2)")
-    x = rnd((2, 3, 6, 4))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lp_pooling(lua, dtype):
+    build(lua, "nn.SpatialLPPooling(3, 2, 2, 2, 2, 2)", dtype)
+    x = rnd((2, 3, 6, 4), dtype)
     ref = np.sqrt((x ** 2).reshape(2, 3, 3, 2, 2, 2).sum(axis=(3, 5)))
-    both(lua, x, ref, np.float64)
-    build(lua, "nn.SpatialLPPooling(3, 3, 2, 2)")
+    both(lua, x, ref, dtype)
+    build(lua, "nn.SpatialLPPooling(3, 3, 2, 2)", dtype)
     ax = np.abs(x)
     ref = np.cbrt((ax ** 3).reshape(2, 3, 3, 2, 2, 2).sum(axis=(3, 5)))
-    both(lua, ax, ref, np.float64)
+    both(lua, ax, ref, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -246,14 +251,15 @@ def test_volumetric_pooling(lua, dtype):
     both(lua, x, F.avg_pool3d(T(x), (2, 3, 3), (1, 2, 2)).numpy(), dtype)
 
 
-def test_temporal_pooling_and_subsampling(lua):
-    x = rnd((2, 9, 3))
-    build(lua, "nn.TemporalMaxPooling(3)")
-    both(lua, x, x.reshape(2, 3, 3, 3).max(axis=2), np.float64)
-    build(lua, "nn.TemporalSubSampling(3, 3, 2)")
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_temporal_pooling_and_subsampling(lua, dtype):
+    x = rnd((2, 9, 3), dtype)
+    build(lua, "nn.TemporalMaxPooling(3)", dtype)
+    both(lua, x, x.reshape(2, 3, 3, 3).max(axis=2), dtype)
+    build(lua, "nn.TemporalSubSampling(3, 3, 2)", dtype)
     w, b = field(lua, "weight"), field(lua, "bias")
     ref = np.stack([x[:, i * 2:i * 2 + 3].sum(axis=1) for i in range(4)], axis=1) * w + b
-    both(lua, x, ref, np.float64)
+    both(lua, x, ref, dtype)
 
 
 # --- normalisation, softmax -----------------------------------------------------------
@@ -316,13 +322,14 @@ def test_cross_map_lrn(lua, dtype):
     both(lua, x, lrn_reference(x, 4, 1e-4, 0.75, 1, 1, 1), dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("log", [False, True])
-def test_spatial_softmax(lua, log):
-    build(lua, "nn.SpatialLogSoftMax()" if log else "nn.SpatialSoftMax()")
-    x = rnd((2, 4, 3, 5)) * 10
+def test_spatial_softmax(lua, dtype, log):
+    build(lua, "nn.SpatialLogSoftMax()" if log else "nn.SpatialSoftMax()", dtype)
+    x = rnd((2, 4, 3, 5), dtype) * 10
     e = np.exp(x - x.max(axis=1, keepdims=True))
     ref = e / e.sum(axis=1, keepdims=True)
-    both(lua, x, np.log(ref) if log else ref, np.float64)
+    both(lua, x, np.log(ref) if log else ref, dtype)
 
 
 def local_reference(x, k2):
@@ -339,39 +346,41 @@ def local_reference(x, k2):
     return conv.sum(axis=0)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kernel", [np.ones((5, 3)), np.array([1.0, 2.0, 1.0])])
-def test_local_normalizations(lua, kernel):
+def test_local_normalizations(lua, dtype, kernel):
     lua["k"] = kernel
-    x = rnd((2, 3, 7, 8))
+    x = rnd((2, 3, 7, 8), dtype)
     k2 = np.outer(kernel, kernel) if kernel.ndim == 1 else kernel
     coef = local_reference(np.ones_like(x[0]), k2)
     sub = np.stack([xi - local_reference(xi, k2) / coef for xi in x])
-    build(lua, "nn.SpatialSubtractiveNormalization(3, k:clone())")
-    both(lua, x, sub, np.float64)
+    build(lua, "nn.SpatialSubtractiveNormalization(3, k:clone())", dtype)
+    both(lua, x, sub, dtype)
 
     def div(v):
         std = np.sqrt(local_reference(v ** 2, k2)) / coef
         return v / np.where(std > 1e-4, std, 1e-4)
 
-    build(lua, "nn.SpatialDivisiveNormalization(3, k:clone())")
-    both(lua, x, np.stack([div(xi) for xi in x]), np.float64)
-    build(lua, "nn.SpatialContrastiveNormalization(3, k:clone())")
-    both(lua, x, np.stack([div(si) for si in sub]), np.float64)
+    build(lua, "nn.SpatialDivisiveNormalization(3, k:clone())", dtype)
+    both(lua, x, np.stack([div(xi) for xi in x]), dtype)
+    build(lua, "nn.SpatialContrastiveNormalization(3, k:clone())", dtype)
+    both(lua, x, np.stack([div(si) for si in sub]), dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
 # --- padding, resampling ----------------------------------------------------------------
 
 @pytest.mark.parametrize("cls,mode", [("SpatialZeroPadding", "constant"),
                                       ("SpatialReflectionPadding", "reflect"),
                                       ("SpatialReplicationPadding", "edge")])
 @pytest.mark.parametrize("pads", [(1, 2, 3, 0), (2, -1, 0, -2)])
-def test_padding(lua, cls, mode, pads):
-    build(lua, f"nn.{cls}({', '.join(map(str, pads))})")
+def test_padding(lua, dtype, cls, mode, pads):
+    build(lua, f"nn.{cls}({', '.join(map(str, pads))})", dtype)
     l, r, t, b = pads
-    x = rnd((2, 3, 5, 6))
+    x = rnd((2, 3, 5, 6), dtype)
     cropped = x[..., max(0, -t):5 - max(0, -b), max(0, -l):6 - max(0, -r)]
     ref = np.pad(cropped, ((0, 0), (0, 0), (max(t, 0), max(b, 0)), (max(l, 0), max(r, 0))), mode=mode)
-    both(lua, x, ref, np.float64)
+    both(lua, x, ref, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -389,10 +398,11 @@ def test_upsampling(lua, dtype):
     both(lua, x, ref, np.float32)
 
 
-def test_pixel_shuffle(lua):
-    build(lua, "nn.PixelShuffle(2)")
-    x = rnd((2, 12, 3, 4))
-    both(lua, x, F.pixel_shuffle(T(x), 2).numpy(), np.float64)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pixel_shuffle(lua, dtype):
+    build(lua, "nn.PixelShuffle(2)", dtype)
+    x = rnd((2, 12, 3, 4), dtype)
+    both(lua, x, F.pixel_shuffle(T(x), 2).numpy(), dtype)
 
 
 # --- errors ---------------------------------------------------------------------------

@@ -175,8 +175,10 @@ def test_batchnorm_eval_and_train(dtype):
     np.testing.assert_allclose(rv2, 0.9 * rv + 0.1 * x.var(axis=(0, 2, 3), ddof=1), **TOL[dtype])
 
 
+@pytest.mark.parametrize("budget", [1, 1 << 23])
 @pytest.mark.parametrize("size,before,after", [(5, 2, 2), (4, 1, 1), (4, 1, 2), (1, 0, 0)])
-def test_cross_map_lrn(size, before, after):
+def test_cross_map_lrn(monkeypatch, budget, size, before, after):
+    monkeypatch.setattr(ops, "_COLS_BUDGET", budget)  # one sample at a time, or all
     x = rnd((2, 7, 3, 4), np.float64)
     out = np.empty_like(x)
     ops.cross_map_lrn(out, x, size, 1e-2, 0.75, 2.0, before, after)
@@ -353,3 +355,22 @@ def test_upsample_bilinear_matches_thnn_loop():
             ref[:, i, j] = (1 - l1) * ((1 - m1) * x[:, h1, w1] + m1 * x[:, h1, w1 + wp]) \
                 + l1 * ((1 - m1) * x[:, h1 + hp, w1] + m1 * x[:, h1 + hp, w1 + wp])
     np.testing.assert_allclose(out, ref, rtol=1e-14, atol=1e-14)
+
+
+@pytest.mark.parametrize("budget", [1, 4 * 9 * 3 * 2])
+def test_convolutions_in_row_bands(monkeypatch, budget):
+    """Images whose windows exceed the budget go by bands of output rows (1 and 3)."""
+    monkeypatch.setattr(ops, "_COLS_BUDGET", budget)
+    x = rnd((2, 4, 9, 8), np.float64)
+    w = rnd((6, 2, 3, 3), np.float64, 1)
+    b = rnd((6,), np.float64, 2)
+    ref = F.conv2d(t(x), t(w), t(b), stride=(2, 1), padding=(2, 1), dilation=(2, 1), groups=2).numpy()
+    out = np.empty(ref.shape)
+    ops.conv2d(out, x, w, b, 3, 3, 1, 2, 1, 2, 1, 2, 2)
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
+    v = rnd((2, 3, 5, 6, 4), np.float64)
+    w3 = rnd((4, 3, 2, 3, 2), np.float64, 3)
+    ref = F.conv3d(t(v), t(w3), t(b[:4]), stride=(2, 1, 1), padding=(1, 1, 0)).numpy()
+    out = np.empty(ref.shape)
+    ops.conv3d(out, v, w3, b[:4], 2, 2, 3, 2, 1, 1, 1, 0, 1)
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)

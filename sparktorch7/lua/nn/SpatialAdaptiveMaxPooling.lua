@@ -21,3 +21,10 @@ end
 function SpatialAdaptiveMaxPooling:__tostring__()
    return string.format('%s(%dx%d)', torch.type(self), self.W, self.H)
 end
+
+function SpatialAdaptiveMaxPooling:clearState()
+   if torch.isTensor(self.indices) then
+      self.indices:set()
+   end
+   return parent.clearState(self)
+end

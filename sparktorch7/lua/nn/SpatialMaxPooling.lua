@@ -119,3 +119,10 @@ function SpatialMaxPooling:__tostring__()
    end
    return s .. ')'
 end
+
+function SpatialMaxPooling:clearState()
+   if torch.isTensor(self.indices) then
+      self.indices:set()
+   end
+   return parent.clearState(self)
+end

@@ -20,3 +20,10 @@ function TemporalMaxPooling:updateOutput(input)
    ops.call('temporal_max_pool', out, input, self.kW, self.dW)
    return out
 end
+
+function TemporalMaxPooling:clearState()
+   if torch.isTensor(self.indices) then
+      self.indices:set()
+   end
+   return parent.clearState(self)
+end

@@ -71,3 +71,10 @@ function VolumetricMaxPooling:__tostring__()
    return string.format('%s(%dx%dx%d, %d,%d,%d)', torch.type(self), self.kT, self.kW, self.kH,
                         self.dT, self.dW, self.dH)
 end
+
+function VolumetricMaxPooling:clearState()
+   if torch.isTensor(self.indices) then
+      self.indices:set()
+   end
+   return parent.clearState(self)
+end
