@@ -19,12 +19,8 @@ then ``--repeat`` interleaved rounds run every case once; the best time counts. 
 Python worker (``local[N]`` runs N workers). Targets: a/b >= 0.9, a/c >= 1.3,
 a/d >= 50.
 
-``--what-if-relu`` (a diagnosis, not a result): runs (a) with nn.Threshold's
-loop replaced by a branchless ``math.max`` inside the benchmark's script, to
-show how much of the gap to (b) is that one loop.
-
 Usage: python benchmarks/bench_spark.py [--rows 1000000] [--row-rows 20000]
-       [--master local[2]] [--batch 10000] [--repeat 2] [--cases abcd] [--what-if-relu]
+       [--master local[2]] [--batch 10000] [--repeat 2] [--cases abcd]
 """
 from __future__ import annotations
 
@@ -96,22 +92,6 @@ def lua_row_udf(handle):
     return udf(predict_row, "array<float>")
 
 
-# Only with --what-if-relu: the same ReLU without a branch per element.
-_BRANCHLESS_THRESHOLD = """
-require 'nn'
-local pointwise = require('nn.pointwise')
-local max = math.max
-local original = nn.Threshold.updateOutput
-function nn.Threshold:updateOutput(input)
-  if self.val ~= self.threshold then return original(self, input) end
-  local y, x, n, back = pointwise.begin(self, input, torch.type(self))
-  local th = self.threshold
-  for i = 0, n - 1 do y[i] = max(x[i], th) end
-  return pointwise.finish(self, input, back)
-end
-"""
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=int, default=1_000_000)
@@ -120,8 +100,6 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=10_000, help="Arrow records per batch")
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--cases", default="abcd", help="which of a, b, c, d to run")
-    p.add_argument("--what-if-relu", action="store_true",
-                   help="(a) with a branchless nn.Threshold loop patched in by the script")
     args = p.parse_args()
 
     work = tempfile.mkdtemp(prefix="sparktorch7-bench-")
@@ -139,12 +117,7 @@ def main() -> None:
     print(f"{n} rows x 64 float features, {df.rdd.getNumPartitions()} partitions, {args.master}, "
           f"Arrow batches of {args.batch}, BLAS threads per worker 1")
 
-    if args.what_if_relu:
-        with open(MLP) as f:
-            source = _BRANCHLESS_THRESHOLD + f.read()
-        script = st.LuaScript(source, files=[paths["model"]], init="load", name="mlp+relu.lua")
-    else:
-        script = st.LuaScript.from_file(MLP, files=[paths["model"]], init="load")
+    script = st.LuaScript.from_file(MLP, files=[paths["model"]], init="load")
     lua = st.lua_udf(script, "predict", "array<float>")
     arrow_np = numpy_arrow_udf(paths["weights"])
     pbu = numpy_predict_batch_udf(paths["weights"], args.batch)
@@ -164,8 +137,7 @@ def main() -> None:
     print("best of", args.repeat, "runs after a warm-up:")
     rate = {}
     cases = {
-        "a": ("(a) sparktorch7 lua_udf (nn.Sequential)" + (" [what-if ReLU]" if args.what_if_relu else ""),
-              df, lua, n),
+        "a": ("(a) sparktorch7 lua_udf (nn.Sequential)", df, lua, n),
         "b": ("(b) arrow_udf + NumPy MLP", df, arrow_np, n),
         "c": ("(c) predict_batch_udf + NumPy MLP", df, pbu, n),
         "d": (f"(d) row-at-a-time udf -> Lua ({n_small} rows)", small, row, n_small),
