@@ -979,8 +979,8 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
                   conf: Optional[Mapping[str, str]] = None) -> Any:
     """A SparkSession set up for sparktorch7 (or the active one, e.g. under spark-submit).
 
-    Sets what Spark's Python workers need to import sparktorch7 from this
-    checkout (``PYTHONPATH``, also as ``spark.executorEnv.PYTHONPATH``) and to
+    When run from a source checkout (not under spark-submit), puts the checkout
+    on the workers' ``PYTHONPATH`` (also ``spark.executorEnv.PYTHONPATH``); sets them to
     run this interpreter, turns the web UI off, reuses Python workers (one Lua
     state per worker) and keeps Spark's own logging at ERROR.
 
@@ -995,9 +995,14 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
         return SparkSession.builder.getOrCreate()
     import tempfile
 
+    under_submit = "PYSPARK_GATEWAY_PORT" in os.environ
     root = _package_root()
-    paths = [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
-    os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+    # Only a source checkout is put on the workers' path: an installed sparktorch7
+    # (a wheel, a packed environment shipped with --archives) must win on executors.
+    from_checkout = os.path.exists(os.path.join(root, "setup.py"))
+    if from_checkout and not under_submit:
+        paths = [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
+        os.environ["PYTHONPATH"] = os.pathsep.join(paths)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     log4j = os.path.join(tempfile.gettempdir(), "sparktorch7-log4j2.properties")
@@ -1006,7 +1011,6 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
             f.write(_LOG4J_ERROR)
         os.replace(log4j + f".{os.getpid()}", log4j)
     builder = SparkSession.builder.appName(app_name)
-    under_submit = "PYSPARK_GATEWAY_PORT" in os.environ
     if master and not under_submit:
         builder = builder.master(master)
     elif not under_submit:
@@ -1015,10 +1019,11 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.python.worker.reuse": "true",
-        "spark.executorEnv.PYTHONPATH": os.environ["PYTHONPATH"],
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j}",
         "spark.executor.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j}",
     }
+    if from_checkout and not under_submit:
+        settings["spark.executorEnv.PYTHONPATH"] = os.environ["PYTHONPATH"]
     settings.update(conf or {})
     for k, v in settings.items():
         builder = builder.config(k, v)

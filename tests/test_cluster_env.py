@@ -158,10 +158,6 @@ def test_executors_run_the_packed_environment(archive, spark_home, tmp_path):
 
 
 @pytest.mark.skipif(not SCORE_JOB.exists(), reason="jobs/score.py is not in this checkout")
-@pytest.mark.xfail(raises=ForeignPackageError, strict=True, reason=(
-    "sparktorch7.udf.local_session() sets spark.executorEnv.PYTHONPATH to the driver's package "
-    "root even under spark-submit, so executors that can see that path import the driver's "
-    "sparktorch7 (and numpy, pandas, pyarrow) instead of the archive's"))
 def test_score_job_runs_on_the_packed_environment(archive, spark_home, tmp_path):
     scored, facts = run_score_job(archive, spark_home, tmp_path)
     check_scores_and_facts(scored, facts, spark_home)

@@ -15,6 +15,9 @@ local function is_tensor(x)
 end
 torch._isTensor = is_tensor
 function torch.isTensor(x) return is_tensor(x) end
+M.isTensor = function(x) return is_tensor(x) end
+-- Torch7's cdata() is the C struct pointer; here a tensor's identity serves the same uses
+M.cdata = function(t) return torch.pointer(t) end
 function torch.isStorage(x) return is_storage(x) end
 
 local function rec_of(t) return getmetatable(t)._rec end
@@ -550,6 +553,8 @@ local function get_element(t, idx)
 end
 
 function M.select(t, dim, index)
+  -- on a vector Torch7's binding reads element `index` whatever the dimension given
+  if t._dim == 1 and type(dim) == "number" then dim = 1 end
   check_dim(t, "select", dim)
   local n = t._size[dim]
   if type(index) ~= "number" then fail(t, "select", "index must be a number, got %s", type(index)) end

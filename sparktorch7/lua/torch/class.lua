@@ -164,7 +164,11 @@ function torch.isTypeOf(obj, typeSpec)
   local mt = getmetatable(obj)
   while type(mt) == "table" do
     local tn = rawget(mt, "__typename")
-    if tn and (tn == typeSpec or tn:find(typeSpec)) then return true end
+    if tn then
+      -- a plain name must match the whole type name; a pattern may match part of it
+      local ok, m = pcall(string.match, tn, typeSpec)
+      if tn == typeSpec or (ok and m ~= nil and (m == tn or m ~= typeSpec)) then return true end
+    end
     local up = getmetatable(mt)
     mt = type(up) == "table" and rawget(up, "__index") or nil
   end

@@ -91,6 +91,7 @@ torch.setdefaulttensortype("torch.DoubleTensor")
 local cuda_twins = {
   Cuda = "Float", CudaDouble = "Double", CudaLong = "Long", CudaInt = "Int",
   CudaShort = "Short", CudaChar = "Char", CudaByte = "Byte", CudaHalf = "Float",
+  Half = "Float",   -- half-precision tensors compute in single precision here
 }
 torch._cuda_twins = cuda_twins
 for cname, cpu in pairs(cuda_twins) do
@@ -100,6 +101,12 @@ for cname, cpu in pairs(cuda_twins) do
   torch._metatables["torch." .. cname .. "Tensor"] = rec.Tensor_mt
   torch._metatables["torch." .. cname .. "Storage"] = rec.Storage_mt
 end
+
+-- Torch7's heap tracking made the GC see malloc'd tensor memory; here torch._account
+-- always does that, so these only keep the switch for scripts that set it.
+local heaptracking = false
+function torch.setheaptracking(on) heaptracking = on and true or false end
+function torch._heaptracking() return heaptracking end
 
 -- Optional parts, each in its own file.
 for _, name in ipairs {"torch.TensorMath", "torch.File", "torch.DiskFile", "torch.MemoryFile", "torch.PipeFile",
