@@ -33,7 +33,7 @@ def test_is_type_of_plain_names_match_whole_type_names(torch):
 def test_is_tensor_method_cdata_and_heap_tracking(torch):
     assert torch.eval("torch.Tensor.isTensor(torch.Tensor())") is True
     assert torch.eval("torch.Tensor.isTensor({})") is False
-    assert torch.eval("local t = torch.Tensor(2); return t:cdata() == t:cdata()") is True
+    assert torch.execute("local t = torch.Tensor(2); return t:cdata() == t:cdata()") is True
     assert torch.eval("torch.Tensor(2):cdata() ~= torch.Tensor(2):cdata()") is True
     torch.execute("torch.setheaptracking(true)")
     assert torch.eval("torch._heaptracking()") is True
