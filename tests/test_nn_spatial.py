@@ -10,8 +10,21 @@ import pytest
 
 import sparktorch7 as st
 
-torch = pytest.importorskip("torch")
-F = torch.nn.functional
+try:   # PyTorch is a benchmark peer; where installed, tests also use it as an independent reference
+    import torch
+except ImportError:
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch (only an independent reference here) is not installed")
+
+
+class _NoTorch:
+    """Stands for torch.nn.functional in parametrizations when PyTorch is absent (those tests skip)."""
+
+    def __getattr__(self, name):
+        return None
+
+
+F = torch.nn.functional if torch is not None else _NoTorch()
 
 DTYPES = [np.float64, np.float32]
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
@@ -55,6 +68,7 @@ def both(lua, x, ref, dtype, expr="m"):
 
 # --- convolutions ---------------------------------------------------------------------
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("cls", ["SpatialConvolution", "SpatialConvolutionMM"])
 @pytest.mark.parametrize("args,stride,pad", [
@@ -72,6 +86,7 @@ def test_convolution(lua, dtype, cls, args, stride, pad):
     both(lua, x, ref, dtype)
 
 
+@needs_torch
 def test_convolution_no_bias_and_noncontiguous_input(lua):
     build(lua, "nn.SpatialConvolution(3, 5, 3, 3, 1, 1, 1, 1):noBias()")
     assert lua.eval("m.bias") is None
@@ -80,6 +95,7 @@ def test_convolution_no_bias_and_noncontiguous_input(lua):
     np.testing.assert_allclose(forward(lua, x), ref, rtol=1e-10, atol=1e-12)
 
 
+@needs_torch
 def test_convolution_back_compatibility(lua):
     """Old files: `padding` instead of padW/padH, a 2-D MM weight."""
     build(lua, "nn.SpatialConvolutionMM(3, 4, 3, 3)")
@@ -92,6 +108,7 @@ def test_convolution_back_compatibility(lua):
     assert field(lua, "weight").shape == (4, 3, 3, 3)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dilated_convolution(lua, dtype):
     build(lua, "nn.SpatialDilatedConvolution(3, 4, 3, 2, 2, 1, 1, 2, 2, 3)", dtype)
@@ -101,6 +118,7 @@ def test_dilated_convolution(lua, dtype):
     both(lua, x, ref, dtype)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("args,stride,pad,adj", [
     ("3, 3", (1, 1), (0, 0), (0, 0)),
@@ -124,6 +142,7 @@ def test_full_convolution_target_size(lua):
     assert lua.eval("m:forward(x)").shape == (1, 3, 9, 9)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_volumetric_convolution(lua, dtype):
     build(lua, "nn.VolumetricConvolution(3, 4, 2, 3, 3, 1, 2, 1, 1, 0, 1)", dtype)
@@ -154,6 +173,7 @@ def test_subsampling(lua, dtype):
     both(lua, x, ref, dtype)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("table", ["nn.tables.oneToOne(3)", "nn.tables.full(3, 2)",
                                    "torch.Tensor({{1, 2}, {3, 2}, {2, 1}})"])
@@ -170,6 +190,7 @@ def test_convolution_map(lua, dtype, table):
 
 # --- poolings -------------------------------------------------------------------------
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("args,k,s,p,ceil", [
     ("2, 2", (2, 2), (2, 2), (0, 0), False),
@@ -184,6 +205,7 @@ def test_max_pooling(lua, dtype, args, k, s, p, ceil):
     both(lua, x, ref, dtype)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dilated_max_pooling(lua, dtype):
     build(lua, "nn.SpatialDilatedMaxPooling(3, 2, 1, 2, 1, 0, 2, 3)", dtype)
@@ -192,6 +214,7 @@ def test_dilated_max_pooling(lua, dtype):
     both(lua, x, ref, dtype)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("args,k,s,p,ceil,inc", [
     ("2, 2, 2, 2", (2, 2), (2, 2), (0, 0), False, True),
@@ -219,6 +242,7 @@ def test_average_pooling_old_files(lua):
     np.testing.assert_allclose(forward(lua, x), ref * 4, rtol=1e-12)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind,tf", [("Max", F.adaptive_max_pool2d), ("Average", F.adaptive_avg_pool2d)])
 @pytest.mark.parametrize("W,H", [(4, 3), (5, 7), (1, 1)])
@@ -240,6 +264,7 @@ def test_lp_pooling(lua, dtype):
     both(lua, ax, ref, dtype)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_volumetric_pooling(lua, dtype):
     x = rnd((2, 2, 5, 6, 7), dtype)
@@ -383,6 +408,7 @@ def test_padding(lua, dtype, cls, mode, pads):
     both(lua, x, ref, dtype)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_upsampling(lua, dtype):
     x = rnd((2, 3, 4, 5), dtype)
@@ -398,6 +424,7 @@ def test_upsampling(lua, dtype):
     both(lua, x, ref, np.float32)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_pixel_shuffle(lua, dtype):
     build(lua, "nn.PixelShuffle(2)", dtype)
@@ -438,6 +465,7 @@ def cudnn(lua):
     return lua
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cudnn_grouped_convolution(cudnn, dtype):
     build(cudnn, "cudnn.SpatialConvolution(4, 6, 3, 3, 1, 1, 1, 1, 2)", dtype)
@@ -452,6 +480,7 @@ def test_cudnn_grouped_convolution(cudnn, dtype):
     both(cudnn, x, ref, dtype)
 
 
+@needs_torch
 def test_cudnn_full_and_volumetric_convolution(cudnn):
     build(cudnn, "cudnn.SpatialFullConvolution(3, 2, 3, 3, 2, 2, 1, 1, 1, 1)")
     x = rnd((2, 3, 4, 5))
@@ -464,6 +493,7 @@ def test_cudnn_full_and_volumetric_convolution(cudnn):
     both(cudnn, x, ref, np.float64)
 
 
+@needs_torch
 def test_cudnn_pooling(cudnn):
     x = rnd((2, 3, 9, 9))
     build(cudnn, "cudnn.SpatialMaxPooling(2, 2, 2, 2):ceil()")
@@ -558,6 +588,7 @@ def test_local_normalization_kernel_fields(lua):
 
 # --- further volumetric and cudnn classes -----------------------------------------------
 
+@needs_torch
 def test_volumetric_full_and_dilated_convolution(lua):
     build(lua, "nn.VolumetricFullConvolution(3, 2, 2, 3, 3, 1, 2, 2, 0, 1, 1, 0, 1, 0)")
     x = rnd((2, 3, 3, 4, 5))
@@ -571,6 +602,7 @@ def test_volumetric_full_and_dilated_convolution(lua):
     both(lua, x, ref, np.float64)
 
 
+@needs_torch
 def test_more_cudnn_classes(cudnn):
     build(cudnn, "cudnn.SpatialDilatedConvolution(4, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2)")
     x = rnd((2, 4, 8, 9))
@@ -591,6 +623,7 @@ def test_more_cudnn_classes(cudnn):
     both(cudnn, v, ref, np.float64)
 
 
+@needs_torch
 def test_max_unpooling(lua):
     """Encoder-decoder use (as in ENet/SegNet): unpooling reads the pooling's indices."""
     lua.execute("""
@@ -626,6 +659,7 @@ def test_cudnn_convert_round_trip(cudnn):
     np.testing.assert_allclose(forward(cudnn, x, "back"), ref, rtol=1e-12)
 
 
+@needs_torch
 def test_max_unpooling_attached_after_a_forward(lua):
     """Indices the pooling's forward skipped are computed from its (still alive) input."""
     lua.execute("pool = nn.SpatialMaxPooling(2, 2)")

@@ -9,8 +9,21 @@ import pytest
 
 from sparktorch7 import _nn_ops as ops
 
-torch = pytest.importorskip("torch")
-F = torch.nn.functional
+try:   # PyTorch is a benchmark peer; where installed, tests also use it as an independent reference
+    import torch
+except ImportError:
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch (only an independent reference here) is not installed")
+
+
+class _NoTorch:
+    """Stands for torch.nn.functional in parametrizations when PyTorch is absent (those tests skip)."""
+
+    def __getattr__(self, name):
+        return None
+
+
+F = torch.nn.functional if torch is not None else _NoTorch()
 
 DTYPES = [np.float32, np.float64]
 TOL = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
@@ -24,6 +37,7 @@ def t(a):
     return torch.from_numpy(np.ascontiguousarray(a))
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch", [True, False])
 @pytest.mark.parametrize("k,s,p,d,g", [
@@ -44,6 +58,7 @@ def test_conv2d(dtype, batch, k, s, p, d, g):
     np.testing.assert_allclose(out, ref if batch else ref[0], **TOL[dtype])
 
 
+@needs_torch
 def test_conv2d_noncontiguous_input_and_2d_weight():
     x = rnd((2, 9, 8, 3), np.float64).transpose(0, 3, 1, 2)  # strided view
     w = rnd((5, 3, 3, 3), np.float64, 1)
@@ -53,6 +68,7 @@ def test_conv2d_noncontiguous_input_and_2d_weight():
     np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("s,p,adj", [((1, 1), (0, 0), (0, 0)), ((2, 3), (1, 1), (1, 2))])
 def test_full_conv2d(dtype, s, p, adj):
@@ -65,6 +81,7 @@ def test_full_conv2d(dtype, s, p, adj):
     np.testing.assert_allclose(out, ref, **TOL[dtype])
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_conv3d(dtype):
     x = rnd((2, 3, 5, 6, 7), dtype)
@@ -86,6 +103,7 @@ def test_temporal_conv():
     np.testing.assert_allclose(out, ref, rtol=1e-12)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("k,s,p,d,ceil", [
     ((2, 2), (2, 2), (0, 0), (1, 1), False),
@@ -109,6 +127,7 @@ def test_max_pool_propagates_nan():
     assert np.isnan(out[0, 0, 0, 0]) and not np.isnan(out[0, 0, 1, 1])
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("k,s,p,ceil,inc", [
     ((2, 2), (2, 2), (0, 0), False, True),
@@ -124,6 +143,7 @@ def test_avg_pool2d(dtype, k, s, p, ceil, inc):
     np.testing.assert_allclose(out, ref, **TOL[dtype])
 
 
+@needs_torch
 def test_pool3d():
     x = rnd((2, 2, 5, 6, 7), np.float64)
     ref = F.max_pool3d(t(x), (2, 3, 3), (1, 2, 2), (1, 1, 1)).numpy()
@@ -135,6 +155,7 @@ def test_pool3d():
     np.testing.assert_allclose(out, ref, rtol=1e-12)
 
 
+@needs_torch
 @pytest.mark.parametrize("mode,tf", [("max", F.adaptive_max_pool2d), ("avg", F.adaptive_avg_pool2d)])
 @pytest.mark.parametrize("osize", [(3, 4), (7, 5), (1, 1)])
 def test_adaptive_pool2d(mode, tf, osize):
@@ -189,6 +210,7 @@ def test_cross_map_lrn(monkeypatch, budget, size, before, after):
     np.testing.assert_allclose(out, ref, rtol=1e-12)
 
 
+@needs_torch
 def test_lrn_matches_torch_for_odd_sizes():
     x = rnd((2, 7, 3, 4), np.float32)
     ref = F.local_response_norm(t(x), 5, alpha=1e-2, beta=0.75, k=2.0).numpy()
@@ -211,6 +233,7 @@ def test_softmax(log):
     np.testing.assert_allclose(out, np.log(ref) if log else ref, rtol=1e-12, atol=1e-14)
 
 
+@needs_torch
 @pytest.mark.parametrize("mode,tmode", [("zero", "constant"), ("reflect", "reflect"), ("edge", "replicate")])
 @pytest.mark.parametrize("pads", [(1, 2, 3, 0), (2, -1, 0, -2)])
 def test_pad2d(mode, tmode, pads):
@@ -226,6 +249,7 @@ def test_pad2d(mode, tmode, pads):
     np.testing.assert_array_equal(out, ref)
 
 
+@needs_torch
 def test_upsampling():
     x = rnd((2, 3, 4, 5), np.float32)
     out = np.empty((2, 3, 12, 15), np.float32)
@@ -237,6 +261,7 @@ def test_upsampling():
     np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6)
 
 
+@needs_torch
 def test_pixel_shuffle():
     x = rnd((2, 8, 3, 4), np.float64)
     out = np.empty((2, 2, 6, 8))
@@ -275,6 +300,7 @@ def test_local_normalize(kernel):
     np.testing.assert_allclose(out, x / std, rtol=1e-10)
 
 
+@needs_torch
 @pytest.mark.parametrize("budget", [1, 2 * 4 * 9 * 25, 3 * 4 * 9 * 25])
 def test_convolutions_in_chunks(monkeypatch, budget):
     """Batches split into chunks of 1, 2 (with a remainder) and 3 samples."""
@@ -293,6 +319,7 @@ def test_convolutions_in_chunks(monkeypatch, budget):
     np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
 
 
+@needs_torch
 def test_full_conv3d_and_dilated_conv3d():
     x = rnd((2, 3, 3, 4, 5), np.float64)
     w = rnd((3, 2, 2, 3, 3), np.float64, 1)
@@ -310,6 +337,7 @@ def test_full_conv3d_and_dilated_conv3d():
     np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
 
 
+@needs_torch
 @pytest.mark.parametrize("k,s,p,d", [((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 3), (2, 1), (1, 1), (1, 2))])
 def test_max_pool_indices(k, s, p, d):
     x = rnd((2, 3, 9, 10), np.float64)
@@ -321,6 +349,7 @@ def test_max_pool_indices(k, s, p, d):
     np.testing.assert_array_equal(idx, ind.numpy() + 1)  # Torch7 indices are 1-based
 
 
+@needs_torch
 def test_max_unpool():
     x = rnd((2, 3, 8, 6), np.float64)
     pooled, ind = F.max_pool2d(t(x), 2, 2, return_indices=True)
@@ -357,6 +386,7 @@ def test_upsample_bilinear_matches_thnn_loop():
     np.testing.assert_allclose(out, ref, rtol=1e-14, atol=1e-14)
 
 
+@needs_torch
 @pytest.mark.parametrize("budget", [1, 4 * 9 * 3 * 2])
 def test_convolutions_in_row_bands(monkeypatch, budget):
     """Images whose windows exceed the budget go by bands of output rows (1 and 3)."""
