@@ -1,40 +1,8 @@
 -- cudnn.LogSoftMax: y = x - log(sum exp(x)), over each sample (all of C x H x W in instance mode,
--- the default) or over the channels at each position (channel mode).
-local pointwise = require('nn.pointwise')
-local LogSoftMax, parent = torch.class('cudnn.LogSoftMax', 'nn.Module')
+-- the default) or over the channels at each position (channel mode). As in cudnn.torch, a
+-- cudnn.SoftMax that takes the log.
+local LogSoftMax, parent = torch.class('cudnn.LogSoftMax', 'cudnn.SoftMax')
 
-function LogSoftMax:__init(fast)
-   parent.__init(self)
-   self.algorithm = fast and 'CUDNN_SOFTMAX_FAST' or 'CUDNN_SOFTMAX_ACCURATE'
-   self.mode = 'CUDNN_SOFTMAX_MODE_INSTANCE'
-end
-
-function LogSoftMax:updateOutput(input)
-   if not torch.isTensor(input) then
-      error('<cudnn.LogSoftMax> input must be a tensor', 2)
-   end
-   local d = input:dim()
-   local frames, size, stride
-   if d == 1 then
-      frames, size, stride = 1, input:size(1), 1
-   elseif d == 2 then
-      frames, size, stride = input:size(1), input:size(2), 1
-   elseif d == 3 or d == 4 then
-      local batch = d == 4 and input:size(1) or 1
-      local c = input:size(d - 2)
-      local hw = input:size(d - 1) * input:size(d)
-      if self.mode == 'CUDNN_SOFTMAX_MODE_CHANNEL' then
-         frames, size, stride = batch, c, hw
-      else
-         frames, size, stride = batch, c * hw, 1
-      end
-   else
-      error(string.format('<cudnn.LogSoftMax> input must be 1D to 4D, not %dD', d), 2)
-   end
-   local x = pointwise.contiguous(input)
-   local out = pointwise.resultLike(self, input)
-   pointwise.softmax(out:data(), x:data(), frames, size, stride, 1, true)
-   return out
-end
+LogSoftMax._log = true
 
 return LogSoftMax

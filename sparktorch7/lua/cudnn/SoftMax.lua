@@ -3,6 +3,8 @@
 local pointwise = require('nn.pointwise')
 local SoftMax, parent = torch.class('cudnn.SoftMax', 'nn.Module')
 
+SoftMax._log = false   -- cudnn.LogSoftMax sets it
+
 function SoftMax:__init(fast)
    parent.__init(self)
    self.algorithm = fast and 'CUDNN_SOFTMAX_FAST' or 'CUDNN_SOFTMAX_ACCURATE'
@@ -11,7 +13,7 @@ end
 
 function SoftMax:updateOutput(input)
    if not torch.isTensor(input) then
-      error('<cudnn.SoftMax> input must be a tensor', 2)
+      error(string.format('<%s> input must be a tensor', torch.type(self)), 2)
    end
    local d = input:dim()
    local frames, size, stride
@@ -29,11 +31,11 @@ function SoftMax:updateOutput(input)
          frames, size, stride = batch, c * hw, 1
       end
    else
-      error(string.format('<cudnn.SoftMax> input must be 1D to 4D, not %dD', d), 2)
+      error(string.format('<%s> input must be 1D to 4D, not %dD', torch.type(self), d), 2)
    end
    local x = pointwise.contiguous(input)
    local out = pointwise.resultLike(self, input)
-   pointwise.softmax(out:data(), x:data(), frames, size, stride, 1, false)
+   pointwise.softmax(out:data(), x:data(), frames, size, stride, 1, self._log)
    return out
 end
 
