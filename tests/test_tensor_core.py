@@ -496,12 +496,16 @@ def test_apply_map_map2_errors(lua):
 # ---------------------------------------------------------------- new
 def test_new_forms(lua):
     assert run(lua, """local t = torch.FloatTensor(2, 3)
-        return t.new():type(), t.new():dim(), t:new():dim(), t.new(4, 5):size(2),
+        return t.new():type(), t.new():dim(), t.new(4, 5):size(2),
                t.new(t:storage(), 3, torch.LongStorage{2}):storageOffset(), torch.FloatTensor.new():type(),
                torch.getmetatable('torch.IntTensor').new(2):type()""") == (
-        "torch.FloatTensor", 0, 0, 5, 3, "torch.FloatTensor", "torch.IntTensor")
-    assert run(lua, """local s = torch.ByteStorage(3)
-        return torch.typename(s.new()), s:new():size(), s.new(7):size()""") == ("torch.ByteStorage", 0, 7)
+        "torch.FloatTensor", 0, 5, 3, "torch.FloatTensor", "torch.IntTensor")
+    # t:new() passes t to the constructor: as in Torch7, a new tensor on t's storage
+    assert run(lua, """local t = torch.FloatTensor(2, 3):zero(); local v = t:new(); v[2][3] = 7
+        return v:dim(), v:size(2), t[2][3], torch.pointer(v) ~= torch.pointer(t)""") == (2, 3, 7, True)
+    assert run(lua, """local s = torch.ByteStorage(3):fill(1); local v = s:new(); v[2] = 9
+        return torch.typename(s.new()), s.new():size(), v:size(), s[2], s.new(7):size()""") == (
+        "torch.ByteStorage", 0, 3, 9, 7)
 
 
 # ---------------------------------------------------------------- storages

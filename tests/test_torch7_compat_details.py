@@ -36,6 +36,6 @@ def test_is_tensor_method_cdata_and_heap_tracking(torch):
     assert torch.execute("local t = torch.Tensor(2); return t:cdata() == t:cdata()") is True
     assert torch.eval("torch.Tensor(2):cdata() ~= torch.Tensor(2):cdata()") is True
     torch.execute("torch.setheaptracking(true)")
-    assert torch.eval("torch._heaptracking()") is True
+    assert torch.eval("torch._heaptracking") is True
     torch.execute("torch.setheaptracking(false)")
-    assert torch.eval("torch._heaptracking()") is False
+    assert torch.eval("torch._heaptracking") is False

@@ -61,9 +61,9 @@ function ops.checkType(self, input, name, t)
    end
 end
 
--- A new empty tensor of input's type (the runtime's Tensor:new takes the tensor).
+-- A new empty tensor of input's type (input.new(), as Torch7's nn writes it).
 function ops.newLike(input)
-   return input:new()
+   return input.new()
 end
 
 -- self[field] (self.output by default) of input's type, contiguous, sized to the

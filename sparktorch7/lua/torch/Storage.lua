@@ -202,11 +202,9 @@ for _, rec in ipairs(types) do
   mt.__tostring = function(self) return self:__tostring__() end
 
   local ctor = {}
-  -- s.new(...) is the constructor; s:new() gives a new empty storage of s's type
-  mt.new = function(a, ...)
-    if select("#", ...) == 0 and is_storage(a) and getmetatable(a) == mt then return ctor() end
-    return ctor(a, ...)
-  end
+  -- s.new(...) is the constructor, as in Torch7: s.new() is a new empty storage, and
+  -- s:new() passes s itself, so it is a view on the whole of s
+  mt.new = function(...) return ctor(...) end
   setmetatable(ctor, {
     __index = mt, __newindex = mt, __metatable = mt,
     __tostring = function() return rec.sname end,

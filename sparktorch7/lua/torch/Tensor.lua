@@ -1163,14 +1163,9 @@ for _, rec in ipairs(types) do
   mt.__typename = rec.tname
   mt._isTensor = true
   mt._rec = rec
-  -- t.new(...) is the type's constructor (Torch7: the metatable's `new`); a lone tensor
-  -- or storage of this type as argument, as in t:new(), gives a new empty tensor.
-  mt.new = function(a, ...)
-    if select("#", ...) == 0 and (is_tensor(a) or is_storage(a)) and torch._getrec(a) == rec then
-      return construct(rec)
-    end
-    return construct(rec, a, ...)
-  end
+  -- t.new(...) is the type's constructor (Torch7: the metatable's `new`): t.new() is a new
+  -- empty tensor, and t:new() passes t itself, so it is a new tensor viewing t's storage.
+  mt.new = function(...) return construct(rec, ...) end
   mt.__index = make_index(mt, rec)
   mt.__newindex = make_newindex(mt, rec)
   mt.__len = function(t) return M.size(t) end

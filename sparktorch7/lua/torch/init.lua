@@ -103,10 +103,10 @@ for cname, cpu in pairs(cuda_twins) do
 end
 
 -- Torch7's heap tracking made the GC see malloc'd tensor memory; here torch._account
--- always does that, so these only keep the switch for scripts that set it.
-local heaptracking = false
-function torch.setheaptracking(on) heaptracking = on and true or false end
-function torch._heaptracking() return heaptracking end
+-- always does that, so this only keeps the switch (torch._heaptracking, a boolean as in
+-- Torch7) for scripts that set and read it.
+torch._heaptracking = false
+function torch.setheaptracking(on) torch._heaptracking = on and true or false end
 
 -- Optional parts, each in its own file.
 for _, name in ipairs {"torch.TensorMath", "torch.File", "torch.DiskFile", "torch.MemoryFile", "torch.PipeFile",
