@@ -87,9 +87,13 @@ def test_seeded_streams_repeat_and_match_mt19937(lua):
     a = lua.eval("torch.rand(3, 3)")
     lua.execute("torch.manualSeed(123)")
     np.testing.assert_array_equal(lua.eval("torch.rand(3, 3)"), a)
-    np.random.seed(123)  # same generator and 53-bit doubles as numpy's legacy RandomState
-    np.testing.assert_allclose(a, np.random.rand(3, 3))
+    # Torch7's uniform is one 32-bit MT19937 draw over 2^32 (THRandom.c); numpy's legacy
+    # RandomState seeds the same generator the same way, so its raw draws give the values
+    draws = np.random.RandomState(123).randint(0, 2 ** 32, size=9, dtype=np.uint32)
+    np.testing.assert_array_equal(a, (draws / 2 ** 32).reshape(3, 3))
     assert lua.eval("torch.initialSeed()") == 123
+    lua.execute("torch.manualSeed(5489)")
+    assert lua.eval("torch.uniform()") == 3499211612 / 2 ** 32
 
 
 def test_rng_state_and_generators(lua):

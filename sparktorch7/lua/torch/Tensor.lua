@@ -477,7 +477,7 @@ M.cudaDouble = M.double
 M.cudaLong = M.long
 M.cudaByte = M.byte
 M.cudaInt = M.int
-M.cudaHalf = M.float
+M.cudaHalf = M.float   -- CUDA types are their CPU twins; torch.CudaHalfTensor is Float
 
 
 function M.clone(t)
@@ -1195,7 +1195,7 @@ torch._tensorMethods = M
 -- The numpy bridge (sparktorch7/_tensor.pxi) finds tensor and storage classes here.
 local registry = debug.getregistry()
 local codes = {}
-for _, rec in ipairs(types) do
+for _, rec in ipairs(types) do     -- HalfTensor shares Float's code: float32 memory
   codes[rec.Tensor_mt] = rec.code
   codes[rec.Storage_mt] = rec.code + 10
 end
@@ -1213,9 +1213,11 @@ registry["sparktorch7.wrap"] = torch._wrap
 
 -- What the bridge's C code needs, interned once (slots in sparktorch7/_tensor.pxi).
 local bridge = {"_storage", "_offset", "_size", "_stride", "_dim", "_addr", "_owner", "_readonly", "_esize"}
-for _, rec in ipairs(types) do
-  bridge[10 + rec.code] = rec.Tensor_mt
-  bridge[20 + rec.code] = rec.Storage_mt
+for _, rec in ipairs(types) do     -- arrays from numpy: the first type of each code
+  if types[rec.code] == rec then
+    bridge[10 + rec.code] = rec.Tensor_mt
+    bridge[20 + rec.code] = rec.Storage_mt
+  end
 end
 bridge[30] = setmetatable({}, {__mode = "v"})   -- ndarray -> its storage, while alive
 registry["sparktorch7.bridge"] = bridge

@@ -24,6 +24,10 @@ local types = {
   {name = "Short",  ctype = "int16_t", code = 5, integral = true},
   {name = "Char",   ctype = "int8_t",  code = 6, integral = true},
   {name = "Byte",   ctype = "uint8_t", code = 7, integral = true},
+  -- torch.HalfTensor is a class of its own (scripts add methods to it), whose elements are
+  -- single-precision floats in memory: it computes as Float, reads and writes Torch7's
+  -- 2-byte halves in .t7 files, and crosses to numpy as float32 (docs/design-tensor.md).
+  {name = "Half",   ctype = "float",   code = 2, integral = false, half = true},
 }
 for _, rec in ipairs(types) do
   rec.tname = "torch." .. rec.name .. "Tensor"
@@ -91,7 +95,6 @@ torch.setdefaulttensortype("torch.DoubleTensor")
 local cuda_twins = {
   Cuda = "Float", CudaDouble = "Double", CudaLong = "Long", CudaInt = "Int",
   CudaShort = "Short", CudaChar = "Char", CudaByte = "Byte", CudaHalf = "Float",
-  Half = "Float",   -- half-precision tensors compute in single precision here
 }
 torch._cuda_twins = cuda_twins
 for cname, cpu in pairs(cuda_twins) do

@@ -73,10 +73,10 @@ local function u32(s)
    return y % TWO32
 end
 
--- uniform in [0, 1) with 53 random bits
+-- uniform in [0, 1): one 32-bit draw over 2^32, as Torch7's THRandom (so a seed gives
+-- Torch7's numbers, and every value has at most 32 significant bits)
 local function unif(s)
-   local a, b = floor(u32(s) / 32), floor(u32(s) / 64)
-   return (a * 67108864 + b) / 9007199254740992
+   return u32(s) / TWO32
 end
 
 local function normal(s)

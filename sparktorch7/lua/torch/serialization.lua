@@ -86,11 +86,12 @@ do
          TENSORS['torch.Cuda' .. t .. 'Tensor'] = {name = t}
       end
    end
-   -- half floats (CPU HalfStorage of late Torch7, cutorch's CudaHalf) widen to Float
-   for _, p in ipairs({'torch.Half', 'torch.CudaHalf'}) do
-      STORAGES[p .. 'Storage'] = {name = 'Float', half = true}
-      TENSORS[p .. 'Tensor'] = {name = 'Float', half = true}
-   end
+   -- 2-byte half floats: the CPU HalfStorage of late Torch7 loads as a HalfTensor (float
+   -- elements in memory), cutorch's CudaHalf as Float, like the other CUDA types
+   STORAGES['torch.HalfStorage'] = {name = 'Half', half = true}
+   TENSORS['torch.HalfTensor'] = {name = 'Half', half = true}
+   STORAGES['torch.CudaHalfStorage'] = {name = 'Float', half = true}
+   TENSORS['torch.CudaHalfTensor'] = {name = 'Float', half = true}
 end
 M.STORAGES, M.TENSORS = STORAGES, TENSORS
 
@@ -176,6 +177,30 @@ local function halfToFloat(h)
 end
 M.halfToFloat = halfToFloat
 
+-- the IEEE half nearest to x (ties to even), as a uint16 bit pattern
+local function floatToHalf(x)
+   local sign = 0
+   if x < 0 or (x == 0 and 1 / x < 0) then sign, x = 0x8000, -x end
+   if x ~= x then return 0x7e00 end
+   if x == 0 then return sign end
+   if x >= 65520 then return sign + 0x7c00 end          -- rounds past the largest half
+   local m, e = math.frexp(x)                          -- x = m * 2^e, 0.5 <= m < 1
+   local bits
+   if e < -13 then                                     -- subnormal: units of 2^-24
+      bits = x * 16777216
+   else                                                -- 11 significant bits
+      bits = m * 2048
+   end
+   local r = math.floor(bits)
+   local frac = bits - r
+   if frac > 0.5 or (frac == 0.5 and r % 2 == 1) then r = r + 1 end
+   if e < -13 then return sign + r end                 -- r == 1024 is the smallest normal
+   -- normal: r in [1024, 2048]; exponent field e + 14
+   if r == 2048 then r, e = 1024, e + 1 end
+   return sign + bit.lshift(e + 14, 10) + (r - 1024)
+end
+M.floatToHalf = floatToHalf
+
 -- ------------------------------------------------------------------ storages and tensors
 local function readStorage(file, rec, half)
    local offset = file:_tell()
@@ -192,7 +217,11 @@ local function readStorage(file, rec, half)
          rec.sname, n, need, file:_remaining()), offset)
    end
    local storage = rec.Storage(n)
-   if half then
+   if half and not file._binary then                   -- ASCII files hold halves as numbers
+      local f = torch.FloatStorage(n)
+      file:readFloat(f)
+      ffi.copy(storage:data(), f:data(), 4 * n)
+   elseif half then
       local raw = torch.ShortStorage(n)
       file:readShort(raw)
       local src, dst = ffi.cast('uint16_t*', raw:data()), storage:data()
@@ -275,8 +304,20 @@ end
 
 local function writeStorage(storage, file)
    local rec = recOf(storage)
-   file:writeLong(storage:size())
-   file['write' .. rec.name](file, storage)
+   local n = storage:size()
+   file:writeLong(n)
+   if rec.half and file._binary then                   -- Torch7's 2-byte halves
+      local raw = torch.ShortStorage(n)
+      local src, dst = storage:data(), ffi.cast('uint16_t*', raw:data())
+      for i = 0, n - 1 do dst[i] = floatToHalf(src[i]) end
+      file:writeShort(raw)
+   elseif rec.half then                                -- ASCII: halves as numbers
+      local f = torch.FloatStorage(n)
+      ffi.copy(f:data(), storage:data(), 4 * n)
+      file:writeFloat(f)
+   else
+      file['write' .. rec.name](file, storage)
+   end
 end
 
 local function writeTensor(t, file)
