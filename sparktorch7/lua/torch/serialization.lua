@@ -632,7 +632,10 @@ function File:writeObject(object, debugname, hook)
    local e = env(self)
    local force = self._refs and self._refs.force
    local original = object
-   if hook ~= nil then object = hook(object) end
+   if hook ~= nil then
+      object = hook(object)
+      if original == nil or original ~= original then original = object end  -- not a table key
+   end
    if object == nil then
       self:writeInt(TYPE_NIL)
       return
