@@ -185,17 +185,17 @@ def _solve_triangular(t, b, lower, unit):
     return np.linalg.solve(t, b)
 
 
-def _householder_q(m, tau):
-    """The full orthogonal Q = H1 H2 ... Hk of LAPACK's elementary reflectors (geqrf)."""
+def _apply_q(m, tau, c, trans):
+    """Q c (or Q' c with trans) for Q = H1 H2 ... Hk, the k = len(tau) elementary
+    reflectors that geqrf left below the diagonal of m; c has m.shape[0] rows."""
     m = np.asarray(m, dtype=np.float64)
-    rows = m.shape[0]
-    q = np.eye(rows)
-    for i in range(tau.shape[0] - 1, -1, -1):
-        v = np.zeros(rows)
-        v[i] = 1.0
-        v[i + 1:] = m[i + 1:, i]
-        q -= tau[i] * np.outer(v, v @ q)
-    return q
+    out = np.array(c, dtype=np.float64)
+    k = tau.shape[0]
+    # H_i = I - tau_i v v' with v = (0 .. 0, 1, m[i+1:, i]) touches rows i.. only
+    for i in (range(k) if trans else range(k - 1, -1, -1)):
+        v = np.concatenate(([1.0], m[i + 1:, i]))
+        out[i:] -= tau[i] * np.outer(v, v @ out[i:])
+    return out
 
 
 def _pstrf(a, upper):
@@ -315,14 +315,19 @@ def lapack(op, *args):
             rm[...] = h.T  # numpy hands back LAPACK's reflectors transposed
             rtau[...] = tau
         elif op == "orgqr":
+            # LAPACK ?orgqr(M=rows, N=k, K=k) as Torch7 calls it: the first k columns
+            # become Q's, the others keep the input's values (k = len(tau) <= min(m, n))
             rq, m, tau = args
-            rq[...] = _householder_q(m, tau)[:, : m.shape[1]]
+            k = tau.shape[0]
+            q = _apply_q(m, tau, np.eye(m.shape[0], k), False)
+            rq[...] = m
+            rq[:, :k] = q
         elif op == "ormqr":
             res, m, tau, c, side, trans = args
-            q = _householder_q(m, tau)
-            if trans == "T":
-                q = q.T
-            res[...] = q @ c if side == "L" else c @ q
+            if side == "L":
+                res[...] = _apply_q(m, tau, c, trans == "T")
+            else:  # c Q = (Q' c')', c Q' = (Q c')'
+                res[...] = _apply_q(m, tau, np.transpose(c), trans != "T").T
         else:
             raise ValueError(f"sparktorch7._ops.lapack: unknown op {op!r}")
 

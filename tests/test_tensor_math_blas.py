@@ -263,3 +263,40 @@ def test_geqrf_orgqr_ormqr(lua):
     np.testing.assert_allclose(lua.eval("torch.ormqr(m, tau, qtc)"), c, atol=1e-12)  # Q Q' = I
     with pytest.raises(st.LuaError, match=r"<torch.ormqr> side must be one of 'L', 'R'"):
         lua.execute("local r = torch.ormqr(m, tau, c, 'X')")
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (1, 5), (2, 7), (4, 4), (6, 2)])
+def test_geqrf_orgqr_wide_and_tall(lua, shape):
+    """Torch7 runs ?orgqr(rows, k, k) with k = #tau: q has m's shape, its first k columns
+    are Q's (all of the rows x rows Q for a wide matrix), the others keep m's values."""
+    rows, cols = shape
+    k = min(shape)
+    a = np.random.default_rng(13).standard_normal(shape)
+    lua["a"] = noncontig(a)
+    lua.execute("m, tau = torch.geqrf(a); q = torch.orgqr(m, tau)")
+    m, tau, q = lua.eval("m"), lua.eval("tau"), lua.eval("q")
+    assert m.shape == shape and tau.shape == (k,) and q.shape == shape
+    qk = q[:, :k]
+    np.testing.assert_allclose(qk.T @ qk, np.eye(k), atol=1e-12)
+    np.testing.assert_allclose(qk @ np.triu(m[:k]), a, atol=1e-12)
+    np.testing.assert_array_equal(q[:, k:], m[:, k:])
+    # numpy's R agrees up to the signs of its rows
+    r_np = np.linalg.qr(a, mode="r")
+    np.testing.assert_allclose(np.abs(np.triu(m[:k])), np.abs(r_np), atol=1e-12)
+    # the result tensor given by the caller is the one filled and returned
+    lua.execute("q2 = torch.Tensor(2, 2); q3 = torch.orgqr(q2, m, tau)")
+    assert lua.eval("torch.pointer(q2) == torch.pointer(q3)")
+    np.testing.assert_allclose(lua.eval("q2"), q, atol=1e-15)
+
+
+def test_ormqr_wide_reflectors(lua):
+    """Q of a wide matrix's reflectors is rows x rows, for either side and transposition."""
+    rng = np.random.default_rng(14)
+    a, c, d = rng.standard_normal((3, 5)), rng.standard_normal((3, 4)), rng.standard_normal((2, 3))
+    lua["a"], lua["c"], lua["d"] = a, c, d
+    lua.execute("m, tau = torch.geqrf(a)")
+    q = lua.eval("torch.orgqr(m, tau)")[:, :3]
+    np.testing.assert_allclose(q @ np.triu(lua.eval("m")), a, atol=1e-12)
+    for call, want in [("c", q @ c), ("c, 'L', 'T'", q.T @ c), ("d, 'R'", d @ q), ("d, 'R', 'T'", d @ q.T)]:
+        np.testing.assert_allclose(lua.eval(f"torch.ormqr(m, tau, {call})"), want, atol=1e-12)
+

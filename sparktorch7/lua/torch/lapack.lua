@@ -293,8 +293,11 @@ local function qrEntry(a1, a2, a3)
 end
 U.install('qr', qrEntry, function(rec, ...) return qrEntry(...) end, U.isFloat)
 
--- geqrf([m, tau,] a): LAPACK's elementary reflectors; orgqr([q,] m, tau) -> Q (m x n);
--- ormqr([res,] m, tau, mat [, side [, trans]]): Q * mat ('L') or mat * Q ('R'), Q' with 'T'
+-- geqrf([m, tau,] a): LAPACK's k = min(rows, cols) elementary reflectors, any shape.
+-- orgqr([q,] m, tau): as Torch7 calls ?orgqr(rows, k, k) with k = #tau, q has m's size and
+-- its first k columns are Q's (for a wide m that is all of the rows x rows Q); the other
+-- columns keep m's values. ormqr([res,] m, tau, mat [, side [, trans]]): Q * mat ('L') or
+-- mat * Q ('R'), Q' with 'T', Q being rows x rows for m of any width.
 local function geqrf(rm, rtau, a)
    matrix('geqrf', a, 'A')
    checkFloat('geqrf', a)
@@ -321,9 +324,6 @@ end
 
 local function orgqr(rq, m, tau)
    checkTau('orgqr', m, tau)
-   if m._size[1] < m._size[2] then
-      U.error('orgqr', 'the reflectors must have at least as many rows as columns, got ' .. U.what(m))
-   end
    local np = bridge('orgqr')
    m, tau = protect(m, rq), protect(tau, rq)
    rq = out(rq, recOf(m), U.sizes(m))

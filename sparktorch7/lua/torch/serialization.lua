@@ -618,10 +618,26 @@ function File:readObject()
 end
 
 -- ------------------------------------------------------------------ writing
+-- The path of the value being written, as Torch7 prints it: '<?>' for an unnamed level
+-- (the root, table keys), field names, and a function's upvalue by its name; the marker
+-- of an upvalue list and the list index after it are left out
+-- ('<?>.outer.theinner.baz.torch' is upvalue torch of function outer.theinner.baz).
+local UPVALUES = {}
 local function pathName(names)
    local parts = {}
-   for _, n in ipairs(names) do parts[#parts + 1] = tostring(n) end
+   for i, n in ipairs(names) do
+      if n ~= UPVALUES and names[i - 1] ~= UPVALUES then parts[#parts + 1] = tostring(n) end
+   end
    return table.concat(parts, '.')
+end
+
+-- the debug name of field k of table t (whose own name is names[#names])
+local function fieldName(names, t, k)
+   local name = (type(k) == 'string' or type(k) == 'number') and tostring(k) or nil
+   if name == 'value' and names[#names - 1] == UPVALUES and type(t.name) == 'string' then
+      return t.name
+   end
+   return name
 end
 
 local function typeOfWritable(obj)
@@ -647,16 +663,26 @@ local function classVersion(obj)
    return v or 1
 end
 
-function File:writeObject(object, debugname)
+-- writeObject(object [, debugname [, hook]]): hook(value), when given, is called on every
+-- value written (the object, then each key, value, upvalue and torch object field inside
+-- it, except what a class's own write method writes) and what it returns is written in its
+-- place; references are still tracked by the original value, so two references to one
+-- object become two references to one replacement.
+function File:writeObject(object, debugname, hook)
    self:_checkWritable()
    local e = env(self)
    local force = self._refs and self._refs.force
+   local original = object
+   if hook ~= nil then
+      object = hook(object)
+      if original == nil or original ~= original then original = object end  -- not a table key
+   end
    if object == nil then
       self:writeInt(TYPE_NIL)
       return
    end
    local names = e.names
-   names[#names + 1] = debugname or (#names == 0 and '<root>' or '?')
+   names[#names + 1] = debugname or '<?>'
    local tag = typeOfWritable(object)
    if tag == nil then
       local what = type(object) == 'function' and 'a C function' or ('a ' .. type(object) .. ' value')
@@ -679,13 +705,13 @@ function File:writeObject(object, debugname)
       self:writeInt(#object)
       self:writeChar(object)
    else
-      local index = e.writeObjects[object]
+      local index = e.writeObjects[original]
       if index and not force then
          self:writeInt(index)
       else
          index = e.nWrite + 1
          e.nWrite = index
-         if not force then e.writeObjects[object] = index end
+         if not force then e.writeObjects[original] = index end
          self:writeInt(index)
          if tag == TYPE_RECUR_FUNCTION then
             if type(object) == 'function' then
@@ -700,7 +726,7 @@ function File:writeObject(object, debugname)
                local dumped = string.dump(object)
                self:writeInt(#dumped)
                self:writeChar(dumped)
-               self:writeObject(upvalues, 'upvalues')
+               self:writeObject(upvalues, UPVALUES, hook)
             else
                -- an inert function keeps its bytes and upvalues as read
                if (object.tag or TYPE_RECUR_FUNCTION) == TYPE_FUNCTION then
@@ -708,7 +734,7 @@ function File:writeObject(object, debugname)
                end
                self:writeInt(#object.bytecode)
                self:writeChar(object.bytecode)
-               self:writeObject(object.upvalues, 'upvalues')
+               self:writeObject(object.upvalues, UPVALUES, hook)
             end
          elseif tag == TYPE_TORCH then
             local className = torch.typename(object)
@@ -733,15 +759,15 @@ function File:writeObject(object, debugname)
                   end
                end
                if keyOrder[object] then keyOrder[var] = order end
-               self:writeObject(var, className)
+               self:writeObject(var, className, hook)
             end
          else
             local size = 0
             for _ in pairs(object) do size = size + 1 end
             self:writeInt(size)
             for k, v in orderedPairs(object) do
-               self:writeObject(k, 'key')
-               self:writeObject(v, (type(k) == 'string' or type(k) == 'number') and tostring(k) or nil)
+               self:writeObject(k, nil, hook)
+               self:writeObject(v, fieldName(names, object, k), hook)
             end
          end
       end
