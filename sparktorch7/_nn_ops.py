@@ -1,4 +1,4 @@
-"""NumPy kernels behind the spatial nn modules (convolution, pooling, normalisation).
+"""NumPy kernels behind the nn modules (linear layers, convolution, pooling, normalisation).
 
 The Lua modules in ``lua/nn/`` check their arguments, size ``self.output`` the way
 Torch7 does and then call one function here through
@@ -61,6 +61,24 @@ def _offset_slices(k, stride, dil, osize):
     for idx in itertools.product(*(range(n) for n in k)):
         yield tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
                     for i, d, s, o in zip(idx, dil, stride, osize))
+
+
+# ----------------------------------------------------------------------------
+# linear layers
+# ----------------------------------------------------------------------------
+
+def linear(out, x, weight, bias=None):
+    """nn.Linear: out := x W' + b for a batch x (N, in), out (N, out), or W x + b for a
+    vector x. Torch7's order of operations: the product (BLAS, beta = 0), then the bias
+    added to every row (its ``addr(1, ones, bias)``). Product and bias in one call, both
+    written straight into out, in out's precision."""
+    if x.ndim == 1:
+        np.matmul(weight, x, out=out)
+    else:
+        np.matmul(x, weight.T, out=out)  # W' is a view: BLAS reads W transposed
+    bias = _opt(bias)
+    if bias is not None:
+        np.add(out, bias, out=out)
 
 
 # ----------------------------------------------------------------------------

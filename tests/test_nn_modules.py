@@ -202,6 +202,83 @@ def test_linear_batch_size_changes(nnlua):
         np.testing.assert_allclose(f(x), x @ W.T + b)
 
 
+# Big enough for the one-call numpy path (sparktorch7._nn_ops.linear): 96 * 48 >= 4096.
+# Sums of 96 float32 products of size ~1 cancel down to ~1e-2: absolute tolerance.
+def linear_tol(dtype):
+    return dict(rtol=1e-5, atol=2e-5) if dtype == np.float32 else tol(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_numpy_path(nnlua, dtype, bias):
+    r = rng(4)
+    W, b = r.standard_normal((48, 96)).astype(dtype), r.standard_normal(48).astype(dtype)
+    x = r.standard_normal((64, 96)).astype(dtype)
+    ctor = "nn.Linear(96, 48)" if bias else "nn.Linear(96, 48):noBias()"
+    fields = {"weight": W, "bias": b} if bias else {"weight": W}
+    c = lambda a: a.astype(np.float64)
+    ref = c(x) @ c(W).T + (c(b) if bias else 0)
+    out = forward(nnlua, ctor, x, dtype, fields)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, ref, **linear_tol(dtype))
+    # Torch7's order in the layer's precision: the product, then the bias
+    np.testing.assert_array_equal(out, x @ W.T + b if bias else x @ W.T)
+    out1 = forward(nnlua, ctor, x[5], dtype, fields)
+    np.testing.assert_allclose(out1, ref[5], **linear_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_linear_numpy_path_strided_input_and_reused_output(nnlua, dtype):
+    r = rng(5)
+    W, b = r.standard_normal((48, 96)), r.standard_normal(48)
+    f = nnlua.eval("""function(W, b, x, tname)
+        local m = nn.Linear(96, 48); m.weight:copy(W); m.bias:copy(b); m:type(tname)
+        local xt = x:type(tname):t()               -- 64 x 96, not contiguous
+        assert(not xt:isContiguous())
+        local y1 = m:forward(xt)
+        local first = y1:clone()
+        local y2 = m:forward(xt:narrow(1, 2, 30))  -- a smaller batch in the same tensor
+        local same = torch.pointer(y1) == torch.pointer(y2)
+        local second = y2:clone()
+        local col = x:type(tname):select(2, 4)     -- a vector with stride 64
+        assert(not col:isContiguous())
+        return first, second, m:forward(col):clone(), same, torch.type(y2)
+    end""")
+    x = r.standard_normal((96, 64))
+    first, second, vec, same, tname = f(W, b, x, TNAME[dtype])
+    c = lambda a: a.astype(dtype).astype(np.float64)
+    xt = c(x.T)
+    np.testing.assert_allclose(first, xt @ c(W).T + c(b), **linear_tol(dtype))
+    np.testing.assert_allclose(second, xt[1:31] @ c(W).T + c(b), **linear_tol(dtype))
+    np.testing.assert_allclose(vec, c(W) @ xt[3] + c(b), **linear_tol(dtype))
+    assert same and tname == TNAME[dtype]
+
+
+def test_linear_numpy_and_lua_paths_agree(nnlua):
+    # the Lua loops (what a bare luajit without the numpy bridge runs) and the numpy call
+    r = rng(6)
+    W, b, x = r.standard_normal((48, 96)), r.standard_normal(48), r.standard_normal((64, 96))
+    f = nnlua.eval("""function(W, b, x)
+        local m = nn.Linear(96, 48); m.weight:copy(W); m.bias:copy(b)
+        local viaNumpy = m:forward(x):clone()
+        local np = torch._np
+        torch._np = nil
+        local ok, viaLua = pcall(function() return m:forward(x):clone() end)
+        torch._np = np
+        assert(ok, viaLua)
+        return viaNumpy, viaLua
+    end""")
+    a, b_ = f(W, b, x)
+    np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-12)
+
+
+def test_linear_rejects_bias_of_another_type(nnlua):
+    with pytest.raises(st.LuaError, match=r"<nn.Linear> input is a torch.DoubleTensor but the module "
+                                          r"holds torch.FloatTensor"):
+        nnlua.eval("(function() local m = nn.Linear(5, 3); m.bias = m.bias:float(); "
+                   "return m:forward(torch.zeros(2, 5)) end)()")
+
+
 def test_linear_rejects_bad_input(nnlua):
     with pytest.raises(st.LuaError, match=r"<nn.Linear> input has 4 features, the module expects 5"):
         nnlua.eval("nn.Linear(5, 3):forward(torch.zeros(2, 4))")

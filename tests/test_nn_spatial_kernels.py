@@ -20,6 +20,28 @@ def rnd(shape, dtype, seed=0):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch", [True, False])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_linear(dtype, batch, bias, contiguous):
+    w, b = rnd((48, 96), dtype, 1), rnd((48,), dtype, 2)
+    x = rnd((96, 64), dtype).T if not contiguous else rnd((64, 96), dtype)
+    if not batch:
+        x = x[3]
+    assert x.flags.c_contiguous == contiguous
+    # Torch7's formula in the layer's precision: the product, then the bias added
+    want = np.matmul(x, w.T)
+    if bias:
+        want = want + b
+    ref = x.astype(np.float64) @ w.astype(np.float64).T + (b if bias else 0)
+    out = np.full(want.shape, np.nan, dtype)
+    ops.linear(out, x, w, b if bias else None)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, ref, **TOL[dtype])
+    np.testing.assert_allclose(out, want, rtol=4 * np.finfo(dtype).eps, atol=0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch", [True, False])
 @pytest.mark.parametrize("k,s,p,d,g", [
     ((3, 3), (1, 1), (1, 1), (1, 1), 1),
     ((5, 3), (2, 1), (0, 2), (1, 1), 1),

@@ -2,6 +2,11 @@
 local pointwise = require('nn.pointwise')
 local Linear, parent = torch.class('nn.Linear', 'nn.Module')
 
+-- From this many multiply-adds on, a float or double layer is one call into numpy
+-- (sparktorch7._nn_ops.linear: product and bias); below it Lua beats the trip there.
+local NUMPY_MIN_WORK = 4096
+local NUMPY_TYPES = { ['torch.FloatTensor'] = true, ['torch.DoubleTensor'] = true }
+
 function Linear:__init(inputSize, outputSize, bias)
    parent.__init(self)
    if bias == nil then
@@ -63,7 +68,11 @@ function Linear:updateOutput(input)
       error(string.format('<nn.Linear> input has %d features, the module expects %d',
                           input:size(d), nIn), 2)
    end
-   if not torch.isTensor(self.output) or self.output == input then
+   if self.bias then
+      nn.utils.checkSameType('nn.Linear', input, self.bias)
+   end
+   if not torch.isTensor(self.output) or self.output == input
+         or torch.type(self.output) ~= torch.type(input) then
       self.output = nn.utils.newLike(input)
    end
    local out = self.output
@@ -72,12 +81,22 @@ function Linear:updateOutput(input)
       out:resize(0)
       return out
    end
+   local np = rawget(torch, '_np')
+   local rows = d == 2 and input:size(1) or 1
+   if np and NUMPY_TYPES[torch.type(input)] and rows * nIn * nOut >= NUMPY_MIN_WORK then
+      if d == 1 then
+         out:resize(nOut)
+      else
+         out:resize(rows, nOut)
+      end
+      np.callmod('sparktorch7._nn_ops', 'linear', out, input, W, self.bias)
+      return out
+   end
    if d == 1 then
       out:resize(nOut)
       if self.bias then out:copy(self.bias) else out:zero() end
       out:addmv(1, W, input)
    else
-      local rows = input:size(1)
       local before = out:nElement()
       out:resize(rows, nOut)
       if not out:isContiguous() then
