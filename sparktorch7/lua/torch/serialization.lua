@@ -363,6 +363,14 @@ M.installHooks = installHooks
 
 -- copy the fields of a freshly built object into an existing one (read hooks fill `self`)
 function M._adopt(dst, src)
+   local F = torch._fields
+   local fields = F and F[src]
+   if fields then                        -- a tensor or storage: its fields, copied
+      local copy = {}
+      for k, v in pairs(fields) do copy[k] = v end
+      torch._setFields(dst, copy)
+      return
+   end
    for k, v in pairs(src) do rawset(dst, k, v) end
 end
 
@@ -938,7 +946,7 @@ function M.flatten(root)
       if t == 'number' then return TAG_NUMBER, v end
       if t == 'string' then return TAG_STRING, v end
       if t == 'boolean' then return TAG_BOOLEAN, v end
-      if t == 'table' or t == 'function' then
+      if t == 'table' or t == 'function' or (t == 'userdata' and (torch.isTensor(v) or torch.isStorage(v))) then
          local id = ids[v]
          if not id then
             id = #queue + 1
