@@ -836,6 +836,12 @@ function M.copy(t, src)
     ffi.C.memmove(t._storage._data + t._offset, src._storage._data + src._offset, n * esz)
     return t
   end
+  if rec_of(t).half and not rec_of(src).half then
+    -- into a HalfTensor: each value rounded to the nearest half, as Torch7 stores it
+    local round = require('torch.half').round
+    apply2(t, src, function(d, i, s, j) d[i] = round(s[j]) end)
+    return t
+  end
   if M.isContiguous(t) and M.isContiguous(src) then
     local d, s = t._storage._data + t._offset, src._storage._data + src._offset
     local to_int = rec_of(t).integral and not rec_of(src).integral
