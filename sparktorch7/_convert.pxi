@@ -313,6 +313,7 @@ cdef object _lua_string(LuaState rt, lua.lua_State* L, int idx):
 
 cdef object _lua_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int depth):
     cdef int t = lua.lua_type(L, idx)
+    cdef int code
     cdef _PyRef* ref
     if t == lua.LUA_TNUMBER:
         return _lua_number(lua.lua_tonumber(L, idx))
@@ -332,6 +333,11 @@ cdef object _lua_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int de
         ref = _get_pyref(rt, L, idx)
         if ref is not NULL:
             return <object>ref.obj
+        if lua.lua_getmetatable(L, idx):                                    # mt
+            code = _tensor_code(rt, L)                                      # mt
+            lua.lua_pop(L, 1)
+            if code:
+                return _tensor_to_numpy(rt, L, idx, code)
     return _new_proxy(rt, L, idx, LuaObject)
 
 

@@ -23,6 +23,20 @@ return {
 """
 
 
+cdef int _new_object(lua.lua_State* L) noexcept:
+    # Lua-facing (lua/torch/init.lua): newobject(mt, fields) -> a zero-size userdata with
+    # metatable mt and fields as its environment, so the fields table lives exactly as long
+    # as the object (torch._fields, the fast way to them, is weak both ways).
+    if lua.lua_type(L, 1) != lua.LUA_TTABLE or lua.lua_type(L, 2) != lua.LUA_TTABLE:
+        return 0
+    lua.lua_newuserdata(L, 0)                                               # mt fields u
+    lua.lua_pushvalue(L, 1)
+    lua.lua_setmetatable(L, -2)
+    lua.lua_pushvalue(L, 2)
+    lua.lua_setfenv(L, -2)
+    return 1
+
+
 cdef int _gc_collect(lua.lua_State* L) noexcept:
     # Lua-facing, run under lua_pcall: a full collection may run __gc finalizers that raise.
     lua.lua_gc(L, lua.LUA_GCCOLLECT, 0)
@@ -113,6 +127,8 @@ cdef class LuaState:
         self._pushjob_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
         lua.lua_pushcclosure(L, <lua.lua_CFunction>_gc_collect, 0)
         self._gc_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        lua.lua_pushcclosure(L, <lua.lua_CFunction>_new_object, 0)
+        lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.newobject")
         self._init_pylib(L)
         self._run_init(L)
 

@@ -71,6 +71,7 @@ DEF K_ESIZE = 9
 DEF K_TENSOR_MT = 10      # + code
 DEF K_STORAGE_MT = 20     # + code
 DEF K_CACHE = 30          # weak-valued: lightuserdata(ndarray) -> its storage
+DEF K_FIELDS = 31         # weak-keyed: tensor or storage (userdata) -> its fields table
 
 
 cdef inline int _bridge_table(LuaState rt, lua.lua_State* L) except -1:
@@ -86,6 +87,17 @@ cdef inline int _bridge_table(LuaState rt, lua.lua_State* L) except -1:
     return lua.lua_gettop(L)
 
 
+cdef inline int _push_fields(lua.lua_State* L, int K, int obj) except -1:
+    """Push the fields table of the tensor or storage at obj; returns its stack index."""
+    lua.lua_rawgeti(L, K, K_FIELDS)                                         # F
+    lua.lua_pushvalue(L, obj)
+    lua.lua_rawget(L, -2)                                                   # F fields
+    lua.lua_remove(L, -2)                                                   # fields
+    if lua.lua_type(L, -1) != lua.LUA_TTABLE:
+        raise TypeError("a torch tensor or storage without its fields")
+    return lua.lua_gettop(L)
+
+
 cdef inline double _kget(lua.lua_State* L, int K, int t, int key):
     # t[K[key]] as a number (0 when absent), without metamethods
     cdef double v
@@ -98,7 +110,7 @@ cdef inline double _kget(lua.lua_State* L, int K, int t, int key):
 
 cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
     """A tensor (code 1..7) or storage (11..17) at idx -> ndarray sharing its memory."""
-    cdef int nd, i, s, K, szt
+    cdef int nd, i, s, sf, tf, K, szt
     cdef cnp.npy_intp dims[32]
     cdef cnp.npy_intp strides[32]
     cdef double offset
@@ -119,24 +131,27 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
         K = _bridge_table(rt, L)                                            # K
         if code > 10:
             s = idx
+            sf = _push_fields(L, K, s)                                      # K sf
             offset = 0
             nd = 1
-            dims[0] = <cnp.npy_intp>_kget(L, K, s, K_SIZE)
+            dims[0] = <cnp.npy_intp>_kget(L, K, sf, K_SIZE)
             strides[0] = itemsize
         else:
+            tf = _push_fields(L, K, idx)                                    # K tf
             lua.lua_rawgeti(L, K, K_STORAGE)
-            lua.lua_rawget(L, idx)                                          # K storage
+            lua.lua_rawget(L, tf)                                           # K tf storage
             s = lua.lua_gettop(L)
-            if lua.lua_type(L, s) != lua.LUA_TTABLE:
+            if lua.lua_type(L, s) != lua.LUA_TUSERDATA:
                 raise TypeError("a torch tensor without a storage")
-            offset = _kget(L, K, idx, K_OFFSET)
-            nd = <int>_kget(L, K, idx, K_DIM)
+            sf = _push_fields(L, K, s)                                      # K tf storage sf
+            offset = _kget(L, K, tf, K_OFFSET)
+            nd = <int>_kget(L, K, tf, K_DIM)
             if nd > _MAX_DIMS or nd < 0:
                 raise ValueError(f"a tensor of {nd} dimensions has more than numpy's {_MAX_DIMS}")
             lua.lua_rawgeti(L, K, K_SIZE)
-            lua.lua_rawget(L, idx)                                          # K storage size
+            lua.lua_rawget(L, tf)                                           # ... sf size
             lua.lua_rawgeti(L, K, K_STRIDE)
-            lua.lua_rawget(L, idx)                                          # K storage size stride
+            lua.lua_rawget(L, tf)                                           # ... sf size stride
             szt = lua.lua_gettop(L) - 1
             for i in range(nd):
                 lua.lua_rawgeti(L, szt, i + 1)
@@ -144,24 +159,26 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
                 lua.lua_rawgeti(L, szt + 1, i + 1)
                 strides[i] = <cnp.npy_intp>lua.lua_tonumber(L, -1) * itemsize
                 lua.lua_pop(L, 2)
-            lua.lua_pop(L, 2)                                               # K storage
+            lua.lua_pop(L, 2)                                               # ... sf
             if nd == 0:
                 # Torch7's empty tensor
                 nd = 1
                 dims[0] = 0
                 strides[0] = itemsize
-        data = <char*><intptr_t>_kget(L, K, s, K_ADDR) + <Py_ssize_t>offset * itemsize
+        data = <char*><intptr_t>_kget(L, K, sf, K_ADDR) + <Py_ssize_t>offset * itemsize
         lua.lua_rawgeti(L, K, K_READONLY)
-        lua.lua_rawget(L, s)
+        lua.lua_rawget(L, sf)
         readonly = lua.lua_toboolean(L, -1)
         lua.lua_pop(L, 1)
         lua.lua_rawgeti(L, K, K_OWNER)
-        lua.lua_rawget(L, s)                                                # ... owner
-        while lua.lua_type(L, -1) == lua.LUA_TTABLE:
+        lua.lua_rawget(L, sf)                                               # ... owner
+        while lua.lua_type(L, -1) == lua.LUA_TUSERDATA and _get_pyref(rt, L, -1) is NULL:
             # a view of another storage: its owner
+            _push_fields(L, K, lua.lua_gettop(L))                           # ... storage fields
             lua.lua_rawgeti(L, K, K_OWNER)
-            lua.lua_rawget(L, -2)                                           # ... storage owner
-            lua.lua_remove(L, -2)                                           # ... owner
+            lua.lua_rawget(L, -2)                                           # ... storage fields owner
+            lua.lua_replace(L, -3)                                          # ... owner fields
+            lua.lua_pop(L, 1)                                               # ... owner
         base = None
         if lua.lua_type(L, -1) == 10:
             # LUA_TCDATA: memory malloc'd by the Lua runtime
@@ -182,7 +199,7 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
             elif isinstance(<object>oref.obj, _HeapBlock):
                 base = <object>oref.obj
         if base is None:
-            base = _new_proxy(rt, L, s, LuaTable)   # the Lua storage keeps the memory alive
+            base = _new_proxy(rt, L, s, LuaObject)  # the Lua storage keeps the memory alive
         descr = cnp.PyArray_DescrFromType(npy)
         Py_INCREF(descr)   # stolen by PyArray_NewFromDescr
         arr = PyArray_NewFromDescr(PyArray_Type_ptr, descr, nd, dims, strides, <void*>data,
@@ -224,33 +241,41 @@ cdef bint _push_cached_storage(lua.lua_State* L, int K, cnp.ndarray arr, char* b
     (same owner, type, extent and writability); False (nothing pushed) otherwise."""
     cdef _PyRef* ref
     cdef bint ok = False
-    cdef int si = lua.lua_gettop(L) + 2
+    cdef int top = lua.lua_gettop(L)
+    cdef int si = top + 2, sf = top + 3
     lua.lua_rawgeti(L, K, K_CACHE)                                          # cache
     lua.lua_pushlightuserdata(L, <void*>arr)
     lua.lua_rawget(L, -2)                                                   # cache s
-    if lua.lua_type(L, -1) == lua.LUA_TTABLE:
-        lua.lua_rawgeti(L, K, K_OWNER)
-        lua.lua_rawget(L, -2)                                               # cache s owner
-        ref = <_PyRef*>lua.lua_touserdata(L, -1)
-        ok = (ref is not NULL and lua.lua_type(L, -1) == lua.LUA_TUSERDATA
-              and ref.obj == <PyObject*>arr
-              and _kget(L, K, si, K_ADDR) == <double><intptr_t>base
-              and _kget(L, K, si, K_SIZE) == <double>n)
-        if ok:
-            lua.lua_rawgeti(L, K, K_READONLY)
-            lua.lua_rawget(L, -3)
-            ok = lua.lua_toboolean(L, -1) != cnp.PyArray_ISWRITEABLE(arr)
-            lua.lua_pop(L, 1)
-        if ok and lua.lua_getmetatable(L, -2):                              # cache s owner mt
-            # the dtype of an array can be reassigned in place
-            lua.lua_rawgeti(L, K, K_STORAGE_MT + code)
-            ok = lua.lua_rawequal(L, -1, -2)
-            lua.lua_pop(L, 2)
-        lua.lua_pop(L, 1)                                                   # cache s
+    if lua.lua_type(L, -1) == lua.LUA_TUSERDATA:
+        lua.lua_rawgeti(L, K, K_FIELDS)
+        lua.lua_pushvalue(L, si)
+        lua.lua_rawget(L, -2)                                               # cache s F sf
+        lua.lua_remove(L, -2)                                               # cache s sf
+        if lua.lua_type(L, sf) == lua.LUA_TTABLE:
+            lua.lua_rawgeti(L, K, K_OWNER)
+            lua.lua_rawget(L, sf)                                           # cache s sf owner
+            ref = <_PyRef*>lua.lua_touserdata(L, -1)
+            ok = (ref is not NULL and lua.lua_type(L, -1) == lua.LUA_TUSERDATA
+                  and ref.obj == <PyObject*>arr
+                  and _kget(L, K, sf, K_ADDR) == <double><intptr_t>base
+                  and _kget(L, K, sf, K_SIZE) == <double>n)
+            lua.lua_pop(L, 1)                                               # cache s sf
+            if ok:
+                lua.lua_rawgeti(L, K, K_READONLY)
+                lua.lua_rawget(L, sf)
+                ok = lua.lua_toboolean(L, -1) != cnp.PyArray_ISWRITEABLE(arr)
+                lua.lua_pop(L, 1)
+            if ok and lua.lua_getmetatable(L, si):                          # cache s sf mt
+                # the dtype of an array can be reassigned in place
+                lua.lua_rawgeti(L, K, K_STORAGE_MT + code)
+                ok = lua.lua_rawequal(L, -1, -2)
+                lua.lua_pop(L, 2)
     if ok:
-        lua.lua_replace(L, -2)                                              # s
+        lua.lua_pushvalue(L, si)
+        lua.lua_replace(L, top + 1)
+        lua.lua_settop(L, top + 1)                                          # s
         return True
-    lua.lua_pop(L, 2)
+    lua.lua_settop(L, top)
     return False
 
 
@@ -296,9 +321,16 @@ cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
     if not lua.lua_checkstack(L, 12):
         raise MemoryError("Lua stack overflow while converting an array")
     K = _bridge_table(rt, L)                                                # K
+    lua.lua_rawgeti(L, K, K_FIELDS)                                         # K F
     if not _push_cached_storage(L, K, arr, base, 0 if empty else hi - lo + 1, code):
-        # the storage: the array's memory extent, owned by the array
-        lua.lua_createtable(L, 0, 6)                                        # K s
+        # the storage (a userdata): the array's memory extent, owned by the array
+        lua.lua_newuserdata(L, 0)                                           # K F s
+        lua.lua_rawgeti(L, K, K_STORAGE_MT + code)
+        lua.lua_setmetatable(L, -2)
+        lua.lua_pushvalue(L, -1)                                            # K F s s
+        lua.lua_createtable(L, 0, 6)                                        # K F s s sf
+        lua.lua_pushvalue(L, -1)
+        lua.lua_setfenv(L, -3)                                              # (s's environment)
         lua.lua_rawgeti(L, K, K_ADDR)
         lua.lua_pushnumber(L, <double><intptr_t>base)
         lua.lua_rawset(L, -3)
@@ -317,18 +349,23 @@ cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
         if cnp.PyArray_NBYTES(arr) >= _BIG_ARRAY:
             _array_pushed(rt, L, arr, cnp.PyArray_NBYTES(arr))
         lua.lua_rawset(L, -3)
-        lua.lua_rawgeti(L, K, K_STORAGE_MT + code)
-        lua.lua_setmetatable(L, -2)                                         # K s
+        lua.lua_rawset(L, K + 1)                                            # K F s   (F[s] = sf)
         # remember it for the next time this array crosses
-        lua.lua_rawgeti(L, K, K_CACHE)                                      # K s cache
+        lua.lua_rawgeti(L, K, K_CACHE)                                      # K F s cache
         lua.lua_pushlightuserdata(L, <void*>arr)
         lua.lua_pushvalue(L, -3)
         lua.lua_rawset(L, -3)
-        lua.lua_pop(L, 1)                                                   # K s
-    # the tensor
-    lua.lua_createtable(L, 0, 5)                                            # K s t
+        lua.lua_pop(L, 1)                                                   # K F s
+    # the tensor (a userdata)
+    lua.lua_newuserdata(L, 0)                                               # K F s t
+    lua.lua_rawgeti(L, K, K_TENSOR_MT + code)
+    lua.lua_setmetatable(L, -2)
+    lua.lua_pushvalue(L, -1)                                                # K F s t t
+    lua.lua_createtable(L, 0, 5)                                            # K F s t t tf
+    lua.lua_pushvalue(L, -1)
+    lua.lua_setfenv(L, -3)                                                  # (t's environment)
     lua.lua_rawgeti(L, K, K_STORAGE)
-    lua.lua_pushvalue(L, -3)
+    lua.lua_pushvalue(L, K + 2)
     lua.lua_rawset(L, -3)
     lua.lua_rawgeti(L, K, K_OFFSET)
     lua.lua_pushnumber(L, <double>(-lo))
@@ -348,10 +385,9 @@ cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
         lua.lua_pushnumber(L, <double>(cnp.PyArray_STRIDES(arr)[i] // itemsize))
         lua.lua_rawseti(L, -2, i + 1)
     lua.lua_rawset(L, -3)
-    lua.lua_rawgeti(L, K, K_TENSOR_MT + code)
-    lua.lua_setmetatable(L, -2)                                             # K s t
-    lua.lua_replace(L, K)                                                   # t s
-    lua.lua_pop(L, 1)                                                       # t
+    lua.lua_rawset(L, K + 1)                                                # K F s t   (F[t] = tf)
+    lua.lua_replace(L, K)                                                   # t F s
+    lua.lua_pop(L, 2)                                                       # t
     return 0
 
 

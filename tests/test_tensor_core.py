@@ -150,15 +150,6 @@ def test_size_stride_dim_nelement(lua):
     assert size == {1: 2, 2: 3, 3: 4} and s2 == 3 and stride == {1: 12, 2: 4, 3: 1}
     assert (dim, ndim, n) == (3, 3, 24)
 
-
-def _lua52_len():
-    with LuaState() as state:
-        return state.eval("#setmetatable({}, {__len = function() return 7 end})") == 7
-
-
-LUA52_LEN = _lua52_len()
-
-
 def test_len_method_and_real(lua):
     assert run(lua, "local t = torch.Tensor(2, 5); return t:__len__():totable()") == {1: 2, 2: 5}
     assert run(lua, """torch.setdefaulttensortype('torch.FloatTensor')
@@ -166,11 +157,18 @@ def test_len_method_and_real(lua):
     assert run(lua, "local t = torch.Tensor(2, 5); t:empty(); return t:dim(), t:nElement()") == (0, 0)
 
 
-@pytest.mark.xfail(not LUA52_LEN, strict=True,
-                   reason="this LuaJIT was built without LUAJIT_ENABLE_LUA52COMPAT: # ignores __len on tables")
 def test_len_operator_gives_a_long_storage(lua):
     assert run(lua, "local t = torch.Tensor(2, 5); return torch.typename(#t), (#t)[1], (#t)[2]") == (
         "torch.LongStorage", 2, 5)
+    assert run(lua, "return (#torch.Tensor()):size(), #torch.FloatStorage(7), (#torch.rand(3, 4):t())[1]") == (0, 7, 4)
+
+
+def test_tensors_and_storages_are_userdata_as_in_torch7(lua):
+    # scripts tell tables of outputs from tensors with type(x) == 'table'
+    assert run(lua, "return type(torch.Tensor(2)), type(torch.LongStorage(2)), type(torch.Tensor)") == (
+        "userdata", "userdata", "table")
+    assert run(lua, "return torch.isTensor(torch.Tensor), torch.isStorage(torch.FloatStorage)") == (False, False)
+    assert run(lua, "return getmetatable(torch.Tensor(2)) == torch.getmetatable('torch.DoubleTensor')") is True
 
 
 def test_size_of_a_missing_dimension_blames_the_caller(lua):

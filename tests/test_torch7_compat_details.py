@@ -85,3 +85,19 @@ def test_is_tensor_method_cdata_and_heap_tracking(torch):
     assert torch.eval("torch._heaptracking") is True
     torch.execute("torch.setheaptracking(false)")
     assert torch.eval("torch._heaptracking") is False
+
+
+def test_conversion_to_half_rounds_to_half_precision(torch):
+    x = np.random.default_rng(0).standard_normal(1000).astype(np.float32) * 1000
+    h = torch.eval("function(x) return x:half() end")(x)
+    np.testing.assert_array_equal(h, x.astype(np.float16).astype(np.float32))
+    # so a saved HalfTensor reads back exactly (Torch7's test_writeObject test_a_tensor)
+    assert torch.execute("""local x = torch.rand(5, 10):half()
+        local y = torch.deserialize(torch.serialize(x)); return x:norm() == y:norm()""") is True
+
+
+def test_a_class_constructor_table_is_not_written_as_an_instance(torch):
+    # torch.FloatTensor names its class through __metatable; written as the plain table
+    # it is, its contents cannot be saved: a clear error naming the path, not a crash
+    with pytest.raises(st.LuaError, match=r"cannot write a .* \(at <\?>\.cls\."):
+        torch.execute("torch.serialize({cls = torch.FloatTensor})")

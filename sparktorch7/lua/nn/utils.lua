@@ -105,7 +105,8 @@ end
 -- storages, and sharing inside the copied value is kept (two tensors on one
 -- storage in the original are on one storage in the copy).
 local function deepCopy(v, memo)
-   if type(v) ~= 'table' then
+   local tv = type(v)
+   if tv ~= 'table' and not (tv == 'userdata' and (torch.isTensor(v) or torch.isStorage(v))) then
       return v
    end
    if memo[v] then

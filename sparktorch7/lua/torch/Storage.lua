@@ -3,8 +3,11 @@
 local ffi = require 'ffi'
 local torch = torch
 local types = torch._types
+local F = torch._fields     -- storage -> its fields (_data, _addr, _size, _owner, _esize, _readonly)
+local new_object = torch._newObject
 
 local function is_storage(x)
+  if type(x) ~= "userdata" then return false end
   local mt = getmetatable(x)
   return type(mt) == "table" and rawget(mt, "_isStorage") == true
 end
@@ -24,10 +27,16 @@ local function new_storage(rec, n)
   end
   local data, owner = torch._alloc(rec, n)
   blocks[owner] = true
-  return setmetatable({_data = data, _addr = tonumber(ffi.cast("intptr_t", data)), _size = n,
-                       _owner = owner, _esize = rec.size}, rec.Storage_mt)
+  return new_object(rec.Storage_mt, {_data = data, _addr = tonumber(ffi.cast("intptr_t", data)), _size = n,
+                                     _owner = owner, _esize = rec.size})
 end
 torch._newStorage = new_storage
+
+-- a storage of rec's type with the given fields
+local function storage_of(rec, fields)
+  return new_object(rec.Storage_mt, fields)
+end
+torch._storageOf = storage_of
 
 local methods = {}
 
@@ -157,45 +166,50 @@ function methods.__tostring__(self)
 end
 
 for _, rec in ipairs(types) do
-  local mt = {}
+  local mt = torch._objectMetatable()   -- of every storage of this type (userdata)
   for k, v in pairs(methods) do mt[k] = v end
   mt.__typename = rec.sname
   mt._isStorage = true
   mt._rec = rec
   local islong = rec.long
   mt.__index = function(self, k)
+    local f = F[self]
+    local v = f[k]
+    if v ~= nil then return v end
     local m = mt[k]
     if m ~= nil then return m end
     if type(k) == "number" then
-      if not (k >= 1 and k <= self._size) then
-        error(string.format("<%s> index %s out of range [1, %d]", rec.sname, tostring(k), self._size), 2)
+      if not (k >= 1 and k <= f._size) then
+        error(string.format("<%s> index %s out of range [1, %d]", rec.sname, tostring(k), f._size), 2)
       end
-      local v = self._data[floor(k) - 1]
+      local d = f._data or self._data
+      v = d[floor(k) - 1]
       if islong then return tonumber(v) end
       return v
     end
     if k == "_data" then
       -- storages made by the numpy bridge get their pointer on first use
-      local addr = rawget(self, "_addr")
+      local addr = f._addr
       if addr == nil then return nil end
-      local d = ffi.cast(rawget(self, "_readonly") and rec.cptr or rec.ptr, addr)
-      rawset(self, "_data", d)
+      local d = ffi.cast(f._readonly and rec.cptr or rec.ptr, addr)
+      f._data = d
       return d
     end
     return nil
   end
   mt.__newindex = function(self, k, v)
     if type(k) == "number" then
-      if not (k >= 1 and k <= self._size) then
-        error(string.format("<%s> index %s out of range [1, %d]", rec.sname, tostring(k), self._size), 2)
+      local f = F[self]
+      if not (k >= 1 and k <= f._size) then
+        error(string.format("<%s> index %s out of range [1, %d]", rec.sname, tostring(k), f._size), 2)
       end
-      if self._readonly then check_writable(self, "__newindex") end
+      if f._readonly then check_writable(self, "__newindex") end
       if type(v) ~= "number" then
         error(string.format("<%s> cannot assign a %s to an element", rec.sname, torch.type(v)), 2)
       end
       self._data[floor(k) - 1] = v
     else
-      rawset(self, k, v)
+      F[self][k] = v
     end
   end
   mt.__len = function(self) return self._size end
@@ -242,8 +256,8 @@ for _, rec in ipairs(types) do
                               rec.sname, tostring(offset), tostring(size), a._size), 2)
         end
         local data = a._data + (offset - 1)
-        return setmetatable({_data = data, _addr = a._addr + (offset - 1) * rec.size, _size = size,
-                             _owner = a, _readonly = a._readonly, _esize = rec.size}, mt)
+        return storage_of(rec, {_data = data, _addr = a._addr + (offset - 1) * rec.size, _size = size,
+                                _owner = a, _readonly = a._readonly, _esize = rec.size})
       elseif type(a) == "string" then
         error(string.format("<%s> storages mapped from files are not supported", rec.sname), 2)
       end

@@ -8,8 +8,11 @@ local floor, huge = math.floor, math.huge
 local type, select, error, tostring = type, select, error, tostring
 
 local M = {}            -- methods shared by every tensor type
+local F = torch._fields -- tensor -> its fields (_storage, _offset, _size, _stride, _dim)
+local new_object = torch._newObject
 
 local function is_tensor(x)
+  if type(x) ~= "userdata" then return false end
   local mt = getmetatable(x)
   return type(mt) == "table" and rawget(mt, "_isTensor") == true
 end
@@ -31,8 +34,8 @@ local function fail(t, fname, msg, ...)
 end
 
 local function new_tensor(rec, storage, offset, size, stride)
-  return setmetatable({_storage = storage, _offset = offset, _size = size, _stride = stride,
-                       _dim = #size}, rec.Tensor_mt)
+  return new_object(rec.Tensor_mt, {_storage = storage, _offset = offset, _size = size, _stride = stride,
+                                    _dim = #size})
 end
 torch._newTensor = new_tensor
 
@@ -833,6 +836,12 @@ function M.copy(t, src)
     ffi.C.memmove(t._storage._data + t._offset, src._storage._data + src._offset, n * esz)
     return t
   end
+  if rec_of(t).half and not rec_of(src).half then
+    -- into a HalfTensor: each value rounded to the nearest half, as Torch7 stores it
+    local round = require('torch.half').round
+    apply2(t, src, function(d, i, s, j) d[i] = round(s[j]) end)
+    return t
+  end
   if M.isContiguous(t) and M.isContiguous(src) then
     local d, s = t._storage._data + t._offset, src._storage._data + src._offset
     local to_int = rec_of(t).integral and not rec_of(src).integral
@@ -1077,32 +1086,35 @@ end
 
 local function make_index(mt, rec)
   local long = rec.long
+  local byte_mt = types.Byte.Tensor_mt
   return function(t, k)
-    local m = mt[k]
+    local f = F[t]
+    local v = f[k]          -- a field
+    if v ~= nil then return v end
+    local m = mt[k]         -- a method
     if m ~= nil then return m end
     local tk = type(k)
     if tk == "number" then
-      local dim = t._dim
+      local dim = f._dim
       if dim == 1 then
-        local n = t._size[1]
+        local n = f._size[1]
         if k < 0 then k = n + k + 1 end
         if not (k >= 1 and k <= n) then
           error(string.format("<%s> index %s out of range [1, %d]", rec.tname, tostring(k), n), 2)
         end
         k = floor(k)
-        local v = t._storage._data[t._offset + (k - 1) * t._stride[1]]
+        v = f._storage._data[f._offset + (k - 1) * f._stride[1]]
         if long then return tonumber(v) end
         return v
       end
       if dim == 0 then error(string.format("<%s> cannot index an empty tensor", rec.tname), 2) end
       return M.select(t, 1, k)
-    elseif tk == "table" then
-      if is_tensor(k) then
-        if getmetatable(k) == torch.ByteTensor.__metatable_rec.Tensor_mt then
-          return t:maskedSelect(k)
-        end
-        return t:index(1, k)
+    elseif tk == "userdata" and is_tensor(k) then
+      if getmetatable(k) == byte_mt then
+        return t:maskedSelect(k)
       end
+      return t:index(1, k)
+    elseif tk == "table" or is_storage(k) then
       local view, off = index_view(t, k, "__index")
       if view then return view end
       local v = t._storage._data[off]
@@ -1135,12 +1147,12 @@ local function make_newindex(mt, rec)
       local s = M.select(t, 1, k)
       if type(v) == "number" then M.fill(s, v) else M.copy(s, v) end
       return
-    elseif tk == "table" then
+    elseif tk == "userdata" and is_tensor(k) then
       writable(t, "__newindex")
-      if is_tensor(k) then
-        if type(v) == "number" then return t:maskedFill(k, v) end
-        return t:maskedCopy(k, v)
-      end
+      if type(v) == "number" then return t:maskedFill(k, v) end
+      return t:maskedCopy(k, v)
+    elseif tk == "table" or is_storage(k) then
+      writable(t, "__newindex")
       local view, off = index_view(t, k, "__newindex")
       if view then
         if type(v) == "number" then M.fill(view, v) else M.copy(view, v) end
@@ -1152,13 +1164,13 @@ local function make_newindex(mt, rec)
       end
       return
     end
-    rawset(t, k, v)
+    F[t][k] = v
   end
 end
 
 ---------------------------------------------------------------- the classes
 for _, rec in ipairs(types) do
-  local mt = {}
+  local mt = torch._objectMetatable()   -- of every tensor of this type (userdata)
   for k, v in pairs(M) do mt[k] = v end
   mt.__typename = rec.tname
   mt._isTensor = true
@@ -1204,10 +1216,9 @@ registry["sparktorch7.tensor_mts"] = codes
 -- ndarray -> tensor: called by the bridge with the array's memory extent.
 function torch._wrap(p, addr, n, owner, readonly, code, offset, size, stride)
   local rec = types[code]
-  local s = setmetatable({_data = ffi.cast(readonly and rec.cptr or rec.ptr, p), _addr = addr, _size = n,
-                         _owner = owner, _readonly = readonly or nil, _esize = rec.size}, rec.Storage_mt)
-  return setmetatable({_storage = s, _offset = offset, _size = size, _stride = stride, _dim = #size},
-                      rec.Tensor_mt)
+  local s = torch._storageOf(rec, {_data = ffi.cast(readonly and rec.cptr or rec.ptr, p), _addr = addr,
+                                  _size = n, _owner = owner, _readonly = readonly or nil, _esize = rec.size})
+  return new_tensor(rec, s, offset, size, stride)
 end
 registry["sparktorch7.wrap"] = torch._wrap
 
@@ -1220,6 +1231,7 @@ for _, rec in ipairs(types) do     -- arrays from numpy: the first type of each 
   end
 end
 bridge[30] = setmetatable({}, {__mode = "v"})   -- ndarray -> its storage, while alive
+bridge[31] = F                                  -- tensor or storage -> its fields
 registry["sparktorch7.bridge"] = bridge
 
 -- tensor -> ndarray of memory the runtime malloc'd: the bridge hands the block over to

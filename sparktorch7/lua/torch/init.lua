@@ -41,6 +41,46 @@ for _, rec in ipairs(types) do
 end
 torch._types = types
 
+-- Tensors and storages are userdata, as in Torch7 (so type(t) is "userdata" and #t works).
+-- An object's fields (docs/design-tensor.md) are a table kept as its environment, so they
+-- live exactly as long as it does; torch._fields maps object -> fields for fast access and
+-- holds neither (a weak-keyed table alone would keep a dead tensor's storage for one more
+-- collection per link of the chain tensor -> storage -> owner).
+local F = setmetatable({}, {__mode = "kv"})
+torch._fields = F
+local newobject = debug.getregistry()["sparktorch7.newobject"]
+if newobject == nil then       -- outside sparktorch7's LuaState: the same with newproxy
+  local protos = setmetatable({}, {__mode = "k"})
+  local setfenv = debug.setfenv
+  newobject = function(mt, fields)
+    local proto = protos[mt]
+    if proto == nil then error("<torch> not an object metatable", 2) end
+    local u = newproxy(proto)
+    setfenv(u, fields)
+    return u
+  end
+  -- a metatable new objects can share (newproxy's rule: made by newproxy(true))
+  function torch._objectMetatable()
+    local proto = newproxy(true)
+    local mt = getmetatable(proto)
+    protos[mt] = proto
+    return mt
+  end
+else
+  function torch._objectMetatable() return {} end
+end
+-- a new tensor or storage of metatable mt with these fields
+function torch._newObject(mt, fields)
+  local u = newobject(mt, fields)
+  F[u] = fields
+  return u
+end
+-- replace the fields of tensor or storage u
+function torch._setFields(u, fields)
+  debug.setfenv(u, fields)
+  F[u] = fields
+end
+
 -- Memory: malloc'd blocks freed by the GC. Lua does not see these bytes, so
 -- after enough of them were allocated a full collection reclaims dead ones.
 local allocated_since_gc = 0

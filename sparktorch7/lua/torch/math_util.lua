@@ -21,10 +21,9 @@ U.recs, U.byName, U.byTname = recs, byName, byTname
 
 -- record of a tensor, or nil for anything else (storages, numbers, tables, classes)
 local function recOf(x)
-   if type(x) ~= 'table' then return nil end
+   if type(x) ~= 'userdata' then return nil end
    local mt = getmetatable(x)
    if type(mt) ~= 'table' or rawget(mt, '_isTensor') ~= true then return nil end
-   if rawget(x, '_storage') == nil then return nil end
    return rawget(mt, '_rec')
 end
 U.recOf = recOf
@@ -69,7 +68,7 @@ function U.what(x)
    if rec then return rec.tname .. ' of size ' .. sizeStr(x) end
    if type(x) == 'number' then return 'number ' .. tostring(x) end
    if type(x) == 'string' then return 'string "' .. x .. '"' end
-   if type(x) == 'table' and getmetatable(x) and torch.typename then
+   if (type(x) == 'table' or type(x) == 'userdata') and getmetatable(x) and torch.typename then
       local ok, tn = pcall(torch.typename, x)
       if ok and tn then return tn end
    end

@@ -287,7 +287,7 @@ local function sizeArgs(name, ...)
    local n = select('#', ...)
    local a = ...
    local sizes = {}
-   if n == 1 and type(a) == 'table' and not isT(a) then
+   if n == 1 and (type(a) == 'table' or torch.isStorage(a)) and not isT(a) then
       if a._data and a._size then
          for i = 1, a._size do sizes[i] = tonumber(a._data[i - 1]) end
       else

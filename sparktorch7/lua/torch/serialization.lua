@@ -161,45 +161,9 @@ function SerializedFunction:toFunction()
 end
 
 -- ------------------------------------------------------------------ half floats
-local function halfToFloat(h)
-   local sign = bit.band(h, 0x8000) ~= 0
-   local e = bit.band(bit.rshift(h, 10), 0x1f)
-   local m = bit.band(h, 0x3ff)
-   local v
-   if e == 0 then
-      v = math.ldexp(m, -24)
-   elseif e == 31 then
-      v = (m == 0) and math.huge or (0 / 0)
-   else
-      v = math.ldexp(m + 1024, e - 25)
-   end
-   return sign and -v or v
-end
-M.halfToFloat = halfToFloat
-
--- the IEEE half nearest to x (ties to even), as a uint16 bit pattern
-local function floatToHalf(x)
-   local sign = 0
-   if x < 0 or (x == 0 and 1 / x < 0) then sign, x = 0x8000, -x end
-   if x ~= x then return 0x7e00 end
-   if x == 0 then return sign end
-   if x >= 65520 then return sign + 0x7c00 end          -- rounds past the largest half
-   local m, e = math.frexp(x)                          -- x = m * 2^e, 0.5 <= m < 1
-   local bits
-   if e < -13 then                                     -- subnormal: units of 2^-24
-      bits = x * 16777216
-   else                                                -- 11 significant bits
-      bits = m * 2048
-   end
-   local r = math.floor(bits)
-   local frac = bits - r
-   if frac > 0.5 or (frac == 0.5 and r % 2 == 1) then r = r + 1 end
-   if e < -13 then return sign + r end                 -- r == 1024 is the smallest normal
-   -- normal: r in [1024, 2048]; exponent field e + 14
-   if r == 2048 then r, e = 1024, e + 1 end
-   return sign + bit.lshift(e + 14, 10) + (r - 1024)
-end
-M.floatToHalf = floatToHalf
+local half = require('torch.half')
+local halfToFloat, floatToHalf = half.toFloat, half.fromFloat
+M.halfToFloat, M.floatToHalf = halfToFloat, floatToHalf
 
 -- ------------------------------------------------------------------ storages and tensors
 local function readStorage(file, rec, half)
@@ -363,6 +327,14 @@ M.installHooks = installHooks
 
 -- copy the fields of a freshly built object into an existing one (read hooks fill `self`)
 function M._adopt(dst, src)
+   local F = torch._fields
+   local fields = F and F[src]
+   if fields then                        -- a tensor or storage: its fields, copied
+      local copy = {}
+      for k, v in pairs(fields) do copy[k] = v end
+      torch._setFields(dst, copy)
+      return
+   end
    for k, v in pairs(src) do rawset(dst, k, v) end
 end
 
@@ -642,7 +614,12 @@ end
 
 local function typeOfWritable(obj)
    local tn = torch.typename(obj)
-   if tn and (M.isRaw(obj) or torch.getmetatable(tn)) then return TYPE_TORCH end
+   -- an instance of a class (its own metatable is the class's), not a class constructor
+   -- table such as torch.FloatTensor, whose __metatable names the class too
+   if tn and (M.isRaw(obj) or (torch.getmetatable(tn) ~= nil
+                                and debug.getmetatable(obj) == torch.getmetatable(tn))) then
+      return TYPE_TORCH
+   end
    local t = type(obj)
    if t == 'table' then return TYPE_TABLE end
    if t == 'number' then return TYPE_NUMBER end
@@ -938,7 +915,7 @@ function M.flatten(root)
       if t == 'number' then return TAG_NUMBER, v end
       if t == 'string' then return TAG_STRING, v end
       if t == 'boolean' then return TAG_BOOLEAN, v end
-      if t == 'table' or t == 'function' then
+      if t == 'table' or t == 'function' or (t == 'userdata' and (torch.isTensor(v) or torch.isStorage(v))) then
          local id = ids[v]
          if not id then
             id = #queue + 1
