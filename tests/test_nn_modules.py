@@ -134,6 +134,61 @@ def test_inplace_on_a_non_contiguous_input(nnlua):
     np.testing.assert_array_equal(x, np.arange(-6.0, 6.0).reshape(3, 4) + 10)
 
 
+# Big enough for the numpy path of ReLU-like thresholds (sparktorch7._nn_ops.threshold_max)
+SPECIALS = [np.nan, -np.nan, -0.0, 0.0, np.inf, -np.inf, 0.5, -0.5]
+
+
+def torch7_threshold(x, th, val):
+    return np.where(x > th, x, x.dtype.type(val))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ctor,th,val", [
+    ("nn.ReLU()", 0.0, 0.0), ("nn.Threshold(0.5, 0.5)", 0.5, 0.5), ("nn.Threshold(0.5, -2)", 0.5, -2.0)])
+@pytest.mark.parametrize("shape", [(40000,), (64, 513), (3, 128, 97)])
+def test_threshold_large_inputs(nnlua, dtype, ctor, th, val, shape):
+    x = (rng(7).standard_normal(shape) * 2).astype(dtype)
+    x.reshape(-1)[:len(SPECIALS) * 50] = np.tile(SPECIALS, 50)
+    out = forward(nnlua, ctor, x, dtype)
+    want = torch7_threshold(x, th, val)
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(want))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_large_inplace(nnlua, dtype):
+    x = rng(8).standard_normal((300, 200)).astype(dtype)
+    x[0, :len(SPECIALS)] = SPECIALS
+    want = torch7_threshold(x, 0, 0)
+    f = nnlua.eval("function(x) local m = nn.ReLU(true); local y = m:forward(x); "
+                   "return m.output == x, torch.pointer(y) == torch.pointer(x) end")
+    same, samedata = f(x)
+    assert same and samedata
+    np.testing.assert_array_equal(x, want)
+    np.testing.assert_array_equal(np.signbit(x), np.signbit(want))
+    # in place on a strided view: written back into the viewed memory
+    y = rng(9).standard_normal((200, 300)).astype(dtype)
+    want = torch7_threshold(y, 0, 0)
+    nnlua.eval("function(y) return nn.ReLU(true):forward(y:t()) end")(y)
+    np.testing.assert_array_equal(y, want)
+
+
+def test_relu_large_reuses_its_output(nnlua):
+    f = nnlua.eval("""function(a, b)
+        local m = nn.ReLU():float()
+        local y1 = m:forward(a)
+        local r1 = y1:clone()
+        local y2 = m:forward(b)
+        return r1, y2, torch.pointer(y1) == torch.pointer(y2)
+    end""")
+    a = rng(10).standard_normal((256, 256)).astype(np.float32)
+    b = rng(11).standard_normal((128, 512)).astype(np.float32)
+    r1, r2, same = f(a, b)
+    np.testing.assert_array_equal(r1, np.maximum(a, 0))
+    np.testing.assert_array_equal(r2, np.maximum(b, 0))
+    assert same
+
+
 @pytest.mark.parametrize("intype,outtype,dtype", [
     ("torch.DoubleTensor", "torch.FloatTensor", np.float32),
     ("torch.FloatTensor", "torch.DoubleTensor", np.float64),

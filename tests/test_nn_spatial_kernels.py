@@ -41,6 +41,34 @@ def test_linear(dtype, batch, bias, contiguous):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("th", [0.0, -0.0, 0.5, -1.25])
+@pytest.mark.parametrize("n", [5, 4096, 3 * 4096 + 17])
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "inplace"])
+def test_threshold_max(dtype, th, n, layout):
+    specials = np.array([np.nan, -np.nan, -0.0, 0.0, np.inf, -np.inf, th, -th, 0.5], dtype)
+    x = rnd((n,), dtype, 3)
+    x[:: max(1, n // 40)][:len(specials)] = specials[:len(x[:: max(1, n // 40)])]
+    if layout == "strided":
+        x = np.repeat(x, 2)[::2]
+    want = np.where(x > th, x, dtype(th))  # Torch7: x > th ? x : val, with val == th
+    out = x if layout == "inplace" else np.full(x.shape, 7, dtype)
+    ops.threshold_max(out, x, th)
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(want))
+
+
+def test_threshold_max_fallback_is_exact(monkeypatch):
+    monkeypatch.setattr(ops, "_ROWS_OK", False)
+    x = np.array([np.nan, -0.0, 0.0, -1.0, 2.0] * 2000, np.float32)
+    out = np.empty_like(x)
+    ops.threshold_max(out, x, 0.0)
+    want = np.where(x > 0, x, np.float32(0))
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(want))
+    assert ops._rows_match_torch7()  # on this machine's numpy the fast path is taken
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch", [True, False])
 @pytest.mark.parametrize("k,s,p,d,g", [
     ((3, 3), (1, 1), (1, 1), (1, 1), 1),

@@ -2,6 +2,12 @@
 local pointwise = require('nn.pointwise')
 local Threshold, parent = torch.class('nn.Threshold', 'nn.Module')
 
+-- From this many elements on, a contiguous float or double input of a ReLU-like
+-- threshold (val == threshold) goes to numpy (sparktorch7._nn_ops.threshold_max),
+-- vectorised; below it the Lua loop beats the trip to Python.
+local NUMPY_MIN_ELEMENTS = 32768
+local NUMPY_TYPES = { ['torch.FloatTensor'] = true, ['torch.DoubleTensor'] = true }
+
 function Threshold:__init(th, v, ip)
    parent.__init(self)
    self.threshold = th or 1e-6
@@ -16,8 +22,19 @@ function Threshold:__init(th, v, ip)
 end
 
 function Threshold:updateOutput(input)
-   local y, x, n, back = pointwise.begin(self, input, torch.type(self))
    local th, val = self.threshold, self.val
+   local np = rawget(torch, '_np')
+   if np and val == th and torch.isTensor(input) and NUMPY_TYPES[torch.type(input)]
+         and input:nElement() >= NUMPY_MIN_ELEMENTS and input:isContiguous() then
+      local out = input
+      if not self.inplace then
+         out = pointwise.resultLike(self, input)
+      end
+      self.output = out
+      np.callmod('sparktorch7._nn_ops', 'threshold_max', out, input, th)
+      return out
+   end
+   local y, x, n, back = pointwise.begin(self, input, torch.type(self))
    if val == th then
       -- ReLU and its kin: branchless (a compare-and-branch per element mispredicts on real data)
       local max = math.max
