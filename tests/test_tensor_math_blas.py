@@ -100,6 +100,13 @@ def test_blas_errors(lua):
         lua.execute("local r = torch.mv(a, a)")
     with pytest.raises(st.LuaError, match=r"<torch.mm> all tensors must have the same type"):
         lua.execute("local r = torch.mm(a, f)")
+    # M must have the product's sizes, not only its number of elements
+    with pytest.raises(st.LuaError, match=r"<torch.addmm> size mismatch: M is 3x2, the product is 2x2"):
+        lua.execute("local r = torch.addmm(torch.zeros(3, 2), a, torch.zeros(3, 2))")
+    with pytest.raises(st.LuaError, match=r"<torch.addmm> size mismatch: M is 6, the product is 2x3"):
+        lua.execute("local r = torch.addmm(torch.zeros(6), a, torch.zeros(3, 3))")
+    with pytest.raises(st.LuaError, match=r"<torch.addmm> size mismatch: M is 3x2, the product is 2x3"):
+        lua.execute("local r = torch.addmm(torch.zeros(3, 2), a, torch.zeros(3, 3))")
 
 
 @pytest.mark.slow
