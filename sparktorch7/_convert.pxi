@@ -28,6 +28,8 @@ cdef inline int _push_simple(LuaState rt, lua.lua_State* L, object obj) except -
         lua.lua_pushboolean(L, obj is True)
     elif isinstance(obj, LuaObject):
         _push_proxy(rt, L, <LuaObject>obj)
+    elif cnp.PyArray_CheckExact(obj):
+        return _push_cached_tensor(rt, L, obj)
     else:
         return 0
     return 1
@@ -330,13 +332,22 @@ cdef object _lua_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int de
     if t == lua.LUA_TFUNCTION:
         return _new_proxy(rt, L, idx, LuaFunction)
     if t == lua.LUA_TUSERDATA:
-        ref = _get_pyref(rt, L, idx)
-        if ref is not NULL:
-            return <object>ref.obj
         if lua.lua_getmetatable(L, idx):                                    # mt
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._pyref_mt_ref)      # mt pymt
+            if lua.lua_rawequal(L, -1, -2):
+                lua.lua_pop(L, 2)
+                ref = <_PyRef*>lua.lua_touserdata(L, idx)
+                if ref is not NULL and ref.obj is not NULL:
+                    return <object>ref.obj
+                return None
+            lua.lua_pop(L, 1)                                               # mt
             code = _tensor_code(rt, L)                                      # mt
             lua.lua_pop(L, 1)
             if code:
+                if code < 10:
+                    arr = _pristine_array(rt, L, idx)
+                    if arr is not None:
+                        return arr
                 return _tensor_to_numpy(rt, L, idx, code)
     return _new_proxy(rt, L, idx, LuaObject)
 

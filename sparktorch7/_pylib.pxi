@@ -392,7 +392,7 @@ cdef int _ref_gc(lua.lua_State* L) noexcept:
     cdef _PyRef* ref = <_PyRef*>lua.lua_touserdata(L, 1)
     cdef PyObject* obj
     cdef bint ours
-    if ref is NULL or lua.lua_type(L, 1) != lua.LUA_TUSERDATA or lua.lua_objlen(L, 1) != sizeof(_PyRef):
+    if ref is NULL or lua.lua_type(L, 1) != lua.LUA_TUSERDATA or lua.lua_objlen(L, 1) < sizeof(_PyRef):
         return 0
     if not lua.lua_getmetatable(L, 1):                                       # mt
         return 0

@@ -83,6 +83,7 @@ cdef class LuaState:
     cdef int _fill_ref           # registry: helpers.fill (lists of numbers -> table)
     cdef int _pushjob_ref        # registry: _push_job, converts values under lua_pcall
     cdef int _gc_ref             # registry: _gc_collect
+    cdef int _bridge_ref         # registry: the numpy bridge table (0 until an array first crosses)
     cdef int _tensor_mts_ref     # registry: torch tensor metatable -> dtype code (set by torch)
     cdef int _torch_ref          # registry: the torch module once required
     cdef readonly dict py_globals

@@ -43,20 +43,6 @@ cdef int _npy_to_code(int num) noexcept:
     return 0
 
 
-cdef int _tensor_code(LuaState rt, lua.lua_State* L) noexcept:
-    # metatable on top -> 1..7 for a tensor class, 11..17 for a storage class, 0 otherwise
-    cdef int code = 0
-    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.tensor_mts")   # mt codes
-    if lua.lua_type(L, -1) == lua.LUA_TTABLE:
-        lua.lua_pushvalue(L, -2)                                            # mt codes mt
-        lua.lua_rawget(L, -2)                                               # mt codes code
-        if lua.lua_type(L, -1) == lua.LUA_TNUMBER:
-            code = <int>lua.lua_tonumber(L, -1)
-        lua.lua_pop(L, 1)
-    lua.lua_pop(L, 1)                                                       # mt
-    return code
-
-
 # Slots of the registry table "sparktorch7.bridge" (built by lua/torch/Tensor.lua): the
 # field names, interned once, and the tensor/storage metatables by dtype code.
 DEF K_STORAGE = 1
@@ -71,7 +57,115 @@ DEF K_ESIZE = 9
 DEF K_TENSOR_MT = 10      # + code
 DEF K_STORAGE_MT = 20     # + code
 DEF K_CACHE = 30          # weak-valued: lightuserdata(ndarray) -> its storage
-DEF K_FIELDS = 31         # weak-keyed: tensor or storage (userdata) -> its fields table
+DEF K_FIELDS = 31         # weak both ways: tensor or storage (userdata) -> its fields table
+DEF K_TCACHE = 32         # weak-valued: lightuserdata(ndarray) -> the last tensor made for it
+DEF K_PRISTINE = 33       # weak both ways: unchanged bridge tensor -> storage, storage -> owner
+DEF K_CODES = 34          # tensor/storage metatable -> code (as registry "sparktorch7.tensor_mts")
+
+
+cdef int _tensor_code(LuaState rt, lua.lua_State* L) noexcept:
+    # metatable on top -> 1..7 for a tensor class, 11..17 for a storage class, 0 otherwise
+    cdef int code = 0
+    if rt._bridge_ref:
+        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._bridge_ref)          # mt K
+        lua.lua_rawgeti(L, -1, K_CODES)                                     # mt K codes
+        lua.lua_remove(L, -2)                                               # mt codes
+    else:
+        lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.tensor_mts")  # mt codes
+    if lua.lua_type(L, -1) == lua.LUA_TTABLE:
+        lua.lua_pushvalue(L, -2)                                            # mt codes mt
+        lua.lua_rawget(L, -2)                                               # mt codes code
+        if lua.lua_type(L, -1) == lua.LUA_TNUMBER:
+            code = <int>lua.lua_tonumber(L, -1)
+        lua.lua_pop(L, 1)
+    lua.lua_pop(L, 1)                                                       # mt
+    return code
+
+
+
+
+# The Python reference owning an array's memory (a storage's _owner) also keeps the
+# array's layout as it was when the storage was made. A tensor the bridge made, whose
+# fields and whose storage's fields nothing has written since (torch._pristine), views
+# exactly that layout; so while the array still has it, the tensor still views exactly
+# the array, and crossing either way needs no look at the fields.
+ctypedef struct _ArraySnap:
+    void* data
+    int nd
+    int typenum
+    int writeable
+    int unused
+
+
+cdef inline size_t _owner_size(int nd) noexcept:
+    return sizeof(_PyRef) + sizeof(_ArraySnap) + 2 * nd * sizeof(cnp.npy_intp)
+
+
+cdef int _push_array_owner(LuaState rt, lua.lua_State* L, cnp.ndarray arr) except -1:
+    cdef int nd = cnp.PyArray_NDIM(arr), i
+    cdef _PyRef* ud = <_PyRef*>lua.lua_newuserdata(L, _owner_size(nd))    # ud
+    cdef _ArraySnap* snap = <_ArraySnap*>(<char*>ud + sizeof(_PyRef))
+    cdef cnp.npy_intp* ds = <cnp.npy_intp*>(<char*>snap + sizeof(_ArraySnap))
+    ud.obj = <PyObject*>arr
+    ud.is_error = 0
+    Py_INCREF(arr)
+    snap.data = cnp.PyArray_DATA(arr)
+    snap.nd = nd
+    snap.typenum = cnp.PyArray_TYPE(arr)
+    snap.writeable = cnp.PyArray_ISWRITEABLE(arr)
+    for i in range(nd):
+        ds[i] = cnp.PyArray_DIMS(arr)[i]
+        ds[nd + i] = cnp.PyArray_STRIDES(arr)[i]
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._pyref_mt_ref)             # ud mt
+    lua.lua_setmetatable(L, -2)                                             # ud
+    return 0
+
+
+cdef bint _owner_matches(lua.lua_State* L, int idx, PyObject* obj) noexcept:
+    """Is the userdata at idx an array owner (made by _push_array_owner) of obj, an
+    exact ndarray whose layout is still the one it recorded?"""
+    cdef _PyRef* ref = <_PyRef*>lua.lua_touserdata(L, idx)
+    cdef cnp.ndarray arr
+    cdef _ArraySnap* snap
+    cdef cnp.npy_intp* ds
+    cdef int nd, i
+    if ref is NULL or ref.obj != obj or obj is NULL or not cnp.PyArray_CheckExact(<object>obj):
+        return False
+    arr = <cnp.ndarray>obj
+    nd = cnp.PyArray_NDIM(arr)
+    if lua.lua_type(L, idx) != lua.LUA_TUSERDATA or lua.lua_objlen(L, idx) != _owner_size(nd):
+        return False
+    snap = <_ArraySnap*>(<char*>ref + sizeof(_PyRef))
+    if (snap.nd != nd or snap.data != cnp.PyArray_DATA(arr) or snap.typenum != cnp.PyArray_TYPE(arr)
+            or snap.writeable != cnp.PyArray_ISWRITEABLE(arr)):
+        return False
+    ds = <cnp.npy_intp*>(<char*>snap + sizeof(_ArraySnap))
+    for i in range(nd):
+        if ds[i] != cnp.PyArray_DIMS(arr)[i] or ds[nd + i] != cnp.PyArray_STRIDES(arr)[i]:
+            return False
+    return True
+
+
+cdef object _pristine_array(LuaState rt, lua.lua_State* L, int idx):
+    """The array a tensor at idx (made by the bridge, unchanged) still views exactly, or
+    None. Allocates nothing."""
+    cdef int top = lua.lua_gettop(L)
+    cdef PyObject* obj
+    result = None
+    if rt._bridge_ref == 0:
+        return None
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._bridge_ref)              # K
+    lua.lua_rawgeti(L, -1, K_PRISTINE)                                      # K P
+    lua.lua_pushvalue(L, idx)
+    lua.lua_rawget(L, -2)                                                   # K P s
+    if lua.lua_type(L, -1) == lua.LUA_TUSERDATA:
+        lua.lua_rawget(L, -2)                                               # K P owner
+        if lua.lua_type(L, -1) == lua.LUA_TUSERDATA:
+            obj = (<_PyRef*>lua.lua_touserdata(L, -1)).obj
+            if _owner_matches(L, lua.lua_gettop(L), obj):
+                result = <object>obj
+    lua.lua_settop(L, top)
+    return result
 
 
 cdef inline int _bridge_table(LuaState rt, lua.lua_State* L) except -1:
@@ -111,6 +205,7 @@ cdef inline double _kget(lua.lua_State* L, int K, int t, int key):
 cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
     """A tensor (code 1..7) or storage (11..17) at idx -> ndarray sharing its memory."""
     cdef int nd, i, s, sf, tf, K, szt
+    cdef double lo, hi
     cdef cnp.npy_intp dims[32]
     cdef cnp.npy_intp strides[32]
     cdef double offset
@@ -128,7 +223,11 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
     if not lua.lua_checkstack(L, 10):
         raise MemoryError("Lua stack overflow while converting a tensor")
     try:
-        K = _bridge_table(rt, L)                                            # K
+        if rt._bridge_ref:
+            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._bridge_ref)       # K
+            K = lua.lua_gettop(L)
+        else:
+            K = _bridge_table(rt, L)                                        # K
         if code > 10:
             s = idx
             sf = _push_fields(L, K, s)                                      # K sf
@@ -165,6 +264,22 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
                 nd = 1
                 dims[0] = 0
                 strides[0] = itemsize
+            # the elements it views must lie in its storage (Lua code can shrink a storage
+            # under a tensor): numpy must never read or write past the memory
+            lo = hi = offset
+            for i in range(nd):
+                if dims[i] == 0:
+                    lo, hi = 0, -1
+                    break
+                if strides[i] < 0:
+                    lo += (dims[i] - 1) * (strides[i] // itemsize)
+                else:
+                    hi += (dims[i] - 1) * (strides[i] // itemsize)
+            if hi >= lo and (lo < 0 or hi >= _kget(L, K, sf, K_SIZE)):
+                raise ValueError(
+                    f"this tensor views elements {<Py_ssize_t>lo + 1}..{<Py_ssize_t>hi + 1} of a storage of "
+                    f"{<Py_ssize_t>_kget(L, K, sf, K_SIZE)} elements; it cannot become an array "
+                    "(was its storage resized under it?)")
         data = <char*><intptr_t>_kget(L, K, sf, K_ADDR) + <Py_ssize_t>offset * itemsize
         lua.lua_rawgeti(L, K, K_READONLY)
         lua.lua_rawget(L, sf)
@@ -254,9 +369,7 @@ cdef bint _push_cached_storage(lua.lua_State* L, int K, cnp.ndarray arr, char* b
         if lua.lua_type(L, sf) == lua.LUA_TTABLE:
             lua.lua_rawgeti(L, K, K_OWNER)
             lua.lua_rawget(L, sf)                                           # cache s sf owner
-            ref = <_PyRef*>lua.lua_touserdata(L, -1)
-            ok = (ref is not NULL and lua.lua_type(L, -1) == lua.LUA_TUSERDATA
-                  and ref.obj == <PyObject*>arr
+            ok = (_owner_matches(L, lua.lua_gettop(L), <PyObject*>arr)
                   and _kget(L, K, sf, K_ADDR) == <double><intptr_t>base
                   and _kget(L, K, sf, K_SIZE) == <double>n)
             lua.lua_pop(L, 1)                                               # cache s sf
@@ -321,6 +434,9 @@ cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
     if not lua.lua_checkstack(L, 12):
         raise MemoryError("Lua stack overflow while converting an array")
     K = _bridge_table(rt, L)                                                # K
+    if rt._bridge_ref == 0:
+        lua.lua_pushvalue(L, K)
+        rt._bridge_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
     lua.lua_rawgeti(L, K, K_FIELDS)                                         # K F
     if not _push_cached_storage(L, K, arr, base, 0 if empty else hi - lo + 1, code):
         # the storage (a userdata): the array's memory extent, owned by the array
@@ -345,11 +461,20 @@ cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
             lua.lua_pushboolean(L, 1)
             lua.lua_rawset(L, -3)
         lua.lua_rawgeti(L, K, K_OWNER)
-        _push_pyref(rt, L, arr, 0)
+        _push_array_owner(rt, L, arr)
         if cnp.PyArray_NBYTES(arr) >= _BIG_ARRAY:
             _array_pushed(rt, L, arr, cnp.PyArray_NBYTES(arr))
         lua.lua_rawset(L, -3)
         lua.lua_rawset(L, K + 1)                                            # K F s   (F[s] = sf)
+        lua.lua_rawgeti(L, K, K_PRISTINE)                                   # K F s P
+        lua.lua_pushvalue(L, K + 2)
+        lua.lua_pushvalue(L, K + 2)
+        lua.lua_rawget(L, K + 1)                                            # K F s P s sf
+        lua.lua_rawgeti(L, K, K_OWNER)
+        lua.lua_rawget(L, -2)                                               # K F s P s sf owner
+        lua.lua_remove(L, -2)                                               # K F s P s owner
+        lua.lua_rawset(L, -3)                                               # K F s P   (P[s] = owner)
+        lua.lua_pop(L, 1)                                                   # K F s
         # remember it for the next time this array crosses
         lua.lua_rawgeti(L, K, K_CACHE)                                      # K F s cache
         lua.lua_pushlightuserdata(L, <void*>arr)
@@ -386,8 +511,49 @@ cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
         lua.lua_rawseti(L, -2, i + 1)
     lua.lua_rawset(L, -3)
     lua.lua_rawset(L, K + 1)                                                # K F s t   (F[t] = tf)
+    # remember it: the next crossing of this array reuses it if it still views the array
+    lua.lua_rawgeti(L, K, K_TCACHE)                                         # K F s t cache
+    lua.lua_pushlightuserdata(L, <void*>arr)
+    lua.lua_pushvalue(L, -3)
+    lua.lua_rawset(L, -3)
+    lua.lua_pop(L, 1)                                                       # K F s t
+    lua.lua_rawgeti(L, K, K_PRISTINE)                                       # K F s t P
+    lua.lua_pushvalue(L, -2)
+    lua.lua_pushvalue(L, -4)
+    lua.lua_rawset(L, -3)                                                   # (P[t] = s)
+    lua.lua_pop(L, 1)                                                       # K F s t
     lua.lua_replace(L, K)                                                   # t F s
     lua.lua_pop(L, 2)                                                       # t
+    return 0
+
+
+cdef int _push_cached_tensor(LuaState rt, lua.lua_State* L, object obj) noexcept:
+    """Push the tensor made the last time this very array crossed, if Lua still holds it,
+    nothing changed its fields or its storage's, and the array kept its layout (so the
+    tensor still views exactly the array); 0 (nothing pushed) otherwise. It allocates no
+    Lua memory, so it runs outside lua_pcall; the caller made room for LUA_MINSTACK values."""
+    cdef int top, t
+    if rt._bridge_ref == 0 or cnp.PyArray_NDIM(<cnp.ndarray>obj) == 0:
+        return 0
+    top = lua.lua_gettop(L)
+    t = top + 2
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._bridge_ref)              # K
+    lua.lua_rawgeti(L, top + 1, K_TCACHE)
+    lua.lua_pushlightuserdata(L, <void*>obj)
+    lua.lua_rawget(L, -2)                                                   # K cache t
+    lua.lua_remove(L, -2)                                                   # K t
+    if lua.lua_type(L, t) == lua.LUA_TUSERDATA:
+        lua.lua_rawgeti(L, top + 1, K_PRISTINE)                             # K t P
+        lua.lua_pushvalue(L, t)
+        lua.lua_rawget(L, -2)                                               # K t P s
+        if lua.lua_type(L, -1) == lua.LUA_TUSERDATA:
+            lua.lua_rawget(L, -2)                                           # K t P owner
+            if _owner_matches(L, top + 4, <PyObject*>obj):
+                lua.lua_pushvalue(L, t)
+                lua.lua_replace(L, top + 1)                                 # t t P owner
+                lua.lua_settop(L, top + 1)                                  # t
+                return 1
+    lua.lua_settop(L, top)
     return 0
 
 

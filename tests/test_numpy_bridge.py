@@ -327,3 +327,56 @@ def test_rss_stays_flat_over_many_tensor_crossings():
         assert lua.memory_used() < 8 * 2 ** 20
     finally:
         lua.close()
+
+
+# ---------------------------------------------------------------- an array crossing again
+# The tensor made for an array is reused when the same array crosses again, as long as
+# nothing changed it (Lua) or the array's layout (Python); otherwise a new one is made.
+def test_the_same_array_crossing_again_is_the_same_tensor(lua):
+    lua.execute("function same(x) local r = rawequal(x, LAST); LAST = x; return r end")
+    a = np.arange(6.0).reshape(2, 3)
+    assert lua.globals().same(a) is False
+    assert lua.globals().same(a) is True
+    assert lua.globals().same(a.copy()) is False
+    assert lua.globals().ident(a) is a
+
+
+def test_a_tensor_changed_in_lua_is_not_reused(lua):
+    lua.execute("function shrink(x) x:resize(2); KEPT = x; return x end")
+    a = np.arange(6.0)
+    back = lua.globals().shrink(a)
+    assert back is not a and back.shape == (2,) and np.shares_memory(back, a)
+    # the next crossing gives the array's own layout, not the resized tensor
+    assert lua.eval("KEPT:size(1)") == 2
+    assert lua_list(lua.globals().layout(a)[1]) == [6]
+    assert lua.globals().ident(a) is a
+    # a storage resized in Lua: the tensor on it no longer views the array
+    lua.execute("function regrow(x) x:storage():resize(2); KEPT2 = x; return x end")
+    b = np.arange(4.0)
+    with pytest.raises(ValueError, match="views elements 1..4 of a storage of 2 elements"):
+        lua.globals().regrow(b)
+    assert lua.globals().ident(b) is b and lua_list(lua.globals().layout(b)[1]) == [4]
+
+
+def test_an_array_reshaped_in_place_crosses_with_its_new_layout(lua):
+    lua.execute("function keep(x) KEPT = x; return x end")
+    a = np.arange(12.0)
+    assert lua.globals().keep(a) is a
+    a.shape = (3, 4)
+    assert lua_list(lua.globals().layout(a)[1]) == [3, 4]
+    assert lua.globals().ident(a) is a and a.shape == (3, 4)
+    # the tensor kept from before still views 12 elements in a row: it comes back as such
+    old = lua.eval("KEPT")
+    assert old is not a and old.shape == (12,) and np.shares_memory(old, a)
+
+
+def test_an_array_made_read_only_between_crossings_is_read_only_in_lua(lua):
+    lua.execute("function keep(x) KEPT = x end; function poke(x) x[1] = 5 end")
+    a = np.zeros(3)
+    lua.globals().keep(a)
+    lua.globals().poke(a)
+    assert a[0] == 5
+    a.flags.writeable = False
+    with pytest.raises(LuaError, match="read-only"):
+        lua.globals().poke(a)
+    assert a[0] == 5

@@ -4,6 +4,7 @@ local ffi = require 'ffi'
 local torch = torch
 local types = torch._types
 local F = torch._fields     -- storage -> its fields (_data, _addr, _size, _owner, _esize, _readonly)
+local P = torch._pristine
 local new_object = torch._newObject
 
 local function is_storage(x)
@@ -210,6 +211,7 @@ for _, rec in ipairs(types) do
       self._data[floor(k) - 1] = v
     else
       F[self][k] = v
+      P[self] = nil
     end
   end
   mt.__len = function(self) return self._size end

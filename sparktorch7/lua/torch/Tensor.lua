@@ -9,6 +9,7 @@ local type, select, error, tostring = type, select, error, tostring
 
 local M = {}            -- methods shared by every tensor type
 local F = torch._fields -- tensor -> its fields (_storage, _offset, _size, _stride, _dim)
+local P = torch._pristine
 local new_object = torch._newObject
 
 local function is_tensor(x)
@@ -1165,6 +1166,7 @@ local function make_newindex(mt, rec)
       return
     end
     F[t][k] = v
+    P[t] = nil
   end
 end
 
@@ -1232,6 +1234,9 @@ for _, rec in ipairs(types) do     -- arrays from numpy: the first type of each 
 end
 bridge[30] = setmetatable({}, {__mode = "v"})   -- ndarray -> its storage, while alive
 bridge[31] = F                                  -- tensor or storage -> its fields
+bridge[32] = setmetatable({}, {__mode = "v"})   -- ndarray -> the last tensor made for it
+bridge[33] = torch._pristine                    -- bridge-made objects whose fields are unchanged
+bridge[34] = codes                              -- tensor/storage metatable -> dtype code
 registry["sparktorch7.bridge"] = bridge
 
 -- tensor -> ndarray of memory the runtime malloc'd: the bridge hands the block over to

@@ -48,6 +48,12 @@ torch._types = types
 -- collection per link of the chain tensor -> storage -> owner).
 local F = setmetatable({}, {__mode = "kv"})
 torch._fields = F
+-- Objects the numpy bridge made whose fields nothing has written since (each write through
+-- __newindex, or torch._setFields, drops the entry): tensor -> its storage, storage -> the
+-- Python reference to its array. The bridge then knows such a tensor still views exactly
+-- its array without reading the fields.
+local P = setmetatable({}, {__mode = "kv"})
+torch._pristine = P
 local newobject = debug.getregistry()["sparktorch7.newobject"]
 if newobject == nil then       -- outside sparktorch7's LuaState: the same with newproxy
   local protos = setmetatable({}, {__mode = "k"})
@@ -79,6 +85,7 @@ end
 function torch._setFields(u, fields)
   debug.setfenv(u, fields)
   F[u] = fields
+  P[u] = nil
 end
 
 -- Memory: malloc'd blocks freed by the GC. Lua does not see these bytes, so
