@@ -7,18 +7,37 @@ cdef extern from "numpy/arrayobject.h":
     PyObject* PyArray_Type_ptr "(PyTypeObject*)&PyArray_Type"
 
 from libc.stdlib cimport free as _c_free
+from posix.mman cimport munmap as _c_munmap
+
+
+def _shm_unlink(name):
+    try:
+        import _posixshmem
+        _posixshmem.shm_unlink(name)
+    except Exception:
+        pass
 
 
 cdef class _HeapBlock:
-    """A malloc'd block handed over by the Lua runtime when a Lua-made storage first
-    becomes an ndarray: Lua keeps it through a Python reference, the arrays through
-    their base, and the last of them frees it (so arrays outlive even a closed state)."""
+    """Memory handed over by the Lua runtime when a Lua-made storage first becomes an
+    ndarray: Lua keeps it through a Python reference, the arrays through their base, and
+    the last of them frees it (so arrays outlive even a closed state). A malloc'd block,
+    or a file mapping of `mapped` bytes (munmap), of a shared-memory object `shm_name`
+    that is then unlinked (lua/torch/filemap.lua)."""
     cdef void* ptr
+    cdef size_t mapped
+    cdef object shm_name
 
     def __dealloc__(self):
         if self.ptr is not NULL:
-            _c_free(self.ptr)
+            if self.mapped:
+                _c_munmap(self.ptr, self.mapped)
+            else:
+                _c_free(self.ptr)
             self.ptr = NULL
+        if self.shm_name is not None:
+            _shm_unlink(self.shm_name)
+            self.shm_name = None
 
 
 cdef int _MAX_DIMS = 32
@@ -338,13 +357,16 @@ cdef object _adopt_block(LuaState rt, lua.lua_State* L, int s):
             return None
         lua.lua_pushvalue(L, s)                                             # adopt storage
         _push_pyref(rt, L, blk, 0)                                          # adopt storage blk
-        status = lua.lua_pcall(L, 2, 1, 0)                                  # addr
+        status = lua.lua_pcall(L, 2, 3, 0)                                  # addr bytes shm
         if status != 0:
             rt._raise_status(L, status)
-        addr = lua.lua_tonumber(L, -1)
+        addr = lua.lua_tonumber(L, -3)
         if addr == 0:
             return None
         blk.ptr = <void*><intptr_t>addr
+        blk.mapped = <size_t>lua.lua_tonumber(L, -2)      # 0 (nil) for a malloc'd block
+        if lua.lua_type(L, -1) == lua.LUA_TSTRING:
+            blk.shm_name = (<bytes>lua.lua_tostring(L, -1)).decode('utf-8', 'surrogateescape')
         return blk
     finally:
         lua.lua_settop(L, top)

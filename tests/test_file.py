@@ -286,3 +286,81 @@ def test_directory_is_refused(lua, tmp_path):
         lua.execute(f"torch.DiskFile({q(tmp_path)}, 'r')")
     with pytest.raises(IsADirectoryError):
         st.load_t7(tmp_path)
+
+
+# ---------------------------------------------------------------- storages mapped from files
+# doc/storage.md: torch.<T>Storage(filename [, shared [, size [, sharedMem]]])
+
+def test_mapped_storage_reads_the_file(lua, tmp_path):
+    path = tmp_path / "data.bin"
+    ref = np.arange(6, dtype=np.float64) * 1.5
+    ref.tofile(path)
+    run(lua, f"""
+        s = torch.DoubleStorage({q(path)})              -- whole file, private mapping
+        part = torch.DoubleStorage({q(path)}, false, 4)
+        s[1] = 100                                        -- stays in memory
+    """)
+    assert lua.eval("s:size()") == 6 and lua.eval("part:size()") == 4
+    assert lua.eval("torch.DoubleTensor(s)").tolist() == [100] + ref[1:].tolist()
+    assert lua.eval("torch.DoubleTensor(part)").tolist() == ref[:4].tolist()
+    run(lua, "s = nil; part = nil; collectgarbage(); collectgarbage()")
+    np.testing.assert_array_equal(np.fromfile(path), ref)
+    with pytest.raises(st.LuaError, match=r"size \(48 bytes\) is smaller than the required mapping size <80>"):
+        lua.execute(f"torch.DoubleStorage({q(path)}, false, 10)")
+    with pytest.raises(st.LuaError, match="unable to open file <.*missing.bin> in read-only mode"):
+        lua.execute(f"torch.FloatStorage({q(tmp_path / 'missing.bin')})")
+
+
+def test_shared_mapped_storage_writes_through(lua, tmp_path):
+    path = tmp_path / "shared.bin"
+    run(lua, f"""
+        s = torch.FloatStorage({q(path)}, true, 5)      -- created, grown to 5 floats
+        t = torch.FloatTensor(s, 1, torch.LongStorage{{5}})
+        t:copy(torch.FloatTensor({{1, 2, 3, 4, 5}}))
+        s2 = torch.FloatStorage({q(path)}, true)         -- a second mapping of the same file
+    """)
+    np.testing.assert_array_equal(np.fromfile(path, dtype=np.float32), [1, 2, 3, 4, 5])
+    lua.execute("s2[2] = -7")
+    assert lua.eval("t[2]") == -7
+    with pytest.raises(st.LuaError, match="maps file .*: its size cannot change"):
+        lua.execute("s:resize(10)")
+    arr = lua.eval("t")          # shares the mapping, which outlives the state
+    lua.close()
+    arr[0] = 42
+    del arr
+    np.testing.assert_array_equal(np.fromfile(path, dtype=np.float32), [42, -7, 3, 4, 5])
+
+
+def test_shared_memory_storage_is_unlinked_when_collected(lua, tmp_path):
+    import os
+    name = f"sparktorch7_test_{os.getpid()}_{time.monotonic_ns()}"
+    shm = f"/dev/shm/{name}"
+    if not os.path.isdir("/dev/shm"):
+        pytest.skip("no /dev/shm")
+    run(lua, f"""
+        s = torch.DoubleStorage('{name}', true, 4, true)
+        s:fill(0.25)
+        other = torch.DoubleStorage('{shm}', true, 4)   -- the same memory through its file
+    """)
+    assert os.path.exists(shm) and os.path.getsize(shm) == 32
+    np.testing.assert_array_equal(np.fromfile(shm), [0.25] * 4)
+    assert lua.eval("other[3]") == 0.25
+    run(lua, "s = nil; collectgarbage(); collectgarbage()")
+    assert not os.path.exists(shm)
+    assert lua.eval("other[3]") == 0.25     # a mapping outlives the name
+
+
+@pytest.mark.parametrize("mode", ["binary", "ascii"])
+def test_read_write_pointer(lua, mode):
+    run(lua, f"""
+        local f = torch.MemoryFile():{mode}():longSize(4)
+        f:writePointer(2^47 + 12345)
+        f:writePointer(torch.pointer({{}}))
+        f:seek(1)
+        p1 = f:readPointer(); p2 = f:readPointer()
+        n = f:position() - 1
+    """)
+    assert lua.eval("p1") == 2 ** 47 + 12345
+    assert lua.eval("p2 ~= 0 and p2 == math.floor(p2)") is True
+    if mode == "binary":
+        assert lua.eval("n") == 16       # 8 bytes each, whatever longSize

@@ -405,6 +405,29 @@ function File:readBool()
    return self:readInt() == 1
 end
 
+-- One pointer (a number such as torch.pointer gives) as a 64-bit integer: 8 bytes in a
+-- binary file whatever its longSize, the decimal integer in an ASCII one.
+local POINTER = {name = 'Pointer', ctype = 'int64_t', size = 8, fmt = '%d', integral = true}
+POINTER.ptr = ffi.typeof('int64_t*')
+POINTER.cptr = ffi.typeof('const int64_t*')
+POINTER.scratch = ffi.new('int64_t[1]')
+
+function File:writePointer(p)
+   self:_checkWritable()
+   if type(p) ~= 'number' or p ~= math.floor(p) then
+      error(string.format('<%s> writePointer expects an integer, got %s', torch.typename(self), tostring(p)), 2)
+   end
+   POINTER.scratch[0] = p
+   return self:_writeElems(POINTER, POINTER.scratch, 1)
+end
+
+function File:readPointer()
+   self:_checkReadable()
+   POINTER.scratch[0] = 0
+   if self:_readElems(POINTER, POINTER.scratch, 1) < 1 then return nil end
+   return tonumber(POINTER.scratch[0])
+end
+
 -- n raw bytes as a Lua string (readChar without a storage); short reads follow the quiet flag
 function File:_readRawString(n)
    self:_checkReadable()

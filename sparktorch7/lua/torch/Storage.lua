@@ -6,6 +6,7 @@ local types = torch._types
 local F = torch._fields     -- storage -> its fields (_data, _addr, _size, _owner, _esize, _readonly)
 local P = torch._pristine
 local new_object = torch._newObject
+local filemap = require 'torch.filemap'
 
 local function is_storage(x)
   if type(x) ~= "userdata" then return false end
@@ -17,8 +18,9 @@ torch._isStorage = is_storage
 local floor = math.floor
 local MAX_BYTES = 2 ^ 52   -- beyond any machine, and exact as a double
 
--- The owners of blocks made by torch._alloc (malloc'd, freed by free): only these may be
--- handed over to Python by the numpy bridge (torch._adopt).
+-- The owners of blocks made by torch._alloc (malloc'd, freed by free: true) or by
+-- torch.filemap (mapped: {bytes =, shm =}): only these may be handed over to Python by the
+-- numpy bridge (torch._adopt).
 local blocks = setmetatable({}, {__mode = "k"})
 torch._blocks = blocks
 
@@ -98,6 +100,10 @@ function methods.resize(self, n)
     torch._error(string.format("<%s.resize> expects an integer size >= 0, got %s", torch.typename(self), tostring(n)))
   end
   if n == self._size then return self end
+  if self._mapped then
+    torch._error(string.format("<%s.resize> the storage maps file <%s>: its size cannot change",
+                               torch.typename(self), self._mapped))
+  end
   local rec = torch._getrec(self)
   if not (n * rec.size < MAX_BYTES) then
     torch._error(string.format("<%s.resize> cannot allocate %.0f elements", rec.sname, n))
@@ -224,7 +230,7 @@ for _, rec in ipairs(types) do
   setmetatable(ctor, {
     __index = mt, __newindex = mt, __metatable = mt,
     __tostring = function() return rec.sname end,
-    __call = function(_, a, b, c)
+    __call = function(_, a, b, c, d)
       if a == nil then
         return new_storage(rec, 0)
       elseif type(a) == "number" then
@@ -261,7 +267,12 @@ for _, rec in ipairs(types) do
         return storage_of(rec, {_data = data, _addr = a._addr + (offset - 1) * rec.size, _size = size,
                                 _owner = a, _readonly = a._readonly, _esize = rec.size})
       elseif type(a) == "string" then
-        error(string.format("<%s> storages mapped from files are not supported", rec.sname), 2)
+        -- (filename [, shared [, size [, sharedMem]]]): memory mapped from the file
+        local ok, data, owner, n, block = pcall(filemap.map, rec, a, b, c, d)
+        if not ok then torch._error(data) end
+        blocks[owner] = block
+        return storage_of(rec, {_data = data, _addr = tonumber(ffi.cast("intptr_t", data)), _size = n,
+                                _owner = owner, _esize = rec.size, _mapped = a})
       end
       error(string.format("<%s> expects a size, a table or a storage, got %s", rec.sname, torch.type(a)), 2)
     end,

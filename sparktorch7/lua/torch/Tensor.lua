@@ -1239,17 +1239,21 @@ bridge[33] = torch._pristine                    -- bridge-made objects whose fie
 bridge[34] = codes                              -- tensor/storage metatable -> dtype code
 registry["sparktorch7.bridge"] = bridge
 
--- tensor -> ndarray of memory the runtime malloc'd: the bridge hands the block over to
+-- tensor -> ndarray of memory the runtime allocated: the bridge hands the block over to
 -- a Python owner (pyowner, kept in the storage), so arrays outlive the Lua state.
--- Returns the block's address, or nil when the memory is not a block of torch._alloc.
+-- Returns the block's address (nil when the memory is not a block of torch._alloc or a
+-- file mapping), and for a mapping its length in bytes and its shared-memory name.
 function torch._adopt(s, pyowner)
   local root = s
   while is_storage(root._owner) do root = root._owner end
   local o = root._owner
-  if type(o) ~= "cdata" or not torch._blocks[o] then return nil end
+  local block = type(o) == "cdata" and torch._blocks[o]
+  if not block then return nil end
   torch._blocks[o] = nil
   ffi.gc(o, nil)
   root._owner = pyowner
-  return tonumber(ffi.cast("intptr_t", o))
+  local addr = tonumber(ffi.cast("intptr_t", o))
+  if type(block) == "table" then return addr, block.bytes, block.shm end
+  return addr
 end
 registry["sparktorch7.adopt"] = torch._adopt
