@@ -164,6 +164,19 @@ def reduce_all(op, x):
 
 
 # ---------------------------------------------------------------- LAPACK
+def bucket_search(out, cum, u):
+    """torch.multinomial's draws: for each uniform u, the 1-based index of the first
+    bucket of the cumulative distribution cum that is >= u."""
+    if u.shape[0] < 65536:
+        np.add(np.searchsorted(cum, u, side="left"), 1, out=out)
+        return
+    # many draws: searching them in order is cache-friendly (about 1.5x faster)
+    order = np.argsort(u)
+    found = np.searchsorted(cum, u[order], side="left")
+    found += 1
+    out[order] = found
+
+
 def _lu(a):
     """LU with partial pivoting, packed as LAPACK getrf does (unit-lower L below the diagonal)."""
     lu = np.array(a, dtype=np.float64, copy=True)

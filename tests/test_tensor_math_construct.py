@@ -149,6 +149,127 @@ def test_randperm_multinomial(lua):
     assert abs((out == 1).mean() - 0.5) < 0.02
 
 
+# Torch7's samplers, written from THTensorRandom.c, fed with the raw MT19937 draws
+# (numpy's legacy RandomState seeds MT19937 as THRandom does): uniform = draw / 2^32.
+def _mt_uniforms(seed, n):
+    return np.random.RandomState(seed).randint(0, 2 ** 32, size=n, dtype=np.uint32) / 2 ** 32
+
+
+def _th_multinomial(prob, n, replace, u):
+    """THTensor_(multinomial) for a 2D prob, consuming the uniforms u in order."""
+    out, ui = [], 0
+    for row in np.asarray(prob, dtype=np.float64):
+        cum, total = [], 0.0
+        for v in row:
+            total += float(v)
+            cum.append(total)
+        cum = [c / total for c in cum]
+        picks = []
+        for _ in range(n):
+            x = u[ui]
+            ui += 1
+            cum[-1] = 1.0
+            lo, hi = 0, len(cum)
+            while hi > lo:
+                mid = lo + (hi - lo) // 2
+                if cum[mid] < x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            picks.append(lo + 1)
+            if not replace:
+                diff = cum[lo] - (cum[lo - 1] if lo > 0 else 0.0)
+                rest = 1.0 - diff
+                cum = [((c - diff) if j >= lo else c) / rest for j, c in enumerate(cum)]
+        out.append(picks)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("dtype,k,n,replace", [
+    ("Double", 7, 40, True),        # the Lua binary search
+    ("Float", 300, 1000, True),     # the numpy search (many draws)
+    ("Double", 20, 15, False),      # without replacement: renormalised cumulative sums
+    ("Float", 9, 5, False),
+])
+def test_multinomial_draws_are_torch7s(lua, dtype, k, n, replace):
+    rng = np.random.default_rng(k)
+    prob = rng.random((3, k)) * (rng.random((3, k)) > 0.2)
+    prob = prob.astype(np.float32 if dtype == "Float" else np.float64)
+    lua["prob"] = prob
+    lua.execute("torch.manualSeed(42)")
+    got = lua.eval(f"torch.multinomial(prob, {n}, {'true' if replace else 'false'})")
+    ref = _th_multinomial(prob, n, replace, _mt_uniforms(42, 3 * n))
+    np.testing.assert_array_equal(got, ref)
+    assert (prob[np.arange(3)[:, None], got - 1] > 0).all()
+    # 1D: the same draws as the first row
+    lua.execute("torch.manualSeed(42)")
+    got1 = lua.eval(f"torch.multinomial(prob[1], {n}, {'true' if replace else 'false'})")
+    np.testing.assert_array_equal(got1, ref[0])
+    if not replace:
+        with pytest.raises(st.LuaError, match="row 1 has fewer than 3 categories of non-zero probability"):
+            lua.execute("torch.multinomial(torch.Tensor({{0, 1, 0, 1}}), 3)")
+
+
+def test_multinomial_is_a_binary_search(lua):
+    """10^5 draws from 10^5 categories (torch7 issue #453): a scan of the categories per
+    draw would take 10^10 steps."""
+    import time
+    lua.execute("p = torch.FloatTensor(100000):fill(1); p:narrow(1, 1, 50000):fill(1e-3); torch.manualSeed(3)")
+    t0 = time.perf_counter()
+    got = lua.eval("torch.multinomial(p, 100000, true)")
+    assert time.perf_counter() - t0 < 3
+    p = np.ones(100000, dtype=np.float32)
+    p[:50000] = 1e-3
+    cum = np.cumsum(p.astype(np.float64))
+    cum /= cum[-1]
+    cum[-1] = 1
+    np.testing.assert_array_equal(got, np.searchsorted(cum, _mt_uniforms(3, 100000), side="left") + 1)
+
+
+def _th_alias_setup(p, ctype):
+    """THTensor_(multinomialAliasSetup) (1-based J; a bucket without alias: J = 1, q = 1)."""
+    k = len(p)
+    q = (k * p.astype(np.float64)).astype(ctype)
+    J = np.full(k, -1)
+    small = [i for i in range(k) if q[i] < 1]
+    large = [i for i in range(k) if not q[i] < 1]
+    while small and large:
+        lg, sm = large[-1], small[-1]
+        J[sm] = lg
+        q[lg] = ctype(float(q[lg]) - (1.0 - float(q[sm])))
+        if q[lg] < 1:
+            small[-1] = lg
+            large.pop()
+        else:
+            small.pop()
+    if q.max() > 1:
+        q = (q / q.max()).astype(ctype)
+    q[J < 0] = 1
+    J[J < 0] = 0
+    return J + 1, q
+
+
+@pytest.mark.parametrize("dtype", ["Double", "Float"])
+def test_multinomial_alias_tables_and_draws_are_torch7s(lua, dtype):
+    ctype = np.float32 if dtype == "Float" else np.float64
+    p = np.random.default_rng(9).random(50).astype(ctype)
+    p = (p / p.sum()).astype(ctype)            # sums to 1 only up to rounding: taken as is
+    lua["p"] = p
+    lua.execute("st = torch.multinomialAliasSetup(p)")
+    J, q = _th_alias_setup(p, ctype)
+    np.testing.assert_array_equal(lua.eval("st[1]"), J)
+    np.testing.assert_array_equal(lua.eval("st[2]"), q)
+    lua.execute("torch.manualSeed(11)")
+    got = lua.eval("torch.multinomialAlias(torch.LongTensor(500), st)")
+    u = _mt_uniforms(11, 1000)
+    idx = np.floor(u[0::2] * 50).astype(int)
+    np.testing.assert_array_equal(got, np.where(u[1::2] <= q[idx], idx + 1, J[idx]))
+    # the alias tables keep the probabilities: K q_i + sum over j aliased to i of (1 - q_j)
+    mass = q.astype(np.float64).copy()
+    np.add.at(mass, J - 1, 1 - q)
+    np.testing.assert_allclose(mass / 50, p, atol=1e-6)
+
+
 def test_random_errors(lua):
     with pytest.raises(st.LuaError, match=r"<torch.normal> standard deviation must be strictly positive"):
         lua.execute("torch.Tensor(3):normal(0, -1)")

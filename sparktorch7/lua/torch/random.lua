@@ -351,7 +351,12 @@ U.install('randperm', function(self, ...) return randperm(recOf(self), self, ...
    end)
 
 ---------------------------------------------------------------- multinomial
-local longRec = U.byName.Long
+-- As THTensor_(multinomial): each row's cumulative distribution (summed in double, divided
+-- by the sum, its last bucket set to 1), one uniform draw per sample and a binary search
+-- for the first bucket >= the draw; without replacement the drawn bucket's mass is taken
+-- out of the cumulative distribution, which is renormalised.
+local longRec, doubleRec = U.byName.Long, U.byName.Double
+local doubles = ffi.typeof('double[?]')
 local function multinomial(res, ...)
    local s, _, prob, n, replace = genArgs(...)
    if not isT(prob) or (prob._dim ~= 1 and prob._dim ~= 2) or type(n) ~= 'number' then
@@ -362,40 +367,63 @@ local function multinomial(res, ...)
    if not replace and n > k then
       U.error('multinomial', 'cannot sample ' .. n .. ' > ' .. k .. ' categories without replacement')
    end
-   if n < 1 then U.error('multinomial', 'the number of samples must be positive, got ' .. n) end
+   if n < 1 or n ~= floor(n) then U.error('multinomial', 'the number of samples must be a positive integer, got ' .. n) end
    res = res or U.newEmpty(longRec)
    if recOf(res) ~= longRec then U.error('multinomial', 'result must be a torch.LongTensor, got ' .. U.what(res)) end
+   U.checkWritable('multinomial', res)
    U.resize(res, prob._dim == 2 and { rows, n } or { n })
-   local out2 = prob._dim == 2 and res or U.viewContig(U.contiguous(res), { 1, n })
-   local p2 = prob._dim == 2 and prob or U.view(prob, prob._offset, { 1, k }, { 0, prob._stride[1] })
-   local pp = p2._storage._data
-   local po = res._storage._data
-   for r = 1, rows do
-      local w = {}
-      local total = 0
-      for j = 1, k do
-         local v = tonumber(pp[p2._offset + (r - 1) * p2._stride[1] + (j - 1) * p2._stride[2]])
+   local pp, pst = prob._storage._data, prob._stride
+   local prow, pcol = prob._dim == 2 and pst[1] or 0, pst[prob._dim]
+   local po, ro = res._storage._data, res._offset
+   local rrow, rcol = prob._dim == 2 and res._stride[1] or 0, res._stride[res._dim]
+   local cumT = U.new(doubleRec, { k })
+   local cum = cumT._storage._data
+   -- many draws with replacement: the binary searches in numpy (np.searchsorted finds
+   -- the same first bucket >= u)
+   local np = replace and torch._np and n >= 256 and k >= 64 and torch._np
+   local uT = np and U.new(doubleRec, { n })
+   for r = 0, rows - 1 do
+      local base = prob._offset + r * prow
+      local sum = 0
+      for j = 0, k - 1 do
+         local v = tonumber(pp[base + j * pcol])
          if not (v >= 0) then U.error('multinomial', 'probabilities must be non-negative, got ' .. tostring(v)) end
-         w[j] = v
-         total = total + v
+         sum = sum + v
+         cum[j] = sum
       end
-      for i = 1, n do
-         if not (total > 0) then U.error('multinomial', 'the probabilities of row ' .. r .. ' sum to zero') end
-         local u = unif(s) * total
-         local acc, pick = 0, k
-         for j = 1, k do
-            acc = acc + w[j]
-            if u < acc and w[j] > 0 then pick = j; break end
+      if not (sum > 0) then U.error('multinomial', 'the probabilities of row ' .. (r + 1) .. ' sum to zero') end
+      for j = 0, k - 1 do cum[j] = cum[j] / sum end
+      local out = ro + r * rrow
+      if np then
+         cum[k - 1] = 1
+         local ud = uT._storage._data
+         for i = 0, n - 1 do ud[i] = unif(s) end
+         np.call('bucket_search', U.view(res, out, { n }, { rcol }), cumT, uT)
+      end
+      for i = 0, np and -1 or n - 1 do
+         local u = unif(s)
+         cum[k - 1] = 1
+         local lo, hi = 0, k
+         while hi > lo do
+            local mid = lo + floor((hi - lo) / 2)
+            if cum[mid] < u then lo = mid + 1 else hi = mid end
          end
-         while w[pick] == 0 and pick > 1 do pick = pick - 1 end
-         po[out2._offset + (r - 1) * out2._stride[1] + (i - 1) * out2._stride[2]] = pick
+         po[out + i * rcol] = lo + 1
          if not replace then
-            total = total - w[pick]
-            w[pick] = 0
+            local diff = cum[lo] - (lo > 0 and cum[lo - 1] or 0)
+            local rest = 1 - diff
+            if not (rest > 0) and i < n - 1 then
+               U.error('multinomial', 'row ' .. (r + 1) .. ' has fewer than ' .. n ..
+                  ' categories of non-zero probability to sample without replacement')
+            end
+            for j = 0, k - 1 do
+               local v = cum[j]
+               if j >= lo then v = v - diff end
+               cum[j] = v / rest
+            end
          end
       end
    end
-   if prob._dim == 1 and out2._storage ~= res._storage then U.copyInto(res, out2) end
    return res
 end
 U.install('multinomial', function(self, a, ...)
@@ -408,51 +436,83 @@ U.install('multinomial', function(self, a, ...)
       return multinomial(nil, a, ...)
    end)
 
--- alias method: multinomialAliasSetup(probs [, state]) -> {J, q}; multinomialAlias(out, state)
+-- Alias method (THTensor_(multinomialAliasSetup) and multinomialAliasDraw):
+-- multinomialAliasSetup(probs [, state]) -> {J, q}; multinomialAlias(out, state [, gen]).
+-- probs are taken as they are (q = K * p: they should sum to 1); q is divided by its
+-- maximum when that exceeds 1, and a bucket left without an alias gets q = 1 and J = 1, as
+-- in Torch7. (Torch7 marks "no alias" with 0, which is also the 0-based index of class 1,
+-- so it drops every alias to class 1 as well; here only buckets without one are marked.)
 function torch.multinomialAliasSetup(probs, state)
    if not isT(probs) or probs._dim ~= 1 then
       U.badArgs('multinomialAliasSetup', 'a 1D tensor of probabilities', probs, state)
    end
+   local rec = recOf(probs)
    local k = probs._size[1]
-   state = state or {}
-   local J = state[1] or U.newEmpty(longRec)
-   local q = state[2] or U.newEmpty(recOf(probs))
-   U.resize(J, { k }); U.resize(q, { k })
-   local pr = {}
-   local total = 0
-   for i = 1, k do pr[i] = probs[i]; total = total + pr[i] end
-   local small, large = {}, {}
-   local qq, jj = {}, {}
-   for i = 1, k do
-      qq[i] = k * pr[i] / total
-      jj[i] = i
-      if qq[i] < 1 then small[#small + 1] = i else large[#large + 1] = i end
+   state = type(state) == 'table' and state or {}
+   local J = isT(state[1]) and state[1] or U.newEmpty(longRec)
+   local q = isT(state[2]) and state[2] or U.newEmpty(rec)
+   U.checkWritable('multinomialAliasSetup', J)
+   U.checkWritable('multinomialAliasSetup', q)
+   local qq = ffi.new(rec.ctype .. '[?]', k)   -- q in its own precision, as Torch7 keeps it
+   local jj = ffi.new('int64_t[?]', k)         -- 0-based aliases, -1 for none
+   for i = 0, k - 1 do jj[i] = -1 end
+   local small, large = ffi.new('int64_t[?]', k), ffi.new('int64_t[?]', k)
+   local ns, nl = 0, 0
+   local pd, po, pst = probs._storage._data, probs._offset, probs._stride[1]
+   for i = 0, k - 1 do
+      qq[i] = k * pd[po + i * pst]
+      if qq[i] < 1 then
+         small[ns] = i; ns = ns + 1
+      else
+         large[nl] = i; nl = nl + 1
+      end
    end
-   while #small > 0 and #large > 0 do
-      local sm, lg = table.remove(small), table.remove(large)
+   while ns > 0 and nl > 0 do
+      local lg, sm = large[nl - 1], small[ns - 1]
       jj[sm] = lg
       qq[lg] = qq[lg] - (1 - qq[sm])
-      if qq[lg] < 1 then small[#small + 1] = lg else large[#large + 1] = lg end
+      if qq[lg] < 1 then
+         small[ns - 1] = lg; nl = nl - 1
+      else
+         ns = ns - 1
+      end
    end
-   for _, i in ipairs(large) do qq[i] = 1 end
-   for _, i in ipairs(small) do qq[i] = 1 end
-   for i = 1, k do J[i] = jj[i]; q[i] = qq[i] end
+   local qmin, qmax = qq[k - 1], qq[k - 1]
+   for i = 0, k - 1 do
+      local v = qq[i]
+      if v < qmin then qmin = v elseif v > qmax then qmax = v end
+   end
+   if not (qmin > 0) then U.error('multinomialAliasSetup', 'q_min is less than 0 (are the probabilities normalised?)') end
+   if qmax > 1 then
+      for i = 0, k - 1 do qq[i] = qq[i] / qmax end
+   end
+   for i = 0, k - 1 do
+      if jj[i] < 0 then qq[i] = 1; jj[i] = 0 end
+   end
+   U.resize(J, { k }); U.resize(q, { k })
+   local Jd, Jo, Js = J._storage._data, J._offset, J._stride[1]
+   local qd, qo, qs = q._storage._data, q._offset, q._stride[1]
+   for i = 0, k - 1 do
+      Jd[Jo + i * Js] = jj[i] + 1
+      qd[qo + i * qs] = qq[i]
+   end
    state[1], state[2] = J, q
    return state
 end
 
 function torch.multinomialAlias(out, state, gen)
-   if not isT(out) or type(state) ~= 'table' or not isT(state[1]) then
+   if not isT(out) or recOf(out) ~= longRec or type(state) ~= 'table' or not isT(state[1]) or not isT(state[2]) then
       U.badArgs('multinomialAlias', 'torch.multinomialAlias(output LongTensor, state from multinomialAliasSetup)', out, state)
    end
    local s = isGen(gen) and stateOf(gen) or stateOf(default)
    local J, q = state[1], state[2]
    local k = J._size[1]
-   local jj, qq = {}, {}
-   for i = 1, k do jj[i] = J[i]; qq[i] = q[i] end
+   local jj, qq = ffi.new('int64_t[?]', k), doubles(k)
+   for i = 1, k do jj[i - 1] = J[i]; qq[i - 1] = q[i] end
    U.checkWritable('multinomialAlias', out)
-   -- S1: number of classes (returned unchanged), S2: generator, S3/S4: the alias tables
-   U.apply(U.kernel('local i = floor(mt_unif(S2) * S1) + 1; if mt_unif(S2) < S3[i] then !R = i else !R = S4[i] end', out),
+   -- a bucket uniformly, then its own index with probability q, its alias otherwise
+   -- S1: number of classes, S2: generator, S3/S4: the tables (0-based)
+   U.apply(U.kernel('local i = floor(mt_unif(S2) * S1); if mt_unif(S2) <= S3[i] then !R = i + 1 else !R = S4[i] end', out),
       out, nil, nil, nil, k, s, qq, jj)
    return out
 end
