@@ -163,7 +163,7 @@ def reduce_all(op, x):
     raise ValueError(f"sparktorch7._ops.reduce_all: unknown op {op!r}")
 
 
-# ---------------------------------------------------------------- LAPACK
+# ---------------------------------------------------------------- random
 def bucket_search(out, cum, u):
     """torch.multinomial's draws: for each uniform u, the 1-based index of the first
     bucket of the cumulative distribution cum that is >= u."""
@@ -177,6 +177,7 @@ def bucket_search(out, cum, u):
     out[order] = found
 
 
+# ---------------------------------------------------------------- LAPACK
 def _lu(a):
     """LU with partial pivoting, packed as LAPACK getrf does (unit-lower L below the diagonal)."""
     lu = np.array(a, dtype=np.float64, copy=True)
@@ -253,9 +254,21 @@ def lapack(op, *args):
             ra[...] = a
         elif op == "gels":
             rb, ra, b, a = args
-            x = np.linalg.lstsq(a, b, rcond=None)[0]
-            rb[...] = x
-            ra[...] = a
+            # A as LAPACK's dgels leaves it: its QR factorisation (dgeqrf) when m >= n, its
+            # LQ one (dgelqf, the QR of A') when m < n; an exact zero on the diagonal of the
+            # triangular factor is dgels' error
+            m, n = a.shape
+            if m >= n:
+                fac = np.linalg.qr(a, mode="raw")[0].T
+            else:
+                fac = np.linalg.qr(a.T, mode="raw")[0]
+            zero = np.flatnonzero(np.diagonal(fac) == 0)
+            if zero.size:
+                raise np.linalg.LinAlgError(
+                    f"Lapack Error in gels : The {zero[0] + 1}-th diagonal element of the "
+                    "triangular factor of A is zero")
+            rb[...] = np.linalg.lstsq(a, b, rcond=None)[0]
+            ra[...] = fac
         elif op == "symeig":
             re, rv, a, jobz, uplo = args
             if jobz == "V":

@@ -159,6 +159,34 @@ def test_gesv_trtrs_gels(lua):
     np.testing.assert_allclose(x, np.linalg.lstsq(over, rhs, rcond=None)[0], atol=1e-10)
 
 
+@pytest.mark.parametrize("m,n", [(6, 4), (4, 4), (3, 5)])
+def test_gels_over_and_under_determined(lua, m, n):
+    """doc/maths.md: x minimises ||Ax - B|| (m >= n) or is the minimum-norm solution
+    (m < n); A is left as dgels leaves it: its QR (m >= n) or LQ (m < n) factorisation."""
+    rng = np.random.default_rng(m * 10 + n)
+    a, b = rng.standard_normal((m, n)), rng.standard_normal((m, 2))
+    lua["a"], lua["b"] = a, b
+    x, fac = lua.eval("torch.gels(b, a)")
+    assert x.shape == (n, 2) and fac.shape == (m, n)
+    np.testing.assert_allclose(x, np.linalg.pinv(a) @ b, atol=1e-10)
+    if m >= n:
+        r = np.triu(fac[:n])                  # A'A = R'R
+        np.testing.assert_allclose(r.T @ r, a.T @ a, atol=1e-10)
+        np.testing.assert_array_equal(fac, lua.eval("torch.geqrf(a)")[0])   # dgels' first step
+    else:
+        low = np.tril(fac[:, :m])             # AA' = LL'
+        np.testing.assert_allclose(low @ low.T, a @ a.T, atol=1e-10)
+    # the identity rows of torch.eye(3, 4): the minimum-norm solution has a zero 4th row
+    lua.execute("e = torch.eye(3, 4); y = torch.gels(torch.Tensor({{1}, {2}, {3}}), e)")
+    np.testing.assert_allclose(lua.eval("y"), [[1], [2], [3], [0]], atol=1e-15)
+
+
+def test_gels_rank_deficient_is_lapacks_error(lua):
+    lua["a"] = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
+    with pytest.raises(Exception, match=r"Lapack Error in gels : The 2-th diagonal element of the triangular factor of A is zero"):
+        lua.execute("torch.gels(torch.ones(3, 1), a)")
+
+
 def test_eigen_svd_inverse_cholesky_qr(lua):
     rng = np.random.default_rng(8)
     x = rng.standard_normal((5, 5))
