@@ -155,6 +155,29 @@ def _mt_uniforms(seed, n):
     return np.random.RandomState(seed).randint(0, 2 ** 32, size=n, dtype=np.uint32) / 2 ** 32
 
 
+def test_samplers_follow_thrandom(lua):
+    """Each sampler is THRandom.c's formula over the same uniform draws."""
+    u = _mt_uniforms(77, 12)
+    lua.execute("torch.manualSeed(77)")
+    got = lua.eval("{torch.normal(1, 2), torch.normal(1, 2), torch.exponential(3), torch.cauchy(1, 2),"
+                   " torch.geometric(0.3), torch.bernoulli(0.4), torch.logNormal(0.5, 0.25),"
+                   " torch.logNormal(0.5, 0.25), torch.uniform(-2, 3)}")
+    def box_muller(x, y):                       # one pair of draws gives two normals
+        rho = np.sqrt(-2 * np.log(1 - y))
+        return rho * np.cos(2 * np.pi * x), rho * np.sin(2 * np.pi * x)
+    n1, n2 = box_muller(u[0], u[1])
+    l1, l2 = box_muller(u[6], u[7])
+    ref = [n1 * 2 + 1, n2 * 2 + 1, -1 / 3 * np.log(1 - u[2]), 1 + 2 * np.tan(np.pi * (u[3] - 0.5)),
+           int(np.log(1 - u[4]) / np.log(0.3)) + 1, float(u[5] <= 0.4),
+           np.exp(l1 * 0.25 + 0.5), np.exp(l2 * 0.25 + 0.5), u[8] * 5 - 2]
+    np.testing.assert_allclose([got[i] for i in range(1, 10)], ref, rtol=1e-14)
+    raw = np.random.RandomState(5).randint(0, 2 ** 32, size=6, dtype=np.uint32).astype(np.int64)
+    lua.execute("torch.manualSeed(5)")
+    got = lua.eval("{torch.random(), torch.random(7), torch.random(-3, 3), torch.IntTensor(3):random(10, 20)}")
+    assert [got[1], got[2], got[3]] == [raw[0], raw[1] % 7 + 1, raw[2] % 7 - 3]
+    np.testing.assert_array_equal(got[4], raw[3:6] % 11 + 10)
+
+
 def _th_multinomial(prob, n, replace, u):
     """THTensor_(multinomial) for a 2D prob, consuming the uniforms u in order."""
     out, ui = [], 0
