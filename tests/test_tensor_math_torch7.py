@@ -110,7 +110,8 @@ add('view fill', function() local t = torch.rand(15); local v = t:view(5,3); v:f
 
 function RUN_CHECK(name)
   for _, c in ipairs(checks) do
-    if c[1] == name then c[2](); return true end
+    -- Torch7's checks draw random inputs: a fixed seed per check keeps each run the same
+    if c[1] == name then torch.manualSeed(1234); c[2](); return true end
   end
   error('no check ' .. name)
 end
