@@ -115,6 +115,9 @@ function torch._alloc(rec, n)
   return ffi.cast(rec.ptr, p), owner
 end
 
+-- Torch7 loads paths with torch, so scripts use it without requiring it
+paths = paths or require 'paths'
+
 require 'torch.class'
 require 'torch.Storage'
 require 'torch.Tensor'
