@@ -449,6 +449,31 @@ def test_index_errors(lua):
     assert ":2:" in msg.splitlines()[0]
 
 
+@pytest.mark.parametrize("tname", ["Double", "Float", "Long", "Byte"])
+def test_index_and_assign_through_a_byte_mask_and_a_long_index(lua, tname):
+    # t[mask] is t:maskedSelect(mask), t[mask] = v maskedFill/maskedCopy; t[long] is t:index(1, long)
+    got = run(lua, f"""local t = torch.{tname}Tensor({{1, 2, 3, 4}}); local m = torch.ByteTensor({{1, 0, 1, 0}})
+        local sel, rows = t[m], t[torch.LongTensor({{4, 1}})]
+        local a = t:clone(); a[m] = 9; local b = t:clone(); b[m] = torch.{tname}Tensor({{7, 8}})
+        return sel, rows, a, b""")
+    assert [list(x) for x in got] == [[1, 3], [4, 1], [9, 2, 9, 4], [7, 2, 8, 4]]
+
+
+def test_index_family_on_vectors(lua):
+    # on a 1-D tensor each index names one element (numpy's fancy indexing)
+    got = run(lua, """local i = torch.LongTensor({4, 1})
+        local t = torch.Tensor({1, 2, 3, 4})
+        return t:index(1, i), t:clone():indexFill(1, i, 9), t:clone():indexCopy(1, i, torch.Tensor({7, 8})),
+               t:clone():indexAdd(1, i, torch.Tensor({10, 20}))""")
+    t, i = np.array([1.0, 2, 3, 4]), [3, 0]
+    fill, copy, add = t.copy(), t.copy(), t.copy()
+    fill[i] = 9
+    copy[i] = [7, 8]
+    add[i] += [10, 20]
+    for g, want in zip(got, [t[i], fill, copy, add]):
+        np.testing.assert_array_equal(g, want)
+
+
 def test_index_with_a_long_storage(lua, base):
     assert run(lua, "return base[torch.LongStorage{3, 2, 1}]") == base[2, 1, 0]
 

@@ -1087,7 +1087,7 @@ end
 
 local function make_index(mt, rec)
   local long = rec.long
-  local byte_mt = types.Byte.Tensor_mt
+  local byte_rec = types.Byte
   return function(t, k)
     local f = F[t]
     local v = f[k]          -- a field
@@ -1111,7 +1111,7 @@ local function make_index(mt, rec)
       if dim == 0 then error(string.format("<%s> cannot index an empty tensor", rec.tname), 2) end
       return M.select(t, 1, k)
     elseif tk == "userdata" and is_tensor(k) then
-      if getmetatable(k) == byte_mt then
+      if rec_of(k) == byte_rec then
         return t:maskedSelect(k)
       end
       return t:index(1, k)
