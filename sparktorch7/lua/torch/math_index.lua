@@ -48,8 +48,9 @@ local function index(res, src, d, idx)
       U.resize(out, {})
    else
       U.resize(out, sizes)
+      -- slices of width 1, not selects: a 1-D tensor's select has no elements
       for i, v in ipairs(list) do
-         U.copyInto(U.select(out, d, i), U.select(src, d, v))
+         U.copyInto(U.narrow(out, d, i, 1), U.narrow(src, d, v, 1))
       end
    end
    if res == src then
@@ -75,7 +76,7 @@ local function indexOp(name, self, d, idx, src)
    local list = indexList(name, idx, self._size[d], d)
    if name == 'indexFill' then
       if type(src) ~= 'number' then U.badArgs(name, 'tensor:indexFill(dim, LongTensor, number)', self, d, idx, src) end
-      for _, v in ipairs(list) do U.fill(U.select(self, d, v), src) end
+      for _, v in ipairs(list) do U.fill(U.narrow(self, d, v, 1), src) end
       return self
    end
    if not isT(src) then U.badArgs(name, 'tensor:' .. name .. '(dim, LongTensor, tensor)', self, d, idx, src) end
