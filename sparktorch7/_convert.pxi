@@ -316,6 +316,7 @@ cdef object _lua_string(LuaState rt, lua.lua_State* L, int idx):
 cdef object _lua_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int depth):
     cdef int t = lua.lua_type(L, idx)
     cdef int code
+    cdef PyObject* obj
     cdef _PyRef* ref
     if t == lua.LUA_TNUMBER:
         return _lua_number(lua.lua_tonumber(L, idx))
@@ -333,21 +334,20 @@ cdef object _lua_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int de
         return _new_proxy(rt, L, idx, LuaFunction)
     if t == lua.LUA_TUSERDATA:
         if lua.lua_getmetatable(L, idx):                                    # mt
-            lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._pyref_mt_ref)      # mt pymt
-            if lua.lua_rawequal(L, -1, -2):
-                lua.lua_pop(L, 2)
+            # one look at the metatable: a Python reference, or a tensor or storage
+            if _is_pyref_mt(rt, L):
+                lua.lua_pop(L, 1)
                 ref = <_PyRef*>lua.lua_touserdata(L, idx)
                 if ref is not NULL and ref.obj is not NULL:
                     return <object>ref.obj
                 return None
-            lua.lua_pop(L, 1)                                               # mt
             code = _tensor_code(rt, L)                                      # mt
             lua.lua_pop(L, 1)
             if code:
                 if code < 10:
-                    arr = _pristine_array(rt, L, idx)
-                    if arr is not None:
-                        return arr
+                    obj = _pristine_obj(rt, L, idx)
+                    if obj is not NULL:
+                        return <object>obj
                 return _tensor_to_numpy(rt, L, idx, code)
     return _new_proxy(rt, L, idx, LuaObject)
 

@@ -20,6 +20,15 @@ cdef int _push_pyref(LuaState rt, lua.lua_State* L, object obj, int is_error) ex
     return 0
 
 
+cdef inline bint _is_pyref_mt(LuaState rt, lua.lua_State* L) noexcept:
+    """Is the metatable on top of the stack the one of Python references? (stack kept)"""
+    cdef bint same
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._pyref_mt_ref)          # mt pymt
+    same = lua.lua_rawequal(L, -1, -2)
+    lua.lua_pop(L, 1)                                                    # mt
+    return same
+
+
 cdef _PyRef* _get_pyref(LuaState rt, lua.lua_State* L, int idx) noexcept:
     cdef void* p = lua.lua_touserdata(L, idx)
     cdef bint same
@@ -27,9 +36,8 @@ cdef _PyRef* _get_pyref(LuaState rt, lua.lua_State* L, int idx) noexcept:
         return NULL
     if not lua.lua_getmetatable(L, idx):                                 # mt
         return NULL
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._pyref_mt_ref)          # mt pymt
-    same = lua.lua_rawequal(L, -1, -2)
-    lua.lua_pop(L, 2)
+    same = _is_pyref_mt(rt, L)
+    lua.lua_pop(L, 1)
     return <_PyRef*>p if same else NULL
 
 

@@ -165,26 +165,34 @@ cdef bint _owner_matches(lua.lua_State* L, int idx, PyObject* obj) noexcept:
     return True
 
 
-cdef object _pristine_array(LuaState rt, lua.lua_State* L, int idx):
-    """The array a tensor at idx (made by the bridge, unchanged) still views exactly, or
-    None. Allocates nothing."""
+cdef inline PyObject* _pristine_obj_in(lua.lua_State* L, int K, int idx) noexcept:
+    """The array (borrowed) that the tensor at idx, made by the bridge and unchanged since,
+    still views exactly; NULL if none. K is the bridge table's stack index. Allocates
+    nothing; leaves the stack as it was."""
     cdef int top = lua.lua_gettop(L)
-    cdef PyObject* obj
-    result = None
-    if rt._bridge_ref == 0:
-        return None
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._bridge_ref)              # K
-    lua.lua_rawgeti(L, -1, K_PRISTINE)                                      # K P
+    cdef PyObject* obj = NULL
+    lua.lua_rawgeti(L, K, K_PRISTINE)                                       # P
     lua.lua_pushvalue(L, idx)
-    lua.lua_rawget(L, -2)                                                   # K P s
+    lua.lua_rawget(L, -2)                                                   # P s
     if lua.lua_type(L, -1) == lua.LUA_TUSERDATA:
-        lua.lua_rawget(L, -2)                                               # K P owner
+        lua.lua_rawget(L, -2)                                               # P owner
         if lua.lua_type(L, -1) == lua.LUA_TUSERDATA:
             obj = (<_PyRef*>lua.lua_touserdata(L, -1)).obj
-            if _owner_matches(L, lua.lua_gettop(L), obj):
-                result = <object>obj
+            if not _owner_matches(L, lua.lua_gettop(L), obj):
+                obj = NULL
     lua.lua_settop(L, top)
-    return result
+    return obj
+
+
+cdef PyObject* _pristine_obj(LuaState rt, lua.lua_State* L, int idx) noexcept:
+    """_pristine_obj_in with the bridge table fetched here."""
+    cdef PyObject* obj
+    if rt._bridge_ref == 0:
+        return NULL
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._bridge_ref)              # K
+    obj = _pristine_obj_in(L, lua.lua_gettop(L), idx)
+    lua.lua_pop(L, 1)
+    return obj
 
 
 cdef inline int _bridge_table(LuaState rt, lua.lua_State* L) except -1:
@@ -376,7 +384,6 @@ cdef bint _push_cached_storage(lua.lua_State* L, int K, cnp.ndarray arr, char* b
                                cnp.npy_intp n, int code) noexcept:
     """Push the storage made earlier for this very array, if it still describes it
     (same owner, type, extent and writability); False (nothing pushed) otherwise."""
-    cdef _PyRef* ref
     cdef bint ok = False
     cdef int top = lua.lua_gettop(L)
     cdef int si = top + 2, sf = top + 3
@@ -400,11 +407,8 @@ cdef bint _push_cached_storage(lua.lua_State* L, int K, cnp.ndarray arr, char* b
                 lua.lua_rawget(L, sf)
                 ok = lua.lua_toboolean(L, -1) != cnp.PyArray_ISWRITEABLE(arr)
                 lua.lua_pop(L, 1)
-            if ok and lua.lua_getmetatable(L, si):                          # cache s sf mt
-                # the dtype of an array can be reassigned in place
-                lua.lua_rawgeti(L, K, K_STORAGE_MT + code)
-                ok = lua.lua_rawequal(L, -1, -2)
-                lua.lua_pop(L, 2)
+            # (the owner's record also pins the dtype, which can be reassigned in place,
+            # so the storage's class still fits the array)
     if ok:
         lua.lua_pushvalue(L, si)
         lua.lua_replace(L, top + 1)
@@ -483,20 +487,18 @@ cdef int _push_ndarray(LuaState rt, lua.lua_State* L, object obj) except -1:
             lua.lua_pushboolean(L, 1)
             lua.lua_rawset(L, -3)
         lua.lua_rawgeti(L, K, K_OWNER)
-        _push_array_owner(rt, L, arr)
+        _push_array_owner(rt, L, arr)                                       # K F s s sf key owner
         if cnp.PyArray_NBYTES(arr) >= _BIG_ARRAY:
             _array_pushed(rt, L, arr, cnp.PyArray_NBYTES(arr))
+        lua.lua_pushvalue(L, -1)
+        lua.lua_insert(L, K + 3)                                            # K F s owner s sf key owner
         lua.lua_rawset(L, -3)
-        lua.lua_rawset(L, K + 1)                                            # K F s   (F[s] = sf)
-        lua.lua_rawgeti(L, K, K_PRISTINE)                                   # K F s P
+        lua.lua_rawset(L, K + 1)                                            # K F s owner   (F[s] = sf)
+        lua.lua_rawgeti(L, K, K_PRISTINE)                                   # K F s owner P
         lua.lua_pushvalue(L, K + 2)
-        lua.lua_pushvalue(L, K + 2)
-        lua.lua_rawget(L, K + 1)                                            # K F s P s sf
-        lua.lua_rawgeti(L, K, K_OWNER)
-        lua.lua_rawget(L, -2)                                               # K F s P s sf owner
-        lua.lua_remove(L, -2)                                               # K F s P s owner
-        lua.lua_rawset(L, -3)                                               # K F s P   (P[s] = owner)
-        lua.lua_pop(L, 1)                                                   # K F s
+        lua.lua_pushvalue(L, K + 3)
+        lua.lua_rawset(L, -3)                                               # (P[s] = owner)
+        lua.lua_settop(L, K + 2)                                            # K F s
         # remember it for the next time this array crosses
         lua.lua_rawgeti(L, K, K_CACHE)                                      # K F s cache
         lua.lua_pushlightuserdata(L, <void*>arr)
@@ -554,27 +556,18 @@ cdef int _push_cached_tensor(LuaState rt, lua.lua_State* L, object obj) noexcept
     nothing changed its fields or its storage's, and the array kept its layout (so the
     tensor still views exactly the array); 0 (nothing pushed) otherwise. It allocates no
     Lua memory, so it runs outside lua_pcall; the caller made room for LUA_MINSTACK values."""
-    cdef int top, t
+    cdef int top
     if rt._bridge_ref == 0 or cnp.PyArray_NDIM(<cnp.ndarray>obj) == 0:
         return 0
     top = lua.lua_gettop(L)
-    t = top + 2
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._bridge_ref)              # K
-    lua.lua_rawgeti(L, top + 1, K_TCACHE)
+    lua.lua_rawgeti(L, -1, K_TCACHE)
     lua.lua_pushlightuserdata(L, <void*>obj)
     lua.lua_rawget(L, -2)                                                   # K cache t
-    lua.lua_remove(L, -2)                                                   # K t
-    if lua.lua_type(L, t) == lua.LUA_TUSERDATA:
-        lua.lua_rawgeti(L, top + 1, K_PRISTINE)                             # K t P
-        lua.lua_pushvalue(L, t)
-        lua.lua_rawget(L, -2)                                               # K t P s
-        if lua.lua_type(L, -1) == lua.LUA_TUSERDATA:
-            lua.lua_rawget(L, -2)                                           # K t P owner
-            if _owner_matches(L, top + 4, <PyObject*>obj):
-                lua.lua_pushvalue(L, t)
-                lua.lua_replace(L, top + 1)                                 # t t P owner
-                lua.lua_settop(L, top + 1)                                  # t
-                return 1
+    if lua.lua_type(L, -1) == lua.LUA_TUSERDATA and _pristine_obj_in(L, top + 1, top + 3) == <PyObject*>obj:
+        lua.lua_replace(L, top + 1)
+        lua.lua_settop(L, top + 1)                                          # t
+        return 1
     lua.lua_settop(L, top)
     return 0
 
