@@ -39,7 +39,6 @@ torch._newStorage = new_storage
 local function storage_of(rec, fields)
   return new_object(rec.Storage_mt, fields)
 end
-torch._storageOf = storage_of
 
 local methods = {}
 

@@ -29,6 +29,7 @@ local function rec_of(t) return getmetatable(t)._rec end
 local function tname(t) return getmetatable(t).__typename end
 
 local raise = torch._error   -- blames the caller's line, outside lua/torch/
+local half_round = require('torch.half').round
 
 local function fail(t, fname, msg, ...)
   raise(string.format("<%s.%s> " .. msg, tname(t), fname, ...))
@@ -839,8 +840,7 @@ function M.copy(t, src)
   end
   if rec_of(t).half and not rec_of(src).half then
     -- into a HalfTensor: each value rounded to the nearest half, as Torch7 stores it
-    local round = require('torch.half').round
-    apply2(t, src, function(d, i, s, j) d[i] = round(s[j]) end)
+    apply2(t, src, function(d, i, s, j) d[i] = half_round(s[j]) end)
     return t
   end
   if M.isContiguous(t) and M.isContiguous(src) then
@@ -1214,15 +1214,6 @@ for _, rec in ipairs(types) do     -- HalfTensor shares Float's code: float32 me
   codes[rec.Storage_mt] = rec.code + 10
 end
 registry["sparktorch7.tensor_mts"] = codes
-
--- ndarray -> tensor: called by the bridge with the array's memory extent.
-function torch._wrap(p, addr, n, owner, readonly, code, offset, size, stride)
-  local rec = types[code]
-  local s = torch._storageOf(rec, {_data = ffi.cast(readonly and rec.cptr or rec.ptr, p), _addr = addr,
-                                  _size = n, _owner = owner, _readonly = readonly or nil, _esize = rec.size})
-  return new_tensor(rec, s, offset, size, stride)
-end
-registry["sparktorch7.wrap"] = torch._wrap
 
 -- What the bridge's C code needs, interned once (slots in sparktorch7/_tensor.pxi).
 local bridge = {"_storage", "_offset", "_size", "_stride", "_dim", "_addr", "_owner", "_readonly", "_esize"}
