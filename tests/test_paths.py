@@ -3,15 +3,14 @@ import os
 
 import pytest
 
-from sparktorch7 import LuaError, LuaState
+from sparktorch7 import LuaError
 
 
 @pytest.fixture
-def lua():
-    state = LuaState()
-    state.require("torch")
-    yield state
-    state.close()
+def lua(lua):
+    """conftest's fresh state, with torch loaded."""
+    lua.require("torch")
+    return lua
 
 
 def test_names(lua, tmp_path):

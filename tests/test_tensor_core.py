@@ -3,7 +3,7 @@ views, indexing, copies and printing, compared with NumPy and with Torch7's rule
 import numpy as np
 import pytest
 
-from sparktorch7 import LuaError, LuaState
+from sparktorch7 import LuaError
 
 TYPES = ["Double", "Float", "Long", "Int", "Short", "Char", "Byte"]
 DTYPES = {"Double": np.float64, "Float": np.float32, "Long": np.int64, "Int": np.int32,
@@ -11,11 +11,10 @@ DTYPES = {"Double": np.float64, "Float": np.float32, "Long": np.int64, "Int": np
 
 
 @pytest.fixture
-def lua():
-    state = LuaState()
-    state.execute("require 'torch'")
-    yield state
-    state.close()
+def lua(lua):
+    """conftest's fresh state, with torch loaded."""
+    lua.require("torch")
+    return lua
 
 
 def run(lua, code):
