@@ -23,7 +23,7 @@ local function kernel(fname, name, ...)
    end
    local ok, res = pcall(np.callmod, KERNELS, name, ...)
    if not ok then
-      local msg = tostring(res):gsub('^Python exception: ', '')
+      local msg = tostring(res):gsub('^Python exception: ', ''):gsub('^%a+Error: ', '')
       fail(fname, msg, 3)
    end
    return res
