@@ -4,16 +4,18 @@
 local ffi = require 'ffi'
 local paths = require 'paths'
 
-pcall(ffi.cdef, [[
-struct sparktorch7_timeval { long tv_sec; long tv_usec; };
-int gettimeofday(struct sparktorch7_timeval *tv, void *tz);
-int usleep(unsigned int usec);
-]])
+for _, decl in ipairs({
+   'struct sparktorch7_sys_timeval { int64_t tv_sec; int64_t tv_usec; };',
+   'int gettimeofday(struct sparktorch7_sys_timeval *tv, void *tz);',
+   'int usleep(unsigned int usec);',
+}) do
+   pcall(ffi.cdef, decl)
+end
 local C = ffi.C
 
 local sys = {}
 
-local tv = ffi.new('struct sparktorch7_timeval')
+local tv = ffi.new('struct sparktorch7_sys_timeval')
 -- seconds since the epoch, to the microsecond (gettimeofday, as Torch7's libsys)
 function sys.clock()
    C.gettimeofday(tv, nil)
