@@ -31,6 +31,15 @@ def _store(out: np.ndarray, value: np.ndarray) -> None:
         out[...] = value
 
 
+def _pil():
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError("image.load and image.save need Pillow (pip install pillow, "
+                          "pinned in requirements.txt)") from None
+    return Image
+
+
 def _chw(a: np.ndarray) -> np.ndarray:
     return a[None] if a.ndim == 2 else a
 
@@ -38,7 +47,7 @@ def _chw(a: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- codec (Pillow)
 def load(path: str):
     """Decode a PNG/JPEG file into channels x height x width: uint8, or int32 for 16-bit."""
-    from PIL import Image
+    Image = _pil()
 
     try:
         img = Image.open(path)
@@ -75,7 +84,7 @@ def load(path: str):
 def save(path: str, arr: np.ndarray, fmt: str, quality: int = 75) -> None:
     """Encode an image (height x width, or channels x height x width) as PNG or JPEG: a
     uint8 array as it is, a float one (already clamped and scaled to 0..255) truncated."""
-    from PIL import Image
+    Image = _pil()
 
     a = np.asarray(arr)
     if a.dtype != np.uint8:
