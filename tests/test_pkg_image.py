@@ -149,6 +149,15 @@ def test_load_grey_rgba_and_jpeg(lua, tmp_path):
     np.testing.assert_array_equal(jpeg, np.moveaxis(np.asarray(Image.open(tmp_path / "j.jpg")), 2, 0))
 
 
+def test_load_16_bit_png(lua, tmp_path):
+    a = (np.arange(12).reshape(3, 4) * 5000).astype(np.uint16)
+    Image.fromarray(a).save(tmp_path / "d.png")
+    lua.globals().path = str(tmp_path / "d.png")
+    np.testing.assert_array_equal(lua.eval("image.load(path)"), a[None] * (1 / 65535))    # MAXVAL 65535
+    # depth 1 of a one-channel image keeps it 1 x h x w, as Torch7
+    np.testing.assert_array_equal(lua.eval("image.load(path, 1, 'float')"), a[None].astype(F) * F(1 / 65535))
+
+
 def test_save_png_and_jpeg(lua, tmp_path):
     a = rgb(4, 5, 2)
     to_lua(lua, "x", np.moveaxis(a, 2, 0) / 255.0)

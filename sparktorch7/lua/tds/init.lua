@@ -8,7 +8,8 @@
 -- Keys and values are what tds stores: numbers, strings, booleans, tds objects and torch
 -- tensors (a plain Lua table is refused, except by the constructors, which turn nested
 -- tables into tds.Vec when every key is a number, else tds.Hash). Saved objects are
--- written as Torch7's tds writes them (version 0: a Long count, then keys and values);
+-- written as Torch7's tds writes them (version 0: a Long count, then keys and values; a
+-- Hash iterates in insertion order, so one read from a file is written back unchanged);
 -- torch.load reads tds files into these classes once `tds` is required (lua/torch/tds.lua).
 local torch = require 'torch'
 
@@ -88,8 +89,27 @@ local HashMT = torch._objectMetatable()
 HashMT.__typename = 'tds.Hash'
 HashMT.__version = 0
 
+-- fields: d (key -> value), keys (insertion order, HOLE where a key was removed), at
+-- (key -> its slot in keys), n (the size), holes. Pairs go in insertion order, so a Hash
+-- read from a file is written back in the file's order (byte for byte).
+local HOLE = setmetatable({}, {__tostring = function() return 'tds.Hash hole' end})
+
 local function newHash()
-   return newObject(HashMT, {d = {}, n = 0})
+   return newObject(HashMT, {d = {}, keys = {}, at = {}, n = 0, holes = 0})
+end
+
+local function compact(f)
+   local keys, at, j = f.keys, f.at, 0
+   local packed = {}
+   for i = 1, #keys do
+      local k = keys[i]
+      if k ~= HOLE then
+         j = j + 1
+         packed[j] = k
+         at[k] = j
+      end
+   end
+   f.keys, f.holes = packed, 0
 end
 
 function HashMT.__index(self, k)
@@ -104,19 +124,41 @@ function HashMT.__newindex(self, k, v)
    local f = F[self]
    local d = f.d
    if v == nil then
-      if d[k] ~= nil then d[k] = nil; f.n = f.n - 1 end
+      if d[k] ~= nil then
+         d[k] = nil
+         f.n = f.n - 1
+         f.keys[f.at[k]] = HOLE
+         f.at[k] = nil
+         f.holes = f.holes + 1
+         if f.holes > 16 and f.holes > f.n then compact(f) end
+      end
       return
    end
    checkElem('tds.Hash', v, 'value')
-   if d[k] == nil then f.n = f.n + 1 end
+   if d[k] == nil then
+      f.n = f.n + 1
+      local keys = f.keys
+      local i = #keys + 1
+      keys[i] = k
+      f.at[k] = i
+   end
    d[k] = v
 end
 
 function HashMT.__len(self) return F[self].n end
 
 function HashMT.__pairs(self)
-   local d = F[self].d
-   return next, d, nil
+   local f = F[self]
+   local keys, d = f.keys, f.d        -- a compaction while iterating makes a new keys table
+   local i = 0
+   return function()
+      while true do
+         i = i + 1
+         local k = keys[i]
+         if k == nil then return nil end
+         if k ~= HOLE and d[k] ~= nil then return k, d[k] end
+      end
+   end
 end
 
 local function key2str(k)
