@@ -126,24 +126,27 @@ def _linear_axis(src: np.ndarray, dst_len: int, wt) -> np.ndarray:
             _store(out[..., :-1], val)
             out[..., -1] = src[..., -1]
     elif dst_len < src_len:
+        # the scaled axis first, so that each step reads one contiguous slice
+        a = np.ascontiguousarray(np.moveaxis(src, -1, 0))
+        res = np.empty((dst_len,) + a.shape[1:], dtype=np.float32)
         scale = _F32(src_len) / _F32(dst_len)
         si0_i, si0_f = 0, _F32(0)
+        acc = np.empty(a.shape[1:], dtype=np.float32)        # acc and n are C floats
         for di in range(dst_len):
             si1_f = _F32(di + 1) * scale
             si1_i = int(si1_f)
             si1_f = _F32(si1_f - _F32(si1_i))
-            # acc and n are C floats whatever the tensor type
-            acc = (_F32(1) - si0_f).astype(np.float32) * src[..., si0_i]
-            acc = np.asarray(acc, dtype=np.float32) if acc.dtype != np.float32 else acc
+            np.multiply(a[si0_i], _F32(1) - si0_f, out=acc, casting="unsafe")
             n = _F32(1) - si0_f
             for si in range(si0_i + 1, si1_i):
-                acc = (acc + src[..., si]).astype(np.float32)
+                np.add(acc, a[si], out=acc, casting="unsafe")
                 n = _F32(n + 1)
             if si1_i < src_len:
-                acc = (acc + si1_f * src[..., si1_i]).astype(np.float32)
+                np.add(acc, a[si1_i] * si1_f, out=acc, casting="unsafe")
                 n = _F32(n + si1_f)
-            _store(out[..., di], acc / n)
+            np.divide(acc, n, out=res[di])
             si0_i, si0_f = si1_i, si1_f
+        _store(out, np.moveaxis(res, 0, -1))
     else:
         out[...] = src
     return out
