@@ -45,17 +45,20 @@ def _chw(a: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- codec (Pillow)
-def load(path: str):
-    """Decode a PNG/JPEG file into channels x height x width: uint8, or int32 for 16-bit."""
+def load(path):
+    """Decode a PNG/JPEG file (a path, or the file's bytes as a uint8 array) into channels x
+    height x width: uint8, or int32 for 16-bit samples."""
     Image = _pil()
+    import io
 
+    what = "the compressed image" if isinstance(path, np.ndarray) else repr(path)
     try:
-        img = Image.open(path)
+        img = Image.open(io.BytesIO(path.tobytes()) if isinstance(path, np.ndarray) else path)
         img.load()
     except FileNotFoundError:
         raise FileNotFoundError(f"no such image file: {path!r}") from None
     except Exception as e:  # Pillow raises UnidentifiedImageError, OSError, SyntaxError ...
-        raise ValueError(f"cannot decode {path!r} as an image: {e}") from None
+        raise ValueError(f"cannot decode {what} as an image: {e}") from None
     mode = img.mode
     maxval = 255
     if mode in ("I;16", "I;16B", "I;16L", "I"):
@@ -81,9 +84,10 @@ def load(path: str):
     return np.ascontiguousarray(arr)
 
 
-def save(path: str, arr: np.ndarray, fmt: str, quality: int = 75) -> None:
+def save(path, arr: np.ndarray, fmt: str, quality: int = 75):
     """Encode an image (height x width, or channels x height x width) as PNG or JPEG: a
-    uint8 array as it is, a float one (already clamped and scaled to 0..255) truncated."""
+    uint8 array as it is, a float one (already clamped and scaled to 0..255) truncated.
+    With path None, returns the encoded bytes as a uint8 array."""
     Image = _pil()
 
     a = np.asarray(arr)
@@ -100,10 +104,18 @@ def save(path: str, arr: np.ndarray, fmt: str, quality: int = 75) -> None:
     if fmt == "jpg" and a.ndim == 3 and a.shape[2] not in (3,):
         raise ValueError(f"a JPEG holds 1 or 3 channels, got {a.shape[2]}")
     img = Image.fromarray(np.ascontiguousarray(a))
+    import io
+
+    target = io.BytesIO() if path is None else path
     if fmt == "png":
-        img.save(path, format="PNG")
+        img.save(target, format="PNG")
     else:
-        img.save(path, format="JPEG", quality=int(quality))
+        if not 0 <= int(quality) <= 100:
+            raise ValueError(f"quality should be between 0 and 100, got {quality}")
+        img.save(target, format="JPEG", quality=int(quality))
+    if path is None:
+        return np.frombuffer(target.getvalue(), dtype=np.uint8).copy()
+    return None
 
 
 # ---------------------------------------------------------------- scale
@@ -402,6 +414,73 @@ def rgb2lab(out, src):
     out[0] = (116 * fy - 16).astype(dt)
     out[1] = (500 * (fx - fy)).astype(dt)
     out[2] = (200 * (fy - fz)).astype(dt)
+
+
+def rgb2hsv(out, src):
+    wt = _work_dtype(src.dtype)
+    r, g, b = (src[i].astype(wt) for i in range(3))
+    if src.dtype == np.uint8:
+        r, g, b = r / wt.type(255), g / wt.type(255), b / wt.type(255)
+    mx = np.maximum(np.maximum(r, g), b)
+    mn = np.minimum(np.minimum(r, g), b)
+    same = mx == mn
+    d = np.where(same, wt.type(1), mx - mn)
+    h = np.where(mx == r, (g - b) / d + np.where(g < b, wt.type(6), wt.type(0)),
+                 np.where(mx == g, (b - r) / d + wt.type(2), (r - g) / d + wt.type(4)))
+    h = np.where(same, wt.type(0), (h / wt.type(6)).astype(wt))
+    sat = np.where(same, wt.type(0), (mx - mn) / np.where(mx == 0, wt.type(1), mx))
+    v = mx
+    if src.dtype == np.uint8:
+        h, sat, v = h * wt.type(255), sat * wt.type(255), v * wt.type(255)
+    for i, c in enumerate((h, sat, v)):
+        _store(out[i], c.astype(wt))
+
+
+def hsv2rgb(out, src):
+    wt = _work_dtype(src.dtype)
+    T = wt.type
+    h, s, v = (src[i].astype(wt) for i in range(3))
+    if src.dtype == np.uint8:
+        h, s, v = h / T(255), s / T(255), v / T(255)
+    i = np.floor(h.astype(np.float64) * 6.0).astype(np.int64)
+    f = (h * T(6) - i.astype(wt)).astype(wt)
+    p = (v * (T(1) - s)).astype(wt)
+    q = (v * (T(1) - f * s)).astype(wt)
+    t = (v * (T(1) - (T(1) - f) * s)).astype(wt)
+    sector = np.fmod(i, 6)                 # C's %: negative for negative i (then all 0)
+    zero = np.zeros_like(v)
+    choose = lambda *c: np.select([sector == k for k in range(6)], list(c), default=zero)
+    rgb = (choose(v, q, p, p, t, v), choose(t, v, v, q, p, p), choose(p, p, t, v, v, q))
+    for k, c in enumerate(rgb):
+        if src.dtype == np.uint8:
+            c = c * T(255)
+        _store(out[k], c)
+
+
+def lab2rgb(out, src):
+    dt = src.dtype
+    if dt == np.uint8:
+        raise TypeError("image.lab2rgb: not supported for torch.ByteTensor")
+    T = dt.type
+    l, a, b = src[0], src[1], src[2]
+    eps, k = 216.0 / 24389.0, 24389.0 / 27.0
+    fy = ((l + T(16)) / T(116)).astype(np.float64)
+    fz = fy - (b / T(200)).astype(np.float64)
+    fx = (a / T(500)).astype(np.float64) + fy
+    X = np.power(fx, 3)
+    X = np.where(X <= eps, (116 * fx - 16) / k, X)
+    Y = np.where(l.astype(np.float64) > k * eps, np.power(((l + T(16)) / T(116)).astype(np.float64), 3),
+                 l.astype(np.float64) / k)
+    Z = np.power(fz, 3)
+    Z = np.where(Z <= eps, (116 * fz - 16) / k, Z)
+    X, Z = X * 0.950456, Z * 1.088754
+    lin = ((3.2404542 * X - 1.5371385 * Y - 0.4985314 * Z).astype(dt),
+           (-0.9692660 * X + 1.8760108 * Y + 0.0415560 * Z).astype(dt),
+           (0.0556434 * X - 0.2040259 * Y + 1.0572252 * Z).astype(dt))
+    for i, c in enumerate(lin):
+        c64 = c.astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            out[i] = np.where(c64 <= 0.0031308, 12.92 * c64, 1.055 * np.power(c64, 1.0 / 2.4) - 0.055).astype(dt)
 
 
 # ---------------------------------------------------------------- gaussian

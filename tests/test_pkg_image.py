@@ -434,3 +434,43 @@ def test_convolve_and_minmax(lua):
     assert lua.eval("x:min()") == 0 and lua.eval("x:max()") == 1
     with pytest.raises(LuaError, match="<image.convolve> mode has to be one of: full | valid | same"):
         lua.execute("image.convolve(x, k, 'wrap')")
+
+
+# ------------------------------------------------------------------ from and to bytes, more colour spaces
+def test_decompress_and_compress(lua, tmp_path):
+    a = rgb(6, 5, 12)
+    Image.fromarray(a).save(tmp_path / "x.png")
+    lua.globals().data = np.frombuffer((tmp_path / "x.png").read_bytes(), dtype=np.uint8).copy()
+    np.testing.assert_array_equal(lua.eval("image.decompress(data, 3, 'byte')"), np.moveaxis(a, 2, 0))
+    np.testing.assert_array_equal(lua.eval("image.decompressPNG(data)"), np.moveaxis(a, 2, 0) * (1 / 255))
+    png = lua.eval("image.compressPNG(image.decompress(data))")
+    assert png.dtype == np.uint8 and bytes(png[:4]) == b"\x89PNG"
+    import io
+    # what Torch7 writes back: v * (1/255) * 255, truncated (so some pixels lose 1)
+    expect = np.trunc(np.clip(a * (1 / 255), 0, 1) * 255).astype(np.uint8)
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png.tobytes()))), expect)
+    lossless = lua.eval("image.compressPNG(image.decompress(data, nil, 'byte'))")
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(lossless.tobytes()))), a)
+    jpg = lua.eval("image.compressJPG(image.decompress(data), 95)")
+    assert bytes(jpg[:3]) == b"\xff\xd8\xff"
+    assert lua.eval("image.decompressJPG(image.compressJPG(image.decompress(data), 95)):size(1)") == 3
+    with pytest.raises(LuaError, match="<image.decompress> expects the compressed image as a torch.ByteTensor, got torch.DoubleTensor"):
+        lua.execute("image.decompress(torch.rand(10))")
+    with pytest.raises(LuaError, match="<image.decompress> cannot decode the compressed image as an image"):
+        lua.execute("image.decompress(torch.ByteTensor(10):fill(7))")
+
+
+@pytest.mark.parametrize("ttype", ["float", "double"])
+def test_hsv_and_lab2rgb(lua, ttype):
+    dt = TYPES[ttype][1]
+    img = np.random.default_rng(13).random((3, 4, 5)).astype(dt)
+    img[:, 1, 1] = 0.25
+    to_lua(lua, "x", img, ttype)
+    hsv = lua.eval("image.rgb2hsv(x)")
+    tol = 1e-6 if dt == np.float32 else 1e-12
+    for j in range(4):
+        for i in range(5):
+            np.testing.assert_allclose(hsv[:, j, i], colorsys.rgb_to_hsv(*map(float, img[:, j, i])), atol=tol)
+    np.testing.assert_allclose(lua.eval("image.hsv2rgb(image.rgb2hsv(x))"), img, atol=10 * tol)
+    # Torch7's two matrices are inverses to about 5 digits only
+    np.testing.assert_allclose(lua.eval("image.lab2rgb(image.rgb2lab(x))"), img, atol=1e-4)

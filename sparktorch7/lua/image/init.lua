@@ -1,8 +1,9 @@
 -- image: the functions of Torch7's `image` package (torch/image) that scoring scripts use,
 -- in Torch7's layout (channels x height x width; float images in [0, 1]): load/save of PNG
--- and JPEG (decoded and encoded by Pillow, through Python), scale (simple, bilinear,
--- bicubic), crop, translate, rotate, hflip, vflip, the colour spaces (rgb2yuv, yuv2rgb,
--- rgb2y, rgb2hsl, hsl2rgb, rgb2lab), gaussian, gaussian1D, convolve and minmax.
+-- and JPEG, from files or from bytes (decompress/compress; decoded and encoded by Pillow,
+-- through Python), scale (simple, bilinear, bicubic), crop, translate, rotate, hflip,
+-- vflip, the colour spaces (rgb2yuv, yuv2rgb, rgb2y, rgb2hsl, hsl2rgb, rgb2hsv, hsv2rgb,
+-- rgb2lab, lab2rgb), gaussian, gaussian1D, convolve and minmax.
 -- The pixel loops run in NumPy (sparktorch7/_image.py), computing what torch/image's C
 -- code computes, step by step and in the same precision. Needs sparktorch7's LuaState.
 require 'torch'
@@ -100,6 +101,24 @@ function image.load(filename, depth, tensortype)
 end
 image.loadPNG, image.loadJPG = image.load, image.load
 
+-- image.decompress(bytes [, depth [, tensortype]]): a PNG or JPEG held in a 1D ByteTensor
+-- (a file's bytes, e.g. a binary column of a DataFrame) decoded as image.load decodes files
+function image.decompress(tensor, depth, tensortype)
+   if torch.type(tensor) ~= 'torch.ByteTensor' then
+      fail('decompress', 'expects the compressed image as a torch.ByteTensor, got ' .. torch.type(tensor), 2)
+   end
+   if tensor:nElement() < 4 then
+      fail('decompress', 'input must be either jpg or png format (' .. tensor:nElement() .. ' bytes)', 2)
+   end
+   local img = newOfType(tensortype)
+   local raw = kernel('decompress', 'load', tensor:contiguous():view(tensor:nElement()))
+   local maxval = torch.type(raw) == 'torch.IntTensor' and 65535 or 255
+   img:resize(raw:size()):copy(raw)
+   if tensortype ~= 'byte' then img:mul(1 / maxval) end
+   return todepth(img, depth)
+end
+image.decompressPNG, image.decompressJPG = image.decompress, image.decompress
+
 local function extension(fname, filename)
    local ext = filename:match('%.(%a+)$')
    ext = ext and ext:lower()
@@ -128,6 +147,19 @@ local function saveAs(fname, filename, tensor, ext, quality)
    end
    ext = ext or extension(fname, filename)
    kernel(fname, 'save', filename, clampImage(tensor), ext, quality or 75)
+end
+
+-- image.compressJPG(tensor [, quality]) / compressPNG(tensor): the encoded file as a 1D ByteTensor
+function image.compressJPG(tensor, quality)
+   checkImage('compressJPG', tensor, 'the image')
+   if quality ~= nil and type(quality) ~= 'number' then
+      fail('compressJPG', 'expects quality as a number, got ' .. type(quality), 2)
+   end
+   return kernel('compressJPG', 'save', nil, clampImage(tensor), 'jpg', quality or 75)
+end
+function image.compressPNG(tensor)
+   checkImage('compressPNG', tensor, 'the image')
+   return kernel('compressPNG', 'save', nil, clampImage(tensor), 'png')
 end
 
 function image.save(filename, tensor) saveAs('save', filename, tensor) end
@@ -362,6 +394,9 @@ image.rgb2y = colour('rgb2y', 'rgb2y', 1)
 image.rgb2hsl = colour('rgb2hsl', 'rgb2hsl')
 image.hsl2rgb = colour('hsl2rgb', 'hsl2rgb')
 image.rgb2lab = colour('rgb2lab', 'rgb2lab')
+image.lab2rgb = colour('lab2rgb', 'lab2rgb')
+image.rgb2hsv = colour('rgb2hsv', 'rgb2hsv')
+image.hsv2rgb = colour('hsv2rgb', 'hsv2rgb')
 
 -- ------------------------------------------------------------------ kernels
 -- image.gaussian([size] | {size=, sigma=, amplitude=, normalize=, width=, height=,
