@@ -132,3 +132,23 @@ def test_envparams(lua, monkeypatch):
     monkeypatch.setenv("learningRate", "fast")
     with pytest.raises(LuaError, match='<xlua.envparams> learningRate="fast" is not a number'):
         lua.execute("xlua.envparams{learningRate = 1e-2}")
+
+
+def test_option_parser(lua, capfd):
+    lua.execute("arg = {[0] = 'train.lua', '--lr=0.5', '-v', 'data.t7', '--name', 'x'}")
+    opt, args = lua.execute("""
+        local op = xlua.OptionParser('%prog [options] file')
+        op:option{'-l', '--lr', action = 'store', dest = 'lr', help = 'learning rate', default = 1}
+        op:option{'-v', '--verbose', action = 'store_true', dest = 'verbose', help = 'talk', default = false}
+        op:option{'-n', '--name', dest = 'name', help = 'name'}
+        op:option{'-b', '--batch', dest = 'batch', help = 'batch size', default = 32}
+        return op:parse()
+    """)
+    assert (opt["lr"], opt["verbose"], opt["name"], opt["batch"], opt["__main__"]) == ("0.5", True, "x", 32, True)
+    assert list(args.values()) == ["data.t7"]
+    lua.execute("arg = {[0] = 'train.lua', '--bogus'}")
+    with pytest.raises(LuaError, match="<xlua.OptionParser> invalid option --bogus"):
+        lua.execute("local op = xlua.OptionParser('%prog'); op:parse()")
+    lua.execute("io.flush()")
+    out = capfd.readouterr()
+    assert "invalid option --bogus" in out.err and "Usage: train.lua" in out.out and "--help" in out.out

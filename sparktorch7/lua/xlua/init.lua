@@ -414,6 +414,7 @@ table.splice = table.splice or xlua.splice
 table.prune = table.prune or xlua.prune
 
 rawset(_G, 'xlua', xlua)
+require 'xlua.OptionParser'
 rawset(_G, 'xprint', xlua.print)
 rawset(_G, 'xerror', xlua.error)
 rawset(_G, 'xrequire', xlua.require)
