@@ -12,7 +12,7 @@ local ffi = require 'ffi'
 pcall(ffi.cdef, 'double strtod(const char *nptr, char **endptr);')
 local C = ffi.C
 
-local byte, sub, find, format, concat = string.byte, string.sub, string.find, string.format, table.concat
+local byte, sub, format, concat = string.byte, string.sub, string.format, table.concat
 local floor, huge = math.floor, math.huge
 local type, pairs, next, rawset, rawget, select, tostring = type, pairs, next, rawset, rawget, select, tostring
 local error = error
@@ -46,10 +46,18 @@ for i = 0, 31 do
    if not escapes[c] then escapes[c] = format('\\u%04x', i) end
 end
 local ESCAPED = '[%c"\\/]'    -- %c: bytes 0-31 and 127
+-- the same set as a byte table, scanned through the FFI (a pattern search is not compiled)
+local NEEDS = ffi.new('uint8_t[256]')
+for i = 0, 31 do NEEDS[i] = 1 end
+NEEDS[34], NEEDS[47], NEEDS[92], NEEDS[127] = 1, 1, 1, 1
+local u8p = ffi.typeof('const uint8_t *')
 
-local function quote(s)
-   if find(s, ESCAPED) then s = s:gsub(ESCAPED, escapes) end
-   return '"' .. s .. '"'
+local function escaped(s)
+   local q = ffi.cast(u8p, s)
+   for i = 0, #s - 1 do
+      if NEEDS[q[i]] ~= 0 then return (s:gsub(ESCAPED, escapes)) end
+   end
+   return s
 end
 
 local function new_encoder(cfg)
@@ -65,6 +73,7 @@ local function new_encoder(cfg)
          end
          return 'null'
       end
+      if cfg.encode_number_precision == 14 then return tostring(v) end   -- LuaJIT's is %.14g
       return format(cfg.number_format, v)
    end
 
@@ -90,7 +99,7 @@ local function new_encoder(cfg)
    function value(v, depth)
       local t = type(v)
       if t == 'string' then
-         n = n + 1; buf[n] = quote(v)
+         buf[n + 1] = '"'; buf[n + 2] = escaped(v); buf[n + 3] = '"'; n = n + 3
       elseif t == 'number' then
          n = n + 1; buf[n] = number(v)
       elseif t == 'boolean' then
@@ -118,8 +127,7 @@ local function new_encoder(cfg)
                first = false
                local kt = type(k)
                if kt == 'string' then
-                  n = n + 1; buf[n] = quote(k)
-                  n = n + 1; buf[n] = ':'
+                  buf[n + 1] = '"'; buf[n + 2] = escaped(k); buf[n + 3] = '":'; n = n + 3
                elseif kt == 'number' then
                   n = n + 1; buf[n] = '"' .. number(k) .. '":'
                else
@@ -209,38 +217,45 @@ local function new_decoder(cfg)
       return T_NUMBER, v, start
    end
 
-   -- the string token opening at pos (a '"')
+   -- the 0-based index of the next '"', '\\' or NUL from j, and that byte
+   local function scan(j)
+      local c = p[j]
+      while c ~= 34 and c ~= 92 and c ~= 0 do
+         j = j + 1
+         c = p[j]
+      end
+      return j, c
+   end
+
+   -- the string token opening at start (a '"'); all indices 0-based
    local function string_token(start)
-      local i = start + 1
-      local q = find(s, '["\\%z]', i + 1)
-      if q and byte(s, q) == 34 then           -- no escape: the common case
-         pos = q
-         return T_STRING, sub(s, i + 1, q - 1), start
+      local j, c = scan(start + 1)
+      if c == 34 then                          -- no escape: the common case
+         pos = j + 1
+         return T_STRING, sub(s, start + 2, j), start
       end
       local parts, np = {}, 0
+      local from = start + 1                   -- the first byte not yet copied
       while true do
-         if q == nil or byte(s, q) == 0 then
-            pos = q and q - 1 or len
-            return T_ERROR, 'unexpected end of string', pos
+         if c == 0 then                         -- the end of the text, or a NUL in it
+            pos = j
+            return T_ERROR, 'unexpected end of string', j
          end
-         if q - 1 > i then np = np + 1; parts[np] = sub(s, i + 1, q - 1) end
-         local c = byte(s, q)
+         if j > from then np = np + 1; parts[np] = sub(s, from + 1, j) end
          if c == 34 then
-            pos = q
+            pos = j + 1
             return T_STRING, concat(parts, '', 1, np), start
          end
-         -- a backslash at 0-based index q - 1
-         local b = q - 1
-         local e = p[b + 1]
-         if e == 117 then                         -- \uXXXX
-            local cp = hex4(b + 2)
+         local e = p[j + 1]                     -- a backslash at j
+         if e == 117 then                       -- \uXXXX
+            local cp = hex4(j + 2)
             local esclen = 6
             local bad = cp < 0
             if not bad and cp >= 0xD800 and cp <= 0xDFFF then
-               if cp >= 0xDC00 or p[b + 6] ~= 92 or p[b + 7] ~= 117 then
+               if cp >= 0xDC00 or p[j + 6] ~= 92 or p[j + 7] ~= 117 then
                   bad = true
                else
-                  local lo = hex4(b + 8)
+                  local lo = hex4(j + 8)
                   if lo < 0xDC00 or lo > 0xDFFF then
                      bad = true
                   else
@@ -250,21 +265,21 @@ local function new_decoder(cfg)
                end
             end
             if bad then
-               pos = b
-               return T_ERROR, 'invalid unicode escape code', b
+               pos = j
+               return T_ERROR, 'invalid unicode escape code', j
             end
             np = np + 1; parts[np] = utf8(cp)
-            i = b + esclen
+            from = j + esclen
          else
             local ch = ESC[e]
             if ch == nil then
-               pos = b
-               return T_ERROR, 'invalid escape code', b
+               pos = j
+               return T_ERROR, 'invalid escape code', j
             end
             np = np + 1; parts[np] = ch
-            i = b + 2
+            from = j + 2
          end
-         q = find(s, '["\\%z]', i + 1)
+         j, c = scan(from)
       end
    end
 
