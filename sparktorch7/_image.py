@@ -84,6 +84,26 @@ def load(path):
     return np.ascontiguousarray(arr)
 
 
+_BANDS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "1": 1, "I": 1, "I;16": 1, "I;16B": 1, "I;16L": 1, "PA": 4}
+
+
+def size(path: str) -> np.ndarray:
+    """(channels, height, width) of an image file as image.load would return it, read
+    from its header (the pixels are not decoded)."""
+    Image = _pil()
+    try:
+        with Image.open(path) as img:
+            mode, (w, h) = img.mode, img.size
+            bands = _BANDS.get(mode)
+            if mode == "P":
+                bands = 4 if "transparency" in img.info else 3
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no such image file: {path!r}") from None
+    except Exception as e:
+        raise ValueError(f"cannot read {path!r} as an image: {e}") from None
+    return np.array([bands or 3, h, w], dtype=np.int64)
+
+
 def save(path, arr: np.ndarray, fmt: str, quality: int = 75):
     """Encode an image (height x width, or channels x height x width) as PNG or JPEG: a
     uint8 array as it is, a float one (already clamped and scaled to 0..255) truncated.

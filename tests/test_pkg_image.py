@@ -149,6 +149,16 @@ def test_load_grey_rgba_and_jpeg(lua, tmp_path):
     np.testing.assert_array_equal(jpeg, np.moveaxis(np.asarray(Image.open(tmp_path / "j.jpg")), 2, 0))
 
 
+def test_get_size(lua, tmp_path):
+    Image.fromarray(rgb(5, 8)).save(tmp_path / "s.jpg")
+    Image.fromarray(rgb(5, 8)[..., 0]).save(tmp_path / "g.png")
+    lua.globals().d = str(tmp_path)
+    size = lua.eval("image.getSize(d .. '/s.jpg')")
+    assert size.dtype == np.int64 and size.tolist() == [3, 5, 8]
+    assert lua.eval("image.getPNGsize(d .. '/g.png')").tolist() == [1, 5, 8]
+    assert lua.eval("torch.type(image.getSize(d .. '/g.png'))") == "torch.LongTensor"
+
+
 def test_load_16_bit_png(lua, tmp_path):
     a = (np.arange(12).reshape(3, 4) * 5000).astype(np.uint16)
     Image.fromarray(a).save(tmp_path / "d.png")

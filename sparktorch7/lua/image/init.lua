@@ -101,6 +101,15 @@ function image.load(filename, depth, tensortype)
 end
 image.loadPNG, image.loadJPG = image.load, image.load
 
+-- image.getSize(filename): a LongTensor {channels, height, width}, from the file's header
+function image.getSize(filename)
+   if type(filename) ~= 'string' then
+      fail('getSize', 'expects a file name as a string, got ' .. type(filename), 2)
+   end
+   return kernel('getSize', 'size', filename)
+end
+image.getPNGsize, image.getJPGsize = image.getSize, image.getSize
+
 -- image.decompress(bytes [, depth [, tensortype]]): a PNG or JPEG held in a 1D ByteTensor
 -- (a file's bytes, e.g. a binary column of a DataFrame) decoded as image.load decodes files
 function image.decompress(tensor, depth, tensortype)
