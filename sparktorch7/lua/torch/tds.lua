@@ -1,8 +1,15 @@
 -- tds.Hash and tds.Vec (the C containers of the `tds` package) as plain Lua tables.
 -- In a file, both are torch objects ("V 0") holding a Long count then the elements:
--- key/value object pairs for a Hash, values for a Vec. They load as ordinary tables
--- (a Vec as a sequence), and are written back as ordinary tables.
+-- key/value object pairs for a Hash, values for a Vec. Once the `tds` package (lua/tds)
+-- is required they load as its classes, as in Torch7 (which needs tds loaded to read
+-- them); before that, as ordinary tables (a Vec as a sequence), written back as tables.
 local tds = {}
+
+-- the tds package's empty-object makers, when it is loaded
+local function classes()
+   local pkg = package.loaded['tds']
+   return type(pkg) == 'table' and rawget(pkg, '_new') or nil
+end
 
 -- Constructors for code that builds them: a Hash is a table, a Vec a sequence.
 function tds.Hash(t)
@@ -19,11 +26,24 @@ function tds.Vec(...)
    return {...}
 end
 
-tds.classes = {['tds.Hash'] = true, ['tds.Vec'] = true}
+-- tds.AtomicCounter (a Long) is read only once the package defines it
+tds.classes = setmetatable({['tds.Hash'] = true, ['tds.Vec'] = true}, {__index = function(_, name)
+   if name == 'tds.AtomicCounter' and classes() then return true end
+end})
 
 -- Read the body of a tds object (after its class name) from a torch.File; the table is
 -- registered under `index` before its elements are read, so cycles work.
 function tds.read(file, className, index, objects, force)
+   local make = classes()
+   make = make and make[className]
+   if className == 'tds.AtomicCounter' then
+      local obj = make()
+      if not force then objects[index] = obj end
+      local v = file:readLong()
+      if v == nil then return nil end
+      obj:set(v)
+      return obj
+   end
    local pos = file:_tell()
    local n = file:readLong()
    if n == nil then return nil end
@@ -32,7 +52,7 @@ function tds.read(file, className, index, objects, force)
    if n < 0 or n ~= math.floor(n) or n * per > file:_remaining() then
       file:_formatError(string.format('invalid element count %s of a %s', tostring(n), className), pos)
    end
-   local obj = {}
+   local obj = make and make() or {}
    if not force then objects[index] = obj end
    for i = 1, n do
       if className == 'tds.Hash' then
@@ -42,9 +62,24 @@ function tds.read(file, className, index, objects, force)
          if k == nil or k ~= k then
             file:_formatError(string.format('invalid key (%s) in a tds.Hash', tostring(k)), kpos)
          end
-         obj[k] = v
+         if make and v == nil then
+            file:_formatError(string.format('nil value for key %s in a tds.Hash', tostring(k)), kpos)
+         end
+         if make then
+            local ok, err = pcall(function() obj[k] = v end)
+            if not ok then file:_formatError(tostring(err):gsub('^.-<tds', '<tds'), kpos) end
+         else
+            obj[k] = v
+         end
       else
-         obj[i] = file:readObject()
+         local vpos = file:_tell()
+         local v = file:readObject()
+         if make then
+            local ok, err = pcall(function() obj[i] = v end)
+            if not ok then file:_formatError(tostring(err):gsub('^.-<tds', '<tds'), vpos) end
+         else
+            obj[i] = v
+         end
       end
    end
    return obj

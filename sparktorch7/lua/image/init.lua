@@ -1,0 +1,528 @@
+-- image: the functions of Torch7's `image` package (torch/image) that scoring scripts use,
+-- in Torch7's layout (channels x height x width; float images in [0, 1]): load/save of PNG
+-- and JPEG, from files or from bytes (decompress/compress; decoded and encoded by Pillow,
+-- through Python), scale (simple, bilinear, bicubic), crop, translate, rotate, hflip,
+-- vflip, the colour spaces (rgb2yuv, yuv2rgb, rgb2y, rgb2hsl, hsl2rgb, rgb2hsv, hsv2rgb,
+-- rgb2lab, lab2rgb), gaussian, gaussian1D, convolve and minmax.
+-- The pixel loops run in NumPy (sparktorch7/_image.py), computing what torch/image's C
+-- code computes, step by step and in the same precision. Needs sparktorch7's LuaState.
+require 'torch'
+local xlua = require 'xlua'
+
+local image = {}
+
+local KERNELS = 'sparktorch7._image'
+
+local function fail(fname, msg, level)
+   error(string.format('<image.%s> %s', fname, msg), (level or 1) + 1)
+end
+
+local function kernel(fname, name, ...)
+   local np = rawget(torch, '_np')
+   if not np then
+      fail(fname, 'needs Python (NumPy, Pillow): it runs only inside sparktorch7.LuaState', 3)
+   end
+   local ok, res = pcall(np.callmod, KERNELS, name, ...)
+   if not ok then
+      local msg = tostring(res):gsub('^Python exception: ', ''):gsub('^%a+Error: ', '')
+      fail(fname, msg, 3)
+   end
+   return res
+end
+
+local function checkImage(fname, t, what, dims)
+   if not torch.isTensor(t) then
+      fail(fname, string.format('expects %s as a tensor, got %s', what or 'the image', torch.type(t)), 3)
+   end
+   local d = t:dim()
+   if dims then
+      if d ~= dims then
+         fail(fname, string.format('expects %s as a %dD tensor, got %dD', what or 'the image', dims, d), 3)
+      end
+   elseif d ~= 2 and d ~= 3 then
+      fail(fname, string.format('expects %s as a 2D (height x width) or 3D (channels x height x width) tensor, ' ..
+         'got %dD', what or 'the image', d), 3)
+   end
+end
+
+local function checkNumber(fname, v, what)
+   if type(v) ~= 'number' then
+      fail(fname, string.format('expects %s as a number, got %s', what, type(v)), 3)
+   end
+end
+
+-- ------------------------------------------------------------------ load / save
+local TYPES = {float = 'torch.FloatTensor', double = 'torch.DoubleTensor', byte = 'torch.ByteTensor'}
+
+local function newOfType(tensortype)
+   if tensortype == nil then return torch.Tensor() end
+   local tn = TYPES[tensortype]
+   if tn == nil then
+      fail('load', "tensortype must be 'byte', 'float' or 'double', got " .. tostring(tensortype), 3)
+   end
+   return torch.getconstructortable(tn)()
+end
+
+-- depth 1: grey (from RGB by rgb2y); depth 3: RGB (grey replicated, alpha dropped)
+local function todepth(img, depth)
+   if depth == 1 then
+      if img:dim() == 2 then return img end
+      local c = img:size(1)
+      if c == 3 or c == 4 then return image.rgb2y(img:narrow(1, 1, 3))[1] end
+      if c == 2 then return img:narrow(1, 1, 1) end
+      if c ~= 1 then fail('load', 'image loaded has wrong #channels ' .. c, 3) end
+   elseif depth == 3 then
+      if img:dim() == 2 then
+         return img.new(3, img:size(1), img:size(2)):copy(img:view(1, img:size(1), img:size(2)):expand(3, img:size(1), img:size(2)))
+      end
+      local c = img:size(1)
+      if c == 3 then return img end
+      if c == 4 then return img:narrow(1, 1, 3) end
+      if c == 1 then return img.new(3, img:size(2), img:size(3)):copy(img:expand(3, img:size(2), img:size(3))) end
+      fail('load', 'image loaded has wrong #channels ' .. c, 3)
+   elseif depth ~= nil then
+      fail('load', 'depth must be 1 or 3, got ' .. tostring(depth), 3)
+   end
+   return img
+end
+
+-- image.load(filename [, depth [, tensortype]]): channels x height x width, in [0, 1]
+-- ('float', 'double' or the default tensor type) or 0..255 ('byte')
+function image.load(filename, depth, tensortype)
+   if type(filename) ~= 'string' then
+      fail('load', 'expects a file name as a string, got ' .. type(filename), 2)
+   end
+   local img = newOfType(tensortype)
+   local raw = kernel('load', 'load', filename)
+   local maxval = torch.type(raw) == 'torch.IntTensor' and 65535 or 255
+   img:resize(raw:size()):copy(raw)
+   if tensortype ~= 'byte' then img:mul(1 / maxval) end
+   return todepth(img, depth)
+end
+image.loadPNG, image.loadJPG = image.load, image.load
+
+-- image.getSize(filename): a LongTensor {channels, height, width}, from the file's header
+function image.getSize(filename)
+   if type(filename) ~= 'string' then
+      fail('getSize', 'expects a file name as a string, got ' .. type(filename), 2)
+   end
+   return kernel('getSize', 'size', filename)
+end
+image.getPNGsize, image.getJPGsize = image.getSize, image.getSize
+
+-- image.decompress(bytes [, depth [, tensortype]]): a PNG or JPEG held in a 1D ByteTensor
+-- (a file's bytes, e.g. a binary column of a DataFrame) decoded as image.load decodes files
+function image.decompress(tensor, depth, tensortype)
+   if torch.type(tensor) ~= 'torch.ByteTensor' then
+      fail('decompress', 'expects the compressed image as a torch.ByteTensor, got ' .. torch.type(tensor), 2)
+   end
+   if tensor:nElement() < 4 then
+      fail('decompress', 'input must be either jpg or png format (' .. tensor:nElement() .. ' bytes)', 2)
+   end
+   local img = newOfType(tensortype)
+   local raw = kernel('decompress', 'load', tensor:contiguous():view(tensor:nElement()))
+   local maxval = torch.type(raw) == 'torch.IntTensor' and 65535 or 255
+   img:resize(raw:size()):copy(raw)
+   if tensortype ~= 'byte' then img:mul(1 / maxval) end
+   return todepth(img, depth)
+end
+image.decompressPNG, image.decompressJPG = image.decompress, image.decompress
+
+local function extension(fname, filename)
+   local ext = filename:match('%.(%a+)$')
+   ext = ext and ext:lower()
+   if ext == 'jpeg' then ext = 'jpg' end
+   if ext ~= 'png' and ext ~= 'jpg' then
+      fail(fname, 'unknown image type: ' .. tostring(ext) .. ' (png, jpg or jpeg expected) in ' .. filename, 3)
+   end
+   return ext
+end
+
+-- what Torch7 writes: a ByteTensor as it is, any other tensor clamped to [0, 1] and * 255
+local function clampImage(tensor)
+   if torch.type(tensor) == 'torch.ByteTensor' then return tensor end
+   local a = torch.DoubleTensor(tensor:size()):copy(tensor)
+   a:clamp(0, 1):mul(255)
+   return a
+end
+
+local function saveAs(fname, filename, tensor, ext, quality)
+   if type(filename) ~= 'string' then
+      fail(fname, 'expects a file name as a string, got ' .. type(filename), 3)
+   end
+   checkImage(fname, tensor, 'the image')
+   if tensor:dim() == 3 and tensor:size(1) ~= 1 and tensor:size(1) ~= 3 and tensor:size(1) ~= 4 then
+      fail(fname, 'expects 1, 3 or 4 channels, got ' .. tensor:size(1), 3)
+   end
+   ext = ext or extension(fname, filename)
+   kernel(fname, 'save', filename, clampImage(tensor), ext, quality or 75)
+end
+
+-- image.compressJPG(tensor [, quality]) / compressPNG(tensor): the encoded file as a 1D ByteTensor
+function image.compressJPG(tensor, quality)
+   checkImage('compressJPG', tensor, 'the image')
+   if quality ~= nil and type(quality) ~= 'number' then
+      fail('compressJPG', 'expects quality as a number, got ' .. type(quality), 2)
+   end
+   return kernel('compressJPG', 'save', nil, clampImage(tensor), 'jpg', quality or 75)
+end
+function image.compressPNG(tensor)
+   checkImage('compressPNG', tensor, 'the image')
+   return kernel('compressPNG', 'save', nil, clampImage(tensor), 'png')
+end
+
+function image.save(filename, tensor) saveAs('save', filename, tensor) end
+function image.savePNG(filename, tensor) saveAs('savePNG', filename, tensor, 'png') end
+function image.saveJPG(filename, tensor, quality) saveAs('saveJPG', filename, tensor, 'jpg', quality) end
+
+-- ------------------------------------------------------------------ geometry
+local function dims(t)
+   if t:dim() == 3 then return t:size(3), t:size(2) end
+   return t:size(2), t:size(1)
+end
+
+local function sameDepth(fname, src, dst)
+   checkImage(fname, dst, 'the destination')
+   if dst:dim() ~= src:dim() or (src:dim() == 3 and src:size(1) ~= dst:size(1)) then
+      fail(fname, 'src and dst depths do not match', 3)
+   end
+end
+
+local SCALE = {bilinear = 'scale_bilinear', bicubic = 'scale_bicubic', simple = 'scale_simple'}
+
+-- image.scale(src, width, height [, mode]) | (src, size [, mode]) | (dst, src [, mode]);
+-- size is a number (the longer side), 'WxH', '^MIN' (the shorter side), '*SC' or '*N/D'
+function image.scale(...)
+   local n = select('#', ...)
+   local a1, a2, a3, a4 = ...
+   local dst, src, width, height, mode, size
+   if n == 4 then
+      src, width, height, mode = a1, a2, a3, a4
+   elseif n == 3 then
+      if type(a3) == 'string' then
+         if type(a2) == 'string' or type(a2) == 'number' then src, size, mode = a1, a2, a3
+         else dst, src, mode = a1, a2, a3 end
+      else
+         src, width, height = a1, a2, a3
+      end
+   elseif n == 2 then
+      if type(a2) == 'string' or type(a2) == 'number' then src, size = a1, a2
+      else dst, src = a1, a2 end
+   else
+      fail('scale', 'expects (src, width, height [, mode]), (src, size [, mode]) or (dst, src [, mode])', 2)
+   end
+   checkImage('scale', src, 'src')
+   if size ~= nil then
+      local iwidth, iheight = dims(src)
+      local omax = tonumber(size)
+      if omax then
+         local imax = math.max(iwidth, iheight)
+         width, height = iwidth * omax / imax, iheight * omax / imax
+      else
+         local w, h = size:match('^(%d+)x(%d+)$')
+         if w then
+            width, height = tonumber(w), tonumber(h)
+         elseif size:match('^%^(%d+)$') then
+            local omin = tonumber(size:match('^%^(%d+)$'))
+            local imin = math.min(iwidth, iheight)
+            width, height = iwidth * omin / imin, iheight * omin / imin
+         elseif size:match('^%*(%d+)/(%d+)$') then
+            local num, den = size:match('^%*(%d+)/(%d+)$')
+            width, height = iwidth * num / den, iheight * num / den
+         elseif tonumber(size:match('^%*(.+)$') or '') then
+            local sc = tonumber(size:match('^%*(.+)$'))
+            width, height = iwidth * sc, iheight * sc
+         else
+            fail('scale', "could not find valid dest size in '" .. size .. "' (MAX, 'WxH', '^MIN', '*SC' or '*N/D')", 2)
+         end
+      end
+   end
+   mode = mode or 'bilinear'
+   if not SCALE[mode] then
+      fail('scale', "mode must be one of: simple | bicubic | bilinear, got '" .. tostring(mode) .. "'", 2)
+   end
+   if dst == nil then
+      if type(width) ~= 'number' or type(height) ~= 'number' then
+         fail('scale', 'expects the width and height as numbers, got ' .. type(width) .. ', ' .. type(height), 2)
+      end
+      width, height = math.max(math.floor(width), 1), math.max(math.floor(height), 1)
+      if src:dim() == 3 then dst = src.new(src:size(1), height, width)
+      else dst = src.new(height, width) end
+   else
+      sameDepth('scale', src, dst)
+   end
+   if torch.type(dst) ~= torch.type(src) then fail('scale', 'src and dst must have the same type', 2) end
+   kernel('scale', SCALE[mode], dst, src)
+   return dst
+end
+
+-- image.crop([dst,] src, x1, y1 [, x2, y2]) | ([dst,] src, format, width, height) with
+-- format 'c' (centre), 'tl', 'tr', 'bl', 'br'; x2, y2 exclusive, all 0-based
+function image.crop(...)
+   local n = select('#', ...)
+   local a = {...}
+   local dst, src, x1, y1, x2, y2, format, width, height
+   if n == 6 then
+      dst, src, x1, y1, x2, y2 = a[1], a[2], a[3], a[4], a[5], a[6]
+   elseif n == 5 then
+      if type(a[3]) == 'string' then dst, src, format, width, height = a[1], a[2], a[3], a[4], a[5]
+      else src, x1, y1, x2, y2 = a[1], a[2], a[3], a[4], a[5] end
+   elseif n == 4 then
+      if type(a[2]) == 'string' then src, format, width, height = a[1], a[2], a[3], a[4]
+      else dst, src, x1, y1 = a[1], a[2], a[3], a[4] end
+   elseif n == 3 then
+      src, x1, y1 = a[1], a[2], a[3]
+   else
+      fail('crop', 'expects ([dst,] src, x1, y1 [, x2, y2]) or ([dst,] src, format, width, height)', 2)
+   end
+   checkImage('crop', src, 'src')
+   local iwidth, iheight = dims(src)
+   if format then
+      checkNumber('crop', width, 'the width'); checkNumber('crop', height, 'the height')
+      if format == 'c' then x1, y1 = math.floor((iwidth - width) / 2), math.floor((iheight - height) / 2)
+      elseif format == 'tl' then x1, y1 = 0, 0
+      elseif format == 'tr' then x1, y1 = iwidth - width, 0
+      elseif format == 'bl' then x1, y1 = 0, iheight - height
+      elseif format == 'br' then x1, y1 = iwidth - width, iheight - height
+      else fail('crop', 'crop format must be "c"|"tl"|"tr"|"bl"|"br", got ' .. tostring(format), 2) end
+      x2, y2 = x1 + width, y1 + height
+   end
+   checkNumber('crop', x1, 'x1'); checkNumber('crop', y1, 'y1')
+   x1, y1 = math.floor(x1), math.floor(y1)
+   local out
+   if x2 == nil then
+      -- crop as much as dst holds, from (x1, y1)
+      if dst == nil then fail('crop', 'expects a destination or the end corner (x2, y2)', 2) end
+      sameDepth('crop', src, dst)
+      out = dst
+   else
+      checkNumber('crop', x2, 'x2'); checkNumber('crop', y2, 'y2')
+      local w, h = math.floor(x2) - x1, math.floor(y2) - y1
+      if w < 1 or h < 1 then
+         fail('crop', string.format('empty crop: (%d, %d) to (%d, %d)', x1, y1, x2, y2), 2)
+      end
+      if src:dim() == 3 then out = src.new(src:size(1), h, w) else out = src.new(h, w) end
+   end
+   local ow, oh = dims(out)
+   if x1 < 0 or y1 < 0 or x1 + ow > iwidth or y1 + oh > iheight then
+      fail('crop', string.format('crop goes outside bounds of src: (%d, %d) to (%d, %d) in a %dx%d image',
+         x1, y1, x1 + ow, y1 + oh, iwidth, iheight), 2)
+   end
+   kernel('crop', 'crop', out, src, x1, y1)
+   if x2 ~= nil and dst ~= nil then
+      image.scale(dst, out)
+      return dst
+   end
+   return out
+end
+
+-- image.translate([dst,] src, x, y): shifted by x columns and y rows, zeros where uncovered
+function image.translate(...)
+   local n = select('#', ...)
+   local dst, src, x, y
+   if n == 4 then dst, src, x, y = ...
+   elseif n == 3 then src, x, y = ...
+   else fail('translate', 'expects ([dst,] src, x, y)', 2) end
+   checkImage('translate', src, 'src')
+   checkNumber('translate', x, 'x'); checkNumber('translate', y, 'y')
+   local function trunc(v) return v >= 0 and math.floor(v) or -math.floor(-v) end
+   dst = dst or src.new()
+   dst:resizeAs(src)
+   kernel('translate', 'translate', dst, src, trunc(x), trunc(y))
+   return dst
+end
+
+-- image.rotate([dst,] src, theta [, mode]): by theta radians about the centre; mode
+-- 'simple' (nearest, the default) or 'bilinear'; corners outside the source are 0
+function image.rotate(...)
+   local n = select('#', ...)
+   local a1, a2, a3, a4 = ...
+   local dst, src, theta, mode
+   if n == 4 then dst, src, theta, mode = a1, a2, a3, a4
+   elseif n == 3 then
+      if type(a2) == 'number' then src, theta, mode = a1, a2, a3
+      else dst, src, theta = a1, a2, a3 end
+   elseif n == 2 then src, theta = a1, a2
+   else fail('rotate', 'expects ([dst,] src, theta [, mode])', 2) end
+   checkImage('rotate', src, 'src')
+   checkNumber('rotate', theta, 'theta (radians)')
+   mode = mode or 'simple'
+   if mode ~= 'simple' and mode ~= 'bilinear' then
+      fail('rotate', "mode must be one of: simple | bilinear, got '" .. tostring(mode) .. "'", 2)
+   end
+   dst = dst or src.new()
+   dst:resizeAs(src)
+   if dst:storage() == src:storage() and dst:storageOffset() == src:storageOffset() then
+      fail('rotate', 'in-place rotate not supported', 2)
+   end
+   kernel('rotate', 'rotate', dst, src, theta, mode == 'bilinear')
+   return dst
+end
+
+local function flipper(fname)
+   return function(...)
+      local n = select('#', ...)
+      local dst, src
+      if n == 2 then dst, src = ...
+      elseif n == 1 then src = ...
+      else fail(fname, 'expects ([dst,] src)', 2) end
+      checkImage(fname, src, 'src')
+      dst = dst or src.new()
+      if dst ~= src then dst:resizeAs(src) end
+      kernel(fname, fname, dst, src)
+      return dst
+   end
+end
+image.hflip = flipper('hflip')
+image.vflip = flipper('vflip')
+
+-- ------------------------------------------------------------------ colour spaces
+local function colour(fname, kname, outChannels)
+   return function(...)
+      local n = select('#', ...)
+      local dst, src
+      if n == 2 then dst, src = ...
+      elseif n == 1 then src = ...
+      else fail(fname, 'expects ([dst,] src)', 2) end
+      checkImage(fname, src, 'src', 3)
+      if src:size(1) < 3 then fail(fname, 'expects 3 channels, got ' .. src:size(1), 2) end
+      dst = dst or src.new()
+      if outChannels == 1 then
+         dst:resize(1, src:size(2), src:size(3))
+         kernel(fname, kname, dst[1], src)
+      else
+         dst:resizeAs(src)
+         kernel(fname, kname, dst, src)
+      end
+      return dst
+   end
+end
+image.rgb2yuv = colour('rgb2yuv', 'rgb2yuv')
+image.yuv2rgb = colour('yuv2rgb', 'yuv2rgb')
+image.rgb2y = colour('rgb2y', 'rgb2y', 1)
+image.rgb2hsl = colour('rgb2hsl', 'rgb2hsl')
+image.hsl2rgb = colour('hsl2rgb', 'hsl2rgb')
+image.rgb2lab = colour('rgb2lab', 'rgb2lab')
+image.lab2rgb = colour('lab2rgb', 'lab2rgb')
+image.rgb2hsv = colour('rgb2hsv', 'rgb2hsv')
+image.hsv2rgb = colour('hsv2rgb', 'hsv2rgb')
+
+-- ------------------------------------------------------------------ kernels
+-- image.gaussian([size] | {size=, sigma=, amplitude=, normalize=, width=, height=,
+-- sigma_horz=, sigma_vert=, mean_horz=, mean_vert=, tensor=}): a 2D gaussian kernel
+function image.gaussian(...)
+   local _, size, sigma, amplitude, normalize, width, height, sigma_horz, sigma_vert, mean_horz, mean_vert,
+      tensor = xlua.unpack({...}, 'image.gaussian', 'returns a 2D gaussian kernel',
+      {arg = 'size', type = 'number', help = 'kernel size (size x size)', default = 3},
+      {arg = 'sigma', type = 'number', help = 'sigma (horizontal and vertical)', default = 0.25},
+      {arg = 'amplitude', type = 'number', help = 'amplitute of the gaussian (max value)', default = 1},
+      {arg = 'normalize', type = 'number', help = 'normalize kernel (exc Amplitude)', default = false},
+      {arg = 'width', type = 'number', help = 'kernel width', defaulta = 'size'},
+      {arg = 'height', type = 'number', help = 'kernel height', defaulta = 'size'},
+      {arg = 'sigma_horz', type = 'number', help = 'horizontal sigma', defaulta = 'sigma'},
+      {arg = 'sigma_vert', type = 'number', help = 'vertical sigma', defaulta = 'sigma'},
+      {arg = 'mean_horz', type = 'number', help = 'horizontal mean', default = 0.5},
+      {arg = 'mean_vert', type = 'number', help = 'vertical mean', default = 0.5},
+      {arg = 'tensor', type = 'torch.Tensor', help = 'result tensor (height/width are ignored)'})
+   if tensor then
+      if not torch.isTensor(tensor) or tensor:dim() ~= 2 or tensor:nElement() == 0 then
+         fail('gaussian', 'expects tensor= as a non-empty 2D tensor', 2)
+      end
+   end
+   local gauss = tensor or torch.Tensor(height, width)
+   kernel('gaussian', 'gaussian', gauss, amplitude, normalize and true or false, sigma_horz, sigma_vert,
+      mean_horz, mean_vert)
+   return gauss
+end
+
+function image.gaussian1D(...)
+   local _, size, sigma, amplitude, normalize, mean, tensor = xlua.unpack({...}, 'image.gaussian1D',
+      'returns a 1D gaussian kernel',
+      {arg = 'size', type = 'number', help = 'size the kernel', default = 3},
+      {arg = 'sigma', type = 'number', help = 'Sigma', default = 0.25},
+      {arg = 'amplitude', type = 'number', help = 'Amplitute of the gaussian (max value)', default = 1},
+      {arg = 'normalize', type = 'number', help = 'Normalize kernel (exc Amplitude)', default = false},
+      {arg = 'mean', type = 'number', help = 'Mean', default = 0.5},
+      {arg = 'tensor', type = 'torch.Tensor', help = 'result tensor (size is ignored)'})
+   if tensor then
+      if not torch.isTensor(tensor) or tensor:dim() ~= 1 or tensor:nElement() == 0 then
+         fail('gaussian1D', 'expects tensor= as a non-empty 1D tensor', 2)
+      end
+      size = tensor:size(1)
+   end
+   local center = mean * size + 0.5
+   local gauss = tensor or torch.Tensor(size)
+   for i = 1, size do
+      gauss[i] = amplitude * math.exp(-(math.pow((i - center) / (sigma * size), 2) / 2))
+   end
+   if normalize then gauss:div(gauss:sum()) end
+   return gauss
+end
+
+-- image.convolve([dst,] src, kernel [, mode]): mode 'valid' (default), 'full' or 'same'
+function image.convolve(...)
+   local n = select('#', ...)
+   local a1, a2, a3, a4 = ...
+   local dst, src, k, mode
+   if n == 4 then dst, src, k, mode = a1, a2, a3, a4
+   elseif n == 3 then
+      if type(a3) == 'string' then src, k, mode = a1, a2, a3
+      else dst, src, k = a1, a2, a3 end
+   elseif n == 2 then src, k = a1, a2
+   else fail('convolve', 'expects ([dst,] src, kernel [, mode])', 2) end
+   checkImage('convolve', src, 'src')
+   checkImage('convolve', k, 'the kernel')
+   if mode and mode ~= 'valid' and mode ~= 'full' and mode ~= 'same' then
+      fail('convolve', "mode has to be one of: full | valid | same, got '" .. tostring(mode) .. "'", 2)
+   end
+   local md = (mode == 'full' or mode == 'same') and 'F' or 'V'
+   if k:dim() == 2 and src:dim() == 3 then
+      local k3 = src.new(src:size(1), k:size(1), k:size(2))
+      for i = 1, src:size(1) do k3[i]:copy(k) end
+      k = k3
+   end
+   if dst then torch.conv2(dst, src, k, md)
+   else dst = torch.conv2(src, k, md) end
+   if mode == 'same' then
+      local cx = dst:dim()
+      local cy = cx - 1
+      local ofy = math.ceil(k:size(cy) / 2)
+      local ofx = math.ceil(k:size(cx) / 2)
+      dst = dst:narrow(cy, ofy, src:size(cy)):narrow(cx, ofx, src:size(cx))
+   end
+   return dst
+end
+
+-- image.minmax{tensor=, min=, max=, symm=, inplace=, saturate=, tensorOut=}: rescaled so
+-- that min..max (default: the tensor's own range) maps to 0..1
+function image.minmax(args)
+   if type(args) ~= 'table' or not torch.isTensor(args.tensor) then
+      fail('minmax', 'expects a table {tensor=, min=, max=, symm=, inplace=, saturate=, tensorOut=}', 2)
+   end
+   local tensor, min, max = args.tensor, args.min, args.max
+   local saturate = args.saturate or false
+   local out = args.tensorOut or (args.inplace and tensor) or torch.Tensor(tensor:size()):copy(tensor)
+   if args.tensorOut then out:resize(tensor:size()):copy(tensor) end
+   if min == nil and max == nil then saturate = false end
+   local fmin = 0
+   if min == nil then
+      if args.symm then
+         fmin = math.max(math.abs(out:min()), math.abs(out:max()))
+         min = -fmin
+      else
+         min = out:min()
+      end
+   end
+   if min ~= 0 then out:add(-min) end
+   if max == nil then
+      max = args.symm and fmin * 2 or out:max()
+   else
+      max = max - min
+   end
+   if max ~= 0 then out:div(max) end
+   if saturate then out:clamp(0, 1) end
+   return out
+end
+
+rawset(_G, 'image', image)
+return image
