@@ -449,13 +449,14 @@ cdef object _table_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int 
 
 # ---------------------------------------------------------------- fb.python's Lua -> Python
 # As fblualib's fb.python (LuaToPython.cpp) converts, for `require 'fb.python'`:
-# numbers are floats (but ints as table keys), strings bytes (Python 2's str; as keys
-# and names, str, which Python 3 needs there), a table is a list when t[1] is set and
+# numbers are floats (but ints as table keys), strings Python's native string (str,
+# as fb.python gave Python 2's str; bytes when not UTF-8, so no byte is lost), a table
+# is a list when t[1] is set and
 # t[0] and t[-1] are not (its items up to the first nil), a dict otherwise, whose
 # values Python cannot hold (functions...) are left out. Tensors become ndarrays
 # sharing their memory. Where fb.python raised, a function or other userdata becomes
 # a proxy (LuaFunction, LuaObject), as in the rest of sparktorch7.
-DEF FB_KEY = 1        # a dict key: integral numbers as int, strings as str; no tables
+DEF FB_KEY = 1        # a dict key: integral numbers as int; no tables
 DEF FB_IGNORE = 2     # a value Python cannot hold comes back as _SKIP
 
 cdef object _SKIP = object()
@@ -477,12 +478,10 @@ cdef object _fb_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int fla
         return PyFloat_FromDouble(d)
     if t == lua.LUA_TSTRING:
         s = lua.lua_tolstring(L, idx, &size)
-        if flags & FB_KEY:
-            try:
-                return PyUnicode_DecodeUTF8(s, size, NULL)
-            except UnicodeDecodeError:
-                pass
-        return PyBytes_FromStringAndSize(s, size)
+        try:
+            return PyUnicode_DecodeUTF8(s, size, NULL)
+        except UnicodeDecodeError:
+            return PyBytes_FromStringAndSize(s, size)
     if t == lua.LUA_TNIL or t == lua.LUA_TNONE:
         return None
     if t == lua.LUA_TBOOLEAN:
