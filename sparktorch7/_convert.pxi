@@ -127,18 +127,43 @@ cdef inline int _push_one(LuaState rt, lua.lua_State* L, object obj) except -1:
     return _push_protected(rt, L, (obj,), 0)
 
 
-# rt._push_flags while py.eval converts (_pylib.pxi's _push_converted); 0 otherwise
+# How py.eval converts (_push_converted): the flags ride in the memo of one push, under
+# the key 0 (never an id()), so that nothing outlives the push, even a Lua error's unwinding.
 DEF PUSH_STRICT = 1       # an object with no Lua value is a TypeError, not a reference (fb.python)
 DEF PUSH_NONE_REF = 2     # None becomes py.None (py.eval_none), not nil
 DEF PUSH_FB = 4           # references made on the way are fb.python's
 
 
-cdef int _push_other(LuaState rt, lua.lua_State* L, object obj) except -1:
-    """An object with no Lua value: a reference, or under PUSH_STRICT a TypeError."""
-    if rt._push_flags & PUSH_STRICT:
+cdef inline int _memo_flags(dict memo):
+    return 0 if memo is None else <int>memo.get(0, 0)
+
+
+cdef int _push_other(LuaState rt, lua.lua_State* L, object obj, int flags) except -1:
+    """An object with no Lua value (or None under PUSH_NONE_REF): a reference, or
+    under PUSH_STRICT a TypeError."""
+    if flags & PUSH_STRICT and obj is not None:
         raise TypeError(f"py.eval: a Python {type(obj).__name__} has no Lua value "
                         "(py.reval keeps it as a reference)")
-    return _push_ref(rt, L, obj, 0, rt._push_flags & PUSH_FB)
+    return _push_ref(rt, L, obj, 0, flags & PUSH_FB)
+
+
+cdef int _push_converted(LuaState rt, lua.lua_State* L, object obj, int flags) except -1:
+    """_push_value with the flags (py.eval of fb.python, py.eval_none)."""
+    if not flags:
+        return _push_value(rt, L, obj, None, 0)
+    if obj is None:
+        if flags & PUSH_NONE_REF:
+            return _push_other(rt, L, obj, flags)
+        lua.lua_pushnil(L)
+        return 0
+    if not isinstance(obj, (list, tuple, dict)):
+        return _push_value(rt, L, obj, {0: flags}, 0)
+    if not lua.lua_checkstack(L, 8):
+        raise MemoryError("Lua stack overflow while converting a container")
+    lua.lua_newtable(L)                                                     # memo
+    _fill_container(rt, L, obj, {None: lua.lua_gettop(L), 0: flags}, 0)     # memo tbl
+    lua.lua_remove(L, -2)                                                   # tbl
+    return 0
 
 
 cdef int _push_value(LuaState rt, lua.lua_State* L, object obj, dict memo, int depth) except -1:
@@ -155,8 +180,8 @@ cdef int _push_value(LuaState rt, lua.lua_State* L, object obj, dict memo, int d
     elif PyLong_Check(obj):
         _push_number_int(L, obj)
     elif obj is None:
-        if rt._push_flags & PUSH_NONE_REF:
-            _push_ref(rt, L, obj, 0, rt._push_flags & PUSH_FB)
+        if memo is not None and _memo_flags(memo) & PUSH_NONE_REF:
+            _push_other(rt, L, obj, _memo_flags(memo))
         else:
             lua.lua_pushnil(L)
     elif PyUnicode_Check(obj):
@@ -173,11 +198,11 @@ cdef int _push_value(LuaState rt, lua.lua_State* L, object obj, dict memo, int d
     elif isinstance(obj, np.generic):
         if isinstance(obj, (np.bool_, np.integer, np.floating)):
             return _push_value(rt, L, obj.item(), memo, depth)
-        _push_other(rt, L, obj)
+        _push_other(rt, L, obj, _memo_flags(memo))
     elif isinstance(obj, bytearray):
         lua.lua_pushlstring(L, <bytes>bytes(obj), len(obj))
     else:
-        _push_other(rt, L, obj)
+        _push_other(rt, L, obj, _memo_flags(memo))
     return 0
 
 
@@ -259,6 +284,7 @@ cdef Py_ssize_t _fill_numbers(LuaState rt, lua.lua_State* L, list lst) except -1
 
 cdef int _fill_container(LuaState rt, lua.lua_State* L, object obj, dict memo, int depth) except -1:
     cdef Py_ssize_t i, n
+    cdef int flags
     cdef int memo_idx = <int>memo[None]
     cdef int slot
     cdef object key = id(obj)
@@ -290,8 +316,9 @@ cdef int _fill_container(LuaState rt, lua.lua_State* L, object obj, dict memo, i
             lua.lua_rawseti(L, -2, <int>(i + 1))                            # tbl
             i += 1
     elif isinstance(obj, dict):
+        flags = _memo_flags(memo)
         for k, v in (<dict>obj).items():
-            if v is None and not (rt._push_flags & PUSH_NONE_REF):
+            if v is None and not (flags & PUSH_NONE_REF):
                 continue
             if k is None:
                 raise TypeError("a dict key None cannot become a Lua table key (nil)")

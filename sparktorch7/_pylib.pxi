@@ -216,16 +216,6 @@ cdef object _eval_arg(LuaState rt, lua.lua_State* L, str fname, int fb):
     return eval(compile(code, "<" + fname + ">", "eval"), rt.py_globals, loc)
 
 
-cdef int _push_converted(LuaState rt, lua.lua_State* L, object value, int flags) except -1:
-    cdef int old = rt._push_flags
-    rt._push_flags = flags
-    try:
-        _push_value(rt, L, value, None, 0)
-    finally:
-        rt._push_flags = old
-    return 0
-
-
 cdef int _py_eval_impl(lua.lua_State* L, int none_ref) noexcept:
     cdef LuaState rt = _runtime_of(L)
     cdef int fb = _flavor(L)

@@ -82,7 +82,6 @@ cdef class LuaState:
     cdef int _next_ref
     cdef int _fill_ref           # registry: helpers.fill (lists of numbers -> table)
     cdef int _pushjob_ref        # registry: _push_job, converts values under lua_pcall
-    cdef int _push_flags         # _convert.pxi: how py.eval converts (fb.python, eval_none); 0 otherwise
     cdef int _gc_ref             # registry: _gc_collect
     cdef int _bridge_ref         # registry: the numpy bridge table (0 until an array first crosses)
     cdef int _tensor_mts_ref     # registry: torch tensor metatable -> dtype code (set by torch)
