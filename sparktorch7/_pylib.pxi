@@ -77,12 +77,16 @@ cdef int _raise_in_lua(LuaState rt, lua.lua_State* L, BaseException exc) noexcep
     return -1
 
 
-cdef object _pyref_arg(LuaState rt, lua.lua_State* L, int idx, str fname):
+cdef _PyRef* _pyref_checked(LuaState rt, lua.lua_State* L, int idx, str fname) except NULL:
     cdef _PyRef* ref = _get_pyref(rt, L, idx)
     if ref is NULL:
         raise TypeError(f"{fname}: expected a Python reference, got a Lua "
                         f"{lua.luaL_typename(L, idx).decode()}")
-    return <object>ref.obj
+    return ref
+
+
+cdef object _pyref_arg(LuaState rt, lua.lua_State* L, int idx, str fname):
+    return <object>_pyref_checked(rt, L, idx, fname).obj
 
 
 cdef object _code_arg(LuaState rt, lua.lua_State* L, int idx, str fname):
@@ -502,8 +506,8 @@ cdef int _ref_index_impl(lua.lua_State* L) noexcept:
     cdef LuaState rt = _runtime_of(L)
     cdef _PyRef* ref
     try:
-        obj = _pyref_arg(rt, L, 1, "index")
-        ref = _get_pyref(rt, L, 1)
+        ref = _pyref_checked(rt, L, 1, "index")
+        obj = <object>ref.obj
         if ref.fb:
             _push_ref(rt, L, _fb_index(obj, _fb_index_key(rt, L, 2)), 0, 1)
             return 1
@@ -542,8 +546,8 @@ cdef int _ref_newindex_impl(lua.lua_State* L) noexcept:
     cdef LuaState rt = _runtime_of(L)
     cdef _PyRef* ref
     try:
-        obj = _pyref_arg(rt, L, 1, "newindex")
-        ref = _get_pyref(rt, L, 1)
+        ref = _pyref_checked(rt, L, 1, "newindex")
+        obj = <object>ref.obj
         if ref.fb:
             key = _fb_index_key(rt, L, 2)
             value = _fb_to_py(rt, L, 3, None, 0, 0)
@@ -637,8 +641,9 @@ cdef int _ref_call_impl(lua.lua_State* L) noexcept:
     cdef int fb
     cdef dict memo
     try:
-        func = _pyref_arg(rt, L, 1, "call")
-        fb = _get_pyref(rt, L, 1).fb
+        ref = _pyref_checked(rt, L, 1, "call")
+        func = <object>ref.obj
+        fb = ref.fb
         if _has_marks(L, 2, n):
             args, kwargs = _marked_args(rt, L, 2, n, fb)
             result = func(*args, **kwargs) if kwargs else func(*args)

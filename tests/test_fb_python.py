@@ -437,3 +437,14 @@ def test_blog_post_json_records_1gb(lua, tmp_path):
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     assert maxrss < 6 * size                             # Python's json objects, not Lua copies of them
     assert elapsed < 600
+
+
+def test_locals_as_a_reference_and_reference_keys(fb):
+    fb.py_globals["ns"] = {"a": 1}
+    fb.execute("py.exec('b = a + 1', py.reval('ns'))")
+    assert fb.py_globals["ns"] == {"a": 1, "b": 2}
+    fb.py_globals["m"] = {(1, 2): "pair"}
+    assert fb.eval("py.eval(py.reval('m')[py.tuple({1, 2})])") == "pair"
+    assert fb.eval("py.eval(py.reval('[10, 20, 30]')[py.int(2)])") == 30
+    with pytest.raises(TypeError, match="py.exec: locals must be a table or a Python dict, got a Lua userdata"):
+        fb.execute("py.exec('x = 1', py.reval('[1]'))")
