@@ -49,6 +49,8 @@ def script_dir(tmp_path, monkeypatch):
 
 
 def test_readme_example_verbatim(script_dir, capfd):
+    # The README's Python lines as written, but for Python 2's `print output`
+    # (print(output) here); each printout is compared with the README's.
     import sparktorch7.python2torch as python2torch
 
     torch = python2torch.PyTorch('mah_stuff.lua')
