@@ -448,3 +448,27 @@ def test_locals_as_a_reference_and_reference_keys(fb):
     assert fb.eval("py.eval(py.reval('[10, 20, 30]')[py.int(2)])") == 30
     with pytest.raises(TypeError, match="py.exec: locals must be a table or a Python dict, got a Lua userdata"):
         fb.execute("py.exec('x = 1', py.reval('[1]'))")
+
+
+def test_many_operations_leave_refcounts_and_rss_as_they_were(fb):
+    import gc
+    import psutil
+
+    payload = "x" * 100
+    fb.py_globals["records"] = [{"field": payload, "n": i} for i in range(100)]
+    run = fb.eval("""function(n)
+        local data, s = py.reval('records'), 0
+        for i = 0, n - 1 do
+          local r = data[i % 100]
+          s = s + py.eval(r.n) + #py.eval(r.field) + py.eval(r.n + py.int(1))
+        end
+        collectgarbage(); collectgarbage()
+        return s
+    end""")
+    run(10_000)
+    gc.collect()
+    before_ref, before_rss = sys.getrefcount(payload), psutil.Process().memory_info().rss
+    assert run(100_000) == sum(2 * (i % 100) + 1 + 100 for i in range(100_000))
+    gc.collect()
+    assert sys.getrefcount(payload) == before_ref
+    assert psutil.Process().memory_info().rss - before_rss < 8 * 2 ** 20
