@@ -478,9 +478,9 @@ cdef object _table_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int 
 # As fblualib's fb.python (LuaToPython.cpp) converts, for `require 'fb.python'`:
 # numbers are floats (but ints as table keys), strings Python's native string (str,
 # as fb.python gave Python 2's str; bytes when not UTF-8, so no byte is lost), a table
-# is a list when t[1] is set and
-# t[0] and t[-1] are not (its items up to the first nil), a dict otherwise, whose
-# values Python cannot hold (functions...) are left out. Tensors become ndarrays
+# is a list when t[1] is set and t[0] and t[-1] are not (its items up to the first
+# nil), a dict otherwise, whose values Python cannot hold (functions...) are left
+# out. Tensors become ndarrays
 # sharing their memory. Where fb.python raised, a function or other userdata becomes
 # a proxy (LuaFunction, LuaObject), as in the rest of sparktorch7.
 DEF FB_KEY = 1        # a dict key: integral numbers as int; no tables
