@@ -14,6 +14,7 @@ from sparktorch7._lua import (
 from sparktorch7.model import Model, load_model
 from sparktorch7.t7 import TableKey, TorchObject, load_t7, save_t7
 from sparktorch7.broadcast import LuaScript
+from sparktorch7.python2torch import PyTorch
 from sparktorch7.udf import (
     BadRowsError,
     LuaResultError,
@@ -37,6 +38,7 @@ __all__ = [
     "LuaSyntaxError",
     "LuaTable",
     "Model",
+    "PyTorch",
     "T7FormatError",
     "TableKey",
     "TorchObject",

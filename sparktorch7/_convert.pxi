@@ -127,6 +127,45 @@ cdef inline int _push_one(LuaState rt, lua.lua_State* L, object obj) except -1:
     return _push_protected(rt, L, (obj,), 0)
 
 
+# How py.eval converts (_push_converted): the flags ride in the memo of one push, under
+# the key 0 (never an id()), so that nothing outlives the push, even a Lua error's unwinding.
+DEF PUSH_STRICT = 1       # an object with no Lua value is a TypeError, not a reference (fb.python)
+DEF PUSH_NONE_REF = 2     # None becomes py.None (py.eval_none), not nil
+DEF PUSH_FB = 4           # references made on the way are fb.python's
+
+
+cdef inline int _memo_flags(dict memo):
+    return 0 if memo is None else <int>memo.get(0, 0)
+
+
+cdef int _push_other(LuaState rt, lua.lua_State* L, object obj, int flags) except -1:
+    """An object with no Lua value (or None under PUSH_NONE_REF): a reference, or
+    under PUSH_STRICT a TypeError."""
+    if flags & PUSH_STRICT and obj is not None:
+        raise TypeError(f"py.eval: a Python {type(obj).__name__} has no Lua value "
+                        "(py.reval keeps it as a reference)")
+    return _push_ref(rt, L, obj, 0, flags & PUSH_FB)
+
+
+cdef int _push_converted(LuaState rt, lua.lua_State* L, object obj, int flags) except -1:
+    """_push_value with the flags (py.eval of fb.python, py.eval_none)."""
+    if not flags:
+        return _push_value(rt, L, obj, None, 0)
+    if obj is None:
+        if flags & PUSH_NONE_REF:
+            return _push_other(rt, L, obj, flags)
+        lua.lua_pushnil(L)
+        return 0
+    if not isinstance(obj, (list, tuple, dict)):
+        return _push_value(rt, L, obj, {0: flags}, 0)
+    if not lua.lua_checkstack(L, 8):
+        raise MemoryError("Lua stack overflow while converting a container")
+    lua.lua_newtable(L)                                                     # memo
+    _fill_container(rt, L, obj, {None: lua.lua_gettop(L), 0: flags}, 0)     # memo tbl
+    lua.lua_remove(L, -2)                                                   # tbl
+    return 0
+
+
 cdef int _push_value(LuaState rt, lua.lua_State* L, object obj, dict memo, int depth) except -1:
     """Push obj converted to a Lua value (deep for list/tuple/dict).
 
@@ -141,7 +180,10 @@ cdef int _push_value(LuaState rt, lua.lua_State* L, object obj, dict memo, int d
     elif PyLong_Check(obj):
         _push_number_int(L, obj)
     elif obj is None:
-        lua.lua_pushnil(L)
+        if memo is not None and _memo_flags(memo) & PUSH_NONE_REF:
+            _push_other(rt, L, obj, _memo_flags(memo))
+        else:
+            lua.lua_pushnil(L)
     elif PyUnicode_Check(obj):
         s = PyUnicode_AsUTF8AndSize(obj, &size)
         lua.lua_pushlstring(L, s, size)
@@ -156,11 +198,11 @@ cdef int _push_value(LuaState rt, lua.lua_State* L, object obj, dict memo, int d
     elif isinstance(obj, np.generic):
         if isinstance(obj, (np.bool_, np.integer, np.floating)):
             return _push_value(rt, L, obj.item(), memo, depth)
-        _push_pyref(rt, L, obj, 0)
+        _push_other(rt, L, obj, _memo_flags(memo))
     elif isinstance(obj, bytearray):
         lua.lua_pushlstring(L, <bytes>bytes(obj), len(obj))
     else:
-        _push_pyref(rt, L, obj, 0)
+        _push_other(rt, L, obj, _memo_flags(memo))
     return 0
 
 
@@ -242,6 +284,7 @@ cdef Py_ssize_t _fill_numbers(LuaState rt, lua.lua_State* L, list lst) except -1
 
 cdef int _fill_container(LuaState rt, lua.lua_State* L, object obj, dict memo, int depth) except -1:
     cdef Py_ssize_t i, n
+    cdef int flags
     cdef int memo_idx = <int>memo[None]
     cdef int slot
     cdef object key = id(obj)
@@ -273,8 +316,9 @@ cdef int _fill_container(LuaState rt, lua.lua_State* L, object obj, dict memo, i
             lua.lua_rawseti(L, -2, <int>(i + 1))                            # tbl
             i += 1
     elif isinstance(obj, dict):
+        flags = _memo_flags(memo)
         for k, v in (<dict>obj).items():
-            if v is None:
+            if v is None and not (flags & PUSH_NONE_REF):
                 continue
             if k is None:
                 raise TypeError("a dict key None cannot become a Lua table key (nil)")
@@ -423,6 +467,144 @@ cdef object _table_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int 
             except TypeError:
                 k = _new_proxy(rt, L, -2, LuaTable)
             result[k] = _lua_to_py(rt, L, -1, memo, depth + 1)
+        except BaseException:
+            lua.lua_pop(L, 2)
+            raise
+        lua.lua_pop(L, 1)                                                   # k
+    return result
+
+
+# ---------------------------------------------------------------- fb.python's Lua -> Python
+# As fblualib's fb.python (LuaToPython.cpp) converts, for `require 'fb.python'`:
+# numbers are floats (but ints as table keys), strings Python's native string (str,
+# as fb.python gave Python 2's str; bytes when not UTF-8, so no byte is lost), a table
+# is a list when t[1] is set and t[0] and t[-1] are not (its items up to the first
+# nil), a dict otherwise, whose values Python cannot hold (functions...) are left
+# out. Tensors become ndarrays
+# sharing their memory. Where fb.python raised, a function or other userdata becomes
+# a proxy (LuaFunction, LuaObject), as in the rest of sparktorch7.
+DEF FB_KEY = 1        # a dict key: integral numbers as int; no tables
+DEF FB_IGNORE = 2     # a value Python cannot hold comes back as _SKIP
+
+cdef object _SKIP = object()
+
+
+cdef object _fb_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int flags, int depth):
+    cdef int t = lua.lua_type(L, idx)
+    cdef size_t size
+    cdef const char* s
+    cdef double d
+    cdef int code
+    cdef void* p
+    cdef PyObject* obj
+    cdef _PyRef* ref
+    if t == lua.LUA_TNUMBER:
+        d = lua.lua_tonumber(L, idx)
+        if flags & FB_KEY and d == floor(d) and fabs(d) <= MAX_EXACT:
+            return PyLong_FromLongLong(<long long>d)
+        return PyFloat_FromDouble(d)
+    if t == lua.LUA_TSTRING:
+        s = lua.lua_tolstring(L, idx, &size)
+        try:
+            return PyUnicode_DecodeUTF8(s, size, NULL)
+        except UnicodeDecodeError:
+            return PyBytes_FromStringAndSize(s, size)
+    if t == lua.LUA_TNIL or t == lua.LUA_TNONE:
+        return None
+    if t == lua.LUA_TBOOLEAN:
+        return lua.lua_toboolean(L, idx) != 0
+    if idx < 0 and idx > lua.LUA_REGISTRYINDEX:
+        idx = lua.lua_gettop(L) + idx + 1
+    if (t == lua.LUA_TUSERDATA or t == lua.LUA_TTABLE) and lua.lua_getmetatable(L, idx):   # mt
+        if t == lua.LUA_TUSERDATA and _is_pyref_mt(rt, L):
+            lua.lua_pop(L, 1)
+            ref = <_PyRef*>lua.lua_touserdata(L, idx)
+            return <object>ref.obj if ref.obj is not NULL else None
+        code = _tensor_code(rt, L)                                          # mt
+        lua.lua_pop(L, 1)
+        if code:
+            if t == lua.LUA_TUSERDATA and code < 10:
+                obj = _pristine_obj(rt, L, idx)
+                if obj is not NULL:
+                    return <object>obj
+            return _tensor_to_numpy(rt, L, idx, code)
+    if t == lua.LUA_TTABLE and not (flags & FB_KEY) and not _is_registry(L, idx):
+        return _fb_table(rt, L, idx, memo, depth)
+    if t == lua.LUA_TLIGHTUSERDATA:
+        p = lua.lua_touserdata(L, idx)
+        if p == <void*>&_ARGS_MARK or p == <void*>&_KWARGS_MARK:
+            raise TypeError("py.args and py.kwargs mark arguments of a call to a Python reference "
+                            "(f(a, py.args, {b, c}, py.kwargs, {d = 1})); they have no Python value")
+    if flags & FB_IGNORE:
+        return _SKIP
+    if flags & FB_KEY:
+        raise TypeError(f"a Lua {lua.luaL_typename(L, idx).decode()} cannot be a Python dict key")
+    if t == lua.LUA_TFUNCTION:
+        return _new_proxy(rt, L, idx, LuaFunction)
+    return _new_proxy(rt, L, idx, LuaTable if t == lua.LUA_TTABLE else LuaObject)
+
+
+cdef bint _fb_is_list(lua.lua_State* L, int idx) noexcept:
+    """fb.python's test: t[1] is set, t[0] and t[-1] are not (Lua's `arg` table has both)."""
+    cdef bint yes
+    lua.lua_rawgeti(L, idx, 1)
+    yes = lua.lua_type(L, -1) != lua.LUA_TNIL
+    lua.lua_rawgeti(L, idx, 0)
+    yes = yes and lua.lua_type(L, -1) == lua.LUA_TNIL
+    lua.lua_rawgeti(L, idx, -1)
+    yes = yes and lua.lua_type(L, -1) == lua.LUA_TNIL
+    lua.lua_pop(L, 3)
+    return yes
+
+
+cdef inline dict _fb_memo_check(LuaState rt, lua.lua_State* L, int idx, dict memo, int depth):
+    if depth >= MAX_DEPTH:
+        raise RecursionError(f"a Lua table nested deeper than {MAX_DEPTH} levels cannot be converted")
+    if not lua.lua_checkstack(L, 6):
+        raise MemoryError("Lua stack overflow while converting a table")
+    return {} if memo is None else memo
+
+
+cdef object _fb_table(LuaState rt, lua.lua_State* L, int idx, dict memo, int depth):
+    if memo is not None:
+        found = memo.get(<intptr_t>lua.lua_topointer(L, idx))
+        if found is not None:
+            return found                  # one Python object for one table, cycles kept
+    if _fb_is_list(L, idx):
+        return _fb_sequence(rt, L, idx, memo, depth)
+    return _fb_dict(rt, L, idx, memo, depth)
+
+
+cdef object _fb_sequence(LuaState rt, lua.lua_State* L, int idx, dict memo, int depth):
+    """t[1], t[2]... up to the first nil, as a list."""
+    cdef int i = 1
+    memo = _fb_memo_check(rt, L, idx, memo, depth)
+    lst = []
+    memo[<intptr_t>lua.lua_topointer(L, idx)] = lst
+    while True:
+        lua.lua_rawgeti(L, idx, i)                                          # v
+        if lua.lua_type(L, -1) == lua.LUA_TNIL:
+            lua.lua_pop(L, 1)
+            return lst
+        try:
+            lst.append(_fb_to_py(rt, L, lua.lua_gettop(L), memo, 0, depth + 1))
+        finally:
+            lua.lua_pop(L, 1)
+        i += 1
+
+
+cdef object _fb_dict(LuaState rt, lua.lua_State* L, int idx, dict memo, int depth):
+    """All of a table's pairs as a dict (values Python cannot hold left out)."""
+    memo = _fb_memo_check(rt, L, idx, memo, depth)
+    result = {}
+    memo[<intptr_t>lua.lua_topointer(L, idx)] = result
+    lua.lua_pushnil(L)
+    while lua.lua_next(L, idx):                                             # k v
+        try:
+            k = _fb_to_py(rt, L, lua.lua_gettop(L) - 1, memo, FB_KEY, depth + 1)
+            v = _fb_to_py(rt, L, lua.lua_gettop(L), memo, FB_IGNORE, depth + 1)
+            if v is not _SKIP:
+                result[k] = v
         except BaseException:
             lua.lua_pop(L, 2)
             raise

@@ -127,6 +127,7 @@ cdef int _push_array_owner(LuaState rt, lua.lua_State* L, cnp.ndarray arr) excep
     cdef cnp.npy_intp* ds = <cnp.npy_intp*>(<char*>snap + sizeof(_ArraySnap))
     ud.obj = <PyObject*>arr
     ud.is_error = 0
+    ud.fb = 0
     Py_INCREF(arr)
     snap.data = cnp.PyArray_DATA(arr)
     snap.nd = nd
