@@ -2,7 +2,12 @@
 -- for probabilities x, targets t in [0, 1], eps = 1e-12 and optional weights
 -- w (repeated over the rows of a batch).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local BCECriterion, parent = torch.class('nn.BCECriterion', 'nn.Criterion')
+
+schema.declare(BCECriterion, {
+   {'weights', 'tensor?'},
+})
 
 function BCECriterion:__init(weights, sizeAverage)
    parent.__init(self)

@@ -3,7 +3,14 @@
 -- sizeAverage the sum is divided by the total weight of the targets.
 -- Targets equal to ignoreIndex count for nothing.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local ClassNLLCriterion, parent = torch.class('nn.ClassNLLCriterion', 'nn.Criterion')
+
+schema.declare(ClassNLLCriterion, {
+   {'weights', 'tensor?'},
+   {'ignoreIndex', 'number?'},
+   {'output_tensor', 'tensor?'}, {'total_weight_tensor', 'tensor?'},
+})
 
 function ClassNLLCriterion:__init(weights, sizeAverage, ignoreIndex)
    parent.__init(self)

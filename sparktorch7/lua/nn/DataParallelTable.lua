@@ -2,7 +2,12 @@
 -- Here there is one CPU: forward runs the inner module on the whole input.
 -- Files keep cunn's layout (version 3: the GPU assignments, then the fields,
 -- with an `impl` object of class nn.DataParallelTable.Basic or .Threads).
+local schema = require('nn.schema')
 local DataParallelTable, parent = torch.class('nn.DataParallelTable', 'nn.Container')
+
+schema.declare(DataParallelTable, {
+   {'dimension', 'int?'}, {'gpuAssignments', 'table?'},
+})
 
 DataParallelTable.__version = 3
 

@@ -1,7 +1,18 @@
 -- nn.LinearWeightNorm: nn.Linear whose weight rows are g_j * v_j / ||v_j||
 -- (weight normalisation). The weight is recomputed from v and g in training
 -- mode and whenever it is missing.
+local schema = require('nn.schema')
 local LinearWeightNorm, parent = torch.class('nn.LinearWeightNorm', 'nn.Linear')
+
+schema.declare(LinearWeightNorm, {
+   {'outputSize', 'posint'}, {'inputSize', 'posint'},
+   {'eps', 'number'},
+   {'v', 'tensor', size = {'outputSize', 'inputSize'}},
+   {'g', 'tensor', size = {'outputSize', 1}},
+   {'weight', 'tensor?', dim = {1, 2}},
+   {'bias', 'tensor?', size = {'outputSize'}},
+   {'gradV', 'tensor?'}, {'gradG', 'tensor?'},
+})
 
 function LinearWeightNorm:__init(inputSize, outputSize, bias, eps)
    nn.Module.__init(self)

@@ -1,5 +1,8 @@
 -- nn.Mean: the mean of the input over dimension (nn.Sum with sizeAverage).
+local schema = require('nn.schema')
 local Mean, parent = torch.class('nn.Mean', 'nn.Sum')
+
+schema.parameterless(Mean, "nn.Sum's fields")
 
 function Mean:__init(dimension, nInputDims)
    parent.__init(self, dimension, nInputDims, true)

@@ -2,7 +2,12 @@
 -- and class target y: sum over i ~= y of w[y] max(0, margin - x[y] + x[i])^p,
 -- divided by the number of classes, and averaged over a batch when sizeAverage.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local MultiMarginCriterion, parent = torch.class('nn.MultiMarginCriterion', 'nn.Criterion')
+
+schema.declare(MultiMarginCriterion, {
+   {'margin', 'number?'}, {'p', 'number?'}, {'weights', 'tensor?'},
+})
 
 function MultiMarginCriterion:__init(p, weights, margin)
    parent.__init(self)

@@ -1,7 +1,12 @@
 -- nn.Normalize: divides each vector (1D input) or row (2D) by its p-norm,
 -- (sum |x|^p + eps)^(1/p), or by max |x| + eps for p = math.huge.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Normalize, parent = torch.class('nn.Normalize', 'nn.Module')
+
+schema.declare(Normalize, {
+   {'p', 'number', min = 1e-300}, {'eps', 'number?'},
+})
 
 function Normalize:__init(p, eps)
    parent.__init(self)

@@ -1,7 +1,13 @@
 -- nn.Padding: inserts |pad| entries of value along dimension dim, before
 -- position index (pad < 0: counted from the start) or after it counted from
 -- the end (pad > 0). With nInputDim, a batch input shifts dim by one.
+local schema = require('nn.schema')
 local Padding, parent = torch.class('nn.Padding', 'nn.Module')
+
+schema.declare(Padding, {
+   {'dim', 'int'}, {'pad', 'int'}, {'nInputDim', 'natural?'},
+   {'value', 'number?'}, {'index', 'int?'}, {'outputSize', 'longstorage?'},
+})
 
 function Padding:__init(dim, pad, nInputDim, value, index)
    parent.__init(self)

@@ -2,7 +2,13 @@
 -- sizes, keeping a leading batch dimension when there is one (or as forced by
 -- a trailing boolean batchMode argument).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Reshape, parent = torch.class('nn.Reshape', 'nn.Module')
+
+schema.declare(Reshape, {
+   {'size', 'longstorage', check = schema.naturalStorage},
+   {'nelement', 'natural?'}, {'batchsize', 'longstorage?'}, {'batchMode', 'boolean?'},
+})
 
 function Reshape:__init(...)
    parent.__init(self)

@@ -1,4 +1,17 @@
+local schema = require('nn.schema')
 local SpatialConvolution, parent = torch.class('nn.SpatialConvolution', 'nn.Module')
+
+schema.declare(SpatialConvolution, {
+   {'nInputPlane', 'posint'}, {'nOutputPlane', 'posint'},
+   {'kW', 'posint'}, {'kH', 'posint'},
+   {'dW', 'posint'}, {'dH', 'posint'},
+   {'padW', 'natural?'}, {'padH', 'natural?'},
+   {'padding', 'natural?'},
+   {'groups', 'posint?', default = 1, check = 'nInputPlane % groups + nOutputPlane % groups == 0'},
+   {'weight', 'tensor', nElement = 'nOutputPlane * (nInputPlane / groups) * kH * kW'},
+   {'bias', 'tensor?', nElement = 'nOutputPlane'},
+   {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
+})
 local ops = require 'nn.spatial_ops'
 
 function SpatialConvolution:__init(nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH)

@@ -1,7 +1,13 @@
 -- nn.View: a view of the input with the given sizes (one may be -1, inferred);
 -- leading dimensions left over are a batch dimension.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local View, parent = torch.class('nn.View', 'nn.Module')
+
+schema.declare(View, {
+   {'size', 'longstorage', check = schema.viewSizes},
+   {'numElements', 'natural?'}, {'numInputDims', 'natural?'},
+})
 
 function View:resetSize(...)
    local first = select(1, ...)
