@@ -5,6 +5,7 @@ local Bottle, parent = torch.class('nn.Bottle', 'nn.Container')
 
 schema.declare(Bottle, {
    {'nInputDim', 'posint'}, {'nOutputDim', 'posint?'}, {'dimDelta', 'int?'},
+   {'modules', 'modules', check = schema.decorated},
 })
 
 function Bottle:__init(module, nInputDim, nOutputDim)

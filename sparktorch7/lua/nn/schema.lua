@@ -245,6 +245,19 @@ end
 schema.holds = holds
 
 -- ------------------------------------------------------------------ types
+-- an object of a class this runtime does not define, loaded with {unknown_classes = 'table'}
+-- as a placeholder (lua/torch/serialization.lua): it stands for a module of that class
+local function isPlaceholder(v)
+   local mt = type(v) == 'table' and getmetatable(v)
+   return type(mt) == 'table' and rawget(mt, '__t7raw') == true
+end
+
+schema.isPlaceholder = isPlaceholder
+
+local function isModule(v)
+   return torch.isTypeOf(v, 'nn.Module') or isPlaceholder(v)
+end
+
 local TYPES = {
    any = {function() return true end, 'any value'},
    number = {function(v) return type(v) == 'number' end, 'a number'},
@@ -261,9 +274,10 @@ local TYPES = {
    storage = {function(v) return torch.isStorage(v) end, 'a storage'},
    longstorage = {function(v) return torch.typename(v) == 'torch.LongStorage' end,
                   'a torch.LongStorage'},
-   module = {function(v) return torch.isTypeOf(v, 'nn.Module') end, 'an nn module'},
-   criterion = {function(v) return torch.isTypeOf(v, 'nn.Criterion') end, 'an nn criterion'},
-   node = {function(v) return torch.isTypeOf(v, 'nngraph.Node') end, 'an nngraph.Node'},
+   module = {isModule, 'an nn module'},
+   criterion = {function(v) return torch.isTypeOf(v, 'nn.Criterion') or isPlaceholder(v) end,
+                'an nn criterion'},
+   node = {function(v) return torch.isTypeOf(v, 'graph.Node') end, 'an nngraph.Node'},
 }
 
 -- a list 1..n of modules; returns nil or (expectation, holds)
@@ -277,7 +291,7 @@ local function checkModuleList(v)
       n = n + 1
    end
    for i = 1, n do
-      if not torch.isTypeOf(v[i], 'nn.Module') then
+      if not isModule(v[i]) then
          return false, string.format('%s at index %d', holds(v[i]), i)
       end
    end
@@ -560,11 +574,34 @@ function schema.check(obj, file, pos)
 end
 
 -- ------------------------------------------------------------------ shared checks
+-- pushes the modules an object runs: its `modules`, a decorator's `module`, and the modules of
+-- an nngraph gModule's nodes
+local function pushChildren(stack, m)
+   if type(m) ~= 'table' then return end
+   local children = rawget(m, 'modules')
+   if type(children) == 'table' and not torch.typename(children) then
+      for i = #children, 1, -1 do stack[#stack + 1] = children[i] end
+   end
+   local single = rawget(m, 'module')
+   if type(single) == 'table' then stack[#stack + 1] = single end
+   local nodes = rawget(m, 'forwardnodes')
+   if type(nodes) == 'table' and not torch.typename(nodes) then
+      for i = #nodes, 1, -1 do
+         local node = nodes[i]
+         local data = type(node) == 'table' and rawget(node, 'data')
+         local module = type(data) == 'table' and rawget(data, 'module')
+         if type(module) == 'table' then stack[#stack + 1] = module end
+      end
+   end
+end
+
 --- schema.acyclic: a check for a `modules` field: the object is not among its own descendants
--- (a module that contains itself would make forward recurse without end).
+-- (a module that contains itself would make forward recurse without end). Each container
+-- checks this when it is read; the first object of a cycle that the reader enters is the
+-- last one it finishes, and by then every object of the cycle has its fields.
 function schema.acyclic(modules, self)
    local seen, stack = {}, {}
-   for i = #modules, 1, -1 do stack[#stack + 1] = modules[i] end
+   pushChildren(stack, self)
    while #stack > 0 do
       local m = table.remove(stack)
       if rawequal(m, self) then
@@ -572,10 +609,7 @@ function schema.acyclic(modules, self)
       end
       if not seen[m] then
          seen[m] = true
-         local children = rawget(m, 'modules')
-         if type(children) == 'table' and not torch.typename(children) then
-            for i = #children, 1, -1 do stack[#stack + 1] = children[i] end
-         end
+         pushChildren(stack, m)
       end
    end
 end
