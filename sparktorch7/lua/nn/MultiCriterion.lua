@@ -3,7 +3,7 @@ local schema = require('nn.schema')
 local MultiCriterion, parent = torch.class('nn.MultiCriterion', 'nn.Criterion')
 
 schema.declare(MultiCriterion, {
-   {'criterions', 'table'}, {'weights', 'tensor|table?'},
+   {'criterions', 'table'}, {'weights', 'table|tensor|storage?'},
 })
 
 function MultiCriterion:__init()

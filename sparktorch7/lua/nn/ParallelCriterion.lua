@@ -4,7 +4,7 @@ local schema = require('nn.schema')
 local ParallelCriterion, parent = torch.class('nn.ParallelCriterion', 'nn.Criterion')
 
 schema.declare(ParallelCriterion, {
-   {'criterions', 'table'}, {'weights', 'table|tensor?'}, {'repeatTarget', 'boolean?'},
+   {'criterions', 'table'}, {'weights', 'table|tensor|storage?'}, {'repeatTarget', 'boolean?'},
 })
 
 function ParallelCriterion:__init(repeatTarget)

@@ -291,6 +291,9 @@ local function checkModuleList(v)
       n = n + 1
    end
    for i = 1, n do
+      if v[i] == nil then
+         return false, string.format('a table with no entry at index %d (not a list 1..%d)', i, n)
+      end
       if not isModule(v[i]) then
          return false, string.format('%s at index %d', holds(v[i]), i)
       end
@@ -442,12 +445,13 @@ local function fail(ctx, field, expected, held)
 end
 
 -- "4000 (outputSize = weight:size(1))", "64x3x5x5 (nOutputPlane x nInputPlane x kH x kW)"
-local function explainLayout(layout, values, derived)
+local function explainLayout(layout, values, scope)
+   local derived = scope.derived
    local shown, parts, plain = {}, {}, true
    for i, e in ipairs(layout) do
       shown[i] = e.any and '*' or tostring(values[i])
       local text = e.src
-      if derived[text] then text = text .. ' = ' .. derived[text].src end
+      if derived[text] and rawget(scope.fields, text) == nil then text = text .. ' = ' .. derived[text].src end
       parts[i] = text
       if not e.any and e.src ~= tostring(values[i]) then plain = false end
    end
@@ -483,7 +487,7 @@ local function checkTensor(ctx, e, v, scope)
             anyKnown = true
          end
          if fits then return end
-         texts[#texts + 1] = explainLayout(layout, values, scope.derived)
+         texts[#texts + 1] = explainLayout(layout, values, scope)
       end
       if anyKnown then
          fail(ctx, e.name, 'a tensor ' .. table.concat(texts, ' or '), holds(v))
@@ -492,7 +496,11 @@ local function checkTensor(ctx, e, v, scope)
    if e.nElement then
       local n = e.nElement.eval(scope)
       if n ~= nil and v:nElement() ~= n then
-         fail(ctx, e.name, string.format('a tensor of %s elements (%s)', tostring(n), e.nElement.src),
+         local text = e.nElement.src
+         if scope.derived[text] and rawget(scope.fields, text) == nil then
+            text = text .. ' = ' .. scope.derived[text].src
+         end
+         fail(ctx, e.name, string.format('a tensor of %s elements (%s)', tostring(n), text),
               string.format('%s (%d elements)', holds(v), v:nElement()))
       end
    end
