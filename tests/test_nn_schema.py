@@ -73,7 +73,7 @@ def test_batch_normalization_weight_smaller_than_its_features(nnlua, tmp_path):
     ("weight", "nil", "expected a tensor, the file holds nothing (the field is missing)"),
     ("weight", "torch.Tensor(12)", "expected a tensor of 2 dimensions"),
     ("bias", "true", "nn.Linear.bias: expected a tensor (or nothing), the file holds the boolean true"),
-    ("output", "'x'", "nn.Linear.output: expected a tensor or a table or a number"),
+    ("output", "'x'", "nn.Linear.output: expected a tensor or a table (or nothing)"),
     ("train", "1", "nn.Linear.train: expected a boolean (or nothing), the file holds the number 1"),
     ("_type", "{}", "nn.Linear._type: expected a string"),
 ])
@@ -169,6 +169,8 @@ def test_batch_normalization_fields(nnlua, tmp_path, build, expected):
     ("local m = nn.View(2, 3); m.size = torch.LongStorage({-1, -1}); return m",
      "nn.View.size: expected sizes with at most one -1"),
     ("local m = nn.View(2, 3); m.size = {2, 3}; return m", "nn.View.size: expected a torch.LongStorage"),
+    ("local m = nn.View(2, -1, 3); m.numElements = 7; return m",
+     "nn.View.numElements: expected 6 (the product of the sizes that are not -1), the file holds the number 7"),
     ("local m = nn.Reshape(2, 3); m.size = torch.LongStorage({2, -3}); return m",
      "nn.Reshape.size: expected sizes that are integers >= 0"),
     ("local m = nn.Transpose({1, 2}); m.permutations = {{1, 'x'}}; return m",
@@ -363,6 +365,63 @@ print(json.dumps(out))
     for res in results:
         assert res.startswith("T7FormatError: "), res
         assert re.match(r"T7FormatError: (nn|cudnn)\.\w+\.\w+: expected ", res), res
+
+
+FUZZ_CODE = r"""
+import collections, json, os, sys, tempfile
+import numpy as np
+import sparktorch7 as st
+from sparktorch7.model import load_model
+P = sys.argv[1]
+s = st.LuaState(); s.execute("require 'nn'; require 'cudnn'")
+fields = list(s.eval('''function(p)
+  local m = torch.load(p); local out = {}
+  for k in pairs(m) do out[#out + 1] = '0 ' .. k end
+  for i, x in ipairs(m.modules) do for k in pairs(x) do out[#out + 1] = i .. ' ' .. k end end
+  return out end''')(P).values())
+mutate = s.eval('''function(p, path, i, k, how)
+  local m = torch.load(p)
+  local x = i == 0 and m or m.modules[i]
+  local values = {num = 3, neg = -1, frac = 2.5, str = 'x', tbl = {}, bool = true,
+                  tiny = torch.FloatTensor(1), empty = torch.FloatTensor(), self = m}
+  x[k] = values[how]
+  torch.save(path, m)
+end''')
+path = os.path.join(tempfile.mkdtemp(), 'm.t7')
+counts, bad = collections.Counter(), []
+for f in fields:
+    i, k = f.split(' ', 1)
+    for how in ['nil', 'num', 'neg', 'frac', 'str', 'tbl', 'bool', 'tiny', 'empty', 'self']:
+        mutate(P, path, int(i), k, how)
+        where = '%s %s %s' % (i, k, how)
+        try:
+            y = load_model(path, state=s).forward(np.ones((2, 784), np.float32))
+            counts['ran'] += 1
+            if not (np.all(np.isfinite(y)) and np.abs(y).max() < 1e30):
+                bad.append('%s: output %r' % (where, float(np.abs(y).max())))
+        except st.T7FormatError as e:
+            counts['refused'] += 1
+            if not str(e).startswith(('nn.', 'cudnn.')):
+                bad.append('%s: %s' % (where, str(e).splitlines()[0]))
+        except Exception as e:
+            bad.append('%s: %s: %s' % (where, type(e).__name__, str(e).splitlines()[0]))
+print(json.dumps({'counts': counts, 'bad': bad}))
+"""
+
+
+@pytest.mark.slow
+def test_mutated_fields_of_the_mnist_fixture():
+    """Every field of every module of the real MNIST model replaced by a wrong value (nil, a
+    number, a fraction, a string, a table, a boolean, a 1-element or empty tensor, the model
+    itself): each file is refused with T7FormatError naming the class or, when the change is
+    harmless (an output buffer, say), forward gives finite values. Run in a subprocess: a
+    crash fails the test, not the suite."""
+    r = subprocess.run([sys.executable, "-c", FUZZ_CODE, MNIST], capture_output=True, text=True,
+                       timeout=600, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert not result["bad"], result["bad"]
+    assert result["counts"]["refused"] > 300
 
 
 # ---------------------------------------------------------------- what must keep loading

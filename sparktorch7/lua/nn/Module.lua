@@ -6,8 +6,8 @@ local Module = torch.class('nn.Module')
 
 -- fields every module may hold (what a subclass declares is added to these)
 schema.declare(Module, {
-   {'output', 'tensor|table|number?'},
-   {'gradInput', 'tensor|table|number?'},
+   {'output', 'tensor|table?'},
+   {'gradInput', 'tensor|table?'},
    {'train', 'boolean?'},
    {'_type', 'string?'},
    {'modules', 'modules?'},
