@@ -126,6 +126,19 @@ def test_convolution_sizes(nnlua, tmp_path, field, value, expected):
     expect(msg, expected)
 
 
+def test_a_class_borrowing_a_forward_has_its_fields(nnlua, tmp_path):
+    # nn.SpatialConvolutionMM is not a subclass of nn.SpatialConvolution but runs its forward
+    msg = load_error(nnlua, tmp_path,
+                     "local m = nn.SpatialConvolutionMM(3, 4, 3, 3); m.bias = torch.Tensor(1); return m")
+    expect(msg, "nn.SpatialConvolutionMM.bias: expected a tensor of 4 elements (nOutputPlane)")
+
+
+def test_an_old_gradient_that_backCompatibility_would_reshape(nnlua, tmp_path):
+    msg = load_error(nnlua, tmp_path,
+                     "local m = nn.SpatialConvolution(3, 4, 3, 3); m.gradWeight = torch.Tensor(7, 9); return m")
+    expect(msg, "nn.SpatialConvolution.gradWeight: expected a 2-D tensor of 108 elements, as many as weight")
+
+
 def test_convolution_legacy_layouts_still_load(nnlua, tmp_path):
     # old Torch7 files: one `padding`, a 2-D weight nOutputPlane x (nInputPlane*kH*kW)
     path = craft(nnlua, str(tmp_path / "c.t7"), """
@@ -424,6 +437,89 @@ def test_mutated_fields_of_the_mnist_fixture():
     assert result["counts"]["refused"] > 300
 
 
+FIELD_FUZZ_CODE = r"""
+import collections, json, os, re, tempfile
+import numpy as np
+import sparktorch7 as st
+from sparktorch7.model import load_model
+s = st.LuaState(); s.execute("require 'nn'; require 'cudnn'; require 'nngraph'")
+CASES = [
+ ("nn.Linear(5, 4)", (2, 5)), ("nn.Linear(5, 4):noBias()", (5,)),
+ ("nn.BatchNormalization(4):evaluate()", (3, 4)), ("nn.SpatialBatchNormalization(3):evaluate()", (2, 3, 4, 4)),
+ ("nn.SpatialConvolution(3, 4, 3, 3, 1, 1, 1, 1)", (1, 3, 6, 6)), ("nn.SpatialConvolutionMM(3, 4, 3, 3)", (3, 6, 6)),
+ ("cudnn.SpatialConvolution(4, 6, 3, 3, 1, 1, 1, 1, 2)", (1, 4, 5, 5)),
+ ("nn.SpatialFullConvolution(3, 4, 3, 3, 2, 2)", (1, 3, 4, 4)), ("nn.SpatialMaxPooling(2, 2)", (1, 3, 4, 4)),
+ ("nn.SpatialAveragePooling(2, 2)", (1, 3, 4, 4)), ("nn.View(-1)", (2, 3)), ("nn.Reshape(6)", (2, 3)),
+ ("nn.Dropout(0.3):evaluate()", (2, 3)), ("nn.ReLU()", (2, 3)), ("nn.Threshold(0.1, 2)", (2, 3)),
+ ("nn.PReLU(3)", (2, 3)), ("nn.CMul(3)", (2, 3)), ("nn.Add(3)", (2, 3)), ("nn.Mul()", (2, 3)),
+ ("nn.TemporalConvolution(3, 4, 2)", (5, 3)), ("nn.VolumetricConvolution(2, 3, 2, 2, 2)", (1, 2, 3, 3, 3)),
+ ("nn.SpatialZeroPadding(1, 1, 1, 1)", (1, 2, 3, 3)),
+ ("nn.Euclidean(3, 4)", (2, 3)), ("nn.Cosine(3, 4)", (2, 3)), ("nn.LogSoftMax()", (2, 3)),
+ ("nn.Sequential():add(nn.Linear(3, 4)):add(nn.Tanh())", (2, 3)),
+ ("nn.Concat(2):add(nn.Linear(3, 2)):add(nn.Linear(3, 4))", (2, 3)),
+ ("nn.Sum(2)", (2, 3)), ("nn.Mean(2)", (2, 3)), ("nn.Max(2)", (2, 3)), ("nn.Normalize(2)", (2, 3)),
+ ("nn.Narrow(2, 1, 2)", (2, 3)), ("nn.Select(2, 1)", (2, 3)), ("nn.Transpose({1, 2})", (2, 3)),
+ ("nn.Replicate(2)", (2, 3)), ("nn.Padding(2, 1)", (2, 3)), ("nn.SpatialUpSamplingNearest(2)", (1, 2, 2, 2)),
+ ("nn.SpatialSoftMax()", (1, 2, 2, 2)), ("nn.HardTanh()", (2, 3)), ("nn.SoftPlus()", (2, 3)), ("nn.ELU()", (2, 3)),
+ ("nn.Power(2)", (2, 3)), ("nn.MulConstant(2)", (2, 3)), ("nn.AddConstant(2)", (2, 3)), ("nn.Square()", (2, 3)),
+ ("nn.SpatialAdaptiveMaxPooling(2, 2)", (1, 2, 4, 4)), ("nn.TemporalMaxPooling(2)", (4, 3)),
+ ("nn.PixelShuffle(2)", (1, 4, 2, 2)), ("cudnn.SoftMax()", (2, 3)), ("cudnn.ReLU()", (2, 3)),
+ ("nn.Bottle(nn.Linear(3, 2))", (2, 2, 3)), ("nn.WeightedEuclidean(3, 4)", (2, 3)),
+ ("nn.SpatialSubSampling(2, 2, 2)", (1, 2, 4, 4)), ("nn.TemporalSubSampling(3, 2)", (4, 3)),
+ ("nn.LinearWeightNorm(3, 4)", (2, 3)),
+]
+fields_of = s.eval('''function(code) local m = loadstring('return ' .. code)(); local out = {}
+  for k in pairs(m) do out[#out + 1] = k end; return out end''')
+mutate = s.eval('''function(code, path, k, how)
+  local m = loadstring('return ' .. code)()
+  local values = {num = 3, neg = -1, frac = 2.5, big = 2^40, str = 'x', tbl = {}, bool = true,
+                  tiny = torch.Tensor(1), empty = torch.Tensor(), self = m, big2d = torch.Tensor(7, 9)}
+  m[k] = values[how]
+  torch.save(path, m)
+end''')
+path = os.path.join(tempfile.mkdtemp(), 'm.t7')
+counts, bad = collections.Counter(), []
+for code, shape in CASES:
+    for k in list(fields_of(code).values()):
+        for how in ['nil', 'num', 'neg', 'frac', 'big', 'str', 'tbl', 'bool', 'tiny', 'empty', 'self', 'big2d']:
+            mutate(code, path, k, how)
+            where = '%s .%s=%s' % (code, k, how)
+            try:
+                y = load_model(path, state=s).forward(np.ones(shape))
+                counts['ran'] += 1
+                if y.size and not (np.all(np.isfinite(y)) and np.abs(y).max() < 1e30):
+                    bad.append('%s: output %r' % (where, float(np.abs(y).max())))
+            except st.T7FormatError as e:
+                counts['refused'] += 1
+                if not re.match(r"(nn|cudnn|nngraph)\.\w+(\.\w+)?: expected ", str(e)):
+                    bad.append('%s: %s' % (where, str(e).splitlines()[0]))
+            except st.LuaError as e:
+                # what forward says of an input that does not fit the module: a clear error
+                # naming the module or the tensor method, never an internal Lua error
+                counts['forward error'] += 1
+                first = str(e).splitlines()[0] + ' ' + ' '.join(str(e).splitlines()[1:2])
+                if '<' not in first or re.search(r"attempt to|bad argument|a nil value", first):
+                    bad.append('%s: %s' % (where, first))
+            except Exception as e:
+                bad.append('%s: %s: %s' % (where, type(e).__name__, str(e).splitlines()[0]))
+print(json.dumps({'counts': counts, 'bad': bad}))
+"""
+
+
+@pytest.mark.slow
+def test_mutated_fields_of_many_module_classes():
+    """Each field of ~55 module classes (built in Lua) replaced by a wrong value, then
+    load_model and a forward on an input that fits the untampered module: refused at load
+    (T7FormatError naming class and field), or a clean run, or a forward error that names
+    the module; never a crash (subprocess), an internal Lua error or a garbage output."""
+    r = subprocess.run([sys.executable, "-c", FIELD_FUZZ_CODE], capture_output=True, text=True,
+                       timeout=900, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert not result["bad"], result["bad"]
+    assert result["counts"]["refused"] > 3000
+
+
 # ---------------------------------------------------------------- what must keep loading
 ROUND_TRIP = [
     "nn.Linear(3, 4)", "nn.Linear(3, 4):noBias()", "nn.Bilinear(2, 3, 4)", "nn.LookupTable(10, 3)",
@@ -537,7 +633,7 @@ def test_every_class_declares_a_schema(package):
             continue     # a graph node, not a module: gModule checks its nodes
         with open(os.path.join(LUA, package, name + ".lua")) as f:
             src = f.read()
-        if not re.search(r"schema\.(declare|parameterless)\(", src):
+        if not re.search(r"schema\.(declare|parameterless|like)\(", src):
             missing.append(name)
             continue
         has, reason = of(f"{package}.{name}")

@@ -9,7 +9,7 @@ local schema = require('nn.schema')
 local BN, parent = torch.class('nn.BatchNormalization', 'nn.Module')
 
 schema.declare(BN, {
-   {'eps', 'number'},
+   {'eps', 'number', min = 0},
    {'momentum', 'number?'},
    {'affine', 'boolean?'},
    {'running_mean', 'tensor', dim = 1, check = function(_, m)

@@ -4,7 +4,7 @@ local schema = require('nn.schema')
 local Bottle, parent = torch.class('nn.Bottle', 'nn.Container')
 
 schema.declare(Bottle, {
-   {'nInputDim', 'posint'}, {'nOutputDim', 'posint?'}, {'dimDelta', 'int?'},
+   {'nInputDim', 'posint'}, {'nOutputDim', 'posint'}, {'dimDelta', 'int?'},
    {'modules', 'modules', check = schema.decorated},
 })
 

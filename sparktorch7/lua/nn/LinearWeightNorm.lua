@@ -9,7 +9,13 @@ schema.declare(LinearWeightNorm, {
    {'eps', 'number'},
    {'v', 'tensor', size = {'outputSize', 'inputSize'}},
    {'g', 'tensor', size = {'outputSize', 1}},
-   {'weight', 'tensor?', dim = {1, 2}},
+   {'weight', 'tensor?', check = function(w, m)
+      -- forward rebuilds an empty weight from v and g, and runs a non-empty one as it is
+      if w:nElement() > 0 and not (w:dim() == 2 and w:size(1) == m.outputSize and w:size(2) == m.inputSize) then
+         return string.format('an empty tensor or one of size %dx%d (outputSize x inputSize)',
+                              m.outputSize, m.inputSize)
+      end
+   end},
    {'bias', 'tensor?', size = {'outputSize'}},
    {'gradV', 'tensor?'}, {'gradG', 'tensor?'},
 })

@@ -4,7 +4,7 @@ local schema = require('nn.schema')
 local Max, parent = torch.class('nn.Max', 'nn.Module')
 
 schema.declare(Max, {
-   {'dimension', 'int?'}, {'nInputDims', 'int?'},
+   {'dimension', 'int'}, {'nInputDims', 'int?'},
 })
 
 require('nn.extremum')(Max, parent, 'nn.Max', true)

@@ -2,7 +2,9 @@
 local schema = require('nn.schema')
 local Mean, parent = torch.class('nn.Mean', 'nn.Sum')
 
-schema.parameterless(Mean, "nn.Sum's fields")
+schema.declare(Mean, {
+   {'dimension', 'int?'},      -- older files may lack it (backCompatibility: 1)
+})
 
 function Mean:__init(dimension, nInputDims)
    parent.__init(self, dimension, nInputDims, true)

@@ -4,7 +4,7 @@ local schema = require('nn.schema')
 local Min, parent = torch.class('nn.Min', 'nn.Module')
 
 schema.declare(Min, {
-   {'dimension', 'int?'}, {'nInputDims', 'int?'},
+   {'dimension', 'int'}, {'nInputDims', 'int?'},
 })
 
 require('nn.extremum')(Min, parent, 'nn.Min', false)

@@ -5,7 +5,7 @@ local schema = require('nn.schema')
 local Narrow, parent = torch.class('nn.Narrow', 'nn.Module')
 
 schema.declare(Narrow, {
-   {'dimension', 'int'}, {'index', 'int'}, {'length', 'int?'},
+   {'dimension', 'int'}, {'index', 'int'}, {'length', 'int'},
 })
 
 function Narrow:__init(dimension, offset, length)

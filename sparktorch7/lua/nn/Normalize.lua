@@ -5,7 +5,7 @@ local schema = require('nn.schema')
 local Normalize, parent = torch.class('nn.Normalize', 'nn.Module')
 
 schema.declare(Normalize, {
-   {'p', 'number', min = 1e-300}, {'eps', 'number?'},
+   {'p', 'number', min = 1e-300}, {'eps', 'number'},
 })
 
 function Normalize:__init(p, eps)

@@ -6,7 +6,7 @@ local Padding, parent = torch.class('nn.Padding', 'nn.Module')
 
 schema.declare(Padding, {
    {'dim', 'int'}, {'pad', 'int'}, {'nInputDim', 'natural?'},
-   {'value', 'number?'}, {'index', 'int?'}, {'outputSize', 'longstorage?'},
+   {'value', 'number'}, {'index', 'int'}, {'outputSize', 'longstorage?'},
 })
 
 function Padding:__init(dim, pad, nInputDim, value, index)
@@ -26,6 +26,9 @@ function Padding:updateOutput(input)
    end
    local sizes = input:size():totable()
    local n = sizes[dim]
+   if n == nil then
+      error(string.format('<nn.Padding> dimension %s out of range for a %dD input', tostring(dim), #sizes), 2)
+   end
    sizes[dim] = n + math.abs(self.pad)
    self.outputSize = torch.LongStorage(sizes)
    if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input)

@@ -3,7 +3,7 @@ local PixelShuffle, parent = torch.class('nn.PixelShuffle', 'nn.Module')
 
 schema.declare(PixelShuffle, {
    {'upscaleFactor', 'posint'},
-   {'upscaleFactorSquared', 'posint?', check = 'upscaleFactorSquared == upscaleFactor * upscaleFactor'},
+   {'upscaleFactorSquared', 'posint', check = 'upscaleFactorSquared == upscaleFactor * upscaleFactor'},
 })
 local ops = require 'nn.spatial_ops'
 

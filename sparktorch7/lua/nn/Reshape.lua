@@ -7,7 +7,13 @@ local Reshape, parent = torch.class('nn.Reshape', 'nn.Module')
 
 schema.declare(Reshape, {
    {'size', 'longstorage', check = schema.naturalStorage},
-   {'nelement', 'natural?'}, {'batchsize', 'longstorage?'}, {'batchMode', 'boolean?'},
+   {'nelement', 'natural', check = function(n, m)
+      local count = 1
+      for i = 1, m.size:size() do count = count * m.size[i] end
+      if n ~= count then
+         return string.format('%d (the product of the sizes)', count), schema.holds(n)
+      end
+   end}, {'batchsize', 'longstorage?'}, {'batchMode', 'boolean?'},
 })
 
 function Reshape:__init(...)

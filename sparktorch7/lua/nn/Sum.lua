@@ -6,7 +6,7 @@ local schema = require('nn.schema')
 local Sum, parent = torch.class('nn.Sum', 'nn.Module')
 
 schema.declare(Sum, {
-   {'dimension', 'int?'}, {'nInputDims', 'natural?'},
+   {'dimension', 'int'}, {'nInputDims', 'natural?'},
    {'sizeAverage', 'boolean?'}, {'squeeze', 'boolean?'},
 })
 

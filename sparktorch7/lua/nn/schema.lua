@@ -404,17 +404,23 @@ local function resolve(mt)
       m = parentOf(m)
    end
    r = {entries = {}, derived = {}, index = {}, defaults = {}}
+   -- an entry a class redeclares moves to its place in that class's list: the fields it
+   -- relies on come before it
+   local slots = {}
    for _, s in ipairs(chain) do
       for _, e in ipairs(s.entries) do
          local at = r.index[e.name]
-         if at then
-            r.entries[at] = e
-         else
-            r.entries[#r.entries + 1] = e
-            r.index[e.name] = #r.entries
-         end
+         if at then slots[at] = false end
+         slots[#slots + 1] = e
+         r.index[e.name] = #slots
       end
       for k, d in pairs(s.derived) do r.derived[k] = d end
+   end
+   for _, e in ipairs(slots) do
+      if e then
+         r.entries[#r.entries + 1] = e
+         r.index[e.name] = #r.entries
+      end
    end
    for _, e in ipairs(r.entries) do
       r.defaults[e.name] = e.default
@@ -422,6 +428,18 @@ local function resolve(mt)
    r.declaredBy = chain[#chain] and chain[#chain].className
    resolved[mt] = r
    return r
+end
+
+--- schema.like(class, other, reason): a class that borrows another's methods without being its
+-- subclass (nn.SpatialConvolutionMM runs nn.SpatialConvolution's forward) holds its fields
+function schema.like(class, other, reason)
+   local r = resolve(other)
+   local s = {className = rawget(class, '__typename'), entries = {}, derived = {}, reason = reason}
+   for i, e in ipairs(r.entries) do s.entries[i] = e end
+   for k, d in pairs(r.derived) do s.derived[k] = d end
+   declared[class] = s
+   for k in pairs(resolved) do resolved[k] = nil end
+   return class
 end
 
 --- schema.of(class or name): the class's own declaration (nil if it has none), for tests and tools
