@@ -323,6 +323,9 @@ def test_gmodule_nodes(nnlua, tmp_path):
         ("g.forwardnodes[2].children = 1", "expected nodes whose children are a list"),
         ("g.forwardnodes[2].children[1].data.mapindex = 3", "expected children whose data.mapindex is a table"),
         ("g.innode = {}", "nn.gModule.innode: expected an nngraph.Node, the file holds a table"),
+        ("local n = g.forwardnodes[2]; n.children[1].data.mapindex[n.data] = 'a'",
+         "expected children whose data.mapindex gives the node's place among their inputs"),
+        ("g.forwardnodes[2].data.nSplitOutputs = 'two'", "expected nodes whose data.nSplitOutputs is an integer >= 1"),
         ("g.forwardnodes[3].data.module = g", "nn.gModule.modules: expected a tree of modules"),
         ("g.modules = {}; g.forwardnodes[3].data.module = g", "expected a tree of modules, the file holds a container that contains itself"),
     ]
@@ -518,6 +521,74 @@ def test_mutated_fields_of_many_module_classes():
     result = json.loads(r.stdout.strip().splitlines()[-1])
     assert not result["bad"], result["bad"]
     assert result["counts"]["refused"] > 3000
+
+
+GRAPH_FUZZ_CODE = r"""
+import collections, json, os, re, tempfile, sys
+import numpy as np
+import sparktorch7 as st
+from sparktorch7.model import load_model
+G = sys.argv[1]
+s = st.LuaState(); s.execute("require 'nn'; require 'nngraph'")
+targets = list(s.eval('''function(p) local g = torch.load(p); local out = {}
+  for i, node in ipairs(g.forwardnodes) do
+    for k in pairs(node) do out[#out + 1] = 'node ' .. i .. ' ' .. k end
+    for k in pairs(node.data) do out[#out + 1] = 'data ' .. i .. ' ' .. k end
+    for j in ipairs(node.children) do out[#out + 1] = 'map ' .. i .. ' ' .. j end
+  end
+  for k in pairs(g) do out[#out + 1] = 'g 0 ' .. k end
+  return out end''')(G).values())
+mutate = s.eval('''function(p, path, what, i, k, how)
+  local g = torch.load(p)
+  local values = {num = 3, neg = -1, frac = 2.5, str = 'x', tbl = {}, bool = true,
+                  tiny = torch.Tensor(1), self = g, node = g.forwardnodes[1]}
+  local v = values[how]
+  if what == 'g' then g[k] = v
+  elseif what == 'node' then g.forwardnodes[i][k] = v
+  elseif what == 'data' then g.forwardnodes[i].data[k] = v
+  else
+    local node = g.forwardnodes[i]
+    local child = node.children[tonumber(k)]
+    child.data.mapindex[node.data] = v
+  end
+  torch.save(path, g)
+end''')
+path = os.path.join(tempfile.mkdtemp(), 'g.t7')
+counts, bad = collections.Counter(), []
+a = np.array([[1.0]]); b = np.array([[2.0, 3.0]])
+for t in targets:
+    what, i, k = t.split(' ', 2)
+    for how in ['nil', 'num', 'neg', 'frac', 'str', 'tbl', 'bool', 'tiny', 'self', 'node']:
+        mutate(G, path, what, int(i), k, how)
+        where = '%s .%s=%s' % (t, k, how)
+        try:
+            y = load_model(path, state=s).forward([a, b])
+            counts['ran'] += 1
+        except st.T7FormatError as e:
+            counts['refused'] += 1
+        except st.LuaError as e:
+            counts['forward error'] += 1
+            first = ' '.join(str(e).splitlines()[:2])
+            if '<' not in first or re.search(r"attempt to|bad argument|a nil value|index is nil|stack overflow", first):
+                bad.append('%s: %s' % (where, first[:200]))
+        except Exception as e:
+            bad.append('%s: %s: %s' % (where, type(e).__name__, str(e).splitlines()[0]))
+print(json.dumps({'counts': counts, 'bad': bad}))
+"""
+
+
+@pytest.mark.slow
+def test_mutated_nodes_of_the_gmodule_fixture():
+    """Every field of every node of the real nngraph fixture, every field of its data and
+    every child's mapindex replaced by a wrong value, then load_model and a forward: refused
+    at load, a clean run, or a forward error naming the module; never an internal Lua error
+    ("table index is nil", "attempt to ...") or a crash (subprocess)."""
+    r = subprocess.run([sys.executable, "-c", GRAPH_FUZZ_CODE, GMODULE], capture_output=True, text=True,
+                       timeout=600, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert not result["bad"], result["bad"]
+    assert result["counts"]["refused"] > 300
 
 
 # ---------------------------------------------------------------- what must keep loading

@@ -27,6 +27,10 @@ local function nodeList(nodes, self)
       if module ~= nil and not (torch.isTypeOf(module, 'nn.Module') or schema.isPlaceholder(module)) then
          return 'nodes whose data.module is an nn module', string.format('%s in %s', schema.holds(module), what)
       end
+      local nSplit = rawget(data, 'nSplitOutputs')
+      if nSplit ~= nil and not (type(nSplit) == 'number' and nSplit >= 1 and nSplit == math.floor(nSplit)) then
+         return 'nodes whose data.nSplitOutputs is an integer >= 1', string.format('%s in %s', schema.holds(nSplit), what)
+      end
       for _, name in ipairs({'input', 'mapindex', 'reverseMap'}) do
          local v = rawget(data, name)
          if v ~= nil and (type(v) ~= 'table' or torch.typename(v)) then
@@ -49,6 +53,12 @@ local function nodeList(nodes, self)
          if type(map) ~= 'table' or torch.typename(map) then
             return 'children whose data.mapindex is a table',
                    string.format('%s in child %d of %s', schema.holds(map), j, what)
+         end
+         -- forward puts the node's output at this index of the child's input
+         local at = rawget(map, data)
+         if not (type(at) == 'number' and at >= 1 and at <= 2147483647 and at == math.floor(at)) then
+            return "children whose data.mapindex gives the node's place among their inputs (an integer >= 1)",
+                   string.format('%s in child %d of %s', schema.holds(at), j, what)
          end
       end
    end
@@ -265,7 +275,7 @@ function gModule:runForwardFunction(func, input)
       for i = 1, nInputs do
          innode.data.input[i] = input[i]
       end
-      for _, node in ipairs(self.forwardnodes) do
+      for index, node in ipairs(self.forwardnodes) do
          local data = node.data
          local x
          if data.selectindex then
@@ -281,6 +291,9 @@ function gModule:runForwardFunction(func, input)
             local inp = data.input
             if inp == nil and data.module ~= nil then
                inp = {}
+            elseif inp == nil then
+               error(string.format('<nn.gModule> node %d of forwardnodes gets no input: no node before it '
+                                   .. 'has it as a child', index), 2)
             end
             if #inp == 1 then
                inp = inp[1]
