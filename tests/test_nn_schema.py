@@ -240,6 +240,10 @@ def test_batch_normalization_fields(nnlua, tmp_path, build, expected):
      "nn.SpatialMaxUnpooling.pooling: expected an nn.SpatialMaxPooling, the file holds a nn.Linear"),
     ("local m = nn.ClassNLLCriterion(); m.weights = 'w'; return m",
      "nn.ClassNLLCriterion.weights: expected a tensor (or nothing)"),
+    ("local m = nn.ClassNLLCriterion(); m.weights = torch.Tensor(2, 2); return m",
+     "nn.ClassNLLCriterion.weights: expected a tensor of 1 dimensions"),
+    ("local m = nn.MultiMarginCriterion(); m.margin = nil; return m",
+     "nn.MultiMarginCriterion.margin: expected a number, the file holds nothing"),
     ("local m = nn.CrossEntropyCriterion(); m.nll = nn.Linear(2, 2); return m",
      "nn.CrossEntropyCriterion.nll: expected an nn criterion, the file holds a nn.Linear"),
     ("local m = nn.MSECriterion(); m.sizeAverage = 'no'; return m", "nn.MSECriterion.sizeAverage: expected a boolean"),
@@ -589,6 +593,37 @@ def test_mutated_nodes_of_the_gmodule_fixture():
     result = json.loads(r.stdout.strip().splitlines()[-1])
     assert not result["bad"], result["bad"]
     assert result["counts"]["refused"] > 300
+
+
+def test_criterion_weights_that_do_not_fit_the_input():
+    """Class weights are sized by the input (known only at forward): a loaded criterion whose
+    weights are fewer than the classes raises instead of reading past them (subprocess)."""
+    code = r"""
+import json
+import sparktorch7 as st
+s = st.LuaState(); s.execute("require 'nn'")
+out = []
+for build, call in [
+    ("nn.ClassNLLCriterion(torch.Tensor(2):fill(1))", "return c:forward(torch.randn(3, 5), torch.Tensor{5, 5, 5})"),
+    ("nn.MultiMarginCriterion(1, torch.Tensor(2):fill(1))", "return c:forward(torch.randn(3, 5), torch.Tensor{5, 5, 5})"),
+    ("nn.MultiMarginCriterion()", "return c:forward(torch.randn(300, 5), torch.Tensor{1})"),
+    ("nn.BCECriterion(torch.Tensor(1))", "c.weights = torch.Tensor(); return c:forward(torch.rand(4), torch.rand(4))"),
+]:
+    f = s.eval("function() local c = torch.deserialize(torch.serialize(" + build + ")); " + call + " end")
+    try:
+        out.append('ran %r' % (f(),))
+    except st.LuaError as e:
+        out.append(str(e).splitlines()[0])
+print(json.dumps(out))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, PYTHONPATH=ROOT))
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    expect(out[0], "<nn.ClassNLLCriterion> weights has 2 elements, the input 5 classes")
+    expect(out[1], "<nn.MultiMarginCriterion> weights has 2 elements, the input 5 classes")
+    expect(out[2], "<nn.MultiMarginCriterion> 1 targets for 300 samples")
+    expect(out[3], "<nn.BCECriterion> weights of 0 elements do not fit an input of 4")
 
 
 # ---------------------------------------------------------------- what must keep loading

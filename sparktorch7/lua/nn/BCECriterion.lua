@@ -6,7 +6,7 @@ local schema = require('nn.schema')
 local BCECriterion, parent = torch.class('nn.BCECriterion', 'nn.Criterion')
 
 schema.declare(BCECriterion, {
-   {'weights', 'tensor?'},
+   {'weights', 'tensor?', dim = 1},
 })
 
 function BCECriterion:__init(weights, sizeAverage)
@@ -26,6 +26,10 @@ function BCECriterion:updateOutput(input, target)
    if self.weights then
       local wc = pointwise.contiguous(self.weights)
       w, nw = wc:data(), wc:nElement()
+      if nw == 0 or n % nw ~= 0 then
+         error(string.format('<nn.BCECriterion> weights of %d elements do not fit an input of %d',
+                             nw, n), 2)
+      end
    end
    local log, eps = math.log, 1e-12
    local s = 0

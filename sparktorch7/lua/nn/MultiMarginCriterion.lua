@@ -6,7 +6,7 @@ local schema = require('nn.schema')
 local MultiMarginCriterion, parent = torch.class('nn.MultiMarginCriterion', 'nn.Criterion')
 
 schema.declare(MultiMarginCriterion, {
-   {'margin', 'number?'}, {'p', 'number?'}, {'weights', 'tensor?'},
+   {'margin', 'number'}, {'p', 'number'}, {'weights', 'tensor?', dim = 1},
 })
 
 function MultiMarginCriterion:__init(p, weights, margin)
@@ -31,8 +31,16 @@ function MultiMarginCriterion:updateOutput(input, target)
    if type(target) == 'number' then
       targets[0] = target
    else
-      local tp = pointwise.contiguous(target):data()
+      local tc = pointwise.contiguous(target)
+      if tc:nElement() ~= rows then
+         error(string.format('<nn.MultiMarginCriterion> %d targets for %d samples', tc:nElement(), rows), 2)
+      end
+      local tp = tc:data()
       for r = 0, rows - 1 do targets[r] = tonumber(tp[r]) end
+   end
+   if self.weights and self.weights:nElement() ~= nClass then
+      error(string.format('<nn.MultiMarginCriterion> weights has %d elements, the input %d classes',
+                          self.weights:nElement(), nClass), 2)
    end
    local w = self.weights and pointwise.contiguous(self.weights):data()
    local s = 0
