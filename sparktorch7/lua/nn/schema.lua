@@ -1,13 +1,16 @@
 -- nn.schema: the fields an nn class's objects hold, declared next to the class and checked by
--- one function when an object is read from a .t7 file (nn.Module:read and nn.Criterion:read
--- call schema.check before backCompatibility runs). A file whose module fields do not fit
--- raises a Lua error starting with "T7FormatError: " (Python's T7FormatError) that names the
--- class, the field, what was expected and what the file holds:
+-- one function when an object is read from a .t7 file: nn.Module:read and nn.Criterion:read
+-- call schema.checkFields on the value read for the fields, copy them, then schema.check,
+-- and only then backCompatibility (which thus runs on fields of the declared types). A file
+-- whose fields do not fit raises a Lua error starting with "T7FormatError: " (Python's
+-- T7FormatError, a ValueError) that names the class, the field, what was expected and what
+-- the file holds:
 --   T7FormatError: nn.Linear.bias: expected a tensor of size 4000 (outputSize = weight:size(1)),
 --   the file holds a torch.FloatTensor of size 1 (the nn.Linear at byte offset 85 of m.t7)
 -- Objects built in Lua are never checked: only what comes from a file is.
 --
--- Declaring a schema (any package can, for its own classes):
+-- Declaring a schema (any package can, for its own classes; a class file declares right after
+-- its torch.class line):
 --   local schema = require('nn.schema')
 --   local Linear, parent = torch.class('nn.Linear', 'nn.Module')
 --   schema.declare(Linear, {
@@ -15,18 +18,25 @@
 --      {'bias', 'tensor?', size = {'outputSize'}},
 --      outputSize = 'weight:size(1)',       -- a derived name, usable in expressions
 --   })
--- The list part holds field entries, checked in order (an entry may use the fields listed
--- before it); the hash part holds derived names: expressions evaluated when first used.
--- A class inherits its parent's entries; its own entries replace those of the same name and
--- add the others after them. A class with no declaration of its own has its nearest
--- ancestor's (its inherited forward relies on the same fields).
+--   schema.parameterless(Abs, 'a pointwise function: no fields of its own')   -- documented
+--   schema.like(SpatialConvolutionMM, nn.SpatialConvolution, 'runs its forward')
+-- The list part holds field entries, checked in order (an entry may rely on the entries
+-- before it being valid); the hash part holds derived names, expressions evaluated when first
+-- used. A class inherits its ancestors' entries (nn.Module's: output, gradInput, train, _type,
+-- modules); an entry it redeclares replaces the inherited one and is checked in its own
+-- place. A class without a declaration of its own has its nearest ancestor's (its inherited
+-- forward relies on the same fields); schema.like gives a class that borrows another's methods
+-- without subclassing it the other's entries. A class with its own `read` calls
+-- schema.checkFields and schema.check as nn.Module:read does (or calls nn.Module.read).
 --
 -- A field entry is {name, type, options...}. Types (a '|' joins alternatives, a trailing '?'
 -- allows nil, i.e. the field is absent from the file):
 --   any, number, boolean, string, table (a plain Lua table), function,
 --   int (an integer of magnitude < 2^31), natural (int >= 0), posint (int >= 1),
 --   tensor, storage (any torch storage), longstorage, module (an nn.Module), criterion,
---   modules (a list 1..n of nn.Module, no other keys), node (an nngraph.Node)
+--   modules (a list 1..n of nn.Module, no other keys), node (an nngraph/graph Node)
+-- module, criterion and modules also accept the placeholders of classes this runtime does not
+-- define, loaded with {unknown_classes = 'table'}.
 -- Options:
 --   default = v          the value expressions see when the field is absent
 --   min = n, max = n     bounds of a number (numbers, not expressions)
@@ -37,10 +47,15 @@
 --   check = 'e1 op e2'   a relation (op one of == ~= < <= > >=) that must hold; or a
 --                        function(value, object) returning nil when fine, else the
 --                        expectation and (optionally) what the file holds, as two strings
+--                        (it sees the object's raw fields; the entries before it are valid)
 -- Expressions: integers, field and derived names, name:size(k), name:dim(), name:nElement(),
--- name:prod() (the product of a storage's values),
--- #name, + - * / % and parentheses. An expression naming an absent field (nil, no default)
--- is unknown, and a check needing it is skipped.
+-- name:prod() (the product of a storage's values), #name, + - * / % and parentheses. An
+-- expression naming an absent field (nil, no default) is unknown, and a check needing it is
+-- skipped. A name that is no field, derived name or default is looked up in the class
+-- (nn.BatchNormalization.nDim).
+-- For every object, schema.check also refuses a field that would hide one of the methods
+-- modules rely on (forward, type, evaluate, ...) unless it is a function or declared, and a
+-- cycle through modules (the `modules` list, a decorator's `module`, a gModule's nodes).
 local schema = {}
 
 local MAXINT = 2147483647
