@@ -152,6 +152,25 @@ def test_convolution_legacy_layouts_still_load(nnlua, tmp_path):
     assert nnlua.eval("function(m) return m.padW, m.padH, m.weight:dim() end")(model.module) == (1, 1, 4)
 
 
+@pytest.mark.parametrize("build, shape, out_shape", [
+    ("local m = nn.Padding(2, 1); m.index, m.value = nil, nil; return m", (2, 3), (2, 4)),
+    ("local m = nn.Normalize(2); m.eps = nil; return m", (2, 3), (2, 3)),
+    ("local m = nn.Mean(2); m.dimension = nil; return m", (2, 3), (3,)),
+    ("local m = nn.SpatialConvolution(2, 3, 3, 3); m.padW, m.padH = nil, nil; return m", (1, 2, 4, 4), (1, 3, 2, 2)),
+    ("local m = nn.SpatialFullConvolution(2, 3, 3, 3); m.adjW, m.adjH = nil, nil; return m", (1, 2, 2, 2), (1, 3, 4, 4)),
+    ("local m = nn.SpatialMaxPooling(2, 2); m.padW, m.padH, m.ceil_mode = nil, nil, nil; return m",
+     (1, 2, 4, 4), (1, 2, 2, 2)),
+    ("local m = nn.Dropout(0.5); m.v2 = nil; m:evaluate(); return m", (2, 3), (2, 3)),
+    ("local m = nn.LookupTable(5, 2); m.shouldScaleGradByFreq = nil; return m", None, None),
+    ("local m = nn.Sequential():add(nn.Tanh()); m.modules = nil; return m", (2, 3), (2, 3)),
+])
+def test_fields_older_files_lack_still_load(nnlua, tmp_path, build, shape, out_shape):
+    path = craft(nnlua, str(tmp_path / "old.t7"), build)
+    model = load_model(path, state=nnlua)
+    if shape is not None:
+        assert model.forward(np.ones(shape)).shape == out_shape
+
+
 def test_batch_normalization_version_1_still_loads(nnlua, tmp_path):
     path = craft(nnlua, str(tmp_path / "bn.t7"), """
         local m = nn.BatchNormalization(4)
@@ -242,8 +261,8 @@ def test_batch_normalization_fields(nnlua, tmp_path, build, expected):
      "nn.ClassNLLCriterion.weights: expected a tensor (or nothing)"),
     ("local m = nn.ClassNLLCriterion(); m.weights = torch.Tensor(2, 2); return m",
      "nn.ClassNLLCriterion.weights: expected a tensor of 1 dimensions"),
-    ("local m = nn.MultiMarginCriterion(); m.margin = nil; return m",
-     "nn.MultiMarginCriterion.margin: expected a number, the file holds nothing"),
+    ("local m = nn.MultiMarginCriterion(); m.p = nil; return m",
+     "nn.MultiMarginCriterion.p: expected a number, the file holds nothing"),
     ("local m = nn.CrossEntropyCriterion(); m.nll = nn.Linear(2, 2); return m",
      "nn.CrossEntropyCriterion.nll: expected an nn criterion, the file holds a nn.Linear"),
     ("local m = nn.MSECriterion(); m.sizeAverage = 'no'; return m", "nn.MSECriterion.sizeAverage: expected a boolean"),

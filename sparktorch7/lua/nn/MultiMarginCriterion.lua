@@ -6,7 +6,7 @@ local schema = require('nn.schema')
 local MultiMarginCriterion, parent = torch.class('nn.MultiMarginCriterion', 'nn.Criterion')
 
 schema.declare(MultiMarginCriterion, {
-   {'margin', 'number'}, {'p', 'number'}, {'weights', 'tensor?', dim = 1},
+   {'margin', 'number?'}, {'p', 'number'}, {'weights', 'tensor?', dim = 1},
 })
 
 function MultiMarginCriterion:__init(p, weights, margin)
@@ -53,7 +53,7 @@ function MultiMarginCriterion:updateOutput(input, target)
       local xk = x[base + k - 1]
       for i = 0, nClass - 1 do
          if i ~= k - 1 then
-            local z = self.margin - xk + x[base + i]
+            local z = (self.margin or 1) - xk + x[base + i]
             if z > 0 then
                local h = self.p == 1 and z or z * z
                if w then h = h * w[k - 1] end

@@ -6,7 +6,7 @@ local Padding, parent = torch.class('nn.Padding', 'nn.Module')
 
 schema.declare(Padding, {
    {'dim', 'int'}, {'pad', 'int'}, {'nInputDim', 'natural?'},
-   {'value', 'number'}, {'index', 'int'}, {'outputSize', 'longstorage?'},
+   {'value', 'number?'}, {'index', 'int?'}, {'outputSize', 'longstorage?'},
 })
 
 function Padding:__init(dim, pad, nInputDim, value, index)
@@ -35,8 +35,8 @@ function Padding:updateOutput(input)
       or self.output == input then
       self.output = nn.utils.newLike(input)
    end
-   self.output:resize(self.outputSize):fill(self.value)
-   local index, pad = self.index, self.pad
+   self.output:resize(self.outputSize):fill(self.value or 0)
+   local index, pad = self.index or 1, self.pad
    if pad > 0 then
       index = n - index + 2
    else
