@@ -2,7 +2,7 @@ local schema = require('nn.schema')
 local SpatialReflectionPadding, parent = torch.class('nn.SpatialReflectionPadding', 'nn.Module')
 
 schema.declare(SpatialReflectionPadding, {
-   {'pad_l', 'natural'}, {'pad_r', 'natural'}, {'pad_t', 'natural'}, {'pad_b', 'natural'},
+   {'pad_l', 'int'}, {'pad_r', 'int'}, {'pad_t', 'int'}, {'pad_b', 'int'},
 })
 
 -- Like nn.SpatialZeroPadding, but mirrors the border (the edge itself is not repeated).

@@ -2,7 +2,7 @@ local schema = require('nn.schema')
 local SpatialReplicationPadding, parent = torch.class('nn.SpatialReplicationPadding', 'nn.Module')
 
 schema.declare(SpatialReplicationPadding, {
-   {'pad_l', 'natural'}, {'pad_r', 'natural'}, {'pad_t', 'natural'}, {'pad_b', 'natural'},
+   {'pad_l', 'int'}, {'pad_r', 'int'}, {'pad_t', 'int'}, {'pad_b', 'int'},
 })
 
 -- Like nn.SpatialZeroPadding, but repeats the edge pixels.
