@@ -764,13 +764,13 @@ def test_every_class_declares_a_schema(package):
             continue     # a graph node, not a module: gModule checks its nodes
         with open(os.path.join(LUA, package, name + ".lua")) as f:
             src = f.read()
-        if not re.search(r"schema\.(declare|parameterless|like)\(", src):
+        if not re.search(r"schema\.(declare|parameterless|inherited|like)\(", src):
             missing.append(name)
             continue
         has, reason = of(f"{package}.{name}")
         if not has:
             missing.append(name)
-        elif "schema.parameterless(" in src and not reason:
+        elif re.search(r"schema\.(parameterless|inherited|like)\(", src) and not reason:
             unexplained.append(name)
     assert not missing, f"{package} classes without a schema: {missing}"
     assert not unexplained, f"{package} classes listed as parameterless without a reason: {unexplained}"

@@ -2,7 +2,7 @@
 local schema = require('nn.schema')
 local BN, parent = torch.class('cudnn.BatchNormalization', 'nn.BatchNormalization')
 
-schema.parameterless(BN, "nn.BatchNormalization's fields")
+schema.inherited(BN, "nn.BatchNormalization's fields")
 
 BN.mode = 'CUDNN_BATCHNORM_PER_ACTIVATION'
 BN.nDim = 2

@@ -4,7 +4,7 @@
 local schema = require('nn.schema')
 local LogSoftMax, parent = torch.class('cudnn.LogSoftMax', 'cudnn.SoftMax')
 
-schema.parameterless(LogSoftMax, "cudnn.SoftMax's fields")
+schema.inherited(LogSoftMax, "cudnn.SoftMax's fields")
 
 LogSoftMax._log = true
 

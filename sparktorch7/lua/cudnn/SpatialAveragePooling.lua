@@ -2,7 +2,7 @@ local schema = require('nn.schema')
 local SpatialAveragePooling, parent =
    torch.class('cudnn.SpatialAveragePooling', 'nn.SpatialAveragePooling')
 
-schema.parameterless(SpatialAveragePooling, "nn.SpatialAveragePooling's fields")
+schema.inherited(SpatialAveragePooling, "nn.SpatialAveragePooling's fields")
 
 SpatialAveragePooling._clampLast = false
 SpatialAveragePooling._checkPad = false

@@ -2,7 +2,7 @@ local schema = require('nn.schema')
 local SpatialFullConvolution, parent =
    torch.class('cudnn.SpatialFullConvolution', 'nn.SpatialFullConvolution')
 
-schema.parameterless(SpatialFullConvolution, "nn.SpatialFullConvolution's fields")
+schema.inherited(SpatialFullConvolution, "nn.SpatialFullConvolution's fields")
 
 -- Same fields and weight layout (nInputPlane x nOutputPlane x kH x kW) as nn's.
 function SpatialFullConvolution:resetWeightDescriptors() return self end

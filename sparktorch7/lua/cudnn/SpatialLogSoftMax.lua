@@ -1,7 +1,7 @@
 local schema = require('nn.schema')
 local SpatialLogSoftMax, parent = torch.class('cudnn.SpatialLogSoftMax', 'cudnn.SpatialSoftMax')
 
-schema.parameterless(SpatialLogSoftMax, "cudnn.SpatialSoftMax's fields")
+schema.inherited(SpatialLogSoftMax, "cudnn.SpatialSoftMax's fields")
 
 -- Log-softmax over the planes at each pixel.
 function SpatialLogSoftMax:__init(fast)

@@ -2,7 +2,7 @@ local schema = require('nn.schema')
 local VolumetricAveragePooling, parent =
    torch.class('cudnn.VolumetricAveragePooling', 'nn.VolumetricAveragePooling')
 
-schema.parameterless(VolumetricAveragePooling, "nn.VolumetricAveragePooling's fields")
+schema.inherited(VolumetricAveragePooling, "nn.VolumetricAveragePooling's fields")
 
 -- cudnn sizes the output without dropping a last window that starts in the padding,
 -- counts the padding in the average and has no limit on the padding width.

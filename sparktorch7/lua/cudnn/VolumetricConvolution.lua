@@ -2,7 +2,7 @@ local schema = require('nn.schema')
 local VolumetricConvolution, parent =
    torch.class('cudnn.VolumetricConvolution', 'nn.VolumetricConvolution')
 
-schema.parameterless(VolumetricConvolution, "nn.VolumetricConvolution's fields (groups included)")
+schema.inherited(VolumetricConvolution, "nn.VolumetricConvolution's fields (groups included)")
 
 -- Same fields as nn's; cudnn.torch files may also carry `groups`.
 function VolumetricConvolution:backCompatibility()

@@ -2,7 +2,7 @@ local schema = require('nn.schema')
 local VolumetricMaxPooling, parent =
    torch.class('cudnn.VolumetricMaxPooling', 'nn.VolumetricMaxPooling')
 
-schema.parameterless(VolumetricMaxPooling, "nn.VolumetricMaxPooling's fields")
+schema.inherited(VolumetricMaxPooling, "nn.VolumetricMaxPooling's fields")
 
 VolumetricMaxPooling._clampLast = false
 VolumetricMaxPooling._checkPad = false

@@ -2,7 +2,7 @@
 local schema = require('nn.schema')
 local Clamp, parent = torch.class('nn.Clamp', 'nn.HardTanh')
 
-schema.parameterless(Clamp, "nn.HardTanh's fields")
+schema.inherited(Clamp, "nn.HardTanh's fields")
 
 function Clamp:__init(min_value, max_value)
    parent.__init(self, min_value, max_value)

@@ -3,7 +3,7 @@
 local schema = require('nn.schema')
 local DepthConcat, parent = torch.class('nn.DepthConcat', 'nn.Concat')
 
-schema.parameterless(DepthConcat, "nn.Concat's fields")
+schema.inherited(DepthConcat, "nn.Concat's fields")
 
 function DepthConcat:windowNarrow(output, currentOutput, offset)
    local window = output:narrow(self.dimension, offset, currentOutput:size(self.dimension))

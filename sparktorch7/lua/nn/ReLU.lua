@@ -2,7 +2,7 @@
 local schema = require('nn.schema')
 local ReLU, parent = torch.class('nn.ReLU', 'nn.Threshold')
 
-schema.parameterless(ReLU, "nn.Threshold's fields")
+schema.inherited(ReLU, "nn.Threshold's fields")
 
 function ReLU:__init(p)
    parent.__init(self, 0, 0, p)

@@ -2,7 +2,7 @@
 local schema = require('nn.schema')
 local ReLU6, parent = torch.class('nn.ReLU6', 'nn.HardTanh')
 
-schema.parameterless(ReLU6, "nn.HardTanh's fields")
+schema.inherited(ReLU6, "nn.HardTanh's fields")
 
 function ReLU6:__init(inplace)
    parent.__init(self, 0, 6, inplace)

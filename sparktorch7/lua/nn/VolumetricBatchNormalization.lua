@@ -2,7 +2,7 @@ local schema = require('nn.schema')
 local VolumetricBatchNormalization, parent =
    torch.class('nn.VolumetricBatchNormalization', 'nn.BatchNormalization')
 
-schema.parameterless(VolumetricBatchNormalization, "nn.BatchNormalization's fields")
+schema.inherited(VolumetricBatchNormalization, "nn.BatchNormalization's fields")
 
 -- Batch normalization per plane of (N, C, T, H, W) volumes.
 VolumetricBatchNormalization.__version = 2

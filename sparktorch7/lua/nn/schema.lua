@@ -19,6 +19,7 @@
 --      outputSize = 'weight:size(1)',       -- a derived name, usable in expressions
 --   })
 --   schema.parameterless(Abs, 'a pointwise function: no fields of its own')   -- documented
+--   schema.inherited(SpatialConvolution, "nn.SpatialConvolution's fields")   -- cudnn's twin
 --   schema.like(SpatialConvolutionMM, nn.SpatialConvolution, 'runs its forward')
 -- The list part holds field entries, checked in order (an entry may rely on the entries
 -- before it being valid); the hash part holds derived names, expressions evaluated when first
@@ -444,6 +445,10 @@ local function resolve(mt)
    resolved[mt] = r
    return r
 end
+
+--- schema.inherited(class, reason): a class whose objects hold exactly its parent's fields
+-- (a cudnn twin of an nn class, a subclass that changes methods only); the reason says whose
+schema.inherited = schema.parameterless
 
 --- schema.like(class, other, reason): a class that borrows another's methods without being its
 -- subclass (nn.SpatialConvolutionMM runs nn.SpatialConvolution's forward) holds its fields
