@@ -1,6 +1,11 @@
 -- cudnn.ClippedReLU: y = min(max(0, x), ceiling).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local ClippedReLU, parent = torch.class('cudnn.ClippedReLU', 'nn.Module')
+
+schema.declare(ClippedReLU, {
+   {'ceiling', 'number'}, {'inplace', 'boolean?'},
+})
 
 function ClippedReLU:__init(ceiling, inplace)
    parent.__init(self)

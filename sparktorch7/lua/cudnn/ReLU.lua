@@ -1,6 +1,11 @@
 -- cudnn.ReLU: y = max(0, x).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local ReLU, parent = torch.class('cudnn.ReLU', 'nn.Module')
+
+schema.declare(ReLU, {
+   {'inplace', 'boolean?'},
+})
 
 function ReLU:__init(inplace)
    parent.__init(self)

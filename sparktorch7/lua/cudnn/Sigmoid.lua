@@ -1,5 +1,10 @@
 -- cudnn.Sigmoid: the same function as nn.Sigmoid.
+local schema = require('nn.schema')
 local Sigmoid, parent = torch.class('cudnn.Sigmoid', 'nn.Module')
+
+schema.declare(Sigmoid, {
+   {'inplace', 'boolean?'},
+})
 
 function Sigmoid:__init(inplace)
    parent.__init(self)

@@ -1,7 +1,12 @@
 -- cudnn.SoftMax: y = exp(x) / sum exp(x), over each sample (all of C x H x W in instance mode,
 -- the default) or over the channels at each position (channel mode).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local SoftMax, parent = torch.class('cudnn.SoftMax', 'nn.Module')
+
+schema.declare(SoftMax, {
+   {'algorithm', 'string?'}, {'mode', 'string?'},
+})
 
 SoftMax._log = false   -- cudnn.LogSoftMax sets it
 

@@ -1,5 +1,8 @@
+local schema = require('nn.schema')
 local SpatialAveragePooling, parent =
    torch.class('cudnn.SpatialAveragePooling', 'nn.SpatialAveragePooling')
+
+schema.inherited(SpatialAveragePooling, "nn.SpatialAveragePooling's fields")
 
 SpatialAveragePooling._clampLast = false
 SpatialAveragePooling._checkPad = false

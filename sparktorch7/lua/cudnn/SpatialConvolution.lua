@@ -1,5 +1,8 @@
+local schema = require('nn.schema')
 local SpatialConvolution, parent =
    torch.class('cudnn.SpatialConvolution', 'nn.SpatialConvolution')
+
+schema.inherited(SpatialConvolution, "nn.SpatialConvolution's fields (groups included)")
 
 -- cudnn's convolution adds `groups`: the planes split into `groups` equal blocks, and
 -- output block g sees input block g only. Weight nOutputPlane x nInputPlane/groups x

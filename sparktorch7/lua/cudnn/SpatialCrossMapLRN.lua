@@ -1,5 +1,16 @@
+local schema = require('nn.schema')
 local SpatialCrossMapLRN, parent =
    torch.class('cudnn.SpatialCrossMapLRN', 'nn.SpatialCrossMapLRN')
+
+schema.declare(SpatialCrossMapLRN, {
+   {'k', 'number?'},
+   {'K', 'number?'},
+   {'size', 'posint', check = function(_, m)
+      if rawget(m, 'k') == nil and rawget(m, 'K') == nil then
+         return 'a k (or, in older cudnn files, K) number beside it', 'neither k nor K'
+      end
+   end},
+})
 
 function SpatialCrossMapLRN:__init(size, alpha, beta, k)
    parent.__init(self, size or 5, alpha, beta, k or 1.0)

@@ -1,5 +1,10 @@
+local schema = require('nn.schema')
 local SpatialDilatedConvolution, parent =
    torch.class('cudnn.SpatialDilatedConvolution', 'cudnn.SpatialConvolution')
+
+schema.declare(SpatialDilatedConvolution, {
+   {'dilationW', 'posint?'}, {'dilationH', 'posint?'},
+})
 
 -- cudnn's grouped convolution with dilation (cudnn.torch keeps it a child of
 -- cudnn.SpatialConvolution, not of nn.SpatialDilatedConvolution).

@@ -1,5 +1,8 @@
+local schema = require('nn.schema')
 local SpatialFullConvolution, parent =
    torch.class('cudnn.SpatialFullConvolution', 'nn.SpatialFullConvolution')
+
+schema.inherited(SpatialFullConvolution, "nn.SpatialFullConvolution's fields")
 
 -- Same fields and weight layout (nInputPlane x nOutputPlane x kH x kW) as nn's.
 function SpatialFullConvolution:resetWeightDescriptors() return self end

@@ -1,4 +1,7 @@
+local schema = require('nn.schema')
 local SpatialLogSoftMax, parent = torch.class('cudnn.SpatialLogSoftMax', 'cudnn.SpatialSoftMax')
+
+schema.inherited(SpatialLogSoftMax, "cudnn.SpatialSoftMax's fields")
 
 -- Log-softmax over the planes at each pixel.
 function SpatialLogSoftMax:__init(fast)

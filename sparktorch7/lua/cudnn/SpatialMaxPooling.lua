@@ -1,4 +1,9 @@
+local schema = require('nn.schema')
 local SpatialMaxPooling, parent = torch.class('cudnn.SpatialMaxPooling', 'nn.SpatialMaxPooling')
+
+schema.declare(SpatialMaxPooling, {
+   {'mode', 'string?'},
+})
 
 -- cudnn sizes the output as floor/ceil((in + 2*pad - k) / d) + 1 and never drops a
 -- last window that starts in the padding.

@@ -1,4 +1,9 @@
+local schema = require('nn.schema')
 local SpatialSoftMax, parent = torch.class('cudnn.SpatialSoftMax', 'nn.SpatialSoftMax')
+
+schema.declare(SpatialSoftMax, {
+   {'algorithm', 'string?'}, {'mode', 'string?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- cudnn's softmax: `mode` CHANNEL (over the planes at each pixel) or INSTANCE (over

@@ -1,5 +1,8 @@
+local schema = require('nn.schema')
 local VolumetricAveragePooling, parent =
    torch.class('cudnn.VolumetricAveragePooling', 'nn.VolumetricAveragePooling')
+
+schema.inherited(VolumetricAveragePooling, "nn.VolumetricAveragePooling's fields")
 
 -- cudnn sizes the output without dropping a last window that starts in the padding,
 -- counts the padding in the average and has no limit on the padding width.

@@ -1,5 +1,8 @@
+local schema = require('nn.schema')
 local VolumetricConvolution, parent =
    torch.class('cudnn.VolumetricConvolution', 'nn.VolumetricConvolution')
+
+schema.inherited(VolumetricConvolution, "nn.VolumetricConvolution's fields (groups included)")
 
 -- Same fields as nn's; cudnn.torch files may also carry `groups`.
 function VolumetricConvolution:backCompatibility()

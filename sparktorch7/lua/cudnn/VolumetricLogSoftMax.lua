@@ -1,4 +1,9 @@
+local schema = require('nn.schema')
 local VolumetricLogSoftMax, parent = torch.class('cudnn.VolumetricLogSoftMax', 'nn.Module')
+
+schema.declare(VolumetricLogSoftMax, {
+   {'ssm', 'module?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- Log-softmax over the planes at each voxel of a (C, T, H, W) volume or an

@@ -1,5 +1,8 @@
+local schema = require('nn.schema')
 local VolumetricMaxPooling, parent =
    torch.class('cudnn.VolumetricMaxPooling', 'nn.VolumetricMaxPooling')
+
+schema.inherited(VolumetricMaxPooling, "nn.VolumetricMaxPooling's fields")
 
 VolumetricMaxPooling._clampLast = false
 VolumetricMaxPooling._checkPad = false

@@ -1,4 +1,9 @@
+local schema = require('nn.schema')
 local VolumetricSoftMax, parent = torch.class('cudnn.VolumetricSoftMax', 'nn.Module')
+
+schema.declare(VolumetricSoftMax, {
+   {'ssm', 'module?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- Softmax over the planes at each voxel of a (C, T, H, W) volume or an

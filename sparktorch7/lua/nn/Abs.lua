@@ -1,6 +1,9 @@
 -- nn.Abs: y = |x|.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Abs, parent = torch.class('nn.Abs', 'nn.Module')
+
+schema.parameterless(Abs, 'a pointwise function of the input: no fields of its own')
 
 function Abs:updateOutput(input)
    local y, x, n, back = pointwise.begin(self, input, 'nn.Abs')

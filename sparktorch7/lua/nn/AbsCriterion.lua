@@ -1,5 +1,8 @@
 -- nn.AbsCriterion: the mean (or sum) of |x - t|.
+local schema = require('nn.schema')
 local AbsCriterion, parent = torch.class('nn.AbsCriterion', 'nn.Criterion')
+
+schema.parameterless(AbsCriterion, "its only fields (output, gradInput, sizeAverage) are nn.Criterion's")
 
 function AbsCriterion:__init(sizeAverage)
    parent.__init(self)

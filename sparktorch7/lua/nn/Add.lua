@@ -1,7 +1,14 @@
 -- nn.Add: y = x + bias, with a bias of inputSize elements (repeated over the
 -- rows of a batch) or one scalar bias.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Add, parent = torch.class('nn.Add', 'nn.Module')
+
+schema.declare(Add, {
+   {'bias', 'tensor', check = 'bias:nElement() >= 1'},
+   {'scalar', 'boolean?'},
+   {'gradBias', 'tensor?'},
+})
 
 function Add:__init(inputSize, scalar)
    parent.__init(self)

@@ -1,6 +1,11 @@
 -- nn.AddConstant: y = x + constant_scalar.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local AddConstant, parent = torch.class('nn.AddConstant', 'nn.Module')
+
+schema.declare(AddConstant, {
+   {'constant_scalar', 'number'}, {'inplace', 'boolean?'},
+})
 
 function AddConstant:__init(constant_scalar, ip)
    parent.__init(self)

@@ -2,7 +2,12 @@
 -- for probabilities x, targets t in [0, 1], eps = 1e-12 and optional weights
 -- w (repeated over the rows of a batch).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local BCECriterion, parent = torch.class('nn.BCECriterion', 'nn.Criterion')
+
+schema.declare(BCECriterion, {
+   {'weights', 'tensor?', dim = 1},
+})
 
 function BCECriterion:__init(weights, sizeAverage)
    parent.__init(self)
@@ -21,6 +26,10 @@ function BCECriterion:updateOutput(input, target)
    if self.weights then
       local wc = pointwise.contiguous(self.weights)
       w, nw = wc:data(), wc:nElement()
+      if nw == 0 or n % nw ~= 0 then
+         error(string.format('<nn.BCECriterion> weights of %d elements do not fit an input of %d',
+                             nw, n), 2)
+      end
    end
    local log, eps = math.log, 1e-12
    local s = 0

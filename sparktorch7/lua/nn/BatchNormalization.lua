@@ -5,7 +5,27 @@
 -- Inputs of more dimensions (N x C x ...) are normalised per channel, which
 -- the spatial and volumetric subclasses use.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local BN, parent = torch.class('nn.BatchNormalization', 'nn.Module')
+
+schema.declare(BN, {
+   {'eps', 'number', min = 0},
+   {'momentum', 'number?'},
+   {'affine', 'boolean?'},
+   {'running_mean', 'tensor', dim = 1, check = function(_, m)
+      if rawget(m, 'running_var') == nil and rawget(m, 'running_std') == nil then
+         return 'a running_var tensor beside it (or, in version 1 files, a running_std)',
+                'neither running_var nor running_std'
+      end
+   end},
+   {'running_var', 'tensor?', nElement = 'nOutput'},
+   {'running_std', 'tensor?', nElement = 'nOutput'},
+   {'weight', 'tensor?', nElement = 'nOutput'},
+   {'bias', 'tensor?', nElement = 'nOutput'},
+   {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
+   {'save_mean', 'tensor?'}, {'save_std', 'tensor?'},
+   nOutput = 'running_mean:nElement()',
+})
 
 BN.__version = 2
 BN.nDim = 2

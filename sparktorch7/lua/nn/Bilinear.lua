@@ -1,6 +1,14 @@
 -- nn.Bilinear: y_k = x1' W_k x2 + b_k for a batch of row pairs {x1, x2}.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Bilinear, parent = torch.class('nn.Bilinear', 'nn.Module')
+
+schema.declare(Bilinear, {
+   {'weight', 'tensor', dim = 3},
+   {'bias', 'tensor?', size = {'outputSize'}},
+   {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'}, {'buff2', 'tensor?'},
+   outputSize = 'weight:size(1)',
+})
 
 function Bilinear:__init(inputSize1, inputSize2, outputSize, bias)
    parent.__init(self)

@@ -1,6 +1,12 @@
 -- nn.Bottle: folds the leading dimensions of an input into one batch
 -- dimension, applies the module, and unfolds the output.
+local schema = require('nn.schema')
 local Bottle, parent = torch.class('nn.Bottle', 'nn.Container')
+
+schema.declare(Bottle, {
+   {'nInputDim', 'posint'}, {'nOutputDim', 'posint'}, {'dimDelta', 'int?'},
+   {'modules', 'modules', check = schema.decorated},
+})
 
 function Bottle:__init(module, nInputDim, nOutputDim)
    parent.__init(self)

@@ -1,6 +1,14 @@
 -- nn.CAdd: y = x + bias, elementwise (bias repeated over a batch, or broadcast along its dimensions of size 1).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local CAdd, parent = torch.class('nn.CAdd', 'nn.Module')
+
+schema.declare(CAdd, {
+   {'size', 'longstorage?'},
+   {'bias', 'tensor', nElement = 'nSize'},
+   {'gradBias', 'tensor?'},
+   nSize = 'size:prod()',
+})
 
 function CAdd:__init(...)
    parent.__init(self)

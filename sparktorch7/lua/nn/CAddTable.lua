@@ -1,6 +1,11 @@
 -- nn.CAddTable: the elementwise sum of the tensors of the input table.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local CAddTable, parent = torch.class('nn.CAddTable', 'nn.Module')
+
+schema.declare(CAddTable, {
+   {'inplace', 'boolean?'},
+})
 
 function CAddTable:__init(ip)
    parent.__init(self)

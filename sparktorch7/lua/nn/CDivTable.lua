@@ -1,6 +1,9 @@
 -- nn.CDivTable: input[1] / input[2], elementwise.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local CDivTable, parent = torch.class('nn.CDivTable', 'nn.Module')
+
+schema.parameterless(CDivTable, 'combines the tensors of its input table: no fields of its own')
 
 function CDivTable:__init()
    parent.__init(self)

@@ -1,6 +1,9 @@
 -- nn.CMaxTable: the elementwise maximum of the tensors of the input table.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local CMaxTable, parent = torch.class('nn.CMaxTable', 'nn.Module')
+
+schema.parameterless(CMaxTable, 'combines the tensors of its input table: no fields of its own')
 
 function CMaxTable:__init()
    parent.__init(self)

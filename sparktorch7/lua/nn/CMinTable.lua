@@ -1,6 +1,9 @@
 -- nn.CMinTable: the elementwise minimum of the tensors of the input table.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local CMinTable, parent = torch.class('nn.CMinTable', 'nn.Module')
+
+schema.parameterless(CMinTable, 'combines the tensors of its input table: no fields of its own')
 
 function CMinTable:__init()
    parent.__init(self)

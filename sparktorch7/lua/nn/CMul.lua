@@ -1,6 +1,14 @@
 -- nn.CMul: y = x * weight, elementwise (weight repeated over a batch, or broadcast along its dimensions of size 1).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local CMul, parent = torch.class('nn.CMul', 'nn.Module')
+
+schema.declare(CMul, {
+   {'size', 'longstorage?'},
+   {'weight', 'tensor', nElement = 'nSize'},
+   {'gradWeight', 'tensor?'},
+   nSize = 'size:prod()',
+})
 
 function CMul:__init(...)
    parent.__init(self)

@@ -1,6 +1,9 @@
 -- nn.CMulTable: the elementwise product of the tensors of the input table.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local CMulTable, parent = torch.class('nn.CMulTable', 'nn.Module')
+
+schema.parameterless(CMulTable, 'combines the tensors of its input table: no fields of its own')
 
 function CMulTable:__init()
    parent.__init(self)

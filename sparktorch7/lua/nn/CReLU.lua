@@ -1,7 +1,12 @@
 -- nn.CReLU: the concatenation of max(0, x) and max(0, -x) along the feature
 -- dimension (dimension 2 of a batch: inputs with more than nInputDims
 -- dimensions, else dimension 1).
+local schema = require('nn.schema')
 local CReLU, parent = torch.class('nn.CReLU', 'nn.Sequential')
+
+schema.declare(CReLU, {
+   {'inplace', 'boolean?'}, {'nInputDims', 'int?'},
+})
 
 function CReLU:__init(nInputDims, inplace)
    parent.__init(self)

@@ -1,6 +1,9 @@
 -- nn.CSubTable: input[1] - input[2], elementwise.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local CSubTable, parent = torch.class('nn.CSubTable', 'nn.Module')
+
+schema.parameterless(CSubTable, 'combines the tensors of its input table: no fields of its own')
 
 function CSubTable:__init()
    parent.__init(self)

@@ -3,7 +3,14 @@
 -- sizeAverage the sum is divided by the total weight of the targets.
 -- Targets equal to ignoreIndex count for nothing.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local ClassNLLCriterion, parent = torch.class('nn.ClassNLLCriterion', 'nn.Criterion')
+
+schema.declare(ClassNLLCriterion, {
+   {'weights', 'tensor?', dim = 1},
+   {'ignoreIndex', 'number?'},
+   {'output_tensor', 'tensor?'}, {'total_weight_tensor', 'tensor?'},
+})
 
 function ClassNLLCriterion:__init(weights, sizeAverage, ignoreIndex)
    parent.__init(self)
@@ -37,6 +44,10 @@ function ClassNLLCriterion:updateOutput(input, target)
       for r = 0, rows - 1 do targets[r] = tonumber(tp[r]) end
    end
    local x = pointwise.contiguous(input):data()
+   if self.weights and self.weights:nElement() ~= nClass then
+      error(string.format('<nn.ClassNLLCriterion> weights has %d elements, the input %d classes',
+                          self.weights:nElement(), nClass), 2)
+   end
    local w = self.weights and pointwise.contiguous(self.weights):data()
    local total, weight = 0, 0
    for r = 0, rows - 1 do

@@ -1,6 +1,12 @@
 -- nn.Concat: applies every module to the same input and concatenates the
 -- outputs along self.dimension.
+local schema = require('nn.schema')
 local Concat, parent = torch.class('nn.Concat', 'nn.Container')
+
+schema.declare(Concat, {
+   {'dimension', 'int'},
+   {'size', 'longstorage?'}, {'outputSize', 'longstorage?'},
+})
 
 function Concat:__init(dimension)
    parent.__init(self)

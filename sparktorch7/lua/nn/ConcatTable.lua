@@ -1,6 +1,9 @@
 -- nn.ConcatTable: applies every module to the same input; the output is the
 -- table of their outputs.
+local schema = require('nn.schema')
 local ConcatTable, parent = torch.class('nn.ConcatTable', 'nn.Container')
+
+schema.parameterless(ConcatTable, "a container: nn.Container's modules")
 
 function ConcatTable:__init()
    parent.__init(self)

@@ -1,5 +1,10 @@
 -- nn.Container: a module holding child modules in self.modules.
+local schema = require('nn.schema')
 local Container, parent = torch.class('nn.Container', 'nn.Module')
+
+schema.declare(Container, {
+   {'modules', 'modules?'},      -- schema.check refuses a cycle through modules
+})
 
 function Container:__init(...)
    parent.__init(self, ...)

@@ -1,5 +1,8 @@
 -- nn.Contiguous: y = x when x is contiguous in memory, else a contiguous copy.
+local schema = require('nn.schema')
 local Contiguous, parent = torch.class('nn.Contiguous', 'nn.Module')
+
+schema.parameterless(Contiguous, 'copies a non-contiguous input: no fields of its own')
 
 function Contiguous:updateOutput(input)
    if input:isContiguous() then

@@ -1,6 +1,11 @@
 -- nn.Copy: copies the input into a tensor of type outtype (the input's own
 -- type is intype). dontCast keeps the types when the module is converted.
+local schema = require('nn.schema')
 local Copy, parent = torch.class('nn.Copy', 'nn.Module')
+
+schema.declare(Copy, {
+   {'dontCast', 'boolean?'}, {'forceCopy', 'boolean?'},
+})
 
 function Copy:__init(intype, outtype, forceCopy, dontCast)
    parent.__init(self)

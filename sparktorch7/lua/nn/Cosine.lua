@@ -1,7 +1,13 @@
 -- nn.Cosine: y_j = (x . w_j) / ((||w_j|| + 1e-12) (||x|| + 1e-12)), the cosine
 -- similarity of the input to each row w_j of weight (outputSize x inputSize).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Cosine, parent = torch.class('nn.Cosine', 'nn.Module')
+
+schema.declare(Cosine, {
+   {'weight', 'tensor', dim = 2},
+   {'gradWeight', 'tensor?'},
+})
 
 function Cosine:__init(inputSize, outputSize)
    parent.__init(self)

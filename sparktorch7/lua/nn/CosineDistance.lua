@@ -2,7 +2,10 @@
 -- a.b / sqrt((|a|^2 + 1e-12)(|b|^2 + 1e-12)) of a and b (1D) or of each pair
 -- of rows (2D).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local CosineDistance, parent = torch.class('nn.CosineDistance', 'nn.Module')
+
+schema.parameterless(CosineDistance, 'combines the tensors of its input table: no fields of its own')
 
 function CosineDistance:__init()
    parent.__init(self)

@@ -2,7 +2,12 @@
 -- target y of 1 or -1 per pair: 1 - cos(x1, x2) where y = 1,
 -- max(0, cos(x1, x2) - margin) where y = -1; averaged when sizeAverage.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local CosineEmbeddingCriterion, parent = torch.class('nn.CosineEmbeddingCriterion', 'nn.Criterion')
+
+schema.declare(CosineEmbeddingCriterion, {
+   {'margin', 'number?'},
+})
 
 function CosineEmbeddingCriterion:__init(margin)
    parent.__init(self)

@@ -2,7 +2,16 @@
 -- the loss (a number, also in self.output); sparktorch7 computes losses for
 -- scoring, not their gradients.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Criterion = torch.class('nn.Criterion')
+
+-- fields every criterion may hold (what a subclass declares is added to these)
+schema.declare(Criterion, {
+   {'output', 'number|tensor|table?'},
+   {'gradInput', 'tensor|table|number?'},
+   {'sizeAverage', 'boolean?'},
+   {'_type', 'string?'},
+})
 
 function Criterion:__init()
    self.gradInput = torch.Tensor()
@@ -53,10 +62,13 @@ function Criterion:double() return self:type('torch.DoubleTensor') end
 function Criterion:cuda() return self:type('torch.FloatTensor') end
 
 function Criterion:read(file, version)
+   local pos = type(file._tell) == 'function' and file:_tell() or nil
    local fields = file:readObject()
+   schema.checkFields(torch.typename(self), fields, file, pos)
    for k, v in pairs(fields) do
       self[k] = v
    end
+   schema.check(self, file, pos)
 end
 
 function Criterion:write(file)

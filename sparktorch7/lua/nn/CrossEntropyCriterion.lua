@@ -1,5 +1,10 @@
 -- nn.CrossEntropyCriterion: nn.LogSoftMax then nn.ClassNLLCriterion.
+local schema = require('nn.schema')
 local CrossEntropyCriterion, parent = torch.class('nn.CrossEntropyCriterion', 'nn.Criterion')
+
+schema.declare(CrossEntropyCriterion, {
+   {'lsm', 'module'}, {'nll', 'criterion'},
+})
 
 function CrossEntropyCriterion:__init(weights, sizeAverage)
    parent.__init(self)

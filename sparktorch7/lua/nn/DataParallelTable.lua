@@ -2,7 +2,15 @@
 -- Here there is one CPU: forward runs the inner module on the whole input.
 -- Files keep cunn's layout (version 3: the GPU assignments, then the fields,
 -- with an `impl` object of class nn.DataParallelTable.Basic or .Threads).
+local schema = require('nn.schema')
 local DataParallelTable, parent = torch.class('nn.DataParallelTable', 'nn.Container')
+
+schema.declare(DataParallelTable, {
+   {'dimension', 'int?'}, {'gpuAssignments', 'table?'},
+   {'modules', 'modules', check = function(modules)
+      if #modules < 1 then return 'a list of at least one module (its replicas)', 'an empty list' end
+   end},
+})
 
 DataParallelTable.__version = 3
 
@@ -90,13 +98,16 @@ function DataParallelTable:__read(file, version)
    if (version or 0) >= 2 then
       gpuAssignments = file:readObject()
    end
+   local pos = type(file._tell) == 'function' and file:_tell() or nil
    local fields = file:readObject()
+   schema.checkFields('nn.DataParallelTable', fields, file, pos)
    for k, v in pairs(fields) do
       self[k] = v
    end
    if gpuAssignments then
       self.gpuAssignments = gpuAssignments
    end
+   schema.check(self, file, pos)
    self:backCompatibility(version)
 end
 

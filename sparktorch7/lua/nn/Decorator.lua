@@ -1,6 +1,12 @@
 -- nn.Decorator: wraps one module (self.modules[1]) and forwards through it;
 -- the base of the decorating modules (nn.DontCast, nn.NaN, nn.Inception).
+local schema = require('nn.schema')
 local Decorator, parent = torch.class('nn.Decorator', 'nn.Container')
+
+schema.declare(Decorator, {
+   {'modules', 'modules', check = schema.decorated},
+   {'module', 'module?'},
+})
 
 function Decorator:__init(module)
    parent.__init(self)

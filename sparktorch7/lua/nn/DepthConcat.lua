@@ -1,6 +1,9 @@
 -- nn.DepthConcat: like nn.Concat, but outputs smaller than the largest in the
 -- other dimensions are centred in a zero-padded window.
+local schema = require('nn.schema')
 local DepthConcat, parent = torch.class('nn.DepthConcat', 'nn.Concat')
+
+schema.inherited(DepthConcat, "nn.Concat's fields")
 
 function DepthConcat:windowNarrow(output, currentOutput, offset)
    local window = output:narrow(self.dimension, offset, currentOutput:size(self.dimension))

@@ -1,5 +1,8 @@
 -- nn.DistKLDivCriterion: the mean (or sum) of t (log t - x) over t > 0 (x are log-probabilities).
+local schema = require('nn.schema')
 local DistKLDivCriterion, parent = torch.class('nn.DistKLDivCriterion', 'nn.Criterion')
+
+schema.parameterless(DistKLDivCriterion, "its only fields (output, gradInput, sizeAverage) are nn.Criterion's")
 
 function DistKLDivCriterion:__init(sizeAverage)
    parent.__init(self)

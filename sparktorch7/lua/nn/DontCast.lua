@@ -1,7 +1,12 @@
 -- nn.DontCast: a decorator whose module keeps its tensor type when the model
 -- is converted; with castin/castout, inputs are converted to the module's
 -- type and outputs back to the input's type.
+local schema = require('nn.schema')
 local DontCast, parent = torch.class('nn.DontCast', 'nn.Decorator')
+
+schema.declare(DontCast, {
+   {'castin', 'boolean?'}, {'castout', 'boolean?'}, {'moduleType', 'string?'},
+})
 
 function DontCast:__init(module, castin, castout, moduleType)
    parent.__init(self, module)

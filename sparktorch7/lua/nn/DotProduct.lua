@@ -1,7 +1,10 @@
 -- nn.DotProduct: input {a, b} gives the dot product of a and b (1D), or of
 -- each pair of rows (2D batches).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local DotProduct, parent = torch.class('nn.DotProduct', 'nn.Module')
+
+schema.parameterless(DotProduct, 'combines the tensors of its input table: no fields of its own')
 
 function DotProduct:__init()
    parent.__init(self)

@@ -2,7 +2,14 @@
 -- training) or y = (1 - p) x (version 1 files, which have no v2 field). In
 -- training each element is kept with probability 1 - p.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Dropout, parent = torch.class('nn.Dropout', 'nn.Module')
+
+schema.declare(Dropout, {
+   {'p', 'number', min = 0, max = 1},
+   {'v2', 'boolean?'}, {'inplace', 'boolean?'}, {'stochastic_inference', 'boolean?'},
+   {'noise', 'tensor?'},
+})
 
 function Dropout:__init(p, v1, inplace, stochasticInference)
    parent.__init(self)

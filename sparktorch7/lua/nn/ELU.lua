@@ -1,6 +1,11 @@
 -- nn.ELU: y = x if x > 0, else alpha * (exp(x) - 1).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local ELU, parent = torch.class('nn.ELU', 'nn.Module')
+
+schema.declare(ELU, {
+   {'alpha', 'number'}, {'inplace', 'boolean?'},
+})
 local exp = math.exp
 
 function ELU:__init(alpha, inplace)

@@ -1,7 +1,13 @@
 -- nn.Euclidean: y_j = ||w_j - x||, the distance of the input to each of the
 -- outputSize centres w_j (the columns of weight, inputSize x outputSize).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Euclidean, parent = torch.class('nn.Euclidean', 'nn.Module')
+
+schema.declare(Euclidean, {
+   {'weight', 'tensor', dim = 2},
+   {'gradWeight', 'tensor?'}, {'fastBackward', 'boolean?'},
+})
 
 function Euclidean:__init(inputSize, outputSize)
    parent.__init(self)

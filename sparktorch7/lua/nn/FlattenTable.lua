@@ -1,5 +1,10 @@
 -- nn.FlattenTable: a nested table of tensors as one flat list, depth first.
+local schema = require('nn.schema')
 local FlattenTable, parent = torch.class('nn.FlattenTable', 'nn.Module')
+
+schema.declare(FlattenTable, {
+   {'input_map', 'table?'},
+})
 
 function FlattenTable:__init()
    parent.__init(self)

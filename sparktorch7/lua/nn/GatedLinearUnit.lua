@@ -1,7 +1,12 @@
 -- nn.GatedLinearUnit: splits the input in two halves a, b along dim (the last
 -- one by default) and gives a * sigmoid(b).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local GatedLinearUnit, parent = torch.class('nn.GatedLinearUnit', 'nn.Module')
+
+schema.declare(GatedLinearUnit, {
+   {'dim', 'int?'},
+})
 
 function GatedLinearUnit:__init(dim)
    parent.__init(self)

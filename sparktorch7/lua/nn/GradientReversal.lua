@@ -1,6 +1,11 @@
 -- nn.GradientReversal: the identity on the forward pass (it only scales
 -- gradients by -lambda, which inference never computes).
+local schema = require('nn.schema')
 local GradientReversal, parent = torch.class('nn.GradientReversal', 'nn.Module')
+
+schema.declare(GradientReversal, {
+   {'lambda', 'number?'},
+})
 
 GradientReversal.__version = 2
 

@@ -1,6 +1,11 @@
 -- nn.HardShrink: y = x if |x| > lambda, else 0.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local HardShrink, parent = torch.class('nn.HardShrink', 'nn.Module')
+
+schema.declare(HardShrink, {
+   {'lambda', 'number'},
+})
 
 function HardShrink:__init(lam)
    parent.__init(self)

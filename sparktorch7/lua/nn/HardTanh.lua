@@ -1,6 +1,11 @@
 -- nn.HardTanh: y = x clamped to [min_val, max_val].
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local HardTanh, parent = torch.class('nn.HardTanh', 'nn.Module')
+
+schema.declare(HardTanh, {
+   {'min_val', 'number?'}, {'max_val', 'number?'}, {'inplace', 'boolean?'},
+})
 
 function HardTanh:__init(min_value, max_value, inplace)
    parent.__init(self)

@@ -1,5 +1,10 @@
 -- nn.HingeEmbeddingCriterion: the mean (or sum) of x where t = 1 and max(0, margin - x) where t = -1.
+local schema = require('nn.schema')
 local HingeEmbeddingCriterion, parent = torch.class('nn.HingeEmbeddingCriterion', 'nn.Criterion')
+
+schema.declare(HingeEmbeddingCriterion, {
+   {'margin', 'number?'},
+})
 
 function HingeEmbeddingCriterion:__init(margin)
    parent.__init(self)

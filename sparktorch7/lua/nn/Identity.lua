@@ -1,5 +1,8 @@
 -- nn.Identity: y = x (tensors and tables alike).
+local schema = require('nn.schema')
 local Identity, parent = torch.class('nn.Identity', 'nn.Module')
+
+schema.parameterless(Identity, 'passes its input through: no fields of its own')
 
 function Identity:updateOutput(input)
    self.output = input

@@ -1,7 +1,12 @@
 -- nn.Index: input {t, indices} gives t indexed along dimension by indices
 -- (1-based, a 1D tensor), as t:index(dimension, indices).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Index, parent = torch.class('nn.Index', 'nn.Module')
+
+schema.declare(Index, {
+   {'dimension', 'int'},
+})
 
 function Index:__init(dimension)
    parent.__init(self)

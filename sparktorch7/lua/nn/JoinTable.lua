@@ -1,7 +1,12 @@
 -- nn.JoinTable: concatenates a table of tensors along dimension (negative
 -- counts from the end; with nInputDims, a batch shifts it by one).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local JoinTable, parent = torch.class('nn.JoinTable', 'nn.Module')
+
+schema.declare(JoinTable, {
+   {'dimension', 'int'}, {'nInputDims', 'natural?'}, {'size', 'longstorage?'},
+})
 
 function JoinTable:__init(dimension, nInputDims)
    parent.__init(self)

@@ -2,7 +2,12 @@
 -- on the activations through the gradients). self.loss holds
 -- l1weight * sum |x| (divided by the element count with sizeAverage).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local L1Penalty, parent = torch.class('nn.L1Penalty', 'nn.Module')
+
+schema.declare(L1Penalty, {
+   {'l1weight', 'number?'}, {'sizeAverage', 'boolean?'}, {'provideOutput', 'boolean?'},
+})
 
 function L1Penalty:__init(l1weight, sizeAverage, provideOutput)
    parent.__init(self)

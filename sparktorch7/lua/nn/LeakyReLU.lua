@@ -1,6 +1,11 @@
 -- nn.LeakyReLU: y = x if x > 0, else negval * x.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local LeakyReLU, parent = torch.class('nn.LeakyReLU', 'nn.Module')
+
+schema.declare(LeakyReLU, {
+   {'negval', 'number'}, {'inplace', 'boolean?'},
+})
 
 function LeakyReLU:__init(negval, ip)
    parent.__init(self)

@@ -1,6 +1,14 @@
 -- nn.Linear: y = W x + b, for one vector (1D) or a batch of rows (2D).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Linear, parent = torch.class('nn.Linear', 'nn.Module')
+
+schema.declare(Linear, {
+   {'weight', 'tensor', dim = 2},
+   {'bias', 'tensor?', size = {'outputSize'}},
+   {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'}, {'addBuffer', 'tensor?'},
+   outputSize = 'weight:size(1)',
+})
 
 -- From this many multiply-adds on, a float or double layer is one call into numpy
 -- (sparktorch7._nn_ops.linear: product and bias); below it Lua beats the trip there.

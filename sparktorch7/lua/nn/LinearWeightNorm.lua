@@ -1,7 +1,24 @@
 -- nn.LinearWeightNorm: nn.Linear whose weight rows are g_j * v_j / ||v_j||
 -- (weight normalisation). The weight is recomputed from v and g in training
 -- mode and whenever it is missing.
+local schema = require('nn.schema')
 local LinearWeightNorm, parent = torch.class('nn.LinearWeightNorm', 'nn.Linear')
+
+schema.declare(LinearWeightNorm, {
+   {'outputSize', 'posint'}, {'inputSize', 'posint'},
+   {'eps', 'number'},
+   {'v', 'tensor', size = {'outputSize', 'inputSize'}},
+   {'g', 'tensor', size = {'outputSize', 1}},
+   {'weight', 'tensor?', check = function(w, m)
+      -- forward rebuilds an empty weight from v and g, and runs a non-empty one as it is
+      if w:nElement() > 0 and not (w:dim() == 2 and w:size(1) == m.outputSize and w:size(2) == m.inputSize) then
+         return string.format('an empty tensor or one of size %dx%d (outputSize x inputSize)',
+                              m.outputSize, m.inputSize)
+      end
+   end},
+   {'bias', 'tensor?', size = {'outputSize'}},
+   {'gradV', 'tensor?'}, {'gradG', 'tensor?'},
+})
 
 function LinearWeightNorm:__init(inputSize, outputSize, bias, eps)
    nn.Module.__init(self)

@@ -1,6 +1,9 @@
 -- nn.Log: y = log(x).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Log, parent = torch.class('nn.Log', 'nn.Module')
+
+schema.parameterless(Log, 'a pointwise function of the input: no fields of its own')
 
 function Log:updateOutput(input)
    local y, x, n, back = pointwise.begin(self, input, 'nn.Log')

@@ -1,6 +1,9 @@
 -- nn.LogSigmoid: y = -log(1 + exp(-x)), computed without overflow.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local LogSigmoid, parent = torch.class('nn.LogSigmoid', 'nn.Module')
+
+schema.parameterless(LogSigmoid, 'a pointwise function of the input: no fields of its own')
 
 function LogSigmoid:updateOutput(input)
    local y, x, n, back = pointwise.begin(self, input, 'nn.LogSigmoid')

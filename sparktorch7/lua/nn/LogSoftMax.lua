@@ -1,6 +1,9 @@
 -- nn.LogSoftMax: y_i = x_i - log(sum_j exp(x_j)), over the feature dimension (see pointwise.softmaxLayout).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local LogSoftMax, parent = torch.class('nn.LogSoftMax', 'nn.Module')
+
+schema.parameterless(LogSoftMax, 'a row-wise function of the input: no fields of its own')
 
 function LogSoftMax:updateOutput(input)
    if not torch.isTensor(input) then

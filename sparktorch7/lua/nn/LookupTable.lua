@@ -2,7 +2,16 @@
 -- of self.weight. With maxNorm set, looked-up rows are first rescaled to have
 -- a normType-norm of at most maxNorm, as Torch7 does (this changes the weights).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local LookupTable, parent = torch.class('nn.LookupTable', 'nn.Module')
+
+schema.declare(LookupTable, {
+   {'weight', 'tensor', dim = 2},
+   {'paddingValue', 'number?'},
+   {'maxNorm', 'number?'}, {'normType', 'number?'},
+   {'shouldScaleGradByFreq', 'boolean?'},
+   {'gradWeight', 'tensor?'},
+})
 
 LookupTable.__version = 4
 

@@ -1,6 +1,11 @@
 -- nn.MM: input {A, B} gives A * B (each optionally transposed: transA,
 -- transB), for 2D matrices or 3D batches of matrices.
+local schema = require('nn.schema')
 local MM, parent = torch.class('nn.MM', 'nn.Module')
+
+schema.declare(MM, {
+   {'transA', 'boolean?'}, {'transB', 'boolean?'},
+})
 
 function MM:__init(transA, transB)
    parent.__init(self)

@@ -1,5 +1,8 @@
 -- nn.MSECriterion: the mean (sum when sizeAverage is false) of (x - t)^2.
+local schema = require('nn.schema')
 local MSECriterion, parent = torch.class('nn.MSECriterion', 'nn.Criterion')
+
+schema.parameterless(MSECriterion, "its only fields (output, gradInput, sizeAverage) are nn.Criterion's")
 
 function MSECriterion:__init(sizeAverage)
    parent.__init(self)

@@ -1,7 +1,12 @@
 -- nn.MV: input {M, v} gives M * v (M transposed when trans), for a 2D M and
 -- 1D v, or a batch: 3D M and 2D v.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local MV, parent = torch.class('nn.MV', 'nn.Module')
+
+schema.declare(MV, {
+   {'trans', 'boolean?'},
+})
 
 function MV:__init(trans)
    parent.__init(self)

@@ -1,6 +1,11 @@
 -- nn.MapTable: applies one module (cloned as needed, parameters shared) to
 -- every element of the input table.
+local schema = require('nn.schema')
 local MapTable, parent = torch.class('nn.MapTable', 'nn.Container')
+
+schema.declare(MapTable, {
+   {'module', 'module?'}, {'shared', 'table?'},
+})
 local unpack = unpack or table.unpack
 
 function MapTable:__init(module, shared)

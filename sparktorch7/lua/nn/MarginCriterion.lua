@@ -1,5 +1,10 @@
 -- nn.MarginCriterion: the mean (or sum) of max(0, margin - t x), targets 1 or -1.
+local schema = require('nn.schema')
 local MarginCriterion, parent = torch.class('nn.MarginCriterion', 'nn.Criterion')
+
+schema.declare(MarginCriterion, {
+   {'margin', 'number?'},
+})
 
 function MarginCriterion:__init(margin)
    parent.__init(self)

@@ -2,7 +2,12 @@
 -- batches), target y of 1 or -1: max(0, -y (x1 - x2) + margin), averaged over
 -- a batch when sizeAverage.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local MarginRankingCriterion, parent = torch.class('nn.MarginRankingCriterion', 'nn.Criterion')
+
+schema.declare(MarginRankingCriterion, {
+   {'margin', 'number?'},
+})
 
 function MarginRankingCriterion:__init(margin)
    parent.__init(self)

@@ -1,7 +1,10 @@
 -- nn.MaskedSelect: input {t, mask} gives the 1D tensor of the elements of t
 -- where mask (same number of elements) is non-zero, in row-major order.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local MaskedSelect, parent = torch.class('nn.MaskedSelect', 'nn.Module')
+
+schema.parameterless(MaskedSelect, 'combines the tensors of its input table: no fields of its own')
 
 function MaskedSelect:__init()
    parent.__init(self)

@@ -1,5 +1,10 @@
 -- nn.Mean: the mean of the input over dimension (nn.Sum with sizeAverage).
+local schema = require('nn.schema')
 local Mean, parent = torch.class('nn.Mean', 'nn.Sum')
+
+schema.declare(Mean, {
+   {'dimension', 'int?'},      -- older files may lack it (backCompatibility: 1)
+})
 
 function Mean:__init(dimension, nInputDims)
    parent.__init(self, dimension, nInputDims, true)

@@ -3,7 +3,12 @@
 -- one tensor whose dimension dim (default: 1, or 2 for a batch) runs over
 -- the experts.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local MixtureTable, parent = torch.class('nn.MixtureTable', 'nn.Module')
+
+schema.declare(MixtureTable, {
+   {'dim', 'int?'}, {'batchSize', 'natural?'}, {'size', 'longstorage?'},
+})
 
 function MixtureTable:__init(dim)
    parent.__init(self)

@@ -1,7 +1,17 @@
 -- nn.Module: the base of every module. sparktorch7 runs inference only: the
 -- forward pass, type conversion, introspection and copies are here; the
 -- learning methods raise a clear error.
+local schema = require('nn.schema')
 local Module = torch.class('nn.Module')
+
+-- fields every module may hold (what a subclass declares is added to these)
+schema.declare(Module, {
+   {'output', 'tensor|table?'},
+   {'gradInput', 'tensor|table?'},
+   {'train', 'boolean?'},
+   {'_type', 'string?'},
+   {'modules', 'modules?'},
+})
 
 function Module:__init()
    self.gradInput = torch.Tensor()
@@ -119,13 +129,16 @@ function Module:reset()
    return self
 end
 
--- Reading from a .t7 file: the fields are a table of values; then old file
--- versions are repaired in one place.
+-- Reading from a .t7 file: the fields are a table of values, checked against the
+-- class's declared schema (nn/schema.lua); then old file versions are repaired in one place.
 function Module:read(file, version)
+   local pos = type(file._tell) == 'function' and file:_tell() or nil
    local fields = file:readObject()
+   schema.checkFields(torch.typename(self), fields, file, pos)
    for k, v in pairs(fields) do
       self[k] = v
    end
+   schema.check(self, file, pos)
    self:backCompatibility(version)
 end
 

@@ -1,6 +1,12 @@
 -- nn.Mul: y = w * x with one learnt scalar w.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Mul, parent = torch.class('nn.Mul', 'nn.Module')
+
+schema.declare(Mul, {
+   {'weight', 'tensor', nElement = 1},
+   {'gradWeight', 'tensor?'},
+})
 
 function Mul:__init()
    parent.__init(self)

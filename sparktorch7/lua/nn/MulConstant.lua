@@ -1,6 +1,11 @@
 -- nn.MulConstant: y = x * constant_scalar.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local MulConstant, parent = torch.class('nn.MulConstant', 'nn.Module')
+
+schema.declare(MulConstant, {
+   {'constant_scalar', 'number'}, {'inplace', 'boolean?'},
+})
 
 function MulConstant:__init(constant_scalar, ip)
    parent.__init(self)

@@ -1,5 +1,10 @@
 -- nn.MultiCriterion: the weighted sum of several criteria on the same input and target.
+local schema = require('nn.schema')
 local MultiCriterion, parent = torch.class('nn.MultiCriterion', 'nn.Criterion')
+
+schema.declare(MultiCriterion, {
+   {'criterions', 'table'}, {'weights', 'table|tensor|storage?'},
+})
 
 function MultiCriterion:__init()
    parent.__init(self)

@@ -2,7 +2,12 @@
 -- and class target y: sum over i ~= y of w[y] max(0, margin - x[y] + x[i])^p,
 -- divided by the number of classes, and averaged over a batch when sizeAverage.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local MultiMarginCriterion, parent = torch.class('nn.MultiMarginCriterion', 'nn.Criterion')
+
+schema.declare(MultiMarginCriterion, {
+   {'margin', 'number?'}, {'p', 'number'}, {'weights', 'tensor?', dim = 1},
+})
 
 function MultiMarginCriterion:__init(p, weights, margin)
    parent.__init(self)
@@ -26,8 +31,16 @@ function MultiMarginCriterion:updateOutput(input, target)
    if type(target) == 'number' then
       targets[0] = target
    else
-      local tp = pointwise.contiguous(target):data()
+      local tc = pointwise.contiguous(target)
+      if tc:nElement() ~= rows then
+         error(string.format('<nn.MultiMarginCriterion> %d targets for %d samples', tc:nElement(), rows), 2)
+      end
+      local tp = tc:data()
       for r = 0, rows - 1 do targets[r] = tonumber(tp[r]) end
+   end
+   if self.weights and self.weights:nElement() ~= nClass then
+      error(string.format('<nn.MultiMarginCriterion> weights has %d elements, the input %d classes',
+                          self.weights:nElement(), nClass), 2)
    end
    local w = self.weights and pointwise.contiguous(self.weights):data()
    local s = 0
@@ -40,7 +53,7 @@ function MultiMarginCriterion:updateOutput(input, target)
       local xk = x[base + k - 1]
       for i = 0, nClass - 1 do
          if i ~= k - 1 then
-            local z = self.margin - xk + x[base + i]
+            local z = (self.margin or 1) - xk + x[base + i]
             if z > 0 then
                local h = self.p == 1 and z or z * z
                if w then h = h * w[k - 1] end

@@ -1,7 +1,12 @@
 -- nn.NaN: a decorator that raises an error naming the module (and its id)
 -- when the decorated module's input or output holds a NaN.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local NaN, parent = torch.class('nn.NaN', 'nn.Decorator')
+
+schema.declare(NaN, {
+   {'id', 'any?'},
+})
 
 local idseq = 0
 

@@ -1,7 +1,12 @@
 -- nn.Narrow: a copy of input:narrow(dimension, offset, length); a negative
 -- dimension or offset counts from the end, and a negative length too: -1 runs
 -- to the last element, -2 to the one before it, and so on.
+local schema = require('nn.schema')
 local Narrow, parent = torch.class('nn.Narrow', 'nn.Module')
+
+schema.declare(Narrow, {
+   {'dimension', 'int'}, {'index', 'int'}, {'length', 'int'},
+})
 
 function Narrow:__init(dimension, offset, length)
    parent.__init(self)

@@ -1,6 +1,11 @@
 -- nn.NarrowTable: the sub-table of length elements of the input table,
 -- starting at offset.
+local schema = require('nn.schema')
 local NarrowTable, parent = torch.class('nn.NarrowTable', 'nn.Module')
+
+schema.declare(NarrowTable, {
+   {'offset', 'int'}, {'length', 'int?'},
+})
 
 function NarrowTable:__init(offset, length)
    parent.__init(self)

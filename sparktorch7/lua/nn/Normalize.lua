@@ -1,7 +1,12 @@
 -- nn.Normalize: divides each vector (1D input) or row (2D) by its p-norm,
 -- (sum |x|^p + eps)^(1/p), or by max |x| + eps for p = math.huge.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Normalize, parent = torch.class('nn.Normalize', 'nn.Module')
+
+schema.declare(Normalize, {
+   {'p', 'number', min = 1e-300}, {'eps', 'number?'},
+})
 
 function Normalize:__init(p, eps)
    parent.__init(self)
@@ -21,7 +26,7 @@ function Normalize:updateOutput(input)
    local n = input:size(input:dim())
    local out = pointwise.resultLike(self, input)
    local xp, yp = x:data(), out:data()
-   local p, eps, abs = self.p, self.eps, math.abs
+   local p, eps, abs = self.p, self.eps or 1e-10, math.abs   -- older files have no eps
    for r = 0, rows - 1 do
       local base = r * n
       local norm = 0

@@ -1,7 +1,12 @@
 -- nn.OneHot: indices (1-based, any shape) to one-hot vectors of outputSize
 -- along a new last dimension.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local OneHot, parent = torch.class('nn.OneHot', 'nn.Module')
+
+schema.declare(OneHot, {
+   {'outputSize', 'posint'},
+})
 
 function OneHot:__init(outputSize)
    parent.__init(self)

@@ -2,7 +2,20 @@
 -- (nOutputPlane > 0; the channel dimension is 1 for 1D/3D inputs, 2 for
 -- batches) or one shared slope (nOutputPlane = 0).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local PReLU, parent = torch.class('nn.PReLU', 'nn.Module')
+
+schema.declare(PReLU, {
+   {'nOutputPlane', 'natural?', default = 0},
+   {'weight', 'tensor', check = function(w, m)
+      local planes = rawget(m, 'nOutputPlane') or 0
+      if w:nElement() < math.max(planes, 1) then
+         return string.format('a tensor of %d elements (nOutputPlane, or 1 when nOutputPlane is 0)',
+                              math.max(planes, 1)), schema.holds(w)
+      end
+   end},
+   {'gradWeight', 'tensor?'},
+})
 
 function PReLU:__init(nOutputPlane)
    parent.__init(self)

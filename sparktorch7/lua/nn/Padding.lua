@@ -1,7 +1,13 @@
 -- nn.Padding: inserts |pad| entries of value along dimension dim, before
 -- position index (pad < 0: counted from the start) or after it counted from
 -- the end (pad > 0). With nInputDim, a batch input shifts dim by one.
+local schema = require('nn.schema')
 local Padding, parent = torch.class('nn.Padding', 'nn.Module')
+
+schema.declare(Padding, {
+   {'dim', 'int'}, {'pad', 'int'}, {'nInputDim', 'natural?'},
+   {'value', 'number?'}, {'index', 'int?'}, {'outputSize', 'longstorage?'},
+})
 
 function Padding:__init(dim, pad, nInputDim, value, index)
    parent.__init(self)
@@ -20,14 +26,17 @@ function Padding:updateOutput(input)
    end
    local sizes = input:size():totable()
    local n = sizes[dim]
+   if n == nil then
+      error(string.format('<nn.Padding> dimension %s out of range for a %dD input', tostring(dim), #sizes), 2)
+   end
    sizes[dim] = n + math.abs(self.pad)
    self.outputSize = torch.LongStorage(sizes)
    if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input)
       or self.output == input then
       self.output = nn.utils.newLike(input)
    end
-   self.output:resize(self.outputSize):fill(self.value)
-   local index, pad = self.index, self.pad
+   self.output:resize(self.outputSize):fill(self.value or 0)
+   local index, pad = self.index or 1, self.pad
    if pad > 0 then
       index = n - index + 2
    else

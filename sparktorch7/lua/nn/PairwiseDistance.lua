@@ -1,7 +1,12 @@
 -- nn.PairwiseDistance: input {a, b} gives the p-norm distance ||a - b||_p of
 -- a and b (1D) or of each pair of rows (2D). The norm is in self.norm.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local PairwiseDistance, parent = torch.class('nn.PairwiseDistance', 'nn.Module')
+
+schema.declare(PairwiseDistance, {
+   {'norm', 'number'},
+})
 
 function PairwiseDistance:__init(p)
    parent.__init(self)

@@ -1,6 +1,12 @@
 -- nn.Parallel: module i gets slice i of the input along inputDimension; the
 -- outputs are concatenated along outputDimension.
+local schema = require('nn.schema')
 local Parallel, parent = torch.class('nn.Parallel', 'nn.Container')
+
+schema.declare(Parallel, {
+   {'inputDimension', 'int'}, {'outputDimension', 'int'},
+   {'totalOutputSize', 'longstorage?'},
+})
 
 function Parallel:__init(inputDimension, outputDimension)
    parent.__init(self)

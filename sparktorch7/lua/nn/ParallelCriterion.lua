@@ -1,6 +1,11 @@
 -- nn.ParallelCriterion: the weighted sum of criterion i on input[i] and
 -- target[i] (the same target for all when repeatTarget).
+local schema = require('nn.schema')
 local ParallelCriterion, parent = torch.class('nn.ParallelCriterion', 'nn.Criterion')
+
+schema.declare(ParallelCriterion, {
+   {'criterions', 'table'}, {'weights', 'table|tensor|storage?'}, {'repeatTarget', 'boolean?'},
+})
 
 function ParallelCriterion:__init(repeatTarget)
    parent.__init(self)

@@ -1,5 +1,8 @@
 -- nn.ParallelTable: module i is applied to input[i].
+local schema = require('nn.schema')
 local ParallelTable, parent = torch.class('nn.ParallelTable', 'nn.Container')
+
+schema.parameterless(ParallelTable, "a container: nn.Container's modules")
 
 function ParallelTable:__init()
    parent.__init(self)

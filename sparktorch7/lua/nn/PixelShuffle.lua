@@ -1,4 +1,10 @@
+local schema = require('nn.schema')
 local PixelShuffle, parent = torch.class('nn.PixelShuffle', 'nn.Module')
+
+schema.declare(PixelShuffle, {
+   {'upscaleFactor', 'posint'},
+   {'upscaleFactorSquared', 'posint', check = 'upscaleFactorSquared == upscaleFactor * upscaleFactor'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- Sub-pixel rearrangement: (C*r*r, H, W) -> (C, H*r, W*r), batched or not.

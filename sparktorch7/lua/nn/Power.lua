@@ -1,6 +1,11 @@
 -- nn.Power: y = x ^ pow.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Power, parent = torch.class('nn.Power', 'nn.Module')
+
+schema.declare(Power, {
+   {'pow', 'number'},
+})
 
 function Power:__init(p)
    parent.__init(self)

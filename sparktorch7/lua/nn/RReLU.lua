@@ -1,7 +1,13 @@
 -- nn.RReLU: y = x if x >= 0, else a * x. In evaluation a is the mean slope
 -- (lower + upper) / 2; in training it is drawn uniformly in [lower, upper].
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local RReLU, parent = torch.class('nn.RReLU', 'nn.Module')
+
+schema.declare(RReLU, {
+   {'lower', 'number'}, {'upper', 'number'},
+   {'channelwise', 'boolean?'}, {'inplace', 'boolean?'}, {'noise', 'tensor?'},
+})
 
 function RReLU:__init(l, u, ip, cw)
    parent.__init(self)

@@ -1,7 +1,12 @@
 -- nn.Replicate: a view repeating the input nfeatures times along a new
 -- dimension dim (stride 0, no copy); with ndim given, a batch input shifts dim.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Replicate, parent = torch.class('nn.Replicate', 'nn.Module')
+
+schema.declare(Replicate, {
+   {'nfeatures', 'posint'}, {'dim', 'posint?'}, {'ndim', 'natural?'},
+})
 
 function Replicate:__init(nf, dim, ndim)
    parent.__init(self)

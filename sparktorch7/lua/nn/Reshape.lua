@@ -2,7 +2,19 @@
 -- sizes, keeping a leading batch dimension when there is one (or as forced by
 -- a trailing boolean batchMode argument).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Reshape, parent = torch.class('nn.Reshape', 'nn.Module')
+
+schema.declare(Reshape, {
+   {'size', 'longstorage', check = schema.naturalStorage},
+   {'nelement', 'natural', check = function(n, m)
+      local count = 1
+      for i = 1, m.size:size() do count = count * m.size[i] end
+      if n ~= count then
+         return string.format('%d (the product of the sizes)', count), schema.holds(n)
+      end
+   end}, {'batchsize', 'longstorage?'}, {'batchMode', 'boolean?'},
+})
 
 function Reshape:__init(...)
    parent.__init(self)

@@ -1,6 +1,11 @@
 -- nn.Select: a copy of input:select(dimension, index); negative values count
 -- from the end.
+local schema = require('nn.schema')
 local Select, parent = torch.class('nn.Select', 'nn.Module')
+
+schema.declare(Select, {
+   {'dimension', 'int'}, {'index', 'int'},
+})
 
 function Select:__init(dimension, index)
    parent.__init(self)

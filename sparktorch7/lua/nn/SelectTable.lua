@@ -1,5 +1,10 @@
 -- nn.SelectTable: element index of the input table (negative counts from the end).
+local schema = require('nn.schema')
 local SelectTable, parent = torch.class('nn.SelectTable', 'nn.Module')
+
+schema.declare(SelectTable, {
+   {'index', 'int|string'},
+})
 
 function SelectTable:__init(index)
    parent.__init(self)

@@ -1,5 +1,8 @@
 -- nn.Sequential: feeds each module's output to the next one.
+local schema = require('nn.schema')
 local Sequential, parent = torch.class('nn.Sequential', 'nn.Container')
+
+schema.parameterless(Sequential, "a container: nn.Container's modules")
 
 function Sequential:__len()
    return #self.modules

@@ -1,6 +1,9 @@
 -- nn.Sigmoid: y = 1 / (1 + exp(-x)).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Sigmoid, parent = torch.class('nn.Sigmoid', 'nn.Module')
+
+schema.parameterless(Sigmoid, 'a pointwise function of the input: no fields of its own')
 
 function Sigmoid:updateOutput(input)
    local y, x, n, back = pointwise.begin(self, input, 'nn.Sigmoid')

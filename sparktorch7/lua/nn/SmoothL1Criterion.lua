@@ -1,5 +1,8 @@
 -- nn.SmoothL1Criterion: the mean (or sum) of 0.5 (x - t)^2 where |x - t| < 1, |x - t| - 0.5 elsewhere.
+local schema = require('nn.schema')
 local SmoothL1Criterion, parent = torch.class('nn.SmoothL1Criterion', 'nn.Criterion')
+
+schema.parameterless(SmoothL1Criterion, "its only fields (output, gradInput, sizeAverage) are nn.Criterion's")
 
 function SmoothL1Criterion:__init(sizeAverage)
    parent.__init(self)

@@ -1,5 +1,8 @@
 -- nn.SoftMarginCriterion: the mean (or sum) of log(1 + exp(-t x)), targets 1 or -1.
+local schema = require('nn.schema')
 local SoftMarginCriterion, parent = torch.class('nn.SoftMarginCriterion', 'nn.Criterion')
+
+schema.parameterless(SoftMarginCriterion, "its only fields (output, gradInput, sizeAverage) are nn.Criterion's")
 
 function SoftMarginCriterion:__init()
    parent.__init(self)

@@ -1,6 +1,9 @@
 -- nn.SoftMax: y_i = exp(x_i) / sum_j exp(x_j), over the feature dimension (see pointwise.softmaxLayout).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local SoftMax, parent = torch.class('nn.SoftMax', 'nn.Module')
+
+schema.parameterless(SoftMax, 'a row-wise function of the input: no fields of its own')
 
 function SoftMax:updateOutput(input)
    if not torch.isTensor(input) then

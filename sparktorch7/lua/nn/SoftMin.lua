@@ -1,6 +1,9 @@
 -- nn.SoftMin: y_i = exp(-x_i) / sum_j exp(-x_j), over the feature dimension (see pointwise.softmaxLayout).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local SoftMin, parent = torch.class('nn.SoftMin', 'nn.Module')
+
+schema.parameterless(SoftMin, 'a row-wise function of the input: no fields of its own')
 
 function SoftMin:updateOutput(input)
    if not torch.isTensor(input) then

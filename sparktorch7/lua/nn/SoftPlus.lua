@@ -1,6 +1,11 @@
 -- nn.SoftPlus: y = log(1 + exp(beta * x)) / beta, and y = x where beta * x > threshold.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local SoftPlus, parent = torch.class('nn.SoftPlus', 'nn.Module')
+
+schema.declare(SoftPlus, {
+   {'beta', 'number?'}, {'threshold', 'number?'},
+})
 
 function SoftPlus:__init(beta, threshold)
    parent.__init(self)

@@ -1,6 +1,11 @@
 -- nn.SoftShrink: y = x - lambda if x > lambda, x + lambda if x < -lambda, else 0.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local SoftShrink, parent = torch.class('nn.SoftShrink', 'nn.Module')
+
+schema.declare(SoftShrink, {
+   {'lambda', 'number'},
+})
 
 function SoftShrink:__init(lam)
    parent.__init(self)

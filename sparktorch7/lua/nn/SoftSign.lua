@@ -1,6 +1,9 @@
 -- nn.SoftSign: y = x / (1 + |x|).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local SoftSign, parent = torch.class('nn.SoftSign', 'nn.Module')
+
+schema.parameterless(SoftSign, 'a pointwise function of the input: no fields of its own')
 
 function SoftSign:updateOutput(input)
    local y, x, n, back = pointwise.begin(self, input, 'nn.SoftSign')

@@ -2,7 +2,16 @@
 -- (index, value) pairs (1-based indices); a batch is a table of them or an
 -- N x nnz x 2 tensor.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local SparseLinear, parent = torch.class('nn.SparseLinear', 'nn.Module')
+
+schema.declare(SparseLinear, {
+   {'weight', 'tensor', dim = 2},
+   {'bias', 'tensor', size = {'outputSize'}},
+   {'weightDecay', 'number?'}, {'doGradInput', 'boolean?'},
+   {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
+   outputSize = 'weight:size(1)',
+})
 
 function SparseLinear:__init(inputSize, outputSize, doGradInput)
    parent.__init(self)

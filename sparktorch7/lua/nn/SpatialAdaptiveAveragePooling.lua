@@ -1,5 +1,10 @@
+local schema = require('nn.schema')
 local SpatialAdaptiveAveragePooling, parent =
    torch.class('nn.SpatialAdaptiveAveragePooling', 'nn.Module')
+
+schema.declare(SpatialAdaptiveAveragePooling, {
+   {'W', 'posint'}, {'H', 'posint'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- Output W x H whatever the input size: bin i of an axis of length n covers

@@ -1,5 +1,10 @@
+local schema = require('nn.schema')
 local SpatialAdaptiveMaxPooling, parent =
    torch.class('nn.SpatialAdaptiveMaxPooling', 'nn.Module')
+
+schema.declare(SpatialAdaptiveMaxPooling, {
+   {'W', 'posint'}, {'H', 'posint'}, {'indices', 'tensor?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- Output W x H whatever the input size: bin i of an axis of length n covers

@@ -1,4 +1,12 @@
+local schema = require('nn.schema')
 local SpatialAveragePooling, parent = torch.class('nn.SpatialAveragePooling', 'nn.Module')
+
+schema.declare(SpatialAveragePooling, {
+   {'kW', 'posint'}, {'kH', 'posint'},
+   {'dW', 'posint'}, {'dH', 'posint'},
+   {'padW', 'natural?'}, {'padH', 'natural?'},
+   {'ceil_mode', 'boolean?'}, {'count_include_pad', 'boolean?'}, {'divide', 'boolean?'},
+})
 local ops = require 'nn.spatial_ops'
 
 SpatialAveragePooling._clampLast = true

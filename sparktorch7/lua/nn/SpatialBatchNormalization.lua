@@ -1,5 +1,8 @@
+local schema = require('nn.schema')
 local SpatialBatchNormalization, parent =
    torch.class('nn.SpatialBatchNormalization', 'nn.BatchNormalization')
+
+schema.inherited(SpatialBatchNormalization, "nn.BatchNormalization's fields")
 local ops = require 'nn.spatial_ops'
 
 -- Batch normalization per plane of (N, C, H, W) images; a single (C, H, W) image is

@@ -1,5 +1,11 @@
+local schema = require('nn.schema')
 local SpatialContrastiveNormalization, parent =
    torch.class('nn.SpatialContrastiveNormalization', 'nn.Module')
+
+schema.declare(SpatialContrastiveNormalization, {
+   {'nInputPlane', 'posint?'}, {'kernel', 'tensor?', dim = {1, 2}},
+   {'threshold', 'number?'}, {'thresval', 'number?'}, {'normalizer', 'module'},
+})
 
 -- Subtractive then divisive normalization with the same kernel, in self.normalizer.
 function SpatialContrastiveNormalization:__init(nInputPlane, kernel, threshold, thresval)

@@ -1,4 +1,24 @@
+local schema = require('nn.schema')
 local SpatialConvolution, parent = torch.class('nn.SpatialConvolution', 'nn.Module')
+
+schema.declare(SpatialConvolution, {
+   {'nInputPlane', 'posint'}, {'nOutputPlane', 'posint'},
+   {'kW', 'posint'}, {'kH', 'posint'},
+   {'dW', 'posint'}, {'dH', 'posint'},
+   {'padW', 'natural?'}, {'padH', 'natural?'},
+   {'padding', 'natural?'},
+   {'groups', 'posint?', default = 1, check = 'nInputPlane % groups + nOutputPlane % groups == 0'},
+   {'weight', 'tensor', nElement = 'nOutputPlane * (nInputPlane / groups) * kH * kW'},
+   {'bias', 'tensor?', nElement = 'nOutputPlane'},
+   {'gradWeight', 'tensor?', check = function(g, m)
+      -- backCompatibility views a 2-D gradWeight (old files) as the 4-D weight
+      if g:dim() == 2 and g:nElement() ~= m.weight:nElement() then
+         return string.format('a 2-D tensor of %d elements, as many as weight', m.weight:nElement()),
+                string.format('%s (%d elements)', schema.holds(g), g:nElement())
+      end
+   end},
+   {'gradBias', 'tensor?'},
+})
 local ops = require 'nn.spatial_ops'
 
 function SpatialConvolution:__init(nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH)

@@ -1,4 +1,7 @@
+local schema = require('nn.schema')
 local SpatialConvolutionMM, parent = torch.class('nn.SpatialConvolutionMM', 'nn.Module')
+
+schema.like(SpatialConvolutionMM, nn.SpatialConvolution, "nn.SpatialConvolution's fields (it runs its forward)")
 local ops = require 'nn.spatial_ops'
 
 -- Same computation as nn.SpatialConvolution (Torch7 kept both names: MM was the

@@ -1,4 +1,29 @@
+local schema = require('nn.schema')
 local SpatialConvolutionMap, parent = torch.class('nn.SpatialConvolutionMap', 'nn.Module')
+
+-- every connection {input plane, output plane} names planes that exist
+local function connectionTable(conn, m)
+   if conn:size(2) ~= 2 then
+      return 'a tensor of nConnections x 2 {input plane, output plane} pairs', schema.holds(conn)
+   end
+   local nIn, nOut = rawget(m, 'nInputPlane'), rawget(m, 'nOutputPlane')
+   for i = 1, conn:size(1) do
+      local a, b = conn[i][1], conn[i][2]
+      if a ~= math.floor(a) or a < 1 or a > nIn or b ~= math.floor(b) or b < 1 or b > nOut then
+         return string.format('connections between input planes 1..%d and output planes 1..%d', nIn, nOut),
+                string.format('the connection {%s, %s} at row %d', tostring(a), tostring(b), i)
+      end
+   end
+end
+schema.declare(SpatialConvolutionMap, {
+   {'nInputPlane', 'posint'}, {'nOutputPlane', 'posint'},
+   {'kW', 'posint'}, {'kH', 'posint'},
+   {'dW', 'posint'}, {'dH', 'posint'},
+   {'connTable', 'tensor', dim = 2, check = connectionTable},
+   {'weight', 'tensor', nElement = 'connTable:size(1) * kH * kW'},
+   {'bias', 'tensor', nElement = 'nOutputPlane'},
+   {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
+})
 local ops = require 'nn.spatial_ops'
 require 'nn.tables'
 

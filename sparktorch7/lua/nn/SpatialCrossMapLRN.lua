@@ -1,4 +1,9 @@
+local schema = require('nn.schema')
 local SpatialCrossMapLRN, parent = torch.class('nn.SpatialCrossMapLRN', 'nn.Module')
+
+schema.declare(SpatialCrossMapLRN, {
+   {'size', 'posint'}, {'alpha', 'number'}, {'beta', 'number'}, {'k', 'number'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- Local response normalization across channels (AlexNet):

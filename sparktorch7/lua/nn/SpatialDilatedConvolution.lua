@@ -1,5 +1,10 @@
+local schema = require('nn.schema')
 local SpatialDilatedConvolution, parent =
    torch.class('nn.SpatialDilatedConvolution', 'nn.SpatialConvolution')
+
+schema.declare(SpatialDilatedConvolution, {
+   {'dilationW', 'posint?'}, {'dilationH', 'posint?'},
+})
 
 function SpatialDilatedConvolution:__init(nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH,
                                           dilationW, dilationH)

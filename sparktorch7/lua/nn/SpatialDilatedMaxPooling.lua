@@ -1,5 +1,10 @@
+local schema = require('nn.schema')
 local SpatialDilatedMaxPooling, parent =
    torch.class('nn.SpatialDilatedMaxPooling', 'nn.SpatialMaxPooling')
+
+schema.declare(SpatialDilatedMaxPooling, {
+   {'dilationW', 'posint?'}, {'dilationH', 'posint?'},
+})
 
 function SpatialDilatedMaxPooling:__init(kW, kH, dW, dH, padW, padH, dilationW, dilationH)
    parent.__init(self, kW, kH, dW, dH, padW, padH)

@@ -1,5 +1,11 @@
+local schema = require('nn.schema')
 local SpatialDivisiveNormalization, parent =
    torch.class('nn.SpatialDivisiveNormalization', 'nn.Module')
+
+schema.declare(SpatialDivisiveNormalization, {
+   {'nInputPlane', 'posint'}, {'kernel', 'tensor', dim = {1, 2}},
+   {'threshold', 'number?'}, {'thresval', 'number?'},
+})
 
 -- Divides each plane by the local standard deviation over all planes (weighted by an
 -- odd 1-D or 2-D kernel, corrected at the borders), replaced by thresval where it is

@@ -1,4 +1,16 @@
+local schema = require('nn.schema')
 local SpatialFullConvolution, parent = torch.class('nn.SpatialFullConvolution', 'nn.Module')
+
+schema.declare(SpatialFullConvolution, {
+   {'nInputPlane', 'posint'}, {'nOutputPlane', 'posint'},
+   {'kW', 'posint'}, {'kH', 'posint'},
+   {'dW', 'posint'}, {'dH', 'posint'},
+   {'padW', 'natural?'}, {'padH', 'natural?'},
+   {'adjW', 'natural?'}, {'adjH', 'natural?'},
+   {'weight', 'tensor', nElement = 'nInputPlane * nOutputPlane * kH * kW'},
+   {'bias', 'tensor?', nElement = 'nOutputPlane'},
+   {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- Transposed convolution ("deconvolution"): weight nInputPlane x nOutputPlane x kH x kW,

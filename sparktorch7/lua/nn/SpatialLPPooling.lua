@@ -1,4 +1,10 @@
+local schema = require('nn.schema')
 local SpatialLPPooling, parent = torch.class('nn.SpatialLPPooling', 'nn.Sequential')
+
+schema.declare(SpatialLPPooling, {
+   {'pnorm', 'number?'}, {'nInputPlane', 'posint?'},
+   {'kW', 'posint?'}, {'kH', 'posint?'}, {'dW', 'posint?'}, {'dH', 'posint?'},
+})
 
 -- As in Torch7, a container: x^p, average pooling, times kW*kH, then the 1/p power.
 -- Saved files hold these modules, so forward is nn.Sequential's.

@@ -1,4 +1,7 @@
+local schema = require('nn.schema')
 local SpatialLogSoftMax, parent = torch.class('nn.SpatialLogSoftMax', 'nn.Module')
+
+schema.parameterless(SpatialLogSoftMax, 'a log-softmax across planes: no fields of its own')
 local ops = require 'nn.spatial_ops'
 
 -- log of exp(x) / sum exp(x) over the planes at each pixel: dim 1 of a (C, H, W) image, dim 2 of an

@@ -1,4 +1,12 @@
+local schema = require('nn.schema')
 local SpatialMaxPooling, parent = torch.class('nn.SpatialMaxPooling', 'nn.Module')
+
+schema.declare(SpatialMaxPooling, {
+   {'kW', 'posint'}, {'kH', 'posint'},
+   {'dW', 'posint'}, {'dH', 'posint'},
+   {'padW', 'natural?'}, {'padH', 'natural?'},
+   {'ceil_mode', 'boolean?'}, {'indices', 'tensor?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- Where each maximum came from (self.indices, for nn.SpatialMaxUnpooling) costs time,

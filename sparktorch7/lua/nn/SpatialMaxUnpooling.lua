@@ -1,4 +1,21 @@
+local schema = require('nn.schema')
 local SpatialMaxUnpooling, parent = torch.class('nn.SpatialMaxUnpooling', 'nn.Module')
+
+-- the pooling module it inverts: a max pooling whose kernel equals its stride
+local function maxPooling(p)
+   if not torch.isTypeOf(p, 'nn.SpatialMaxPooling') then
+      return 'an nn.SpatialMaxPooling', schema.holds(p)
+   end
+   if p.kW ~= p.dW or p.kH ~= p.dH then
+      return 'a max pooling whose kernel size equals its stride',
+             string.format('a kernel %sx%s with a stride %sx%s', tostring(p.kW), tostring(p.kH),
+                           tostring(p.dW), tostring(p.dH))
+   end
+end
+schema.declare(SpatialMaxUnpooling, {
+   {'pooling', 'module', check = maxPooling},
+   {'indices', 'tensor?'}, {'oheight', 'natural?'}, {'owidth', 'natural?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- The inverse of a max pooling (kernel = stride) run earlier in the same forward

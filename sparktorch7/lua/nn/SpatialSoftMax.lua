@@ -1,4 +1,7 @@
+local schema = require('nn.schema')
 local SpatialSoftMax, parent = torch.class('nn.SpatialSoftMax', 'nn.Module')
+
+schema.parameterless(SpatialSoftMax, 'a softmax across planes: no fields of its own')
 local ops = require 'nn.spatial_ops'
 
 -- exp(x) / sum exp(x) over the planes at each pixel: dim 1 of a (C, H, W) image, dim 2 of an

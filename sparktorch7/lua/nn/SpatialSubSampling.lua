@@ -1,4 +1,14 @@
+local schema = require('nn.schema')
 local SpatialSubSampling, parent = torch.class('nn.SpatialSubSampling', 'nn.Module')
+
+schema.declare(SpatialSubSampling, {
+   {'nInputPlane', 'posint'},
+   {'kW', 'posint'}, {'kH', 'posint'},
+   {'dW', 'posint'}, {'dH', 'posint'},
+   {'weight', 'tensor', nElement = 'nInputPlane'},
+   {'bias', 'tensor', nElement = 'nInputPlane'},
+   {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- LeNet's sub-sampling: per plane c, bias[c] + weight[c] * (sum over the kW x kH window).

@@ -1,5 +1,11 @@
+local schema = require('nn.schema')
 local SpatialSubtractiveNormalization, parent =
    torch.class('nn.SpatialSubtractiveNormalization', 'nn.Module')
+
+schema.declare(SpatialSubtractiveNormalization, {
+   {'nInputPlane', 'posint'}, {'kernel', 'tensor', dim = {1, 2}},
+   {'threshold', 'number?'}, {'thresval', 'number?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- Subtracts from each plane the local mean over all planes, weighted by an odd 1-D

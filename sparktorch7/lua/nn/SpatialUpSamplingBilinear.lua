@@ -1,5 +1,10 @@
+local schema = require('nn.schema')
 local SpatialUpSamplingBilinear, parent =
    torch.class('nn.SpatialUpSamplingBilinear', 'nn.Module')
+
+schema.declare(SpatialUpSamplingBilinear, {
+   {'scale_factor', 'posint?'}, {'oheight', 'posint?'}, {'owidth', 'posint?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- Bilinear up-sampling with the corners aligned. The argument is an integer scale

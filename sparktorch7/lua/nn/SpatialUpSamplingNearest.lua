@@ -1,4 +1,9 @@
+local schema = require('nn.schema')
 local SpatialUpSamplingNearest, parent = torch.class('nn.SpatialUpSamplingNearest', 'nn.Module')
+
+schema.declare(SpatialUpSamplingNearest, {
+   {'scale_factor', 'posint'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- Each pixel becomes a scale x scale block.

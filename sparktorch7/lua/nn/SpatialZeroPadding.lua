@@ -1,4 +1,9 @@
+local schema = require('nn.schema')
 local SpatialZeroPadding, parent = torch.class('nn.SpatialZeroPadding', 'nn.Module')
+
+schema.declare(SpatialZeroPadding, {
+   {'pad_l', 'int'}, {'pad_r', 'int'}, {'pad_t', 'int'}, {'pad_b', 'int'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- Pads the last two dims with zeros: pad_l/pad_r columns, pad_t/pad_b rows; a

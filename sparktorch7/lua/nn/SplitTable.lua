@@ -1,7 +1,12 @@
 -- nn.SplitTable: the table of slices input:select(dimension, i) (views);
 -- negative dimension counts from the end, nInputDims shifts it for a batch.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local SplitTable, parent = torch.class('nn.SplitTable', 'nn.Module')
+
+schema.declare(SplitTable, {
+   {'dimension', 'int'}, {'nInputDims', 'natural?'},
+})
 
 function SplitTable:__init(dimension, nInputDims)
    parent.__init(self)

@@ -1,7 +1,12 @@
 -- nn.Sqrt: y = sqrt(x + eps) (eps defaults to 0; as the old nn and cunn kernels
 -- compute it, the last THNN CPU kernel ignored eps).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Sqrt, parent = torch.class('nn.Sqrt', 'nn.Module')
+
+schema.declare(Sqrt, {
+   {'eps', 'number?'},
+})
 
 function Sqrt:__init(b)
    parent.__init(self)

@@ -1,6 +1,9 @@
 -- nn.Square: y = x * x.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Square, parent = torch.class('nn.Square', 'nn.Module')
+
+schema.parameterless(Square, 'a pointwise function of the input: no fields of its own')
 
 function Square:updateOutput(input)
    local y, x, n, back = pointwise.begin(self, input, 'nn.Square')

@@ -1,7 +1,12 @@
 -- nn.Squeeze: a view of the input without its dimensions of size 1 (or only
 -- dimension dim, when given). With numInputDims, a batch of size 1 is kept.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Squeeze, parent = torch.class('nn.Squeeze', 'nn.Module')
+
+schema.declare(Squeeze, {
+   {'dim', 'int?'}, {'numInputDims', 'natural?'},
+})
 
 function Squeeze:__init(dim, numInputDims)
    parent.__init(self)

@@ -2,7 +2,13 @@
 -- sizeAverage); the summed dimension is removed unless squeeze is false or
 -- the input is 1D.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Sum, parent = torch.class('nn.Sum', 'nn.Module')
+
+schema.declare(Sum, {
+   {'dimension', 'int'}, {'nInputDims', 'natural?'},
+   {'sizeAverage', 'boolean?'}, {'squeeze', 'boolean?'},
+})
 
 function Sum:__init(dimension, nInputDims, sizeAverage, squeeze)
    parent.__init(self)

@@ -1,6 +1,9 @@
 -- nn.Tanh: y = tanh(x).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Tanh, parent = torch.class('nn.Tanh', 'nn.Module')
+
+schema.parameterless(Tanh, 'a pointwise function of the input: no fields of its own')
 
 function Tanh:updateOutput(input)
    local y, x, n, back = pointwise.begin(self, input, 'nn.Tanh')

@@ -1,6 +1,9 @@
 -- nn.TanhShrink: y = x - tanh(x).
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local TanhShrink, parent = torch.class('nn.TanhShrink', 'nn.Module')
+
+schema.parameterless(TanhShrink, 'a pointwise function of the input: no fields of its own')
 
 function TanhShrink:updateOutput(input)
    local y, x, n, back = pointwise.begin(self, input, 'nn.TanhShrink')

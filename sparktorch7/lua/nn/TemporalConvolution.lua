@@ -1,4 +1,13 @@
+local schema = require('nn.schema')
 local TemporalConvolution, parent = torch.class('nn.TemporalConvolution', 'nn.Module')
+
+schema.declare(TemporalConvolution, {
+   {'inputFrameSize', 'posint'}, {'outputFrameSize', 'posint'},
+   {'kW', 'posint'}, {'dW', 'posint'},
+   {'weight', 'tensor', nElement = 'outputFrameSize * inputFrameSize * kW'},
+   {'bias', 'tensor?', nElement = 'outputFrameSize'},
+   {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- 1-D convolution over a sequence of frames: input nInputFrame x inputFrameSize (or a

@@ -1,4 +1,9 @@
+local schema = require('nn.schema')
 local TemporalMaxPooling, parent = torch.class('nn.TemporalMaxPooling', 'nn.Module')
+
+schema.declare(TemporalMaxPooling, {
+   {'kW', 'posint'}, {'dW', 'posint'}, {'indices', 'tensor?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- Max over windows of kW frames, stride dW, per feature.

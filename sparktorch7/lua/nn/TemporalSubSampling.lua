@@ -1,4 +1,13 @@
+local schema = require('nn.schema')
 local TemporalSubSampling, parent = torch.class('nn.TemporalSubSampling', 'nn.Module')
+
+schema.declare(TemporalSubSampling, {
+   {'inputFrameSize', 'posint'},
+   {'kW', 'posint'}, {'dW', 'posint'},
+   {'weight', 'tensor', nElement = 'inputFrameSize'},
+   {'bias', 'tensor', nElement = 'inputFrameSize'},
+   {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- Per feature f: bias[f] + weight[f] * (sum of the kW frames of each window).

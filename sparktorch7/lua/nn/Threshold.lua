@@ -1,6 +1,11 @@
 -- nn.Threshold: y = x if x > threshold, else val.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local Threshold, parent = torch.class('nn.Threshold', 'nn.Module')
+
+schema.declare(Threshold, {
+   {'threshold', 'number'}, {'val', 'number'}, {'inplace', 'boolean?'},
+})
 
 -- From this many elements on, a contiguous float or double input of a ReLU-like
 -- threshold (val == threshold) goes to numpy (sparktorch7._nn_ops.threshold_max),

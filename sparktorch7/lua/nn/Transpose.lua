@@ -1,6 +1,12 @@
 -- nn.Transpose: swaps pairs of dimensions in turn, e.g. nn.Transpose({1, 4}, {1, 3});
 -- the output is a contiguous copy.
+local schema = require('nn.schema')
 local Transpose, parent = torch.class('nn.Transpose', 'nn.Module')
+
+schema.declare(Transpose, {
+   {'permutations', 'table', check = schema.permutationPairs},
+   {'numInputDims', 'natural?'},
+})
 
 function Transpose:__init(...)
    parent.__init(self)

@@ -1,6 +1,11 @@
 -- nn.Unsqueeze: a view of the input with a dimension of size 1 inserted at
 -- position pos (shifted by one for a batch when numInputDims is given).
+local schema = require('nn.schema')
 local Unsqueeze, parent = torch.class('nn.Unsqueeze', 'nn.Module')
+
+schema.declare(Unsqueeze, {
+   {'pos', 'int'}, {'numInputDims', 'natural?'},
+})
 
 function Unsqueeze:__init(pos, numInputDims)
    parent.__init(self)

@@ -1,7 +1,22 @@
 -- nn.View: a view of the input with the given sizes (one may be -1, inferred);
 -- leading dimensions left over are a batch dimension.
 local pointwise = require('nn.pointwise')
+local schema = require('nn.schema')
 local View, parent = torch.class('nn.View', 'nn.Module')
+
+schema.declare(View, {
+   {'size', 'longstorage', check = schema.viewSizes},
+   {'numElements', 'natural?', check = function(n, m)
+      local count = 1
+      for i = 1, m.size:size() do
+         if m.size[i] >= 0 then count = count * m.size[i] end
+      end
+      if n ~= count then
+         return string.format('%d (the product of the sizes that are not -1)', count), schema.holds(n)
+      end
+   end},
+   {'numInputDims', 'natural?'},
+})
 
 function View:resetSize(...)
    local first = select(1, ...)

@@ -1,4 +1,12 @@
+local schema = require('nn.schema')
 local VolumetricAveragePooling, parent = torch.class('nn.VolumetricAveragePooling', 'nn.Module')
+
+schema.declare(VolumetricAveragePooling, {
+   {'kT', 'posint'}, {'kW', 'posint'}, {'kH', 'posint'},
+   {'dT', 'posint'}, {'dW', 'posint'}, {'dH', 'posint'},
+   {'padT', 'natural?'}, {'padW', 'natural?'}, {'padH', 'natural?'},
+   {'ceil_mode', 'boolean?'}, {'count_include_pad', 'boolean?'},
+})
 local ops = require 'nn.spatial_ops'
 
 VolumetricAveragePooling._clampLast = true

@@ -1,5 +1,8 @@
+local schema = require('nn.schema')
 local VolumetricBatchNormalization, parent =
    torch.class('nn.VolumetricBatchNormalization', 'nn.BatchNormalization')
+
+schema.inherited(VolumetricBatchNormalization, "nn.BatchNormalization's fields")
 
 -- Batch normalization per plane of (N, C, T, H, W) volumes.
 VolumetricBatchNormalization.__version = 2

@@ -1,4 +1,16 @@
+local schema = require('nn.schema')
 local VolumetricConvolution, parent = torch.class('nn.VolumetricConvolution', 'nn.Module')
+
+schema.declare(VolumetricConvolution, {
+   {'nInputPlane', 'posint'}, {'nOutputPlane', 'posint'},
+   {'kT', 'posint'}, {'kW', 'posint'}, {'kH', 'posint'},
+   {'dT', 'posint'}, {'dW', 'posint'}, {'dH', 'posint'},
+   {'padT', 'natural?'}, {'padW', 'natural?'}, {'padH', 'natural?'},
+   {'groups', 'posint?', default = 1, check = 'nInputPlane % groups == 0'},
+   {'weight', 'tensor', nElement = 'nOutputPlane * (nInputPlane / groups) * kT * kH * kW'},
+   {'bias', 'tensor?', nElement = 'nOutputPlane'},
+   {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- 3-D convolution of (C, T, H, W) volumes or batches of them; weight

@@ -1,5 +1,10 @@
+local schema = require('nn.schema')
 local VolumetricDilatedConvolution, parent =
    torch.class('nn.VolumetricDilatedConvolution', 'nn.VolumetricConvolution')
+
+schema.declare(VolumetricDilatedConvolution, {
+   {'dilationT', 'posint?'}, {'dilationW', 'posint?'}, {'dilationH', 'posint?'},
+})
 
 function VolumetricDilatedConvolution:__init(nInputPlane, nOutputPlane, kT, kW, kH, dT, dW, dH,
                                              padT, padW, padH, dilationT, dilationW, dilationH)

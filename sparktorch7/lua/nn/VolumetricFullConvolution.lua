@@ -1,4 +1,16 @@
+local schema = require('nn.schema')
 local VolumetricFullConvolution, parent = torch.class('nn.VolumetricFullConvolution', 'nn.Module')
+
+schema.declare(VolumetricFullConvolution, {
+   {'nInputPlane', 'posint'}, {'nOutputPlane', 'posint'},
+   {'kT', 'posint'}, {'kW', 'posint'}, {'kH', 'posint'},
+   {'dT', 'posint'}, {'dW', 'posint'}, {'dH', 'posint'},
+   {'padT', 'natural?'}, {'padW', 'natural?'}, {'padH', 'natural?'},
+   {'adjT', 'natural?'}, {'adjW', 'natural?'}, {'adjH', 'natural?'},
+   {'weight', 'tensor', nElement = 'nInputPlane * nOutputPlane * kT * kH * kW'},
+   {'bias', 'tensor?', nElement = 'nOutputPlane'},
+   {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
+})
 local ops = require 'nn.spatial_ops'
 
 -- 3-D transposed convolution: weight nInputPlane x nOutputPlane x kT x kH x kW, output

@@ -1,4 +1,12 @@
+local schema = require('nn.schema')
 local VolumetricMaxPooling, parent = torch.class('nn.VolumetricMaxPooling', 'nn.Module')
+
+schema.declare(VolumetricMaxPooling, {
+   {'kT', 'posint'}, {'kW', 'posint'}, {'kH', 'posint'},
+   {'dT', 'posint'}, {'dW', 'posint'}, {'dH', 'posint'},
+   {'padT', 'natural?'}, {'padW', 'natural?'}, {'padH', 'natural?'},
+   {'ceil_mode', 'boolean?'}, {'indices', 'tensor?'},
+})
 local ops = require 'nn.spatial_ops'
 
 VolumetricMaxPooling._clampLast = true

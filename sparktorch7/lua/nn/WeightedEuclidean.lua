@@ -1,6 +1,13 @@
 -- nn.WeightedEuclidean: y_j = ||c_j * (w_j - x)||, nn.Euclidean with a learnt
 -- diagonal scale per centre (diagCov, inputSize x outputSize).
+local schema = require('nn.schema')
 local WeightedEuclidean, parent = torch.class('nn.WeightedEuclidean', 'nn.Module')
+
+schema.declare(WeightedEuclidean, {
+   {'weight', 'tensor', dim = 2},
+   {'diagCov', 'tensor', size = {'weight:size(1)', 'weight:size(2)'}},
+   {'gradWeight', 'tensor?'}, {'gradDiagCov', 'tensor?'},
+})
 
 function WeightedEuclidean:__init(inputSize, outputSize)
    parent.__init(self)

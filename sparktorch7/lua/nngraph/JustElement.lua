@@ -1,6 +1,9 @@
 -- nngraph.JustElement: the only element of a one-element input table
 -- (what node:split(1) uses).
+local schema = require('nn.schema')
 local JustElement, parent = torch.class('nngraph.JustElement', 'nn.Module')
+
+schema.parameterless(JustElement, 'takes the one element of its input table: no fields of its own')
 
 function JustElement:__init()
    parent.__init(self)

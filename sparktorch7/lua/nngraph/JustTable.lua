@@ -1,5 +1,8 @@
 -- nngraph.JustTable: wraps its input in a one-element table.
+local schema = require('nn.schema')
 local JustTable, parent = torch.class('nngraph.JustTable', 'nn.Module')
+
+schema.parameterless(JustTable, 'wraps its input in a table: no fields of its own')
 
 function JustTable:__init()
    parent.__init(self)

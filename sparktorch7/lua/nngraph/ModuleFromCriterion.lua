@@ -1,6 +1,11 @@
 -- nngraph.ModuleFromCriterion: a criterion as a module of a graph; input
 -- {prediction, target} gives a one-element tensor holding the loss.
+local schema = require('nn.schema')
 local ModuleFromCriterion, parent = torch.class('nngraph.ModuleFromCriterion', 'nn.Module')
+
+schema.declare(ModuleFromCriterion, {
+   {'criterion', 'criterion'},
+})
 
 function ModuleFromCriterion:__init(criterion)
    parent.__init(self)

@@ -7,7 +7,72 @@
 -- order, and forward evaluates the nodes in that order, each node passing
 -- its output to the data.input of its children at the position its mapindex
 -- gives. Files saved by Torch7's nngraph have the same fields and run as they are.
+local schema = require('nn.schema')
 local gModule, parent = torch.class('nn.gModule', 'nn.Container')
+
+-- forward walks forwardnodes in order: each node's data table says what it runs (a module,
+-- a split index, inputs kept by old nngraph files) and where its children take its output
+local function nodeList(nodes, self)
+   for i = 1, #nodes do
+      local node = nodes[i]
+      local what = string.format('node %d of forwardnodes', i)
+      if not torch.isTypeOf(node, 'graph.Node') then
+         return 'a list of nngraph nodes', string.format('%s as %s', schema.holds(node), what)
+      end
+      local data = rawget(node, 'data')
+      if type(data) ~= 'table' or torch.typename(data) then
+         return 'nodes whose data is a table', string.format('%s as the data of %s', schema.holds(data), what)
+      end
+      local module = rawget(data, 'module')
+      if module ~= nil and not (torch.isTypeOf(module, 'nn.Module') or schema.isPlaceholder(module)) then
+         return 'nodes whose data.module is an nn module', string.format('%s in %s', schema.holds(module), what)
+      end
+      local nSplit = rawget(data, 'nSplitOutputs')
+      if nSplit ~= nil and not (type(nSplit) == 'number' and nSplit >= 1 and nSplit == math.floor(nSplit)) then
+         return 'nodes whose data.nSplitOutputs is an integer >= 1', string.format('%s in %s', schema.holds(nSplit), what)
+      end
+      for _, name in ipairs({'input', 'mapindex', 'reverseMap'}) do
+         local v = rawget(data, name)
+         if v ~= nil and (type(v) ~= 'table' or torch.typename(v)) then
+            return string.format('nodes whose data.%s is a table', name),
+                   string.format('%s in %s', schema.holds(v), what)
+         end
+      end
+      local children = rawget(node, 'children')
+      if type(children) ~= 'table' or torch.typename(children) then
+         return 'nodes whose children are a list', string.format('%s in %s', schema.holds(children), what)
+      end
+      for j = 1, #children do
+         local child = children[j]
+         local cdata = torch.isTypeOf(child, 'graph.Node') and rawget(child, 'data')
+         if type(cdata) ~= 'table' or torch.typename(cdata) then
+            return 'children that are nngraph nodes with a data table',
+                   string.format('%s as child %d of %s', schema.holds(child), j, what)
+         end
+         local map = rawget(cdata, 'mapindex')
+         if type(map) ~= 'table' or torch.typename(map) then
+            return 'children whose data.mapindex is a table',
+                   string.format('%s in child %d of %s', schema.holds(map), j, what)
+         end
+         -- forward puts the node's output at this index of the child's input
+         local at = rawget(map, data)
+         if not (type(at) == 'number' and at >= 1 and at <= 2147483647 and at == math.floor(at)) then
+            return "children whose data.mapindex gives the node's place among their inputs (an integer >= 1)",
+                   string.format('%s in child %d of %s', schema.holds(at), j, what)
+         end
+      end
+   end
+   -- (schema.check refuses a cycle through the modules of the nodes)
+end
+
+schema.declare(gModule, {
+   {'innode', 'node'},
+   {'outnode', 'node'},
+   {'forwardnodes', 'table', check = nodeList},
+   {'backwardnodes', 'table?'},
+   {'nInputs', 'natural?'},
+   {'verbose', 'boolean?'},
+})
 
 local function isNode(v)
    return torch.typename(v) == 'nngraph.Node'
@@ -210,7 +275,7 @@ function gModule:runForwardFunction(func, input)
       for i = 1, nInputs do
          innode.data.input[i] = input[i]
       end
-      for _, node in ipairs(self.forwardnodes) do
+      for index, node in ipairs(self.forwardnodes) do
          local data = node.data
          local x
          if data.selectindex then
@@ -226,6 +291,9 @@ function gModule:runForwardFunction(func, input)
             local inp = data.input
             if inp == nil and data.module ~= nil then
                inp = {}
+            elseif inp == nil then
+               error(string.format('<nn.gModule> node %d of forwardnodes gets no input: no node before it '
+                                   .. 'has it as a child', index), 2)
             end
             if #inp == 1 then
                inp = inp[1]
