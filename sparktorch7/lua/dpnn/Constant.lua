@@ -1,6 +1,7 @@
 -- nn.Constant(value, nInputDim): outputs the stored tensor value whatever the
 -- input; with nInputDim, an input of more dimensions is a batch and gets one
 -- copy of value per sample.
+local unpack = unpack or table.unpack
 local Constant, parent = torch.class('nn.Constant', 'nn.Module')
 
 function Constant:__init(value, nInputDim)
@@ -22,8 +23,8 @@ function Constant:updateOutput(input)
    end
    if self.nInputDim and torch.isTensor(input) and input:dim() > self.nInputDim then
       local vsize = value:size():totable()
-      self.output:resize(input:size(1), table.unpack(vsize))
-      local v = value:contiguous():view(1, table.unpack(vsize))
+      self.output:resize(input:size(1), unpack(vsize))
+      local v = value:contiguous():view(1, unpack(vsize))
       self.output:copy(v:expand(self.output:size()))
    else
       self.output:resize(value:size()):copy(value)

@@ -2,6 +2,7 @@
 -- by letters ('bchw', 'bf', 'b', 'bt', ...; b is the batch axis) and to the
 -- module's tensor type. The converter module it builds on the first forward
 -- (a transposition, a reshape, a select) is kept in modules[1], as in files.
+local unpack = unpack or table.unpack
 local Convert, parent = torch.class('nn.Convert', 'nn.Container')
 
 function Convert:__init(inputShape, outputShape)
@@ -63,7 +64,7 @@ function Convert:transpose(newShape)
          transpositions[#transpositions + 1] = {j, i}
       end
    end
-   return nn.Transpose(table.unpack(transpositions))
+   return nn.Transpose(unpack(transpositions))
 end
 
 function Convert:bf(input)
@@ -147,7 +148,7 @@ function Convert:updateOutput(input)
       table.insert(size, self.inputBatchDim, 1)
       self.__input = self.__input or nn.utils.newLike(input)
       if torch.type(self.__input) ~= torch.type(input) then self.__input = nn.utils.newLike(input) end
-      self.__input:set(input:contiguous()):resize(table.unpack(size))
+      self.__input:set(input:contiguous()):resize(unpack(size))
       input = self.__input
       self.batchMode = false
    end
@@ -161,7 +162,7 @@ function Convert:updateOutput(input)
       table.remove(size, self.outputBatchDim)
       self.__output = self.__output or nn.utils.newLike(output)
       if torch.type(self.__output) ~= torch.type(output) then self.__output = nn.utils.newLike(output) end
-      self.__output:set(output:contiguous()):resize(table.unpack(size))
+      self.__output:set(output:contiguous()):resize(unpack(size))
       output = self.__output
    end
    self.output = output

@@ -119,7 +119,7 @@ function Module:toBatch(tensor, nDim, batchDim)
       local size = tensor:size():totable()
       table.insert(size, batchDim, 1)
       if not tensor:isContiguous() then tensor = tensor:contiguous() end
-      tensor = tensor:view(table.unpack(size))
+      tensor = tensor:view(unpack(size))
    else
       self.dpnn_online = false
    end
@@ -136,7 +136,7 @@ function Module:fromBatch(tensor, batchDim)
                              torch.type(self), batchDim, removed), 2)
       end
       if not tensor:isContiguous() then tensor = tensor:contiguous() end
-      tensor = tensor:view(table.unpack(size))
+      tensor = tensor:view(unpack(size))
    end
    return tensor
 end
