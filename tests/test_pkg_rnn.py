@@ -1,0 +1,535 @@
+"""Element-Research rnn (`require 'rnn'`): each recurrent module against a NumPy
+recurrence written here from the module's own weights, float and double, batch and
+single sample, step by step and over sequences; save/load round trips keep the fields
+a .t7 file holds."""
+import glob
+import os
+import re
+
+import numpy as np
+import pytest
+
+import sparktorch7 as st
+
+DTYPES = [np.float32, np.float64]
+TNAME = {np.float32: "torch.FloatTensor", np.float64: "torch.DoubleTensor"}
+HERE = os.path.dirname(os.path.abspath(__file__))
+LUA = os.path.join(os.path.dirname(HERE), "sparktorch7", "lua")
+
+
+def tol(dtype):
+    return dict(rtol=2e-4, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-11)
+
+
+def sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+@pytest.fixture
+def lua():
+    state = st.LuaState()
+    state.execute("require 'rnn'")
+    yield state
+    state.close()
+
+
+def build(lua, ctor, dtype, seed=1):
+    """A module from the Lua expression ctor, converted to dtype, in the global m."""
+    lua.execute(f"torch.manualSeed({seed}); m = {ctor}; m:type('{TNAME[dtype]}')")
+
+
+def get(lua, expr):
+    v = lua.eval(expr)
+    return v.astype(np.float64).copy() if isinstance(v, np.ndarray) else v
+
+
+def roundtrip(lua, fields):
+    """torch.save/torch.load m into m2 and check the named fields survived."""
+    lua.execute("local f = torch.MemoryFile(); f:binary(); f:writeObject(m); f:seek(1); "
+                "m2 = f:readObject(); f:close()")
+    assert lua.eval("torch.type(m2) == torch.type(m)")
+    for k in fields:
+        assert lua.eval(f"m2.{k} ~= nil"), f"field {k} lost in the round trip"
+    return "m2"
+
+
+# ---------------------------------------------------------------------------
+# references
+# ---------------------------------------------------------------------------
+
+def lstm_ref(xs, Wi, Ui, Vi, bi, Wf, Uf, Vf, bf, Wz, Uz, bz, Wo, Uo, Vo, bo):
+    """rnn's LSTM with peepholes; xs (T, N, D); W (H, D) as nn.Linear, U (H, H)."""
+    T, N, _ = xs.shape
+    H = Wi.shape[0]
+    h, c = np.zeros((N, H)), np.zeros((N, H))
+    out = []
+    for t in range(T):
+        x = xs[t]
+        i = sig(x @ Wi.T + bi + h @ Ui.T + Vi * c)
+        f = sig(x @ Wf.T + bf + h @ Uf.T + Vf * c)
+        z = np.tanh(x @ Wz.T + bz + h @ Uz.T)
+        c = f * c + i * z
+        o = sig(x @ Wo.T + bo + h @ Uo.T + Vo * c)
+        h = o * np.tanh(c)
+        out.append(h)
+    return np.stack(out)
+
+
+def fastlstm_ref(xs, Wx, bx, Wh):
+    """FastLSTM: gates [input, candidate, forget, output] from i2g (4H, D), o2g (4H, H)."""
+    T, N, _ = xs.shape
+    H = Wh.shape[1]
+    h, c = np.zeros((N, H)), np.zeros((N, H))
+    out = []
+    for t in range(T):
+        a = xs[t] @ Wx.T + bx + h @ Wh.T
+        i, z, f, o = sig(a[:, :H]), np.tanh(a[:, H:2 * H]), sig(a[:, 2 * H:3 * H]), sig(a[:, 3 * H:])
+        c = i * z + f * c
+        h = np.tanh(c) * o
+        out.append(h)
+    return np.stack(out)
+
+
+def gru_ref(xs, Wg, bg, Ug, Wc, bc, Uc):
+    T, N, _ = xs.shape
+    H = Uc.shape[0]
+    h = np.zeros((N, H))
+    out = []
+    for t in range(T):
+        a = sig(xs[t] @ Wg.T + bg + h @ Ug.T)
+        r, z = a[:, :H], a[:, H:]
+        hc = np.tanh(xs[t] @ Wc.T + bc + (r * h) @ Uc.T)
+        h = (1 - z) * hc + z * h
+        out.append(h)
+    return np.stack(out)
+
+
+def seqlstm_ref(xs, W, b, h0=None, c0=None, WO=None, mask=False):
+    """torch-rnn/rnn SeqLSTM: W (D+R, 4H), gates [i f o g]."""
+    T, N, D = xs.shape
+    H = W.shape[1] // 4
+    R = W.shape[0] - D
+    h = np.zeros((N, R)) if h0 is None else h0
+    c = np.zeros((N, H)) if c0 is None else c0
+    hs, cs = [], []
+    for t in range(T):
+        a = xs[t] @ W[:D] + h @ W[D:] + b
+        i, f, o, g = sig(a[:, :H]), sig(a[:, H:2 * H]), sig(a[:, 2 * H:3 * H]), np.tanh(a[:, 3 * H:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        if WO is not None:
+            h = h @ WO
+        if mask:
+            z = ~np.any(xs[t] != 0, axis=1)
+            h = np.where(z[:, None], 0, h)
+            c = np.where(z[:, None], 0, c)
+        hs.append(h)
+        cs.append(c)
+    return np.stack(hs), np.stack(cs)
+
+
+def seqgru_ref(xs, W, b, h0=None, mask=False):
+    T, N, D = xs.shape
+    H = W.shape[1] // 3
+    h = np.zeros((N, H)) if h0 is None else h0
+    hs = []
+    for t in range(T):
+        a = xs[t] @ W[:D] + b
+        ru = sig(a[:, :2 * H] + h @ W[D:, :2 * H])
+        r, u = ru[:, :H], ru[:, H:]
+        hc = np.tanh(a[:, 2 * H:] + (r * h) @ W[D:, 2 * H:])
+        h = (1 - u) * hc + u * h
+        if mask:
+            z = ~np.any(xs[t] != 0, axis=1)
+            h = np.where(z[:, None], 0, h)
+        hs.append(h)
+    return np.stack(hs)
+
+
+def lstm_weights(lua, prefix="m"):
+    """The 15 parameters of rnn's LSTM, read from its named sub-modules."""
+    ws = []
+    for gate in ("inputGate", "forgetGate"):
+        p = f"{prefix}.{gate}.modules[1]"
+        ws += [get(lua, f"{p}.modules[1].modules[2].weight"), get(lua, f"{p}.modules[2].modules[2].weight"),
+               get(lua, f"{p}.modules[3].weight"), get(lua, f"{p}.modules[1].modules[2].bias")]
+    p = f"{prefix}.hiddenLayer.modules[2]"
+    Wz, Uz, bz = (get(lua, f"{p}.modules[1].modules[2].weight"), get(lua, f"{p}.modules[2].modules[2].weight"),
+                  get(lua, f"{p}.modules[1].modules[2].bias"))
+    p = f"{prefix}.outputGate.modules[1]"
+    Wo, Uo, Vo, bo = (get(lua, f"{p}.modules[1].modules[2].weight"), get(lua, f"{p}.modules[2].modules[2].weight"),
+                      get(lua, f"{p}.modules[3].weight"), get(lua, f"{p}.modules[1].modules[2].bias"))
+    return ws + [Wz, Uz, bz, Wo, Uo, Vo, bo]
+
+
+def cast(a, dtype):
+    return a.astype(dtype)
+
+
+def c64(a, dtype):
+    return a.astype(dtype).astype(np.float64)
+
+
+# ---------------------------------------------------------------------------
+# step-by-step recurrent modules
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lstm_steps_batch_and_single(lua, dtype):
+    build(lua, "nn.LSTM(3, 4)", dtype)
+    lua.execute("for _, l in ipairs(m:findModules('nn.CMul')) do l.weight:uniform(-1, 1) end")
+    xs = np.random.default_rng(0).standard_normal((5, 2, 3))
+    step = lua.eval("function(x) return m:forward(x) end")
+    outs = np.stack([step(cast(x, dtype)).astype(np.float64) for x in xs])
+    ref = lstm_ref(c64(xs, dtype), *lstm_weights(lua))
+    np.testing.assert_allclose(outs, ref, **tol(dtype))
+    assert lua.eval("m.step") == 6
+    assert lua.eval("#m.outputs") == 5 and lua.eval("#m.cells") == 5
+    # forget() restarts the sequence: the first step again gives the first output
+    lua.execute("m:forget()")
+    np.testing.assert_allclose(step(cast(xs[0], dtype)), ref[0], **tol(dtype))
+    # a single sample (1D input) follows the same recurrence
+    lua.execute("m:forget(); m:evaluate()")
+    single = np.stack([step(cast(x[1], dtype)).astype(np.float64) for x in xs])
+    np.testing.assert_allclose(single, ref[:, 1], **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fastlstm_and_nngraph_fastlstm(lua, dtype):
+    xs = np.random.default_rng(1).standard_normal((4, 3, 5))
+    for setup in ("nn.FastLSTM.usenngraph = false", "nn.FastLSTM.usenngraph = true"):
+        lua.execute(setup)
+        build(lua, "nn.Sequencer(nn.FastLSTM(5, 6))", dtype)
+        out = lua.eval("function(x) return m:forward(x) end")(cast(xs, dtype))
+        Wx, bx = get(lua, "m.module.i2g.weight"), get(lua, "m.module.i2g.bias")
+        Wh = get(lua, "m.module.o2g.weight")
+        assert lua.eval("m.module.o2g.bias == nil")
+        np.testing.assert_allclose(out, fastlstm_ref(c64(xs, dtype), Wx, bx, Wh), **tol(dtype))
+    lua.execute("nn.FastLSTM.usenngraph = false")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gru_sequencer_table_of_steps(lua, dtype):
+    build(lua, "nn.Sequencer(nn.GRU(3, 4))", dtype)
+    xs = np.random.default_rng(2).standard_normal((4, 2, 3))
+    out = lua.eval("function(x) return m:forward(x) end")([cast(x, dtype) for x in xs])
+    assert isinstance(out, dict) and len(out) == 4
+    out = np.stack([out[k].astype(np.float64) for k in sorted(out)])
+    g = "m.module.recurrentModule"
+    Wg, bg, Ug = get(lua, "m.module.i2g.weight"), get(lua, "m.module.i2g.bias"), get(lua, "m.module.o2g.weight")
+    t1 = f"{g}.modules[5].modules[1].modules[1].modules[1].modules[1].modules[1].modules[1]"
+    Wc = get(lua, f"{t1}.modules[2].weight")
+    bc = get(lua, f"{t1}.modules[2].bias")
+    t2 = f"{g}.modules[5].modules[1].modules[1].modules[1].modules[1].modules[1].modules[2]"
+    Uc = get(lua, f"{t2}.modules[3].weight")
+    np.testing.assert_allclose(out, gru_ref(c64(xs, dtype), Wg, bg, Ug, Wc, bc, Uc), **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_recurrent_and_recursor(lua, dtype):
+    build(lua, "nn.Recurrent(4, nn.Linear(3, 4), nn.Linear(4, 4), nn.Tanh(), 5)", dtype)
+    xs = np.random.default_rng(3).standard_normal((4, 2, 3))
+    step = lua.eval("function(x) return m:forward(x):clone() end")
+    outs = np.stack([step(cast(x, dtype)).astype(np.float64) for x in xs])
+    Wi, bi = get(lua, "m.inputModule.weight"), get(lua, "m.inputModule.bias")
+    Wf, bf = get(lua, "m.feedbackModule.weight"), get(lua, "m.feedbackModule.bias")
+    bs = get(lua, "m.startModule.bias")
+    xs64 = c64(xs, dtype)
+    h = np.tanh(xs64[0] @ Wi.T + bi + bs)
+    ref = [h]
+    for x in xs64[1:]:
+        h = np.tanh(x @ Wi.T + bi + h @ Wf.T + bf)
+        ref.append(h)
+    np.testing.assert_allclose(outs, np.stack(ref), **tol(dtype))
+    # Recursor: a plain module made recurrent; each training step has its own clone
+    build(lua, "nn.Recursor(nn.Linear(3, 2))", dtype)
+    outs = [lua.eval("function(x) return m:forward(x) end")(cast(x, dtype)) for x in xs[:3]]
+    W, b = get(lua, "m.module.weight"), get(lua, "m.module.bias")
+    for o, x in zip(outs, xs[:3]):
+        np.testing.assert_allclose(o, c64(x, dtype) @ W.T + b, **tol(dtype))
+    assert lua.eval("m.sharedClones[2] ~= m.sharedClones[1]")
+    # the clones share the weight storage
+    assert lua.eval("torch.pointer(m.sharedClones[2].weight:storage()) == torch.pointer(m.module.weight:storage())")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_recurrence_and_repeater(lua, dtype):
+    build(lua, "nn.Repeater(nn.Recurrence(nn.Sequential():add(nn.JoinTable(1, 1)):add(nn.Linear(7, 4))"
+               ":add(nn.Tanh()), 4, 1), 3)", dtype)
+    x = np.random.default_rng(4).standard_normal((2, 3))
+    out = lua.eval("function(x) return m:forward(x) end")(cast(x, dtype))
+    out = [out[k].astype(np.float64) for k in sorted(out)]
+    W, b = get(lua, "m.module.recurrentModule.modules[2].weight"), get(lua, "m.module.recurrentModule.modules[2].bias")
+    h = np.zeros((2, 4))
+    for o in out:
+        h = np.tanh(np.concatenate([c64(x, dtype), h], 1) @ W.T + b)
+        np.testing.assert_allclose(o, h, **tol(dtype))
+    assert len(out) == 3
+
+
+# ---------------------------------------------------------------------------
+# sequencers, remember, masks
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sequencer_tensor_remember_and_forget(lua, dtype):
+    build(lua, "nn.Sequencer(nn.FastLSTM(3, 4))", dtype)
+    xs = np.random.default_rng(5).standard_normal((6, 2, 3))
+    fwd = lua.eval("function(x) return m:forward(x):clone() end")
+    Wx, bx, Wh = get(lua, "m.module.i2g.weight"), get(lua, "m.module.i2g.bias"), get(lua, "m.module.o2g.weight")
+    ref = fastlstm_ref(c64(xs, dtype), Wx, bx, Wh)
+    for mode in ("training", "evaluate"):
+        lua.execute(f"m:{mode}(); m:remember('neither')")
+        np.testing.assert_allclose(fwd(cast(xs[:3], dtype)), ref[:3], **tol(dtype))
+        # without remember, the second half starts from zero again
+        np.testing.assert_allclose(fwd(cast(xs[3:], dtype)), fastlstm_ref(c64(xs[3:], dtype), Wx, bx, Wh),
+                                   **tol(dtype))
+        lua.execute("m:remember('both'); m:forget()")
+        fwd(cast(xs[:3], dtype))
+        np.testing.assert_allclose(fwd(cast(xs[3:], dtype)), ref[3:], **tol(dtype))
+    with pytest.raises(st.LuaError, match="remember expects"):
+        lua.execute("m:remember('sometimes')")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bisequencer(lua, dtype):
+    build(lua, "nn.BiSequencer(nn.FastLSTM(3, 4), nn.FastLSTM(3, 2))", dtype)
+    xs = np.random.default_rng(6).standard_normal((4, 2, 3))
+    out = lua.eval("function(x) return m:forward(x) end")([cast(x, dtype) for x in xs])
+    out = np.stack([out[k].astype(np.float64) for k in sorted(out)])
+    f = [get(lua, f"m.forwardModule.{k}") for k in ("i2g.weight", "i2g.bias", "o2g.weight")]
+    b = [get(lua, f"m.backwardModule.{k}") for k in ("i2g.weight", "i2g.bias", "o2g.weight")]
+    x64 = c64(xs, dtype)
+    ref = np.concatenate([fastlstm_ref(x64, *f), fastlstm_ref(x64[::-1], *b)[::-1]], axis=2)
+    assert out.shape == (4, 2, 6)
+    np.testing.assert_allclose(out, ref, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_maskzero_trimzero_lookuptablemaskzero(lua, dtype):
+    x = np.random.default_rng(7).standard_normal((4, 3))
+    x[1] = 0
+    x[3] = 0
+    for cls in ("MaskZero", "TrimZero"):
+        build(lua, f"nn.{cls}(nn.Linear(3, 2), 1)", dtype)
+        out = lua.eval("function(x) return m:forward(x) end")(cast(x, dtype))
+        W, b = get(lua, "m.modules[1].weight"), get(lua, "m.modules[1].bias")
+        ref = c64(x, dtype) @ W.T + b
+        ref[[1, 3]] = 0
+        np.testing.assert_allclose(out, ref, **tol(dtype))
+        # a single all-zero sample gives zeros, another one its output
+        np.testing.assert_allclose(lua.eval("function(x) return m:forward(x) end")(cast(x[1], dtype)), 0)
+        np.testing.assert_allclose(lua.eval("function(x) return m:forward(x) end")(cast(x[0], dtype)),
+                                   ref[0], **tol(dtype))
+    # TrimZero runs the module on the non-zero rows only
+    lua.eval("function(x) return m:forward(x) end")(cast(x, dtype))
+    assert lua.eval("m.temp:size(1)") == 2
+    # LSTM:maskZero wraps the step module: zero rows give zero output and state
+    build(lua, "nn.Sequencer(nn.FastLSTM(3, 4):maskZero(1))", dtype)
+    xs = np.random.default_rng(8).standard_normal((3, 2, 3))
+    xs[1, 0] = 0
+    out = lua.eval("function(x) return m:forward(x) end")(cast(xs, dtype))
+    np.testing.assert_allclose(out[1, 0], 0)
+    assert np.abs(out[2, 0]).min() > 0
+    build(lua, "nn.LookupTableMaskZero(5, 3)", dtype)
+    idx = np.array([[0, 2, 5], [1, 0, 3]], dtype=np.float64)
+    out = lua.eval("function(x) return m:forward(x) end")(idx)
+    W = get(lua, "m.weight")
+    np.testing.assert_allclose(out, W[idx.astype(int)], **tol(dtype))
+    np.testing.assert_allclose(out[0, 0], 0)
+
+
+# ---------------------------------------------------------------------------
+# whole-sequence modules
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_seqlstm_layouts_states_and_mask(lua, dtype):
+    build(lua, "nn.SeqLSTM(3, 4)", dtype)
+    r = np.random.default_rng(9)
+    xs = r.standard_normal((5, 2, 3))
+    W, b = get(lua, "m.weight"), get(lua, "m.bias")
+    fwd = lua.eval("function(x) return m:forward(x):clone() end")
+    h, c = seqlstm_ref(c64(xs, dtype), W, b)
+    np.testing.assert_allclose(fwd(cast(xs, dtype)), h, **tol(dtype))
+    np.testing.assert_allclose(get(lua, "m.cell"), c, **tol(dtype))
+    # single sequence (batch of one)
+    np.testing.assert_allclose(fwd(cast(xs[:, :1], dtype)), seqlstm_ref(c64(xs[:, :1], dtype), W, b)[0],
+                               **tol(dtype))
+    # batchfirst: batch x seqlen x size in and out
+    lua.execute("m.batchfirst = true")
+    np.testing.assert_allclose(fwd(cast(xs.transpose(1, 0, 2).copy(), dtype)), h.transpose(1, 0, 2), **tol(dtype))
+    lua.execute("m.batchfirst = false")
+    # {h0, x} and {c0, h0, x}
+    h0, c0 = r.standard_normal((2, 4)), r.standard_normal((2, 4))
+    out = lua.eval("function(h0, x) return m:forward({h0, x}):clone() end")(cast(h0, dtype), cast(xs, dtype))
+    np.testing.assert_allclose(out, seqlstm_ref(c64(xs, dtype), W, b, h0=c64(h0, dtype))[0], **tol(dtype))
+    out = lua.eval("function(c0, h0, x) return m:forward({c0, h0, x}):clone() end")(
+        cast(c0, dtype), cast(h0, dtype), cast(xs, dtype))
+    np.testing.assert_allclose(out, seqlstm_ref(c64(xs, dtype), W, b, c64(h0, dtype), c64(c0, dtype))[0],
+                               **tol(dtype))
+    # remember: the second call continues the first
+    lua.execute("m:remember('both'); m:forget()")
+    fwd(cast(xs[:2], dtype))
+    np.testing.assert_allclose(fwd(cast(xs[2:], dtype)), h[2:], **tol(dtype))
+    lua.execute("m:remember('neither')")
+    # maskzero
+    xm = xs.copy()
+    xm[2, 1] = 0
+    lua.execute("m:maskZero()")
+    np.testing.assert_allclose(fwd(cast(xm, dtype)), seqlstm_ref(c64(xm, dtype), W, b, mask=True)[0], **tol(dtype))
+    with pytest.raises(st.LuaError, match=r"<nn.SeqLSTM> input must be 3x2x3|input must be 5x2x3|must be"):
+        fwd(cast(r.standard_normal((5, 2, 7)), dtype))
+    with pytest.raises(st.LuaError, match=r"<nn.SeqLSTM> input must be 3D"):
+        fwd(cast(xs[0], dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_seqlstmp_and_seqgru(lua, dtype):
+    r = np.random.default_rng(10)
+    xs = r.standard_normal((4, 3, 5))
+    build(lua, "nn.SeqLSTMP(5, 6, 2)", dtype)
+    W, b, WO = get(lua, "m.weight"), get(lua, "m.bias"), get(lua, "m.weightO")
+    out = lua.eval("function(x) return m:forward(x) end")(cast(xs, dtype))
+    assert out.shape == (4, 3, 2)
+    np.testing.assert_allclose(out, seqlstm_ref(c64(xs, dtype), W, b, WO=WO)[0], **tol(dtype))
+    build(lua, "nn.SeqGRU(5, 4)", dtype)
+    W, b = get(lua, "m.weight"), get(lua, "m.bias")
+    fwd = lua.eval("function(x) return m:forward(x):clone() end")
+    np.testing.assert_allclose(fwd(cast(xs, dtype)), seqgru_ref(c64(xs, dtype), W, b), **tol(dtype))
+    np.testing.assert_allclose(fwd(cast(xs[:, :1], dtype)), seqgru_ref(c64(xs[:, :1], dtype), W, b), **tol(dtype))
+    lua.execute("m.batchfirst = true")
+    np.testing.assert_allclose(fwd(cast(xs.transpose(1, 0, 2).copy(), dtype)),
+                               seqgru_ref(c64(xs, dtype), W, b).transpose(1, 0, 2), **tol(dtype))
+    lua.execute("m.batchfirst = false; m:maskZero()")
+    xm = xs.copy()
+    xm[1, 2] = 0
+    np.testing.assert_allclose(fwd(cast(xm, dtype)), seqgru_ref(c64(xm, dtype), W, b, mask=True), **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_seqbrnn_and_seqreversesequence(lua, dtype):
+    r = np.random.default_rng(11)
+    xs = r.standard_normal((4, 2, 3))
+    build(lua, "nn.SeqReverseSequence(1)", dtype)
+    np.testing.assert_array_equal(lua.eval("function(x) return m:forward(x) end")(cast(xs, dtype)),
+                                  cast(xs, dtype)[::-1])
+    build(lua, "nn.SeqReverseSequence(2)", dtype)
+    np.testing.assert_array_equal(lua.eval("function(x) return m:forward(x) end")(cast(xs, dtype)),
+                                  cast(xs, dtype)[:, ::-1])
+    for batchfirst in (False, True):
+        build(lua, f"nn.SeqBRNN(3, 4, {str(batchfirst).lower()})", dtype)
+        Wf, bf = get(lua, "m.forwardModule.weight"), get(lua, "m.forwardModule.bias")
+        Wb, bb = get(lua, "m.backwardModule.weight"), get(lua, "m.backwardModule.bias")
+        x64 = c64(xs, dtype)
+        ref = seqlstm_ref(x64, Wf, bf)[0] + seqlstm_ref(x64[::-1], Wb, bb)[0][::-1]
+        inp = xs.transpose(1, 0, 2).copy() if batchfirst else xs
+        out = lua.eval("function(x) return m:forward(x) end")(cast(inp, dtype))
+        np.testing.assert_allclose(out, ref.transpose(1, 0, 2) if batchfirst else ref, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_recurrent_attention(lua, dtype):
+    # action: a Linear on the previous hidden state; rnn: Recurrence over {input, action}
+    build(lua, "nn.RecurrentAttention(nn.Recurrence(nn.Sequential():add(nn.FlattenTable())"
+               ":add(nn.JoinTable(1, 1)):add(nn.Linear(9, 4)):add(nn.Tanh()), 4, 1), nn.Linear(4, 2), 3, {4})",
+          dtype)
+    x = np.random.default_rng(12).standard_normal((2, 3))
+    out = lua.eval("function(x) local o = m:forward(x); local r = {} for i = 1, #o do r[i] = o[i]:clone() end "
+                   "return r end")(cast(x, dtype))
+    out = [out[k].astype(np.float64) for k in sorted(out)]
+    Wa, ba = get(lua, "m.action.module.weight"), get(lua, "m.action.module.bias")
+    W, b = get(lua, "m.rnn.recurrentModule.modules[3].weight"), get(lua, "m.rnn.recurrentModule.modules[3].bias")
+    h = np.zeros((2, 4))
+    prev = np.zeros((2, 4))
+    x64 = c64(x, dtype)
+    for o in out:
+        a = prev @ Wa.T + ba
+        h = np.tanh(np.concatenate([x64, a, h], 1) @ W.T + b)
+        np.testing.assert_allclose(o, h, **tol(dtype))
+        prev = h
+    assert len(out) == 3
+
+
+# ---------------------------------------------------------------------------
+# files, conventions, errors
+# ---------------------------------------------------------------------------
+
+ROUNDTRIP = [
+    ("nn.LSTM(3, 4)", ["recurrentModule", "sharedClones", "step", "rho", "outputs", "cells", "zeroTensor",
+                       "inputGate", "outputGate", "cellLayer"]),
+    ("nn.FastLSTM(3, 4)", ["recurrentModule", "i2g", "o2g", "sharedClones", "rho"]),
+    ("nn.GRU(3, 4)", ["recurrentModule", "i2g", "o2g", "sharedClones", "rho"]),
+    ("nn.Sequencer(nn.FastLSTM(3, 4))", ["module", "modules", "_remember"]),
+    ("nn.Recursor(nn.Linear(3, 4))", ["module", "recurrentModule", "sharedClones"]),
+    ("nn.Repeater(nn.FastLSTM(3, 4), 2)", ["module", "rho"]),
+    ("nn.BiSequencer(nn.FastLSTM(3, 4))", ["forwardModule", "backwardModule", "mergeModule", "module"]),
+    ("nn.SeqLSTM(3, 4)", ["weight", "bias", "cell", "gates", "h0", "c0", "batchfirst", "maskzero", "_remember"]),
+    ("nn.SeqGRU(3, 4)", ["weight", "bias", "gates", "h0", "batchfirst", "maskzero"]),
+    ("nn.SeqLSTMP(3, 5, 4)", ["weight", "weightO", "bias"]),
+    ("nn.SeqBRNN(3, 4)", ["forwardModule", "backwardModule", "merge", "module"]),
+    ("nn.MaskZero(nn.Linear(3, 4), 1)", ["modules", "nInputDim"]),
+    ("nn.TrimZero(nn.Linear(3, 4), 1)", ["modules", "nInputDim"]),
+    ("nn.LookupTableMaskZero(5, 3)", ["weight"]),
+    ("nn.SeqReverseSequence(1)", ["dim"]),
+    ("nn.Recurrent(4, nn.Linear(3, 4), nn.Linear(4, 4))", ["initialModule", "recurrentModule", "startModule"]),
+    ("nn.Recurrence(nn.Sequential():add(nn.JoinTable(1, 1)):add(nn.Linear(7, 4)), 4, 1)",
+     ["recurrentModule", "outputSize", "nInputDim"]),
+]
+
+
+@pytest.mark.parametrize("ctor,fields", ROUNDTRIP)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_save_load_roundtrip_forward(lua, ctor, fields, dtype):
+    build(lua, ctor, dtype)
+    lua.execute("m:evaluate()")
+    name = roundtrip(lua, fields)
+    x = np.random.default_rng(13).standard_normal((2, 3)).astype(dtype)
+    if ctor.startswith(("nn.SeqLSTM", "nn.SeqGRU", "nn.SeqBRNN", "nn.Sequencer", "nn.SeqReverse")):
+        x = np.random.default_rng(13).standard_normal((4, 2, 3)).astype(dtype)
+    if "LookupTable" in ctor:
+        x = np.array([[0, 1, 5]], dtype=np.float64)
+    if "BiSequencer" in ctor:
+        x = [np.random.default_rng(13).standard_normal((2, 3)).astype(dtype) for _ in range(3)]
+    f = lua.eval(f"function(x) local a = m:forward(x); a = type(a) == 'table' and a[1] or a; a = a:clone(); "
+                 f"local b = {name}:forward(x); b = type(b) == 'table' and b[1] or b; return a, b end")
+    a, b = f(x)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_every_rnn_and_dpnn_file_defines_its_class_and_is_required():
+    for pkg in ("rnn", "dpnn"):
+        with open(os.path.join(LUA, pkg, "init.lua")) as f:
+            init = f.read()
+        for path in glob.glob(os.path.join(LUA, pkg, "*.lua")):
+            name = os.path.basename(path)[:-4]
+            if not name[0].isupper():
+                continue
+            with open(path) as f:
+                code = f.read()
+            assert re.search(r"torch\.class\(['\"]nn\.%s['\"]" % name, code), f"{pkg}/{name}.lua"
+            assert f"require('{pkg}.{name}')" in init, f"{pkg}/init.lua misses {name}"
+
+
+def test_require_rnn_requires_dpnn_and_nn_and_classes_exist(lua):
+    assert lua.eval("dpnn ~= nil and nn ~= nil and nn.rnn == rnn")
+    for cls in ("AbstractRecurrent", "Recurrent", "Recursor", "Sequencer", "Repeater", "LSTM", "FastLSTM",
+                "GRU", "SeqLSTM", "SeqGRU", "SeqBRNN", "BiSequencer", "SeqReverseSequence", "MaskZero",
+                "LookupTableMaskZero", "TrimZero", "RecurrentAttention", "SeqLSTMP", "Recurrence",
+                "AbstractSequencer", "LinearNoBias", "SAdd", "CopyGrad"):
+        assert lua.eval(f"torch.getmetatable('nn.{cls}') ~= nil"), cls
+
+
+def test_errors_name_the_module(lua):
+    lua.execute("m = nn.LSTM(3, 4)")
+    with pytest.raises(st.LuaError, match=r"<nn.LSTM> input must be a vector of 3 or a batch \(N x 3\), got a 2x5"):
+        lua.eval("function(x) return m:forward(x) end")(np.zeros((2, 5)))
+    with pytest.raises(st.LuaError, match=r"<nn.Sequencer> input must be a table of steps or a tensor"):
+        lua.execute("nn.Sequencer(nn.Linear(2, 2)):forward(3)")
+    with pytest.raises(st.LuaError, match=r"<nn.Repeater> expects the number of steps"):
+        lua.execute("nn.Repeater(nn.Linear(2, 2))")
+    with pytest.raises(st.LuaError, match=r"<nn.MaskZero> input has 3 dimensions, nInputDim is 1"):
+        lua.execute("nn.MaskZero(nn.Identity(), 1):forward(torch.zeros(2, 2, 2))")
+    lua.execute("m = nn.SeqLSTM(3, 4)")
+    with pytest.raises(st.LuaError, match=r"<nn.SeqLSTM> h0 must be 2x4, got 3x4"):
+        lua.eval("function(h, x) return m:forward({h, x}) end")(np.zeros((3, 4)), np.zeros((5, 2, 3)))
