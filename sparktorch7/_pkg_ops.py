@@ -48,3 +48,54 @@ def roi_pooling(out, data, rois, W, H, scale, v2):
                     out[n, :, ph, pw] = 0
                 else:
                     out[n, :, ph, pw] = data[b, :, hs:he, ws:we].max(axis=(1, 2))
+
+
+# ----------------------------------------------------------------------------
+# nnx resampling; images as 4-D views (A, H, W, B): planes A and B around the two
+# spatial axes, as nnx's C code sees them
+# ----------------------------------------------------------------------------
+
+def _ratio(i, o):
+    # nnx computes (float)(i - 1) / (o - 1); one output row or column reads the first
+    return np.float32(0.0) if o == 1 else np.float32(i - 1) / np.float32(o - 1)
+
+
+def resample_bilinear(out, x):
+    """nnx SpatialReSampling(Ex, 'bilinear'): corner-aligned bilinear interpolation with
+    float32 positions and weights as in nnx; out (A, oH, oW, B), x (A, iH, iW, B)."""
+    iH, iW = x.shape[1], x.shape[2]
+    oH, oW = out.shape[1], out.shape[2]
+    iy = _ratio(iH, oH) * np.arange(oH, dtype=np.float32)
+    ix = _ratio(iW, oW) * np.arange(oW, dtype=np.float32)
+    y0 = np.floor(iy).astype(np.int64)
+    x0 = np.floor(ix).astype(np.int64)
+    y1 = np.minimum(y0 + 1, iH - 1)
+    x1 = np.minimum(x0 + 1, iW - 1)
+    dy = (iy - y0.astype(np.float32))[:, None]
+    dx = (ix - x0.astype(np.float32))[None, :]
+    one = np.float32(1)
+    w_nw = ((one - dx) * (one - dy)).astype(out.dtype)[None, :, :, None]
+    w_ne = (dx * (one - dy)).astype(out.dtype)[None, :, :, None]
+    w_sw = ((one - dx) * dy).astype(out.dtype)[None, :, :, None]
+    w_se = (dx * dy).astype(out.dtype)[None, :, :, None]
+    r0, r1 = x[:, y0], x[:, y1]
+    res = r0[:, :, x0] * w_nw + r0[:, :, x1] * w_ne + r1[:, :, x0] * w_sw + r1[:, :, x1] * w_se
+    np.copyto(out, res)
+
+
+def resample_average(out, x, dH, dW):
+    """Averages of dH x dW blocks (nnx SpatialDownSampling, SpatialReSamplingEx 'average')."""
+    oH, oW = out.shape[1], out.shape[2]
+    blocks = x[:, :oH * dH, :oW * dW].reshape(x.shape[0], oH, dH, oW, dW, x.shape[3])
+    s = blocks.sum(axis=(2, 4), dtype=out.dtype)
+    np.multiply(s, out.dtype.type(1.0 / (dH * dW)), out=out)
+
+
+def resample_pick(out, x, dH, dW, up):
+    """Nearest neighbour: up, out[y, x] = x[y // dH, x // dW]; down, x[y * dH, x * dW]."""
+    oH, oW = out.shape[1], out.shape[2]
+    if up:
+        iy, ix = np.arange(oH) // dH, np.arange(oW) // dW
+    else:
+        iy, ix = np.arange(oH) * dH, np.arange(oW) * dW
+    np.copyto(out, x[:, iy][:, :, ix])
