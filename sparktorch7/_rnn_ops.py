@@ -30,6 +30,18 @@ def _zero_rows(x):
     return ~np.any(x != 0, axis=1)
 
 
+def _project(gates, x, wx, bias):
+    """gates (T, N, G) := x (T, N, D) @ wx (D, G) + bias, as one matrix product."""
+    T, N, D = x.shape
+    G = gates.shape[2]
+    if gates.flags.c_contiguous:
+        flat = gates.reshape(T * N, G)
+        np.matmul(x.reshape(T * N, D), wx, out=flat)
+        flat += bias
+    else:
+        gates[...] = (x.reshape(T * N, D) @ wx).reshape(T, N, G) + bias
+
+
 def seq_lstm(h, c, gates, x, h0, c0, weight, bias, weight_o=None, hidden=None, maskzero=False):
     """rnn's SeqLSTM (and SeqLSTMP with weight_o): x (T, N, D), weight (D+R, 4H) with the
     gates in the order input, forget, output, candidate; bias (4H,); h0 (N, R), c0
@@ -42,12 +54,12 @@ def seq_lstm(h, c, gates, x, h0, c0, weight, bias, weight_o=None, hidden=None, m
     D = x.shape[2]
     H = c.shape[2]
     wx, wh = weight[:D], weight[D:]
+    # the input projections of all steps in one product (one big GEMM beats T small ones)
+    _project(gates, x, wx, bias)
     prev_h, prev_c = h0, c0
     for t in range(T):
         g = gates[t]
-        np.matmul(x[t], wx, out=g)
         g += prev_h @ wh
-        g += bias
         _sigmoid(g[:, :3 * H], g[:, :3 * H])
         np.tanh(g[:, 3 * H:], out=g[:, 3 * H:])
         i, f, o, cand = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
@@ -82,11 +94,10 @@ def seq_gru(h, gates, x, h0, weight, bias, maskzero=False):
     D = x.shape[2]
     H = h.shape[2]
     wx, wh = weight[:D], weight[D:]
+    _project(gates, x, wx, bias)
     prev_h = h0
     for t in range(T):
         g = gates[t]
-        np.matmul(x[t], wx, out=g)
-        g += bias
         g[:, :2 * H] += prev_h @ wh[:, :2 * H]
         _sigmoid(g[:, :2 * H], g[:, :2 * H])
         r, u = g[:, :H], g[:, H:2 * H]
