@@ -516,7 +516,8 @@ def test_require_rnn_requires_dpnn_and_nn_and_classes_exist(lua):
     for cls in ("AbstractRecurrent", "Recurrent", "Recursor", "Sequencer", "Repeater", "LSTM", "FastLSTM",
                 "GRU", "SeqLSTM", "SeqGRU", "SeqBRNN", "BiSequencer", "SeqReverseSequence", "MaskZero",
                 "LookupTableMaskZero", "TrimZero", "RecurrentAttention", "SeqLSTMP", "Recurrence",
-                "AbstractSequencer", "LinearNoBias", "SAdd", "CopyGrad"):
+                "AbstractSequencer", "LinearNoBias", "SAdd", "CopyGrad", "ExpandAs", "NormStabilizer",
+                "BiSequencerLM", "SequencerCriterion", "RepeaterCriterion", "MaskZeroCriterion"):
         assert lua.eval(f"torch.getmetatable('nn.{cls}') ~= nil"), cls
 
 
@@ -533,3 +534,45 @@ def test_errors_name_the_module(lua):
     lua.execute("m = nn.SeqLSTM(3, 4)")
     with pytest.raises(st.LuaError, match=r"<nn.SeqLSTM> h0 must be 2x4, got 3x4"):
         lua.eval("function(h, x) return m:forward({h, x}) end")(np.zeros((3, 4)), np.zeros((5, 2, 3)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bisequencerlm_expandas_normstabilizer(lua, dtype):
+    build(lua, "nn.BiSequencerLM(nn.FastLSTM(3, 4), nn.FastLSTM(3, 2))", dtype)
+    xs = np.random.default_rng(14).standard_normal((4, 2, 3))
+    out = lua.eval("function(x) return m:forward(x) end")([cast(x, dtype) for x in xs])
+    out = np.stack([out[k].astype(np.float64) for k in sorted(out)])
+    f = [get(lua, f"m.forwardModule.{k}") for k in ("i2g.weight", "i2g.bias", "o2g.weight")]
+    b = [get(lua, f"m.backwardModule.{k}") for k in ("i2g.weight", "i2g.bias", "o2g.weight")]
+    x64 = c64(xs, dtype)
+    fw = np.concatenate([np.zeros((1, 2, 4)), fastlstm_ref(x64[:-1], *f)])
+    bw = np.concatenate([fastlstm_ref(x64[1:][::-1], *b)[::-1], np.zeros((1, 2, 2))])
+    np.testing.assert_allclose(out, np.concatenate([fw, bw], axis=2), **tol(dtype))
+    a, bb = np.ones((2, 3)), np.array([[1.0], [2.0]])
+    out = lua.eval("function(a, b) return nn.ExpandAs():forward({a, b}) end")(a, bb)
+    np.testing.assert_array_equal(out[2], [[1, 1, 1], [2, 2, 2]])
+    build(lua, "nn.NormStabilizer()", dtype)
+    x = cast(xs[0], dtype)
+    np.testing.assert_array_equal(lua.eval("function(x) return m:forward(x) end")(x), x)
+    assert lua.eval("m.step") == 2
+
+
+def test_sequence_criteria(lua):
+    r = np.random.default_rng(15)
+    xs = r.standard_normal((3, 4, 2))
+    ts = r.standard_normal((3, 4, 2))
+    f = lua.eval("function(x, t, avg) return nn.SequencerCriterion(nn.MSECriterion(), avg):forward(x, t) end")
+    per = [((x - t) ** 2).mean() for x, t in zip(xs, ts)]
+    np.testing.assert_allclose(f(xs, ts, False), sum(per), rtol=1e-12)
+    np.testing.assert_allclose(f(xs, ts, True), sum(per) / 3, rtol=1e-12)
+    np.testing.assert_allclose(f([x for x in xs], [t for t in ts], False), sum(per), rtol=1e-12)
+    with pytest.raises(st.LuaError, match=r"<nn.SequencerCriterion> target has 2 steps, input 3"):
+        f(xs, ts[:2], False)
+    g = lua.eval("function(x, t) return nn.RepeaterCriterion(nn.MSECriterion()):forward(x, t) end")
+    np.testing.assert_allclose(g(xs, ts[0]), sum(((x - ts[0]) ** 2).mean() for x in xs), rtol=1e-12)
+    x = xs[0].copy()
+    x[1] = 0
+    h = lua.eval("function(x, t) return nn.MaskZeroCriterion(nn.MSECriterion(), 1):forward(x, t) end")
+    keep = [0, 2, 3]
+    np.testing.assert_allclose(h(x, ts[0]), ((x[keep] - ts[0][keep]) ** 2).mean(), rtol=1e-12)
+    assert h(np.zeros((4, 2)), ts[0]) == 0

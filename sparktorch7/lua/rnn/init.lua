@@ -17,6 +17,7 @@ require('rnn.extensions')
 require('rnn.LinearNoBias')
 require('rnn.SAdd')
 require('rnn.CopyGrad')
+require('rnn.ExpandAs')
 
 -- masking
 require('rnn.LookupTableMaskZero')
@@ -31,12 +32,14 @@ require('rnn.FastLSTM')
 require('rnn.GRU')
 require('rnn.Recursor')
 require('rnn.Recurrence')
+require('rnn.NormStabilizer')
 
 -- sequencers (a sequence per forward)
 require('rnn.AbstractSequencer')
 require('rnn.Repeater')
 require('rnn.Sequencer')
 require('rnn.BiSequencer')
+require('rnn.BiSequencerLM')
 require('rnn.RecurrentAttention')
 
 -- whole-sequence recurrent modules
@@ -45,6 +48,11 @@ require('rnn.SeqLSTMP')
 require('rnn.SeqGRU')
 require('rnn.SeqReverseSequence')
 require('rnn.SeqBRNN')
+
+-- criteria over sequences
+require('rnn.SequencerCriterion')
+require('rnn.RepeaterCriterion')
+require('rnn.MaskZeroCriterion')
 
 nn.rnn = rnn
 return rnn
