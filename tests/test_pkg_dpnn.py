@@ -96,3 +96,104 @@ def test_sharedclone_and_batch_helpers(lua):
         lua.execute("nn.Constant('x')")
     with pytest.raises(st.LuaError, match=r"<nn.SpatialUniformCrop> input is 2 x 2, smaller than the 4 x 3 crop"):
         lua.execute("nn.SpatialUniformCrop(4, 3):forward(torch.zeros(1, 2, 2))")
+
+
+def glimpse_ref(img, loc, size, depth, scale):
+    """dpnn's SpatialGlimpse for scale 2: padded crops, average-pooled to size."""
+    N, C, H, W = img.shape
+    out = np.zeros((N, depth, C, size, size))
+    for s in range(N):
+        y, x = (loc[s, 0] + 1) / 2, (loc[s, 1] + 1) / 2
+        g = size
+        for d in range(depth):
+            if d > 0:
+                g = int(g * scale)
+            pad = (g - 1) // 2
+            p = np.zeros((C, H + 2 * pad, W + 2 * pad))
+            p[:, pad:pad + H, pad:pad + W] = img[s]
+            h, w = p.shape[1] - g, p.shape[2] - g
+            yy, xx = int(np.floor(min(h, max(0, y * h)))), int(np.floor(min(w, max(0, x * w))))
+            crop = p[:, yy:yy + g, xx:xx + g]
+            k = g // size
+            out[s, d] = crop.reshape(C, size, k, size, k).mean(axis=(2, 4))
+    return out.reshape(N, depth * C, size, size)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spatial_glimpse(lua, dtype):
+    r = np.random.default_rng(4)
+    img, loc = r.standard_normal((2, 3, 16, 12)), np.array([[0.0, 0.0], [-1.0, 0.7]])
+    f = lua.eval(f"function(x, l) m = nn.SpatialGlimpse(4, 3, 2); m:type('{TNAME[dtype]}'); "
+                 "return m:forward({x, l}) end")
+    out = f(img.astype(dtype), loc.astype(dtype))
+    ref = glimpse_ref(img.astype(dtype).astype(np.float64), loc.astype(dtype).astype(np.float64), 4, 3, 2)
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6)
+    one = f(img[1].astype(dtype), loc[1].astype(dtype))
+    np.testing.assert_allclose(one, ref[1], rtol=1e-5, atol=1e-6)
+    reread(lua)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_reinforce_modules_evaluate_to_the_mean_and_sample_in_training(lua, dtype):
+    p = np.array([[0.2, 0.8], [1.0, 0.0], [0.5, 0.5]])
+    for cls in ("ReinforceNormal(0.1)", "ReinforceCategorical()", "ReinforceBernoulli()", "ReinforceGamma(2)"):
+        out = run(lua, f"nn.{cls}", p, dtype)
+        want = p * 2 if "Gamma" in cls else p
+        np.testing.assert_allclose(out, want.astype(dtype), rtol=1e-6)
+        reread(lua)
+    lua.execute("torch.manualSeed(1)")
+    f = lua.eval(f"function(x) local m = nn.ReinforceCategorical(); m:type('{TNAME[dtype]}'); return m:forward(x) end")
+    out = f(p.astype(dtype))
+    assert (out.sum(1) == 1).all() and out[1, 0] == 1 and ((out == 0) | (out == 1)).all()
+    f = lua.eval(f"function(x) local m = nn.ReinforceBernoulli(); m:type('{TNAME[dtype]}'); return m:forward(x) end")
+    out = f(p.astype(dtype))
+    assert out[1, 0] == 1 and out[1, 1] == 0 and ((out == 0) | (out == 1)).all()
+    f = lua.eval(f"function(x) local m = nn.ReinforceNormal(1e-3); m:type('{TNAME[dtype]}'); return m:forward(x) end")
+    out = f(p.astype(dtype))
+    assert 0 < np.abs(out - p).max() < 1e-2
+    with pytest.raises(st.LuaError, match="ReinforceGamma> sampling"):
+        lua.execute("nn.ReinforceGamma(2):forward(torch.ones(2, 2))")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_small_dpnn_modules(lua, dtype):
+    r = np.random.default_rng(5)
+    x = r.standard_normal((3, 4))
+    np.testing.assert_array_equal(run(lua, "nn.ArgMax(1, 1)", x, np.float64), x.argmax(1) + 1)
+    np.testing.assert_array_equal(run(lua, "nn.ArgMax(1, 1)", x[0], np.float64), [x[0].argmax() + 1])
+    np.testing.assert_array_equal(run(lua, "nn.Clip(-0.5, 0.5)", x, dtype), np.clip(x.astype(dtype), -0.5, 0.5))
+    np.testing.assert_array_equal(run(lua, "nn.TotalDropout(0.5)", x, dtype), x.astype(dtype))
+    np.testing.assert_array_equal(run(lua, "nn.SpatialRegionDropout(0.5)", x[None], dtype), x[None].astype(dtype))
+    img = r.standard_normal((2, 3, 4, 4))
+    f = lua.eval(f"function(x) m = nn.SpatialFeatNormalization(torch.Tensor({{1, 2, 3}}), torch.Tensor({{2, 4, 8}})); "
+                 f"m:type('{TNAME[dtype]}'); return m:forward(x) end")
+    mean, std = np.array([1, 2, 3.0])[None, :, None, None], np.array([2, 4, 8.0])[None, :, None, None]
+    np.testing.assert_allclose(f(img.astype(dtype)), (img.astype(dtype) - mean) / std, rtol=1e-6)
+    np.testing.assert_allclose(f(img[0].astype(dtype)), ((img.astype(dtype) - mean) / std)[0], rtol=1e-6)
+    reread(lua)
+    # FireModule: squeeze 1x1 + ReLU, then [1x1, 3x3 padded] + ReLU concatenated
+    f = lua.eval(f"function(x) torch.manualSeed(2); m = nn.FireModule(3, 2, 2, 3); m:type('{TNAME[dtype]}'); "
+                 "return m:forward(x) end")
+    out = f(img.astype(dtype))
+    W1, b1 = lua.eval("m.squeeze.weight").astype(np.float64), lua.eval("m.squeeze.bias").astype(np.float64)
+    We, be = lua.eval("m.expand.modules[1].weight").astype(np.float64), lua.eval("m.expand.modules[1].bias").astype(np.float64)
+    W3, b3 = lua.eval("m.expand.modules[2].weight").astype(np.float64), lua.eval("m.expand.modules[2].bias").astype(np.float64)
+    xi = img.astype(dtype).astype(np.float64)
+    s = np.maximum(np.einsum("oc,nchw->nohw", W1[:, :, 0, 0], xi) + b1[None, :, None, None], 0)
+    e1 = np.einsum("oc,nchw->nohw", We[:, :, 0, 0], s) + be[None, :, None, None]
+    sp = np.pad(s, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    e3 = sum(np.einsum("oc,nchw->nohw", W3[:, :, i, j], sp[:, :, i:i + 4, j:j + 4]) for i in range(3) for j in range(3))
+    e3 = e3 + b3[None, :, None, None]
+    np.testing.assert_allclose(out, np.maximum(np.concatenate([e1, e3], 1), 0), rtol=1e-4, atol=1e-5)
+    reread(lua)
+
+
+def test_reward_criteria(lua):
+    scores = np.array([[0.2, 0.8], [1.0, 0.0], [0.1, 0.9]])
+    f = lua.eval("function(x, t, s) return nn.VRClassReward(nn.Identity(), s):forward({x, x}, t) end")
+    assert f(scores, np.array([2.0, 2, 2]), 1) == pytest.approx(-2 / 3)
+    assert f(scores, np.array([2.0, 1, 2]), 3) == pytest.approx(-3.0)
+    g = lua.eval("function(p, t) return nn.BinaryClassReward(nn.Identity()):forward({p, p}, t) end")
+    assert g(np.array([0.9, 0.2, 0.7]), np.array([1.0, 1, 0])) == pytest.approx(-1 / 3)
+    with pytest.raises(st.LuaError, match=r"<nn.VRClassReward> target must hold 3 class indices"):
+        f(scores, np.array([1.0]), 1)

@@ -232,5 +232,9 @@ function Module:extrapolateType()
    return torch.type(self.output)
 end
 
+-- dpnn's Criterion.lua: criteria batch their inputs the same way
+nn.Criterion.toBatch = Module.toBatch
+nn.Criterion.fromBatch = Module.fromBatch
+
 extensions.sharedStorages = sharedStorages
 return extensions

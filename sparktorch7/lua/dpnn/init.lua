@@ -32,5 +32,21 @@ require('dpnn.Dictionary')
 require('dpnn.PrintSize')
 require('dpnn.ReverseTable')
 require('dpnn.SpatialUniformCrop')
+require('dpnn.SpatialGlimpse')
+require('dpnn.ArgMax')
+require('dpnn.Clip')
+require('dpnn.TotalDropout')
+require('dpnn.SpatialRegionDropout')
+require('dpnn.SpatialFeatNormalization')
+require('dpnn.FireModule')
+
+-- REINFORCE
+require('dpnn.Reinforce')
+require('dpnn.ReinforceNormal')
+require('dpnn.ReinforceCategorical')
+require('dpnn.ReinforceBernoulli')
+require('dpnn.ReinforceGamma')
+require('dpnn.VRClassReward')
+require('dpnn.BinaryClassReward')
 
 return dpnn
