@@ -576,3 +576,17 @@ def test_sequence_criteria(lua):
     keep = [0, 2, 3]
     np.testing.assert_allclose(h(x, ts[0]), ((x[keep] - ts[0][keep]) ** 2).mean(), rtol=1e-12)
     assert h(np.zeros((4, 2)), ts[0]) == 0
+
+
+def test_old_sequencer_file_with_a_plain_module(lua):
+    # rnn of 2015 stored Sequencer(nn.Linear) with the Linear itself in `module`
+    lua.execute("torch.manualSeed(3); m = nn.Sequencer(nn.Linear(3, 2)); old = m:clone(); "
+                "old.module = old.module.module; old.modules = {old.module}; old.isRecurrent = false; "
+                "old.sharedClones = {}; local f = torch.MemoryFile(); f:binary(); f:writeObject(old); f:seek(1); "
+                "m2 = f:readObject()")
+    assert lua.eval("torch.type(m2.module)") == "nn.Recursor"
+    xs = [np.random.default_rng(16).standard_normal((2, 3)) for _ in range(3)]
+    out = lua.eval("function(x) return m2:forward(x) end")(xs)
+    W, b = get(lua, "m.module.module.weight"), get(lua, "m.module.module.bias")
+    for k, x in zip(sorted(out), xs):
+        np.testing.assert_allclose(out[k], x @ W.T + b, rtol=1e-12)

@@ -23,6 +23,13 @@ end
 function Sequencer:backCompatibility(version)
    parent.backCompatibility(self, version)
    self.module = self.module or self.modules[1]
+   -- files of 2015 hold the plain module (isRecurrent false) and clone it per
+   -- step themselves: today's Sequencer gives it a Recursor, which does that
+   if self.module and not torch.isTypeOf(self.module, 'nn.AbstractRecurrent') then
+      self.module = nn.Recursor(self.module)
+      self.modules = {self.module}
+      self.sharedClones, self.isRecurrent = nil, nil
+   end
    self._output = self._output or {}
    self.tableoutput = self.tableoutput or {}
    self._remember = self._remember or 'neither'
