@@ -197,3 +197,32 @@ def test_reward_criteria(lua):
     assert g(np.array([0.9, 0.2, 0.7]), np.array([1.0, 1, 0])) == pytest.approx(-1 / 3)
     with pytest.raises(st.LuaError, match=r"<nn.VRClassReward> target must hold 3 class indices"):
         f(scores, np.array([1.0]), 1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_inception_built_from_config(lua, dtype):
+    x = np.random.default_rng(6).standard_normal((2, 3, 8, 8))
+    f = lua.eval(f"""function(x)
+      torch.manualSeed(0)
+      m = nn.Inception{{inputSize = 3, outputSize = {{4, 5}}, reduceSize = {{2, 2, 3, 2}}}}
+      m:type('{TNAME[dtype]}')
+      local y = m:forward(x):clone()
+      local one = m:forward(x[1]):clone()
+      local towers = {{}}
+      for i, t in ipairs(m.modules[1].modules) do towers[i] = t:forward(x):clone() end
+      return y, one, towers
+    end""")
+    y, one, towers = f(x.astype(dtype))
+    assert y.shape == (2, 14, 8, 8)
+    np.testing.assert_allclose(one, y[0], rtol=1e-5, atol=1e-6)
+    # DepthConcat centres the smaller pooling tower (6x6) in zeros
+    parts = []
+    for k in sorted(towers):
+        t = towers[k]
+        pad = (8 - t.shape[2]) // 2
+        parts.append(np.pad(t, ((0, 0), (0, 0), (pad, 8 - t.shape[2] - pad), (pad, 8 - t.shape[3] - pad))))
+    np.testing.assert_array_equal(y, np.concatenate(parts, axis=1))
+    assert lua.eval("torch.type(m.modules[1].modules[3].modules[1])") == "nn.SpatialMaxPooling"
+    reread(lua)
+    with pytest.raises(st.LuaError, match="<nn.Inception> expects a config table"):
+        lua.execute("nn.Inception({inputSize = 3})")

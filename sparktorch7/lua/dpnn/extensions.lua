@@ -236,5 +236,77 @@ end
 nn.Criterion.toBatch = Module.toBatch
 nn.Criterion.fromBatch = Module.fromBatch
 
+-- dpnn's nn.Inception: built from its config table (the block of GoogLeNet:
+-- per kernel size a 1x1 reduction then the convolution, a pooling tower and
+-- optionally a 1x1 tower, concatenated over channels), and forward of a
+-- single image (C x H x W) as a batch of one. nn.Inception (lua/nn) wraps
+-- saved blocks; with dpnn it is also built, as with Torch7's dpnn.
+local Inception = nn.Inception
+local wrapOnly = Inception.__init
+
+local function tower(self, reduceIn, reduceOut, stride)
+   local mlp = nn.Sequential()
+   mlp:add(nn.SpatialConvolution(reduceIn, reduceOut, 1, 1, stride or 1, stride or 1))
+   if self.batchNorm then mlp:add(nn.SpatialBatchNormalization(reduceOut)) end
+   mlp:add(self.transfer:clone())
+   return mlp
+end
+
+function Inception:__init(config)
+   if torch.isTypeOf(config, 'nn.Module') then
+      return wrapOnly(self, config)
+   end
+   if type(config) ~= 'table' or not (config.inputSize and config.outputSize and config.reduceSize) then
+      error('<nn.Inception> expects a config table with inputSize, outputSize and reduceSize', 2)
+   end
+   self.inputSize = config.inputSize
+   self.outputSize = config.outputSize
+   self.reduceSize = config.reduceSize
+   self.reduceStride = config.reduceStride or {}
+   self.transfer = config.transfer or nn.ReLU()
+   self.batchNorm = config.batchNorm
+   self.padding = true
+   if config.padding ~= nil then self.padding = config.padding end
+   self.kernelSize = config.kernelSize or {5, 3}
+   self.kernelStride = config.kernelStride or {1, 1}
+   self.poolSize = config.poolSize or 3
+   self.poolStride = config.poolStride or 1
+   self.pool = config.pool or nn.SpatialMaxPooling(self.poolSize, self.poolSize, self.poolStride, self.poolStride)
+   local depthConcat = nn.DepthConcat(2)
+   for i = 1, #self.kernelSize do
+      local mlp = tower(self, self.inputSize, self.reduceSize[i], self.reduceStride[i])
+      local pad = self.padding and math.floor(self.kernelSize[i] / 2) or 0
+      mlp:add(nn.SpatialConvolution(self.reduceSize[i], self.outputSize[i], self.kernelSize[i], self.kernelSize[i],
+                                    self.kernelStride[i], self.kernelStride[i], pad))
+      if self.batchNorm then mlp:add(nn.SpatialBatchNormalization(self.outputSize[i])) end
+      mlp:add(self.transfer:clone())
+      depthConcat:add(mlp)
+   end
+   local pool = nn.Sequential():add(self.pool)
+   local i = #self.kernelSize + 1
+   if self.reduceSize[i] then
+      local t = tower(self, self.inputSize, self.reduceSize[i], self.reduceStride[i])
+      for _, m in ipairs(t.modules) do pool:add(m) end
+   end
+   depthConcat:add(pool)
+   i = i + 1
+   if self.reduceSize[i] then
+      depthConcat:add(tower(self, self.inputSize, self.reduceSize[i], self.reduceStride[i]))
+   end
+   wrapOnly(self, depthConcat)
+end
+
+function Inception:updateOutput(input)
+   if not torch.isTensor(input) then
+      error('<nn.Inception> input must be a tensor, got ' .. torch.type(input), 2)
+   end
+   local x = self:toBatch(input, 3)
+   local online = self.dpnn_online
+   local out = self:rethrowErrors(self.modules[1], 1, 'updateOutput', x)
+   self.dpnn_online = online
+   self.output = self:fromBatch(out, 1)
+   return self.output
+end
+
 extensions.sharedStorages = sharedStorages
 return extensions
