@@ -218,3 +218,24 @@ def cudnn_rnn(out, hy, cy, x, weight, hx, cx, mode, input_size, hidden, layers, 
                              cy[k] if cy is not None and mode == "CUDNN_LSTM" else None)
             layer_out[:, :, d * hidden:(d + 1) * hidden] = res
         layer_in = layer_out
+
+
+def fast_lstm_step(h, c, x, h0, c0, wx, bx, wh):
+    """One step of rnn's FastLSTM in evaluation: a = x Wx' + bx + h0 Wh' (wx (4H, D), wh
+    (4H, H), nn.Linear layout), gates [input, candidate, forget, output];
+    c = i . z + f . c0, h = tanh(c) . o. x, h0, c0 are (N, .) or vectors; h and c may be
+    h0 and c0 themselves (the gates are computed first)."""
+    H = wh.shape[1]
+    a = x @ wx.T
+    a += bx
+    a += h0 @ wh.T
+    i = _sigmoid(a[..., :H], np.empty_like(a[..., :H]))
+    z = np.tanh(a[..., H:2 * H])
+    f = _sigmoid(a[..., 2 * H:3 * H], np.empty_like(i))
+    o = _sigmoid(a[..., 3 * H:], np.empty_like(i))
+    nc = i * z
+    nc += f * c0
+    c[...] = nc
+    np.tanh(nc, out=nc)
+    nc *= o
+    h[...] = nc

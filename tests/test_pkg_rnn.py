@@ -590,3 +590,27 @@ def test_old_sequencer_file_with_a_plain_module(lua):
     W, b = get(lua, "m.module.module.weight"), get(lua, "m.module.module.bias")
     for k, x in zip(sorted(out), xs):
         np.testing.assert_allclose(out[k], x @ W.T + b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fastlstm_evaluation_fast_path_equals_the_module_graph(lua, dtype):
+    xs = np.random.default_rng(17).standard_normal((5, 3, 6))
+    build(lua, "nn.Sequencer(nn.FastLSTM(6, 7))", dtype)
+    lua.execute("m:evaluate()")
+    f = lua.eval("function(x, fast) nn.FastLSTM.fastpath = fast; local y = m:forward(x):clone(); "
+                 "nn.FastLSTM.fastpath = true; return y end")
+    fast = f(cast(xs, dtype), True)
+    # the step module's graph did not run
+    assert lua.eval("m.module.i2g.output:nElement()") == 0
+    slow = f(cast(xs, dtype), False)
+    assert lua.eval("m.module.i2g.output:nElement()") > 0
+    np.testing.assert_allclose(fast, slow, **tol(dtype))
+    Wx, bx, Wh = get(lua, "m.module.i2g.weight"), get(lua, "m.module.i2g.bias"), get(lua, "m.module.o2g.weight")
+    np.testing.assert_allclose(fast, fastlstm_ref(c64(xs, dtype), Wx, bx, Wh), **tol(dtype))
+    # single samples, step by step
+    step = lua.eval("function(x) return m.module:forward(x):clone() end")
+    lua.execute("m.module:forget()")
+    single = np.stack([step(cast(x[2], dtype)) for x in xs])
+    np.testing.assert_allclose(single, slow[:, 2], **tol(dtype))
+    # the fast path keeps nothing in the module's fields that a file would hold
+    assert lua.eval("m.module._evalOutput == nil and m.module._standardGraph == nil")

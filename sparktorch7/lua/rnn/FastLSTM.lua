@@ -7,6 +7,7 @@
 -- With FastLSTM.usenngraph or FastLSTM.bn (batch-normalised gates) the step
 -- module is an nn.gModule.
 local ext = require('rnn.extensions')
+local unpack = unpack or table.unpack
 local FastLSTM, parent = torch.class('nn.FastLSTM', 'nn.LSTM')
 
 FastLSTM.usenngraph = false
@@ -108,6 +109,91 @@ function FastLSTM:nngraphModel()
       nextH = nn.CMulTable()({outGate, nn.Tanh()(nextC)})
    end
    return nn.gModule({x, prevH, prevC}, {nextH, nextC})
+end
+
+-- In evaluation a FastLSTM built by buildModel (no dropout, no nngraph, no
+-- mask) runs its step as one NumPy call (sparktorch7._rnn_ops.fast_lstm_step)
+-- instead of through the module graph: the same gates from the same i2g/o2g
+-- weights; its sub-modules' outputs are then not filled. FastLSTM.fastpath =
+-- false turns it off.
+FastLSTM.fastpath = true
+
+-- per module (weak keys, so nothing of this is written to files): whether its
+-- step module is the standard graph, and the evaluation output/cell tensors
+local fastState = setmetatable({}, {__mode = 'k'})
+
+local function standardGraph(self)
+   local m = self.recurrentModule
+   if torch.type(m) ~= 'nn.Sequential' or #m.modules ~= 5 then return false end
+   local concat = m.modules[1]
+   local gates = concat and concat.modules and concat.modules[1]
+   if torch.type(gates) ~= 'nn.Sequential' or #gates.modules ~= 6 then return false end
+   local para = gates.modules[2]
+   if torch.type(para) ~= 'nn.ParallelTable' or para.modules[1] ~= self.i2g or para.modules[2] ~= self.o2g then
+      return false
+   end
+   local transfer = gates.modules[6]
+   local want = {'nn.Sigmoid', 'nn.Tanh', 'nn.Sigmoid', 'nn.Sigmoid'}
+   for k = 1, 4 do
+      if torch.type(transfer.modules[k]) ~= want[k] then return false end
+   end
+   return torch.type(self.i2g) == 'nn.Linear' and torch.type(self.o2g) == 'nn.LinearNoBias'
+      and self.i2g.bias ~= nil and self.o2g.bias == nil
+end
+
+local function canFast(self, input)
+   if not (self.fastpath and self.train == false and rawget(torch, '_np')) then return false end
+   if (self.p or 0) ~= 0 or self.usenngraph or self.bn then return false end
+   local st = fastState[self]
+   if not st or st.graph ~= self.recurrentModule then
+      st = {graph = self.recurrentModule, standard = standardGraph(self)}
+      fastState[self] = st
+   end
+   if not st.standard then return false end
+   local W = self.i2g.weight
+   return torch.type(W) == torch.type(input) and (torch.type(W) == 'torch.FloatTensor'
+      or torch.type(W) == 'torch.DoubleTensor') and W:dim() == 2 and W:size(2) == input:size(input:dim())
+end
+
+function FastLSTM:updateOutput(input)
+   nn.LSTM._checkInput(self, input)
+   if not canFast(self, input) then
+      return parent.updateOutput(self, input)
+   end
+   local state = self:getHiddenState(self.step - 1, input)
+   local prevH, prevC = state[1], state[2]
+   local H = self.outputSize
+   local sizes = input:dim() == 2 and {input:size(1), H} or {H}
+   for k, t in ipairs({prevH, prevC}) do
+      if not torch.isTensor(t) or torch.type(t) ~= torch.type(input) or t:nElement() ~= sizes[1] * (sizes[2] or 1) then
+         error(string.format('<nn.FastLSTM> the previous %s must be a %s of %s values', k == 1 and 'output' or 'cell',
+                             torch.type(input), table.concat(sizes, 'x')), 2)
+      end
+   end
+   -- evaluation reuses one output and one cell tensor, as the step module does
+   local st = fastState[self]
+   local function buf(name)
+      local t = st[name]
+      if not torch.isTensor(t) or torch.type(t) ~= torch.type(input) then
+         t = nn.utils.newLike(input)
+         st[name] = t
+      end
+      return t
+   end
+   local h, c = buf('output'), buf('cell')
+   if h ~= prevH then h:resize(unpack(sizes)) end
+   if c ~= prevC then c:resize(unpack(sizes)) end
+   torch._np.callmod('sparktorch7._rnn_ops', 'fast_lstm_step', h, c, input, prevH:contiguous(), prevC:contiguous(),
+                     self.i2g.weight, self.i2g.bias, self.o2g.weight)
+   self.outputs[self.step] = h
+   self.cells[self.step] = c
+   self.output = h
+   self.cell = c
+   self.step = self.step + 1
+   self.gradPrevOutput = nil
+   self.updateGradInputStep = nil
+   self.accGradParametersStep = nil
+   return self.output
 end
 
 local function notForFast(name)
