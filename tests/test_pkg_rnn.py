@@ -614,3 +614,12 @@ def test_fastlstm_evaluation_fast_path_equals_the_module_graph(lua, dtype):
     np.testing.assert_allclose(single, slow[:, 2], **tol(dtype))
     # the fast path keeps nothing in the module's fields that a file would hold
     assert lua.eval("m.module._evalOutput == nil and m.module._standardGraph == nil")
+
+
+def test_a_torch_rnn_lstm_read_as_rnn_lstm_says_what_it_is(lua):
+    # torch-rnn's nn.LSTM object (its fields), written under the same class name
+    lua.execute("local o = {weight = torch.zeros(5, 8), bias = torch.zeros(8), input_dim = 3, hidden_dim = 2, "
+                "train = false, output = torch.Tensor(), gradInput = torch.Tensor()}; "
+                "torch.setmetatable(o, 'nn.LSTM'); blob = torch.MemoryFile(); blob:binary(); blob:writeObject(o)")
+    with pytest.raises(st.LuaError, match=r"<nn.LSTM> this object was not saved by Element-Research rnn's nn.LSTM"):
+        lua.execute("blob:seek(1); blob:readObject()")

@@ -33,6 +33,13 @@ function AbstractRecurrent:backCompatibility(version)
    if self.recurrentModule == nil and type(self.modules) == 'table' then
       self.recurrentModule = self.modules[1]
    end
+   if self.recurrentModule == nil and (self.hidden_dim or self.input_dim or torch.isTensor(self.weight)) then
+      -- torch-rnn (and other projects) name their own classes nn.LSTM, nn.GRU...
+      error(string.format("<%s> this object was not saved by Element-Research rnn's %s (it has no "
+                          .. "recurrentModule but fields like weight/hidden_dim, as torch-rnn's): define "
+                          .. "the project's class (put its Lua folder on lua_path and require it) "
+                          .. "instead of requiring rnn", torch.type(self), torch.type(self)), 0)
+   end
 end
 
 local function count(t)
