@@ -44,6 +44,10 @@ function SpatialSubSampling:updateOutput(input)
    local dim = ops.checkDim(self, input, 3, 4, '3D or 4D (batch mode)')
    ops.checkPlanes(self, input, dim - 2, self.nInputPlane)
    ops.checkType(self, input, 'weight', self.weight)
+   if self.weight:nElement() ~= self.nInputPlane or self.bias:nElement() ~= self.nInputPlane then
+      ops.fail(self, 'weight and bias must hold one value per input plane (%d), got %s and %s',
+               self.nInputPlane, ops.sizestr(self.weight), ops.sizestr(self.bias))
+   end
    local iH, iW = input:size(dim - 1), input:size(dim)
    local oH = math.floor((iH - self.kH) / self.dH) + 1
    local oW = math.floor((iW - self.kW) / self.dW) + 1
