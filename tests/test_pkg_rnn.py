@@ -623,3 +623,50 @@ def test_a_torch_rnn_lstm_read_as_rnn_lstm_says_what_it_is(lua):
                 "torch.setmetatable(o, 'nn.LSTM'); blob = torch.MemoryFile(); blob:binary(); blob:writeObject(o)")
     with pytest.raises(st.LuaError, match=r"<nn.LSTM> this object was not saved by Element-Research rnn's nn.LSTM"):
         lua.execute("blob:seek(1); blob:readObject()")
+
+
+@pytest.mark.parametrize("mode", ["training", "evaluate"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sequencer_of_a_stack_holding_a_recurrent_module(lua, dtype, mode):
+    # the common language-model stack: the Recursor clones the Sequential per step,
+    # the FastLSTM inside stays one module (dpnn_stepclone) that keeps its state
+    build(lua, "nn.Sequencer(nn.Sequential():add(nn.FastLSTM(3, 4)):add(nn.Linear(4, 2)):add(nn.LogSoftMax()))",
+          dtype)
+    lua.execute(f"m:{mode}()")
+    xs = np.random.default_rng(18).standard_normal((5, 2, 3))
+    out = lua.eval("function(x) return m:forward(x) end")(cast(xs, dtype))
+    lstm = "m.module.module.modules[1]"
+    Wx, bx, Wh = get(lua, f"{lstm}.i2g.weight"), get(lua, f"{lstm}.i2g.bias"), get(lua, f"{lstm}.o2g.weight")
+    W, b = get(lua, "m.module.module.modules[2].weight"), get(lua, "m.module.module.modules[2].bias")
+    h = fastlstm_ref(c64(xs, dtype), Wx, bx, Wh)
+    z = h @ W.T + b
+    ref = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    np.testing.assert_allclose(out, ref, **tol(dtype))
+    if mode == "training":
+        assert lua.eval(f"m.module.sharedClones[3].modules[1] == {lstm}")
+        assert lua.eval("m.module.sharedClones[3].modules[2] ~= m.module.module.modules[2]")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_trimzero_inside_an_lstm(lua, dtype):
+    build(lua, "nn.Sequencer(nn.FastLSTM(3, 4):trimZero(1))", dtype)
+    xs = np.random.default_rng(19).standard_normal((4, 3, 3))
+    xs[0, 1] = 0
+    xs[2, 0] = 0
+    out = lua.eval("function(x) return m:forward(x) end")(cast(xs, dtype))
+    lstm = "m.module"
+    Wx, bx, Wh = get(lua, f"{lstm}.i2g.weight"), get(lua, f"{lstm}.i2g.bias"), get(lua, f"{lstm}.o2g.weight")
+    # rows are independent: each row's recurrence, with state and output zero at its zero steps
+    x64 = c64(xs, dtype)
+    H = 4
+    for n in range(3):
+        h, c = np.zeros(H), np.zeros(H)
+        for t in range(4):
+            if not x64[t, n].any():
+                h, c = np.zeros(H), np.zeros(H)
+            else:
+                a = x64[t, n] @ Wx.T + bx + h @ Wh.T
+                i, zz, f, o = sig(a[:H]), np.tanh(a[H:2 * H]), sig(a[2 * H:3 * H]), sig(a[3 * H:])
+                c = i * zz + f * c
+                h = np.tanh(c) * o
+            np.testing.assert_allclose(out[t, n], h, **tol(dtype))
