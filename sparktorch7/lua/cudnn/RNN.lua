@@ -20,6 +20,12 @@
 -- recurrent state; GRU 0-2 reset, update, candidate and 3-5; plain RNNs 0 and
 -- 1 (RNN.linearLayers counts them: 8, 6, 2). cuDNN's GRU applies the reset
 -- gate after the recurrent product: h' = tanh(W x + bW + r . (R h + bR)).
+-- RNN.lua itself only asks cuDNN for the pointers; that the biases of all
+-- layers follow the matrices of all layers is how cuDNN v5+ packs them (the
+-- layout ONNX's OptimizedRNN documents as cuDNN's, github onnx/onnx#143, and
+-- the observation in apache/mxnet#3274 that per-layer [W, R, bW, bR] holds for
+-- one layer only). With uniform weights, as in cudnn.torch's test_rnn.lua, the
+-- sample's checksums do not depend on it; tests/test_cudnn_rnn.py checks both.
 local RNN, parent = torch.class('cudnn.RNN', 'nn.Module')
 
 RNN.linearLayers = {CUDNN_LSTM = 8, CUDNN_GRU = 6, CUDNN_RNN_RELU = 2, CUDNN_RNN_TANH = 2}
