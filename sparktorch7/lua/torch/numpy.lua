@@ -41,6 +41,11 @@ local function callerModule()
   end
 end
 
+local unpack = unpack or table.unpack
+local function pack(...)
+  return {n = select("#", ...), ...}
+end
+
 local function kernelFailed(key, err, ...)
   local text = tostring(err)
   local cls = type(err) == "userdata" and text:match("^Python exception: ([%w_]+):")
@@ -68,11 +73,12 @@ function numpy.callmod(modname, name, ...)
     f = m[name]
     functions[key] = f
   end
-  local ok, a, b, c, d = pcall(f, ...)
-  if not ok then
-    kernelFailed(key, a, ...)
+  -- the kernel's results exactly as it returns them (their number matters to callers)
+  local r = pack(pcall(f, ...))
+  if not r[1] then
+    kernelFailed(key, r[2], ...)
   end
-  return a, b, c, d
+  return unpack(r, 2, r.n)
 end
 
 function numpy.call(name, ...)
