@@ -131,3 +131,14 @@ def test_old_file_fields_are_repaired(ctor, mutate, inp, relation):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     finally:
         lua.close()
+
+
+def test_the_kernel_error_boundary_keeps_the_number_of_results():
+    lua = st.LuaState()
+    try:
+        lua.execute("require 'nn'")
+        assert lua.eval("(function() local t = torch.ones(3); return select('#', t:sum(), t:sum()) end)()") == 2
+        assert lua.eval("select('#', torch._np.callmod('sparktorch7._nn_ops', 'linear', torch.zeros(2, 2), "
+                        "torch.zeros(2, 3), torch.zeros(2, 3)))") == 1
+    finally:
+        lua.close()
