@@ -670,3 +670,21 @@ def test_trimzero_inside_an_lstm(lua, dtype):
                 c = i * zz + f * c
                 h = np.tanh(c) * o
             np.testing.assert_allclose(out[t, n], h, **tol(dtype))
+
+
+def test_rnn_lazy_and_mono_dropout(lua):
+    lua.execute("torch.manualSeed(5); d = nn.Dropout(0.5, false, false); d.lazy = true; d.flag = true")
+    f = lua.eval("function(x) return d:forward(x):clone() end")
+    x = np.ones((4, 6))
+    a, b = f(x), f(x)
+    np.testing.assert_array_equal(a, b)  # lazy: one mask until backward
+    assert set(np.unique(a)) <= {0.0, 2.0} and 0 < (a == 0).sum() < a.size
+    lua.execute("d.lazy = false; d.mono = true")
+    c = f(x)
+    assert (c == c[0]).all()  # mono: one mask row for the batch
+    lua.execute("d:evaluate()")
+    np.testing.assert_array_equal(f(x), x)
+    # plain core dropout is unchanged: a new mask per forward
+    lua.execute("torch.manualSeed(6); e = nn.Dropout(0.5)")
+    g = lua.eval("function(x) return e:forward(x):clone() end")
+    assert not np.array_equal(g(np.ones((20, 20))), g(np.ones((20, 20))))
