@@ -688,3 +688,38 @@ def test_rnn_lazy_and_mono_dropout(lua):
     lua.execute("torch.manualSeed(6); e = nn.Dropout(0.5)")
     g = lua.eval("function(x) return e:forward(x):clone() end")
     assert not np.array_equal(g(np.ones((20, 20))), g(np.ones((20, 20))))
+
+
+def test_recurrent_visual_attention_model_round_trip(lua):
+    """The RAM model of rnn's examples (Recurrent + RecurrentAttention + SpatialGlimpse +
+    ReinforceNormal, DontCast, Collapse, Convert): forward in evaluation, the same after
+    a save/load round trip, and log-probabilities."""
+    f = lua.eval("""function(x)
+      torch.manualSeed(0)
+      local H = 16
+      local location = nn.Sequential():add(nn.SelectTable(2)):add(nn.Linear(2, 8)):add(nn.ReLU())
+      local sensor = nn.Sequential():add(nn.DontCast(nn.SpatialGlimpse(8, 2, 2):float(), true))
+         :add(nn.Collapse(3)):add(nn.Linear(128, 8)):add(nn.ReLU())
+      local glimpse = nn.Sequential():add(nn.ConcatTable():add(location):add(sensor))
+         :add(nn.JoinTable(1, 1)):add(nn.Linear(16, 8)):add(nn.ReLU()):add(nn.Linear(8, H))
+      local rnn = nn.Recurrent(H, glimpse, nn.Linear(H, H), nn.ReLU(), 99999)
+      local locator = nn.Sequential():add(nn.Linear(H, 2)):add(nn.HardTanh())
+         :add(nn.ReinforceNormal(0.22, false)):add(nn.HardTanh()):add(nn.MulConstant(0.5))
+      local agent = nn.Sequential():add(nn.Convert('bchw', 'bchw'))
+         :add(nn.RecurrentAttention(rnn, locator, 4, {H})):add(nn.SelectTable(-1))
+         :add(nn.Linear(H, 10)):add(nn.LogSoftMax())
+      agent:evaluate()
+      local y = agent:forward(x):clone()
+      local again = agent:forward(x):clone()
+      local f = torch.MemoryFile(); f:binary(); f:writeObject(agent); f:seek(1)
+      local y2 = f:readObject():forward(x):clone()
+      agent:training()
+      local y3 = agent:forward(x):clone()
+      return y, again, y2, y3
+    end""")
+    y, again, y2, y3 = f(np.random.default_rng(20).random((3, 1, 28, 28)))
+    assert y.shape == (3, 10)
+    np.testing.assert_allclose(np.exp(y).sum(1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(y, again)
+    np.testing.assert_array_equal(y, y2)
+    assert not np.array_equal(y, y3)  # training samples the locations
