@@ -723,3 +723,31 @@ def test_recurrent_visual_attention_model_round_trip(lua):
     np.testing.assert_array_equal(y, again)
     np.testing.assert_array_equal(y, y2)
     assert not np.array_equal(y, y3)  # training samples the locations
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bayesian_fastlstm_and_gru_evaluate_without_dropout(lua, dtype):
+    # p > 0 builds separate Linear layers per gate behind lazy dropouts (identity in evaluation)
+    xs = np.random.default_rng(21).standard_normal((3, 2, 3))
+    build(lua, "nn.Sequencer(nn.FastLSTM(3, 4, 9999, nil, nil, nil, 0.25))", dtype)
+    lua.execute("m:evaluate()")
+    out = lua.eval("function(x) return m:forward(x) end")(cast(xs, dtype))
+    i2g, o2g = "m.module.i2g.modules[2]", "m.module.o2g.modules[2]"
+    Wx = np.concatenate([get(lua, f"{i2g}.modules[{k}].weight") for k in range(1, 5)])
+    bx = np.concatenate([get(lua, f"{i2g}.modules[{k}].bias") for k in range(1, 5)])
+    Wh = np.concatenate([get(lua, f"{o2g}.modules[{k}].weight") for k in range(1, 5)])
+    assert lua.eval("m.module.i2g.modules[1].modules[1].lazy == true")
+    np.testing.assert_allclose(out, fastlstm_ref(c64(xs, dtype), Wx, bx, Wh), **tol(dtype))
+    build(lua, "nn.Sequencer(nn.GRU(3, 4, 9999, 0.25))", dtype)
+    lua.execute("m:evaluate()")
+    out = lua.eval("function(x) return m:forward(x) end")(cast(xs, dtype))
+    i2g, o2g = "m.module.i2g.modules[2]", "m.module.o2g.modules[2]"
+    Wg = np.concatenate([get(lua, f"{i2g}.modules[{k}].weight") for k in (1, 2)])
+    bg = np.concatenate([get(lua, f"{i2g}.modules[{k}].bias") for k in (1, 2)])
+    Ug = np.concatenate([get(lua, f"{o2g}.modules[{k}].weight") for k in (1, 2)])
+    g = "m.module.recurrentModule"
+    t1 = f"{g}.modules[5].modules[1].modules[1].modules[1].modules[1].modules[1].modules[1]"
+    t2 = f"{g}.modules[5].modules[1].modules[1].modules[1].modules[1].modules[1].modules[2]"
+    Wc, bc = get(lua, f"{t1}.modules[3].weight"), get(lua, f"{t1}.modules[3].bias")
+    Uc = get(lua, f"{t2}.modules[4].weight")
+    np.testing.assert_allclose(out, gru_ref(c64(xs, dtype), Wg, bg, Ug, Wc, bc, Uc), **tol(dtype))
