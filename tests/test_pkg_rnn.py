@@ -751,3 +751,16 @@ def test_bayesian_fastlstm_and_gru_evaluate_without_dropout(lua, dtype):
     Wc, bc = get(lua, f"{t1}.modules[3].weight"), get(lua, f"{t1}.modules[3].bias")
     Uc = get(lua, f"{t2}.modules[4].weight")
     np.testing.assert_allclose(out, gru_ref(c64(xs, dtype), Wg, bg, Ug, Wc, bc, Uc), **tol(dtype))
+
+
+def test_clones_keep_sharing_parameters_through_a_file(lua):
+    lua.execute("torch.manualSeed(7); m = nn.Sequencer(nn.FastLSTM(3, 4)); m:forward(torch.randn(4, 2, 3)); "
+                "local f = torch.MemoryFile(); f:binary(); f:writeObject(m); f:seek(1); m2 = f:readObject(); "
+                "m2.module.i2g.weight:fill(0.25)")
+    assert lua.eval("#m2.module.sharedClones") == 4
+    assert lua.eval("m2.module.sharedClones[3].modules[1].modules[1].modules[2].modules[1].weight[1][1]") == 0.25
+    # and training-mode forward of the loaded model equals the reference with those weights
+    xs = np.random.default_rng(22).standard_normal((4, 2, 3))
+    out = lua.eval("function(x) return m2:forward(x) end")(xs)
+    Wx, bx, Wh = get(lua, "m2.module.i2g.weight"), get(lua, "m2.module.i2g.bias"), get(lua, "m2.module.o2g.weight")
+    np.testing.assert_allclose(out, fastlstm_ref(xs, Wx, bx, Wh), rtol=1e-10, atol=1e-11)
