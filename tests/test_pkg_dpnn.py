@@ -226,3 +226,10 @@ def test_inception_built_from_config(lua, dtype):
     reread(lua)
     with pytest.raises(st.LuaError, match="<nn.Inception> expects a config table"):
         lua.execute("nn.Inception({inputSize = 3})")
+
+
+def test_printsize_passes_its_input(lua):
+    x = np.arange(6.0).reshape(2, 3)
+    out = lua.eval("function(x) m = nn.PrintSize('here'); return m:forward(x) end")(x)
+    np.testing.assert_array_equal(out, x)
+    assert lua.eval("m.output == m.output and m.prefix") == "here"

@@ -127,3 +127,23 @@ def test_roi_pooling(lua, dtype, v2):
         f(data, np.array([[3, 1, 1, 2, 2.0]]))
     with pytest.raises(st.LuaError, match=r"<inn.ROIPooling> rois must be R x 5"):
         f(data, np.zeros((2, 4)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_ceil_mode_pooling_and_const_affine(lua, dtype):
+    x = np.random.default_rng(4).standard_normal((2, 3, 5, 5))
+    xc = x.astype(dtype).astype(np.float64)
+    # 2x2 stride 2 in ceil mode: a 3x3 output, the last window cut at the border
+    out = fwd(lua, "inn.SpatialMaxPooling(2, 2, 2, 2)", x, dtype)
+    ref = np.stack([np.stack([xc[:, :, 2 * i:2 * i + 2, 2 * j:2 * j + 2].max(axis=(2, 3)) for j in range(3)], -1)
+                    for i in range(3)], -2)
+    np.testing.assert_allclose(out, ref, **tol(dtype))
+    out = fwd(lua, "inn.SpatialAveragePooling(2, 2, 2, 2)", x[0], dtype)
+    assert out.shape == (3, 3, 3)
+    np.testing.assert_allclose(out[:, :2, :2], xc[0, :, :4, :4].reshape(3, 2, 2, 2, 2).mean(axis=(2, 4)),
+                               **tol(dtype))
+    f = lua.eval(f"function(x) m = inn.ConstAffine(3); m.a:copy(torch.Tensor({{1, 2, 3}})); "
+                 f"m.b:copy(torch.Tensor({{0, -1, 1}})); m:type('{TNAME[dtype]}'); return m:forward(x) end")
+    np.testing.assert_allclose(f(x.astype(dtype)), xc * np.array([1, 2, 3.0])[None, :, None, None]
+                               + np.array([0, -1, 1.0])[None, :, None, None], **tol(dtype))
+    roundtrip_same(lua, x.astype(dtype))

@@ -120,3 +120,15 @@ def test_spatial_normalization(lua, dtype):
     roundtrip(lua, x, dtype)
     with pytest.raises(st.LuaError, match=r"<nn.SpatialNormalization> input has 3 planes, the module 2"):
         lua.eval("function(x) return m:forward(x) end")(np.zeros((3, 4, 4), dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spatial_padding(lua, dtype):
+    x = np.random.default_rng(5).standard_normal((2, 4, 5))
+    out = fwd(lua, "nn.SpatialPadding(1, 2, -1, 0, 2, 3, 7)", x, dtype)
+    ref = np.full((2, 3, 8), 7.0)
+    ref[:, :, 1:6] = x.astype(dtype)[:, 1:, :]
+    np.testing.assert_array_equal(out, ref)
+    roundtrip(lua, x, dtype)
+    with pytest.raises(st.LuaError, match=r"<nn.SpatialPadding> expects the left padding"):
+        lua.execute("nn.SpatialPadding()")

@@ -764,3 +764,21 @@ def test_clones_keep_sharing_parameters_through_a_file(lua):
     out = lua.eval("function(x) return m2:forward(x) end")(xs)
     Wx, bx, Wh = get(lua, "m2.module.i2g.weight"), get(lua, "m2.module.i2g.bias"), get(lua, "m2.module.o2g.weight")
     np.testing.assert_allclose(out, fastlstm_ref(xs, Wx, bx, Wh), rtol=1e-10, atol=1e-11)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_support_modules(lua, dtype):
+    x = np.random.default_rng(23).standard_normal((2, 3))
+    build(lua, "nn.LinearNoBias(3, 4)", dtype)
+    W = get(lua, "m.weight")
+    assert lua.eval("m.bias == nil")
+    np.testing.assert_allclose(lua.eval("function(x) return m:forward(x) end")(cast(x, dtype)), c64(x, dtype) @ W.T,
+                               **tol(dtype))
+    np.testing.assert_allclose(lua.eval("function(x) return m:forward(x) end")(cast(x[0], dtype)),
+                               c64(x, dtype)[0] @ W.T, **tol(dtype))
+    roundtrip(lua, ["weight"])
+    build(lua, "nn.SAdd(-1, true)", dtype)
+    np.testing.assert_allclose(lua.eval("function(x) return m:forward(x) end")(cast(x, dtype)), 1 - c64(x, dtype),
+                               **tol(dtype))
+    build(lua, "nn.CopyGrad()", dtype)
+    np.testing.assert_array_equal(lua.eval("function(x) return m:forward(x) end")(cast(x, dtype)), cast(x, dtype))
