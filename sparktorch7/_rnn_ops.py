@@ -239,3 +239,30 @@ def fast_lstm_step(h, c, x, h0, c0, wx, bx, wh):
     np.tanh(nc, out=nc)
     nc *= o
     h[...] = nc
+
+
+def lstm_step(h, c, x, h0, c0, Wi, bi, Ui, Wf, bf, Uf, Wz, bz, Uz, Wo, bo, Uo, Vi=None, Vf=None, Vo=None):
+    """One step of rnn's LSTM in evaluation (nn.Linear layouts: W (H, D), U (H, H);
+    V the peephole CMul weights, None without cell2gate):
+    i = sig(W_i x + b_i + U_i h0 + V_i . c0), f likewise, z = tanh(W_z x + b_z + U_z h0),
+    c = f . c0 + i . z, o = sig(W_o x + b_o + U_o h0 + V_o . c), h = o . tanh(c)."""
+    Vi, Vf, Vo = _opt(Vi), _opt(Vf), _opt(Vo)
+
+    def gate(W, b, U, V, cell, act):
+        a = x @ W.T
+        a += b
+        a += h0 @ U.T
+        if V is not None:
+            a += V.reshape(-1) * cell
+        return act(a, a)
+
+    i = gate(Wi, bi, Ui, Vi, c0, _sigmoid)
+    f = gate(Wf, bf, Uf, Vf, c0, _sigmoid)
+    z = gate(Wz, bz, Uz, None, None, lambda a, out: np.tanh(a, out=out))
+    nc = f * c0
+    nc += i * z
+    o = gate(Wo, bo, Uo, Vo, nc, _sigmoid)
+    c[...] = nc
+    np.tanh(nc, out=nc)
+    nc *= o
+    h[...] = nc

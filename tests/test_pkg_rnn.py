@@ -782,3 +782,23 @@ def test_support_modules(lua, dtype):
                                **tol(dtype))
     build(lua, "nn.CopyGrad()", dtype)
     np.testing.assert_array_equal(lua.eval("function(x) return m:forward(x) end")(cast(x, dtype)), cast(x, dtype))
+
+
+@pytest.mark.parametrize("cell2gate", ["true", "false"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lstm_evaluation_fast_path_equals_the_module_graph(lua, dtype, cell2gate):
+    xs = np.random.default_rng(24).standard_normal((5, 3, 4))
+    build(lua, f"nn.Sequencer(nn.LSTM(4, 5, 9999, {cell2gate}))", dtype)
+    lua.execute("m:evaluate(); for _, l in ipairs(m:findModules('nn.CMul')) do l.weight:uniform(-1, 1) end")
+    f = lua.eval("function(x, fast) nn.LSTM.fastpath = fast; local y = m:forward(x):clone(); "
+                 "nn.LSTM.fastpath = true; return y end")
+    fast = f(cast(xs, dtype), True)
+    assert lua.eval("m.module.inputGate.output:nElement()") == 0
+    slow = f(cast(xs, dtype), False)
+    assert lua.eval("m.module.inputGate.output:nElement()") > 0
+    np.testing.assert_allclose(fast, slow, **tol(dtype))
+    if cell2gate == "true":
+        np.testing.assert_allclose(fast, lstm_ref(c64(xs, dtype), *lstm_weights(lua, "m.module")), **tol(dtype))
+    lua.execute("m.module:forget()")
+    step = lua.eval("function(x) return m.module:forward(x):clone() end")
+    np.testing.assert_allclose(np.stack([step(cast(x[1], dtype)) for x in xs]), slow[:, 1], **tol(dtype))

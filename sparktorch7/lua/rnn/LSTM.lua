@@ -174,8 +174,113 @@ local function checkInput(self, input)
    end
 end
 
+-- In evaluation an LSTM whose step module is the one buildModel makes (no
+-- dropout) runs each step as one NumPy call (sparktorch7._rnn_ops.lstm_step)
+-- with the weights of its gates; its sub-modules' outputs are then not filled.
+-- LSTM.fastpath = false turns it off (FastLSTM has its own).
+LSTM.fastpath = true
+
+local fastState = setmetatable({}, {__mode = 'k'})
+
+local function gateWeights(gate, cell2gate, tanh)
+   if torch.type(gate) ~= 'nn.Sequential' then return nil end
+   local n = #gate.modules
+   local para = gate.modules[n - 2]
+   if torch.type(para) ~= 'nn.ParallelTable' or torch.type(gate.modules[n - 1]) ~= 'nn.CAddTable'
+         or torch.type(gate.modules[n]) ~= (tanh and 'nn.Tanh' or 'nn.Sigmoid') then
+      return nil
+   end
+   local x2g, h2g = para.modules[1], para.modules[2]
+   local lin = x2g and x2g.modules and x2g.modules[2]
+   local linh = h2g and h2g.modules and h2g.modules[2]
+   if torch.type(lin) ~= 'nn.Linear' or not lin.bias or torch.type(linh) ~= 'nn.LinearNoBias' then return nil end
+   if torch.type(x2g.modules[1]) ~= 'nn.Dropout' or torch.type(h2g.modules[1]) ~= 'nn.Dropout' then return nil end
+   local w = {lin.weight, lin.bias, linh.weight}
+   if not tanh and cell2gate then
+      if #para.modules ~= 3 or torch.type(para.modules[3]) ~= 'nn.CMul' then return nil end
+      w[4] = para.modules[3].weight
+   elseif #para.modules ~= 2 then
+      return nil
+   end
+   return w
+end
+
+local function standardLSTM(self)
+   local m = self.recurrentModule
+   if torch.type(m) ~= 'nn.Sequential' or #m.modules ~= 3 then return nil end
+   if not (m.modules[1].modules and m.modules[1].modules[2] == self.cellLayer) then return nil end
+   local out = m.modules[3].modules and m.modules[3].modules[1]
+   if not (out and out.modules and out.modules[1] and out.modules[1].modules[1] == self.outputGate) then return nil end
+   local c2g = self.cell2gate
+   local wi = gateWeights(self.inputGate, c2g)
+   local wf = gateWeights(self.forgetGate, c2g)
+   local wz = gateWeights(self.hiddenLayer, c2g, true)
+   local wo = gateWeights(self.outputGate, c2g)
+   if not (wi and wf and wz and wo) then return nil end
+   return {wi, wf, wz, wo}
+end
+
+local function fastWeights(self, input)
+   if not (self.fastpath and self.train == false and rawget(torch, '_np')) then return nil end
+   if (self.p or 0) ~= 0 or torch.typename(self) ~= 'nn.LSTM' then return nil end
+   local st = fastState[self]
+   if not st or st.graph ~= self.recurrentModule then
+      st = {graph = self.recurrentModule, weights = standardLSTM(self) or false}
+      fastState[self] = st
+   end
+   local w = st.weights
+   if not w then return nil end
+   local W = w[1][1]
+   if torch.type(W) ~= torch.type(input) or not (torch.type(W) == 'torch.FloatTensor'
+         or torch.type(W) == 'torch.DoubleTensor') or W:size(2) ~= input:size(input:dim()) then
+      return nil
+   end
+   return w, st
+end
+
+local function fastStep(self, input, w, st)
+   local state = self:getHiddenState(self.step - 1, input)
+   local prevH, prevC = state[1], state[2]
+   local H = self.outputSize
+   local n = input:dim() == 2 and input:size(1) * H or H
+   for k, t in ipairs({prevH, prevC}) do
+      if not torch.isTensor(t) or torch.type(t) ~= torch.type(input) or t:nElement() ~= n then
+         error(string.format('<nn.LSTM> the previous %s must be a %s of %d values', k == 1 and 'output' or 'cell',
+                             torch.type(input), n), 3)
+      end
+   end
+   local function buf(name)
+      local t = st[name]
+      if not torch.isTensor(t) or torch.type(t) ~= torch.type(input) then
+         t = nn.utils.newLike(input)
+         st[name] = t
+      end
+      if input:dim() == 2 then t:resize(input:size(1), H) else t:resize(H) end
+      return t
+   end
+   local h, c = buf('output'), buf('cell')
+   local wi, wf, wz, wo = w[1], w[2], w[3], w[4]
+   torch._np.callmod('sparktorch7._rnn_ops', 'lstm_step', h, c, input, prevH:contiguous(), prevC:contiguous(),
+                     wi[1], wi[2], wi[3], wf[1], wf[2], wf[3], wz[1], wz[2], wz[3], wo[1], wo[2], wo[3],
+                     wi[4] or false, wf[4] or false, wo[4] or false)
+   return h, c
+end
+
 function LSTM:updateOutput(input)
    checkInput(self, input)
+   local w, st = fastWeights(self, input)
+   if w then
+      local output, cell = fastStep(self, input, w, st)
+      self.outputs[self.step] = output
+      self.cells[self.step] = cell
+      self.output = output
+      self.cell = cell
+      self.step = self.step + 1
+      self.gradPrevOutput = nil
+      self.updateGradInputStep = nil
+      self.accGradParametersStep = nil
+      return self.output
+   end
    local state = self:getHiddenState(self.step - 1, input)
    local m
    if self.train ~= false then
