@@ -497,8 +497,8 @@ def test_save_load_roundtrip_forward(lua, ctor, fields, dtype):
     np.testing.assert_array_equal(a, b)
 
 
-def test_every_rnn_and_dpnn_file_defines_its_class_and_is_required():
-    for pkg in ("rnn", "dpnn"):
+def test_every_package_file_defines_its_class_and_is_required():
+    for pkg, ns in (("rnn", "nn"), ("dpnn", "nn"), ("nnx", "nn"), ("inn", "inn")):
         with open(os.path.join(LUA, pkg, "init.lua")) as f:
             init = f.read()
         for path in glob.glob(os.path.join(LUA, pkg, "*.lua")):
@@ -507,7 +507,7 @@ def test_every_rnn_and_dpnn_file_defines_its_class_and_is_required():
                 continue
             with open(path) as f:
                 code = f.read()
-            assert re.search(r"torch\.class\(['\"]nn\.%s['\"]" % name, code), f"{pkg}/{name}.lua"
+            assert re.search(r"torch\.class\(['\"]%s\.%s['\"]" % (ns, name), code), f"{pkg}/{name}.lua"
             assert f"require('{pkg}.{name}')" in init, f"{pkg}/init.lua misses {name}"
 
 
