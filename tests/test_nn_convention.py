@@ -35,7 +35,7 @@ def manifest_names(package):
 
 def _test_texts():
     texts = []
-    for path in glob.glob(os.path.join(HERE, "test_nn*.py")):
+    for path in glob.glob(os.path.join(HERE, "test_nn*.py")) + glob.glob(os.path.join(HERE, "test_cudnn*.py")):
         with open(path) as f:
             texts.append(f.read())
     return "\n".join(texts)

@@ -15,6 +15,15 @@ require('cudnn.SoftMax')
 require('cudnn.LogSoftMax')
 require('cudnn.BatchNormalization')
 
+-- recurrent networks (cuDNN's flat weight layout, see cudnn/RNN.lua)
+require('cudnn.RNN')
+require('cudnn.LSTM')
+require('cudnn.GRU')
+require('cudnn.RNNTanh')
+require('cudnn.RNNReLU')
+require('cudnn.BLSTM')
+require('cudnn.BGRU')
+
 -- The spatial and volumetric cudnn classes, listed by cudnn/spatial_manifest.lua.
 local ok, spatial = pcall(require, 'cudnn.spatial_manifest')
 if ok and type(spatial) == 'table' then
@@ -30,6 +39,9 @@ function cudnn.getHandle() return nil end
 function cudnn.getStream() return nil end
 function cudnn.setStream() end
 function cudnn.version() return 0 end
+
+local NOT_CONVERTED = {RNN = true, LSTM = true, GRU = true, BLSTM = true, BGRU = true,
+                       RNNTanh = true, RNNReLU = true}
 
 -- The nn equivalent of a cudnn module (or the reverse, with dst = cudnn).
 local function convertOne(x, dst)
@@ -48,7 +60,9 @@ local function convertOne(x, dst)
       y.train = x.train
       return y
    end
-   if not torch.getmetatable(dstPrefix .. name) or name:sub(1, 1) == '_' then
+   -- cudnn's RNNs (flat weight) and rnn's nn.LSTM/nn.GRU (module graphs) share
+   -- names but not fields: cudnn.convert leaves them alone, as cudnn.torch does
+   if NOT_CONVERTED[name] or not torch.getmetatable(dstPrefix .. name) or name:sub(1, 1) == '_' then
       return x
    end
    local y

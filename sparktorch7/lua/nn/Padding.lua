@@ -19,6 +19,13 @@ function Padding:__init(dim, pad, nInputDim, value, index)
    self.outputSize = torch.LongStorage()
 end
 
+-- files from before index (February 2016) padded at the start or the end
+function Padding:backCompatibility(version)
+   parent.backCompatibility(self, version)
+   self.index = self.index or 1
+   self.value = self.value or 0
+end
+
 function Padding:updateOutput(input)
    local dim = self.dim
    if self.nInputDim and input:dim() ~= self.nInputDim then

@@ -61,6 +61,9 @@ end
 -- Files written by older Torch7: one `padding` for both sides, no padW/padH, the
 -- weight kept as a 2-D matrix nOutputPlane x (nInputPlane*kH*kW).
 function SpatialConvolution:backCompatibility()
+   -- files older than the stride fields (SpatialConvolutionMM of 2013) step by 1
+   self.dW = self.dW or 1
+   self.dH = self.dH or 1
    if self.padding then
       self.padW = self.padding
       self.padH = self.padding

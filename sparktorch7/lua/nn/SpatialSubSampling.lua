@@ -36,10 +36,28 @@ function SpatialSubSampling:reset(stdv)
    self.bias:uniform(-stdv, stdv)
 end
 
+-- Old files hold the per-plane weight with extra singleton dimensions (3-D):
+-- any weight of nInputPlane elements is that vector.
+function SpatialSubSampling:backCompatibility(version)
+   parent.backCompatibility(self, version)
+   self.dW = self.dW or 1
+   self.dH = self.dH or 1
+   for _, k in ipairs({'weight', 'bias', 'gradWeight', 'gradBias'}) do
+      local t = self[k]
+      if torch.isTensor(t) and t:dim() > 1 and t:nElement() == self.nInputPlane then
+         self[k] = t:contiguous():view(self.nInputPlane)
+      end
+   end
+end
+
 function SpatialSubSampling:updateOutput(input)
    local dim = ops.checkDim(self, input, 3, 4, '3D or 4D (batch mode)')
    ops.checkPlanes(self, input, dim - 2, self.nInputPlane)
    ops.checkType(self, input, 'weight', self.weight)
+   if self.weight:nElement() ~= self.nInputPlane or self.bias:nElement() ~= self.nInputPlane then
+      ops.fail(self, 'weight and bias must hold one value per input plane (%d), got %s and %s',
+               self.nInputPlane, ops.sizestr(self.weight), ops.sizestr(self.bias))
+   end
    local iH, iW = input:size(dim - 1), input:size(dim)
    local oH = math.floor((iH - self.kH) / self.dH) + 1
    local oW = math.floor((iW - self.kW) / self.dW) + 1

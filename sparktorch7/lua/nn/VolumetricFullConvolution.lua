@@ -62,12 +62,17 @@ function VolumetricFullConvolution:reset(stdv)
 end
 
 function VolumetricFullConvolution:backCompatibility()
+   -- files from before adj (2016) hold the weight as nOutputPlane x nInputPlane x ...
+   -- and name the padding pT, pW, pH
+   if not self.adjW and torch.isTensor(self.weight) and self.weight:dim() == 5 then
+      self.weight = self.weight:transpose(1, 2):contiguous()
+   end
    self.adjT = self.adjT or 0
    self.adjW = self.adjW or 0
    self.adjH = self.adjH or 0
-   self.padT = self.padT or 0
-   self.padW = self.padW or 0
-   self.padH = self.padH or 0
+   self.padT = self.padT or self.pT or 0
+   self.padW = self.padW or self.pW or 0
+   self.padH = self.padH or self.pH or 0
 end
 
 -- input may be {volume, targetSizeTensor}: adj then makes the output that size.

@@ -4,6 +4,63 @@ local py = py
 local numpy = {}
 local functions, modules = {}, {}
 
+-- A kernel's error about its arguments (a NumPy ValueError on shapes, ...) is
+-- not left to travel as a Python exception: it becomes a Lua error naming the
+-- nn module that called the kernel (the nearest `self` on the stack that is
+-- an nn.Module), the kernel and the arguments' types and shapes. Other Python
+-- exceptions (MemoryError, KeyboardInterrupt) pass through as they are.
+local ARGUMENT_ERRORS = {
+  ValueError = true, IndexError = true, TypeError = true, FloatingPointError = true,
+  ZeroDivisionError = true, OverflowError = true, KeyError = true, AttributeError = true,
+}
+
+local function describe(v)
+  if torch.isTensor(v) then
+    local t = torch.type(v):gsub("^torch%.", "")
+    if v:dim() == 0 then return t .. " (empty)" end
+    return t .. " " .. table.concat(v:size():totable(), "x")
+  elseif type(v) == "string" then
+    return string.format("%q", v)
+  end
+  return tostring(v)
+end
+
+local function callerModule()
+  if not torch.isTypeOf then return nil end
+  for level = 3, 40 do
+    if not debug.getinfo(level, "f") then break end
+    local i = 1
+    while true do
+      local name, value = debug.getlocal(level, i)
+      if not name then break end
+      if name == "self" and type(value) == "table" and torch.isTypeOf(value, "nn.Module") then
+        return torch.type(value)
+      end
+      i = i + 1
+    end
+  end
+end
+
+local unpack = unpack or table.unpack
+local function pack(...)
+  return {n = select("#", ...), ...}
+end
+
+local function kernelFailed(key, err, ...)
+  local text = tostring(err)
+  local cls = type(err) == "userdata" and text:match("^Python exception: ([%w_]+):")
+  if not (cls and ARGUMENT_ERRORS[cls]) then
+    error(err, 0)
+  end
+  local args = {}
+  for i = 1, select("#", ...) do
+    args[i] = describe((select(i, ...)))
+  end
+  local who = callerModule()
+  error(string.format("<%s> the NumPy kernel %s failed on (%s): %s", who or key, key,
+                      table.concat(args, ", "), (text:gsub("^Python exception: ", ""))), 0)
+end
+
 function numpy.callmod(modname, name, ...)
   local key = modname .. ":" .. name
   local f = functions[key]
@@ -16,7 +73,12 @@ function numpy.callmod(modname, name, ...)
     f = m[name]
     functions[key] = f
   end
-  return f(...)
+  -- the kernel's results exactly as it returns them (their number matters to callers)
+  local r = pack(pcall(f, ...))
+  if not r[1] then
+    kernelFailed(key, r[2], ...)
+  end
+  return unpack(r, 2, r.n)
 end
 
 function numpy.call(name, ...)

@@ -1,0 +1,101 @@
+"""NumPy kernels behind modules of the Torch7 packages sparktorch7 ships (inn, nnx).
+
+Called from Lua as ``torch._np.callmod('sparktorch7._pkg_ops', name, out, ...)``; each
+kernel writes into ``out``. The Lua modules check the arguments first.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _cround(x):
+    """C's round(): halves away from zero."""
+    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+
+
+def roi_pooling(out, data, rois, W, H, scale, v2):
+    """inn.ROIPooling: out (R, C, H, W) from data (N, C, h, w) and rois (R, 5), 1-based
+    image index and corners. v2 rounds bin edges and ends the region one pixel earlier;
+    v1 floors bin starts and ceils bin ends (inn's ROIPoolForward / ROIPoolForwardV2)."""
+    height, width = data.shape[2], data.shape[3]
+    for n in range(rois.shape[0]):
+        b = int(rois[n, 0]) - 1
+        sw = _cround((rois[n, 1] - 1) * scale)
+        sh = _cround((rois[n, 2] - 1) * scale)
+        ew = _cround((rois[n, 3] - 1) * scale) - (1 if v2 else 0)
+        eh = _cround((rois[n, 4] - 1) * scale) - (1 if v2 else 0)
+        rw = max(ew - sw + 1, 1)
+        rh = max(eh - sh + 1, 1)
+        bh = np.float32(rh) / np.float32(H)
+        bw = np.float32(rw) / np.float32(W)
+        for ph in range(H):
+            if v2:
+                hs, he = _cround(ph * bh), _cround((ph + 1) * bh)
+            else:
+                hs, he = int(math.floor(ph * bh)), int(math.ceil((ph + 1) * bh))
+            hs = min(max(hs + sh, 0), height)
+            he = min(max(he + sh, 0), height)
+            for pw in range(W):
+                if v2:
+                    ws, we = _cround(pw * bw), _cround((pw + 1) * bw)
+                else:
+                    ws, we = int(math.floor(pw * bw)), int(math.ceil((pw + 1) * bw))
+                ws = min(max(ws + sw, 0), width)
+                we = min(max(we + sw, 0), width)
+                if he <= hs or we <= ws:
+                    out[n, :, ph, pw] = 0
+                else:
+                    out[n, :, ph, pw] = data[b, :, hs:he, ws:we].max(axis=(1, 2))
+
+
+# ----------------------------------------------------------------------------
+# nnx resampling; images as 4-D views (A, H, W, B): planes A and B around the two
+# spatial axes, as nnx's C code sees them
+# ----------------------------------------------------------------------------
+
+def _ratio(i, o):
+    # nnx computes (float)(i - 1) / (o - 1); one output row or column reads the first
+    return np.float32(0.0) if o == 1 else np.float32(i - 1) / np.float32(o - 1)
+
+
+def resample_bilinear(out, x):
+    """nnx SpatialReSampling(Ex, 'bilinear'): corner-aligned bilinear interpolation with
+    float32 positions and weights as in nnx; out (A, oH, oW, B), x (A, iH, iW, B)."""
+    iH, iW = x.shape[1], x.shape[2]
+    oH, oW = out.shape[1], out.shape[2]
+    iy = _ratio(iH, oH) * np.arange(oH, dtype=np.float32)
+    ix = _ratio(iW, oW) * np.arange(oW, dtype=np.float32)
+    y0 = np.floor(iy).astype(np.int64)
+    x0 = np.floor(ix).astype(np.int64)
+    y1 = np.minimum(y0 + 1, iH - 1)
+    x1 = np.minimum(x0 + 1, iW - 1)
+    dy = (iy - y0.astype(np.float32))[:, None]
+    dx = (ix - x0.astype(np.float32))[None, :]
+    one = np.float32(1)
+    w_nw = ((one - dx) * (one - dy)).astype(out.dtype)[None, :, :, None]
+    w_ne = (dx * (one - dy)).astype(out.dtype)[None, :, :, None]
+    w_sw = ((one - dx) * dy).astype(out.dtype)[None, :, :, None]
+    w_se = (dx * dy).astype(out.dtype)[None, :, :, None]
+    r0, r1 = x[:, y0], x[:, y1]
+    res = r0[:, :, x0] * w_nw + r0[:, :, x1] * w_ne + r1[:, :, x0] * w_sw + r1[:, :, x1] * w_se
+    np.copyto(out, res)
+
+
+def resample_average(out, x, dH, dW):
+    """Averages of dH x dW blocks (nnx SpatialDownSampling, SpatialReSamplingEx 'average')."""
+    oH, oW = out.shape[1], out.shape[2]
+    blocks = x[:, :oH * dH, :oW * dW].reshape(x.shape[0], oH, dH, oW, dW, x.shape[3])
+    s = blocks.sum(axis=(2, 4), dtype=out.dtype)
+    np.multiply(s, out.dtype.type(1.0 / (dH * dW)), out=out)
+
+
+def resample_pick(out, x, dH, dW, up):
+    """Nearest neighbour: up, out[y, x] = x[y // dH, x // dW]; down, x[y * dH, x * dW]."""
+    oH, oW = out.shape[1], out.shape[2]
+    if up:
+        iy, ix = np.arange(oH) // dH, np.arange(oW) // dW
+    else:
+        iy, ix = np.arange(oH) * dH, np.arange(oW) * dW
+    np.copyto(out, x[:, iy][:, :, ix])

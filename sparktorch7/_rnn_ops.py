@@ -1,0 +1,268 @@
+"""NumPy kernels behind the recurrent modules (rnn's SeqLSTM/SeqGRU, cudnn's RNNs).
+
+Called from Lua as ``torch._np.callmod('sparktorch7._rnn_ops', name, ...)`` with tensors
+as ndarray views of Lua memory: every kernel writes into the arrays it is given and
+returns nothing. The Lua modules check every shape first, so a kernel only meets
+arguments that fit. One time step is two matrix products (BLAS) and a few whole-array
+ufuncs; only the loop over time steps is Python.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _opt(v):
+    """An optional argument: Lua nil/false arrive as None/False."""
+    return None if v is None or v is False else v
+
+
+def _sigmoid(x, out):
+    # 1 / (1 + exp(-x)), in place in out
+    np.negative(x, out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
+    return out
+
+
+def _zero_rows(x):
+    """Rows (axis 0 of a (N, D) step) whose L2 norm is zero: rnn's maskzero test."""
+    return ~np.any(x != 0, axis=1)
+
+
+def _project(gates, x, wx, bias):
+    """gates (T, N, G) := x (T, N, D) @ wx (D, G) + bias, as one matrix product."""
+    T, N, D = x.shape
+    G = gates.shape[2]
+    if gates.flags.c_contiguous:
+        flat = gates.reshape(T * N, G)
+        np.matmul(x.reshape(T * N, D), wx, out=flat)
+        flat += bias
+    else:
+        gates[...] = (x.reshape(T * N, D) @ wx).reshape(T, N, G) + bias
+
+
+def seq_lstm(h, c, gates, x, h0, c0, weight, bias, weight_o=None, hidden=None, maskzero=False):
+    """rnn's SeqLSTM (and SeqLSTMP with weight_o): x (T, N, D), weight (D+R, 4H) with the
+    gates in the order input, forget, output, candidate; bias (4H,); h0 (N, R), c0
+    (N, H). Fills h (T, N, R), c (T, N, H), gates (T, N, 4H) and, with weight_o (H, R),
+    hidden (T, N, H) (the state before projection). With maskzero, the steps of rows
+    whose input is all zero are zero (h, c and gates) and the next step starts from
+    those zeros, as rnn does."""
+    weight_o = _opt(weight_o)
+    T = x.shape[0]
+    D = x.shape[2]
+    H = c.shape[2]
+    wx, wh = weight[:D], weight[D:]
+    # the input projections of all steps in one product (one big GEMM beats T small ones)
+    _project(gates, x, wx, bias)
+    prev_h, prev_c = h0, c0
+    for t in range(T):
+        g = gates[t]
+        g += prev_h @ wh
+        _sigmoid(g[:, :3 * H], g[:, :3 * H])
+        np.tanh(g[:, 3 * H:], out=g[:, 3 * H:])
+        i, f, o, cand = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
+        nc = c[t]
+        np.multiply(f, prev_c, out=nc)
+        nc += i * cand
+        if weight_o is None:
+            nh = h[t]
+            np.tanh(nc, out=nh)
+            nh *= o
+        else:
+            hid = hidden[t]
+            np.tanh(nc, out=hid)
+            hid *= o
+            nh = h[t]
+            np.matmul(hid, weight_o, out=nh)
+        if maskzero:
+            rows = _zero_rows(x[t])
+            if rows.any():
+                nh[rows] = 0
+                nc[rows] = 0
+                g[rows] = 0
+        prev_h, prev_c = nh, nc
+
+
+def seq_gru(h, gates, x, h0, weight, bias, maskzero=False):
+    """rnn's SeqGRU: x (T, N, D), weight (D+H, 3H) with the gates reset, update,
+    candidate; bias (3H,). h_t = (1 - u) * hc + u * h_{t-1} with
+    hc = tanh(Wx_c x + b_c + Wh_c (r * h_{t-1})). Fills h (T, N, H), gates (T, N, 3H);
+    maskzero as in seq_lstm."""
+    T = x.shape[0]
+    D = x.shape[2]
+    H = h.shape[2]
+    wx, wh = weight[:D], weight[D:]
+    _project(gates, x, wx, bias)
+    prev_h = h0
+    for t in range(T):
+        g = gates[t]
+        g[:, :2 * H] += prev_h @ wh[:, :2 * H]
+        _sigmoid(g[:, :2 * H], g[:, :2 * H])
+        r, u = g[:, :H], g[:, H:2 * H]
+        nh = h[t]
+        np.multiply(r, prev_h, out=nh)
+        g[:, 2 * H:] += nh @ wh[:, 2 * H:]
+        hc = np.tanh(g[:, 2 * H:], out=g[:, 2 * H:])
+        # (1 - u) * hc + u * prev_h
+        np.subtract(prev_h, hc, out=nh)
+        nh *= u
+        nh += hc
+        if maskzero:
+            rows = _zero_rows(x[t])
+            if rows.any():
+                nh[rows] = 0
+                g[rows] = 0
+        prev_h = nh
+
+
+# ----------------------------------------------------------------------------
+# cudnn's RNNs: the flat weight of cuDNN v5+ (see lua/cudnn/RNN.lua for the layout)
+# ----------------------------------------------------------------------------
+
+_GATES = {"CUDNN_LSTM": 4, "CUDNN_GRU": 3, "CUDNN_RNN_RELU": 1, "CUDNN_RNN_TANH": 1}
+
+
+def cudnn_param_count(mode, input_size, hidden, layers, dirs):
+    """Elements of the flat weight of a cuDNN RNN (matrices and two biases per gate)."""
+    g = _GATES[mode]
+    n = 0
+    for layer in range(layers):
+        ins = input_size if layer == 0 else hidden * dirs
+        n += dirs * g * (hidden * ins + hidden * hidden + 2 * hidden)
+    return n
+
+
+def _cudnn_views(weight, mode, input_size, hidden, layers, dirs):
+    """Per (layer, direction): (W (g*H, in), R (g*H, H), bW (g*H,), bR (g*H,)), views of
+    the flat weight: all matrices first (per pseudo-layer: the g input matrices then the
+    g recurrent ones, each H x in row-major), then all biases in the same order."""
+    g = _GATES[mode]
+    views = []
+    off = 0
+    for layer in range(layers):
+        ins = input_size if layer == 0 else hidden * dirs
+        for _ in range(dirs):
+            W = weight[off:off + g * hidden * ins].reshape(g * hidden, ins)
+            off += g * hidden * ins
+            R = weight[off:off + g * hidden * hidden].reshape(g * hidden, hidden)
+            off += g * hidden * hidden
+            views.append([W, R])
+    for k in range(layers * dirs):
+        bW = weight[off:off + g * hidden]
+        off += g * hidden
+        bR = weight[off:off + g * hidden]
+        off += g * hidden
+        views[k] += [bW, bR]
+    return views
+
+
+def _cudnn_direction(mode, x, W, R, bW, bR, h0, c0, reverse, out, hy, cy):
+    """One direction of one layer over x (T, N, in); writes out (T, N, H), hy, cy (N, H)."""
+    T = x.shape[0]
+    H = R.shape[1]
+    # the input projections of every step in one product
+    xw = np.matmul(x.reshape(-1, x.shape[2]), W.T).reshape(T, x.shape[1], -1)
+    xw += bW
+    h = h0
+    c = c0
+    steps = range(T - 1, -1, -1) if reverse else range(T)
+    for t in steps:
+        rh = h @ R.T
+        rh += bR
+        a = xw[t]
+        if mode == "CUDNN_LSTM":
+            a += rh
+            i = _sigmoid(a[:, :H], np.empty_like(a[:, :H]))
+            f = _sigmoid(a[:, H:2 * H], np.empty_like(i))
+            cand = np.tanh(a[:, 2 * H:3 * H])
+            o = _sigmoid(a[:, 3 * H:], np.empty_like(i))
+            c = f * c + i * cand
+            h = o * np.tanh(c)
+        elif mode == "CUDNN_GRU":
+            r = _sigmoid(a[:, :H] + rh[:, :H], np.empty_like(rh[:, :H]))
+            z = _sigmoid(a[:, H:2 * H] + rh[:, H:2 * H], np.empty_like(r))
+            cand = np.tanh(a[:, 2 * H:] + r * rh[:, 2 * H:])
+            h = (1 - z) * cand + z * h
+        elif mode == "CUDNN_RNN_TANH":
+            h = np.tanh(a + rh)
+        else:
+            h = np.maximum(a + rh, 0)
+        out[t] = h
+    hy[...] = h
+    if cy is not None and c is not None:
+        cy[...] = c
+
+
+def cudnn_rnn(out, hy, cy, x, weight, hx, cx, mode, input_size, hidden, layers, dirs):
+    """cudnn.RNN forward (inference): x (T, N, inputSize), out (T, N, H*dirs), hy and cy
+    (layers*dirs, N, H); hx, cx like hy or None (zeros). Layer l > 0 reads the
+    concatenated directions of layer l - 1; dropout between layers is a training
+    matter and is not applied."""
+    hx, cx, cy = _opt(hx), _opt(cx), _opt(cy)
+    views = _cudnn_views(weight, mode, input_size, hidden, layers, dirs)
+    T, N = x.shape[0], x.shape[1]
+    layer_in = x
+    for layer in range(layers):
+        layer_out = out if layer == layers - 1 else np.empty((T, N, hidden * dirs), dtype=out.dtype)
+        for d in range(dirs):
+            k = layer * dirs + d
+            W, R, bW, bR = views[k]
+            h0 = hx[k] if hx is not None else np.zeros((N, hidden), dtype=out.dtype)
+            c0 = None
+            if mode == "CUDNN_LSTM":
+                c0 = cx[k] if cx is not None else np.zeros((N, hidden), dtype=out.dtype)
+            res = np.empty((T, N, hidden), dtype=out.dtype)
+            _cudnn_direction(mode, layer_in, W, R, bW, bR, h0, c0, d == 1, res, hy[k],
+                             cy[k] if cy is not None and mode == "CUDNN_LSTM" else None)
+            layer_out[:, :, d * hidden:(d + 1) * hidden] = res
+        layer_in = layer_out
+
+
+def fast_lstm_step(h, c, x, h0, c0, wx, bx, wh):
+    """One step of rnn's FastLSTM in evaluation: a = x Wx' + bx + h0 Wh' (wx (4H, D), wh
+    (4H, H), nn.Linear layout), gates [input, candidate, forget, output];
+    c = i . z + f . c0, h = tanh(c) . o. x, h0, c0 are (N, .) or vectors; h and c may be
+    h0 and c0 themselves (the gates are computed first)."""
+    H = wh.shape[1]
+    a = x @ wx.T
+    a += bx
+    a += h0 @ wh.T
+    i = _sigmoid(a[..., :H], np.empty_like(a[..., :H]))
+    z = np.tanh(a[..., H:2 * H])
+    f = _sigmoid(a[..., 2 * H:3 * H], np.empty_like(i))
+    o = _sigmoid(a[..., 3 * H:], np.empty_like(i))
+    nc = i * z
+    nc += f * c0
+    c[...] = nc
+    np.tanh(nc, out=nc)
+    nc *= o
+    h[...] = nc
+
+
+def lstm_step(h, c, x, h0, c0, Wi, bi, Ui, Wf, bf, Uf, Wz, bz, Uz, Wo, bo, Uo, Vi=None, Vf=None, Vo=None):
+    """One step of rnn's LSTM in evaluation (nn.Linear layouts: W (H, D), U (H, H);
+    V the peephole CMul weights, None without cell2gate):
+    i = sig(W_i x + b_i + U_i h0 + V_i . c0), f likewise, z = tanh(W_z x + b_z + U_z h0),
+    c = f . c0 + i . z, o = sig(W_o x + b_o + U_o h0 + V_o . c), h = o . tanh(c)."""
+    Vi, Vf, Vo = _opt(Vi), _opt(Vf), _opt(Vo)
+
+    def gate(W, b, U, V, cell, act):
+        a = x @ W.T
+        a += b
+        a += h0 @ U.T
+        if V is not None:
+            a += V.reshape(-1) * cell
+        return act(a, a)
+
+    i = gate(Wi, bi, Ui, Vi, c0, _sigmoid)
+    f = gate(Wf, bf, Uf, Vf, c0, _sigmoid)
+    z = gate(Wz, bz, Uz, None, None, lambda a, out: np.tanh(a, out=out))
+    nc = f * c0
+    nc += i * z
+    o = gate(Wo, bo, Uo, Vo, nc, _sigmoid)
+    c[...] = nc
+    np.tanh(nc, out=nc)
+    nc *= o
+    h[...] = nc

@@ -1,0 +1,11 @@
+-- cudnn.RNNReLU(inputSize, hiddenSize, numLayers, batchFirst, dropout,
+-- rememberStates): a cudnn.RNN in mode CUDNN_RNN_RELU.
+local RNNReLU, parent = torch.class('cudnn.RNNReLU', 'cudnn.RNN')
+
+function RNNReLU:__init(inputSize, hiddenSize, numLayers, batchFirst, dropout, rememberStates)
+   parent.__init(self, inputSize, hiddenSize, numLayers, batchFirst, dropout, rememberStates)
+   self.mode = 'CUDNN_RNN_RELU'
+   self:reset()
+end
+
+return RNNReLU

@@ -1,0 +1,35 @@
+-- nn.BinaryClassReward(module, scale, criterion): VRClassReward for one
+-- probability per sample: the reward is scale where (p > 0.5) equals the
+-- 0/1 target; the loss its negated mean.
+local BinaryClassReward, parent = torch.class('nn.BinaryClassReward', 'nn.Criterion')
+
+function BinaryClassReward:__init(module, scale, criterion)
+   parent.__init(self)
+   self.module = module
+   self.scale = scale or 1
+   self.criterion = criterion or nn.MSECriterion()
+   self.sizeAverage = true
+   self.gradInput = {torch.Tensor()}
+end
+
+function BinaryClassReward:updateOutput(input, target)
+   if type(input) ~= 'table' or not torch.isTensor(input[1]) or input[1]:dim() ~= 1 then
+      error('<nn.BinaryClassReward> input must be a table {probabilities (1D), baseline}', 2)
+   end
+   local p = input[1]
+   if not torch.isTensor(target) or target:dim() ~= 1 or target:size(1) ~= p:size(1) then
+      error(string.format('<nn.BinaryClassReward> target must be a vector of %d 0/1 values', p:size(1)), 2)
+   end
+   local binary = nn.utils.newLike(p):resizeAs(p):copy(p:gt(0.5))
+   local t = nn.utils.newLike(p):resizeAs(target):copy(target)
+   self.reward = nn.utils.newLike(p):resizeAs(p):copy(binary:eq(t)):mul(self.scale)
+   self.output = -self.reward:sum()
+   if self.sizeAverage then
+      self.output = self.output / p:size(1)
+   end
+   return self.output
+end
+
+BinaryClassReward.type = nn.VRClassReward.type
+
+return BinaryClassReward

@@ -1,0 +1,24 @@
+-- nn.Clip(minval, maxval): y = min(max(x, minval), maxval).
+local Clip, parent = torch.class('nn.Clip', 'nn.Module')
+
+function Clip:__init(minval, maxval)
+   if type(minval) ~= 'number' or type(maxval) ~= 'number' then
+      error('<nn.Clip> expects the bounds minval and maxval (numbers)', 2)
+   end
+   self.minval = minval
+   self.maxval = maxval
+   parent.__init(self)
+end
+
+function Clip:updateOutput(input)
+   if not torch.isTensor(input) then
+      error('<nn.Clip> input must be a tensor, got ' .. torch.type(input), 2)
+   end
+   if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input) or self.output == input then
+      self.output = nn.utils.newLike(input)
+   end
+   self.output:resizeAs(input):copy(input):clamp(self.minval, self.maxval)
+   return self.output
+end
+
+return Clip

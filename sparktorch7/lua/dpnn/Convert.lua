@@ -1,0 +1,180 @@
+-- nn.Convert(inputShape, outputShape): converts between tensor layouts named
+-- by letters ('bchw', 'bf', 'b', 'bt', ...; b is the batch axis) and to the
+-- module's tensor type. The converter module it builds on the first forward
+-- (a transposition, a reshape, a select) is kept in modules[1], as in files.
+local unpack = unpack or table.unpack
+local Convert, parent = torch.class('nn.Convert', 'nn.Container')
+
+function Convert:__init(inputShape, outputShape)
+   if outputShape and not inputShape then
+      error('<nn.Convert> expects an input shape (arg 1) when an output shape (arg 2) is given', 2)
+   end
+   inputShape = inputShape or 'b*'
+   outputShape = outputShape or inputShape
+   self.inputShape = inputShape:find('b') and inputShape or ('b' .. inputShape)
+   self.outputShape = outputShape:find('b') and outputShape or ('b' .. outputShape)
+   self.inputBatchDim = self.inputShape:find('b')
+   self.outputBatchDim = self.outputShape:find('b')
+   if self.inputShape == 'b*' or self.outputShape == 'b*' then
+      if not (self.inputShape == 'b*' and self.outputShape == 'b*') then
+         error('<nn.Convert> both or neither shapes must be b*', 2)
+      end
+      self.nInputDim = -1
+      self.nOutputDim = -1
+      self.transposition = true
+   else
+      self.nInputDim = #self.inputShape
+      self.nOutputDim = #self.outputShape
+      if self.nInputDim == self.nOutputDim then
+         self.transposition = true
+         for i = 1, self.nInputDim do
+            if not self.outputShape:find(self.inputShape:sub(i, i), 1, true) then
+               self.transposition = false
+               break
+            end
+         end
+      end
+   end
+   parent.__init(self)
+end
+
+function Convert:findAxis(axisChar, shape, silent)
+   shape = shape or self.inputShape
+   local pos = shape:find(axisChar, 1, true)
+   if not silent and not pos then
+      error(string.format("<nn.Convert> shape '%s' has no axis '%s'", shape, axisChar), 2)
+   end
+   return pos
+end
+
+function Convert:transpose(newShape)
+   if newShape == self.inputShape then
+      return nn.Identity()
+   end
+   local shape = {}
+   for i = 1, #self.inputShape do shape[i] = self.inputShape:sub(i, i) end
+   local transpositions = {}
+   for i = 1, #newShape do
+      local j
+      for k = 1, #shape do
+         if shape[k] == newShape:sub(i, i) then j = k break end
+      end
+      if j and i ~= j then
+         shape[i], shape[j] = shape[j], shape[i]
+         transpositions[#transpositions + 1] = {j, i}
+      end
+   end
+   return nn.Transpose(unpack(transpositions))
+end
+
+function Convert:bf(input)
+   local bPos = self:findAxis('b', self.inputShape)
+   local dim = #self.inputShape
+   if self.inputShape == 'bt' then
+      error('<nn.Convert> conversion of shape bt to bf is not supported', 3)
+   end
+   if dim == 1 then
+      return nn.Reshape(1)
+   end
+   local m
+   if bPos ~= 1 then
+      m = nn.Transpose({1, bPos})
+   end
+   if dim > 2 then
+      local sampleSize = input:select(bPos, 1):nElement()
+      local reshape = nn.Reshape(sampleSize)
+      if m then
+         m = nn.Sequential():add(m):add(reshape)
+      else
+         m = reshape
+      end
+   end
+   return m or nn.Identity()
+end
+
+function Convert:b(input)
+   if self.inputShape == 'bt' or self.inputShape == 'tb' then
+      return nn.Select(self:findAxis('t'), 1)
+   elseif self.inputShape == 'bf' or self.inputShape == 'fb' then
+      local f = self:findAxis('f')
+      if input:size(f) > 1 then
+         error('<nn.Convert> cannot convert shape ' .. self.inputShape .. ' to b when feature > 1', 3)
+      end
+      return nn.Select(f, 1)
+   end
+   error('<nn.Convert> cannot convert shape ' .. self.inputShape .. ' to shape b', 3)
+end
+
+function Convert:bt()
+   if self.inputShape == 'b' then
+      return nn.Reshape(1)
+   end
+   error("<nn.Convert> cannot convert shape '" .. self.inputShape .. "' to bt", 3)
+end
+
+function Convert:default()
+   return nn.Identity()
+end
+
+function Convert:buildConverter(input)
+   if self.transposition then
+      self.converter = self:transpose(self.outputShape)
+   else
+      if type(self[self.outputShape]) ~= 'function' then
+         error(string.format('<nn.Convert> unrecognised conversion of shape %s to %s',
+                             self.inputShape, self.outputShape), 3)
+      end
+      self.converter = self[self.outputShape](self, input)
+   end
+   self.converter:type(torch.type(self.output))
+   self.modules[1] = self.converter
+end
+
+function Convert:updateOutput(input)
+   if not torch.isTensor(input) then
+      error('<nn.Convert> input must be a tensor, got ' .. torch.type(input), 2)
+   end
+   if not torch.isTensor(self.output) then
+      self.output = torch.Tensor()
+   end
+   if torch.type(input) ~= torch.type(self.output) then
+      self._input = nn.utils.newLike(self.output)
+      self._input:resize(input:size()):copy(input)
+      input = self._input
+   end
+   self.batchMode = true
+   if input:dim() < self.nInputDim then
+      local size = input:size():totable()
+      table.insert(size, self.inputBatchDim, 1)
+      self.__input = self.__input or nn.utils.newLike(input)
+      if torch.type(self.__input) ~= torch.type(input) then self.__input = nn.utils.newLike(input) end
+      self.__input:set(input:contiguous()):resize(unpack(size))
+      input = self.__input
+      self.batchMode = false
+   end
+   self.converter = self.converter or self.modules[1]
+   if not self.converter then
+      self:buildConverter(input)
+   end
+   local output = self:rethrowErrors(self.converter, 1, 'updateOutput', input)
+   if not self.batchMode then
+      local size = output:size():totable()
+      table.remove(size, self.outputBatchDim)
+      self.__output = self.__output or nn.utils.newLike(output)
+      if torch.type(self.__output) ~= torch.type(output) then self.__output = nn.utils.newLike(output) end
+      self.__output:set(output:contiguous()):resize(unpack(size))
+      output = self.__output
+   end
+   self.output = output
+   return self.output
+end
+
+function Convert:type(typename, cache)
+   if typename and not torch.isTypeOf(self.output, typename) then
+      self._input, self.__input, self.__output = nil, nil, nil
+      self._gradInput, self.__gradInput, self.__gradOutput = nil, nil, nil
+   end
+   return parent.type(self, typename, cache)
+end
+
+return Convert

@@ -1,0 +1,12 @@
+-- nn.Dictionary: dpnn's old (2015) lookup table of embeddings, an
+-- nn.LookupTable as far as the forward pass goes.
+local Dictionary, parent = torch.class('nn.Dictionary', 'nn.LookupTable')
+
+function Dictionary:__init(dictSize, embeddingSize, accUpdate)
+   parent.__init(self, dictSize, embeddingSize)
+   if accUpdate then
+      self:accUpdateOnly()
+   end
+end
+
+return Dictionary

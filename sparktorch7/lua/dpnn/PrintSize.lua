@@ -1,0 +1,25 @@
+-- nn.PrintSize(prefix): prints the size of what passes through; the output
+-- is the input.
+local PrintSize, parent = torch.class('nn.PrintSize', 'nn.Module')
+
+function PrintSize:__init(prefix)
+   parent.__init(self)
+   self.prefix = prefix or 'PrintSize'
+end
+
+local function describe(input)
+   if torch.isTensor(input) then
+      return input:size()
+   elseif input == nil then
+      return 'missing size'
+   end
+   return input
+end
+
+function PrintSize:updateOutput(input)
+   self.output = input
+   print(self.prefix .. ':input\n', describe(input))
+   return self.output
+end
+
+return PrintSize

@@ -1,0 +1,26 @@
+-- nn.ReinforceCategorical(stochastic): input N x K probabilities; in training
+-- a one-hot sample per row, in evaluation the probabilities themselves.
+local ReinforceCategorical, parent = torch.class('nn.ReinforceCategorical', 'nn.Reinforce')
+
+function ReinforceCategorical:updateOutput(input)
+   if not torch.isTensor(input) then
+      error('<nn.ReinforceCategorical> input must be a tensor of probabilities, got ' .. torch.type(input), 2)
+   end
+   local out = self:_outputLike(input)
+   if self:_sampling() then
+      self._index = torch.LongTensor()
+      self._index = torch.multinomial(input, 1)
+      out:zero()
+      out:scatter(2, self._index, 1)
+   else
+      out:copy(input)
+   end
+   return out
+end
+
+function ReinforceCategorical:type(typename, cache)
+   if typename then self._index = nil end
+   return parent.type(self, typename, cache)
+end
+
+return ReinforceCategorical

@@ -1,0 +1,25 @@
+-- nn.ReverseTable: {a, b, c} -> {c, b, a} (the same tensors).
+local ReverseTable, parent = torch.class('nn.ReverseTable', 'nn.Module')
+
+function ReverseTable:__init()
+   parent.__init(self)
+   self.output = {}
+   self.gradInput = {}
+end
+
+function ReverseTable:updateOutput(inputTable)
+   if type(inputTable) ~= 'table' or torch.isTensor(inputTable) then
+      error('<nn.ReverseTable> input must be a table, got ' .. torch.type(inputTable), 2)
+   end
+   if type(self.output) ~= 'table' or torch.isTensor(self.output) then
+      self.output = {}
+   end
+   for k in pairs(self.output) do self.output[k] = nil end
+   local n = #inputTable
+   for i = n, 1, -1 do
+      self.output[n - i + 1] = inputTable[i]
+   end
+   return self.output
+end
+
+return ReverseTable

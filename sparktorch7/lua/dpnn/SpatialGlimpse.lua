@@ -1,0 +1,100 @@
+-- nn.SpatialGlimpse(size, depth, scale): the glimpse sensor of the recurrent
+-- visual attention model. Input {images (N x C x H x W, or one image),
+-- locations (N x 2, (y, x) in [-1, 1])}; output N x depth*C x height x width:
+-- depth patches centred on each location (the image zero-padded), each scale
+-- times larger than the previous and reduced to the first's size (average
+-- pooling for scale 2, else nn.SpatialReSampling).
+local SpatialGlimpse, parent = torch.class('nn.SpatialGlimpse', 'nn.Module')
+
+function SpatialGlimpse:__init(size, depth, scale)
+   require('nnx')
+   if type(size) == 'table' then
+      self.height, self.width = size[1], size[2]
+   else
+      self.width, self.height = size, size
+   end
+   self.depth = depth or 3
+   self.scale = scale or 2
+   for _, k in ipairs({'width', 'height', 'depth', 'scale'}) do
+      if type(self[k]) ~= 'number' then
+         error('<nn.SpatialGlimpse> ' .. k .. ' must be a number, got ' .. torch.type(self[k]), 2)
+      end
+   end
+   parent.__init(self)
+   self.gradInput = {torch.Tensor(), torch.Tensor()}
+   if self.scale == 2 then
+      self.module = nn.SpatialAveragePooling(2, 2, 2, 2)
+   else
+      self.module = nn.SpatialReSampling({oheight = self.height, owidth = self.width})
+   end
+   self.modules = {self.module}
+end
+
+function SpatialGlimpse:updateOutput(inputTable)
+   if type(inputTable) ~= 'table' or #inputTable < 2 then
+      error('<nn.SpatialGlimpse> input must be a table {images, locations}', 2)
+   end
+   local input, location = inputTable[1], inputTable[2]
+   if not torch.isTensor(input) or not torch.isTensor(location) then
+      error('<nn.SpatialGlimpse> images and locations must be tensors', 2)
+   end
+   input = self:toBatch(input, 3)
+   local online = self.dpnn_online
+   location = self:toBatch(location, 1)
+   if input:dim() ~= 4 or location:dim() ~= 2 or location:size(1) ~= input:size(1) or location:size(2) ~= 2 then
+      error(string.format('<nn.SpatialGlimpse> expects images N x C x H x W and locations N x 2, got %s and %s',
+                          table.concat(input:size():totable(), 'x'), table.concat(location:size():totable(), 'x')), 2)
+   end
+   if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input) then
+      self.output = nn.utils.newLike(input)
+   end
+   self.output:resize(input:size(1), self.depth, input:size(2), self.height, self.width)
+   self._crop = (torch.isTensor(self._crop) and torch.type(self._crop) == torch.type(input)) and self._crop
+      or nn.utils.newLike(input)
+   self._pad = (torch.isTensor(self._pad) and torch.type(self._pad) == torch.type(input)) and self._pad
+      or nn.utils.newLike(input)
+   if torch.type(self.module) ~= torch.type(input) then self.module:type(torch.type(input)) end
+   for s = 1, input:size(1) do
+      local outSample, inSample = self.output[s], input[s]
+      local y, x = (location[s][1] + 1) / 2, (location[s][2] + 1) / 2
+      local gw, gh = math.floor(self.width), math.floor(self.height)
+      for d = 1, self.depth do
+         local dst = outSample[d]
+         if d > 1 then
+            gw, gh = math.floor(gw * self.scale), math.floor(gh * self.scale)
+         end
+         local padW, padH = math.floor((gw - 1) / 2), math.floor((gh - 1) / 2)
+         self._pad:resize(input:size(2), input:size(3) + padH * 2, input:size(4) + padW * 2):zero()
+         self._pad:narrow(2, padH + 1, input:size(3)):narrow(3, padW + 1, input:size(4)):copy(inSample)
+         local h, w = self._pad:size(2) - gh, self._pad:size(3) - gw
+         local yy = math.floor(math.min(h, math.max(0, y * h)))
+         local xx = math.floor(math.min(w, math.max(0, x * w)))
+         local patch = self._pad:narrow(2, yy + 1, gh):narrow(3, xx + 1, gw)
+         if d == 1 then
+            dst:copy(patch)
+         else
+            self._crop:resize(input:size(2), gh, gw):copy(patch)
+            if torch.type(self.module) == 'nn.SpatialAveragePooling' then
+               local pw, ph = gw / self.width, gh / self.height
+               if pw % 2 ~= 0 or ph % 2 ~= 0 then
+                  error(string.format('<nn.SpatialGlimpse> glimpse %d (%d x %d) is not an even multiple of %d x %d',
+                                      d, gh, gw, self.height, self.width), 2)
+               end
+               self.module.kW, self.module.kH, self.module.dW, self.module.dH = pw, ph, pw, ph
+            end
+            dst:copy(self.module:updateOutput(self._crop))
+         end
+      end
+   end
+   self.output:resize(input:size(1), self.depth * input:size(2), self.height, self.width)
+   self.dpnn_online = online
+   self.output = self:fromBatch(self.output, 1)
+   return self.output
+end
+
+function SpatialGlimpse:type(typename, cache)
+   if typename then self._crop, self._pad = nil, nil end
+   return parent.type(self, typename, cache)
+end
+
+return SpatialGlimpse

@@ -1,0 +1,44 @@
+-- nn.VRClassReward(module, scale, criterion): the REINFORCE reward criterion
+-- of the recurrent attention model: input {class scores (N x K), baseline};
+-- the reward is scale where the arg-max class equals the target, and the
+-- loss its negated mean. (The gradients, and module:reinforce, are training.)
+local VRClassReward, parent = torch.class('nn.VRClassReward', 'nn.Criterion')
+
+function VRClassReward:__init(module, scale, criterion)
+   parent.__init(self)
+   self.module = module
+   self.scale = scale or 1
+   self.criterion = criterion or nn.MSECriterion()
+   self.sizeAverage = true
+   self.gradInput = {torch.Tensor()}
+end
+
+function VRClassReward:updateOutput(input, target)
+   if type(input) ~= 'table' or not torch.isTensor(input[1]) then
+      error('<nn.VRClassReward> input must be a table {scores, baseline}', 2)
+   end
+   local scores = self:toBatch(input[1], 1)
+   local _, maxIdx = torch.max(scores, 2)
+   maxIdx = maxIdx:select(2, 1)
+   local t = target
+   if torch.isTensor(t) then t = t:long():view(-1) end
+   if not torch.isTensor(t) or t:nElement() ~= maxIdx:nElement() then
+      error(string.format('<nn.VRClassReward> target must hold %d class indices', maxIdx:nElement()), 2)
+   end
+   self.reward = nn.utils.newLike(scores):resize(maxIdx:size(1)):copy(maxIdx:eq(t)):mul(self.scale)
+   self.output = -self.reward:sum()
+   if self.sizeAverage then
+      self.output = self.output / scores:size(1)
+   end
+   return self.output
+end
+
+function VRClassReward:type(typename, cache)
+   local module = self.module
+   self.module = nil
+   local ret = parent.type(self, typename, cache)
+   self.module = module
+   return ret
+end
+
+return VRClassReward

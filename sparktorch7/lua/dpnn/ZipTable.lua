@@ -1,0 +1,28 @@
+-- nn.ZipTable: {{a1, a2, ...}, {b1, b2, ...}} -> {{a1, b1}, {a2, b2}, ...}.
+local ZipTable, parent = torch.class('nn.ZipTable', 'nn.Container')
+
+function ZipTable:__init()
+   parent.__init(self)
+   self.output = {}
+   self.gradInput = {}
+end
+
+function ZipTable:updateOutput(inputTable)
+   if type(inputTable) ~= 'table' or torch.isTensor(inputTable) then
+      error('<nn.ZipTable> input must be a table of tables, got ' .. torch.type(inputTable), 2)
+   end
+   self.output = {}
+   for i, inTable in ipairs(inputTable) do
+      if type(inTable) ~= 'table' or torch.isTensor(inTable) then
+         error(string.format('<nn.ZipTable> input[%d] must be a table, got %s', i, torch.type(inTable)), 2)
+      end
+      for j, input in ipairs(inTable) do
+         local out = self.output[j] or {}
+         out[i] = input
+         self.output[j] = out
+      end
+   end
+   return self.output
+end
+
+return ZipTable

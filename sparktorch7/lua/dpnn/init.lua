@@ -1,0 +1,52 @@
+-- The dpnn package of sparktorch7: `require 'dpnn'`. Element-Research dpnn's
+-- nn.Module extensions (dpnn/extensions.lua) and the dpnn module classes
+-- models were saved with, required in dependency order. nn.Decorator,
+-- nn.DontCast, nn.Inception and nn.NaN, which dpnn once defined too, are in nn.
+require('nn')
+
+dpnn = dpnn or {}
+dpnn.version = 2
+
+-- dpnn.require(name): require a package, with dpnn's hint when it is missing
+function dpnn.require(packagename)
+   if type(packagename) ~= 'string' then
+      error('<dpnn.require> expects a package name (string), got ' .. torch.type(packagename), 2)
+   end
+   local ok, err = pcall(require, packagename)
+   if not ok then
+      error(string.format('<dpnn.require> package %s is missing: %s', packagename, tostring(err)), 2)
+   end
+end
+
+require('dpnn.extensions')
+
+-- decorators and containers
+require('dpnn.Serial')
+require('dpnn.Convert')
+require('dpnn.ZipTable')
+
+-- modules
+require('dpnn.Collapse')
+require('dpnn.Constant')
+require('dpnn.Dictionary')
+require('dpnn.PrintSize')
+require('dpnn.ReverseTable')
+require('dpnn.SpatialUniformCrop')
+require('dpnn.SpatialGlimpse')
+require('dpnn.ArgMax')
+require('dpnn.Clip')
+require('dpnn.TotalDropout')
+require('dpnn.SpatialRegionDropout')
+require('dpnn.SpatialFeatNormalization')
+require('dpnn.FireModule')
+
+-- REINFORCE
+require('dpnn.Reinforce')
+require('dpnn.ReinforceNormal')
+require('dpnn.ReinforceCategorical')
+require('dpnn.ReinforceBernoulli')
+require('dpnn.ReinforceGamma')
+require('dpnn.VRClassReward')
+require('dpnn.BinaryClassReward')
+
+return dpnn

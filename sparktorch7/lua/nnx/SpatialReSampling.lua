@@ -1,0 +1,40 @@
+-- nn.SpatialReSampling{owidth=, oheight=} or {rwidth=, rheight=}: bilinear
+-- (corner-aligned) resampling of images (C x H x W or N x C x H x W) to
+-- oheight x owidth, or to the input size times the ratios (fixed at the first
+-- forward, as nnx does).
+local args = require('nnx.args')
+local SpatialReSampling, parent = torch.class('nn.SpatialReSampling', 'nn.Module')
+
+function SpatialReSampling:__init(...)
+   parent.__init(self)
+   args.unpack(self, {...}, 'nn.SpatialReSampling',
+               {{'rwidth'}, {'rheight'}, {'owidth'}, {'oheight'}})
+end
+
+function SpatialReSampling:updateOutput(input)
+   if not torch.isTensor(input) or (input:dim() ~= 3 and input:dim() ~= 4) then
+      error('<nn.SpatialReSampling> input must be 3D or 4D, got '
+            .. (torch.isTensor(input) and table.concat(input:size():totable(), 'x') or torch.type(input)), 2)
+   end
+   local hDim, wDim = input:dim() - 1, input:dim()
+   self.oheight = self.oheight or (self.rheight and self.rheight * input:size(hDim))
+   self.owidth = self.owidth or (self.rwidth and self.rwidth * input:size(wDim))
+   if not (self.oheight and self.owidth) then
+      error('<nn.SpatialReSampling> needs owidth and oheight, or rwidth and rheight', 2)
+   end
+   local oH, oW = math.floor(self.oheight), math.floor(self.owidth)
+   if oH < 1 or oW < 1 then
+      error(string.format('<nn.SpatialReSampling> output size %d x %d is empty', oH, oW), 2)
+   end
+   local x, a = args.planes4(input, hDim, wDim)
+   local size = input:size()
+   size[hDim], size[wDim] = oH, oW
+   if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input) then
+      self.output = nn.utils.newLike(input)
+   end
+   self.output:resize(size)
+   torch._np.callmod('sparktorch7._pkg_ops', 'resample_bilinear', self.output:view(a, oH, oW, 1), x)
+   return self.output
+end
+
+return SpatialReSampling

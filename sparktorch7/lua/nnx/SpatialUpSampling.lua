@@ -1,0 +1,35 @@
+-- nn.SpatialUpSampling(dW, dH, yDim, xDim) (or named): nearest-neighbour
+-- up-sampling of dimensions yDim, xDim (2, 3 by default): each pixel repeated
+-- dH x dW times.
+local args = require('nnx.args')
+local SpatialUpSampling, parent = torch.class('nn.SpatialUpSampling', 'nn.Module')
+
+function SpatialUpSampling:__init(...)
+   parent.__init(self)
+   args.unpack(self, {...}, 'nn.SpatialUpSampling',
+               {{'dW', nil, true}, {'dH', nil, true}, {'yDim', 2}, {'xDim', 3}})
+   if self.yDim + 1 ~= self.xDim then
+      error('<nn.SpatialUpSampling> yDim must be xDim - 1', 2)
+   end
+   self.outputSize = torch.LongStorage(4)
+   self.inputSize = torch.LongStorage(4)
+end
+
+function SpatialUpSampling:updateOutput(input)
+   local yDim, xDim = self.yDim or 2, self.xDim or 3
+   if not torch.isTensor(input) or input:dim() < xDim then
+      error(string.format('<nn.SpatialUpSampling> input must have at least %d dimensions', xDim), 2)
+   end
+   local x, a, b = args.planes4(input, yDim, xDim)
+   local oH, oW = input:size(yDim) * self.dH, input:size(xDim) * self.dW
+   if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input) then
+      self.output = nn.utils.newLike(input)
+   end
+   local size = input:size()
+   size[yDim], size[xDim] = oH, oW
+   self.output:resize(size)
+   torch._np.callmod('sparktorch7._pkg_ops', 'resample_pick', self.output:view(a, oH, oW, b), x, self.dH, self.dW, true)
+   return self.output
+end
+
+return SpatialUpSampling

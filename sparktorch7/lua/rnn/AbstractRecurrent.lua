@@ -1,0 +1,218 @@
+-- nn.AbstractRecurrent: the base of rnn's recurrent modules (Recurrent, LSTM,
+-- GRU, Recursor, Recurrence). One forward is one time step: self.step counts
+-- them, self.outputs[step] keeps each step's output, forget() starts a new
+-- sequence. In training (train ~= false) step t runs sharedClones[t], a clone
+-- of recurrentModule sharing its parameters (kept for the last rho steps); in
+-- evaluation every step runs recurrentModule itself.
+local AbstractRecurrent, parent = torch.class('nn.AbstractRecurrent', 'nn.Container')
+
+AbstractRecurrent.dpnn_stepclone = true
+
+function AbstractRecurrent:__init(rho)
+   parent.__init(self)
+   self.rho = rho or 99999
+   self.outputs = {}
+   self.gradInputs = {}
+   self._gradOutputs = {}
+   self.gradOutputs = {}
+   self.step = 1
+   self.sharedClones = {}
+   self:reset()
+end
+
+-- files from every rnn version: the step bookkeeping may be missing
+function AbstractRecurrent:backCompatibility(version)
+   parent.backCompatibility(self, version)
+   self.outputs = self.outputs or {}
+   self.gradInputs = self.gradInputs or {}
+   self._gradOutputs = self._gradOutputs or {}
+   self.gradOutputs = self.gradOutputs or {}
+   self.sharedClones = self.sharedClones or {}
+   self.step = self.step or 1
+   self.rho = self.rho or 99999
+   if self.recurrentModule == nil and type(self.modules) == 'table' then
+      self.recurrentModule = self.modules[1]
+   end
+   if self.recurrentModule == nil and (self.hidden_dim or self.input_dim or torch.isTensor(self.weight)) then
+      -- torch-rnn (and other projects) name their own classes nn.LSTM, nn.GRU...
+      error(string.format("<%s> this object was not saved by Element-Research rnn's %s (it has no "
+                          .. "recurrentModule but fields like weight/hidden_dim, as torch-rnn's): define "
+                          .. "the project's class (put its Lua folder on lua_path and require it) "
+                          .. "instead of requiring rnn", torch.type(self), torch.type(self)), 0)
+   end
+end
+
+local function count(t)
+   local n = 0
+   for _ in pairs(t) do n = n + 1 end
+   return n
+end
+
+-- the values of t in key order, renumbered 1..n (moses' compact)
+local function compact(t)
+   local keys = {}
+   for k in pairs(t) do
+      if type(k) == 'number' then keys[#keys + 1] = k end
+   end
+   table.sort(keys)
+   local out = {}
+   for i, k in ipairs(keys) do out[i] = t[k] end
+   return out
+end
+
+function AbstractRecurrent:getStepModule(step)
+   if not step then
+      error('<' .. torch.type(self) .. '> getStepModule expects a step', 2)
+   end
+   local m = self.sharedClones[step]
+   if not m then
+      if not self.recurrentModule then
+         error('<' .. torch.type(self) .. '> has no recurrentModule', 2)
+      end
+      m = self.recurrentModule:stepClone()
+      self.sharedClones[step] = m
+      self.nSharedClone = count(self.sharedClones)
+   end
+   return m
+end
+
+function AbstractRecurrent:maskZero(nInputDim)
+   self.recurrentModule = nn.MaskZero(self.recurrentModule, nInputDim, true)
+   self.sharedClones = {self.recurrentModule}
+   self.modules[1] = self.recurrentModule
+   return self
+end
+
+function AbstractRecurrent:trimZero(nInputDim)
+   self.recurrentModule = nn.TrimZero(self.recurrentModule, nInputDim, true)
+   self.sharedClones = {self.recurrentModule}
+   self.modules[1] = self.recurrentModule
+   return self
+end
+
+-- keeps the clones of the last rho steps: the oldest one serves the new step
+function AbstractRecurrent:recycle(offset)
+   self.nSharedClone = self.nSharedClone or count(self.sharedClones)
+   local rho = math.max(self.rho + 1, self.nSharedClone)
+   if self.sharedClones[self.step] == nil then
+      self.sharedClones[self.step] = self.sharedClones[self.step - rho]
+      self.sharedClones[self.step - rho] = nil
+      self._gradOutputs[self.step] = self._gradOutputs[self.step - rho]
+      self._gradOutputs[self.step - rho] = nil
+   end
+   self.outputs[self.step - rho - 1] = nil
+   self.gradInputs[self.step - rho - 1] = nil
+   return self
+end
+
+-- a new sequence: the step restarts at 1 and (in training) the kept outputs go
+function AbstractRecurrent:forget()
+   parent.forget(self)
+   if self.train ~= false then
+      self.outputs = {}
+      self.gradInputs = {}
+      self.sharedClones = compact(self.sharedClones)
+      self._gradOutputs = compact(self._gradOutputs)
+      self.gradOutputs = {}
+      if self.cells then
+         self.cells = {}
+         self.gradCells = {}
+      end
+   end
+   self.step = 1
+   if not self.rmInSharedClones then
+      -- recurrentModule must be one of the clones (rnn issue 129)
+      local n, maxIdx = 0, 1
+      for k, v in pairs(self.sharedClones) do
+         if v == self.recurrentModule then
+            self.rmInSharedClones = true
+            maxIdx = math.max(k, maxIdx)
+         end
+         n = n + 1
+      end
+      if n > 1 and not self.rmInSharedClones then
+         self.recurrentModule = self.sharedClones[maxIdx]
+         self.rmInSharedClones = true
+      end
+   end
+   return self
+end
+
+function AbstractRecurrent:clearState()
+   self:forget()
+   nn.utils.clear(self, '_input', '_gradOutput', '_gradOutputs', 'gradPrevOutput', 'cell', 'cells',
+                  'gradCells', 'outputs', 'gradInputs', 'gradOutputs')
+   for _, clone in pairs(self.sharedClones) do
+      clone:clearState()
+   end
+   if self.recurrentModule then self.recurrentModule:clearState() end
+   return parent.clearState(self)
+end
+
+-- f() run with self.modules holding the modules and every clone
+function AbstractRecurrent:includingSharedClones(f)
+   local modules, clones = self.modules, self.sharedClones
+   self.sharedClones = nil
+   self.modules = {}
+   for _, list in ipairs({modules, clones}) do
+      for _, m in pairs(list or {}) do
+         table.insert(self.modules, m)
+      end
+   end
+   local ok, r = pcall(f)
+   self.modules, self.sharedClones = modules, clones
+   if not ok then error(r, 0) end
+   return r
+end
+
+function AbstractRecurrent:type(typename, tensorCache)
+   if not typename then
+      return parent.type(self)
+   end
+   return self:includingSharedClones(function()
+      return parent.type(self, typename, tensorCache)
+   end)
+end
+
+function AbstractRecurrent:training()
+   return self:includingSharedClones(function() return parent.training(self) end)
+end
+
+function AbstractRecurrent:evaluate()
+   return self:includingSharedClones(function() return parent.evaluate(self) end)
+end
+
+function AbstractRecurrent:setOutputStep(step)
+   self.output = self.outputs[step]
+   if not self.output then
+      error(string.format('<%s> no output for step %d', torch.type(self), step), 2)
+   end
+   self.gradInput = self.gradInputs[step]
+end
+
+function AbstractRecurrent:maxBPTTstep(rho)
+   self.rho = rho
+end
+
+local function notImplemented(name)
+   return function(self)
+      error(string.format('<%s> %s is not implemented', torch.type(self), name), 2)
+   end
+end
+
+AbstractRecurrent.getHiddenState = notImplemented('getHiddenState')
+AbstractRecurrent.setHiddenState = notImplemented('setHiddenState')
+
+AbstractRecurrent.recursiveResizeAs = function(...) return rnn.recursiveResizeAs(...) end
+AbstractRecurrent.recursiveSet = function(...) return rnn.recursiveSet(...) end
+AbstractRecurrent.recursiveCopy = function(...) return rnn.recursiveCopy(...) end
+AbstractRecurrent.recursiveAdd = function(...) return rnn.recursiveAdd(...) end
+
+function AbstractRecurrent:__tostring__()
+   if self.inputSize and self.outputSize then
+      return torch.type(self) .. string.format('(%d -> %d)', self.inputSize, self.outputSize)
+   end
+   return parent.__tostring__(self)
+end
+
+return AbstractRecurrent

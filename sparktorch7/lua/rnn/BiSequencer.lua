@@ -1,0 +1,60 @@
+-- nn.BiSequencer(forward, backward, merge): a bidirectional sequencer over a
+-- table of steps: the forward module reads the steps in order, the backward
+-- module (a reset clone of forward by default) in reverse, and step t's
+-- output is merge{fwd(t), bwd(t)} (by default nn.JoinTable(1, 1), the two
+-- concatenated along the feature dimension).
+local BiSequencer, parent = torch.class('nn.BiSequencer', 'nn.AbstractSequencer')
+
+function BiSequencer:__init(forward, backward, merge)
+   if not torch.isTypeOf(forward, 'nn.Module') then
+      error('<nn.BiSequencer> expects an nn.Module at argument 1, got ' .. torch.type(forward), 2)
+   end
+   self.forwardModule = forward
+   self.backwardModule = backward
+   if not self.backwardModule then
+      self.backwardModule = forward:clone()
+      self.backwardModule:reset()
+   end
+   if not torch.isTypeOf(self.backwardModule, 'nn.Module') then
+      error('<nn.BiSequencer> expects an nn.Module at argument 2, got ' .. torch.type(self.backwardModule), 2)
+   end
+   if type(merge) == 'number' then
+      self.mergeModule = nn.JoinTable(1, merge)
+   elseif merge == nil then
+      self.mergeModule = nn.JoinTable(1, 1)
+   elseif torch.isTypeOf(merge, 'nn.Module') then
+      self.mergeModule = merge
+   else
+      error('<nn.BiSequencer> expects an nn.Module or a number at argument 3, got ' .. torch.type(merge), 2)
+   end
+   self.fwdSeq = nn.Sequencer(self.forwardModule)
+   self.bwdSeq = nn.Sequencer(self.backwardModule)
+   self.mergeSeq = nn.Sequencer(self.mergeModule)
+   local backwardPath = nn.Sequential()
+      :add(nn.ReverseTable())
+      :add(self.bwdSeq)
+      :add(nn.ReverseTable())
+   local brnn = nn.Sequential()
+      :add(nn.ConcatTable():add(self.fwdSeq):add(backwardPath))
+      :add(nn.ZipTable())
+      :add(self.mergeSeq)
+   parent.__init(self)
+   self.output = {}
+   self.gradInput = {}
+   self.module = brnn
+   self.modules[1] = brnn
+end
+
+function BiSequencer:updateOutput(input)
+   if type(input) ~= 'table' or torch.isTensor(input) then
+      error('<nn.BiSequencer> input must be a table of steps, got ' .. torch.type(input), 2)
+   end
+   self.output = self:rethrowErrors(self.modules[1], 1, 'updateOutput', input)
+   return self.output
+end
+
+function BiSequencer:__tostring__()
+   return torch.type(self) .. ' @ ' .. tostring(self.modules[1])
+end
+
+return BiSequencer

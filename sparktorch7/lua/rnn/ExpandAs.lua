@@ -1,0 +1,20 @@
+-- nn.ExpandAs: {a, b} -> {a, b expanded to a's size} (a view of b).
+local ExpandAs, parent = torch.class('nn.ExpandAs', 'nn.Module')
+
+function ExpandAs:__init()
+   parent.__init(self)
+   self.output = {}
+   self.gradInput = {}
+   self.sum1 = torch.Tensor()
+   self.sum2 = torch.Tensor()
+end
+
+function ExpandAs:updateOutput(input)
+   if type(input) ~= 'table' or not torch.isTensor(input[1]) or not torch.isTensor(input[2]) then
+      error('<nn.ExpandAs> input must be a table of two tensors', 2)
+   end
+   self.output = {input[1], input[2]:expandAs(input[1])}
+   return self.output
+end
+
+return ExpandAs

@@ -1,0 +1,107 @@
+-- nn.Recurrence(recurrentModule, outputSize, nInputDim, rho): any module
+-- mapping {x(t), h(t-1)} to h(t) made recurrent; the first step gets zeros
+-- of outputSize (a number, a size table, or a table of them for table states).
+local unpack = unpack or table.unpack
+local Recurrence, parent = torch.class('nn.Recurrence', 'nn.AbstractRecurrent')
+
+function Recurrence:__init(recurrentModule, outputSize, nInputDim, rho)
+   parent.__init(self, rho or 9999)
+   local ts = torch.type(outputSize)
+   if ts ~= 'table' and ts ~= 'torch.LongStorage' and ts ~= 'number' then
+      error('<nn.Recurrence> outputSize (arg 2) must be a number, a table or a torch.LongStorage, got ' .. ts, 2)
+   end
+   self.outputSize = ts == 'number' and {outputSize} or outputSize
+   if type(nInputDim) ~= 'number' then
+      error('<nn.Recurrence> nInputDim (arg 3) must be a number, got ' .. torch.type(nInputDim), 2)
+   end
+   self.nInputDim = nInputDim
+   if not torch.isTypeOf(recurrentModule, 'nn.Module') then
+      error('<nn.Recurrence> recurrentModule (arg 1) must be an nn.Module, got ' .. torch.type(recurrentModule), 2)
+   end
+   self.recurrentModule = recurrentModule
+   self.module = recurrentModule
+   self.modules[1] = recurrentModule
+   self.sharedClones[1] = recurrentModule
+   self.typeTensor = torch.Tensor()
+end
+
+function Recurrence:recursiveResizeZero(tensor, size, batchSize)
+   local isTable = torch.type(size) == 'table'
+   if isTable and torch.type(size[1]) ~= 'number' then
+      tensor = (torch.type(tensor) == 'table') and tensor or {}
+      for k, v in ipairs(size) do
+         tensor[k] = self:recursiveResizeZero(tensor[k], v, batchSize)
+      end
+      return tensor
+   end
+   local dims = torch.type(size) == 'torch.LongStorage' and size:totable() or size
+   if not torch.isTensor(tensor) or torch.type(tensor) ~= torch.type(self.typeTensor) then
+      tensor = nn.utils.newLike(self.typeTensor)
+   end
+   if batchSize then
+      tensor:resize(batchSize, unpack(dims))
+   else
+      tensor:resize(unpack(dims))
+   end
+   return tensor:zero()
+end
+
+function Recurrence:getBatchSize(input, nInputDim)
+   nInputDim = nInputDim or self.nInputDim
+   if torch.type(input) == 'table' then
+      return self:getBatchSize(input[1])
+   end
+   if input:dim() == nInputDim then
+      return nil
+   elseif input:dim() - 1 == nInputDim then
+      return input:size(1)
+   end
+   error(string.format('<nn.Recurrence> input has %d dimensions, expected %d (or %d for a batch)',
+                       input:dim(), nInputDim, nInputDim + 1), 3)
+end
+
+function Recurrence:getHiddenState(step, input)
+   local prevOutput
+   if step == 0 then
+      if input then
+         local first = input
+         while torch.type(first) == 'table' do first = first[1] end
+         if torch.isTensor(first) and torch.type(first) ~= torch.type(self.typeTensor) then
+            self.typeTensor = nn.utils.newLike(first)
+         end
+         self.zeroTensor = self:recursiveResizeZero(self.zeroTensor, self.outputSize, self:getBatchSize(input))
+      end
+      prevOutput = self.userPrevOutput or self.outputs[step] or self.zeroTensor
+   else
+      prevOutput = self.outputs[step]
+   end
+   return {prevOutput, nn.Container.getHiddenState(self, step)}
+end
+
+function Recurrence:setHiddenState(step, hiddenState)
+   self.outputs[step] = hiddenState[1]
+   if hiddenState[2] then
+      nn.Container.setHiddenState(self, step, hiddenState[2])
+   end
+end
+
+function Recurrence:updateOutput(input)
+   local prevOutput = self:getHiddenState(self.step - 1, input)[1]
+   local m
+   if self.train ~= false then
+      self:recycle()
+      m = self:getStepModule(self.step)
+   else
+      m = self.recurrentModule
+   end
+   local output = self:rethrowErrors(m, 1, 'updateOutput', {input, prevOutput})
+   self.outputs[self.step] = output
+   self.output = output
+   self.step = self.step + 1
+   self.gradPrevOutput = nil
+   self.updateGradInputStep = nil
+   self.accGradParametersStep = nil
+   return self.output
+end
+
+return Recurrence

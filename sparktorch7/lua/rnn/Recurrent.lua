@@ -1,0 +1,99 @@
+-- nn.Recurrent(start, input, feedback, transfer, rho, merge): the simple RNN
+-- h(1) = transfer(start(input(x(1)))), h(t) = transfer(merge{input(x(t)),
+-- feedback(h(t-1))}); initialModule serves the first step, recurrentModule
+-- (and its clones in training) the others.
+local Recurrent, parent = torch.class('nn.Recurrent', 'nn.AbstractRecurrent')
+
+function Recurrent:__init(start, input, feedback, transfer, rho, merge)
+   parent.__init(self, rho)
+   local ts = torch.type(start)
+   if ts == 'torch.LongStorage' or ts == 'number' then
+      start = nn.Add(start)
+   elseif ts == 'table' then
+      start = nn.Add(torch.LongStorage(start))
+   elseif not torch.isTypeOf(start, 'nn.Module') then
+      error('<nn.Recurrent> expects an nn.Module, a torch.LongStorage, a number or a table at argument 1, got '
+            .. ts, 2)
+   end
+   self.startModule = start
+   self.inputModule = input
+   self.feedbackModule = feedback
+   self.transferModule = transfer or nn.Sigmoid()
+   self.mergeModule = merge or nn.CAddTable()
+   self.modules = {self.startModule, self.inputModule, self.feedbackModule, self.transferModule,
+                   self.mergeModule}
+   self:buildInitialModule()
+   self:buildRecurrentModule()
+   self.sharedClones[2] = self.recurrentModule
+end
+
+function Recurrent:buildInitialModule()
+   self.initialModule = nn.Sequential()
+   self.initialModule:add(self.inputModule:sharedClone())
+   self.initialModule:add(self.startModule)
+   self.initialModule:add(self.transferModule:sharedClone())
+end
+
+function Recurrent:buildRecurrentModule()
+   local parallel = nn.ParallelTable()
+   parallel:add(self.inputModule)
+   parallel:add(self.feedbackModule)
+   self.recurrentModule = nn.Sequential()
+   self.recurrentModule:add(parallel)
+   self.recurrentModule:add(self.mergeModule)
+   self.recurrentModule:add(self.transferModule)
+end
+
+function Recurrent:updateOutput(input)
+   local output
+   if self.step == 1 then
+      output = self:rethrowErrors(self.initialModule, 1, 'updateOutput', input)
+   else
+      local m
+      if self.train ~= false then
+         self:recycle()
+         m = self:getStepModule(self.step)
+      else
+         m = self.recurrentModule
+      end
+      output = self:rethrowErrors(m, self.step, 'updateOutput', {input, self.outputs[self.step - 1]})
+   end
+   self.outputs[self.step] = output
+   self.output = output
+   self.step = self.step + 1
+   self.gradPrevOutput = nil
+   self.updateGradInputStep = nil
+   self.accGradParametersStep = nil
+   return self.output
+end
+
+function Recurrent:includingSharedClones(f)
+   local initial = self.initialModule
+   self.initialModule = nil
+   local ok, r = pcall(parent.includingSharedClones, self, function()
+      table.insert(self.modules, initial)
+      return f()
+   end)
+   self.initialModule = initial
+   if not ok then error(r, 0) end
+   return r
+end
+
+function Recurrent:maskZero()
+   error('<nn.Recurrent> does not support maskZero (it uses another module for the first step): '
+         .. 'use nn.Recurrence', 2)
+end
+
+function Recurrent:trimZero()
+   error('<nn.Recurrent> does not support trimZero (it uses another module for the first step): '
+         .. 'use nn.Recurrence', 2)
+end
+
+function Recurrent:__tostring__()
+   return string.format('%s {start: %s, input: %s, feedback: %s, transfer: %s, merge: %s}',
+                        torch.type(self), tostring(self.startModule), tostring(self.inputModule),
+                        tostring(self.feedbackModule), tostring(self.transferModule),
+                        tostring(self.mergeModule))
+end
+
+return Recurrent

@@ -1,0 +1,60 @@
+-- nn.RecurrentAttention(rnn, action, nStep, hiddenSize): the recurrent model
+-- of visual attention: for nStep steps the action module (a location
+-- policy) reads the previous rnn output (zeros of hiddenSize at the first
+-- step) and the rnn reads {input, action}. The output is the table of the
+-- rnn's step outputs; forwardActions makes each {output, action}.
+local unpack = unpack or table.unpack
+local RecurrentAttention, parent = torch.class('nn.RecurrentAttention', 'nn.AbstractSequencer')
+
+function RecurrentAttention:__init(rnnModule, action, nStep, hiddenSize)
+   parent.__init(self)
+   if not torch.isTypeOf(action, 'nn.Module') then
+      error('<nn.RecurrentAttention> expects an nn.Module (action) at argument 2, got ' .. torch.type(action), 2)
+   end
+   if type(nStep) ~= 'number' then
+      error('<nn.RecurrentAttention> expects the number of steps at argument 3, got ' .. torch.type(nStep), 2)
+   end
+   if type(hiddenSize) ~= 'table' or type(hiddenSize[1]) ~= 'number' then
+      error('<nn.RecurrentAttention> expects the hidden size as a table of numbers at argument 4', 2)
+   end
+   self.rnn = (not torch.isTypeOf(rnnModule, 'nn.AbstractRecurrent')) and nn.Recursor(rnnModule) or rnnModule
+   self.action = (not torch.isTypeOf(action, 'nn.AbstractRecurrent')) and nn.Recursor(action) or action
+   self.hiddenSize = hiddenSize
+   self.nStep = nStep
+   self.modules = {self.rnn, self.action}
+   self.output = {}
+   self.actions = {}
+   self.forwardActions = false
+   self.gradHidden = {}
+end
+
+function RecurrentAttention:updateOutput(input)
+   if not torch.isTensor(input) then
+      error('<nn.RecurrentAttention> input must be a tensor (a batch), got ' .. torch.type(input), 2)
+   end
+   self.rnn:forget()
+   self.action:forget()
+   self.actions = self.actions or {}
+   if type(self.output) ~= 'table' or torch.isTensor(self.output) then self.output = {} end
+   for step = 1, self.nStep do
+      if step == 1 then
+         if not torch.isTensor(self._initInput) or torch.type(self._initInput) ~= torch.type(input) then
+            self._initInput = nn.utils.newLike(input)
+         end
+         self._initInput:resize(input:size(1), unpack(self.hiddenSize)):zero()
+         self.actions[1] = self:rethrowErrors(self.action, 2, 'updateOutput', self._initInput)
+      else
+         self.actions[step] = self:rethrowErrors(self.action, 2, 'updateOutput', self.output[step - 1])
+      end
+      local output = self:rethrowErrors(self.rnn, 1, 'updateOutput', {input, self.actions[step]})
+      self.output[step] = self.forwardActions and {output, self.actions[step]} or output
+   end
+   for i = self.nStep + 1, #self.output do self.output[i] = nil end
+   return self.output
+end
+
+function RecurrentAttention:__tostring__()
+   return string.format('%s {action: %s, rnn: %s}', torch.type(self), tostring(self.action), tostring(self.rnn))
+end
+
+return RecurrentAttention

@@ -1,0 +1,25 @@
+-- nn.SAdd(addend, negate): y = x + addend, negated when negate (rnn's GRU
+-- computes 1 - z with nn.SAdd(-1, true)).
+local SAdd, parent = torch.class('nn.SAdd', 'nn.Module')
+
+function SAdd:__init(addend, negate)
+   parent.__init(self)
+   self.addend = addend
+   self.negate = (negate == nil) and false or negate
+end
+
+function SAdd:updateOutput(input)
+   if not torch.isTensor(input) then
+      error('<nn.SAdd> input must be a tensor, got ' .. torch.type(input), 2)
+   end
+   if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input) or self.output == input then
+      self.output = nn.utils.newLike(input)
+   end
+   self.output:resizeAs(input):copy(input):add(self.addend)
+   if self.negate then
+      self.output:mul(-1)
+   end
+   return self.output
+end
+
+return SAdd

@@ -1,0 +1,121 @@
+-- nn.SeqGRU(inputSize, outputSize): a GRU over a whole sequence per forward.
+-- Input seqlen x batch x inputSize (batch first with batchfirst) or {h0, x};
+-- weight (D + H) x 3H, its columns the gates reset, update, candidate:
+--   [r u] = sigmoid(x Wx + h(t-1) Wh + b),
+--   hc = tanh(x Wx_c + (r . h(t-1)) Wh_c + b_c),  h(t) = (1 - u) . hc + u . h(t-1).
+-- remember() and maskzero as nn.SeqLSTM. The time loop runs in NumPy.
+local SeqGRU, parent = torch.class('nn.SeqGRU', 'nn.Module')
+
+function SeqGRU:__init(inputSize, outputSize)
+   parent.__init(self)
+   self.inputSize = inputSize
+   self.outputSize = outputSize
+   self.seqLength = 1
+   self.miniBatch = 1
+   local D, H = inputSize, outputSize
+   self.weight = torch.Tensor(D + H, 3 * H)
+   self.gradWeight = torch.Tensor(D + H, 3 * H):zero()
+   self.bias = torch.Tensor(3 * H)
+   self.gradBias = torch.Tensor(3 * H):zero()
+   self:reset()
+   self.gates = torch.Tensor()
+   self.buffer1 = torch.Tensor()
+   self.buffer2 = torch.Tensor()
+   self.buffer3 = torch.Tensor()
+   self.grad_a_buffer = torch.Tensor()
+   self.h0 = torch.Tensor()
+   self._remember = 'neither'
+   self.grad_h0 = torch.Tensor()
+   self.grad_x = torch.Tensor()
+   self.gradInput = {self.grad_h0, self.grad_x}
+   self.batchfirst = false
+   self.maskzero = false
+end
+
+function SeqGRU:backCompatibility(version)
+   parent.backCompatibility(self, version)
+   self._remember = self._remember or 'neither'
+   self.gates = self.gates or nn.utils.newLike(self.weight)
+   self.h0 = self.h0 or nn.utils.newLike(self.weight)
+end
+
+function SeqGRU:reset(std)
+   if not std then
+      std = 1.0 / math.sqrt(self.outputSize + self.inputSize)
+   end
+   self.bias:zero()
+   self.bias[{{self.outputSize + 1, 2 * self.outputSize}}]:fill(1)
+   self.weight:normal(0, std)
+   return self
+end
+
+function SeqGRU:resetStates()
+   self.h0 = nn.utils.newLike(self.h0)
+end
+
+SeqGRU.remember = nn.AbstractSequencer.remember
+SeqGRU._remembers = nn.SeqLSTM._remembers
+SeqGRU._initialState = nn.SeqLSTM._initialState
+SeqGRU.training = nn.SeqLSTM.training
+SeqGRU.evaluate = nn.SeqLSTM.evaluate
+
+function SeqGRU:forget()
+   self.h0:resize(0)
+   return self
+end
+
+function SeqGRU:maskZero()
+   self.maskzero = true
+   return self
+end
+
+function SeqGRU:updateOutput(input)
+   -- nn.SeqLSTM's checks, with SeqGRU's field names
+   self.inputsize, self.outputsize, self.hiddensize = self.inputSize, self.outputSize, self.outputSize
+   local _, h0, x = nn.SeqLSTM._prepare_size(self, input, 1)
+   self.inputsize, self.outputsize, self.hiddensize = nil, nil, nil
+   local T, N = x:size(1), x:size(2)
+   local D, H = self.inputSize, self.outputSize
+   if self.weight:dim() ~= 2 or self.weight:size(1) ~= D + H or self.weight:size(2) ~= 3 * H then
+      error(string.format('<nn.SeqGRU> weight must be %dx%d', D + H, 3 * H), 2)
+   end
+   local function newOr(t)
+      if torch.isTensor(t) and torch.type(t) == torch.type(self.weight) then return t end
+      return nn.utils.newLike(self.weight)
+   end
+   self._output = newOr(self._output)
+   h0 = self:_initialState(h0, 'h0', 'userPrevOutput', self._output, N, H)
+   local h = self._output:resize(T, N, H)
+   self.gates = newOr(self.gates):resize(T, N, 3 * H)
+   if T > 0 and N > 0 then
+      local np = rawget(torch, '_np')
+      if not np then
+         error('<nn.SeqGRU> needs the NumPy bridge (torch._np), which this Lua state lacks', 2)
+      end
+      np.callmod('sparktorch7._rnn_ops', 'seq_gru', h, self.gates, x, h0, self.weight, self.bias,
+                 self.maskzero and true or false)
+   end
+   self.userPrevOutput = nil
+   if self.batchfirst then
+      self.output = self._output:transpose(1, 2)
+   else
+      self.output = self._output
+   end
+   return self.output
+end
+
+function SeqGRU:clearState()
+   for _, k in ipairs({'gates', 'buffer1', 'buffer2', 'buffer3', 'grad_a_buffer', 'grad_h0', 'grad_x'}) do
+      if torch.isTensor(self[k]) then self[k] = nn.utils.newLike(self[k]) end
+   end
+   self.output = nn.utils.newLike(self.weight)
+   self._output = nil
+   self.zeroMask, self._zeroMask = nil, nil
+   return self
+end
+
+function SeqGRU:__tostring__()
+   return string.format('%s(%d -> %d)', torch.type(self), self.inputSize, self.outputSize)
+end
+
+return SeqGRU

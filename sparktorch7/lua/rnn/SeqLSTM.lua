@@ -1,0 +1,251 @@
+-- nn.SeqLSTM(inputsize, hiddensize, outputsize): an LSTM over a whole
+-- sequence per forward (torch-rnn's LSTM, as rnn ships it). Input seqlen x
+-- batch x inputsize (batch x seqlen x ... with batchfirst), or {h0, x} or
+-- {c0, h0, x}; output seqlen x batch x outputsize. weight is (D + R) x 4H, its
+-- columns the gates input, forget, output, candidate; bias 4H:
+--   [i f o] = sigmoid(x Wx + h(t-1) Wh + b),  g = tanh(...),
+--   c(t) = f . c(t-1) + i . g,  h(t) = o . tanh(c(t)).
+-- remember() keeps the last h and c as the next forward's start; with
+-- maskzero, batch rows whose input step is all zeros get zero h and c.
+-- The time loop runs in NumPy (sparktorch7._rnn_ops.seq_lstm).
+local SeqLSTM, parent = torch.class('nn.SeqLSTM', 'nn.Module')
+
+function SeqLSTM:__init(inputsize, hiddensize, outputsize)
+   parent.__init(self)
+   outputsize = outputsize or hiddensize
+   local D, H, R = inputsize, hiddensize, outputsize
+   self.inputsize, self.hiddensize, self.outputsize = D, H, R
+   self.weight = torch.Tensor(D + R, 4 * H)
+   self.gradWeight = torch.Tensor(D + R, 4 * H)
+   self.bias = torch.Tensor(4 * H)
+   self.gradBias = torch.Tensor(4 * H):zero()
+   self:reset()
+   self.cell = torch.Tensor()
+   self.gates = torch.Tensor()
+   self.buffer1 = torch.Tensor()
+   self.buffer2 = torch.Tensor()
+   self.buffer3 = torch.Tensor()
+   self.grad_a_buffer = torch.Tensor()
+   self.h0 = torch.Tensor()
+   self.c0 = torch.Tensor()
+   self._remember = 'neither'
+   self.grad_c0 = torch.Tensor()
+   self.grad_h0 = torch.Tensor()
+   self.grad_x = torch.Tensor()
+   self.gradInput = {self.grad_c0, self.grad_h0, self.grad_x}
+   self.batchfirst = false
+   self.maskzero = false
+end
+
+function SeqLSTM:backCompatibility(version)
+   parent.backCompatibility(self, version)
+   self.hiddensize = self.hiddensize or self.outputsize
+   self._remember = self._remember or 'neither'
+   self.cell = self.cell or nn.utils.newLike(self.weight)
+   self.gates = self.gates or nn.utils.newLike(self.weight)
+   self.h0 = self.h0 or nn.utils.newLike(self.weight)
+   self.c0 = self.c0 or nn.utils.newLike(self.weight)
+end
+
+function SeqLSTM:reset(std)
+   if not std then
+      std = 1.0 / math.sqrt(self.outputsize + self.inputsize)
+   end
+   self.bias:zero()
+   self.bias[{{self.outputsize + 1, 2 * self.outputsize}}]:fill(1)
+   self.weight:normal(0, std)
+   return self
+end
+
+function SeqLSTM:resetStates()
+   self.h0 = nn.utils.newLike(self.h0)
+   self.c0 = nn.utils.newLike(self.c0)
+end
+
+SeqLSTM.remember = nn.AbstractSequencer.remember
+
+function SeqLSTM:forget()
+   self.c0:resize(0)
+   self.h0:resize(0)
+   return self
+end
+
+function SeqLSTM:maskZero()
+   self.maskzero = true
+   return self
+end
+
+function SeqLSTM:training()
+   if self.train == false then self:forget() end
+   return parent.training(self)
+end
+
+function SeqLSTM:evaluate()
+   if self.train ~= false then self:forget() end
+   return parent.evaluate(self)
+end
+
+-- whether the state carries over from the previous forward
+function SeqLSTM:_remembers()
+   local r = self._remember or 'neither'
+   if self.train ~= false then
+      return r == 'both' or r == 'train'
+   end
+   return r == 'both' or r == 'eval'
+end
+
+local function sizeStr(t)
+   if not torch.isTensor(t) then return torch.type(t) end
+   if t:dim() == 0 then return 'an empty tensor' end
+   return table.concat(t:size():totable(), 'x')
+end
+
+local function expect(self, t, what, dims)
+   local ok = torch.isTensor(t) and t:dim() == #dims
+   if ok then
+      for i, d in ipairs(dims) do
+         if t:size(i) ~= d then ok = false end
+      end
+   end
+   if not ok then
+      local want = {}
+      for i, d in ipairs(dims) do want[i] = tostring(d) end
+      error(string.format('<%s> %s must be %s, got %s', torch.type(self), what, table.concat(want, 'x'),
+                          sizeStr(t)), 4)
+   end
+   if torch.type(t) ~= torch.type(self.weight) then
+      error(string.format('<%s> %s is a %s, the module is a %s (convert one of them)', torch.type(self),
+                          what, torch.type(t), torch.type(self.weight)), 4)
+   end
+end
+
+-- splits the input into c0, h0, x (x seqlen x batch x inputsize, batchfirst undone)
+function SeqLSTM:_prepare_size(input, nState)
+   local c0, h0, x
+   if torch.type(input) == 'table' and #input == 3 and nState == 2 then
+      c0, h0, x = input[1], input[2], input[3]
+   elseif torch.type(input) == 'table' and #input == 2 then
+      h0, x = input[1], input[2]
+   elseif torch.isTensor(input) then
+      x = input
+   else
+      error(string.format('<%s> input must be a seqlen x batch x %d tensor, {h0, x}%s, got %s',
+                          torch.type(self), self.inputsize, nState == 2 and ' or {c0, h0, x}' or '',
+                          torch.type(input)), 3)
+   end
+   if not torch.isTensor(x) or x:dim() ~= 3 then
+      error(string.format('<%s> input must be 3D (%s x %d; only batches), got %s', torch.type(self),
+                          self.batchfirst and 'batch x seqlen' or 'seqlen x batch', self.inputsize,
+                          sizeStr(x)), 3)
+   end
+   if self.batchfirst then
+      x = x:transpose(1, 2)
+   end
+   local T, N = x:size(1), x:size(2)
+   expect(self, x, self.batchfirst and 'input (batch x seqlen x inputsize, transposed)' or 'input', {T, N, self.inputsize})
+   if h0 then expect(self, h0, 'h0', {N, self.outputsize}) end
+   if c0 then expect(self, c0, 'c0', {N, self.hiddensize}) end
+   return c0, h0, x
+end
+
+local function newOr(t, like)
+   if torch.isTensor(t) and torch.type(t) == torch.type(like) then return t end
+   return nn.utils.newLike(like)
+end
+
+-- the initial state: given, userPrev*, remembered from the last forward, or zeros
+function SeqLSTM:_initialState(given, field, userField, last, N, size)
+   if given then return given end
+   local s = newOr(self[field], self.weight)
+   self[field] = s
+   local remember = self:_remembers()
+   local user = self[userField]
+   if user then
+      if user:size(1) ~= N then
+         error(string.format('<%s> %s has %d rows, the batch has %d', torch.type(self), userField,
+                             user:size(1), N), 3)
+      end
+      s:resizeAs(user):copy(user)
+   elseif s:nElement() == 0 or not remember or not (torch.isTensor(last) and last:dim() == 3) then
+      s:resize(N, size):zero()
+   else
+      local prevT, prevN = last:size(1), last:size(2)
+      if prevN ~= N then
+         error(string.format('<%s> the batch size must stay the same to remember states (%d, then %d)',
+                             torch.type(self), prevN, N), 3)
+      end
+      s:resize(N, size):copy(last[prevT])
+   end
+   return s
+end
+
+local function numpyBridge(self)
+   local np = rawget(torch, '_np')
+   if not np then
+      error('<' .. torch.type(self) .. '> needs the NumPy bridge (torch._np), which this Lua state lacks', 3)
+   end
+   return np
+end
+
+function SeqLSTM:updateOutput(input)
+   local c0, h0, x = self:_prepare_size(input, 2)
+   local T, N = x:size(1), x:size(2)
+   self.hiddensize = self.hiddensize or self.outputsize
+   local H, R, D = self.hiddensize, self.outputsize, self.inputsize
+   if self.weight:dim() ~= 2 or self.weight:size(1) ~= D + R or self.weight:size(2) ~= 4 * H then
+      error(string.format('<%s> weight must be %dx%d, got %s', torch.type(self), D + R, 4 * H,
+                          sizeStr(self.weight)), 2)
+   end
+   self._output = newOr(self._output, self.weight)
+   self.cell = newOr(self.cell, self.weight)
+   c0 = self:_initialState(c0, 'c0', 'userPrevCell', self.cell, N, H)
+   h0 = self:_initialState(h0, 'h0', 'userPrevOutput', self._output, N, R)
+   local h, c = self._output, self.cell
+   h:resize(T, N, R)
+   c:resize(T, N, H)
+   self.gates = newOr(self.gates, self.weight)
+   self.gates:resize(T, N, 4 * H)
+   local weightO, hidden = self.weightO, nil
+   if weightO then
+      self._hidden = newOr(self._hidden, self.weight)
+      hidden = self._hidden:resize(T, N, H)
+   end
+   if T > 0 and N > 0 then
+      numpyBridge(self).callmod('sparktorch7._rnn_ops', 'seq_lstm', h, c, self.gates, x, h0, c0,
+                                self.weight, self.bias, weightO or false, hidden or false,
+                                self.maskzero and true or false)
+   end
+   self.userPrevOutput = nil
+   self.userPrevCell = nil
+   if self.batchfirst then
+      self.output = self._output:transpose(1, 2)
+   else
+      self.output = self._output
+   end
+   return self.output
+end
+
+function SeqLSTM:clearState()
+   for _, k in ipairs({'cell', 'gates', 'buffer1', 'buffer2', 'buffer3', 'grad_a_buffer', 'grad_c0',
+                       'grad_h0', 'grad_x'}) do
+      if torch.isTensor(self[k]) then self[k] = nn.utils.newLike(self[k]) end
+   end
+   self.output = nn.utils.newLike(self.weight)
+   self._output = nil
+   self._hidden = nil
+   self.zeroMask, self._zeroMask = nil, nil
+   return self
+end
+
+function SeqLSTM:type(typename, ...)
+   if typename then
+      self.zeroMask, self._zeroMask, self._maskbyte, self._maskindices = nil, nil, nil, nil
+   end
+   return parent.type(self, typename, ...)
+end
+
+function SeqLSTM:__tostring__()
+   return string.format('%s(%d -> %d)', torch.type(self), self.inputsize, self.outputsize)
+end
+
+return SeqLSTM

@@ -1,0 +1,120 @@
+-- rnn's extensions of nn.Module, applied by `require 'rnn'` (as Element-Research
+-- rnn's Module.lua did): forget/remember/maxBPTTstep reach every child, so a
+-- container of recurrent modules can be reset or told to keep its state;
+-- stepClone is a sharedClone that keeps inner AbstractRecurrent modules;
+-- hidden states are read and set through the children. Returns its table.
+local extensions = {}
+local Module = nn.Module
+
+local function children(self)
+   return type(self.modules) == 'table' and self.modules or {}
+end
+
+-- forget the past of every recurrent module inside
+function Module:forget()
+   for _, module in ipairs(children(self)) do
+      module:forget()
+   end
+   return self
+end
+
+-- remember(mode) ('both', 'eval', 'train', 'neither'), passed to the sequencers inside
+function Module:remember(remember)
+   for _, module in ipairs(children(self)) do
+      module:remember(remember)
+   end
+   return self
+end
+
+function Module:stepClone(shareParams, shareGradParams)
+   return self:sharedClone(shareParams, shareGradParams, true)
+end
+
+function Module:setOutputStep(step)
+   for _, module in ipairs(children(self)) do
+      module:setOutputStep(step)
+   end
+end
+
+function Module:maxBPTTstep(rho)
+   for _, module in ipairs(children(self)) do
+      module:maxBPTTstep(rho)
+   end
+end
+
+function Module:getHiddenState(step)
+   if type(self.modules) == 'table' then
+      local state = {}
+      for i, module in ipairs(self.modules) do
+         state[i] = module:getHiddenState(step)
+      end
+      return state
+   end
+end
+
+function Module:setHiddenState(step, hiddenState)
+   if type(self.modules) == 'table' then
+      if type(hiddenState) ~= 'table' then
+         error('<' .. torch.type(self) .. '> setHiddenState expects a table, got '
+               .. torch.type(hiddenState), 2)
+      end
+      for i, module in ipairs(self.modules) do
+         module:setHiddenState(step, hiddenState[i])
+      end
+   end
+end
+
+-- rnn's nn.Dropout: `lazy` samples the mask once and keeps it until the next
+-- backward (so, here, for good: the same mask for every step of a Bayesian
+-- RNN), `mono` uses one mask row for the whole batch. Dropouts without those
+-- fields (every core nn model) run nn.Dropout as before.
+local coreDropout = nn.Dropout.updateOutput
+
+function nn.Dropout:updateOutput(input)
+   if not (self.lazy or self.mono) or not (self.p > 0 and self.train) or not torch.isTensor(input) then
+      return coreDropout(self, input)
+   end
+   if self.inplace then
+      self.output = input
+   else
+      if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input) or self.output == input then
+         self.output = nn.utils.newLike(input)
+      end
+      self.output:resizeAs(input):copy(input)
+   end
+   local size = input:size()
+   if self.mono then size[1] = 1 end
+   local noise = self.noise
+   local fits = torch.isTensor(noise) and torch.type(noise) == torch.type(input) and noise:dim() == input:dim()
+   if fits then
+      for d = 2, input:dim() do
+         if noise:size(d) ~= input:size(d) then fits = false end
+      end
+      if not self.mono and noise:size(1) ~= input:size(1) then fits = false end
+   end
+   if not self.lazy or self.flag or not fits then
+      noise = nn.utils.newLike(input):resize(size):bernoulli(1 - self.p)
+      if self.v2 then noise:div(1 - self.p) end
+      self.noise = noise
+      self.flag = false
+   end
+   if self.mono and noise:size(1) ~= input:size(1) then
+      noise = noise:narrow(1, 1, 1):expandAs(input)
+   end
+   self.output:cmul(noise)
+   return self.output
+end
+
+-- The dropout rnn's LSTM/GRU put before their gates: an nn.Dropout with
+-- rnn's lazy and mono fields (rnn's Dropout takes them as arguments 4 and 5;
+-- sparktorch7's nn.Dropout reads argument 4 as stochastic inference, so they
+-- are set as fields).
+function extensions.lazyDropout(p, mono)
+   local d = nn.Dropout(p, false, false)
+   d.lazy = true
+   d.mono = mono or false
+   d.flag = true
+   return d
+end
+
+return extensions
