@@ -40,6 +40,7 @@ import numpy as np
 import pyarrow as pa
 
 from sparktorch7.broadcast import LuaScript, _check_function_name
+from sparktorch7._spark_errors import short_errors
 
 __all__ = ["LuaUDF", "lua_udf", "lua_pandas_udf", "score", "map_partitions", "score_files",
            "local_session", "BadRowsError", "LuaResultError"]
@@ -959,6 +960,9 @@ def map_partitions(rdd: Any, script: LuaScript, function: str, *,
 # ---------------------------------------------------------------------------
 # files in, files out: the logic of jobs/score.py
 # ---------------------------------------------------------------------------
+# Spark's logging at ERROR; a failed task is not logged by the executor, the task set
+# and the writer (three full copies of the worker's traceback): it reaches the driver
+# as the exception of the action, where short_errors() shortens it.
 _LOG4J_ERROR = """rootLogger.level = error
 rootLogger.appenderRef.stderr.ref = console
 appender.console.type = Console
@@ -966,6 +970,14 @@ appender.console.name = console
 appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+logger.executor.name = org.apache.spark.executor.Executor
+logger.executor.level = off
+logger.tasks.name = org.apache.spark.scheduler.TaskSetManager
+logger.tasks.level = off
+logger.utils.name = org.apache.spark.util.Utils
+logger.utils.level = off
+logger.writer.name = org.apache.spark.sql.execution.datasources.FileFormatWriter
+logger.writer.level = off
 """
 
 
@@ -1005,7 +1017,10 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
         os.environ["PYTHONPATH"] = os.pathsep.join(paths)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    log4j = os.path.join(tempfile.gettempdir(), "sparktorch7-log4j2.properties")
+    import hashlib
+
+    tag = hashlib.sha1(_LOG4J_ERROR.encode()).hexdigest()[:8]
+    log4j = os.path.join(tempfile.gettempdir(), f"sparktorch7-log4j2-{tag}.properties")
     if not os.path.exists(log4j):
         with open(log4j + f".{os.getpid()}", "w") as f:
             f.write(_LOG4J_ERROR)
@@ -1079,20 +1094,36 @@ def _read_any(spark: Any, path: str) -> Any:
     return spark.read.parquet(path)
 
 
-def _write_any(df: Any, path: str) -> None:
-    low = path.rstrip("/").lower()
-    if low.endswith(".csv"):
+def _write_any(df: Any, path: str, fmt: Optional[str] = None) -> None:
+    """Write ``df`` to the new path ``path`` as ``fmt`` (default: Parquet, or
+    CSV/JSON by the path's extension)."""
+    fmt = fmt or _format_of(path)
+    if fmt == "csv":
         from pyspark.sql import functions as F
         from pyspark.sql.types import ArrayType, StructType
 
         cols = [F.to_json(F.col(f.name)).alias(f.name) if isinstance(f.dataType, (ArrayType, StructType))
                 else F.col(f.name) for f in df.schema.fields]
         # RFC 4180 quoting (quotes doubled), which pandas and most readers expect
-        df.select(*cols).write.mode("overwrite").csv(path, header=True, escape='"')
-    elif low.endswith(".json") or low.endswith(".jsonl"):
-        df.write.mode("overwrite").json(path)
+        df.select(*cols).write.mode("error").csv(path, header=True, escape='"')
+    elif fmt == "json":
+        df.write.mode("error").json(path)
     else:
-        df.write.mode("overwrite").parquet(path)
+        df.write.mode("error").parquet(path)
+
+
+def _format_of(path: str) -> str:
+    low = path.rstrip("/").lower()
+    if low.endswith(".csv"):
+        return "csv"
+    if low.endswith(".json") or low.endswith(".jsonl"):
+        return "json"
+    return "parquet"
+
+
+def _job_inputs(input_path: str, script_path: str, files: Sequence[str]) -> List[Tuple[str, str]]:
+    return ([("input table", input_path), ("script", script_path)]
+            + [("shipped file", f) for f in files])
 
 
 def score_files(input_path: str, output_path: str, script_path: str, function: str, *,
@@ -1100,7 +1131,7 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
                 files: Sequence[str] = (), init: Optional[str] = None,
                 batch_size: Optional[int] = None, output_col: str = "prediction",
                 output_type: str = "array<float>", keep: Optional[Sequence[str]] = None,
-                on_bad_rows: str = "error", master: Optional[str] = None,
+                on_bad_rows: str = "error", mode: str = "error", master: Optional[str] = None,
                 spark: Any = None) -> Dict[str, Any]:
     """Read a table (Parquet, or CSV/JSON by extension), score it with a Lua
     function and write the result the same way; the logic of ``jobs/score.py``.
@@ -1111,26 +1142,48 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
     features) and ``output_col`` of type ``output_type``. Returns the figures
     it logs: rows, seconds, rows_per_s, lua_states.
 
+    The output is never one of the inputs: an ``output_path`` that is, is
+    inside or contains ``input_path``, ``script_path`` or one of ``files``
+    (compared after resolving: absolute, ``file:`` URIs, symlinks, trailing
+    slashes) raises :class:`~sparktorch7._paths.PathOverlapError` (a
+    ``ValueError``) before anything is written. ``mode`` is Spark's save mode:
+    ``"error"`` (default) refuses an existing output
+    (:class:`~sparktorch7._paths.OutputExistsError`, a ``FileExistsError``),
+    ``"overwrite"`` replaces it, ``"append"`` adds part files to it. Spark
+    writes into a hidden sibling of ``output_path`` that is renamed into place
+    only when the whole write succeeded: a failed job leaves no partial output,
+    and an old output replaced by ``"overwrite"`` stays intact until then.
+
     Examples
     --------
     >>> score_files("in.parquet", "out.parquet", "mlp.lua", "predict",
     ...             features_col="features", files=["mlp_weights.bin"])  # doctest: +SKIP
     """
+    from sparktorch7 import _paths
+
     if (features is None) == (features_col is None):
         raise ValueError("give exactly one of features (numeric columns) or features_col (an array column)")
+    _paths.check_mode(mode)
+    inputs = _job_inputs(input_path, script_path, list(files))
+    _paths.check_paths(output_path, inputs)        # before a session: fail fast
     in_cols = list(features) if features is not None else [features_col]
     spark = spark or local_session(master, app_name=f"sparktorch7-score-{os.path.basename(script_path)}")
+    fs = _paths.HadoopFS(spark)
+    _paths.check_paths(output_path, inputs, qualify=fs.qualify)   # as the file system sees them
+    if mode == "error" and fs.exists(output_path):
+        raise _paths.OutputExistsError(_paths._exists_message(output_path))
     script = LuaScript.from_file(script_path, files=list(files), init=init)
     df = _read_any(spark, input_path)
     if keep is None:
         keep = [c for c in df.columns if c not in in_cols]
-    _log.info("scoring %s with %s:%s (inputs %s) -> %s", input_path, script_path, function, in_cols,
-              output_path)
+    _log.info("scoring %s with %s:%s (inputs %s) -> %s (mode %s)", input_path, script_path,
+              function, in_cols, output_path, mode)
     out = score(df, script, function, in_cols, f"`{output_col}` {output_type}", keep=list(keep),
                 batch_size=batch_size, on_bad_rows=on_bad_rows)
     t0 = time.perf_counter()
-    with _Progress(spark.sparkContext):
-        _write_any(out, output_path)
+    with _Progress(spark.sparkContext), short_errors():
+        fmt = _format_of(output_path)
+        _paths.write_atomically(lambda tmp: _write_any(out, tmp, fmt), output_path, mode, fs)
     seconds = time.perf_counter() - t0
     rows = script.rows_scored
     stats = {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds if seconds > 0 else 0.0,
