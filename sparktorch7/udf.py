@@ -457,10 +457,11 @@ class _Feeder:
         for j, ((lengths, starts), want) in enumerate(zip(levels, shape)):
             pos = np.flatnonzero(lengths != want)
             if pos.size:
-                rows = _rows_of(starts, pos)
-                rows = rows[ok[rows]]
-                bad.add(name, f"expected arrays of shape {list(shape)}, got {_shown(np.unique(lengths[pos]))} "
-                        f"values at level {j + 1} (where {want} are expected)", rows)
+                pos = pos[ok[np.searchsorted(starts, pos, side="right") - 1]]
+            if pos.size:
+                bad.add(name, f"expected arrays of shape {list(shape)}, got length "
+                        f"{_shown(np.unique(lengths[pos]))} at level {j + 1} (expected {want})",
+                        _rows_of(starts, pos))
         return shape
 
     @staticmethod
