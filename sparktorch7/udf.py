@@ -1274,6 +1274,25 @@ logger.writer.level = off
 """
 
 
+def _default_worker_python() -> None:
+    """Make Spark's Python workers run this interpreter unless told otherwise.
+
+    PySpark starts its workers with ``$PYSPARK_PYTHON`` (else ``python3`` from
+    the PATH, often a Python without pyarrow or sparktorch7). So that a plain
+    ``SparkSession.builder.getOrCreate()`` after ``import sparktorch7`` works
+    from a virtualenv, importing sparktorch7 sets ``PYSPARK_PYTHON`` to
+    ``sys.executable`` when it is unset and we are not under spark-submit
+    (whose settings, and the cluster's interpreters, are the user's).
+    """
+    if os.environ.get("PYSPARK_PYTHON") or "PYSPARK_GATEWAY_PORT" in os.environ:
+        return
+    if sys.executable:
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+
+
+_default_worker_python()
+
+
 def _package_root() -> str:
     import sparktorch7
 
@@ -1286,8 +1305,11 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
 
     When run from a source checkout (not under spark-submit), puts the checkout
     on the workers' ``PYTHONPATH`` (also ``spark.executorEnv.PYTHONPATH``); sets them to
-    run this interpreter, turns the web UI off, reuses Python workers (one Lua
-    state per worker) and keeps Spark's own logging at ERROR.
+    run this interpreter (``PYSPARK_PYTHON`` if set, else ``sys.executable``,
+    also as ``spark.pyspark.python``), turns the web UI off, reuses Python
+    workers (one Lua state per worker) and keeps Spark's own logging at ERROR
+    (a failed task is not logged three times by the executor: it reaches the
+    driver as the action's exception).
 
     Examples
     --------
@@ -1332,6 +1354,8 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
     }
     if from_checkout and not under_submit:
         settings["spark.executorEnv.PYTHONPATH"] = os.environ["PYTHONPATH"]
+    if not under_submit:
+        settings["spark.pyspark.python"] = os.environ["PYSPARK_PYTHON"]
     settings.update(conf or {})
     for k, v in settings.items():
         builder = builder.config(k, v)
