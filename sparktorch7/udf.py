@@ -10,21 +10,27 @@ How columns become tensor arguments (one call per batch of N rows):
 
 * numeric scalar columns (integers, floats, booleans, decimals) are stacked
   into ONE contiguous tensor ``[N, C]`` (a single column gives ``[N]``), given
-  at the position of the first scalar column. Its type is ``dtype``, float32
+  at the position of the first scalar column; with ``columns='separate'``
+  each is its own ``[N]`` tensor. Their type is ``dtype``, float32
   (``torch.FloatTensor``) by default;
-* every array column of numbers (``array<float|double|int|bigint|...>``) whose
-  rows all hold D values becomes its own ``[N, D]`` tensor, a view of the Arrow
-  values buffer (no copy) in the column's element type, unless ``dtype`` asks
-  for another type. D is the length most rows of the batch hold; it must then
-  stay the same for the whole partition.
+* every array column of numbers (``array<float|double|int|bigint|...>``)
+  becomes its own ``[N, D]`` tensor, a view of the Arrow values buffer (no
+  copy) in the column's element type, unless ``dtype`` asks for another type.
+  ``input_shapes`` declares the shape of one row (a flat array of
+  ``prod(shape)`` values is reshaped to ``[N, *shape]``); nested arrays
+  (``array<array<...>>``) give one dimension per level. With a declared shape
+  a row of another shape is a bad row; without one, the rows of a batch must
+  share one shape, or the batch fails asking for ``input_shapes`` (no length
+  is ever taken from the other rows, so a row's result never depends on its
+  batch-mates).
 
 How results become columns: a tensor ``[N]`` gives a scalar column, ``[N, K]``
 an array column (``[N, K, L]`` an array of arrays), a Lua table of named
 tensors a struct column (or, in :func:`score`, several columns). Values are
 cast to the declared Spark type.
 
-Bad rows (a null, a null inside an array, an array of another length, a
-non-numeric value) raise an error naming the column, what was expected and
+Bad rows (a null, a null inside an array, an array not of the declared
+shape, a non-numeric value) raise an error naming the column, what was expected and
 the rows of the batch with ``on_bad_rows='error'``; with ``on_bad_rows='null'``
 they are left out of the Lua call and get null results.
 """
@@ -297,14 +303,15 @@ def _check_shapes(spec: Any) -> Any:
     return [_check_shape(v, f"input_shapes[{i}]") for i, v in enumerate(spec)]
 
 
-def _check_shapes_match(spec: Any, names: Sequence[str]) -> None:
-    """The input_shapes ``spec`` fits the columns ``names``."""
+def _check_shapes_match(spec: Any, names: Sequence[str], *, strict_names: bool = True) -> None:
+    """The input_shapes ``spec`` fits the columns ``names``. A UDF may be called on
+    different columns, so there (``strict_names=False``) a dict may name others."""
     if isinstance(spec, list) and len(spec) != len(names):
         raise ValueError(f"input_shapes has {len(spec)} entries for {len(names)} input columns "
                          f"{list(names)}; give one shape (or None) per column")
     if isinstance(spec, dict):
         unknown = [k for k in spec if (isinstance(k, int) and not 0 <= k < len(names))
-                   or (isinstance(k, str) and k not in names)]
+                   or (strict_names and isinstance(k, str) and k not in names)]
         if unknown:
             raise ValueError(f"input_shapes names column(s) {unknown} that are not among the "
                              f"inputs {list(names)}")
@@ -373,7 +380,7 @@ class _Feeder:
             if len(self.names) != len(arrays):
                 raise TypeError(f"{len(arrays)} input columns for the {len(self.names)} names "
                                 f"{self.names}")
-            _check_shapes_match(self.shapes_spec, self.names)
+            _check_shapes_match(self.shapes_spec, self.names, strict_names=False)
             kinds = []
             shapes = []
             for i, (name, arr) in enumerate(zip(self.names, arrays)):
@@ -798,7 +805,7 @@ class LuaUDF:
         if not cols:
             raise TypeError(f"{self.__name__}() needs at least one input column")
         names = [_column_name(c) for c in cols]
-        _check_shapes_match(self.input_shapes, names)
+        _check_shapes_match(self.input_shapes, names, strict_names=False)
         return self._spark_udf(names)(*cols)
 
     # What spark.udf.register reads from a UserDefinedFunction: with these a
@@ -914,7 +921,8 @@ def lua_udf(script: LuaScript, function: str, return_type: Any, *,
         The shape of one row of each array column, without the batch
         dimension (as ``predict_batch_udf``'s ``input_tensor_shapes``): a list
         with one shape or None per input column, or a dict by column position
-        or name. A flat array of 784 values with shape ``[1, 28, 28]`` gives a
+        or name (names not among a call's columns are ignored, so one UDF
+        serves several calls). A flat array of 784 values with shape ``[1, 28, 28]`` gives a
         ``[N, 1, 28, 28]`` tensor; nested arrays (``array<array<double>>``)
         give one dimension per level. Rows of another shape are bad rows.
         Without a declared shape, the rows of a batch must all have the same
