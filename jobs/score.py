@@ -64,6 +64,8 @@ def main(argv=None) -> int:
         import sparktorch7  # noqa: F401
     except ImportError:   # run from a checkout: use it
         sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from pyspark.errors import PySparkException
+
     from sparktorch7 import LuaError
     from sparktorch7.udf import score_files
 
@@ -73,10 +75,13 @@ def main(argv=None) -> int:
                     init=args.init, batch_size=args.batch_size, output_col=args.output_col,
                     output_type=args.output_type, keep=args.keep, on_bad_rows=args.on_bad_rows,
                     mode=args.mode, master=args.master)
-    except (LuaError, ValueError, TypeError, OSError, RuntimeError) as e:
+    except (LuaError, ValueError, TypeError, OSError, RuntimeError, PySparkException) as e:
         # one error, not Spark's pages: the whole trace is logged at DEBUG
         logging.getLogger("sparktorch7").debug("the job failed", exc_info=True)
-        print(f"score.py: error: {type(e).__name__}: {e}", file=sys.stderr)
+        text = str(e).strip()
+        if isinstance(e, PySparkException) and not isinstance(e, (ValueError, TypeError)):
+            text = text.split("\n\nJVM stacktrace:")[0]   # e.g. [PATH_NOT_FOUND] ...
+        print(f"score.py: error: {type(e).__name__}: {text}", file=sys.stderr)
         return 1
     return 0
 

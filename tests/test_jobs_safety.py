@@ -262,3 +262,16 @@ def test_failing_job_prints_one_short_error(work):
     assert "in function 'explode'" in err
     assert len(err.strip().splitlines()) < 20, err
     assert not os.path.exists(out)
+
+
+@pytest.mark.spark
+def test_job_with_a_missing_input_prints_sparks_one_line(work):
+    d, data, script = work
+    proc = run_job(["--script", script, "--function", "double", "--input", str(d / "nope.parquet"),
+                    "--output", str(d / "out.parquet"), "--features-col", "features",
+                    "--master", "local[1]"], d)
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1, proc.stderr[-3000:]
+    assert errors[0].startswith("score.py: error: AnalysisException: [PATH_NOT_FOUND]")
+    assert "nope.parquet" in errors[0] and "at org.apache" not in proc.stderr
