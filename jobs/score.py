@@ -4,7 +4,8 @@
     spark-submit jobs/score.py --script S.lua --function F --input IN --output OUT \\
         (--features c1,c2,... | --features-col ARRAYCOL) [--files m.t7,...] [--init NAME] \\
         [--batch-size N] [--output-col prediction] [--output-type 'array<float>'] \\
-        [--keep id,...] [--on-bad-rows error|null] [--master local[*]]
+        [--keep id,...] [--on-bad-rows error|null] [--mode error|overwrite|append] \\
+        [--master local[*]]
 
 Also runs as ``python jobs/score.py ...`` (local Spark by default). Parquet in
 and out; ``.csv`` / ``.json`` paths are read and written as such. The logic is
@@ -23,7 +24,15 @@ def _csv(value: str) -> list:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="Score a table with a Lua function on Spark.")
+    p = argparse.ArgumentParser(
+        description="Score a table with a Lua function on Spark.",
+        epilog="Data safety: an --output that is, is inside or contains the --input, the --script "
+               "or one of the --files (after resolving symlinks, file: URIs, relative paths) is "
+               "refused before anything is written. --mode error (the default, as in Spark) "
+               "refuses an existing output; overwrite replaces it and append adds part files to "
+               "it. The job writes into a hidden sibling of --output, renamed into place only "
+               "when the whole write succeeded: a failed job leaves no partial output, and an "
+               "output being overwritten stays intact.")
     p.add_argument("--script", required=True, help="the Lua script (.lua)")
     p.add_argument("--function", required=True, help="Lua function called per batch")
     p.add_argument("--input", required=True, help="input table (Parquet; .csv/.json by extension)")
@@ -38,26 +47,42 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--output-type", default="array<float>", help="Spark type of the output column")
     p.add_argument("--keep", type=_csv, help="columns carried to the output (default: all but the features)")
     p.add_argument("--on-bad-rows", choices=("error", "null"), default="error")
+    p.add_argument("--mode", choices=("error", "overwrite", "append"), default="error",
+                   help="when --output exists: error (default, as in Spark), overwrite, append")
+    p.add_argument("--debug", action="store_true",
+                   help="log at DEBUG (on failure, Spark's whole error, not only the task's)")
     p.add_argument("--master", help="Spark master when not run by spark-submit (default local[*])")
     return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("py4j").setLevel(logging.WARNING)
     try:
         import sparktorch7  # noqa: F401
     except ImportError:   # run from a checkout: use it
         sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from pyspark.errors import PySparkException
+
+    from sparktorch7 import LuaError
     from sparktorch7.udf import score_files
 
-    score_files(args.input, args.output, args.script, args.function,
-                features=args.features, features_col=args.features_col, files=args.files,
-                init=args.init, batch_size=args.batch_size, output_col=args.output_col,
-                output_type=args.output_type, keep=args.keep, on_bad_rows=args.on_bad_rows,
-                master=args.master)
+    try:
+        score_files(args.input, args.output, args.script, args.function,
+                    features=args.features, features_col=args.features_col, files=args.files,
+                    init=args.init, batch_size=args.batch_size, output_col=args.output_col,
+                    output_type=args.output_type, keep=args.keep, on_bad_rows=args.on_bad_rows,
+                    mode=args.mode, master=args.master)
+    except (LuaError, ValueError, TypeError, OSError, RuntimeError, PySparkException) as e:
+        # one error, not Spark's pages: the whole trace is logged at DEBUG
+        logging.getLogger("sparktorch7").debug("the job failed", exc_info=True)
+        text = str(e).strip()
+        if isinstance(e, PySparkException) and not isinstance(e, (ValueError, TypeError)):
+            text = text.split("\n\nJVM stacktrace:")[0]   # e.g. [PATH_NOT_FOUND] ...
+        print(f"score.py: error: {type(e).__name__}: {text}", file=sys.stderr)
+        return 1
     return 0
 
 

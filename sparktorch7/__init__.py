@@ -23,8 +23,10 @@ from sparktorch7.udf import (
     lua_pandas_udf,
     lua_udf,
     map_partitions,
+    register,
     score,
     score_files,
+    short_errors,
 )
 
 __all__ = [
@@ -54,7 +56,9 @@ __all__ = [
     "lua_pandas_udf",
     "lua_udf",
     "map_partitions",
+    "register",
     "score",
     "score_files",
+    "short_errors",
 ]
 __version__ = "0.1.0"

@@ -10,21 +10,27 @@ How columns become tensor arguments (one call per batch of N rows):
 
 * numeric scalar columns (integers, floats, booleans, decimals) are stacked
   into ONE contiguous tensor ``[N, C]`` (a single column gives ``[N]``), given
-  at the position of the first scalar column. Its type is ``dtype``, float32
+  at the position of the first scalar column; with ``columns='separate'``
+  each is its own ``[N]`` tensor. Their type is ``dtype``, float32
   (``torch.FloatTensor``) by default;
-* every array column of numbers (``array<float|double|int|bigint|...>``) whose
-  rows all hold D values becomes its own ``[N, D]`` tensor, a view of the Arrow
-  values buffer (no copy) in the column's element type, unless ``dtype`` asks
-  for another type. D is the length most rows of the batch hold; it must then
-  stay the same for the whole partition.
+* every array column of numbers (``array<float|double|int|bigint|...>``)
+  becomes its own ``[N, D]`` tensor, a view of the Arrow values buffer (no
+  copy) in the column's element type, unless ``dtype`` asks for another type.
+  ``input_shapes`` declares the shape of one row (a flat array of
+  ``prod(shape)`` values is reshaped to ``[N, *shape]``); nested arrays
+  (``array<array<...>>``) give one dimension per level. With a declared shape
+  a row of another shape is a bad row; without one, the rows of a batch must
+  share one shape, or the batch fails asking for ``input_shapes`` (no length
+  is ever taken from the other rows, so a row's result never depends on its
+  batch-mates).
 
 How results become columns: a tensor ``[N]`` gives a scalar column, ``[N, K]``
 an array column (``[N, K, L]`` an array of arrays), a Lua table of named
 tensors a struct column (or, in :func:`score`, several columns). Values are
 cast to the declared Spark type.
 
-Bad rows (a null, a null inside an array, an array of another length, a
-non-numeric value) raise an error naming the column, what was expected and
+Bad rows (a null, a null inside an array, an array not of the declared
+shape, a non-numeric value) raise an error naming the column, what was expected and
 the rows of the batch with ``on_bad_rows='error'``; with ``on_bad_rows='null'``
 they are left out of the Lua call and get null results.
 """
@@ -40,9 +46,10 @@ import numpy as np
 import pyarrow as pa
 
 from sparktorch7.broadcast import LuaScript, _check_function_name
+from sparktorch7._spark_errors import short_errors
 
-__all__ = ["LuaUDF", "lua_udf", "lua_pandas_udf", "score", "map_partitions", "score_files",
-           "local_session", "BadRowsError", "LuaResultError"]
+__all__ = ["LuaUDF", "lua_udf", "lua_pandas_udf", "register", "score", "map_partitions",
+           "score_files", "local_session", "short_errors", "BadRowsError", "LuaResultError"]
 
 _log = logging.getLogger("sparktorch7")
 
@@ -140,14 +147,42 @@ def _check_options(batch_size: Optional[int], on_bad_rows: str, dtype: Optional[
 
 def _input_kind_from_spark(name: str, dt: Any) -> str:
     """'scalar' or 'array' for a usable Spark input type; TypeError otherwise."""
+    return _spark_kind_depth(name, dt)[0]
+
+
+def _spark_kind_depth(name: str, dt: Any) -> Tuple[str, int]:
+    """('scalar', 0) or ('array', levels) for a usable Spark input type; TypeError otherwise."""
     from pyspark.sql.types import ArrayType, BooleanType, NumericType
 
     if isinstance(dt, (NumericType, BooleanType)):
-        return "scalar"
-    if isinstance(dt, ArrayType) and isinstance(dt.elementType, (NumericType, BooleanType)):
-        return "array"
+        return "scalar", 0
+    depth, leaf = 0, dt
+    while isinstance(leaf, ArrayType):
+        depth, leaf = depth + 1, leaf.elementType
+    if depth and isinstance(leaf, (NumericType, BooleanType)):
+        return "array", depth
     raise TypeError(f"input column {name!r} has type {dt.simpleString()}; expected a number "
-                    "(tinyint..bigint, float, double, decimal, boolean) or an array of numbers")
+                    "(tinyint..bigint, float, double, decimal, boolean) or an array (possibly "
+                    "nested) of numbers")
+
+
+def _check_columns_option(columns: str) -> str:
+    if columns not in _COLUMN_MODES:
+        raise ValueError(f"columns must be one of {_COLUMN_MODES} ('stack': numeric columns in one "
+                         f"[N, C] tensor; 'separate': one tensor per column), not {columns!r}")
+    return columns
+
+
+def _check_inputs_on_driver(fields: Mapping[str, Any], in_cols: Sequence[str], shapes: Any) -> None:
+    """With the DataFrame's schema at hand: every input column exists, has a
+    usable type, and suits its declared shape."""
+    _check_shapes_match(shapes, in_cols)
+    for i, c in enumerate(in_cols):
+        if c not in fields:
+            raise ValueError(f"input column {c!r} is not in the DataFrame (columns: {list(fields)})")
+        dt = fields[c].dataType
+        kind, depth = _spark_kind_depth(c, dt)
+        _check_shape_fits(c, kind, depth, _shape_for(shapes, i, c), dt.simpleString())
 
 
 # ---------------------------------------------------------------------------
@@ -199,6 +234,14 @@ class _Bad:
             self.mask[rows] = True
             self.reasons.append((column, what, rows))
 
+    def mask_for(self, column: str, n: int) -> np.ndarray:
+        """The rows found bad so far in ``column``."""
+        mask = np.zeros(n, dtype=bool)
+        for c, _what, rows in self.reasons:
+            if c == column:
+                mask[rows] = True
+        return mask
+
     def message(self, function: str, where: str) -> str:
         parts = []
         for column, what, rows in self.reasons:
@@ -209,35 +252,154 @@ class _Bad:
                 + ". Fix the data or pass on_bad_rows='null' to score those rows as null.")
 
 
-class _Feeder:
-    """Turns the input Arrow columns of one partition into tensor arguments.
+_COLUMN_MODES = ("stack", "separate")
 
-    ``names`` are the column names (for messages), ``dtype`` the numpy dtype
-    string or None. Remembers each array column's length across batches.
+
+def _is_list_arrow(t: pa.DataType) -> bool:
+    return pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
+
+
+def _arrow_depth(t: pa.DataType) -> Tuple[int, pa.DataType]:
+    """How many list levels ``t`` has, and its leaf type."""
+    depth = 0
+    while _is_list_arrow(t):
+        depth += 1
+        t = t.value_type
+    return depth, t
+
+
+def _check_shape(shape: Any, what: str) -> Optional[Tuple[int, ...]]:
+    """A declared per-row shape as a tuple of positive ints (None stays None)."""
+    if shape is None:
+        return None
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence):
+        raise TypeError(f"{what} must be a list of positive ints (the shape of one row, without "
+                        f"the batch dimension) or None, not {shape!r}")
+    dims = tuple(shape)
+    if not dims or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1
+                       for d in dims):
+        raise ValueError(f"{what} must be a non-empty list of positive ints (the shape of one "
+                         f"row, without the batch dimension), not {shape!r}")
+    return tuple(int(d) for d in dims)
+
+
+def _check_shapes(spec: Any) -> Any:
+    """``input_shapes`` as given to the factories: None, a list aligned with the
+    input columns (None for a column without a declared shape), or a dict by
+    column position or name."""
+    if spec is None:
+        return None
+    if isinstance(spec, Mapping):
+        out = {}
+        for k, v in spec.items():
+            if isinstance(k, bool) or not isinstance(k, (int, str)):
+                raise TypeError(f"input_shapes keys must be column positions (int) or names "
+                                f"(str), not {k!r}")
+            out[k] = _check_shape(v, f"input_shapes[{k!r}]")
+        return out
+    if isinstance(spec, (str, bytes)) or not isinstance(spec, Sequence):
+        raise TypeError(f"input_shapes must be a list (one shape or None per input column) or "
+                        f"a dict by column position or name, not {type(spec).__name__}")
+    return [_check_shape(v, f"input_shapes[{i}]") for i, v in enumerate(spec)]
+
+
+def _check_shapes_match(spec: Any, names: Sequence[str], *, strict_names: bool = True) -> None:
+    """The input_shapes ``spec`` fits the columns ``names``. A UDF may be called on
+    different columns, so there (``strict_names=False``) a dict may name others."""
+    if isinstance(spec, list) and len(spec) != len(names):
+        raise ValueError(f"input_shapes has {len(spec)} entries for {len(names)} input columns "
+                         f"{list(names)}; give one shape (or None) per column")
+    if isinstance(spec, dict):
+        unknown = [k for k in spec if (isinstance(k, int) and not 0 <= k < len(names))
+                   or (strict_names and isinstance(k, str) and k not in names)]
+        if unknown:
+            raise ValueError(f"input_shapes names column(s) {unknown} that are not among the "
+                             f"inputs {list(names)}")
+
+
+def _shape_for(spec: Any, index: int, name: str) -> Optional[Tuple[int, ...]]:
+    if spec is None:
+        return None
+    if isinstance(spec, list):
+        return spec[index] if index < len(spec) else None
+    if index in spec:
+        return spec[index]
+    return spec.get(name)
+
+
+def _check_shape_fits(name: str, kind: str, depth: int, shape: Optional[Tuple[int, ...]],
+                      type_text: str) -> None:
+    """A declared shape suits the column: none for a scalar, and for an array
+    either any shape (a flat array is reshaped) or one dimension per level."""
+    if shape is None or kind == "null":
+        return
+    if kind == "scalar":
+        raise TypeError(f"input_shapes gives column {name!r} the shape {list(shape)}, but it is "
+                        f"a scalar column ({type_text}); give None for it")
+    if depth > 1 and depth != len(shape):
+        raise TypeError(f"input_shapes gives column {name!r} the shape {list(shape)}, but its "
+                        f"type {type_text} has {depth} levels of arrays; give a shape of "
+                        f"{depth} dimensions (or flatten the column to one array)")
+
+
+def _rows_of(starts: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The rows (sorted, unique) holding the elements ``positions`` of a level
+    whose row boundaries are ``starts``."""
+    return np.unique(np.searchsorted(starts, positions, side="right") - 1)
+
+
+def _shown(values: Iterable[Any]) -> str:
+    vals = [str(int(v)) for v in values]
+    return ", ".join(vals[:5]) + (", ..." if len(vals) > 5 else "")
+
+
+class _Feeder:
+    """Turns the input Arrow columns of a batch into tensor arguments.
+
+    ``names`` are the column names (for messages; None: 'argument 1', ... as
+    in SQL), ``dtype`` the numpy dtype string or None, ``columns`` 'stack'
+    (scalar columns stacked into one ``[N, C]`` tensor) or 'separate' (one
+    tensor per column), ``shapes`` the declared per-row shapes (see
+    :func:`_check_shapes`). Only the column kinds are remembered across
+    batches: a row's tensor never depends on the other rows of its batch.
     """
 
-    def __init__(self, names: Sequence[str], dtype: Optional[str]) -> None:
-        self.names = list(names)
+    def __init__(self, names: Optional[Sequence[str]], dtype: Optional[str], *,
+                 columns: str = "stack", shapes: Any = None) -> None:
+        self.names = list(names) if names is not None else None
         self.dtype = np.dtype(dtype) if dtype is not None else None
-        self.lengths: Dict[int, int] = {}
+        self.columns = columns
+        self.shapes_spec = shapes
         self.kinds: Optional[List[str]] = None
+        self.shapes: List[Optional[Tuple[int, ...]]] = []
 
     def _kinds(self, arrays: Sequence[pa.Array]) -> List[str]:
         if self.kinds is None:
+            if self.names is None:
+                self.names = [f"argument {i + 1}" for i in range(len(arrays))]
+            if len(self.names) != len(arrays):
+                raise TypeError(f"{len(arrays)} input columns for the {len(self.names)} names "
+                                f"{self.names}")
+            _check_shapes_match(self.shapes_spec, self.names, strict_names=False)
             kinds = []
-            for name, arr in zip(self.names, arrays):
+            shapes = []
+            for i, (name, arr) in enumerate(zip(self.names, arrays)):
                 t = arr.type
-                if _is_numeric_arrow(t):
-                    kinds.append("scalar")
-                elif ((pa.types.is_list(t) or pa.types.is_large_list(t)
-                       or pa.types.is_fixed_size_list(t)) and _is_numeric_arrow(t.value_type)):
-                    kinds.append("array")
+                depth, leaf = _arrow_depth(t)
+                if depth == 0 and _is_numeric_arrow(t):
+                    kind = "scalar"
+                elif depth and _is_numeric_arrow(leaf):
+                    kind = "array"
                 elif pa.types.is_null(t):
-                    kinds.append("null")
+                    kind = "null"
                 else:
                     raise TypeError(f"input column {name!r} has Arrow type {t}; expected a number "
-                                    "or an array of numbers")
-            self.kinds = kinds
+                                    "or an array (possibly nested) of numbers")
+                shape = _shape_for(self.shapes_spec, i, name)
+                _check_shape_fits(name, kind, depth, shape, str(t))
+                kinds.append(kind)
+                shapes.append(shape)
+            self.kinds, self.shapes = kinds, shapes
         return self.kinds
 
     def feed(self, arrays: Sequence[pa.Array], n: int) -> Tuple[List[Any], _Bad]:
@@ -256,69 +418,110 @@ class _Feeder:
                     arr = arr.fill_null(0)
                 parts.append(_numeric_numpy(arr))
             else:
-                parts.append(self._array_part(i, name, arr, n, bad))
+                parts.append(self._array_part(name, self.shapes[i], arr, n, bad))
         return parts, bad
 
-    def _array_part(self, i: int, name: str, arr: pa.Array, n: int, bad: _Bad) -> Tuple[Any, ...]:
-        offsets, child = _list_parts(arr)
-        lengths = np.diff(offsets)
-        null_rows = (np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))
-                     if arr.null_count else np.empty(0, dtype=np.int64))
-        ok = np.ones(n, dtype=bool)
-        ok[null_rows] = False
-        d = self.lengths.get(i)
-        how = "the length of this column in the partition's first batch"
-        if d is None:
-            valid_lengths = lengths[ok]
-            if valid_lengths.size:
-                d = int(np.bincount(valid_lengths).argmax())
-                how = "the length most rows of the batch hold"
-                self.lengths[i] = d
+    def _array_part(self, name: str, declared: Optional[Tuple[int, ...]], arr: pa.Array,
+                    n: int, bad: _Bad) -> Tuple[Any, ...]:
+        """Walk the list levels of an array column: nulls and lengths checked per
+        row, against the declared shape or, without one, for equal lengths."""
+        starts = np.arange(n + 1, dtype=np.int64)       # each row's span at the current level
+        levels: List[Tuple[np.ndarray, np.ndarray]] = []  # (lengths, starts) per level
+        level = arr
+        while _is_list_arrow(level.type):
+            offsets, child = _list_parts(level)
+            base = int(offsets[0]) if len(offsets) else 0
+            rel = offsets - base
+            if level.null_count:
+                pos = np.flatnonzero(level.is_null().to_numpy(zero_copy_only=False))
+                bad.add(name, "expected an array of numbers, got null" if not levels else
+                        "expected arrays inside the array, got null", _rows_of(starts, pos))
+            levels.append((np.diff(rel), starts))
+            starts = rel[starts]
+            level = child.slice(base, int(rel[-1]) if len(rel) else 0)
+        if level.null_count:
+            pos = np.flatnonzero(~level.is_valid().to_numpy(zero_copy_only=False))
+            bad.add(name, "expected numbers inside the array, got null", _rows_of(starts, pos))
+            level = level.fill_null(0)
+        ok = ~bad.mask_for(name, n)
+        if declared is not None:
+            shape = self._check_declared(name, declared, levels, ok, bad)
+        else:
+            shape = self._uniform_shape(name, levels, ok, n)
+        return ("array", starts, _numeric_numpy(level), shape)
+
+    @staticmethod
+    def _check_declared(name: str, shape: Tuple[int, ...], levels: List[Tuple[np.ndarray, np.ndarray]],
+                        ok: np.ndarray, bad: _Bad) -> Tuple[int, ...]:
+        if len(levels) == 1:
+            want = int(np.prod(shape))
+            lengths = levels[0][0]
+            wrong = np.flatnonzero(ok & (lengths != want))
+            if wrong.size:
+                bad.add(name, f"expected arrays of {want} values (input_shapes {list(shape)}), "
+                        f"got length {_shown(np.unique(lengths[wrong]))}", wrong)
+            return shape
+        for j, ((lengths, starts), want) in enumerate(zip(levels, shape)):
+            pos = np.flatnonzero(lengths != want)
+            if pos.size:
+                pos = pos[ok[np.searchsorted(starts, pos, side="right") - 1]]
+            if pos.size:
+                bad.add(name, f"expected arrays of shape {list(shape)}, got length "
+                        f"{_shown(np.unique(lengths[pos]))} at level {j + 1} (expected {want})",
+                        _rows_of(starts, pos))
+        return shape
+
+    @staticmethod
+    def _uniform_shape(name: str, levels: List[Tuple[np.ndarray, np.ndarray]], ok: np.ndarray,
+                       n: int) -> Tuple[int, ...]:
+        """Without a declared shape every good row must hold arrays of the same shape."""
+        shape = []
+        for j, (lengths, starts) in enumerate(levels):
+            if j == 0:
+                seen = lengths[ok]
             else:
-                d = 0
-        bad.add(name, "expected an array of numbers, got null", null_rows)
-        wrong = np.flatnonzero(ok & (lengths != d))
-        if wrong.size:
-            got = ", ".join(str(int(x)) for x in np.unique(lengths[wrong])[:5])
-            bad.add(name, f"expected arrays of {d} values ({how}), got length {got}", wrong)
-        base = int(offsets[0]) if n else 0
-        span = int(offsets[-1]) - base if n else 0
-        flat_arr = child.slice(base, span)
-        if flat_arr.null_count:
-            valid = flat_arr.is_valid().to_numpy(zero_copy_only=False)
-            pos = np.flatnonzero(~valid) + base
-            rows = np.unique(np.searchsorted(offsets, pos, side="right") - 1)
-            rows = rows[ok[rows]]
-            bad.add(name, "expected numbers inside the array, got null", rows)
-            flat_arr = flat_arr.fill_null(0)
-        return ("array", offsets - base, _numeric_numpy(flat_arr), d)
+                seen = lengths
+                if lengths.size and not np.all(lengths == lengths[0]) and not ok.all():
+                    rows = np.searchsorted(starts, np.arange(lengths.size), side="right") - 1
+                    seen = lengths[ok[rows]]
+            if seen.size == 0:
+                shape.append(0)
+                continue
+            first = int(seen[0])
+            if not np.all(seen == first):
+                counts = np.unique(seen, return_counts=True)
+                got = ", ".join(f"length {int(v)}: {int(c)} {'rows' if c > 1 else 'row'}"
+                                for v, c in zip(*counts))
+                where = "arrays" if j == 0 else f"arrays at level {j + 1}"
+                raise BadRowsError(
+                    f"column {name!r}: {where} of different lengths in one batch ({got}); "
+                    "without a declared shape no length is the right one, whatever on_bad_rows "
+                    "says. Declare the shape of one row with input_shapes (e.g. "
+                    f"input_shapes={{{name!r}: [{first}]}}): rows of another shape are then bad "
+                    "rows")
+            shape.append(first)
+        return tuple(shape)
 
     def tensors(self, parts: Sequence[Any], keep: Optional[np.ndarray], n: int) -> List[np.ndarray]:
         """The tensor arguments for the rows ``keep`` (all when None)."""
-        kinds = self.kinds
-        args: List[np.ndarray] = []
+        args: List[Any] = []
         scalar_at = None
         scalars: List[np.ndarray] = []
         m = n if keep is None else int(keep.size)
-        for kind, part in zip(kinds, parts):
+        dt = self.dtype if self.dtype is not None else np.dtype(np.float32)
+        for kind, part in zip(self.kinds, parts):
             if kind in ("scalar", "null"):
+                col = part if keep is None else part[keep]
+                if self.columns == "separate":
+                    args.append(col.astype(dt) if col.dtype != dt else col)
+                    continue
                 if scalar_at is None:
                     scalar_at = len(args)
                     args.append(None)  # placeholder
-                scalars.append(part if keep is None else part[keep])
+                scalars.append(col)
             else:
-                _tag, offsets, flat, d = part
-                if keep is None and (d == 0 or np.all(np.diff(offsets) == d)) and offsets[0] == 0:
-                    t = flat[: n * d].reshape(n, d)
-                else:
-                    rows = np.arange(n) if keep is None else keep
-                    idx = offsets[rows][:, None] + np.arange(d)[None, :]
-                    t = flat[idx] if d else np.zeros((m, 0), dtype=flat.dtype)
-                if self.dtype is not None and t.dtype != self.dtype:
-                    t = t.astype(self.dtype)
-                args.append(t)
+                args.append(self._array_tensor(part, keep, n, m))
         if scalar_at is not None:
-            dt = self.dtype if self.dtype is not None else np.dtype(np.float32)
             if len(scalars) == 1:
                 x = scalars[0]
                 x = x.astype(dt) if x.dtype != dt else x
@@ -328,6 +531,20 @@ class _Feeder:
                     x[:, j] = col
             args[scalar_at] = x
         return args
+
+    def _array_tensor(self, part: Tuple[Any, ...], keep: Optional[np.ndarray], n: int,
+                      m: int) -> np.ndarray:
+        _tag, starts, flat, shape = part
+        size = int(np.prod(shape)) if shape else 0
+        if keep is None and starts[0] == 0 and np.all(np.diff(starts) == size):
+            t = flat[: n * size].reshape((n,) + tuple(shape))    # a view of the Arrow buffer
+        else:
+            rows = np.arange(n) if keep is None else keep
+            idx = starts[rows][:, None] + np.arange(size)[None, :]
+            t = flat[idx].reshape((m,) + tuple(shape))
+        if self.dtype is not None and t.dtype != self.dtype:
+            t = t.astype(self.dtype)
+        return t
 
 
 # ---------------------------------------------------------------------------
@@ -422,14 +639,17 @@ def _scatter(valid: pa.Array, keep: np.ndarray, n: int) -> pa.Array:
 class _Runner:
     """Everything a task needs to score batches; small and picklable."""
 
-    def __init__(self, handle: Any, function: str, names: Sequence[str], dtype: Optional[str],
-                 batch_size: Optional[int], on_bad_rows: str) -> None:
+    def __init__(self, handle: Any, function: str, names: Optional[Sequence[str]],
+                 dtype: Optional[str], batch_size: Optional[int], on_bad_rows: str, *,
+                 columns: str = "stack", shapes: Any = None) -> None:
         self.handle = handle
         self.function = function
-        self.names = list(names)
+        self.names = list(names) if names is not None else None
         self.dtype = dtype
         self.batch_size = batch_size
         self.on_bad_rows = on_bad_rows
+        self.columns = columns
+        self.shapes = shapes
 
     # -- one call into Lua
     def _call(self, entry: Any, args: List[np.ndarray], where: str) -> Any:
@@ -472,7 +692,7 @@ class _Runner:
 
         ctx = TaskContext.get()
         partition = ctx.partitionId() if ctx is not None else None
-        feeder = _Feeder(self.names, self.dtype)
+        feeder = _Feeder(self.names, self.dtype, columns=self.columns, shapes=self.shapes)
         entry = None
         start = 0
         for arrays in batches:
@@ -485,6 +705,9 @@ class _Runner:
                     parts, bad = feeder.feed(chunk, n)
                 except TypeError as e:
                     raise TypeError(f"{e} (Lua function {self.function!r}, {where})") from None
+                except BadRowsError as e:
+                    raise BadRowsError(f"bad input for Lua function {self.function!r} in {where}: "
+                                       f"{e}") from None
                 keep = None
                 if bad.reasons:
                     if self.on_bad_rows == "error":
@@ -525,14 +748,18 @@ class LuaUDF:
     """A column function that calls a Lua function on batches of rows.
 
     Made by :func:`lua_udf`; call it with columns (names or ``Column``) to get
-    a ``Column``: ``df.select(f("features"))``. Each call checks nothing more
-    on the executors than the data itself: the script, the function and the
-    return type were checked when the UDF was made.
+    a ``Column``: ``df.select(f("features"))``, or register it for SQL with
+    ``spark.udf.register("name", f)`` (or :func:`register`). The script, the
+    function and the return type were checked when the UDF was made; column
+    types cannot be known before Spark runs it (a ``Column`` is not bound to a
+    DataFrame), so they are checked on the executors, on the first batch, with
+    the same messages as :func:`score` gives on the driver.
     """
 
     def __init__(self, script: LuaScript, function: str, return_type: Any, *,
                  batch_size: Optional[int], on_bad_rows: str, dtype: Optional[str],
-                 flavor: str) -> None:
+                 flavor: str, columns: str = "stack", input_shapes: Any = None,
+                 deterministic: bool = True) -> None:
         self.script = script
         self.function = function
         self._return_type = return_type
@@ -540,6 +767,9 @@ class LuaUDF:
         self.on_bad_rows = on_bad_rows
         self.dtype = dtype
         self.flavor = flavor
+        self.columns = columns
+        self.input_shapes = input_shapes
+        self.deterministic = deterministic
         self._resolved: Optional[Tuple[Any, pa.DataType]] = None
         self.__name__ = f"lua_{function.replace('.', '_')}"
 
@@ -555,26 +785,52 @@ class LuaUDF:
             self._resolved = (dt, _arrow_type(dt))
         return self._resolved
 
+    def _spark_udf(self, names: Optional[Sequence[str]]) -> Any:
+        """The pyspark UDF (arrow_udf or pandas_udf) for inputs ``names`` (None: from SQL)."""
+        dt, at = self._resolve()
+        handle = self.script._ship(_active_sc())
+        runner = _Runner(handle, self.function, names, self.dtype, self.batch_size,
+                         self.on_bad_rows, columns=self.columns, shapes=self.input_shapes)
+        if self.flavor == "arrow":
+            from pyspark.sql.functions import arrow_udf
+
+            udf = arrow_udf(_make_arrow_fn(runner, at, self.__name__), dt)
+        else:
+            from pyspark.sql.functions import pandas_udf
+
+            udf = pandas_udf(_make_pandas_fn(runner, at, self.__name__), dt)
+        return udf if self.deterministic else udf.asNondeterministic()
+
     def __call__(self, *cols: Any) -> Any:
         if not cols:
             raise TypeError(f"{self.__name__}() needs at least one input column")
-        dt, at = self._resolve()
-        sc = _active_sc()
-        handle = self.script._ship(sc)
         names = [_column_name(c) for c in cols]
-        runner = _Runner(handle, self.function, names, self.dtype, self.batch_size,
-                         self.on_bad_rows)
-        if self.flavor == "arrow":
-            fn = _make_arrow_fn(runner, at, self.__name__)
-            from pyspark.sql.functions import arrow_udf
+        _check_shapes_match(self.input_shapes, names, strict_names=False)
+        return self._spark_udf(names)(*cols)
 
-            udf = arrow_udf(fn, dt)
-        else:
-            fn = _make_pandas_fn(runner, at, self.__name__)
-            from pyspark.sql.functions import pandas_udf
+    # What spark.udf.register reads from a UserDefinedFunction: with these a
+    # LuaUDF registers for SQL as it is (nothing of it is pickled but the
+    # function below, which holds the script's broadcast, not a Lua state).
+    @property
+    def func(self) -> Any:
+        """The Python function Spark runs (for ``spark.udf.register``)."""
+        return self._spark_udf(None).func
 
-            udf = pandas_udf(fn, dt)
-        return udf(*cols)
+    @property
+    def returnType(self) -> Any:  # noqa: N802 (pyspark's name)
+        return self.return_type
+
+    @property
+    def evalType(self) -> int:  # noqa: N802 (pyspark's name)
+        from pyspark.util import PythonEvalType
+
+        return (PythonEvalType.SQL_SCALAR_ARROW_ITER_UDF if self.flavor == "arrow"
+                else PythonEvalType.SQL_SCALAR_PANDAS_ITER_UDF)
+
+    def asNondeterministic(self) -> "LuaUDF":  # noqa: N802 (pyspark's name)
+        """This UDF marked non-deterministic (Spark then never re-runs or merges its calls)."""
+        self.deterministic = False
+        return self
 
     def __repr__(self) -> str:
         return (f"LuaUDF({self.function!r}, {self._return_type!r}, script={self.script!r}, "
@@ -630,7 +886,8 @@ def _arrow_to_pandas(arr: pa.Array) -> Any:
 
 def lua_udf(script: LuaScript, function: str, return_type: Any, *,
             batch_size: Optional[int] = None, on_bad_rows: str = "error",
-            dtype: Optional[str] = None, flavor: str = "arrow") -> LuaUDF:
+            dtype: Optional[str] = None, flavor: str = "arrow", columns: str = "stack",
+            input_shapes: Any = None) -> LuaUDF:
     """A column function that scores batches of rows with a Lua function.
 
     Parameters
@@ -656,11 +913,25 @@ def lua_udf(script: LuaScript, function: str, return_type: Any, *,
     flavor : {"arrow", "pandas"}
         ``arrow_udf`` with iterators of ``pyarrow.Array`` (default) or
         ``pandas_udf`` with iterators of ``pandas.Series``.
+    columns : {"stack", "separate"}
+        ``"stack"`` (default): the numeric scalar columns are stacked into one
+        ``[N, C]`` tensor; ``"separate"``: one ``[N]`` tensor per scalar
+        column, so ``function two(a, b)`` gets one argument per column.
+    input_shapes : list or dict, optional
+        The shape of one row of each array column, without the batch
+        dimension (as ``predict_batch_udf``'s ``input_tensor_shapes``): a list
+        with one shape or None per input column, or a dict by column position
+        or name (names not among a call's columns are ignored, so one UDF
+        serves several calls). A flat array of 784 values with shape ``[1, 28, 28]`` gives a
+        ``[N, 1, 28, 28]`` tensor; nested arrays (``array<array<double>>``)
+        give one dimension per level. Rows of another shape are bad rows.
+        Without a declared shape, the rows of a batch must all have the same
+        shape, or the batch fails asking for one.
 
     Returns
     -------
     LuaUDF
-        Call it with columns to get a Column.
+        Call it with columns to get a Column, or register it for SQL.
 
     Examples
     --------
@@ -674,9 +945,11 @@ def lua_udf(script: LuaScript, function: str, return_type: Any, *,
     dtype = _check_options(batch_size, on_bad_rows, dtype)
     if flavor not in _FLAVORS:
         raise ValueError(f"flavor must be one of {_FLAVORS}, not {flavor!r}")
+    _check_columns_option(columns)
+    shapes = _check_shapes(input_shapes)
     script.check(function)
     udf = LuaUDF(script, function, return_type, batch_size=batch_size, on_bad_rows=on_bad_rows,
-                 dtype=dtype, flavor=flavor)
+                 dtype=dtype, flavor=flavor, columns=columns, input_shapes=shapes)
     from pyspark import SparkContext
 
     if isinstance(return_type, str) and SparkContext._active_spark_context is None:
@@ -687,7 +960,8 @@ def lua_udf(script: LuaScript, function: str, return_type: Any, *,
 
 def lua_pandas_udf(script: LuaScript, function: str, return_type: Any, *,
                    batch_size: Optional[int] = None, on_bad_rows: str = "error",
-                   dtype: Optional[str] = None) -> LuaUDF:
+                   dtype: Optional[str] = None, columns: str = "stack",
+                   input_shapes: Any = None) -> LuaUDF:
     """:func:`lua_udf` with ``flavor='pandas'`` (a ``pandas_udf`` over iterators of Series).
 
     Examples
@@ -695,7 +969,34 @@ def lua_pandas_udf(script: LuaScript, function: str, return_type: Any, *,
     >>> f = lua_pandas_udf(script, "double", "float")                  # doctest: +SKIP
     """
     return lua_udf(script, function, return_type, batch_size=batch_size,
-                   on_bad_rows=on_bad_rows, dtype=dtype, flavor="pandas")
+                   on_bad_rows=on_bad_rows, dtype=dtype, flavor="pandas", columns=columns,
+                   input_shapes=input_shapes)
+
+
+def register(spark: Any, name: str, script: LuaScript, function: str, return_type: Any,
+             **options: Any) -> Any:
+    """Register a Lua function for SQL as ``name``: ``spark.sql("SELECT name(x) ...")``.
+
+    The same as ``spark.udf.register(name, lua_udf(script, function,
+    return_type, **options))``. SQL gives the arguments no names, so messages
+    call them ``argument 1``, ``argument 2``... and ``input_shapes`` can only
+    be a list or a dict by position. Their types are checked on the first
+    batch each task scores (SQL resolves them after this call).
+
+    Returns
+    -------
+    pyspark UserDefinedFunction
+        Also usable on DataFrames.
+
+    Examples
+    --------
+    >>> register(spark, "double_it", script, "double", "double")       # doctest: +SKIP
+    >>> spark.sql("SELECT double_it(CAST(id AS DOUBLE)) AS y FROM range(3)")  # doctest: +SKIP
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string, not {name!r}")
+    udf = lua_udf(script, function, return_type, **options)
+    return spark.udf.register(name, udf)
 
 
 # ---------------------------------------------------------------------------
@@ -745,7 +1046,7 @@ def _score_partition(runner: _Runner, in_cols: List[str], keep_cols: List[str],
 def score(df: Any, script: LuaScript, function: str, input_cols: Union[str, Sequence[str]],
           output_schema: Any, *, batch_size: Optional[int] = None,
           keep: Optional[Sequence[str]] = None, on_bad_rows: str = "error",
-          dtype: Optional[str] = None) -> Any:
+          dtype: Optional[str] = None, columns: str = "stack", input_shapes: Any = None) -> Any:
     """Score a DataFrame with a Lua function through ``mapInArrow``.
 
     Parameters
@@ -766,8 +1067,9 @@ def score(df: Any, script: LuaScript, function: str, input_cols: Union[str, Sequ
         Rows per Lua call at most.
     keep : list of str, optional
         Columns carried through unchanged (ids...). Default: every column of ``df``.
-    on_bad_rows, dtype
-        As in :func:`lua_udf`.
+    on_bad_rows, dtype, columns, input_shapes
+        As in :func:`lua_udf`; here the column types and the declared shapes
+        are checked on the driver against the DataFrame's schema.
 
     Returns
     -------
@@ -785,14 +1087,13 @@ def score(df: Any, script: LuaScript, function: str, input_cols: Union[str, Sequ
         raise TypeError(f"script must be a LuaScript, not {type(script).__name__}")
     _check_function_name(function, "function")
     np_dtype = _check_options(batch_size, on_bad_rows, dtype)
+    _check_columns_option(columns)
+    shapes = _check_shapes(input_shapes)
     in_cols = [input_cols] if isinstance(input_cols, str) else list(input_cols)
     if not in_cols:
         raise ValueError("input_cols must name at least one column")
     fields = {f.name: f for f in df.schema.fields}
-    for c in in_cols:
-        if c not in fields:
-            raise ValueError(f"input column {c!r} is not in the DataFrame (columns: {list(fields)})")
-        _input_kind_from_spark(c, fields[c].dataType)
+    _check_inputs_on_driver(fields, in_cols, shapes)
     keep_cols = list(fields) if keep is None else ([keep] if isinstance(keep, str) else list(keep))
     for c in keep_cols:
         if c not in fields:
@@ -815,7 +1116,8 @@ def score(df: Any, script: LuaScript, function: str, input_cols: Union[str, Sequ
                               for f in result_schema.fields])
     out_fields = [arrow_schema.field(f.name) for f in out.fields]
     handle = script._ship(df.sparkSession.sparkContext)
-    runner = _Runner(handle, function, in_cols, np_dtype, batch_size, on_bad_rows)
+    runner = _Runner(handle, function, in_cols, np_dtype, batch_size, on_bad_rows,
+                     columns=columns, shapes=shapes)
     fn = _score_partition(runner, in_cols, keep_cols, out_fields, arrow_schema)
     result_schema = StructType([StructField(f.name, f.dataType, True) for f in result_schema.fields])
     return df.mapInArrow(fn, result_schema)
@@ -959,6 +1261,9 @@ def map_partitions(rdd: Any, script: LuaScript, function: str, *,
 # ---------------------------------------------------------------------------
 # files in, files out: the logic of jobs/score.py
 # ---------------------------------------------------------------------------
+# Spark's logging at ERROR; a failed task is not logged by the executor, the task set
+# and the writer (three full copies of the worker's traceback): it reaches the driver
+# as the exception of the action, where short_errors() shortens it.
 _LOG4J_ERROR = """rootLogger.level = error
 rootLogger.appenderRef.stderr.ref = console
 appender.console.type = Console
@@ -966,7 +1271,34 @@ appender.console.name = console
 appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+logger.executor.name = org.apache.spark.executor.Executor
+logger.executor.level = off
+logger.tasks.name = org.apache.spark.scheduler.TaskSetManager
+logger.tasks.level = off
+logger.utils.name = org.apache.spark.util.Utils
+logger.utils.level = off
+logger.writer.name = org.apache.spark.sql.execution.datasources.FileFormatWriter
+logger.writer.level = off
 """
+
+
+def _default_worker_python() -> None:
+    """Make Spark's Python workers run this interpreter unless told otherwise.
+
+    PySpark starts its workers with ``$PYSPARK_PYTHON`` (else ``python3`` from
+    the PATH, often a Python without pyarrow or sparktorch7). So that a plain
+    ``SparkSession.builder.getOrCreate()`` after ``import sparktorch7`` works
+    from a virtualenv, importing sparktorch7 sets ``PYSPARK_PYTHON`` to
+    ``sys.executable`` when it is unset and we are not under spark-submit
+    (whose settings, and the cluster's interpreters, are the user's).
+    """
+    if os.environ.get("PYSPARK_PYTHON") or "PYSPARK_GATEWAY_PORT" in os.environ:
+        return
+    if sys.executable:
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+
+
+_default_worker_python()
 
 
 def _package_root() -> str:
@@ -981,8 +1313,11 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
 
     When run from a source checkout (not under spark-submit), puts the checkout
     on the workers' ``PYTHONPATH`` (also ``spark.executorEnv.PYTHONPATH``); sets them to
-    run this interpreter, turns the web UI off, reuses Python workers (one Lua
-    state per worker) and keeps Spark's own logging at ERROR.
+    run this interpreter (``PYSPARK_PYTHON`` if set, else ``sys.executable``,
+    also as ``spark.pyspark.python``), turns the web UI off, reuses Python
+    workers (one Lua state per worker) and keeps Spark's own logging at ERROR
+    (a failed task is not logged three times by the executor: it reaches the
+    driver as the action's exception).
 
     Examples
     --------
@@ -1005,7 +1340,10 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
         os.environ["PYTHONPATH"] = os.pathsep.join(paths)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    log4j = os.path.join(tempfile.gettempdir(), "sparktorch7-log4j2.properties")
+    import hashlib
+
+    tag = hashlib.sha1(_LOG4J_ERROR.encode()).hexdigest()[:8]
+    log4j = os.path.join(tempfile.gettempdir(), f"sparktorch7-log4j2-{tag}.properties")
     if not os.path.exists(log4j):
         with open(log4j + f".{os.getpid()}", "w") as f:
             f.write(_LOG4J_ERROR)
@@ -1024,6 +1362,8 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
     }
     if from_checkout and not under_submit:
         settings["spark.executorEnv.PYTHONPATH"] = os.environ["PYTHONPATH"]
+    if not under_submit:
+        settings["spark.pyspark.python"] = os.environ["PYSPARK_PYTHON"]
     settings.update(conf or {})
     for k, v in settings.items():
         builder = builder.config(k, v)
@@ -1079,20 +1419,36 @@ def _read_any(spark: Any, path: str) -> Any:
     return spark.read.parquet(path)
 
 
-def _write_any(df: Any, path: str) -> None:
-    low = path.rstrip("/").lower()
-    if low.endswith(".csv"):
+def _write_any(df: Any, path: str, fmt: Optional[str] = None) -> None:
+    """Write ``df`` to the new path ``path`` as ``fmt`` (default: Parquet, or
+    CSV/JSON by the path's extension)."""
+    fmt = fmt or _format_of(path)
+    if fmt == "csv":
         from pyspark.sql import functions as F
         from pyspark.sql.types import ArrayType, StructType
 
         cols = [F.to_json(F.col(f.name)).alias(f.name) if isinstance(f.dataType, (ArrayType, StructType))
                 else F.col(f.name) for f in df.schema.fields]
         # RFC 4180 quoting (quotes doubled), which pandas and most readers expect
-        df.select(*cols).write.mode("overwrite").csv(path, header=True, escape='"')
-    elif low.endswith(".json") or low.endswith(".jsonl"):
-        df.write.mode("overwrite").json(path)
+        df.select(*cols).write.mode("error").csv(path, header=True, escape='"')
+    elif fmt == "json":
+        df.write.mode("error").json(path)
     else:
-        df.write.mode("overwrite").parquet(path)
+        df.write.mode("error").parquet(path)
+
+
+def _format_of(path: str) -> str:
+    low = path.rstrip("/").lower()
+    if low.endswith(".csv"):
+        return "csv"
+    if low.endswith(".json") or low.endswith(".jsonl"):
+        return "json"
+    return "parquet"
+
+
+def _job_inputs(input_path: str, script_path: str, files: Sequence[str]) -> List[Tuple[str, str]]:
+    return ([("input table", input_path), ("script", script_path)]
+            + [("shipped file", f) for f in files])
 
 
 def score_files(input_path: str, output_path: str, script_path: str, function: str, *,
@@ -1100,7 +1456,7 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
                 files: Sequence[str] = (), init: Optional[str] = None,
                 batch_size: Optional[int] = None, output_col: str = "prediction",
                 output_type: str = "array<float>", keep: Optional[Sequence[str]] = None,
-                on_bad_rows: str = "error", master: Optional[str] = None,
+                on_bad_rows: str = "error", mode: str = "error", master: Optional[str] = None,
                 spark: Any = None) -> Dict[str, Any]:
     """Read a table (Parquet, or CSV/JSON by extension), score it with a Lua
     function and write the result the same way; the logic of ``jobs/score.py``.
@@ -1111,26 +1467,48 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
     features) and ``output_col`` of type ``output_type``. Returns the figures
     it logs: rows, seconds, rows_per_s, lua_states.
 
+    The output is never one of the inputs: an ``output_path`` that is, is
+    inside or contains ``input_path``, ``script_path`` or one of ``files``
+    (compared after resolving: absolute, ``file:`` URIs, symlinks, trailing
+    slashes) raises :class:`~sparktorch7._paths.PathOverlapError` (a
+    ``ValueError``) before anything is written. ``mode`` is Spark's save mode:
+    ``"error"`` (default) refuses an existing output
+    (:class:`~sparktorch7._paths.OutputExistsError`, a ``FileExistsError``),
+    ``"overwrite"`` replaces it, ``"append"`` adds part files to it. Spark
+    writes into a hidden sibling of ``output_path`` that is renamed into place
+    only when the whole write succeeded: a failed job leaves no partial output,
+    and an old output replaced by ``"overwrite"`` stays intact until then.
+
     Examples
     --------
     >>> score_files("in.parquet", "out.parquet", "mlp.lua", "predict",
     ...             features_col="features", files=["mlp_weights.bin"])  # doctest: +SKIP
     """
+    from sparktorch7 import _paths
+
     if (features is None) == (features_col is None):
         raise ValueError("give exactly one of features (numeric columns) or features_col (an array column)")
+    _paths.check_mode(mode)
+    inputs = _job_inputs(input_path, script_path, list(files))
+    _paths.check_paths(output_path, inputs)        # before a session: fail fast
     in_cols = list(features) if features is not None else [features_col]
     spark = spark or local_session(master, app_name=f"sparktorch7-score-{os.path.basename(script_path)}")
+    fs = _paths.HadoopFS(spark)
+    _paths.check_paths(output_path, inputs, qualify=fs.qualify)   # as the file system sees them
+    if mode == "error" and fs.exists(output_path):
+        raise _paths.OutputExistsError(_paths._exists_message(output_path))
     script = LuaScript.from_file(script_path, files=list(files), init=init)
     df = _read_any(spark, input_path)
     if keep is None:
         keep = [c for c in df.columns if c not in in_cols]
-    _log.info("scoring %s with %s:%s (inputs %s) -> %s", input_path, script_path, function, in_cols,
-              output_path)
+    _log.info("scoring %s with %s:%s (inputs %s) -> %s (mode %s)", input_path, script_path,
+              function, in_cols, output_path, mode)
     out = score(df, script, function, in_cols, f"`{output_col}` {output_type}", keep=list(keep),
                 batch_size=batch_size, on_bad_rows=on_bad_rows)
     t0 = time.perf_counter()
-    with _Progress(spark.sparkContext):
-        _write_any(out, output_path)
+    with _Progress(spark.sparkContext), short_errors():
+        fmt = _format_of(output_path)
+        _paths.write_atomically(lambda tmp: _write_any(out, tmp, fmt), output_path, mode, fs)
     seconds = time.perf_counter() - t0
     rows = script.rows_scored
     stats = {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds if seconds > 0 else 0.0,

@@ -129,9 +129,9 @@ function boom(x) error('no way') end
 """, name="local.lua")
 
 
-def run(function, arrays, *, batch_size=None, policy="error", t=pa.float64()):
+def run(function, arrays, *, batch_size=None, policy="error", t=pa.float64(), shapes=None):
     runner = _Runner(LocalHandle(SCRIPT), function, [f"c{i}" for i in range(len(arrays))], None,
-                     batch_size, policy)
+                     batch_size, policy, shapes=shapes)
     return pa.concat_arrays(list(runner.score_batches([arrays], _convert_column(t, function))))
 
 
@@ -148,15 +148,21 @@ def test_runner_bad_rows_both_policies():
     v = pa.array([1.0, None, 3.0, 4.0])
     a = pa.array([[1.0, 1.0], [2.0, 2.0], [3.0], [4.0, None]])
     with pytest.raises(BadRowsError) as info:
-        run("total", [v, a])
+        run("total", [v, a], shapes={1: [2]})
     text = str(info.value)
     assert text.startswith("bad input for Lua function 'total' in rows 0..3:")
     assert "column 'c0': expected a number, got null (row 1; 1 bad row)" in text
-    assert "column 'c1': expected arrays of 2 values" in text and "got length 1 (row 2; 1 bad row)" in text
+    assert ("column 'c1': expected arrays of 2 values (input_shapes [2]), got length 1 "
+            "(row 2; 1 bad row)") in text
     assert "column 'c1': expected numbers inside the array, got null (row 3; 1 bad row)" in text
     # total(x) sees only its first argument, the scalar column
-    assert run("total", [v, a], policy="null").to_pylist() == [1.0, None, None, None]
-    assert run("total", [a], policy="null").to_pylist() == [2.0, 4.0, None, None]
+    assert run("total", [v, a], policy="null", shapes=[None, [2]]).to_pylist() == [1.0, None, None, None]
+    assert run("total", [a], policy="null", shapes=[[2]]).to_pylist() == [2.0, 4.0, None, None]
+    # without a declared shape, arrays of mixed lengths fail whatever the policy
+    for policy in ("error", "null"):
+        with pytest.raises(BadRowsError, match=r"column 'c0': arrays of different lengths in one "
+                           r"batch \(length 1: 1 row, length 2: 2 rows\).*input_shapes"):
+            run("total", [a], policy=policy)
     assert run("total", [pa.array([None, None], pa.float64())], policy="null").to_pylist() == [None, None]
     assert run("total", [pa.nulls(2)], policy="null").to_pylist() == [None, None]
 

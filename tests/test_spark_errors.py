@@ -115,6 +115,26 @@ def test_types_and_columns_are_checked_on_the_driver(spark, df, script, no_jobs)
 
 
 # ---------------------------------------------------------------- Lua errors
+def test_short_errors_give_the_workers_exception_alone(spark, df, script):
+    with pytest.raises(st.LuaError) as info, st.short_errors():
+        df.select(lua_udf(script, "explode", "double")("v")).collect()
+    e = info.value
+    assert type(e) is st.LuaError
+    assert e.lua_message.startswith("Lua function 'explode' of script 'errs.lua' failed on rows 0..")
+    assert "of partition " in e.lua_message and "errs.lua:" in e.lua_message and "kaboom:" in e.lua_message
+    assert e.lua_traceback.startswith("stack traceback:") and "in function 'check'" in e.lua_traceback
+    assert "at org.apache" not in str(e) and "Traceback" not in str(e)
+    assert str(e).count("kaboom") == 1
+    assert e.__suppress_context__ and e.__context__ is not None     # Spark's error kept behind it
+    with pytest.raises(LuaResultError, match="has 9 rows for a batch of 10 rows"), st.short_errors():
+        df.select(lua_udf(script, "short", "double", batch_size=10)("v")).collect()
+    with pytest.raises(st.LuaError, match=r"(?s)Lua function 'explode'.*rows 0..4 of partition 0"), \
+            st.short_errors():
+        map_partitions(spark.sparkContext.parallelize([[1.0]] * 5, 1), script, "explode").collect()
+    with pytest.raises(ZeroDivisionError), st.short_errors():    # not a Spark error: unchanged
+        1 / 0
+
+
 def test_lua_error_reaches_the_driver_with_message_traceback_and_function(spark, df, script):
     with pytest.raises(Exception) as info:
         df.select(lua_udf(script, "explode", "double")("v")).collect()
@@ -158,7 +178,7 @@ def dirty(spark):
 
 
 def test_bad_rows_error_names_column_problem_and_rows(spark, dirty, script):
-    f = lua_udf(script, "total", "double")
+    f = lua_udf(script, "total", "double", input_shapes={"arr": [3]})
     with pytest.raises(Exception) as info:
         dirty.select(f("v", "arr")).collect()
     text = str(info.value)
@@ -166,13 +186,25 @@ def test_bad_rows_error_names_column_problem_and_rows(spark, dirty, script):
     assert "bad input for Lua function 'total' in rows 0..11 of partition 0" in text
     assert "column 'v': expected a number, got null (row 1; 1 bad row)" in text
     assert "column 'arr': expected an array of numbers, got null (row 3; 1 bad row)" in text
-    assert "expected arrays of 3 values (the length most rows of the batch hold), got length 2 (row 2; 1 bad row)" in text
+    assert "expected arrays of 3 values (input_shapes [3]), got length 2 (row 2; 1 bad row)" in text
     assert "expected numbers inside the array, got null (row 4; 1 bad row)" in text
     assert "on_bad_rows='null'" in text
 
 
+def test_mixed_lengths_without_a_shape_fail_whatever_the_policy(spark, dirty, script):
+    for policy in ("error", "null"):
+        f = lua_udf(script, "total", "double", on_bad_rows=policy)
+        with pytest.raises(BadRowsError) as info, st.short_errors():
+            dirty.select(f("arr")).collect()
+        text = str(info.value)
+        assert ("bad input for Lua function 'total' in rows 0..11 of partition 0: column 'arr': "
+                "arrays of different lengths in one batch (length 2: 1 row, length 3: 9 rows)") in text
+        assert "Declare the shape of one row with input_shapes" in text
+
+
 def test_bad_rows_null_policy_scores_the_rest(spark, dirty, script):
-    f = lua_udf(script, "total", "double", on_bad_rows="null", batch_size=4)
+    f = lua_udf(script, "total", "double", on_bad_rows="null", batch_size=4,
+                input_shapes={"arr": [3]})
     rows = by_id(dirty.select("id", f("v").alias("a"), f("arr").alias("b"), f("v", "arr").alias("c")))
     a = [r.a for r in rows]
     b = [r.b for r in rows]
@@ -183,10 +215,11 @@ def test_bad_rows_null_policy_scores_the_rest(spark, dirty, script):
     # total(x) sees its first argument (the scalar v); rows bad in either column are null
     assert c == [None if (x is None or y is None) else x for x, y in zip(a, exp_b)]
     out = by_id(score(dirty, script, "total", ["arr"], "s double", keep=["id"],
-                      on_bad_rows="null", batch_size=5))
+                      on_bad_rows="null", batch_size=5, input_shapes=[[3]]))
     assert [r.s for r in out] == exp_b
     # the pandas flavour sees the same nulls
-    p = lua_udf(script, "total", "double", on_bad_rows="null", flavor="pandas")
+    p = lua_udf(script, "total", "double", on_bad_rows="null", flavor="pandas",
+                input_shapes=[[3]])
     assert [r.p for r in by_id(dirty.select("id", p("arr").alias("p")))] == exp_b
 
 
