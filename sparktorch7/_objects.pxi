@@ -318,7 +318,7 @@ cdef extern from "Python.h":
         unsigned long tp_flags
     Py_ssize_t PyVectorcall_NARGS(size_t nargsf)
     unsigned long Py_TPFLAGS_HAVE_VECTORCALL
-    void PyType_Modified(object tp)
+    void PyType_Modified(_TypeSlots* tp)
 
 
 cdef object _lua_vectorcall(PyObject* callable, PyObject** args, size_t nargsf, PyObject* kwnames):
@@ -332,7 +332,7 @@ cdef int _enable_vectorcall() except -1:
     cdef _TypeSlots* tp = <_TypeSlots*>LuaFunction
     tp.tp_vectorcall_offset = <char*>&probe._vectorcall - <char*><PyObject*>probe
     tp.tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL
-    PyType_Modified(LuaFunction)
+    PyType_Modified(tp)
     return 0
 
 
