@@ -2,7 +2,7 @@
 """sparktorch7._lua: LuaJIT 2.1 embedded in Python.
 
 Layout: _errors.pxi (exceptions, status mapping), _lock.pxi (per-state lock),
-_state.pxi (LuaState), _objects.pxi (proxies of Lua values), _convert.pxi (values
+_state.pxi (LuaState), _finalizers.pxi (__gc errors become warnings), _objects.pxi (proxies of Lua values), _convert.pxi (values
 both ways), _pylib.pxi (the `py` module that Lua sees), _tensor.pxi (numpy bridge).
 """
 from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF
@@ -53,6 +53,7 @@ include "_errors.pxi"
 include "_lock.pxi"
 include "_convert.pxi"
 include "_state.pxi"
+include "_finalizers.pxi"
 include "_objects.pxi"
 include "_pylib.pxi"
 include "_tensor.pxi"

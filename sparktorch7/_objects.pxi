@@ -303,7 +303,7 @@ cdef object _call_argv(LuaObject f, PyObject** argv, int n, int mode):
         return rt._results(L, base + 1, mode)
     finally:
         lua.lua_settop(L, base)
-        rt._lock.release()
+        rt._leave()
 
 
 # Calls of LuaFunction objects made by a state skip the argument tuple: CPython's

@@ -89,6 +89,8 @@ cdef class LuaState:
     cdef readonly dict py_globals
     cdef dict _big_arrays        # id(ndarray) -> [array, nbytes, pyrefs in Lua] (see _tensor.pxi)
     cdef Py_ssize_t _big_pushed  # bytes of big arrays pushed since the last check
+    cdef list _gc_errors         # messages of __gc finalizers that raised, not yet reported
+    cdef Py_ssize_t _gc_dropped  # ... and how many more there were (_finalizers.pxi)
     cdef object __weakref__
 
     def __cinit__(self, *args, **kwargs):
@@ -97,6 +99,8 @@ cdef class LuaState:
         self._pending_unrefs = []
         self._big_arrays = {}
         self._big_pushed = 0
+        self._gc_errors = []
+        self._gc_dropped = 0
         self._tensor_mts_ref = lua.LUA_NOREF
         self._torch_ref = lua.LUA_NOREF
 
@@ -131,6 +135,7 @@ cdef class LuaState:
         lua.lua_pushcclosure(L, <lua.lua_CFunction>_new_object, 0)
         lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.newobject")
         self._init_pylib(L)
+        _install_safe_finalizers(self, L)
         self._run_init(L)
 
     cdef void _run_init(self, lua.lua_State* L) except *:
@@ -161,6 +166,8 @@ cdef class LuaState:
         if L is not NULL:
             self.L = NULL
             lua.lua_close(L)
+        if self._gc_errors:
+            _report_finalizer_errors(self)
 
     # ------------------------------------------------------------ lifetime
     def close(self):
@@ -179,7 +186,7 @@ cdef class LuaState:
                 self._pending_unrefs.clear()
                 lua.lua_close(L0)
         finally:
-            self._lock.release()
+            self._leave()
 
     @property
     def closed(self):
@@ -212,6 +219,9 @@ cdef class LuaState:
 
     cdef inline void _leave(self):
         self._lock.release()
+        if self._gc_errors and self._lock.depth() == 0:
+            # finalizers that raised since the outermost call began (_finalizers.pxi)
+            _report_finalizer_errors(self)
 
     cdef void _flush_unrefs(self):
         cdef int ref
