@@ -274,6 +274,10 @@ cdef class LuaState:
             lua.lua_rawseti(L, lua.LUA_REGISTRYINDEX, self._tb_slot)
         exc = self._pyerror_at(L, -1)
         if exc is not None:
+            if isinstance(exc, MemoryError) and not isinstance(exc, LuaMemoryError):
+                # (numpy's MemoryError allocating an array for Lua: says the size it asked for)
+                self._collect(L)
+                raise LuaMemoryError(f"MemoryError: {exc}", tb, exc) from exc
             if tb:
                 exc.lua_traceback = tb
                 if hasattr(exc, "add_note"):
@@ -301,6 +305,11 @@ cdef class LuaState:
             if at >= 0:
                 # the .t7 reader's errors (lua/torch/serialization.lua) name the byte offset
                 raise T7FormatError(msg[at + len("T7FormatError: "):], tb, value)
+            if _is_memory_message(msg):
+                # a memory error that Lua code caught and raised again, or an allocation of
+                # the torch runtime that failed (torch._noMemory)
+                self._collect(L)
+                raise LuaMemoryError(msg, tb, value)
         raise LuaError(msg, tb, value)
 
     cdef int _collect(self, lua.lua_State* L) noexcept:
