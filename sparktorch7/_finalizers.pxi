@@ -159,7 +159,7 @@ end
 cdef int _finalizer_error(lua.lua_State* L) noexcept:
     # Lua-facing (the wrappers above, called under pcall): files a message, never raises.
     # May run inside lua_close, when the LuaState is being deallocated (its fields still live).
-    cdef LuaState rt = _runtime_of(L)
+    cdef LuaState rt = <LuaState>lua.lua_touserdata(L, lua.lua_upvalueindex(1))
     cdef size_t size
     cdef const char* s
     cdef _PyRef* ref

@@ -2,8 +2,9 @@
 """sparktorch7._lua: LuaJIT 2.1 embedded in Python.
 
 Layout: _errors.pxi (exceptions, status mapping), _lock.pxi (per-state lock),
-_state.pxi (LuaState), _finalizers.pxi (__gc errors become warnings), _objects.pxi (proxies of Lua values), _convert.pxi (values
-both ways), _pylib.pxi (the `py` module that Lua sees), _tensor.pxi (numpy bridge).
+_state.pxi (LuaState), _finalizers.pxi (__gc errors become warnings), _objects.pxi
+(proxies of Lua values), _convert.pxi (values both ways), _pylib.pxi (the `py` module
+that Lua sees), _stdio.pxi (print and io.write into sys.stdout), _tensor.pxi (numpy bridge).
 """
 from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize, PyBytes_Check
@@ -56,4 +57,5 @@ include "_state.pxi"
 include "_finalizers.pxi"
 include "_objects.pxi"
 include "_pylib.pxi"
+include "_stdio.pxi"
 include "_tensor.pxi"

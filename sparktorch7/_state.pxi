@@ -1,6 +1,7 @@
 # LuaState: one lua_State with its lock, its options and the Python side of its registry.
 
 cdef object _TABLE_MODES = ("dict", "list", "proxy")
+DEF _OUT_CAP = 16384          # bytes of stdout text a state gathers before writing them (_stdio.pxi)
 
 # Small Lua helpers, compiled once per state: each access that may run a
 # metamethod goes through one of them under lua_pcall.
@@ -91,6 +92,10 @@ cdef class LuaState:
     cdef Py_ssize_t _big_pushed  # bytes of big arrays pushed since the last check
     cdef list _gc_errors         # messages of __gc finalizers that raised, not yet reported
     cdef Py_ssize_t _gc_dropped  # ... and how many more there were (_finalizers.pxi)
+    cdef char* _out_buf          # stdout text of print/io.write not yet written (_stdio.pxi)
+    cdef Py_ssize_t _out_len
+    cdef double _out_since       # when its oldest byte came
+    cdef object _out_stream      # the sys.stdout it goes to
     cdef object __weakref__
 
     def __cinit__(self, *args, **kwargs):
@@ -101,6 +106,10 @@ cdef class LuaState:
         self._big_pushed = 0
         self._gc_errors = []
         self._gc_dropped = 0
+        self._out_buf = <char*>malloc(_OUT_CAP)
+        if self._out_buf is NULL:
+            raise MemoryError("cannot allocate the output buffer of a LuaState")
+        self._out_len = 0
         self._tensor_mts_ref = lua.LUA_NOREF
         self._torch_ref = lua.LUA_NOREF
 
@@ -136,6 +145,7 @@ cdef class LuaState:
         lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.newobject")
         self._init_pylib(L)
         _install_safe_finalizers(self, L)
+        _install_stdio(self, L)
         self._run_init(L)
 
     cdef void _run_init(self, lua.lua_State* L) except *:
@@ -166,6 +176,11 @@ cdef class LuaState:
         if L is not NULL:
             self.L = NULL
             lua.lua_close(L)
+        if self._out_len:
+            _flush_output_quietly(self)
+        if self._out_buf is not NULL:
+            free(self._out_buf)
+            self._out_buf = NULL
         if self._gc_errors:
             _report_finalizer_errors(self)
 
@@ -219,6 +234,8 @@ cdef class LuaState:
 
     cdef inline void _leave(self):
         self._lock.release()
+        if self._out_len and self._lock.depth() == 0:
+            _flush_output_quietly(self)         # what Lua printed (_stdio.pxi)
         if self._gc_errors and self._lock.depth() == 0:
             # finalizers that raised since the outermost call began (_finalizers.pxi)
             _report_finalizer_errors(self)
