@@ -1,5 +1,7 @@
 # Lua's print, io.write and io.stdout/io.stderr writes go to Python's sys.stdout/sys.stderr.
 #
+# print is a C function (_print) as in Lua; io.write and the files' write and flush
+# methods are Lua wrappers around the C function _emit.
 # So notebooks, pytest's capsys and contextlib.redirect_stdout see them, in order with
 # Python's own output (LuaJIT's would go to C's stdout, buffered apart). io.stdout and
 # io.stderr stay LuaJIT's file objects (io.type says "file"): the write and flush methods
@@ -90,40 +92,13 @@ cdef int _gather(LuaState rt, object stream, const char* s, size_t size) except 
     return 0
 
 cdef bytes _STDIO = b"""
-local emit = ...   -- emit(kind, values...): 1 print a line, write to 2 stdout, 3 stderr, 4/5 flush them
-local select, type, error, unpack, tostring0, format = select, type, error, unpack, tostring, string.format
+local emit = ...   -- emit(kind, values...): write to 2 stdout, 3 stderr, 4/5 flush them
+local select, type, error, format = select, type, error, string.format
 local rawequal, rawget = rawequal, rawget
-local G = _G
 local stdout, stderr = io.stdout, io.stderr
 local io_write, io_flush, io_output = io.write, io.flush, io.output
 local methods = rawget(debug.getmetatable(stdout), '__index')
 local file_write, file_flush = methods.write, methods.flush
-
--- Lua's print: tostring (the global one, looked up at each call) of each argument
-print = function(...)
-  local tostring = G.tostring
-  local n = select('#', ...)
-  if n == 1 then
-    local s = ...
-    if type(s) == 'string' and rawequal(tostring, tostring0) then return emit(1, s) end
-    s = tostring(s)
-    if type(s) ~= 'string' then
-      if type(s) ~= 'number' then error("'tostring' must return a string to 'print'", 0) end
-      s = tostring0(s)
-    end
-    return emit(1, s)
-  end
-  local t = {...}
-  for i = 1, n do
-    local s = tostring(t[i])
-    if type(s) ~= 'string' then
-      if type(s) ~= 'number' then error("'tostring' must return a string to 'print'", 0) end
-      s = tostring0(s)
-    end
-    t[i] = s
-  end
-  return emit(1, unpack(t, 1, n))
-end
 
 -- io.output() as a variable: calling the C function each time would stop the JIT here
 local current = io_output()
@@ -247,7 +222,39 @@ cdef int _emit(lua.lua_State* L) noexcept:
     return n
 
 
+cdef int _print(lua.lua_State* L) noexcept:
+    # Lua-facing `print` (a C function, as Lua's): the global tostring of each argument,
+    # then _emit_impl writes the line. Holds no Python object. Upvalues: the runtime, the
+    # original tostring (not called for strings).
+    cdef int i, t, n = lua.lua_gettop(L)
+    lua.lua_getglobal(L, b"tostring")                                       # args... tostring
+    for i in range(1, n + 1):
+        t = lua.lua_type(L, i)
+        if t == lua.LUA_TSTRING and lua.lua_rawequal(L, -1, lua.lua_upvalueindex(2)):
+            continue
+        lua.lua_pushvalue(L, -1)
+        lua.lua_pushvalue(L, i)
+        lua.lua_call(L, 1, 1)  # may not return                              # args... tostring s
+        t = lua.lua_type(L, -1)
+        if t == lua.LUA_TNUMBER:
+            lua.lua_tolstring(L, -1, NULL)      # (in place, as Lua's print accepts numbers)
+        elif t != lua.LUA_TSTRING:
+            lua.lua_pushstring(L, b"'tostring' must return a string to 'print'")
+            return lua.lua_error(L)  # may not return
+        lua.lua_replace(L, i)                                               # args... tostring
+    lua.lua_pop(L, 1)                                                       # strings...
+    lua.lua_pushnumber(L, 1)
+    lua.lua_insert(L, 1)                                                    # 1 strings...
+    if _emit_impl(L) < 0:
+        return lua.lua_error(L)  # may not return
+    return 0
+
+
 cdef int _install_stdio(LuaState rt, lua.lua_State* L) except -1:
+    lua.lua_pushlightuserdata(L, <void*>rt)
+    lua.lua_getglobal(L, b"tostring")
+    lua.lua_pushcclosure(L, <lua.lua_CFunction>_print, 2)
+    lua.lua_setglobal(L, b"print")
     if lua.luaL_loadbuffer(L, _STDIO, len(_STDIO), b"=sparktorch7.stdio") != 0:
         raise LuaError("internal: the print/io wrappers failed to compile")
     lua.lua_pushlightuserdata(L, <void*>rt)
