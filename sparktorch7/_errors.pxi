@@ -27,6 +27,11 @@ class LuaMemoryError(LuaError, MemoryError):
     ``MemoryError`` raised in code that Lua called (then ``value`` is that exception)."""
 
 
+class LuaTimeoutError(LuaError, TimeoutError):
+    """A call ran past the state's ``timeout``; the message names the chunk and line
+    it was running."""
+
+
 class LuaClosedError(LuaError, RuntimeError):
     """The LuaState was closed; its objects cannot be used any more."""
 

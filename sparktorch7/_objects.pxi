@@ -283,6 +283,8 @@ cdef object _call_argv(LuaObject f, PyObject** argv, int n, int mode):
         rt._lock.release()
         raise LuaClosedError("this LuaState is closed")
     base = lua.lua_gettop(L)
+    if rt._limits.timeout > 0 and rt._lock.depth() == 1:
+        _arm_timeout(&rt._limits, L)                                # (_limits.pxi)
     try:
         if rt._pending_unrefs:
             rt._flush_unrefs()

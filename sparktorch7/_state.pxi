@@ -58,6 +58,15 @@ cdef class LuaState:
         How Lua tables returned to Python are converted: deep copies as dicts,
         deep copies with sequences ``{1..n}`` as lists, or live :class:`LuaTable`
         proxies.
+    timeout : float or None
+        Seconds each call from Python may run before it raises
+        :class:`LuaTimeoutError` inside Lua (also settable as ``state.timeout``).
+        A state with a timeout runs with the JIT compiler off: LuaJIT runs no hooks
+        in compiled code.
+    max_memory : int or None
+        Bytes the Lua heap may grow to; an allocation past it raises
+        :class:`LuaMemoryError` and the state goes on. Tensor and numpy memory is
+        not counted.
 
     Examples
     --------
@@ -96,6 +105,7 @@ cdef class LuaState:
     cdef Py_ssize_t _out_len
     cdef double _out_since       # when its oldest byte came
     cdef object _out_stream      # the sys.stdout it goes to
+    cdef _Limits _limits         # timeout and max_memory (_limits.pxi)
     cdef object __weakref__
 
     def __cinit__(self, *args, **kwargs):
@@ -110,10 +120,11 @@ cdef class LuaState:
         if self._out_buf is NULL:
             raise MemoryError("cannot allocate the output buffer of a LuaState")
         self._out_len = 0
+        memset(&self._limits, 0, sizeof(_Limits))
         self._tensor_mts_ref = lua.LUA_NOREF
         self._torch_ref = lua.LUA_NOREF
 
-    def __init__(self, *, encoding="utf-8", tables="dict"):
+    def __init__(self, *, encoding="utf-8", tables="dict", timeout=None, max_memory=None):
         if self.L is not NULL:
             raise RuntimeError("this LuaState is already initialised")
         if tables not in _TABLE_MODES:
@@ -127,7 +138,10 @@ cdef class LuaState:
         if L is NULL:
             raise LuaMemoryError("cannot create a Lua state: out of memory")
         self.L = L
+        _set_max_memory(&self._limits, L, max_memory)
         lua.luaL_openlibs(L)
+        lua.lua_pushlightuserdata(L, &self._limits)
+        lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.limits")
         lua.lua_pushboolean(L, 0)
         self._tb_slot = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
         lua.lua_pushnumber(L, self._tb_slot)
@@ -147,6 +161,7 @@ cdef class LuaState:
         _install_safe_finalizers(self, L)
         _install_stdio(self, L)
         self._run_init(L)
+        _set_timeout(&self._limits, L, timeout)
 
     cdef void _run_init(self, lua.lua_State* L) except *:
         # helpers, package.path, global ffi
@@ -207,6 +222,26 @@ cdef class LuaState:
     def closed(self):
         return self.L is NULL
 
+    @property
+    def timeout(self):
+        """Seconds each call from Python may run (None: no limit); the JIT is off while set."""
+        return self._limits.timeout if self._limits.timeout > 0 else None
+
+    @timeout.setter
+    def timeout(self, value):
+        cdef lua.lua_State* L = self._enter()
+        try:
+            if self._lock.depth() > 1:
+                raise LuaError("the timeout of a LuaState cannot change while its Lua code runs")
+            _set_timeout(&self._limits, L, value)
+        finally:
+            self._leave()
+
+    @property
+    def max_memory(self):
+        """Bytes the Lua heap may grow to (None: no limit), as given to the constructor."""
+        return self._limits.limit if self._limits.limit else None
+
     def __enter__(self):
         self._check_open()
         return self
@@ -230,6 +265,8 @@ cdef class LuaState:
             raise LuaClosedError("this LuaState is closed")
         if self._pending_unrefs:
             self._flush_unrefs()
+        if self._limits.timeout > 0 and self._lock.depth() == 1:
+            _arm_timeout(&self._limits, self.L)
         return self.L
 
     cdef inline void _leave(self):
@@ -314,9 +351,15 @@ cdef class LuaState:
             # Lua 5.1 has no emergency collection: collect the garbage the failed
             # code left now, or the next allocation fails as well.
             self._collect(L)
+            if self._limits.refused:
+                self._limits.refused = 0
+                msg = f"{msg} (the state's max_memory is {self._limits.limit} bytes)"
             raise LuaMemoryError(msg, tb)
         if status == lua.LUA_ERRERR:
             raise LuaError("error in the Lua error handler: " + msg, tb)
+        if status == lua.LUA_ERRRUN and self._limits.timed_out and msg.find("timed out after ") >= 0:
+            self._limits.timed_out = 0
+            raise LuaTimeoutError(msg, tb, value)
         if status == lua.LUA_ERRRUN and isinstance(value, str):
             at = msg.find("T7FormatError: ")
             if at >= 0:

@@ -17,9 +17,7 @@
 # on io.flush / io.stdout:flush(), when sys.stdout is replaced, and when the outermost
 # Python -> Lua call returns (LuaState._leave) or the state closes.
 
-from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 from libc.string cimport memmove, strcpy
-from libc.stdio cimport snprintf
 from libc.math cimport INFINITY
 
 cdef extern from "Python.h":
@@ -28,12 +26,6 @@ cdef extern from "Python.h":
         const char* s, Py_ssize_t size, const char* errors, Py_ssize_t* consumed)
 
 cdef double _OUT_DELAY = 0.1  # seconds the oldest gathered byte may wait
-
-
-cdef inline double _monotonic() noexcept:
-    cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return ts.tv_sec + ts.tv_nsec * 1e-9
 
 
 cdef int _flush_output(LuaState rt, bint whole) except -1:
