@@ -4,9 +4,12 @@
 # deadline of the outermost Python -> Lua call and raises "timed out after X s in
 # chunk:line" inside Lua (LuaTimeoutError in Python). LuaJIT runs no hooks inside
 # JIT-compiled traces, and a loop compiled whole never leaves its trace: so a state with a
-# timeout flushes its traces and runs with the JIT off (measured: interpreted Lua is ~3-10x
-# slower on numeric loops; numpy-backed tensor work is not affected). Setting
-# `state.timeout = None` turns the JIT back on.
+# timeout flushes its traces and runs with the JIT off. Measured (JIT on -> off): a numeric
+# loop of 10^7 iterations 1.5-1.8x slower, an nn.Sequential(Linear, ReLU, Linear) forward
+# of a 16x64 batch 2.2-2.7x, element access t[i] of a tensor (FFI) ~37x. Reading the clock
+# costs nothing measurable (once per 10^4 instructions). Setting `state.timeout = None`
+# removes the hook and turns the JIT back on. A Python callback that blocks is not
+# interrupted: the hook fires when Lua runs again.
 #
 # max_memory: LuaJIT allocates its heap with its own allocator (GC64 on x64). A state made
 # by luaL_newstate keeps it, and lua_setallocf puts a counting wrapper in front of it,
@@ -85,11 +88,21 @@ cdef void _timeout_hook(lua.lua_State* L, lua.lua_Debug* ar) noexcept:
     lua.lua_error(L)  # may not return
 
 
+cdef int _check_limits(object timeout, object max_memory) except -1:
+    if timeout is not None and (not isinstance(timeout, (int, float)) or isinstance(timeout, bool)
+                                or not timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds or None, not {timeout!r}")
+    if max_memory is not None and (not isinstance(max_memory, int) or isinstance(max_memory, bool)
+                                   or max_memory <= 0):
+        raise ValueError(f"max_memory must be a positive number of bytes or None, not {max_memory!r}")
+    return 0
+
+
 cdef int _set_max_memory(_Limits* lim, lua.lua_State* L, object max_memory) except -1:
+    """Put the counting allocator in front of LuaJIT's (once, at the state's creation:
+    the heap used so far counts against the limit)."""
     if max_memory is None:
         return 0
-    if not isinstance(max_memory, int) or isinstance(max_memory, bool) or max_memory <= 0:
-        raise ValueError(f"max_memory must be a positive number of bytes or None, not {max_memory!r}")
     lim.allocf = lua_getallocf(L, &lim.allocud)
     lim.used = lua.lua_gc(L, lua.LUA_GCCOUNT, 0) * 1024 + lua.lua_gc(L, lua.LUA_GCCOUNTB, 0)
     lim.limit = max_memory
@@ -100,9 +113,7 @@ cdef int _set_max_memory(_Limits* lim, lua.lua_State* L, object max_memory) exce
 cdef int _set_timeout(_Limits* lim, lua.lua_State* L, object timeout) except -1:
     """Set the timeout of each outermost call (the registry's "sparktorch7.limits" already
     points at lim: set at the state's creation, as this allocates no Lua memory)."""
-    if timeout is not None and (not isinstance(timeout, (int, float)) or isinstance(timeout, bool)
-                                or not timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds or None, not {timeout!r}")
+    _check_limits(timeout, None)
     if timeout is None:
         if lim.timeout > 0:
             lua_sethook(L, NULL, 0, 0)

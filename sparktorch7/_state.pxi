@@ -131,6 +131,7 @@ cdef class LuaState:
             raise ValueError(f"tables must be one of {_TABLE_MODES}, not {tables!r}")
         if encoding is not None:
             "".encode(encoding)
+        _check_limits(timeout, max_memory)
         self.encoding = encoding
         self.tables = tables
         self.py_globals = {"__builtins__": builtins, "__name__": "__lua__"}
@@ -138,7 +139,6 @@ cdef class LuaState:
         if L is NULL:
             raise LuaMemoryError("cannot create a Lua state: out of memory")
         self.L = L
-        _set_max_memory(&self._limits, L, max_memory)
         lua.luaL_openlibs(L)
         lua.lua_pushlightuserdata(L, &self._limits)
         lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.limits")
@@ -162,6 +162,8 @@ cdef class LuaState:
         _install_stdio(self, L)
         self._run_init(L)
         _set_timeout(&self._limits, L, timeout)
+        # (last: building the state makes unprotected allocations, which must not fail)
+        _set_max_memory(&self._limits, L, max_memory)
 
     cdef void _run_init(self, lua.lua_State* L) except *:
         # helpers, package.path, global ffi

@@ -85,3 +85,26 @@ def test_max_memory():
     with pytest.raises(ValueError, match="max_memory must be a positive number of bytes"):
         LuaState(max_memory=0)
     assert LuaState().max_memory is None
+
+
+def test_a_tiny_max_memory_never_ends_the_process():
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    r = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        from sparktorch7 import LuaState, LuaMemoryError
+        lua = LuaState(max_memory=1000)           # below what a fresh state already uses
+        for code in ["1 + 1", "{}", "string.rep('x', 100)"]:
+            try:
+                lua.eval(code)
+            except LuaMemoryError as e:
+                print("LuaMemoryError", e.lua_message)
+        lua.close()
+        print("done")
+    """)], capture_output=True, text=True, timeout=60,
+        env=dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", "")))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("LuaMemoryError not enough memory (the state's max_memory is 1000 bytes)") == 3
+    assert "done" in r.stdout
