@@ -9,6 +9,7 @@ from sparktorch7._lua import (
     LuaState,
     LuaSyntaxError,
     LuaTable,
+    LuaTimeoutError,
     T7FormatError,
 )
 from sparktorch7.model import Model, load_model
@@ -39,6 +40,7 @@ __all__ = [
     "LuaState",
     "LuaSyntaxError",
     "LuaTable",
+    "LuaTimeoutError",
     "Model",
     "PyTorch",
     "T7FormatError",

@@ -22,7 +22,14 @@ class LuaSyntaxError(LuaError):
 
 
 class LuaMemoryError(LuaError, MemoryError):
-    """The Lua allocator failed."""
+    """An allocation failed: the Lua allocator's (``not enough memory``), a tensor's or
+    storage's memory (the message says how much was asked for), or a Python
+    ``MemoryError`` raised in code that Lua called (then ``value`` is that exception)."""
+
+
+class LuaTimeoutError(LuaError, TimeoutError):
+    """A call ran past the state's ``timeout``; the message names the chunk and line
+    it was running."""
 
 
 class LuaClosedError(LuaError, RuntimeError):
@@ -31,6 +38,14 @@ class LuaClosedError(LuaError, RuntimeError):
 
 class T7FormatError(LuaError, ValueError):
     """A .t7 file is truncated or corrupt; the message names the byte offset."""
+
+
+def _is_memory_message(str msg):
+    # "not enough memory" is Lua's message for LUA_ERRMEM; raised again by Lua code it
+    # comes back as a run-time error, maybe after a position ("chunk:3: ") or a class
+    # ("<torch.FloatStorage> ", the runtime's allocation failures, as Torch7's "Torch: ")
+    import re
+    return re.match(r"^(?:.*?(?::\d+:|>|Torch:) )?not enough memory", msg.split("\n", 1)[0]) is not None
 
 
 def _parse_syntax_message(str msg):

@@ -2,8 +2,10 @@
 """sparktorch7._lua: LuaJIT 2.1 embedded in Python.
 
 Layout: _errors.pxi (exceptions, status mapping), _lock.pxi (per-state lock),
-_state.pxi (LuaState), _objects.pxi (proxies of Lua values), _convert.pxi (values
-both ways), _pylib.pxi (the `py` module that Lua sees), _tensor.pxi (numpy bridge).
+_limits.pxi (timeout, max_memory), _state.pxi (LuaState), _finalizers.pxi (__gc errors
+become warnings), _objects.pxi (proxies of Lua values), _convert.pxi (values both ways),
+_pylib.pxi (the `py` module that Lua sees), _stdio.pxi (print and io.write into
+sys.stdout), _tensor.pxi (numpy bridge).
 """
 from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize, PyBytes_Check
@@ -17,7 +19,7 @@ from cpython.dict cimport PyDict_SetItem
 from cpython.pythread cimport (PyThread_type_lock, PyThread_allocate_lock, PyThread_free_lock,
                                PyThread_acquire_lock, PyThread_release_lock, PyThread_get_thread_ident,
                                WAIT_LOCK, NOWAIT_LOCK)
-from libc.string cimport memcpy, strlen
+from libc.string cimport memcpy, memset, strlen
 from libc.stdint cimport intptr_t, int64_t
 from libc.math cimport floor, fabs
 
@@ -52,7 +54,10 @@ cdef int MAX_DEPTH = 200
 include "_errors.pxi"
 include "_lock.pxi"
 include "_convert.pxi"
+include "_limits.pxi"
 include "_state.pxi"
+include "_finalizers.pxi"
 include "_objects.pxi"
 include "_pylib.pxi"
+include "_stdio.pxi"
 include "_tensor.pxi"

@@ -283,6 +283,8 @@ cdef object _call_argv(LuaObject f, PyObject** argv, int n, int mode):
         rt._lock.release()
         raise LuaClosedError("this LuaState is closed")
     base = lua.lua_gettop(L)
+    if rt._limits.timeout > 0 and rt._lock.depth() == 1:
+        _arm_timeout(&rt._limits, L)                                # (_limits.pxi)
     try:
         if rt._pending_unrefs:
             rt._flush_unrefs()
@@ -303,7 +305,7 @@ cdef object _call_argv(LuaObject f, PyObject** argv, int n, int mode):
         return rt._results(L, base + 1, mode)
     finally:
         lua.lua_settop(L, base)
-        rt._lock.release()
+        rt._leave()
 
 
 # Calls of LuaFunction objects made by a state skip the argument tuple: CPython's
@@ -318,7 +320,7 @@ cdef extern from "Python.h":
         unsigned long tp_flags
     Py_ssize_t PyVectorcall_NARGS(size_t nargsf)
     unsigned long Py_TPFLAGS_HAVE_VECTORCALL
-    void PyType_Modified(object tp)
+    void PyType_Modified(_TypeSlots* tp)
 
 
 cdef object _lua_vectorcall(PyObject* callable, PyObject** args, size_t nargsf, PyObject* kwnames):
@@ -332,7 +334,7 @@ cdef int _enable_vectorcall() except -1:
     cdef _TypeSlots* tp = <_TypeSlots*>LuaFunction
     tp.tp_vectorcall_offset = <char*>&probe._vectorcall - <char*><PyObject*>probe
     tp.tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL
-    PyType_Modified(LuaFunction)
+    PyType_Modified(tp)
     return 0
 
 

@@ -60,7 +60,10 @@ cdef _PyRef* _get_pyref(LuaState rt, lua.lua_State* L, int idx) noexcept:
 
 
 cdef inline LuaState _runtime_of(lua.lua_State* L):
-    return <LuaState>lua.lua_touserdata(L, lua.lua_upvalueindex(1))
+    cdef LuaState rt = <LuaState>lua.lua_touserdata(L, lua.lua_upvalueindex(1))
+    if rt._out_len:
+        _flush_output_quietly(rt)    # Lua's print output before Python code runs (_stdio.pxi)
+    return rt
 
 
 cdef inline int _flavor(lua.lua_State* L) noexcept:

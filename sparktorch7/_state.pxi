@@ -1,6 +1,7 @@
 # LuaState: one lua_State with its lock, its options and the Python side of its registry.
 
 cdef object _TABLE_MODES = ("dict", "list", "proxy")
+DEF _OUT_CAP = 16384          # bytes of stdout text a state gathers before writing them (_stdio.pxi)
 
 # Small Lua helpers, compiled once per state: each access that may run a
 # metamethod goes through one of them under lua_pcall.
@@ -57,6 +58,15 @@ cdef class LuaState:
         How Lua tables returned to Python are converted: deep copies as dicts,
         deep copies with sequences ``{1..n}`` as lists, or live :class:`LuaTable`
         proxies.
+    timeout : float or None
+        Seconds each call from Python may run before it raises
+        :class:`LuaTimeoutError` inside Lua (also settable as ``state.timeout``).
+        A state with a timeout runs with the JIT compiler off: LuaJIT runs no hooks
+        in compiled code.
+    max_memory : int or None
+        Bytes the Lua heap may grow to; an allocation past it raises
+        :class:`LuaMemoryError` and the state goes on. Tensor and numpy memory is
+        not counted.
 
     Examples
     --------
@@ -89,6 +99,13 @@ cdef class LuaState:
     cdef readonly dict py_globals
     cdef dict _big_arrays        # id(ndarray) -> [array, nbytes, pyrefs in Lua] (see _tensor.pxi)
     cdef Py_ssize_t _big_pushed  # bytes of big arrays pushed since the last check
+    cdef list _gc_errors         # messages of __gc finalizers that raised, not yet reported
+    cdef Py_ssize_t _gc_dropped  # ... and how many more there were (_finalizers.pxi)
+    cdef char* _out_buf          # stdout text of print/io.write not yet written (_stdio.pxi)
+    cdef Py_ssize_t _out_len
+    cdef double _out_since       # when its oldest byte came
+    cdef object _out_stream      # the sys.stdout it goes to
+    cdef _Limits _limits         # timeout and max_memory (_limits.pxi)
     cdef object __weakref__
 
     def __cinit__(self, *args, **kwargs):
@@ -97,16 +114,24 @@ cdef class LuaState:
         self._pending_unrefs = []
         self._big_arrays = {}
         self._big_pushed = 0
+        self._gc_errors = []
+        self._gc_dropped = 0
+        self._out_buf = <char*>malloc(_OUT_CAP)
+        if self._out_buf is NULL:
+            raise MemoryError("cannot allocate the output buffer of a LuaState")
+        self._out_len = 0
+        memset(&self._limits, 0, sizeof(_Limits))
         self._tensor_mts_ref = lua.LUA_NOREF
         self._torch_ref = lua.LUA_NOREF
 
-    def __init__(self, *, encoding="utf-8", tables="dict"):
+    def __init__(self, *, encoding="utf-8", tables="dict", timeout=None, max_memory=None):
         if self.L is not NULL:
             raise RuntimeError("this LuaState is already initialised")
         if tables not in _TABLE_MODES:
             raise ValueError(f"tables must be one of {_TABLE_MODES}, not {tables!r}")
         if encoding is not None:
             "".encode(encoding)
+        _check_limits(timeout, max_memory)
         self.encoding = encoding
         self.tables = tables
         self.py_globals = {"__builtins__": builtins, "__name__": "__lua__"}
@@ -115,6 +140,8 @@ cdef class LuaState:
             raise LuaMemoryError("cannot create a Lua state: out of memory")
         self.L = L
         lua.luaL_openlibs(L)
+        lua.lua_pushlightuserdata(L, &self._limits)
+        lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.limits")
         lua.lua_pushboolean(L, 0)
         self._tb_slot = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
         lua.lua_pushnumber(L, self._tb_slot)
@@ -131,7 +158,12 @@ cdef class LuaState:
         lua.lua_pushcclosure(L, <lua.lua_CFunction>_new_object, 0)
         lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.newobject")
         self._init_pylib(L)
+        _install_safe_finalizers(self, L)
+        _install_stdio(self, L)
         self._run_init(L)
+        _set_timeout(&self._limits, L, timeout)
+        # (last: building the state makes unprotected allocations, which must not fail)
+        _set_max_memory(&self._limits, L, max_memory)
 
     cdef void _run_init(self, lua.lua_State* L) except *:
         # helpers, package.path, global ffi
@@ -161,6 +193,13 @@ cdef class LuaState:
         if L is not NULL:
             self.L = NULL
             lua.lua_close(L)
+        if self._out_len:
+            _flush_output_quietly(self)
+        if self._out_buf is not NULL:
+            free(self._out_buf)
+            self._out_buf = NULL
+        if self._gc_errors:
+            _report_finalizer_errors(self)
 
     # ------------------------------------------------------------ lifetime
     def close(self):
@@ -179,11 +218,31 @@ cdef class LuaState:
                 self._pending_unrefs.clear()
                 lua.lua_close(L0)
         finally:
-            self._lock.release()
+            self._leave()
 
     @property
     def closed(self):
         return self.L is NULL
+
+    @property
+    def timeout(self):
+        """Seconds each call from Python may run (None: no limit); the JIT is off while set."""
+        return self._limits.timeout if self._limits.timeout > 0 else None
+
+    @timeout.setter
+    def timeout(self, value):
+        cdef lua.lua_State* L = self._enter()
+        try:
+            if self._lock.depth() > 1:
+                raise LuaError("the timeout of a LuaState cannot change while its Lua code runs")
+            _set_timeout(&self._limits, L, value)
+        finally:
+            self._leave()
+
+    @property
+    def max_memory(self):
+        """Bytes the Lua heap may grow to (None: no limit), as given to the constructor."""
+        return self._limits.limit if self._limits.limit else None
 
     def __enter__(self):
         self._check_open()
@@ -208,10 +267,17 @@ cdef class LuaState:
             raise LuaClosedError("this LuaState is closed")
         if self._pending_unrefs:
             self._flush_unrefs()
+        if self._limits.timeout > 0 and self._lock.depth() == 1:
+            _arm_timeout(&self._limits, self.L)
         return self.L
 
     cdef inline void _leave(self):
         self._lock.release()
+        if self._out_len and self._lock.depth() == 0:
+            _flush_output_quietly(self)         # what Lua printed (_stdio.pxi)
+        if self._gc_errors and self._lock.depth() == 0:
+            # finalizers that raised since the outermost call began (_finalizers.pxi)
+            _report_finalizer_errors(self)
 
     cdef void _flush_unrefs(self):
         cdef int ref
@@ -264,6 +330,10 @@ cdef class LuaState:
             lua.lua_rawseti(L, lua.LUA_REGISTRYINDEX, self._tb_slot)
         exc = self._pyerror_at(L, -1)
         if exc is not None:
+            if isinstance(exc, MemoryError) and not isinstance(exc, LuaMemoryError):
+                # (numpy's MemoryError allocating an array for Lua: says the size it asked for)
+                self._collect(L)
+                raise LuaMemoryError(f"MemoryError: {exc}", tb, exc) from exc
             if tb:
                 exc.lua_traceback = tb
                 if hasattr(exc, "add_note"):
@@ -283,14 +353,25 @@ cdef class LuaState:
             # Lua 5.1 has no emergency collection: collect the garbage the failed
             # code left now, or the next allocation fails as well.
             self._collect(L)
+            if self._limits.refused:
+                self._limits.refused = 0
+                msg = f"{msg} (the state's max_memory is {self._limits.limit} bytes)"
             raise LuaMemoryError(msg, tb)
         if status == lua.LUA_ERRERR:
             raise LuaError("error in the Lua error handler: " + msg, tb)
+        if status == lua.LUA_ERRRUN and self._limits.timed_out and msg.find("timed out after ") >= 0:
+            self._limits.timed_out = 0
+            raise LuaTimeoutError(msg, tb, value)
         if status == lua.LUA_ERRRUN and isinstance(value, str):
             at = msg.find("T7FormatError: ")
             if at >= 0:
                 # the .t7 reader's errors (lua/torch/serialization.lua) name the byte offset
                 raise T7FormatError(msg[at + len("T7FormatError: "):], tb, value)
+            if _is_memory_message(msg):
+                # a memory error that Lua code caught and raised again, or an allocation of
+                # the torch runtime that failed (torch._noMemory)
+                self._collect(L)
+                raise LuaMemoryError(msg, tb, value)
         raise LuaError(msg, tb, value)
 
     cdef int _collect(self, lua.lua_State* L) noexcept:

@@ -25,9 +25,7 @@ local blocks = setmetatable({}, {__mode = "k"})
 torch._blocks = blocks
 
 local function new_storage(rec, n)
-  if not (n * rec.size < MAX_BYTES) then
-    torch._error(string.format("<%s> cannot allocate %.0f elements (%.4g bytes)", rec.sname, n, n * rec.size))
-  end
+  if not (n * rec.size < MAX_BYTES) then torch._noMemory(rec.sname, n, rec.size) end
   local data, owner = torch._alloc(rec, n)
   blocks[owner] = true
   return new_object(rec.Storage_mt, {_data = data, _addr = tonumber(ffi.cast("intptr_t", data)), _size = n,
@@ -104,9 +102,7 @@ function methods.resize(self, n)
                                torch.typename(self), self._mapped))
   end
   local rec = torch._getrec(self)
-  if not (n * rec.size < MAX_BYTES) then
-    torch._error(string.format("<%s.resize> cannot allocate %.0f elements", rec.sname, n))
-  end
+  if not (n * rec.size < MAX_BYTES) then torch._noMemory(rec.sname .. ".resize", n, rec.size) end
   local data, owner = torch._alloc(rec, n)
   blocks[owner] = true
   local keep = math.min(n, self._size)

@@ -100,6 +100,18 @@ function torch._account(bytes)
   end
 end
 
+-- An allocation that cannot be satisfied says "not enough memory", as Lua's own memory
+-- errors do (and Torch7's THAlloc): the Python side raises it as LuaMemoryError.
+local function bytes_text(b)
+  local units, i = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"}, 1
+  while b >= 1024 and i < #units do b, i = b / 1024, i + 1 end
+  return i == 1 and string.format("%d bytes", b) or string.format("%.1f %s", b, units[i])
+end
+function torch._noMemory(sname, n, esize)
+  torch._error(string.format("<%s> not enough memory: cannot allocate %.0f elements of %d bytes (%s)",
+                             sname, n, esize, bytes_text(n * esize)))
+end
+
 function torch._alloc(rec, n)
   local bytes = (n > 0 and n or 1) * rec.size
   torch._account(bytes)
@@ -107,9 +119,7 @@ function torch._alloc(rec, n)
   if p == nil then
     collectgarbage("collect")
     p = ffi.C.calloc(1, bytes)
-    if p == nil then
-      error(string.format("<torch> cannot allocate %d bytes for a %s", bytes, rec.sname), 3)
-    end
+    if p == nil then torch._noMemory(rec.sname, n, rec.size) end
   end
   local owner = ffi.gc(ffi.cast("uint8_t*", p), ffi.C.free)
   return ffi.cast(rec.ptr, p), owner
