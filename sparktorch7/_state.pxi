@@ -57,6 +57,11 @@ cdef class LuaState:
         How Lua tables returned to Python are converted: deep copies as dicts,
         deep copies with sequences ``{1..n}`` as lists, or live :class:`LuaTable`
         proxies.
+    lua_path : list of paths, optional
+        Directories or ``.zip`` files of Lua sources put on ``package.path``
+        after the runtime's own folder, so ``require 'LanguageModel'`` or
+        ``require 'util.OneHot'`` finds a project's modules (a directory is
+        also reachable by its own name: ``require 'torch-rnn.LSTM'``).
 
     Examples
     --------
@@ -100,7 +105,7 @@ cdef class LuaState:
         self._tensor_mts_ref = lua.LUA_NOREF
         self._torch_ref = lua.LUA_NOREF
 
-    def __init__(self, *, encoding="utf-8", tables="dict"):
+    def __init__(self, *, encoding="utf-8", tables="dict", lua_path=None):
         if self.L is not NULL:
             raise RuntimeError("this LuaState is already initialised")
         if tables not in _TABLE_MODES:
@@ -132,6 +137,9 @@ cdef class LuaState:
         lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.newobject")
         self._init_pylib(L)
         self._run_init(L)
+        if lua_path is not None:
+            from sparktorch7 import _luapath
+            _luapath.apply(self, _luapath.local_roots(lua_path, self))
 
     cdef void _run_init(self, lua.lua_State* L) except *:
         # helpers, package.path, global ffi

@@ -1098,7 +1098,7 @@ def _write_any(df: Any, path: str) -> None:
 def score_files(input_path: str, output_path: str, script_path: str, function: str, *,
                 features: Optional[Sequence[str]] = None, features_col: Optional[str] = None,
                 files: Sequence[str] = (), init: Optional[str] = None,
-                batch_size: Optional[int] = None, output_col: str = "prediction",
+                lua_path: Sequence[str] = (), batch_size: Optional[int] = None, output_col: str = "prediction",
                 output_type: str = "array<float>", keep: Optional[Sequence[str]] = None,
                 on_bad_rows: str = "error", master: Optional[str] = None,
                 spark: Any = None) -> Dict[str, Any]:
@@ -1120,7 +1120,7 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
         raise ValueError("give exactly one of features (numeric columns) or features_col (an array column)")
     in_cols = list(features) if features is not None else [features_col]
     spark = spark or local_session(master, app_name=f"sparktorch7-score-{os.path.basename(script_path)}")
-    script = LuaScript.from_file(script_path, files=list(files), init=init)
+    script = LuaScript.from_file(script_path, files=list(files), init=init, lua_path=list(lua_path))
     df = _read_any(spark, input_path)
     if keep is None:
         keep = [c for c in df.columns if c not in in_cols]
