@@ -56,12 +56,6 @@ def test_runtime_packages_are_not_shadowed(project):
         assert path[2] == str(project) + "/?.lua"
 
 
-def test_runtime_has_no_top_level_modules():
-    # what makes "runtime first" safe: only package folders at the top of lua/, so a
-    # project's LSTM.lua or utils.lua is never hidden by a runtime file
-    assert sorted(p.name for p in LUA_DIR.glob("*.lua")) == []
-
-
 def test_entries_in_order_first_wins(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     write(a / "Same.lua", "return 'from a'")
