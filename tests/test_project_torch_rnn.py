@@ -254,3 +254,22 @@ def test_torch_rnn_own_tests(test_file):
             assert "sparktorch7 runs inference only" in results[name]["errors"], results[name]["errors"]
     finally:
         st.close()
+
+
+@pytest.mark.parametrize("dtype", ["double", "float"])
+def test_lstm_at_width_512_equals_numpy(dtype):
+    """torch-rnn's nn.LSTM built fresh at the benchmark's width: its gates (batch x 4H,
+    slices of 8 x 1536 and 8 x 512 elements) take the numpy paths of sigmoid/tanh."""
+    st = torch_rnn_state()
+    try:
+        st.execute(f"require 'LSTM'\ntorch.manualSeed(3)\nlstm = nn.LSTM(64, 512):{dtype}()\n"
+                   f"x = torch.randn(8, 6, 64):{dtype}()\nh = lstm:forward(x):clone()")
+        x = st.eval("x:double()")
+        expected, cells = numpy_lstm(x, st.eval("lstm.weight:double()"), st.eval("lstm.bias:double()"))
+        got = st.eval("h")
+        assert got.dtype == (np.float64 if dtype == "double" else np.float32)
+        tol = 1e-10 if dtype == "double" else 2e-5
+        np.testing.assert_allclose(got, expected, rtol=0, atol=tol)
+        np.testing.assert_allclose(st.eval("lstm.cell"), cells, rtol=0, atol=tol * 10)
+    finally:
+        st.close()
