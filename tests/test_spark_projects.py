@@ -120,6 +120,33 @@ def test_udf_scores_text_with_torch_rnn(spark, script):
     assert script.states_created >= 1
 
 
+def test_score_files_with_lua_path(spark, script, tmp_path):
+    """score_files (the logic of jobs/score.py --lua-path): the script is a file in its own
+    folder, torch-rnn's code comes through lua_path, the checkpoint through files."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from sparktorch7.udf import score_files
+
+    (tmp_path / "job").mkdir()
+    lua_file = tmp_path / "job" / "score_text.lua"
+    # a list of files is named by base name
+    lua_file.write_text(SCRIPT.replace("sparktorch7_file('cv/checkpoint.t7')",
+                                       "sparktorch7_file('torch-rnn_checkpoint_18000.t7')"))
+    dna, other = texts(8, seed=2)
+    table = pa.table({"id": list(range(16)),
+                      "codes": pa.array([list(map(ord, t)) for t in dna + other], pa.list_(pa.int32()))})
+    pq.write_table(table, tmp_path / "in.parquet")
+    stats = score_files(str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), str(lua_file),
+                        "loglik", features_col="codes", files=[str(CHECKPOINT)], init="load",
+                        lua_path=[str(TORCH_RNN)], output_col="ll", output_type="double",
+                        keep=["id"], spark=spark)
+    assert stats["rows"] == 16
+    out = pd.read_parquet(tmp_path / "out.parquet").sort_values("id")
+    np.testing.assert_allclose(out["ll"].to_numpy(), local_reference(script, dna + other),
+                               rtol=1e-6, atol=1e-9)
+
+
 @pytest.mark.slow
 def test_local_cluster_executors_get_the_project_code(tmp_path):
     """Executors in their own processes: each writes its own copy of torch-rnn's Lua
