@@ -13,13 +13,13 @@ Inside the state the script sees two globals:
     relative path given as a ``files`` dict key), e.g.
     ``torch.load(sparktorch7_file('mlp.t7'))``. An unknown name raises an
     error that lists the shipped names.
+``sparktorch7_worker``
+    A table ``{pid = <process id>, serial = <n-th state built in this
+    process>, key = <script hash>, driver = <true during the driver check>}``.
 
 Lua sources (``lua_path=[dir_or_zip, ...]``, and the script's own folder for
 :meth:`LuaScript.from_file`) travel with the script and go on ``package.path``
 of every state, after the runtime's own folder (see :mod:`sparktorch7._luapath`).
-``sparktorch7_worker``
-    A table ``{pid = <process id>, serial = <n-th state built in this
-    process>, key = <script hash>, driver = <true during the driver check>}``.
 """
 from __future__ import annotations
 
