@@ -273,3 +273,23 @@ def test_lstm_at_width_512_equals_numpy(dtype):
         np.testing.assert_allclose(st.eval("lstm.cell"), cells, rtol=0, atol=tol * 10)
     finally:
         st.close()
+
+
+def test_load_model_key_model_and_hint():
+    from sparktorch7 import load_model
+
+    st = torch_rnn_state()
+    try:
+        st.execute("require 'LanguageModel'")
+        with pytest.raises(LuaError, match=r'modules under the keys "model"'):
+            load_model(CHECKPOINT, state=st)
+        model = load_model(CHECKPOINT, key="model", state=st).double()
+        tokens = np.array([[9, 3, 8, 5, 1]], dtype=np.float64)   # "ActgA" in its vocabulary
+        scores = model.forward(tokens)
+        assert scores.shape == (1, 5, 63)
+        st.execute("model = nil")
+        st["m"] = model.module
+        st.execute("model = m")
+        np.testing.assert_allclose(scores, numpy_language_model(st, tokens.astype(np.int64)), atol=1e-10)
+    finally:
+        st.close()
