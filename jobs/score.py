@@ -3,6 +3,7 @@
 
     spark-submit jobs/score.py --script S.lua --function F --input IN --output OUT \\
         (--features c1,c2,... | --features-col ARRAYCOL) [--files m.t7,...] [--init NAME] \\
+        [--lua-path DIR_OR_ZIP,...] \\
         [--batch-size N] [--output-col prediction] [--output-type 'array<float>'] \\
         [--keep id,...] [--on-bad-rows error|null] [--mode error|overwrite|append] \\
         [--master local[*]]
@@ -42,6 +43,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     src.add_argument("--features-col", help="one array column: an [N, D] tensor")
     p.add_argument("--files", type=_csv, default=[], help="files shipped with the script (models...)")
     p.add_argument("--init", help="Lua function called once per state after loading")
+    p.add_argument("--lua-path", type=_csv, default=[],
+                   help="folders or .zip files of Lua sources shipped and put on package.path "
+                        "(the script's own folder is always on it)")
     p.add_argument("--batch-size", type=int, help="rows per Lua call at most")
     p.add_argument("--output-col", default="prediction")
     p.add_argument("--output-type", default="array<float>", help="Spark type of the output column")
@@ -72,7 +76,7 @@ def main(argv=None) -> int:
     try:
         score_files(args.input, args.output, args.script, args.function,
                     features=args.features, features_col=args.features_col, files=args.files,
-                    init=args.init, batch_size=args.batch_size, output_col=args.output_col,
+                    init=args.init, lua_path=args.lua_path, batch_size=args.batch_size, output_col=args.output_col,
                     output_type=args.output_type, keep=args.keep, on_bad_rows=args.on_bad_rows,
                     mode=args.mode, master=args.master)
     except (LuaError, ValueError, TypeError, OSError, RuntimeError, PySparkException) as e:

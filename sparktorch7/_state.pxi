@@ -67,6 +67,11 @@ cdef class LuaState:
         Bytes the Lua heap may grow to; an allocation past it raises
         :class:`LuaMemoryError` and the state goes on. Tensor and numpy memory is
         not counted.
+    lua_path : list of paths, optional
+        Directories or ``.zip`` files of Lua sources put on ``package.path``
+        after the runtime's own folder, so ``require 'LanguageModel'`` or
+        ``require 'util.OneHot'`` finds a project's modules (a directory is
+        also reachable by its own name: ``require 'torch-rnn.LSTM'``).
 
     Examples
     --------
@@ -124,7 +129,8 @@ cdef class LuaState:
         self._tensor_mts_ref = lua.LUA_NOREF
         self._torch_ref = lua.LUA_NOREF
 
-    def __init__(self, *, encoding="utf-8", tables="dict", timeout=None, max_memory=None):
+    def __init__(self, *, encoding="utf-8", tables="dict", lua_path=None, timeout=None,
+                 max_memory=None):
         if self.L is not NULL:
             raise RuntimeError("this LuaState is already initialised")
         if tables not in _TABLE_MODES:
@@ -161,6 +167,9 @@ cdef class LuaState:
         _install_safe_finalizers(self, L)
         _install_stdio(self, L)
         self._run_init(L)
+        if lua_path is not None:
+            from sparktorch7 import _luapath
+            _luapath.apply(self, _luapath.local_roots(lua_path, self))
         _set_timeout(&self._limits, L, timeout)
         # (last: building the state makes unprotected allocations, which must not fail)
         _set_max_memory(&self._limits, L, max_memory)

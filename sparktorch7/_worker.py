@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 __all__ = ["WorkerEntry", "get_entry", "states_created", "cache_size", "clear", "MAX_STATES"]
 
@@ -116,21 +116,51 @@ def _files_root() -> str:
     return tempfile.gettempdir()
 
 
-def write_files(files: Mapping[str, bytes], prefix: str) -> Optional[str]:
-    """Write ``files`` (name -> bytes) into a new private directory; return it."""
-    if not files:
+def write_files(files: Mapping[str, bytes], prefix: str, lua_trees: Sequence[Any] = ()
+                ) -> Optional[str]:
+    """Write ``files`` (name -> bytes, names relative paths) under ``files/`` and
+    ``lua_trees`` under ``lua/`` of a new private directory; return it (None when
+    there is nothing to write). See :func:`file_path` and :func:`lua_roots`."""
+    if not files and not lua_trees:
         return None
+    from sparktorch7._luapath import check_relative_name, write_trees
+
     directory = tempfile.mkdtemp(prefix=prefix, dir=_files_root())
-    for name, data in files.items():
-        with open(os.path.join(directory, name), "wb") as f:
-            f.write(data)
+    try:
+        for name, data in files.items():
+            target = file_path(directory, check_relative_name(name, "LuaScript files"))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(data)
+        if lua_trees:
+            write_trees(lua_trees, os.path.join(directory, "lua"))
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     return directory
+
+
+def file_path(directory: Optional[str], name: str) -> str:
+    """Where :func:`write_files` put the file ``name``."""
+    if not directory:
+        return name
+    return os.path.join(directory, "files", *name.split("/"))
+
+
+def lua_roots(directory: Optional[str], lua_trees: Sequence[Any]) -> List[str]:
+    """The ``package.path`` roots of the trees :func:`write_files` wrote, in order."""
+    if not directory or not lua_trees:
+        return []
+    from sparktorch7._luapath import tree_roots
+
+    return tree_roots(lua_trees, os.path.join(directory, "lua"))
 
 
 def _build(key: str, payload: Mapping[str, Any], serial: int) -> WorkerEntry:
     from sparktorch7.broadcast import _open_state
 
-    files_dir = write_files(payload["files"], prefix=f"sparktorch7-{key[:12]}-")
+    files_dir = write_files(payload["files"], prefix=f"sparktorch7-{key[:12]}-",
+                            lua_trees=payload.get("lua_trees", ()))
     try:
         state = _open_state(payload, files_dir, serial=serial, key=key, run_init=True)
     except BaseException:

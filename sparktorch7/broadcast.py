@@ -9,12 +9,17 @@ under the content hash made here, so each Python worker process builds it once.
 Inside the state the script sees two globals:
 
 ``sparktorch7_file(name)``
-    The local path of the file shipped as ``name`` (its base name), e.g.
+    The local path of the file shipped as ``name`` (its base name, or the
+    relative path given as a ``files`` dict key), e.g.
     ``torch.load(sparktorch7_file('mlp.t7'))``. An unknown name raises an
     error that lists the shipped names.
 ``sparktorch7_worker``
     A table ``{pid = <process id>, serial = <n-th state built in this
     process>, key = <script hash>, driver = <true during the driver check>}``.
+
+Lua sources (``lua_path=[dir_or_zip, ...]``, and the script's own folder for
+:meth:`LuaScript.from_file`) travel with the script and go on ``package.path``
+of every state, after the runtime's own folder (see :mod:`sparktorch7._luapath`).
 """
 from __future__ import annotations
 
@@ -23,7 +28,9 @@ import os
 import re
 import shutil
 import threading
-from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+
+from sparktorch7._luapath import LuaTree, check_relative_name, read_trees
 
 __all__ = ["LuaScript"]
 
@@ -77,12 +84,17 @@ def _read_files(files: Union[Iterable[PathLike], Mapping[str, Union[bytes, PathL
             if name is None:
                 name = os.path.basename(path)
         name = str(name)
-        if not name or "/" in name or "\\" in name or name in (".", ".."):
-            raise ValueError(f"file name {name!r} must be a plain base name")
+        check_relative_name(name, "LuaScript files")
         if name in out:
             raise ValueError(f"two files are named {name!r}; give them distinct base names "
                              "(or pass a dict name -> path)")
         out[name] = data
+    for name in out:
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            if "/".join(parts[:i]) in out:
+                raise ValueError(f"LuaScript files: {'/'.join(parts[:i])!r} is both a file and "
+                                 f"the folder of {name!r}")
     return out
 
 
@@ -97,7 +109,16 @@ class LuaScript:
     files : list of paths, or dict name -> path or bytes, optional
         Files shipped with the script (``.t7`` models, ...). The script finds
         their local copy with ``sparktorch7_file(name)``, ``name`` being the
-        base name of the path (or the dict key).
+        base name of the path (or the dict key, which may be a relative path
+        such as ``'data/vocab.t7'``, kept on the executor).
+    lua_path : list of paths, optional
+        Directories or ``.zip`` files of Lua sources shipped once with the
+        script (relative paths kept) and put on ``package.path`` of every
+        state, so ``require 'LanguageModel'`` or ``require 'util.OneHot'``
+        works there. A directory is also reachable by its own name
+        (``require 'torch-rnn.LSTM'``); a zip's top level is its root. Only
+        the ``.lua`` files travel; a C module (``.so``) in a tree is an error.
+        The runtime's packages (``torch``, ``nn``, ...) cannot be shadowed.
     init : str, optional
         Name of a global Lua function called once after the chunk ran, in each
         new state on the executors (e.g. to ``torch.load`` a model).
@@ -112,17 +133,21 @@ class LuaScript:
     >>> script.key[:8]                                     # doctest: +SKIP
     '3f1c0a9e'
     >>> lua_udf(script, "score", "float")                  # doctest: +SKIP
+    >>> lm = LuaScript("require 'LanguageModel' ...", lua_path=["torch-rnn"])  # doctest: +SKIP
     """
 
     def __init__(self, source: Union[str, bytes], *,
                  files: Union[Sequence[PathLike], Mapping[str, Union[bytes, PathLike]], None] = None,
-                 init: Optional[str] = None, name: Optional[str] = None) -> None:
+                 init: Optional[str] = None, name: Optional[str] = None,
+                 lua_path: Optional[Sequence[PathLike]] = None,
+                 _script_folder: Optional[str] = None) -> None:
         if isinstance(source, str):
             source = source.encode("utf-8")
         if not isinstance(source, (bytes, bytearray)):
             raise TypeError(f"LuaScript source must be str or bytes, not {type(source).__name__}")
         self._source = bytes(source)
         self._files = _read_files(files)
+        self._trees: List[LuaTree] = read_trees(lua_path, "LuaScript lua_path", _script_folder)
         self._init = _check_function_name(init, "init") if init is not None else None
         self._name = str(name) if name is not None else "=script"
         if self._name[:1] not in ("=", "@"):
@@ -134,6 +159,11 @@ class LuaScript:
         for fname in sorted(self._files):
             digest.update(fname.encode())
             digest.update(hashlib.sha256(self._files[fname]).digest())
+        for tree in self._trees:
+            digest.update(b"\0tree" + (tree.name or "").encode() + b"\0")
+            for rel in sorted(tree.files):
+                digest.update(rel.encode() + b"\0")
+                digest.update(hashlib.sha256(tree.files[rel]).digest())
         self._key = digest.hexdigest()
         self._lock = threading.Lock()
         self._checked: set = set()
@@ -143,8 +173,15 @@ class LuaScript:
     @classmethod
     def from_file(cls, path: PathLike, *,
                   files: Union[Sequence[PathLike], Mapping[str, Union[bytes, PathLike]], None] = None,
-                  init: Optional[str] = None) -> "LuaScript":
+                  init: Optional[str] = None,
+                  lua_path: Optional[Sequence[PathLike]] = None,
+                  script_folder: bool = True) -> "LuaScript":
         """A script read from a ``.lua`` file; error messages name the file.
+
+        With ``script_folder`` (the default) the file's own folder goes on
+        ``package.path`` first and its ``.lua`` files (subfolders included) are
+        shipped, as when ``th`` runs the script from there; then ``lua_path``.
+        C modules in that folder are left behind.
 
         Examples
         --------
@@ -155,7 +192,9 @@ class LuaScript:
             source = f.read()
         if source.startswith(b"#"):
             source = b"--" + source   # a shebang line; keep the line numbers
-        return cls(source, files=files, init=init, name="@" + os.path.basename(path))
+        folder = os.path.dirname(os.path.abspath(path)) if script_folder else None
+        return cls(source, files=files, init=init, name="@" + os.path.basename(path),
+                   lua_path=lua_path, _script_folder=folder)
 
     # ------------------------------------------------------------ properties
     @property
@@ -168,6 +207,11 @@ class LuaScript:
     def files(self) -> tuple:
         """Names of the shipped files, as ``sparktorch7_file`` knows them."""
         return tuple(sorted(self._files))
+
+    @property
+    def lua_path(self) -> tuple:
+        """The ``lua_path`` entries shipped, in ``package.path`` order."""
+        return tuple(t.origin for t in self._trees)
 
     @property
     def init(self) -> Optional[str]:
@@ -193,7 +237,7 @@ class LuaScript:
 
     def __repr__(self) -> str:
         return (f"LuaScript(name={self._name[1:]!r}, key={self._key[:12]}, "
-                f"files={list(self.files)}, init={self._init!r})")
+                f"files={list(self.files)}, init={self._init!r}, lua_path={list(self.lua_path)})")
 
     def __reduce__(self):
         raise TypeError("a LuaScript is not pickled into tasks; the UDF factories ship it as a "
@@ -202,7 +246,7 @@ class LuaScript:
     # ------------------------------------------------------------ driver side
     def _payload(self) -> Dict[str, Any]:
         return {"source": self._source, "name": self._name, "files": dict(self._files),
-                "init": self._init}
+                "init": self._init, "lua_trees": [t.payload() for t in self._trees]}
 
     def check(self, *functions: str) -> None:
         """Check on the driver that the script compiles and runs, and that
@@ -220,7 +264,8 @@ class LuaScript:
                 return
             from sparktorch7._worker import write_files
 
-            files_dir = write_files(self._files, prefix="sparktorch7-check-")
+            files_dir = write_files(self._files, prefix="sparktorch7-check-",
+                                    lua_trees=self._payload()["lua_trees"])
             try:
                 state = _open_state(self._payload(), files_dir, serial=0, key=self._key,
                                     run_init=False)
@@ -247,7 +292,8 @@ class LuaScript:
         loaded and ``init`` run, for trying the script out. The caller closes it."""
         from sparktorch7._worker import write_files
 
-        files_dir = write_files(self._files, prefix="sparktorch7-open-")
+        files_dir = write_files(self._files, prefix="sparktorch7-open-",
+                                lua_trees=self._payload()["lua_trees"])
         state = _open_state(self._payload(), files_dir, serial=0, key=self._key, run_init=True)
         if files_dir:
             import weakref
@@ -321,13 +367,15 @@ def _lookup_type(state: Any, dotted: str) -> str:
 def _open_state(payload: Mapping[str, Any], files_dir: Optional[str], *, serial: int, key: str,
                 run_init: bool) -> Any:
     """A new LuaState with the helper globals set, the chunk run and, when asked, init called."""
-    from sparktorch7 import LuaState
+    from sparktorch7 import LuaState, _luapath
+    from sparktorch7._worker import file_path, lua_roots
 
     state = LuaState()
     try:
+        _luapath.apply(state, lua_roots(files_dir, payload.get("lua_trees", ())))
         entries = []
         for fname in sorted(payload["files"]):
-            path = os.path.join(files_dir, fname) if files_dir else fname
+            path = file_path(files_dir, fname)
             entries.append(f"[{_lua_string(fname)}] = {_lua_string(path)}")
         state.execute(
             "local files = {" + ", ".join(entries) + "}\n"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -27,28 +27,90 @@ require 'cudnn'
 local H = {}
 package.loaded['sparktorch7.model'] = H
 
-function H.load(path, key)
-   local model = torch.load(path)
-   if key ~= nil then
-      if type(model) ~= 'table' or torch.isTypeOf(model, 'nn.Module') then
-         error(string.format('<load_model> %s holds a %s, not a table to take [%q] from',
-                             path, torch.type(model), tostring(key)), 0)
+-- dotted paths of the nn modules found in plain tables under v (depth first, a few levels)
+local function module_keys(v, prefix, out, depth, seen)
+   if depth > 4 or #out >= 12 or type(v) ~= 'table' or torch.typename(v) or seen[v] then return out end
+   seen[v] = true
+   local names = {}
+   for k in pairs(v) do
+      if type(k) == 'string' or type(k) == 'number' then names[#names + 1] = k end
+   end
+   table.sort(names, function(a, b)
+      if type(a) == type(b) then return a < b end
+      return type(a) == 'number'
+   end)
+   for _, k in ipairs(names) do
+      local x, path = v[k], prefix .. tostring(k)
+      if torch.isTypeOf(x, 'nn.Module') then
+         out[#out + 1] = string.format('%q', path)
+      else
+         module_keys(x, path .. '.', out, depth + 1, seen)
       end
-      model = model[key]
+   end
+   return out
+end
+
+local function hint_for(root, prefix)
+   local keys = module_keys(root, prefix or '', {}, 1, {})
+   if #keys > 0 then
+      return ' (it has modules under the keys ' .. table.concat(keys, ', ') .. ': pass key=...)'
+   end
+   return ''
+end
+
+-- t[part], a numeric part also tried as a number ("layers.1")
+local function index(t, part)
+   local v = t[part]
+   if v == nil and type(part) == 'string' and tonumber(part) then v = t[tonumber(part)] end
+   return v
+end
+
+function H.load(path, key)
+   local root = torch.load(path)
+   local model = root
+   local walked = {}
+   if key ~= nil then
+      if type(root) ~= 'table' or torch.isTypeOf(root, 'nn.Module') then
+         error(string.format('<load_model> %s holds a %s, not a table to take [%q] from',
+                             path, torch.type(root), tostring(key)), 0)
+      end
+      local parts
+      if type(key) == 'table' then
+         parts = key
+      elseif type(key) == 'string' and root[key] == nil then
+         parts = {}
+         for part in (key .. '.'):gmatch('([^.]*)%.') do parts[#parts + 1] = part end
+      else
+         parts = {key}
+      end
+         for _, part in ipairs(parts) do
+         if type(model) ~= 'table' or torch.typename(model) then
+            error(string.format('<load_model> %s: key %q: %s is a %s, not a table to take [%q] from%s',
+                                path, tostring(type(key) == 'table' and table.concat(key, '.') or key),
+                                #walked > 0 and table.concat(walked, '.') or 'the file',
+                                torch.type(model), tostring(part), hint_for(root)), 0)
+         end
+         local v = index(model, part)
+         if v == nil then
+            error(string.format('<load_model> %s has no key %q%s%s', path,
+                                tostring(type(key) == 'table' and table.concat(key, '.') or key),
+                                #walked > 0 and (' (' .. table.concat(walked, '.') .. ' has no ' ..
+                                                 string.format('%q', tostring(part)) .. ')') or '',
+                                hint_for(root)), 0)
+         end
+         walked[#walked + 1] = tostring(part)
+         model = v
+      end
    end
    if not torch.isTypeOf(model, 'nn.Module') then
       local hint = ''
       if type(model) == 'table' and not torch.typename(model) then
-         local keys = {}
-         for k, v in pairs(model) do
-            if torch.isTypeOf(v, 'nn.Module') then keys[#keys + 1] = string.format('%q', tostring(k)) end
-         end
-         if #keys > 0 then
-            hint = ' (it has modules under the keys ' .. table.concat(keys, ', ') .. ': pass key=...)'
-         end
+         hint = hint_for(model, key ~= nil and (table.concat(walked, '.') .. '.') or '')
       end
+      if hint == '' and key ~= nil then hint = hint_for(root) end
       error(string.format('<load_model> %s holds a %s, not an nn module%s', path,
-                          torch.type(model), hint), 0)
+                          key ~= nil and (torch.type(model) .. ' at key ' .. string.format('%q', tostring(key)))
+                          or torch.type(model), hint), 0)
    end
    return H.prepare(model)
 end
@@ -185,7 +247,7 @@ class Model:
         return str(self.module)
 
 
-def load_model(path: str | os.PathLike, *, key: str | int | None = None,
+def load_model(path: str | os.PathLike, *, key: str | int | Sequence[str | int] | None = None,
                state: LuaState | None = None) -> Model:
     """Load a Torch7 model file (``torch.save`` of an nn module, GPU ones
     included) and return it in evaluation mode.
@@ -194,9 +256,12 @@ def load_model(path: str | os.PathLike, *, key: str | int | None = None,
     ----------
     path : str or PathLike
         The ``.t7`` file.
-    key : str or int, optional
+    key : str, int or sequence, optional
         When the file holds a table (``torch.save(f, {model = net, ...})``),
-        the key of the module in it.
+        the key of the module in it; a dotted key walks nested tables
+        (``"protos.rnn"`` for char-rnn's checkpoints, ``"layers.1"`` takes
+        ``[1]``), as does a sequence of keys (``("protos", "rnn")``). An
+        error names the keys that hold modules.
     state : LuaState, optional
         The state to load it in (classes defined there are used); a new one
         by default.
@@ -209,5 +274,11 @@ def load_model(path: str | os.PathLike, *, key: str | int | None = None,
     if state is None:
         state = LuaState()
     helpers = _lua_helpers(state)
+    if isinstance(key, (list, tuple)):
+        if not key or not all(isinstance(k, (str, int)) for k in key):
+            raise TypeError(f"load_model key: a sequence of keys holds str or int items, not {key!r}")
+        key = state.table(list(key))
+    elif key is not None and not isinstance(key, (str, int)):
+        raise TypeError(f"load_model key must be a str, an int or a sequence of them, not {type(key).__name__}")
     module = helpers["load"](os.fspath(path), key)
     return Model(module, state)

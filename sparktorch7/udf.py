@@ -1454,7 +1454,7 @@ def _job_inputs(input_path: str, script_path: str, files: Sequence[str]) -> List
 def score_files(input_path: str, output_path: str, script_path: str, function: str, *,
                 features: Optional[Sequence[str]] = None, features_col: Optional[str] = None,
                 files: Sequence[str] = (), init: Optional[str] = None,
-                batch_size: Optional[int] = None, output_col: str = "prediction",
+                lua_path: Sequence[str] = (), batch_size: Optional[int] = None, output_col: str = "prediction",
                 output_type: str = "array<float>", keep: Optional[Sequence[str]] = None,
                 on_bad_rows: str = "error", mode: str = "error", master: Optional[str] = None,
                 spark: Any = None) -> Dict[str, Any]:
@@ -1497,7 +1497,7 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
     _paths.check_paths(output_path, inputs, qualify=fs.qualify)   # as the file system sees them
     if mode == "error" and fs.exists(output_path):
         raise _paths.OutputExistsError(_paths._exists_message(output_path))
-    script = LuaScript.from_file(script_path, files=list(files), init=init)
+    script = LuaScript.from_file(script_path, files=list(files), init=init, lua_path=list(lua_path))
     df = _read_any(spark, input_path)
     if keep is None:
         keep = [c for c in df.columns if c not in in_cols]

@@ -16,6 +16,9 @@ P.npOp = npOp
 -- ops whose numpy version may write any result type (comparisons into ByteTensors)
 local npAnyResult = { lt = true, le = true, gt = true, ge = true, eq = true, ne = true }
 P.NUMPY_MIN = 32768
+-- transcendental ops cost a LuaJIT loop far more per element than the trip to numpy
+-- (an RNN's gates: tanh/sigmoid over batch x hidden, a few thousand elements per step)
+P.NUMPY_MIN_OP = { tanh = 4096, sigmoid = 4096 }
 
 local function run(name, stmt, res, src, y, z, S1, S2, S3, rrec)
    if type(stmt) == 'function' then stmt = stmt(recOf(src)) end
@@ -32,7 +35,8 @@ local function run(name, stmt, res, src, y, z, S1, S2, S3, rrec)
       local bridge = rawget(torch, '_np')
       local rec = recOf(src)
       if bridge and not rec.integral and (y == nil or recOf(y) == rec)
-         and (recOf(res) == rec or npAnyResult[op]) and U.nElement(res) >= P.NUMPY_MIN then
+         and (recOf(res) == rec or npAnyResult[op])
+         and U.nElement(res) >= (P.NUMPY_MIN_OP[op] or P.NUMPY_MIN) then
          bridge.call('pointwise', op, res, src, y, S1, S2)
          return res
       end
@@ -72,7 +76,7 @@ local unary = {
 
 for name, def in pairs(unary) do
    local stmt, numfn = def[1], def[2]
-   if name ~= 'exp' and name ~= 'sigmoid' then npOp[stmt] = name end  -- LuaJIT is as fast there
+   if name ~= 'exp' then npOp[stmt] = name end  -- LuaJIT is as fast there
    local function method(self, src)
       if not isT(self) then U.badArgs(name, '[res:]' .. name .. '([src])', self, src) end
       if src == nil then src = self
