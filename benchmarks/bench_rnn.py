@@ -40,19 +40,6 @@ CHECKPOINT = os.path.join(FIXTURES, "wild", "torch-rnn_checkpoint_18000.t7")
 N, T, D, H, LAYERS = 32, 128, 512, 512, 2
 TARGET = 0.7
 
-# torch-rnn's utils require cjson; sampling never calls it. Until the runtime ships
-# cjson, a placeholder that raises if used keeps `require` working.
-CJSON_PENDING = """
-if not pcall(require, 'cjson') then
-  package.loaded.cjson = nil
-  package.preload.cjson = function()
-    local function pending() error('cjson is pending in the sparktorch7 runtime', 2) end
-    return {encode = pending, decode = pending}
-  end
-end
-"""
-
-
 def torch_rnn_weights(seed=0):
     """Weights as torch-rnn initialises them (normal(0, 1/sqrt(D+H)), forget bias 1)."""
     rng = np.random.default_rng(seed)
@@ -111,7 +98,7 @@ def run_sample(length, repeat):
     import sparktorch7 as st
 
     lua = st.LuaState(lua_path=[TORCH_RNN])
-    lua.execute(CJSON_PENDING + "require 'LanguageModel'\n"
+    lua.execute("require 'LanguageModel'\n"
                 f"model = torch.load({CHECKPOINT!r}).model\nmodel:evaluate()")
     fn = lua.eval(f"function() torch.manualSeed(1) return model:sample{{length = {length}, "
                   "start_text = 'ACGT'} end")

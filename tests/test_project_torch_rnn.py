@@ -3,10 +3,8 @@ our runtime with only package.path set: its LanguageModel samples from a real
 checkpoint, its own test/*.lua run under our Tester, and the model's forward equals
 a NumPy LSTM written here from the checkpoint's weights.
 
-torch-rnn's util/utils.lua requires 'cjson' (it only uses it in read_json/write_json).
-cjson is being added to the runtime by another change; until it ships, the state below
-gets a placeholder whose functions raise "pending" (no JSON is implemented here), and
-the JSON test is skipped. Marked: CJSON-PENDING.
+torch-rnn's util/utils.lua requires 'cjson' (read_json/write_json): the runtime's own
+cjson serves it.
 """
 from __future__ import annotations
 
@@ -25,26 +23,8 @@ CHECKPOINT = FIXTURES / "wild" / "torch-rnn_checkpoint_18000.t7"
 pytestmark = pytest.mark.skipif(not TORCH_RNN.is_dir() or not CHECKPOINT.is_file(),
                                 reason="torch-rnn fixtures missing")
 
-# CJSON-PENDING: used only when the runtime does not ship cjson yet.
-_CJSON_PENDING = """
-if not pcall(require, 'cjson') then
-  package.loaded.cjson = nil
-  package.preload.cjson = function()
-    local function pending() error('cjson is pending in the sparktorch7 runtime', 2) end
-    return {encode = pending, decode = pending, sparktorch7_pending = true}
-  end
-end
-"""
-
-
-def runtime_has_cjson() -> bool:
-    with LuaState() as st:
-        return st.eval("(pcall(require, 'cjson'))") is True
-
-
 def torch_rnn_state() -> LuaState:
     st = LuaState(lua_path=[TORCH_RNN])
-    st.execute(_CJSON_PENDING, name="=cjson_pending")
     return st
 
 
@@ -117,7 +97,6 @@ def test_sample_lua_script_runs_unchanged(tmp_path):
         st.close()
 
 
-@pytest.mark.skipif(not runtime_has_cjson(), reason="CJSON-PENDING: the runtime's cjson is not merged yet")
 def test_utils_json_round_trip(tmp_path):
     st = LuaState(lua_path=[TORCH_RNN])
     try:

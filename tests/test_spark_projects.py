@@ -25,17 +25,7 @@ CHECKPOINT = FIXTURES / "wild" / "torch-rnn_checkpoint_18000.t7"
 LENGTH = 24
 
 # Mean log-likelihood of each next character of each row, from torch-rnn's LanguageModel.
-# CJSON-PENDING: torch-rnn's util/utils.lua requires cjson, which another change adds to
-# the runtime; until then a placeholder whose functions raise keeps `require` working
-# (the scoring path never calls cjson).
 SCRIPT = r"""
-if not pcall(require, 'cjson') then
-  package.loaded.cjson = nil
-  package.preload.cjson = function()
-    local function pending() error('cjson is pending in the sparktorch7 runtime', 2) end
-    return {encode = pending, decode = pending}
-  end
-end
 require 'LanguageModel'
 
 local model, lsm
