@@ -205,6 +205,13 @@ local function newTensor(rec, storage, offset, size, stride)
    return t
 end
 
+-- a number read from the file that must be an integer of magnitude <= 2^53 (exact in a
+-- double; an int64 beyond that would silently round)
+local EXACT = 2 ^ 53
+local function exactInt(v)
+   return v == v and v == math.floor(v) and v >= -EXACT and v <= EXACT
+end
+
 local function readTensor(file, rec, className)
    local start = file:_tell()
    local ndim = file:readInt()
@@ -214,49 +221,53 @@ local function readTensor(file, rec, className)
          ndim, className, MAX_DIMS), start)
    end
    local size, stride = {}, {}
-   local nelem = ndim > 0 and 1 or 0
+   local empty = ndim == 0
    for i = 1, ndim do
       local pos = file:_tell()
-      size[i] = file:readLong()
-      if size[i] == nil then return nil end
-      if size[i] < 0 then
-         file:_formatError(string.format('negative size %d in dimension %d of a %s', size[i], i, className), pos)
+      local v = file:readLong()
+      if v == nil then return nil end
+      if not exactInt(v) or v < 0 then
+         file:_formatError(string.format('invalid size %s in dimension %d of a %s (expected an integer in ' ..
+            '0..2^53)', tostring(v), i, className), pos)
       end
-      nelem = nelem * size[i]
+      size[i] = v
+      if v == 0 then empty = true end
    end
    for i = 1, ndim do
-      stride[i] = file:readLong()
-      if stride[i] == nil then return nil end
+      local pos = file:_tell()
+      local v = file:readLong()
+      if v == nil then return nil end
+      if not exactInt(v) then
+         file:_formatError(string.format('invalid stride %s in dimension %d of a %s (expected an integer of ' ..
+            'magnitude <= 2^53)', tostring(v), i, className), pos)
+      end
+      stride[i] = v
    end
    local opos = file:_tell()
    local offset = file:readLong()
    if offset == nil then return nil end
-   offset = offset - 1
-   if offset < 0 then
-      file:_formatError(string.format('invalid storage offset %d of a %s (offsets start at 1)', offset + 1, className), opos)
+   if not exactInt(offset) or offset < 1 then
+      file:_formatError(string.format('invalid storage offset %s of a %s (offsets start at 1)',
+         tostring(offset), className), opos)
    end
+   offset = offset - 1
    local spos = file:_tell()
    local storage = file:readObject()
    if storage == nil then
       storage = rec.Storage(0)
-      if nelem > 0 then
-         file:_formatError(string.format('a %s of %d elements has no storage', className, nelem), spos)
+      if not empty then
+         file:_formatError(string.format('a %s of sizes {%s} has no storage', className,
+            table.concat(size, ',')), spos)
       end
    elseif torch.typename(storage) ~= rec.sname then
       file:_formatError(string.format('a %s needs a %s, got a %s', className, rec.sname,
          torch.typename(storage) or type(storage)), spos)
    end
-   if nelem > 0 then
-      local lo, hi = offset, offset
-      for i = 1, ndim do
-         local reach = (size[i] - 1) * stride[i]
-         if reach < 0 then lo = lo + reach else hi = hi + reach end
-      end
-      if lo < 0 or hi >= storage:size() then
-         file:_formatError(string.format('a %s of sizes {%s} and strides {%s} at storage offset %d reaches ' ..
-            'element %d of a storage of %d elements', className, table.concat(size, ','),
-            table.concat(stride, ','), offset + 1, (lo < 0 and lo or hi) + 1, storage:size()), start)
-      end
+   -- the one rule of the runtime (torch._viewProblem): every element viewed lies in the storage
+   local why = torch._viewProblem(storage:size(), offset, size, stride, ndim)
+   if why then
+      file:_formatError(string.format('a %s of sizes {%s} and strides {%s} at storage offset %d is invalid: %s',
+         className, table.concat(size, ','), table.concat(stride, ','), offset + 1, why), start)
    end
    return newTensor(rec, storage, offset, size, stride)
 end
@@ -362,6 +373,7 @@ function File:serializationOptions(opts)
    return self
 end
 
+local findFactory, NATIVE_READERS
 local defaultOptions = {allow_functions = false, unknown_classes = 'error', raw = false}
 
 -- ------------------------------------------------------------------ memo
@@ -440,6 +452,64 @@ local function readFunction(file, tag, e, force, opts, pos)
    return func
 end
 
+-- ------------------------------------------------------------------ classes of a file
+-- The folder of the shipped Lua packages (this file is <lua>/torch/serialization.lua).
+local LUA_DIR = (debug.getinfo(1, 'S').source:match('^@(.*)[/\\]torch[/\\][^/\\]+$'))
+
+-- the package of the runtime that defines a class, when the class prefix names one
+local PACKAGE_OF = {['nn.gModule'] = 'nngraph'}
+local function shippedPackage(className)
+   local pkg = PACKAGE_OF[className]
+   if pkg then return pkg end
+   pkg = className:match('^([%w_]+)%.')
+   if not pkg or not LUA_DIR then return nil end
+   local f = io.open(LUA_DIR .. '/' .. pkg .. '/init.lua', 'r')
+   if not f then return nil end
+   f:close()
+   return pkg
+end
+M.shippedPackage = shippedPackage
+
+-- The factory of a class; an unknown class of a package the runtime ships (cudnn.*,
+-- nngraph.*, nn.gModule, ...) requires that package first, as a Torch7 user's script did.
+local tried = {}
+function findFactory(className)
+   local factory = torch.factory(className)
+   if factory then return factory end
+   local pkg = shippedPackage(className)
+   if pkg and not tried[className] then
+      tried[className] = true
+      local ok = pcall(require, pkg)
+      if ok and pkg ~= 'nn' and not torch.factory(className) and className:match('^nn%.') then
+         pcall(require, 'nn')
+      end
+      tried[className] = nil
+      return torch.factory(className)
+   end
+   return nil
+end
+
+-- Classes whose instances hold native state (a C struct in memory) are never filled from
+-- a file's field table: each reader checks the fields and builds a fresh instance.
+NATIVE_READERS = {}
+
+-- torch.Generator: written by this runtime as {_state = ByteTensor (the MT19937 struct)}
+NATIVE_READERS['torch.Generator'] = function(file, className, pos)
+   local fpos = file:_tell()
+   local var = file:readObject()
+   if type(var) ~= 'table' then
+      file:_formatError(string.format('the fields of a %s are a %s, not a table', className, type(var)), fpos)
+   end
+   local state = var._state
+   local why = torch._rngStateProblem(state)
+   if why then
+      file:_formatError(string.format('invalid %s: its _state: %s', className, why), pos)
+   end
+   local g = torch.Generator()
+   g._state:copy(state)          -- the generator's own memory, not the file's storage
+   return g
+end
+
 local function readTorch(file, e, force, opts)
    local pos = file:_tell()
    local index = file:readInt()
@@ -489,19 +559,26 @@ local function readTorch(file, e, force, opts)
    end
 
    local object
-   local factory = not opts.raw and torch.factory and torch.factory(className)
-   if not factory and not opts.raw and not torch.factory and torch.getmetatable(className) then
-      local mt = torch.getmetatable(className)
-      factory = function() return setmetatable({}, mt) end
+   local factory = not opts.raw and findFactory(className)
+   if factory and NATIVE_READERS[className] then
+      -- a class whose instances hold native state: rebuilt through its constructor
+      local obj = NATIVE_READERS[className](file, className, pos)
+      if not force then e.readObjects[index] = obj end
+      return obj
    end
    if factory then
       object = factory(file)
+      if torch.isTypeOf(object, 'torch.File') then
+         file:_formatError(string.format('a %s object cannot be loaded from a file (it would wrap an open OS ' ..
+            'file, pipe or memory buffer, which no .t7 file can hold: Torch7 never writes one)', className), pos)
+      end
    elseif opts.raw or opts.unknown_classes == 'table' then
       object = M.rawObject(className, {}, versionNumber)
    else
       error(string.format('unknown Torch class <%s> at byte offset %d of %s: define it before loading, with ' ..
-         "torch.class('%s') (or require the package that defines it), or load with " ..
-         "{unknown_classes='table'} to get plain tables", className, pos, file._name, className), 0)
+         "torch.class('%s') (or require the package that defines it), or put the project's Lua folder " ..
+         "on lua_path (LuaState(lua_path=[...])); or load with {unknown_classes='table'} to get plain tables",
+         className, pos, file._name, className), 0)
    end
    if not force then e.readObjects[index] = object end
    local mt = (not M.isRaw(object)) and torch.getmetatable(className)
@@ -812,9 +889,55 @@ local function sniff(file)
    return 'binary'
 end
 
+-- Files of other formats, told by their first bytes (a binary Torch7 file starts with a small
+-- int32 type tag, an ASCII one with a digit): what each is and what to do with it.
+local FOREIGN = {
+   {'PK\3\4', function(head)
+      if head:find('%.npy') then
+         return 'a NumPy .npz archive (a zip of .npy arrays), not a Torch7 file: read it with numpy.load'
+      end
+      return 'a zip archive, such as a PyTorch checkpoint (torch.save since PyTorch 1.6 writes a zip), not a ' ..
+         'Torch7 file: load it with PyTorch (torch.load), or convert the model to Torch7 with a tool that ' ..
+         'writes .t7 files'
+   end},
+   {'\128\2\138\10\108\252\156\70\249\32\106\168\80\25', 'a legacy PyTorch checkpoint (a pickle ' ..
+      'written by torch.save before PyTorch 1.6), not a Torch7 file: load it with PyTorch (torch.load)'},
+   {'\137HDF\r\n\26\n', 'an HDF5 file (as Keras .h5 models are), not a Torch7 file: read it with h5py, ' ..
+      'or with the framework that wrote it'},
+   {'\147NUMPY', 'a NumPy .npy file, not a Torch7 file: read it with numpy.load (and pass the array to ' ..
+      'Lua as a tensor)'},
+   {'\031\139', 'a gzip-compressed file, not a Torch7 file: decompress it first (gunzip), then load the result'},
+}
+local function foreignFormat(head)
+   for _, f in ipairs(FOREIGN) do
+      if head:sub(1, #f[1]) == f[1] then
+         return type(f[2]) == 'function' and f[2](head) or f[2]
+      end
+   end
+   -- a Python pickle: the PROTO opcode and a protocol number 2..5
+   local b1, b2 = head:byte(1, 2)
+   if b1 == 128 and b2 and b2 >= 2 and b2 <= 5 then
+      return string.format('a Python pickle (protocol %d), not a Torch7 file: read it with pickle.load in ' ..
+         'Python (only from a source you trust); a PyTorch checkpoint loads with torch.load', b2)
+   end
+   return nil
+end
+M.foreignFormat = foreignFormat
+
+local function checkForeign(file)
+   local n = math.min(512, file:_remaining())
+   if n < 2 then return end
+   local head = ffi.new('uint8_t[?]', n)
+   local got = file:_rawRead(head, n)
+   file:_seek(0)
+   local what = foreignFormat(ffi.string(head, got))
+   if what then error(string.format('T7FormatError: %s is %s', file._name, what), 0) end
+end
+
 -- Load from an open file: mode nil guesses ASCII vs binary and retries a binary file that
 -- does not parse with 8-byte longs with 4-byte longs (files from 32-bit or Windows Torch7).
 local function loadFrom(file, mode, opts)
+   checkForeign(file)
    if mode ~= nil then return readAll(file, mode, opts) end
    mode = sniff(file)
    if mode == 'ascii' then return readAll(file, mode, opts) end
