@@ -43,7 +43,7 @@ end
 -- adds the bias to every row of a contiguous (rows x n) output
 local function addBiasRows(out, bias, rows, n)
    local y = out:data()
-   local b = pointwise.contiguous(bias):data()
+   local b = pointwise.paramData(bias, n, 'nn.Linear', 'bias')
    local i = 0
    for _ = 1, rows do
       for j = 0, n - 1 do
