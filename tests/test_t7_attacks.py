@@ -544,3 +544,34 @@ def test_parameters_smaller_than_the_module_are_an_error_not_a_read_past(tmp_pat
     assert rec["type"] in ("LuaError", "T7FormatError"), rec
     if rec["type"] == "LuaError":
         assert part in rec["msg"], rec["msg"]
+
+
+def test_file_objects_cannot_be_written():
+    recs = run("""
+        L = lua()
+        report(outcome(lambda: L.eval("torch.serialize({a = {b = torch.MemoryFile()}})")))
+        report(outcome(lambda: st.save_t7({"f": st.TorchObject("torch.DiskFile", _name="/etc/passwd")}, None)))
+    """)
+    for rec in recs:
+        assert not rec["ok"] and "cannot write a torch." in rec["msg"], rec
+    assert "(at <?>.a.b)" in recs[0]["msg"]
+
+
+def test_window_views_of_the_numpy_kernels_stay_inside_their_input():
+    import numpy as np
+    from sparktorch7 import _nn_ops
+
+    x = np.ones((1, 5, 2), dtype=np.float32)
+    w = np.ones((3, 4), dtype=np.float32)
+    out = np.zeros((1, 4, 3), dtype=np.float32)        # 4 frames of a kW=2 window over 5: fine
+    _nn_ops.temporal_conv(out, x, w, None, 2, 1)
+    np.testing.assert_array_equal(out, 4.0)
+    bad = np.zeros((1, 40, 3), dtype=np.float32)       # 40 output frames from 5 input frames
+    with pytest.raises(ValueError, match="reaches outside its input"):
+        _nn_ops.temporal_conv(bad, x, w, None, 2, 1)
+    with pytest.raises(ValueError, match="reaches outside its input"):
+        _nn_ops.temporal_conv(out, x, w, None, 2, 3)    # a step of 3 frames: past the end
+    with pytest.raises(ValueError, match="not integers"):
+        _nn_ops._window(x, (1, 4, 4), (40, 2.4, 4))
+    with pytest.raises(ValueError, match="negative shape"):
+        _nn_ops._window(x, (1, -4, 4), (40, 8, 4))

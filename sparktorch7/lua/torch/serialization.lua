@@ -792,6 +792,12 @@ function File:writeObject(object, debugname, hook)
             end
          elseif tag == TYPE_TORCH then
             local className = torch.typename(object)
+            if not M.isRaw(object) and torch.isTypeOf(object, 'torch.File') then
+               local where = pathName(names)
+               for i = #names, 1, -1 do names[i] = nil end
+               error(string.format('<torch.File> cannot write a %s (at %s): a file object wraps an open OS ' ..
+                  'file, pipe or memory buffer, which cannot be saved (as in Torch7)', className, where), 0)
+            end
             local version = 'V ' .. tostring(classVersion(object))
             self:writeInt(#version)
             self:writeChar(version)
