@@ -37,7 +37,7 @@ function ClassNLLCriterion:updateOutput(input, target)
       for r = 0, rows - 1 do targets[r] = tonumber(tp[r]) end
    end
    local x = pointwise.contiguous(input):data()
-   local w = self.weights and pointwise.contiguous(self.weights):data()
+   local w = self.weights and pointwise.paramData(self.weights, nClass, 'nn.ClassNLLCriterion', 'weights')
    local total, weight = 0, 0
    for r = 0, rows - 1 do
       local k = targets[r]

@@ -29,7 +29,7 @@ function MultiMarginCriterion:updateOutput(input, target)
       local tp = pointwise.contiguous(target):data()
       for r = 0, rows - 1 do targets[r] = tonumber(tp[r]) end
    end
-   local w = self.weights and pointwise.contiguous(self.weights):data()
+   local w = self.weights and pointwise.paramData(self.weights, nClass, 'nn.MultiMarginCriterion', 'weights')
    local s = 0
    for r = 0, rows - 1 do
       local k = targets[r]

@@ -456,22 +456,32 @@ end
 -- The folder of the shipped Lua packages (this file is <lua>/torch/serialization.lua).
 local LUA_DIR = (debug.getinfo(1, 'S').source:match('^@(.*)[/\\]torch[/\\][^/\\]+$'))
 
+local ships
+
 -- the package of the runtime that defines a class, when the class prefix names one
 local PACKAGE_OF = {['nn.gModule'] = 'nngraph'}
 local function shippedPackage(className)
    local pkg = PACKAGE_OF[className]
    if pkg then return pkg end
    pkg = className:match('^([%w_]+)%.')
-   if not pkg or not LUA_DIR then return nil end
-   local f = io.open(LUA_DIR .. '/' .. pkg .. '/init.lua', 'r')
-   if not f then return nil end
-   f:close()
+   if not pkg or not ships(pkg) then return nil end
    return pkg
 end
 M.shippedPackage = shippedPackage
 
+function ships(pkg)
+   if not LUA_DIR then return false end
+   local f = io.open(LUA_DIR .. '/' .. pkg .. '/init.lua', 'r')
+   if f then f:close() end
+   return f ~= nil
+end
+
+-- packages whose classes are named nn.* (Element-Research rnn and dpnn, nnx, nngraph's gModule)
+local NN_EXTENSIONS = {'nngraph', 'rnn', 'dpnn', 'nnx'}
+
 -- The factory of a class; an unknown class of a package the runtime ships (cudnn.*,
--- nngraph.*, nn.gModule, ...) requires that package first, as a Torch7 user's script did.
+-- nngraph.*, nn.gModule, an nn.* class of rnn/dpnn/nnx, ...) requires that package first,
+-- as the Torch7 user's script did, and tries again.
 local tried = {}
 function findFactory(className)
    local factory = torch.factory(className)
@@ -479,9 +489,13 @@ function findFactory(className)
    local pkg = shippedPackage(className)
    if pkg and not tried[className] then
       tried[className] = true
-      local ok = pcall(require, pkg)
-      if ok and pkg ~= 'nn' and not torch.factory(className) and className:match('^nn%.') then
-         pcall(require, 'nn')
+      pcall(require, pkg)
+      if pkg == 'nn' or className:match('^nn%.') then
+         if not torch.factory(className) then pcall(require, 'nn') end
+         for _, ext in ipairs(NN_EXTENSIONS) do
+            if torch.factory(className) then break end
+            if not package.loaded[ext] and ships(ext) then pcall(require, ext) end
+         end
       end
       tried[className] = nil
       return torch.factory(className)
