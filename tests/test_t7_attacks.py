@@ -428,6 +428,7 @@ def mutate(root):
 def forward_case(path):
     import numpy as np
     m = st.load_model(path)
+    repr(m)                                   # tostring walks every module
     out = m.forward(np.ones((2, 784), dtype=np.float32))
     arr = np.asarray(out) if isinstance(out, np.ndarray) else None
     if arr is not None and arr.dtype.kind == "f":
@@ -575,3 +576,69 @@ def test_window_views_of_the_numpy_kernels_stay_inside_their_input():
         _nn_ops._window(x, (1, 4, 4), (40, 2.4, 4))
     with pytest.raises(ValueError, match="negative shape"):
         _nn_ops._window(x, (1, -4, 4), (40, 8, 4))
+
+
+# ---------------------------------------------------------------------- module graphs
+def _seq(children):
+    return c.Obj("nn.Sequential", {"modules": c.Table({i + 1: m for i, m in enumerate(children)}), "train": False,
+                                   "output": c.Tensor("torch.FloatTensor", [0], [1], 1, floats(0))})
+
+
+def _cyclic_sequential():
+    s = _seq([])
+    s.fields.get("modules").set(1, s)
+    return s
+
+
+def _cycle_through_two():
+    a, b = _seq([]), _seq([])
+    a.fields.get("modules").set(1, b)
+    b.fields.get("modules").set(1, a)
+    return {"model": a}
+
+
+def _chain(n):
+    m = c.Obj("nn.Identity", {"train": False})
+    for _ in range(n):
+        m = _seq([m])
+    return m
+
+
+GRAPH_CASES = {
+    "a Sequential containing itself": (_cyclic_sequential(), "contains itself"),
+    "two Sequentials containing each other, inside a checkpoint table": (_cycle_through_two(), "contains itself"),
+    "modules nested 300 deep": (_chain(300), "nested deeper than 256 levels"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAPH_CASES))
+def test_cyclic_or_too_deep_module_graphs_are_refused(tmp_path, name):
+    value, part = GRAPH_CASES[name]
+    path = tmp_path / "g.t7"
+    path.write_bytes(c.dumps(value))
+    recs = run(f"""
+        L = lua()
+        L.execute("require 'nn'")
+        for _ in range(3):   # a stack overflow of a recursive __tostring can crash LuaJIT 2.1: never reached
+            report(outcome(lambda: L.eval("tostring(torch.load({str(path)!r}))")))
+        report(outcome(lambda: repr(st.load_model({str(path)!r}))))
+        report(outcome(lambda: type(st.load_t7({str(path)!r})).__name__))
+    """)
+    for rec in recs[:4]:
+        assert_format_error(rec, part, "g.t7")
+    assert recs[4]["ok"]       # load_t7 gives plain Python values: a cycle is only a cycle
+
+
+def test_shared_and_moderately_deep_modules_still_load(tmp_path):
+    shared = c.Obj("nn.ReLU", {"train": False, "inplace": False})
+    value = {"a": _seq([shared, shared]), "deep": _chain(100)}
+    path = tmp_path / "ok.t7"
+    path.write_bytes(c.dumps(value))
+    recs = run(f"""
+        L = lua()
+        L.execute("require 'nn'; x = torch.load({str(path)!r})")
+        report(outcome(lambda: L.eval("x.a.modules[1] == x.a.modules[2] and #tostring(x.deep) > 0")))
+        report(outcome(lambda: L.eval("x.deep:forward(torch.Tensor{{1, 2}}):sum()")))
+    """)
+    assert recs[0] == {"ok": True, "value": "True"}
+    assert recs[1] == {"ok": True, "value": "3"}

@@ -70,6 +70,9 @@ function Linear:updateOutput(input)
    end
    if self.bias then
       nn.utils.checkSameType('nn.Linear', input, self.bias)
+      if self.bias:nElement() ~= nOut then   -- the kernels read nOut biases
+         error(string.format('<nn.Linear> bias has %d elements, the module needs %d', self.bias:nElement(), nOut), 2)
+      end
    end
    if not torch.isTensor(self.output) or self.output == input
          or torch.type(self.output) ~= torch.type(input) then

@@ -978,6 +978,81 @@ local function loadFrom(file, mode, opts)
    error(obj, 0)
 end
 
+-- ------------------------------------------------------------------ module graphs
+-- A container's modules are walked recursively by forward, tostring, type conversions...:
+-- a module that contains itself (a forged or corrupt file) would recurse without end, and
+-- LuaJIT 2.1 can crash on the stack overflow that follows (a recursive __tostring under
+-- xpcall), so a loaded object graph is refused when its modules form a cycle or nest deeper
+-- than MAX_MODULE_DEPTH (real models nest a few dozen levels at most).
+local MAX_MODULE_DEPTH = 256
+M.MAX_MODULE_DEPTH = MAX_MODULE_DEPTH
+
+local function isModule(x)
+   return type(x) == 'table' and getmetatable(x) ~= nil and not M.isRaw(x) and torch.isTypeOf(x, 'nn.Module')
+end
+
+-- the modules a module holds (its `modules` list, a decorator's `module`)
+local function childModules(m)
+   local out = {}
+   local mods = rawget(m, 'modules')
+   if type(mods) == 'table' then
+      for _, c in pairs(mods) do
+         if isModule(c) then out[#out + 1] = c end
+      end
+   end
+   local one = rawget(m, 'module')
+   if isModule(one) then out[#out + 1] = one end
+   return out
+end
+
+function M.checkModuleGraph(root, name)
+   if not (torch.getmetatable('nn.Module')) then return end    -- nn not loaded: no modules
+   -- every module reachable from root through tables (a checkpoint holds {model = ...})
+   local seen, queue, roots = {}, {root}, {}
+   local i = 1
+   while queue[i] ~= nil do
+      local v = queue[i]
+      i = i + 1
+      if type(v) == 'table' and not seen[v] then
+         seen[v] = true
+         if isModule(v) then roots[#roots + 1] = v end
+         for k, x in pairs(v) do
+            if type(k) == 'table' and not seen[k] then queue[#queue + 1] = k end
+            if type(x) == 'table' and not seen[x] then queue[#queue + 1] = x end
+         end
+      end
+   end
+   -- depth-first over the module tree, without recursion: 1 = on the current path, 2 = done
+   local state = {}
+   for _, r in ipairs(roots) do
+      if not state[r] then
+         local path, kids, next = {r}, {childModules(r)}, {1}
+         state[r] = 1
+         while #path > 0 do
+            local d = #path
+            local c = kids[d][next[d]]
+            if c == nil then
+               state[path[d]] = 2
+               path[d], kids[d], next[d] = nil, nil, nil
+            else
+               next[d] = next[d] + 1
+               if state[c] == 1 then
+                  error(string.format('T7FormatError: a %s of %s contains itself (its modules form a cycle: ' ..
+                     'the file is forged or corrupt)', torch.typename(c), name), 0)
+               elseif state[c] == nil then
+                  if d >= MAX_MODULE_DEPTH then
+                     error(string.format('T7FormatError: the modules of %s are nested deeper than %d levels ' ..
+                        '(the file is forged or corrupt)', name, MAX_MODULE_DEPTH), 0)
+                  end
+                  state[c] = 1
+                  path[d + 1], kids[d + 1], next[d + 1] = c, childModules(c), 1
+               end
+            end
+         end
+      end
+   end
+end
+
 function torch.load(filename, mode, options)
    if mode ~= nil and not SAVE_MODES[mode] then
       error(string.format("<torch.load> mode must be 'binary', 'ascii', 'b32' or 'b64', got %s", tostring(mode)), 2)
@@ -987,6 +1062,7 @@ function torch.load(filename, mode, options)
    local ok, obj = pcall(loadFrom, file, mode, opts)
    file:close()
    if not ok then error(obj, 0) end
+   M.checkModuleGraph(obj, filename)
    return obj
 end
 
@@ -1022,6 +1098,7 @@ function torch.deserialize(str, mode, options)
    local ok, obj = pcall(loadFrom, f, mode, opts)
    f:close()
    if not ok then error(obj, 0) end
+   M.checkModuleGraph(obj, '<serialized string>')
    return obj
 end
 
