@@ -28,6 +28,12 @@
 -- Security: a function stored in a file is bytecode, and bytecode that LuaJIT loads is not
 -- verified. It is never loaded unless the caller opts in (allow_functions=true); without it a
 -- function loads as an inert torch.SerializedFunction that keeps the bytes and cannot run.
+-- Every tensor read is checked with torch._viewProblem (integers of at most 2^53, every viewed
+-- element inside its storage), the rule the FFI loops and the numpy bridge apply at each call.
+-- Classes with native state are never filled from a file's fields (NATIVE_READERS): file
+-- objects are refused, a torch.Generator is rebuilt from a checked state. A loaded module
+-- graph may not contain itself (M.checkModuleGraph). A file of another format (PyTorch zip or
+-- pickle, HDF5, NumPy, gzip) is named as such.
 local ffi = require('ffi')
 local bit = require('bit')
 require('torch.File')
