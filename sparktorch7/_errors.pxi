@@ -37,7 +37,13 @@ class LuaClosedError(LuaError, RuntimeError):
 
 
 class T7FormatError(LuaError, ValueError):
-    """A .t7 file is truncated or corrupt; the message names the byte offset."""
+    """A .t7 file is truncated, corrupt or not a Torch7 file; the message names the file, the
+    byte offset and what was expected. ``str(exc)`` is that message alone: the Lua traceback
+    (the reader's own frames) stays available as ``lua_traceback``."""
+
+    def __init__(self, message, lua_traceback=None, value=None):
+        LuaError.__init__(self, message, lua_traceback, value)
+        self.args = (message,)
 
 
 def _is_memory_message(str msg):

@@ -26,6 +26,39 @@ from numpy.lib.stride_tricks import as_strided
 _COLS_BUDGET = 1 << 23
 
 
+def _span(shape, strides):
+    """(lowest, highest) byte offset of the elements of a view, from its first element."""
+    lo = hi = 0
+    for n, st in zip(shape, strides):
+        if st < 0:
+            lo += (n - 1) * st
+        else:
+            hi += (n - 1) * st
+    return lo, hi
+
+
+def _window(x, shape, strides):
+    """``as_strided(x, shape, strides)``, read-only, after checking that every element of
+    the window view lies in the memory x itself spans: sizes and steps computed from module
+    fields (a forged or corrupt file) that disagree with the input must be an error, never a
+    read outside the input (the rule the numpy bridge applies to tensors)."""
+    shape, strides = tuple(shape), tuple(strides)
+    for v in shape + strides:
+        if int(v) != v:
+            raise ValueError(f"window view of shape {shape} and strides {strides}: not integers")
+    shape = tuple(int(v) for v in shape)
+    strides = tuple(int(v) for v in strides)
+    if min(shape, default=0) < 0:
+        raise ValueError(f"window view of negative shape {shape}")
+    if 0 not in shape:
+        lo, hi = _span(shape, strides)
+        xlo, xhi = _span(x.shape, x.strides) if x.size else (0, -1)
+        if x.size == 0 or lo < xlo or hi > xhi:
+            raise ValueError(f"a window view of shape {shape} and strides {strides} reaches outside its input "
+                             f"of shape {x.shape} (do the module's sizes match its input?)")
+    return as_strided(x, shape, strides, writeable=False)
+
+
 def _opt(v):
     """An optional tensor argument: Lua nil/false arrive as None/False."""
     return None if v is None or v is False else v
@@ -165,10 +198,10 @@ def _conv_block(dst, xp, w, bias, ksize, stride, dil, g, cols=None, res=None):
     og = w.shape[1]
     dt = dst.dtype
     st = xp.strides
-    view = as_strided(
+    view = _window(
         xp, (c,) + tuple(ksize) + (m,) + osize,
         (st[1],) + tuple(st[2 + i] * dil[i] for i in range(nd)) + (st[0],)
-        + tuple(st[2 + i] * stride[i] for i in range(nd)), writeable=False)
+        + tuple(st[2 + i] * stride[i] for i in range(nd)))
     shape = (c,) + tuple(ksize) + (m,) + osize
     cm = cols.reshape(-1)[:math.prod(shape)].reshape(shape) if cols is not None \
         else np.empty(shape, dtype=dt)
@@ -321,7 +354,7 @@ def temporal_conv(out, x, weight, bias, kW, dW):
     ot = out.shape[1]
     x = np.ascontiguousarray(x)
     s = x.strides[2]
-    win = as_strided(x, (n, ot, kW * f), (x.strides[0], dW * f * s, s), writeable=False)
+    win = _window(x, (n, ot, kW * f), (x.strides[0], dW * f * s, s))
     w = np.ascontiguousarray(weight).reshape(-1, kW * f).astype(out.dtype, copy=False)
     np.matmul(win, w.T, out=out)
     if bias is not None:

@@ -41,6 +41,7 @@ cdef class _HeapBlock:
 
 
 cdef int _MAX_DIMS = 32
+cdef double _EXACT = 9007199254740992.0     # 2^53: integers beyond it are not exact in a double
 # dtype code (lua/torch/init.lua) <-> numpy type number
 cdef int[8] _CODE_TO_NPY
 _CODE_TO_NPY[:] = [0, cnp.NPY_FLOAT64, cnp.NPY_FLOAT32, cnp.NPY_INT64, cnp.NPY_INT32,
@@ -236,7 +237,7 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
     cdef double lo, hi
     cdef cnp.npy_intp dims[32]
     cdef cnp.npy_intp strides[32]
-    cdef double offset
+    cdef double offset, dsz, dst
     cdef Py_ssize_t itemsize
     cdef char* data
     cdef int top = lua.lua_gettop(L)
@@ -280,12 +281,22 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
             lua.lua_rawgeti(L, K, K_STRIDE)
             lua.lua_rawget(L, tf)                                           # ... sf size stride
             szt = lua.lua_gettop(L) - 1
+            if not (0 <= offset <= _EXACT and offset == <double><long long>offset):
+                raise ValueError(f"a tensor with the invalid storage offset {offset!r}")
             for i in range(nd):
                 lua.lua_rawgeti(L, szt, i + 1)
-                dims[i] = <cnp.npy_intp>lua.lua_tonumber(L, -1)
                 lua.lua_rawgeti(L, szt + 1, i + 1)
-                strides[i] = <cnp.npy_intp>lua.lua_tonumber(L, -1) * itemsize
+                # checked as doubles before any cast: a size or stride beyond 2^53 (a forged
+                # file, t:set) must not wrap into a small npy_intp
+                dsz = lua.lua_tonumber(L, -2)
+                dst = lua.lua_tonumber(L, -1)
                 lua.lua_pop(L, 2)
+                if not (0 <= dsz <= _EXACT and dsz == <double><long long>dsz
+                        and -_EXACT <= dst <= _EXACT and dst == <double><long long>dst):
+                    raise ValueError(f"a tensor with the invalid size {dsz!r} or stride {dst!r} in "
+                                     f"dimension {i + 1}")
+                dims[i] = <cnp.npy_intp>dsz
+                strides[i] = <cnp.npy_intp>dst * itemsize
             lua.lua_pop(L, 2)                                               # ... sf
             if nd == 0:
                 # Torch7's empty tensor
@@ -299,10 +310,11 @@ cdef object _tensor_to_numpy(LuaState rt, lua.lua_State* L, int idx, int code):
                 if dims[i] == 0:
                     lo, hi = 0, -1
                     break
+                # in doubles: both factors are <= 2^53, so the product cannot overflow
                 if strides[i] < 0:
-                    lo += (dims[i] - 1) * (strides[i] // itemsize)
+                    lo += <double>(dims[i] - 1) * <double>(strides[i] // itemsize)
                 else:
-                    hi += (dims[i] - 1) * (strides[i] // itemsize)
+                    hi += <double>(dims[i] - 1) * <double>(strides[i] // itemsize)
             if hi >= lo and (lo < 0 or hi >= _kget(L, K, sf, K_SIZE)):
                 raise ValueError(
                     f"this tensor views elements {<Py_ssize_t>lo + 1}..{<Py_ssize_t>hi + 1} of a storage of "

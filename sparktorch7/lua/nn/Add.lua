@@ -35,7 +35,7 @@ end
 function Add:updateOutput(input)
    if self.scalar or self.bias:nElement() == 1 then
       local y, x, n, back = pointwise.begin(self, input, 'nn.Add')
-      local b = pointwise.contiguous(self.bias):data()[0]
+      local b = pointwise.paramData(self.bias, 1, 'nn.Add', 'bias')[0]
       for i = 0, n - 1 do
          y[i] = x[i] + b
       end

@@ -138,7 +138,8 @@ function BN:updateOutput(input)
       end
       local rm = pointwise.contiguous(self.running_mean)
       local rv = pointwise.contiguous(self.running_var)
-      local rmp, rvp = rm:data(), rv:data()
+      local rmp = pointwise.paramData(rm, C, torch.type(self), 'running_mean')
+      local rvp = pointwise.paramData(rv, C, torch.type(self), 'running_var')
       local mom = self.momentum
       for c = 0, C - 1 do
          rmp[c] = mom * mean[c] + (1 - mom) * rmp[c]
@@ -148,14 +149,14 @@ function BN:updateOutput(input)
       if rm ~= self.running_mean then self.running_mean:copy(rm) end
       if rv ~= self.running_var then self.running_var:copy(rv) end
    else
-      local rmp = pointwise.contiguous(self.running_mean):data()
-      local rvp = pointwise.contiguous(self.running_var):data()
+      local rmp = pointwise.paramData(self.running_mean, C, torch.type(self), 'running_mean')
+      local rvp = pointwise.paramData(self.running_var, C, torch.type(self), 'running_var')
       for c = 0, C - 1 do
          mean[c], var[c] = rmp[c], rvp[c]
       end
    end
-   local wp = self.weight and pointwise.contiguous(self.weight):data()
-   local bp = self.bias and pointwise.contiguous(self.bias):data()
+   local wp = self.weight and pointwise.paramData(self.weight, C, torch.type(self), 'weight')
+   local bp = self.bias and pointwise.paramData(self.bias, C, torch.type(self), 'bias')
    for c = 0, C - 1 do
       local invstd = 1 / math.sqrt(var[c] + eps)
       local scale = wp and wp[c] * invstd or invstd

@@ -62,7 +62,7 @@ function Bilinear:updateOutput(input)
    local buff = self.buff2
    local c2 = pointwise.contiguous(x2)
    local y = out:data()
-   local bias = self.bias and pointwise.contiguous(self.bias):data()
+   local bias = self.bias and pointwise.paramData(self.bias, K, 'nn.Bilinear', 'bias')
    for k = 1, K do
       buff:resize(rows, n2):zero()
       buff:addmm(0, buff, 1, x1, W:select(1, k))

@@ -40,7 +40,7 @@ function Euclidean._distances(self, input, diag, name)
    local sizes = d == 2 and torch.LongStorage({rows, nOut}) or torch.LongStorage({nOut})
    local out = pointwise.resultLike(self, input, sizes)
    local xp, wp, yp = x:data(), pointwise.contiguous(W):data(), out:data()
-   local cp = diag and pointwise.contiguous(diag):data()
+   local cp = diag and pointwise.paramData(diag, nIn * nOut, name, 'diagCov')
    local sqrt = math.sqrt
    for r = 0, rows - 1 do
       for j = 0, nOut - 1 do

@@ -51,7 +51,7 @@ end
 -- adds the bias to every row of a contiguous (rows x n) output
 local function addBiasRows(out, bias, rows, n)
    local y = out:data()
-   local b = pointwise.contiguous(bias):data()
+   local b = pointwise.paramData(bias, n, 'nn.Linear', 'bias')
    local i = 0
    for _ = 1, rows do
       for j = 0, n - 1 do
@@ -78,6 +78,9 @@ function Linear:updateOutput(input)
    end
    if self.bias then
       nn.utils.checkSameType('nn.Linear', input, self.bias)
+      if self.bias:nElement() ~= nOut then   -- the kernels read nOut biases
+         error(string.format('<nn.Linear> bias has %d elements, the module needs %d', self.bias:nElement(), nOut), 2)
+      end
    end
    if not torch.isTensor(self.output) or self.output == input
          or torch.type(self.output) ~= torch.type(input) then

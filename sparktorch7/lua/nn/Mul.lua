@@ -27,7 +27,7 @@ end
 
 function Mul:updateOutput(input)
    local y, x, n, back = pointwise.begin(self, input, 'nn.Mul')
-   local w = pointwise.contiguous(self.weight):data()[0]
+   local w = pointwise.paramData(self.weight, 1, 'nn.Mul', 'weight')[0]
    for i = 0, n - 1 do
       y[i] = x[i] * w
    end

@@ -26,8 +26,8 @@ end
 
 function PReLU:updateOutput(input)
    local y, x, n, back = pointwise.begin(self, input, 'nn.PReLU')
-   local w = pointwise.contiguous(self.weight):data()
    local planes = self.nOutputPlane or 0
+   local w = pointwise.paramData(self.weight, math.max(planes, 1), 'nn.PReLU', 'weight')
    if planes == 0 then
       local a = w[0]
       for i = 0, n - 1 do

@@ -57,7 +57,7 @@ end
 function SparseLinear:updateOutput(input)
    local W = pointwise.contiguous(self.weight)
    local nOut, nIn = W:size(1), W:size(2)
-   local w, b = W:data(), pointwise.contiguous(self.bias):data()
+   local w, b = W:data(), pointwise.paramData(self.bias, nOut, 'nn.SparseLinear', 'bias')
    local samples
    if type(input) == 'table' and not torch.isTensor(input) then
       samples = input

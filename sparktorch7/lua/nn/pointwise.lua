@@ -77,6 +77,19 @@ function pointwise.contiguous(t)
    return t:contiguous()
 end
 
+-- The data pointer of a module's parameter (contiguous), after checking that it holds the
+-- n elements the caller's loop reads: a parameter smaller than the module's sizes say
+-- (a forged or corrupt file) is an error, never a read past its storage.
+function pointwise.paramData(t, n, name, field)
+   if not torch.isTensor(t) then
+      error(string.format('<%s> %s must be a tensor, not a %s', name, field, torch.type(t)), 3)
+   end
+   if t:nElement() < n then
+      error(string.format('<%s> %s has %d elements, the module needs %d', name, field, t:nElement(), n), 3)
+   end
+   return pointwise.contiguous(t):data()
+end
+
 -- The (frames, size, stride) layout Torch7 softmaxes use: over the only
 -- dimension of a 1D input, dimension 2 of a batch (2D), the channels (dim 1)
 -- of a 3D input and dimension 2 of a 4D one.

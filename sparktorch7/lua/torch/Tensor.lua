@@ -41,6 +41,74 @@ local function new_tensor(rec, storage, offset, size, stride)
 end
 torch._newTensor = new_tensor
 
+-- The one rule of memory safety, shared by the .t7 reader, the FFI fast paths and the numpy
+-- bridge (_tensor.pxi): every element a tensor views lies in its storage. Values are Lua
+-- numbers (doubles), so each must be an integer of magnitude <= 2^53 (exact in a double)
+-- before any arithmetic; the products and sums below then cannot overflow or round the
+-- comparisons the wrong way. Returns nil when the view is valid, else what is wrong.
+local EXACT = 2 ^ 53
+local OVERLAP_LIMIT = 2 ^ 31   -- elements of a view larger than its storage (stride 0)
+local function is_int(v, lo)
+  return type(v) == "number" and v == floor(v) and v >= lo and v <= EXACT
+end
+local function view_problem(nstorage, offset, size, stride, dim)
+  if not is_int(dim, 0) or dim > 64 then return "invalid number of dimensions " .. tostring(dim) end
+  if type(size) ~= "table" or type(stride) ~= "table" then return "sizes or strides missing" end
+  if not is_int(offset, 0) then return "invalid storage offset " .. tostring(offset) end
+  local n, lo, hi, empty = 1, offset, offset, dim == 0
+  for i = 1, dim do
+    local s, st = size[i], stride[i]
+    if not is_int(s, 0) then
+      return string.format("invalid size %s in dimension %d (expected an integer in 0..2^53)", tostring(s), i)
+    end
+    if not is_int(st, -EXACT) then
+      return string.format("invalid stride %s in dimension %d (expected an integer of magnitude <= 2^53)",
+        tostring(st), i)
+    end
+    if s == 0 then
+      empty = true
+    else
+      n = n * s
+      if n > EXACT then return "more than 2^53 elements" end
+      local reach = (s - 1) * st
+      if reach < 0 then lo = lo + reach else hi = hi + reach end
+    end
+  end
+  if empty then return nil end
+  if lo < 0 or hi >= nstorage then
+    return string.format("it reaches element %d of a storage of %d elements (it views elements %d..%d)",
+      (lo < 0 and lo or hi) + 1, nstorage, lo + 1, hi + 1)
+  end
+  if n > nstorage and n > OVERLAP_LIMIT then
+    return string.format("it views %d elements of a storage of %d elements (more than 2^31 repeated elements)",
+      n, nstorage)
+  end
+  return nil
+end
+torch._viewProblem = view_problem
+
+-- Refuse a tensor whose view leaves its storage (after t:set, a storage resize, ...): every
+-- FFI loop over a tensor's elements calls this once per call, before touching memory.
+local function check_view(t, fname)
+  local st = t._storage
+  local why = view_problem(st and st._size or 0, t._offset, t._size, t._stride, t._dim)
+  if why then
+    fail(t, fname or "data", "this tensor cannot be used: %s (was its storage resized under it, or was " ..
+      "it set past the storage's end?)", why)
+  end
+  return t
+end
+torch._checkView = check_view
+
+-- one element at a 0-based storage index: it must lie in the storage
+local function element_index(st, idx, tn)
+  if not (idx >= 0 and idx < st._size) then
+    error(string.format("<%s> element %s is outside its storage of %d elements (was the storage resized " ..
+      "under the tensor?)", tn, tostring(idx + 1), st._size), 3)
+  end
+  return idx
+end
+
 local function contiguous_strides(size)
   local stride, acc = {}, 1
   for i = #size, 1, -1 do
@@ -160,6 +228,7 @@ end
 -- Call f(data, index) for each element of t in row-major order.
 local function apply1(t, f)
   if t._dim == 0 then return end
+  check_view(t)
   local data, off = t._storage._data, t._offset
   local sz, st = coalesce(t)
   local nd = #sz
@@ -238,6 +307,7 @@ local function apply2(a, b, f)
     raise(string.format("<torch> tensors have %d and %d elements", n, b:nElement()))
   end
   if n == 0 then return end
+  check_view(a); check_view(b)
   local da, db = a._storage._data, b._storage._data
   local same, sz, ta, tb = same_layout(a, b)
   if same and #sz <= 1 then
@@ -265,6 +335,7 @@ local function apply3(a, b, c, f)
     raise(string.format("<torch> tensors have %d, %d and %d elements", n, b:nElement(), c:nElement()))
   end
   if n == 0 then return end
+  check_view(a); check_view(b); check_view(c)
   local da, db, dc = a._storage._data, b._storage._data, c._storage._data
   if a:isContiguous() and b:isContiguous() and c:isContiguous() then
     local oa, ob, oc = a._offset, b._offset, c._offset
@@ -451,12 +522,14 @@ function M.isSetTo(t, other)
 end
 
 function M.data(t)
+  check_view(t, "data")
   return t._storage._data + t._offset
 end
 
 -- (pointer at the first element, element count) of a contiguous tensor; nil otherwise
 function M._flat(t)
   if not M.isContiguous(t) then return nil end
+  check_view(t, "data")
   return t._storage._data + t._offset, numel(t._size)
 end
 
@@ -552,7 +625,8 @@ function M.narrow(t, dim, first, size)
 end
 
 local function get_element(t, idx)
-  local v = t._storage._data[idx]
+  local st = t._storage
+  local v = st._data[element_index(st, idx, tname(t))]
   if rec_of(t).long then return tonumber(v) end
   return v
 end
@@ -802,6 +876,7 @@ function M.fill(t, v)
   writable(t, "fill")
   if type(v) ~= "number" then fail(t, "fill", "expects a number, got %s", torch.type(v)) end
   if M.isContiguous(t) then
+    check_view(t, "fill")
     local d, n = t._storage._data + t._offset, numel(t._size)
     for i = 0, n - 1 do d[i] = v end
   else
@@ -814,6 +889,7 @@ function M.zero(t)
   writable(t, "zero")
   if M.isContiguous(t) then
     local n = numel(t._size)
+    check_view(t, "zero")
     if n > 0 then ffi.fill(t._storage._data + t._offset, n * rec_of(t).size, 0) end
     return t
   end
@@ -832,6 +908,7 @@ function M.copy(t, src)
     fail(t, "copy", "sizes do not match: %d elements vs %d", n, numel(src._size))
   end
   if n == 0 then return t end
+  check_view(t, "copy"); check_view(src, "copy")
   local same_type = getmetatable(src) == getmetatable(t)
   if same_type and M.isContiguous(t) and M.isContiguous(src) then
     local esz = rec_of(t).size
@@ -1104,7 +1181,8 @@ local function make_index(mt, rec)
           error(string.format("<%s> index %s out of range [1, %d]", rec.tname, tostring(k), n), 2)
         end
         k = floor(k)
-        v = f._storage._data[f._offset + (k - 1) * f._stride[1]]
+        local st = f._storage
+        v = st._data[element_index(st, f._offset + (k - 1) * f._stride[1], rec.tname)]
         if long then return tonumber(v) end
         return v
       end
@@ -1118,7 +1196,8 @@ local function make_index(mt, rec)
     elseif tk == "table" or is_storage(k) then
       local view, off = index_view(t, k, "__index")
       if view then return view end
-      local v = t._storage._data[off]
+      local st = t._storage
+      local v = st._data[element_index(st, off, rec.tname)]
       if long then return tonumber(v) end
       return v
     end
@@ -1142,7 +1221,8 @@ local function make_newindex(mt, rec)
           if is_tensor(v) then M.copy(M.narrow(t, 1, k, 1), v); return end
           error(string.format("<%s> cannot assign a %s to an element", rec.tname, torch.type(v)), 2)
         end
-        t._storage._data[t._offset + (k - 1) * t._stride[1]] = v
+        local st = t._storage
+        st._data[element_index(st, t._offset + (k - 1) * t._stride[1], rec.tname)] = v
         return
       end
       local s = M.select(t, 1, k)
@@ -1161,7 +1241,8 @@ local function make_newindex(mt, rec)
         if type(v) ~= "number" then
           error(string.format("<%s> cannot assign a %s to an element", rec.tname, torch.type(v)), 2)
         end
-        t._storage._data[off] = v
+        local st = t._storage
+        st._data[element_index(st, off, rec.tname)] = v
       end
       return
     end

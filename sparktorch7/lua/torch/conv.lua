@@ -34,6 +34,7 @@ local function correlateLua(out, x, k, full, flip, accumulate)
       for d = 1, spatial do total = total + (kshape[d] - 1) * k._stride[d] end
       for j = 1, n do kOff[j] = total - kOff[j] end
    end
+   U.checkView(k); U.checkView(x); U.checkView(out)
    local pk, px, po = k._storage._data, x._storage._data, out._storage._data
    local kbase = k._offset
    local kv = {}

@@ -35,6 +35,7 @@ end
 -- res := beta*C + alpha*A*B for 2D A (n x k), B (k x p); res already n x p, C n x p (may be res)
 local function gemmLua(res, beta, C, alpha, A, B)
    local n, k, p = A._size[1], A._size[2], B._size[2]
+   U.checkView(A); U.checkView(B); U.checkView(res); U.checkView(C)
    local pa, pb, pr, pc = A._storage._data, B._storage._data, res._storage._data, C._storage._data
    local as1, as2, bs1, bs2 = A._stride[1], A._stride[2], B._stride[1], B._stride[2]
    local rs1, rs2, cs1, cs2 = res._stride[1], res._stride[2], C._stride[1], C._stride[2]
@@ -239,6 +240,7 @@ local function cross(res, a, b, d)
    if a._size[d] ~= 3 then U.error('cross', 'dimension ' .. d .. ' does not have size 3 in ' .. U.what(a)) end
    res = res or U.new(recOf(a), U.sizes(a))
    U.resize(res, U.sizes(a))
+   U.checkView(a); U.checkWalk(b, a._size, a._dim); U.checkView(res)
    local pa, pb, pr = a._storage._data, b._storage._data, res._storage._data
    local sa, sb, sr = a._stride[d], b._stride[d], res._stride[d]
    local outer = U.without(a._size, a._dim, d)

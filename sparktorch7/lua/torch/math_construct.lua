@@ -45,6 +45,7 @@ U.install('eye', function(self, ...) return eye(recOf(self), self, ...) end,
 local function fillSeq(res, n, f)
    if U.nElement(res) ~= n then U.resize(res, { n }) end
    U.checkWritable('range', res)
+   U.checkView(res)
    local p = res._storage._data
    local i = 0
    U.each(U.sizes(res), function(o) p[o] = f(i); i = i + 1 end, res._stride, res._offset)
@@ -308,6 +309,7 @@ local function histc(res, x, nbins, lo, hi)
    end
    if lo > hi then U.error('histc', 'min ' .. lo .. ' is larger than max ' .. hi) end
    local c = U.contiguous(x)
+   U.checkView(c)
    local p, o = c._storage._data, c._offset
    local counts = histRow('histc', function(i) return tonumber(p[o + i - 1]) end, U.nElement(c), nbins, lo, hi)
    res = res or U.newEmpty(recOf(x))
@@ -334,6 +336,7 @@ local function bhistc(res, x, nbins, lo, hi)
    res = res or U.newEmpty(recOf(x))
    U.resize(res, x._dim == 2 and { x2._size[1], nbins } or { nbins })
    local r2 = x._dim == 2 and res or U.view(res, res._offset, { 1, nbins }, { 0, res._stride[1] })
+   U.checkView(x2); U.checkView(r2)
    local p = x2._storage._data
    for r = 1, x2._size[1] do
       local base = x2._offset + (r - 1) * x2._stride[1]

@@ -19,6 +19,7 @@ end
 -- the indices as a Lua array, each checked against 1..n
 local function indexList(name, idx, n, d)
    local list = {}
+   U.checkView(idx)
    local p = idx._storage._data
    local i = 0
    U.each(U.sizes(idx), function(o)
@@ -138,6 +139,7 @@ local function gather(res, src, d, idx)
    res = res or U.newEmpty(recOf(src))
    U.resize(res, U.sizes(idx))
    U.checkWritable('gather', res)
+   U.checkView(res); U.checkView(idx); U.checkView(src)
    local pr, pi, ps = res._storage._data, idx._storage._data, src._storage._data
    local n, sd = src._size[d], src._stride[d]
    U.each(U.sizes(idx), function(orr, oi, os)
@@ -163,6 +165,8 @@ local function scatter(self, d, idx, src)
    checkIndexTensor('scatter', idx)
    checkGatherShape('scatter', self, idx, d)
    U.checkWritable('scatter', self)
+   U.checkView(self); U.checkView(idx)
+   if isT(src) then U.checkWalk(src, idx._size, idx._dim) end
    local pd, pi = self._storage._data, idx._storage._data
    local n, sd = self._size[d], self._stride[d]
    if isT(src) then
@@ -200,6 +204,7 @@ local function maskedSelect(res, src, mask)
    if not isT(src) then U.badArgs('maskedSelect', 'torch.maskedSelect([res,] src, ByteTensor)', res, src, mask) end
    mask = checkMask('maskedSelect', src, mask)
    local vals, n = {}, 0
+   U.checkView(src); U.checkWalk(mask, src._size, src._dim)
    local ps, pm = src._storage._data, mask._storage._data
    U.each(U.sizes(src), function(os, om)
       if pm[om] ~= 0 then n = n + 1; vals[n] = ps[os] end
@@ -234,6 +239,7 @@ local function maskedCopy(self, mask, src)
    U.checkWritable('maskedCopy', self)
    local c = U.contiguous(src)
    local ps, base, total = c._storage._data, c._offset, U.nElement(c)
+   U.checkView(self); U.checkView(c); U.checkWalk(mask, self._size, self._dim)
    local pd, pm = self._storage._data, mask._storage._data
    local k = 0
    U.each(U.sizes(self), function(od, om)
@@ -255,6 +261,7 @@ local function nonzero(res, x)
    local found = {}
    local cnt = {}
    for j = 1, dim do cnt[j] = 1 end
+   U.checkView(x)
    local p = x._storage._data
    U.each(U.sizes(x), function(o)
       if p[o] ~= 0 then

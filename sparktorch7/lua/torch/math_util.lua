@@ -294,11 +294,31 @@ function U.kernel(stmt, r, x, y, z)
    return compile(stmt, byFlags, flags, lr, lx, ly, lz)
 end
 
+-- Every kernel checks, once per call, that the elements it walks lie in each tensor's
+-- storage (torch._viewProblem, the rule the .t7 reader and the numpy bridge use). The
+-- tensors b, c, d are walked with a's sizes, so they are checked with a's sizes.
+local viewProblem = torch._viewProblem
+local function checkWalk(t, size, dim)
+   local st = t._storage
+   local why = viewProblem(st and st._size or 0, t._offset, size, t._stride, dim)
+   if why then
+      U.error('apply', 'a ' .. (torch.typename(t) or 'tensor') .. ' cannot be used: ' .. why ..
+         ' (was its storage resized under it, or was it set past the storage\'s end?)')
+   end
+end
+U.checkWalk = checkWalk
+function U.checkView(t) checkWalk(t, t._size, t._dim) end
+
 -- Run kernel k over same-shaped tensors a (b, c, d), row by row, merging
 -- dimensions that are laid out back to back. Returns the final S1.
 function U.apply(k, a, b, c, d, S1, S2, S3, S4)
    local dim = a._dim
    if dim == 0 then return S1 end
+   local asz = a._size
+   checkWalk(a, asz, dim)
+   if b then checkWalk(b, asz, dim) end
+   if c then checkWalk(c, asz, dim) end
+   if d then checkWalk(d, asz, dim) end
    if dim == 1 then
       -- one dimension: a single strided run
       local n = a._size[1]
@@ -430,7 +450,11 @@ end
 
 -- read element at linear 0-based storage index
 function U.get(t, idx)
-   local v = t._storage._data[idx]
+   local st = t._storage
+   if not (idx >= 0 and idx < st._size) then
+      U.error('get', 'element ' .. tostring(idx + 1) .. ' is outside the storage of ' .. st._size .. ' elements')
+   end
+   local v = st._data[idx]
    if isLong[recOf(t)] then return tonumber(v) end
    return v
 end
@@ -523,6 +547,9 @@ function U.slices(x, d, fn, res, res2, keep)
    if not keep then sz[d] = 1 end
    if res then U.resize(res, sz) end
    if res2 then U.resize(res2, sz) end
+   U.checkView(x)
+   if res then U.checkView(res) end
+   if res2 then U.checkView(res2) end
    local outer = without(x._size, x._dim, d)
    U.each(outer, fn,
       without(x._stride, x._dim, d), x._offset,

@@ -101,11 +101,32 @@ function Generator:__init()
    seedState(ffi.cast(MTptr, self._state._storage._data), os.time())
 end
 
+-- What is wrong with a generator state (a ByteTensor holding the MT19937 struct), or nil.
+-- Its counters index state[]: u32 reads state[next .. next + left - 2] before the next
+-- twist, so a forged `left`/`next` would read outside the struct.
+local function stateProblem(t)
+   if recOf(t) ~= byteRec or U.nElement(t) ~= MTsize or not U.isContiguous(t) then
+      return 'expected a contiguous torch.ByteTensor of ' .. MTsize .. ' bytes, got ' .. U.what(t)
+   end
+   local st = t._storage
+   local why = torch._viewProblem(st._size, t._offset, t._size, t._stride, t._dim)
+   if why then return 'its tensor is invalid: ' .. why end
+   local s = ffi.cast(MTptr, st._data + t._offset)
+   local left, nxt = s.left, s.next
+   if not (left >= 1 and nxt >= 0 and nxt + left <= N + 1) then
+      return string.format('its counters left=%d, next=%d are out of range (expected left >= 1, next >= 0 ' ..
+         'and left + next <= %d)', left, nxt, N + 1)
+   end
+   return nil
+end
+torch._rngStateProblem = stateProblem
+
 local function stateOf(g)
    local t = rawget(g, '_state')
-   if recOf(t) ~= byteRec or U.nElement(t) ~= MTsize or not U.isContiguous(t) or t._storage._readonly then
-      U.error('Generator', 'the generator has no valid state (expected a contiguous torch.ByteTensor of ' ..
-         MTsize .. ' bytes, got ' .. U.what(t) .. ')')
+   local why = stateProblem(t)
+   if why == nil and t._storage._readonly then why = 'its memory is read-only' end
+   if why then
+      U.error('Generator', 'the generator has no valid state (' .. why .. ')')
    end
    return ffi.cast(MTptr, t._storage._data + t._offset)
 end
@@ -153,7 +174,10 @@ function torch.setRNGState(...)
    if recOf(state) ~= byteRec or U.nElement(state) ~= MTsize then
       U.error('setRNGState', 'expected a RNG state (torch.ByteTensor of ' .. MTsize .. ' elements from getRNGState), got ' .. U.what(state))
    end
-   U.copyInto(g._state, U.viewContig(U.contiguous(state), { MTsize }))
+   local c = U.viewContig(U.contiguous(state), { MTsize })
+   local why = stateProblem(c)
+   if why then U.error('setRNGState', 'invalid RNG state: ' .. why) end
+   U.copyInto(g._state, c)
    return state
 end
 
@@ -196,6 +220,7 @@ end
 -- fill a tensor elementwise with f(state, a, b)
 local function fillWith(t, s, f, a, b)
    U.checkWritable('random', t)
+   U.checkView(t)
    local p = t._storage._data
    U.each(U.sizes(t), function(o) p[o] = f(s, a, b) end, t._stride, t._offset)
    return t
@@ -264,6 +289,7 @@ local function randomMethod(self, ...)
       U.badArgs('random', 'tensor:random([gen,] [a [, b]])', self, ...)
    end
    local limit = typeMax[recOf(self).name]
+   U.checkView(self)
    local p = self._storage._data
    U.checkWritable('random', self)
    if a ~= nil and b == nil and a < 1 then U.error('random', 'upper bound must be strictly positive, got ' .. a) end

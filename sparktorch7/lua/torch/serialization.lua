@@ -28,6 +28,12 @@
 -- Security: a function stored in a file is bytecode, and bytecode that LuaJIT loads is not
 -- verified. It is never loaded unless the caller opts in (allow_functions=true); without it a
 -- function loads as an inert torch.SerializedFunction that keeps the bytes and cannot run.
+-- Every tensor read is checked with torch._viewProblem (integers of at most 2^53, every viewed
+-- element inside its storage), the rule the FFI loops and the numpy bridge apply at each call.
+-- Classes with native state are never filled from a file's fields (NATIVE_READERS): file
+-- objects are refused, a torch.Generator is rebuilt from a checked state. A loaded module
+-- graph may not contain itself (M.checkModuleGraph). A file of another format (PyTorch zip or
+-- pickle, HDF5, NumPy, gzip) is named as such.
 local ffi = require('ffi')
 local bit = require('bit')
 require('torch.File')
@@ -205,6 +211,13 @@ local function newTensor(rec, storage, offset, size, stride)
    return t
 end
 
+-- a number read from the file that must be an integer of magnitude <= 2^53 (exact in a
+-- double; an int64 beyond that would silently round)
+local EXACT = 2 ^ 53
+local function exactInt(v)
+   return v == v and v == math.floor(v) and v >= -EXACT and v <= EXACT
+end
+
 local function readTensor(file, rec, className)
    local start = file:_tell()
    local ndim = file:readInt()
@@ -214,49 +227,53 @@ local function readTensor(file, rec, className)
          ndim, className, MAX_DIMS), start)
    end
    local size, stride = {}, {}
-   local nelem = ndim > 0 and 1 or 0
+   local empty = ndim == 0
    for i = 1, ndim do
       local pos = file:_tell()
-      size[i] = file:readLong()
-      if size[i] == nil then return nil end
-      if size[i] < 0 then
-         file:_formatError(string.format('negative size %d in dimension %d of a %s', size[i], i, className), pos)
+      local v = file:readLong()
+      if v == nil then return nil end
+      if not exactInt(v) or v < 0 then
+         file:_formatError(string.format('invalid size %s in dimension %d of a %s (expected an integer in ' ..
+            '0..2^53)', tostring(v), i, className), pos)
       end
-      nelem = nelem * size[i]
+      size[i] = v
+      if v == 0 then empty = true end
    end
    for i = 1, ndim do
-      stride[i] = file:readLong()
-      if stride[i] == nil then return nil end
+      local pos = file:_tell()
+      local v = file:readLong()
+      if v == nil then return nil end
+      if not exactInt(v) then
+         file:_formatError(string.format('invalid stride %s in dimension %d of a %s (expected an integer of ' ..
+            'magnitude <= 2^53)', tostring(v), i, className), pos)
+      end
+      stride[i] = v
    end
    local opos = file:_tell()
    local offset = file:readLong()
    if offset == nil then return nil end
-   offset = offset - 1
-   if offset < 0 then
-      file:_formatError(string.format('invalid storage offset %d of a %s (offsets start at 1)', offset + 1, className), opos)
+   if not exactInt(offset) or offset < 1 then
+      file:_formatError(string.format('invalid storage offset %s of a %s (offsets start at 1)',
+         tostring(offset), className), opos)
    end
+   offset = offset - 1
    local spos = file:_tell()
    local storage = file:readObject()
    if storage == nil then
       storage = rec.Storage(0)
-      if nelem > 0 then
-         file:_formatError(string.format('a %s of %d elements has no storage', className, nelem), spos)
+      if not empty then
+         file:_formatError(string.format('a %s of sizes {%s} has no storage', className,
+            table.concat(size, ',')), spos)
       end
    elseif torch.typename(storage) ~= rec.sname then
       file:_formatError(string.format('a %s needs a %s, got a %s', className, rec.sname,
          torch.typename(storage) or type(storage)), spos)
    end
-   if nelem > 0 then
-      local lo, hi = offset, offset
-      for i = 1, ndim do
-         local reach = (size[i] - 1) * stride[i]
-         if reach < 0 then lo = lo + reach else hi = hi + reach end
-      end
-      if lo < 0 or hi >= storage:size() then
-         file:_formatError(string.format('a %s of sizes {%s} and strides {%s} at storage offset %d reaches ' ..
-            'element %d of a storage of %d elements', className, table.concat(size, ','),
-            table.concat(stride, ','), offset + 1, (lo < 0 and lo or hi) + 1, storage:size()), start)
-      end
+   -- the one rule of the runtime (torch._viewProblem): every element viewed lies in the storage
+   local why = torch._viewProblem(storage:size(), offset, size, stride, ndim)
+   if why then
+      file:_formatError(string.format('a %s of sizes {%s} and strides {%s} at storage offset %d is invalid: %s',
+         className, table.concat(size, ','), table.concat(stride, ','), offset + 1, why), start)
    end
    return newTensor(rec, storage, offset, size, stride)
 end
@@ -362,6 +379,7 @@ function File:serializationOptions(opts)
    return self
 end
 
+local findFactory, NATIVE_READERS
 local defaultOptions = {allow_functions = false, unknown_classes = 'error', raw = false}
 
 -- ------------------------------------------------------------------ memo
@@ -440,6 +458,78 @@ local function readFunction(file, tag, e, force, opts, pos)
    return func
 end
 
+-- ------------------------------------------------------------------ classes of a file
+-- The folder of the shipped Lua packages (this file is <lua>/torch/serialization.lua).
+local LUA_DIR = (debug.getinfo(1, 'S').source:match('^@(.*)[/\\]torch[/\\][^/\\]+$'))
+
+local ships
+
+-- the package of the runtime that defines a class, when the class prefix names one
+local PACKAGE_OF = {['nn.gModule'] = 'nngraph'}
+local function shippedPackage(className)
+   local pkg = PACKAGE_OF[className]
+   if pkg then return pkg end
+   pkg = className:match('^([%w_]+)%.')
+   if not pkg or not ships(pkg) then return nil end
+   return pkg
+end
+M.shippedPackage = shippedPackage
+
+function ships(pkg)
+   if not LUA_DIR then return false end
+   local f = io.open(LUA_DIR .. '/' .. pkg .. '/init.lua', 'r')
+   if f then f:close() end
+   return f ~= nil
+end
+
+-- packages whose classes are named nn.* (Element-Research rnn and dpnn, nnx, nngraph's gModule)
+local NN_EXTENSIONS = {'nngraph', 'rnn', 'dpnn', 'nnx'}
+
+-- The factory of a class; an unknown class of a package the runtime ships (cudnn.*,
+-- nngraph.*, nn.gModule, an nn.* class of rnn/dpnn/nnx, ...) requires that package first,
+-- as the Torch7 user's script did, and tries again.
+local tried = {}
+function findFactory(className)
+   local factory = torch.factory(className)
+   if factory then return factory end
+   local pkg = shippedPackage(className)
+   if pkg and not tried[className] then
+      tried[className] = true
+      pcall(require, pkg)
+      if pkg == 'nn' or className:match('^nn%.') then
+         if not torch.factory(className) then pcall(require, 'nn') end
+         for _, ext in ipairs(NN_EXTENSIONS) do
+            if torch.factory(className) then break end
+            if not package.loaded[ext] and ships(ext) then pcall(require, ext) end
+         end
+      end
+      tried[className] = nil
+      return torch.factory(className)
+   end
+   return nil
+end
+
+-- Classes whose instances hold native state (a C struct in memory) are never filled from
+-- a file's field table: each reader checks the fields and builds a fresh instance.
+NATIVE_READERS = {}
+
+-- torch.Generator: written by this runtime as {_state = ByteTensor (the MT19937 struct)}
+NATIVE_READERS['torch.Generator'] = function(file, className, pos)
+   local fpos = file:_tell()
+   local var = file:readObject()
+   if type(var) ~= 'table' then
+      file:_formatError(string.format('the fields of a %s are a %s, not a table', className, type(var)), fpos)
+   end
+   local state = var._state
+   local why = torch._rngStateProblem(state)
+   if why then
+      file:_formatError(string.format('invalid %s: its _state: %s', className, why), pos)
+   end
+   local g = torch.Generator()
+   g._state:copy(state)          -- the generator's own memory, not the file's storage
+   return g
+end
+
 local function readTorch(file, e, force, opts)
    local pos = file:_tell()
    local index = file:readInt()
@@ -489,19 +579,26 @@ local function readTorch(file, e, force, opts)
    end
 
    local object
-   local factory = not opts.raw and torch.factory and torch.factory(className)
-   if not factory and not opts.raw and not torch.factory and torch.getmetatable(className) then
-      local mt = torch.getmetatable(className)
-      factory = function() return setmetatable({}, mt) end
+   local factory = not opts.raw and findFactory(className)
+   if factory and NATIVE_READERS[className] then
+      -- a class whose instances hold native state: rebuilt through its constructor
+      local obj = NATIVE_READERS[className](file, className, pos)
+      if not force then e.readObjects[index] = obj end
+      return obj
    end
    if factory then
       object = factory(file)
+      if torch.isTypeOf(object, 'torch.File') then
+         file:_formatError(string.format('a %s object cannot be loaded from a file (it would wrap an open OS ' ..
+            'file, pipe or memory buffer, which no .t7 file can hold: Torch7 never writes one)', className), pos)
+      end
    elseif opts.raw or opts.unknown_classes == 'table' then
       object = M.rawObject(className, {}, versionNumber)
    else
       error(string.format('unknown Torch class <%s> at byte offset %d of %s: define it before loading, with ' ..
-         "torch.class('%s') (or require the package that defines it), or load with " ..
-         "{unknown_classes='table'} to get plain tables", className, pos, file._name, className), 0)
+         "torch.class('%s') (or require the package that defines it), or put the project's Lua folder " ..
+         "on lua_path (LuaState(lua_path=[...])); or load with {unknown_classes='table'} to get plain tables",
+         className, pos, file._name, className), 0)
    end
    if not force then e.readObjects[index] = object end
    local mt = (not M.isRaw(object)) and torch.getmetatable(className)
@@ -715,6 +812,12 @@ function File:writeObject(object, debugname, hook)
             end
          elseif tag == TYPE_TORCH then
             local className = torch.typename(object)
+            if not M.isRaw(object) and torch.isTypeOf(object, 'torch.File') then
+               local where = pathName(names)
+               for i = #names, 1, -1 do names[i] = nil end
+               error(string.format('<torch.File> cannot write a %s (at %s): a file object wraps an open OS ' ..
+                  'file, pipe or memory buffer, which cannot be saved (as in Torch7)', className, where), 0)
+            end
             local version = 'V ' .. tostring(classVersion(object))
             self:writeInt(#version)
             self:writeChar(version)
@@ -812,9 +915,55 @@ local function sniff(file)
    return 'binary'
 end
 
+-- Files of other formats, told by their first bytes (a binary Torch7 file starts with a small
+-- int32 type tag, an ASCII one with a digit): what each is and what to do with it.
+local FOREIGN = {
+   {'PK\3\4', function(head)
+      if head:find('%.npy') then
+         return 'a NumPy .npz archive (a zip of .npy arrays), not a Torch7 file: read it with numpy.load'
+      end
+      return 'a zip archive, such as a PyTorch checkpoint (torch.save since PyTorch 1.6 writes a zip), not a ' ..
+         'Torch7 file: load it with PyTorch (torch.load), or convert the model to Torch7 with a tool that ' ..
+         'writes .t7 files'
+   end},
+   {'\128\2\138\10\108\252\156\70\249\32\106\168\80\25', 'a legacy PyTorch checkpoint (a pickle ' ..
+      'written by torch.save before PyTorch 1.6), not a Torch7 file: load it with PyTorch (torch.load)'},
+   {'\137HDF\r\n\26\n', 'an HDF5 file (as Keras .h5 models are), not a Torch7 file: read it with h5py, ' ..
+      'or with the framework that wrote it'},
+   {'\147NUMPY', 'a NumPy .npy file, not a Torch7 file: read it with numpy.load (and pass the array to ' ..
+      'Lua as a tensor)'},
+   {'\031\139', 'a gzip-compressed file, not a Torch7 file: decompress it first (gunzip), then load the result'},
+}
+local function foreignFormat(head)
+   for _, f in ipairs(FOREIGN) do
+      if head:sub(1, #f[1]) == f[1] then
+         return type(f[2]) == 'function' and f[2](head) or f[2]
+      end
+   end
+   -- a Python pickle: the PROTO opcode and a protocol number 2..5
+   local b1, b2 = head:byte(1, 2)
+   if b1 == 128 and b2 and b2 >= 2 and b2 <= 5 then
+      return string.format('a Python pickle (protocol %d), not a Torch7 file: read it with pickle.load in ' ..
+         'Python (only from a source you trust); a PyTorch checkpoint loads with torch.load', b2)
+   end
+   return nil
+end
+M.foreignFormat = foreignFormat
+
+local function checkForeign(file)
+   local n = math.min(512, file:_remaining())
+   if n < 2 then return end
+   local head = ffi.new('uint8_t[?]', n)
+   local got = file:_rawRead(head, n)
+   file:_seek(0)
+   local what = foreignFormat(ffi.string(head, got))
+   if what then error(string.format('T7FormatError: %s is %s', file._name, what), 0) end
+end
+
 -- Load from an open file: mode nil guesses ASCII vs binary and retries a binary file that
 -- does not parse with 8-byte longs with 4-byte longs (files from 32-bit or Windows Torch7).
 local function loadFrom(file, mode, opts)
+   checkForeign(file)
    if mode ~= nil then return readAll(file, mode, opts) end
    mode = sniff(file)
    if mode == 'ascii' then return readAll(file, mode, opts) end
@@ -835,6 +984,81 @@ local function loadFrom(file, mode, opts)
    error(obj, 0)
 end
 
+-- ------------------------------------------------------------------ module graphs
+-- A container's modules are walked recursively by forward, tostring, type conversions...:
+-- a module that contains itself (a forged or corrupt file) would recurse without end, and
+-- LuaJIT 2.1 can crash on the stack overflow that follows (a recursive __tostring under
+-- xpcall), so a loaded object graph is refused when its modules form a cycle or nest deeper
+-- than MAX_MODULE_DEPTH (real models nest a few dozen levels at most).
+local MAX_MODULE_DEPTH = 256
+M.MAX_MODULE_DEPTH = MAX_MODULE_DEPTH
+
+local function isModule(x)
+   return type(x) == 'table' and getmetatable(x) ~= nil and not M.isRaw(x) and torch.isTypeOf(x, 'nn.Module')
+end
+
+-- the modules a module holds (its `modules` list, a decorator's `module`)
+local function childModules(m)
+   local out = {}
+   local mods = rawget(m, 'modules')
+   if type(mods) == 'table' then
+      for _, c in pairs(mods) do
+         if isModule(c) then out[#out + 1] = c end
+      end
+   end
+   local one = rawget(m, 'module')
+   if isModule(one) then out[#out + 1] = one end
+   return out
+end
+
+function M.checkModuleGraph(root, name)
+   if not (torch.getmetatable('nn.Module')) then return end    -- nn not loaded: no modules
+   -- every module reachable from root through tables (a checkpoint holds {model = ...})
+   local seen, queue, roots = {}, {root}, {}
+   local i = 1
+   while queue[i] ~= nil do
+      local v = queue[i]
+      i = i + 1
+      if type(v) == 'table' and not seen[v] then
+         seen[v] = true
+         if isModule(v) then roots[#roots + 1] = v end
+         for k, x in pairs(v) do
+            if type(k) == 'table' and not seen[k] then queue[#queue + 1] = k end
+            if type(x) == 'table' and not seen[x] then queue[#queue + 1] = x end
+         end
+      end
+   end
+   -- depth-first over the module tree, without recursion: 1 = on the current path, 2 = done
+   local state = {}
+   for _, r in ipairs(roots) do
+      if not state[r] then
+         local path, kids, next = {r}, {childModules(r)}, {1}
+         state[r] = 1
+         while #path > 0 do
+            local d = #path
+            local c = kids[d][next[d]]
+            if c == nil then
+               state[path[d]] = 2
+               path[d], kids[d], next[d] = nil, nil, nil
+            else
+               next[d] = next[d] + 1
+               if state[c] == 1 then
+                  error(string.format('T7FormatError: a %s of %s contains itself (its modules form a cycle: ' ..
+                     'the file is forged or corrupt)', torch.typename(c), name), 0)
+               elseif state[c] == nil then
+                  if d >= MAX_MODULE_DEPTH then
+                     error(string.format('T7FormatError: the modules of %s are nested deeper than %d levels ' ..
+                        '(the file is forged or corrupt)', name, MAX_MODULE_DEPTH), 0)
+                  end
+                  state[c] = 1
+                  path[d + 1], kids[d + 1], next[d + 1] = c, childModules(c), 1
+               end
+            end
+         end
+      end
+   end
+end
+
 function torch.load(filename, mode, options)
    if mode ~= nil and not SAVE_MODES[mode] then
       error(string.format("<torch.load> mode must be 'binary', 'ascii', 'b32' or 'b64', got %s", tostring(mode)), 2)
@@ -844,6 +1068,7 @@ function torch.load(filename, mode, options)
    local ok, obj = pcall(loadFrom, file, mode, opts)
    file:close()
    if not ok then error(obj, 0) end
+   M.checkModuleGraph(obj, filename)
    return obj
 end
 
@@ -879,6 +1104,7 @@ function torch.deserialize(str, mode, options)
    local ok, obj = pcall(loadFrom, f, mode, opts)
    f:close()
    if not ok then error(obj, 0) end
+   M.checkModuleGraph(obj, '<serialized string>')
    return obj
 end
 
