@@ -343,6 +343,24 @@ def test_unknown_class_of_a_shipped_package_requires_it(tmp_path):
     assert recs[1] == {"ok": True, "value": "'nn.gModule'"}
 
 
+def test_a_package_is_required_only_for_a_class_it_defines(tmp_path):
+    # nn.Sequencer is rnn's: reading it loads rnn. A project's nn.LanguageModel (torch-rnn) and
+    # its nn.LSTM (a name rnn defines for another layout) load no package: rnn's classes would
+    # shadow the project's own nn.LSTM when its code is required afterwards.
+    seq = tmp_path / "seq.t7"
+    seq.write_bytes(c.dumps(c.Obj("nn.Sequencer", {"x": 1})))
+    lm = ROOT.parent / "shared" / "fixtures" / "wild" / "torch-rnn_checkpoint_18000.t7"
+    recs = run(f"""
+        L = lua()
+        report(outcome(lambda: L.eval("(pcall(torch.load, {str(seq)!r})) and 1, package.loaded.rnn ~= nil")))
+        L2 = lua()
+        report(outcome(lambda: L2.eval("torch.type(torch.load({str(lm)!r}, nil, {{unknown_classes = 'table'}})), "
+                                       "package.loaded.rnn == nil and package.loaded.dpnn == nil")))
+    """)
+    assert recs[0]["ok"] and recs[0]["value"].endswith("True)")
+    assert recs[1] == {"ok": True, "value": "('table', True)"}
+
+
 def test_unknown_user_class_says_what_to_do(tmp_path):
     path = tmp_path / "user.t7"
     path.write_bytes(c.dumps(c.Obj("myproject.Thing", {"x": 1})))
@@ -630,7 +648,7 @@ def test_cyclic_or_too_deep_module_graphs_are_refused(tmp_path, name):
 
 
 def test_shared_and_moderately_deep_modules_still_load(tmp_path):
-    shared = c.Obj("nn.ReLU", {"train": False, "inplace": False})
+    shared = c.Obj("nn.ReLU", {"train": False, "inplace": False, "threshold": 0.0, "val": 0.0})
     value = {"a": _seq([shared, shared]), "deep": _chain(100)}
     path = tmp_path / "ok.t7"
     path.write_bytes(c.dumps(value))

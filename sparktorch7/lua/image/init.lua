@@ -22,7 +22,7 @@ local function kernel(fname, name, ...)
    if not np then
       fail(fname, 'needs Python (NumPy, Pillow): it runs only inside sparktorch7.LuaState', 3)
    end
-   local ok, res = pcall(np.callmod, KERNELS, name, ...)
+   local ok, res = pcall(np.lookup(KERNELS, name), ...)
    if not ok then
       local msg = tostring(res):gsub('^Python exception: ', ''):gsub('^%a+Error: ', '')
       fail(fname, msg, 3)

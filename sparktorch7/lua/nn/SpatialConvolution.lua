@@ -4,7 +4,7 @@ local SpatialConvolution, parent = torch.class('nn.SpatialConvolution', 'nn.Modu
 schema.declare(SpatialConvolution, {
    {'nInputPlane', 'posint'}, {'nOutputPlane', 'posint'},
    {'kW', 'posint'}, {'kH', 'posint'},
-   {'dW', 'posint'}, {'dH', 'posint'},
+   {'dW', 'posint?', default = 1}, {'dH', 'posint?', default = 1},   -- old MM files: absent (1)
    {'padW', 'natural?'}, {'padH', 'natural?'},
    {'padding', 'natural?'},
    {'groups', 'posint?', default = 1, check = 'nInputPlane % groups + nOutputPlane % groups == 0'},

@@ -61,7 +61,8 @@ local function kernelFailed(key, err, ...)
                       table.concat(args, ", "), (text:gsub("^Python exception: ", ""))), 0)
 end
 
-function numpy.callmod(modname, name, ...)
+-- The Python function modname.name (looked up once), for callers that map its errors themselves.
+function numpy.lookup(modname, name)
   local key = modname .. ":" .. name
   local f = functions[key]
   if f == nil then
@@ -73,6 +74,11 @@ function numpy.callmod(modname, name, ...)
     f = m[name]
     functions[key] = f
   end
+  return f, key
+end
+
+function numpy.callmod(modname, name, ...)
+  local f, key = numpy.lookup(modname, name)
   -- the kernel's results exactly as it returns them (their number matters to callers)
   local r = pack(pcall(f, ...))
   if not r[1] then

@@ -484,10 +484,23 @@ end
 
 -- packages whose classes are named nn.* (Element-Research rnn and dpnn, nnx, nngraph's gModule)
 local NN_EXTENSIONS = {'nngraph', 'rnn', 'dpnn', 'nnx'}
+-- nn.* names that projects define for classes of their own (torch-rnn's nn.LSTM, many a
+-- nn.GRU): reading one never requires rnn, whose classes of that name are another layout
+-- (an rnn model holds a Sequencer/Recursor/FastLSTM around them, which requires rnn first)
+local PROJECT_NAMES = {['nn.LSTM'] = true, ['nn.GRU'] = true, ['nn.Recurrent'] = true}
+
+-- does the shipped package pkg define the class nn.<short>? (one class per file, named after it)
+local function defines(pkg, short)
+   if not LUA_DIR or not short:match('^[%w_]+$') then return false end
+   local f = io.open(LUA_DIR .. '/' .. pkg .. '/' .. short .. '.lua', 'r')
+   if f then f:close() end
+   return f ~= nil
+end
 
 -- The factory of a class; an unknown class of a package the runtime ships (cudnn.*,
--- nngraph.*, nn.gModule, an nn.* class of rnn/dpnn/nnx, ...) requires that package first,
--- as the Torch7 user's script did, and tries again.
+-- nngraph.*, nn.gModule, an nn.* class that rnn/dpnn/nnx define in a file of its name, ...)
+-- requires that package first, as the Torch7 user's script did, and tries again. Packages
+-- that do not define the class are not loaded (their classes would shadow a project's).
 local tried = {}
 function findFactory(className)
    local factory = torch.factory(className)
@@ -498,9 +511,10 @@ function findFactory(className)
       pcall(require, pkg)
       if pkg == 'nn' or className:match('^nn%.') then
          if not torch.factory(className) then pcall(require, 'nn') end
+         local short = className:match('^nn%.(.+)$')
          for _, ext in ipairs(NN_EXTENSIONS) do
-            if torch.factory(className) then break end
-            if not package.loaded[ext] and ships(ext) then pcall(require, ext) end
+            if torch.factory(className) or PROJECT_NAMES[className] then break end
+            if not package.loaded[ext] and defines(ext, short) then pcall(require, ext) end
          end
       end
       tried[className] = nil
