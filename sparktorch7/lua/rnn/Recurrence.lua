@@ -2,7 +2,15 @@
 -- mapping {x(t), h(t-1)} to h(t) made recurrent; the first step gets zeros
 -- of outputSize (a number, a size table, or a table of them for table states).
 local unpack = unpack or table.unpack
+local schema = require('nn.schema')
 local Recurrence, parent = torch.class('nn.Recurrence', 'nn.AbstractRecurrent')
+
+schema.declare(Recurrence, {
+   {'outputSize', 'table|longstorage|posint'},
+   {'nInputDim', 'natural'},
+   {'module', 'module?'},
+   {'typeTensor', 'tensor?'}, {'zeroTensor', 'tensor|table?'},
+})
 
 function Recurrence:__init(recurrentModule, outputSize, nInputDim, rho)
    parent.__init(self, rho or 9999)

@@ -4,7 +4,17 @@
 -- step) and the rnn reads {input, action}. The output is the table of the
 -- rnn's step outputs; forwardActions makes each {output, action}.
 local unpack = unpack or table.unpack
+local schema = require('nn.schema')
 local RecurrentAttention, parent = torch.class('nn.RecurrentAttention', 'nn.AbstractSequencer')
+
+schema.declare(RecurrentAttention, {
+   {'rnn', 'module'},
+   {'action', 'module'},
+   {'nStep', 'natural'},
+   {'hiddenSize', 'table|longstorage'},
+   {'actions', 'table?'}, {'forwardActions', 'boolean?'}, {'gradHidden', 'table?'},
+   {'_initInput', 'tensor?'},
+})
 
 function RecurrentAttention:__init(rnnModule, action, nStep, hiddenSize)
    parent.__init(self)
