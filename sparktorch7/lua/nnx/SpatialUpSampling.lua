@@ -2,7 +2,15 @@
 -- up-sampling of dimensions yDim, xDim (2, 3 by default): each pixel repeated
 -- dH x dW times.
 local args = require('nnx.args')
+local schema = require('nn.schema')
 local SpatialUpSampling, parent = torch.class('nn.SpatialUpSampling', 'nn.Module')
+
+schema.declare(SpatialUpSampling, {
+   {'dW', 'posint'}, {'dH', 'posint'},
+   {'yDim', 'posint?', default = 2, check = 'xDim == yDim + 1'},
+   {'xDim', 'posint?', default = 3, check = 'xDim == yDim + 1'},
+   {'outputSize', 'longstorage?'}, {'inputSize', 'longstorage?'},
+})
 
 function SpatialUpSampling:__init(...)
    parent.__init(self)
