@@ -7,7 +7,9 @@ local SpatialUpSampling, parent = torch.class('nn.SpatialUpSampling', 'nn.Module
 
 schema.declare(SpatialUpSampling, {
    {'dW', 'posint'}, {'dH', 'posint'},
-   {'yDim', 'posint?', default = 2, check = 'xDim == yDim + 1'},
+   {'yDim', 'posint?', default = 2, check = function(y, self)
+      if self.xDim == nil and y ~= 2 then return '2 (xDim - 1, xDim being absent: 3)' end
+   end},
    {'xDim', 'posint?', default = 3, check = 'xDim == yDim + 1'},
    {'outputSize', 'longstorage?'}, {'inputSize', 'longstorage?'},
 })
