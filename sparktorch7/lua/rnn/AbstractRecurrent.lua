@@ -11,7 +11,8 @@ local AbstractRecurrent, parent = torch.class('nn.AbstractRecurrent', 'nn.Contai
 -- no recurrentModule but fields like theirs is one of those (checked before the schema, whose
 -- messages would name rnn's fields)
 local function refuseForeign(self)
-   if rawget(self, 'recurrentModule') == nil and rawget(self, 'modules') == nil
+   local modules = rawget(self, 'modules')
+   if rawget(self, 'recurrentModule') == nil and not (type(modules) == 'table' and modules[1] ~= nil)
          and (rawget(self, 'hidden_dim') or rawget(self, 'input_dim') or torch.isTensor(rawget(self, 'weight'))) then
       error(string.format("<%s> this object was not saved by Element-Research rnn's %s (it has no "
                           .. "recurrentModule but fields like weight/hidden_dim, as torch-rnn's): define "
