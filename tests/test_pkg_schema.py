@@ -490,3 +490,20 @@ print(json.dumps(results))
     assert len(results) == len(fields)
     for res, field in zip(results, fields):
         assert res.startswith(f"{field}: expected "), (field, res)
+
+
+@pytest.mark.parametrize("extra", ["", "o.modules = {}"])
+def test_torch_rnn_objects_are_told_apart_before_the_schema(pkglua, tmp_path, extra):
+    # torch-rnn's nn.LSTM (weight, bias, input_dim, hidden_dim) read under rnn's class name: the
+    # message says what it is, not which of rnn's fields it lacks
+    path = str(tmp_path / "torch_rnn.t7")
+    pkglua.eval("""function(path)
+        local o = {weight = torch.zeros(5, 8), bias = torch.zeros(8), input_dim = 3, hidden_dim = 2,
+                   train = false, output = torch.Tensor(), gradInput = torch.Tensor()}
+        %s
+        torch.setmetatable(o, 'nn.LSTM')
+        local f = torch.DiskFile(path, 'w'):binary(); f:writeObject(o); f:close()
+    end""" % extra)(path)
+    with pytest.raises(st.LuaError) as info:
+        load_model(path, state=pkglua)
+    assert "<nn.LSTM> this object was not saved by Element-Research rnn's nn.LSTM" in str(info.value)
