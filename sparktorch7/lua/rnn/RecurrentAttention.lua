@@ -11,7 +11,15 @@ schema.declare(RecurrentAttention, {
    {'rnn', 'module'},
    {'action', 'module'},
    {'nStep', 'natural'},
-   {'hiddenSize', 'table|longstorage'},
+   {'hiddenSize', 'table|longstorage', check = function(v)
+      local n = torch.isStorage(v) and v:size() or #v
+      for i = 1, n do
+         local x = v[i]
+         if not (type(x) == 'number' and x >= 1 and x <= 2147483647 and x == math.floor(x)) then
+            return 'sizes that are integers >= 1', string.format('%s at index %d', schema.holds(x), i)
+         end
+      end
+   end},
    {'actions', 'table?'}, {'forwardActions', 'boolean?'}, {'gradHidden', 'table?'},
    {'_initInput', 'tensor?'},
 })
