@@ -57,6 +57,9 @@
 -- For every object, schema.check also refuses a field that would hide one of the methods
 -- modules rely on (forward, type, evaluate, ...) unless it is a function or declared, and a
 -- cycle through modules (the `modules` list, a decorator's `module`, a gModule's nodes).
+-- Check functions can use schema.sizeIs (a tensor's exact sizes, computed in Lua: sizes known
+-- from sub-modules), schema.oneOf (a string from a list), schema.moduleMap (modules keyed by
+-- integers, with gaps) and schema.reaches (a cycle through a field the walk does not follow).
 local schema = {}
 
 local MAXINT = 2147483647
