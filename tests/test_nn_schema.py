@@ -753,10 +753,14 @@ def _class_files(package):
                   if os.path.basename(f)[0].isupper())
 
 
-@pytest.mark.parametrize("package", ["nn", "cudnn", "nngraph"])
+# the packages whose classes live under another package's name (rnn's nn.LSTM, dpnn's nn.Constant)
+CLASS_PREFIX = {"rnn": "nn", "dpnn": "nn", "nnx": "nn"}
+
+
+@pytest.mark.parametrize("package", ["nn", "cudnn", "nngraph", "rnn", "dpnn", "nnx", "inn"])
 def test_every_class_declares_a_schema(package):
     state = st.LuaState()
-    state.execute(REQUIRES)
+    state.execute(REQUIRES + "; require 'rnn'; require 'dpnn'; require 'nnx'; require 'inn'")
     of = state.eval("function(name) local s = require('nn.schema').of(name); return s ~= nil, s and s.reason end")
     missing, unexplained = [], []
     for name in _class_files(package):
@@ -767,7 +771,7 @@ def test_every_class_declares_a_schema(package):
         if not re.search(r"schema\.(declare|parameterless|inherited|like)\(", src):
             missing.append(name)
             continue
-        has, reason = of(f"{package}.{name}")
+        has, reason = of(f"{CLASS_PREFIX.get(package, package)}.{name}")
         if not has:
             missing.append(name)
         elif re.search(r"schema\.(parameterless|inherited|like)\(", src) and not reason:

@@ -26,7 +26,60 @@
 -- the observation in apache/mxnet#3274 that per-layer [W, R, bW, bR] holds for
 -- one layer only). With uniform weights, as in cudnn.torch's test_rnn.lua, the
 -- sample's checksums do not depend on it; tests/test_cudnn_rnn.py checks both.
+local schema = require('nn.schema')
 local RNN, parent = torch.class('cudnn.RNN', 'nn.Module')
+
+-- gates per direction and layer (each an input matrix, a recurrent one and two biases)
+local GATES = {CUDNN_LSTM = 4, CUDNN_GRU = 3, CUDNN_RNN_RELU = 1, CUDNN_RNN_TANH = 1}
+
+-- the flat weight's element count (sparktorch7._rnn_ops.cudnn_param_count, in closed form: a
+-- file's numLayers may be huge): layer 1 reads inputSize values, the others hiddenSize *
+-- numDirections
+local function paramCount(self, D)
+   local g, H, I, L = GATES[self.mode], self.hiddenSize, self.inputSize, self.numLayers
+   return D * g * (H * I + H * H + 2 * H) + (L - 1) * D * g * (H * H * D + H * H + 2 * H)
+end
+
+local function directions(self)
+   return self.numDirections or (self.bidirectional == 'CUDNN_BIDIRECTIONAL' and 2 or 1)
+end
+
+schema.declare(RNN, {
+   {'inputSize', 'posint'},
+   {'hiddenSize', 'posint'},
+   {'numLayers', 'posint'},
+   {'mode', 'string', check = schema.oneOf('CUDNN_RNN_RELU', 'CUDNN_RNN_TANH', 'CUDNN_LSTM', 'CUDNN_GRU')},
+   {'bidirectional', 'string?', check = schema.oneOf('CUDNN_UNIDIRECTIONAL', 'CUDNN_BIDIRECTIONAL')},
+   {'numDirections', 'posint?', max = 2, check = function(d, self)
+      local want = self.bidirectional == 'CUDNN_BIDIRECTIONAL' and 2 or 1
+      if self.bidirectional ~= nil and d ~= want then
+         return string.format('%d (bidirectional = %q)', want, self.bidirectional)
+      end
+   end},
+   {'weight', 'tensor', check = function(w, self)
+      local n = paramCount(self, directions(self))
+      if w:nElement() ~= n then
+         return string.format('a tensor of %.17g elements (mode %s, inputSize %d, hiddenSize %d, numLayers %d, '
+                              .. 'numDirections %d)', n, self.mode, self.inputSize, self.hiddenSize,
+                              self.numLayers, directions(self)),
+                string.format('%s (%d elements)', schema.holds(w), w:nElement())
+      end
+   end},
+   {'dropout', 'number?', min = 0, max = 1},
+   {'seed', 'number?'},
+   {'batchFirst', 'boolean?'},
+   {'rememberStates', 'boolean?'},
+   {'sync', 'boolean?'},
+   {'inputPacked', 'boolean?'},
+   {'datatype', 'string?'},
+   {'inputMode', 'string?', check = schema.oneOf('CUDNN_LINEAR_INPUT')},   -- the CPU runs no other
+   {'seqLength', 'natural?'}, {'miniBatch', 'natural?'},
+   {'gradWeight', 'tensor?'}, {'reserve', 'tensor?'},
+   {'hiddenInput', 'tensor?'}, {'cellInput', 'tensor?'},
+   {'hiddenOutput', 'tensor?'}, {'cellOutput', 'tensor?'},
+   {'gradHiddenInput', 'tensor?'}, {'gradCellInput', 'tensor?'},
+   {'gradHiddenOutput', 'tensor?'}, {'gradCellOutput', 'tensor?'},
+})
 
 RNN.linearLayers = {CUDNN_LSTM = 8, CUDNN_GRU = 6, CUDNN_RNN_RELU = 2, CUDNN_RNN_TANH = 2}
 

@@ -1,7 +1,15 @@
 -- nn.ArgMax(dim, nInputDim, asLong): the index (1-based) of the maximum along
 -- dim (dim + 1 for a batch, an input of more than nInputDim dimensions); a
 -- LongTensor unless asLong is false.
+local schema = require('nn.schema')
 local ArgMax, parent = torch.class('nn.ArgMax', 'nn.Module')
+
+schema.declare(ArgMax, {
+   {'dim', 'posint'},
+   {'nInputDim', 'natural?'},
+   {'asLong', 'boolean?'},
+   {'_indices', 'tensor?'},
+})
 
 function ArgMax:__init(dim, nInputDim, asLong)
    parent.__init(self)

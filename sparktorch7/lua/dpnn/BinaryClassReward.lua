@@ -1,7 +1,15 @@
 -- nn.BinaryClassReward(module, scale, criterion): VRClassReward for one
 -- probability per sample: the reward is scale where (p > 0.5) equals the
 -- 0/1 target; the loss its negated mean.
+local schema = require('nn.schema')
 local BinaryClassReward, parent = torch.class('nn.BinaryClassReward', 'nn.Criterion')
+
+schema.declare(BinaryClassReward, {
+   {'module', 'module?'},
+   {'scale', 'number?'},
+   {'criterion', 'criterion?'},
+   {'reward', 'tensor?'},
+})
 
 function BinaryClassReward:__init(module, scale, criterion)
    parent.__init(self)

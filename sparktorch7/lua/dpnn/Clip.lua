@@ -1,5 +1,11 @@
 -- nn.Clip(minval, maxval): y = min(max(x, minval), maxval).
+local schema = require('nn.schema')
 local Clip, parent = torch.class('nn.Clip', 'nn.Module')
+
+schema.declare(Clip, {
+   {'minval', 'number'},
+   {'maxval', 'number', check = 'maxval >= minval'},
+})
 
 function Clip:__init(minval, maxval)
    if type(minval) ~= 'number' or type(maxval) ~= 'number' then

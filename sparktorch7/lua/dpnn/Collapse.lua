@@ -1,6 +1,12 @@
 -- nn.Collapse(nInputDim): flattens all but the batch dimension (a view): an
 -- input of nInputDim dimensions becomes a vector, a batch of them a matrix.
+local schema = require('nn.schema')
 local Collapse, parent = torch.class('nn.Collapse', 'nn.Module')
+
+schema.declare(Collapse, {
+   {'nInputDim', 'natural?'},
+   {'_input', 'tensor?'},
+})
 
 function Collapse:__init(nInputDim)
    parent.__init(self)

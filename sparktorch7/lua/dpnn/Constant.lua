@@ -2,7 +2,13 @@
 -- input; with nInputDim, an input of more dimensions is a batch and gets one
 -- copy of value per sample.
 local unpack = unpack or table.unpack
+local schema = require('nn.schema')
 local Constant, parent = torch.class('nn.Constant', 'nn.Module')
+
+schema.declare(Constant, {
+   {'value', 'tensor'},
+   {'nInputDim', 'natural?'},
+})
 
 function Constant:__init(value, nInputDim)
    if type(value) == 'number' then

@@ -3,7 +3,45 @@
 -- module's tensor type. The converter module it builds on the first forward
 -- (a transposition, a reshape, a select) is kept in modules[1], as in files.
 local unpack = unpack or table.unpack
+local schema = require('nn.schema')
 local Convert, parent = torch.class('nn.Convert', 'nn.Container')
+
+-- a layout: letters naming axes, one of them b (the batch axis), or 'b*' (any layout)
+local function shape(s)
+   if not s:find('b', 1, true) or s:find('[^%a*]') or (s:find('*', 1, true) and s ~= 'b*') then
+      return "a layout of axis letters with a batch axis b (e.g. 'bchw', 'bf'), or 'b*'"
+   end
+end
+
+-- the position of the batch axis in its layout (forward inserts and removes it there)
+local function batchDim(shapeField)
+   return function(d, self)
+      local want = self[shapeField]:find('b', 1, true)
+      if d ~= want then return string.format('%d (the position of b in %s %q)', want, shapeField, self[shapeField]) end
+   end
+end
+
+-- the layout's number of axes, -1 for 'b*'
+local function nDim(shapeField)
+   return function(n, self)
+      local s = self[shapeField]
+      local want = s == 'b*' and -1 or #s
+      if n ~= want then return string.format('%d (the axes of %s %q)', want, shapeField, s) end
+   end
+end
+
+schema.declare(Convert, {
+   {'inputShape', 'string', check = shape},
+   {'outputShape', 'string', check = shape},
+   {'inputBatchDim', 'posint?', check = batchDim('inputShape')},
+   {'outputBatchDim', 'posint?', check = batchDim('outputShape')},
+   {'nInputDim', 'int?', check = nDim('inputShape')},
+   {'nOutputDim', 'int?', check = nDim('outputShape')},
+   {'transposition', 'boolean?'},
+   {'batchMode', 'boolean?'},
+   {'converter', 'module?'},
+   {'_input', 'tensor?'}, {'__input', 'tensor?'}, {'__output', 'tensor?'},
+})
 
 function Convert:__init(inputShape, outputShape)
    if outputShape and not inputShape then

@@ -1,7 +1,14 @@
 -- nn.FireModule(nInputPlane, s1x1, e1x1, e3x3, activation): SqueezeNet's
 -- fire module, a 1x1 squeeze convolution then 1x1 and 3x3 expand
 -- convolutions concatenated over channels, each followed by the activation.
+local schema = require('nn.schema')
 local FireModule, parent = torch.class('nn.FireModule', 'nn.Decorator')
+
+schema.declare(FireModule, {
+   {'nInputPlane', 'posint?'}, {'s1x1', 'posint?'}, {'e1x1', 'posint?'}, {'e3x3', 'posint?'},
+   {'activation', 'string?'},
+   {'squeeze', 'module?'}, {'expand', 'module?'},
+})
 
 function FireModule:__init(nInputPlane, s1x1, e1x1, e3x3, activation)
    self.nInputPlane = nInputPlane

@@ -1,6 +1,11 @@
 -- nn.PrintSize(prefix): prints the size of what passes through; the output
 -- is the input.
+local schema = require('nn.schema')
 local PrintSize, parent = torch.class('nn.PrintSize', 'nn.Module')
+
+schema.declare(PrintSize, {
+   {'prefix', 'string?'},
+})
 
 function PrintSize:__init(prefix)
    parent.__init(self)

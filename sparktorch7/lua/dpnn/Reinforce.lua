@@ -2,7 +2,13 @@
 -- (ReinforceNormal, ReinforceCategorical, ReinforceBernoulli, ReinforceGamma):
 -- in training (or when stochastic) they sample, in evaluation they output
 -- the distribution's mean. reinforce(reward) keeps the reward for training.
+local schema = require('nn.schema')
 local Reinforce, parent = torch.class('nn.Reinforce', 'nn.Module')
+
+schema.declare(Reinforce, {
+   {'stochastic', 'boolean?'},
+   {'reward', 'tensor|table?'},
+})
 
 function Reinforce:__init(stochastic)
    parent.__init(self)

@@ -1,7 +1,12 @@
 -- nn.ReinforceBernoulli(stochastic): input probabilities; in training 1 where
 -- a uniform draw is below the probability, else 0; in evaluation the
 -- probabilities themselves.
+local schema = require('nn.schema')
 local ReinforceBernoulli, parent = torch.class('nn.ReinforceBernoulli', 'nn.Reinforce')
+
+schema.declare(ReinforceBernoulli, {
+   {'_uniform', 'tensor?'},
+})
 
 function ReinforceBernoulli:updateOutput(input)
    if not torch.isTensor(input) then

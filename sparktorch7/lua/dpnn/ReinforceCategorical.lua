@@ -1,6 +1,11 @@
 -- nn.ReinforceCategorical(stochastic): input N x K probabilities; in training
 -- a one-hot sample per row, in evaluation the probabilities themselves.
+local schema = require('nn.schema')
 local ReinforceCategorical, parent = torch.class('nn.ReinforceCategorical', 'nn.Reinforce')
+
+schema.declare(ReinforceCategorical, {
+   {'_index', 'tensor?'},
+})
 
 function ReinforceCategorical:updateOutput(input)
    if not torch.isTensor(input) then

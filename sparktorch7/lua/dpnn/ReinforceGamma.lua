@@ -2,7 +2,12 @@
 -- (and scale, a field or the second input); evaluation outputs its mean
 -- shape * scale. Sampling (training) needs randomkit's gamma sampler, which
 -- sparktorch7 does not ship: it raises a clear error.
+local schema = require('nn.schema')
 local ReinforceGamma, parent = torch.class('nn.ReinforceGamma', 'nn.Reinforce')
+
+schema.declare(ReinforceGamma, {
+   {'scale', 'number|tensor?'},
+})
 
 function ReinforceGamma:__init(scale, stochastic)
    parent.__init(self, stochastic)

@@ -1,6 +1,11 @@
 -- nn.ReinforceNormal(stdev, stochastic): samples mean + stdev * N(0, 1) in
 -- training, outputs the mean in evaluation. Input the mean, or {mean, stdev}.
+local schema = require('nn.schema')
 local ReinforceNormal, parent = torch.class('nn.ReinforceNormal', 'nn.Reinforce')
+
+schema.declare(ReinforceNormal, {
+   {'stdev', 'number|tensor?'},
+})
 
 function ReinforceNormal:__init(stdev, stochastic)
    parent.__init(self, stochastic)

@@ -1,5 +1,8 @@
 -- nn.ReverseTable: {a, b, c} -> {c, b, a} (the same tensors).
+local schema = require('nn.schema')
 local ReverseTable, parent = torch.class('nn.ReverseTable', 'nn.Module')
+
+schema.parameterless(ReverseTable, 'reverses the order of a table: no fields of its own')
 
 function ReverseTable:__init()
    parent.__init(self)

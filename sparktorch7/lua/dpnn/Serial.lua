@@ -1,7 +1,12 @@
 -- nn.Serial: a decorator that chooses how its module is written (dpnn's
 -- light/medium/heavy serialisation); forward goes through the module. A file
 -- holding one stores the decorated module's state as its own fields.
+local schema = require('nn.schema')
 local Serial, parent = torch.class('nn.Serial', 'nn.Decorator')
+
+schema.declare(Serial, {
+   {'tensortype', 'string?'},
+})
 
 function Serial:__init(module, tensortype)
    if not torch.isTypeOf(module, 'nn.Module') then

@@ -1,6 +1,14 @@
 -- nn.SpatialFeatNormalization(mean, std): per channel (dimension 1 of an
 -- image, 2 of a batch) y = (x - mean[c]) / std[c].
+local schema = require('nn.schema')
 local SpatialFeatNormalization, parent = torch.class('nn.SpatialFeatNormalization', 'nn.Module')
+
+-- one mean and one std per channel (forward indexes them per channel of the input)
+schema.declare(SpatialFeatNormalization, {
+   {'noOfFeats', 'posint'},
+   {'mean', 'tensor', size = {'noOfFeats'}},
+   {'std', 'tensor', size = {'noOfFeats'}},
+})
 
 function SpatialFeatNormalization:__init(mean, std)
    parent.__init(self)

@@ -4,7 +4,18 @@
 -- depth patches centred on each location (the image zero-padded), each scale
 -- times larger than the previous and reduced to the first's size (average
 -- pooling for scale 2, else nn.SpatialReSampling).
+local schema = require('nn.schema')
 local SpatialGlimpse, parent = torch.class('nn.SpatialGlimpse', 'nn.Module')
+
+schema.declare(SpatialGlimpse, {
+   {'width', 'posint'}, {'height', 'posint'},
+   {'depth', 'posint'},
+   {'scale', 'number', check = 'scale > 0'},
+   {'modules', 'modules?', check = schema.decorated},
+   {'module', 'module?'},
+   {'dpnn_online', 'boolean?'},
+   {'_crop', 'tensor|boolean?'}, {'_pad', 'tensor|boolean?'},
+})
 
 function SpatialGlimpse:__init(size, depth, scale)
    require('nnx')

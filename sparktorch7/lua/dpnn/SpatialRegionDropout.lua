@@ -1,7 +1,14 @@
 -- nn.SpatialRegionDropout(p): in training zeroes a band of p of the rows or
 -- columns at one edge of the image (chosen at random), scaling the rest by
 -- 1 / (1 - p); the identity in evaluation.
+local schema = require('nn.schema')
 local SpatialRegionDropout, parent = torch.class('nn.SpatialRegionDropout', 'nn.Module')
+
+schema.declare(SpatialRegionDropout, {
+   {'p', 'number', min = 0, check = 'p < 1'},
+   {'noise', 'tensor?'},
+   {'regionType', 'posint?', max = 4},
+})
 
 function SpatialRegionDropout:__init(p)
    parent.__init(self)

@@ -3,7 +3,19 @@
 -- crop at a uniformly drawn place (with scale = {min, max}, of a drawn size
 -- resampled to the output size by nn.SpatialReSampling); in evaluation the
 -- centre crop.
+local schema = require('nn.schema')
 local SpatialUniformCrop, parent = torch.class('nn.SpatialUniformCrop', 'nn.Module')
+
+schema.declare(SpatialUniformCrop, {
+   {'oheight', 'posint'}, {'owidth', 'posint'},
+   {'scale', 'table?', check = function(s)
+      if type(s[1]) ~= 'number' or type(s[2]) ~= 'number' or s[1] <= 0 or s[2] < s[1] then
+         return 'a table {min, max} of scales (0 < min <= max)'
+      end
+   end},
+   {'scaler', 'module?'},
+   {'coord', 'tensor?'}, {'scales', 'tensor?'},
+})
 
 function SpatialUniformCrop:__init(oheight, owidth, scale)
    parent.__init(self)

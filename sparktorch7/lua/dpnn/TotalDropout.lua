@@ -1,6 +1,12 @@
 -- nn.TotalDropout(p): in training the whole input is zeroed with probability
 -- p (kept as it is otherwise); the identity in evaluation.
+local schema = require('nn.schema')
 local TotalDropout, parent = torch.class('nn.TotalDropout', 'nn.Module')
+
+schema.declare(TotalDropout, {
+   {'p', 'number', min = 0, max = 1},
+   {'noise', 'number|tensor?'},
+})
 
 function TotalDropout:__init(p)
    self.p = p or 0.5

@@ -2,7 +2,15 @@
 -- of the recurrent attention model: input {class scores (N x K), baseline};
 -- the reward is scale where the arg-max class equals the target, and the
 -- loss its negated mean. (The gradients, and module:reinforce, are training.)
+local schema = require('nn.schema')
 local VRClassReward, parent = torch.class('nn.VRClassReward', 'nn.Criterion')
+
+schema.declare(VRClassReward, {
+   {'module', 'module?'},
+   {'scale', 'number?'},
+   {'criterion', 'criterion?'},
+   {'reward', 'tensor?'},
+})
 
 function VRClassReward:__init(module, scale, criterion)
    parent.__init(self)

@@ -1,5 +1,8 @@
 -- nn.ZipTable: {{a1, a2, ...}, {b1, b2, ...}} -> {{a1, b1}, {a2, b2}, ...}.
+local schema = require('nn.schema')
 local ZipTable, parent = torch.class('nn.ZipTable', 'nn.Container')
+
+schema.parameterless(ZipTable, 'zips a table of tables: no fields of its own')
 
 function ZipTable:__init()
    parent.__init(self)

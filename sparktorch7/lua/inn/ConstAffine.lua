@@ -1,5 +1,13 @@
 -- inn.ConstAffine(nOutputPlane): y = a . x + b per channel (2D or 4D input).
+local schema = require('nn.schema')
 local ConstAffine, parent = torch.class('inn.ConstAffine', 'nn.Module')
+
+-- a scale and a shift per channel
+schema.declare(ConstAffine, {
+   {'a', 'tensor'},
+   {'b', 'tensor', nElement = 'a:nElement()'},
+   {'inplace', 'boolean?'},
+})
 
 function ConstAffine:__init(nOutputPlane, inplace)
    parent.__init(self)

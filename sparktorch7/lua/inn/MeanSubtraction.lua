@@ -1,6 +1,11 @@
 -- inn.MeanSubtraction(mean): y = x - mean, mean a C x H x W image (or 1 x C x
 -- H x W) broadcast over a batch.
+local schema = require('nn.schema')
 local MeanSubtraction, parent = torch.class('inn.MeanSubtraction', 'nn.Module')
+
+schema.declare(MeanSubtraction, {
+   {'mean', 'tensor'},
+})
 
 function MeanSubtraction:__init(mean)
    parent.__init(self)

@@ -4,7 +4,17 @@
 -- region split into an H x W grid of bins whose maxima are taken (an empty
 -- bin gives 0). v2 (files from 2016 on) rounds the bin edges; older files
 -- floor the start and ceil the end of each bin, as inn's two CUDA kernels do.
+local schema = require('nn.schema')
 local ROIPooling, parent = torch.class('inn.ROIPooling', 'nn.Module')
+
+-- an H x W grid of bins per region (the output's last two sizes), regions scaled by spatial_scale
+schema.declare(ROIPooling, {
+   {'W', 'posint'}, {'H', 'posint'},
+   {'spatial_scale', 'number?', check = 'spatial_scale > 0'},
+   {'v2', 'boolean?'},
+   {'indices', 'tensor?'},
+   {'gradInput_rois', 'tensor?'}, {'gradInput_boxes', 'tensor?'},
+})
 
 function ROIPooling:__init(W, H, spatial_scale)
    parent.__init(self)

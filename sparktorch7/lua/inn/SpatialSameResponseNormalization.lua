@@ -2,8 +2,14 @@
 -- within each channel, y = x / (1 + alpha * avg_{size x size}(x^2))^beta (the
 -- average over a zero-padded window that counts the padding), built from nn
 -- modules as inn builds it.
+local schema = require('nn.schema')
 local SpatialSameResponseNormalization, parent = torch.class('inn.SpatialSameResponseNormalization',
                                                              'nn.Sequential')
+
+-- a Sequential of the modules built here; size, alpha and beta describe them
+schema.declare(SpatialSameResponseNormalization, {
+   {'size', 'posint?'}, {'alpha', 'number?'}, {'beta', 'number?'},
+})
 
 function SpatialSameResponseNormalization:__init(size, alpha, beta)
    parent.__init(self)

@@ -57,6 +57,9 @@
 -- For every object, schema.check also refuses a field that would hide one of the methods
 -- modules rely on (forward, type, evaluate, ...) unless it is a function or declared, and a
 -- cycle through modules (the `modules` list, a decorator's `module`, a gModule's nodes).
+-- Check functions can use schema.sizeIs (a tensor's exact sizes, computed in Lua: sizes known
+-- from sub-modules), schema.oneOf (a string from a list), schema.moduleMap (modules keyed by
+-- integers, with gaps) and schema.reaches (a cycle through a field the walk does not follow).
 local schema = {}
 
 local MAXINT = 2147483647
@@ -725,6 +728,66 @@ function schema.permutationPairs(t)
                 string.format('%s at index %d', holds(p), i)
       end
    end
+end
+
+
+-- ------------------------------------------------------------------ helpers for check functions
+-- (relations that need more than an expression: sizes known from sub-modules, string
+-- enumerations, sparse tables of modules)
+
+--- schema.sizeIs(t, sizes, explain): nil when t is a tensor of exactly the sizes (a list of
+-- numbers), else the expectation ("a tensor of size 40x3 (4 * outputSize x inputSize)") and
+-- what the file holds
+function schema.sizeIs(t, sizes, explain)
+   local ok = torch.isTensor(t) and t:dim() == #sizes
+   if ok then
+      for i, n in ipairs(sizes) do ok = ok and t:size(i) == n end
+   end
+   if not ok then
+      return 'a tensor ' .. describeSize(sizes) .. (explain and (' (' .. explain .. ')') or ''), holds(t)
+   end
+end
+
+--- schema.oneOf(values...): a check function for a string (or number) that must be one of values
+function schema.oneOf(...)
+   local allowed, texts = {}, {}
+   for i, v in ipairs({...}) do
+      allowed[v] = true
+      texts[i] = type(v) == 'string' and string.format('%q', v) or tostring(v)
+   end
+   local text = 'one of ' .. table.concat(texts, ', ')
+   return function(v)
+      if not allowed[v] then return text end
+   end
+end
+
+--- schema.moduleMap: a check for a table whose keys are integers and values nn modules (an
+-- rnn module's sharedClones, keyed by time step, may have gaps)
+function schema.moduleMap(v)
+   for k, m in pairs(v) do
+      if not isInt(k) then
+         return 'a table of nn modules keyed by integers', string.format('a table with the key %s', holds(k):gsub('^the ', ''))
+      end
+      if not isModule(m) then
+         return 'a table of nn modules keyed by integers', string.format('%s at key %d', holds(m), k)
+      end
+   end
+end
+
+--- schema.reaches(root, obj): whether obj is root or one of the modules root runs (its
+-- `modules`, `module`, gModule nodes), for checks of fields the cycle walk does not follow
+-- (an rnn module's recurrentModule, a sub-module kept under its own name)
+function schema.reaches(root, obj)
+   local seen, stack = {}, {root}
+   while #stack > 0 do
+      local m = table.remove(stack)
+      if rawequal(m, obj) then return true end
+      if type(m) == 'table' and not seen[m] then
+         seen[m] = true
+         pushChildren(stack, m)
+      end
+   end
+   return false
 end
 
 return schema

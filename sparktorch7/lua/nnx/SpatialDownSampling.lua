@@ -1,7 +1,12 @@
 -- nn.SpatialDownSampling(rW, rH) (or {rW=, rH=}): averages of rH x rW blocks
 -- of a C x H x W image; output C x floor(H / rH) x floor(W / rW).
 local args = require('nnx.args')
+local schema = require('nn.schema')
 local SpatialDownSampling, parent = torch.class('nn.SpatialDownSampling', 'nn.Module')
+
+schema.declare(SpatialDownSampling, {
+   {'rW', 'posint'}, {'rH', 'posint'},
+})
 
 function SpatialDownSampling:__init(...)
    parent.__init(self)

@@ -6,7 +6,23 @@
 -- floored at threshold (by default the mean of that deviation, at least
 -- 1e-3). kernel is a 2D kernel or {1D row kernel, 1D column kernel}; the
 -- sub-modules built here are what files store and forward runs.
+local schema = require('nn.schema')
 local SpatialNormalization, parent = torch.class('nn.SpatialNormalization', 'nn.Module')
+
+-- forward runs the sub-modules built here (convo, convostd and the pointwise ones)
+schema.declare(SpatialNormalization, {
+   {'nfeatures', 'posint'},
+   {'kernel', 'tensor|table?'},
+   {'fixedThres', 'number?'},
+   {'padW', 'natural?'}, {'padH', 'natural?'}, {'pad2W', 'natural?'}, {'pad2H', 'natural?'},
+   {'kerWisPair', 'natural?', max = 1}, {'kerHisPair', 'natural?', max = 1},
+   {'ker2WisPair', 'natural?', max = 1}, {'ker2HisPair', 'natural?', max = 1},
+   {'convo', 'module'}, {'convostd', 'module'},
+   {'squareMod', 'module'}, {'sqrtMod', 'module'}, {'subtractMod', 'module'},
+   {'meanDiviseMod', 'module'}, {'stdDiviseMod', 'module'}, {'diviseMod', 'module'},
+   {'thresMod', 'module'},
+   {'coef', 'tensor?'},
+})
 
 local function convoOf(ker, nf, padW, padH, wPair, hPair)
    local convo = nn.Sequential()

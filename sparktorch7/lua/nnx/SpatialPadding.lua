@@ -1,7 +1,15 @@
 -- nn.SpatialPadding(pad_l, pad_r, pad_t, pad_b, y_dim, x_dim, val): nnx's
 -- padding of dimensions y_dim and x_dim (2 and 3 by default) with val; a
 -- negative pad crops.
+local schema = require('nn.schema')
 local SpatialPadding, parent = torch.class('nn.SpatialPadding', 'nn.Module')
+
+-- a negative pad crops
+schema.declare(SpatialPadding, {
+   {'pad_l', 'int'}, {'pad_r', 'int'}, {'pad_t', 'int'}, {'pad_b', 'int'},
+   {'y_dim', 'posint?'}, {'x_dim', 'posint?'},
+   {'val', 'number?'},
+})
 
 function SpatialPadding:__init(pad_l, pad_r, pad_t, pad_b, y_dim, x_dim, val)
    parent.__init(self)

@@ -3,7 +3,15 @@
 -- oheight x owidth, or to the input size times the ratios (fixed at the first
 -- forward, as nnx does).
 local args = require('nnx.args')
+local schema = require('nn.schema')
 local SpatialReSampling, parent = torch.class('nn.SpatialReSampling', 'nn.Module')
+
+-- the output size, or the ratios to the input size (owidth/oheight are then set at the first
+-- forward: a ratio times the input size, which may be fractional)
+schema.declare(SpatialReSampling, {
+   {'rwidth', 'number?', check = 'rwidth > 0'}, {'rheight', 'number?', check = 'rheight > 0'},
+   {'owidth', 'number?', min = 1, max = 2147483647}, {'oheight', 'number?', min = 1, max = 2147483647},
+})
 
 function SpatialReSampling:__init(...)
    parent.__init(self)

@@ -4,7 +4,24 @@
 -- 'average' (down by block averages) or 'bilinear'. Both dimensions must grow
 -- or both shrink.
 local args = require('nnx.args')
+local schema = require('nn.schema')
 local SpatialReSamplingEx, parent = torch.class('nn.SpatialReSamplingEx', 'nn.Module')
+
+local MODE_C = {simple = 0, average = 1, bilinear = 2}
+
+schema.declare(SpatialReSamplingEx, {
+   {'rwidth', 'number?', check = 'rwidth > 0'}, {'rheight', 'number?', check = 'rheight > 0'},
+   {'owidth', 'posint?'}, {'oheight', 'posint?'},
+   {'mode', 'string', check = schema.oneOf('simple', 'average', 'bilinear')},
+   {'mode_c', 'natural?', check = function(c, self)
+      if c ~= MODE_C[self.mode] then return string.format('%d (mode %q)', MODE_C[self.mode], self.mode) end
+   end},
+   {'yDim', 'posint'},
+   {'xDim', 'posint', check = 'xDim == yDim + 1'},
+   {'outputSize', 'longstorage?'}, {'inputSize', 'longstorage?'},
+   {'iheight', 'natural?'}, {'iwidth', 'natural?'},
+   {'oheightCurrent', 'natural?'}, {'owidthCurrent', 'natural?'},
+})
 
 local MODES = {simple = 0, average = 1, bilinear = 2}
 

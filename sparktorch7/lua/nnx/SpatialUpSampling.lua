@@ -2,7 +2,17 @@
 -- up-sampling of dimensions yDim, xDim (2, 3 by default): each pixel repeated
 -- dH x dW times.
 local args = require('nnx.args')
+local schema = require('nn.schema')
 local SpatialUpSampling, parent = torch.class('nn.SpatialUpSampling', 'nn.Module')
+
+schema.declare(SpatialUpSampling, {
+   {'dW', 'posint'}, {'dH', 'posint'},
+   {'yDim', 'posint?', default = 2, check = function(y, self)
+      if self.xDim == nil and y ~= 2 then return '2 (xDim - 1, xDim being absent: 3)' end
+   end},
+   {'xDim', 'posint?', default = 3, check = 'xDim == yDim + 1'},
+   {'outputSize', 'longstorage?'}, {'inputSize', 'longstorage?'},
+})
 
 function SpatialUpSampling:__init(...)
    parent.__init(self)

@@ -4,7 +4,61 @@
 -- sequence. In training (train ~= false) step t runs sharedClones[t], a clone
 -- of recurrentModule sharing its parameters (kept for the last rho steps); in
 -- evaluation every step runs recurrentModule itself.
+local schema = require('nn.schema')
 local AbstractRecurrent, parent = torch.class('nn.AbstractRecurrent', 'nn.Container')
+
+-- torch-rnn (and other projects) name their own classes nn.LSTM, nn.GRU...: an object with
+-- no recurrentModule but fields like theirs is one of those (checked before the schema, whose
+-- messages would name rnn's fields)
+local function refuseForeign(self)
+   local modules = rawget(self, 'modules')
+   if rawget(self, 'recurrentModule') == nil and not (type(modules) == 'table' and modules[1] ~= nil)
+         and (rawget(self, 'hidden_dim') or rawget(self, 'input_dim') or torch.isTensor(rawget(self, 'weight'))) then
+      error(string.format("<%s> this object was not saved by Element-Research rnn's %s (it has no "
+                          .. "recurrentModule but fields like weight/hidden_dim, as torch-rnn's): define "
+                          .. "the project's class (put its Lua folder on lua_path and require it) "
+                          .. "instead of requiring rnn", torch.type(self), torch.type(self)), 0)
+   end
+end
+
+-- a module kept under its own name (not only in modules) must not contain this one: forward
+-- would recurse without end
+local function notContainingSelf(m, self)
+   if schema.reaches(m, self) then
+      return 'a module that does not contain the ' .. torch.typename(self) .. ' itself',
+             'one that contains it (a cycle)'
+   end
+end
+
+-- sharedClones: the step modules by time step (gaps allowed), none containing this one
+local function stepClones(clones, self)
+   local expected, held = schema.moduleMap(clones)
+   if expected then return expected, held end
+   for k, m in pairs(clones) do
+      if schema.reaches(m, self) then
+         return 'step clones that do not contain the ' .. torch.typename(self) .. ' itself',
+                string.format('one at step %d that contains it (a cycle)', k)
+      end
+   end
+end
+
+-- files of every rnn version: the step bookkeeping may be missing (backCompatibility fills it)
+schema.declare(AbstractRecurrent, {
+   -- fields of torch-rnn's classes of the same names, never of rnn's (refuseForeign)
+   {'weight', 'any?', check = function(_, self) refuseForeign(self) end},
+   {'hidden_dim', 'any?', check = function(_, self) refuseForeign(self) end},
+   {'input_dim', 'any?', check = function(_, self) refuseForeign(self) end},
+   {'rho', 'natural?'},
+   {'step', 'natural?'},
+   {'recurrentModule', 'module?', check = notContainingSelf},
+   {'sharedClones', 'table?', check = stepClones},
+   {'nSharedClone', 'natural?'},
+   {'rmInSharedClones', 'boolean?'},
+   {'outputs', 'table?'}, {'gradInputs', 'table?'},
+   {'_gradOutputs', 'table?'}, {'gradOutputs', 'table?'},
+   {'userPrevOutput', 'tensor|table?'}, {'gradPrevOutput', 'tensor|table?'},
+   {'updateGradInputStep', 'natural?'}, {'accGradParametersStep', 'natural?'},
+})
 
 AbstractRecurrent.dpnn_stepclone = true
 
@@ -33,13 +87,7 @@ function AbstractRecurrent:backCompatibility(version)
    if self.recurrentModule == nil and type(self.modules) == 'table' then
       self.recurrentModule = self.modules[1]
    end
-   if self.recurrentModule == nil and (self.hidden_dim or self.input_dim or torch.isTensor(self.weight)) then
-      -- torch-rnn (and other projects) name their own classes nn.LSTM, nn.GRU...
-      error(string.format("<%s> this object was not saved by Element-Research rnn's %s (it has no "
-                          .. "recurrentModule but fields like weight/hidden_dim, as torch-rnn's): define "
-                          .. "the project's class (put its Lua folder on lua_path and require it) "
-                          .. "instead of requiring rnn", torch.type(self), torch.type(self)), 0)
-   end
+   refuseForeign(self)
 end
 
 local function count(t)

@@ -2,7 +2,12 @@
 -- per forward (Sequencer, Repeater, BiSequencer, RecurrentAttention), with
 -- remember(mode): whether the state carries over from one forward to the next
 -- in training, evaluation, both or neither (the default).
+local schema = require('nn.schema')
 local AbstractSequencer, parent = torch.class('nn.AbstractSequencer', 'nn.Container')
+
+schema.declare(AbstractSequencer, {
+   {'_remember', 'string?', check = schema.oneOf('both', 'eval', 'train', 'neither')},
+})
 
 local MODES = {both = true, eval = true, train = true, neither = true}
 

@@ -3,7 +3,16 @@
 -- module (a reset clone of forward by default) in reverse, and step t's
 -- output is merge{fwd(t), bwd(t)} (by default nn.JoinTable(1, 1), the two
 -- concatenated along the feature dimension).
+local schema = require('nn.schema')
 local BiSequencer, parent = torch.class('nn.BiSequencer', 'nn.AbstractSequencer')
+
+-- forwardModule/backwardModule/mergeModule and their Sequencers are parts of `module`
+schema.declare(BiSequencer, {
+   {'modules', 'modules?', check = schema.decorated},
+   {'module', 'module?'},
+   {'forwardModule', 'module?'}, {'backwardModule', 'module?'}, {'mergeModule', 'module?'},
+   {'fwdSeq', 'module?'}, {'bwdSeq', 'module?'}, {'mergeSeq', 'module?'},
+})
 
 function BiSequencer:__init(forward, backward, merge)
    if not torch.isTypeOf(forward, 'nn.Module') then

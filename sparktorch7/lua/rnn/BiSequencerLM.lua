@@ -2,7 +2,14 @@
 -- language models: step t merges the forward module's output after steps
 -- 1..t-1 and the backward module's after steps t+1..T (zeros at the ends),
 -- so no step sees its own input.
+local schema = require('nn.schema')
 local BiSequencerLM, parent = torch.class('nn.BiSequencerLM', 'nn.AbstractSequencer')
+
+schema.declare(BiSequencerLM, {
+   {'forwardModule', 'module?'}, {'backwardModule', 'module?'}, {'mergeModule', 'module?'},
+   {'fwdSeq', 'module|boolean?'}, {'bwdSeq', 'module|boolean?'}, {'mergeSeq', 'module?'},
+   {'_fwd', 'module|boolean?'}, {'_bwd', 'module?'}, {'_merge', 'module?'},
+})
 
 function BiSequencerLM:__init(forward, backward, merge)
    if not torch.isTypeOf(forward, 'nn.Module') then

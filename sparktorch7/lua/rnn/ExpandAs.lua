@@ -1,5 +1,10 @@
 -- nn.ExpandAs: {a, b} -> {a, b expanded to a's size} (a view of b).
+local schema = require('nn.schema')
 local ExpandAs, parent = torch.class('nn.ExpandAs', 'nn.Module')
+
+schema.declare(ExpandAs, {
+   {'sum1', 'tensor?'}, {'sum2', 'tensor?'},
+})
 
 function ExpandAs:__init()
    parent.__init(self)

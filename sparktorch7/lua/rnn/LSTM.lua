@@ -6,7 +6,56 @@
 -- recurrentModule maps {x, h(t-1), c(t-1)} to {h(t), c(t)}; the first step
 -- starts from zeros (or userPrevOutput/userPrevCell).
 local ext = require('rnn.extensions')
+local schema = require('nn.schema')
 local LSTM, parent = torch.class('nn.LSTM', 'nn.AbstractRecurrent')
+
+-- a gate buildGate/buildHidden makes: Linear(inputSize, outputSize) on x, LinearNoBias(outputSize,
+-- outputSize) on h(t-1) and (peepholes) CMul(outputSize) on c; the evaluation fast path hands
+-- their weights to NumPy as they are. Gates of another make are left to their own modules.
+local function gateFits(gate, self)
+   if torch.type(gate) ~= 'nn.Sequential' or type(gate.modules) ~= 'table' then return end
+   local para = gate.modules[#gate.modules - 2]
+   if torch.type(para) ~= 'nn.ParallelTable' then return end
+   local H, D = self.outputSize, self.inputSize
+   local want = {{'nn.Linear', {H, D}, 'outputSize x inputSize'},
+                 {'nn.LinearNoBias', {H, H}, 'outputSize x outputSize'},
+                 {'nn.CMul', {H}, 'outputSize'}}
+   for i, w in ipairs(want) do
+      local m = para.modules[i]
+      if torch.type(m) == 'nn.Sequential' and type(m.modules) == 'table' then m = m.modules[#m.modules] end
+      if torch.type(m) == w[1] then
+         local expected, held
+         if w[1] == 'nn.CMul' then      -- a vector or 1 x outputSize: its element count counts
+            if not (torch.isTensor(m.weight) and m.weight:nElement() == H) then
+               expected, held = string.format('a tensor of %d elements (outputSize)', H), schema.holds(m.weight)
+            end
+         else
+            expected, held = schema.sizeIs(m.weight, w[2], w[3])
+         end
+         if expected then
+            return string.format('a gate whose %s weight is %s', w[1], expected),
+                   string.format('one whose %s weight is %s', w[1], held)
+         end
+      end
+   end
+end
+
+schema.declare(LSTM, {
+   {'inputSize', 'posint'},
+   {'outputSize', 'posint'},
+   {'cell2gate', 'boolean?'},
+   {'p', 'number?', min = 0, max = 1},
+   {'mono', 'boolean?'},
+   {'inputGate', 'module?', check = gateFits},
+   {'forgetGate', 'module?', check = gateFits},
+   {'hiddenLayer', 'module?', check = gateFits},
+   {'outputGate', 'module?', check = gateFits},
+   {'cellLayer', 'module?'},
+   {'cells', 'table?'}, {'gradCells', 'table?'},
+   {'cell', 'tensor|table?'}, {'userPrevCell', 'tensor?'},
+   {'zeroTensor', 'tensor?'},
+   {'fastpath', 'boolean?'},
+})
 
 function LSTM:__init(inputSize, outputSize, rho, cell2gate, p, mono)
    parent.__init(self, rho or 9999)

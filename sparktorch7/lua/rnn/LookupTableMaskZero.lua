@@ -1,7 +1,12 @@
 -- nn.LookupTableMaskZero(nIndex, nOutput): a lookup table where index 0
 -- gives a zero row (the weight has nIndex + 1 rows, row 1 kept at zero, and
 -- index i reads row i + 1).
+local schema = require('nn.schema')
 local LookupTableMaskZero, parent = torch.class('nn.LookupTableMaskZero', 'nn.LookupTable')
+
+schema.declare(LookupTableMaskZero, {
+   {'__input', 'tensor?'},
+})
 
 function LookupTableMaskZero:__init(nIndex, nOutput)
    parent.__init(self, nIndex + 1, nOutput)

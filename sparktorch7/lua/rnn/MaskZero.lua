@@ -1,7 +1,15 @@
 -- nn.MaskZero(module, nInputDim): runs module, then zeroes the output rows
 -- (samples of a batch, or the whole output for one sample) whose input is all
 -- zeros; the input tested is the first tensor of a (nested) table input.
+local schema = require('nn.schema')
 local MaskZero, parent = torch.class('nn.MaskZero', 'nn.Decorator')
+
+schema.declare(MaskZero, {
+   {'nInputDim', 'natural'},
+   {'batchmode', 'boolean?'},
+   {'zeroMask', 'tensor|boolean?'}, {'_zeroMask', 'tensor?'},
+   {'_maskbyte', 'tensor?'}, {'_maskindices', 'tensor?'},
+})
 
 function MaskZero:__init(module, nInputDim, silent)
    parent.__init(self, module)

@@ -1,6 +1,13 @@
 -- nn.MaskZeroCriterion(criterion, nInputDim): criterion over the samples of a
 -- batch whose input is not all zeros (0 when every sample is zero).
+local schema = require('nn.schema')
 local MaskZeroCriterion, parent = torch.class('nn.MaskZeroCriterion', 'nn.Criterion')
+
+schema.declare(MaskZeroCriterion, {
+   {'criterion', 'criterion'},
+   {'nInputDim', 'natural'},
+   {'zeroMask', 'tensor|boolean?'}, {'input', 'tensor|table?'}, {'target', 'tensor|table?'},
+})
 
 function MaskZeroCriterion:__init(criterion, nInputDim)
    parent.__init(self)

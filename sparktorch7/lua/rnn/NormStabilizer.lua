@@ -1,7 +1,12 @@
 -- nn.NormStabilizer(beta): the norm-stabilisation regulariser of recurrent
 -- hidden states (Krueger & Memisevic): the identity in the forward pass, one
 -- step per forward; the penalty it adds is a training matter.
+local schema = require('nn.schema')
 local NormStabilizer, parent = torch.class('nn.NormStabilizer', 'nn.AbstractRecurrent')
+
+schema.declare(NormStabilizer, {
+   {'beta', 'number?'},
+})
 
 function NormStabilizer:__init(beta)
    parent.__init(self, 99999)

@@ -2,7 +2,27 @@
 -- mapping {x(t), h(t-1)} to h(t) made recurrent; the first step gets zeros
 -- of outputSize (a number, a size table, or a table of them for table states).
 local unpack = unpack or table.unpack
+local schema = require('nn.schema')
 local Recurrence, parent = torch.class('nn.Recurrence', 'nn.AbstractRecurrent')
+
+-- the sizes of one step's output (the zero state of the first step is made of them)
+local function sizes(v)
+   if type(v) == 'number' then return end
+   local n = torch.isStorage(v) and v:size() or #v
+   for i = 1, n do
+      local x = v[i]
+      if not (type(x) == 'number' and x >= 1 and x <= 2147483647 and x == math.floor(x)) then
+         return 'sizes that are integers >= 1', string.format('%s at index %d', schema.holds(x), i)
+      end
+   end
+end
+
+schema.declare(Recurrence, {
+   {'outputSize', 'table|longstorage|posint', check = sizes},
+   {'nInputDim', 'natural'},
+   {'module', 'module?'},
+   {'typeTensor', 'tensor?'}, {'zeroTensor', 'tensor|table?'},
+})
 
 function Recurrence:__init(recurrentModule, outputSize, nInputDim, rho)
    parent.__init(self, rho or 9999)

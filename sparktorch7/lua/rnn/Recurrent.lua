@@ -2,7 +2,21 @@
 -- h(1) = transfer(start(input(x(1)))), h(t) = transfer(merge{input(x(t)),
 -- feedback(h(t-1))}); initialModule serves the first step, recurrentModule
 -- (and its clones in training) the others.
+local schema = require('nn.schema')
 local Recurrent, parent = torch.class('nn.Recurrent', 'nn.AbstractRecurrent')
+
+local function notContainingSelf(m, self)
+   if schema.reaches(m, self) then
+      return 'a module that does not contain the nn.Recurrent itself', 'one that contains it (a cycle)'
+   end
+end
+
+-- the parts of the step modules (initialModule for step 1, recurrentModule after it)
+schema.declare(Recurrent, {
+   {'startModule', 'module?'}, {'inputModule', 'module?'}, {'feedbackModule', 'module?'},
+   {'transferModule', 'module?'}, {'mergeModule', 'module?'},
+   {'initialModule', 'module?', check = notContainingSelf},
+})
 
 function Recurrent:__init(start, input, feedback, transfer, rho, merge)
    parent.__init(self, rho)

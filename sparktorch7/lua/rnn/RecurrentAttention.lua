@@ -4,7 +4,25 @@
 -- step) and the rnn reads {input, action}. The output is the table of the
 -- rnn's step outputs; forwardActions makes each {output, action}.
 local unpack = unpack or table.unpack
+local schema = require('nn.schema')
 local RecurrentAttention, parent = torch.class('nn.RecurrentAttention', 'nn.AbstractSequencer')
+
+schema.declare(RecurrentAttention, {
+   {'rnn', 'module'},
+   {'action', 'module'},
+   {'nStep', 'natural'},
+   {'hiddenSize', 'table|longstorage', check = function(v)
+      local n = torch.isStorage(v) and v:size() or #v
+      for i = 1, n do
+         local x = v[i]
+         if not (type(x) == 'number' and x >= 1 and x <= 2147483647 and x == math.floor(x)) then
+            return 'sizes that are integers >= 1', string.format('%s at index %d', schema.holds(x), i)
+         end
+      end
+   end},
+   {'actions', 'table?'}, {'forwardActions', 'boolean?'}, {'gradHidden', 'table?'},
+   {'_initInput', 'tensor?'},
+})
 
 function RecurrentAttention:__init(rnnModule, action, nStep, hiddenSize)
    parent.__init(self)

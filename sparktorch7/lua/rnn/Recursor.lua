@@ -2,7 +2,14 @@
 -- forward: step t runs its own clone of module (sharing the parameters) in
 -- training, module itself in evaluation. Sequencer and Repeater wrap the
 -- modules they are given in one.
+local schema = require('nn.schema')
 local Recursor, parent = torch.class('nn.Recursor', 'nn.AbstractRecurrent')
+
+-- decorates one module, run once per time step (clones of it in training)
+schema.declare(Recursor, {
+   {'modules', 'modules?', check = schema.decorated},
+   {'module', 'module?'},
+})
 
 function Recursor:__init(module, rho)
    parent.__init(self, rho or 9999999)

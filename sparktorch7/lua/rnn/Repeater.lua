@@ -1,6 +1,13 @@
 -- nn.Repeater(module, rho): feeds the same input to a recurrent module rho
 -- times; the output is the table of the rho step outputs (copies).
+local schema = require('nn.schema')
 local Repeater, parent = torch.class('nn.Repeater', 'nn.AbstractSequencer')
+
+schema.declare(Repeater, {
+   {'rho', 'natural?'},
+   {'module', 'module?'},
+   {'rnn', 'module?'},      -- older files name the module rnn
+})
 
 function Repeater:__init(module, rho)
    parent.__init(self)

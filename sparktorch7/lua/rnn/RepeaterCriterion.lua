@@ -1,6 +1,12 @@
 -- nn.RepeaterCriterion(criterion): the sum over the steps of input of
 -- criterion(input[t], target), one target for every step.
+local schema = require('nn.schema')
 local RepeaterCriterion, parent = torch.class('nn.RepeaterCriterion', 'nn.Criterion')
+
+schema.declare(RepeaterCriterion, {
+   {'criterion', 'criterion'},
+   {'clones', 'table?'},
+})
 
 function RepeaterCriterion:__init(criterion)
    parent.__init(self)

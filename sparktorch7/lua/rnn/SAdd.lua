@@ -1,6 +1,12 @@
 -- nn.SAdd(addend, negate): y = x + addend, negated when negate (rnn's GRU
 -- computes 1 - z with nn.SAdd(-1, true)).
+local schema = require('nn.schema')
 local SAdd, parent = torch.class('nn.SAdd', 'nn.Module')
+
+schema.declare(SAdd, {
+   {'addend', 'number'},
+   {'negate', 'boolean?'},
+})
 
 function SAdd:__init(addend, negate)
    parent.__init(self)

@@ -2,7 +2,15 @@
 -- SeqLSTM: forwardModule reads the sequence (seqlen x batch x inputDim) in
 -- order, backwardModule reversed, and merge (nn.CAddTable by default)
 -- combines the two outputs, the backward one re-reversed.
+local schema = require('nn.schema')
 local SeqBRNN, parent = torch.class('nn.SeqBRNN', 'nn.Container')
+
+schema.declare(SeqBRNN, {
+   {'modules', 'modules?', check = schema.decorated},
+   {'module', 'module?'},
+   {'forwardModule', 'module?'}, {'backwardModule', 'module?'}, {'merge', 'module?'},
+   {'dim', 'posint?'},
+})
 
 function SeqBRNN:__init(inputDim, hiddenDim, batchFirst, merge)
    self.forwardModule = nn.SeqLSTM(inputDim, hiddenDim)

@@ -4,7 +4,25 @@
 --   [r u] = sigmoid(x Wx + h(t-1) Wh + b),
 --   hc = tanh(x Wx_c + (r . h(t-1)) Wh_c + b_c),  h(t) = (1 - u) . hc + u . h(t-1).
 -- remember() and maskzero as nn.SeqLSTM. The time loop runs in NumPy.
+local schema = require('nn.schema')
 local SeqGRU, parent = torch.class('nn.SeqGRU', 'nn.Module')
+
+-- weight (inputSize + outputSize) x 3 outputSize and bias 3 outputSize, read as they are by
+-- sparktorch7._rnn_ops.seq_gru
+schema.declare(SeqGRU, {
+   {'inputSize', 'posint'},
+   {'outputSize', 'posint'},
+   {'weight', 'tensor', size = {'inputSize + outputSize', '3 * outputSize'}},
+   {'bias', 'tensor', size = {'3 * outputSize'}},
+   {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
+   {'seqLength', 'natural?'}, {'miniBatch', 'natural?'},
+   {'gates', 'tensor?'}, {'h0', 'tensor?'}, {'grad_h0', 'tensor?'}, {'grad_x', 'tensor?'},
+   {'buffer1', 'tensor?'}, {'buffer2', 'tensor?'}, {'buffer3', 'tensor?'}, {'grad_a_buffer', 'tensor?'},
+   {'_output', 'tensor?'}, {'userPrevOutput', 'tensor?'},
+   {'_remember', 'string?', check = schema.oneOf('both', 'eval', 'train', 'neither')},
+   {'batchfirst', 'boolean?'},
+   {'maskzero', 'boolean?'},
+})
 
 function SeqGRU:__init(inputSize, outputSize)
    parent.__init(self)

@@ -8,7 +8,36 @@
 -- remember() keeps the last h and c as the next forward's start; with
 -- maskzero, batch rows whose input step is all zeros get zero h and c.
 -- The time loop runs in NumPy (sparktorch7._rnn_ops.seq_lstm).
+local schema = require('nn.schema')
 local SeqLSTM, parent = torch.class('nn.SeqLSTM', 'nn.Module')
+
+-- weight (inputsize + outputsize) x 4 hiddensize and bias 4 hiddensize, read as they are by
+-- sparktorch7._rnn_ops.seq_lstm; files without hiddensize (no projection) have hiddensize =
+-- outputsize
+local function hidden(self) return self.hiddensize or self.outputsize end
+
+schema.declare(SeqLSTM, {
+   {'inputsize', 'posint'},
+   {'outputsize', 'posint'},
+   {'hiddensize', 'posint?'},
+   {'weight', 'tensor', check = function(w, self)
+      return schema.sizeIs(w, {self.inputsize + self.outputsize, 4 * hidden(self)},
+                           '(inputsize + outputsize) x 4 * hiddensize')
+   end},
+   {'bias', 'tensor', check = function(b, self)
+      return schema.sizeIs(b, {4 * hidden(self)}, '4 * hiddensize')
+   end},
+   {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
+   {'cell', 'tensor?'}, {'gates', 'tensor?'},
+   {'h0', 'tensor?'}, {'c0', 'tensor?'},
+   {'grad_c0', 'tensor?'}, {'grad_h0', 'tensor?'}, {'grad_x', 'tensor?'},
+   {'buffer1', 'tensor?'}, {'buffer2', 'tensor?'}, {'buffer3', 'tensor?'}, {'grad_a_buffer', 'tensor?'},
+   {'_output', 'tensor?'}, {'_hidden', 'tensor?'},
+   {'userPrevOutput', 'tensor?'}, {'userPrevCell', 'tensor?'},
+   {'_remember', 'string?', check = schema.oneOf('both', 'eval', 'train', 'neither')},
+   {'batchfirst', 'boolean?'},
+   {'maskzero', 'boolean?'},
+})
 
 function SeqLSTM:__init(inputsize, hiddensize, outputsize)
    parent.__init(self)

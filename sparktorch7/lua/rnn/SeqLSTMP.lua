@@ -2,7 +2,14 @@
 -- projection: the hidden state (hiddensize) is multiplied by weightO
 -- (hiddensize x outputsize) to give h(t), which is both the output and the
 -- recurrent input.
+local schema = require('nn.schema')
 local SeqLSTMP, parent = torch.class('nn.SeqLSTMP', 'nn.SeqLSTM')
+
+schema.declare(SeqLSTMP, {
+   {'hiddensize', 'posint'},
+   {'weightO', 'tensor', size = {'hiddensize', 'outputsize'}},
+   {'gradWeightO', 'tensor?'},
+})
 
 SeqLSTMP.dpnn_parameters = {'weight', 'bias', 'weightO'}
 SeqLSTMP.dpnn_gradParameters = {'gradWeight', 'gradBias', 'gradWeightO'}

@@ -1,6 +1,12 @@
 -- nn.SeqReverseSequence(dim): reverses a tensor (up to 3D) along dim, the
 -- time dimension (1 for seqlen x batch x size).
+local schema = require('nn.schema')
 local SeqReverseSequence, parent = torch.class('nn.SeqReverseSequence', 'nn.Module')
+
+schema.declare(SeqReverseSequence, {
+   {'dim', 'posint', max = 3},
+   {'outputIndices', 'tensor?'}, {'gradIndices', 'tensor?'},
+})
 
 function SeqReverseSequence:__init(dim)
    parent.__init(self)

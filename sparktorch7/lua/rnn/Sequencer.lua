@@ -4,7 +4,16 @@
 -- AbstractRecurrent is wrapped in an nn.Recursor, so each step gets its own
 -- clone in training. Unless remember()ed, each forward starts a new sequence.
 local unpack = unpack or table.unpack
+local schema = require('nn.schema')
 local Sequencer, parent = torch.class('nn.Sequencer', 'nn.AbstractSequencer')
+
+-- decorates one module (a recurrent one; files of 2015 hold the plain module), run per step
+schema.declare(Sequencer, {
+   {'modules', 'modules?', check = schema.decorated},
+   {'module', 'module?'},
+   {'tableoutput', 'table?'}, {'tablegradInput', 'table?'}, {'_output', 'table?'},
+   {'isRecurrent', 'boolean?'},
+})
 
 function Sequencer:__init(module)
    parent.__init(self)

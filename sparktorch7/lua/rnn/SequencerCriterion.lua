@@ -1,7 +1,13 @@
 -- nn.SequencerCriterion(criterion, sizeAverage): the sum (or mean) over the
 -- steps of a sequence (a table or a tensor whose first dimension is time) of
 -- criterion(input[t], target[t]); each step has its own clone of criterion.
+local schema = require('nn.schema')
 local SequencerCriterion, parent = torch.class('nn.SequencerCriterion', 'nn.Criterion')
+
+schema.declare(SequencerCriterion, {
+   {'criterion', 'criterion'},
+   {'clones', 'table?'},
+})
 
 function SequencerCriterion:__init(criterion, sizeAverage)
    parent.__init(self)

@@ -1,7 +1,12 @@
 -- nn.TrimZero(module, nInputDim): like nn.MaskZero, but the all-zero samples
 -- of a batch are left out of the module's input (it runs on the others only)
 -- and get zero output rows.
+local schema = require('nn.schema')
 local TrimZero, parent = torch.class('nn.TrimZero', 'nn.MaskZero')
+
+schema.declare(TrimZero, {
+   {'temp', 'tensor?'},
+})
 
 function TrimZero:__init(module, nInputDim, silent)
    parent.__init(self, module, nInputDim, silent)
