@@ -620,6 +620,43 @@ def batchnorm(out, x, single, weight, bias, running_mean, running_var, save_mean
         out += bias.reshape(shape).astype(dt)
 
 
+def bn_fold(fw, fb, weight, bias, bn_weight, bn_bias, running_mean, running_var, eps):
+    """A SpatialBatchNormalization in evaluation mode folded into the convolution before
+    it: fw := weight * s per output plane and fb := (bias - running_mean) * s + bn_bias,
+    s = bn_weight / sqrt(running_var + eps), computed in float64 and stored in fw's type.
+    A missing bias / bn_weight / bn_bias counts as 0 / 1 / 0."""
+    bias, bn_weight, bn_bias = _opt(bias), _opt(bn_weight), _opt(bn_bias)
+    o = fb.shape[0]
+    scale = 1.0 / np.sqrt(running_var.astype(np.float64).reshape(o) + float(eps))
+    if bn_weight is not None:
+        scale = scale * bn_weight.reshape(o)
+    shift = -running_mean.astype(np.float64).reshape(o)
+    if bias is not None:
+        shift = shift + bias.reshape(o)
+    shift = shift * scale
+    if bn_bias is not None:
+        shift = shift + bn_bias.reshape(o)
+    fw.reshape(o, -1)[...] = weight.reshape(o, -1).astype(np.float64) * scale[:, None]
+    fb[...] = shift
+
+
+def same_bytes(*pairs):
+    """True when each pair (a, b) of arrays (or None/False) holds the same shape, dtype
+    and bytes: the check that a cached derivation is still valid."""
+    for a, b in zip(pairs[0::2], pairs[1::2]):
+        a, b = _opt(a), _opt(b)
+        if a is None or b is None:
+            if a is not b:
+                return False
+            continue
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        if not np.array_equal(np.ascontiguousarray(a).view(np.uint8),
+                              np.ascontiguousarray(b).view(np.uint8)):
+            return False
+    return True
+
+
 def bn_var_from_std(var, std, eps):
     """BatchNormalization files older than version 2 stored 1/sqrt(var + eps)."""
     var[...] = std.astype(np.float64) ** -2 - eps

@@ -1,0 +1,92 @@
+-- BatchNormalization folded into the convolution before it, for nn.Sequential in
+-- evaluation mode: conv(x, W) then (y - mean) / sqrt(var + eps) * gamma + beta is
+-- conv(x, W * s) + (b - mean) * s + beta with s = gamma / sqrt(var + eps), one kernel
+-- call and one pass over the activations fewer.
+--
+-- The modules' fields stay as they are: the folded weight and bias live in a cache
+-- keyed (weakly) by the convolution, with copies of every tensor they were made from;
+-- each forward compares those bytes with the current fields (and eps) and folds again
+-- when anything changed, so in-place edits of weights or running statistics are seen.
+-- The convolution's `output` holds the normalised result and the batch normalization's
+-- `output` is the same tensor (as after an in-place ReLU). Set `enabled = false` to run
+-- the pairs one module after the other.
+local ops = require 'nn.spatial_ops'
+
+local fold = { enabled = true }
+
+local CONV = {
+   ['nn.SpatialConvolution'] = true, ['nn.SpatialConvolutionMM'] = true,
+   ['cudnn.SpatialConvolution'] = true,
+}
+local BN = { ['nn.SpatialBatchNormalization'] = true, ['cudnn.SpatialBatchNormalization'] = true }
+
+local cache = setmetatable({}, { __mode = 'k' })
+
+-- Can bn (the module after conv) be folded into conv for this input?
+function fold.foldable(conv, bn, input)
+   if not (fold.enabled and CONV[torch.type(conv)] and BN[torch.type(bn)]) then
+      return false
+   end
+   local ty = torch.type(input)
+   return bn.train ~= true and torch.isTensor(input) and (input:dim() == 3 or input:dim() == 4)
+      and rawget(torch, '_np') ~= nil and torch.isTensor(conv.weight)
+      and torch.type(conv.weight) == ty and (conv.bias == nil or torch.type(conv.bias) == ty)
+      and torch.isTensor(bn.running_mean) and torch.isTensor(bn.running_var)
+      and bn.running_mean:nElement() == conv.nOutputPlane
+      and bn.running_var:nElement() == conv.nOutputPlane
+      and (bn.weight == nil or bn.weight:nElement() == conv.nOutputPlane)
+      and (bn.bias == nil or bn.bias:nElement() == conv.nOutputPlane)
+end
+
+-- A batch normalization whose output is its input (left shared by an earlier folded
+-- forward) gets a tensor of its own before it runs by itself.
+function fold.unshare(module, input)
+   if BN[torch.type(module)] and rawequal(module.output, input) then
+      module.output = input.new()
+   end
+end
+
+local function sources(conv, bn)
+   return { conv.weight, conv.bias or false, bn.weight or false, bn.bias or false,
+            bn.running_mean, bn.running_var }
+end
+
+local function folded(conv, bn)
+   local src = sources(conv, bn)
+   local e = cache[conv]
+   if e and e.bn == bn and e.eps == bn.eps then
+      local args = {}
+      for k = 1, #src do
+         args[2 * k - 1], args[2 * k] = src[k], e.refs[k]
+      end
+      if ops.call('same_bytes', unpack(args, 1, 2 * #src)) then
+         return e
+      end
+   end
+   e = { bn = bn, eps = bn.eps, refs = {} }
+   for k = 1, #src do
+      e.refs[k] = src[k] and src[k]:clone() or false
+   end
+   e.weight = conv.weight.new():resizeAs(conv.weight)
+   e.bias = conv.weight.new(conv.nOutputPlane)
+   ops.call('bn_fold', e.weight, e.bias, conv.weight, conv.bias, bn.weight, bn.bias,
+            bn.running_mean, bn.running_var, bn.eps or 1e-5)
+   cache[conv] = e
+   return e
+end
+
+-- conv then bn on input as one folded convolution; returns the output. (Called as
+-- fold:forward(...) through Container.rethrowErrors.)
+function fold.forward(_, conv, bn, input)
+   if conv.backCompatibility then conv:backCompatibility() end
+   local e = folded(conv, bn)
+   local w, b = conv.weight, conv.bias
+   conv.weight, conv.bias = e.weight, e.bias
+   local ok, out = pcall(conv.updateOutput, conv, input)
+   conv.weight, conv.bias = w, b
+   if not ok then error(out, 0) end
+   bn.output = out
+   return out
+end
+
+return fold
