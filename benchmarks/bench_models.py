@@ -337,7 +337,7 @@ def run_side(side, paths, args, threads, outdir):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=3, help="fresh processes per side, alternating")
-    ap.add_argument("--repeat", type=int, default=2, help="timed forwards per batch (best counts)")
+    ap.add_argument("--repeat", type=int, default=1, help="timed forwards per batch (best counts)")
     ap.add_argument("--models", default="vgg,resnet,face")
     ap.add_argument("--batches", default="1,8,32")
     ap.add_argument("--threads", type=int, default=None,

@@ -58,8 +58,11 @@ def test_pointwise_conv_noncontiguous_input(dtype):
     (3, 1, 1, 1, 1), (3, 2, 1, 1, 1), (5, 3, 2, 1, 1), (3, 1, 2, 2, 1), (3, 1, 1, 1, 3),
     (2, 2, 0, 1, 1), (1, 1, 1, 1, 1), (7, 2, 3, 1, 1)])
 @pytest.mark.parametrize("batch", [None, 1, 4])
-def test_conv_paths(dtype, k, stride, pad, dil, groups, batch):
-    # odd sizes; batch None / 1 take the straight-into-output GEMM
+@pytest.mark.parametrize("transposed_gemm", [True, False])
+def test_conv_paths(dtype, k, stride, pad, dil, groups, batch, transposed_gemm, monkeypatch):
+    # odd sizes; batch None / 1 take the straight-into-output GEMM, or with many
+    # columns the transposed one
+    monkeypatch.setattr(ops, "_GEMM_T", transposed_gemm)
     shape = (6, 11, 13) if batch is None else (batch, 6, 11, 13)
     x = rnd(shape, dtype)
     w, b = rnd((9, 6 // groups, k, k), dtype, 1), rnd((9,), dtype, 2)
