@@ -109,10 +109,12 @@ def resnet_cases(spark, work, rows, batch, cores):
     path = bench_models.save_models(["resnet"], work)["resnet"]
     rng = np.random.default_rng(5)
     imgs = rng.standard_normal((rows, 3 * 224 * 224), dtype=np.float32)
-    import pandas as pd
-    pdf = pd.DataFrame({"id": np.arange(rows, dtype=np.int64), "features": list(imgs)})
-    frame = spark.createDataFrame(pdf, "id bigint, features array<float>") \
-        .repartition(cores * 2).cache()
+    import pyarrow.parquet as pq
+    feats = pa.ListArray.from_arrays(pa.array(np.arange(rows + 1, dtype=np.int32) * imgs.shape[1]),
+                                     pa.array(imgs.ravel()))
+    pq.write_table(pa.table({"id": np.arange(rows, dtype=np.int64), "features": feats}),
+                   os.path.join(work, "images.parquet"))
+    frame = spark.read.parquet(os.path.join(work, "images.parquet")).repartition(cores * 2).cache()
     frame.count()
     script = st.LuaScript(RESNET_LUA, files=[path], init="load", name="resnet.lua")
     lua = st.lua_udf(script, "predict", "array<float>", batch_size=batch)
