@@ -225,7 +225,7 @@ def main() -> None:
         print(f"  {label:<58s} {best[key]:8.2f} s", flush=True)
         rate[key] = rows / best[key]
     print()
-    print("rows/s  " + "   ".join(f"({k}) {v:12,.0f}" for k, v in rate.items()))
+    print("rows/s  " + "   ".join(f"({k}) {v:14,.1f}" for k, v in rate.items()))
     if "d" in rate:
         print(f"(d) extrapolated to {n} rows: {n / rate['d']:,.0f} s (measured on {n_small} rows; "
               "rows/s is a rate)")

@@ -216,10 +216,25 @@ def test_fold_leaves_fields_untouched(lua):
     assert lua.eval("model.modules[1].weight:dim()") == 4
 
 
+def test_fold_happens_only_when_worth_it(lua):
+    run = net(lua, np.float64)
+    shared = "rawequal(model.modules[1].output, model.modules[2].output)"
+    run(rnd((2, 3, 7, 7), np.float64), True)
+    assert lua.eval(shared)             # folded: the BN's output is the conv's
+    run(rnd((2, 3, 7, 7), np.float64), False)
+    assert not lua.eval(shared)         # unfolded: each module has its own again
+    lua.execute("fold.minRatio = 1e9")  # the check of the weights would cost more
+    x = rnd((2, 3, 7, 7), np.float64)
+    y = np.array(run(x, True))
+    assert not lua.eval(shared)
+    np.testing.assert_allclose(y, plain_reference(lua, x), rtol=1e-10, atol=1e-12)
+
+
 def test_changed_running_mean_invalidates_fold(lua):
     run = net(lua, np.float64)
     x = rnd((2, 3, 7, 7), np.float64)
     first = np.array(run(x, True))
+    assert lua.eval("rawequal(model.modules[1].output, model.modules[2].output)")
     lua.execute("model.modules[2].running_mean:add(0.25)")   # in place, same tensor
     second = np.array(run(x, True))
     assert np.abs(second - first).max() > 1e-3
