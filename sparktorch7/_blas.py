@@ -15,7 +15,6 @@ _SET = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
 _GET = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
         "openblas_get_num_threads")
 _funcs = None
-_task_threads: Optional[int] = None
 
 
 def _api():
@@ -62,7 +61,6 @@ def set_threads(n: int) -> bool:
 def limit_to_task_cpus() -> None:
     """In a Spark task: BLAS threads := the task's cpus (spark.task.cpus); elsewhere
     (driver, plain Python) nothing changes."""
-    global _task_threads
     try:
         from pyspark import TaskContext
     except ImportError:
@@ -71,5 +69,5 @@ def limit_to_task_cpus() -> None:
     if ctx is None:
         return
     n = max(1, int(ctx.cpus()))
-    if n != _task_threads and set_threads(n):
-        _task_threads = n
+    if get_threads() != n:  # one ctypes call when nothing changed
+        set_threads(n)

@@ -9,9 +9,12 @@ from sparktorch7 import _blas
 from sparktorch7.broadcast import LuaScript
 from sparktorch7.udf import lua_udf
 
+# reports the BLAS threads the task runs with, then changes them (as a library might):
+# the next task in the same worker must get spark.task.cpus threads again
 THREADS = r"""
 function threads(x)
   local n = torch._np.callmod('sparktorch7._blas', 'get_threads') or -1
+  torch._np.callmod('sparktorch7._blas', 'set_threads', 3)
   return torch.FloatTensor(x:size(1)):fill(n)
 end
 """
@@ -41,7 +44,8 @@ def test_task_gets_task_cpus_threads(spark):
     if _blas.get_threads() is None:
         pytest.skip("numpy's BLAS is not OpenBLAS")
     cpus = int(spark.sparkContext.getConf().get("spark.task.cpus", "1"))
-    df = spark.range(64).selectExpr("cast(id as float) as x").repartition(2)
+    # more partitions than workers: reused workers run several tasks one after another
+    df = spark.range(64).selectExpr("cast(id as float) as x").repartition(8)
     f = lua_udf(LuaScript(THREADS, name="threads.lua"), "threads", "float")
     got = {r[0] for r in df.select(f("x")).collect()}
     assert got == {float(cpus)}
