@@ -14,13 +14,22 @@ to Spark's ``noop`` sink so the whole column is computed:
     (run on fewer rows, ``--row-rows``; rows/s is a rate, so it is compared
     as measured: the figure for 10^6 rows is extrapolated from it).
 
+With ``--cases ef`` (or any set holding e/f) a ResNet-18-shaped model at 3x224x224
+(``bench_models.py``'s, saved with cudnn classes; ``--resnet-rows`` rows of 150528 floats):
+
+(e) ``sparktorch7.lua_udf`` scoring it (BatchNormalization folded, spark.task.cpus BLAS
+    threads per task);
+(f) the same weights in PyTorch inside ``predict_batch_udf`` (one torch thread per
+    task, as each Python worker runs one task at a time).
+
 Each case runs once to warm up (Python workers started, Lua states built),
 then ``--repeat`` interleaved rounds run every case once; the best time counts. BLAS uses one thread per
 Python worker (``local[N]`` runs N workers). Targets: a/b >= 0.9, a/c >= 1.3,
 a/d >= 50.
 
 Usage: python benchmarks/bench_spark.py [--rows 1000000] [--row-rows 20000]
-       [--master local[2]] [--batch 10000] [--repeat 2] [--cases abcd]
+       [--master local[2]] [--batch 10000] [--repeat 2] [--cases abcd|ef|abcdef]
+       [--resnet-rows 64] [--resnet-batch 16]
 """
 from __future__ import annotations
 
@@ -39,7 +48,7 @@ for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 # the workers import make_data (the NumPy MLP) too
 os.environ["PYTHONPATH"] = os.pathsep.join(
-    [os.path.join(ROOT, "jobs", "examples")] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    [os.path.join(ROOT, "jobs", "examples"), HERE] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
 
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
@@ -81,6 +90,52 @@ def numpy_predict_batch_udf(weights_path: str, batch: int):
                              input_tensor_shapes=[[64]])
 
 
+RESNET_LUA = r"""
+require 'nn'
+require 'cudnn'
+local model
+function load() model = torch.load(sparktorch7_file('resnet.t7')):float():evaluate() end
+function predict(x) return model:forward(x:view(x:size(1), 3, 224, 224)) end
+"""
+
+
+def resnet_cases(spark, work, rows, batch, cores):
+    """(e)/(f): the ResNet-18-shaped model of bench_models.py, a DataFrame of rows
+    3x224x224 images (array<float>), the two column functions."""
+    import bench_models
+    from pyspark.ml.functions import predict_batch_udf
+    from pyspark.sql.types import ArrayType, FloatType
+
+    path = bench_models.save_models(["resnet"], work)["resnet"]
+    rng = np.random.default_rng(5)
+    imgs = rng.standard_normal((rows, 3 * 224 * 224), dtype=np.float32)
+    import pyarrow.parquet as pq
+    feats = pa.ListArray.from_arrays(pa.array(np.arange(rows + 1, dtype=np.int32) * imgs.shape[1]),
+                                     pa.array(imgs.ravel()))
+    pq.write_table(pa.table({"id": np.arange(rows, dtype=np.int64), "features": feats}),
+                   os.path.join(work, "images.parquet"))
+    frame = spark.read.parquet(os.path.join(work, "images.parquet")).repartition(cores * 2).cache()
+    frame.count()
+    script = st.LuaScript(RESNET_LUA, files=[path], init="load", name="resnet.lua")
+    lua = st.lua_udf(script, "predict", "array<float>", batch_size=batch)
+
+    def make_predict_fn():
+        import torch
+        torch.set_num_threads(1)
+        bench_models._ConcatTable, bench_models._CAddTable, bench_models._LPPool, \
+            bench_models._SubtractiveNorm = bench_models._torch_classes()
+        model = bench_models.to_torch(st.load_t7(path)).eval()
+
+        def predict(x: np.ndarray) -> np.ndarray:
+            with torch.inference_mode():
+                return model(torch.from_numpy(x.reshape(-1, 3, 224, 224))).numpy()
+        return predict
+
+    pbu = predict_batch_udf(make_predict_fn, return_type=ArrayType(FloatType()),
+                            batch_size=batch, input_tensor_shapes=[[3 * 224 * 224]])
+    return frame, lua, pbu
+
+
 def lua_row_udf(handle):
     from pyspark.sql.functions import udf
 
@@ -99,7 +154,9 @@ def main() -> None:
     p.add_argument("--master", default="local[2]")
     p.add_argument("--batch", type=int, default=10_000, help="Arrow records per batch")
     p.add_argument("--repeat", type=int, default=2)
-    p.add_argument("--cases", default="abcd", help="which of a, b, c, d to run")
+    p.add_argument("--cases", default="abcd", help="which of a, b, c, d, e, f to run")
+    p.add_argument("--resnet-rows", type=int, default=64, help="images scored by (e) and (f)")
+    p.add_argument("--resnet-batch", type=int, default=16, help="rows per call for (e) and (f)")
     args = p.parse_args()
 
     work = tempfile.mkdtemp(prefix="sparktorch7-bench-")
@@ -123,6 +180,17 @@ def main() -> None:
     pbu = numpy_predict_batch_udf(paths["weights"], args.batch)
     row = lua_row_udf(script._ship(spark.sparkContext))
 
+    rcases = {}
+    if "e" in args.cases or "f" in args.cases:
+        rdf, rlua, rpbu = resnet_cases(spark, work, args.resnet_rows, args.resnet_batch, cores)
+        chk = rdf.limit(4).select("id", rlua("features").alias("e"), rpbu("features").alias("f"))
+        for r in chk.collect():
+            np.testing.assert_allclose(r.e, r.f, rtol=1e-3, atol=1e-4)
+        rcases = {
+            "e": ("(e) sparktorch7 lua_udf, ResNet-18-shaped (cudnn .t7)", rdf, rlua, args.resnet_rows),
+            "f": ("(f) predict_batch_udf + PyTorch, same ResNet", rdf, rpbu, args.resnet_rows),
+        }
+
     # the four agree on a few rows before anything is timed
     check = df.limit(64).select("id", lua("features").alias("a"), arrow_np("features").alias("b"),
                                 pbu("features").alias("c"), row("features").alias("d")).collect()
@@ -142,7 +210,8 @@ def main() -> None:
         "c": ("(c) predict_batch_udf + NumPy MLP", df, pbu, n),
         "d": (f"(d) row-at-a-time udf -> Lua ({n_small} rows)", small, row, n_small),
     }
-    keys = [k for k in "abcd" if k in args.cases]
+    cases.update(rcases)
+    keys = [k for k in "abcdef" if k in args.cases]
     for key in keys:                      # warm-up: workers, states, JIT
         sink(cases[key][1], cases[key][2])()
     best = {k: float("inf") for k in keys}
@@ -156,13 +225,15 @@ def main() -> None:
         print(f"  {label:<58s} {best[key]:8.2f} s", flush=True)
         rate[key] = rows / best[key]
     print()
-    print("rows/s  " + "   ".join(f"({k}) {v:12,.0f}" for k, v in rate.items()))
+    print("rows/s  " + "   ".join(f"({k}) {v:14,.1f}" for k, v in rate.items()))
     if "d" in rate:
         print(f"(d) extrapolated to {n} rows: {n / rate['d']:,.0f} s (measured on {n_small} rows; "
               "rows/s is a rate)")
     for other, target in (("b", "0.9"), ("c", "1.3"), ("d", "50")):
         if "a" in rate and other in rate:
             print(f"a/{other} = {rate['a'] / rate[other]:6.2f}  (target >= {target})")
+    if "e" in rate and "f" in rate:
+        print(f"e/f = {rate['e'] / rate['f']:6.2f}  (target >= 1.1)")
     print(f"Lua states built by (a) and (d): {script.states_created}")
     spark.stop()
 

@@ -20,6 +20,8 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
+from sparktorch7 import _blas
+
 __all__ = ["WorkerEntry", "get_entry", "states_created", "cache_size", "clear", "MAX_STATES"]
 
 #: How many Lua states one process keeps at most.
@@ -90,6 +92,7 @@ def get_entry(key: str, load: Callable[[], Mapping[str, Any]]) -> WorkerEntry:
     task rather than leaving a half-initialised state behind.
     """
     global _created
+    _blas.limit_to_task_cpus()  # spark.task.cpus math threads per task
     with _lock:
         entry = _cache.get(key)
         if entry is not None:

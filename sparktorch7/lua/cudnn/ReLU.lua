@@ -12,7 +12,23 @@ function ReLU:__init(inplace)
    self.inplace = inplace or false
 end
 
+-- Large contiguous float/double inputs take nn.Threshold's numpy kernel (one
+-- vectorised pass, in place when inplace); the Lua loop stays for small ones.
+local NUMPY_MIN_ELEMENTS = 32768
+local NUMPY_TYPES = { ['torch.FloatTensor'] = true, ['torch.DoubleTensor'] = true }
+
 function ReLU:updateOutput(input)
+   local np = rawget(torch, '_np')
+   if np and torch.isTensor(input) and NUMPY_TYPES[torch.type(input)]
+         and input:nElement() >= NUMPY_MIN_ELEMENTS and input:isContiguous() then
+      local out = input
+      if not self.inplace then
+         out = pointwise.resultLike(self, input)
+      end
+      self.output = out
+      np.callmod('sparktorch7._nn_ops', 'threshold_max', out, input, 0)
+      return out
+   end
    local y, x, n, back = pointwise.begin(self, input, 'cudnn.ReLU')
    for i = 0, n - 1 do
       local v = x[i]

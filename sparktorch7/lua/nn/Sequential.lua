@@ -1,6 +1,7 @@
 -- nn.Sequential: feeds each module's output to the next one.
 local schema = require('nn.schema')
 local Sequential, parent = torch.class('nn.Sequential', 'nn.Container')
+local bnfold = require 'nn.batchnorm_fold'
 
 schema.parameterless(Sequential, "a container: nn.Container's modules")
 
@@ -44,10 +45,22 @@ function Sequential:remove(index)
    return self
 end
 
+-- In evaluation mode a convolution followed by a SpatialBatchNormalization runs as one
+-- folded convolution (nn/batchnorm_fold.lua).
 function Sequential:updateOutput(input)
    local current = input
-   for i = 1, #self.modules do
-      current = self:rethrowErrors(self.modules[i], i, 'updateOutput', current)
+   local mods = self.modules
+   local i, n = 1, #mods
+   while i <= n do
+      local m = mods[i]
+      if i < n and bnfold.foldable(m, mods[i + 1], current) then
+         current = self:rethrowErrors(bnfold, i, 'forward', m, mods[i + 1], current)
+         i = i + 2
+      else
+         bnfold.unshare(m, current)
+         current = self:rethrowErrors(m, i, 'updateOutput', current)
+         i = i + 1
+      end
    end
    self.output = current
    return current
