@@ -75,10 +75,11 @@ def addbmm(out, beta, m, alpha, a, b):
 
 # ---------------------------------------------------------------- pointwise
 def _sigmoid(x, out):
-    np.negative(x, out=out)
-    np.exp(out, out=out)
-    out += 1
-    np.reciprocal(out, out=out)
+    # the passes in a contiguous temporary: out is often a narrow view with far-apart rows
+    t = np.negative(x)
+    np.exp(t, out=t)
+    t += 1
+    np.reciprocal(t, out=out)
 
 
 def _round(x, out):

@@ -19,6 +19,11 @@ P.NUMPY_MIN = 32768
 -- transcendental ops cost a LuaJIT loop far more per element than the trip to numpy
 -- (an RNN's gates: tanh/sigmoid over batch x hidden, a few thousand elements per step)
 P.NUMPY_MIN_OP = { tanh = 4096, sigmoid = 4096 }
+-- float arithmetic crosses over near 4096 elements (a LuaJIT loop ~3.5 ns per float
+-- element, the numpy call ~13 us plus ~0.2 ns per element); pow stays at NUMPY_MIN
+for _, op in ipairs({ 'add', 'csub', 'mul', 'div', 'cadd', 'ccsub', 'cmul', 'cdiv' }) do
+   P.NUMPY_MIN_OP[op] = 8192
+end
 
 local function run(name, stmt, res, src, y, z, S1, S2, S3, rrec)
    if type(stmt) == 'function' then stmt = stmt(recOf(src)) end
