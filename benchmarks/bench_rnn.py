@@ -9,20 +9,25 @@
   ../shared/fixtures/wild/torch-rnn_checkpoint_18000.t7 (2 layers of 128), one
   character per forward as torch-rnn samples.
 
+* GEMM floor: numpy doing exactly the GEMMs torch-rnn's LSTM.lua makes (per layer and
+  time step x[:, t] @ Wx into gates[:, t] and h[:, t-1] @ Wh, same layouts, same BLAS)
+  and nothing else: what any runtime on numpy's BLAS pays before the gate arithmetic.
+
 Each side runs in fresh processes, the sides alternating for --rounds rounds; PyTorch
 gets as many threads as numpy's BLAS uses. Printed: sequences/s (best run), the ratio
-sparktorch7 / PyTorch in wall time and in process CPU time (the steadier figure on a
-shared machine), and the largest difference between the outputs.
+to PyTorch in wall time and in process CPU time (the steadier figure on a shared
+machine), best and median over all runs, and the largest difference between the outputs.
 
 PyTorch is a benchmark-only peer (requirements-bench.txt), never a runtime dependency.
 
-Usage: python benchmarks/bench_rnn.py [--repeat N] [--rounds N] [--threads N] [--length N]
+Usage: python benchmarks/bench_rnn.py [--repeat N] [--rounds N] [--threads N] [--length N] [--no-sample]
 """
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
 import os
+import statistics
 import sys
 import time
 
@@ -53,6 +58,43 @@ def torch_rnn_weights(seed=0):
     return out
 
 
+def samples(fn, repeat):
+    """Wall and process CPU seconds of each of `repeat` calls after a warm-up, the last result."""
+    out = fn()
+    wall, cpu = [], []
+    for _ in range(repeat):
+        c0, t0 = time.process_time(), time.perf_counter()
+        out = fn()
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return wall, cpu, out
+
+
+def run_floor(params, x, repeat, threads):
+    """torch-rnn's per-step GEMMs alone, in numpy, into views laid out as LSTM.lua's."""
+    n, t_steps, _ = x.shape
+    layers = []
+    for w, _b in params:
+        d = w.shape[0] - H
+        layers.append((w[:d], w[d:], np.zeros((n, t_steps, 4 * H), np.float32),
+                       np.zeros((n, t_steps, H), np.float32), np.empty((n, 4 * H), np.float32)))
+    h0 = np.zeros((n, H), np.float32)
+
+    def fwd():
+        inp = x
+        for wx, wh, gates, h, rec in layers:
+            prev = h0
+            for t in range(t_steps):
+                np.matmul(inp[:, t], wx, out=gates[:, t])
+                np.matmul(prev, wh, out=rec)
+                prev = h[:, t]
+            inp = h
+        return inp
+
+    wall, cpu, _ = samples(fwd, repeat)
+    return wall, cpu, None
+
+
 def run_lua(params, x, repeat, threads):
     import sparktorch7 as st
 
@@ -65,8 +107,8 @@ def run_lua(params, x, repeat, threads):
     lua.execute("net:evaluate()")
     lua["x"] = x
     fwd = lua.eval("function() return net:forward(x) end")
-    best, cpu, mib, out = timed(lambda: fwd(), repeat)
-    return best, cpu, mib, np.array(out)
+    wall, cpu, out = samples(lambda: fwd(), repeat)
+    return wall, cpu, np.array(out)
 
 
 def run_torch(params, x, repeat, threads):
@@ -90,8 +132,8 @@ def run_torch(params, x, repeat, threads):
         with torch.inference_mode():
             return m(xt)[0]
 
-    best, cpu, mib, out = timed(fwd, repeat)
-    return best, cpu, mib, out.numpy()
+    wall, cpu, out = samples(fwd, repeat)
+    return wall, cpu, out.numpy()
 
 
 def run_sample(length, repeat):
@@ -120,34 +162,53 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=None,
                     help="PyTorch threads (default: the BLAS thread count numpy uses)")
     ap.add_argument("--length", type=int, default=1000, help="characters per LanguageModel:sample")
+    ap.add_argument("--no-sample", dest="sample", action="store_false", help="skip LanguageModel:sample")
     args = ap.parse_args(argv)
 
     nblas = blas_threads()
     threads = args.threads or nblas or os.cpu_count()
     params = torch_rnn_weights()
     x = np.random.default_rng(1).standard_normal((N, T, D), dtype=np.float32)
-    t_lua = c_lua = t_pt = c_pt = float("inf")
+    runs = {"lua": ([], []), "torch": ([], []), "floor": ([], [])}
     for _ in range(args.rounds):
-        t, c, _, y_lua = in_child(run_lua, params, x, args.repeat, threads)
-        t_lua, c_lua = min(t_lua, t), min(c_lua, c)
-        t, c, _, y_pt = in_child(run_torch, params, x, args.repeat, threads)
-        t_pt, c_pt = min(t_pt, t), min(c_pt, c)
+        for side, fn in (("lua", run_lua), ("torch", run_torch), ("floor", run_floor)):
+            wall, cpu, y = in_child(fn, params, x, args.repeat, threads)
+            runs[side][0].extend(wall)
+            runs[side][1].extend(cpu)
+            if side == "lua":
+                y_lua = y
+            elif side == "torch":
+                y_pt = y
     err = float(np.abs(y_lua - y_pt).max())
     t_s = c_s = float("inf")
-    for _ in range(args.rounds):
-        t, c = in_child(run_sample, args.length, args.repeat)
-        t_s, c_s = min(t_s, t), min(c_s, c)
+    if args.sample:
+        for _ in range(args.rounds):
+            t, c = in_child(run_sample, args.length, args.repeat)
+            t_s, c_s = min(t_s, t), min(c_s, c)
 
     import torch
 
+    def stat(side, which, f):
+        return f(runs[side][which])
+
     print(f"threads: numpy BLAS {nblas if nblas is not None else '?'}, torch.set_num_threads({threads}); "
-          f"torch {torch.__version__}; float32; best of {args.rounds}x{args.repeat}; "
+          f"torch {torch.__version__}; float32; {args.rounds} rounds x {args.repeat} runs per side; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    ratio = t_pt / t_lua
-    print(f"{'LSTM forward':28} {'seq/s st7':>9} {'seq/s pt':>9} {'ratio':>5} {'target':>10} "
-          f"{'cpu ratio':>9} {'max abs diff':>12}")
-    print(f"{f'{LAYERS}x{H}, batch {N}, seq {T}':28} {N / t_lua:9.2f} {N / t_pt:9.2f} {ratio:5.2f} "
-          f"{TARGET:>5.1f} {'ok' if ratio >= TARGET else 'MISS':4} {c_pt / c_lua:9.2f} {err:12.1e}")
+    print(f"{'LSTM forward ' + f'{LAYERS}x{H}, batch {N}, seq {T}':40} {'seq/s':>7} {'wall ratio':>16} "
+          f"{'cpu ratio':>16}   vs PyTorch, best / median")
+    for side, name in (("torch", "PyTorch nn.LSTM"), ("lua", "sparktorch7 (torch-rnn LSTM.lua)"),
+                       ("floor", "numpy GEMM floor (same GEMMs only)")):
+        wb = stat("torch", 0, min) / stat(side, 0, min)
+        wm = stat("torch", 0, statistics.median) / stat(side, 0, statistics.median)
+        cb = stat("torch", 1, min) / stat(side, 1, min)
+        cm = stat("torch", 1, statistics.median) / stat(side, 1, statistics.median)
+        print(f"{name:40} {N / stat(side, 0, min):7.2f} {wb:7.2f} / {wm:6.2f} {cb:7.2f} / {cm:6.2f}")
+    ratio = stat("torch", 0, min) / stat("lua", 0, min)
+    print(f"target {TARGET} (best wall): {'ok' if ratio >= TARGET else 'MISS'}; sparktorch7 / floor (CPU, median) "
+          f"{stat('floor', 1, statistics.median) / stat('lua', 1, statistics.median):.2f}; "
+          f"max abs diff {err:.1e}")
+    if not args.sample:
+        return
     print(f"LanguageModel:sample (checkpoint, 2x128): {args.length / t_s:.0f} chars/s "
           f"({args.length / c_s:.0f} per CPU second)")
 
