@@ -512,7 +512,7 @@ def test_fuzz_fields_of_real_fixtures(tmp_path):
 
 @pytest.mark.slow
 def test_fuzz_fields_of_real_fixtures_many(tmp_path):
-    _fuzz(tmp_path, seed=20161, cases=1500, timeout=1200)
+    _fuzz(tmp_path, seed=20161, cases=600, timeout=900)
 
 
 # ---------------------------------------------------------------------- parameters smaller than their sizes
