@@ -673,3 +673,19 @@ def test_documented_examples_of_view_reshape_narrow(nnlua):
     np.testing.assert_array_equal(forward(nnlua, "nn.Narrow(1, 2, -2)", z, np.float64), z[1:3])
     np.testing.assert_array_equal(forward(nnlua, "nn.Narrow(2, 2, -2)", z, np.float64), z[:, 1:4])
     np.testing.assert_array_equal(forward(nnlua, "nn.View(2, 8)", x, np.float64), x.reshape(2, 8))
+
+
+def test_a_contiguous_copy_lives_as_long_as_its_source(nnlua):
+    # nn loops read through t:data() of pointwise.contiguous(x): the copy of a non-contiguous
+    # x must not be collected while x (held by the caller) lives, nor outlive x
+    alive_with_source, gone_without = nnlua.execute("""
+        local pw = require 'nn.pointwise'
+        local x = torch.randn(4, 6):t()
+        local probe = setmetatable({pw.contiguous(x)}, {__mode = 'v'})
+        collectgarbage(); collectgarbage()
+        local kept = probe[1] ~= nil and probe[1]:isContiguous() and probe[1]:equal(x)
+        x = nil
+        collectgarbage(); collectgarbage()
+        return kept, probe[1] == nil
+    """)
+    assert alive_with_source is True and gone_without is True

@@ -70,11 +70,19 @@ function pointwise.resultLike(self, input, sizes)
 end
 
 -- A contiguous version of t (t itself when it already is).
+-- A contiguous copy lives as long as the tensor it was made from (a weak-keyed table):
+-- callers take :data() of the result and loop over that pointer, and an FFI pointer does
+-- not keep its tensor alive, so an unreferenced copy could be collected mid-loop and the
+-- loop would read freed memory. (The copy holds no reference to its source.)
+local copies = setmetatable({}, {__mode = 'k'})
+
 function pointwise.contiguous(t)
    if t:isContiguous() then
       return t
    end
-   return t:contiguous()
+   local c = t:contiguous()
+   copies[t] = c
+   return c
 end
 
 -- The data pointer of a module's parameter (contiguous), after checking that it holds the
