@@ -124,6 +124,31 @@ function AbstractRecurrent:getStepModule(step)
    return m
 end
 
+-- The module that runs this step: a per-step clone in training (recycled), the recurrent
+-- module itself in evaluation.
+function AbstractRecurrent:_stepModule()
+   if self.train ~= false then
+      self:recycle()
+      return self:getStepModule(self.step)
+   end
+   return self.recurrentModule
+end
+
+-- Records output (and the cell of LSTMs) as this step's and moves on to the next step.
+function AbstractRecurrent:_stepDone(output, cell)
+   self.outputs[self.step] = output
+   self.output = output
+   if cell ~= nil then
+      self.cells[self.step] = cell
+      self.cell = cell
+   end
+   self.step = self.step + 1
+   self.gradPrevOutput = nil
+   self.updateGradInputStep = nil
+   self.accGradParametersStep = nil
+   return self.output
+end
+
 function AbstractRecurrent:maskZero(nInputDim)
    self.recurrentModule = nn.MaskZero(self.recurrentModule, nInputDim, true)
    self.sharedClones = {self.recurrentModule}

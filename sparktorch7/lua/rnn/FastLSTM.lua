@@ -226,15 +226,7 @@ function FastLSTM:updateOutput(input)
    if c ~= prevC then c:resize(unpack(sizes)) end
    torch._np.callmod('sparktorch7._rnn_ops', 'fast_lstm_step', h, c, input, prevH:contiguous(), prevC:contiguous(),
                      self.i2g.weight, self.i2g.bias, self.o2g.weight)
-   self.outputs[self.step] = h
-   self.cells[self.step] = c
-   self.output = h
-   self.cell = c
-   self.step = self.step + 1
-   self.gradPrevOutput = nil
-   self.updateGradInputStep = nil
-   self.accGradParametersStep = nil
-   return self.output
+   return self:_stepDone(h, c)
 end
 
 local function notForFast(name)

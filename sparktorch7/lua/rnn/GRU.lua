@@ -139,21 +139,9 @@ end
 function GRU:updateOutput(input)
    nn.LSTM._checkInput(self, input)
    local prevOutput = self:getHiddenState(self.step - 1, input)
-   local m
-   if self.train ~= false then
-      self:recycle()
-      m = self:getStepModule(self.step)
-   else
-      m = self.recurrentModule
-   end
+   local m = self:_stepModule()
    local output = self:rethrowErrors(m, 1, 'updateOutput', {input, prevOutput})
-   self.outputs[self.step] = output
-   self.output = output
-   self.step = self.step + 1
-   self.gradPrevOutput = nil
-   self.updateGradInputStep = nil
-   self.accGradParametersStep = nil
-   return self.output
+   return self:_stepDone(output)
 end
 
 function GRU:clearState()

@@ -320,35 +320,13 @@ function LSTM:updateOutput(input)
    local w, st = fastWeights(self, input)
    if w then
       local output, cell = fastStep(self, input, w, st)
-      self.outputs[self.step] = output
-      self.cells[self.step] = cell
-      self.output = output
-      self.cell = cell
-      self.step = self.step + 1
-      self.gradPrevOutput = nil
-      self.updateGradInputStep = nil
-      self.accGradParametersStep = nil
-      return self.output
+      return self:_stepDone(output, cell)
    end
    local state = self:getHiddenState(self.step - 1, input)
-   local m
-   if self.train ~= false then
-      self:recycle()
-      m = self:getStepModule(self.step)
-   else
-      m = self.recurrentModule
-   end
+   local m = self:_stepModule()
    local out = self:rethrowErrors(m, 1, 'updateOutput', {input, state[1], state[2]})
    local output, cell = out[1], out[2]
-   self.outputs[self.step] = output
-   self.cells[self.step] = cell
-   self.output = output
-   self.cell = cell
-   self.step = self.step + 1
-   self.gradPrevOutput = nil
-   self.updateGradInputStep = nil
-   self.accGradParametersStep = nil
-   return self.output
+   return self:_stepDone(output, cell)
 end
 
 function LSTM:clearState()

@@ -72,13 +72,7 @@ function Recurrent:updateOutput(input)
       end
       output = self:rethrowErrors(m, self.step, 'updateOutput', {input, self.outputs[self.step - 1]})
    end
-   self.outputs[self.step] = output
-   self.output = output
-   self.step = self.step + 1
-   self.gradPrevOutput = nil
-   self.updateGradInputStep = nil
-   self.accGradParametersStep = nil
-   return self.output
+   return self:_stepDone(output)
 end
 
 function Recurrent:includingSharedClones(f)
