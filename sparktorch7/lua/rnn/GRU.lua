@@ -8,33 +8,9 @@ local ext = require('rnn.extensions')
 local schema = require('nn.schema')
 local GRU, parent = torch.class('nn.GRU', 'nn.AbstractRecurrent')
 
--- nil when m (i2g or o2g) is the 2-gate layer buildModel makes from in-vectors of cols values:
--- one {cls} of weight 2*H x cols, or (with dropout) 2 of weight H x cols side by side
+local gateSchema = require('rnn.gates')
 local function gateLinears(m, cls, H, cols, colsName)
-   local explain = '2 * outputSize x ' .. colsName
-   if torch.type(m) == cls then
-      local expected, held = schema.sizeIs(m.weight, {2 * H, cols}, explain)
-      if expected then return 'an ' .. cls .. ' whose weight is ' .. expected, 'one whose weight is ' .. held end
-      return
-   end
-   local para = torch.type(m) == 'nn.Sequential' and m.modules[2]
-   if torch.type(para) == 'nn.ParallelTable' then
-      if #para.modules ~= 2 then
-         return string.format('2 %s gate layers (an nn.ParallelTable of 2)', cls),
-                string.format('an nn.ParallelTable of %d modules', #para.modules)
-      end
-      for i, lin in ipairs(para.modules) do
-         if torch.type(lin) ~= cls then
-            return string.format('2 %s gate layers', cls), string.format('a %s at gate %d', torch.type(lin), i)
-         end
-         local expected, held = schema.sizeIs(lin.weight, {H, cols}, 'outputSize x ' .. colsName)
-         if expected then
-            return string.format('gate layers whose weights are %s', expected), string.format('at gate %d %s', i, held)
-         end
-      end
-      return
-   end
-   return string.format('an %s (or an nn.Sequential of 2 side by side)', cls), schema.holds(m)
+   return gateSchema.check(m, cls, 2, H, cols, colsName)
 end
 
 schema.declare(GRU, {
