@@ -16,6 +16,7 @@ import pytest
 import sparktorch7 as st
 from sparktorch7 import LuaError, T7FormatError
 from sparktorch7.model import load_model
+from schema_helpers import craft, expect, load_error
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -31,24 +32,6 @@ REQUIRES = "require 'nn'; require 'nngraph'; require 'cudnn'"
 def nnlua(lua):
     lua.execute(REQUIRES)
     return lua
-
-
-def craft(lua, path, build):
-    """Runs the Lua statements `build` (which end in `return module`) and saves the result."""
-    lua.eval("function(path) local m = (function() %s end)(); torch.save(path, m) end" % build)(path)
-    return path
-
-
-def load_error(lua, tmp_path, build):
-    path = craft(lua, str(tmp_path / "m.t7"), build)
-    with pytest.raises(T7FormatError) as info:
-        load_model(path, state=lua)
-    return str(info.value)
-
-
-def expect(message, *parts):
-    for p in parts:
-        assert p in message, f"{p!r} not in {message!r}"
 
 
 # ---------------------------------------------------------------- the cases of the issue
