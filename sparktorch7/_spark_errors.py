@@ -54,7 +54,7 @@ def worker_failure(text: str) -> Optional[Tuple[str, str]]:
 
 def _worker_classes() -> dict:
     from sparktorch7 import _lua
-    from sparktorch7 import udf
+    from sparktorch7 import _codec as udf   # where BadRowsError and LuaResultError live
 
     classes = {f"sparktorch7._lua.{c.__name__}": c
                for c in (_lua.LuaError, _lua.LuaSyntaxError, _lua.LuaMemoryError,

@@ -13,14 +13,16 @@ the same process finds it.
 from __future__ import annotations
 
 import atexit
-import os
 import shutil
-import tempfile
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional
 
 from sparktorch7 import _blas
+from sparktorch7._build import build_state
+
+if TYPE_CHECKING:
+    from sparktorch7._lua import LuaFunction, LuaState
 
 __all__ = ["WorkerEntry", "get_entry", "states_created", "cache_size", "clear", "MAX_STATES"]
 
@@ -38,14 +40,14 @@ class WorkerEntry:
 
     __slots__ = ("key", "state", "files_dir", "serial", "_functions")
 
-    def __init__(self, key: str, state: Any, files_dir: Optional[str], serial: int) -> None:
+    def __init__(self, key: str, state: "LuaState", files_dir: Optional[str], serial: int) -> None:
         self.key = key
         self.state = state
         self.files_dir = files_dir
         self.serial = serial
-        self._functions: Dict[str, Any] = {}
+        self._functions: Dict[str, "LuaFunction"] = {}
 
-    def function(self, name: str) -> Any:
+    def function(self, name: str) -> "LuaFunction":
         """The Lua function ``name`` (a global, or a dotted path such as ``M.score``)."""
         fn = self._functions.get(name)
         if fn is None:
@@ -109,65 +111,7 @@ def get_entry(key: str, load: Callable[[], Mapping[str, Any]]) -> WorkerEntry:
         return entry
 
 
-def _files_root() -> str:
-    # SPARK_LOCAL_DIRS is set for executors' Python workers and cleaned by Spark.
-    local_dirs = os.environ.get("SPARK_LOCAL_DIRS")
-    if local_dirs:
-        root = local_dirs.split(",")[0]
-        if os.path.isdir(root):
-            return root
-    return tempfile.gettempdir()
-
-
-def write_files(files: Mapping[str, bytes], prefix: str, lua_trees: Sequence[Any] = ()
-                ) -> Optional[str]:
-    """Write ``files`` (name -> bytes, names relative paths) under ``files/`` and
-    ``lua_trees`` under ``lua/`` of a new private directory; return it (None when
-    there is nothing to write). See :func:`file_path` and :func:`lua_roots`."""
-    if not files and not lua_trees:
-        return None
-    from sparktorch7._luapath import check_relative_name, write_trees
-
-    directory = tempfile.mkdtemp(prefix=prefix, dir=_files_root())
-    try:
-        for name, data in files.items():
-            target = file_path(directory, check_relative_name(name, "LuaScript files"))
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with open(target, "wb") as f:
-                f.write(data)
-        if lua_trees:
-            write_trees(lua_trees, os.path.join(directory, "lua"))
-    except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
-    return directory
-
-
-def file_path(directory: Optional[str], name: str) -> str:
-    """Where :func:`write_files` put the file ``name``."""
-    if not directory:
-        return name
-    return os.path.join(directory, "files", *name.split("/"))
-
-
-def lua_roots(directory: Optional[str], lua_trees: Sequence[Any]) -> List[str]:
-    """The ``package.path`` roots of the trees :func:`write_files` wrote, in order."""
-    if not directory or not lua_trees:
-        return []
-    from sparktorch7._luapath import tree_roots
-
-    return tree_roots(lua_trees, os.path.join(directory, "lua"))
-
-
 def _build(key: str, payload: Mapping[str, Any], serial: int) -> WorkerEntry:
-    from sparktorch7.broadcast import _open_state
-
-    files_dir = write_files(payload["files"], prefix=f"sparktorch7-{key[:12]}-",
-                            lua_trees=payload.get("lua_trees", ()))
-    try:
-        state = _open_state(payload, files_dir, serial=serial, key=key, run_init=True)
-    except BaseException:
-        if files_dir:
-            shutil.rmtree(files_dir, ignore_errors=True)
-        raise
+    state, files_dir = build_state(payload, prefix=f"sparktorch7-{key[:12]}-", serial=serial,
+                                   key=key, run_init=True)
     return WorkerEntry(key, state, files_dir, serial)

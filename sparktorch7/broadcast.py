@@ -28,9 +28,14 @@ import os
 import re
 import shutil
 import threading
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
+from sparktorch7 import _worker
+from sparktorch7._build import build_state
 from sparktorch7._luapath import LuaTree, check_relative_name, read_trees
+
+if TYPE_CHECKING:
+    from sparktorch7._lua import LuaState
 
 __all__ = ["LuaScript"]
 
@@ -262,13 +267,9 @@ class LuaScript:
             wanted = [fn for fn in functions if fn not in self._checked]
             if self._compiled and not wanted:
                 return
-            from sparktorch7._worker import write_files
-
-            files_dir = write_files(self._files, prefix="sparktorch7-check-",
-                                    lua_trees=self._payload()["lua_trees"])
+            state, files_dir = build_state(self._payload(), prefix="sparktorch7-check-", serial=0,
+                                           key=self._key, run_init=False)
             try:
-                state = _open_state(self._payload(), files_dir, serial=0, key=self._key,
-                                    run_init=False)
                 try:
                     names = list(wanted)
                     if self._init is not None:
@@ -287,14 +288,11 @@ class LuaScript:
             self._compiled = True
             self._checked.update(wanted)
 
-    def open(self) -> Any:
+    def open(self) -> "LuaState":
         """A new :class:`sparktorch7.LuaState` on the driver with the script
         loaded and ``init`` run, for trying the script out. The caller closes it."""
-        from sparktorch7._worker import write_files
-
-        files_dir = write_files(self._files, prefix="sparktorch7-open-",
-                                lua_trees=self._payload()["lua_trees"])
-        state = _open_state(self._payload(), files_dir, serial=0, key=self._key, run_init=True)
+        state, files_dir = build_state(self._payload(), prefix="sparktorch7-open-", serial=0,
+                                       key=self._key, run_init=True)
         if files_dir:
             import weakref
             weakref.finalize(state, shutil.rmtree, files_dir, True)
@@ -341,11 +339,9 @@ class _ScriptHandle:
         if self._rows is not None and n:
             self._rows.add(n)
 
-    def entry(self) -> Any:
+    def entry(self) -> "_worker.WorkerEntry":
         """The cached :class:`sparktorch7._worker.WorkerEntry` of this process,
         built on first use."""
-        from sparktorch7 import _worker
-
         def load() -> Mapping[str, Any]:
             payload = self._bc.value
             if self._acc is not None:
@@ -362,46 +358,3 @@ def _lookup_type(state: Any, dotted: str) -> str:
         expr += f"if type(v) ~= 'table' then return 'nil' end v = v[{_lua_string(p)}]\n"
     expr += "return type(v)"
     return state.execute(expr)
-
-
-def _open_state(payload: Mapping[str, Any], files_dir: Optional[str], *, serial: int, key: str,
-                run_init: bool) -> Any:
-    """A new LuaState with the helper globals set, the chunk run and, when asked, init called."""
-    from sparktorch7 import LuaState, _luapath
-    from sparktorch7._worker import file_path, lua_roots
-
-    state = LuaState()
-    try:
-        _luapath.apply(state, lua_roots(files_dir, payload.get("lua_trees", ())))
-        entries = []
-        for fname in sorted(payload["files"]):
-            path = file_path(files_dir, fname)
-            entries.append(f"[{_lua_string(fname)}] = {_lua_string(path)}")
-        state.execute(
-            "local files = {" + ", ".join(entries) + "}\n"
-            "local names = {}\n"
-            "for k in pairs(files) do names[#names + 1] = k end\n"
-            "table.sort(names)\n"
-            "function sparktorch7_file(name)\n"
-            "  local path = files[name]\n"
-            "  if path == nil then\n"
-            "    error('sparktorch7_file: no file named ' .. tostring(name) .. ' was shipped with "
-            "this script (shipped: ' .. (#names > 0 and table.concat(names, ', ') or 'none') .. ')', 2)\n"
-            "  end\n"
-            "  return path\n"
-            "end\n"
-            f"sparktorch7_worker = {{pid = {os.getpid()}, serial = {int(serial)}, "
-            f"key = {_lua_string(key)}, driver = {'true' if serial == 0 else 'false'}}}\n",
-            name="=sparktorch7.script_env")
-        state.execute(payload["source"], name=payload["name"])
-        init = payload.get("init")
-        if run_init and init:
-            fn = state.eval(init)
-            if not callable(fn):
-                raise ValueError(f"the Lua init function {init!r} is not defined by script "
-                                 f"{payload['name'][1:]!r}")
-            fn()
-    except BaseException:
-        state.close()
-        raise
-    return state
