@@ -6,6 +6,10 @@ a broadcast (:class:`sparktorch7.LuaScript`). On the executors each Python
 worker builds its Lua state once (:mod:`sparktorch7._worker`) and feeds it
 batches of rows as tensors.
 
+The rooms behind them: the Arrow <-> tensor codec is :mod:`sparktorch7._codec`
+(no pyspark), the one batch loop :mod:`sparktorch7._batches`, sessions and table
+I/O :mod:`sparktorch7._session` (see ``docs/architecture.md``).
+
 How columns become tensor arguments (one call per batch of N rows):
 
 * numeric scalar columns (integers, floats, booleans, decimals) are stacked
