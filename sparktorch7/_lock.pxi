@@ -1,6 +1,16 @@
 # A reentrant lock per LuaState: Lua may call Python which calls Lua again in the
 # same thread; another thread waits for it with the GIL released.
 #
+# GIL policy: the GIL is held while Lua runs. Every Python -> Lua call (lua_pcall) is
+# made with the GIL held and Lua never releases it, so Lua code, the Lua -> Python
+# callbacks and the conversions touch Python objects safely without re-acquiring it.
+# Consequences: two LuaStates in two threads of one process do not run Lua at the same
+# time; other Python threads run only while Lua has called back into Python code (whose
+# interpreter switches threads as usual) or inside a NumPy/BLAS kernel that releases the
+# GIL itself; the one place this module releases the GIL is a thread blocking on another
+# thread's state (below). Parallelism comes from processes (Spark's Python workers), not
+# threads.
+#
 # Every field is read and written with the GIL held, so an uncontended acquire is
 # a few field updates and never touches the OS lock. The OS lock (`_real`) is only
 # taken when a second thread has to wait: the waiter takes it on behalf of the
