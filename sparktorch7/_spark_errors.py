@@ -58,7 +58,8 @@ def _worker_classes() -> dict:
 
     classes = {f"sparktorch7._lua.{c.__name__}": c
                for c in (_lua.LuaError, _lua.LuaSyntaxError, _lua.LuaMemoryError,
-                         _lua.LuaClosedError, _lua.T7FormatError)}
+                         _lua.LuaClosedError, _lua.LuaTimeoutError,
+                         _lua.T7FormatError)}
     for c in (udf.BadRowsError, udf.LuaResultError):
         classes[f"sparktorch7.udf.{c.__name__}"] = c
     return classes
@@ -72,7 +73,7 @@ def _rebuild(name: str, message: str) -> Optional[BaseException]:
         head, sep, trace = message.partition("\nstack traceback:")
         if not sep:
             return cls(message)
-        exc = cls.__new__(cls)
+        exc = cls(head)   # (cls.__new__ alone is refused for MemoryError's subclasses)
         LuaError.__init__(exc, head, "stack traceback:" + trace)
         return exc
     if cls is None:
