@@ -274,13 +274,17 @@ def test_get_parameters_flattens(nnlua):
     assert r == (3 * 2 + 2 + 2 * 4, 16, 0, 0.5, 0.5, 0.5)
 
 
-@pytest.mark.parametrize("method", ["backward", "updateGradInput", "accGradParameters",
-                                    "zeroGradParameters", "updateParameters"])
-def test_learning_methods_raise(nnlua, method):
-    with pytest.raises(st.LuaError, match=rf"<nn.Linear> sparktorch7 runs inference only: {method} is not supported"):
-        nnlua.eval(f"nn.Linear(2, 2):{method}(torch.zeros(2), torch.zeros(2))")
-    with pytest.raises(st.LuaError, match="runs inference only"):
-        nnlua.eval(f"nn.Sequential():add(nn.Linear(2, 2)):{method}(torch.zeros(2), torch.zeros(2))")
+def test_learning_methods_run(nnlua):
+    # Torch7's defaults: a module's gradient methods exist and containers recurse into children
+    r = nnlua.eval("""(function()
+        local m = nn.Sequential():add(nn.Linear(2, 2))
+        m:zeroGradParameters()
+        local gi = m:backward(torch.ones(2), torch.ones(2))
+        local before = m.modules[1].weight:clone()
+        m:updateParameters(1)
+        return gi:nElement(), (before - m.modules[1].weight):abs():sum() > 0
+    end)()""")
+    assert r == (2, True)
 
 
 def test_call_runs_forward(nnlua):

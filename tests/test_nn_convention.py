@@ -15,7 +15,12 @@ LUA = os.path.join(os.path.dirname(HERE), "sparktorch7", "lua")
 def class_files(package):
     """Files of a package named after a class (helpers are lowercase)."""
     files = sorted(glob.glob(os.path.join(LUA, package, "*.lua")))
-    return [os.path.basename(f)[:-4] for f in files if os.path.basename(f)[0].isupper()]
+    return [os.path.basename(f)[:-4] for f in files
+            if os.path.basename(f)[0].isupper() and os.path.basename(f)[:-4] not in TABLE_FILES]
+
+
+# Torch7 names these files after what they define, a table of functions, not a class
+TABLE_FILES = {"Jacobian"}
 
 
 def manifest_names(package):

@@ -117,9 +117,9 @@ def test_combined_criterions(nnlua):
     assert v == pytest.approx((0.5 * 2.5 + 2 * 1.5, 2.5 + 3 * 1.5, 2.5))
 
 
-def test_criterions_are_inference_only(nnlua):
-    with pytest.raises(st.LuaError, match=r"<nn.MSECriterion> sparktorch7 runs inference only: backward"):
-        nnlua.eval("nn.MSECriterion():backward(torch.zeros(2), torch.zeros(2))")
+def test_criterion_backward_is_update_grad_input(nnlua):
+    g = nnlua.eval("nn.MSECriterion():backward(torch.Tensor({1, 3}), torch.zeros(2))")
+    np.testing.assert_allclose(g, [1.0, 3.0])
     assert nnlua.eval("tostring(nn.ClassNLLCriterion())") == "nn.ClassNLLCriterion"
     assert nnlua.eval("nn.MSECriterion()(torch.ones(2), torch.zeros(2))") == 1
 

@@ -120,4 +120,12 @@ function Container:_branchesString(lastArrow)
    return s .. line .. tab .. '   ... -> output' .. line .. '}'
 end
 
+function Container:zeroGradParameters()
+   self:applyToModules(function(module) module:zeroGradParameters() end)
+end
+
+function Container:updateParameters(learningRate)
+   self:applyToModules(function(module) module:updateParameters(learningRate) end)
+end
+
 return Container

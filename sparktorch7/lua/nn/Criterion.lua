@@ -1,6 +1,6 @@
 -- nn.Criterion: the base of the loss functions. forward(input, target) gives
--- the loss (a number, also in self.output); sparktorch7 computes losses for
--- scoring, not their gradients.
+-- the loss (a number, also in self.output); backward(input, target) its
+-- gradient with respect to the input (in self.gradInput).
 local pointwise = require('nn.pointwise')
 local schema = require('nn.schema')
 local Criterion = torch.class('nn.Criterion')
@@ -29,16 +29,6 @@ end
 function Criterion:__call__(input, target)
    return self:forward(input, target)
 end
-
-local function inferenceOnly(name)
-   return function(self)
-      error(string.format('<%s> sparktorch7 runs inference only: %s is not supported',
-                          torch.type(self), name), 2)
-   end
-end
-
-Criterion.backward = inferenceOnly('backward')
-Criterion.updateGradInput = inferenceOnly('updateGradInput')
 
 function Criterion:clone()
    return nn.utils.deepCopy(self)
@@ -97,6 +87,15 @@ end
 
 function Criterion:__tostring__()
    return torch.type(self)
+end
+
+-- Torch7: a criterion's backward is its updateGradInput.
+function Criterion:updateGradInput(input, target)
+   return self.gradInput
+end
+
+function Criterion:backward(input, target)
+   return self:updateGradInput(input, target)
 end
 
 return Criterion

@@ -138,4 +138,45 @@ function Linear:__tostring__()
           .. (self.bias == nil and ' without bias' or '')
 end
 
+-- dE/dx = dE/dy W, for one vector or a batch of rows.
+function Linear:updateGradInput(input, gradOutput)
+   if not torch.isTensor(gradOutput) then
+      error('<nn.Linear> gradOutput must be a tensor', 2)
+   end
+   local W = self.weight
+   if not torch.isTensor(self.gradInput) or torch.type(self.gradInput) ~= torch.type(input) then
+      self.gradInput = nn.utils.newLike(input)
+   end
+   local nElement = self.gradInput:nElement()
+   self.gradInput:resizeAs(input)
+   if self.gradInput:nElement() ~= nElement then
+      self.gradInput:zero()
+   end
+   if input:dim() == 1 then
+      self.gradInput:addmv(0, 1, W:t(), gradOutput)
+   elseif input:dim() == 2 then
+      if gradOutput:dim() ~= 2 or gradOutput:size(1) ~= input:size(1) or gradOutput:size(2) ~= W:size(1) then
+         error(string.format('<nn.Linear> gradOutput must be %d x %d', input:size(1), W:size(1)), 2)
+      end
+      self.gradInput:addmm(0, 1, gradOutput, W)
+   else
+      error('<nn.Linear> input must be 1D or 2D', 2)
+   end
+   return self.gradInput
+end
+
+-- dE/dW += scale dE/dy^T x, dE/db += scale (the sum over rows of) dE/dy.
+function Linear:accGradParameters(input, gradOutput, scale)
+   scale = scale or 1
+   if input:dim() == 1 then
+      self.gradWeight:addr(scale, gradOutput, input)
+      if self.bias then self.gradBias:add(scale, gradOutput) end
+   elseif input:dim() == 2 then
+      self.gradWeight:addmm(scale, gradOutput:t(), input)
+      if self.bias then
+         self.gradBias:add(scale, gradOutput:sum(1):view(self.gradBias:nElement()))
+      end
+   end
+end
+
 return Linear

@@ -23,4 +23,12 @@ function MSECriterion:updateOutput(input, target)
    return s
 end
 
+-- dE/dx = 2 (x - t), divided by the element count with sizeAverage
+function MSECriterion:updateGradInput(input, target)
+   local norm = self.sizeAverage ~= false and 2 / input:nElement() or 2
+   self.gradInput = nn.utils.newLike(input):resizeAs(input):copy(input)
+   self.gradInput:add(-1, target:view(input:size())):mul(norm)
+   return self.gradInput
+end
+
 return MSECriterion

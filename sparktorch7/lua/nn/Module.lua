@@ -1,6 +1,5 @@
--- nn.Module: the base of every module. sparktorch7 runs inference only: the
--- forward pass, type conversion, introspection and copies are here; the
--- learning methods raise a clear error.
+-- nn.Module: the base of every module: forward and backward passes, parameter
+-- updates and flattening, type conversion, introspection and copies.
 local schema = require('nn.schema')
 local Module = torch.class('nn.Module')
 
@@ -9,6 +8,7 @@ schema.declare(Module, {
    {'output', 'tensor|table?'},
    {'gradInput', 'tensor|table?'},
    {'train', 'boolean?'},
+   {'shared', 'boolean?'},
    {'_type', 'string?'},
    {'modules', 'modules?'},
 })
@@ -38,34 +38,201 @@ function Module:forward(input)
    return self:updateOutput(input)
 end
 
-local function inferenceOnly(name)
-   return function(self)
-      error(string.format('<%s> sparktorch7 runs inference only: %s is not supported',
-                          torch.type(self), name), 2)
+-- backward = updateGradInput then accGradParameters (scaled); returns gradInput.
+function Module:backward(input, gradOutput, scale)
+   scale = scale or 1
+   self:updateGradInput(input, gradOutput)
+   self:accGradParameters(input, gradOutput, scale)
+   return self.gradInput
+end
+
+function Module:backwardUpdate(input, gradOutput, lr)
+   self:updateGradInput(input, gradOutput)
+   self:accUpdateGradParameters(input, gradOutput, lr)
+   return self.gradInput
+end
+
+-- The defaults of Torch7: a module without a gradient of its own gives its
+-- (empty) gradInput back and has no parameters to accumulate into.
+function Module:updateGradInput(input, gradOutput)
+   return self.gradInput
+end
+
+function Module:accGradParameters(input, gradOutput, scale)
+end
+
+-- Updates the parameters straight from the gradient (w <- w - lr * dE/dw).
+function Module:accUpdateGradParameters(input, gradOutput, lr)
+   if self.shared then
+      self:sharedAccUpdateGradParameters(input, gradOutput, lr)
+   else
+      self:defaultAccUpdateGradParameters(input, gradOutput, lr)
    end
 end
 
-Module.backward = inferenceOnly('backward')
-Module.backwardUpdate = inferenceOnly('backwardUpdate')
-Module.updateGradInput = inferenceOnly('updateGradInput')
-Module.accGradParameters = inferenceOnly('accGradParameters')
-Module.accUpdateGradParameters = inferenceOnly('accUpdateGradParameters')
-Module.sharedAccUpdateGradParameters = inferenceOnly('sharedAccUpdateGradParameters')
-Module.zeroGradParameters = inferenceOnly('zeroGradParameters')
-Module.updateParameters = inferenceOnly('updateParameters')
+-- accGradParameters with the parameters standing in for their gradients.
+function Module:defaultAccUpdateGradParameters(input, gradOutput, lr)
+   local gradWeight, gradBias = self.gradWeight, self.gradBias
+   self.gradWeight, self.gradBias = self.weight, self.bias
+   local ok, err = pcall(self.accGradParameters, self, input, gradOutput, -lr)
+   self.gradWeight, self.gradBias = gradWeight, gradBias
+   if not ok then error(err, 0) end
+end
 
--- All parameters in one flat tensor (and the gradients in another), the
--- module's tensors becoming views of them, as in Torch7.
-function Module:getParameters()
-   local params, grads = self:parameters()
-   local p = nn.utils.flatten(params)
-   local complete = grads and params and #grads == #params
-   if complete then
-      for i = 1, #params do
-         if grads[i] == nil then complete = false end
+-- For modules sharing parameters: the gradient is computed on its own first.
+function Module:sharedAccUpdateGradParameters(input, gradOutput, lr)
+   if self:parameters() then
+      self:zeroGradParameters()
+      self:accGradParameters(input, gradOutput, 1)
+      self:updateParameters(lr)
+   end
+end
+
+function Module:zeroGradParameters()
+   local _, gradParams = self:parameters()
+   if gradParams then
+      for i = 1, #gradParams do
+         gradParams[i]:zero()
       end
    end
-   local g = complete and nn.utils.flatten(grads) or nil
+end
+
+function Module:updateParameters(learningRate)
+   local params, gradParams = self:parameters()
+   if params then
+      for i = 1, #params do
+         if not gradParams or not gradParams[i] then
+            error(string.format('<%s> parameter %d has no gradient tensor', torch.type(self), i), 2)
+         end
+         params[i]:add(-learningRate, gradParams[i])
+      end
+   end
+end
+
+-- True when a tensor covers a region of its storage with no holes
+-- (its dimensions, ordered by stride, nest exactly).
+local function isCompact(t)
+   local dims = {}
+   for d = 1, t:nDimension() do
+      if t:stride(d) > 0 and t:size(d) > 1 then
+         dims[#dims + 1] = {t:stride(d), t:size(d)}
+      end
+   end
+   table.sort(dims, function(a, b) return a[1] > b[1] end)
+   local expect = 1
+   for i = #dims, 1, -1 do
+      if dims[i][1] ~= expect then return false end
+      expect = expect * dims[i][2]
+   end
+   return true
+end
+
+-- Torch7's nn.Module.flatten: every distinct storage the tensors use is copied
+-- into one new flat tensor, the tensors are re-pointed at their places there
+-- (so tensors that shared a storage still share), and the elements no tensor
+-- uses are squeezed out when every tensor is compact.
+function Module.flatten(parameters)
+   if not parameters or #parameters == 0 then
+      return torch.Tensor()
+   end
+   local Tensor = parameters[1].new
+   local typename = torch.typename(parameters[1])
+   local storages, order, total = {}, {}, 0
+   local meta = {}
+   for k, param in ipairs(parameters) do
+      if torch.typename(param) ~= typename then
+         error(string.format('<nn.Module.flatten> tensor %d is a %s, tensor 1 a %s', k,
+                             torch.typename(param), typename), 2)
+      end
+      local st = param:storage()
+      if st then
+         if not storages[st] then
+            storages[st] = total
+            order[#order + 1] = st
+            total = total + st:size()
+         end
+         meta[k] = {offset = param:storageOffset() + storages[st],
+                    size = param:size(), stride = param:stride(),
+                    empty = param:nElement() == 0}
+      else
+         meta[k] = {empty = true}
+      end
+   end
+   local flat = Tensor(total):zero()
+   if total == 0 then
+      return flat
+   end
+   -- which elements some tensor uses
+   local used = torch.ByteTensor(total):zero()
+   local compact = true
+   for k = 1, #parameters do
+      local m = meta[k]
+      if not m.empty then
+         local view = torch.ByteTensor():set(used:storage(), m.offset, m.size, m.stride)
+         view:fill(1)
+         compact = compact and isCompact(view)
+      end
+   end
+   for _, st in ipairs(order) do
+      local n = st:size()
+      if n > 0 then
+         flat:narrow(1, storages[st] + 1, n):copy(Tensor():set(st, 1, torch.LongStorage({n})))
+      end
+   end
+   local u = used:data()
+   local nUsed, position = 0, {}
+   for i = 0, total - 1 do
+      if u[i] ~= 0 then nUsed = nUsed + 1 end
+      position[i + 1] = nUsed
+   end
+   if nUsed ~= total then
+      if not compact then
+         error('<nn.Module.flatten> cannot gather tensors that are not compact: ' ..
+               'a parameter has holes between its elements that another does not fill', 2)
+      end
+      local packed = Tensor(nUsed)
+      local src, dst = flat:data(), packed:data()
+      local j = 0
+      for i = 0, total - 1 do
+         if u[i] ~= 0 then dst[j] = src[i]; j = j + 1 end
+      end
+      for k = 1, #parameters do
+         if not meta[k].empty then
+            meta[k].offset = position[meta[k].offset]
+         end
+      end
+      flat = packed
+   end
+   local fst = flat:storage()
+   for k, param in ipairs(parameters) do
+      local m = meta[k]
+      if m.empty then
+         param:set(Tensor())
+      else
+         param:set(fst, m.offset, m.size, m.stride)
+      end
+   end
+   return flat
+end
+
+-- All parameters in one flat tensor and all gradients in another, the module's
+-- tensors becoming views of them, as in Torch7.
+function Module:getParameters()
+   local params, grads = self:parameters()
+   local p, g = Module.flatten(params), Module.flatten(grads)
+   if p:nElement() ~= g:nElement() then
+      error(string.format('<%s> getParameters: %d parameters but %d gradients; ' ..
+                          'check that you are sharing parameters and gradParameters',
+                          torch.type(self), p:nElement(), g:nElement()), 2)
+   end
+   if params then
+      for i = 1, #params do
+         if params[i]:storageOffset() ~= grads[i]:storageOffset() then
+            error(string.format('<%s> getParameters: misaligned parameter at %d',
+                                torch.type(self), i), 2)
+         end
+      end
+   end
    return p, g
 end
 
@@ -83,6 +250,8 @@ function Module:share(mlp, ...)
    for _, name in ipairs({...}) do
       if self[name] ~= nil and mlp[name] ~= nil then
          self[name]:set(mlp[name])
+         self.shared = true
+         mlp.shared = true
       end
    end
    return self
@@ -157,12 +326,13 @@ function Module:backCompatibility(version)
    end
 end
 
--- module(input) runs forward; module(input, gradOutput) would also run
--- backward in Torch7, which raises here.
+-- module(input) runs forward; module(input, gradOutput) also runs backward and
+-- gives output and gradInput, as in Torch7.
 function Module:__call__(input, gradOutput)
    self:forward(input)
    if gradOutput then
       self:backward(input, gradOutput)
+      return self.output, self.gradInput
    end
    return self.output
 end

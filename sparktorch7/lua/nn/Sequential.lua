@@ -79,4 +79,57 @@ function Sequential:__tostring__()
    return s .. line .. '}'
 end
 
+-- Backward runs the modules in reverse, each given the output of the one before.
+function Sequential:updateGradInput(input, gradOutput)
+   local current = gradOutput
+   for i = #self.modules, 2, -1 do
+      local previous = self.modules[i - 1]
+      current = self:rethrowErrors(self.modules[i], i, 'updateGradInput', previous.output, current)
+   end
+   if #self.modules > 0 then
+      current = self:rethrowErrors(self.modules[1], 1, 'updateGradInput', input, current)
+   end
+   self.gradInput = current
+   return current
+end
+
+function Sequential:accGradParameters(input, gradOutput, scale)
+   scale = scale or 1
+   local current = gradOutput
+   for i = #self.modules, 2, -1 do
+      local previous = self.modules[i - 1]
+      self:rethrowErrors(self.modules[i], i, 'accGradParameters', previous.output, current, scale)
+      current = self.modules[i].gradInput
+   end
+   if #self.modules > 0 then
+      self:rethrowErrors(self.modules[1], 1, 'accGradParameters', input, current, scale)
+   end
+end
+
+function Sequential:backward(input, gradOutput, scale)
+   scale = scale or 1
+   local current = gradOutput
+   for i = #self.modules, 2, -1 do
+      local previous = self.modules[i - 1]
+      current = self:rethrowErrors(self.modules[i], i, 'backward', previous.output, current, scale)
+   end
+   if #self.modules > 0 then
+      current = self:rethrowErrors(self.modules[1], 1, 'backward', input, current, scale)
+   end
+   self.gradInput = current
+   return current
+end
+
+function Sequential:accUpdateGradParameters(input, gradOutput, lr)
+   local current = gradOutput
+   for i = #self.modules, 2, -1 do
+      local previous = self.modules[i - 1]
+      self:rethrowErrors(self.modules[i], i, 'accUpdateGradParameters', previous.output, current, lr)
+      current = self.modules[i].gradInput
+   end
+   if #self.modules > 0 then
+      self:rethrowErrors(self.modules[1], 1, 'accUpdateGradParameters', input, current, lr)
+   end
+end
+
 return Sequential

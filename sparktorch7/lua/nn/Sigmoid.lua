@@ -14,4 +14,11 @@ function Sigmoid:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy y (1 - y)
+function Sigmoid:updateGradInput(input, gradOutput)
+   local y = self.output
+   self.gradInput:resizeAs(y):copy(y):mul(-1):add(1):cmul(y):cmul(gradOutput)
+   return self.gradInput
+end
+
 return Sigmoid

@@ -14,4 +14,12 @@ function Tanh:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy (1 - y^2)
+function Tanh:updateGradInput(input, gradOutput)
+   self.gradInput = self.gradInput or input.new()
+   local y = self.output
+   self.gradInput:resizeAs(y):copy(y):cmul(y):mul(-1):add(1):cmul(gradOutput)
+   return self.gradInput
+end
+
 return Tanh

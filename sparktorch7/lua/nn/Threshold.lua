@@ -53,4 +53,12 @@ function Threshold:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy where x > threshold, else 0
+function Threshold:updateGradInput(input, gradOutput)
+   local mask = input:gt(self.threshold)
+   self.gradInput = nn.utils.newLike(input):resizeAs(input):zero()
+   self.gradInput:maskedCopy(mask, gradOutput:maskedSelect(mask))
+   return self.gradInput
+end
+
 return Threshold

@@ -7,6 +7,7 @@ nn.utils = require('nn.utils')
 
 -- base classes and containers
 require('nn.Module')
+require('nn.Jacobian')
 require('nn.Container')
 require('nn.Sequential')
 require('nn.Concat')

@@ -1,0 +1,144 @@
+-- nn.Jacobian: Torch7's gradient checks. A module's Jacobian is measured twice,
+-- by central finite differences of forward and by backpropagating each unit
+-- gradOutput; the test functions return the largest difference.
+local Jacobian = {}
+
+-- The Jacobian d(output)/d(param) (param defaults to the input) by
+-- backpropagation: one row per element of param, one column per output.
+function Jacobian.backward(module, input, param, dparam)
+   local withParam = param ~= nil
+   param = param or input
+   module:forward(input)
+   local dout = module.output.new():resizeAs(module.output)
+   local flatDout = dout:view(dout:nElement())
+   local jacobian = torch.Tensor(param:nElement(), dout:nElement()):zero()
+   for i = 1, flatDout:nElement() do
+      dout:zero()
+      flatDout[i] = 1
+      module:zeroGradParameters()
+      local din = module:updateGradInput(input, dout)
+      module:accGradParameters(input, dout)
+      local column = withParam and dparam or din
+      jacobian:select(2, i):copy(column:contiguous():view(column:nElement()))
+   end
+   return jacobian
+end
+
+-- The parameters after one accUpdateGradParameters step (lr 1) for each unit
+-- gradOutput, the parameters restored between steps.
+function Jacobian.backwardUpdate(module, input, param)
+   module:forward(input)
+   local dout = module.output.new():resizeAs(module.output)
+   local flatDout = dout:view(dout:nElement())
+   local jacobian = torch.Tensor(param:nElement(), dout:nElement()):zero()
+   local params = module:parameters()
+   local saved = {}
+   for j = 1, #params do saved[j] = params[j]:clone() end
+   for i = 1, flatDout:nElement() do
+      for j = 1, #params do params[j]:copy(saved[j]) end
+      dout:zero()
+      flatDout[i] = 1
+      module:updateGradInput(input, dout)
+      module:accUpdateGradParameters(input, dout, 1)
+      jacobian:select(2, i):copy(param:contiguous():view(param:nElement()))
+   end
+   for j = 1, #params do params[j]:copy(saved[j]) end
+   return jacobian
+end
+
+-- The same Jacobian by central differences of forward, each element of param
+-- moved by +-perturbation (1e-6 by default) in place.
+function Jacobian.forward(module, input, param, perturbation)
+   param = param or input
+   perturbation = perturbation or 1e-6
+   if not param:isContiguous() then
+      error('<nn.Jacobian> the perturbed tensor must be contiguous', 2)
+   end
+   local flat = param:view(param:nElement())
+   local nOut = module:forward(input):nElement()
+   local jacobian = torch.Tensor(param:nElement(), nOut)
+   local before, after = torch.Tensor(nOut), torch.Tensor(nOut)
+   for i = 1, flat:nElement() do
+      local orig = flat[i]
+      flat[i] = orig - perturbation
+      before:copy(module:forward(input))
+      flat[i] = orig + perturbation
+      after:copy(module:forward(input))
+      flat[i] = orig
+      after:add(-1, before):div(2 * perturbation)
+      jacobian:select(1, i):copy(after)
+   end
+   return jacobian
+end
+
+-- What one step of learning rate 1 would leave each parameter at: param - J.
+function Jacobian.forwardUpdate(module, input, param, perturbation)
+   local jacobian = Jacobian.forward(module, input, param, perturbation)
+   local flat = param:contiguous():view(param:nElement())
+   for i = 1, flat:nElement() do
+      jacobian:select(1, i):mul(-1):add(flat[i])
+   end
+   return jacobian
+end
+
+local function randomFill(t, minval, maxval)
+   minval = minval or -2
+   maxval = maxval or 2
+   t:copy(torch.rand(t:nElement()):mul(maxval - minval):add(minval))
+end
+
+function Jacobian.testJacobian(module, input, minval, maxval, perturbation)
+   randomFill(input, minval, maxval)
+   local jf = Jacobian.forward(module, input, input, perturbation)
+   local jb = Jacobian.backward(module, input)
+   return (jf - jb):abs():max()
+end
+
+function Jacobian.testJacobianParameters(module, input, param, dparam, minval, maxval, perturbation)
+   randomFill(input, minval, maxval)
+   randomFill(param, minval, maxval)
+   local jb = Jacobian.backward(module, input, param, dparam)
+   local jf = Jacobian.forward(module, input, param, perturbation)
+   return (jf - jb):abs():max()
+end
+
+function Jacobian.testJacobianUpdateParameters(module, input, param, minval, maxval, perturbation)
+   randomFill(input, minval, maxval)
+   randomFill(param, minval, maxval)
+   local pb = Jacobian.backwardUpdate(module, input, param)
+   local pf = Jacobian.forwardUpdate(module, input, param, perturbation)
+   return (pf - pb):abs():max()
+end
+
+-- A module written to a file and read back computes the same output and
+-- gradInput: returns the largest difference of each.
+function Jacobian.testIO(module, input, minval, maxval)
+   minval = minval or -2
+   maxval = maxval or 2
+   local inputCopy = input:clone()
+   module:forward(input)
+   local go = module.output:clone():copy(torch.rand(module.output:nElement()):mul(maxval - minval):add(minval))
+   local goCopy = go:clone()
+   module:zeroGradParameters()
+   module:updateGradInput(input, go)
+   module:accGradParameters(input, go)
+   local fo, bo = module.output:clone(), module.gradInput:clone()
+   if module:clearState() ~= module then
+      error('<nn.Jacobian> clearState did not return self', 2)
+   end
+   local f = torch.MemoryFile('rw'):binary()
+   f:writeObject(module)
+   f:seek(1)
+   local m = f:readObject()
+   f:close()
+   m:forward(inputCopy)
+   m:zeroGradParameters()
+   m:updateGradInput(inputCopy, goCopy)
+   m:accGradParameters(inputCopy, goCopy)
+   local errf = (fo - m.output):abs():max()
+   local errb = bo:nElement() == 0 and 0 or (bo - m.gradInput):abs():max()
+   return errf, errb
+end
+
+nn.Jacobian = Jacobian
+return Jacobian
