@@ -1,0 +1,157 @@
+"""Gradients of the spatial, temporal and volumetric nn modules (and their cudnn twins):
+updateGradInput and accGradParameters (with scale) called directly on each module,
+checked against central finite differences of the module's own forward in double
+precision, against NumPy reference formulas for the heavy ones, and between the
+float and double versions of the same module.
+"""
+import numpy as np
+import pytest
+
+import sparktorch7 as st
+
+EPS = 1e-6
+
+
+@pytest.fixture(scope="module")
+def lua():
+    state = st.LuaState()
+    state.require("nn")
+    state.require("cudnn")
+    yield state
+    state.close()
+
+
+def rnd(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def forward(lua, x):
+    lua["x"] = x
+    return np.array(lua.eval("m:forward(x)"))
+
+
+def loss(lua, x, g):
+    return float((forward(lua, x) * g).sum())
+
+
+def backward(lua, x, g, scale=1.0, params=()):
+    """gradInput, and {name: gradient} after zeroing then accumulating with scale."""
+    lua["x"], lua["g"] = x, g
+    lua.execute("m:forward(x)")
+    gin = np.array(lua.eval("m:updateGradInput(x, g)"))
+    for p in params:
+        lua.execute(f"if m.{p} then m.{p}:zero() end")
+    lua.execute(f"m:accGradParameters(x, g, {scale!r})")
+    return gin, {p: np.array(lua.eval(f"m.{p}")) for p in params}
+
+
+def fd_input(lua, x, g):
+    num = np.zeros_like(x)
+    flat, nflat = x.reshape(-1), num.reshape(-1)
+    for i in range(flat.size):
+        v = flat[i]
+        flat[i] = v + EPS
+        up = loss(lua, x, g)
+        flat[i] = v - EPS
+        down = loss(lua, x, g)
+        flat[i] = v
+        nflat[i] = (up - down) / (2 * EPS)
+    return num
+
+
+def fd_param(lua, x, g, name):
+    p = np.array(lua.eval(f"m.{name}"))
+    num = np.zeros_like(p)
+    flat, nflat = p.reshape(-1), num.reshape(-1)
+    for i in range(flat.size):
+        v = flat[i]
+        for sign in (1, -1):
+            flat[i] = v + sign * EPS
+            lua["p"] = p
+            lua.execute(f"m.{name}:copy(p)")
+            nflat[i] += sign * loss(lua, x, g) / (2 * EPS)
+        flat[i] = v
+    lua["p"] = p
+    lua.execute(f"m.{name}:copy(p)")
+    return num
+
+
+def check(lua, ctor, shape, params=("weight", "bias"), seed=0, tol=1e-6, setup=""):
+    """Double: gradients against finite differences; float: against double."""
+    lua.execute(f"torch.manualSeed({seed}); m = {ctor}; {setup}")
+    x = rnd(shape, seed)
+    out = forward(lua, x)
+    g = rnd(out.shape, seed + 1)
+    grads = [p.replace("weight", "gradWeight").replace("bias", "gradBias") for p in params]
+    gin, gp = backward(lua, x, g, 0.5, grads)
+    np.testing.assert_allclose(gin, fd_input(lua, x, g), rtol=tol, atol=tol)
+    for p, gname in zip(params, grads):
+        np.testing.assert_allclose(gp[gname], 0.5 * fd_param(lua, x, g, p), rtol=tol, atol=tol)
+    # the same module in float gives the same gradients to float precision
+    lua.execute("m = m:float()")
+    ginf, gpf = backward(lua, x.astype(np.float32), g.astype(np.float32), 0.5, grads)
+    assert ginf.dtype == np.float32
+    np.testing.assert_allclose(ginf, gin, rtol=1e-4, atol=1e-4)
+    for gname in grads:
+        assert gpf[gname].dtype == np.float32
+        np.testing.assert_allclose(gpf[gname], gp[gname], rtol=1e-4, atol=1e-4)
+    return x, g, gin, gp
+
+
+# --- convolutions ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("ctor,shape", [
+    ("nn.SpatialConvolution(2, 3, 3, 3)", (2, 2, 5, 6)),
+    ("nn.SpatialConvolution(2, 3, 3, 2, 2, 1, 1, 0)", (2, 5, 7)),
+    ("nn.SpatialConvolutionMM(3, 2, 2, 3, 1, 2, 0, 1)", (1, 3, 5, 4)),
+    ("nn.SpatialDilatedConvolution(2, 2, 3, 2, 1, 2, 1, 1, 2, 2)", (2, 2, 7, 6)),
+    ("cudnn.SpatialConvolution(4, 2, 3, 3, 1, 1, 1, 1, 2)", (1, 4, 4, 5)),
+    ("nn.SpatialFullConvolution(2, 3, 3, 3, 2, 2, 1, 1, 1, 0)", (2, 2, 3, 4)),
+    ("nn.SpatialFullConvolution(3, 2, 2, 3, 1, 2)", (3, 3, 4)),
+    ("cudnn.SpatialFullConvolution(2, 2, 3, 2, 2, 1, 1, 0)", (1, 2, 3, 3)),
+    ("nn.VolumetricConvolution(2, 2, 2, 3, 2, 1, 2, 1, 1, 0, 1)", (1, 2, 4, 4, 5)),
+    ("nn.VolumetricConvolution(1, 2, 2, 2, 2)", (1, 3, 3, 3)),
+    ("nn.VolumetricFullConvolution(2, 1, 2, 2, 3, 2, 1, 2, 0, 1, 0)", (1, 2, 2, 3, 2)),
+    ("nn.TemporalConvolution(3, 2, 3, 2)", (7, 3)),
+    ("nn.TemporalConvolution(2, 3, 2, 1)", (2, 5, 2)),
+])
+def test_convolution_gradients(lua, ctor, shape):
+    check(lua, ctor, shape)
+
+
+def test_convolution_gradients_match_numpy_formula(lua):
+    """gradInput, gradWeight, gradBias of a padded, strided convolution written as sums."""
+    x, g, _, _ = check(lua, "nn.SpatialConvolution(2, 3, 3, 2, 2, 1, 1, 1)", (2, 2, 5, 6))
+    lua.execute("m = m:double()")
+    gin, gp = backward(lua, x, g, 0.5, ["gradWeight", "gradBias"])
+    w = np.array(lua.eval("m.weight"))
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    rgin = np.zeros_like(xp)
+    rgw = np.zeros_like(w)
+    n, o, oh, ow = g.shape
+    for i in range(oh):
+        for j in range(ow):
+            win = xp[:, :, i:i + 2, 2 * j:2 * j + 3]
+            rgin[:, :, i:i + 2, 2 * j:2 * j + 3] += np.einsum("no,ockl->nckl", g[:, :, i, j], w)
+            rgw += np.einsum("no,nckl->ockl", g[:, :, i, j], win)
+    np.testing.assert_allclose(gin, rgin[:, :, 1:-1, 1:-1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gp["gradWeight"], 0.5 * rgw, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gp["gradBias"], 0.5 * g.sum(axis=(0, 2, 3)), rtol=1e-12)
+
+
+def test_acc_grad_parameters_accumulates(lua):
+    lua.execute("m = nn.SpatialConvolution(1, 2, 2, 2)")
+    x, g = rnd((1, 4, 4)), rnd((2, 3, 3), 1)
+    _, first = backward(lua, x, g, 1.0, ["gradWeight"])
+    lua.execute("m:accGradParameters(x, g, 2)")
+    np.testing.assert_allclose(np.array(lua.eval("m.gradWeight")), 3 * first["gradWeight"])
+
+
+def test_no_bias_and_bad_grad_output(lua):
+    lua.execute("m = nn.SpatialConvolution(1, 2, 2, 2):noBias()")
+    check(lua, "nn.SpatialConvolution(1, 2, 2, 2):noBias()", (1, 4, 3), params=("weight",))
+    lua.execute("m = nn.SpatialConvolution(1, 2, 2, 2)")
+    lua["x"], lua["g"] = rnd((1, 4, 4)), rnd((2, 2, 2))
+    lua.execute("m:forward(x)")
+    with pytest.raises(st.LuaError, match=r"<nn.SpatialConvolution> gradOutput of size 2x3x3"):
+        lua.execute("m:updateGradInput(x, g)")
