@@ -1082,3 +1082,124 @@ def temporal_conv_acc_grad(gweight, gbias, x, gout, kW, dW, scale=1.0):
     gbias = _opt(gbias)
     if gbias is not None:
         gbias[...] += dt.type(scale) * gm.sum(axis=0)
+
+
+def _scatter_planes(gin, gout, indices):
+    """gin (N, C, *in) := sum of gout at its 1-based flat positions (per plane); 0 = none."""
+    n, c = gin.shape[:2]
+    plane = math.prod(gin.shape[2:])
+    idx = np.asarray(indices, dtype=np.int64).reshape(n * c, -1) - 1
+    if idx.size and idx.max() >= plane:
+        raise IndexError(f"max index {int(idx.max()) + 1} past the input plane of {plane} elements")
+    keep = idx >= 0
+    flat = idx + (np.arange(n * c, dtype=np.int64) * plane)[:, None]
+    acc = np.bincount(flat[keep], weights=gout.reshape(n * c, -1)[keep].astype(np.float64),
+                      minlength=n * c * plane)
+    gin[...] = acc.reshape(gin.shape)
+
+
+def max_pool_grad(gin, gout, x, ksize, stride, pad, dil, indices=None):
+    """Max pooling's gradInput: each gout value to the input position its window's
+    maximum came from (the indices forward saved, else recomputed from x)."""
+    nd = len(ksize)
+    gin, gout = _batched(gin, gout, nd)
+    indices = _opt(indices)
+    if indices is None:
+        indices = np.empty(gout.shape, dtype=np.int64)
+        max_pool_indices(np.empty(gout.shape, dtype=gout.dtype), indices,
+                         x if x.ndim == gin.ndim else x[None], ksize, stride, pad, dil)
+    elif indices.ndim != gout.ndim:
+        indices = indices[None]
+    _scatter_planes(gin, gout, indices)
+
+
+def max_pool2d_grad(gin, gout, x, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, indices=None):
+    max_pool_grad(gin, gout, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW), indices)
+
+
+def max_pool3d_grad(gin, gout, x, kT, kW, kH, dT, dW, dH, padT, padW, padH):
+    max_pool_grad(gin, gout, x, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), (1, 1, 1))
+
+
+def avg_pool_grad(gin, gout, ksize, stride, pad, include_pad, scale=None):
+    """Average pooling's gradInput: gout / divisor spread over each window (the
+    forward's divisor, padding counted or not), clipped back to the input."""
+    nd = len(ksize)
+    gin, gout = _batched(gin, gout, nd)
+    ksize, stride, pad = (tuple(int(v) for v in a) for a in (ksize, stride, pad))
+    osize = gout.shape[2:]
+    isize = gin.shape[2:]
+    div = np.ones((), dtype=np.int64)
+    for axis, (size, o, k, s, p) in enumerate(zip(isize, osize, ksize, stride, pad)):
+        d = _avg_divisor(size, o, k, s, p, bool(include_pad))
+        div = div * d.reshape((-1,) + (1,) * (nd - 1 - axis))
+    dt = gin.dtype
+    g = gout.astype(dt) / div.astype(dt)
+    if _opt(scale) is not None:
+        g *= dt.type(scale)
+    ext = [max(s + 2 * p, (o - 1) * st + k + p) for s, p, o, st, k in zip(isize, pad, osize, stride, ksize)]
+    full = np.zeros(gin.shape[:2] + tuple(ext), dtype=dt)
+    for sl in _offset_slices(ksize, stride, (1,) * nd, osize):
+        full[(slice(None), slice(None)) + sl] += g
+    gin[...] = _crop(full, pad, isize)
+
+
+def avg_pool2d_grad(gin, gout, kW, kH, dW, dH, padW, padH, count_include_pad=True, scale=None):
+    avg_pool_grad(gin, gout, (kH, kW), (dH, dW), (padH, padW), count_include_pad, scale)
+
+
+def avg_pool3d_grad(gin, gout, kT, kW, kH, dT, dW, dH, padT, padW, padH, count_include_pad=True,
+                    scale=None):
+    avg_pool_grad(gin, gout, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), count_include_pad,
+                  scale)
+
+
+def adaptive_pool2d_grad(gin, gout, x, mode):
+    """SpatialAdaptive{Max,Average}Pooling's gradInput: per bin, gout to the bin's first
+    maximum, or gout / area spread over the bin (bins may overlap: contributions add)."""
+    gin, gout = _batched(gin, gout, 2)
+    x = x if x.ndim == 4 else x[None]
+    n, c, h, w = gin.shape
+    oh, ow = gout.shape[2:]
+    hs, he = _adaptive_bounds(h, oh)
+    ws, we = _adaptive_bounds(w, ow)
+    dt = gin.dtype
+    acc = np.zeros(gin.shape, dtype=dt)
+    for i in range(oh):
+        for j in range(ow):
+            a, b, cc, d = hs[i], he[i], ws[j], we[j]
+            if mode == "max":
+                win = x[:, :, a:b, cc:d].reshape(n, c, -1)
+                k = np.argmax(win, axis=2)
+                nan = np.isnan(win)
+                if nan.any():
+                    # THNN keeps the last NaN it meets
+                    last = win.shape[2] - 1 - np.argmax(nan[:, :, ::-1], axis=2)
+                    k = np.where(nan.any(axis=2), last, k)
+                r, q = np.divmod(k, d - cc)
+                nn_, cc_ = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")
+                np.add.at(acc, (nn_, cc_, a + r, cc + q), gout[:, :, i, j])
+            else:
+                acc[:, :, a:b, cc:d] += (gout[:, :, i, j] / dt.type((b - a) * (d - cc)))[:, :, None, None]
+    gin[...] = acc
+
+
+def temporal_max_pool_grad(gin, gout, x, kW, dW):
+    """TemporalMaxPooling's gradInput: gout to the frame of each window's first maximum."""
+    kW, dW = int(kW), int(dW)
+    if x.ndim == 2:
+        x, gin, gout = x[None], gin[None], gout[None]
+    n, t, f = x.shape
+    ot = gout.shape[1]
+    best = x[:, 0:(ot - 1) * dW + 1:dW].copy()
+    arg = np.zeros(best.shape, dtype=np.int64)
+    for k in range(1, kW):
+        v = x[:, k:k + (ot - 1) * dW + 1:dW]
+        m = v > best
+        best[m] = v[m]
+        arg[m] = k
+    frame = arg + (np.arange(ot) * dW)[None, :, None]
+    gin[...] = 0
+    nn_, ff = np.meshgrid(np.arange(n), np.arange(f), indexing="ij")
+    for o in range(ot):
+        np.add.at(gin, (nn_, frame[:, o], ff), gout[:, o])

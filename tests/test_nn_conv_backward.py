@@ -155,3 +155,58 @@ def test_no_bias_and_bad_grad_output(lua):
     lua.execute("m:forward(x)")
     with pytest.raises(st.LuaError, match=r"<nn.SpatialConvolution> gradOutput of size 2x3x3"):
         lua.execute("m:updateGradInput(x, g)")
+
+
+# --- pooling --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ctor,shape", [
+    ("nn.SpatialMaxPooling(2, 2)", (2, 2, 4, 6)),
+    ("nn.SpatialMaxPooling(3, 2, 2, 1, 1, 1)", (2, 5, 7)),
+    ("nn.SpatialMaxPooling(3, 3, 2, 2):ceil()", (1, 2, 6, 5)),
+    ("nn.SpatialDilatedMaxPooling(2, 2, 1, 2, 1, 0, 2, 1)", (2, 2, 5, 6)),
+    ("cudnn.SpatialMaxPooling(3, 2, 2, 2, 1, 1)", (1, 2, 5, 5)),
+    ("nn.SpatialAveragePooling(2, 2)", (2, 2, 4, 6)),
+    ("nn.SpatialAveragePooling(3, 3, 2, 2, 1, 1)", (2, 5, 6)),
+    ("nn.SpatialAveragePooling(3, 2, 2, 2, 1, 1):ceil():setCountExcludePad()", (1, 2, 6, 5)),
+    ("nn.SpatialAveragePooling(3, 3, 2, 1, 1, 0):ceil()", (2, 6, 4)),
+    ("cudnn.SpatialAveragePooling(2, 3, 2, 1, 1, 1)", (1, 2, 4, 5)),
+    ("nn.SpatialAdaptiveMaxPooling(3, 2)", (2, 2, 5, 7)),
+    ("nn.SpatialAdaptiveAveragePooling(4, 3)", (2, 5, 6)),
+    ("nn.VolumetricMaxPooling(2, 2, 2, 1, 2, 1)", (1, 2, 3, 4, 5)),
+    ("nn.VolumetricMaxPooling(2, 3, 2, 2, 2, 2, 1, 1, 1)", (2, 4, 5, 4)),
+    ("nn.VolumetricAveragePooling(2, 2, 2, 1, 1, 2)", (1, 2, 3, 4, 5)),
+    ("cudnn.VolumetricMaxPooling(2, 2, 2)", (2, 4, 4, 4)),
+    ("nn.TemporalMaxPooling(3, 2)", (8, 3)),
+    ("nn.TemporalMaxPooling(2)", (2, 6, 3)),
+])
+def test_pooling_gradients(lua, ctor, shape):
+    check(lua, ctor, shape, params=())
+
+
+def test_max_pooling_uses_saved_indices(lua):
+    """After an unpooling module asked for them, forward saves indices; the gradient
+    goes where they point, which a NumPy argmax reproduces."""
+    lua.execute("m = nn.SpatialMaxPooling(2, 2); u = nn.SpatialMaxUnpooling(m)")
+    x, g = rnd((2, 3, 4, 6)), rnd((2, 3, 2, 3), 1)
+    gin, _ = backward(lua, x, g)
+    ref = np.zeros_like(x)
+    for i in range(2):
+        for j in range(3):
+            win = x[:, :, 2 * i:2 * i + 2, 2 * j:2 * j + 2].reshape(2, 3, 4)
+            k = win.argmax(axis=2)
+            for n in range(2):
+                for c in range(3):
+                    ref[n, c, 2 * i + k[n, c] // 2, 2 * j + k[n, c] % 2] += g[n, c, i, j]
+    np.testing.assert_array_equal(gin, ref)
+    assert np.array(lua.eval("m.indices")).shape == (2, 3, 2, 3)
+
+
+def test_average_pooling_gradient_formula(lua):
+    """count_include_pad: every window divides by kW*kH, so each input cell gets the sum
+    of gout over the windows covering it / (kW*kH)."""
+    lua.execute("m = nn.SpatialAveragePooling(3, 3, 1, 1, 1, 1)")
+    x, g = rnd((1, 4, 5)), rnd((1, 4, 5), 1)
+    gin, _ = backward(lua, x, g)
+    gp = np.pad(g, ((0, 0), (1, 1), (1, 1)))
+    ref = sum(gp[:, i:i + 4, j:j + 5] for i in range(3) for j in range(3)) / 9
+    np.testing.assert_allclose(gin, ref, rtol=1e-12)
