@@ -1203,3 +1203,43 @@ def temporal_max_pool_grad(gin, gout, x, kW, dW):
     nn_, ff = np.meshgrid(np.arange(n), np.arange(f), indexing="ij")
     for o in range(ot):
         np.add.at(gin, (nn_, frame[:, o], ff), gout[:, o])
+
+
+def batchnorm_grad(gin, gweight, gbias, x, gout, single, weight, running_mean, running_var,
+                   save_mean, save_std, train, scale, eps):
+    """BatchNormalization's backward, as THNN: in training the statistics are the batch's
+    that forward saved (save_mean, save_std = 1/sqrt(var + eps)) and the gradient flows
+    through them; in evaluation they are the running ones, constants. gin, gweight and
+    gbias may each be None (updateGradInput and accGradParameters call it apart)."""
+    gin, gweight, gbias, weight = (_opt(v) for v in (gin, gweight, gbias, weight))
+    if single:
+        x, gout = x[None], gout[None]
+        if gin is not None:
+            gin = gin[None]
+    c = x.shape[1]
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    cnt = x.size // c
+    if train:
+        mean = np.asarray(save_mean, dtype=np.float64).reshape(c)
+        invstd = np.asarray(save_std, dtype=np.float64).reshape(c)
+    else:
+        mean = running_mean.astype(np.float64).reshape(c)
+        invstd = 1.0 / np.sqrt(running_var.astype(np.float64).reshape(c) + float(eps))
+    xc = x.astype(np.float64) - mean.reshape(shape)
+    g64 = gout.astype(np.float64)
+    gsum = g64.sum(axis=axes)
+    dotp = (xc * g64).sum(axis=axes)
+    if gin is not None:
+        w = np.ones(c) if weight is None else weight.astype(np.float64).reshape(c)
+        if train:
+            k = dotp * invstd ** 2 / cnt
+            res = (g64 - (gsum / cnt).reshape(shape) - xc * k.reshape(shape)) \
+                * (invstd * w).reshape(shape)
+        else:
+            res = g64 * (invstd * w).reshape(shape)
+        gin[...] = res
+    if gweight is not None:
+        gweight.reshape(c)[...] += float(scale) * dotp * invstd
+    if gbias is not None:
+        gbias.reshape(c)[...] += float(scale) * gsum

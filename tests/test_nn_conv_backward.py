@@ -210,3 +210,56 @@ def test_average_pooling_gradient_formula(lua):
     gp = np.pad(g, ((0, 0), (1, 1), (1, 1)))
     ref = sum(gp[:, i:i + 4, j:j + 5] for i in range(3) for j in range(3)) / 9
     np.testing.assert_allclose(gin, ref, rtol=1e-12)
+
+
+# --- batch normalization --------------------------------------------------------------
+
+BN_CASES = [
+    ("nn.BatchNormalization(3)", (5, 3)),
+    ("nn.BatchNormalization(3, 1e-3, 0.2, false)", (4, 3)),
+    ("nn.SpatialBatchNormalization(2)", (3, 2, 3, 4)),
+    ("cudnn.SpatialBatchNormalization(3, 1e-5, 0.1, false)", (2, 3, 2, 3)),
+    ("nn.VolumetricBatchNormalization(2)", (2, 2, 2, 3, 2)),
+]
+
+
+@pytest.mark.parametrize("ctor,shape", BN_CASES)
+def test_batchnorm_training_gradients(lua, ctor, shape):
+    affine = "false" not in ctor
+    check(lua, ctor, shape, params=("weight", "bias") if affine else (),
+          setup="m:training(); if m.weight then m.weight:uniform(0.5, 1.5); m.bias:normal() end")
+
+
+@pytest.mark.parametrize("ctor,shape", [BN_CASES[0], BN_CASES[2], ("nn.SpatialBatchNormalization(2)", (2, 3, 4))])
+def test_batchnorm_evaluation_gradients(lua, ctor, shape):
+    check(lua, ctor, shape, setup="m.running_mean:normal(); m.running_var:uniform(0.5, 2); "
+                                  "m.weight:uniform(0.5, 1.5); m:evaluate()")
+
+
+def test_batchnorm_saves_statistics_and_matches_formula(lua):
+    """Training forward keeps the batch mean and 1/sqrt(var + eps) (biased) as Torch7's
+    save_mean/save_std, moves the running stats by momentum (unbiased variance), and the
+    backward is THNN's formula written out in NumPy."""
+    for ctor, x in [("nn.BatchNormalization(3, 1e-5, 0.3)", rnd((6, 3))),
+                    ("nn.SpatialBatchNormalization(3, 1e-5, 0.3)", rnd((4, 3, 2, 3)))]:
+        lua.execute(f"m = {ctor}; m.weight:uniform(0.5, 1.5); m.running_mean:fill(0.5); "
+                    "m.running_var:fill(2)")
+        g = rnd(x.shape, 3)
+        gin, gp = backward(lua, x, g, 0.5, ["gradWeight", "gradBias"])
+        axes = (0,) + tuple(range(2, x.ndim))
+        shp = (1, 3) + (1,) * (x.ndim - 2)
+        cnt = x.size // 3
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        invstd = 1 / np.sqrt(var + 1e-5)
+        np.testing.assert_allclose(np.array(lua.eval("m.save_mean")), mean, rtol=1e-12)
+        np.testing.assert_allclose(np.array(lua.eval("m.save_std")), invstd, rtol=1e-10)
+        np.testing.assert_allclose(np.array(lua.eval("m.running_mean")), 0.7 * 0.5 + 0.3 * mean)
+        np.testing.assert_allclose(np.array(lua.eval("m.running_var")),
+                                   0.7 * 2 + 0.3 * var * cnt / (cnt - 1))
+        w = np.array(lua.eval("m.weight"))
+        xhat = (x - mean.reshape(shp)) * invstd.reshape(shp)
+        ref = (w * invstd).reshape(shp) / cnt * (
+            cnt * g - g.sum(axis=axes).reshape(shp) - xhat * (g * xhat).sum(axis=axes).reshape(shp))
+        np.testing.assert_allclose(gin, ref, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(gp["gradWeight"], 0.5 * (g * xhat).sum(axis=axes), rtol=1e-10)
+        np.testing.assert_allclose(gp["gradBias"], 0.5 * g.sum(axis=axes), rtol=1e-10)
