@@ -875,3 +875,371 @@ def local_normalize(out, x, kernel, mode, threshold=0.0, thresval=0.0):
         std = np.sqrt(conv(np.square(x, dtype=np.float64).sum(axis=1))) / coef
         std = np.where(std > threshold, std, thresval)
         np.divide(x, std[:, None].astype(dt), out=out)
+
+
+# ----------------------------------------------------------------------------
+# gradients (updateGradInput / accGradParameters)
+# ----------------------------------------------------------------------------
+# Each kernel writes into gin (sized like the input by the Lua side) or adds
+# scale * gradient into gradWeight/gradBias, as Torch7's accGradParameters does.
+
+def _im2col(xp, ksize, osize, stride, dil):
+    """Window view of a padded block xp (m, C, *spatial) as (C, *ksize, m, *osize)."""
+    nd = len(ksize)
+    m, c = xp.shape[:2]
+    st = xp.strides
+    shape = (c,) + tuple(ksize) + (m,) + tuple(osize)
+    return _window(xp, shape, (st[1],) + tuple(st[2 + i] * dil[i] for i in range(nd)) + (st[0],)
+                   + tuple(st[2 + i] * stride[i] for i in range(nd)))
+
+
+def _col2im(full, cols, ksize, osize, stride, dil):
+    """Adjoint of _im2col: add cols (C, *ksize, m, *osize) into full (m, C, *spatial)."""
+    nd = len(ksize)
+    perm = (1, 0) + tuple(range(2, 2 + nd))
+    for idx in itertools.product(*(range(k) for k in ksize)):
+        sl = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
+                   for i, d, o, s in zip(idx, dil, osize, stride))
+        full[(slice(None), slice(None)) + sl] += cols[(slice(None),) + idx].transpose(perm)
+
+
+def _crop(full, pad, size):
+    return full[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(pad, size))]
+
+
+def _conv_grad_input(gin, gout, weight, ksize, stride, pad, dil, groups):
+    """gin := d(conv)/d(input)' gout: W' gout per group, then col2im."""
+    nd = len(ksize)
+    gin, gout = _batched(gin, gout, nd)
+    n, c = gin.shape[:2]
+    o = gout.shape[1]
+    osize = gout.shape[2:]
+    g = int(groups)
+    dt = gin.dtype
+    kprod = math.prod(ksize)
+    w = np.asarray(weight, dtype=dt).reshape(g, o // g, (c // g) * kprod)
+    lsp = math.prod(osize)
+    perm = (1, 0) + tuple(range(2, 2 + nd))
+    nb = max(1, min(n, _COLS_BUDGET // max(1, c * kprod * lsp)))
+    for s0 in range(0, n, nb):
+        gs = gout[s0:s0 + nb]
+        m = gs.shape[0]
+        gm = np.ascontiguousarray(gs.transpose(perm), dtype=dt).reshape(o, m * lsp)
+        cols = np.empty((c * kprod, m * lsp), dtype=dt)
+        cg, og = (c // g) * kprod, o // g
+        for gi in range(g):
+            np.matmul(w[gi].T, gm[gi * og:(gi + 1) * og], out=cols[gi * cg:(gi + 1) * cg])
+        full = np.zeros((m, c) + tuple(s + 2 * p for s, p in zip(gin.shape[2:], pad)), dtype=dt)
+        _col2im(full, cols.reshape((c,) + tuple(ksize) + (m,) + tuple(osize)), ksize, osize,
+                stride, dil)
+        gin[s0:s0 + m] = _crop(full, pad, gin.shape[2:])
+
+
+def _conv_acc_grad(gweight, gbias, x, gout, ksize, stride, pad, dil, groups, scale):
+    """gweight += scale * gout cols(x)' per group; gbias += scale * sum of gout per plane."""
+    nd = len(ksize)
+    x, gout = _batched(x, gout, nd)
+    gbias = _opt(gbias)
+    n, c = x.shape[:2]
+    o = gout.shape[1]
+    osize = gout.shape[2:]
+    g = int(groups)
+    kprod = math.prod(ksize)
+    dt = gweight.dtype
+    lsp = math.prod(osize)
+    perm = (1, 0) + tuple(range(2, 2 + nd))
+    acc = np.zeros((g, o // g, (c // g) * kprod), dtype=dt)
+    pads = tuple(int(p) for p in pad)
+    nb = max(1, min(n, _COLS_BUDGET // max(1, c * kprod * lsp)))
+    cg, og = (c // g) * kprod, o // g
+    for s0 in range(0, n, nb):
+        xp = _pad(x[s0:s0 + nb], [(p, p) for p in pads], 0)
+        m = xp.shape[0]
+        cols = np.ascontiguousarray(_im2col(xp, ksize, osize, stride, dil), dtype=dt)
+        cols = cols.reshape(c * kprod, m * lsp)
+        gm = np.ascontiguousarray(gout[s0:s0 + m].transpose(perm), dtype=dt).reshape(o, m * lsp)
+        for gi in range(g):
+            acc[gi] += gm[gi * og:(gi + 1) * og] @ cols[gi * cg:(gi + 1) * cg].T
+    gweight.reshape(acc.shape)[...] += dt.type(scale) * acc
+    if gbias is not None:
+        axes = (0,) + tuple(range(2, 2 + nd))
+        gbias[...] += dt.type(scale) * gout.sum(axis=axes, dtype=dt)
+
+
+def _ints(*vs):
+    return tuple(int(v) for v in vs)
+
+
+def conv2d_grad_input(gin, gout, weight, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, groups=1):
+    """updateGradInput of SpatialConvolution(MM)/SpatialDilatedConvolution/cudnn's."""
+    _conv_grad_input(gin, gout, weight, _ints(kH, kW), _ints(dH, dW), _ints(padH, padW),
+                     _ints(dilH, dilW), groups)
+
+
+def conv2d_acc_grad(gweight, gbias, x, gout, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1,
+                    groups=1, scale=1.0):
+    _conv_acc_grad(gweight, gbias, x, gout, _ints(kH, kW), _ints(dH, dW), _ints(padH, padW),
+                   _ints(dilH, dilW), groups, scale)
+
+
+def conv3d_grad_input(gin, gout, weight, kT, kW, kH, dT, dW, dH, padT, padW, padH, groups=1,
+                      dilT=1, dilW=1, dilH=1):
+    _conv_grad_input(gin, gout, weight, _ints(kT, kH, kW), _ints(dT, dH, dW),
+                     _ints(padT, padH, padW), _ints(dilT, dilH, dilW), groups)
+
+
+def conv3d_acc_grad(gweight, gbias, x, gout, kT, kW, kH, dT, dW, dH, padT, padW, padH, groups=1,
+                    dilT=1, dilW=1, dilH=1, scale=1.0):
+    _conv_acc_grad(gweight, gbias, x, gout, _ints(kT, kH, kW), _ints(dT, dH, dW),
+                   _ints(padT, padH, padW), _ints(dilT, dilH, dilW), groups, scale)
+
+
+def _full_gout(gout, isize, ksize, stride, pad, dil):
+    """gout placed where the transposed convolution's output sits in its uncropped
+    result ((i - 1) * stride + dil * (k - 1) + 1 along each axis, the output starting at
+    pad): what lies outside (padding cropped away; adj cells past the end) is zero."""
+    ext = tuple((i - 1) * s + (k - 1) * d + 1 for i, s, k, d in zip(isize, stride, ksize, dil))
+    full = np.zeros(gout.shape[:2] + ext, dtype=gout.dtype)
+    src, dst = [], []
+    for e, p, o in zip(ext, pad, gout.shape[2:]):
+        m = min(o, e - p)
+        src.append(slice(0, m))
+        dst.append(slice(p, p + m))
+    full[(slice(None), slice(None)) + tuple(dst)] = gout[(slice(None), slice(None)) + tuple(src)]
+    return full
+
+
+def _full_grad_input(gin, gout, weight, ksize, stride, pad, dil):
+    """The transposed convolution's adjoint is the convolution itself: weight
+    (C_in, C_out, *k) is a convolution weight mapping gout's C_out planes to C_in."""
+    nd = len(ksize)
+    gin, gout = _batched(gin, gout, nd)
+    g = _full_gout(gout, gin.shape[2:], ksize, stride, pad, dil)
+    _convnd(gin, g, weight, None, ksize, stride, (0,) * nd, dil, 1)
+
+
+def _full_acc_grad(gweight, gbias, x, gout, ksize, stride, pad, dil, scale):
+    """gweight[c, o, k] += scale * sum x[n, c, i] gout_full[n, o, i*s + k*d]: the
+    convolution's weight gradient with input gout and output gradient x."""
+    nd = len(ksize)
+    x, gout = _batched(x, gout, nd)
+    gbias = _opt(gbias)
+    g = _full_gout(gout, x.shape[2:], ksize, stride, pad, dil)
+    _conv_acc_grad(gweight, None, g, x, ksize, stride, (0,) * nd, dil, 1, scale)
+    if gbias is not None:
+        axes = (0,) + tuple(range(2, 2 + nd))
+        gbias[...] += gbias.dtype.type(scale) * gout.sum(axis=axes, dtype=gbias.dtype)
+
+
+def full_conv2d_grad_input(gin, gout, weight, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1):
+    _full_grad_input(gin, gout, weight, _ints(kH, kW), _ints(dH, dW), _ints(padH, padW),
+                     _ints(dilH, dilW))
+
+
+def full_conv2d_acc_grad(gweight, gbias, x, gout, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1,
+                         scale=1.0):
+    _full_acc_grad(gweight, gbias, x, gout, _ints(kH, kW), _ints(dH, dW), _ints(padH, padW),
+                   _ints(dilH, dilW), scale)
+
+
+def full_conv3d_grad_input(gin, gout, weight, kT, kW, kH, dT, dW, dH, padT, padW, padH):
+    _full_grad_input(gin, gout, weight, _ints(kT, kH, kW), _ints(dT, dH, dW),
+                     _ints(padT, padH, padW), (1, 1, 1))
+
+
+def full_conv3d_acc_grad(gweight, gbias, x, gout, kT, kW, kH, dT, dW, dH, padT, padW, padH,
+                         scale=1.0):
+    _full_acc_grad(gweight, gbias, x, gout, _ints(kT, kH, kW), _ints(dT, dH, dW),
+                   _ints(padT, padH, padW), (1, 1, 1), scale)
+
+
+def temporal_conv_grad_input(gin, gout, weight, kW, dW):
+    """TemporalConvolution: gin (T, F) or (N, T, F) gets each window's W' gout added back."""
+    kW, dW = int(kW), int(dW)
+    if gin.ndim == 2:
+        gin, gout = gin[None], gout[None]
+    n, t, f = gin.shape
+    ot = gout.shape[1]
+    w = np.asarray(weight).reshape(-1, kW * f).astype(gin.dtype, copy=False)
+    cols = (gout.astype(gin.dtype, copy=False) @ w).reshape(n, ot, kW, f)
+    gin[...] = 0
+    for k in range(kW):
+        gin[:, k:k + (ot - 1) * dW + 1:dW] += cols[:, :, k]
+
+
+def temporal_conv_acc_grad(gweight, gbias, x, gout, kW, dW, scale=1.0):
+    kW, dW = int(kW), int(dW)
+    if x.ndim == 2:
+        x, gout = x[None], gout[None]
+    n, t, f = x.shape
+    ot = gout.shape[1]
+    dt = gweight.dtype
+    x = np.ascontiguousarray(x, dtype=dt)
+    s = x.strides[2]
+    win = _window(x, (n, ot, kW * f), (x.strides[0], dW * f * s, s)).reshape(n * ot, kW * f)
+    gm = gout.reshape(n * ot, -1).astype(dt, copy=False)
+    gweight.reshape(-1, kW * f)[...] += dt.type(scale) * (gm.T @ win)
+    gbias = _opt(gbias)
+    if gbias is not None:
+        gbias[...] += dt.type(scale) * gm.sum(axis=0)
+
+
+def _scatter_planes(gin, gout, indices):
+    """gin (N, C, *in) := sum of gout at its 1-based flat positions (per plane); 0 = none."""
+    n, c = gin.shape[:2]
+    plane = math.prod(gin.shape[2:])
+    idx = np.asarray(indices, dtype=np.int64).reshape(n * c, -1) - 1
+    if idx.size and idx.max() >= plane:
+        raise IndexError(f"max index {int(idx.max()) + 1} past the input plane of {plane} elements")
+    keep = idx >= 0
+    flat = idx + (np.arange(n * c, dtype=np.int64) * plane)[:, None]
+    acc = np.bincount(flat[keep], weights=gout.reshape(n * c, -1)[keep].astype(np.float64),
+                      minlength=n * c * plane)
+    gin[...] = acc.reshape(gin.shape)
+
+
+def max_pool_grad(gin, gout, x, ksize, stride, pad, dil, indices=None):
+    """Max pooling's gradInput: each gout value to the input position its window's
+    maximum came from (the indices forward saved, else recomputed from x)."""
+    nd = len(ksize)
+    gin, gout = _batched(gin, gout, nd)
+    indices = _opt(indices)
+    if indices is None:
+        indices = np.empty(gout.shape, dtype=np.int64)
+        max_pool_indices(np.empty(gout.shape, dtype=gout.dtype), indices,
+                         x if x.ndim == gin.ndim else x[None], ksize, stride, pad, dil)
+    elif indices.ndim != gout.ndim:
+        indices = indices[None]
+    _scatter_planes(gin, gout, indices)
+
+
+def max_pool2d_grad(gin, gout, x, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, indices=None):
+    max_pool_grad(gin, gout, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW), indices)
+
+
+def max_pool3d_grad(gin, gout, x, kT, kW, kH, dT, dW, dH, padT, padW, padH):
+    max_pool_grad(gin, gout, x, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), (1, 1, 1))
+
+
+def avg_pool_grad(gin, gout, ksize, stride, pad, include_pad, scale=None):
+    """Average pooling's gradInput: gout / divisor spread over each window (the
+    forward's divisor, padding counted or not), clipped back to the input."""
+    nd = len(ksize)
+    gin, gout = _batched(gin, gout, nd)
+    ksize, stride, pad = (tuple(int(v) for v in a) for a in (ksize, stride, pad))
+    osize = gout.shape[2:]
+    isize = gin.shape[2:]
+    div = np.ones((), dtype=np.int64)
+    for axis, (size, o, k, s, p) in enumerate(zip(isize, osize, ksize, stride, pad)):
+        d = _avg_divisor(size, o, k, s, p, bool(include_pad))
+        div = div * d.reshape((-1,) + (1,) * (nd - 1 - axis))
+    dt = gin.dtype
+    g = gout.astype(dt) / div.astype(dt)
+    if _opt(scale) is not None:
+        g *= dt.type(scale)
+    ext = [max(s + 2 * p, (o - 1) * st + k + p) for s, p, o, st, k in zip(isize, pad, osize, stride, ksize)]
+    full = np.zeros(gin.shape[:2] + tuple(ext), dtype=dt)
+    for sl in _offset_slices(ksize, stride, (1,) * nd, osize):
+        full[(slice(None), slice(None)) + sl] += g
+    gin[...] = _crop(full, pad, isize)
+
+
+def avg_pool2d_grad(gin, gout, kW, kH, dW, dH, padW, padH, count_include_pad=True, scale=None):
+    avg_pool_grad(gin, gout, (kH, kW), (dH, dW), (padH, padW), count_include_pad, scale)
+
+
+def avg_pool3d_grad(gin, gout, kT, kW, kH, dT, dW, dH, padT, padW, padH, count_include_pad=True,
+                    scale=None):
+    avg_pool_grad(gin, gout, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), count_include_pad,
+                  scale)
+
+
+def adaptive_pool2d_grad(gin, gout, x, mode):
+    """SpatialAdaptive{Max,Average}Pooling's gradInput: per bin, gout to the bin's first
+    maximum, or gout / area spread over the bin (bins may overlap: contributions add)."""
+    gin, gout = _batched(gin, gout, 2)
+    x = x if x.ndim == 4 else x[None]
+    n, c, h, w = gin.shape
+    oh, ow = gout.shape[2:]
+    hs, he = _adaptive_bounds(h, oh)
+    ws, we = _adaptive_bounds(w, ow)
+    dt = gin.dtype
+    acc = np.zeros(gin.shape, dtype=dt)
+    for i in range(oh):
+        for j in range(ow):
+            a, b, cc, d = hs[i], he[i], ws[j], we[j]
+            if mode == "max":
+                win = x[:, :, a:b, cc:d].reshape(n, c, -1)
+                k = np.argmax(win, axis=2)
+                nan = np.isnan(win)
+                if nan.any():
+                    # THNN keeps the last NaN it meets
+                    last = win.shape[2] - 1 - np.argmax(nan[:, :, ::-1], axis=2)
+                    k = np.where(nan.any(axis=2), last, k)
+                r, q = np.divmod(k, d - cc)
+                nn_, cc_ = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")
+                np.add.at(acc, (nn_, cc_, a + r, cc + q), gout[:, :, i, j])
+            else:
+                acc[:, :, a:b, cc:d] += (gout[:, :, i, j] / dt.type((b - a) * (d - cc)))[:, :, None, None]
+    gin[...] = acc
+
+
+def temporal_max_pool_grad(gin, gout, x, kW, dW):
+    """TemporalMaxPooling's gradInput: gout to the frame of each window's first maximum."""
+    kW, dW = int(kW), int(dW)
+    if x.ndim == 2:
+        x, gin, gout = x[None], gin[None], gout[None]
+    n, t, f = x.shape
+    ot = gout.shape[1]
+    best = x[:, 0:(ot - 1) * dW + 1:dW].copy()
+    arg = np.zeros(best.shape, dtype=np.int64)
+    for k in range(1, kW):
+        v = x[:, k:k + (ot - 1) * dW + 1:dW]
+        m = v > best
+        best[m] = v[m]
+        arg[m] = k
+    frame = arg + (np.arange(ot) * dW)[None, :, None]
+    gin[...] = 0
+    nn_, ff = np.meshgrid(np.arange(n), np.arange(f), indexing="ij")
+    for o in range(ot):
+        np.add.at(gin, (nn_, frame[:, o], ff), gout[:, o])
+
+
+def batchnorm_grad(gin, gweight, gbias, x, gout, single, weight, running_mean, running_var,
+                   save_mean, save_std, train, scale, eps):
+    """BatchNormalization's backward, as THNN: in training the statistics are the batch's
+    that forward saved (save_mean, save_std = 1/sqrt(var + eps)) and the gradient flows
+    through them; in evaluation they are the running ones, constants. gin, gweight and
+    gbias may each be None (updateGradInput and accGradParameters call it apart)."""
+    gin, gweight, gbias, weight = (_opt(v) for v in (gin, gweight, gbias, weight))
+    if single:
+        x, gout = x[None], gout[None]
+        if gin is not None:
+            gin = gin[None]
+    c = x.shape[1]
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    cnt = x.size // c
+    if train:
+        mean = np.asarray(save_mean, dtype=np.float64).reshape(c)
+        invstd = np.asarray(save_std, dtype=np.float64).reshape(c)
+    else:
+        mean = running_mean.astype(np.float64).reshape(c)
+        invstd = 1.0 / np.sqrt(running_var.astype(np.float64).reshape(c) + float(eps))
+    xc = x.astype(np.float64) - mean.reshape(shape)
+    g64 = gout.astype(np.float64)
+    gsum = g64.sum(axis=axes)
+    dotp = (xc * g64).sum(axis=axes)
+    if gin is not None:
+        w = np.ones(c) if weight is None else weight.astype(np.float64).reshape(c)
+        if train:
+            k = dotp * invstd ** 2 / cnt
+            res = (g64 - (gsum / cnt).reshape(shape) - xc * k.reshape(shape)) \
+                * (invstd * w).reshape(shape)
+        else:
+            res = g64 * (invstd * w).reshape(shape)
+        gin[...] = res
+    if gweight is not None:
+        gweight.reshape(c)[...] += float(scale) * dotp * invstd
+    if gbias is not None:
+        gbias.reshape(c)[...] += float(scale) * gsum

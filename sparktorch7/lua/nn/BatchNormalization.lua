@@ -5,6 +5,7 @@
 -- Inputs of more dimensions (N x C x ...) are normalised per channel, which
 -- the spatial and volumetric subclasses use.
 local pointwise = require('nn.pointwise')
+local ops = require('nn.spatial_ops')
 local schema = require('nn.schema')
 local BN, parent = torch.class('nn.BatchNormalization', 'nn.Module')
 
@@ -148,6 +149,14 @@ function BN:updateOutput(input)
       end
       if rm ~= self.running_mean then self.running_mean:copy(rm) end
       if rv ~= self.running_var then self.running_var:copy(rv) end
+      -- the batch statistics, kept for the backward pass (Torch7's save_mean/save_std)
+      self.save_mean = ops.output(self, input, {C}, 'save_mean')
+      self.save_std = ops.output(self, input, {C}, 'save_std')
+      local smp, ssp = self.save_mean:data(), self.save_std:data()
+      for c = 0, C - 1 do
+         smp[c] = mean[c]
+         ssp[c] = 1 / math.sqrt(var[c] + eps)
+      end
    else
       local rmp = pointwise.paramData(self.running_mean, C, torch.type(self), 'running_mean')
       local rvp = pointwise.paramData(self.running_var, C, torch.type(self), 'running_var')
@@ -169,6 +178,34 @@ function BN:updateOutput(input)
       end
    end
    return out
+end
+
+-- The backward of either forward (this one or SpatialBatchNormalization's): in
+-- training through the saved batch statistics, in evaluation through the running ones.
+function BN:_backward(input, gradOutput, gin, gw, gb, scale)
+   ops.checkGradOutput(self, input, gradOutput)
+   local train = self.train == true
+   if train and not (torch.isTensor(self.save_mean) and torch.isTensor(self.save_std)
+                     and self.save_mean:nElement() == self.running_mean:nElement()) then
+      ops.fail(self, 'no batch statistics saved: run forward in training mode before backward')
+   end
+   ops.call('batchnorm_grad', gin, gw, gb, input, gradOutput, input:dim() == (self.nDim or 2) - 1,
+            self.weight, self.running_mean, self.running_var, train and self.save_mean or nil,
+            train and self.save_std or nil, train, scale or 1, self.eps or 1e-5)
+end
+
+function BN:updateGradInput(input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   self:_backward(input, gradOutput, gin, nil, nil, 1)
+   return gin
+end
+
+function BN:accGradParameters(input, gradOutput, scale)
+   local gw = ops.gradParam(self, 'gradWeight', self.weight)
+   local gb = ops.gradParam(self, 'gradBias', self.bias)
+   if gw or gb then
+      self:_backward(input, gradOutput, nil, gw, gb, scale)
+   end
 end
 
 function BN:clearState()

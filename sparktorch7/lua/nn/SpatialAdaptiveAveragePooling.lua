@@ -22,6 +22,16 @@ function SpatialAdaptiveAveragePooling:updateOutput(input)
    return out
 end
 
+function SpatialAdaptiveAveragePooling:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   ops.call('adaptive_pool2d_grad', gin, gradOutput, input, 'avg')
+   return gin
+end
+
+function SpatialAdaptiveAveragePooling:accGradParameters(input, gradOutput, scale)
+end
+
 function SpatialAdaptiveAveragePooling:__tostring__()
    return string.format('%s(%dx%d)', torch.type(self), self.W, self.H)
 end

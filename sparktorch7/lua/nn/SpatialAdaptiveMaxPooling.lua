@@ -23,6 +23,16 @@ function SpatialAdaptiveMaxPooling:updateOutput(input)
    return out
 end
 
+function SpatialAdaptiveMaxPooling:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   ops.call('adaptive_pool2d_grad', gin, gradOutput, input, 'max')
+   return gin
+end
+
+function SpatialAdaptiveMaxPooling:accGradParameters(input, gradOutput, scale)
+end
+
 function SpatialAdaptiveMaxPooling:__tostring__()
    return string.format('%s(%dx%d)', torch.type(self), self.W, self.H)
 end

@@ -83,6 +83,18 @@ function SpatialAveragePooling:updateOutput(input)
    return out
 end
 
+function SpatialAveragePooling:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   local scale = (not self.divide) and self.kW * self.kH or nil
+   ops.call('avg_pool2d_grad', gin, gradOutput, self.kW, self.kH, self.dW, self.dH, self.padW,
+            self.padH, self.count_include_pad, scale)
+   return gin
+end
+
+function SpatialAveragePooling:accGradParameters(input, gradOutput, scale)
+end
+
 function SpatialAveragePooling:__tostring__()
    local s = string.format('%s(%dx%d, %d,%d', torch.type(self), self.kW, self.kH, self.dW, self.dH)
    if (self.padW or 0) ~= 0 or (self.padH or 0) ~= 0 then

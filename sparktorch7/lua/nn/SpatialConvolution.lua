@@ -115,6 +115,24 @@ function SpatialConvolution:updateOutput(input)
    return out
 end
 
+function SpatialConvolution:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local dilW, dilH = self:_dilation()
+   local gin = ops.gradInput(self, input)
+   ops.call('conv2d_grad_input', gin, gradOutput, self.weight, self.kW, self.kH, self.dW,
+            self.dH, self.padW, self.padH, dilW, dilH, self.groups or 1)
+   return gin
+end
+
+function SpatialConvolution:accGradParameters(input, gradOutput, scale)
+   ops.checkGradOutput(self, input, gradOutput)
+   local dilW, dilH = self:_dilation()
+   local gw = ops.gradParam(self, 'gradWeight', self.weight)
+   local gb = ops.gradParam(self, 'gradBias', self.bias)
+   ops.call('conv2d_acc_grad', gw, gb, input, gradOutput, self.kW, self.kH, self.dW, self.dH,
+            self.padW, self.padH, dilW, dilH, self.groups or 1, scale or 1)
+end
+
 function SpatialConvolution:__tostring__()
    local s = string.format('%s(%d -> %d, %dx%d', torch.type(self), self.nInputPlane,
                            self.nOutputPlane, self.kW, self.kH)

@@ -15,4 +15,6 @@ SpatialConvolutionMM.reset = nn.SpatialConvolution.reset
 SpatialConvolutionMM.backCompatibility = nn.SpatialConvolution.backCompatibility
 SpatialConvolutionMM._dilation = nn.SpatialConvolution._dilation
 SpatialConvolutionMM.updateOutput = nn.SpatialConvolution.updateOutput
+SpatialConvolutionMM.updateGradInput = nn.SpatialConvolution.updateGradInput
+SpatialConvolutionMM.accGradParameters = nn.SpatialConvolution.accGradParameters
 SpatialConvolutionMM.__tostring__ = nn.SpatialConvolution.__tostring__

@@ -100,6 +100,37 @@ function SpatialFullConvolution:updateOutput(input)
    return out
 end
 
+-- With a table input {image, target} the target only sets the size: its gradient
+-- is zero.
+function SpatialFullConvolution:updateGradInput(input, gradOutput)
+   local image = input
+   if type(input) == 'table' and not torch.isTensor(input) then image = input[1] end
+   ops.checkGradOutput(self, image, gradOutput)
+   local dilW, dilH = self:_dilation()
+   local prev = self.gradInput
+   if not torch.isTensor(prev) then self.gradInput = torch.isTensor(prev[1]) and prev[1] or image.new() end
+   local gin = ops.gradInput(self, image)
+   ops.call('full_conv2d_grad_input', gin, gradOutput, self.weight, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH, dilW, dilH)
+   if image ~= input then
+      local gt = not torch.isTensor(prev) and torch.isTensor(prev[2]) and prev[2] or image.new()
+      gt:resizeAs(input[2]):zero()
+      self.gradInput = {gin, gt}
+   else
+      self.gradInput = gin
+   end
+   return self.gradInput
+end
+
+function SpatialFullConvolution:accGradParameters(input, gradOutput, scale)
+   if type(input) == 'table' and not torch.isTensor(input) then input = input[1] end
+   ops.checkGradOutput(self, input, gradOutput)
+   local dilW, dilH = self:_dilation()
+   local gw = ops.gradParam(self, 'gradWeight', self.weight)
+   local gb = ops.gradParam(self, 'gradBias', self.bias)
+   ops.call('full_conv2d_acc_grad', gw, gb, input, gradOutput, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH, dilW, dilH,
+            scale or 1)
+end
+
 function SpatialFullConvolution:__tostring__()
    local s = string.format('%s(%d -> %d, %dx%d, %d,%d, %d,%d', torch.type(self),
                            self.nInputPlane, self.nOutputPlane, self.kW, self.kH, self.dW,

@@ -120,6 +120,21 @@ function SpatialMaxPooling:_poolingIndices()
    return self.indices
 end
 
+-- gradInput: each gradOutput value goes to where its window's maximum came from (the
+-- indices forward saved when it computed them, else found again from input).
+function SpatialMaxPooling:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local dilW, dilH = self:_dilation()
+   local gin = ops.gradInput(self, input)
+   local indices = fresh[self] and self.indices or nil
+   ops.call('max_pool2d_grad', gin, gradOutput, input, self.kW, self.kH, self.dW, self.dH,
+            self.padW, self.padH, dilW, dilH, indices)
+   return gin
+end
+
+function SpatialMaxPooling:accGradParameters(input, gradOutput, scale)
+end
+
 function SpatialMaxPooling:__tostring__()
    local s = string.format('%s(%dx%d, %d,%d', torch.type(self), self.kW, self.kH, self.dW, self.dH)
    if (self.padW or 0) ~= 0 or (self.padH or 0) ~= 0 then

@@ -26,6 +26,16 @@ function TemporalMaxPooling:updateOutput(input)
    return out
 end
 
+function TemporalMaxPooling:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   ops.call('temporal_max_pool_grad', gin, gradOutput, input, self.kW, self.dW)
+   return gin
+end
+
+function TemporalMaxPooling:accGradParameters(input, gradOutput, scale)
+end
+
 function TemporalMaxPooling:clearState()
    if torch.isTensor(self.indices) then
       self.indices:set()

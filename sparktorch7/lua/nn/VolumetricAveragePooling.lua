@@ -67,6 +67,17 @@ function VolumetricAveragePooling:updateOutput(input)
    return out
 end
 
+function VolumetricAveragePooling:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   ops.call('avg_pool3d_grad', gin, gradOutput, self.kT, self.kW, self.kH, self.dT, self.dW,
+            self.dH, self.padT, self.padW, self.padH, self.count_include_pad)
+   return gin
+end
+
+function VolumetricAveragePooling:accGradParameters(input, gradOutput, scale)
+end
+
 function VolumetricAveragePooling:__tostring__()
    return string.format('%s(%dx%dx%d, %d,%d,%d)', torch.type(self), self.kT, self.kW, self.kH,
                         self.dT, self.dW, self.dH)

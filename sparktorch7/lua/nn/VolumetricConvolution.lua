@@ -90,6 +90,26 @@ function VolumetricConvolution:updateOutput(input)
    return out
 end
 
+function VolumetricConvolution:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local dilT, dilW, dilH = self:_dilation()
+   local gin = ops.gradInput(self, input)
+   ops.call('conv3d_grad_input', gin, gradOutput, self.weight, self.kT, self.kW, self.kH,
+            self.dT, self.dW, self.dH, self.padT, self.padW, self.padH, self.groups or 1,
+            dilT, dilW, dilH)
+   return gin
+end
+
+function VolumetricConvolution:accGradParameters(input, gradOutput, scale)
+   ops.checkGradOutput(self, input, gradOutput)
+   local dilT, dilW, dilH = self:_dilation()
+   local gw = ops.gradParam(self, 'gradWeight', self.weight)
+   local gb = ops.gradParam(self, 'gradBias', self.bias)
+   ops.call('conv3d_acc_grad', gw, gb, input, gradOutput, self.kT, self.kW, self.kH, self.dT,
+            self.dW, self.dH, self.padT, self.padW, self.padH, self.groups or 1, dilT, dilW,
+            dilH, scale or 1)
+end
+
 function VolumetricConvolution:__tostring__()
    return string.format('%s(%d -> %d, %dx%dx%d, %d,%d,%d, %d,%d,%d)', torch.type(self),
                         self.nInputPlane, self.nOutputPlane, self.kT, self.kW, self.kH, self.dT,

@@ -75,6 +75,17 @@ function VolumetricMaxPooling:updateOutput(input)
    return out
 end
 
+function VolumetricMaxPooling:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   ops.call('max_pool3d_grad', gin, gradOutput, input, self.kT, self.kW, self.kH, self.dT,
+            self.dW, self.dH, self.padT, self.padW, self.padH)
+   return gin
+end
+
+function VolumetricMaxPooling:accGradParameters(input, gradOutput, scale)
+end
+
 function VolumetricMaxPooling:__tostring__()
    return string.format('%s(%dx%dx%d, %d,%d,%d)', torch.type(self), self.kT, self.kW, self.kH,
                         self.dT, self.dW, self.dH)

@@ -108,4 +108,49 @@ function ops.withTail(input, keep, tail)
    return s
 end
 
+-- The backward passes' plumbing: gradOutput must be a tensor of the output's size
+-- and input's type; self.gradInput is sized like input.
+function ops.checkGradOutput(self, input, gradOutput, output)
+   output = output or self.output
+   if not torch.isTensor(gradOutput) then
+      error(string.format('<%s> gradOutput must be a tensor, got a %s', torch.type(self),
+                          torch.type(gradOutput)), 3)
+   end
+   if torch.type(gradOutput) ~= torch.type(input) then
+      error(string.format('<%s> gradOutput is a %s but input is a %s', torch.type(self),
+                          torch.type(gradOutput), torch.type(input)), 3)
+   end
+   if not gradOutput:isSameSizeAs(output) then
+      error(string.format('<%s> gradOutput of size %s expected (the output of the last forward), '
+                          .. 'but got size %s: run forward on this input first', torch.type(self),
+                          ops.sizestr(output), ops.sizestr(gradOutput)), 3)
+   end
+end
+
+function ops.sizes(t)
+   local s = {}
+   for i = 1, t:dim() do s[i] = t:size(i) end
+   return s
+end
+
+function ops.gradInput(self, input)
+   return ops.output(self, input, ops.sizes(input), 'gradInput')
+end
+
+-- self[name] (a parameter gradient) of param's type and size, created as zeros when
+-- missing (modules built with noBias, or loaded from files written without them).
+function ops.gradParam(self, name, param)
+   if param == nil then return nil end
+   local g = self[name]
+   if g == nil or not torch.isTensor(g) or torch.type(g) ~= torch.type(param)
+         or g:nElement() ~= param:nElement() then
+      g = param.new():resizeAs(param):zero()
+      self[name] = g
+   end
+   if not g:isContiguous() then
+      error(string.format('<%s> %s must be contiguous', torch.type(self), name), 3)
+   end
+   return g
+end
+
 return ops
