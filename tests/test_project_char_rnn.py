@@ -2,7 +2,7 @@
 its sample.lua runs as a script (-gpuid -1) on a real checkpoint, and its protos'
 nngraph LSTM forward equals a NumPy LSTM from the checkpoint's weights. Also the two
 small packages sample.lua requires that the runtime now ships: lfs (a subset) and
-optim (inference only: loads, any use raises)."""
+optim (sgd and adam run)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -196,8 +196,8 @@ def test_lfs_subset(tmp_path, lua):
         lua.eval("lfs.lock")
 
 
-def test_optim_loads_and_refuses_use(lua):
+def test_optim_loads_and_checks_its_opfunc(lua):
     lua.execute("require 'optim'")
     assert lua.eval("type(optim)") == "table"
-    with pytest.raises(LuaError, match=r"<optim> sparktorch7 runs inference only: optim\.sgd"):
-        lua.execute("optim.sgd(function() end, torch.zeros(1))")
+    with pytest.raises(LuaError, match=r"<optim\.sgd> opfunc must return f\(x\) and a gradient of 1 elements"):
+        lua.execute("require 'torch'; optim.sgd(function() end, torch.zeros(1))")
