@@ -158,3 +158,18 @@ def test_update_parameters_and_acc_update(nnlua):
         return (m.weight - m2.weight):abs():max(), (m.bias - m2.bias):abs():max()
     end)()""")
     assert max(r) < 1e-12
+
+
+def test_modules_without_gradients_raise_instead_of_returning_empty(nnlua):
+    lua = nnlua
+    # a shipped module whose backward is not written yet must not pass an empty
+    # gradInput (or an untouched gradWeight) for a gradient
+    lua.execute("""
+        m = nn.Sequential():add(nn.Linear(3, 4)):add(nn.SoftSign())
+        x = torch.randn(2, 3)
+        m:forward(x)
+    """)
+    with pytest.raises(st.LuaError, match=r"<nn.SoftSign> updateGradInput is not implemented"):
+        lua.execute("m:backward(x, torch.randn(2, 4))")
+    with pytest.raises(st.LuaError, match=r"<nn.CAdd> accGradParameters is not implemented"):
+        lua.execute("c = nn.CAdd(3); c:forward(x); c:accGradParameters(x, torch.randn(2, 3))")

@@ -91,6 +91,10 @@ end
 
 -- Torch7: a criterion's backward is its updateGradInput.
 function Criterion:updateGradInput(input, target)
+   if torch.type(self) ~= 'nn.Criterion' then
+      error(string.format('<%s> updateGradInput is not implemented in sparktorch7 yet',
+                          torch.type(self)), 2)
+   end
    return self.gradInput
 end
 

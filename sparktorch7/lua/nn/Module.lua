@@ -54,11 +54,21 @@ end
 
 -- The defaults of Torch7: a module without a gradient of its own gives its
 -- (empty) gradInput back and has no parameters to accumulate into.
+-- A class that does not define its gradients gets a clear error, never an
+-- empty gradInput or untouched gradWeight that would pass for a gradient.
 function Module:updateGradInput(input, gradOutput)
+   if torch.type(self) ~= 'nn.Module' then
+      error(string.format('<%s> updateGradInput is not implemented in sparktorch7 yet',
+                          torch.type(self)), 2)
+   end
    return self.gradInput
 end
 
 function Module:accGradParameters(input, gradOutput, scale)
+   if self.weight ~= nil or self.bias ~= nil then
+      error(string.format('<%s> accGradParameters is not implemented in sparktorch7 yet',
+                          torch.type(self)), 2)
+   end
 end
 
 -- Updates the parameters straight from the gradient (w <- w - lr * dE/dw).
