@@ -749,6 +749,8 @@ def test_every_class_declares_a_schema(package):
     for name in _class_files(package):
         if package == "nngraph" and name == "Node":
             continue     # a graph node, not a module: gModule checks its nodes
+        if package == "nn" and name == "Jacobian":
+            continue     # Torch7's gradient-check helpers: a table of functions, not a class
         with open(os.path.join(LUA, package, name + ".lua")) as f:
             src = f.read()
         if not re.search(r"schema\.(declare|parameterless|inherited|like)\(", src):
