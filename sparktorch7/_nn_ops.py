@@ -804,6 +804,16 @@ def upsample_nearest(out, x, scale):
     view[...] = x[..., :, None, :, None]
 
 
+def _bilinear_coords(n1, n2, dt):
+    """Along one axis: the two source indices of each output position and their weights."""
+    r = np.float32(n1 - 1) / np.float32(n2 - 1) if n2 > 1 else np.float32(0)
+    pos = r * np.arange(n2, dtype=np.float32)
+    i0 = pos.astype(np.int64)
+    step = (i0 < n1 - 1).astype(np.int64)
+    lam1 = (pos.astype(dt) - i0.astype(dt))
+    return i0, i0 + step, (1 - lam1).astype(dt), lam1.astype(dt)
+
+
 def upsample_bilinear(out, x):
     """Torch7's bilinear up-sampling (corner-aligned), with the source coordinates in
     float32 arithmetic exactly as THNN computes them."""
@@ -813,17 +823,8 @@ def upsample_bilinear(out, x):
         out[...] = x
         return
     dt = out.dtype
-
-    def coords(n1, n2):
-        r = np.float32(n1 - 1) / np.float32(n2 - 1) if n2 > 1 else np.float32(0)
-        pos = r * np.arange(n2, dtype=np.float32)
-        i0 = pos.astype(np.int64)
-        step = (i0 < n1 - 1).astype(np.int64)
-        lam1 = (pos.astype(dt) - i0.astype(dt))
-        return i0, i0 + step, (1 - lam1).astype(dt), lam1.astype(dt)
-
-    a0, a1, ha0, ha1 = coords(h1, h2)
-    b0, b1, wb0, wb1 = coords(w1, w2)
+    a0, a1, ha0, ha1 = _bilinear_coords(h1, h2, dt)
+    b0, b1, wb0, wb1 = _bilinear_coords(w1, w2, dt)
     rows = x[..., b0] * wb0 + x[..., b1] * wb1
     out[...] = rows[..., a0, :] * ha0[:, None] + rows[..., a1, :] * ha1[:, None]
 
@@ -1243,3 +1244,105 @@ def batchnorm_grad(gin, gweight, gbias, x, gout, single, weight, running_mean, r
         gweight.reshape(c)[...] += float(scale) * dotp * invstd
     if gbias is not None:
         gbias.reshape(c)[...] += float(scale) * gsum
+
+
+def _pad_map(n, before, after, mode):
+    """Along one axis of pad2d: for each output position the input position it copies
+    (-1 for a zero-padded one)."""
+    idx = np.arange(n)[max(0, -before):n - max(0, -after)]
+    b, a = max(0, before), max(0, after)
+    if mode == "zero":
+        return np.pad(idx, (b, a), constant_values=-1)
+    return np.pad(idx, (b, a), mode="reflect" if mode == "reflect" else "edge")
+
+
+def _one_hot(idx, n, dtype):
+    m = np.zeros((len(idx), n), dtype=dtype)
+    keep = idx >= 0
+    m[np.nonzero(keep)[0], idx[keep]] = 1
+    return m
+
+
+def pad2d_grad(gin, gout, left, right, top, bottom, mode):
+    """Spatial{Zero,Reflection,Replication}Padding's gradInput: every output cell's
+    gradient back to the input cell it copied (reflected cells add up)."""
+    h, w = gin.shape[-2:]
+    mh = _one_hot(_pad_map(h, int(top), int(bottom), mode), h, gin.dtype)
+    mw = _one_hot(_pad_map(w, int(left), int(right), mode), w, gin.dtype)
+    gin[...] = mh.T @ gout.astype(gin.dtype, copy=False) @ mw
+
+
+def upsample_nearest_grad(gin, gout, scale):
+    """Each input pixel gets the sum of the scale x scale block it was copied to."""
+    s = int(scale)
+    h, w = gin.shape[-2:]
+    gin[...] = gout.reshape(gout.shape[:-2] + (h, s, w, s)).sum(axis=(-3, -1))
+
+
+def _bilinear_matrix(n1, n2, dt):
+    """The (n2, n1) matrix of upsample_bilinear's interpolation along one axis."""
+    if n1 == n2:
+        return np.eye(n1, dtype=dt)
+    i0, i1, l0, l1 = _bilinear_coords(n1, n2, dt)
+    m = np.zeros((n2, n1), dtype=dt)
+    rows = np.arange(n2)
+    np.add.at(m, (rows, i0), l0)
+    np.add.at(m, (rows, i1), l1)
+    return m
+
+
+def upsample_bilinear_grad(gin, gout):
+    """SpatialUpSamplingBilinear's gradInput: the transposed interpolation."""
+    h1, w1 = gin.shape[-2:]
+    h2, w2 = gout.shape[-2:]
+    dt = gin.dtype
+    ah, aw = _bilinear_matrix(h1, h2, dt), _bilinear_matrix(w1, w2, dt)
+    gin[...] = ah.T @ gout.astype(dt, copy=False) @ aw
+
+
+def softmax_grad(gin, gout, out, axis, log=False):
+    """(Log)SoftMax's gradInput from its output: y (g - sum g y) or g - exp(y) sum g."""
+    if log:
+        np.subtract(gout, np.exp(out) * gout.sum(axis=axis, keepdims=True), out=gin)
+    else:
+        np.multiply(out, gout - (gout * out).sum(axis=axis, keepdims=True), out=gin)
+
+
+def softmax_flat_grad(gin, gout, out, single, log=False):
+    if single:
+        gin, gout, out = gin[None], gout[None], out[None]
+    n = gin.shape[0]
+    res = np.empty((n, gin[0].size), dtype=gin.dtype)
+    softmax_grad(res, gout.reshape(n, -1), out.reshape(n, -1), 1, log)
+    gin[...] = res.reshape(gin.shape)
+
+
+def cross_map_lrn_grad(gin, gout, x, size, alpha, beta, k, before, after):
+    """SpatialCrossMapLRN's gradInput. With s_c = k + alpha/size sum_{c-before..c+after}
+    x^2 and y = x s^-beta: gin_j = g_j s_j^-beta - 2 alpha beta / size x_j
+    sum_{c = j-after..j+before} g_c x_c s_c^(-beta-1)."""
+    x, gin = _batched(x, gin, 2)
+    gout = gout if gout.ndim == x.ndim else gout[None]
+    n, c = x.shape[:2]
+    before, after = int(before), int(after)
+    dt = gin.dtype
+    x64, g64 = x.astype(np.float64), gout.astype(np.float64)
+    sq = np.zeros((n, c + before + after) + x.shape[2:])
+    sq[:, before:before + c] = x64 ** 2
+    scale = sum(sq[:, d:d + c] for d in range(before + after + 1))
+    scale = k + alpha / size * scale
+    t = np.zeros((n, c + before + after) + x.shape[2:])
+    t[:, after:after + c] = g64 * x64 * scale ** (-beta - 1)
+    win = sum(t[:, d:d + c] for d in range(before + after + 1))
+    gin[...] = (g64 * scale ** -beta - 2.0 * alpha * beta / size * x64 * win).astype(dt)
+
+
+def channel_dropout_grad(gin, gout, noise, batch_dims, keep, train):
+    """Spatial/VolumetricDropout's gradInput: gout times the channel's mask (training)
+    or times 1 - p (evaluation)."""
+    if train:
+        lead = gin.shape[:int(batch_dims)]
+        m = np.asarray(noise, dtype=gin.dtype).reshape(lead + (1,) * (gin.ndim - len(lead)))
+        np.multiply(gout, m, out=gin)
+    else:
+        np.multiply(gout, gin.dtype.type(keep), out=gin)

@@ -263,3 +263,64 @@ def test_batchnorm_saves_statistics_and_matches_formula(lua):
         np.testing.assert_allclose(gin, ref, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(gp["gradWeight"], 0.5 * (g * xhat).sum(axis=axes), rtol=1e-10)
         np.testing.assert_allclose(gp["gradBias"], 0.5 * g.sum(axis=axes), rtol=1e-10)
+
+
+# --- padding, resampling, softmax, LRN, dropout ---------------------------------------
+
+@pytest.mark.parametrize("ctor,shape", [
+    ("nn.SpatialZeroPadding(1, 2, 0, 1)", (2, 2, 3, 4)),
+    ("nn.SpatialZeroPadding(-1, 1, 2, -1)", (2, 4, 5)),
+    ("nn.SpatialReflectionPadding(2, 1, 1, 2)", (1, 2, 4, 5)),
+    ("nn.SpatialReplicationPadding(2, 0, 3, 1)", (2, 3, 4)),
+    ("nn.SpatialUpSamplingNearest(2)", (2, 2, 3, 2)),
+    ("nn.SpatialUpSamplingNearest(3)", (2, 2, 3)),
+    ("nn.SpatialUpSamplingBilinear(2)", (1, 2, 3, 4)),
+    ("nn.SpatialUpSamplingBilinear({oheight = 5, owidth = 7})", (2, 3, 4)),
+    ("nn.SpatialSoftMax()", (2, 4, 2, 3)),
+    ("nn.SpatialSoftMax()", (3, 2, 2)),
+    ("nn.SpatialLogSoftMax()", (2, 3, 2, 2)),
+    ("cudnn.SpatialSoftMax()", (2, 3, 2, 2)),
+    ("cudnn.SpatialLogSoftMax()", (3, 2, 3)),
+    ("cudnn.SpatialSoftMax(); m.mode = 'CUDNN_SOFTMAX_MODE_INSTANCE'", (2, 3, 2, 2)),
+    ("nn.SpatialCrossMapLRN(3, 0.5, 0.75, 1)", (2, 5, 2, 3)),
+    ("nn.SpatialCrossMapLRN(4, 1.0, 0.6, 2)", (4, 3, 2)),
+    ("cudnn.SpatialCrossMapLRN(4, 0.8, 0.75, 1.5)", (1, 6, 2, 2)),
+])
+def test_parameterless_gradients(lua, ctor, shape):
+    check(lua, ctor, shape, params=())
+
+
+def test_padding_and_upsampling_formulas(lua):
+    lua.execute("m = nn.SpatialReflectionPadding(1, 1, 1, 1)")
+    x, g = rnd((1, 3, 3)), rnd((1, 5, 5), 1)
+    gin, _ = backward(lua, x, g)
+    ref = np.zeros_like(x)
+    src = np.array([1, 0, 1, 2, 1])  # reflected index of each padded row/column
+    for i in range(5):
+        for j in range(5):
+            ref[:, src[i], src[j]] += g[:, i, j]
+    np.testing.assert_allclose(gin, ref, rtol=1e-12)
+    lua.execute("m = nn.SpatialUpSamplingNearest(2)")
+    x, g = rnd((2, 2, 3)), rnd((2, 4, 6), 1)
+    gin, _ = backward(lua, x, g)
+    np.testing.assert_allclose(gin, g.reshape(2, 2, 2, 3, 2).sum(axis=(2, 4)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("cls,shape", [("SpatialDropout", (3, 4, 2, 2)),
+                                       ("SpatialDropout", (5, 2, 3)),
+                                       ("VolumetricDropout", (2, 6, 2, 2, 2))])
+def test_channel_dropout_gradient(lua, cls, shape):
+    """Training: gradOutput times the forward's channel mask; evaluation: times 1 - p."""
+    lua.execute(f"torch.manualSeed(3); m = nn.{cls}(0.4)")
+    x, g = rnd(shape), rnd(shape, 1)
+    gin, _ = backward(lua, x, g)
+    out = np.array(lua.eval("m.output"))
+    noise = np.array(lua.eval("m.noise")).reshape(shape[:2] if len(shape) == 4 + (cls[0] == "V")
+                                                  else shape[:1])
+    mask = noise.reshape(noise.shape + (1,) * (len(shape) - noise.ndim))
+    assert set(np.unique(noise)) <= {0.0, 1.0}
+    np.testing.assert_allclose(out, x * mask)
+    np.testing.assert_allclose(gin, g * mask)
+    lua.execute("m:evaluate()")
+    gin, _ = backward(lua, x, g)
+    np.testing.assert_allclose(gin, 0.6 * g)

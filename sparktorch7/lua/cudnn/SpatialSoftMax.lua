@@ -35,4 +35,17 @@ function SpatialSoftMax:updateOutput(input)
    return out
 end
 
+function SpatialSoftMax:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   local dim = input:dim()
+   local log = self.algorithm == 'CUDNN_SOFTMAX_LOG'
+   if self.mode == 'CUDNN_SOFTMAX_MODE_INSTANCE' then
+      ops.call('softmax_flat_grad', gin, gradOutput, self.output, dim == 1 or dim == 3, log)
+   else
+      ops.call('softmax_grad', gin, gradOutput, self.output, (dim == 1 or dim == 3) and 0 or 1, log)
+   end
+   return gin
+end
+
 function SpatialSoftMax:clearDesc() return self end

@@ -33,6 +33,18 @@ function SpatialCrossMapLRN:updateOutput(input)
    return out
 end
 
+function SpatialCrossMapLRN:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   local before, after = self:_window()
+   ops.call('cross_map_lrn_grad', gin, gradOutput, input, self.size, self.alpha, self.beta,
+            self.k, before, after)
+   return gin
+end
+
+function SpatialCrossMapLRN:accGradParameters(input, gradOutput, scale)
+end
+
 function SpatialCrossMapLRN:__tostring__()
    return string.format('%s(%d, %g, %g, %g)', torch.type(self), self.size, self.alpha, self.beta,
                         self.k)

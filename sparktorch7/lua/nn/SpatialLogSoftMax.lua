@@ -15,3 +15,14 @@ function SpatialLogSoftMax:updateOutput(input)
    ops.call('softmax', out, input, axis, true)
    return out
 end
+
+function SpatialLogSoftMax:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   local dim = input:dim()
+   ops.call('softmax_grad', gin, gradOutput, self.output, (dim == 1 or dim == 3) and 0 or 1, true)
+   return gin
+end
+
+function SpatialLogSoftMax:accGradParameters(input, gradOutput, scale)
+end

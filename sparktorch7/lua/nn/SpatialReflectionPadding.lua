@@ -13,3 +13,5 @@ end
 SpatialReflectionPadding._mode = 'reflect'
 SpatialReflectionPadding.updateOutput = nn.SpatialZeroPadding.updateOutput
 SpatialReflectionPadding.__tostring__ = nn.SpatialZeroPadding.__tostring__
+SpatialReflectionPadding.updateGradInput = nn.SpatialZeroPadding.updateGradInput
+SpatialReflectionPadding.accGradParameters = nn.SpatialZeroPadding.accGradParameters

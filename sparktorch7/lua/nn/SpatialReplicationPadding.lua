@@ -13,3 +13,5 @@ end
 SpatialReplicationPadding._mode = 'edge'
 SpatialReplicationPadding.updateOutput = nn.SpatialZeroPadding.updateOutput
 SpatialReplicationPadding.__tostring__ = nn.SpatialZeroPadding.__tostring__
+SpatialReplicationPadding.updateGradInput = nn.SpatialZeroPadding.updateGradInput
+SpatialReplicationPadding.accGradParameters = nn.SpatialZeroPadding.accGradParameters

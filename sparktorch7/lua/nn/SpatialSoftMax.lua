@@ -15,3 +15,14 @@ function SpatialSoftMax:updateOutput(input)
    ops.call('softmax', out, input, axis, false)
    return out
 end
+
+function SpatialSoftMax:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   local dim = input:dim()
+   ops.call('softmax_grad', gin, gradOutput, self.output, (dim == 1 or dim == 3) and 0 or 1, false)
+   return gin
+end
+
+function SpatialSoftMax:accGradParameters(input, gradOutput, scale)
+end

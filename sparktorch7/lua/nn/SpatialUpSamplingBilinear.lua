@@ -46,6 +46,16 @@ function SpatialUpSamplingBilinear:updateOutput(input)
    return out
 end
 
+function SpatialUpSamplingBilinear:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   ops.call('upsample_bilinear_grad', gin, gradOutput)
+   return gin
+end
+
+function SpatialUpSamplingBilinear:accGradParameters(input, gradOutput, scale)
+end
+
 function SpatialUpSamplingBilinear:__tostring__()
    if self.scale_factor then
       return string.format('%s(%d)', torch.type(self), self.scale_factor)

@@ -20,6 +20,16 @@ function SpatialUpSamplingNearest:__init(scale)
    self.outputSize = torch.LongStorage(4)
 end
 
+function SpatialUpSamplingNearest:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   ops.call('upsample_nearest_grad', gin, gradOutput, self.scale_factor)
+   return gin
+end
+
+function SpatialUpSamplingNearest:accGradParameters(input, gradOutput, scale)
+end
+
 function SpatialUpSamplingNearest:updateOutput(input)
    local dim = ops.checkDim(self, input, 3, 4, '3D or 4D (batch mode)')
    local s = self.scale_factor

@@ -44,6 +44,17 @@ function SpatialZeroPadding:updateOutput(input)
    return out
 end
 
+function SpatialZeroPadding:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   ops.call('pad2d_grad', gin, gradOutput, self.pad_l, self.pad_r, self.pad_t, self.pad_b,
+            self._mode)
+   return gin
+end
+
+function SpatialZeroPadding:accGradParameters(input, gradOutput, scale)
+end
+
 function SpatialZeroPadding:__tostring__()
    return string.format('%s(l=%d, r=%d, t=%d, b=%d)', torch.type(self), self.pad_l, self.pad_r,
                         self.pad_t, self.pad_b)

@@ -47,6 +47,23 @@ return function(class, parent, name, dims)
       return pointwise.finish(self, input, back)
    end
 
+   -- gradOutput times the mask of the last forward (training), or times 1 - p
+   function class:updateGradInput(input, gradOutput)
+      local ops = require('nn.spatial_ops')
+      ops.checkGradOutput(self, input, gradOutput)
+      local gin = ops.gradInput(self, input)
+      local stochastic = self.train or self.stochastic_inference
+      if stochastic and not (torch.isTensor(self.noise) and self.noise:nElement() > 0) then
+         ops.fail(self, 'no dropout mask: run forward in training mode before backward')
+      end
+      ops.call('channel_dropout_grad', gin, gradOutput, stochastic and self.noise or nil,
+               input:dim() == dims and 2 or 1, 1 - self.p, stochastic and true or false)
+      return gin
+   end
+
+   function class:accGradParameters(input, gradOutput, scale)
+   end
+
    function class:__tostring__()
       return string.format('%s(%f)', torch.type(self), self.p)
    end
