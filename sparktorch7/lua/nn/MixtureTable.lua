@@ -3,6 +3,7 @@
 -- one tensor whose dimension dim (default: 1, or 2 for a batch) runs over
 -- the experts.
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local MixtureTable, parent = torch.class('nn.MixtureTable', 'nn.Module')
 
@@ -45,7 +46,7 @@ function MixtureTable:updateOutput(input)
       end
    end
    local first = list[1]
-   local out = pointwise.resultLike(self, first, first:size())
+   local out = kernels.output(self, first, first:size())
    local yp = out:data()
    local count = first:nElement()
    local per = count / rows

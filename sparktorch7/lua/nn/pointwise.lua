@@ -5,6 +5,7 @@
 --   local y, x, n, back = pointwise.begin(self, input, 'nn.Tanh')
 --   for i = 0, n - 1 do y[i] = math.tanh(x[i]) end
 --   return pointwise.finish(self, input, back)
+local kernels = require('nn.kernels')
 local pointwise = {}
 
 -- Makes self.output (or the input itself when self.inplace) ready to receive
@@ -28,17 +29,7 @@ function pointwise.begin(self, input, name)
       end
       return x:data(), x:data(), n, x
    end
-   local out = self.output
-   if not torch.isTensor(out) or torch.type(out) ~= torch.type(input) or out == input then
-      out = nn.utils.newLike(input)
-      self.output = out
-   end
-   out:resizeAs(x)
-   if not out:isContiguous() then
-      out = nn.utils.newLike(input):resizeAs(x)
-      self.output = out
-   end
-   return out:data(), x:data(), n, nil
+   return kernels.output(self, input):data(), x:data(), n, nil
 end
 
 function pointwise.finish(self, input, back)
@@ -47,26 +38,6 @@ function pointwise.finish(self, input, back)
       self.output = input
    end
    return self.output
-end
-
--- A contiguous tensor like input in self[field] (kept between calls), for
--- results that are not elementwise (softmax, normalisations).
-function pointwise.resultLike(self, input, sizes)
-   local out = self.output
-   if not torch.isTensor(out) or torch.type(out) ~= torch.type(input) or out == input then
-      out = nn.utils.newLike(input)
-   end
-   if sizes then
-      out:resize(sizes)
-   else
-      out:resizeAs(input)
-   end
-   if not out:isContiguous() then
-      out = nn.utils.newLike(input)
-      if sizes then out:resize(sizes) else out:resizeAs(input) end
-   end
-   self.output = out
-   return out
 end
 
 -- A contiguous version of t (t itself when it already is).

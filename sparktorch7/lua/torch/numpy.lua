@@ -77,6 +77,19 @@ function numpy.lookup(modname, name)
   return f, key
 end
 
+-- modname.name as a Lua function, bound once: it maps the kernel's argument errors
+-- as callmod does. A Python call gives exactly one result, and so does the function.
+function numpy.bind(modname, name)
+  local f, key = numpy.lookup(modname, name)
+  return function(...)
+    local ok, r = pcall(f, ...)
+    if not ok then
+      kernelFailed(key, r, ...)
+    end
+    return r
+  end
+end
+
 function numpy.callmod(modname, name, ...)
   local f, key = numpy.lookup(modname, name)
   -- the kernel's results exactly as it returns them (their number matters to callers)
