@@ -16,20 +16,18 @@ function pointwise.begin(self, input, name)
    if not torch.isTensor(input) then
       error(string.format('<%s> input must be a tensor, not a %s', name, torch.type(input)), 3)
    end
-   local x = input
-   if not x:isContiguous() then
-      x = x:contiguous()
-   end
-   local n = x:nElement()
+   local n = input:nElement()
    if self.inplace then
-      if x == input then
+      if input:isContiguous() then
          self.output = input
          local p = input:data()
          return p, p, n, nil
       end
+      local x = input:contiguous()   -- the caller keeps it (to copy back)
       return x:data(), x:data(), n, x
    end
-   return kernels.output(self, input):data(), x:data(), n, nil
+   -- a contiguous copy of the input must outlive this call: the caller loops over its pointer
+   return kernels.output(self, input):data(), pointwise.contiguous(input):data(), n, nil
 end
 
 function pointwise.finish(self, input, back)
