@@ -9,17 +9,6 @@ from sparktorch7._lua import LuaError, LuaFunction, LuaState
 
 __all__ = ["PyTorch"]
 
-# The names of the state's global functions (python2torch's function_names).
-_FUNCTION_NAMES = r"""
-local out = {}
-for name, value in pairs(_G) do
-  if type(name) == 'string' and type(value) == 'function' then out[#out + 1] = name end
-end
-table.sort(out)
-return table.concat(out, '\0')
-"""
-
-
 class PyTorch:
     """python2torch's ``PyTorch``: run a Lua script after ``require 'torch'``; every
     global function of the state (the script's and Lua's own, as python2torch listed
@@ -58,7 +47,7 @@ class PyTorch:
             for name in requires:
                 state.require(name)
             state.dofile(os.fspath(path))
-            names = state.execute(_FUNCTION_NAMES)
+            names = state.require("sparktorch7.python2torch")["function_names"]()
         except BaseException:
             state.close()
             raise
