@@ -44,21 +44,6 @@ PathLike = Union[str, "os.PathLike[str]"]
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
-def _lua_string(value: str) -> str:
-    out = ['"']
-    for ch in value:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ord(ch) < 32:
-            out.append("\\%03d" % ord(ch))
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
 def _check_function_name(name: str, what: str) -> str:
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise ValueError(f"{what} must be a Lua global name such as 'score' or 'model.score', "
@@ -274,8 +259,9 @@ class LuaScript:
                     names = list(wanted)
                     if self._init is not None:
                         names.append(self._init)
+                    kind_of = state.eval("require('sparktorch7.worker').kind")
                     for fn in names:
-                        kind = state.eval(f"type({fn})") if "." not in fn else _lookup_type(state, fn)
+                        kind = kind_of(fn)
                         if kind != "function":
                             role = "init function" if fn == self._init and fn not in wanted else "function"
                             raise ValueError(f"the Lua {role} {fn!r} is not defined by script "
@@ -350,11 +336,3 @@ class _ScriptHandle:
 
         return _worker.get_entry(self.key, load)
 
-
-def _lookup_type(state: Any, dotted: str) -> str:
-    parts = dotted.split(".")
-    expr = "local v = _G\n"
-    for p in parts:
-        expr += f"if type(v) ~= 'table' then return 'nil' end v = v[{_lua_string(p)}]\n"
-    expr += "return type(v)"
-    return state.execute(expr)
