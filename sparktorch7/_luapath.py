@@ -252,4 +252,4 @@ def apply(state: Any, roots: Sequence[str]) -> None:
             raise ValueError(f"lua_path: the folder {r!r} cannot go on package.path "
                              "(its path holds ';' or '?')")
     lua_dir = LUA_DIR.replace("\\", "/")
-    state.eval("require('sparktorch7.luapath').add")(lua_dir, [r.replace(os.sep, "/") for r in roots])
+    state.require("sparktorch7.luapath")["add"](lua_dir, [r.replace(os.sep, "/") for r in roots])

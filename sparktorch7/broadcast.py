@@ -259,7 +259,7 @@ class LuaScript:
                     names = list(wanted)
                     if self._init is not None:
                         names.append(self._init)
-                    kind_of = state.eval("require('sparktorch7.worker').kind")
+                    kind_of = state.require("sparktorch7.worker")["kind"]
                     for fn in names:
                         kind = kind_of(fn)
                         if kind != "function":
