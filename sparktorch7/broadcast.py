@@ -117,13 +117,24 @@ class LuaScript:
 
     Examples
     --------
+    >>> import numpy as np
     >>> script = LuaScript('''
     ... function score(x) return x * 2 end
-    ... ''')
-    >>> script.key[:8]                                     # doctest: +SKIP
-    '3f1c0a9e'
-    >>> lua_udf(script, "score", "float")                  # doctest: +SKIP
-    >>> lm = LuaScript("require 'LanguageModel' ...", lua_path=["torch-rnn"])  # doctest: +SKIP
+    ... ''', name="double.lua")
+    >>> script.check("score")         # on the driver: the chunk runs and score is a function
+    >>> script.check("predict")
+    Traceback (most recent call last):
+    ...
+    ValueError: the Lua function 'predict' is not defined by script 'double.lua' (found a nil value)
+    >>> len(script.key)               # the sha256 of its content: the workers' cache key
+    64
+    >>> with script.open() as lua:    # a local state with the script loaded, to try it
+    ...     lua.score(np.arange(3.0))
+    array([0., 2., 4.])
+
+    The script then goes to :func:`sparktorch7.lua_udf`, :func:`sparktorch7.score` or
+    :func:`sparktorch7.map_partitions`, which ship it once per SparkContext. A project's
+    own Lua modules travel with it: ``LuaScript(source, lua_path=["torch-rnn"])``.
     """
 
     def __init__(self, source: Union[str, bytes], *,
@@ -175,7 +186,19 @@ class LuaScript:
 
         Examples
         --------
-        >>> script = LuaScript.from_file("jobs/examples/mlp.lua", init="init")  # doctest: +SKIP
+        >>> import os, tempfile
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> with open(os.path.join(folder.name, "helpers.lua"), "w") as f:
+        ...     _ = f.write("return {twice = function(x) return 2 * x end}")
+        >>> with open(os.path.join(folder.name, "double.lua"), "w") as f:
+        ...     _ = f.write("local h = require 'helpers'\\nfunction score(x) return h.twice(x) end")
+        >>> script = LuaScript.from_file(os.path.join(folder.name, "double.lua"))
+        >>> script.name
+        '@double.lua'
+        >>> with script.open() as lua:    # helpers.lua, from the script's folder, was shipped
+        ...     lua.score(21)
+        42
+        >>> folder.cleanup()
         """
         path = os.fspath(path)
         with open(path, "rb") as f:

@@ -49,9 +49,16 @@ class Model:
 
     Examples
     --------
-    >>> model = load_model("mnist_mlp.t7")          # doctest: +SKIP
-    >>> model.forward(np.zeros((2, 784), np.float32)).shape  # doctest: +SKIP
-    (2, 10)
+    A module built in Lua, wrapped as it is (:func:`load_model` gives one from a file):
+
+    >>> lua = LuaState(tables="proxy")
+    >>> net = lua.eval("require('nn').Sequential():add(nn.Linear(3, 2)):add(nn.Tanh())")
+    >>> model = Model(net, lua)
+    >>> model.tensor_type, model.float().dtype
+    ('torch.DoubleTensor', <class 'numpy.float32'>)
+    >>> model.forward(np.zeros((4, 3))).shape, model.forward(np.zeros((4, 3))).dtype
+    ((4, 2), dtype('float32'))
+    >>> lua.close()
     """
 
     def __init__(self, module: LuaTable, state: LuaState):
@@ -129,8 +136,33 @@ def load_model(path: str | os.PathLike, *, key: str | int | Sequence[str | int] 
 
     Examples
     --------
-    >>> model = load_model("model.t7")   # doctest: +SKIP
-    >>> probs = model.forward(batch)     # doctest: +SKIP
+    A model file as Torch7 writes one (here by ``torch.save`` in a state of our own):
+
+    >>> import os, tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "mlp.t7")
+    >>> with LuaState() as lua:
+    ...     lua.execute("require 'nn'")
+    ...     save = lua.eval("function(path) torch.save(path, nn.Sequential()"
+    ...                     ":add(nn.Linear(4, 3)):add(nn.SoftMax())) end")
+    ...     save(path)
+    >>> model = load_model(path)
+    >>> probs = model.forward(np.random.rand(2, 4))
+    >>> probs.shape, np.allclose(probs.sum(axis=1), 1)
+    ((2, 3), True)
+
+    A file holding a table: the key of the module in it.
+
+    >>> with LuaState() as lua:
+    ...     lua.execute("require 'nn'")
+    ...     lua.eval("function(path) torch.save(path, {protos = {rnn = nn.Linear(4, 3)}}) end")(path)
+    >>> load_model(path, key="protos.rnn").forward(np.zeros(4)).shape
+    (3,)
+    >>> load_model(path)
+    Traceback (most recent call last):
+    ...
+    sparktorch7._lua.LuaError: <load_model> ...mlp.t7 holds a table, not an nn module (it has modules under the keys "protos.rnn"...
+    >>> folder.cleanup()
     """
     if state is None:
         state = LuaState()

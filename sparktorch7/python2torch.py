@@ -31,11 +31,29 @@ class PyTorch:
 
     Examples
     --------
-    >>> torch = PyTorch("mah_stuff.lua")                  # doctest: +SKIP
-    >>> torch.Hello()                                     # doctest: +SKIP
+    python2torch's own example script:
+
+    >>> import os, tempfile, numpy
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "mah_stuff.lua")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write('''
+    ... function Hello() print("Is it me you're looking for?") end
+    ... function DoIt(n, x, s, list, tensor)
+    ...   return n + x, s .. "!", #list, tensor:sum()
+    ... end
+    ... ''')
+    >>> torch = PyTorch(path)
+    >>> torch.Hello()
     Is it me you're looking for?
     []
-    >>> torch("DoIt", [1, 3.5, "s", [1, 2], numpy.zeros(3)])   # doctest: +SKIP
+    >>> torch("DoIt", [1, 3.5, "s", [1, 2], numpy.ones(3)])
+    [4.5, 's!', 2, 3]
+    >>> torch.DoIt(2, 0.5, "t", [], numpy.zeros(1))
+    [2.5, 't!', 0, 0]
+    >>> "DoIt" in torch.function_names and "print" in torch.function_names
+    True
+    >>> torch.close(); folder.cleanup()
     """
 
     function_names: list[str]
