@@ -26,7 +26,7 @@ _LUA_SIGNS = [
     re.compile(r"\brequire\s*\(?\s*['\"]"),
     re.compile(r"\breturn\s+[A-Za-z_]\w*\s*(\.\.|\[|\()"),
 ]
-_LUA_CALLS = {"execute", "eval", "dofile_string"}
+_LUA_CALLS = {"execute", "eval"}
 
 
 def looks_like_lua(text: str) -> bool:
@@ -118,9 +118,9 @@ def cython_findings(source: str, where: str) -> list:
 
 def package_findings(root: str) -> list:
     found = []
+    lua_root = os.path.join(root, "lua")
     for dirpath, _dirs, files in os.walk(root):
-        if os.path.join(root, "lua") in (dirpath, os.path.dirname(dirpath)) or \
-                dirpath.startswith(os.path.join(root, "lua") + os.sep):
+        if dirpath == lua_root or dirpath.startswith(lua_root + os.sep):
             continue
         for name in sorted(files):
             path = os.path.join(dirpath, name)
@@ -210,6 +210,7 @@ def test_model_helpers_come_from_model_lua():
     with pytest.raises(LuaError) as info:
         load_model(MNIST, key="protos", state=model.state)
     assert "holds a nn.Sequential, not a table to take" in str(info.value)
+    assert os.path.join(LUA, "model.lua") in info.value.lua_traceback
 
 
 def test_luapath_add_takes_folders_as_arguments(tmp_path):
