@@ -118,6 +118,8 @@ def test_wheel_is_manylinux_and_carries_libluajit_and_the_lua_runtime(wheel):
     lua_dir = ROOT / "sparktorch7" / "lua"
     in_tree = {f"sparktorch7/lua/{p.relative_to(lua_dir).as_posix()}" for p in lua_dir.rglob("*.lua")}
     assert "sparktorch7/lua/torch/init.lua" in in_tree
+    # (the state's bootstrap and the Python modules' Lua helpers are among them)
+    assert {"sparktorch7/lua/sparktorch7/boot/helpers.lua", "sparktorch7/lua/sparktorch7/model.lua"} <= in_tree
     assert in_tree <= names, sorted(in_tree - names)
     extensions = [n for n in names if n.endswith(".so")]
     assert len(extensions) == 1, extensions
