@@ -1,5 +1,6 @@
 -- nn.CMaxTable: the elementwise maximum of the tensors of the input table.
 local pointwise = require('nn.pointwise')
+local tablegrad = require('nn.tablegrad')
 local schema = require('nn.schema')
 local CMaxTable, parent = torch.class('nn.CMaxTable', 'nn.Module')
 
@@ -26,6 +27,33 @@ function CMaxTable:updateOutput(input)
       end
    end
    return pointwise.finish(self, first, back)
+end
+
+-- gradOutput goes to the input that gave each element of the output (the
+-- first one of equal values, as forward), 0 to the others
+function CMaxTable:updateGradInput(input, gradOutput)
+   local first = pointwise.firstOfTable(input, 'nn.CMaxTable')
+   local n = first:nElement()
+   local go = tablegrad.gradOutput(gradOutput, n, 'nn.CMaxTable'):data()
+   local xs = {}
+   for k = 1, #input do
+      xs[k] = pointwise.sameShape(input[k], first, k, 'nn.CMaxTable'):data()
+   end
+   tablegrad.table(self, #input)
+   local gs = {}
+   for k = 1, #input do
+      local g, p = tablegrad.like(self, k, input[k])
+      g:zero()
+      gs[k] = p
+   end
+   for i = 0, n - 1 do
+      local best, at = xs[1][i], 1
+      for k = 2, #input do
+         if xs[k][i] > best then best, at = xs[k][i], k end
+      end
+      gs[at][i] = go[i]
+   end
+   return self.gradInput
 end
 
 return CMaxTable
