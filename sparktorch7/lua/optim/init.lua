@@ -2,6 +2,8 @@
 -- optim.name(opfunc, x, config, state): opfunc(x) gives f(x) and df/dx, x is
 -- updated in place, state (defaulting to config) keeps what persists between
 -- calls; it returns x and a table of the f values it evaluated.
+require('torch')
+
 local optim = {}
 
 rawset(_G, 'optim', optim)   -- Torch7's optim is a global, as its packages were
