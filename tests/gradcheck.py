@@ -2,7 +2,8 @@
 outputs are (nested) tables of tensors, where nn.Jacobian (tensors only) does not
 reach. Installed into a LuaState as the global table `gradcheck`:
 
-    gradcheck.criterion(c, input, target)   -> largest |analytic - numeric| of dE/dinput
+    gradcheck.criterion(c, input, target)   -> largest |analytic - numeric| of dE/dinput,
+                                               and the largest |analytic| (to show it is not 0)
     gradcheck.module(m, input)              -> the same for a random projection of the output
     gradcheck.params(m, input)              -> the same for the parameters (accGradParameters)
 
@@ -63,7 +64,7 @@ gradcheck.clone = clone
 local function compare(f, tensors, analytic)
    local ga = leaves(analytic)
    assert(#ga == #tensors, 'the gradient has ' .. #ga .. ' tensors for ' .. #tensors .. ' inputs')
-   local err = 0
+   local err, scale = 0, 0
    for k, t in ipairs(tensors) do
       assert(t:isContiguous(), 'perturbed tensors must be contiguous')
       assert(ga[k]:nElement() == t:nElement(),
@@ -77,9 +78,10 @@ local function compare(f, tensors, analytic)
          local fm = f()
          flat[i] = v
          err = math.max(err, math.abs((fp - fm) / (2 * EPS) - g[i]))
+         scale = math.max(scale, math.abs(g[i]))
       end
    end
-   return err
+   return err, scale
 end
 
 function gradcheck.criterion(c, input, target)
