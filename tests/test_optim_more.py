@@ -412,6 +412,12 @@ def test_lswolfe_directly_matches_numpy(lua):
 
 
 # ---------------------------------------------------------------- cg
+def cubic(f2, f3, d2, d3, z3):
+    A_ = 6 * (f2 - f3) / z3 + 3 * (d2 + d3)
+    B_ = 3 * (f3 - f2) - z3 * (d3 + 2 * d2)
+    return A_, B_, B_ * B_ - A_ * d2 * z3 * z3
+
+
 def np_cg(opfunc, x, rho=0.01, sig=0.5, intp=0.1, ext=3.0, maxIter=20, ratio=100, maxEval=None):
     maxEval = maxIter * 1.25 if maxEval is None else maxEval
     i, fx = 0, []
@@ -436,9 +442,7 @@ def np_cg(opfunc, x, rho=0.01, sig=0.5, intp=0.1, ext=3.0, maxIter=20, ratio=100
                 if f2 > f1:
                     z2 = z3 - (0.5 * d3 * z3 * z3) / (d3 * z3 + f2 - f3)
                 else:
-                    A_ = 6 * (f2 - f3) / z3 + 3 * (d2 + d3)
-                    B_ = 3 * (f3 - f2) - z3 * (d3 + 2 * d2)
-                    disc = B_ * B_ - A_ * d2 * z3 * z3
+                    A_, B_, disc = cubic(f2, f3, d2, d3, z3)
                     z2 = (np.sqrt(disc) - B_) / A_ if disc >= 0 else np.nan
                 if not np.isfinite(z2):
                     z2 = z3 / 2
@@ -457,9 +461,7 @@ def np_cg(opfunc, x, rho=0.01, sig=0.5, intp=0.1, ext=3.0, maxIter=20, ratio=100
                 break
             elif m == 0:
                 break
-            A_ = 6 * (f2 - f3) / z3 + 3 * (d2 + d3)
-            B_ = 3 * (f3 - f2) - z3 * (d3 + 2 * d2)
-            disc = B_ * B_ - A_ * d2 * z3 * z3
+            A_, B_, disc = cubic(f2, f3, d2, d3, z3)
             z2 = -d2 * z3 * z3 / (B_ + np.sqrt(disc)) if disc >= 0 else np.nan
             if not np.isfinite(z2) or z2 < 0:
                 z2 = z1 * (ext - 1) if limit < -0.5 else (limit - z1) / 2

@@ -32,28 +32,7 @@ end
 -- gradOutput goes to the input that gave each element of the output (the
 -- first one of equal values, as forward), 0 to the others
 function CMaxTable:updateGradInput(input, gradOutput)
-   local first = pointwise.firstOfTable(input, 'nn.CMaxTable')
-   local n = first:nElement()
-   local go = tablegrad.gradOutput(gradOutput, n, 'nn.CMaxTable'):data()
-   local xs = {}
-   for k = 1, #input do
-      xs[k] = pointwise.sameShape(input[k], first, k, 'nn.CMaxTable'):data()
-   end
-   tablegrad.table(self, #input)
-   local gs = {}
-   for k = 1, #input do
-      local g, p = tablegrad.like(self, k, input[k])
-      g:zero()
-      gs[k] = p
-   end
-   for i = 0, n - 1 do
-      local best, at = xs[1][i], 1
-      for k = 2, #input do
-         if xs[k][i] > best then best, at = xs[k][i], k end
-      end
-      gs[at][i] = go[i]
-   end
-   return self.gradInput
+   return tablegrad.toExtremes(self, input, gradOutput, 'nn.CMaxTable', 1)
 end
 
 return CMaxTable

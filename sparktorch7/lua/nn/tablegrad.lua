@@ -48,4 +48,31 @@ function tablegrad.gradOutput(gradOutput, n, name)
    return require('nn.pointwise').contiguous(gradOutput)
 end
 
+-- The gradient of an elementwise max (sign 1) or min (sign -1) of a table of
+-- tensors: each element of gradOutput goes to the input holding the extreme
+-- value there (the first of equal ones), 0 to the others.
+function tablegrad.toExtremes(self, input, gradOutput, name, sign)
+   local pointwise = require('nn.pointwise')
+   local first = pointwise.firstOfTable(input, name)
+   local n = first:nElement()
+   local go = tablegrad.gradOutput(gradOutput, n, name):data()
+   local xs, gs = {}, {}
+   tablegrad.table(self, #input)
+   for k = 1, #input do
+      xs[k] = pointwise.sameShape(input[k], first, k, name):data()
+      local g, p = tablegrad.like(self, k, input[k])
+      g:zero()
+      gs[k] = p
+   end
+   for i = 0, n - 1 do
+      local best, at = sign * xs[1][i], 1
+      for k = 2, #input do
+         local v = sign * xs[k][i]
+         if v > best then best, at = v, k end
+      end
+      gs[at][i] = go[i]
+   end
+   return self.gradInput
+end
+
 return tablegrad

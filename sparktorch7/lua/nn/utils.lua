@@ -283,15 +283,15 @@ local function nestedError(name, a, b)
                        name, torch.type(a), torch.type(b)), 3)
 end
 
--- t1 made to have t2's nesting and sizes (tensors of t2's type), reusing what
--- it holds; keys t2 lacks are dropped. Returns t1, t2.
-function utils.recursiveResizeAs(t1, t2)
+-- t1 remade with t2's nesting, its tensors (reused when of t2's type) given
+-- to leaf(t1tensor, t2tensor); keys t2 lacks are dropped. Returns t1.
+local function remake(name, t1, t2, leaf)
    if type(t2) == 'table' and not torch.typename(t2) then
       if type(t1) ~= 'table' or torch.typename(t1) then
          t1 = {}
       end
       for k, v in pairs(t2) do
-         t1[k] = utils.recursiveResizeAs(t1[k], v)
+         t1[k] = remake(name, t1[k], v, leaf)
       end
       for k in pairs(t1) do
          if t2[k] == nil then t1[k] = nil end
@@ -300,11 +300,17 @@ function utils.recursiveResizeAs(t1, t2)
       if not torch.isTensor(t1) or torch.type(t1) ~= torch.type(t2) then
          t1 = t2.new()
       end
-      t1:resize(t2:size())
+      leaf(t1, t2)
    else
-      nestedError('recursiveResizeAs', t1, t2)
+      nestedError(name, t1, t2)
    end
-   return t1, t2
+   return t1
+end
+
+-- t1 made to have t2's nesting and sizes (tensors of t2's type), reusing what
+-- it holds. Returns t1, t2.
+function utils.recursiveResizeAs(t1, t2)
+   return remake('recursiveResizeAs', t1, t2, function(a, b) a:resize(b:size()) end), t2
 end
 
 -- Fills every tensor of a nested table with val; returns it.
@@ -343,25 +349,7 @@ end
 
 -- t1 made a copy of t2 (nesting, sizes and values), reusing what it holds; returns t1, t2.
 function utils.recursiveCopy(t1, t2)
-   if type(t2) == 'table' and not torch.typename(t2) then
-      if type(t1) ~= 'table' or torch.typename(t1) then
-         t1 = {}
-      end
-      for k, v in pairs(t2) do
-         t1[k] = utils.recursiveCopy(t1[k], v)
-      end
-      for k in pairs(t1) do
-         if t2[k] == nil then t1[k] = nil end
-      end
-   elseif torch.isTensor(t2) then
-      if not torch.isTensor(t1) or torch.type(t1) ~= torch.type(t2) then
-         t1 = t2.new()
-      end
-      t1:resizeAs(t2):copy(t2)
-   else
-      nestedError('recursiveCopy', t1, t2)
-   end
-   return t1, t2
+   return remake('recursiveCopy', t1, t2, function(a, b) a:resizeAs(b):copy(b) end), t2
 end
 
 return utils

@@ -11,6 +11,12 @@ local function notFinite(v)
    return v ~= v or v == math.huge or v == -math.huge
 end
 
+-- the coefficients A, B of the cubic through points 2 and 3 (values f, slopes
+-- d, point 3 at z3 from point 2) that the interpolations solve
+local function cubic(f2, f3, d2, d3, z3)
+   return 6 * (f2 - f3) / z3 + 3 * (d2 + d3), 3 * (f3 - f2) - z3 * (d3 + 2 * d2)
+end
+
 function optim.cg(opfunc, x, config, state)
    config = config or {}
    state = state or config
@@ -38,6 +44,15 @@ function optim.cg(opfunc, x, config, state)
    local f0 = 0
    local tdf
 
+   -- x moved by z along s, evaluated there: f2, df2 and the slope d2 along s
+   local function moveBy(z)
+      x:add(z, s)
+      f2, tdf = opfunc(x)
+      df2:copy(tdf)
+      i = i + 1
+      d2 = df2:dot(s)
+   end
+
    f1, tdf = opfunc(x)
    fx[#fx + 1] = f1
    df1:copy(tdf)
@@ -50,11 +65,7 @@ function optim.cg(opfunc, x, config, state)
       x0:copy(x)
       f0 = f1
       df0:copy(df1)
-      x:add(z1, s)
-      f2, tdf = opfunc(x)
-      df2:copy(tdf)
-      i = i + 1
-      d2 = df2:dot(s)
+      moveBy(z1)
       f3, d3, z3 = f1, d1, -z1     -- point 3 starts as point 1
       local m = math.min(maxIter, maxEval - i)
       local success = false
@@ -66,8 +77,7 @@ function optim.cg(opfunc, x, config, state)
             if f2 > f1 then
                z2 = z3 - (0.5 * d3 * z3 * z3) / (d3 * z3 + f2 - f3)     -- quadratic fit
             else
-               local A = 6 * (f2 - f3) / z3 + 3 * (d2 + d3)             -- cubic fit
-               local B = 3 * (f3 - f2) - z3 * (d3 + 2 * d2)
+               local A, B = cubic(f2, f3, d2, d3, z3)                  -- cubic fit
                z2 = (math.sqrt(B * B - A * d2 * z3 * z3) - B) / A
             end
             if notFinite(z2) then
@@ -75,12 +85,8 @@ function optim.cg(opfunc, x, config, state)
             end
             z2 = math.max(math.min(z2, int * z3), (1 - int) * z3)
             z1 = z1 + z2
-            x:add(z2, s)
-            f2, tdf = opfunc(x)
-            df2:copy(tdf)
-            i = i + 1
+            moveBy(z2)
             m = m - 1
-            d2 = df2:dot(s)
             z3 = z3 - z2
          end
          if f2 > f1 + z1 * rho * d1 or d2 > -sig * d1 then
@@ -92,8 +98,7 @@ function optim.cg(opfunc, x, config, state)
             break
          end
          -- extrapolate by a cubic, within limits
-         local A = 6 * (f2 - f3) / z3 + 3 * (d2 + d3)
-         local B = 3 * (f3 - f2) - z3 * (d3 + 2 * d2)
+         local A, B = cubic(f2, f3, d2, d3, z3)
          z2 = -d2 * z3 * z3 / (B + math.sqrt(B * B - A * d2 * z3 * z3))
          if notFinite(z2) or z2 < 0 then
             if limit < -0.5 then
@@ -112,12 +117,8 @@ function optim.cg(opfunc, x, config, state)
          end
          f3, d3, z3 = f2, d2, -z2
          z1 = z1 + z2
-         x:add(z2, s)
-         f2, tdf = opfunc(x)
-         df2:copy(tdf)
-         i = i + 1
+         moveBy(z2)
          m = m - 1
-         d2 = df2:dot(s)
       end
       if success then
          f1 = f2
