@@ -632,3 +632,10 @@ def test_two_branch_gmodule_trained_with_sgd_matches_numpy(lua):
     np.testing.assert_allclose(w0_final, W[0][0], rtol=1e-10)
     np.testing.assert_allclose(b3_final, W[3][1], rtol=1e-10)
     assert losses[-1] < losses[0]
+
+
+def test_mixture_table_rows_must_match(lua):
+    with pytest.raises(st.LuaError, match=r"<nn.MixtureTable> a gater of 3 rows for experts of 4 rows"):
+        lua.execute("nn.MixtureTable():forward({torch.rand(3, 2), {torch.randn(4, 4), torch.randn(4, 4)}})")
+    with pytest.raises(st.LuaError, match=r"<nn.CosineEmbeddingCriterion> target must be a number or a tensor of 2"):
+        lua.execute("nn.CosineEmbeddingCriterion():forward({torch.randn(2, 3), torch.randn(2, 3)}, torch.Tensor{1})")

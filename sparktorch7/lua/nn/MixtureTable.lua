@@ -52,6 +52,13 @@ function MixtureTable:_layout(input)
          list[i] = experts:select(dim, i)
       end
    end
+   if not torch.isTensor(list[1]) then
+      error('<nn.MixtureTable> the experts must be tensors', 3)
+   end
+   if batched and (list[1]:dim() < 1 or list[1]:size(1) ~= rows) then
+      error(string.format('<nn.MixtureTable> a gater of %d rows for experts of %s rows', rows,
+                          list[1]:dim() < 1 and 'no' or tostring(list[1]:size(1))), 3)
+   end
    for i = 1, n do
       list[i] = pointwise.sameShape(list[i], list[1], i, 'nn.MixtureTable')
    end
