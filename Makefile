@@ -1,5 +1,5 @@
 # Packaging: a self-contained manylinux wheel and a packed virtualenv for spark-submit.
-#   make wheel        dist/sparktorch7-*-manylinux_*.whl (libluajit bundled by auditwheel)
+#   make wheel        dist/sparktorch7-*-manylinux_*.whl (LuaJIT linked in)
 #   make cluster-env  dist/sparktorch7-env.tar.gz (venv-pack; see docs/cluster.md)
 #   make clean        removes dist/ and build/
 # Options: PYTHON=.venv/bin/python  PLAT=auto (manylinux tag)  PYTHON_PREFIX= (interpreter
@@ -9,7 +9,7 @@ PYTHON ?= .venv/bin/python
 PLAT ?= auto
 PYTHON_PREFIX ?=
 
-SOURCES := setup.py pyproject.toml $(wildcard sparktorch7/*.py sparktorch7/*.pyx sparktorch7/*.pxi sparktorch7/*.pxd) \
+SOURCES := setup.py pyproject.toml scripts/build_luajit.sh $(wildcard sparktorch7/*.py sparktorch7/*.pyx sparktorch7/*.pxi sparktorch7/*.pxd) \
            $(shell find sparktorch7/lua -name '*.lua')
 SHIP_ENV = PYTHON='$(PYTHON)' PLAT='$(PLAT)' PYTHON_PREFIX='$(PYTHON_PREFIX)'
 
