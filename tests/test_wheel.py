@@ -114,7 +114,9 @@ def built_luajit_version() -> str:
 
 
 def test_wheel_is_manylinux_and_carries_the_lua_runtime_and_no_shared_library(wheel):
-    assert re.fullmatch(r"sparktorch7-[\w.]+-cp3\d+-cp3\d+-manylinux_2_\d+_x86_64\.whl", wheel.name), wheel.name
+    # manylinux2014: glibc 2.17, what RHEL/CentOS 7, Amazon Linux 2 and every later system have
+    assert re.fullmatch(r"sparktorch7-[\w.]+-cp3\d+-cp3\d+-manylinux2014_x86_64\.manylinux_2_17_x86_64\.whl",
+                        wheel.name), wheel.name
     names = set(zipfile.ZipFile(wheel).namelist())
 
     bundled = [n for n in names if n.startswith("sparktorch7.libs/") and not n.endswith("/")]
@@ -131,8 +133,7 @@ def test_wheel_is_manylinux_and_carries_the_lua_runtime_and_no_shared_library(wh
 
     tools = ROOT / "build" / "ship-tools" / "bin" / "auditwheel"
     shown = run([str(tools), "show", str(wheel)]).stdout
-    tag = re.search(r"manylinux_2_\d+_x86_64", wheel.name).group(0)
-    assert f'consistent with the following platform tag: "{tag}"' in " ".join(shown.split()), shown
+    assert 'consistent with the following platform tag: "manylinux_2_17_x86_64"' in " ".join(shown.split()), shown
 
 
 def test_extension_needs_no_luajit_library(venv):
@@ -141,7 +142,18 @@ def test_extension_needs_no_luajit_library(venv):
     needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", dynamic)
     assert needed and not [n for n in needed if "luajit" in n], needed
     # only the C runtime: what any manylinux system has
-    assert set(needed) <= {"libm.so.6", "libc.so.6", "libgcc_s.so.1", "libdl.so.2", "libpthread.so.0"}, needed
+    assert set(needed) <= {"libm.so.6", "libc.so.6", "libgcc_s.so.1", "libdl.so.2", "libpthread.so.0",
+                           "ld-linux-x86-64.so.2"}, needed
+
+
+def test_extension_asks_for_nothing_newer_than_glibc_2_17(venv):
+    """Every versioned symbol the extension imports (objdump -T) exists in glibc 2.17."""
+    table = run(["objdump", "-T", str(extension(venv))]).stdout
+    versions = set(re.findall(r"\bGLIBC_(\d+(?:\.\d+)+)\b", table))
+    assert versions, table[:2000]
+    newest = max(versions, key=lambda v: tuple(map(int, v.split("."))))
+    assert tuple(map(int, newest.split("."))) <= (2, 17), sorted(versions)
+    assert not re.search(r"\bGCC_(?:[5-9]|\d\d)", table)      # nor a libgcc_s newer than GCC 4
 
 
 def test_installed_wheel_scores_a_batch_with_its_own_luajit(venv, tmp_path):
