@@ -31,13 +31,17 @@ if [ "$(cat "$TOOLS/.requirements.sha" 2>/dev/null)" != "$want" ]; then
 fi
 
 # zig cc, targeting an old glibc, as the compiler of LuaJIT (its host tools stay gcc-built) and
-# of the extension; the extension links the unwinder of libgcc_s, which every glibc system has.
+# of the extension; the extension links the unwinder of libgcc_s, which every glibc system has
+# (only its GCC_3.x symbols are used).
 GLIBC=${GLIBC:-2.17}
 zigcc=$PWD/build/zigcc-$GLIBC
 mkdir -p "$zigcc"
 printf '#!/bin/sh\nexec %s -m ziglang cc -target x86_64-linux-gnu.%s "$@"\n' \
     "$PWD/$TOOLS/bin/python" "$GLIBC" > "$zigcc/cc"
-printf '#!/bin/sh\nexec %s -shared "$@" -lgcc_s\n' "$zigcc/cc" > "$zigcc/ldshared"
+# The system's libgcc_s by path: `-lgcc_s` would make zig link LLVM's libunwind instead, which
+# cannot unwind LuaJIT's errors out of JIT-compiled traces (the process panics).
+libgcc_s=$(gcc -print-file-name=libgcc_s.so.1)
+printf '#!/bin/sh\nexec %s -shared "$@" %s\n' "$zigcc/cc" "$libgcc_s" > "$zigcc/ldshared"
 chmod +x "$zigcc/cc" "$zigcc/ldshared"
 export SPARKTORCH7_LUAJIT_PREFIX=$PWD/build/luajit-glibc$GLIBC
 CC="$zigcc/cc" LUAJIT_PREFIX="$SPARKTORCH7_LUAJIT_PREFIX" bash scripts/build_luajit.sh
