@@ -164,6 +164,50 @@ def test_installed_wheel_scores_a_batch_with_its_own_luajit(venv, tmp_path):
     assert out["luajit"] == [], out["luajit"]           # no libluajit mapped at all
 
 
+# Errors unwound out of JIT-compiled traces, from LuaJIT itself (out of memory inside a trace's
+# allocation), from an FFI call and from Python code Lua called: each must come back to pcall, not
+# end the process. (An extension linked with the wrong unwinder panics on the first.)
+UNWIND = textwrap.dedent('''
+    import json, warnings
+    import sparktorch7
+    warnings.simplefilter("ignore")
+    def boom(i):
+        if i == 250:
+            raise KeyError(i)
+        return i
+    with sparktorch7.LuaState(max_memory=40_000_000) as lua:
+        lua.globals()["boom"] = boom
+        counts = lua.execute("""
+            local ffi = require 'ffi'
+            local oom, ffierr, pyerr = 0, 0, 0
+            for k = 1, 20 do
+              local ok, e = pcall(function()
+                local t = {}
+                for i = 1, 1e9 do t[i] = {i} end
+              end)
+              if not ok and tostring(e):find('not enough memory') then oom = oom + 1 end
+              collectgarbage()
+            end
+            for k = 1, 100 do
+              if not pcall(function()
+                for i = 1, 300 do if i == 250 then ffi.new('char[?]', -1) end end
+              end) then ffierr = ffierr + 1 end
+              if not pcall(function()
+                local s = 0
+                for i = 1, 300 do s = s + boom(i) end
+              end) then pyerr = pyerr + 1 end
+            end
+            return {oom = oom, ffi = ffierr, py = pyerr}""")
+    print(json.dumps(counts))
+''')
+
+
+def test_installed_wheel_unwinds_errors_out_of_jit_traces(venv, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "LD_LIBRARY_PATH", "LD_PRELOAD")}
+    proc = run([str(venv / "bin" / "python"), "-I", "-c", UNWIND], cwd=tmp_path, env=env)
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"oom": 20, "ffi": 100, "py": 100}
+
+
 def test_installed_wheel_scores_a_batch_with_the_system_luajit_hidden(venv, tmp_path):
     """In a private mount namespace, cover the system libluajit with /dev/null: first show the
     covering works (loading it by soname fails), then score with the installed wheel."""
