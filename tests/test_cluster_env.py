@@ -88,7 +88,7 @@ def test_archive_is_a_venv_with_the_wheel_and_without_pyspark(archive):
     assert "pyvenv.cfg" in names and python.issym()
     site = {n.split("/")[3] for n in names if n.startswith("lib/python3") and n.count("/") >= 4}
     assert {"sparktorch7", "numpy", "pyarrow", "pandas"} <= site, sorted(site)
-        assert "sparktorch7.libs" not in site          # LuaJIT is linked into the extension
+    assert "sparktorch7.libs" not in site           # LuaJIT is linked into the extension
     assert "pyspark" not in site                    # the cluster provides it
     assert any(n.endswith("sparktorch7/lua/torch/init.lua") for n in names)
 
