@@ -97,11 +97,12 @@ def open_state(payload: Mapping[str, Any], files_dir: Optional[str], *, serial: 
         _luapath.apply(state, lua_roots(files_dir, payload.get("lua_trees", ())))
         files = {fname: file_path(files_dir, fname) for fname in payload["files"]}
         worker = {"pid": os.getpid(), "serial": int(serial), "key": key, "driver": serial == 0}
-        state.eval("require('sparktorch7.worker').install")({"files": files, "worker": worker})
+        script_env = state.require("sparktorch7.worker")
+        script_env["install"]({"files": files, "worker": worker})
         state.execute(payload["source"], name=payload["name"])
         init = payload.get("init")
         if run_init and init:
-            fn = state.eval(init)
+            fn = script_env["lookup"](init)
             if not callable(fn):
                 raise ValueError(f"the Lua init function {init!r} is not defined by script "
                                  f"{payload['name'][1:]!r}")
