@@ -531,7 +531,12 @@ def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[s
     Returns
     -------
     pyspark.sql.DataFrame
-        ``keep`` columns followed by the output columns.
+        ``keep`` columns followed by the output columns. For a streaming ``df``
+        (``df.isStreaming``) a streaming DataFrame, to start with ``writeStream``
+        (a file sink, ``foreachBatch``, ...); each micro-batch's counts need no
+        action: ``query.lastProgress["observedMetrics"]["sparktorch7 <function>
+        -> <first output column>"]`` holds ``rows`` and ``scored`` (non-null
+        results), and ``script.rows_scored`` grows as micro-batches finish.
 
     Examples
     --------
