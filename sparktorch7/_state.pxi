@@ -62,7 +62,10 @@ cdef class LuaState:
         Seconds each call from Python may run before it raises
         :class:`LuaTimeoutError` inside Lua (also settable as ``state.timeout``).
         A state with a timeout runs with the JIT compiler off: LuaJIT runs no hooks
-        in compiled code.
+        in compiled code. (To bound a block of calls only: :meth:`deadline`.) Ctrl-C
+        interrupts a call running on the main thread with ``KeyboardInterrupt``; with
+        the JIT on, a loop compiled whole cannot be interrupted, in a state with a
+        timeout every loop can.
     max_memory : int or None
         Bytes the Lua heap may grow to; an allocation past it raises
         :class:`LuaMemoryError` and the state goes on. Tensor and numpy memory is
