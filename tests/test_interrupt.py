@@ -3,11 +3,12 @@ thread and the test sends it SIGINT (os.kill); each loop must end with KeyboardI
 within a second, and the state must be usable afterwards. A child that hangs is killed and
 the test fails (nothing here can hang the test run)."""
 import os
-import select
+import queue
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -77,11 +78,25 @@ CHILD = textwrap.dedent(r"""
 """)
 
 
-def _readline(proc, seconds, lines):
-    if not select.select([proc.stdout], [], [], seconds)[0]:
+def _reader(proc) -> "queue.Queue":
+    """The child's output lines, as they come (a thread reads them)."""
+    lines: "queue.Queue" = queue.Queue()
+
+    def read():
+        for line in proc.stdout:
+            lines.put(line.strip())
+        lines.put(None)
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _readline(incoming, seconds, lines):
+    try:
+        line = incoming.get(timeout=seconds)
+    except queue.Empty:
         raise AssertionError(f"the child did not answer within {seconds} s (a Lua loop was not "
-                             f"interrupted?); it said: {lines}")
-    return proc.stdout.readline().strip()
+                             f"interrupted?); it said: {lines}") from None
+    return line or ""
 
 
 def test_sigint_interrupts_running_lua_calls():
@@ -89,9 +104,10 @@ def test_sigint_interrupts_running_lua_calls():
     proc = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     lines = []
+    incoming = _reader(proc)
     try:
         while True:
-            line = _readline(proc, 15, lines)
+            line = _readline(incoming, 15, lines)
             if not line:
                 break
             lines.append(line)
