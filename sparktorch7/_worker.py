@@ -100,7 +100,9 @@ def get_entry(key: str, load: Callable[[], Mapping[str, Any]],
     """
     global _created
     _blas.limit_to_task_cpus()  # spark.task.cpus math threads per task
-    slot = key if not limits or limits == (None, None) else f"{key}:timeout={limits[0]}:max_memory={limits[1]}"
+    slot = key
+    if limits and limits != (None, None):
+        slot = f"{key}:timeout={limits[0]}:max_memory={limits[1]}"
     with _lock:
         entry = _cache.get(slot)
         if entry is not None:
