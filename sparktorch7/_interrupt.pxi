@@ -18,10 +18,12 @@
 # chained, never dropped; SIG_DFL and SIG_IGN are left alone (nothing to chain to).
 #
 # Limits: a hook runs only in interpreted code. A loop that the JIT compiled whole never
-# leaves its trace, so in a state with the JIT on Ctrl-C ends it only if it leaves the
-# trace (calls a C function, a Python one, ...); a state with a timeout (or inside a
-# deadline() block) runs with the JIT off, and there every loop is interruptible. A call
-# on another thread is not interrupted (Python runs signal handlers on the main thread).
+# leaves its trace (`while true do end`, and most loops of arithmetic, table access and
+# built-ins: even one calling os.clock() was compiled so), so in a state with the JIT on
+# Ctrl-C ends only loops that leave their trace (a loop calling Python: Python raises the
+# KeyboardInterrupt itself); a state with a timeout (or inside a deadline() block) runs
+# with the JIT off, and there every loop is interruptible. A call on another thread is not
+# interrupted (Python runs signal handlers on the main thread).
 
 cdef extern from *:
     """
