@@ -3,6 +3,7 @@
 -- one tensor whose dimension dim (default: 1, or 2 for a batch) runs over
 -- the experts.
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local tablegrad = require('nn.tablegrad')
 local schema = require('nn.schema')
 local MixtureTable, parent = torch.class('nn.MixtureTable', 'nn.Module')
@@ -68,7 +69,7 @@ end
 function MixtureTable:updateOutput(input)
    local _, rows, n, g, list = self:_layout(input)
    local first = list[1]
-   local out = pointwise.resultLike(self, first, first:size())
+   local out = kernels.output(self, first, first:size())
    local yp = out:data()
    local count = first:nElement()
    local per = count / rows

@@ -5,6 +5,7 @@
 --   hc = tanh(x Wx_c + (r . h(t-1)) Wh_c + b_c),  h(t) = (1 - u) . hc + u . h(t-1).
 -- remember() and maskzero as nn.SeqLSTM. The time loop runs in NumPy.
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local SeqGRU, parent = torch.class('nn.SeqGRU', 'nn.Module')
 
 -- weight (inputSize + outputSize) x 3 outputSize and bias 3 outputSize, read as they are by
@@ -106,12 +107,7 @@ function SeqGRU:updateOutput(input)
    local h = self._output:resize(T, N, H)
    self.gates = newOr(self.gates):resize(T, N, 3 * H)
    if T > 0 and N > 0 then
-      local np = rawget(torch, '_np')
-      if not np then
-         error('<nn.SeqGRU> needs the NumPy bridge (torch._np), which this Lua state lacks', 2)
-      end
-      np.callmod('sparktorch7._rnn_ops', 'seq_gru', h, self.gates, x, h0, self.weight, self.bias,
-                 self.maskzero and true or false)
+      kernels.seq_gru(h, self.gates, x, h0, self.weight, self.bias, self.maskzero and true or false)
    end
    self.userPrevOutput = nil
    if self.batchfirst then

@@ -9,6 +9,7 @@
 -- maskzero, batch rows whose input step is all zeros get zero h and c.
 -- The time loop runs in NumPy (sparktorch7._rnn_ops.seq_lstm).
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local SeqLSTM, parent = torch.class('nn.SeqLSTM', 'nn.Module')
 
 -- weight (inputsize + outputsize) x 4 hiddensize and bias 4 hiddensize, read as they are by
@@ -208,14 +209,6 @@ function SeqLSTM:_initialState(given, field, userField, last, N, size)
    return s
 end
 
-local function numpyBridge(self)
-   local np = rawget(torch, '_np')
-   if not np then
-      error('<' .. torch.type(self) .. '> needs the NumPy bridge (torch._np), which this Lua state lacks', 3)
-   end
-   return np
-end
-
 function SeqLSTM:updateOutput(input)
    local c0, h0, x = self:_prepare_size(input, 2)
    local T, N = x:size(1), x:size(2)
@@ -240,9 +233,8 @@ function SeqLSTM:updateOutput(input)
       hidden = self._hidden:resize(T, N, H)
    end
    if T > 0 and N > 0 then
-      numpyBridge(self).callmod('sparktorch7._rnn_ops', 'seq_lstm', h, c, self.gates, x, h0, c0,
-                                self.weight, self.bias, weightO or false, hidden or false,
-                                self.maskzero and true or false)
+      kernels.seq_lstm(h, c, self.gates, x, h0, c0, self.weight, self.bias, weightO or false,
+                       hidden or false, self.maskzero and true or false)
    end
    self.userPrevOutput = nil
    self.userPrevCell = nil
