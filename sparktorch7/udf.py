@@ -1,10 +1,11 @@
 """Spark UDFs and batch scoring that call Lua functions on torch tensors.
 
 The factories here run on the driver: they check the script, the function,
-the types and the columns there, before any task runs, and ship the script as
-a broadcast (:class:`sparktorch7.LuaScript`). On the executors each Python
-worker builds its Lua state once (:mod:`sparktorch7._worker`) and feeds it
-batches of rows as tensors.
+the types and the columns there, before any task runs, and put the script's
+payload inside the function Spark runs (:class:`sparktorch7.LuaScript`). They
+work the same on a classic session and on Spark Connect (``sc://...``): nothing
+needs a SparkContext. On the executors each Python worker builds its Lua state
+once (:mod:`sparktorch7._worker`) and feeds it batches of rows as tensors.
 
 The rooms behind them: the Arrow <-> tensor codec is :mod:`sparktorch7._codec`
 (no pyspark), the one batch loop :mod:`sparktorch7._batches`, sessions and table
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping,
                     Optional, Sequence, Tuple, Union)
 
@@ -73,14 +75,30 @@ _FLAVORS = ("arrow", "pandas")
 # ---------------------------------------------------------------------------
 # driver-side helpers
 # ---------------------------------------------------------------------------
-def _active_sc() -> "SparkContext":
-    from pyspark import SparkContext
+def _is_connect(obj: Any) -> bool:
+    """True for a Spark Connect session or DataFrame."""
+    return type(obj).__module__.startswith("pyspark.sql.connect")
 
-    sc = SparkContext._active_spark_context
-    if sc is None:
+
+def _active_target(required: bool = True) -> Any:
+    """The session a column function is made for: the active Spark Connect session
+    when pyspark is in Connect mode (as pyspark's own ``arrow_udf`` decides), else
+    the classic SparkContext. None (or RuntimeError when ``required``) without one."""
+    from pyspark.sql.utils import is_remote
+
+    if is_remote():
+        from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+        target = ConnectSession.getActiveSession()
+    else:
+        from pyspark import SparkContext
+
+        target = SparkContext._active_spark_context
+    if target is None and required:
         raise RuntimeError("sparktorch7's Spark functions need an active SparkSession "
-                           "(SparkSession.builder.getOrCreate()) on the driver")
-    return sc
+                           "(SparkSession.builder.getOrCreate(), or .remote('sc://...') for "
+                           "Spark Connect) on the driver")
+    return target
 
 
 def _parse_type(dt: Union["DataType", str], what: str) -> "DataType":
@@ -91,7 +109,7 @@ def _parse_type(dt: Union["DataType", str], what: str) -> "DataType":
     if isinstance(dt, str):
         from pyspark.sql.types import _parse_datatype_string
 
-        _active_sc()
+        _active_target()
         try:
             return _parse_datatype_string(dt)
         except Exception as e:  # ParseException and friends: one line is enough
@@ -234,7 +252,7 @@ class LuaUDF:
     def _spark_udf(self, names: Optional[Sequence[str]]) -> Any:
         """The pyspark UDF (arrow_udf or pandas_udf) for inputs ``names`` (None: from SQL)."""
         dt, at = self._resolve()
-        handle = self.script._ship(_active_sc())
+        handle = self.script._ship(_active_target(), count=True)
         runner = _Runner(handle, self.function, names, self.dtype, self.batch_size,
                          self.on_bad_rows, columns=self.columns, shapes=self.input_shapes)
         if self.flavor == "arrow":
@@ -256,7 +274,7 @@ class LuaUDF:
 
     # What spark.udf.register reads from a UserDefinedFunction: with these a
     # LuaUDF registers for SQL as it is (nothing of it is pickled but the
-    # function below, which holds the script's broadcast, not a Lua state).
+    # function below, which holds the script's payload, not a Lua state).
     @property
     def func(self) -> Any:
         """The Python function Spark runs (for ``spark.udf.register``)."""
@@ -381,9 +399,7 @@ def lua_udf(script: LuaScript, function: str, return_type: Any, *,
     script.check(function)
     udf = LuaUDF(script, function, return_type, batch_size=batch_size, on_bad_rows=on_bad_rows,
                  dtype=dtype, flavor=flavor, columns=columns, input_shapes=shapes)
-    from pyspark import SparkContext
-
-    if isinstance(return_type, str) and SparkContext._active_spark_context is None:
+    if isinstance(return_type, str) and _active_target(required=False) is None:
         return udf   # parsed when first called, with a session
     udf._resolve()
     return udf
@@ -433,9 +449,29 @@ def register(spark: "SparkSession", name: str, script: LuaScript, function: str,
 # ---------------------------------------------------------------------------
 # score: mapInArrow with passthrough columns
 # ---------------------------------------------------------------------------
+#: The column that carries score()'s counts from the workers to its Observation
+#: (dropped from the result): bit 0, the row was scored; bit 1 (first row of a
+#: batch), a Lua state was built for that batch.
+_STATS_COL = "__sparktorch7_stats"
+
+
+def _stats_flags(runner: _Runner, n: int, keep: Optional[np.ndarray]) -> pa.Array:
+    flags = np.zeros(n, dtype=np.int8)
+    if keep is None:
+        flags[:] = 1
+    else:
+        flags[keep] = 1
+    if n and runner.handle.take_built():
+        flags[0] |= 2
+    return pa.array(flags)
+
+
 def _score_partition(runner: _Runner, in_cols: List[str], keep_cols: List[str],
                      out_fields: List[pa.Field], schema: pa.Schema):
     def convert(result: Any, n: int, keep: Optional[np.ndarray], where: str) -> List[pa.Array]:
+        return outputs(result, n, keep, where) + [_stats_flags(runner, n, keep)]
+
+    def outputs(result: Any, n: int, keep: Optional[np.ndarray], where: str) -> List[pa.Array]:
         what = f"the result of Lua function {runner.function!r} on {where}"
         if keep is not None and keep.size == 0:
             return [pa.nulls(n, type=f.type) for f in out_fields]
@@ -461,11 +497,53 @@ def _score_partition(runner: _Runner, in_cols: List[str], keep_cols: List[str],
                 yield [rb.column(c) for c in in_cols]
 
         # one output per record batch: the kept columns come from that batch
-        for out_cols in runner.score_batches(columns(), convert):
+        for out_cols in runner.score_batches(columns(), convert):   # outputs + the stats column
             rb = held.pop(0)
             kept = [rb.column(c) for c in keep_cols]
             yield pa.RecordBatch.from_arrays(kept + list(out_cols), schema=schema)
     return run
+
+
+def _observed_metrics(obs: Any) -> Optional[Dict[str, int]]:
+    """The metrics of the Observation ``obs`` once its first action finished, else None
+    (never blocks: a classic Observation's ``get`` waits for the action)."""
+    try:
+        jo = getattr(obs, "_jo", None)
+        if jo is not None:                        # classic: the JVM Observation's future
+            if not jo.future().isCompleted():
+                return None
+            got = obs.get
+        else:                                     # Spark Connect: filled by the action's response
+            got = getattr(obs, "_result", None)
+    except Exception:   # the session is gone
+        return None
+    return {k: int(v or 0) for k, v in got.items()} if got else None
+
+
+def _observe_scores(df: "DataFrame", script: LuaScript) -> Tuple["DataFrame", Any]:
+    """``df`` (the mapInArrow output with the stats column) observed: rows, rows
+    scored, bad rows and Lua states built; the stats column dropped."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    obs = Observation(f"sparktorch7-{script.key[:12]}-{uuid.uuid4().hex[:12]}")
+    flags = F.col(_STATS_COL)
+    scored = F.coalesce(F.sum(flags.bitwiseAND(F.lit(1))), F.lit(0))
+    observed = df.observe(obs, F.count(F.lit(1)).alias("rows"), scored.alias("rows_scored"),
+                          (F.count(F.lit(1)) - scored).alias("bad_rows"),
+                          F.coalesce(F.sum(F.shiftright(flags, 1)), F.lit(0)).alias("lua_states"))
+    memo: List[Dict[str, int]] = []
+
+    def read() -> Optional[Dict[str, int]]:
+        if not memo:
+            got = _observed_metrics(obs)
+            if got is None:
+                return None
+            memo.append(got)
+        return memo[0]
+
+    script._observe(read)
+    return observed.drop(_STATS_COL), read
 
 
 def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[str, Sequence[str]],
@@ -473,6 +551,12 @@ def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[s
           keep: Optional[Sequence[str]] = None, on_bad_rows: str = "error",
           dtype: Optional[str] = None, columns: str = "stack", input_shapes: Any = None) -> "DataFrame":
     """Score a DataFrame with a Lua function through ``mapInArrow``.
+
+    Works on a classic session and on Spark Connect alike. The result is
+    observed (``DataFrame.observe``): once its first action finished,
+    ``script.rows_scored`` and ``script.states_created`` include the rows it
+    scored and the Lua states it built (later actions on the same DataFrame are
+    not counted again).
 
     Parameters
     ----------
@@ -506,7 +590,17 @@ def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[s
     >>> out = score(df, script, "predict", ["x1", "x2"], "prediction float",
     ...             keep=["id"])                                        # doctest: +SKIP
     """
-    from pyspark.sql.types import StructField, StructType
+    return _score(df, script, function, input_cols, output_schema, batch_size=batch_size,
+                  keep=keep, on_bad_rows=on_bad_rows, dtype=dtype, columns=columns,
+                  input_shapes=input_shapes)[0]
+
+
+def _score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[str, Sequence[str]],
+           output_schema: Any, *, batch_size: Optional[int], keep: Optional[Sequence[str]],
+           on_bad_rows: str, dtype: Optional[str], columns: str, input_shapes: Any
+           ) -> Tuple["DataFrame", Any]:
+    """:func:`score`, and the reader of its observed counts (None until its first action ended)."""
+    from pyspark.sql.types import ByteType, StructField, StructType
 
     if not isinstance(script, LuaScript):
         raise TypeError(f"script must be a LuaScript, not {type(script).__name__}")
@@ -537,15 +631,19 @@ def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[s
     script.check(function)
     result_schema = StructType([fields[c] for c in keep_cols] + list(out.fields))
     # Arrow schema of the output batches, as Spark expects them
+    if _STATS_COL in fields or _STATS_COL in out.fieldNames():
+        raise ValueError(f"the column name {_STATS_COL!r} is reserved by sparktorch7.score")
+    stats = StructField(_STATS_COL, ByteType(), True)
     arrow_schema = pa.schema([pa.field(f.name, _arrow_type(f.dataType), nullable=True)
-                              for f in result_schema.fields])
+                              for f in list(result_schema.fields) + [stats]])
     out_fields = [arrow_schema.field(f.name) for f in out.fields]
-    handle = script._ship(df.sparkSession.sparkContext)
+    handle = script._ship(df.sparkSession)
     runner = _Runner(handle, function, in_cols, np_dtype, batch_size, on_bad_rows,
                      columns=columns, shapes=shapes)
     fn = _score_partition(runner, in_cols, keep_cols, out_fields, arrow_schema)
-    result_schema = StructType([StructField(f.name, f.dataType, True) for f in result_schema.fields])
-    return df.mapInArrow(fn, result_schema)
+    mapped_schema = StructType([StructField(f.name, f.dataType, True) for f in result_schema.fields]
+                               + [stats])
+    return _observe_scores(df.mapInArrow(fn, mapped_schema), script)
 
 
 # ---------------------------------------------------------------------------
@@ -654,7 +752,7 @@ def map_partitions(rdd: "RDD", script: LuaScript, function: str, *,
     if batch_size is None:
         raise ValueError("batch_size must be a positive int")
     script.check(function)
-    handle = script._ship(rdd.context)
+    handle = script._ship(rdd.context, count=True)
     runner = _Runner(handle, function, ["row"], np_dtype, batch_size, on_bad_rows)
     return rdd.mapPartitionsWithIndex(_map_partitions_fn(runner))
 
