@@ -37,17 +37,6 @@ def build_state(payload: Mapping[str, Any], *, prefix: str, serial: int, key: st
     return state, files_dir
 
 
-def files_root() -> str:
-    """Where the private directories go: Spark's local dir on an executor, else the temp dir."""
-    # SPARK_LOCAL_DIRS is set for executors' Python workers and cleaned by Spark.
-    local_dirs = os.environ.get("SPARK_LOCAL_DIRS")
-    if local_dirs:
-        root = local_dirs.split(",")[0]
-        if os.path.isdir(root):
-            return root
-    return tempfile.gettempdir()
-
-
 def write_files(files: Mapping[str, bytes], prefix: str, lua_trees: Sequence[Any] = (),
                 refs: Sequence[Mapping[str, Any]] = (), on_driver: bool = False) -> Optional[str]:
     """Write ``files`` (name -> bytes, names relative paths) under ``files/`` and
@@ -58,6 +47,8 @@ def write_files(files: Mapping[str, bytes], prefix: str, lua_trees: Sequence[Any
     if not files and not lua_trees and not refs:
         return None
     from sparktorch7._luapath import check_relative_name, write_trees
+
+    from sparktorch7._files import files_root
 
     directory = tempfile.mkdtemp(prefix=prefix, dir=files_root())
     try:

@@ -32,7 +32,7 @@ import threading
 import uuid
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-__all__ = ["INLINE_FILE_BYTES", "FileRef", "is_uri", "local_copy", "ship_name"]
+__all__ = ["INLINE_FILE_BYTES", "FileRef", "is_uri", "local_copy", "ship_name", "files_root"]
 
 #: A local file up to this size (8 MiB) travels inside the UDF, pickled with the
 #: script; a larger one is read on the executors through SparkFiles.
@@ -130,9 +130,18 @@ def stage_for_spark_files(ref: Mapping[str, Any]) -> str:
     return target
 
 
-def _cache_dir() -> str:
-    from sparktorch7._build import files_root
+def files_root() -> str:
+    """Where the private directories go: Spark's local dir on an executor, else the temp dir."""
+    # SPARK_LOCAL_DIRS is set for executors' Python workers and cleaned by Spark.
+    local_dirs = os.environ.get("SPARK_LOCAL_DIRS")
+    if local_dirs:
+        root = local_dirs.split(",")[0]
+        if os.path.isdir(root):
+            return root
+    return tempfile.gettempdir()
 
+
+def _cache_dir() -> str:
     folder = os.path.join(files_root(), f"sparktorch7-files-{os.getuid()}")
     os.makedirs(folder, exist_ok=True)
     return folder

@@ -771,7 +771,8 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
                 lua_path: Sequence[str] = (), batch_size: Optional[int] = None, output_col: str = "prediction",
                 output_type: str = "array<float>", keep: Optional[Sequence[str]] = None,
                 on_bad_rows: str = "error", mode: str = "error", master: Optional[str] = None,
-                spark: Optional["SparkSession"] = None) -> Dict[str, Any]:
+                spark: Optional["SparkSession"] = None, remote: Optional[str] = None
+                ) -> Dict[str, Any]:
     """Read a table (Parquet, or CSV/JSON by extension), score it with a Lua
     function and write the result the same way; the logic of ``jobs/score.py``.
 
@@ -779,7 +780,15 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
     or ``features_col`` (an array column, one ``[N, D]`` tensor). The output
     holds the ``keep`` columns (default: every input column except the
     features) and ``output_col`` of type ``output_type``. Returns the figures
-    it logs: rows, seconds, rows_per_s, lua_states.
+    it logs: rows (scored by Lua), bad_rows (left out by ``on_bad_rows='null'``),
+    seconds, rows_per_s, lua_states, observed on the scored DataFrame (the
+    same on a classic session and on Spark Connect).
+
+    ``remote`` (``sc://host:port``; default ``$SPARK_REMOTE`` when no
+    ``master`` is given) runs the job on a Spark Connect session. The paths are
+    then read and written by the server, and checked and renamed by this
+    client through ``pyarrow.fs``: give paths both see alike (a local server,
+    a shared mount, ``s3://``...).
 
     The output is never one of the inputs: an ``output_path`` that is, is
     inside or contains ``input_path``, ``script_path`` or one of ``files``
@@ -806,8 +815,9 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
     inputs = _job_inputs(input_path, script_path, list(files))
     _paths.check_paths(output_path, inputs)        # before a session: fail fast
     in_cols = list(features) if features is not None else [features_col]
-    spark = spark or local_session(master, app_name=f"sparktorch7-score-{os.path.basename(script_path)}")
-    fs = _paths.HadoopFS(spark)
+    spark = spark or local_session(master, app_name=f"sparktorch7-score-{os.path.basename(script_path)}",
+                                   remote=remote)
+    fs = _paths.file_system(spark)
     _paths.check_paths(output_path, inputs, qualify=fs.qualify)   # as the file system sees them
     if mode == "error" and fs.exists(output_path):
         raise _paths.OutputExistsError(_paths._exists_message(output_path))
@@ -817,16 +827,20 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
         keep = [c for c in df.columns if c not in in_cols]
     _log.info("scoring %s with %s:%s (inputs %s) -> %s (mode %s)", input_path, script_path,
               function, in_cols, output_path, mode)
-    out = score(df, script, function, in_cols, f"`{output_col}` {output_type}", keep=list(keep),
-                batch_size=batch_size, on_bad_rows=on_bad_rows)
+    out, observed = _score(df, script, function, in_cols, f"`{output_col}` {output_type}",
+                           keep=list(keep), batch_size=batch_size, on_bad_rows=on_bad_rows,
+                           dtype=None, columns="stack", input_shapes=None)
     t0 = time.perf_counter()
-    with _Progress(spark.sparkContext), short_errors():
+    with _Progress(spark), short_errors():
         fmt = _format_of(output_path)
         _paths.write_atomically(lambda tmp: _write_any(out, tmp, fmt), output_path, mode, fs)
     seconds = time.perf_counter() - t0
-    rows = script.rows_scored
-    stats = {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds if seconds > 0 else 0.0,
-             "lua_states": script.states_created}
-    _log.info("scored %d rows in %.1f s (%.0f rows/s); Lua states created: %d", rows, seconds,
-              stats["rows_per_s"], stats["lua_states"])
+    counts = observed()
+    if counts is None:   # the write ran, so its metrics were reported
+        raise RuntimeError("the scored table was written but Spark reported no counts for it")
+    rows = counts["rows_scored"]
+    stats = {"rows": rows, "bad_rows": counts["bad_rows"], "seconds": seconds,
+             "rows_per_s": rows / seconds if seconds > 0 else 0.0, "lua_states": counts["lua_states"]}
+    _log.info("scored %d rows in %.1f s (%.0f rows/s); bad rows left out: %d; Lua states created: %d",
+              rows, seconds, stats["rows_per_s"], stats["bad_rows"], stats["lua_states"])
     return stats
