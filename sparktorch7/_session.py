@@ -95,7 +95,7 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
     if remote is None and master is None:
         remote = os.environ.get("SPARK_REMOTE") or None
     if remote is not None and remote.startswith("sc://"):
-        builder = SparkSession.builder.remote(remote).appName(app_name)
+        builder = SparkSession.builder.remote(remote)   # (the app name is the server's)
         for k, v in (conf or {}).items():
             builder = builder.config(k, v)
         return builder.getOrCreate()

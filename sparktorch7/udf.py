@@ -825,8 +825,8 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
     df = _read_any(spark, input_path)
     if keep is None:
         keep = [c for c in df.columns if c not in in_cols]
-    _log.info("scoring %s with %s:%s (inputs %s) -> %s (mode %s)", input_path, script_path,
-              function, in_cols, output_path, mode)
+    _log.info("scoring %s with %s:%s (inputs %s) -> %s (mode %s)%s", input_path, script_path,
+              function, in_cols, output_path, mode, " on Spark Connect" if _is_connect(spark) else "")
     out, observed = _score(df, script, function, in_cols, f"`{output_col}` {output_type}",
                            keep=list(keep), batch_size=batch_size, on_bad_rows=on_bad_rows,
                            dtype=None, columns="stack", input_shapes=None)

@@ -181,6 +181,7 @@ def test_score_job_runs_on_spark_connect(connect_url, tmp_path):
     for name, (cmd, env) in runs.items():
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, (name, proc.stderr[-3000:])
+        assert "(mode error) on Spark Connect" in proc.stderr, proc.stderr
         assert "scored 49 rows in" in proc.stderr and "bad rows left out: 1;" in proc.stderr, proc.stderr
         out = pq.read_table(tmp_path / ("a.parquet" if name == "flag" else "b.parquet"))
         got = dict(zip(out["id"].to_pylist(), out["prediction"].to_pylist()))
