@@ -73,7 +73,9 @@ def test_counts_come_from_observed_metrics_on_both_sessions(any_spark):
     states = {(r.pid, r.serial) for r in got if r.pid is not None}
     assert script.rows_scored == len(rows) - bad
     assert script.states_created == len(states) >= 1               # each state built once, for this run
-    assert out.union(out).count() == 2 * len(rows)   # a second action (a self-union): not counted again
+    assert out.count() == len(rows)                  # a second action: not counted again
+    if session_kind(any_spark) == "classic":         # (pyspark 4.1's Connect client cannot
+        assert out.union(out).count() == 2 * len(rows)   # self-union an observed DataFrame)
     assert script.rows_scored == len(rows) - bad
     # the classic accumulators (lua_udf) give the same rows on the same data
     if session_kind(any_spark) == "classic":
