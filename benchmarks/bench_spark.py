@@ -236,7 +236,7 @@ def main() -> None:
         for other in (r.b, r.c, r.d):
             np.testing.assert_allclose(r.a, other, rtol=1e-4, atol=1e-6)
 
-    cdf = None
+    cdf = connect = None
     if "g" in args.cases:
         connect = connect_client(spark, args.batch)
         with connect_mode():
@@ -292,6 +292,9 @@ def main() -> None:
         print(f"Spark Connect {rate['g']:,.0f} rows/s, classic {rate['a']:,.0f} rows/s: "
               f"g/a = {rate['g'] / rate['a']:6.2f}  (target >= 0.9)")
     print(f"Lua states built by (a) and (d): {script.states_created}")
+    if connect is not None:
+        with connect_mode():
+            connect.stop()       # before the server's SparkContext goes
     spark.stop()
 
 
