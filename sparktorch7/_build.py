@@ -100,11 +100,12 @@ def open_state(payload: Mapping[str, Any], files_dir: Optional[str], *, serial: 
         names = list(payload["files"]) + [r["name"] for r in payload.get("file_refs", ())]
         files = {fname: file_path(files_dir, fname) for fname in names}
         worker = {"pid": os.getpid(), "serial": int(serial), "key": key, "driver": serial == 0}
-        state.eval("require('sparktorch7.worker').install")({"files": files, "worker": worker})
+        script_env = state.require("sparktorch7.worker")
+        script_env["install"]({"files": files, "worker": worker})
         state.execute(payload["source"], name=payload["name"])
         init = payload.get("init")
         if run_init and init:
-            fn = state.eval(init)
+            fn = script_env["lookup"](init)
             if not callable(fn):
                 raise ValueError(f"the Lua init function {init!r} is not defined by script "
                                  f"{payload['name'][1:]!r}")

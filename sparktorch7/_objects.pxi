@@ -180,7 +180,23 @@ cdef class LuaObject:
 @cython.no_gc_clear
 cdef class LuaTable(LuaObject):
     """A live Lua table: ``t[k]``, ``t[k] = v``, ``len(t)`` (Lua's ``#``),
-    ``keys()``, ``values()``, ``items()``; iteration yields keys."""
+    ``keys()``, ``values()``, ``items()``; iteration yields keys.
+
+    Examples
+    --------
+    >>> lua = LuaState(tables="proxy")
+    >>> t = lua.eval("{10, 20, name = 'x'}")
+    >>> len(t), t[1], t["name"]
+    (2, 10, 'x')
+    >>> t[3] = 30
+    >>> lua.eval("function(t) return #t end")(t), sorted(t.values(), key=str)
+    (3, [10, 20, 30, 'x'])
+    >>> t.to_python() == {1: 10, 2: 20, 3: 30, "name": "x"}
+    True
+    >>> lua.eval("{1, {2, 3}}").to_python(tables="list")
+    [1, [2, 3]]
+    >>> lua.close()
+    """
 
     def __len__(self):
         cdef lua.lua_State* L = self._push_self()
@@ -261,7 +277,13 @@ cdef class LuaFunction(LuaObject):
         return _call(self, args, 0)
 
     def call_list(self, *args):
-        """Call and return a list of all results (``[]`` for none)."""
+        """Call and return a list of all results (``[]`` for none).
+
+        >>> with LuaState() as lua:
+        ...     f = lua.eval("function(a, b) return a + b, a * b end")
+        ...     f(2, 3), f.call_list(2, 3), lua.eval("function() end").call_list()
+        ((5, 6), [5, 6], [])
+        """
         return _call(self, args, 1)
 
 

@@ -86,7 +86,9 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
 
     Examples
     --------
-    >>> spark = local_session("local[2]")                               # doctest: +SKIP
+    >>> spark = local_session("local[2]")     # or the session already running
+    >>> spark.range(3).count()
+    3
     >>> spark = local_session(remote="sc://spark-connect.example:15002")  # doctest: +SKIP
     """
     from pyspark.sql import SparkSession

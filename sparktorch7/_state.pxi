@@ -3,25 +3,31 @@
 cdef object _TABLE_MODES = ("dict", "list", "proxy")
 DEF _OUT_CAP = 16384          # bytes of stdout text a state gathers before writing them (_stdio.pxi)
 
-# Small Lua helpers, compiled once per state: each access that may run a
-# metamethod goes through one of them under lua_pcall.
-cdef bytes _HELPERS = b"""
-local rawget, type, getmetatable, tostring = rawget, type, getmetatable, tostring
-local ffi = require('ffi')
-local cast, dptr = ffi.cast, ffi.typeof('const double*')
-return {
-  get = function(t, k) return t[k] end,
-  set = function(t, k, v) t[k] = v end,
-  len = function(t) return #t end,
-  tostring = function(v) return tostring(v) end,
-  next = next,
-  -- t[1..n] = p[0..n-1] for a C array of doubles (lists of numbers, _convert.pxi)
-  fill = function(t, p, n)
-    local src = cast(dptr, p)
-    for i = 1, n do t[i] = src[i - 1] end
-  end,
-}
-"""
+# The state's bootstrap chunks, lua/sparktorch7/boot/*.lua (helpers.lua here, finalizers.lua
+# and stdio.lua): they run before package.path is set and take C functions as arguments, so
+# they are loaded by path rather than required. Each file is read once per process.
+cdef dict _BOOT_SOURCES = {}
+
+
+cdef int _load_boot_chunk(lua.lua_State* L, str name) except -1:
+    # pushes the compiled chunk lua/sparktorch7/boot/<name>.lua                # chunk
+    cdef const char* err
+    path = os.path.join(LUA_DIR, "sparktorch7", "boot", name + ".lua")
+    code = _BOOT_SOURCES.get(name)
+    if code is None:
+        try:
+            with open(path, "rb") as f:
+                code = f.read()
+        except OSError as e:
+            raise LuaError(f"sparktorch7's runtime file {path} cannot be read ({e.strerror}): "
+                           "the installation is incomplete") from None
+        _BOOT_SOURCES[name] = code
+    if lua.luaL_loadbuffer(L, code, len(code), ("@" + path).encode("utf-8")) != 0:
+        err = lua.lua_tostring(L, -1)
+        msg = (<bytes>err).decode("utf-8", "replace") if err is not NULL else "?"
+        lua.lua_pop(L, 1)
+        raise LuaError(f"internal: {path} failed to compile: {msg}")
+    return 0
 
 
 cdef int _new_object(lua.lua_State* L) noexcept:
@@ -175,10 +181,12 @@ cdef class LuaState:
         _set_max_memory(&self._limits, L, max_memory)
 
     cdef void _run_init(self, lua.lua_State* L) except *:
-        # helpers, package.path, global ffi
-        if lua.luaL_loadbuffer(L, _HELPERS, len(_HELPERS), b"=sparktorch7") != 0:
-            raise LuaError("internal: helpers failed to compile")
-        if lua.lua_pcall(L, 0, 1, 0) != 0:
+        # package.path, global ffi, helpers (lua/sparktorch7/boot/helpers.lua)
+        _load_boot_chunk(L, "helpers")
+        lua_dir = LUA_DIR.replace("\\", "/").encode("utf-8")
+        lua.lua_pushlstring(L, lua_dir, len(lua_dir))                           # chunk dir
+        if lua.lua_pcall(L, 1, 1, 0) != 0:
+            lua.lua_pop(L, 1)
             raise LuaError("internal: helpers failed to run")
         lua.lua_getfield(L, -1, b"get")
         self._get_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
@@ -191,11 +199,6 @@ cdef class LuaState:
         lua.lua_getfield(L, -1, b"fill")
         self._fill_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
         self._helpers_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
-        lua_dir = LUA_DIR.replace("\\", "/")
-        self.execute(
-            f"package.path = {_lua_quote(lua_dir + '/?.lua;' + lua_dir + '/?/init.lua;')} .. package.path\n"
-            "ffi = require('ffi')\n",
-            name="=sparktorch7.init")
 
     def __dealloc__(self):
         cdef lua.lua_State* L = self.L
@@ -602,6 +605,3 @@ cdef bytes _chunkname(name, bytes code):
         return name.encode("utf-8")
     return ("=" + name).encode("utf-8")
 
-
-cdef str _lua_quote(str s):
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

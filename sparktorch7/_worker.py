@@ -51,7 +51,7 @@ class WorkerEntry:
         """The Lua function ``name`` (a global, or a dotted path such as ``M.score``)."""
         fn = self._functions.get(name)
         if fn is None:
-            fn = self.state.eval(name)
+            fn = self.state.require("sparktorch7.worker")["lookup"](name)
             self._functions[name] = fn
         return fn
 

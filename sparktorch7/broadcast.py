@@ -53,21 +53,6 @@ PathLike = Union[str, "os.PathLike[str]"]
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
-def _lua_string(value: str) -> str:
-    out = ['"']
-    for ch in value:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ord(ch) < 32:
-            out.append("\\%03d" % ord(ch))
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
 def _check_function_name(name: str, what: str) -> str:
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise ValueError(f"{what} must be a Lua global name such as 'score' or 'model.score', "
@@ -163,13 +148,25 @@ class LuaScript:
 
     Examples
     --------
+    >>> import numpy as np
     >>> script = LuaScript('''
     ... function score(x) return x * 2 end
-    ... ''')
-    >>> script.key[:8]                                     # doctest: +SKIP
-    '3f1c0a9e'
-    >>> lua_udf(script, "score", "float")                  # doctest: +SKIP
-    >>> lm = LuaScript("require 'LanguageModel' ...", lua_path=["torch-rnn"])  # doctest: +SKIP
+    ... ''', name="double.lua")
+    >>> script.check("score")         # on the driver: the chunk runs and score is a function
+    >>> script.check("predict")
+    Traceback (most recent call last):
+    ...
+    ValueError: the Lua function 'predict' is not defined by script 'double.lua' (found a nil value)
+    >>> len(script.key)               # the sha256 of its content: the workers' cache key
+    64
+    >>> with script.open() as lua:    # a local state with the script loaded, to try it
+    ...     lua.score(np.arange(3.0))
+    array([0., 2., 4.])
+
+    The script then goes to :func:`sparktorch7.lua_udf`, :func:`sparktorch7.score` or
+    :func:`sparktorch7.map_partitions`, which put its payload inside the function Spark
+    runs (classic sessions and Spark Connect alike). A project's
+    own Lua modules travel with it: ``LuaScript(source, lua_path=["torch-rnn"])``.
     """
 
     def __init__(self, source: Union[str, bytes], *,
@@ -226,7 +223,19 @@ class LuaScript:
 
         Examples
         --------
-        >>> script = LuaScript.from_file("jobs/examples/mlp.lua", init="init")  # doctest: +SKIP
+        >>> import os, tempfile
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> with open(os.path.join(folder.name, "helpers.lua"), "w") as f:
+        ...     _ = f.write("return {twice = function(x) return 2 * x end}")
+        >>> with open(os.path.join(folder.name, "double.lua"), "w") as f:
+        ...     _ = f.write("local h = require 'helpers'\\nfunction score(x) return h.twice(x) end")
+        >>> script = LuaScript.from_file(os.path.join(folder.name, "double.lua"))
+        >>> script.name
+        '@double.lua'
+        >>> with script.open() as lua:    # helpers.lua, from the script's folder, was shipped
+        ...     lua.score(21)
+        42
+        >>> folder.cleanup()
         """
         path = os.fspath(path)
         with open(path, "rb") as f:
@@ -334,8 +343,9 @@ class LuaScript:
                     names = list(wanted)
                     if self._init is not None:
                         names.append(self._init)
+                    kind_of = state.require("sparktorch7.worker")["kind"]
                     for fn in names:
-                        kind = state.eval(f"type({fn})") if "." not in fn else _lookup_type(state, fn)
+                        kind = kind_of(fn)
                         if kind != "function":
                             role = "init function" if fn == self._init and fn not in wanted else "function"
                             raise ValueError(f"the Lua {role} {fn!r} is not defined by script "
@@ -464,11 +474,3 @@ class _ScriptHandle:
 
         return _worker.get_entry(self.key, load)
 
-
-def _lookup_type(state: Any, dotted: str) -> str:
-    parts = dotted.split(".")
-    expr = "local v = _G\n"
-    for p in parts:
-        expr += f"if type(v) ~= 'table' then return 'nil' end v = v[{_lua_string(p)}]\n"
-    expr += "return type(v)"
-    return state.execute(expr)

@@ -384,9 +384,17 @@ def lua_udf(script: LuaScript, function: str, return_type: Any, *,
 
     Examples
     --------
-    >>> script = LuaScript("function double(x) return x * 2 end")     # doctest: +SKIP
-    >>> f = lua_udf(script, "double", "float")                         # doctest: +SKIP
-    >>> df.select(f("value").alias("doubled"))                          # doctest: +SKIP
+    With ``spark`` a SparkSession:
+
+    >>> script = LuaScript("function double(x) return x * 2 end")
+    >>> f = lua_udf(script, "double", "float")
+    >>> df = spark.createDataFrame([(1.5,), (2.0,)], "value double")
+    >>> df.select(f("value").alias("doubled")).collect()
+    [Row(doubled=3.0), Row(doubled=4.0)]
+    >>> lua_udf(script, "triple", "float")
+    Traceback (most recent call last):
+    ...
+    ValueError: the Lua function 'triple' is not defined by script 'script' (found a nil value)
     """
     if not isinstance(script, LuaScript):
         raise TypeError(f"script must be a LuaScript, not {type(script).__name__}")
@@ -413,7 +421,10 @@ def lua_pandas_udf(script: LuaScript, function: str, return_type: Any, *,
 
     Examples
     --------
-    >>> f = lua_pandas_udf(script, "double", "float")                  # doctest: +SKIP
+    >>> script = LuaScript("function double(x) return x * 2 end")
+    >>> f = lua_pandas_udf(script, "double", "float")
+    >>> spark.range(3).select(f("id").alias("y")).collect()
+    [Row(y=0.0), Row(y=2.0), Row(y=4.0)]
     """
     return lua_udf(script, function, return_type, batch_size=batch_size,
                    on_bad_rows=on_bad_rows, dtype=dtype, flavor="pandas", columns=columns,
@@ -437,8 +448,10 @@ def register(spark: "SparkSession", name: str, script: LuaScript, function: str,
 
     Examples
     --------
-    >>> register(spark, "double_it", script, "double", "double")       # doctest: +SKIP
-    >>> spark.sql("SELECT double_it(CAST(id AS DOUBLE)) AS y FROM range(3)")  # doctest: +SKIP
+    >>> script = LuaScript("function double(x) return x * 2 end")
+    >>> _ = register(spark, "double_it", script, "double", "double")
+    >>> spark.sql("SELECT double_it(CAST(id AS DOUBLE)) AS y FROM range(3)").collect()
+    [Row(y=0.0), Row(y=2.0), Row(y=4.0)]
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a non-empty string, not {name!r}")
@@ -587,8 +600,14 @@ def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[s
 
     Examples
     --------
-    >>> out = score(df, script, "predict", ["x1", "x2"], "prediction float",
-    ...             keep=["id"])                                        # doctest: +SKIP
+    >>> script = LuaScript('''
+    ... function predict(x)            -- x: [N, 2], the columns x1 and x2
+    ...   return x:select(2, 1) + x:select(2, 2) * 10
+    ... end''')
+    >>> df = spark.createDataFrame([(1, 1.0, 2.0), (2, 3.0, 4.0)], "id int, x1 double, x2 double")
+    >>> out = score(df, script, "predict", ["x1", "x2"], "prediction float", keep=["id"])
+    >>> out.collect()
+    [Row(id=1, prediction=21.0), Row(id=2, prediction=43.0)]
     """
     return _score(df, script, function, input_cols, output_schema, batch_size=batch_size,
                   keep=keep, on_bad_rows=on_bad_rows, dtype=dtype, columns=columns,
@@ -741,8 +760,9 @@ def map_partitions(rdd: "RDD", script: LuaScript, function: str, *,
 
     Examples
     --------
-    >>> rdd = spark.sparkContext.parallelize([[1.0, 2.0], [3.0, 4.0]])  # doctest: +SKIP
-    >>> map_partitions(rdd, script, "total").collect()                  # doctest: +SKIP
+    >>> script = LuaScript("function total(x) return x:sum(2):view(-1) end")
+    >>> rdd = spark.sparkContext.parallelize([[1.0, 2.0], [3.0, 4.0]])
+    >>> map_partitions(rdd, script, "total").collect()
     [3.0, 7.0]
     """
     if not isinstance(script, LuaScript):
@@ -804,8 +824,24 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
 
     Examples
     --------
-    >>> score_files("in.parquet", "out.parquet", "mlp.lua", "predict",
-    ...             features_col="features", files=["mlp_weights.bin"])  # doctest: +SKIP
+    >>> import os, tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> with open(os.path.join(folder.name, "sum.lua"), "w") as f:
+    ...     _ = f.write("function predict(x) return x:sum(2) end")   # [N, 1]: array<float>
+    >>> inp, out = os.path.join(folder.name, "in.parquet"), os.path.join(folder.name, "out.parquet")
+    >>> spark.createDataFrame([(1, [1.0, 2.0]), (2, [3.0, 4.5])], "id int, features array<double>"
+    ...                       ).write.parquet(inp)
+    >>> figures = score_files(inp, out, os.path.join(folder.name, "sum.lua"), "predict",
+    ...                       features_col="features", spark=spark)
+    >>> figures["rows"]
+    2
+    >>> sorted(spark.read.parquet(out).collect())
+    [Row(id=1, prediction=[3.0]), Row(id=2, prediction=[7.5])]
+    >>> score_files(inp, inp, os.path.join(folder.name, "sum.lua"), "predict", features_col="features")
+    Traceback (most recent call last):
+    ...
+    sparktorch7._paths.PathOverlapError: refusing to write output '...in.parquet': it is the same path as the input table ...
+    >>> folder.cleanup()
     """
     from sparktorch7 import _paths
 
