@@ -72,9 +72,10 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
 
     With ``remote`` (or, when neither ``master`` nor ``remote`` is given, the
     ``SPARK_REMOTE`` environment variable), a Spark Connect session:
-    ``sc://host:port`` connects to a Connect server (``conf`` may then hold only
-    runtime SQL settings: the server's own settings are the cluster's), and
-    ``local[N]`` starts a local one in this process with the settings below.
+    ``local_session(remote="sc://host:15002")`` connects to a Connect server
+    (``conf`` may then hold only runtime SQL settings: the server's own settings
+    are the cluster's), and ``local[N]`` starts a local one in this process with
+    the settings below.
 
     When run from a source checkout (not under spark-submit), puts the checkout
     on the workers' ``PYTHONPATH`` (also ``spark.executorEnv.PYTHONPATH``); sets them to
@@ -89,7 +90,6 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
     >>> spark = local_session("local[2]")     # or the session already running
     >>> spark.range(3).count()
     3
-    >>> spark = local_session(remote="sc://spark-connect.example:15002")  # doctest: +SKIP
     """
     from pyspark.sql import SparkSession
     from pyspark import SparkContext
