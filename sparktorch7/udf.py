@@ -539,6 +539,8 @@ def _observe_scores(df: "DataFrame", script: LuaScript) -> Tuple["DataFrame", An
     from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
+    if df.isStreaming:   # Observation does not support streams: no counts there
+        return df.drop(_STATS_COL), lambda: None
     obs = Observation(f"sparktorch7-{script.key[:12]}-{uuid.uuid4().hex[:12]}")
     flags = F.col(_STATS_COL)
     scored = F.coalesce(F.sum(flags.bitwiseAND(F.lit(1))), F.lit(0))
@@ -569,7 +571,8 @@ def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[s
     observed (``DataFrame.observe``): once its first action finished,
     ``script.rows_scored`` and ``script.states_created`` include the rows it
     scored and the Lua states it built (later actions on the same DataFrame are
-    not counted again).
+    not counted again; a streaming DataFrame is not counted, as Spark's
+    ``Observation`` does not support streams).
 
     Parameters
     ----------
