@@ -206,3 +206,23 @@ def test_remote_must_be_a_connect_url(capsys):
     with pytest.raises(SystemExit):
         job.parse_args(["--script", "s.lua", "--function", "f", "--input", "i", "--output", "o",
                         "--features", "a", "--remote", "sc://x:1", "--master", "local[1]"])
+
+
+def test_score_on_a_stream_runs_unobserved(any_spark, tmp_path):
+    """Spark's Observation refuses streams: score leaves them unobserved, and still runs."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for part in range(2):
+        ids = np.arange(part * 10, part * 10 + 10)
+        pq.write_table(pa.table({"id": ids, "arr": [[float(i), 1.0, 2.0] for i in ids]}),
+                       src / f"part-{part}.parquet")
+    stream = any_spark.readStream.schema("id bigint, arr array<double>").parquet(str(src))
+    script = LuaScript(WHO % uuid.uuid4().hex, name="stream.lua")
+    out = score(stream, script, "total", "arr", "t double", keep=["id"])
+    assert out.isStreaming and out.columns == ["id", "t"]
+    query = (out.writeStream.format("parquet").option("path", str(tmp_path / "out"))
+             .option("checkpointLocation", str(tmp_path / "ck")).trigger(availableNow=True).start())
+    query.awaitTermination(300)
+    got = pq.read_table(tmp_path / "out").to_pydict()
+    assert sorted(zip(got["id"], got["t"])) == [(i, i + 3.0) for i in range(20)]
+    assert script.rows_scored == 0          # not counted: no Observation on a stream
