@@ -875,6 +875,10 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
         _paths.write_atomically(lambda tmp: _write_any(out, tmp, fmt), output_path, mode, fs)
     seconds = time.perf_counter() - t0
     counts = observed()
+    deadline = time.monotonic() + 30
+    while counts is None and time.monotonic() < deadline:   # (a listener may report it late)
+        time.sleep(0.05)
+        counts = observed()
     if counts is None:   # the write ran, so its metrics were reported
         raise RuntimeError("the scored table was written but Spark reported no counts for it")
     rows = counts["rows_scored"]
