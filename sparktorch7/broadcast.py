@@ -35,6 +35,7 @@ import posixpath
 import re
 import shutil
 import threading
+import time
 from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional,
                     Sequence, Tuple, Union)
 
@@ -49,6 +50,9 @@ if TYPE_CHECKING:
 __all__ = ["LuaScript"]
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+#: How long reading the counts waits, in all, for observed metrics not yet reported.
+_OBSERVED_WAIT = 2.0
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -206,7 +210,7 @@ class LuaScript:
         self._blob: Optional[bytes] = None      # the payload, pickled once
         self._counters: Optional[tuple] = None  # (SparkContext, states, rows) accumulators
         self._sessions: List[Any] = []          # sessions that have the SparkFiles
-        self._observed: List[Callable[[], Optional[Mapping[str, int]]]] = []
+        self._observed: List[Callable[[float], Optional[Mapping[str, int]]]] = []
 
     @classmethod
     def from_file(cls, path: PathLike, *,
@@ -279,8 +283,9 @@ class LuaScript:
 
     def _count(self, metric: str, index: int) -> int:
         total = 0
+        deadline = time.monotonic() + _OBSERVED_WAIT
         for read in list(self._observed):
-            got = read()
+            got = read(max(0.0, deadline - time.monotonic()))
             if got is not None:
                 total += int(got.get(metric) or 0)
         counters = self._counters
@@ -294,7 +299,9 @@ class LuaScript:
 
         Counted by the DataFrames of :func:`sparktorch7.score` (observed metrics,
         on a classic session and on Spark Connect: the first action on each, once
-        it finished) and, on a classic session, by Spark accumulators for
+        it finished; on a classic session Spark reports them a moment after the
+        action returns, so a read waits up to 2 s in all for those not yet
+        reported) and, on a classic session, by Spark accumulators for
         :func:`sparktorch7.lua_udf` and :func:`sparktorch7.map_partitions`
         (tasks that finished). Spark Connect has no accumulators: there a
         ``lua_udf`` is not counted (its results show what ran, e.g. through
@@ -405,8 +412,9 @@ class LuaScript:
                     sc.addFile(staged)
         self._sessions.append(owner)
 
-    def _observe(self, read: Callable[[], Optional[Mapping[str, int]]]) -> None:
-        """Count the metrics ``read()`` gives (None while they are not known)."""
+    def _observe(self, read: Callable[[float], Optional[Mapping[str, int]]]) -> None:
+        """Count the metrics ``read(wait)`` gives (None while they are not known,
+        after waiting up to ``wait`` seconds)."""
         with self._lock:
             self._observed.append(read)
 

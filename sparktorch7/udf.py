@@ -517,14 +517,20 @@ def _score_partition(runner: _Runner, in_cols: List[str], keep_cols: List[str],
     return run
 
 
-def _observed_metrics(obs: Any) -> Optional[Dict[str, int]]:
-    """The metrics of the Observation ``obs`` once its first action finished, else None
-    (never blocks: a classic Observation's ``get`` waits for the action)."""
+def _observed_metrics(obs: Any, wait: float = 0.0) -> Optional[Dict[str, int]]:
+    """The metrics of the Observation ``obs`` once its first action finished, else None.
+
+    A classic Observation is completed by a query listener, on Spark's listener
+    bus, a moment after the action returned: this waits up to ``wait`` seconds
+    for it (never for ever, as its ``get`` would for a DataFrame never run)."""
     try:
         jo = getattr(obs, "_jo", None)
         if jo is not None:                        # classic: the JVM Observation's future
-            if not jo.future().isCompleted():
-                return None
+            deadline = time.monotonic() + wait
+            while not jo.future().isCompleted():
+                if time.monotonic() >= deadline:
+                    return None
+                time.sleep(0.02)
             got = obs.get
         else:                                     # Spark Connect: filled by the action's response
             got = getattr(obs, "_result", None)
@@ -549,9 +555,9 @@ def _observe_scores(df: "DataFrame", script: LuaScript) -> Tuple["DataFrame", An
                           F.coalesce(F.sum(F.shiftright(flags, 1)), F.lit(0)).alias("lua_states"))
     memo: List[Dict[str, int]] = []
 
-    def read() -> Optional[Dict[str, int]]:
+    def read(wait: float = 0.0) -> Optional[Dict[str, int]]:
         if not memo:
-            got = _observed_metrics(obs)
+            got = _observed_metrics(obs, wait)
             if got is None:
                 return None
             memo.append(got)
@@ -874,11 +880,7 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
         fmt = _format_of(output_path)
         _paths.write_atomically(lambda tmp: _write_any(out, tmp, fmt), output_path, mode, fs)
     seconds = time.perf_counter() - t0
-    counts = observed()
-    deadline = time.monotonic() + 30
-    while counts is None and time.monotonic() < deadline:   # (a listener may report it late)
-        time.sleep(0.05)
-        counts = observed()
+    counts = observed(30.0)
     if counts is None:   # the write ran, so its metrics were reported
         raise RuntimeError("the scored table was written but Spark reported no counts for it")
     rows = counts["rows_scored"]
