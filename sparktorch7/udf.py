@@ -546,7 +546,7 @@ def _observe_scores(df: "DataFrame", script: LuaScript) -> Tuple["DataFrame", An
     from pyspark.sql import functions as F
 
     if df.isStreaming:   # Observation does not support streams: no counts there
-        return df.drop(_STATS_COL), lambda: None
+        return df.drop(_STATS_COL), lambda wait=0.0: None
     obs = Observation(f"sparktorch7-{script.key[:12]}-{uuid.uuid4().hex[:12]}")
     flags = F.col(_STATS_COL)
     scored = F.coalesce(F.sum(flags.bitwiseAND(F.lit(1))), F.lit(0))
