@@ -30,7 +30,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Tuple
 
 __all__ = ["INLINE_FILE_BYTES", "FileRef", "is_uri", "local_copy", "ship_name", "files_root"]
 

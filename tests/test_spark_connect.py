@@ -9,7 +9,6 @@ test_spark_udf.py and test_spark_errors.py.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pickle
 import subprocess
@@ -21,7 +20,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import sparktorch7 as st
 from sparktorch7 import _files
 from sparktorch7.broadcast import LuaScript
 from sparktorch7.udf import lua_udf, score
