@@ -294,6 +294,7 @@ cdef inline object _call(LuaObject f, tuple args, int mode):
 cdef object _call_argv(LuaObject f, PyObject** argv, int n, int mode):
     # The hot path of every Python -> Lua call: LuaState._enter/_leave inlined,
     # numbers and booleans straight onto the stack, a single number straight back.
+    global st7_sigint_L
     cdef LuaState rt = _state_of(f)
     cdef lua.lua_State* L
     cdef int base, status, top
@@ -305,8 +306,14 @@ cdef object _call_argv(LuaObject f, PyObject** argv, int n, int mode):
         rt._lock.release()
         raise LuaClosedError("this LuaState is closed")
     base = lua.lua_gettop(L)
-    if rt._limits.timeout > 0 and rt._lock.depth() == 1:
-        _arm_timeout(&rt._limits, L)                                # (_limits.pxi)
+    if rt._lock._count == 1:
+        # the outermost call of this state in this thread (LuaState._enter, inlined)
+        if rt._limits.armed:
+            _arm_limits(&rt._limits, L)                             # (_limits.pxi)
+        if rt._lock._owner == st7_main_ident:
+            rt._sig_prev = st7_sigint_L                             # (_interrupt.pxi)
+            st7_sigint_L = L
+            rt._sig_on = 1
     try:
         if rt._pending_unrefs:
             rt._flush_unrefs()

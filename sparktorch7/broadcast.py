@@ -205,8 +205,8 @@ class LuaScript:
                 digest.update(hashlib.sha256(tree.files[rel]).digest())
         self._key = digest.hexdigest()
         self._lock = threading.Lock()
-        self._checked: set = set()
-        self._compiled = False
+        self._checked: set = set()        # (function, limits) checked
+        self._compiled: set = set()       # limits under which the chunk ran
         self._blob: Optional[bytes] = None      # the payload, pickled once
         self._counters: Optional[tuple] = None  # (SparkContext, states, rows) accumulators
         self._sessions: List[Any] = []          # sessions that have the SparkFiles
@@ -329,22 +329,26 @@ class LuaScript:
                 "init": self._init, "lua_trees": [t.payload() for t in self._trees],
                 "file_refs": [r.payload() for r in self.file_refs]}
 
-    def check(self, *functions: str) -> None:
+    def check(self, *functions: str, limits: Optional[tuple] = None) -> None:
         """Check on the driver that the script compiles and runs, and that
         ``init`` and every name in ``functions`` are Lua functions.
 
         Raises :class:`sparktorch7.LuaSyntaxError` / :class:`sparktorch7.LuaError`
         from the script, or ``ValueError`` naming a missing function. Results are
-        remembered, so each function is checked once per script object.
+        remembered, so each function is checked once per script object. With
+        ``limits`` (``(timeout_s, max_memory)``, as the workers' states will have)
+        the chunk runs under them: one that would hang or outgrow them fails here
+        with :class:`sparktorch7.LuaTimeoutError` / :class:`sparktorch7.LuaMemoryError`.
         """
         for fn in functions:
             _check_function_name(fn, "function")
+        limits = None if limits == (None, None) else limits
         with self._lock:
-            wanted = [fn for fn in functions if fn not in self._checked]
-            if self._compiled and not wanted:
+            wanted = [fn for fn in functions if (fn, limits) not in self._checked]
+            if limits in self._compiled and not wanted:
                 return
             state, files_dir = build_state(self._payload(), prefix="sparktorch7-check-", serial=0,
-                                           key=self._key, run_init=False)
+                                           key=self._key, run_init=False, limits=limits)
             try:
                 try:
                     names = list(wanted)
@@ -362,8 +366,8 @@ class LuaScript:
             finally:
                 if files_dir:
                     shutil.rmtree(files_dir, ignore_errors=True)
-            self._compiled = True
-            self._checked.update(wanted)
+            self._compiled.add(limits)
+            self._checked.update((fn, limits) for fn in wanted)
 
     def open(self) -> "LuaState":
         """A new :class:`sparktorch7.LuaState` on the driver with the script
@@ -470,9 +474,9 @@ class _ScriptHandle:
         n, self.built = self.built, 0
         return n
 
-    def entry(self) -> "_worker.WorkerEntry":
+    def entry(self, limits: Optional[tuple] = None) -> "_worker.WorkerEntry":
         """The cached :class:`sparktorch7._worker.WorkerEntry` of this process,
-        built on first use."""
+        built on first use (with ``limits``, ``(timeout_s, max_memory)``, if given)."""
         def load() -> Mapping[str, Any]:
             payload = pickle.loads(self._blob)
             self.built += 1
@@ -480,5 +484,5 @@ class _ScriptHandle:
                 self._acc.add(1)
             return payload
 
-        return _worker.get_entry(self.key, load)
+        return _worker.get_entry(self.key, load, limits)
 

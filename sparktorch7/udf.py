@@ -165,6 +165,20 @@ def _check_options(batch_size: Optional[int], on_bad_rows: str, dtype: Optional[
     return np_dtype.str
 
 
+def _check_limits_options(timeout_s: Optional[float], max_memory: Optional[int]
+                          ) -> Optional[Tuple[Optional[float], Optional[int]]]:
+    """``(timeout_s, max_memory)`` for the workers' states, or None for no limits."""
+    if timeout_s is not None and (isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float))
+                                  or not timeout_s > 0 or timeout_s == float("inf")):
+        raise ValueError(f"timeout_s must be a positive number of seconds or None, not {timeout_s!r}")
+    if max_memory is not None and (isinstance(max_memory, bool) or not isinstance(max_memory, int)
+                                   or max_memory <= 0):
+        raise ValueError(f"max_memory must be a positive number of bytes or None, not {max_memory!r}")
+    if timeout_s is None and max_memory is None:
+        return None
+    return (float(timeout_s) if timeout_s is not None else None, max_memory)
+
+
 def _input_kind_from_spark(name: str, dt: Any) -> str:
     """'scalar' or 'array' for a usable Spark input type; TypeError otherwise."""
     return _spark_kind_depth(name, dt)[0]
@@ -223,7 +237,8 @@ class LuaUDF:
     def __init__(self, script: LuaScript, function: str, return_type: Any, *,
                  batch_size: Optional[int], on_bad_rows: str, dtype: Optional[str],
                  flavor: str, columns: str = "stack", input_shapes: Any = None,
-                 deterministic: bool = True) -> None:
+                 deterministic: bool = True,
+                 limits: Optional[Tuple[Optional[float], Optional[int]]] = None) -> None:
         self.script = script
         self.function = function
         self._return_type = return_type
@@ -234,6 +249,7 @@ class LuaUDF:
         self.columns = columns
         self.input_shapes = input_shapes
         self.deterministic = deterministic
+        self.limits = limits
         self._resolved: Optional[Tuple[Any, pa.DataType]] = None
         self.__name__ = f"lua_{function.replace('.', '_')}"
 
@@ -254,7 +270,8 @@ class LuaUDF:
         dt, at = self._resolve()
         handle = self.script._ship(_active_target(), count=True)
         runner = _Runner(handle, self.function, names, self.dtype, self.batch_size,
-                         self.on_bad_rows, columns=self.columns, shapes=self.input_shapes)
+                         self.on_bad_rows, columns=self.columns, shapes=self.input_shapes,
+                         limits=self.limits)
         if self.flavor == "arrow":
             from pyspark.sql.functions import arrow_udf
 
@@ -336,7 +353,8 @@ def _make_pandas_fn(runner: _Runner, out_type: pa.DataType, name: str):
 def lua_udf(script: LuaScript, function: str, return_type: Any, *,
             batch_size: Optional[int] = None, on_bad_rows: str = "error",
             dtype: Optional[str] = None, flavor: str = "arrow", columns: str = "stack",
-            input_shapes: Any = None) -> LuaUDF:
+            input_shapes: Any = None, timeout_s: Optional[float] = None,
+            max_memory: Optional[int] = None) -> LuaUDF:
     """A column function that scores batches of rows with a Lua function.
 
     Parameters
@@ -376,6 +394,17 @@ def lua_udf(script: LuaScript, function: str, return_type: Any, *,
         give one dimension per level. Rows of another shape are bad rows.
         Without a declared shape, the rows of a batch must all have the same
         shape, or the batch fails asking for one.
+    timeout_s : float, optional
+        Seconds each Lua call (one batch of at most ``batch_size`` rows) may run: an
+        endless loop fails the task with :class:`sparktorch7.LuaTimeoutError` naming the
+        function, the script, the rows and the Lua line (rebuilt as itself on the driver
+        by :func:`short_errors`). The worker's state then runs with the JIT compiler off
+        (LuaJIT runs no hooks in compiled code): numeric Lua code 1.5-3x slower,
+        element-wise tensor access much more. The chunk and ``init`` are bounded too.
+    max_memory : int, optional
+        Bytes the Lua heap of the worker's state may grow to (tensor storage is not
+        counted): past it the call fails with :class:`sparktorch7.LuaMemoryError`.
+        After either error the worker's state is closed and the next task builds a new one.
 
     Returns
     -------
@@ -404,9 +433,10 @@ def lua_udf(script: LuaScript, function: str, return_type: Any, *,
         raise ValueError(f"flavor must be one of {_FLAVORS}, not {flavor!r}")
     _check_columns_option(columns)
     shapes = _check_shapes(input_shapes)
-    script.check(function)
+    limits = _check_limits_options(timeout_s, max_memory)
+    script.check(function, limits=limits)
     udf = LuaUDF(script, function, return_type, batch_size=batch_size, on_bad_rows=on_bad_rows,
-                 dtype=dtype, flavor=flavor, columns=columns, input_shapes=shapes)
+                 dtype=dtype, flavor=flavor, columns=columns, input_shapes=shapes, limits=limits)
     if isinstance(return_type, str) and _active_target(required=False) is None:
         return udf   # parsed when first called, with a session
     udf._resolve()
@@ -416,7 +446,8 @@ def lua_udf(script: LuaScript, function: str, return_type: Any, *,
 def lua_pandas_udf(script: LuaScript, function: str, return_type: Any, *,
                    batch_size: Optional[int] = None, on_bad_rows: str = "error",
                    dtype: Optional[str] = None, columns: str = "stack",
-                   input_shapes: Any = None) -> LuaUDF:
+                   input_shapes: Any = None, timeout_s: Optional[float] = None,
+                   max_memory: Optional[int] = None) -> LuaUDF:
     """:func:`lua_udf` with ``flavor='pandas'`` (a ``pandas_udf`` over iterators of Series).
 
     Examples
@@ -428,7 +459,7 @@ def lua_pandas_udf(script: LuaScript, function: str, return_type: Any, *,
     """
     return lua_udf(script, function, return_type, batch_size=batch_size,
                    on_bad_rows=on_bad_rows, dtype=dtype, flavor="pandas", columns=columns,
-                   input_shapes=input_shapes)
+                   input_shapes=input_shapes, timeout_s=timeout_s, max_memory=max_memory)
 
 
 def register(spark: "SparkSession", name: str, script: LuaScript, function: str, return_type: Any,
@@ -545,8 +576,6 @@ def _observe_scores(df: "DataFrame", script: LuaScript) -> Tuple["DataFrame", An
     from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
-    if df.isStreaming:   # Observation does not support streams: no counts there
-        return df.drop(_STATS_COL), lambda wait=0.0: None
     obs = Observation(f"sparktorch7-{script.key[:12]}-{uuid.uuid4().hex[:12]}")
     flags = F.col(_STATS_COL)
     scored = F.coalesce(F.sum(flags.bitwiseAND(F.lit(1))), F.lit(0))
@@ -570,15 +599,16 @@ def _observe_scores(df: "DataFrame", script: LuaScript) -> Tuple["DataFrame", An
 def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[str, Sequence[str]],
           output_schema: Any, *, batch_size: Optional[int] = None,
           keep: Optional[Sequence[str]] = None, on_bad_rows: str = "error",
-          dtype: Optional[str] = None, columns: str = "stack", input_shapes: Any = None) -> "DataFrame":
+          dtype: Optional[str] = None, columns: str = "stack", input_shapes: Any = None,
+          timeout_s: Optional[float] = None, max_memory: Optional[int] = None) -> "DataFrame":
     """Score a DataFrame with a Lua function through ``mapInArrow``.
 
     Works on a classic session and on Spark Connect alike. The result is
     observed (``DataFrame.observe``): once its first action finished,
     ``script.rows_scored`` and ``script.states_created`` include the rows it
     scored and the Lua states it built (later actions on the same DataFrame are
-    not counted again; a streaming DataFrame is not counted, as Spark's
-    ``Observation`` does not support streams).
+    not counted again). Spark's ``Observation`` does not support streams: a
+    streaming result is counted as below.
 
     Parameters
     ----------
@@ -598,14 +628,19 @@ def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[s
         Rows per Lua call at most.
     keep : list of str, optional
         Columns carried through unchanged (ids...). Default: every column of ``df``.
-    on_bad_rows, dtype, columns, input_shapes
+    on_bad_rows, dtype, columns, input_shapes, timeout_s, max_memory
         As in :func:`lua_udf`; here the column types and the declared shapes
         are checked on the driver against the DataFrame's schema.
 
     Returns
     -------
     pyspark.sql.DataFrame
-        ``keep`` columns followed by the output columns.
+        ``keep`` columns followed by the output columns. For a streaming ``df``
+        (``df.isStreaming``) a streaming DataFrame, to start with ``writeStream``
+        (a file sink, ``foreachBatch``, ...); each micro-batch's counts need no
+        action: ``query.lastProgress["observedMetrics"]["sparktorch7 <function>
+        -> <first output column>"]`` holds ``rows`` and ``scored`` (non-null
+        results), and ``script.rows_scored`` grows as micro-batches finish.
 
     Examples
     --------
@@ -620,12 +655,13 @@ def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[s
     """
     return _score(df, script, function, input_cols, output_schema, batch_size=batch_size,
                   keep=keep, on_bad_rows=on_bad_rows, dtype=dtype, columns=columns,
-                  input_shapes=input_shapes)[0]
+                  input_shapes=input_shapes, timeout_s=timeout_s, max_memory=max_memory)[0]
 
 
 def _score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[str, Sequence[str]],
            output_schema: Any, *, batch_size: Optional[int], keep: Optional[Sequence[str]],
-           on_bad_rows: str, dtype: Optional[str], columns: str, input_shapes: Any
+           on_bad_rows: str, dtype: Optional[str], columns: str, input_shapes: Any,
+           timeout_s: Optional[float] = None, max_memory: Optional[int] = None
            ) -> Tuple["DataFrame", Any]:
     """:func:`score`, and the reader of its observed counts (None until its first action ended)."""
     from pyspark.sql.types import ByteType, StructField, StructType
@@ -656,7 +692,8 @@ def _score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[
     if clash:
         raise ValueError(f"output column(s) {clash} clash with kept columns; rename them or "
                          "drop them from keep")
-    script.check(function)
+    limits = _check_limits_options(timeout_s, max_memory)
+    script.check(function, limits=limits)
     result_schema = StructType([fields[c] for c in keep_cols] + list(out.fields))
     # Arrow schema of the output batches, as Spark expects them
     if _STATS_COL in fields or _STATS_COL in out.fieldNames():
@@ -665,13 +702,36 @@ def _score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[
     arrow_schema = pa.schema([pa.field(f.name, _arrow_type(f.dataType), nullable=True)
                               for f in list(result_schema.fields) + [stats]])
     out_fields = [arrow_schema.field(f.name) for f in out.fields]
-    handle = script._ship(df.sparkSession)
+    streaming = df.isStreaming
+    # a batch result is counted by its Observation; a stream (no Observation) by the
+    # accumulators of a classic session
+    handle = script._ship(df.sparkSession, count=streaming)
     runner = _Runner(handle, function, in_cols, np_dtype, batch_size, on_bad_rows,
-                     columns=columns, shapes=shapes)
+                     columns=columns, shapes=shapes, limits=limits)
     fn = _score_partition(runner, in_cols, keep_cols, out_fields, arrow_schema)
     mapped_schema = StructType([StructField(f.name, f.dataType, True) for f in result_schema.fields]
                                + [stats])
-    return _observe_scores(df.mapInArrow(fn, mapped_schema), script)
+    mapped = df.mapInArrow(fn, mapped_schema)
+    if streaming:   # Observation refuses streams: named metrics in the query's progress
+        return _observe_stream(mapped.drop(_STATS_COL), function, out.fields[0].name), _never
+    return _observe_scores(mapped, script)
+
+
+def _never(wait: float = 0.0) -> None:
+    return None
+
+
+def _observe_stream(result: "DataFrame", function: str, first_output: str) -> "DataFrame":
+    """The counts of each micro-batch, in the query's progress (no action needed)."""
+    from pyspark.sql import functions as F
+
+    return result.observe(_stream_metrics_name(function, first_output),
+                          F.count(F.lit(1)).alias("rows"),
+                          F.count(F.col(f"`{first_output}`")).alias("scored"))
+
+
+def _stream_metrics_name(function: str, first_output: str) -> str:
+    return f"sparktorch7 {function} -> {first_output}"
 
 
 # ---------------------------------------------------------------------------
@@ -731,7 +791,7 @@ def _rdd_rows(runner: _Runner, it: Iterable[Any], partition: Optional[int]) -> I
             for k, j in enumerate(good):
                 x[k] = vecs[j]
             if entry is None:
-                entry = runner.handle.entry()
+                entry = runner.entry()
             result = runner.call(entry, [x], where)
             values = _rows_to_python(result, len(good), where, runner.function)
             _count_rows(runner.handle, len(good))
@@ -757,7 +817,8 @@ def _map_partitions_fn(runner: _Runner):
 
 def map_partitions(rdd: "RDD", script: LuaScript, function: str, *,
                    batch_size: int = 1024, on_bad_rows: str = "error",
-                   dtype: Optional[str] = None) -> "RDD":
+                   dtype: Optional[str] = None, timeout_s: Optional[float] = None,
+                   max_memory: Optional[int] = None) -> "RDD":
     """Score an RDD with a Lua function, batch by batch, in ``mapPartitions``.
 
     Each element is a sequence of numbers (list, tuple, ndarray, ``Row`` or
@@ -765,7 +826,8 @@ def map_partitions(rdd: "RDD", script: LuaScript, function: str, *,
     tensor (float32 unless ``dtype`` says otherwise) and passed to the Lua
     function. Each input element gives one output element: a float for a
     result ``[N]``, a list for ``[N, K]``, a dict for a table of tensors, or
-    None for a bad row under ``on_bad_rows='null'``.
+    None for a bad row under ``on_bad_rows='null'``. ``timeout_s`` and ``max_memory``
+    bound each Lua call as in :func:`lua_udf`.
 
     Examples
     --------
@@ -780,9 +842,10 @@ def map_partitions(rdd: "RDD", script: LuaScript, function: str, *,
     np_dtype = _check_options(batch_size, on_bad_rows, dtype)
     if batch_size is None:
         raise ValueError("batch_size must be a positive int")
-    script.check(function)
+    limits = _check_limits_options(timeout_s, max_memory)
+    script.check(function, limits=limits)
     handle = script._ship(rdd.context, count=True)
-    runner = _Runner(handle, function, ["row"], np_dtype, batch_size, on_bad_rows)
+    runner = _Runner(handle, function, ["row"], np_dtype, batch_size, on_bad_rows, limits=limits)
     return rdd.mapPartitionsWithIndex(_map_partitions_fn(runner))
 
 
@@ -800,7 +863,8 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
                 lua_path: Sequence[str] = (), batch_size: Optional[int] = None, output_col: str = "prediction",
                 output_type: str = "array<float>", keep: Optional[Sequence[str]] = None,
                 on_bad_rows: str = "error", mode: str = "error", master: Optional[str] = None,
-                spark: Optional["SparkSession"] = None, remote: Optional[str] = None
+                spark: Optional["SparkSession"] = None, remote: Optional[str] = None,
+                timeout_s: Optional[float] = None, max_memory: Optional[int] = None
                 ) -> Dict[str, Any]:
     """Read a table (Parquet, or CSV/JSON by extension), score it with a Lua
     function and write the result the same way; the logic of ``jobs/score.py``.
@@ -808,7 +872,8 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
     Either ``features`` (numeric columns stacked into one ``[N, C]`` tensor)
     or ``features_col`` (an array column, one ``[N, D]`` tensor). The output
     holds the ``keep`` columns (default: every input column except the
-    features) and ``output_col`` of type ``output_type``. Returns the figures
+    features) and ``output_col`` of type ``output_type``; ``timeout_s`` and
+    ``max_memory`` bound each Lua call as in :func:`lua_udf`. Returns the figures
     it logs: rows (scored by Lua), bad_rows (left out by ``on_bad_rows='null'``),
     seconds, rows_per_s, lua_states, observed on the scored DataFrame (the
     same on a classic session and on Spark Connect).
@@ -857,6 +922,7 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
     if (features is None) == (features_col is None):
         raise ValueError("give exactly one of features (numeric columns) or features_col (an array column)")
     _paths.check_mode(mode)
+    _check_limits_options(timeout_s, max_memory)
     inputs = _job_inputs(input_path, script_path, list(files))
     _paths.check_paths(output_path, inputs)        # before a session: fail fast
     in_cols = list(features) if features is not None else [features_col]
@@ -874,7 +940,8 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
               function, in_cols, output_path, mode, " on Spark Connect" if _is_connect(spark) else "")
     out, observed = _score(df, script, function, in_cols, f"`{output_col}` {output_type}",
                            keep=list(keep), batch_size=batch_size, on_bad_rows=on_bad_rows,
-                           dtype=None, columns="stack", input_shapes=None)
+                           dtype=None, columns="stack", input_shapes=None, timeout_s=timeout_s,
+                           max_memory=max_memory)
     t0 = time.perf_counter()
     with _Progress(spark), short_errors():
         fmt = _format_of(output_path)
