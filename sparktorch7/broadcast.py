@@ -302,8 +302,8 @@ class LuaScript:
         it finished; on a classic session Spark reports them a moment after the
         action returns, so a read waits up to 2 s in all for those not yet
         reported) and, on a classic session, by Spark accumulators for
-        :func:`sparktorch7.lua_udf` and :func:`sparktorch7.map_partitions`
-        (tasks that finished). Spark Connect has no accumulators: there a
+        :func:`sparktorch7.lua_udf`, :func:`sparktorch7.map_partitions` and a
+        streaming ``score`` (tasks that finished). Spark Connect has no accumulators: there a
         ``lua_udf`` is not counted (its results show what ran, e.g. through
         ``sparktorch7_worker``)."""
         return self._count("lua_states", 1)
