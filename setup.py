@@ -88,6 +88,6 @@ setup(
     ext_modules=extensions(),
     python_requires=">=3.10",
     install_requires=["numpy>=2", "pyarrow>=15", "pandas<3"],
-    extras_require={"spark": ["pyspark>=4.1"]},
+    extras_require={"spark": ["pyspark>=4.1"], "connect": ["pyspark[connect]>=4.1"]},
     zip_safe=False,
 )

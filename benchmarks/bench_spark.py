@@ -22,22 +22,33 @@ With ``--cases ef`` (or any set holding e/f) a ResNet-18-shaped model at 3x224x2
 (f) the same weights in PyTorch inside ``predict_batch_udf`` (one torch thread per
     task, as each Python worker runs one task at a time).
 
+(h) case (a) with the script's payload sent as a Spark broadcast (the transport
+    before Spark Connect support; classic only), its own state per worker: what
+    each task carries is the only difference. Keeps the broadcast honest: h/a.
+
+(g) case (a) on a Spark Connect session: the same JVM also serves a Connect
+    endpoint (what ``SparkSession.builder.remote("local[N]")`` starts), and a
+    Connect client session (gRPC) reads and caches the same table and scores it
+    with the same ``lua_udf``. Target: g/a >= 0.9.
+
 Each case runs once to warm up (Python workers started, Lua states built),
 then ``--repeat`` interleaved rounds run every case once; the best time counts. BLAS uses one thread per
 Python worker (``local[N]`` runs N workers). Targets: a/b >= 0.9, a/c >= 1.3,
-a/d >= 50.
+a/d >= 50, g/a >= 0.9.
 
 Usage: python benchmarks/bench_spark.py [--rows 1000000] [--row-rows 20000]
-       [--master local[2]] [--batch 10000] [--repeat 2] [--cases abcd|ef|abcdef]
+       [--master local[2]] [--batch 10000] [--repeat 2] [--cases abcdg|ef|abcdefg]
        [--resnet-rows 64] [--resnet-batch 16]
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
 import time
+import uuid
 from typing import Iterator
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -136,6 +147,63 @@ def resnet_cases(spark, work, rows, batch, cores):
     return frame, lua, pbu
 
 
+@contextlib.contextmanager
+def connect_mode(on: bool = True):
+    """pyspark's functions (arrow_udf, col...) in Spark Connect mode within the block."""
+    if not on:
+        yield
+        return
+    os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
+    try:
+        yield
+    finally:
+        os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
+
+
+def connect_client(spark, batch: int):
+    """A Spark Connect client session served by this JVM's Connect endpoint."""
+    jvm = spark.sparkContext._jvm
+    service = getattr(getattr(jvm.org.apache.spark.sql.connect.service, "SparkConnectService$"),
+                      "MODULE$")
+    service.start(spark.sparkContext._jsc.sc())
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    with connect_mode():
+        session = ConnectSession.builder.remote(f"sc://localhost:{service.localPort()}").getOrCreate()
+        session.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch))
+    return session
+
+
+class BroadcastHandle:
+    """A script handle whose payload travels as a broadcast (for case h)."""
+
+    def __init__(self, script, sc):
+        self.key = script.key + "-broadcast"
+        self.name = script.name
+        self._bc = sc.broadcast(script._payload())
+
+    def count_rows(self, n):
+        pass
+
+    def take_built(self):
+        return 0
+
+    def entry(self):
+        from sparktorch7 import _worker
+
+        return _worker.get_entry(self.key, lambda: self._bc.value)
+
+
+def broadcast_udf(script, sc, lua):
+    from pyspark.sql.functions import arrow_udf
+    from sparktorch7._batches import _Runner
+    from sparktorch7.udf import _make_arrow_fn
+
+    dt, at = lua._resolve()
+    runner = _Runner(BroadcastHandle(script, sc), "predict", ["features"], None, None, "error")
+    return arrow_udf(_make_arrow_fn(runner, at, "lua_broadcast"), dt)
+
+
 def lua_row_udf(handle):
     from pyspark.sql.functions import udf
 
@@ -154,17 +222,21 @@ def main() -> None:
     p.add_argument("--master", default="local[2]")
     p.add_argument("--batch", type=int, default=10_000, help="Arrow records per batch")
     p.add_argument("--repeat", type=int, default=2)
-    p.add_argument("--cases", default="abcd", help="which of a, b, c, d, e, f to run")
+    p.add_argument("--cases", default="abcdgh", help="which of a, b, c, d, e, f, g, h to run")
     p.add_argument("--resnet-rows", type=int, default=64, help="images scored by (e) and (f)")
     p.add_argument("--resnet-batch", type=int, default=16, help="rows per call for (e) and (f)")
     args = p.parse_args()
 
     work = tempfile.mkdtemp(prefix="sparktorch7-bench-")
     paths = make_data.write_data(work, args.rows, files=8)
+    os.environ.setdefault("SPARK_CONNECT_AUTHENTICATE_TOKEN", uuid.uuid4().hex)
     spark = st.local_session(args.master, app_name="sparktorch7-bench", conf={
         "spark.driver.memory": "3g",
         "spark.sql.execution.arrow.maxRecordsPerBatch": str(args.batch),
         "spark.sql.shuffle.partitions": "8",
+        "spark.connect.grpc.binding.address": "127.0.0.1",
+        "spark.connect.grpc.binding.port": "0",
+        "spark.connect.authenticate.token": os.environ["SPARK_CONNECT_AUTHENTICATE_TOKEN"],
     })
     cores = spark.sparkContext.defaultParallelism
     df = spark.read.parquet(paths["data"]).repartition(cores * 2).cache()
@@ -179,6 +251,7 @@ def main() -> None:
     arrow_np = numpy_arrow_udf(paths["weights"])
     pbu = numpy_predict_batch_udf(paths["weights"], args.batch)
     row = lua_row_udf(script._ship(spark.sparkContext))
+    bcast = broadcast_udf(script, spark.sparkContext, lua)
 
     rcases = {}
     if "e" in args.cases or "f" in args.cases:
@@ -193,14 +266,30 @@ def main() -> None:
 
     # the four agree on a few rows before anything is timed
     check = df.limit(64).select("id", lua("features").alias("a"), arrow_np("features").alias("b"),
-                                pbu("features").alias("c"), row("features").alias("d")).collect()
+                                pbu("features").alias("c"), row("features").alias("d"),
+                                bcast("features").alias("h")).collect()
     for r in check:
-        for other in (r.b, r.c, r.d):
+        for other in (r.b, r.c, r.d, r.h):
             np.testing.assert_allclose(r.a, other, rtol=1e-4, atol=1e-6)
 
-    def sink(frame, col):
-        return lambda: frame.select("id", col("features").alias("p")).write.format("noop") \
-            .mode("overwrite").save()
+    cdf = connect = None
+    if "g" in args.cases:
+        connect = connect_client(spark, args.batch)
+        with connect_mode():
+            cdf = connect.read.parquet(paths["data"]).repartition(cores * 2).cache()
+            assert cdf.count() == n
+            ids = ",".join(str(r.id) for r in check)
+            got = {r.id: r.p for r in cdf.where(f"id in ({ids})")
+                   .select("id", lua("features").alias("p")).collect()}
+        for r in check:
+            np.testing.assert_allclose(got[r.id], r.a, rtol=1e-6, atol=1e-7)
+
+    def sink(frame, col, on_connect=False):
+        def run():
+            with connect_mode(on_connect):
+                frame.select("id", col("features").alias("p")).write.format("noop") \
+                    .mode("overwrite").save()
+        return run
 
     print("best of", args.repeat, "runs after a warm-up:")
     rate = {}
@@ -209,16 +298,18 @@ def main() -> None:
         "b": ("(b) arrow_udf + NumPy MLP", df, arrow_np, n),
         "c": ("(c) predict_batch_udf + NumPy MLP", df, pbu, n),
         "d": (f"(d) row-at-a-time udf -> Lua ({n_small} rows)", small, row, n_small),
+        "g": ("(g) sparktorch7 lua_udf on Spark Connect (as a)", cdf, lua, n),
+        "h": ("(h) as (a), the payload as a broadcast", df, bcast, n),
     }
     cases.update(rcases)
-    keys = [k for k in "abcdef" if k in args.cases]
+    keys = [k for k in "abcdefgh" if k in args.cases]
     for key in keys:                      # warm-up: workers, states, JIT
-        sink(cases[key][1], cases[key][2])()
+        sink(cases[key][1], cases[key][2], key == "g")()
     best = {k: float("inf") for k in keys}
     for _ in range(args.repeat):          # interleaved rounds: load changes hit every case
         for key in keys:
             t0 = time.perf_counter()
-            sink(cases[key][1], cases[key][2])()
+            sink(cases[key][1], cases[key][2], key == "g")()
             best[key] = min(best[key], time.perf_counter() - t0)
     for key in keys:
         label, _frame, _col, rows = cases[key]
@@ -234,7 +325,16 @@ def main() -> None:
             print(f"a/{other} = {rate['a'] / rate[other]:6.2f}  (target >= {target})")
     if "e" in rate and "f" in rate:
         print(f"e/f = {rate['e'] / rate['f']:6.2f}  (target >= 1.1)")
+    if "h" in rate and "a" in rate:
+        print(f"payload inside the UDF (a) / as a broadcast (h) = {rate['a'] / rate['h']:6.2f}  "
+              "(>= 1: the broadcast is not kept)")
+    if "g" in rate and "a" in rate:
+        print(f"Spark Connect {rate['g']:,.0f} rows/s, classic {rate['a']:,.0f} rows/s: "
+              f"g/a = {rate['g'] / rate['a']:6.2f}  (target >= 0.9)")
     print(f"Lua states built by (a) and (d): {script.states_created}")
+    if connect is not None:
+        with connect_mode():
+            connect.stop()       # before the server's SparkContext goes
     spark.stop()
 
 

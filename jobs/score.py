@@ -6,9 +6,10 @@
         [--lua-path DIR_OR_ZIP,...] \\
         [--batch-size N] [--output-col prediction] [--output-type 'array<float>'] \\
         [--keep id,...] [--on-bad-rows error|null] [--mode error|overwrite|append] \\
-        [--timeout SECONDS] [--max-memory BYTES] [--master local[*]]
+        [--timeout SECONDS] [--max-memory BYTES] [--master local[*] | --remote sc://host:port]
 
-Also runs as ``python jobs/score.py ...`` (local Spark by default). Parquet in
+Also runs as ``python jobs/score.py ...`` (local Spark by default; on Spark
+Connect with ``--remote sc://host:port`` or ``$SPARK_REMOTE``). Parquet in
 and out; ``.csv`` / ``.json`` paths are read and written as such. The logic is
 :func:`sparktorch7.udf.score_files`.
 """
@@ -62,8 +63,15 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="when --output exists: error (default, as in Spark), overwrite, append")
     p.add_argument("--debug", action="store_true",
                    help="log at DEBUG (on failure, Spark's whole error, not only the task's)")
-    p.add_argument("--master", help="Spark master when not run by spark-submit (default local[*])")
-    return p.parse_args(argv)
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--master", help="Spark master when not run by spark-submit (default local[*])")
+    where.add_argument("--remote", help="a Spark Connect server, sc://host:port (default "
+                                        "$SPARK_REMOTE when no --master is given)")
+    args = p.parse_args(argv)
+    if args.remote is not None and not args.remote.startswith(("sc://", "local")):
+        p.error(f"--remote must be a Spark Connect URL sc://host:port (or local[N]), "
+                f"not {args.remote!r}")
+    return args
 
 
 def main(argv=None) -> int:
@@ -85,7 +93,7 @@ def main(argv=None) -> int:
                     features=args.features, features_col=args.features_col, files=args.files,
                     init=args.init, lua_path=args.lua_path, batch_size=args.batch_size, output_col=args.output_col,
                     output_type=args.output_type, keep=args.keep, on_bad_rows=args.on_bad_rows,
-                    mode=args.mode, master=args.master, timeout_s=args.timeout,
+                    mode=args.mode, master=args.master, remote=args.remote, timeout_s=args.timeout,
                     max_memory=args.max_memory)
     except (LuaError, ValueError, TypeError, OSError, RuntimeError, PySparkException) as e:
         # one error, not Spark's pages: the whole trace is logged at DEBUG

@@ -1,8 +1,9 @@
 """Building a LuaState from a script payload: the one place that does it.
 
 A payload (:meth:`sparktorch7.LuaScript._payload`) holds the Lua source, its
-shipped files and Lua trees. :func:`build_state` writes the files to a private
-directory, opens a :class:`sparktorch7.LuaState` with the trees on
+shipped files and Lua trees, and references to the files too large to travel
+with it (:mod:`sparktorch7._files`). :func:`build_state` writes the files to a
+private directory (a referenced file is linked there from its checked local copy), opens a :class:`sparktorch7.LuaState` with the trees on
 ``package.path``, installs the script environment (``lua/sparktorch7/worker.lua``:
 ``sparktorch7_file`` and ``sparktorch7_worker``), runs the chunk and, when
 asked, its init function. Used by the worker cache (:mod:`sparktorch7._worker`)
@@ -28,7 +29,8 @@ def build_state(payload: Mapping[str, Any], *, prefix: str, serial: int, key: st
     none; the caller deletes it). ``limits`` is ``(timeout_s, max_memory)`` of the
     state (see :class:`sparktorch7.LuaState`), which bound the chunk and init too.
     On failure nothing is left behind."""
-    files_dir = write_files(payload["files"], prefix=prefix, lua_trees=payload.get("lua_trees", ()))
+    files_dir = write_files(payload["files"], prefix=prefix, lua_trees=payload.get("lua_trees", ()),
+                            refs=payload.get("file_refs", ()), on_driver=serial == 0)
     try:
         state = open_state(payload, files_dir, serial=serial, key=key, run_init=run_init,
                            limits=limits)
@@ -39,32 +41,33 @@ def build_state(payload: Mapping[str, Any], *, prefix: str, serial: int, key: st
     return state, files_dir
 
 
-def _files_root() -> str:
-    # SPARK_LOCAL_DIRS is set for executors' Python workers and cleaned by Spark.
-    local_dirs = os.environ.get("SPARK_LOCAL_DIRS")
-    if local_dirs:
-        root = local_dirs.split(",")[0]
-        if os.path.isdir(root):
-            return root
-    return tempfile.gettempdir()
-
-
-def write_files(files: Mapping[str, bytes], prefix: str, lua_trees: Sequence[Any] = ()
-                ) -> Optional[str]:
+def write_files(files: Mapping[str, bytes], prefix: str, lua_trees: Sequence[Any] = (),
+                refs: Sequence[Mapping[str, Any]] = (), on_driver: bool = False) -> Optional[str]:
     """Write ``files`` (name -> bytes, names relative paths) under ``files/`` and
     ``lua_trees`` under ``lua/`` of a new private directory; return it (None when
-    there is nothing to write). See :func:`file_path` and :func:`lua_roots`."""
-    if not files and not lua_trees:
+    there is nothing to write). The files of ``refs`` (:class:`sparktorch7._files.FileRef`
+    payloads) are fetched and checked (:func:`sparktorch7._files.local_copy`) and
+    linked under ``files/`` too. See :func:`file_path` and :func:`lua_roots`."""
+    if not files and not lua_trees and not refs:
         return None
     from sparktorch7._luapath import check_relative_name, write_trees
 
-    directory = tempfile.mkdtemp(prefix=prefix, dir=_files_root())
+    from sparktorch7._files import files_root
+
+    directory = tempfile.mkdtemp(prefix=prefix, dir=files_root())
     try:
         for name, data in files.items():
             target = file_path(directory, check_relative_name(name, "LuaScript files"))
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as f:
                 f.write(data)
+        if refs:
+            from sparktorch7._files import local_copy
+
+            for ref in refs:
+                target = file_path(directory, check_relative_name(ref["name"], "LuaScript files"))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.symlink(local_copy(ref, on_driver=on_driver), target)
         if lua_trees:
             write_trees(lua_trees, os.path.join(directory, "lua"))
     except BaseException:
@@ -89,7 +92,6 @@ def lua_roots(directory: Optional[str], lua_trees: Sequence[Any]) -> List[str]:
     return tree_roots(lua_trees, os.path.join(directory, "lua"))
 
 
-
 def open_state(payload: Mapping[str, Any], files_dir: Optional[str], *, serial: int, key: str,
                run_init: bool, limits: Optional[Tuple[Optional[float], Optional[int]]] = None
                ) -> "LuaState":
@@ -101,7 +103,8 @@ def open_state(payload: Mapping[str, Any], files_dir: Optional[str], *, serial: 
     state = LuaState(timeout=timeout, max_memory=max_memory)
     try:
         _luapath.apply(state, lua_roots(files_dir, payload.get("lua_trees", ())))
-        files = {fname: file_path(files_dir, fname) for fname in payload["files"]}
+        names = list(payload["files"]) + [r["name"] for r in payload.get("file_refs", ())]
+        files = {fname: file_path(files_dir, fname) for fname in names}
         worker = {"pid": os.getpid(), "serial": int(serial), "key": key, "driver": serial == 0}
         script_env = state.require("sparktorch7.worker")
         script_env["install"]({"files": files, "worker": worker})

@@ -13,6 +13,9 @@ Two parts, used by :func:`sparktorch7.udf.score_files` (and so ``jobs/score.py``
   is in place, so a failed job leaves it intact) and ``append`` (the new files
   are moved into the existing directory). File system operations go through
   Hadoop's ``FileSystem`` (:class:`HadoopFS`), so HDFS or S3 paths work as local ones.
+  A Spark Connect client has no JVM: there they go through ``pyarrow.fs``
+  (:class:`ArrowFS`: local paths, ``file:``, ``s3://``, ``hdfs://`` with libhdfs), which
+  must see the paths as the cluster does (a local server, a shared mount, an object store).
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlsplit
 
 __all__ = ["MODES", "PathOverlapError", "OutputExistsError", "resolve", "check_paths",
-           "check_mode", "HadoopFS", "write_atomically"]
+           "check_mode", "HadoopFS", "ArrowFS", "file_system", "write_atomically"]
 
 #: Spark's save modes that a job accepts; the first is the default.
 MODES = ("error", "overwrite", "append")
@@ -180,6 +183,71 @@ class HadoopFS:
         fs, p = self._fs_path(path)
         if fs.exists(p):
             fs.delete(p, True)
+
+
+class ArrowFS:
+    """:class:`HadoopFS`'s operations through ``pyarrow.fs``, for a Spark Connect
+    client (no JVM on this side). Paths without a scheme are local to this machine."""
+
+    def _fs_path(self, path: str) -> Tuple[Any, str]:
+        import pyarrow.fs as pafs
+
+        if not _scheme(path):
+            return pafs.LocalFileSystem(), os.path.abspath(os.path.expanduser(path))
+        try:
+            return pafs.FileSystem.from_uri(path)
+        except Exception as e:
+            raise OSError(f"cannot open the file system of {path!r}: {e}") from None
+
+    def _info(self, path: str) -> Any:
+        fs, p = self._fs_path(path)
+        return fs.get_file_info(p)
+
+    def qualify(self, path: str) -> str:
+        if _scheme(path):
+            return path
+        return "file://" + os.path.abspath(os.path.expanduser(path))
+
+    def exists(self, path: str) -> bool:
+        import pyarrow.fs as pafs
+
+        return self._info(path).type != pafs.FileType.NotFound
+
+    def is_dir(self, path: str) -> bool:
+        import pyarrow.fs as pafs
+
+        return self._info(path).type == pafs.FileType.Directory
+
+    def children(self, path: str) -> Sequence[str]:
+        import pyarrow.fs as pafs
+
+        fs, p = self._fs_path(path)
+        return [posixpath.basename(i.path) for i in fs.get_file_info(pafs.FileSelector(p))]
+
+    def rename(self, src: str, dst: str) -> None:
+        fs, p = self._fs_path(src)
+        fs2, q = self._fs_path(dst)
+        if type(fs) is not type(fs2):
+            raise OSError(f"could not rename {src!r} to {dst!r}: not on one file system")
+        fs.move(p, q)
+
+    def delete(self, path: str) -> None:
+        import pyarrow.fs as pafs
+
+        fs, p = self._fs_path(path)
+        info = fs.get_file_info(p)
+        if info.type == pafs.FileType.Directory:
+            fs.delete_dir(p)
+        elif info.type != pafs.FileType.NotFound:
+            fs.delete_file(p)
+
+
+def file_system(spark: Any) -> Any:
+    """The file system operations for ``spark``'s paths: :class:`HadoopFS` on a
+    classic session, :class:`ArrowFS` on a Spark Connect client."""
+    if type(spark).__module__.startswith("pyspark.sql.connect"):
+        return ArrowFS()
+    return HadoopFS(spark)
 
 
 def _sibling(dest: str, tag: str) -> str:

@@ -60,9 +60,22 @@ def _package_root() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def is_connect(obj: Any) -> bool:
+    """True for a Spark Connect session (or DataFrame): ``pyspark.sql.connect``'s classes."""
+    return type(obj).__module__.startswith("pyspark.sql.connect")
+
+
 def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7",
-                  conf: Optional[Mapping[str, str]] = None) -> "SparkSession":
+                  conf: Optional[Mapping[str, str]] = None,
+                  remote: Optional[str] = None) -> "SparkSession":
     """A SparkSession set up for sparktorch7 (or the active one, e.g. under spark-submit).
+
+    With ``remote`` (or, when neither ``master`` nor ``remote`` is given, the
+    ``SPARK_REMOTE`` environment variable), a Spark Connect session:
+    ``local_session(remote="sc://host:15002")`` connects to a Connect server
+    (``conf`` may then hold only runtime SQL settings: the server's own settings
+    are the cluster's), and ``local[N]`` starts a local one in this process with
+    the settings below.
 
     When run from a source checkout (not under spark-submit), puts the checkout
     on the workers' ``PYTHONPATH`` (also ``spark.executorEnv.PYTHONPATH``); sets them to
@@ -81,7 +94,14 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
     from pyspark.sql import SparkSession
     from pyspark import SparkContext
 
-    if SparkContext._active_spark_context is not None:
+    if remote is None and master is None:
+        remote = os.environ.get("SPARK_REMOTE") or None
+    if remote is not None and remote.startswith("sc://"):
+        builder = SparkSession.builder.remote(remote)   # (the app name is the server's)
+        for k, v in (conf or {}).items():
+            builder = builder.config(k, v)
+        return builder.getOrCreate()
+    if remote is None and SparkContext._active_spark_context is not None:
         return SparkSession.builder.getOrCreate()
     import tempfile
 
@@ -104,7 +124,9 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
             f.write(_LOG4J_ERROR)
         os.replace(log4j + f".{os.getpid()}", log4j)
     builder = SparkSession.builder.appName(app_name)
-    if master and not under_submit:
+    if remote is not None:   # local[N]: a Connect server in this process, then its client
+        builder = builder.remote(remote)
+    elif master and not under_submit:
         builder = builder.master(master)
     elif not under_submit:
         builder = builder.master("local[*]")
@@ -123,31 +145,57 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
     for k, v in settings.items():
         builder = builder.config(k, v)
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
+    if is_connect(spark):
+        SparkContext._active_spark_context.setLogLevel("ERROR")   # the local server's
+    else:
+        spark.sparkContext.setLogLevel("ERROR")
     return spark
 
 
 class _Progress:
-    """Logs the progress of the running Spark stages every few seconds."""
+    """Logs the progress of the running Spark stages every few seconds: from the
+    SparkContext's status tracker on a classic session, from the progress
+    reports of the server on Spark Connect."""
 
-    def __init__(self, sc: "SparkContext", every: float = 3.0) -> None:
+    def __init__(self, spark: "SparkSession", every: float = 3.0) -> None:
         import threading
 
-        self.sc = sc
+        self.spark = spark
         self.every = every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sparktorch7-progress", daemon=True)
+        self._last = (0.0, "")
 
     def __enter__(self) -> "_Progress":
-        self._thread.start()
+        if is_connect(self.spark):
+            self.spark.registerProgressHandler(self._report)
+        else:
+            self._thread.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        if is_connect(self.spark):
+            self.spark.removeProgressHandler(self._report)
+            return
         self._stop.set()
         self._thread.join(timeout=5)
 
+    def _report(self, stages: Any, inflight_tasks: int, operation_id: Any, done: bool) -> None:
+        import time
+
+        parts = [f"stage {st.stage_id}: {st.num_completed_tasks}/{st.num_tasks} tasks done"
+                 for st in (stages or ()) if not st.done]
+        line = "; ".join(parts)
+        if parts:
+            line += f"; {inflight_tasks} running"
+        when, last = self._last
+        now = time.monotonic()
+        if line and line != last and now - when >= self.every:
+            _log.info("progress: %s", line)
+            self._last = (now, line)
+
     def _run(self) -> None:
-        tracker = self.sc.statusTracker()
+        tracker = self.spark.sparkContext.statusTracker()
         last = None
         while not self._stop.wait(self.every):
             try:

@@ -1,7 +1,8 @@
 """A failed Spark task as one short error on the driver.
 
 When a Python worker raises, PySpark raises on the driver a
-``PythonException`` or a ``Py4JJavaError`` whose text holds the worker's
+``PythonException`` or a ``Py4JJavaError`` (on Spark Connect, a
+``SparkConnectException``) whose text holds the worker's
 Python traceback, often several times, between JVM stack traces. This module
 finds the worker's exception in that text and raises it again as the class
 the worker raised (``LuaError`` and its subclasses, ``BadRowsError``,
@@ -106,7 +107,13 @@ def _is_spark_error(exc: BaseException) -> bool:
         from pyspark.errors.exceptions.captured import CapturedException
     except ImportError:   # no pyspark: nothing to convert
         return False
-    return isinstance(exc, (Py4JJavaError, CapturedException))
+    if isinstance(exc, (Py4JJavaError, CapturedException)):
+        return True
+    try:   # Spark Connect's errors (needs the grpc client packages)
+        from pyspark.errors.exceptions.connect import SparkConnectException
+    except ImportError:
+        return False
+    return isinstance(exc, SparkConnectException)
 
 
 @contextlib.contextmanager

@@ -1,10 +1,15 @@
 """Lua scripts (and the files they load) shipped to Spark executors.
 
 A :class:`LuaScript` is made on the driver from Lua source. Its bytes and the
-bytes of its files (``.t7`` models, tables, anything) travel once per
-executor as a Spark broadcast; the Lua state itself is never pickled. On a
-worker the state is built on first use and cached by :mod:`sparktorch7._worker`
-under the content hash made here, so each Python worker process builds it once.
+bytes of its small files (``.t7`` models, tables, anything) travel inside the
+function Spark runs, pickled once per UDF, the same way on a classic session and
+on Spark Connect (no broadcast, no SparkContext needed); files larger than
+:data:`sparktorch7._files.INLINE_FILE_BYTES` and files named by a URI
+(``hdfs://``, ``s3://``, ``file://``...) are read by the executors themselves,
+once per machine (:mod:`sparktorch7._files`). The Lua state itself is never
+pickled. On a worker the state is built on first use and cached by
+:mod:`sparktorch7._worker` under the content hash made here, so each Python
+worker process builds it once.
 
 Inside the state the script sees two globals:
 
@@ -25,13 +30,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
+import posixpath
 import re
 import shutil
 import threading
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+import time
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional,
+                    Sequence, Tuple, Union)
 
-from sparktorch7 import _worker
+from sparktorch7 import _files, _worker
 from sparktorch7._build import build_state
+from sparktorch7._files import FileRef, is_uri
 from sparktorch7._luapath import LuaTree, check_relative_name, read_trees
 
 if TYPE_CHECKING:
@@ -40,6 +50,9 @@ if TYPE_CHECKING:
 __all__ = ["LuaScript"]
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+#: How long reading the counts waits, in all, for observed metrics not yet reported.
+_OBSERVED_WAIT = 2.0
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -52,40 +65,58 @@ def _check_function_name(name: str, what: str) -> str:
 
 
 def _read_files(files: Union[Iterable[PathLike], Mapping[str, Union[bytes, PathLike]], None]
-                ) -> Dict[str, bytes]:
+                ) -> Tuple[Dict[str, bytes], Dict[str, FileRef]]:
+    """The inline files (name -> bytes) and the files that travel by reference
+    (name -> :class:`~sparktorch7._files.FileRef`: larger than
+    :data:`~sparktorch7._files.INLINE_FILE_BYTES`, or named by a URI)."""
     out: Dict[str, bytes] = {}
+    refs: Dict[str, FileRef] = {}
     if files is None:
-        return out
+        return out, refs
     if isinstance(files, (str, bytes, os.PathLike)):
         raise TypeError("files must be a list of paths (or a dict name -> bytes/path), "
                         f"not a single {type(files).__name__}")
     items = files.items() if isinstance(files, Mapping) else ((None, f) for f in files)
     for name, item in items:
+        data: Optional[bytes] = None
+        ref: Optional[FileRef] = None
         if isinstance(item, (bytes, bytearray, memoryview)):
             if name is None:
                 raise TypeError("file contents given as bytes need a name: pass files={name: bytes}")
             data = bytes(item)
         else:
             path = os.fspath(item)
-            if not os.path.isfile(path):
-                raise FileNotFoundError(f"LuaScript file not found: {path}")
-            with open(path, "rb") as f:
-                data = f.read()
+            if not isinstance(path, str):
+                raise TypeError(f"LuaScript file paths must be str, not {type(path).__name__}")
             if name is None:
-                name = os.path.basename(path)
+                name = posixpath.basename(path.rstrip("/")) if is_uri(path) else os.path.basename(path)
+            if is_uri(path):
+                ref = FileRef.from_uri(str(name), path)
+            elif not os.path.isfile(path):
+                raise FileNotFoundError(f"LuaScript file not found: {path}")
+            elif os.path.getsize(path) > _files.INLINE_FILE_BYTES:
+                ref = FileRef.from_local(str(name), path)
+            else:
+                with open(path, "rb") as f:
+                    data = f.read()
         name = str(name)
         check_relative_name(name, "LuaScript files")
-        if name in out:
+        if name in out or name in refs:
             raise ValueError(f"two files are named {name!r}; give them distinct base names "
                              "(or pass a dict name -> path)")
-        out[name] = data
-    for name in out:
+        if ref is not None:
+            ref.name = name
+            refs[name] = ref
+        else:
+            out[name] = data
+    every = set(out) | set(refs)
+    for name in every:
         parts = name.split("/")
         for i in range(1, len(parts)):
-            if "/".join(parts[:i]) in out:
+            if "/".join(parts[:i]) in every:
                 raise ValueError(f"LuaScript files: {'/'.join(parts[:i])!r} is both a file and "
                                  f"the folder of {name!r}")
-    return out
+    return out, refs
 
 
 class LuaScript:
@@ -100,7 +131,11 @@ class LuaScript:
         Files shipped with the script (``.t7`` models, ...). The script finds
         their local copy with ``sparktorch7_file(name)``, ``name`` being the
         base name of the path (or the dict key, which may be a relative path
-        such as ``'data/vocab.t7'``, kept on the executor).
+        such as ``'data/vocab.t7'``, kept on the executor). A path may be a
+        URI (``hdfs://nn/m.t7``, ``s3://bucket/m.t7``, ``file:///shared/m.t7``)
+        that every executor reads itself; a local file larger than 8 MiB
+        (:data:`sparktorch7._files.INLINE_FILE_BYTES`) reaches them through
+        SparkFiles; smaller ones travel inside the UDF.
     lua_path : list of paths, optional
         Directories or ``.zip`` files of Lua sources shipped once with the
         script (relative paths kept) and put on ``package.path`` of every
@@ -133,7 +168,8 @@ class LuaScript:
     array([0., 2., 4.])
 
     The script then goes to :func:`sparktorch7.lua_udf`, :func:`sparktorch7.score` or
-    :func:`sparktorch7.map_partitions`, which ship it once per SparkContext. A project's
+    :func:`sparktorch7.map_partitions`, which put its payload inside the function Spark
+    runs (classic sessions and Spark Connect alike). A project's
     own Lua modules travel with it: ``LuaScript(source, lua_path=["torch-rnn"])``.
     """
 
@@ -147,7 +183,7 @@ class LuaScript:
         if not isinstance(source, (bytes, bytearray)):
             raise TypeError(f"LuaScript source must be str or bytes, not {type(source).__name__}")
         self._source = bytes(source)
-        self._files = _read_files(files)
+        self._files, self._refs = _read_files(files)
         self._trees: List[LuaTree] = read_trees(lua_path, "LuaScript lua_path", _script_folder)
         self._init = _check_function_name(init, "init") if init is not None else None
         self._name = str(name) if name is not None else "=script"
@@ -157,9 +193,11 @@ class LuaScript:
         for part in (self._source, self._name.encode(), (self._init or "").encode()):
             digest.update(len(part).to_bytes(8, "little"))
             digest.update(part)
-        for fname in sorted(self._files):
+        hashes = {n: hashlib.sha256(d).digest() for n, d in self._files.items()}
+        hashes.update({n: bytes.fromhex(r.sha256) for n, r in self._refs.items()})
+        for fname in sorted(hashes):   # by content: the same key however a file travels
             digest.update(fname.encode())
-            digest.update(hashlib.sha256(self._files[fname]).digest())
+            digest.update(hashes[fname])
         for tree in self._trees:
             digest.update(b"\0tree" + (tree.name or "").encode() + b"\0")
             for rel in sorted(tree.files):
@@ -169,7 +207,10 @@ class LuaScript:
         self._lock = threading.Lock()
         self._checked: set = set()        # (function, limits) checked
         self._compiled: set = set()       # limits under which the chunk ran
-        self._shipped: Optional[tuple] = None   # (SparkContext, Broadcast, Accumulator)
+        self._blob: Optional[bytes] = None      # the payload, pickled once
+        self._counters: Optional[tuple] = None  # (SparkContext, states, rows) accumulators
+        self._sessions: List[Any] = []          # sessions that have the SparkFiles
+        self._observed: List[Callable[[float], Optional[Mapping[str, int]]]] = []
 
     @classmethod
     def from_file(cls, path: PathLike, *,
@@ -219,7 +260,13 @@ class LuaScript:
     @property
     def files(self) -> tuple:
         """Names of the shipped files, as ``sparktorch7_file`` knows them."""
-        return tuple(sorted(self._files))
+        return tuple(sorted(set(self._files) | set(self._refs)))
+
+    @property
+    def file_refs(self) -> tuple:
+        """The files that executors read themselves (large ones, and URIs), as
+        :class:`~sparktorch7._files.FileRef` (name, location, size, sha256)."""
+        return tuple(self._refs[n] for n in sorted(self._refs))
 
     @property
     def lua_path(self) -> tuple:
@@ -234,32 +281,53 @@ class LuaScript:
     def name(self) -> str:
         return self._name
 
+    def _count(self, metric: str, index: int) -> int:
+        total = 0
+        deadline = time.monotonic() + _OBSERVED_WAIT
+        for read in list(self._observed):
+            got = read(max(0.0, deadline - time.monotonic()))
+            if got is not None:
+                total += int(got.get(metric) or 0)
+        counters = self._counters
+        if counters is not None:
+            total += int(counters[index].value)
+        return total
+
     @property
     def states_created(self) -> int:
-        """How many Lua states the executors built for this script (a Spark
-        accumulator; counted once the tasks that built them finished)."""
-        shipped = self._shipped
-        return int(shipped[2].value) if shipped is not None else 0
+        """How many Lua states the executors built for this script.
+
+        Counted by the DataFrames of :func:`sparktorch7.score` (observed metrics,
+        on a classic session and on Spark Connect: the first action on each, once
+        it finished; on a classic session Spark reports them a moment after the
+        action returns, so a read waits up to 2 s in all for those not yet
+        reported) and, on a classic session, by Spark accumulators for
+        :func:`sparktorch7.lua_udf`, :func:`sparktorch7.map_partitions` and a
+        streaming ``score`` (tasks that finished). Spark Connect has no accumulators: there a
+        ``lua_udf`` is not counted (its results show what ran, e.g. through
+        ``sparktorch7_worker``)."""
+        return self._count("lua_states", 1)
 
     @property
     def rows_scored(self) -> int:
         """How many rows the executors passed through this script's functions
-        (a Spark accumulator, like :attr:`states_created`)."""
-        shipped = self._shipped
-        return int(shipped[3].value) if shipped is not None else 0
+        (bad rows left out by ``on_bad_rows='null'`` are not), counted as
+        :attr:`states_created` is."""
+        return self._count("rows_scored", 2)
 
     def __repr__(self) -> str:
         return (f"LuaScript(name={self._name[1:]!r}, key={self._key[:12]}, "
                 f"files={list(self.files)}, init={self._init!r}, lua_path={list(self.lua_path)})")
 
     def __reduce__(self):
-        raise TypeError("a LuaScript is not pickled into tasks; the UDF factories ship it as a "
-                        "broadcast (use lua_udf / score / map_partitions)")
+        raise TypeError("a LuaScript is not pickled into tasks; the UDF factories ship its "
+                        "payload in a small handle (use lua_udf / score / map_partitions)")
 
     # ------------------------------------------------------------ driver side
     def _payload(self) -> Dict[str, Any]:
         return {"source": self._source, "name": self._name, "files": dict(self._files),
-                "init": self._init, "lua_trees": [t.payload() for t in self._trees]}
+                "init": self._init, "lua_trees": [t.payload() for t in self._trees],
+                "file_refs": [r.payload() for r in self.file_refs]}
 
     def check(self, *functions: str, limits: Optional[tuple] = None) -> None:
         """Check on the driver that the script compiles and runs, and that
@@ -311,52 +379,107 @@ class LuaScript:
             weakref.finalize(state, shutil.rmtree, files_dir, True)
         return state
 
-    def _ship(self, sc: Any) -> "_ScriptHandle":
-        """Broadcast the payload with ``sc`` (once per SparkContext) and return the
-        small, picklable handle that tasks carry."""
+    def _ship(self, target: Any, *, count: bool = False) -> "_ScriptHandle":
+        """The small, picklable handle that tasks carry, for the session ``target``
+        (a classic ``SparkContext`` or ``SparkSession``, or a Spark Connect session).
+
+        The payload is pickled once per script and travels inside the handle;
+        the large local files are added to the session's SparkFiles (once per
+        session). With ``count`` and a classic session, the handle carries the
+        accumulators behind :attr:`states_created` and :attr:`rows_scored`."""
         with self._lock:
-            shipped = self._shipped
-            if shipped is None or shipped[0] is not sc or sc._jsc is None:
-                bc = sc.broadcast(self._payload())
-                shipped = self._shipped = (sc, bc, sc.accumulator(0), sc.accumulator(0))
-        return _ScriptHandle(self._key, self._name, shipped[1], shipped[2], shipped[3])
+            if self._blob is None:
+                self._blob = pickle.dumps(self._payload(), protocol=pickle.HIGHEST_PROTOCOL)
+            if any(r.via == "sparkfiles" for r in self._refs.values()):
+                self._add_spark_files(target)
+            accs: tuple = (None, None)
+            sc = _classic_context(target)
+            if count and sc is not None:
+                counters = self._counters
+                if counters is None or counters[0] is not sc or sc._jsc is None:
+                    counters = self._counters = (sc, sc.accumulator(0), sc.accumulator(0))
+                accs = counters[1:]
+        return _ScriptHandle(self._key, self._name, self._blob, *accs)
+
+    def _add_spark_files(self, target: Any) -> None:
+        """Add the large local files to the SparkFiles of ``target``'s session once."""
+        sc = _classic_context(target)
+        owner = target if sc is None else sc   # Spark Connect: artifacts are per session
+        if any(s is owner for s in self._sessions):
+            return
+        for ref in self._refs.values():
+            if ref.via == "sparkfiles":
+                staged = _files.stage_for_spark_files(ref.payload())
+                if sc is None:
+                    target.addArtifacts(staged, file=True)
+                else:
+                    sc.addFile(staged)
+        self._sessions.append(owner)
+
+    def _observe(self, read: Callable[[float], Optional[Mapping[str, int]]]) -> None:
+        """Count the metrics ``read(wait)`` gives (None while they are not known,
+        after waiting up to ``wait`` seconds)."""
+        with self._lock:
+            self._observed.append(read)
 
     def unpersist(self) -> None:
-        """Drop the broadcast copies of the script on the executors."""
+        """Forget the counters and sessions of this script (kept for compatibility:
+        nothing is broadcast any more, so there is nothing to drop on the executors)."""
         with self._lock:
-            shipped, self._shipped = self._shipped, None
-        if shipped is not None and shipped[0]._jsc is not None:
-            shipped[1].unpersist()
+            self._counters = None
+            self._sessions = []
+
+
+def _classic_context(target: Any) -> Any:
+    """The classic SparkContext of ``target`` (a SparkContext or a classic
+    SparkSession), or None for a Spark Connect session."""
+    if type(target).__module__.startswith("pyspark.sql.connect"):
+        return None
+    if hasattr(target, "accumulator") and hasattr(target, "addFile"):
+        return target
+    return getattr(target, "sparkContext", None)
 
 
 class _ScriptHandle:
-    """What a task carries: the key, the broadcast of the payload and the
-    accumulator that counts the states built. Never the Lua state."""
+    """What a task carries: the key, the pickled payload and, on a classic
+    session, the accumulators that count states and rows. Never the Lua state.
 
-    __slots__ = ("key", "name", "_bc", "_acc", "_rows")
+    The payload stays one ``bytes`` object: unpickling a handle for each task
+    copies it but does not rebuild it; it is unpickled only when this process
+    has no state for the key yet."""
 
-    def __init__(self, key: str, name: str, bc: Any, acc: Any, rows: Any = None) -> None:
+    __slots__ = ("key", "name", "_blob", "_acc", "_rows", "built")
+
+    def __init__(self, key: str, name: str, blob: bytes, acc: Any = None, rows: Any = None) -> None:
         self.key = key
         self.name = name
-        self._bc = bc
+        self._blob = blob
         self._acc = acc
         self._rows = rows
+        self.built = 0      # states this handle built in this process (see take_built)
 
     def __getstate__(self):
-        return (self.key, self.name, self._bc, self._acc, self._rows)
+        return (self.key, self.name, self._blob, self._acc, self._rows)
 
     def __setstate__(self, st):
-        self.key, self.name, self._bc, self._acc, self._rows = st
+        self.key, self.name, self._blob, self._acc, self._rows = st
+        self.built = 0
 
     def count_rows(self, n: int) -> None:
         if self._rows is not None and n:
             self._rows.add(n)
 
+    def take_built(self) -> int:
+        """How many states this handle built since the last call (0 or 1 in practice)."""
+        n, self.built = self.built, 0
+        return n
+
     def entry(self, limits: Optional[tuple] = None) -> "_worker.WorkerEntry":
         """The cached :class:`sparktorch7._worker.WorkerEntry` of this process,
         built on first use (with ``limits``, ``(timeout_s, max_memory)``, if given)."""
         def load() -> Mapping[str, Any]:
-            payload = self._bc.value
+            payload = pickle.loads(self._blob)
+            self.built += 1
             if self._acc is not None:
                 self._acc.add(1)
             return payload

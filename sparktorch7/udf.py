@@ -1,10 +1,11 @@
 """Spark UDFs and batch scoring that call Lua functions on torch tensors.
 
 The factories here run on the driver: they check the script, the function,
-the types and the columns there, before any task runs, and ship the script as
-a broadcast (:class:`sparktorch7.LuaScript`). On the executors each Python
-worker builds its Lua state once (:mod:`sparktorch7._worker`) and feeds it
-batches of rows as tensors.
+the types and the columns there, before any task runs, and put the script's
+payload inside the function Spark runs (:class:`sparktorch7.LuaScript`). They
+work the same on a classic session and on Spark Connect (``sc://...``): nothing
+needs a SparkContext. On the executors each Python worker builds its Lua state
+once (:mod:`sparktorch7._worker`) and feeds it batches of rows as tensors.
 
 The rooms behind them: the Arrow <-> tensor codec is :mod:`sparktorch7._codec`
 (no pyspark), the one batch loop :mod:`sparktorch7._batches`, sessions and table
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping,
                     Optional, Sequence, Tuple, Union)
 
@@ -73,14 +75,30 @@ _FLAVORS = ("arrow", "pandas")
 # ---------------------------------------------------------------------------
 # driver-side helpers
 # ---------------------------------------------------------------------------
-def _active_sc() -> "SparkContext":
-    from pyspark import SparkContext
+def _is_connect(obj: Any) -> bool:
+    """True for a Spark Connect session or DataFrame."""
+    return type(obj).__module__.startswith("pyspark.sql.connect")
 
-    sc = SparkContext._active_spark_context
-    if sc is None:
+
+def _active_target(required: bool = True) -> Any:
+    """The session a column function is made for: the active Spark Connect session
+    when pyspark is in Connect mode (as pyspark's own ``arrow_udf`` decides), else
+    the classic SparkContext. None (or RuntimeError when ``required``) without one."""
+    from pyspark.sql.utils import is_remote
+
+    if is_remote():
+        from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+        target = ConnectSession.getActiveSession()
+    else:
+        from pyspark import SparkContext
+
+        target = SparkContext._active_spark_context
+    if target is None and required:
         raise RuntimeError("sparktorch7's Spark functions need an active SparkSession "
-                           "(SparkSession.builder.getOrCreate()) on the driver")
-    return sc
+                           "(SparkSession.builder.getOrCreate(), or .remote('sc://...') for "
+                           "Spark Connect) on the driver")
+    return target
 
 
 def _parse_type(dt: Union["DataType", str], what: str) -> "DataType":
@@ -91,7 +109,7 @@ def _parse_type(dt: Union["DataType", str], what: str) -> "DataType":
     if isinstance(dt, str):
         from pyspark.sql.types import _parse_datatype_string
 
-        _active_sc()
+        _active_target()
         try:
             return _parse_datatype_string(dt)
         except Exception as e:  # ParseException and friends: one line is enough
@@ -250,7 +268,7 @@ class LuaUDF:
     def _spark_udf(self, names: Optional[Sequence[str]]) -> Any:
         """The pyspark UDF (arrow_udf or pandas_udf) for inputs ``names`` (None: from SQL)."""
         dt, at = self._resolve()
-        handle = self.script._ship(_active_sc())
+        handle = self.script._ship(_active_target(), count=True)
         runner = _Runner(handle, self.function, names, self.dtype, self.batch_size,
                          self.on_bad_rows, columns=self.columns, shapes=self.input_shapes,
                          limits=self.limits)
@@ -273,7 +291,7 @@ class LuaUDF:
 
     # What spark.udf.register reads from a UserDefinedFunction: with these a
     # LuaUDF registers for SQL as it is (nothing of it is pickled but the
-    # function below, which holds the script's broadcast, not a Lua state).
+    # function below, which holds the script's payload, not a Lua state).
     @property
     def func(self) -> Any:
         """The Python function Spark runs (for ``spark.udf.register``)."""
@@ -419,9 +437,7 @@ def lua_udf(script: LuaScript, function: str, return_type: Any, *,
     script.check(function, limits=limits)
     udf = LuaUDF(script, function, return_type, batch_size=batch_size, on_bad_rows=on_bad_rows,
                  dtype=dtype, flavor=flavor, columns=columns, input_shapes=shapes, limits=limits)
-    from pyspark import SparkContext
-
-    if isinstance(return_type, str) and SparkContext._active_spark_context is None:
+    if isinstance(return_type, str) and _active_target(required=False) is None:
         return udf   # parsed when first called, with a session
     udf._resolve()
     return udf
@@ -477,9 +493,29 @@ def register(spark: "SparkSession", name: str, script: LuaScript, function: str,
 # ---------------------------------------------------------------------------
 # score: mapInArrow with passthrough columns
 # ---------------------------------------------------------------------------
+#: The column that carries score()'s counts from the workers to its Observation
+#: (dropped from the result): bit 0, the row was scored; bit 1 (first row of a
+#: batch), a Lua state was built for that batch.
+_STATS_COL = "__sparktorch7_stats"
+
+
+def _stats_flags(runner: _Runner, n: int, keep: Optional[np.ndarray]) -> pa.Array:
+    flags = np.zeros(n, dtype=np.int8)
+    if keep is None:
+        flags[:] = 1
+    else:
+        flags[keep] = 1
+    if n and runner.handle.take_built():
+        flags[0] |= 2
+    return pa.array(flags)
+
+
 def _score_partition(runner: _Runner, in_cols: List[str], keep_cols: List[str],
                      out_fields: List[pa.Field], schema: pa.Schema):
     def convert(result: Any, n: int, keep: Optional[np.ndarray], where: str) -> List[pa.Array]:
+        return outputs(result, n, keep, where) + [_stats_flags(runner, n, keep)]
+
+    def outputs(result: Any, n: int, keep: Optional[np.ndarray], where: str) -> List[pa.Array]:
         what = f"the result of Lua function {runner.function!r} on {where}"
         if keep is not None and keep.size == 0:
             return [pa.nulls(n, type=f.type) for f in out_fields]
@@ -505,11 +541,59 @@ def _score_partition(runner: _Runner, in_cols: List[str], keep_cols: List[str],
                 yield [rb.column(c) for c in in_cols]
 
         # one output per record batch: the kept columns come from that batch
-        for out_cols in runner.score_batches(columns(), convert):
+        for out_cols in runner.score_batches(columns(), convert):   # outputs + the stats column
             rb = held.pop(0)
             kept = [rb.column(c) for c in keep_cols]
             yield pa.RecordBatch.from_arrays(kept + list(out_cols), schema=schema)
     return run
+
+
+def _observed_metrics(obs: Any, wait: float = 0.0) -> Optional[Dict[str, int]]:
+    """The metrics of the Observation ``obs`` once its first action finished, else None.
+
+    A classic Observation is completed by a query listener, on Spark's listener
+    bus, a moment after the action returned: this waits up to ``wait`` seconds
+    for it (never for ever, as its ``get`` would for a DataFrame never run)."""
+    try:
+        jo = getattr(obs, "_jo", None)
+        if jo is not None:                        # classic: the JVM Observation's future
+            deadline = time.monotonic() + wait
+            while not jo.future().isCompleted():
+                if time.monotonic() >= deadline:
+                    return None
+                time.sleep(0.02)
+            got = obs.get
+        else:                                     # Spark Connect: filled by the action's response
+            got = getattr(obs, "_result", None)
+    except Exception:   # the session is gone
+        return None
+    return {k: int(v or 0) for k, v in got.items()} if got else None
+
+
+def _observe_scores(df: "DataFrame", script: LuaScript) -> Tuple["DataFrame", Any]:
+    """``df`` (the mapInArrow output with the stats column) observed: rows, rows
+    scored, bad rows and Lua states built; the stats column dropped."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    obs = Observation(f"sparktorch7-{script.key[:12]}-{uuid.uuid4().hex[:12]}")
+    flags = F.col(_STATS_COL)
+    scored = F.coalesce(F.sum(flags.bitwiseAND(F.lit(1))), F.lit(0))
+    observed = df.observe(obs, F.count(F.lit(1)).alias("rows"), scored.alias("rows_scored"),
+                          (F.count(F.lit(1)) - scored).alias("bad_rows"),
+                          F.coalesce(F.sum(F.shiftright(flags, 1)), F.lit(0)).alias("lua_states"))
+    memo: List[Dict[str, int]] = []
+
+    def read(wait: float = 0.0) -> Optional[Dict[str, int]]:
+        if not memo:
+            got = _observed_metrics(obs, wait)
+            if got is None:
+                return None
+            memo.append(got)
+        return memo[0]
+
+    script._observe(read)
+    return observed.drop(_STATS_COL), read
 
 
 def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[str, Sequence[str]],
@@ -518,6 +602,13 @@ def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[s
           dtype: Optional[str] = None, columns: str = "stack", input_shapes: Any = None,
           timeout_s: Optional[float] = None, max_memory: Optional[int] = None) -> "DataFrame":
     """Score a DataFrame with a Lua function through ``mapInArrow``.
+
+    Works on a classic session and on Spark Connect alike. The result is
+    observed (``DataFrame.observe``): once its first action finished,
+    ``script.rows_scored`` and ``script.states_created`` include the rows it
+    scored and the Lua states it built (later actions on the same DataFrame are
+    not counted again). Spark's ``Observation`` does not support streams: a
+    streaming result is counted as below.
 
     Parameters
     ----------
@@ -562,7 +653,18 @@ def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[s
     >>> out.collect()
     [Row(id=1, prediction=21.0), Row(id=2, prediction=43.0)]
     """
-    from pyspark.sql.types import StructField, StructType
+    return _score(df, script, function, input_cols, output_schema, batch_size=batch_size,
+                  keep=keep, on_bad_rows=on_bad_rows, dtype=dtype, columns=columns,
+                  input_shapes=input_shapes, timeout_s=timeout_s, max_memory=max_memory)[0]
+
+
+def _score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[str, Sequence[str]],
+           output_schema: Any, *, batch_size: Optional[int], keep: Optional[Sequence[str]],
+           on_bad_rows: str, dtype: Optional[str], columns: str, input_shapes: Any,
+           timeout_s: Optional[float] = None, max_memory: Optional[int] = None
+           ) -> Tuple["DataFrame", Any]:
+    """:func:`score`, and the reader of its observed counts (None until its first action ended)."""
+    from pyspark.sql.types import ByteType, StructField, StructType
 
     if not isinstance(script, LuaScript):
         raise TypeError(f"script must be a LuaScript, not {type(script).__name__}")
@@ -594,18 +696,29 @@ def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[s
     script.check(function, limits=limits)
     result_schema = StructType([fields[c] for c in keep_cols] + list(out.fields))
     # Arrow schema of the output batches, as Spark expects them
+    if _STATS_COL in fields or _STATS_COL in out.fieldNames():
+        raise ValueError(f"the column name {_STATS_COL!r} is reserved by sparktorch7.score")
+    stats = StructField(_STATS_COL, ByteType(), True)
     arrow_schema = pa.schema([pa.field(f.name, _arrow_type(f.dataType), nullable=True)
-                              for f in result_schema.fields])
+                              for f in list(result_schema.fields) + [stats]])
     out_fields = [arrow_schema.field(f.name) for f in out.fields]
-    handle = script._ship(df.sparkSession.sparkContext)
+    streaming = df.isStreaming
+    # a batch result is counted by its Observation; a stream (no Observation) by the
+    # accumulators of a classic session
+    handle = script._ship(df.sparkSession, count=streaming)
     runner = _Runner(handle, function, in_cols, np_dtype, batch_size, on_bad_rows,
                      columns=columns, shapes=shapes, limits=limits)
     fn = _score_partition(runner, in_cols, keep_cols, out_fields, arrow_schema)
-    result_schema = StructType([StructField(f.name, f.dataType, True) for f in result_schema.fields])
-    result = df.mapInArrow(fn, result_schema)
-    if df.isStreaming:
-        result = _observe_stream(result, function, out.fields[0].name)
-    return result
+    mapped_schema = StructType([StructField(f.name, f.dataType, True) for f in result_schema.fields]
+                               + [stats])
+    mapped = df.mapInArrow(fn, mapped_schema)
+    if streaming:   # Observation refuses streams: named metrics in the query's progress
+        return _observe_stream(mapped.drop(_STATS_COL), function, out.fields[0].name), _never
+    return _observe_scores(mapped, script)
+
+
+def _never(wait: float = 0.0) -> None:
+    return None
 
 
 def _observe_stream(result: "DataFrame", function: str, first_output: str) -> "DataFrame":
@@ -731,7 +844,7 @@ def map_partitions(rdd: "RDD", script: LuaScript, function: str, *,
         raise ValueError("batch_size must be a positive int")
     limits = _check_limits_options(timeout_s, max_memory)
     script.check(function, limits=limits)
-    handle = script._ship(rdd.context)
+    handle = script._ship(rdd.context, count=True)
     runner = _Runner(handle, function, ["row"], np_dtype, batch_size, on_bad_rows, limits=limits)
     return rdd.mapPartitionsWithIndex(_map_partitions_fn(runner))
 
@@ -750,8 +863,9 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
                 lua_path: Sequence[str] = (), batch_size: Optional[int] = None, output_col: str = "prediction",
                 output_type: str = "array<float>", keep: Optional[Sequence[str]] = None,
                 on_bad_rows: str = "error", mode: str = "error", master: Optional[str] = None,
-                spark: Optional["SparkSession"] = None, timeout_s: Optional[float] = None,
-                max_memory: Optional[int] = None) -> Dict[str, Any]:
+                spark: Optional["SparkSession"] = None, remote: Optional[str] = None,
+                timeout_s: Optional[float] = None, max_memory: Optional[int] = None
+                ) -> Dict[str, Any]:
     """Read a table (Parquet, or CSV/JSON by extension), score it with a Lua
     function and write the result the same way; the logic of ``jobs/score.py``.
 
@@ -760,7 +874,15 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
     holds the ``keep`` columns (default: every input column except the
     features) and ``output_col`` of type ``output_type``; ``timeout_s`` and
     ``max_memory`` bound each Lua call as in :func:`lua_udf`. Returns the figures
-    it logs: rows, seconds, rows_per_s, lua_states.
+    it logs: rows (scored by Lua), bad_rows (left out by ``on_bad_rows='null'``),
+    seconds, rows_per_s, lua_states, observed on the scored DataFrame (the
+    same on a classic session and on Spark Connect).
+
+    ``remote`` (``sc://host:port``; default ``$SPARK_REMOTE`` when no
+    ``master`` is given) runs the job on a Spark Connect session. The paths are
+    then read and written by the server, and checked and renamed by this
+    client through ``pyarrow.fs``: give paths both see alike (a local server,
+    a shared mount, ``s3://``...).
 
     The output is never one of the inputs: an ``output_path`` that is, is
     inside or contains ``input_path``, ``script_path`` or one of ``files``
@@ -804,8 +926,9 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
     inputs = _job_inputs(input_path, script_path, list(files))
     _paths.check_paths(output_path, inputs)        # before a session: fail fast
     in_cols = list(features) if features is not None else [features_col]
-    spark = spark or local_session(master, app_name=f"sparktorch7-score-{os.path.basename(script_path)}")
-    fs = _paths.HadoopFS(spark)
+    spark = spark or local_session(master, app_name=f"sparktorch7-score-{os.path.basename(script_path)}",
+                                   remote=remote)
+    fs = _paths.file_system(spark)
     _paths.check_paths(output_path, inputs, qualify=fs.qualify)   # as the file system sees them
     if mode == "error" and fs.exists(output_path):
         raise _paths.OutputExistsError(_paths._exists_message(output_path))
@@ -813,19 +936,23 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
     df = _read_any(spark, input_path)
     if keep is None:
         keep = [c for c in df.columns if c not in in_cols]
-    _log.info("scoring %s with %s:%s (inputs %s) -> %s (mode %s)", input_path, script_path,
-              function, in_cols, output_path, mode)
-    out = score(df, script, function, in_cols, f"`{output_col}` {output_type}", keep=list(keep),
-                batch_size=batch_size, on_bad_rows=on_bad_rows, timeout_s=timeout_s,
-                max_memory=max_memory)
+    _log.info("scoring %s with %s:%s (inputs %s) -> %s (mode %s)%s", input_path, script_path,
+              function, in_cols, output_path, mode, " on Spark Connect" if _is_connect(spark) else "")
+    out, observed = _score(df, script, function, in_cols, f"`{output_col}` {output_type}",
+                           keep=list(keep), batch_size=batch_size, on_bad_rows=on_bad_rows,
+                           dtype=None, columns="stack", input_shapes=None, timeout_s=timeout_s,
+                           max_memory=max_memory)
     t0 = time.perf_counter()
-    with _Progress(spark.sparkContext), short_errors():
+    with _Progress(spark), short_errors():
         fmt = _format_of(output_path)
         _paths.write_atomically(lambda tmp: _write_any(out, tmp, fmt), output_path, mode, fs)
     seconds = time.perf_counter() - t0
-    rows = script.rows_scored
-    stats = {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds if seconds > 0 else 0.0,
-             "lua_states": script.states_created}
-    _log.info("scored %d rows in %.1f s (%.0f rows/s); Lua states created: %d", rows, seconds,
-              stats["rows_per_s"], stats["lua_states"])
+    counts = observed(30.0)
+    if counts is None:   # the write ran, so its metrics were reported
+        raise RuntimeError("the scored table was written but Spark reported no counts for it")
+    rows = counts["rows_scored"]
+    stats = {"rows": rows, "bad_rows": counts["bad_rows"], "seconds": seconds,
+             "rows_per_s": rows / seconds if seconds > 0 else 0.0, "lua_states": counts["lua_states"]}
+    _log.info("scored %d rows in %.1f s (%.0f rows/s); bad rows left out: %d; Lua states created: %d",
+              rows, seconds, stats["rows_per_s"], stats["bad_rows"], stats["lua_states"])
     return stats

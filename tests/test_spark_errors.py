@@ -51,10 +51,26 @@ def script():
     return LuaScript(SCRIPT, name="errs.lua")
 
 
+def _on_session(request, cache, make):
+    """``make(session)`` once per session kind: the test's ``any_spark`` when it
+    takes it (classic and Spark Connect), else the classic ``spark``."""
+    session = request.getfixturevalue("any_spark" if "any_spark" in request.fixturenames else "spark")
+    kind = type(session).__module__
+    if kind not in cache:
+        cache[kind] = make(session)
+    return cache[kind]
+
+
 @pytest.fixture(scope="module")
-def df(spark):
+def _frames():
+    return {}
+
+
+@pytest.fixture
+def df(request, _frames):
     rows = [(i, float(i), [float(i)] * 3, "s%d" % i) for i in range(20)]
-    return spark.createDataFrame(rows, "id bigint, v double, arr array<double>, s string")
+    return _on_session(request, _frames, lambda s: s.createDataFrame(
+        rows, "id bigint, v double, arr array<double>, s string"))
 
 
 @pytest.fixture
@@ -135,7 +151,7 @@ def test_short_errors_give_the_workers_exception_alone(spark, df, script):
         1 / 0
 
 
-def test_lua_error_reaches_the_driver_with_message_traceback_and_function(spark, df, script):
+def test_lua_error_reaches_the_driver_with_message_traceback_and_function(any_spark, df, script):
     with pytest.raises(Exception) as info:
         df.select(lua_udf(script, "explode", "double")("v")).collect()
     text = str(info.value)
@@ -165,7 +181,12 @@ def test_result_with_too_few_rows_is_an_error(spark, df, script):
 
 # ---------------------------------------------------------------- bad rows
 @pytest.fixture(scope="module")
-def dirty(spark):
+def _dirty_frames():
+    return {}
+
+
+@pytest.fixture
+def dirty(request, _dirty_frames):
     rows = [
         (0, 1.0, [1.0, 2.0, 3.0]),
         (1, None, [1.0, 2.0, 3.0]),        # null scalar
@@ -174,10 +195,11 @@ def dirty(spark):
         (4, 4.0, [1.0, None, 3.0]),        # null inside the array
         (5, 5.0, [4.0, 5.0, 6.0]),
     ] + [(i, float(i), [float(i), 0.0, 1.0]) for i in range(6, 12)]
-    return spark.createDataFrame(rows, "id bigint, v double, arr array<double>").coalesce(1)
+    return _on_session(request, _dirty_frames, lambda s: s.createDataFrame(
+        rows, "id bigint, v double, arr array<double>").coalesce(1))
 
 
-def test_bad_rows_error_names_column_problem_and_rows(spark, dirty, script):
+def test_bad_rows_error_names_column_problem_and_rows(any_spark, dirty, script):
     f = lua_udf(script, "total", "double", input_shapes={"arr": [3]})
     with pytest.raises(Exception) as info:
         dirty.select(f("v", "arr")).collect()
@@ -191,7 +213,7 @@ def test_bad_rows_error_names_column_problem_and_rows(spark, dirty, script):
     assert "on_bad_rows='null'" in text
 
 
-def test_mixed_lengths_without_a_shape_fail_whatever_the_policy(spark, dirty, script):
+def test_mixed_lengths_without_a_shape_fail_whatever_the_policy(any_spark, dirty, script):
     for policy in ("error", "null"):
         f = lua_udf(script, "total", "double", on_bad_rows=policy)
         with pytest.raises(BadRowsError) as info, st.short_errors():
@@ -202,7 +224,7 @@ def test_mixed_lengths_without_a_shape_fail_whatever_the_policy(spark, dirty, sc
         assert "Declare the shape of one row with input_shapes" in text
 
 
-def test_bad_rows_null_policy_scores_the_rest(spark, dirty, script):
+def test_bad_rows_null_policy_scores_the_rest(any_spark, dirty, script):
     f = lua_udf(script, "total", "double", on_bad_rows="null", batch_size=4,
                 input_shapes={"arr": [3]})
     rows = by_id(dirty.select("id", f("v").alias("a"), f("arr").alias("b"), f("v", "arr").alias("c")))

@@ -1,6 +1,8 @@
 """lua_udf / lua_pandas_udf / score / map_partitions on a real local SparkSession.
 
 Every result is compared with the same computation done with NumPy on the driver.
+The tests that take ``any_spark`` run twice: on the classic session and on Spark
+Connect (see tests/spark_fixtures.py).
 """
 from __future__ import annotations
 
@@ -109,7 +111,21 @@ def linear_script():
 
 
 @pytest.fixture(scope="module")
-def table_df(spark):
+def _tables():
+    return {}
+
+
+@pytest.fixture
+def table_df(request, _tables):
+    """The table on the test's session (``any_spark`` when it takes it), made once per kind."""
+    session = request.getfixturevalue("any_spark" if "any_spark" in request.fixturenames else "spark")
+    kind = type(session).__module__
+    if kind not in _tables:
+        _tables[kind] = _make_table(session)
+    return _tables[kind]
+
+
+def _make_table(spark):
     rng = np.random.default_rng(7)
     n = 500
     x = rng.normal(size=(n, 4)).astype(np.float32)
@@ -145,7 +161,7 @@ def test_scalar_columns_become_one_2d_tensor(spark, table_df, linear_script):
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
 
 
-def test_array_column_to_array_output(spark, table_df, linear_script):
+def test_array_column_to_array_output(any_spark, table_df, linear_script):
     df, x = table_df
     f = lua_udf(linear_script, "linear", "array<float>", batch_size=37)
     out = df.withColumn("y", f("features"))
@@ -182,7 +198,7 @@ def test_array_tensor_keeps_element_type_and_dtype_casts(spark, table_df, linear
     assert {(r.f, r.g, r.a, r.b) for r in rows} == {(1, 2, 1, 1)}
 
 
-def test_pandas_flavour_matches_arrow(spark, table_df, linear_script):
+def test_pandas_flavour_matches_arrow(any_spark, table_df, linear_script):
     df, x = table_df
     f = lua_pandas_udf(linear_script, "linear", "array<double>")
     g = lua_pandas_udf(linear_script, "classify", "struct<label:int, score:double>")
@@ -192,7 +208,7 @@ def test_pandas_flavour_matches_arrow(spark, table_df, linear_script):
     assert [r.c.label for r in rows] == list(ref.argmax(axis=1))
 
 
-def test_score_keeps_ids_and_splits_batches(spark, table_df, linear_script):
+def test_score_keeps_ids_and_splits_batches(any_spark, table_df, linear_script):
     df, x = table_df
     out = score(df, linear_script, "classify", ["features"], "label int, score double",
                 keep=["id"], batch_size=64)
@@ -227,7 +243,7 @@ def test_map_partitions(spark, linear_script):
     assert [t["label"] for t in tables] == list(np_linear(x.astype(np.float32)).argmax(axis=1))
 
 
-def test_files_are_shipped_and_found(spark, tmp_path):
+def test_files_are_shipped_and_found(any_spark, tmp_path):
     weights = tmp_path / "scale.txt"
     weights.write_text("2.5\n")
     script = LuaScript(
@@ -242,7 +258,7 @@ def test_files_are_shipped_and_found(spark, tmp_path):
         function missing(x) return sparktorch7_file('nope.t7') end
         """, files=[weights], init="load", name="files.lua")
     assert script.files == ("scale.txt",)
-    df = spark.range(10).selectExpr("id", "cast(id as double) v")
+    df = any_spark.range(10).selectExpr("id", "cast(id as double) v")
     rows = by_id(df.select("id", lua_udf(script, "scaled", "double")("v").alias("y")))
     assert [r.y for r in rows] == [2.5 * i for i in range(10)]
     with pytest.raises(Exception, match=r"no file named nope.t7 was shipped with this script \(shipped: scale.txt\)"):
