@@ -282,7 +282,7 @@ cdef class LuaState:
         ...     with lua.deadline(0.1):
         ...         spin()
         Traceback (most recent call last):
-        LuaTimeoutError: timed out after 0.1 s in ...
+        sparktorch7._lua.LuaTimeoutError: timed out after 0.1 s in ...
         """
         if (not isinstance(seconds, (int, float)) or isinstance(seconds, bool)
                 or not seconds > 0 or seconds != seconds):
