@@ -22,4 +22,16 @@ function SoftShrink:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy where |x| > lambda, else 0
+function SoftShrink:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.SoftShrink')
+   local x = pointwise.contiguous(input):data()
+   local l = self.lambda
+   for i = 0, n - 1 do
+      local v = x[i]
+      if v > l or v < -l then gi[i] = go[i] else gi[i] = 0 end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return SoftShrink

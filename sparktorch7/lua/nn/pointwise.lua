@@ -279,4 +279,100 @@ function pointwise.sameShape(t, first, k, name)
    return pointwise.contiguous(t)
 end
 
+-- The backward passes' plumbing for elementwise modules, like begin/finish:
+--
+--   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.Abs')
+--   local x = pointwise.contiguous(input):data()
+--   for i = 0, n - 1 do gi[i] = ... end
+--   return pointwise.finishGrad(self, gradOutput, back)
+--
+-- gradOutput must be a tensor of as many elements as input. self.gradInput becomes a
+-- contiguous tensor like input (never the input, the output or gradOutput itself); for
+-- an in-place module it is gradOutput, written over as Torch7 does (through a
+-- contiguous copy that finishGrad copies back when gradOutput is not contiguous).
+function pointwise.beginGrad(self, input, gradOutput, name)
+   if not torch.isTensor(input) then
+      error(string.format('<%s> input must be a tensor, not a %s', name, torch.type(input)), 3)
+   end
+   if not torch.isTensor(gradOutput) then
+      error(string.format('<%s> gradOutput must be a tensor, not a %s', name, torch.type(gradOutput)), 3)
+   end
+   local n = input:nElement()
+   if gradOutput:nElement() ~= n then
+      error(string.format('<%s> gradOutput has %d elements but input has %d: run forward on this input first',
+                          name, gradOutput:nElement(), n), 3)
+   end
+   local go = pointwise.contiguous(gradOutput)
+   if self.inplace then
+      if go == gradOutput then
+         self.gradInput = gradOutput
+         local p = gradOutput:data()
+         return p, p, n, nil
+      end
+      return go:data(), go:data(), n, go
+   end
+   local gi = self.gradInput
+   if not torch.isTensor(gi) or torch.type(gi) ~= torch.type(input) or gi == input
+         or gi == gradOutput or gi == self.output then
+      gi = nn.utils.newLike(input)
+   end
+   gi:resizeAs(input)
+   if not gi:isContiguous() then
+      gi = nn.utils.newLike(input):resizeAs(input)
+   end
+   self.gradInput = gi
+   return gi:data(), go:data(), n, nil
+end
+
+function pointwise.finishGrad(self, gradOutput, back)
+   if back then
+      gradOutput:copy(back)
+      self.gradInput = gradOutput
+   end
+   return self.gradInput
+end
+
+-- The data of self.output (contiguous) for a backward pass that reads it, after checking
+-- that it holds the n elements of the input the gradient is asked for.
+function pointwise.outputData(self, n, name)
+   local out = self.output
+   if not torch.isTensor(out) or out:nElement() ~= n then
+      error(string.format('<%s> the output holds %s elements, the input %d: run forward on this input first',
+                          name, torch.isTensor(out) and tostring(out:nElement()) or 'no', n), 3)
+   end
+   return pointwise.contiguous(out):data()
+end
+
+-- gradInput of the softmaxes from their output y, along the middle dimension of a
+-- contiguous (frames, size, stride) layout: gi = sign * y (g - sum g y), or for the log
+-- version gi = g - exp(y) sum g.
+function pointwise.softmaxGrad(gi, go, y, frames, size, stride, sign, takeLog)
+   local exp = math.exp
+   for f = 0, frames - 1 do
+      local base = f * size * stride
+      for k = 0, stride - 1 do
+         local first = base + k
+         local sum = 0
+         if takeLog then
+            for j = 0, size - 1 do
+               sum = sum + go[first + j * stride]
+            end
+            for j = 0, size - 1 do
+               local idx = first + j * stride
+               gi[idx] = go[idx] - exp(y[idx]) * sum
+            end
+         else
+            for j = 0, size - 1 do
+               local idx = first + j * stride
+               sum = sum + go[idx] * y[idx]
+            end
+            for j = 0, size - 1 do
+               local idx = first + j * stride
+               gi[idx] = sign * y[idx] * (go[idx] - sum)
+            end
+         end
+      end
+   end
+end
+
 return pointwise
