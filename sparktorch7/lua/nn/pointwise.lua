@@ -181,15 +181,52 @@ function pointwise.broadcastOffsets(sizes, psizes, visit)
    end
 end
 
--- y = x (op) p where the parameter p matches x elementwise, per row of a
--- batch (x is rows x p:nElement()), or by broadcasting (same number of
--- dimensions, sizes 1 repeat). op is 'mul' or 'add'.
+-- How a parameter p lines up with an input x of n elements: 'cycle' when p matches x
+-- elementwise or per row of a batch (x is rows x p:nElement(): p repeats every
+-- p:nElement() elements), 'broadcast' when p has as many dimensions as x and its sizes
+-- are x's or 1 (repeated). Anything else is an error naming the module (at `level`).
+function pointwise.paramLayout(input, param, n, name, level)
+   local np = param:nElement()
+   if np == n or (input:dim() > 1 and param:dim() ~= input:dim() and n == input:size(1) * np) then
+      return 'cycle'
+   elseif param:dim() == input:dim() then
+      local sizes, psizes = input:size():totable(), param:size():totable()
+      for k = 1, #sizes do
+         if psizes[k] ~= sizes[k] and psizes[k] ~= 1 then
+            error(string.format('<%s> parameter of size %s does not broadcast to input of size %s',
+                                name, table.concat(psizes, 'x'), table.concat(sizes, 'x')), level + 1)
+         end
+      end
+      return 'broadcast'
+   end
+   error(string.format('<%s> input of %d elements does not match a parameter of %d',
+                       name, n, np), level + 1)
+end
+
+-- Calls visit(i, j) for every element i of a contiguous x (0-based) with j the element
+-- of the parameter it meets (see paramLayout).
+function pointwise.eachParam(input, param, n, name, visit)
+   local np = param:nElement()
+   if pointwise.paramLayout(input, param, n, name, 4) == 'cycle' then
+      local i = 0
+      while i < n do
+         for j = 0, np - 1 do
+            visit(i, j)
+            i = i + 1
+         end
+      end
+   else
+      pointwise.broadcastOffsets(input:size():totable(), param:size():totable(), visit)
+   end
+end
+
+-- y = x (op) p where the parameter p matches x (see paramLayout). op is 'mul' or 'add'.
 function pointwise.applyParam(self, input, param, op, name)
    local y, x, n, back = pointwise.begin(self, input, name)
    local pc = pointwise.contiguous(param)
    local p, np = pc:data(), pc:nElement()
    local mul = op == 'mul'
-   if np == n or (input:dim() > 1 and param:dim() ~= input:dim() and n == input:size(1) * np) then
+   if pointwise.paramLayout(input, param, n, name, 3) == 'cycle' then
       local i = 0
       while i < n do
          for j = 0, np - 1 do
@@ -197,22 +234,59 @@ function pointwise.applyParam(self, input, param, op, name)
             i = i + 1
          end
       end
-   elseif param:dim() == input:dim() then
-      local sizes, psizes = input:size():totable(), param:size():totable()
-      for k = 1, #sizes do
-         if psizes[k] ~= sizes[k] and psizes[k] ~= 1 then
-            error(string.format('<%s> parameter of size %s does not broadcast to input of size %s',
-                                name, table.concat(psizes, 'x'), table.concat(sizes, 'x')), 3)
-         end
-      end
-      pointwise.broadcastOffsets(sizes, psizes, function(i, j)
+   else
+      pointwise.broadcastOffsets(input:size():totable(), param:size():totable(), function(i, j)
          if mul then y[i] = x[i] * p[j] else y[i] = x[i] + p[j] end
       end)
-   else
-      error(string.format('<%s> input of %d elements does not match a parameter of %d',
-                          name, n, np), 3)
    end
    return pointwise.finish(self, input, back)
+end
+
+-- The gradient of a parameter p applied by applyParam: self[field] (made, as zeros, when
+-- missing) gets scale * sum over the elements of x that met p[j] of dE/dy (times x for
+-- 'mul'), and for 'mul' gradInput = dE/dy p; for 'add' gradInput is dE/dy (gradInput=true).
+function pointwise.accParam(self, input, gradOutput, param, field, op, scale, name)
+   local n = input:nElement()
+   if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= n then
+      error(string.format('<%s> gradOutput must be a tensor of %d elements (the input\'s): run forward on this input first',
+                          name, n), 3)
+   end
+   local g = self[field]
+   if not torch.isTensor(g) or torch.type(g) ~= torch.type(param) or g:nElement() ~= param:nElement() then
+      g = param.new():resizeAs(param):zero()
+      self[field] = g
+   end
+   local gc = pointwise.contiguous(g)
+   local gp = gc:data()
+   local go = pointwise.contiguous(gradOutput):data()
+   scale = scale or 1
+   if op == 'mul' then
+      local x = pointwise.contiguous(input):data()
+      pointwise.eachParam(input, param, n, name, function(i, j) gp[j] = gp[j] + scale * x[i] * go[i] end)
+   else
+      pointwise.eachParam(input, param, n, name, function(i, j) gp[j] = gp[j] + scale * go[i] end)
+   end
+   if gc ~= g then
+      g:copy(gc)
+   end
+end
+
+-- gradInput of applyParam's 'mul': dE/dx = dE/dy p, elementwise as forward paired them.
+function pointwise.gradParamMul(self, input, gradOutput, param, name)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, name)
+   local p = pointwise.contiguous(param):data()
+   pointwise.eachParam(input, param, n, name, function(i, j) gi[i] = go[i] * p[j] end)
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
+-- gradInput = gradOutput, copied into a tensor shaped like input (modules that add to
+-- their input, or pass it through, and must not hand back the caller's gradOutput).
+function pointwise.gradCopy(self, input, gradOutput, name)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, name)
+   if gi ~= go then
+      for i = 0, n - 1 do gi[i] = go[i] end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
 end
 
 -- A tensor sharing t's memory with the given sizes and strides (Lua lists).
