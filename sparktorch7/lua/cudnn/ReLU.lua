@@ -37,4 +37,14 @@ function ReLU:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy where x > 0, else 0 (in place: over gradOutput)
+function ReLU:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'cudnn.ReLU')
+   local x = pointwise.contiguous(input):data()
+   for i = 0, n - 1 do
+      if x[i] > 0 then gi[i] = go[i] else gi[i] = 0 end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return ReLU

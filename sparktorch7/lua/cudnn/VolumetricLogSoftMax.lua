@@ -14,15 +14,28 @@ function VolumetricLogSoftMax:__init(fast)
    self.ssm = cudnn.SpatialLogSoftMax(fast)
 end
 
+-- log-softmax unless a saved ssm says otherwise
+local function takesLog(self)
+   if self.ssm and self.ssm.algorithm then
+      return self.ssm.algorithm == 'CUDNN_SOFTMAX_LOG'
+   end
+   return true
+end
+
 function VolumetricLogSoftMax:updateOutput(input)
    local dim = ops.checkDim(self, input, 4, 5, '4D or 5D (batch mode)')
    local sizes = {}
    for i = 1, dim do sizes[i] = input:size(i) end
    local out = ops.output(self, input, sizes)
-   local log = true
-   if self.ssm and self.ssm.algorithm then
-      log = self.ssm.algorithm == 'CUDNN_SOFTMAX_LOG'
-   end
+   local log = takesLog(self)
    ops.call('softmax', out, input, dim == 4 and 0 or 1, log)
    return out
+end
+
+function VolumetricLogSoftMax:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   local log = takesLog(self)
+   ops.call('softmax_grad', gin, gradOutput, self.output, input:dim() == 4 and 0 or 1, log)
+   return gin
 end
