@@ -1346,3 +1346,15 @@ def channel_dropout_grad(gin, gout, noise, batch_dims, keep, train):
         np.multiply(gout, m, out=gin)
     else:
         np.multiply(gout, gin.dtype.type(keep), out=gin)
+
+
+def pixel_shuffle_grad(gin, gout, r):
+    """PixelShuffle's gradInput: pixel_shuffle undone, (N, C, H*r, W*r) -> (N, C*r*r, H, W)."""
+    r = int(r)
+    lead = gin.shape[:-3]
+    cr, h, w = gin.shape[-3:]
+    c = cr // (r * r)
+    v = gout.reshape(lead + (c, h, r, w, r))
+    nl = len(lead)
+    perm = tuple(range(nl)) + tuple(nl + i for i in (0, 2, 4, 1, 3))
+    gin.reshape(lead + (c, r, r, h, w))[...] = v.transpose(perm)

@@ -1,6 +1,7 @@
 -- nn.Padding: inserts |pad| entries of value along dimension dim, before
 -- position index (pad < 0: counted from the start) or after it counted from
 -- the end (pad > 0). With nInputDim, a batch input shifts dim by one.
+local pointwise = require('nn.pointwise')
 local schema = require('nn.schema')
 local Padding, parent = torch.class('nn.Padding', 'nn.Module')
 
@@ -59,6 +60,35 @@ function Padding:updateOutput(input)
          :copy(input:narrow(dim, index, n - (index - 1)))
    end
    return self.output
+end
+
+-- dE/dx = dE/dy without the padded entries
+function Padding:updateGradInput(input, gradOutput)
+   local dim = self.dim
+   if self.nInputDim and input:dim() ~= self.nInputDim then
+      dim = dim + 1
+   end
+   local n = input:size(dim)
+   local index, pad = self.index or 1, self.pad
+   if pad > 0 then
+      index = n - index + 2
+   else
+      pad = -pad
+   end
+   if not torch.isTensor(gradOutput) or gradOutput:dim() ~= input:dim() or gradOutput:size(dim) ~= n + pad then
+      error(string.format('<nn.Padding> gradOutput must be the output of forward: %d entries along dimension %d',
+                          n + pad, dim), 2)
+   end
+   local gi = pointwise.zeroGrad(self, input, gradOutput)
+   if index == 1 then
+      gi:copy(gradOutput:narrow(dim, 1 + pad, n))
+   elseif index == n + 1 then
+      gi:copy(gradOutput:narrow(dim, 1, n))
+   else
+      gi:narrow(dim, 1, index - 1):copy(gradOutput:narrow(dim, 1, index - 1))
+      gi:narrow(dim, index, n - (index - 1)):copy(gradOutput:narrow(dim, index + pad, n - (index - 1)))
+   end
+   return gi
 end
 
 return Padding

@@ -385,17 +385,7 @@ function pointwise.beginGrad(self, input, gradOutput, name)
       end
       return go:data(), go:data(), n, go
    end
-   local gi = self.gradInput
-   if not torch.isTensor(gi) or torch.type(gi) ~= torch.type(input) or gi == input
-         or gi == gradOutput or gi == self.output then
-      gi = nn.utils.newLike(input)
-   end
-   gi:resizeAs(input)
-   if not gi:isContiguous() then
-      gi = nn.utils.newLike(input):resizeAs(input)
-   end
-   self.gradInput = gi
-   return gi:data(), go:data(), n, nil
+   return pointwise.gradLike(self, input, gradOutput):data(), go:data(), n, nil
 end
 
 function pointwise.finishGrad(self, gradOutput, back)
@@ -447,6 +437,40 @@ function pointwise.softmaxGrad(gi, go, y, frames, size, stride, sign, takeLog)
          end
       end
    end
+end
+
+-- gradInput of a module whose output is a view (or a copy) of its input with other
+-- sizes: gradOutput seen with the input's sizes (a contiguous copy first when needed).
+function pointwise.viewGrad(self, input, gradOutput, name)
+   if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= input:nElement() then
+      error(string.format('<%s> gradOutput must be a tensor of %d elements (the input\'s), got %s: '
+                          .. 'run forward on this input first', name, input:nElement(),
+                          torch.isTensor(gradOutput) and table.concat(gradOutput:size():totable(), 'x')
+                          or torch.type(gradOutput)), 3)
+   end
+   self.gradInput = pointwise.contiguous(gradOutput):view(input:size())
+   return self.gradInput
+end
+
+-- self.gradInput made a contiguous tensor shaped like input, its contents undefined: a
+-- fresh one when it would alias the input, the output or gradOutput.
+function pointwise.gradLike(self, input, gradOutput)
+   local gi = self.gradInput
+   if not torch.isTensor(gi) or torch.type(gi) ~= torch.type(input) or gi == input
+         or gi == gradOutput or gi == self.output then
+      gi = nn.utils.newLike(input)
+   end
+   gi:resizeAs(input)
+   if not gi:isContiguous() then
+      gi = nn.utils.newLike(input):resizeAs(input)
+   end
+   self.gradInput = gi
+   return gi
+end
+
+-- gradLike filled with zeros, for the modules that copy part of their input.
+function pointwise.zeroGrad(self, input, gradOutput)
+   return pointwise.gradLike(self, input, gradOutput):zero()
 end
 
 return pointwise
