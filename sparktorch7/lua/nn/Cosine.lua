@@ -67,4 +67,78 @@ function Cosine:updateOutput(input)
    return out
 end
 
+-- With a = ||x|| + 1e-12 and b_j = ||w_j|| + 1e-12 (forward's norms), y_j = x.w_j / (a b_j):
+-- dy_j/dx_i = w_ji / (a b_j) - y_j x_i / (a ||x||),
+-- dy_j/dw_ji = x_i / (a b_j) - y_j w_ji / (b_j ||w_j||).
+-- Calls visit(r, j, i, dydx, dydw) for every row r, output j and feature i.
+local function eachPartial(self, input, gradOutput, visit)
+   local W = self.weight
+   local nOut, nIn = W:size(1), W:size(2)
+   local d = input:dim()
+   if (d ~= 1 and d ~= 2) or input:size(d) ~= nIn then
+      error(string.format('<nn.Cosine> input must be 1D or 2D with %d features', nIn), 3)
+   end
+   local rows = d == 2 and input:size(1) or 1
+   if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= rows * nOut then
+      error(string.format('<nn.Cosine> gradOutput must hold %d x %d values: run forward on this input first',
+                          rows, nOut), 3)
+   end
+   local xp, wp = pointwise.contiguous(input):data(), pointwise.contiguous(W):data()
+   local y = pointwise.outputData(self, rows * nOut, 'nn.Cosine')
+   local sqrt = math.sqrt
+   local wraw = {}
+   for j = 0, nOut - 1 do
+      local s = 0
+      for i = 0, nIn - 1 do
+         local v = wp[j * nIn + i]
+         s = s + v * v
+      end
+      wraw[j] = sqrt(s)
+   end
+   for r = 0, rows - 1 do
+      local base = r * nIn
+      local s = 0
+      for i = 0, nIn - 1 do
+         local v = xp[base + i]
+         s = s + v * v
+      end
+      local xraw = sqrt(s)
+      local a = xraw + 1e-12
+      for j = 0, nOut - 1 do
+         local b, yj = wraw[j] + 1e-12, y[r * nOut + j]
+         local cx = xraw > 0 and yj / (a * xraw) or 0
+         local cw = wraw[j] > 0 and yj / (b * wraw[j]) or 0
+         for i = 0, nIn - 1 do
+            local xi, wi = xp[base + i], wp[j * nIn + i]
+            visit(r, j, i, wi / (a * b) - cx * xi, xi / (a * b) - cw * wi)
+         end
+      end
+   end
+   return rows, nOut, nIn
+end
+
+function Cosine:updateGradInput(input, gradOutput)
+   local gi = pointwise.zeroGrad(self, input, gradOutput)
+   local g, go = gi:data(), pointwise.contiguous(gradOutput):data()
+   local nOut, nIn = self.weight:size(1), self.weight:size(2)
+   eachPartial(self, input, gradOutput, function(r, j, i, dydx)
+      g[r * nIn + i] = g[r * nIn + i] + go[r * nOut + j] * dydx
+   end)
+   return gi
+end
+
+function Cosine:accGradParameters(input, gradOutput, scale)
+   scale = scale or 1
+   if not torch.isTensor(self.gradWeight) or self.gradWeight:nElement() ~= self.weight:nElement() then
+      self.gradWeight = self.weight.new():resizeAs(self.weight):zero()
+   end
+   local gw = pointwise.contiguous(self.gradWeight)
+   local g, go = gw:data(), pointwise.contiguous(gradOutput):data()
+   local nOut, nIn = self.weight:size(1), self.weight:size(2)
+   eachPartial(self, input, gradOutput, function(r, j, i, _, dydw)
+      g[j * nIn + i] = g[j * nIn + i] + scale * go[r * nOut + j] * dydw
+   end)
+   if gw ~= self.gradWeight then self.gradWeight:copy(gw) end
+end
+
 return Cosine

@@ -31,4 +31,31 @@ function CosineDistance:updateOutput(input)
    return out
 end
 
+-- With w = 1 / sqrt((|a|^2 + eps)(|b|^2 + eps)) and y = a.b w:
+-- dy/da = w b - y a / (|a|^2 + eps), dy/db = w a - y b / (|b|^2 + eps)
+function CosineDistance:updateGradInput(input, gradOutput)
+   local a, b = pointwise.pairRows(input, 'nn.CosineDistance')
+   local ga, gb, go, rows, n = pointwise.pairGrad(self, input, gradOutput, 'nn.CosineDistance')
+   local ap, bp = a:data(), b:data()
+   local eps = 1e-12
+   for r = 0, rows - 1 do
+      local dot, aa, bb, base = 0, 0, 0, r * n
+      for j = base, base + n - 1 do
+         local x, y = ap[j], bp[j]
+         dot = dot + x * y
+         aa = aa + x * x
+         bb = bb + y * y
+      end
+      aa, bb = aa + eps, bb + eps
+      local w = math.sqrt(1 / aa * (1 / bb))
+      local y = dot * w
+      local g = go[r]
+      for j = base, base + n - 1 do
+         ga[j] = g * (w * bp[j] - y * ap[j] / aa)
+         gb[j] = g * (w * ap[j] - y * bp[j] / bb)
+      end
+   end
+   return self.gradInput
+end
+
 return CosineDistance

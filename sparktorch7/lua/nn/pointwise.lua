@@ -473,4 +473,27 @@ function pointwise.zeroGrad(self, input, gradOutput)
    return pointwise.gradLike(self, input, gradOutput):zero()
 end
 
+-- For the modules of a pair {a, b} of 1D tensors or 2D batches of rows: self.gradInput
+-- made a table of two contiguous tensors shaped like a and b (as contiguous rows,
+-- pairRows's view), and gradOutput checked to hold one value per row. Returns the two
+-- gradient pointers, the gradOutput pointer, rows and row length.
+function pointwise.pairGrad(self, input, gradOutput, name)
+   local a = pointwise.pairRows(input, name)
+   local rows, n = a:size(1), a:size(2)
+   if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= rows then
+      error(string.format('<%s> gradOutput must hold one value per row (%d): run forward on this input first',
+                          name, rows), 3)
+   end
+   if type(self.gradInput) ~= 'table' or torch.isTensor(self.gradInput) then
+      self.gradInput = {}
+   end
+   local g = {}
+   for k = 1, 2 do
+      local holder = {gradInput = self.gradInput[k]}
+      g[k] = pointwise.gradLike(holder, input[k], gradOutput)
+      self.gradInput[k] = g[k]
+   end
+   return g[1]:data(), g[2]:data(), pointwise.contiguous(gradOutput):data(), rows, n
+end
+
 return pointwise
