@@ -106,6 +106,11 @@ function SpatialMaxPooling:_poolingIndices()
       return self.indices
    end
    if input == nil then
+      -- a module read from a file holds the indices of the forward it was saved after
+      if torch.isTensor(self.indices) and self.indices:nElement() > 0
+            and self.indices:nElement() == self.output:nElement() then
+         return self.indices
+      end
       ops.fail(self, 'the indices of the last forward are gone: run forward again')
    end
    lastInput[self] = nil
