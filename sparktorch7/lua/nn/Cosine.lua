@@ -117,28 +117,43 @@ local function eachPartial(self, input, gradOutput, visit)
    return rows, nOut, nIn
 end
 
+-- module -> the weight gradient its last updateGradInput implied (weak: never saved)
+local lastGrads = setmetatable({}, {__mode = 'k'})
+
+-- dE/dweight (unscaled) for this input and gradOutput; with gi, dE/dx added into it too
+local function gradients(self, input, gradOutput, gi)
+   local gwt = self.weight.new():resizeAs(self.weight):zero()
+   local gw, go = gwt:data(), pointwise.contiguous(gradOutput):data()
+   local nOut, nIn = self.weight:size(1), self.weight:size(2)
+   eachPartial(self, input, gradOutput, function(r, j, i, dydx, dydw)
+      local g = go[r * nOut + j]
+      if gi then gi[r * nIn + i] = gi[r * nIn + i] + g * dydx end
+      gw[j * nIn + i] = gw[j * nIn + i] + g * dydw
+   end)
+   return gwt
+end
+
+-- updateGradInput keeps the weight gradient it implies (at the weight of that moment, as
+-- Torch7's buffers do); accGradParameters adds scale times it when it gets the same input
+-- and gradOutput, else computes it anew.
 function Cosine:updateGradInput(input, gradOutput)
    local gi = pointwise.zeroGrad(self, input, gradOutput)
-   local g, go = gi:data(), pointwise.contiguous(gradOutput):data()
-   local nOut, nIn = self.weight:size(1), self.weight:size(2)
-   eachPartial(self, input, gradOutput, function(r, j, i, dydx)
-      g[r * nIn + i] = g[r * nIn + i] + go[r * nOut + j] * dydx
-   end)
+   lastGrads[self] = {input = input, gradOutput = gradOutput, gradients(self, input, gradOutput, gi:data())}
    return gi
 end
 
 function Cosine:accGradParameters(input, gradOutput, scale)
-   scale = scale or 1
+   local cache = lastGrads[self]
+   local gw
+   if type(cache) == 'table' and cache.input == input and cache.gradOutput == gradOutput then
+      gw = cache[1]
+   else
+      gw = gradients(self, input, gradOutput, nil)
+   end
    if not torch.isTensor(self.gradWeight) or self.gradWeight:nElement() ~= self.weight:nElement() then
       self.gradWeight = self.weight.new():resizeAs(self.weight):zero()
    end
-   local gw = pointwise.contiguous(self.gradWeight)
-   local g, go = gw:data(), pointwise.contiguous(gradOutput):data()
-   local nOut, nIn = self.weight:size(1), self.weight:size(2)
-   eachPartial(self, input, gradOutput, function(r, j, i, _, dydw)
-      g[j * nIn + i] = g[j * nIn + i] + scale * go[r * nOut + j] * dydw
-   end)
-   if gw ~= self.gradWeight then self.gradWeight:copy(gw) end
+   self.gradWeight:add(scale or 1, gw)
 end
 
 return Cosine

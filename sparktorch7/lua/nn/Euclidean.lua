@@ -63,41 +63,29 @@ end
 -- The backward of y[r][j] = sqrt(sum_i (c_ij (w_ij - x_ri))^2) (c = 1 when diag is nil):
 -- with q = dE/dy / (y + 1e-7) (Torch7's guard against y = 0),
 -- dE/dx_ri = sum_j q c^2 (x - w), dE/dw_ij = sum_r q c^2 (w - x), dE/dc_ij = sum_r q c (w - x)^2.
--- With gradInput set, fills self.gradInput; else adds scale times the parameter gradients
--- into gradWeight (and gradDiagCov).
-function Euclidean._backward(self, input, gradOutput, diag, name, gradInput, scale)
+-- updateGradInput fills self.gradInput and keeps the parameter gradients it implies (at
+-- the parameters of that moment, as Torch7's cached buffers do); accGradParameters adds
+-- scale times them when it gets the same input and gradOutput, else computes them anew.
+local function backward(self, input, gradOutput, diag, name, wantInput)
    local W = self.weight
    local nIn, nOut = W:size(1), W:size(2)
    local d = input:dim()
    if (d ~= 1 and d ~= 2) or input:size(d) ~= nIn then
-      error(string.format('<%s> input must be 1D or 2D with %d features', name, nIn), 3)
+      error(string.format('<%s> input must be 1D or 2D with %d features', name, nIn), 4)
    end
    local rows = d == 2 and input:size(1) or 1
    if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= rows * nOut then
       error(string.format('<%s> gradOutput must hold %d x %d values: run forward on this input first',
-                          name, rows, nOut), 3)
+                          name, rows, nOut), 4)
    end
    local xp, wp = pointwise.contiguous(input):data(), pointwise.contiguous(W):data()
    local cp = diag and pointwise.paramData(diag, nIn * nOut, name, 'diagCov')
    local y = pointwise.outputData(self, rows * nOut, name)
    local go = pointwise.contiguous(gradOutput):data()
-   local gx, gw, gc, gwt, gct
-   if gradInput then
-      gx = pointwise.zeroGrad(self, input, gradOutput):data()
-   else
-      for _, f in ipairs(diag and {'gradWeight', 'gradDiagCov'} or {'gradWeight'}) do
-         local p = f == 'gradWeight' and W or diag
-         if not torch.isTensor(self[f]) or self[f]:nElement() ~= p:nElement() then
-            self[f] = p.new():resizeAs(p):zero()
-         end
-      end
-      gwt = pointwise.contiguous(self.gradWeight)
-      gw = gwt:data()
-      if diag then
-         gct = pointwise.contiguous(self.gradDiagCov)
-         gc = gct:data()
-      end
-   end
+   local gx = wantInput and pointwise.zeroGrad(self, input, gradOutput):data()
+   local gwt = W.new():resizeAs(W):zero()
+   local gct = diag and diag.new():resizeAs(diag):zero()
+   local gw, gc = gwt:data(), gct and gct:data()
    for r = 0, rows - 1 do
       for j = 0, nOut - 1 do
          local q = go[r * nOut + j] / (y[r * nOut + j] + 1e-7)
@@ -105,26 +93,50 @@ function Euclidean._backward(self, input, gradOutput, diag, name, gradInput, sca
             local k = i * nOut + j
             local c = cp and cp[k] or 1
             local dv = wp[k] - xp[r * nIn + i]
-            if gx then
-               gx[r * nIn + i] = gx[r * nIn + i] - q * c * c * dv
-            else
-               gw[k] = gw[k] + scale * q * c * c * dv
-               if gc then gc[k] = gc[k] + scale * q * c * dv * dv end
-            end
+            local t = q * c * c * dv
+            if gx then gx[r * nIn + i] = gx[r * nIn + i] - t end
+            gw[k] = gw[k] + t
+            if gc then gc[k] = gc[k] + q * c * dv * dv end
          end
       end
    end
-   if gwt and gwt ~= self.gradWeight then self.gradWeight:copy(gwt) end
-   if gct and gct ~= self.gradDiagCov then self.gradDiagCov:copy(gct) end
+   return gwt, gct
+end
+
+-- module -> the parameter gradients its last updateGradInput implied (weak: never saved)
+local lastGrads = setmetatable({}, {__mode = 'k'})
+
+function Euclidean._updateGradInput(self, input, gradOutput, diag, name)
+   local gw, gc = backward(self, input, gradOutput, diag, name, true)
+   lastGrads[self] = {input = input, gradOutput = gradOutput, gw, gc}
    return self.gradInput
 end
 
+function Euclidean._accGradParameters(self, input, gradOutput, diag, name, scale)
+   local cache = lastGrads[self]
+   local gw, gc
+   if type(cache) == 'table' and cache.input == input and cache.gradOutput == gradOutput then
+      gw, gc = cache[1], cache[2]
+   else
+      gw, gc = backward(self, input, gradOutput, diag, name, false)
+   end
+   for _, f in ipairs(diag and {{'gradWeight', self.weight}, {'gradDiagCov', diag}} or {{'gradWeight', self.weight}}) do
+      if not torch.isTensor(self[f[1]]) or self[f[1]]:nElement() ~= f[2]:nElement() then
+         self[f[1]] = f[2].new():resizeAs(f[2]):zero()
+      end
+   end
+   self.gradWeight:add(scale or 1, gw)
+   if diag then
+      self.gradDiagCov:add(scale or 1, gc)
+   end
+end
+
 function Euclidean:updateGradInput(input, gradOutput)
-   return Euclidean._backward(self, input, gradOutput, nil, 'nn.Euclidean', true)
+   return Euclidean._updateGradInput(self, input, gradOutput, nil, 'nn.Euclidean')
 end
 
 function Euclidean:accGradParameters(input, gradOutput, scale)
-   Euclidean._backward(self, input, gradOutput, nil, 'nn.Euclidean', false, scale or 1)
+   Euclidean._accGradParameters(self, input, gradOutput, nil, 'nn.Euclidean', scale)
 end
 
 return Euclidean

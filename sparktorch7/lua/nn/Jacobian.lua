@@ -142,7 +142,8 @@ end
 
 -- Four ways of taking one SGD step (learning rate drawn in [0.1, 1]) on the parameter
 -- self[weight] must agree: accGradParameters + updateParameters, accUpdateGradParameters,
--- and both again on two clones sharing the parameter (the step then counts twice).
+-- and both again on two clones sharing the parameter (both backpropagate before either
+-- steps, and the step counts twice).
 -- Returns the norm of each disagreement, by name.
 function Jacobian.testAllUpdate(module, input, weight, gradWeight)
    local lr = torch.uniform(0.1, 1)
@@ -170,20 +171,16 @@ function Jacobian.testAllUpdate(module, input, weight, gradWeight)
    b:share(a, weight)
    for _, m in ipairs({a, b}) do m:forward(input) end
    for _, m in ipairs({a, b}) do m:zeroGradParameters() end
-   for _, m in ipairs({a, b}) do
-      m:updateGradInput(input, gradOutput)
-      m:accGradParameters(input, gradOutput)
-   end
+   for _, m in ipairs({a, b}) do m:updateGradInput(input, gradOutput) end
+   for _, m in ipairs({a, b}) do m:accGradParameters(input, gradOutput) end
    for _, m in ipairs({a, b}) do m:updateParameters(lr) end
    errors['accGradParameters [shared]'] = (twice - a[weight]):norm() + (twice - b[weight]):norm()
 
    a, b = module:clone(), module:clone()
    b:share(a, weight)
    for _, m in ipairs({a, b}) do m:forward(input) end
-   for _, m in ipairs({a, b}) do
-      m:updateGradInput(input, gradOutput)
-      m:accUpdateGradParameters(input, gradOutput, lr)
-   end
+   for _, m in ipairs({a, b}) do m:updateGradInput(input, gradOutput) end
+   for _, m in ipairs({a, b}) do m:accUpdateGradParameters(input, gradOutput, lr) end
    errors['accUpdateGradParameters [shared]'] = (twice - a[weight]):norm() + (twice - b[weight]):norm()
    return errors
 end

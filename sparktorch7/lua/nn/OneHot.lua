@@ -36,4 +36,12 @@ function OneHot:updateOutput(input)
    return out
 end
 
+-- indices have no gradient: zeros shaped like the input (0 for a number, as Torch7)
+function OneHot:updateGradInput(input, gradOutput)
+   if type(input) == 'number' then
+      return 0
+   end
+   return pointwise.zeroGrad(self, input, gradOutput)
+end
+
 return OneHot

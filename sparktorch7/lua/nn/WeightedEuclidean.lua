@@ -38,11 +38,11 @@ function WeightedEuclidean:updateOutput(input)
 end
 
 function WeightedEuclidean:updateGradInput(input, gradOutput)
-   return nn.Euclidean._backward(self, input, gradOutput, self.diagCov, 'nn.WeightedEuclidean', true)
+   return nn.Euclidean._updateGradInput(self, input, gradOutput, self.diagCov, 'nn.WeightedEuclidean')
 end
 
 function WeightedEuclidean:accGradParameters(input, gradOutput, scale)
-   nn.Euclidean._backward(self, input, gradOutput, self.diagCov, 'nn.WeightedEuclidean', false, scale or 1)
+   nn.Euclidean._accGradParameters(self, input, gradOutput, self.diagCov, 'nn.WeightedEuclidean', scale)
 end
 
 -- one step straight on the parameters: weight and diagCov stand in for their gradients
