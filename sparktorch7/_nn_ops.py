@@ -198,6 +198,11 @@ _GEMM_T = True
 _GEMM_T_RATIO = 4
 
 
+def threshold_grad(gin, gout, x, th):
+    """Threshold/ReLU's gradInput: gout where x > th, else 0 (gin may be gout itself)."""
+    np.multiply(gout, np.greater(x, th), out=gin, casting="unsafe")
+
+
 def _scratch(name, size, dtype):
     """A 1-D buffer of at least size elements of dtype, this thread's, reused."""
     pool = getattr(_scratch_local, "pool", None)
@@ -935,7 +940,9 @@ def _crop(full, pad, size):
 
 
 def _conv_grad_input(gin, gout, weight, ksize, stride, pad, dil, groups):
-    """gin := d(conv)/d(input)' gout: W' gout per group, then col2im."""
+    """gin := d(conv)/d(input)' gout: W' gout per group, then col2im. With stride 1 it
+    is itself a convolution, run by the forward's kernel: gout padded by dil*(k-1) - pad
+    against the flipped weight with input and output planes swapped (per group)."""
     nd = len(ksize)
     gin, gout = _batched(gin, gout, nd)
     n, c = gin.shape[:2]
@@ -944,6 +951,12 @@ def _conv_grad_input(gin, gout, weight, ksize, stride, pad, dil, groups):
     g = int(groups)
     dt = gin.dtype
     kprod = math.prod(ksize)
+    tpad = tuple(d * (k - 1) - p for k, p, d in zip(ksize, pad, dil))
+    if all(s == 1 for s in stride) and min(tpad) >= 0:
+        w = np.asarray(weight, dtype=dt).reshape((g, o // g, c // g) + tuple(ksize))
+        wt = np.flip(w.swapaxes(1, 2), axis=tuple(range(3, 3 + nd))).reshape((c, o // g) + tuple(ksize))
+        _convnd(gin, gout, wt, None, ksize, (1,) * nd, tpad, dil, g)
+        return
     w = np.asarray(weight, dtype=dt).reshape(g, o // g, (c // g) * kprod)
     lsp = math.prod(osize)
     perm = (1, 0) + tuple(range(2, 2 + nd))
@@ -1125,27 +1138,69 @@ def _scatter_planes(gin, gout, indices):
     gin[...] = acc.reshape(gin.shape)
 
 
-def max_pool_grad(gin, gout, x, ksize, stride, pad, dil, indices=None):
+def _max_pool_grad_routed(gin, gout, x, out, ksize, stride, pad, dil):
+    """Max pooling's gradInput from forward's output: window offsets are visited in
+    row-major order and each gout goes to the first offset whose value equals the
+    window's maximum (the index THNN records). Returns False (gin then undefined) when
+    `out` is not the windows' maxima of x (modified in place since forward, or holding a
+    NaN, of which THNN keeps the last): the index path handles those."""
+    if np.isnan(out).any():
+        return False
+    isize, osize = gin.shape[2:], gout.shape[2:]
+    xp = _pool_input(x, osize, ksize, stride, dil, pad, -np.inf)
+    disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(ksize, stride, dil))
+    full = gin if xp.shape == gin.shape else np.zeros(gin.shape[:2] + xp.shape[2:], dtype=gin.dtype)
+    if full is gin:
+        gin[...] = 0
+    taken = np.zeros(gout.shape, dtype=bool)
+    hit = np.empty(gout.shape, dtype=bool)
+    part = None if disjoint else np.empty(gout.shape, dtype=gin.dtype)
+    for sl in _offset_slices(ksize, stride, dil, osize):
+        sl = (slice(None), slice(None)) + sl
+        np.greater(xp[sl], out, out=hit)
+        if hit.any():
+            return False
+        np.equal(xp[sl], out, out=hit)
+        hit &= ~taken
+        taken |= hit
+        if disjoint:
+            np.multiply(gout, hit, out=full[sl], casting="unsafe")
+        else:
+            np.multiply(gout, hit, out=part, casting="unsafe")
+            full[sl] += part
+    if not taken.all():
+        return False
+    if full is not gin:
+        gin[...] = _crop(full, pad, isize)
+    return True
+
+
+def max_pool_grad(gin, gout, x, ksize, stride, pad, dil, indices=None, out=None):
     """Max pooling's gradInput: each gout value to the input position its window's
-    maximum came from (the indices forward saved, else recomputed from x)."""
+    maximum came from (the indices forward saved; else found from forward's output
+    `out`; else recomputed from x)."""
     nd = len(ksize)
     gin, gout = _batched(gin, gout, nd)
-    indices = _opt(indices)
+    x = x if x.ndim == gin.ndim else x[None]
+    ksize, stride, pad, dil = (tuple(int(v) for v in a) for a in (ksize, stride, pad, dil))
+    indices, out = _opt(indices), _opt(out)
+    if indices is None and out is not None and out.size == gout.size:
+        if _max_pool_grad_routed(gin, gout, x, out.reshape(gout.shape), ksize, stride, pad, dil):
+            return
     if indices is None:
         indices = np.empty(gout.shape, dtype=np.int64)
-        max_pool_indices(np.empty(gout.shape, dtype=gout.dtype), indices,
-                         x if x.ndim == gin.ndim else x[None], ksize, stride, pad, dil)
+        max_pool_indices(np.empty(gout.shape, dtype=gout.dtype), indices, x, ksize, stride, pad, dil)
     elif indices.ndim != gout.ndim:
         indices = indices[None]
     _scatter_planes(gin, gout, indices)
 
 
-def max_pool2d_grad(gin, gout, x, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, indices=None):
-    max_pool_grad(gin, gout, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW), indices)
+def max_pool2d_grad(gin, gout, x, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, indices=None, out=None):
+    max_pool_grad(gin, gout, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW), indices, out)
 
 
-def max_pool3d_grad(gin, gout, x, kT, kW, kH, dT, dW, dH, padT, padW, padH):
-    max_pool_grad(gin, gout, x, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), (1, 1, 1))
+def max_pool3d_grad(gin, gout, x, kT, kW, kH, dT, dW, dH, padT, padW, padH, out=None):
+    max_pool_grad(gin, gout, x, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), (1, 1, 1), None, out)
 
 
 def avg_pool_grad(gin, gout, ksize, stride, pad, include_pad, scale=None):

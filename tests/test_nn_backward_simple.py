@@ -644,3 +644,70 @@ def test_trains_a_small_model_of_these_modules_like_numpy(lua):
     for i, ref in enumerate([w_c, b_a, a, w_l, b_l], start=1):
         np.testing.assert_allclose(np.array(lua.eval(f"net:parameters()[{i}]")), ref, rtol=1e-10)
     assert math.isfinite(float(lua.eval("net.output:sum()")))
+
+
+# --- the fast paths the training benchmark takes ----------------------------------------
+
+def numpy_max_pool_grad(x, g, k):
+    """gradInput of a k x k, stride k max pooling: each gradient to the first maximum."""
+    n, c, h, w = x.shape
+    ref = np.zeros_like(x)
+    for i in range(h // k):
+        for j in range(w // k):
+            win = x[:, :, k * i:k * i + k, k * j:k * j + k].reshape(n, c, k * k)
+            a = win.argmax(axis=2)
+            for q in range(n):
+                for p in range(c):
+                    ref[q, p, k * i + a[q, p] // k, k * j + a[q, p] % k] += g[q, p, i, j]
+    return ref
+
+
+@pytest.mark.parametrize("after", ["", "nn.MulConstant(1.5, true)", "nn.ReLU(true)"])
+def test_max_pooling_gradient_from_its_output(lua, after):
+    """Without saved indices the gradient is routed by comparing the input with forward's
+    output (ties: the first); an in-place module after the pooling that changed that
+    output sends it back to the index search, with the same result."""
+    x = rnd((2, 3, 6, 8), 7)
+    x[0, 0, :2, :2] = 0.5   # a tie: the first position wins
+    g = rnd((2, 3, 3, 4), 8)
+    lua["x"], lua["g"] = x, g.copy()   # an in-place module writes over the Lua tensor
+    lua.execute(f"net = nn.Sequential():add(nn.SpatialMaxPooling(2, 2))"
+                f"{':add(' + after + ')' if after else ''}; net:forward(x)")
+    if after == "nn.ReLU(true)":
+        g = g * (np.array(lua.eval("net.output")) > 0)
+    gi = arr(lua, "net:backward(x, g)")
+    scale = 1.5 if "MulConstant" in after else 1.0
+    np.testing.assert_allclose(gi, numpy_max_pool_grad(x, g * scale, 2), rtol=1e-12)
+
+
+def test_relu_gradient_of_a_large_input(lua):
+    """From 32768 elements the ReLU/Threshold gradient runs in NumPy, in place too."""
+    x, g = rnd((64, 1024), 9), rnd((64, 1024), 10)
+    lua["x"], lua["g"] = x, g
+    for ctor in ["nn.ReLU()", "nn.Threshold(0.3, -1)", "cudnn.ReLU()"]:
+        th = 0.3 if "0.3" in ctor else 0.0
+        gi = arr(lua, f"(function() local m = {ctor}; m:forward(x); return m:backward(x, g) end)()")
+        np.testing.assert_array_equal(gi, np.where(x > th, g, 0))
+    lua.execute("m = nn.ReLU(true); xin = x:clone(); gin = g:clone(); m:forward(xin); gi = m:backward(xin, gin)")
+    assert lua.eval("torch.pointer(gi) == torch.pointer(gin)")
+    np.testing.assert_array_equal(arr(lua, "gi"), np.where(x > 0, g, 0))
+
+
+def test_stride_one_convolution_gradient_is_a_convolution(lua):
+    """The stride-1 gradInput (run as a convolution with the flipped weight) equals the
+    gradient written as sums, with padding, dilation and groups."""
+    lua.execute("m = nn.SpatialDilatedConvolution(4, 6, 3, 2, 1, 1, 1, 2, 2, 1)")
+    x, g = rnd((2, 4, 6, 7), 11), None
+    lua["x"] = x
+    out = arr(lua, "m:forward(x)")
+    g = rnd(out.shape, 12)
+    lua["g"] = g
+    gi = arr(lua, "m:updateGradInput(x, g)")
+    w = arr(lua, "m.weight")          # (out, in, kH = 2, kW = 3); padH 2, padW 1, dilH 1, dilW 2
+    ref = np.zeros((2, 4, 6 + 4, 7 + 2))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            for a in range(2):
+                for b in range(3):
+                    ref[:, :, i + a, j + 2 * b] += np.einsum("no,oc->nc", g[:, :, i, j], w[:, :, a, b])
+    np.testing.assert_allclose(gi, ref[:, :, 2:-2, 1:-1], rtol=1e-10, atol=1e-12)

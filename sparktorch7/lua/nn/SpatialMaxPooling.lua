@@ -126,14 +126,14 @@ function SpatialMaxPooling:_poolingIndices()
 end
 
 -- gradInput: each gradOutput value goes to where its window's maximum came from (the
--- indices forward saved when it computed them, else found again from input).
+-- indices forward saved when it computed them, else found again from input and output).
 function SpatialMaxPooling:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
    local dilW, dilH = self:_dilation()
    local gin = ops.gradInput(self, input)
    local indices = fresh[self] and self.indices or nil
    ops.call('max_pool2d_grad', gin, gradOutput, input, self.kW, self.kH, self.dW, self.dH,
-            self.padW, self.padH, dilW, dilH, indices)
+            self.padW, self.padH, dilW, dilH, indices, self.output)
    return gin
 end
 

@@ -79,7 +79,7 @@ function VolumetricMaxPooling:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
    local gin = ops.gradInput(self, input)
    ops.call('max_pool3d_grad', gin, gradOutput, input, self.kT, self.kW, self.kH, self.dT,
-            self.dW, self.dH, self.padT, self.padW, self.padH)
+            self.dW, self.dH, self.padT, self.padW, self.padH, self.output)
    return gin
 end
 
