@@ -840,16 +840,19 @@ def upsample_bilinear(out, x):
     out[...] = rows[..., a0, :] * ha0[:, None] + rows[..., a1, :] * ha1[:, None]
 
 
+def _pixel_views(small, big, r):
+    """PixelShuffle's two layouts of the same elements: small (N, C*r*r, H, W) seen as
+    (N, C, r, r, H, W), big (N, C, H*r, W*r) as (N, C, H, r, W, r); and the leading axes."""
+    lead = small.shape[:-3]
+    cr, h, w = small.shape[-3:]
+    c = cr // (r * r)
+    return small.reshape(lead + (c, r, r, h, w)), big.reshape(lead + (c, h, r, w, r)), len(lead)
+
+
 def pixel_shuffle(out, x, r):
     """(N, C*r*r, H, W) -> (N, C, H*r, W*r); channel c*r*r + i*r + j feeds (h*r+i, w*r+j)."""
-    r = int(r)
-    lead = x.shape[:-3]
-    cr, h, w = x.shape[-3:]
-    c = cr // (r * r)
-    v = x.reshape(lead + (c, r, r, h, w))
-    nl = len(lead)
-    perm = tuple(range(nl)) + tuple(nl + i for i in (0, 3, 1, 4, 2))
-    out.reshape(lead + (c, h, r, w, r))[...] = v.transpose(perm)
+    v, o, nl = _pixel_views(x, out, int(r))
+    o[...] = v.transpose(tuple(range(nl)) + tuple(nl + i for i in (0, 3, 1, 4, 2)))
 
 
 def _local_kernel(kernel, c, h, w):
@@ -1431,14 +1434,8 @@ def channel_dropout_grad(gin, gout, noise, batch_dims, keep, train):
 
 def pixel_shuffle_grad(gin, gout, r):
     """PixelShuffle's gradInput: pixel_shuffle undone, (N, C, H*r, W*r) -> (N, C*r*r, H, W)."""
-    r = int(r)
-    lead = gin.shape[:-3]
-    cr, h, w = gin.shape[-3:]
-    c = cr // (r * r)
-    v = gout.reshape(lead + (c, h, r, w, r))
-    nl = len(lead)
-    perm = tuple(range(nl)) + tuple(nl + i for i in (0, 2, 4, 1, 3))
-    gin.reshape(lead + (c, r, r, h, w))[...] = v.transpose(perm)
+    g, o, nl = _pixel_views(gin, gout, int(r))
+    g[...] = o.transpose(tuple(range(nl)) + tuple(nl + i for i in (0, 2, 4, 1, 3)))
 
 
 def subsampling2d_grad_input(gin, gout, weight, kW, kH, dW, dH):

@@ -4,7 +4,6 @@ local VolumetricLogSoftMax, parent = torch.class('cudnn.VolumetricLogSoftMax', '
 schema.declare(VolumetricLogSoftMax, {
    {'ssm', 'module?'},
 })
-local ops = require 'nn.spatial_ops'
 
 -- Log-softmax over the planes at each voxel of a (C, T, H, W) volume or an
 -- (N, C, T, H, W) batch. cudnn.torch delegated to a cudnn.Spatial*SoftMax kept in
@@ -14,28 +13,7 @@ function VolumetricLogSoftMax:__init(fast)
    self.ssm = cudnn.SpatialLogSoftMax(fast)
 end
 
--- log-softmax unless a saved ssm says otherwise
-local function takesLog(self)
-   if self.ssm and self.ssm.algorithm then
-      return self.ssm.algorithm == 'CUDNN_SOFTMAX_LOG'
-   end
-   return true
-end
-
-function VolumetricLogSoftMax:updateOutput(input)
-   local dim = ops.checkDim(self, input, 4, 5, '4D or 5D (batch mode)')
-   local sizes = {}
-   for i = 1, dim do sizes[i] = input:size(i) end
-   local out = ops.output(self, input, sizes)
-   local log = takesLog(self)
-   ops.call('softmax', out, input, dim == 4 and 0 or 1, log)
-   return out
-end
-
-function VolumetricLogSoftMax:updateGradInput(input, gradOutput)
-   ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
-   local log = takesLog(self)
-   ops.call('softmax_grad', gin, gradOutput, self.output, input:dim() == 4 and 0 or 1, log)
-   return gin
-end
+-- forward and backward are cudnn.VolumetricSoftMax's, taking the log
+VolumetricLogSoftMax._log = true
+VolumetricLogSoftMax.updateOutput = cudnn.VolumetricSoftMax.updateOutput
+VolumetricLogSoftMax.updateGradInput = cudnn.VolumetricSoftMax.updateGradInput

@@ -14,12 +14,14 @@ function VolumetricSoftMax:__init(fast)
    self.ssm = cudnn.SpatialSoftMax(fast)
 end
 
--- softmax unless a saved ssm says otherwise
+VolumetricSoftMax._log = false   -- cudnn.VolumetricLogSoftMax, which shares these methods, sets it
+
+-- the class's softmax or log-softmax, unless a saved ssm says otherwise
 local function takesLog(self)
    if self.ssm and self.ssm.algorithm then
       return self.ssm.algorithm == 'CUDNN_SOFTMAX_LOG'
    end
-   return false
+   return self._log
 end
 
 function VolumetricSoftMax:updateOutput(input)

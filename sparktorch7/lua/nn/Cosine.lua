@@ -26,36 +26,40 @@ function Cosine:reset(stdv)
    return self
 end
 
-function Cosine:updateOutput(input)
+-- the weight, the input's rows and its row count, checked
+local function operands(self, input, level)
    local W = self.weight
    local nOut, nIn = W:size(1), W:size(2)
-   local d = input:dim()
+   local d = torch.isTensor(input) and input:dim() or 0
    if (d ~= 1 and d ~= 2) or input:size(d) ~= nIn then
-      error(string.format('<nn.Cosine> input must be 1D or 2D with %d features', nIn), 2)
+      error(string.format('<nn.Cosine> input must be 1D or 2D with %d features', nIn), level + 1)
    end
-   local rows = d == 2 and input:size(1) or 1
+   return W, nOut, nIn, d == 2 and input:size(1) or 1
+end
+
+-- sqrt(sum of squares) of the n values from p[base]
+local function norm(p, base, n)
+   local s = 0
+   for i = base, base + n - 1 do
+      local v = p[i]
+      s = s + v * v
+   end
+   return math.sqrt(s)
+end
+
+function Cosine:updateOutput(input)
+   local W, nOut, nIn, rows = operands(self, input, 2)
    local x = pointwise.contiguous(input)
    local out = pointwise.resultLike(self, input,
-      d == 2 and torch.LongStorage({rows, nOut}) or torch.LongStorage({nOut}))
+      input:dim() == 2 and torch.LongStorage({rows, nOut}) or torch.LongStorage({nOut}))
    local xp, wp, yp = x:data(), pointwise.contiguous(W):data(), out:data()
-   local sqrt = math.sqrt
    local wnorm = {}
    for j = 0, nOut - 1 do
-      local s = 0
-      for i = 0, nIn - 1 do
-         local v = wp[j * nIn + i]
-         s = s + v * v
-      end
-      wnorm[j] = sqrt(s) + 1e-12
+      wnorm[j] = norm(wp, j * nIn, nIn) + 1e-12
    end
    for r = 0, rows - 1 do
       local base = r * nIn
-      local s = 0
-      for i = 0, nIn - 1 do
-         local v = xp[base + i]
-         s = s + v * v
-      end
-      local xnorm = sqrt(s) + 1e-12
+      local xnorm = norm(xp, base, nIn) + 1e-12
       for j = 0, nOut - 1 do
          local dot = 0
          for i = 0, nIn - 1 do
@@ -72,37 +76,21 @@ end
 -- dy_j/dw_ji = x_i / (a b_j) - y_j w_ji / (b_j ||w_j||).
 -- Calls visit(r, j, i, dydx, dydw) for every row r, output j and feature i.
 local function eachPartial(self, input, gradOutput, visit)
-   local W = self.weight
-   local nOut, nIn = W:size(1), W:size(2)
-   local d = input:dim()
-   if (d ~= 1 and d ~= 2) or input:size(d) ~= nIn then
-      error(string.format('<nn.Cosine> input must be 1D or 2D with %d features', nIn), 3)
-   end
-   local rows = d == 2 and input:size(1) or 1
+   -- (called through gradients() from updateGradInput/accGradParameters: level 4 is their caller)
+   local W, nOut, nIn, rows = operands(self, input, 4)
    if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= rows * nOut then
       error(string.format('<nn.Cosine> gradOutput must hold %d x %d values: run forward on this input first',
-                          rows, nOut), 3)
+                          rows, nOut), 4)
    end
    local xp, wp = pointwise.contiguous(input):data(), pointwise.contiguous(W):data()
    local y = pointwise.outputData(self, rows * nOut, 'nn.Cosine')
-   local sqrt = math.sqrt
    local wraw = {}
    for j = 0, nOut - 1 do
-      local s = 0
-      for i = 0, nIn - 1 do
-         local v = wp[j * nIn + i]
-         s = s + v * v
-      end
-      wraw[j] = sqrt(s)
+      wraw[j] = norm(wp, j * nIn, nIn)
    end
    for r = 0, rows - 1 do
       local base = r * nIn
-      local s = 0
-      for i = 0, nIn - 1 do
-         local v = xp[base + i]
-         s = s + v * v
-      end
-      local xraw = sqrt(s)
+      local xraw = norm(xp, base, nIn)
       local a = xraw + 1e-12
       for j = 0, nOut - 1 do
          local b, yj = wraw[j] + 1e-12, y[r * nOut + j]

@@ -12,21 +12,28 @@ function CosineDistance:__init()
    self.gradInput = {torch.Tensor(), torch.Tensor()}
 end
 
+local EPS = 1e-12
+
+-- a.b, |a|^2 + eps and |b|^2 + eps of row r (base = r * n) of two contiguous row batches
+local function rowStats(ap, bp, base, n)
+   local dot, aa, bb = 0, 0, 0
+   for j = base, base + n - 1 do
+      local x, y = ap[j], bp[j]
+      dot = dot + x * y
+      aa = aa + x * x
+      bb = bb + y * y
+   end
+   return dot, aa + EPS, bb + EPS
+end
+
 function CosineDistance:updateOutput(input)
    local a, b = pointwise.pairRows(input, 'nn.CosineDistance')
    local rows, n = a:size(1), a:size(2)
    local out = pointwise.resultLike(self, input[1], torch.LongStorage({rows}))
    local ap, bp, yp = a:data(), b:data(), out:data()
-   local eps = 1e-12
    for r = 0, rows - 1 do
-      local dot, aa, bb, base = 0, 0, 0, r * n
-      for j = base, base + n - 1 do
-         local x, y = ap[j], bp[j]
-         dot = dot + x * y
-         aa = aa + x * x
-         bb = bb + y * y
-      end
-      yp[r] = dot * math.sqrt(1 / (aa + eps) * (1 / (bb + eps)))
+      local dot, aa, bb = rowStats(ap, bp, r * n, n)
+      yp[r] = dot * math.sqrt(1 / aa * (1 / bb))
    end
    return out
 end
@@ -37,16 +44,9 @@ function CosineDistance:updateGradInput(input, gradOutput)
    local a, b = pointwise.pairRows(input, 'nn.CosineDistance')
    local ga, gb, go, rows, n = pointwise.pairGrad(self, input, gradOutput, 'nn.CosineDistance')
    local ap, bp = a:data(), b:data()
-   local eps = 1e-12
    for r = 0, rows - 1 do
-      local dot, aa, bb, base = 0, 0, 0, r * n
-      for j = base, base + n - 1 do
-         local x, y = ap[j], bp[j]
-         dot = dot + x * y
-         aa = aa + x * x
-         bb = bb + y * y
-      end
-      aa, bb = aa + eps, bb + eps
+      local base = r * n
+      local dot, aa, bb = rowStats(ap, bp, base, n)
       local w = math.sqrt(1 / aa * (1 / bb))
       local y = dot * w
       local g = go[r]

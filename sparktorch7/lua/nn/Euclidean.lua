@@ -28,14 +28,20 @@ function Euclidean:reset(stdv)
 end
 
 -- y[r][j] = sqrt(sum_i (c_ij (w_ij - x_ri))^2), with c = 1 when diag is nil
-function Euclidean._distances(self, input, diag, name)
+-- the weight, its sizes and the input's row count, checked; errors at `level` above
+local function operands(self, input, name, level)
    local W = self.weight
    local nIn, nOut = W:size(1), W:size(2)
-   local d = input:dim()
+   local d = torch.isTensor(input) and input:dim() or 0
    if (d ~= 1 and d ~= 2) or input:size(d) ~= nIn then
-      error(string.format('<%s> input must be 1D or 2D with %d features', name, nIn), 3)
+      error(string.format('<%s> input must be 1D or 2D with %d features', name, nIn), level + 1)
    end
-   local rows = d == 2 and input:size(1) or 1
+   return W, nIn, nOut, d == 2 and input:size(1) or 1
+end
+
+function Euclidean._distances(self, input, diag, name)
+   local W, nIn, nOut, rows = operands(self, input, name, 3)
+   local d = input:dim()
    local x = pointwise.contiguous(input)
    local sizes = d == 2 and torch.LongStorage({rows, nOut}) or torch.LongStorage({nOut})
    local out = pointwise.resultLike(self, input, sizes)
@@ -67,13 +73,7 @@ end
 -- the parameters of that moment, as Torch7's cached buffers do); accGradParameters adds
 -- scale times them when it gets the same input and gradOutput, else computes them anew.
 local function backward(self, input, gradOutput, diag, name, wantInput)
-   local W = self.weight
-   local nIn, nOut = W:size(1), W:size(2)
-   local d = input:dim()
-   if (d ~= 1 and d ~= 2) or input:size(d) ~= nIn then
-      error(string.format('<%s> input must be 1D or 2D with %d features', name, nIn), 4)
-   end
-   local rows = d == 2 and input:size(1) or 1
+   local W, nIn, nOut, rows = operands(self, input, name, 4)
    if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= rows * nOut then
       error(string.format('<%s> gradOutput must hold %d x %d values: run forward on this input first',
                           name, rows, nOut), 4)

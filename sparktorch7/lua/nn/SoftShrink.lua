@@ -23,15 +23,6 @@ function SoftShrink:updateOutput(input)
 end
 
 -- dE/dx = dE/dy where |x| > lambda, else 0
-function SoftShrink:updateGradInput(input, gradOutput)
-   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.SoftShrink')
-   local x = pointwise.contiguous(input):data()
-   local l = self.lambda
-   for i = 0, n - 1 do
-      local v = x[i]
-      if v > l or v < -l then gi[i] = go[i] else gi[i] = 0 end
-   end
-   return pointwise.finishGrad(self, gradOutput, back)
-end
+SoftShrink.updateGradInput = pointwise.shrinkGrad
 
 return SoftShrink

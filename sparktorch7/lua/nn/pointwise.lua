@@ -496,4 +496,16 @@ function pointwise.pairGrad(self, input, gradOutput, name)
    return g[1]:data(), g[2]:data(), pointwise.contiguous(gradOutput):data(), rows, n
 end
 
+-- gradInput of HardShrink and SoftShrink: dE/dy where |x| > lambda, else 0
+function pointwise.shrinkGrad(self, input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, torch.type(self))
+   local x = pointwise.contiguous(input):data()
+   local l = self.lambda
+   for i = 0, n - 1 do
+      local v = x[i]
+      if v > l or v < -l then gi[i] = go[i] else gi[i] = 0 end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return pointwise
