@@ -118,12 +118,8 @@ end
 function Bilinear:updateGradInput(input, gradOutput)
    local x1, x2 = checkBackward(self, input, gradOutput)
    local rows, K = x1:size(1), self.weight:size(1)
-   if type(self.gradInput) ~= 'table' or torch.isTensor(self.gradInput) then
-      self.gradInput = {}
-   end
-   local g1 = pointwise.zeroGrad({gradInput = self.gradInput[1]}, x1, gradOutput)
-   local g2 = pointwise.zeroGrad({gradInput = self.gradInput[2]}, x2, gradOutput)
-   self.gradInput[1], self.gradInput[2] = g1, g2
+   local g1 = pointwise.zeroGradAt(self, 1, x1, gradOutput)
+   local g2 = pointwise.zeroGradAt(self, 2, x2, gradOutput)
    for k = 1, K do
       local Wk = self.weight:select(1, k)
       local gk = gradOutput:narrow(2, k, 1)

@@ -50,17 +50,12 @@ function Index:updateGradInput(input, gradOutput)
       error(string.format('<nn.Index> gradOutput must be the output of forward: %d slices along dimension %d',
                           n, dim), 2)
    end
-   if type(self.gradInput) ~= 'table' or torch.isTensor(self.gradInput) then
-      self.gradInput = {}
-   end
-   local holder = {gradInput = self.gradInput[1]}
-   local gt = pointwise.zeroGrad(holder, t, gradOutput)
+   local gt = pointwise.zeroGradAt(self, 1, t, gradOutput)
    local ip = pointwise.contiguous(indices):data()
    for i = 1, n do
       gt:narrow(dim, tonumber(ip[i - 1]), 1):add(gradOutput:narrow(dim, i, 1))
    end
    local gidx = torch.isTensor(self.gradInput[2]) and self.gradInput[2] or nn.utils.newLike(t)
-   self.gradInput[1] = gt
    self.gradInput[2] = gidx:resize(indices:size()):zero()
    return self.gradInput
 end

@@ -70,12 +70,8 @@ function MM:updateGradInput(input, gradOutput)
          or not gradOutput:isSameSizeAs(self.output) then
       error('<nn.MM> gradOutput must have the size of the output: run forward on this input first', 2)
    end
-   if type(self.gradInput) ~= 'table' or torch.isTensor(self.gradInput) then
-      self.gradInput = {}
-   end
-   local ga = pointwise.zeroGrad({gradInput = self.gradInput[1]}, a, gradOutput)
-   local gb = pointwise.zeroGrad({gradInput = self.gradInput[2]}, b, gradOutput)
-   self.gradInput[1], self.gradInput[2] = ga, gb
+   local ga = pointwise.zeroGradAt(self, 1, a, gradOutput)
+   local gb = pointwise.zeroGradAt(self, 2, b, gradOutput)
    local ta, tb = self.transA, self.transB
    local function grads(gA, gB, A, B, G)
       -- C = A B:    dA = G B',  dB = A' G      C = A' B:  dA = B G',  dB = A G

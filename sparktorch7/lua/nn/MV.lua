@@ -59,12 +59,8 @@ function MV:updateGradInput(input, gradOutput)
          or gradOutput:nElement() ~= self.output:nElement() then
       error('<nn.MV> gradOutput must have the size of the output: run forward on this input first', 2)
    end
-   if type(self.gradInput) ~= 'table' or torch.isTensor(self.gradInput) then
-      self.gradInput = {}
-   end
-   local gM = pointwise.zeroGrad({gradInput = self.gradInput[1]}, M, gradOutput)
-   local gv = pointwise.zeroGrad({gradInput = self.gradInput[2]}, v, gradOutput)
-   self.gradInput[1], self.gradInput[2] = gM, gv
+   local gM = pointwise.zeroGradAt(self, 1, M, gradOutput)
+   local gv = pointwise.zeroGradAt(self, 2, v, gradOutput)
    local go = gradOutput
    if M:dim() == 2 then
       M, v = M:view(1, M:size(1), M:size(2)), v:view(1, v:size(1))

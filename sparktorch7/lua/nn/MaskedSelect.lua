@@ -45,11 +45,7 @@ function MaskedSelect:updateGradInput(input, gradOutput)
    end
    local m = pointwise.contiguous(mask)
    local mp, n = m:data(), m:nElement()
-   if type(self.gradInput) ~= 'table' or torch.isTensor(self.gradInput) then
-      self.gradInput = {}
-   end
-   local holder = {gradInput = self.gradInput[1]}
-   local gt = pointwise.zeroGrad(holder, t, gradOutput)
+   local gt = pointwise.zeroGradAt(self, 1, t, gradOutput)
    local gp = gt:data()
    local go, k = pointwise.contiguous(gradOutput):data(), 0
    for i = 0, n - 1 do
@@ -60,7 +56,6 @@ function MaskedSelect:updateGradInput(input, gradOutput)
    end
    local gmask = torch.isTensor(self.gradInput[2]) and torch.type(self.gradInput[2]) == torch.type(mask)
                  and self.gradInput[2] or nn.utils.newLike(mask)
-   self.gradInput[1] = gt
    self.gradInput[2] = gmask:resizeAs(mask):zero()
    return self.gradInput
 end

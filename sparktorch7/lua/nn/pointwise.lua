@@ -473,6 +473,17 @@ function pointwise.zeroGrad(self, input, gradOutput)
    return pointwise.gradLike(self, input, gradOutput):zero()
 end
 
+-- For the modules of a table input: self.gradInput made a table, and its slot k zeros
+-- shaped like t (a fresh tensor when it would alias t or gradOutput).
+function pointwise.zeroGradAt(self, k, t, gradOutput)
+   if type(self.gradInput) ~= 'table' or torch.isTensor(self.gradInput) then
+      self.gradInput = {}
+   end
+   local g = pointwise.zeroGrad({gradInput = self.gradInput[k]}, t, gradOutput)
+   self.gradInput[k] = g
+   return g
+end
+
 -- For the modules of a pair {a, b} of 1D tensors or 2D batches of rows: self.gradInput
 -- made a table of two contiguous tensors shaped like a and b (as contiguous rows,
 -- pairRows's view), and gradOutput checked to hold one value per row. Returns the two
