@@ -214,6 +214,7 @@ CASES = {
                                         [(3, 4, 5)], [], None, None),
     "SpatialContrastiveNormalization": ("nn.SpatialContrastiveNormalization(2, torch.Tensor(3, 3):fill(1))",
                                         [(2, 2, 4, 4), (2, 5, 4)], [], None, None),
+    "SpatialLPPooling": ("nn.SpatialLPPooling(2, 2, 2, 2, 2, 2)", [(2, 2, 4, 4), (2, 4, 6)], [], (0.2, 2), None),
     "cudnn.ReLU": ("cudnn.ReLU()", [(3, 4), (5,)], [], None, None),
     "cudnn.ClippedReLU": ("cudnn.ClippedReLU(0.6)", [(3, 4)], [], None, None),
     "cudnn.Sigmoid": ("cudnn.Sigmoid()", [(3, 4)], [], None, None),
@@ -415,6 +416,11 @@ def test_zero_grad_and_identity(lua):
     np.testing.assert_array_equal(arr(lua, "nn.ZeroGrad():backward(x, g)"), np.zeros((3, 4)))
     lua.execute("m = nn.ZeroGrad(); gi = m:backward({x, {x:narrow(2, 1, 2)}}, {g, {g:narrow(2, 1, 2)}})")
     assert lua.eval("#gi == 2 and gi[1]:sum() == 0 and gi[2][1]:sum() == 0 and gi[2][1]:size(2) == 2")
+    # OneHot: indices get a zero gradient (a number: 0)
+    lua.execute("oh = nn.OneHot(5); idx = torch.LongTensor({2, 5, 1}); oh:forward(idx)")
+    assert lua.eval("(function() local g = oh:backward(idx, torch.randn(3, 5))"
+                    " return g:nElement() == 3 and g:abs():sum() == 0 end)()")
+    assert lua.eval("nn.OneHot(5):updateGradInput(3, torch.randn(5))") == 0
     # Identity hands back what it was given, tables too
     assert lua.eval("(function() local t = {g, g} return nn.Identity():backward({x, x}, t) == t end)()")
 
