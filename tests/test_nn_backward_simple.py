@@ -421,6 +421,8 @@ def test_zero_grad_and_identity(lua):
     assert lua.eval("(function() local g = oh:backward(idx, torch.randn(3, 5))"
                     " return g:nElement() == 3 and g:abs():sum() == 0 end)()")
     assert lua.eval("nn.OneHot(5):updateGradInput(3, torch.randn(5))") == 0
+    assert lua.eval("torch.type(oh.gradInput)") == "torch.DoubleTensor"
+    np.testing.assert_array_equal(arr(lua, "nn.OneHot(5):forward(3)"), [0, 0, 1, 0, 0])
     # Identity hands back what it was given, tables too
     assert lua.eval("(function() local t = {g, g} return nn.Identity():backward({x, x}, t) == t end)()")
 
