@@ -996,11 +996,16 @@ def _conv_acc_grad(gweight, gbias, x, gout, ksize, stride, pad, dil, groups, sca
     nb = max(1, min(n, _COLS_BUDGET // max(1, c * kprod * lsp)))
     cg, og = (c // g) * kprod, o // g
     for s0 in range(0, n, nb):
-        xp = _pad(x[s0:s0 + nb], [(p, p) for p in pads], 0)
+        xp = _pad_into(x[s0:s0 + nb], pads, "pad") if x.dtype == dt else \
+            _pad(x[s0:s0 + nb], [(p, p) for p in pads], 0)
         m = xp.shape[0]
-        cols = np.ascontiguousarray(_im2col(xp, ksize, osize, stride, dil), dtype=dt)
+        win = _im2col(xp, ksize, osize, stride, dil)
+        cols = _scratch("cols", win.size, dt).reshape(win.shape)
+        np.copyto(cols, win)
         cols = cols.reshape(c * kprod, m * lsp)
-        gm = np.ascontiguousarray(gout[s0:s0 + m].transpose(perm), dtype=dt).reshape(o, m * lsp)
+        gm = _scratch("res", o * m * lsp, dt).reshape((o, m) + tuple(osize))
+        np.copyto(gm, gout[s0:s0 + m].transpose(perm))
+        gm = gm.reshape(o, m * lsp)
         for gi in range(g):
             acc[gi] += gm[gi * og:(gi + 1) * og] @ cols[gi * cg:(gi + 1) * cg].T
     gweight.reshape(acc.shape)[...] += dt.type(scale) * acc
