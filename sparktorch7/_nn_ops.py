@@ -199,6 +199,11 @@ _GEMM_T = True
 _GEMM_T_RATIO = 4
 
 
+def threshold_grad(gin, gout, x, th):
+    """Threshold/ReLU's gradInput: gout where x > th, else 0 (gin may be gout itself)."""
+    np.multiply(gout, np.greater(x, th), out=gin, casting="unsafe")
+
+
 def _scratch(name, size, dtype):
     """A 1-D buffer of at least size elements of dtype, this thread's, reused."""
     pool = getattr(_scratch_local, "pool", None)
@@ -407,16 +412,22 @@ def full_conv3d(out, x, weight, bias, kT, kW, kH, dT, dW, dH, padT, padW, padH):
                  (int(padT), int(padH), int(padW)), (1, 1, 1))
 
 
+def _conn_dense(conn, weight, o, c, kH, kW, dtype):
+    """SpatialConvolutionMap's connections as a dense (o, c, kH, kW) convolution weight,
+    zero where there is no connection (a connection listed twice adds up); and the
+    0-based (output, input) plane of each connection."""
+    conn = np.asarray(conn).astype(np.int64) - 1
+    dense = np.zeros((o, c, kH, kW), dtype=dtype)
+    np.add.at(dense, (conn[:, 1], conn[:, 0]), np.asarray(weight).reshape(-1, kH, kW))
+    return dense, conn
+
+
 def conv_map2d(out, x, conn, weight, bias, kW, kH, dW, dH):
     """SpatialConvolutionMap: connection k adds xcorr(x[conn[k, 0]], weight[k]) to output
     plane conn[k, 1] (1-based); run as a dense convolution whose kernel is zero where
     there is no connection."""
     kW, kH = int(kW), int(kH)
-    conn = np.asarray(conn).astype(np.int64) - 1
-    o = out.shape[-3]
-    c = x.shape[-3]
-    dense = np.zeros((o, c, kH, kW), dtype=out.dtype)
-    np.add.at(dense, (conn[:, 1], conn[:, 0]), np.asarray(weight).reshape(-1, kH, kW))
+    dense, _ = _conn_dense(conn, weight, out.shape[-3], x.shape[-3], kH, kW, out.dtype)
     conv2d(out, x, dense, bias, kW, kH, dW, dH, 0, 0)
 
 
@@ -830,16 +841,55 @@ def upsample_bilinear(out, x):
     out[...] = rows[..., a0, :] * ha0[:, None] + rows[..., a1, :] * ha1[:, None]
 
 
+def _pixel_views(small, big, r):
+    """PixelShuffle's two layouts of the same elements: small (N, C*r*r, H, W) seen as
+    (N, C, r, r, H, W), big (N, C, H*r, W*r) as (N, C, H, r, W, r); and the leading axes."""
+    lead = small.shape[:-3]
+    cr, h, w = small.shape[-3:]
+    c = cr // (r * r)
+    return small.reshape(lead + (c, r, r, h, w)), big.reshape(lead + (c, h, r, w, r)), len(lead)
+
+
 def pixel_shuffle(out, x, r):
     """(N, C*r*r, H, W) -> (N, C, H*r, W*r); channel c*r*r + i*r + j feeds (h*r+i, w*r+j)."""
-    r = int(r)
-    lead = x.shape[:-3]
-    cr, h, w = x.shape[-3:]
-    c = cr // (r * r)
-    v = x.reshape(lead + (c, r, r, h, w))
-    nl = len(lead)
-    perm = tuple(range(nl)) + tuple(nl + i for i in (0, 3, 1, 4, 2))
-    out.reshape(lead + (c, h, r, w, r))[...] = v.transpose(perm)
+    v, o, nl = _pixel_views(x, out, int(r))
+    o[...] = v.transpose(tuple(range(nl)) + tuple(nl + i for i in (0, 3, 1, 4, 2)))
+
+
+def _local_kernel(kernel, c, h, w):
+    """Spatial*Normalization's weighting: the normalised 2-D kernel Kn = K / (sum(K) * c)
+    (a 1-D kernel k stands for outer(k, k)) and the border coefficient conv(c ones)."""
+    k = np.asarray(kernel, dtype=np.float64)
+    if k.ndim == 1:
+        k = np.outer(k, k)
+    kn = k / (k.sum() * c)
+    return kn, _local_conv(np.full((h, w), float(c)), kn)
+
+
+def _local_conv(plane, kn):
+    """Zero-padded 'same' correlation of the trailing (h, w) axes of plane with kn."""
+    kh, kw = kn.shape
+    h, w = plane.shape[-2:]
+    ph, pw = kh // 2, kw // 2
+    sp = np.zeros(plane.shape[:-2] + (h + 2 * ph, w + 2 * pw))
+    sp[..., ph:ph + h, pw:pw + w] = plane
+    res = np.zeros(plane.shape)
+    for i in range(kh):
+        for j in range(kw):
+            res += kn[i, j] * sp[..., i:i + h, j:j + w]
+    return res
+
+
+def _local_conv_t(plane, kn):
+    """The adjoint of _local_conv: each output cell spreads back over the cells it read."""
+    kh, kw = kn.shape
+    h, w = plane.shape[-2:]
+    ph, pw = kh // 2, kw // 2
+    full = np.zeros(plane.shape[:-2] + (h + 2 * ph, w + 2 * pw))
+    for i in range(kh):
+        for j in range(kw):
+            full[..., i:i + h, j:j + w] += kn[i, j] * plane
+    return full[..., ph:ph + h, pw:pw + w]
 
 
 def local_normalize(out, x, kernel, mode, threshold=0.0, thresval=0.0):
@@ -852,29 +902,13 @@ def local_normalize(out, x, kernel, mode, threshold=0.0, thresval=0.0):
     where thr(v) = v if v > threshold else thresval (nn.Threshold)."""
     x, out = _batched(x, out, 2)
     n, c, h, w = x.shape
-    k = np.asarray(kernel, dtype=np.float64)
-    if k.ndim == 1:
-        k = np.outer(k, k)
-    kh, kw = k.shape
-    kn = k / (k.sum() * c)
-    ph, pw = kh // 2, kw // 2
-
-    def conv(plane):
-        sp = np.zeros(plane.shape[:-2] + (h + 2 * ph, w + 2 * pw))
-        sp[..., ph:ph + h, pw:pw + w] = plane
-        res = np.zeros(plane.shape)
-        for i in range(kh):
-            for j in range(kw):
-                res += kn[i, j] * sp[..., i:i + h, j:j + w]
-        return res
-
-    coef = conv(np.full((h, w), float(c)))
+    kn, coef = _local_kernel(kernel, c, h, w)
     dt = out.dtype
     if mode == "subtractive":
-        mean = conv(x.sum(axis=1, dtype=np.float64)) / coef
+        mean = _local_conv(x.sum(axis=1, dtype=np.float64), kn) / coef
         np.subtract(x, mean[:, None].astype(dt), out=out)
     else:
-        std = np.sqrt(conv(np.square(x, dtype=np.float64).sum(axis=1))) / coef
+        std = np.sqrt(_local_conv(np.square(x, dtype=np.float64).sum(axis=1), kn)) / coef
         std = np.where(std > threshold, std, thresval)
         np.divide(x, std[:, None].astype(dt), out=out)
 
@@ -910,7 +944,9 @@ def _crop(full, pad, size):
 
 
 def _conv_grad_input(gin, gout, weight, ksize, stride, pad, dil, groups):
-    """gin := d(conv)/d(input)' gout: W' gout per group, then col2im."""
+    """gin := d(conv)/d(input)' gout: W' gout per group, then col2im. With stride 1 it
+    is itself a convolution, run by the forward's kernel: gout padded by dil*(k-1) - pad
+    against the flipped weight with input and output planes swapped (per group)."""
     nd = len(ksize)
     gin, gout = _batched(gin, gout, nd)
     n, c = gin.shape[:2]
@@ -919,6 +955,12 @@ def _conv_grad_input(gin, gout, weight, ksize, stride, pad, dil, groups):
     g = int(groups)
     dt = gin.dtype
     kprod = math.prod(ksize)
+    tpad = tuple(d * (k - 1) - p for k, p, d in zip(ksize, pad, dil))
+    if all(s == 1 for s in stride) and min(tpad) >= 0:
+        w = np.asarray(weight, dtype=dt).reshape((g, o // g, c // g) + tuple(ksize))
+        wt = np.flip(w.swapaxes(1, 2), axis=tuple(range(3, 3 + nd))).reshape((c, o // g) + tuple(ksize))
+        _convnd(gin, gout, wt, None, ksize, (1,) * nd, tpad, dil, g)
+        return
     w = np.asarray(weight, dtype=dt).reshape(g, o // g, (c // g) * kprod)
     lsp = math.prod(osize)
     perm = (1, 0) + tuple(range(2, 2 + nd))
@@ -955,11 +997,16 @@ def _conv_acc_grad(gweight, gbias, x, gout, ksize, stride, pad, dil, groups, sca
     nb = max(1, min(n, _COLS_BUDGET // max(1, c * kprod * lsp)))
     cg, og = (c // g) * kprod, o // g
     for s0 in range(0, n, nb):
-        xp = _pad(x[s0:s0 + nb], [(p, p) for p in pads], 0)
+        xp = _pad_into(x[s0:s0 + nb], pads, "pad") if x.dtype == dt else \
+            _pad(x[s0:s0 + nb], [(p, p) for p in pads], 0)
         m = xp.shape[0]
-        cols = np.ascontiguousarray(_im2col(xp, ksize, osize, stride, dil), dtype=dt)
+        win = _im2col(xp, ksize, osize, stride, dil)
+        cols = _scratch("cols", win.size, dt).reshape(win.shape)
+        np.copyto(cols, win)
         cols = cols.reshape(c * kprod, m * lsp)
-        gm = np.ascontiguousarray(gout[s0:s0 + m].transpose(perm), dtype=dt).reshape(o, m * lsp)
+        gm = _scratch("res", o * m * lsp, dt).reshape((o, m) + tuple(osize))
+        np.copyto(gm, gout[s0:s0 + m].transpose(perm))
+        gm = gm.reshape(o, m * lsp)
         for gi in range(g):
             acc[gi] += gm[gi * og:(gi + 1) * og] @ cols[gi * cg:(gi + 1) * cg].T
     gweight.reshape(acc.shape)[...] += dt.type(scale) * acc
@@ -1100,27 +1147,69 @@ def _scatter_planes(gin, gout, indices):
     gin[...] = acc.reshape(gin.shape)
 
 
-def max_pool_grad(gin, gout, x, ksize, stride, pad, dil, indices=None):
+def _max_pool_grad_routed(gin, gout, x, out, ksize, stride, pad, dil):
+    """Max pooling's gradInput from forward's output: window offsets are visited in
+    row-major order and each gout goes to the first offset whose value equals the
+    window's maximum (the index THNN records). Returns False (gin then undefined) when
+    `out` is not the windows' maxima of x (modified in place since forward, or holding a
+    NaN, of which THNN keeps the last): the index path handles those."""
+    if np.isnan(out).any():
+        return False
+    isize, osize = gin.shape[2:], gout.shape[2:]
+    xp = _pool_input(x, osize, ksize, stride, dil, pad, -np.inf)
+    disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(ksize, stride, dil))
+    full = gin if xp.shape == gin.shape else np.zeros(gin.shape[:2] + xp.shape[2:], dtype=gin.dtype)
+    if full is gin:
+        gin[...] = 0
+    taken = np.zeros(gout.shape, dtype=bool)
+    hit = np.empty(gout.shape, dtype=bool)
+    part = None if disjoint else np.empty(gout.shape, dtype=gin.dtype)
+    for sl in _offset_slices(ksize, stride, dil, osize):
+        sl = (slice(None), slice(None)) + sl
+        np.greater(xp[sl], out, out=hit)
+        if hit.any():
+            return False
+        np.equal(xp[sl], out, out=hit)
+        hit &= ~taken
+        taken |= hit
+        if disjoint:
+            np.multiply(gout, hit, out=full[sl], casting="unsafe")
+        else:
+            np.multiply(gout, hit, out=part, casting="unsafe")
+            full[sl] += part
+    if not taken.all():
+        return False
+    if full is not gin:
+        gin[...] = _crop(full, pad, isize)
+    return True
+
+
+def max_pool_grad(gin, gout, x, ksize, stride, pad, dil, indices=None, out=None):
     """Max pooling's gradInput: each gout value to the input position its window's
-    maximum came from (the indices forward saved, else recomputed from x)."""
+    maximum came from (the indices forward saved; else found from forward's output
+    `out`; else recomputed from x)."""
     nd = len(ksize)
     gin, gout = _batched(gin, gout, nd)
-    indices = _opt(indices)
+    x = x if x.ndim == gin.ndim else x[None]
+    ksize, stride, pad, dil = (tuple(int(v) for v in a) for a in (ksize, stride, pad, dil))
+    indices, out = _opt(indices), _opt(out)
+    if indices is None and out is not None and out.size == gout.size:
+        if _max_pool_grad_routed(gin, gout, x, out.reshape(gout.shape), ksize, stride, pad, dil):
+            return
     if indices is None:
         indices = np.empty(gout.shape, dtype=np.int64)
-        max_pool_indices(np.empty(gout.shape, dtype=gout.dtype), indices,
-                         x if x.ndim == gin.ndim else x[None], ksize, stride, pad, dil)
+        max_pool_indices(np.empty(gout.shape, dtype=gout.dtype), indices, x, ksize, stride, pad, dil)
     elif indices.ndim != gout.ndim:
         indices = indices[None]
     _scatter_planes(gin, gout, indices)
 
 
-def max_pool2d_grad(gin, gout, x, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, indices=None):
-    max_pool_grad(gin, gout, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW), indices)
+def max_pool2d_grad(gin, gout, x, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, indices=None, out=None):
+    max_pool_grad(gin, gout, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW), indices, out)
 
 
-def max_pool3d_grad(gin, gout, x, kT, kW, kH, dT, dW, dH, padT, padW, padH):
-    max_pool_grad(gin, gout, x, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), (1, 1, 1))
+def max_pool3d_grad(gin, gout, x, kT, kW, kH, dT, dW, dH, padT, padW, padH, out=None):
+    max_pool_grad(gin, gout, x, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), (1, 1, 1), None, out)
 
 
 def avg_pool_grad(gin, gout, ksize, stride, pad, include_pad, scale=None):
@@ -1347,3 +1436,111 @@ def channel_dropout_grad(gin, gout, noise, batch_dims, keep, train):
         np.multiply(gout, m, out=gin)
     else:
         np.multiply(gout, gin.dtype.type(keep), out=gin)
+
+
+def pixel_shuffle_grad(gin, gout, r):
+    """PixelShuffle's gradInput: pixel_shuffle undone, (N, C, H*r, W*r) -> (N, C*r*r, H, W)."""
+    g, o, nl = _pixel_views(gin, gout, int(r))
+    g[...] = o.transpose(tuple(range(nl)) + tuple(nl + i for i in (0, 2, 4, 1, 3)))
+
+
+def subsampling2d_grad_input(gin, gout, weight, kW, kH, dW, dH):
+    """SpatialSubSampling's gradInput: each plane's gout times its weight, spread over the
+    window it summed."""
+    gin, gout = _batched(gin, gout, 2)
+    c = gin.shape[1]
+    g = gout * np.asarray(weight).reshape(1, c, 1, 1).astype(gin.dtype, copy=False)
+    avg_pool_grad(gin, g, (kH, kW), (dH, dW), (0, 0), True, int(kW) * int(kH))
+
+
+def subsampling2d_acc_grad(gweight, gbias, x, gout, kW, kH, dW, dH, scale=1.0):
+    """gweight[c] += scale * sum gout * (window sums of x); gbias[c] += scale * sum gout."""
+    x, gout = _batched(x, gout, 2)
+    sums = np.empty(gout.shape, dtype=np.float64)
+    avg_pool(sums, x.astype(np.float64), (kH, kW), (dH, dW), (0, 0), True, int(kW) * int(kH))
+    g64 = gout.astype(np.float64)
+    gweight.reshape(-1)[...] += float(scale) * (g64 * sums).sum(axis=(0, 2, 3))
+    gbias.reshape(-1)[...] += float(scale) * g64.sum(axis=(0, 2, 3))
+
+
+def temporal_subsampling_grad_input(gin, gout, weight, kW, dW):
+    """TemporalSubSampling's gradInput: gout[t, f] * weight[f] back to the kW frames of
+    window t."""
+    kW, dW = int(kW), int(dW)
+    if gin.ndim == 2:
+        gin, gout = gin[None], gout[None]
+    ot = gout.shape[1]
+    g = gout * np.asarray(weight).astype(gin.dtype, copy=False)
+    gin[...] = 0
+    for k in range(kW):
+        gin[:, k:k + (ot - 1) * dW + 1:dW] += g
+
+
+def temporal_subsampling_acc_grad(gweight, gbias, x, gout, kW, dW, scale=1.0):
+    """gweight[f] += scale * sum_t gout[t, f] * (sum of window t of x); gbias += scale * sum gout."""
+    kW, dW = int(kW), int(dW)
+    if x.ndim == 2:
+        x, gout = x[None], gout[None]
+    ot = gout.shape[1]
+    sums = np.zeros(gout.shape, dtype=np.float64)
+    for k in range(kW):
+        sums += x[:, k:k + (ot - 1) * dW + 1:dW]
+    g64 = gout.astype(np.float64)
+    gweight.reshape(-1)[...] += float(scale) * (g64 * sums).sum(axis=(0, 1))
+    gbias.reshape(-1)[...] += float(scale) * g64.sum(axis=(0, 1))
+
+
+def conv_map2d_grad_input(gin, gout, conn, weight, kW, kH, dW, dH):
+    """SpatialConvolutionMap's gradInput: the dense convolution's."""
+    kW, kH = int(kW), int(kH)
+    dense, _ = _conn_dense(conn, weight, gout.shape[-3], gin.shape[-3], kH, kW, gin.dtype)
+    conv2d_grad_input(gin, gout, dense, kW, kH, dW, dH, 0, 0)
+
+
+def conv_map2d_acc_grad(gweight, gbias, x, gout, conn, kW, kH, dW, dH, scale=1.0):
+    """The dense convolution's weight gradient, read back at each connection."""
+    kW, kH = int(kW), int(kH)
+    dense, conn = _conn_dense(conn, np.zeros(gweight.shape), gout.shape[-3], x.shape[-3], kH, kW,
+                              gweight.dtype)
+    conv2d_acc_grad(dense, gbias, x, gout, kW, kH, dW, dH, 0, 0, scale=scale)
+    gweight.reshape(-1, kH, kW)[...] += dense[conn[:, 1], conn[:, 0]]
+
+
+def max_unpool2d_grad(gin, gout, indices):
+    """SpatialMaxUnpooling's gradInput: each input cell takes the gout at the position
+    (1-based, per plane) forward put it."""
+    gin, gout = _batched(gin, gout, 2)
+    indices = indices if indices.ndim == 4 else indices[None]
+    n, c = gin.shape[:2]
+    plane = gout.shape[2] * gout.shape[3]
+    idx = np.asarray(indices, dtype=np.int64).reshape(n * c, -1) - 1
+    if idx.size and (idx.min() < 0 or idx.max() >= plane):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise IndexError(f"invalid max index {int(bad) + 1}, owidth= {gout.shape[3]}, "
+                         f"oheight= {gout.shape[2]}")
+    g = np.take_along_axis(gout.reshape(n * c, plane), idx, axis=1)
+    gin[...] = g.reshape(gin.shape)
+
+
+def local_normalize_grad(gin, gout, x, kernel, mode, threshold=0.0, thresval=0.0):
+    """Spatial{Subtractive,Divisive}Normalization's gradInput (see local_normalize).
+    subtractive, y = x - m with m = conv(sum_c x) / coef: gin = g - convT(sum_c g / coef).
+    divisive, y = x / t with t = thr(a), a = sqrt(v) / coef, v = conv(sum_c x^2):
+    gin = g / t + 2 x convT(dE/dv), dE/dv = -(sum_c g x) / t^2 [a > threshold] / (2 sqrt(v) coef)
+    (0 where v = 0, as nn.Sqrt's gradient)."""
+    x, gin = _batched(x, gin, 2)
+    gout = gout if gout.ndim == 4 else gout[None]
+    n, c, h, w = x.shape
+    kn, coef = _local_kernel(kernel, c, h, w)
+    x64, g64 = x.astype(np.float64), gout.astype(np.float64)
+    if mode == "subtractive":
+        back = _local_conv_t(g64.sum(axis=1) / coef, kn)
+        gin[...] = (g64 - back[:, None]).astype(gin.dtype)
+        return
+    root = np.sqrt(_local_conv(np.square(x64).sum(axis=1), kn))
+    a = root / coef
+    t = np.where(a > threshold, a, thresval)
+    dt = -(g64 * x64).sum(axis=1) / t ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dv = np.where((a > threshold) & (root > 0), dt / (2 * root * coef), 0.0)
+    gin[...] = (g64 / t[:, None] + 2 * x64 * _local_conv_t(dv, kn)[:, None]).astype(gin.dtype)

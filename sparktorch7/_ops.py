@@ -11,11 +11,20 @@ import numpy as np
 __all__: list[str] = []
 
 
+def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when two arrays are views of the very same elements (the bridge gives a
+    tensor passed twice, as res and M of addmm, as two ndarray objects)."""
+    return (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
 def _combine(out: np.ndarray, beta, m: np.ndarray, prod: np.ndarray) -> None:
     """out := beta*m + prod (m may be out itself)."""
     if beta == 0:
         out[...] = prod
         return
+    if m is not out and _same_view(m, out):
+        m = out
     if m is not out and not np.shares_memory(m, out):
         if beta == 1:
             out[...] = m

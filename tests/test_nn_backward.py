@@ -162,14 +162,20 @@ def test_update_parameters_and_acc_update(nnlua):
 
 def test_modules_without_gradients_raise_instead_of_returning_empty(nnlua):
     lua = nnlua
-    # a shipped module whose backward is not written yet must not pass an empty
+    # a module class that does not define its gradients must not pass an empty
     # gradInput (or an untouched gradWeight) for a gradient
     lua.execute("""
-        m = nn.Sequential():add(nn.Linear(3, 4)):add(nn.SoftSign())
+        local Twice = torch.class('nn.TestTwice', 'nn.Module')
+        function Twice:updateOutput(input) self.output = input * 2; return self.output end
+        local Scaled = torch.class('nn.TestScaled', 'nn.Module')
+        function Scaled:__init() nn.Module.__init(self); self.weight = torch.ones(3) end
+        function Scaled:updateOutput(input) self.output = input:clone(); return self.output end
+        function Scaled:updateGradInput(input, gradOutput) self.gradInput = gradOutput; return gradOutput end
+        m = nn.Sequential():add(nn.Linear(3, 4)):add(nn.TestTwice())
         x = torch.randn(2, 3)
         m:forward(x)
     """)
-    with pytest.raises(st.LuaError, match=r"<nn.SoftSign> updateGradInput is not implemented"):
+    with pytest.raises(st.LuaError, match=r"<nn.TestTwice> updateGradInput is not implemented"):
         lua.execute("m:backward(x, torch.randn(2, 4))")
-    with pytest.raises(st.LuaError, match=r"<nn.CAdd> accGradParameters is not implemented"):
-        lua.execute("c = nn.CAdd(3); c:forward(x); c:accGradParameters(x, torch.randn(2, 3))")
+    with pytest.raises(st.LuaError, match=r"<nn.TestScaled> accGradParameters is not implemented"):
+        lua.execute("c = nn.TestScaled(); c:forward(x); c:backward(x, torch.randn(2, 3))")

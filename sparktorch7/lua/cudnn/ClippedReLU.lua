@@ -27,4 +27,16 @@ function ClippedReLU:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy strictly inside (0, ceiling), else 0 (in place: over gradOutput)
+function ClippedReLU:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'cudnn.ClippedReLU')
+   local x = pointwise.contiguous(input):data()
+   local c = self.ceiling
+   for i = 0, n - 1 do
+      local v = x[i]
+      if v > 0 and v < c then gi[i] = go[i] else gi[i] = 0 end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return ClippedReLU

@@ -34,4 +34,9 @@ function ReLU:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy where x > 0, else 0 (in place: over gradOutput): nn.Threshold's gradient
+-- at a class-level threshold of 0 (never written to files)
+ReLU.threshold = 0
+ReLU.updateGradInput = nn.Threshold.updateGradInput
+
 return ReLU

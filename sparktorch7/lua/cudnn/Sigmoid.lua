@@ -13,4 +13,6 @@ end
 
 Sigmoid.updateOutput = nn.Sigmoid.updateOutput
 
+Sigmoid.updateGradInput = nn.Sigmoid.updateGradInput
+
 return Sigmoid

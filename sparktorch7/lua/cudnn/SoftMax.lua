@@ -17,32 +17,43 @@ function SoftMax:__init(fast)
    self.mode = 'CUDNN_SOFTMAX_MODE_INSTANCE'
 end
 
-function SoftMax:updateOutput(input)
+-- (frames, size, stride) of the softmax over a contiguous input, as pointwise.softmax takes it
+local function layout(self, input)
    if not torch.isTensor(input) then
-      error(string.format('<%s> input must be a tensor', torch.type(self)), 2)
+      error(string.format('<%s> input must be a tensor', torch.type(self)), 3)
    end
    local d = input:dim()
-   local frames, size, stride
    if d == 1 then
-      frames, size, stride = 1, input:size(1), 1
+      return 1, input:size(1), 1
    elseif d == 2 then
-      frames, size, stride = input:size(1), input:size(2), 1
+      return input:size(1), input:size(2), 1
    elseif d == 3 or d == 4 then
       local batch = d == 4 and input:size(1) or 1
       local c = input:size(d - 2)
       local hw = input:size(d - 1) * input:size(d)
       if self.mode == 'CUDNN_SOFTMAX_MODE_CHANNEL' then
-         frames, size, stride = batch, c, hw
-      else
-         frames, size, stride = batch, c * hw, 1
+         return batch, c, hw
       end
-   else
-      error(string.format('<%s> input must be 1D to 4D, not %dD', torch.type(self), d), 2)
+      return batch, c * hw, 1
    end
+   error(string.format('<%s> input must be 1D to 4D, not %dD', torch.type(self), d), 3)
+end
+
+function SoftMax:updateOutput(input)
+   local frames, size, stride = layout(self, input)
    local x = pointwise.contiguous(input)
    local out = kernels.output(self, input)
    pointwise.softmax(out:data(), x:data(), frames, size, stride, 1, self._log)
    return out
+end
+
+-- the gradient along the same layout as forward (instance or channel mode)
+function SoftMax:updateGradInput(input, gradOutput)
+   local frames, size, stride = layout(self, input)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, torch.type(self))
+   pointwise.softmaxGrad(gi, go, pointwise.outputData(self, n, torch.type(self)), frames, size, stride,
+                         1, self._log)
+   return pointwise.finishGrad(self, gradOutput, back)
 end
 
 return SoftMax

@@ -13,4 +13,6 @@ end
 
 Tanh.updateOutput = nn.Tanh.updateOutput
 
+Tanh.updateGradInput = nn.Tanh.updateGradInput
+
 return Tanh

@@ -14,4 +14,14 @@ function Abs:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy sign(x) (+1 at 0, as THNN)
+function Abs:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.Abs')
+   local x = pointwise.contiguous(input):data()
+   for i = 0, n - 1 do
+      if x[i] >= 0 then gi[i] = go[i] else gi[i] = -go[i] end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return Abs

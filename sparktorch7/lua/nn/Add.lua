@@ -6,7 +6,7 @@ local Add, parent = torch.class('nn.Add', 'nn.Module')
 
 schema.declare(Add, {
    {'bias', 'tensor', check = 'bias:nElement() >= 1'},
-   {'scalar', 'boolean?'},
+   {'scalar', 'boolean|number?'},   -- Torch7 keeps whatever was passed (nn.Add(n, 1) too)
    {'gradBias', 'tensor?'},
 })
 
@@ -42,6 +42,23 @@ function Add:updateOutput(input)
       return pointwise.finish(self, input, back)
    end
    return pointwise.applyParam(self, input, self.bias, 'add', 'nn.Add')
+end
+
+function Add:updateGradInput(input, gradOutput)
+   return pointwise.gradCopy(self, input, gradOutput, 'nn.Add')
+end
+
+-- dE/dbias += scale dE/dy, summed over what each bias element was added to
+function Add:accGradParameters(input, gradOutput, scale)
+   scale = scale or 1
+   if self.scalar or self.bias:nElement() == 1 then
+      if not torch.isTensor(self.gradBias) or self.gradBias:nElement() ~= 1 then
+         self.gradBias = self.bias.new():resizeAs(self.bias):zero()
+      end
+      self.gradBias:add(scale * gradOutput:sum())
+   else
+      pointwise.accParam(self, input, gradOutput, self.bias, 'gradBias', 'add', scale, 'nn.Add')
+   end
 end
 
 return Add

@@ -92,4 +92,66 @@ function Bilinear:__tostring__()
           self.weight:size(3), self.weight:size(1), (self.bias == nil and ' without bias' or ''))
 end
 
+-- the two 2D inputs, checked against the weight and a rows x K gradOutput
+local function checkBackward(self, input, gradOutput)
+   if type(input) ~= 'table' or not torch.isTensor(input[1]) or not torch.isTensor(input[2]) then
+      error('<nn.Bilinear> input must be a table of two tensors', 3)
+   end
+   local x1, x2 = input[1], input[2]
+   local K = self.weight:size(1)
+   if x1:dim() ~= 2 or x2:dim() ~= 2 or not torch.isTensor(gradOutput) or gradOutput:dim() ~= 2
+         or gradOutput:size(1) ~= x1:size(1) or gradOutput:size(2) ~= K then
+      error(string.format('<nn.Bilinear> gradOutput must be %d x %d (rows x outputSize): run forward on this input first',
+                          x1:dim() == 2 and x1:size(1) or 0, K), 3)
+   end
+   return x1, x2
+end
+
+-- a zeroed buffer self[name] of type like t
+local function buffer(self, name, t, rows, cols)
+   if not torch.isTensor(self[name]) or torch.type(self[name]) ~= torch.type(t) then
+      self[name] = nn.utils.newLike(t)
+   end
+   return self[name]:resize(rows, cols):zero()
+end
+
+-- dE/dx1[r] = sum_k g[r][k] W_k x2[r], dE/dx2[r] = sum_k g[r][k] W_k' x1[r]
+function Bilinear:updateGradInput(input, gradOutput)
+   local x1, x2 = checkBackward(self, input, gradOutput)
+   local rows, K = x1:size(1), self.weight:size(1)
+   local g1 = pointwise.zeroGradAt(self, 1, x1, gradOutput)
+   local g2 = pointwise.zeroGradAt(self, 2, x2, gradOutput)
+   for k = 1, K do
+      local Wk = self.weight:select(1, k)
+      local gk = gradOutput:narrow(2, k, 1)
+      local b1 = buffer(self, 'buff1', x1, rows, x1:size(2))
+      b1:addmm(0, b1, 1, x2, Wk:t())
+      g1:addcmul(1, b1, gk:expandAs(b1))
+      local b2 = buffer(self, 'buff2', x1, rows, x2:size(2))
+      b2:addmm(0, b2, 1, x1, Wk)
+      g2:addcmul(1, b2, gk:expandAs(b2))
+   end
+   return self.gradInput
+end
+
+-- dE/dW_k += scale (x1 .* g[:, k])' x2, dE/db += scale sum of g over the rows
+function Bilinear:accGradParameters(input, gradOutput, scale)
+   scale = scale or 1
+   local x1, x2 = checkBackward(self, input, gradOutput)
+   local rows = x1:size(1)
+   for k = 1, self.weight:size(1) do
+      local b1 = buffer(self, 'buff1', x1, rows, x1:size(2))
+      b1:addcmul(1, x1, gradOutput:narrow(2, k, 1):expandAs(x1))
+      self.gradWeight:select(1, k):addmm(scale, b1:t(), x2)
+   end
+   if self.bias then
+      self.gradBias:add(scale, gradOutput:sum(1):view(self.gradBias:nElement()))
+   end
+end
+
+-- shared or not, one step straight on the parameters (as Torch7)
+function Bilinear:sharedAccUpdateGradParameters(input, gradOutput, lr)
+   self:defaultAccUpdateGradParameters(input, gradOutput, lr)
+end
+
 return Bilinear

@@ -37,4 +37,13 @@ function CAdd:updateOutput(input)
    return pointwise.applyParam(self, input, self.bias, 'add', 'nn.CAdd')
 end
 
+function CAdd:updateGradInput(input, gradOutput)
+   return pointwise.gradCopy(self, input, gradOutput, 'nn.CAdd')
+end
+
+-- dE/dbias += scale dE/dy, summed over the rows or broadcast dimensions
+function CAdd:accGradParameters(input, gradOutput, scale)
+   pointwise.accParam(self, input, gradOutput, self.bias, 'gradBias', 'add', scale, 'nn.CAdd')
+end
+
 return CAdd

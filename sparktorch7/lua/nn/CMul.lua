@@ -37,4 +37,14 @@ function CMul:updateOutput(input)
    return pointwise.applyParam(self, input, self.weight, 'mul', 'nn.CMul')
 end
 
+-- dE/dx = dE/dy weight
+function CMul:updateGradInput(input, gradOutput)
+   return pointwise.gradParamMul(self, input, gradOutput, self.weight, 'nn.CMul')
+end
+
+-- dE/dweight += scale x dE/dy, summed over the rows or broadcast dimensions
+function CMul:accGradParameters(input, gradOutput, scale)
+   pointwise.accParam(self, input, gradOutput, self.weight, 'gradWeight', 'mul', scale, 'nn.CMul')
+end
+
 return CMul

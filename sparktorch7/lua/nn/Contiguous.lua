@@ -17,4 +17,18 @@ function Contiguous:updateOutput(input)
    return self.output
 end
 
+-- dE/dx = dE/dy: gradOutput itself when it is contiguous, else a contiguous copy
+function Contiguous:updateGradInput(input, gradOutput)
+   if gradOutput:isContiguous() then
+      self.gradInput = gradOutput
+   else
+      if not torch.isTensor(self.gradInput) or torch.type(self.gradInput) ~= torch.type(gradOutput)
+            or self.gradInput == gradOutput or self.gradInput == input then
+         self.gradInput = nn.utils.newLike(gradOutput)
+      end
+      self.gradInput:resizeAs(gradOutput):copy(gradOutput)
+   end
+   return self.gradInput
+end
+
 return Contiguous

@@ -42,4 +42,16 @@ function Copy:type(typename, tensorCache)
    return parent.type(self, typename, tensorCache)
 end
 
+-- dE/dx = dE/dy copied back into the input's type (intype)
+function Copy:updateGradInput(input, gradOutput)
+   if not torch.isTensor(gradOutput) then
+      error(string.format('<nn.Copy> gradOutput must be a tensor, not a %s', torch.type(gradOutput)), 2)
+   end
+   if not torch.isTensor(self.gradInput) or self.gradInput == gradOutput or self.gradInput == input then
+      self.gradInput = nn.utils.newLike(torch.isTensor(input) and input or gradOutput)
+   end
+   self.gradInput:resize(gradOutput:size()):copy(gradOutput)
+   return self.gradInput
+end
+
 return Copy

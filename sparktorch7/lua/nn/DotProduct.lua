@@ -27,4 +27,19 @@ function DotProduct:updateOutput(input)
    return out
 end
 
+-- d(a.b)/da = b, d(a.b)/db = a, each row times its dE/dy
+function DotProduct:updateGradInput(input, gradOutput)
+   local a, b = pointwise.pairRows(input, 'nn.DotProduct')
+   local ga, gb, go, rows, n = pointwise.pairGrad(self, input, gradOutput, 'nn.DotProduct')
+   local ap, bp = a:data(), b:data()
+   for r = 0, rows - 1 do
+      local g, base = go[r], r * n
+      for j = base, base + n - 1 do
+         ga[j] = g * bp[j]
+         gb[j] = g * ap[j]
+      end
+   end
+   return self.gradInput
+end
+
 return DotProduct

@@ -68,4 +68,28 @@ function Dropout:clearState()
    return parent.clearState(self)
 end
 
+-- dE/dx = dE/dy times what forward multiplied the input by: the mask (scaled by
+-- 1 / (1 - p) in version 2) when it dropped, 1 - p for version 1 in evaluation, else 1.
+-- In place the gradient is written over gradOutput.
+function Dropout:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, torch.type(self))
+   local p = self.p
+   if p > 0 and (self.train or self.stochastic_inference) then
+      if not torch.isTensor(self.noise) or self.noise:nElement() ~= n then
+         error(string.format('<%s> no dropout mask for this input: run forward first', torch.type(self)), 2)
+      end
+      local scale = self.v2 and 1 / (1 - p) or 1
+      local m = pointwise.contiguous(self.noise):data()
+      for i = 0, n - 1 do
+         gi[i] = go[i] * m[i] * scale
+      end
+   else
+      local keep = (p > 0 and not self.v2) and 1 - p or 1
+      for i = 0, n - 1 do
+         gi[i] = go[i] * keep
+      end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return Dropout

@@ -28,4 +28,17 @@ function ELU:__tostring__()
    return string.format('%s (alpha:%f)', torch.type(self), self.alpha)
 end
 
+-- dE/dx = dE/dy where y > 0, else dE/dy (y + alpha) (= dE/dy alpha exp(x)); in place
+-- the gradient is written over gradOutput, as THNN does.
+function ELU:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.ELU')
+   local y = pointwise.outputData(self, n, 'nn.ELU')
+   local a = self.alpha
+   for i = 0, n - 1 do
+      local v = y[i]
+      if v <= 0 then gi[i] = go[i] * (v + a) else gi[i] = go[i] end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return ELU

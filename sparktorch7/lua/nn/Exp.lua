@@ -14,4 +14,14 @@ function Exp:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy y
+function Exp:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.Exp')
+   local y = pointwise.outputData(self, n, 'nn.Exp')
+   for i = 0, n - 1 do
+      gi[i] = go[i] * y[i]
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return Exp

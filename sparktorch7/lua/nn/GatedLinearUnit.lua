@@ -32,4 +32,33 @@ function GatedLinearUnit:updateOutput(input)
    return out
 end
 
+-- With y = a sigmoid(b): dE/da = dE/dy sigmoid(b), dE/db = dE/dy a sigmoid(b) (1 - sigmoid(b))
+function GatedLinearUnit:updateGradInput(input, gradOutput)
+   local dim = self.dim or input:dim()
+   local half = input:size(dim) / 2
+   if not torch.isTensor(gradOutput) or gradOutput:nElement() * 2 ~= input:nElement() then
+      error('<nn.GatedLinearUnit> gradOutput must be a tensor of half the input\'s elements: '
+            .. 'run forward on this input first', 2)
+   end
+   if not torch.isTensor(self.gradInput) or torch.type(self.gradInput) ~= torch.type(input)
+         or self.gradInput == input or self.gradInput == gradOutput then
+      self.gradInput = nn.utils.newLike(input)
+   end
+   local gi = self.gradInput:resizeAs(input)
+   local a = pointwise.contiguous(input:narrow(dim, 1, half))
+   local b = pointwise.contiguous(input:narrow(dim, half + 1, half))
+   local ga, gb = nn.utils.newLike(input):resizeAs(a), nn.utils.newLike(input):resizeAs(b)
+   local ap, bp, gap, gbp = a:data(), b:data(), ga:data(), gb:data()
+   local go = pointwise.contiguous(gradOutput):data()
+   local exp = math.exp
+   for i = 0, a:nElement() - 1 do
+      local s = 1 / (1 + exp(-bp[i]))
+      gap[i] = go[i] * s
+      gbp[i] = go[i] * ap[i] * s * (1 - s)
+   end
+   gi:narrow(dim, 1, half):copy(ga)
+   gi:narrow(dim, half + 1, half):copy(gb)
+   return gi
+end
+
 return GatedLinearUnit

@@ -1,5 +1,6 @@
 -- nn.GradientReversal: the identity on the forward pass (it only scales
 -- gradients by -lambda, which inference never computes).
+local pointwise = require('nn.pointwise')
 local schema = require('nn.schema')
 local GradientReversal, parent = torch.class('nn.GradientReversal', 'nn.Module')
 
@@ -27,6 +28,16 @@ end
 function GradientReversal:backCompatibility(version)
    parent.backCompatibility(self, version)
    self.lambda = self.lambda or 1
+end
+
+-- dE/dx = -lambda dE/dy
+function GradientReversal:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.GradientReversal')
+   local l = -(self.lambda or 1)
+   for i = 0, n - 1 do
+      gi[i] = go[i] * l
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
 end
 
 return GradientReversal

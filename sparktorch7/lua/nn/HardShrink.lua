@@ -22,4 +22,7 @@ function HardShrink:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy where |x| > lambda, else 0
+HardShrink.updateGradInput = pointwise.shrinkGrad
+
 return HardShrink

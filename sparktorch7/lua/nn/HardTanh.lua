@@ -28,4 +28,17 @@ function HardTanh:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy strictly inside (min_val, max_val), else 0 (in place: over gradOutput;
+-- the clamped input gives the same answer)
+function HardTanh:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, torch.type(self))
+   local x = pointwise.contiguous(input):data()
+   local lo, hi = self.min_val or -1, self.max_val or 1
+   for i = 0, n - 1 do
+      local v = x[i]
+      if v <= lo or v >= hi then gi[i] = 0 else gi[i] = go[i] end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return HardTanh

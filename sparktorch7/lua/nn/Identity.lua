@@ -16,4 +16,10 @@ function Identity:clearState()
    return self
 end
 
+-- dE/dx = dE/dy, passed through as it is (tensors and tables alike), as Torch7 does
+function Identity:updateGradInput(input, gradOutput)
+   self.gradInput = gradOutput
+   return self.gradInput
+end
+
 return Identity

@@ -40,4 +40,24 @@ function Index:updateOutput(input)
    return self.output
 end
 
+-- dE/dt: zeros, and each slice of dE/dy added back to the slice of t it was taken from (an
+-- index used twice gets both); the indices get a zero gradient.
+function Index:updateGradInput(input, gradOutput)
+   local t, indices = input[1], input[2]
+   local dim = self.dimension
+   local n = indices:nElement()
+   if not torch.isTensor(gradOutput) or gradOutput:dim() ~= t:dim() or gradOutput:size(dim) ~= n then
+      error(string.format('<nn.Index> gradOutput must be the output of forward: %d slices along dimension %d',
+                          n, dim), 2)
+   end
+   local gt = pointwise.zeroGradAt(self, 1, t, gradOutput)
+   local ip = pointwise.contiguous(indices):data()
+   for i = 1, n do
+      gt:narrow(dim, tonumber(ip[i - 1]), 1):add(gradOutput:narrow(dim, i, 1))
+   end
+   local gidx = torch.isTensor(self.gradInput[2]) and self.gradInput[2] or nn.utils.newLike(t)
+   self.gradInput[2] = gidx:resize(indices:size()):zero()
+   return self.gradInput
+end
+
 return Index

@@ -140,5 +140,50 @@ function Jacobian.testIO(module, input, minval, maxval)
    return errf, errb
 end
 
+-- Four ways of taking one SGD step (learning rate drawn in [0.1, 1]) on the parameter
+-- self[weight] must agree: accGradParameters + updateParameters, accUpdateGradParameters,
+-- and both again on two clones sharing the parameter (both backpropagate before either
+-- steps, and the step counts twice).
+-- Returns the norm of each disagreement, by name.
+function Jacobian.testAllUpdate(module, input, weight, gradWeight)
+   local lr = torch.uniform(0.1, 1)
+   local errors = {}
+   local start = module[weight]:clone()
+
+   local acc = module:clone()
+   acc:forward(input)
+   local gradOutput = torch.rand(acc.output:size())
+   acc:zeroGradParameters()
+   acc:updateGradInput(input, gradOutput)
+   acc:accGradParameters(input, gradOutput)
+   acc:updateParameters(lr)
+   local step = acc[gradWeight]:clone():mul(lr)
+   errors['accGradParameters'] = (start - step - acc[weight]):norm()
+
+   local direct = module:clone()
+   direct:forward(input)
+   direct:updateGradInput(input, gradOutput)
+   direct:accUpdateGradParameters(input, gradOutput, lr)
+   errors['accUpdateGradParameters'] = (direct[weight] - acc[weight]):norm()
+
+   local twice = start - step * 2
+   local a, b = module:clone(), module:clone()
+   b:share(a, weight)
+   for _, m in ipairs({a, b}) do m:forward(input) end
+   for _, m in ipairs({a, b}) do m:zeroGradParameters() end
+   for _, m in ipairs({a, b}) do m:updateGradInput(input, gradOutput) end
+   for _, m in ipairs({a, b}) do m:accGradParameters(input, gradOutput) end
+   for _, m in ipairs({a, b}) do m:updateParameters(lr) end
+   errors['accGradParameters [shared]'] = (twice - a[weight]):norm() + (twice - b[weight]):norm()
+
+   a, b = module:clone(), module:clone()
+   b:share(a, weight)
+   for _, m in ipairs({a, b}) do m:forward(input) end
+   for _, m in ipairs({a, b}) do m:updateGradInput(input, gradOutput) end
+   for _, m in ipairs({a, b}) do m:accUpdateGradParameters(input, gradOutput, lr) end
+   errors['accUpdateGradParameters [shared]'] = (twice - a[weight]):norm() + (twice - b[weight]):norm()
+   return errors
+end
+
 nn.Jacobian = Jacobian
 return Jacobian

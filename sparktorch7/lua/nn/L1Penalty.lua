@@ -36,4 +36,30 @@ function L1Penalty:updateOutput(input)
    return self.output
 end
 
+-- dE/dx = l1weight sign(x) (divided by the element count with sizeAverage), plus dE/dy
+-- when provideOutput: the penalty's own gradient joins the one from above
+function L1Penalty:updateGradInput(input, gradOutput)
+   local n = input:nElement()
+   local gi = pointwise.gradLike(self, input, gradOutput)
+   local g, xp = gi:data(), pointwise.contiguous(input):data()
+   local m = self.l1weight or 0
+   if self.sizeAverage and n > 0 then
+      m = m / n
+   end
+   local go
+   if self.provideOutput then
+      if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= n then
+         error(string.format('<nn.L1Penalty> gradOutput must have the %d elements of the input', n), 2)
+      end
+      go = pointwise.contiguous(gradOutput):data()
+   end
+   for i = 0, n - 1 do
+      local v = xp[i]
+      local s = (v > 0 and m) or (v < 0 and -m) or 0
+      if go then s = s + go[i] end
+      g[i] = s
+   end
+   return gi
+end
+
 return L1Penalty

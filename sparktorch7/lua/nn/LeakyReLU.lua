@@ -26,4 +26,16 @@ function LeakyReLU:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy where x > 0, else negval dE/dy (in place: over gradOutput; the input then
+-- holds the output, which has the input's sign)
+function LeakyReLU:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.LeakyReLU')
+   local x = pointwise.contiguous(input):data()
+   local a = self.negval
+   for i = 0, n - 1 do
+      if x[i] > 0 then gi[i] = go[i] else gi[i] = go[i] * a end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return LeakyReLU

@@ -14,4 +14,14 @@ function Log:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy / x
+function Log:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.Log')
+   local x = pointwise.contiguous(input):data()
+   for i = 0, n - 1 do
+      gi[i] = go[i] / x[i]
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return Log

@@ -17,4 +17,12 @@ function LogSoftMax:updateOutput(input)
    return out
 end
 
+-- dE/dx = dE/dy - exp(y) sum(dE/dy) along the softmax dimension
+function LogSoftMax:updateGradInput(input, gradOutput)
+   local frames, size, stride = pointwise.softmaxLayout(input, 'nn.LogSoftMax')
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.LogSoftMax')
+   pointwise.softmaxGrad(gi, go, pointwise.outputData(self, n, 'nn.LogSoftMax'), frames, size, stride, 1, true)
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return LogSoftMax

@@ -142,4 +142,69 @@ function LookupTable:clearState()
    return parent.clearState(self)
 end
 
+-- indices have no gradient: zeros shaped like the input (of its type, as Torch7)
+function LookupTable:updateGradInput(input, gradOutput)
+   if not torch.isTensor(self.gradInput) or torch.type(self.gradInput) ~= torch.type(input) then
+      self.gradInput = nn.utils.newLike(input)
+   end
+   if not self.gradInput:isSameSizeAs(input) then
+      self.gradInput:resizeAs(input):zero()
+   end
+   return self.gradInput
+end
+
+-- Row k of gradWeight gets scale times the gradOutput rows of every position that looked
+-- k up (divided by how often k occurs in this input with scaleGradByFreq); positions
+-- holding paddingValue add nothing.
+function LookupTable:accGradParameters(input, gradOutput, scale)
+   scale = scale or 1
+   local d = torch.isTensor(input) and input:dim() or 0
+   if d ~= 1 and d ~= 2 then
+      error('<nn.LookupTable> input must be a 1D or 2D tensor of indices', 2)
+   end
+   local W = self.weight
+   local nIndex, n = W:size(1), W:size(2)
+   local count = input:nElement()
+   if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= count * n then
+      error(string.format('<nn.LookupTable> gradOutput must hold %d rows of %d values (one per index)',
+                          count, n), 2)
+   end
+   if not torch.isTensor(self.gradWeight) or self.gradWeight:nElement() ~= W:nElement() then
+      self.gradWeight = W.new():resizeAs(W):zero()
+   end
+   if not self.gradWeight:isContiguous() then
+      error('<nn.LookupTable> gradWeight must be contiguous', 2)
+   end
+   local ip = pointwise.contiguous(input):data()
+   local go = pointwise.contiguous(gradOutput):data()
+   local gw = self.gradWeight:data()
+   local pad = self.paddingValue or 0
+   local freq
+   if self.shouldScaleGradByFreq then
+      freq = {}
+      for i = 0, count - 1 do
+         local k = tonumber(ip[i])
+         freq[k] = (freq[k] or 0) + 1
+      end
+   end
+   for i = 0, count - 1 do
+      local k = tonumber(ip[i])
+      if k < 1 or k > nIndex or k ~= math.floor(k) then
+         error(string.format('<nn.LookupTable> index %s out of range [1, %d]', tostring(k), nIndex), 2)
+      end
+      if k ~= pad then
+         local s = freq and scale / freq[k] or scale
+         local dst, src = (k - 1) * n, i * n
+         for j = 0, n - 1 do
+            gw[dst + j] = gw[dst + j] + s * go[src + j]
+         end
+      end
+   end
+end
+
+-- shared or not, one step straight on the weight (as Torch7)
+function LookupTable:sharedAccUpdateGradParameters(input, gradOutput, lr)
+   self:defaultAccUpdateGradParameters(input, gradOutput, lr)
+end
+
 return LookupTable

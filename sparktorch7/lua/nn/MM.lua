@@ -1,5 +1,6 @@
 -- nn.MM: input {A, B} gives A * B (each optionally transposed: transA,
 -- transB), for 2D matrices or 3D batches of matrices.
+local pointwise = require('nn.pointwise')
 local schema = require('nn.schema')
 local MM, parent = torch.class('nn.MM', 'nn.Module')
 
@@ -59,6 +60,36 @@ function MM:updateOutput(input)
       product(self.output, x, y)
    end
    return self.output
+end
+
+-- C = op(A) op(B): dE/dA and dE/dB from the products of gradOutput with the other input
+-- (transposed as op asks); 3D inputs are batches, one product per matrix.
+function MM:updateGradInput(input, gradOutput)
+   local a, b = input[1], input[2]
+   if not torch.isTensor(gradOutput) or not torch.isTensor(self.output)
+         or not gradOutput:isSameSizeAs(self.output) then
+      error('<nn.MM> gradOutput must have the size of the output: run forward on this input first', 2)
+   end
+   local ga = pointwise.zeroGradAt(self, 1, a, gradOutput)
+   local gb = pointwise.zeroGradAt(self, 2, b, gradOutput)
+   local ta, tb = self.transA, self.transB
+   local function grads(gA, gB, A, B, G)
+      -- C = A B:    dA = G B',  dB = A' G      C = A' B:  dA = B G',  dB = A G
+      -- C = A B':   dA = G B,   dB = G' A      C = A' B': dA = B' G', dB = G' A'
+      local X, Y
+      if ta then X, Y = (tb and B:t() or B), G:t() else X, Y = G, (tb and B or B:t()) end
+      gA:addmm(0, gA, 1, X, Y)
+      if tb then X, Y = G:t(), (ta and A:t() or A) else X, Y = (ta and A or A:t()), G end
+      gB:addmm(0, gB, 1, X, Y)
+   end
+   if a:dim() == 3 then
+      for i = 1, a:size(1) do
+         grads(ga:select(1, i), gb:select(1, i), a:select(1, i), b:select(1, i), gradOutput:select(1, i))
+      end
+   else
+      grads(ga, gb, a, b, gradOutput)
+   end
+   return self.gradInput
 end
 
 return MM

@@ -53,4 +53,32 @@ function MV:updateOutput(input)
    return out
 end
 
+-- y = op(M) v: dE/dM = g v' (v g' when trans), dE/dv = op(M)' g; batches per matrix
+function MV:updateGradInput(input, gradOutput)
+   local M, v = input[1], input[2]
+   if not torch.isTensor(gradOutput) or not torch.isTensor(self.output)
+         or gradOutput:nElement() ~= self.output:nElement() then
+      error('<nn.MV> gradOutput must have the size of the output: run forward on this input first', 2)
+   end
+   local gM = pointwise.zeroGradAt(self, 1, M, gradOutput)
+   local gv = pointwise.zeroGradAt(self, 2, v, gradOutput)
+   local go = gradOutput
+   if M:dim() == 2 then
+      M, v = M:view(1, M:size(1), M:size(2)), v:view(1, v:size(1))
+      gM, gv = gM:view(1, gM:size(1), gM:size(2)), gv:view(1, gv:size(1))
+      go = pointwise.contiguous(gradOutput):view(1, gradOutput:nElement())
+   end
+   for i = 1, M:size(1) do
+      local Mi, vi, gi = M:select(1, i), v:select(1, i), go:select(1, i)
+      if self.trans then
+         gM:select(1, i):addr(1, vi, gi)
+         gv:select(1, i):addmv(0, 1, Mi, gi)
+      else
+         gM:select(1, i):addr(1, gi, vi)
+         gv:select(1, i):addmv(0, 1, Mi:t(), gi)
+      end
+   end
+   return self.gradInput
+end
+
 return MV

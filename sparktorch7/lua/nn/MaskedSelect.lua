@@ -37,4 +37,28 @@ function MaskedSelect:updateOutput(input)
    return out
 end
 
+-- dE/dt: zeros, and dE/dy back where the mask selected; the mask gets a zero gradient
+function MaskedSelect:updateGradInput(input, gradOutput)
+   local t, mask = input[1], input[2]
+   if not torch.isTensor(gradOutput) or not torch.isTensor(self.output)
+         or gradOutput:nElement() ~= self.output:nElement() then
+      error('<nn.MaskedSelect> gradOutput must have the elements of the output of forward: run forward first', 2)
+   end
+   local m = pointwise.contiguous(mask)
+   local mp, n = m:data(), m:nElement()
+   local gt = pointwise.zeroGradAt(self, 1, t, gradOutput)
+   local gp = gt:data()
+   local go, k = pointwise.contiguous(gradOutput):data(), 0
+   for i = 0, n - 1 do
+      if mp[i] ~= 0 then
+         gp[i] = go[k]
+         k = k + 1
+      end
+   end
+   local gmask = torch.isTensor(self.gradInput[2]) and torch.type(self.gradInput[2]) == torch.type(mask)
+                 and self.gradInput[2] or nn.utils.newLike(mask)
+   self.gradInput[2] = gmask:resizeAs(mask):zero()
+   return self.gradInput
+end
+
 return MaskedSelect

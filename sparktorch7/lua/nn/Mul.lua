@@ -34,4 +34,32 @@ function Mul:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = w dE/dy
+function Mul:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.Mul')
+   local w = pointwise.paramData(self.weight, 1, 'nn.Mul', 'weight')[0]
+   for i = 0, n - 1 do
+      gi[i] = go[i] * w
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
+-- dE/dw += scale x . dE/dy
+function Mul:accGradParameters(input, gradOutput, scale)
+   local n = input:nElement()
+   if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= n then
+      error(string.format('<nn.Mul> gradOutput must be a tensor of %d elements (the input\'s)', n), 2)
+   end
+   if not torch.isTensor(self.gradWeight) or self.gradWeight:nElement() ~= 1 then
+      self.gradWeight = self.weight.new():resizeAs(self.weight):zero()
+   end
+   local x = pointwise.contiguous(input):data()
+   local go = pointwise.contiguous(gradOutput):data()
+   local s = 0
+   for i = 0, n - 1 do
+      s = s + x[i] * go[i]
+   end
+   self.gradWeight:add((scale or 1) * s)
+end
+
 return Mul

@@ -25,4 +25,18 @@ function MulConstant:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = constant_scalar dE/dy; in place it is written over gradOutput and the input,
+-- which forward scaled, gets its values back.
+function MulConstant:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.MulConstant')
+   local c = self.constant_scalar
+   for i = 0, n - 1 do
+      gi[i] = go[i] * c
+   end
+   if self.inplace then
+      input:div(c)
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return MulConstant

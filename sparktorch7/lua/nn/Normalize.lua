@@ -60,4 +60,52 @@ function Normalize:clearState()
    return parent.clearState(self)
 end
 
+-- With N = (sum |x|^p + eps)^(1/p): dE/dx_k = g_k / N - (g.x) N^(-1-p) |x_k|^(p-1) sign(x_k);
+-- for p = inf (N = max |x| + eps) the second term is (g.x) / N^2 sign(x_k) at the first
+-- largest |x_k| only.
+function Normalize:updateGradInput(input, gradOutput)
+   if not torch.isTensor(input) or input:dim() > 2 or input:dim() == 0 then
+      error('<nn.Normalize> input must be a 1D or 2D tensor', 2)
+   end
+   local gi, go, total, back = pointwise.beginGrad(self, input, gradOutput, 'nn.Normalize')
+   local xp = pointwise.contiguous(input):data()
+   local rows = input:dim() == 2 and input:size(1) or 1
+   local n = input:size(input:dim())
+   local p, eps, abs = self.p, self.eps or 1e-10, math.abs
+   for r = 0, rows - 1 do
+      local base = r * n
+      local dot = 0
+      for j = base, base + n - 1 do
+         dot = dot + go[j] * xp[j]
+      end
+      if p == math.huge then
+         local norm, at = -1, base
+         for j = base, base + n - 1 do
+            local v = abs(xp[j])
+            if v > norm then norm, at = v, j end
+         end
+         norm = norm + eps
+         for j = base, base + n - 1 do
+            gi[j] = go[j] / norm
+         end
+         local v = xp[at]
+         local s = (v > 0 and 1) or (v < 0 and -1) or 0
+         gi[at] = gi[at] - dot / (norm * norm) * s
+      else
+         local sum = 0
+         for j = base, base + n - 1 do
+            sum = sum + abs(xp[j]) ^ p
+         end
+         local norm = (sum + eps) ^ (1 / p)
+         local c = dot * norm ^ (-1 - p)
+         for j = base, base + n - 1 do
+            local v = xp[j]
+            local s = (v > 0 and 1) or (v < 0 and -1) or 0
+            gi[j] = go[j] / norm - c * s * abs(v) ^ (p - 1)
+         end
+      end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return Normalize

@@ -1,6 +1,7 @@
 -- nn.Padding: inserts |pad| entries of value along dimension dim, before
 -- position index (pad < 0: counted from the start) or after it counted from
 -- the end (pad > 0). With nInputDim, a batch input shifts dim by one.
+local pointwise = require('nn.pointwise')
 local schema = require('nn.schema')
 local Padding, parent = torch.class('nn.Padding', 'nn.Module')
 
@@ -26,29 +27,36 @@ function Padding:backCompatibility(version)
    self.value = self.value or 0
 end
 
-function Padding:updateOutput(input)
+-- the padded dimension, its input size n, the position the padding starts at (index, in
+-- Torch7's reading: pad > 0 counts it from the end) and the padding's length
+local function layout(self, input)
    local dim = self.dim
    if self.nInputDim and input:dim() ~= self.nInputDim then
       dim = dim + 1
    end
-   local sizes = input:size():totable()
-   local n = sizes[dim]
-   if n == nil then
-      error(string.format('<nn.Padding> dimension %s out of range for a %dD input', tostring(dim), #sizes), 2)
+   if dim < 1 or dim > input:dim() then
+      error(string.format('<nn.Padding> dimension %s out of range for a %dD input', tostring(dim), input:dim()), 3)
    end
-   sizes[dim] = n + math.abs(self.pad)
-   self.outputSize = torch.LongStorage(sizes)
-   if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input)
-      or self.output == input then
-      self.output = nn.utils.newLike(input)
-   end
-   self.output:resize(self.outputSize):fill(self.value or 0)
+   local n = input:size(dim)
    local index, pad = self.index or 1, self.pad
    if pad > 0 then
       index = n - index + 2
    else
       pad = -pad
    end
+   return dim, n, index, pad
+end
+
+function Padding:updateOutput(input)
+   local dim, n, index, pad = layout(self, input)
+   local sizes = input:size():totable()
+   sizes[dim] = n + pad
+   self.outputSize = torch.LongStorage(sizes)
+   if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input)
+      or self.output == input then
+      self.output = nn.utils.newLike(input)
+   end
+   self.output:resize(self.outputSize):fill(self.value or 0)
    if index == 1 then
       self.output:narrow(dim, 1 + pad, n):copy(input)
    elseif index == n + 1 then
@@ -59,6 +67,25 @@ function Padding:updateOutput(input)
          :copy(input:narrow(dim, index, n - (index - 1)))
    end
    return self.output
+end
+
+-- dE/dx = dE/dy without the padded entries
+function Padding:updateGradInput(input, gradOutput)
+   local dim, n, index, pad = layout(self, input)
+   if not torch.isTensor(gradOutput) or gradOutput:dim() ~= input:dim() or gradOutput:size(dim) ~= n + pad then
+      error(string.format('<nn.Padding> gradOutput must be the output of forward: %d entries along dimension %d',
+                          n + pad, dim), 2)
+   end
+   local gi = pointwise.zeroGrad(self, input, gradOutput)
+   if index == 1 then
+      gi:copy(gradOutput:narrow(dim, 1 + pad, n))
+   elseif index == n + 1 then
+      gi:copy(gradOutput:narrow(dim, 1, n))
+   else
+      gi:narrow(dim, 1, index - 1):copy(gradOutput:narrow(dim, 1, index - 1))
+      gi:narrow(dim, index, n - (index - 1)):copy(gradOutput:narrow(dim, index + pad, n - (index - 1)))
+   end
+   return gi
 end
 
 return Padding

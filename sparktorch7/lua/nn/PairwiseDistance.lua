@@ -43,4 +43,43 @@ function PairwiseDistance:updateOutput(input)
    return out
 end
 
+-- d||a - b||_p / da_k = sign(d_k) |d_k|^(p-1) / (y + 1e-6)^(p-1) with d = a - b (the 1e-6
+-- of Torch7 keeps y = 0 finite; p = 1 gives sign(d), p = inf puts sign(d_k) at the largest
+-- |d_k|); d/db = -d/da.
+function PairwiseDistance:updateGradInput(input, gradOutput)
+   local a, b = pointwise.pairRows(input, 'nn.PairwiseDistance')
+   local ga, gb, go, rows, n = pointwise.pairGrad(self, input, gradOutput, 'nn.PairwiseDistance')
+   local ap, bp = a:data(), b:data()
+   local y = pointwise.outputData(self, rows, 'nn.PairwiseDistance')
+   local p, abs = self.norm, math.abs
+   for r = 0, rows - 1 do
+      local g, base = go[r], r * n
+      if p == math.huge then
+         local at, best = base, -1
+         for j = base, base + n - 1 do
+            ga[j] = 0
+            local v = abs(ap[j] - bp[j])
+            if v > best then best, at = v, j end
+         end
+         local d = ap[at] - bp[at]
+         ga[at] = g * ((d > 0 and 1) or (d < 0 and -1) or 0)
+      else
+         local scale = p == 1 and 1 or (y[r] + 1e-6) ^ (1 - p)
+         for j = base, base + n - 1 do
+            local d = ap[j] - bp[j]
+            local s = (d > 0 and 1) or (d < 0 and -1) or 0
+            if p == 1 then
+               ga[j] = g * s
+            else
+               ga[j] = g * s * abs(d) ^ (p - 1) * scale
+            end
+         end
+      end
+      for j = base, base + n - 1 do
+         gb[j] = -ga[j]
+      end
+   end
+   return self.gradInput
+end
+
 return PairwiseDistance

@@ -24,4 +24,15 @@ function Power:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy pow x^(pow - 1)
+function Power:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.Power')
+   local x = pointwise.contiguous(input):data()
+   local p = self.pow
+   for i = 0, n - 1 do
+      gi[i] = go[i] * p * x[i] ^ (p - 1)
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return Power

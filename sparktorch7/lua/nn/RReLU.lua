@@ -58,4 +58,27 @@ function RReLU:clearState()
    return parent.clearState(self)
 end
 
+-- dE/dx = dE/dy where x > 0; elsewhere times the slope forward drew (training, when
+-- upper - lower > 1e-6) or the mean slope (lower + upper) / 2. In place: over gradOutput.
+function RReLU:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.RReLU')
+   local x = pointwise.contiguous(input):data()
+   local lo, hi = self.lower, self.upper
+   if self.train and hi - lo > 1e-6 then
+      if not torch.isTensor(self.noise) or self.noise:nElement() ~= n then
+         error('<nn.RReLU> no slopes for this input: run forward in training mode first', 2)
+      end
+      local a = pointwise.contiguous(self.noise):data()
+      for i = 0, n - 1 do
+         if x[i] > 0 then gi[i] = go[i] else gi[i] = go[i] * a[i] end
+      end
+   else
+      local a = (lo + hi) / 2
+      for i = 0, n - 1 do
+         if x[i] > 0 then gi[i] = go[i] else gi[i] = go[i] * a end
+      end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return RReLU

@@ -36,4 +36,16 @@ function Replicate:updateOutput(input)
    return self.output
 end
 
+-- dE/dx = dE/dy summed over the replicated dimension
+function Replicate:updateGradInput(input, gradOutput)
+   local rdim = (self.dim or 1) + ((self.ndim and input:dim() > self.ndim) and 1 or 0)
+   if not torch.isTensor(gradOutput) or gradOutput:dim() ~= input:dim() + 1
+         or gradOutput:nElement() ~= input:nElement() * self.nfeatures then
+      error(string.format('<nn.Replicate> gradOutput must be the %dD output of forward', input:dim() + 1), 2)
+   end
+   local gi = pointwise.zeroGrad(self, input, gradOutput)
+   gi:copy(gradOutput:sum(rdim):view(input:size()))
+   return gi
+end
+
 return Replicate

@@ -53,4 +53,9 @@ function Reshape:__tostring__()
    return torch.type(self) .. '(' .. table.concat(self.size:totable(), 'x') .. ')'
 end
 
+-- dE/dx = dE/dy seen with the input's sizes
+function Reshape:updateGradInput(input, gradOutput)
+   return pointwise.viewGrad(self, input, gradOutput, 'nn.Reshape')
+end
+
 return Reshape

@@ -17,4 +17,12 @@ function SoftMax:updateOutput(input)
    return out
 end
 
+-- dE/dx = y (dE/dy - sum(dE/dy y)) along the softmax dimension
+function SoftMax:updateGradInput(input, gradOutput)
+   local frames, size, stride = pointwise.softmaxLayout(input, 'nn.SoftMax')
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.SoftMax')
+   pointwise.softmaxGrad(gi, go, pointwise.outputData(self, n, 'nn.SoftMax'), frames, size, stride, 1, false)
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return SoftMax

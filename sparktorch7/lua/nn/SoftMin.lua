@@ -17,4 +17,12 @@ function SoftMin:updateOutput(input)
    return out
 end
 
+-- y = softmax(-x): dE/dx = -y (dE/dy - sum(dE/dy y)) along the softmax dimension
+function SoftMin:updateGradInput(input, gradOutput)
+   local frames, size, stride = pointwise.softmaxLayout(input, 'nn.SoftMin')
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.SoftMin')
+   pointwise.softmaxGrad(gi, go, pointwise.outputData(self, n, 'nn.SoftMin'), frames, size, stride, -1, false)
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return SoftMin

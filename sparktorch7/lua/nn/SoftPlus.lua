@@ -25,4 +25,23 @@ function SoftPlus:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy (1 - exp(-beta y)), from the output as THNN computes it, and dE/dy where
+-- beta y > threshold
+function SoftPlus:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.SoftPlus')
+   local y = pointwise.outputData(self, n, 'nn.SoftPlus')
+   local exp = math.exp
+   local beta, th = self.beta or 1, self.threshold or 20
+   for i = 0, n - 1 do
+      local by = y[i] * beta
+      if by > th then
+         gi[i] = go[i]
+      else
+         local z = exp(by)
+         gi[i] = go[i] * (z - 1) / z
+      end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return SoftPlus

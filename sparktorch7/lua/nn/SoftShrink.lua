@@ -22,4 +22,7 @@ function SoftShrink:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy where |x| > lambda, else 0
+SoftShrink.updateGradInput = pointwise.shrinkGrad
+
 return SoftShrink

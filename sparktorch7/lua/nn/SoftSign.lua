@@ -14,4 +14,16 @@ function SoftSign:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy / (1 + |x|)^2
+function SoftSign:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.SoftSign')
+   local x = pointwise.contiguous(input):data()
+   local abs = math.abs
+   for i = 0, n - 1 do
+      local d = 1 + abs(x[i])
+      gi[i] = go[i] / (d * d)
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return SoftSign

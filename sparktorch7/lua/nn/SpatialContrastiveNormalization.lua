@@ -31,3 +31,8 @@ function SpatialContrastiveNormalization:updateOutput(input)
    self.output = self.normalizer:forward(input)
    return self.output
 end
+
+function SpatialContrastiveNormalization:updateGradInput(input, gradOutput)
+   self.gradInput = self.normalizer:backward(input, gradOutput)
+   return self.gradInput
+end

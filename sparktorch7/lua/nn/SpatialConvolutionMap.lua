@@ -82,3 +82,19 @@ function SpatialConvolutionMap:updateOutput(input)
                       self.dW, self.dH)
    return out
 end
+
+function SpatialConvolutionMap:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   ops.call('conv_map2d_grad_input', gin, gradOutput, self.connTable, self.weight, self.kW, self.kH,
+            self.dW, self.dH)
+   return gin
+end
+
+function SpatialConvolutionMap:accGradParameters(input, gradOutput, scale)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gw = ops.gradParam(self, 'gradWeight', self.weight)
+   local gb = ops.gradParam(self, 'gradBias', self.bias)
+   ops.call('conv_map2d_acc_grad', gw, gb, input, gradOutput, self.connTable, self.kW, self.kH,
+            self.dW, self.dH, scale or 1)
+end

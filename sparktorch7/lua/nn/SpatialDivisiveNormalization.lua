@@ -26,3 +26,5 @@ end
 
 SpatialDivisiveNormalization._mode = 'divisive'
 SpatialDivisiveNormalization.updateOutput = nn.SpatialSubtractiveNormalization.updateOutput
+
+SpatialDivisiveNormalization.updateGradInput = nn.SpatialSubtractiveNormalization.updateGradInput

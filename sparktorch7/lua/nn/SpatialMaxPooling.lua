@@ -107,6 +107,11 @@ function SpatialMaxPooling:_poolingIndices()
       return self.indices
    end
    if input == nil then
+      -- a module read from a file holds the indices of the forward it was saved after
+      if torch.isTensor(self.indices) and self.indices:nElement() > 0
+            and self.indices:nElement() == self.output:nElement() then
+         return self.indices
+      end
       ops.fail(self, 'the indices of the last forward are gone: run forward again')
    end
    lastInput[self] = nil
@@ -122,14 +127,19 @@ function SpatialMaxPooling:_poolingIndices()
 end
 
 -- gradInput: each gradOutput value goes to where its window's maximum came from (the
--- indices forward saved when it computed them, else found again from input).
+-- indices forward saved when it computed them, else found again from input and output).
 function SpatialMaxPooling:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
    local dilW, dilH = self:_dilation()
    local gin = kernels.output(self, input, nil, 'gradInput')
    local indices = fresh[self] and self.indices or nil
+<<<<<<< HEAD
    kernels.max_pool2d_grad(gin, gradOutput, input, self.kW, self.kH, self.dW, self.dH,
                            self.padW, self.padH, dilW, dilH, indices)
+=======
+   ops.call('max_pool2d_grad', gin, gradOutput, input, self.kW, self.kH, self.dW, self.dH,
+            self.padW, self.padH, dilW, dilH, indices, self.output)
+>>>>>>> gradsimple
    return gin
 end
 

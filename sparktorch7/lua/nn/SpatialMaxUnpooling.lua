@@ -69,3 +69,12 @@ end
 function SpatialMaxUnpooling:__tostring__()
    return 'nn.SpatialMaxUnpooling associated to ' .. tostring(self.pooling)
 end
+
+-- each input cell takes the gradient at the position forward put it
+function SpatialMaxUnpooling:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   self:setParams()
+   local gin = ops.gradInput(self, input)
+   ops.call('max_unpool2d_grad', gin, gradOutput, self.indices)
+   return gin
+end

@@ -69,3 +69,18 @@ function SpatialSubSampling:updateOutput(input)
    kernels.subsampling2d(out, input, self.weight, self.bias, self.kW, self.kH, self.dW, self.dH)
    return out
 end
+
+function SpatialSubSampling:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   ops.call('subsampling2d_grad_input', gin, gradOutput, self.weight, self.kW, self.kH, self.dW, self.dH)
+   return gin
+end
+
+function SpatialSubSampling:accGradParameters(input, gradOutput, scale)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gw = ops.gradParam(self, 'gradWeight', self.weight)
+   local gb = ops.gradParam(self, 'gradBias', self.bias)
+   ops.call('subsampling2d_acc_grad', gw, gb, input, gradOutput, self.kW, self.kH, self.dW, self.dH,
+            scale or 1)
+end

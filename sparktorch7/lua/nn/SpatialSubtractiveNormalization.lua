@@ -46,3 +46,11 @@ function SpatialSubtractiveNormalization:updateOutput(input)
                            self.thresval or 0)
    return out
 end
+
+function SpatialSubtractiveNormalization:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   ops.call('local_normalize_grad', gin, gradOutput, input, self.kernel, self._mode,
+            self.threshold or 0, self.thresval or 0)
+   return gin
+end

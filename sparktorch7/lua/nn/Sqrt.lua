@@ -23,4 +23,15 @@ function Sqrt:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy / (2 y), and 0 where y = 0 (as THNN)
+function Sqrt:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.Sqrt')
+   local y = pointwise.outputData(self, n, 'nn.Sqrt')
+   for i = 0, n - 1 do
+      local v = y[i]
+      if v == 0 then gi[i] = 0 else gi[i] = 0.5 * go[i] / v end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return Sqrt

@@ -14,4 +14,14 @@ function Square:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = 2 x dE/dy
+function Square:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.Square')
+   local x = pointwise.contiguous(input):data()
+   for i = 0, n - 1 do
+      gi[i] = 2 * go[i] * x[i]
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return Square

@@ -50,4 +50,9 @@ function Squeeze:updateOutput(input)
    return self.output
 end
 
+-- dE/dx = dE/dy seen with the input's sizes
+function Squeeze:updateGradInput(input, gradOutput)
+   return pointwise.viewGrad(self, input, gradOutput, 'nn.Squeeze')
+end
+
 return Squeeze

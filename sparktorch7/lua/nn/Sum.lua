@@ -62,4 +62,28 @@ function Sum:updateOutput(input)
    return out
 end
 
+-- dE/dx = dE/dy repeated along the summed dimension (divided by its size with sizeAverage)
+function Sum:updateGradInput(input, gradOutput)
+   local dim = self:_getPositiveDimension(input)
+   local x = pointwise.contiguous(input)
+   local outer, size, inner = pointwise.around(x, dim)
+   if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= outer * inner then
+      error(string.format('<%s> gradOutput must have the %d elements of the output: run forward on this input first',
+                          torch.type(self), outer * inner), 2)
+   end
+   local gi = pointwise.gradLike(self, input, gradOutput):data()
+   local go = pointwise.contiguous(gradOutput):data()
+   local div = self.sizeAverage and size or 1
+   for o = 0, outer - 1 do
+      for k = 0, inner - 1 do
+         local v = go[o * inner + k] / div
+         local base = o * size * inner + k
+         for j = 0, size - 1 do
+            gi[base + j * inner] = v
+         end
+      end
+   end
+   return self.gradInput
+end
+
 return Sum

@@ -15,4 +15,16 @@ function TanhShrink:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
+-- dE/dx = dE/dy (1 - (1 - tanh(x)^2)) = dE/dy tanh(x)^2
+function TanhShrink:updateGradInput(input, gradOutput)
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, 'nn.TanhShrink')
+   local x = pointwise.contiguous(input):data()
+   local tanh = math.tanh
+   for i = 0, n - 1 do
+      local t = tanh(x[i])
+      gi[i] = go[i] * t * t
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
+end
+
 return TanhShrink

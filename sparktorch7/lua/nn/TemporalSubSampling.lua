@@ -50,3 +50,17 @@ function TemporalSubSampling:updateOutput(input)
    kernels.temporal_subsampling(out, input, self.weight, self.bias, self.kW, self.dW)
    return out
 end
+
+function TemporalSubSampling:updateGradInput(input, gradOutput)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gin = ops.gradInput(self, input)
+   ops.call('temporal_subsampling_grad_input', gin, gradOutput, self.weight, self.kW, self.dW)
+   return gin
+end
+
+function TemporalSubSampling:accGradParameters(input, gradOutput, scale)
+   ops.checkGradOutput(self, input, gradOutput)
+   local gw = ops.gradParam(self, 'gradWeight', self.weight)
+   local gb = ops.gradParam(self, 'gradBias', self.bias)
+   ops.call('temporal_subsampling_acc_grad', gw, gb, input, gradOutput, self.kW, self.dW, scale or 1)
+end

@@ -49,12 +49,25 @@ function Threshold:updateOutput(input)
    return pointwise.finish(self, input, back)
 end
 
--- dE/dx = dE/dy where x > threshold, else 0
+-- dE/dx = dE/dy where x > threshold, else 0 (in place: over gradOutput, as THNN; the
+-- input then holds the output, compared the same way)
 function Threshold:updateGradInput(input, gradOutput)
-   local mask = input:gt(self.threshold)
-   self.gradInput = nn.utils.newLike(input):resizeAs(input):zero()
-   self.gradInput:maskedCopy(mask, gradOutput:maskedSelect(mask))
-   return self.gradInput
+   local np = rawget(torch, '_np')
+   if np and torch.isTensor(input) and NUMPY_TYPES[torch.type(input)] and input:nElement() >= NUMPY_MIN_ELEMENTS
+         and torch.isTensor(gradOutput) and torch.type(gradOutput) == torch.type(input)
+         and gradOutput:isSameSizeAs(input) then
+      local gi = self.inplace and gradOutput or pointwise.gradLike(self, input, gradOutput)
+      self.gradInput = gi
+      np.callmod('sparktorch7._nn_ops', 'threshold_grad', gi, gradOutput, input, self.threshold)
+      return gi
+   end
+   local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, torch.type(self))
+   local x = pointwise.contiguous(input):data()
+   local th = self.threshold
+   for i = 0, n - 1 do
+      if x[i] > th then gi[i] = go[i] else gi[i] = 0 end
+   end
+   return pointwise.finishGrad(self, gradOutput, back)
 end
 
 return Threshold

@@ -1,5 +1,6 @@
 -- nn.Unsqueeze: a view of the input with a dimension of size 1 inserted at
 -- position pos (shifted by one for a batch when numInputDims is given).
+local pointwise = require('nn.pointwise')
 local schema = require('nn.schema')
 local Unsqueeze, parent = torch.class('nn.Unsqueeze', 'nn.Module')
 
@@ -33,6 +34,11 @@ function Unsqueeze:updateOutput(input)
    end
    self.output = nn.utils.addSingletonDimension(input, pos)
    return self.output
+end
+
+-- dE/dx = dE/dy seen with the input's sizes
+function Unsqueeze:updateGradInput(input, gradOutput)
+   return pointwise.viewGrad(self, input, gradOutput, 'nn.Unsqueeze')
 end
 
 return Unsqueeze

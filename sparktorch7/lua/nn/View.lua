@@ -119,4 +119,9 @@ function View:__tostring__()
    return torch.type(self) .. '(' .. table.concat(self.size:totable(), ', ') .. ')'
 end
 
+-- dE/dx = dE/dy seen with the input's sizes
+function View:updateGradInput(input, gradOutput)
+   return pointwise.viewGrad(self, input, gradOutput, 'nn.View')
+end
+
 return View

@@ -37,4 +37,21 @@ function WeightedEuclidean:updateOutput(input)
    return nn.Euclidean._distances(self, input, self.diagCov, 'nn.WeightedEuclidean')
 end
 
+function WeightedEuclidean:updateGradInput(input, gradOutput)
+   return nn.Euclidean._updateGradInput(self, input, gradOutput, self.diagCov, 'nn.WeightedEuclidean')
+end
+
+function WeightedEuclidean:accGradParameters(input, gradOutput, scale)
+   nn.Euclidean._accGradParameters(self, input, gradOutput, self.diagCov, 'nn.WeightedEuclidean', scale)
+end
+
+-- one step straight on the parameters: weight and diagCov stand in for their gradients
+function WeightedEuclidean:defaultAccUpdateGradParameters(input, gradOutput, lr)
+   local gw, gc = self.gradWeight, self.gradDiagCov
+   self.gradWeight, self.gradDiagCov = self.weight, self.diagCov
+   local ok, err = pcall(self.accGradParameters, self, input, gradOutput, -lr)
+   self.gradWeight, self.gradDiagCov = gw, gc
+   if not ok then error(err, 0) end
+end
+
 return WeightedEuclidean

@@ -1,5 +1,6 @@
 -- The methods shared by nn.Max and nn.Min: the largest (smallest) value of the input
--- over `dimension`, which is removed (kept, of size 1, for a 1D input). NaN wins, as in Torch7.
+-- over `dimension`, which is removed (kept, of size 1, for a 1D input). The first NaN wins and
+-- ties keep the first position, as in Torch7; backward sends the gradient there.
 local pointwise = require('nn.pointwise')
 local kernels = require('nn.kernels')
 
@@ -29,24 +30,61 @@ return function(class, parent, name, largest)
       else
          sizes[1] = 1
       end
+<<<<<<< HEAD
       local out = kernels.output(self, input, torch.LongStorage(sizes))
       local xp, yp = x:data(), out:data()
+=======
+      local out = pointwise.resultLike(self, input, torch.LongStorage(sizes))
+      -- where each value came from (1-based, the reduced dimension kept as 1), for backward
+      local kept = input:size():totable()
+      kept[dim] = 1
+      if not torch.isTensor(self._indices) or torch.type(self._indices) ~= 'torch.LongTensor' then
+         self._indices = torch.LongTensor()
+      end
+      local idx = self._indices:resize(torch.LongStorage(kept))
+      local xp, yp, ip = x:data(), out:data(), idx:data()
+>>>>>>> gradsimple
       for o = 0, outer - 1 do
          for k = 0, inner - 1 do
             local base = o * size * inner + k
-            local best = xp[base]
-            for j = 1, size - 1 do
-               local v = xp[base + j * inner]
-               if largest then
-                  if v > best or v ~= v then best = v end
-               elseif v < best or v ~= v then
-                  best = v
+            local best, at = xp[base], 0
+            if best == best then
+               for j = 1, size - 1 do
+                  local v = xp[base + j * inner]
+                  if v ~= v then
+                     best, at = v, j   -- the first NaN wins
+                     break
+                  elseif (largest and v > best) or (not largest and v < best) then
+                     best, at = v, j   -- ties keep the first
+                  end
                end
             end
             yp[o * inner + k] = best
+            ip[o * inner + k] = at + 1
          end
       end
       return out
+   end
+
+   -- dE/dx: zeros, and dE/dy at the position each value came from
+   function class:updateGradInput(input, gradOutput)
+      local dim = self:_getPositiveDimension(input)
+      local outer, size, inner = pointwise.around(input, dim)
+      if not torch.isTensor(self._indices) or self._indices:nElement() ~= outer * inner
+            or not torch.isTensor(gradOutput) or gradOutput:nElement() ~= outer * inner then
+         error(string.format('<%s> gradOutput must have the %d elements of the output of a forward on '
+                             .. 'this input: run forward first', name, outer * inner), 2)
+      end
+      local gi = pointwise.zeroGrad(self, input, gradOutput):data()
+      local go = pointwise.contiguous(gradOutput):data()
+      local ip = pointwise.contiguous(self._indices):data()
+      for o = 0, outer - 1 do
+         for k = 0, inner - 1 do
+            local j = o * inner + k
+            gi[o * size * inner + k + (tonumber(ip[j]) - 1) * inner] = go[j]
+         end
+      end
+      return self.gradInput
    end
 
    function class:clearState()
