@@ -188,7 +188,7 @@ end"""
 
 def test_the_thresholds_table_decides_numpy_or_lua(nnlua):
     thresholds = nnlua.eval("nn.kernels.thresholds")
-    assert thresholds == {"linear": 4096, "threshold_max": 32768}
+    assert thresholds == {"linear": 4096, "threshold_max": 32768, "threshold_grad": 32768}
     relu_calls = nnlua.eval(COUNTING)("threshold_max")
     run = nnlua.eval("function(ctor, n, tname) local m = loadstring('return ' .. ctor)() "
                      "return m:forward(torch.randn(n):type(tname)) end")

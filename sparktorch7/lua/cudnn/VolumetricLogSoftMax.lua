@@ -4,11 +4,6 @@ local VolumetricLogSoftMax, parent = torch.class('cudnn.VolumetricLogSoftMax', '
 schema.declare(VolumetricLogSoftMax, {
    {'ssm', 'module?'},
 })
-<<<<<<< HEAD
-local ops = require 'nn.spatial_ops'
-local kernels = require 'nn.kernels'
-=======
->>>>>>> gradsimple
 
 -- Log-softmax over the planes at each voxel of a (C, T, H, W) volume or an
 -- (N, C, T, H, W) batch. cudnn.torch delegated to a cudnn.Spatial*SoftMax kept in
@@ -18,22 +13,7 @@ function VolumetricLogSoftMax:__init(fast)
    self.ssm = cudnn.SpatialLogSoftMax(fast)
 end
 
-<<<<<<< HEAD
-function VolumetricLogSoftMax:updateOutput(input)
-   local dim = ops.checkDim(self, input, 4, 5, '4D or 5D (batch mode)')
-   local sizes = {}
-   for i = 1, dim do sizes[i] = input:size(i) end
-   local out = kernels.output(self, input, sizes)
-   local log = true
-   if self.ssm and self.ssm.algorithm then
-      log = self.ssm.algorithm == 'CUDNN_SOFTMAX_LOG'
-   end
-   kernels.softmax(out, input, dim == 4 and 0 or 1, log)
-   return out
-end
-=======
 -- forward and backward are cudnn.VolumetricSoftMax's, taking the log
 VolumetricLogSoftMax._log = true
 VolumetricLogSoftMax.updateOutput = cudnn.VolumetricSoftMax.updateOutput
 VolumetricLogSoftMax.updateGradInput = cudnn.VolumetricSoftMax.updateGradInput
->>>>>>> gradsimple

@@ -29,25 +29,16 @@ function VolumetricSoftMax:updateOutput(input)
    local dim = ops.checkDim(self, input, 4, 5, '4D or 5D (batch mode)')
    local sizes = {}
    for i = 1, dim do sizes[i] = input:size(i) end
-<<<<<<< HEAD
    local out = kernels.output(self, input, sizes)
-   local log = false
-   if self.ssm and self.ssm.algorithm then
-      log = self.ssm.algorithm == 'CUDNN_SOFTMAX_LOG'
-   end
-   kernels.softmax(out, input, dim == 4 and 0 or 1, log)
-=======
-   local out = ops.output(self, input, sizes)
    local log = takesLog(self)
-   ops.call('softmax', out, input, dim == 4 and 0 or 1, log)
->>>>>>> gradsimple
+   kernels.softmax(out, input, dim == 4 and 0 or 1, log)
    return out
 end
 
 function VolumetricSoftMax:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
+   local gin = kernels.output(self, input, nil, 'gradInput')
    local log = takesLog(self)
-   ops.call('softmax_grad', gin, gradOutput, self.output, input:dim() == 4 and 0 or 1, log)
+   kernels.softmax_grad(gin, gradOutput, self.output, input:dim() == 4 and 0 or 1, log)
    return gin
 end

@@ -51,13 +51,8 @@ end
 function Cosine:updateOutput(input)
    local W, nOut, nIn, rows = operands(self, input, 2)
    local x = pointwise.contiguous(input)
-<<<<<<< HEAD
    local out = kernels.output(self, input,
-      d == 2 and torch.LongStorage({rows, nOut}) or torch.LongStorage({nOut}))
-=======
-   local out = pointwise.resultLike(self, input,
       input:dim() == 2 and torch.LongStorage({rows, nOut}) or torch.LongStorage({nOut}))
->>>>>>> gradsimple
    local xp, wp, yp = x:data(), pointwise.contiguous(W):data(), out:data()
    local wnorm = {}
    for j = 0, nOut - 1 do

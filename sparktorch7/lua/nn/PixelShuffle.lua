@@ -33,7 +33,7 @@ end
 -- dE/dx: dE/dy rearranged back, (C, H*r, W*r) -> (C*r*r, H, W)
 function PixelShuffle:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
-   ops.call('pixel_shuffle_grad', gin, gradOutput, self.upscaleFactor)
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.pixel_shuffle_grad(gin, gradOutput, self.upscaleFactor)
    return gin
 end

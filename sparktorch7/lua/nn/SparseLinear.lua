@@ -74,26 +74,9 @@ function SparseLinear:updateOutput(input)
    local W = pointwise.contiguous(self.weight)
    local nOut, nIn = W:size(1), W:size(2)
    local w, b = W:data(), pointwise.paramData(self.bias, nOut, 'nn.SparseLinear', 'bias')
-<<<<<<< HEAD
-   local samples
-   if type(input) == 'table' and not torch.isTensor(input) then
-      samples = input
-   elseif input:dim() == 3 then
-      samples = {}
-      for i = 1, input:size(1) do samples[i] = input:select(1, i) end
-   elseif input:dim() == 2 and input:size(2) == 2 then
-      local out = kernels.output(self, W, torch.LongStorage({nOut}))
-      accumulate(out:data(), 0, w, b, nOut, nIn, input)
-      return out
-   else
-      error('<nn.SparseLinear> input must be an nnz x 2 tensor, a batch of them, or a table of them', 2)
-   end
-   local out = kernels.output(self, W, torch.LongStorage({#samples, nOut}))
-=======
    local samples, batched = samplesOf(input, 'nn.SparseLinear')
-   local out = pointwise.resultLike(self, W, batched and torch.LongStorage({#samples, nOut})
+   local out = kernels.output(self, W, batched and torch.LongStorage({#samples, nOut})
                                              or torch.LongStorage({nOut}))
->>>>>>> gradsimple
    local yp = out:data()
    for i, s in ipairs(samples) do
       accumulate(yp, (i - 1) * nOut, w, b, nOut, nIn, s)

@@ -85,8 +85,8 @@ end
 
 function SpatialConvolutionMap:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
-   ops.call('conv_map2d_grad_input', gin, gradOutput, self.connTable, self.weight, self.kW, self.kH,
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.conv_map2d_grad_input(gin, gradOutput, self.connTable, self.weight, self.kW, self.kH,
             self.dW, self.dH)
    return gin
 end
@@ -95,6 +95,6 @@ function SpatialConvolutionMap:accGradParameters(input, gradOutput, scale)
    ops.checkGradOutput(self, input, gradOutput)
    local gw = ops.gradParam(self, 'gradWeight', self.weight)
    local gb = ops.gradParam(self, 'gradBias', self.bias)
-   ops.call('conv_map2d_acc_grad', gw, gb, input, gradOutput, self.connTable, self.kW, self.kH,
+   kernels.conv_map2d_acc_grad(gw, gb, input, gradOutput, self.connTable, self.kW, self.kH,
             self.dW, self.dH, scale or 1)
 end

@@ -133,13 +133,8 @@ function SpatialMaxPooling:updateGradInput(input, gradOutput)
    local dilW, dilH = self:_dilation()
    local gin = kernels.output(self, input, nil, 'gradInput')
    local indices = fresh[self] and self.indices or nil
-<<<<<<< HEAD
    kernels.max_pool2d_grad(gin, gradOutput, input, self.kW, self.kH, self.dW, self.dH,
-                           self.padW, self.padH, dilW, dilH, indices)
-=======
-   ops.call('max_pool2d_grad', gin, gradOutput, input, self.kW, self.kH, self.dW, self.dH,
             self.padW, self.padH, dilW, dilH, indices, self.output)
->>>>>>> gradsimple
    return gin
 end
 

@@ -74,7 +74,7 @@ end
 function SpatialMaxUnpooling:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
    self:setParams()
-   local gin = ops.gradInput(self, input)
-   ops.call('max_unpool2d_grad', gin, gradOutput, self.indices)
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.max_unpool2d_grad(gin, gradOutput, self.indices)
    return gin
 end

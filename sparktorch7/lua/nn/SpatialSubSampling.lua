@@ -72,8 +72,8 @@ end
 
 function SpatialSubSampling:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
-   ops.call('subsampling2d_grad_input', gin, gradOutput, self.weight, self.kW, self.kH, self.dW, self.dH)
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.subsampling2d_grad_input(gin, gradOutput, self.weight, self.kW, self.kH, self.dW, self.dH)
    return gin
 end
 
@@ -81,6 +81,6 @@ function SpatialSubSampling:accGradParameters(input, gradOutput, scale)
    ops.checkGradOutput(self, input, gradOutput)
    local gw = ops.gradParam(self, 'gradWeight', self.weight)
    local gb = ops.gradParam(self, 'gradBias', self.bias)
-   ops.call('subsampling2d_acc_grad', gw, gb, input, gradOutput, self.kW, self.kH, self.dW, self.dH,
+   kernels.subsampling2d_acc_grad(gw, gb, input, gradOutput, self.kW, self.kH, self.dW, self.dH,
             scale or 1)
 end

@@ -49,8 +49,8 @@ end
 
 function SpatialSubtractiveNormalization:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
-   ops.call('local_normalize_grad', gin, gradOutput, input, self.kernel, self._mode,
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.local_normalize_grad(gin, gradOutput, input, self.kernel, self._mode,
             self.threshold or 0, self.thresval or 0)
    return gin
 end

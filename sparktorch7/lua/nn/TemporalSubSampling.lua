@@ -53,8 +53,8 @@ end
 
 function TemporalSubSampling:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
-   ops.call('temporal_subsampling_grad_input', gin, gradOutput, self.weight, self.kW, self.dW)
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.temporal_subsampling_grad_input(gin, gradOutput, self.weight, self.kW, self.dW)
    return gin
 end
 
@@ -62,5 +62,5 @@ function TemporalSubSampling:accGradParameters(input, gradOutput, scale)
    ops.checkGradOutput(self, input, gradOutput)
    local gw = ops.gradParam(self, 'gradWeight', self.weight)
    local gb = ops.gradParam(self, 'gradBias', self.bias)
-   ops.call('temporal_subsampling_acc_grad', gw, gb, input, gradOutput, self.kW, self.dW, scale or 1)
+   kernels.temporal_subsampling_acc_grad(gw, gb, input, gradOutput, self.kW, self.dW, scale or 1)
 end

@@ -52,13 +52,12 @@ end
 -- dE/dx = dE/dy where x > threshold, else 0 (in place: over gradOutput, as THNN; the
 -- input then holds the output, compared the same way)
 function Threshold:updateGradInput(input, gradOutput)
-   local np = rawget(torch, '_np')
-   if np and torch.isTensor(input) and NUMPY_TYPES[torch.type(input)] and input:nElement() >= NUMPY_MIN_ELEMENTS
+   if torch.isTensor(input) and kernels.faster('threshold_grad', input, input:nElement())
          and torch.isTensor(gradOutput) and torch.type(gradOutput) == torch.type(input)
          and gradOutput:isSameSizeAs(input) then
       local gi = self.inplace and gradOutput or pointwise.gradLike(self, input, gradOutput)
       self.gradInput = gi
-      np.callmod('sparktorch7._nn_ops', 'threshold_grad', gi, gradOutput, input, self.threshold)
+      kernels.threshold_grad(gi, gradOutput, input, self.threshold)
       return gi
    end
    local gi, go, n, back = pointwise.beginGrad(self, input, gradOutput, torch.type(self))

@@ -78,15 +78,9 @@ end
 
 function VolumetricMaxPooling:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-<<<<<<< HEAD
    local gin = kernels.output(self, input, nil, 'gradInput')
    kernels.max_pool3d_grad(gin, gradOutput, input, self.kT, self.kW, self.kH, self.dT,
-                           self.dW, self.dH, self.padT, self.padW, self.padH)
-=======
-   local gin = ops.gradInput(self, input)
-   ops.call('max_pool3d_grad', gin, gradOutput, input, self.kT, self.kW, self.kH, self.dT,
             self.dW, self.dH, self.padT, self.padW, self.padH, self.output)
->>>>>>> gradsimple
    return gin
 end
 

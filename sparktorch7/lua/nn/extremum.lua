@@ -30,11 +30,7 @@ return function(class, parent, name, largest)
       else
          sizes[1] = 1
       end
-<<<<<<< HEAD
       local out = kernels.output(self, input, torch.LongStorage(sizes))
-      local xp, yp = x:data(), out:data()
-=======
-      local out = pointwise.resultLike(self, input, torch.LongStorage(sizes))
       -- where each value came from (1-based, the reduced dimension kept as 1), for backward
       local kept = input:size():totable()
       kept[dim] = 1
@@ -43,7 +39,6 @@ return function(class, parent, name, largest)
       end
       local idx = self._indices:resize(torch.LongStorage(kept))
       local xp, yp, ip = x:data(), out:data(), idx:data()
->>>>>>> gradsimple
       for o = 0, outer - 1 do
          for k = 0, inner - 1 do
             local base = o * size * inner + k

@@ -28,28 +28,29 @@ local kernels = {}
 local MANIFEST = {
    {'sparktorch7._nn_ops', {
       -- linear layers and activations
-      'linear', 'threshold_max',
+      'linear', 'threshold_max', 'threshold_grad',
       -- convolutions, forward and backward
       'conv2d', 'conv2d_grad_input', 'conv2d_acc_grad',
       'conv3d', 'conv3d_grad_input', 'conv3d_acc_grad',
       'full_conv2d', 'full_conv2d_grad_input', 'full_conv2d_acc_grad',
       'full_conv3d', 'full_conv3d_grad_input', 'full_conv3d_acc_grad',
-      'conv_map2d', 'subsampling2d',
+      'conv_map2d', 'conv_map2d_grad_input', 'conv_map2d_acc_grad',
+      'subsampling2d', 'subsampling2d_grad_input', 'subsampling2d_acc_grad',
       'temporal_conv', 'temporal_conv_grad_input', 'temporal_conv_acc_grad',
-      'temporal_subsampling',
+      'temporal_subsampling', 'temporal_subsampling_grad_input', 'temporal_subsampling_acc_grad',
       -- pooling
-      'max_pool2d', 'max_pool2d_grad', 'max_pool3d', 'max_pool3d_grad', 'max_unpool2d',
+      'max_pool2d', 'max_pool2d_grad', 'max_pool3d', 'max_pool3d_grad', 'max_unpool2d', 'max_unpool2d_grad',
       'avg_pool2d', 'avg_pool2d_grad', 'avg_pool3d', 'avg_pool3d_grad',
       'adaptive_pool2d', 'adaptive_pool2d_grad',
       'temporal_max_pool', 'temporal_max_pool_grad',
       -- normalisation (and folding a batch norm into the convolution before it)
       'batchnorm', 'batchnorm_grad', 'bn_var_from_std', 'bn_fold', 'same_bytes',
-      'cross_map_lrn', 'cross_map_lrn_grad', 'local_normalize',
+      'cross_map_lrn', 'cross_map_lrn_grad', 'local_normalize', 'local_normalize_grad',
       -- softmaxes over planes
       'softmax', 'softmax_grad', 'softmax_flat', 'softmax_flat_grad',
       -- padding, resizing, dropout of whole planes
       'pad2d', 'pad2d_grad', 'upsample_nearest', 'upsample_nearest_grad',
-      'upsample_bilinear', 'upsample_bilinear_grad', 'pixel_shuffle',
+      'upsample_bilinear', 'upsample_bilinear_grad', 'pixel_shuffle', 'pixel_shuffle_grad',
       'channel_dropout_grad',
    }},
    {'sparktorch7._rnn_ops', {
@@ -70,6 +71,8 @@ kernels.thresholds = {
    -- nn.Threshold with val == threshold (nn.ReLU, ...) and cudnn.ReLU, in elements of
    -- a contiguous input: NumPy's vectorised max against LuaJIT's loop
    threshold_max = 32768,
+   -- nn.Threshold's gradient (x > threshold ? dE/dy : 0), in elements
+   threshold_grad = 32768,
 }
 
 local FLOATING = {['torch.FloatTensor'] = true, ['torch.DoubleTensor'] = true}
