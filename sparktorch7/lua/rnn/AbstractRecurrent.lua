@@ -174,6 +174,27 @@ function AbstractRecurrent:setStartState(startState)
    self.startState = startState
 end
 
+-- the step a hidden-state accessor means: nil the last one, negative counted back (torch/rnn)
+function AbstractRecurrent:_resolveStep(step)
+   if step == nil then return self.step - 1 end
+   if step < 0 then return self.step - step - 1 end
+   return step
+end
+
+-- self[field] as zeros shaped like one step's state: N x size for a batch input, size for
+-- one sample, of the input's tensor type
+function AbstractRecurrent:_zeroState(field, input, size)
+   local z = self[field]
+   if not torch.isTensor(z) or (torch.isTensor(input) and torch.type(z) ~= torch.type(input)) then
+      z = torch.isTensor(input) and nn.utils.newLike(input) or torch.Tensor()
+      self[field] = z
+   end
+   if torch.isTensor(input) then
+      if input:dim() == 2 then z:resize(input:size(1), size):zero() else z:resize(size):zero() end
+   end
+   return z
+end
+
 -- Records output (and the cell of LSTMs) as this step's and moves on to the next step.
 function AbstractRecurrent:_stepDone(output, cell)
    self.outputs[self.step] = output

@@ -49,6 +49,11 @@ schema.declare(SeqLSTM, {
 
 function SeqLSTM:__init(inputsize, hiddensize, outputsize)
    parent.__init(self)
+   if outputsize and not self.weightO then
+      -- torch/rnn: SeqLSTM(inputsize, hiddensize, outputsize) is an LSTMP
+      self.weightO = torch.Tensor(hiddensize, outputsize)
+      self.gradWeightO = torch.Tensor(hiddensize, outputsize)
+   end
    outputsize = outputsize or hiddensize
    local D, H, R = inputsize, hiddensize, outputsize
    self.inputsize, self.hiddensize, self.outputsize = D, H, R
@@ -91,7 +96,16 @@ function SeqLSTM:reset(std)
    self.bias:zero()
    self.bias[{{self.outputsize + 1, 2 * self.outputsize}}]:fill(1)
    self.weight:normal(0, std)
+   if self.weightO then self.weightO:normal(0, std) end
    return self
+end
+
+-- sharedClone (a step clone in training) shares weightO too
+SeqLSTM.dpnn_parameters = {'weight', 'bias', 'weightO'}
+SeqLSTM.dpnn_gradParameters = {'gradWeight', 'gradBias', 'gradWeightO'}
+
+function SeqLSTM:parameters()
+   return {self.weight, self.bias, self.weightO}, {self.gradWeight, self.gradBias, self.gradWeightO}
 end
 
 function SeqLSTM:resetStates()
