@@ -7,7 +7,7 @@ local RecGRU, parent = torch.class('nn.RecGRU', 'nn.AbstractRecurrent')
 
 local function stepModule(m)
    if torch.type(m) ~= 'nn.StepGRU' then
-      return 'an nn.StepGRU (the step module)', 'a ' .. torch.type(m)
+      return 'an nn.StepGRU (the step module)', 'an ' .. torch.type(m)
    end
 end
 

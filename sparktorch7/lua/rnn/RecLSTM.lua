@@ -9,7 +9,7 @@ local RecLSTM, parent = torch.class('nn.RecLSTM', 'nn.AbstractRecurrent')
 
 local function stepModule(m)
    if torch.type(m) ~= 'nn.StepLSTM' then
-      return 'an nn.StepLSTM (the step module)', 'a ' .. torch.type(m)
+      return 'an nn.StepLSTM (the step module)', 'an ' .. torch.type(m)
    end
 end
 
