@@ -462,3 +462,41 @@ def test_classes_exist_and_are_in_the_manifest(lua):
         assert lua.eval(f"torch.getmetatable('nn.{cls}') ~= nil"), cls
     assert lua.eval("torch.isTypeOf(nn.RecLSTM(2, 3), 'nn.AbstractRecurrent') and "
                     "torch.isTypeOf(nn.SeqBLSTM(2, 3), 'nn.BiSequencer')")
+
+
+# ---------------------------------------------------------------- NCEModule, torchx's AliasMultinomial
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_ncemodule_normalized_evaluation(lua, dtype):
+    rng = np.random.default_rng(10)
+    N, D, V = 4, 5, 9
+    x = rng.standard_normal((N, D))
+    put(lua, "x", x, dtype)
+    lua.execute(f"torch.manualSeed(12); m = nn.NCEModule({D}, {V}, 3, torch.range(1, {V})):type('{TNAME[dtype]}')")
+    W, b = get(lua, "m.weight"), get(lua, "m.bias")
+    np.testing.assert_allclose(b, -np.log(V))           # torch/rnn's initial bias (Z = 1)
+    lin = x @ W.T + b
+    with pytest.raises(st.LuaError, match=r"<nn.NCEModule> only the normalized evaluation is implemented"):
+        lua.execute("m:forward({x, torch.LongTensor(4):fill(1)})")
+    lua.execute("m:evaluate(); m.normalized = true; p = m:forward({x, torch.LongTensor(4):fill(1)})")
+    ref = np.exp(lin - lin.max(1, keepdims=True))
+    ref /= ref.sum(1, keepdims=True)
+    np.testing.assert_allclose(get(lua, "p"), ref, **tol(dtype))
+    lua.execute("m.logsoftmax = true; lp = m:forward(x)")
+    np.testing.assert_allclose(get(lua, "lp"), np.log(ref), **tol(dtype))
+    # the unigrams became a distribution, held by an alias sampler that reproduces it
+    u = np.arange(1, V + 1) / np.arange(1, V + 1).sum()
+    np.testing.assert_allclose(get(lua, "m.unigrams"), u, rtol=1e-6)
+    q, J = get(lua, "m.aliasmultinomial.q"), get(lua, "m.aliasmultinomial.J").astype(int)
+    assert q.min() >= 0 and q.max() <= 1 and J.min() >= 0 and J.max() <= V and (q[J == 0] == 1).all()
+    implied = q.copy()
+    for k in range(V):
+        if J[k]:
+            implied[J[k] - 1] += 1 - q[k]
+    np.testing.assert_allclose(implied / V, u, atol=1e-6)
+    draws = get(lua, "m.aliasmultinomial:batchdraw(torch.LongTensor(20000))").astype(int)
+    freq = np.bincount(draws, minlength=V + 1)[1:] / draws.size
+    np.testing.assert_allclose(freq, u, atol=0.015)
+    # through a file: the sampler (a torchx class) is required by torch.load
+    lua.execute("f = torch.MemoryFile(); f:binary(); f:writeObject(m); f:seek(1); m2 = f:readObject()")
+    assert lua.eval("torch.type(m2.aliasmultinomial)") == "torch.AliasMultinomial"
+    np.testing.assert_allclose(get(lua, "m2:forward(x)"), np.log(ref), **tol(dtype))

@@ -19,6 +19,7 @@ require('rnn.LinearNoBias')
 require('rnn.SAdd')
 require('rnn.CopyGrad')
 require('rnn.ExpandAs')
+require('rnn.NCEModule')
 
 -- masking
 require('rnn.LookupTableMaskZero')
