@@ -303,3 +303,39 @@ def lstm_step(h, c, x, h0, c0, Wi, bi, Ui, Wf, bf, Uf, Wz, bz, Uz, Wo, bo, Uo, V
     np.tanh(nc, out=nc)
     nc *= o
     h[...] = nc
+
+
+def torch_rnn_lstm(h, c, gates, x, h0, c0, weight, bias):
+    """torch-rnn's nn.LSTM forward (batch first): x (N, T, D), weight (D+H, 4H) with the
+    gates input, forget, output, candidate; bias (4H,); h0, c0 (N, H). Fills h, c (N, T, H)
+    and gates (N, T, 4H, after their sigmoid/tanh) as torch-rnn's LSTM.lua does, with the
+    input projections of all steps in one product and the loop over preallocated buffers."""
+    N, T, D = x.shape
+    H = c.shape[2]
+    wx, wh = weight[:D], weight[D:]
+    if gates.flags.c_contiguous:
+        flat = gates.reshape(N * T, 4 * H)
+        np.matmul(x.reshape(N * T, D), wx, out=flat)
+        flat += bias
+    else:
+        gates[...] = (x.reshape(N * T, D) @ wx).reshape(N, T, 4 * H) + bias
+    rec = np.empty((N, 4 * H), dtype=gates.dtype)
+    tmp = np.empty((N, H), dtype=gates.dtype)
+    prev_h, prev_c = h0, c0
+    for t in range(T):
+        g = gates[:, t]
+        np.matmul(prev_h, wh, out=rec)
+        g += rec
+        s = g[:, :3 * H]
+        np.negative(s, out=s)
+        np.exp(s, out=s)
+        s += 1
+        np.reciprocal(s, out=s)
+        np.tanh(g[:, 3 * H:], out=g[:, 3 * H:])
+        nh, nc = h[:, t], c[:, t]
+        np.multiply(g[:, H:2 * H], prev_c, out=nc)
+        np.multiply(g[:, :H], g[:, 3 * H:], out=tmp)
+        nc += tmp
+        np.tanh(nc, out=nh)
+        nh *= g[:, 2 * H:3 * H]
+        prev_h, prev_c = nh, nc

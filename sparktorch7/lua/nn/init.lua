@@ -148,4 +148,7 @@ elseif not ok and not tostring(spatial):find("module 'nn.spatial_manifest' not f
    error(spatial, 0)
 end
 
+-- faster bodies for known project methods (torch-rnn's nn.LSTM), installed as projects define them
+nn.fastpaths = require('nn.fastpaths')
+
 return nn
