@@ -42,6 +42,36 @@ def _project(gates, x, wx, bias):
         gates[...] = (x.reshape(T * N, D) @ wx).reshape(T, N, G) + bias
 
 
+# A time step's products have as many rows as the batch: up to this many, they run on one
+# BLAS thread. Split across threads such a product (~1 ms) spends more in synchronisation
+# than it saves, and on a loaded machine OpenBLAS's spinning threads make it many times
+# slower (measured: a 32 x 512 x 2048 LSTM layer over 128 steps, 1.7 s wall on one thread,
+# 11.7 s on two, at load average 15 on 2 cores).
+SMALL_BATCH = 64
+
+
+class _StepThreads:
+    """with _StepThreads(rows): one BLAS thread inside when rows <= SMALL_BATCH."""
+
+    def __init__(self, rows):
+        self.rows, self.saved = rows, None
+
+    def __enter__(self):
+        if self.rows <= SMALL_BATCH:
+            from . import _blas
+            n = _blas.get_threads()
+            if n is not None and n > 1:
+                self.saved = n
+                _blas.set_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            from . import _blas
+            _blas.set_threads(self.saved)
+        return False
+
+
 def _mask_rows(maskzero, x, t):
     """The rows to zero at step t: maskzero False (none), True (the rows of x[t] that are all
     zero, rnn's version 1) or a (T, N) array (nonzero where masked: torch/rnn's zeroMask)."""
@@ -85,15 +115,16 @@ def seq_lstm(h, c, gates, x, h0, c0, weight, bias, weight_o=None, hidden=None, m
     # the input projections of all steps in one product (one big GEMM beats T small ones)
     _project(gates, x, wx, bias)
     prev_h, prev_c = h0, c0
-    for t in range(T):
-        g, nh, nc = gates[t], h[t], c[t]
-        _lstm_cell(g, prev_h, prev_c, nh, nc, wh, weight_o, None if weight_o is None else hidden[t])
-        rows = _mask_rows(maskzero, x, t)
-        if rows is not None:
-            nh[rows] = 0
-            nc[rows] = 0
-            g[rows] = 0
-        prev_h, prev_c = nh, nc
+    with _StepThreads(x.shape[1]):
+        for t in range(T):
+            g, nh, nc = gates[t], h[t], c[t]
+            _lstm_cell(g, prev_h, prev_c, nh, nc, wh, weight_o, None if weight_o is None else hidden[t])
+            rows = _mask_rows(maskzero, x, t)
+            if rows is not None:
+                nh[rows] = 0
+                nc[rows] = 0
+                g[rows] = 0
+            prev_h, prev_c = nh, nc
 
 
 def step_lstm(h, c, gates, x, h0, c0, weight, bias, weight_o=None, hidden=None):
@@ -133,14 +164,15 @@ def seq_gru(h, gates, x, h0, weight, bias, maskzero=False):
     wx, wh = weight[:D], weight[D:]
     _project(gates, x, wx, bias)
     prev_h = h0
-    for t in range(T):
-        g, nh = gates[t], h[t]
-        _gru_cell(g, prev_h, nh, wh)
-        rows = _mask_rows(maskzero, x, t)
-        if rows is not None:
-            nh[rows] = 0
-            g[rows] = 0
-        prev_h = nh
+    with _StepThreads(x.shape[1]):
+        for t in range(T):
+            g, nh = gates[t], h[t]
+            _gru_cell(g, prev_h, nh, wh)
+            rows = _mask_rows(maskzero, x, t)
+            if rows is not None:
+                nh[rows] = 0
+                g[rows] = 0
+            prev_h = nh
 
 
 def step_gru(h, gates, x, h0, weight, bias):
@@ -309,16 +341,29 @@ def torch_rnn_lstm(h, c, gates, x, h0, c0, weight, bias):
     """torch-rnn's nn.LSTM forward (batch first): x (N, T, D), weight (D+H, 4H) with the
     gates input, forget, output, candidate; bias (4H,); h0, c0 (N, H). Fills h, c (N, T, H)
     and gates (N, T, 4H, after their sigmoid/tanh) as torch-rnn's LSTM.lua does, with the
-    input projections of all steps in one product and the loop over preallocated buffers."""
+    input projections of all steps in one product (on every BLAS thread) and the loop over
+    preallocated buffers (its small products on one, see SMALL_BATCH)."""
+    with _StepThreads(x.shape[0] * x.shape[1]):
+        _torch_rnn_project(gates, x, weight, bias)
+    with _StepThreads(x.shape[0]):
+        _torch_rnn_steps(h, c, gates, x, h0, c0, weight)
+
+
+def _torch_rnn_project(gates, x, weight, bias):
     N, T, D = x.shape
-    H = c.shape[2]
-    wx, wh = weight[:D], weight[D:]
+    G = gates.shape[2]
     if gates.flags.c_contiguous:
-        flat = gates.reshape(N * T, 4 * H)
-        np.matmul(x.reshape(N * T, D), wx, out=flat)
+        flat = gates.reshape(N * T, G)
+        np.matmul(x.reshape(N * T, D), weight[:D], out=flat)
         flat += bias
     else:
-        gates[...] = (x.reshape(N * T, D) @ wx).reshape(N, T, 4 * H) + bias
+        gates[...] = (x.reshape(N * T, D) @ weight[:D]).reshape(N, T, G) + bias
+
+
+def _torch_rnn_steps(h, c, gates, x, h0, c0, weight):
+    N, T, D = x.shape
+    H = c.shape[2]
+    wh = weight[D:]
     rec = np.empty((N, 4 * H), dtype=gates.dtype)
     tmp = np.empty((N, H), dtype=gates.dtype)
     prev_h, prev_c = h0, c0

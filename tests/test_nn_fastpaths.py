@@ -106,3 +106,36 @@ def test_an_edited_copy_is_not_replaced(tmp_path):
         np.testing.assert_allclose(h, 2 * o * np.tanh(c), rtol=1e-12)
     finally:
         st.close()
+
+
+def test_step_products_run_on_one_blas_thread_and_the_count_comes_back():
+    from sparktorch7 import _blas, _rnn_ops
+
+    seen = []
+    real_matmul = np.matmul
+
+    def spy(*a, **kw):
+        seen.append(_blas.get_threads())
+        return real_matmul(*a, **kw)
+
+    before = _blas.get_threads()
+    if before is None:
+        pytest.skip("numpy's BLAS is not OpenBLAS: no thread count to set")
+    _blas.set_threads(2)
+    try:
+        N, T, D, H = 3, 4, 5, 6
+        rng = np.random.default_rng(0)
+        args = [np.empty((N, T, H)), np.empty((N, T, H)), np.empty((N, T, 4 * H)), rng.standard_normal((N, T, D)),
+                np.zeros((N, H)), np.zeros((N, H)), rng.standard_normal((D + H, 4 * H)), np.zeros(4 * H)]
+        np.matmul = spy
+        try:
+            _rnn_ops.torch_rnn_lstm(*args)
+        finally:
+            np.matmul = real_matmul
+        assert seen and set(seen) == {1}                  # 12 rows: every product on one thread
+        assert _blas.get_threads() == 2
+        with pytest.raises(ValueError):                   # a failure inside still restores the count
+            _rnn_ops.torch_rnn_lstm(*args[:4], np.zeros((N, H + 1)), *args[5:])
+        assert _blas.get_threads() == 2
+    finally:
+        _blas.set_threads(before)
