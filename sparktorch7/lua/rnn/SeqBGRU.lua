@@ -1,6 +1,9 @@
 -- nn.SeqBGRU(inputsize, outputsize [, merge]): torch/rnn's bidirectional SeqGRU, a
 -- BiSequencer of two nn.SeqGRU as nn.SeqBLSTM.
+local schema = require('nn.schema')
 local SeqBGRU, parent = torch.class('nn.SeqBGRU', 'nn.BiSequencer')
+
+schema.inherited(SeqBGRU, "nn.BiSequencer's fields (torch/rnn's layout, two nn.SeqGRU)")
 
 function SeqBGRU:__init(inputsize, outputsize, merge)
    local fwd = nn.SeqGRU(inputsize, outputsize)
