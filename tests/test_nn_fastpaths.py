@@ -26,11 +26,18 @@ def lua():
     st.close()
 
 
+def runs(lua):
+    return lua.eval("nn.fastpaths.runs['torch-rnn LSTM'] or 0")
+
+
 def both(lua, code):
-    """Run code (which sets `out`) with the fast path and as written; the fields of m after each."""
+    """Run code (which sets `out`) with the fast path and as written; the fields of m after each
+    (the fast body must have computed the first itself, and not the second)."""
     res = []
     for enabled in ("true", "false"):
+        before = runs(lua)
         lua.execute(f"nn.fastpaths.enabled = {enabled}; torch.manualSeed(3); {code}")
+        assert (runs(lua) > before) == (enabled == "true")
         res.append({k: np.array(lua.eval(f"m.{k}"), dtype=np.float64) for k in FIELDS}
                    | {"out": np.array(lua.eval("out"), dtype=np.float64),
                       "first": np.array(lua.eval("first or torch.zeros(1)"), dtype=np.float64),
@@ -73,8 +80,10 @@ def test_fast_forward_equals_the_projects_code(lua, dtype, tol):
 def test_what_the_fast_body_does_not_cover_runs_as_written(lua):
     # a float input into a double LSTM: the project's own code runs (and fails as it does)
     lua.execute("m = nn.LSTM(5, 7); nn.fastpaths.enabled = true")
+    before = runs(lua)
     with pytest.raises(LuaError) as fast_err:
         lua.execute("m:forward(torch.randn(2, 3, 5):float())")
+    assert runs(lua) == before                  # handed back to the project's code
     lua.execute("nn.fastpaths.enabled = false")
     with pytest.raises(LuaError) as slow_err:
         lua.execute("m:forward(torch.randn(2, 3, 5):float())")

@@ -65,8 +65,10 @@ function fastpaths.register(fingerprint, className, method, name, make)
    known[key][fingerprint] = {name = name, make = make}
 end
 
--- which fast body a class method got: fastpaths.installed['nn.LSTM.updateOutput'] = 'torch-rnn LSTM'
+-- which fast body a class method got: fastpaths.installed['nn.LSTM.updateOutput'] = 'torch-rnn LSTM';
+-- fastpaths.runs[name]: how many calls the fast body computed itself (not handed back)
 fastpaths.installed = {}
+fastpaths.runs = {}
 
 local function hook(className, key, fn)
    local candidates = known[className .. '.' .. key]
@@ -138,6 +140,7 @@ local function torchRnnLstm(original)
       if N > 0 and T > 0 then
          np.callmod('sparktorch7._rnn_ops', 'torch_rnn_lstm', h, c, self.gates, x, h0, c0, self.weight, self.bias)
       end
+      fastpaths.runs['torch-rnn LSTM'] = (fastpaths.runs['torch-rnn LSTM'] or 0) + 1
       return self.output
    end
 end
