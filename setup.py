@@ -1,4 +1,4 @@
-"""Build of sparktorch7: one Cython extension against the system LuaJIT (pkg-config luajit)."""
+"""Build of sparktorch7: one Cython extension with LuaJIT 2.1 linked in (scripts/build_luajit.sh)."""
 import os
 import shlex
 import subprocess
@@ -7,13 +7,36 @@ import sys
 from setuptools import Extension, find_packages, setup
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+# scripts/build_wheel.sh points this at a LuaJIT built for the manylinux2014 target
+BUNDLED = os.environ.get("SPARKTORCH7_LUAJIT_PREFIX") or os.path.join(HERE, "build", "luajit")
+
+
 def luajit_flags():
-    """Compiler and linker flags of the system LuaJIT, or stop with one clear line."""
+    """Include dirs, libraries and extra link arguments for LuaJIT.
+
+    By default the LuaJIT that scripts/build_luajit.sh builds into build/luajit (run here when it
+    is missing), linked statically: the extension then needs no libluajit at run time.
+    SPARKTORCH7_LUAJIT=system links the system's shared LuaJIT found by `pkg-config luajit`.
+    """
+    if os.environ.get("SPARKTORCH7_LUAJIT", "bundled") == "system":
+        return system_luajit_flags()
+    archive = os.path.join(BUNDLED, "lib", "libluajit-5.1.a")
+    if not os.path.exists(archive):
+        subprocess.check_call(["bash", os.path.join(HERE, "scripts", "build_luajit.sh")],
+                              env={**os.environ, "LUAJIT_PREFIX": BUNDLED})
+    # the version script keeps LuaJIT's symbols private to the extension
+    return ([os.path.join(BUNDLED, "include", "luajit-2.1")], [], [],
+            [archive, "-lm", "-ldl", "-Wl,--version-script=" + os.path.join(HERE, "scripts", "extension.map")])
+
+
+def system_luajit_flags():
+    """Flags of the system LuaJIT (pkg-config luajit), or stop with one clear line."""
     try:
         cflags = subprocess.check_output(["pkg-config", "--cflags", "luajit"], text=True, stderr=subprocess.DEVNULL)
         libs = subprocess.check_output(["pkg-config", "--libs", "luajit"], text=True, stderr=subprocess.DEVNULL)
     except (OSError, subprocess.CalledProcessError):
-        sys.exit("sparktorch7: LuaJIT 2.1 not found by `pkg-config luajit`; "
+        sys.exit("sparktorch7: SPARKTORCH7_LUAJIT=system but `pkg-config luajit` finds no LuaJIT; "
                  "install the Debian/Ubuntu package libluajit-5.1-dev (and pkg-config)")
     include_dirs, library_dirs, libraries = [], [], []
     for flag in shlex.split(cflags):
@@ -24,14 +47,14 @@ def luajit_flags():
             library_dirs.append(flag[2:])
         elif flag.startswith("-l"):
             libraries.append(flag[2:])
-    return include_dirs, library_dirs, libraries
+    return include_dirs, library_dirs, libraries, []
 
 
 def extensions():
     import numpy
     from Cython.Build import cythonize
 
-    include_dirs, library_dirs, libraries = luajit_flags()
+    include_dirs, library_dirs, libraries, link_args = luajit_flags()
     ext = Extension(
         "sparktorch7._lua",
         ["sparktorch7/_lua.pyx"],
@@ -40,6 +63,7 @@ def extensions():
         libraries=libraries,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
         extra_compile_args=["-O2"],
+        extra_link_args=link_args,
     )
     return cythonize(
         [ext],

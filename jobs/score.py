@@ -6,7 +6,7 @@
         [--lua-path DIR_OR_ZIP,...] \\
         [--batch-size N] [--output-col prediction] [--output-type 'array<float>'] \\
         [--keep id,...] [--on-bad-rows error|null] [--mode error|overwrite|append] \\
-        [--master local[*]]
+        [--timeout SECONDS] [--max-memory BYTES] [--master local[*]]
 
 Also runs as ``python jobs/score.py ...`` (local Spark by default). Parquet in
 and out; ``.csv`` / ``.json`` paths are read and written as such. The logic is
@@ -51,6 +51,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--output-type", default="array<float>", help="Spark type of the output column")
     p.add_argument("--keep", type=_csv, help="columns carried to the output (default: all but the features)")
     p.add_argument("--on-bad-rows", choices=("error", "null"), default="error")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="seconds each Lua call (one batch) may run; past it the job fails with "
+                        "LuaTimeoutError naming the function and the rows (the workers' Lua "
+                        "states then run with the JIT off)")
+    p.add_argument("--max-memory", type=int, metavar="BYTES",
+                   help="bytes the Lua heap of each worker's state may grow to (tensors not "
+                        "counted); past it the job fails with LuaMemoryError")
     p.add_argument("--mode", choices=("error", "overwrite", "append"), default="error",
                    help="when --output exists: error (default, as in Spark), overwrite, append")
     p.add_argument("--debug", action="store_true",
@@ -78,7 +85,8 @@ def main(argv=None) -> int:
                     features=args.features, features_col=args.features_col, files=args.files,
                     init=args.init, lua_path=args.lua_path, batch_size=args.batch_size, output_col=args.output_col,
                     output_type=args.output_type, keep=args.keep, on_bad_rows=args.on_bad_rows,
-                    mode=args.mode, master=args.master)
+                    mode=args.mode, master=args.master, timeout_s=args.timeout,
+                    max_memory=args.max_memory)
     except (LuaError, ValueError, TypeError, OSError, RuntimeError, PySparkException) as e:
         # one error, not Spark's pages: the whole trace is logged at DEBUG
         logging.getLogger("sparktorch7").debug("the job failed", exc_info=True)

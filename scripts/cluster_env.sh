@@ -30,10 +30,11 @@ if [ "$(cat "$TOOLS/.requirements.sha" 2>/dev/null)" != "$want" ]; then
     "$TOOLS/bin/python" -m pip install -q -r requirements-ship.txt
     echo "$want" > "$TOOLS/.requirements.sha"
 fi
-wheel=$(ls dist/sparktorch7-*.whl 2>/dev/null || true)
+cp=$("$PYTHON" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+wheel=$(ls dist/sparktorch7-*-"$cp"-*.whl 2>/dev/null || true)
 if [ -z "$wheel" ]; then
     bash scripts/build_wheel.sh
-    wheel=$(ls dist/sparktorch7-*.whl)
+    wheel=$(ls dist/sparktorch7-*-"$cp"-*.whl)
 fi
 
 rm -rf "$env"

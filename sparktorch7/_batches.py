@@ -34,7 +34,8 @@ class _Runner:
 
     def __init__(self, handle: "_ScriptHandle", function: str, names: Optional[Sequence[str]],
                  dtype: Optional[str], batch_size: Optional[int], on_bad_rows: str, *,
-                 columns: str = "stack", shapes: Any = None) -> None:
+                 columns: str = "stack", shapes: Any = None,
+                 limits: Optional[Tuple[Optional[float], Optional[int]]] = None) -> None:
         self.handle = handle
         self.function = function
         self.names = list(names) if names is not None else None
@@ -43,11 +44,23 @@ class _Runner:
         self.on_bad_rows = on_bad_rows
         self.columns = columns
         self.shapes = shapes
+        #: ``(timeout_s, max_memory)`` of the worker's state, or None for none
+        self.limits = None if limits == (None, None) else limits
+
+    def entry(self) -> "WorkerEntry":
+        """The worker's cached state for this script and these limits."""
+        return self.handle.entry(self.limits) if self.limits else self.handle.entry()
 
     # -- one call into Lua
     def call(self, entry: "WorkerEntry", args: Sequence[np.ndarray], where: str) -> Any:
-        """Call the Lua function with the tensor arguments ``args`` of the rows ``where``."""
-        from sparktorch7 import LuaError
+        """Call the Lua function with the tensor arguments ``args`` of the rows ``where``.
+
+        A :class:`LuaTimeoutError` (the state's ``timeout_s``) or :class:`LuaMemoryError`
+        keeps its class, and the worker's state is closed and dropped from the cache: the
+        next task builds a new one (the failed call may have left the script's globals
+        half updated)."""
+        from sparktorch7 import LuaError, LuaMemoryError, LuaTimeoutError
+        from sparktorch7 import _worker
 
         fn = entry.function(self.function)
         try:
@@ -55,6 +68,9 @@ class _Runner:
         except LuaError as e:
             msg = (f"Lua function {self.function!r} of script {self.handle.name[1:]!r} failed on "
                    f"{where}: {e.lua_message}")
+            if isinstance(e, (LuaTimeoutError, LuaMemoryError)):
+                _worker.discard(entry)
+                raise type(e)(msg, e.lua_traceback) from None
             raise LuaError(msg, e.lua_traceback) from None
         except Exception as e:
             if hasattr(e, "add_note"):
@@ -118,7 +134,7 @@ class _Runner:
                 raise BadRowsError(bad.message(self.function, where))
             keep = np.flatnonzero(~bad.mask)
         if not cache:
-            cache.append(self.handle.entry())
+            cache.append(self.entry())
         if keep is not None and keep.size == 0:
             return convert(None, n, keep, where)
         args = feeder.tensors(parts, keep, n)

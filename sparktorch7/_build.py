@@ -22,12 +22,16 @@ __all__ = ["build_state", "open_state", "write_files", "file_path", "lua_roots"]
 
 
 def build_state(payload: Mapping[str, Any], *, prefix: str, serial: int, key: str,
-                run_init: bool) -> Tuple["LuaState", Optional[str]]:
+                run_init: bool, limits: Optional[Tuple[Optional[float], Optional[int]]] = None
+                ) -> Tuple["LuaState", Optional[str]]:
     """A new state for ``payload`` and the directory of its files (None when it has
-    none; the caller deletes it). On failure nothing is left behind."""
+    none; the caller deletes it). ``limits`` is ``(timeout_s, max_memory)`` of the
+    state (see :class:`sparktorch7.LuaState`), which bound the chunk and init too.
+    On failure nothing is left behind."""
     files_dir = write_files(payload["files"], prefix=prefix, lua_trees=payload.get("lua_trees", ()))
     try:
-        state = open_state(payload, files_dir, serial=serial, key=key, run_init=run_init)
+        state = open_state(payload, files_dir, serial=serial, key=key, run_init=run_init,
+                           limits=limits)
     except BaseException:
         if files_dir:
             shutil.rmtree(files_dir, ignore_errors=True)
@@ -87,21 +91,24 @@ def lua_roots(directory: Optional[str], lua_trees: Sequence[Any]) -> List[str]:
 
 
 def open_state(payload: Mapping[str, Any], files_dir: Optional[str], *, serial: int, key: str,
-               run_init: bool) -> "LuaState":
+               run_init: bool, limits: Optional[Tuple[Optional[float], Optional[int]]] = None
+               ) -> "LuaState":
     """A new LuaState with the helper globals set, the chunk run and, when asked, init called."""
     from sparktorch7 import _luapath
     from sparktorch7._lua import LuaState
 
-    state = LuaState()
+    timeout, max_memory = limits or (None, None)
+    state = LuaState(timeout=timeout, max_memory=max_memory)
     try:
         _luapath.apply(state, lua_roots(files_dir, payload.get("lua_trees", ())))
         files = {fname: file_path(files_dir, fname) for fname in payload["files"]}
         worker = {"pid": os.getpid(), "serial": int(serial), "key": key, "driver": serial == 0}
-        state.eval("require('sparktorch7.worker').install")({"files": files, "worker": worker})
+        script_env = state.require("sparktorch7.worker")
+        script_env["install"]({"files": files, "worker": worker})
         state.execute(payload["source"], name=payload["name"])
         init = payload.get("init")
         if run_init and init:
-            fn = state.eval(init)
+            fn = script_env["lookup"](init)
             if not callable(fn):
                 raise ValueError(f"the Lua init function {init!r} is not defined by script "
                                  f"{payload['name'][1:]!r}")

@@ -8,7 +8,8 @@
 # when the step ran at a trace exit of JIT-compiled code (lj_trace_exit -> lj_gc_step; the
 # throw cannot unwind through the exit handler). LuaJIT since 2023 ignores such errors
 # (vmevent ERRFIN); we cannot change the library, so no finalizer may raise: every Lua way
-# to register one wraps it in a function that calls it under pcall and files the error:
+# to register one wraps it in a function that calls it under pcall and files the error
+# (lua/sparktorch7/boot/finalizers.lua, run when a state is created):
 #
 #   newproxy(true)        the proxy's metatable stays hidden: getmetatable(u) gives a stand-in
 #                         table whose __newindex stores into it (a __gc wrapped), so
@@ -42,122 +43,9 @@ cdef extern from "Python.h":
 
 cdef Py_ssize_t _MAX_GC_ERRORS = 10     # messages kept per report; the rest are counted
 
-cdef bytes _SAFE_FINALIZERS = b"""
-local report = ...
-local pcall, type, next, rawget, rawset, rawequal = pcall, type, next, rawget, rawset, rawequal
-local setmetatable, getmetatable = setmetatable, getmetatable
-local dsetmt, dgetmt = debug.setmetatable, debug.getmetatable
-local newproxy0 = newproxy
-local ffi = require('ffi')
-local ffi_gc, ffi_metatype = ffi.gc, ffi.metatype
-
--- (No weak table holds an entry per object or per finalizer: the GC traverses every weak
--- table in full at each cycle, and a table grown by 10^5 proxies never shrinks.)
-local function new_wrapper(f)
-  return function(o)
-    local ok, err = pcall(f, o)
-    if not ok then pcall(report, err) end
-  end
-end
-
--- ffi.gc's finalizers: most calls pass the same one (the runtime's ffi.C.free), so the
--- last one's wrapper is kept, and a few more in a small weak cache renewed now and then.
-local last_f, last_w
-local cache, cached = setmetatable({}, {__mode = 'kv'}), 0
-local function wrap_cached(f)
-  if rawequal(f, last_f) then return last_w end
-  if f == nil then return nil end
-  local w = cache[f]
-  if w == nil then
-    w = new_wrapper(f)
-    if cached >= 64 then cache, cached = setmetatable({}, {__mode = 'kv'}), 0 end
-    cache[f], cached = w, cached + 1
-  end
-  last_f, last_w = f, w
-  return w
-end
-
-local function wrap(f)
-  if f == nil then return nil end
-  return new_wrapper(f)
-end
-
--- later additions of __gc to a table given to debug.setmetatable
-local guard = {
-  __newindex = function(t, k, v)
-    if rawequal(k, '__gc') then v = wrap(v) end
-    rawset(t, k, v)
-  end,
-}
-
--- getmetatable(u) of a proxy is a stand-in that reads and writes the hidden metatable mt
--- (mt.__metatable is the stand-in; the stand-in's own metatable names mt as `hidden`)
-local function hide(mt)
-  local s = {}
-  setmetatable(s, {
-    __index = mt,
-    __newindex = function(_, k, v)
-      if rawequal(k, '__gc') then v = wrap(v)
-      elseif rawequal(k, '__metatable') and v == nil then v = s end   -- it stays hidden
-      rawset(mt, k, v)
-    end,
-    __metatable = false,
-    hidden = mt,
-  })
-  rawset(mt, '__metatable', s)
-end
-
--- the hidden metatable of a stand-in, or nil
-local function hidden_of(s)
-  local smt = type(s) == 'table' and dgetmt(s)
-  local mt = type(smt) == 'table' and rawget(smt, 'hidden')
-  if mt and rawequal(rawget(mt, '__metatable'), s) then return mt end
-end
-
-newproxy = function(arg)
-  local u = newproxy0(arg)
-  if arg == true then hide(dgetmt(u)) end
-  return u
-end
-
-debug.setmetatable = function(o, mt)
-  mt = hidden_of(mt) or mt               -- debug.setmetatable(u2, getmetatable(u))
-  if type(o) == 'userdata' and type(mt) == 'table' and not hidden_of(rawget(mt, '__metatable')) then
-    local g = rawget(mt, '__gc')
-    if g ~= nil then rawset(mt, '__gc', wrap(g)) end
-    if getmetatable(mt) == nil then setmetatable(mt, guard) end
-  end
-  return dsetmt(o, mt)
-end
-
-debug.getmetatable = function(o)
-  local mt = dgetmt(o)
-  if type(mt) == 'table' then
-    local s = rawget(mt, '__metatable')
-    if hidden_of(s) then return s end
-  end
-  return mt
-end
-
-ffi.gc = function(cd, f)
-  return ffi_gc(cd, wrap_cached(f))
-end
-
--- (always a copy: a __gc added to mt later has no effect instead of running unwrapped)
-ffi.metatype = function(ct, mt)
-  if type(mt) == 'table' then
-    local copy = {}
-    for k, v in next, mt do copy[k] = v end
-    copy.__gc = wrap(rawget(mt, '__gc'))
-    mt = copy
-  end
-  return ffi_metatype(ct, mt)
-end
-"""
-
 
 cdef int _finalizer_error(lua.lua_State* L) noexcept:
-    # Lua-facing (the wrappers above, called under pcall): files a message, never raises.
+    # Lua-facing (the wrappers of lua/sparktorch7/boot/finalizers.lua, under pcall): files a message, never raises.
     # May run inside lua_close, when the LuaState is being deallocated (its fields still live).
     cdef LuaState rt = <LuaState>lua.lua_touserdata(L, lua.lua_upvalueindex(1))
     cdef size_t size
@@ -184,8 +72,7 @@ cdef int _finalizer_error(lua.lua_State* L) noexcept:
 
 
 cdef int _install_safe_finalizers(LuaState rt, lua.lua_State* L) except -1:
-    if lua.luaL_loadbuffer(L, _SAFE_FINALIZERS, len(_SAFE_FINALIZERS), b"=sparktorch7.finalizers") != 0:
-        raise LuaError("internal: the finalizer wrappers failed to compile")
+    _load_boot_chunk(L, "finalizers")                                         # chunk
     lua.lua_pushlightuserdata(L, <void*>rt)
     lua.lua_pushcclosure(L, <lua.lua_CFunction>_finalizer_error, 1)
     if lua.lua_pcall(L, 1, 0, 0) != 0:

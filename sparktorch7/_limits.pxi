@@ -1,15 +1,24 @@
-# Bounded Lua calls: LuaState(timeout=seconds, max_memory=bytes).
+# Bounded Lua calls: LuaState(timeout=seconds, max_memory=bytes) and `with state.deadline(s):`.
 #
 # timeout: a count hook (every _HOOK_COUNT VM instructions) compares the clock with the
 # deadline of the outermost Python -> Lua call and raises "timed out after X s in
-# chunk:line" inside Lua (LuaTimeoutError in Python). LuaJIT runs no hooks inside
-# JIT-compiled traces, and a loop compiled whole never leaves its trace: so a state with a
-# timeout flushes its traces and runs with the JIT off. Measured (JIT on -> off): a numeric
-# loop of 10^7 iterations 1.5-1.8x slower, an nn.Sequential(Linear, ReLU, Linear) forward
-# of a 16x64 batch 2.2-2.7x, element access t[i] of a tensor (FFI) ~37x. Reading the clock
-# costs nothing measurable (once per 10^4 instructions). Setting `state.timeout = None`
-# removes the hook and turns the JIT back on. A Python callback that blocks is not
+# chunk:line (function ...)" inside Lua (LuaTimeoutError in Python). LuaJIT runs no hooks
+# inside JIT-compiled traces, and a loop compiled whole never leaves its trace: so a state
+# with a timeout flushes its traces and runs with the JIT off. Measured (JIT on -> off): a
+# numeric loop of 10^7 iterations 1.5-1.8x slower, an nn.Sequential(Linear, ReLU, Linear)
+# forward of a 16x64 batch 2.2-2.7x, element access t[i] of a tensor (FFI) ~37x. Reading
+# the clock costs nothing measurable (once per 10^4 instructions). Setting `state.timeout =
+# None` removes the hook and turns the JIT back on. A Python callback that blocks is not
 # interrupted: the hook fires when Lua runs again.
+#
+# deadline(seconds): a block in which every outermost call must end before the block's
+# end (the earlier of it and the call's own timeout); the hook and JIT-off mode of a
+# timeout, for the block only (entering it flushes the traces; leaving it turns the JIT
+# on again when the state has no timeout). Ordinary calls outside any block pay one test
+# of `armed` at the outermost call, as before.
+#
+# The same hook serves Ctrl-C (_interrupt.pxi): a SIGINT sets it to run at the next
+# instruction, where it runs Python's signal handlers.
 #
 # max_memory: LuaJIT allocates its heap with its own allocator (GC64 on x64). A state made
 # by luaL_newstate keeps it, and lua_setallocf puts a counting wrapper in front of it,
@@ -21,6 +30,7 @@
 
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 from libc.stdio cimport snprintf
+from libc.math cimport INFINITY
 
 cdef extern from "lua.h" nogil:
     ctypedef void* (*lua_Alloc)(void* ud, void* ptr, size_t osize, size_t nsize)
@@ -42,10 +52,18 @@ cdef inline double _monotonic() noexcept nogil:
     return ts.tv_sec + ts.tv_nsec * 1e-9
 
 ctypedef struct _Limits:
-    double timeout          # seconds, 0 for none
+    double timeout          # seconds, 0 for none: the state's timeout
     double deadline         # of the outermost call running now
+    double budget           # the seconds a timeout message names (a timeout's, or a block's)
+    double block_end        # when the innermost deadline() block ends, 0 for none
+    double block_seconds    # ... and the seconds it was given
+    int blocks              # deadline() blocks open
+    int watching            # the count hook is on and the JIT off (a timeout or a block)
+    int armed               # an outermost call must call _arm_limits first
     int timed_out           # the hook raised since the call began
-    int hurry               # the hook runs at every instruction (past the deadline)
+    int hurry               # the hook runs at every instruction (past the deadline, interrupted)
+    int interrupted         # an exception of a signal handler travels (_interrupt.pxi)
+    void* owner             # the LuaState (borrowed: it owns this struct)
     lua_Alloc allocf        # LuaJIT's allocator and its state, behind the counting one
     void* allocud
     size_t used             # bytes of the Lua heap
@@ -65,25 +83,37 @@ cdef void* _limited_alloc(void* ud, void* ptr, size_t osize, size_t nsize) noexc
     return p
 
 
-cdef void _timeout_hook(lua.lua_State* L, lua.lua_Debug* ar) noexcept:
-    # Lua-facing, holds no Python object: it may raise the timeout error
+cdef void _limits_hook(lua.lua_State* L, lua.lua_Debug* ar) noexcept:
+    # Lua-facing, holds no Python object: it may raise the timeout error, or the
+    # exception of a SIGINT's Python handler (_interrupt.pxi)
     cdef _Limits* lim
     cdef char msg[200]
     lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, b"sparktorch7.limits")
     lim = <_Limits*>lua.lua_touserdata(L, -1)
     lua.lua_pop(L, 1)
-    if lim is NULL or lim.timeout <= 0 or _monotonic() < lim.deadline:
+    if lim is NULL:
+        return
+    if st7_sigint_hit or lim.interrupted:
+        if _interrupt_step(lim, L) < 0:         # the exception is on the stack
+            lua.lua_error(L)  # may not return
+    if not lim.watching or _monotonic() < lim.deadline:
         return
     lim.timed_out = 1
     if not lim.hurry:
         # from now on at every instruction: Lua code that catches the error (pcall in a
         # loop) gets it again at its next instruction, up to the outermost call
         lim.hurry = 1
-        lua_sethook(L, _timeout_hook, LUA_MASKCOUNT, 1)
-    if lua.lua_getinfo(L, b"Sl", ar) and ar.currentline > 0:
-        snprintf(msg, 200, b"timed out after %g s in %s:%d", lim.timeout, ar.short_src, ar.currentline)
+        lua_sethook(L, _limits_hook, LUA_MASKCOUNT, 1)
+    if not lua.lua_getinfo(L, b"Sln", ar) or ar.currentline <= 0:
+        snprintf(msg, 200, b"timed out after %g s", lim.budget)
+    elif ar.name is not NULL:
+        snprintf(msg, 200, b"timed out after %g s in %s:%d (function '%s')", lim.budget,
+                 ar.short_src, ar.currentline, ar.name)
+    elif ar.what is not NULL and ar.what[0] == b'L':
+        snprintf(msg, 200, b"timed out after %g s in %s:%d (function defined at line %d)", lim.budget,
+                 ar.short_src, ar.currentline, ar.linedefined)
     else:
-        snprintf(msg, 200, b"timed out after %g s", lim.timeout)
+        snprintf(msg, 200, b"timed out after %g s in %s:%d", lim.budget, ar.short_src, ar.currentline)
     lua.lua_pushstring(L, msg)
     lua.lua_error(L)  # may not return
 
@@ -110,29 +140,58 @@ cdef int _set_max_memory(_Limits* lim, lua.lua_State* L, object max_memory) exce
     return 0
 
 
+cdef void _watch(_Limits* lim, lua.lua_State* L) noexcept:
+    """Turn the count hook on and the JIT off while a timeout or a deadline block needs
+    them, and back when none does; keeps `armed` in step."""
+    cdef int want = lim.timeout > 0 or lim.blocks > 0
+    if want and not lim.watching:
+        lua.luaJIT_setmode(L, 0, lua.LUAJIT_MODE_ENGINE | lua.LUAJIT_MODE_FLUSH)
+        lua.luaJIT_setmode(L, 0, lua.LUAJIT_MODE_ENGINE | lua.LUAJIT_MODE_OFF)
+        lim.watching = 1
+        if not lim.hurry:
+            lua_sethook(L, _limits_hook, LUA_MASKCOUNT, _HOOK_COUNT)
+    elif not want and lim.watching:
+        lim.watching = 0
+        if not lim.hurry:
+            lua_sethook(L, NULL, 0, 0)
+        lua.luaJIT_setmode(L, 0, lua.LUAJIT_MODE_ENGINE | lua.LUAJIT_MODE_ON)
+    lim.armed = lim.watching or lim.interrupted or lim.hurry
+
+
+cdef inline void _rehook(_Limits* lim, lua.lua_State* L) noexcept:
+    # the hook of a state that no longer hurries: every 10^4 instructions, or none
+    lim.hurry = 0
+    if lim.watching:
+        lua_sethook(L, _limits_hook, LUA_MASKCOUNT, _HOOK_COUNT)
+    else:
+        lua_sethook(L, NULL, 0, 0)
+
+
 cdef int _set_timeout(_Limits* lim, lua.lua_State* L, object timeout) except -1:
     """Set the timeout of each outermost call (the registry's "sparktorch7.limits" already
     points at lim: set at the state's creation, as this allocates no Lua memory)."""
     _check_limits(timeout, None)
-    if timeout is None:
-        if lim.timeout > 0:
-            lua_sethook(L, NULL, 0, 0)
-            lua.luaJIT_setmode(L, 0, lua.LUAJIT_MODE_ENGINE | lua.LUAJIT_MODE_ON)
-        lim.timeout = 0
-        return 0
-    if lim.timeout <= 0:
-        lua.luaJIT_setmode(L, 0, lua.LUAJIT_MODE_ENGINE | lua.LUAJIT_MODE_FLUSH)
-        lua.luaJIT_setmode(L, 0, lua.LUAJIT_MODE_ENGINE | lua.LUAJIT_MODE_OFF)
-        lua_sethook(L, _timeout_hook, LUA_MASKCOUNT, _HOOK_COUNT)
-    lim.timeout = timeout
-    lim.deadline = _monotonic() + timeout
+    lim.timeout = 0 if timeout is None else timeout
+    _watch(lim, L)
+    lim.deadline = _monotonic() + lim.timeout
+    lim.budget = lim.timeout
     return 0
 
 
-cdef inline void _arm_timeout(_Limits* lim, lua.lua_State* L) noexcept:
-    # at the start of an outermost call of a state with a timeout
-    lim.deadline = _monotonic() + lim.timeout
-    lim.timed_out = 0
+cdef void _arm_limits(_Limits* lim, lua.lua_State* L) noexcept:
+    # at the start of an outermost call of a state whose lim.armed is set: the deadline of
+    # this call, and what the last call left (hurrying hook, an interrupt) cleared
+    cdef double now
+    if lim.interrupted:
+        _interrupt_clear(lim)                                       # (_interrupt.pxi)
     if lim.hurry:
-        lim.hurry = 0
-        lua_sethook(L, _timeout_hook, LUA_MASKCOUNT, _HOOK_COUNT)
+        _rehook(lim, L)
+    lim.timed_out = 0
+    if lim.watching:
+        now = _monotonic()
+        lim.deadline = now + lim.timeout if lim.timeout > 0 else INFINITY
+        lim.budget = lim.timeout
+        if lim.blocks and lim.block_end < lim.deadline:
+            lim.deadline = lim.block_end
+            lim.budget = lim.block_seconds
+    lim.armed = lim.watching

@@ -2,7 +2,8 @@
 """sparktorch7._lua: LuaJIT 2.1 embedded in Python.
 
 Layout: _errors.pxi (exceptions, status mapping), _lock.pxi (per-state lock),
-_limits.pxi (timeout, max_memory), _state.pxi (LuaState), _finalizers.pxi (__gc errors
+_limits.pxi (timeout, deadline blocks, max_memory), _interrupt.pxi (Ctrl-C reaches Lua),
+_state.pxi (LuaState), _finalizers.pxi (__gc errors
 become warnings), _objects.pxi (proxies of Lua values), _convert.pxi (values both ways),
 _pylib.pxi (the `py` module that Lua sees), _stdio.pxi (print and io.write into
 sys.stdout), _tensor.pxi (numpy bridge).
@@ -55,6 +56,7 @@ include "_errors.pxi"
 include "_lock.pxi"
 include "_convert.pxi"
 include "_limits.pxi"
+include "_interrupt.pxi"
 include "_state.pxi"
 include "_finalizers.pxi"
 include "_objects.pxi"

@@ -241,10 +241,6 @@ def _cleanup(owner: Any, directory: str) -> None:
         weakref.finalize(owner, shutil.rmtree, directory, True)
 
 
-def _lua_quote(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
 def apply(state: Any, roots: Sequence[str]) -> None:
     """Put ``roots`` on ``state``'s ``package.path`` after the runtime's own folder."""
     if not roots:
@@ -256,15 +252,4 @@ def apply(state: Any, roots: Sequence[str]) -> None:
             raise ValueError(f"lua_path: the folder {r!r} cannot go on package.path "
                              "(its path holds ';' or '?')")
     lua_dir = LUA_DIR.replace("\\", "/")
-    runtime = lua_dir + "/?.lua;" + lua_dir + "/?/init.lua;"
-    user = "".join(f"{r.replace(os.sep, '/')}/?.lua;{r.replace(os.sep, '/')}/?/init.lua;"
-                   for r in roots)
-    state.execute(
-        f"local runtime, user = {_lua_quote(runtime)}, {_lua_quote(user)}\n"
-        "local p = package.path\n"
-        "if p:sub(1, #runtime) == runtime then\n"
-        "  package.path = runtime .. user .. p:sub(#runtime + 1)\n"
-        "else\n"
-        "  package.path = user .. p\n"
-        "end\n",
-        name="=sparktorch7.lua_path")
+    state.require("sparktorch7.luapath")["add"](lua_dir, [r.replace(os.sep, "/") for r in roots])

@@ -2,7 +2,8 @@
 
 The Lua modules in ``lua/nn/`` check their arguments, size ``self.output`` the way
 Torch7 does and then call one function here through
-``torch._np.callmod('sparktorch7._nn_ops', name, out, input, ...)``. Tensors arrive as
+``nn.kernels.<name>(out, input, ...)`` (``lua/nn/kernels.lua`` binds each kernel it
+lists once, when nn is required). Tensors arrive as
 ndarray views of the Lua memory, so every kernel writes its result into ``out`` (never
 returns a new array) and leaves the inputs untouched. Inputs may be non-contiguous.
 

@@ -180,7 +180,23 @@ cdef class LuaObject:
 @cython.no_gc_clear
 cdef class LuaTable(LuaObject):
     """A live Lua table: ``t[k]``, ``t[k] = v``, ``len(t)`` (Lua's ``#``),
-    ``keys()``, ``values()``, ``items()``; iteration yields keys."""
+    ``keys()``, ``values()``, ``items()``; iteration yields keys.
+
+    Examples
+    --------
+    >>> lua = LuaState(tables="proxy")
+    >>> t = lua.eval("{10, 20, name = 'x'}")
+    >>> len(t), t[1], t["name"]
+    (2, 10, 'x')
+    >>> t[3] = 30
+    >>> lua.eval("function(t) return #t end")(t), sorted(t.values(), key=str)
+    (3, [10, 20, 30, 'x'])
+    >>> t.to_python() == {1: 10, 2: 20, 3: 30, "name": "x"}
+    True
+    >>> lua.eval("{1, {2, 3}}").to_python(tables="list")
+    [1, [2, 3]]
+    >>> lua.close()
+    """
 
     def __len__(self):
         cdef lua.lua_State* L = self._push_self()
@@ -261,7 +277,13 @@ cdef class LuaFunction(LuaObject):
         return _call(self, args, 0)
 
     def call_list(self, *args):
-        """Call and return a list of all results (``[]`` for none)."""
+        """Call and return a list of all results (``[]`` for none).
+
+        >>> with LuaState() as lua:
+        ...     f = lua.eval("function(a, b) return a + b, a * b end")
+        ...     f(2, 3), f.call_list(2, 3), lua.eval("function() end").call_list()
+        ((5, 6), [5, 6], [])
+        """
         return _call(self, args, 1)
 
 
@@ -272,6 +294,7 @@ cdef inline object _call(LuaObject f, tuple args, int mode):
 cdef object _call_argv(LuaObject f, PyObject** argv, int n, int mode):
     # The hot path of every Python -> Lua call: LuaState._enter/_leave inlined,
     # numbers and booleans straight onto the stack, a single number straight back.
+    global st7_sigint_L
     cdef LuaState rt = _state_of(f)
     cdef lua.lua_State* L
     cdef int base, status, top
@@ -283,8 +306,14 @@ cdef object _call_argv(LuaObject f, PyObject** argv, int n, int mode):
         rt._lock.release()
         raise LuaClosedError("this LuaState is closed")
     base = lua.lua_gettop(L)
-    if rt._limits.timeout > 0 and rt._lock.depth() == 1:
-        _arm_timeout(&rt._limits, L)                                # (_limits.pxi)
+    if rt._lock._count == 1:
+        # the outermost call of this state in this thread (LuaState._enter, inlined)
+        if rt._limits.armed:
+            _arm_limits(&rt._limits, L)                             # (_limits.pxi)
+        if rt._lock._owner == st7_main_ident:
+            rt._sig_prev = st7_sigint_L                             # (_interrupt.pxi)
+            st7_sigint_L = L
+            rt._sig_on = 1
     try:
         if rt._pending_unrefs:
             rt._flush_unrefs()

@@ -113,9 +113,12 @@ def check_paths(output: str, inputs: Iterable[Tuple[str, str]],
 
     Examples
     --------
-    >>> check_paths("data/", [("input table", "./data")])         # doctest: +SKIP
+    >>> check_paths("data/", [("input table", "./data")])
     Traceback (most recent call last):
-    PathOverlapError: refusing to write output 'data/' ...
+    ...
+    sparktorch7._paths.PathOverlapError: refusing to write output 'data/' (= .../data): it is the same path as the input table './data' ...
+    >>> check_paths("data/scores", [("input table", "data/in.parquet")]).endswith("/data/scores")
+    True
     """
     out = resolve(output, qualify)
     for role, path in inputs:

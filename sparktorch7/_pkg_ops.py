@@ -1,6 +1,6 @@
 """NumPy kernels behind modules of the Torch7 packages sparktorch7 ships (inn, nnx).
 
-Called from Lua as ``torch._np.callmod('sparktorch7._pkg_ops', name, out, ...)``; each
+Called from Lua as ``nn.kernels.<name>(out, ...)`` (bound by ``lua/nn/kernels.lua``); each
 kernel writes into ``out``. The Lua modules check the arguments first.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """NumPy kernels behind the recurrent modules (rnn's SeqLSTM/SeqGRU, cudnn's RNNs).
 
-Called from Lua as ``torch._np.callmod('sparktorch7._rnn_ops', name, ...)`` with tensors
+Called from Lua as ``nn.kernels.<name>(...)`` (bound by ``lua/nn/kernels.lua``) with tensors
 as ndarray views of Lua memory: every kernel writes into the arrays it is given and
 returns nothing. The Lua modules check every shape first, so a kernel only meets
 arguments that fit. One time step is two matrix products (BLAS) and a few whole-array

@@ -74,7 +74,9 @@ def local_session(master: Optional[str] = None, *, app_name: str = "sparktorch7"
 
     Examples
     --------
-    >>> spark = local_session("local[2]")                               # doctest: +SKIP
+    >>> spark = local_session("local[2]")     # or the session already running
+    >>> spark.range(3).count()
+    3
     """
     from pyspark.sql import SparkSession
     from pyspark import SparkContext

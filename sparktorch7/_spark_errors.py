@@ -116,10 +116,14 @@ def short_errors() -> Iterator[None]:
 
     Examples
     --------
-    >>> with short_errors():                                      # doctest: +SKIP
-    ...     df.select(f("x")).collect()
+    >>> from sparktorch7 import LuaScript, lua_udf
+    >>> f = lua_udf(LuaScript("function f(x) error('no model loaded') end", name="s.lua"), "f", "float")
+    >>> df = spark.range(0, 4, numPartitions=1)
+    >>> with short_errors():
+    ...     df.select(f("id")).collect()
     Traceback (most recent call last):
-    LuaError: Lua function 'f' of script 's.lua' failed on rows 0..99 of partition 0: ...
+    ...
+    sparktorch7._lua.LuaError: Lua function 'f' of script 's.lua' failed on rows 0..3 of partition 0: ...no model loaded...
     """
     try:
         yield

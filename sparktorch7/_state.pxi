@@ -3,25 +3,31 @@
 cdef object _TABLE_MODES = ("dict", "list", "proxy")
 DEF _OUT_CAP = 16384          # bytes of stdout text a state gathers before writing them (_stdio.pxi)
 
-# Small Lua helpers, compiled once per state: each access that may run a
-# metamethod goes through one of them under lua_pcall.
-cdef bytes _HELPERS = b"""
-local rawget, type, getmetatable, tostring = rawget, type, getmetatable, tostring
-local ffi = require('ffi')
-local cast, dptr = ffi.cast, ffi.typeof('const double*')
-return {
-  get = function(t, k) return t[k] end,
-  set = function(t, k, v) t[k] = v end,
-  len = function(t) return #t end,
-  tostring = function(v) return tostring(v) end,
-  next = next,
-  -- t[1..n] = p[0..n-1] for a C array of doubles (lists of numbers, _convert.pxi)
-  fill = function(t, p, n)
-    local src = cast(dptr, p)
-    for i = 1, n do t[i] = src[i - 1] end
-  end,
-}
-"""
+# The state's bootstrap chunks, lua/sparktorch7/boot/*.lua (helpers.lua here, finalizers.lua
+# and stdio.lua): they run before package.path is set and take C functions as arguments, so
+# they are loaded by path rather than required. Each file is read once per process.
+cdef dict _BOOT_SOURCES = {}
+
+
+cdef int _load_boot_chunk(lua.lua_State* L, str name) except -1:
+    # pushes the compiled chunk lua/sparktorch7/boot/<name>.lua                # chunk
+    cdef const char* err
+    path = os.path.join(LUA_DIR, "sparktorch7", "boot", name + ".lua")
+    code = _BOOT_SOURCES.get(name)
+    if code is None:
+        try:
+            with open(path, "rb") as f:
+                code = f.read()
+        except OSError as e:
+            raise LuaError(f"sparktorch7's runtime file {path} cannot be read ({e.strerror}): "
+                           "the installation is incomplete") from None
+        _BOOT_SOURCES[name] = code
+    if lua.luaL_loadbuffer(L, code, len(code), ("@" + path).encode("utf-8")) != 0:
+        err = lua.lua_tostring(L, -1)
+        msg = (<bytes>err).decode("utf-8", "replace") if err is not NULL else "?"
+        lua.lua_pop(L, 1)
+        raise LuaError(f"internal: {path} failed to compile: {msg}")
+    return 0
 
 
 cdef int _new_object(lua.lua_State* L) noexcept:
@@ -62,7 +68,10 @@ cdef class LuaState:
         Seconds each call from Python may run before it raises
         :class:`LuaTimeoutError` inside Lua (also settable as ``state.timeout``).
         A state with a timeout runs with the JIT compiler off: LuaJIT runs no hooks
-        in compiled code.
+        in compiled code. (To bound a block of calls only: :meth:`deadline`.) Ctrl-C
+        interrupts a call running on the main thread with ``KeyboardInterrupt``; with
+        the JIT on, a loop compiled whole cannot be interrupted, in a state with a
+        timeout every loop can.
     max_memory : int or None
         Bytes the Lua heap may grow to; an allocation past it raises
         :class:`LuaMemoryError` and the state goes on. Tensor and numpy memory is
@@ -110,7 +119,10 @@ cdef class LuaState:
     cdef Py_ssize_t _out_len
     cdef double _out_since       # when its oldest byte came
     cdef object _out_stream      # the sys.stdout it goes to
-    cdef _Limits _limits         # timeout and max_memory (_limits.pxi)
+    cdef _Limits _limits         # timeout, deadline blocks and max_memory (_limits.pxi)
+    cdef object _interrupt_exc   # the exception of a SIGINT's Python handler in flight (_interrupt.pxi)
+    cdef lua.lua_State* _sig_prev  # st7_sigint_L before this state's outermost call on the main thread
+    cdef int _sig_on             # ... which set it
     cdef object __weakref__
 
     def __cinit__(self, *args, **kwargs):
@@ -126,6 +138,9 @@ cdef class LuaState:
             raise MemoryError("cannot allocate the output buffer of a LuaState")
         self._out_len = 0
         memset(&self._limits, 0, sizeof(_Limits))
+        self._limits.owner = <void*>self
+        self._sig_prev = NULL
+        self._sig_on = 0
         self._tensor_mts_ref = lua.LUA_NOREF
         self._torch_ref = lua.LUA_NOREF
 
@@ -173,12 +188,15 @@ cdef class LuaState:
         _set_timeout(&self._limits, L, timeout)
         # (last: building the state makes unprotected allocations, which must not fail)
         _set_max_memory(&self._limits, L, max_memory)
+        st7_sigint_start()           # Ctrl-C reaches Lua code (_interrupt.pxi)
 
     cdef void _run_init(self, lua.lua_State* L) except *:
-        # helpers, package.path, global ffi
-        if lua.luaL_loadbuffer(L, _HELPERS, len(_HELPERS), b"=sparktorch7") != 0:
-            raise LuaError("internal: helpers failed to compile")
-        if lua.lua_pcall(L, 0, 1, 0) != 0:
+        # package.path, global ffi, helpers (lua/sparktorch7/boot/helpers.lua)
+        _load_boot_chunk(L, "helpers")
+        lua_dir = LUA_DIR.replace("\\", "/").encode("utf-8")
+        lua.lua_pushlstring(L, lua_dir, len(lua_dir))                           # chunk dir
+        if lua.lua_pcall(L, 1, 1, 0) != 0:
+            lua.lua_pop(L, 1)
             raise LuaError("internal: helpers failed to run")
         lua.lua_getfield(L, -1, b"get")
         self._get_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
@@ -191,16 +209,12 @@ cdef class LuaState:
         lua.lua_getfield(L, -1, b"fill")
         self._fill_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
         self._helpers_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
-        lua_dir = LUA_DIR.replace("\\", "/")
-        self.execute(
-            f"package.path = {_lua_quote(lua_dir + '/?.lua;' + lua_dir + '/?/init.lua;')} .. package.path\n"
-            "ffi = require('ffi')\n",
-            name="=sparktorch7.init")
 
     def __dealloc__(self):
         cdef lua.lua_State* L = self.L
         if L is not NULL:
             self.L = NULL
+            _unhook_for_close(&self._limits, L)
             lua.lua_close(L)
         if self._out_len:
             _flush_output_quietly(self)
@@ -225,6 +239,7 @@ cdef class LuaState:
                 L0 = self.L
                 self.L = NULL
                 self._pending_unrefs.clear()
+                _unhook_for_close(&self._limits, L0)
                 lua.lua_close(L0)
         finally:
             self._leave()
@@ -248,6 +263,35 @@ cdef class LuaState:
         finally:
             self._leave()
 
+    def deadline(self, seconds):
+        """A context manager that bounds the Lua calls made inside it: each outermost call
+        of this state (from any thread) must end within ``seconds`` of the block's start,
+        or it raises :class:`LuaTimeoutError` ("timed out after <seconds> s in ...") and
+        the state goes on. With a ``timeout`` as well, the earlier end wins; nested blocks
+        cannot extend an outer one.
+
+        Like ``timeout``, the block runs Lua with the JIT compiler off (LuaJIT runs no
+        hooks in compiled code, so only then does a loop compiled whole end): entering it
+        flushes the compiled traces of a state without a timeout, leaving it turns the JIT
+        on again. Calls outside a block cost what they did.
+
+        Examples
+        --------
+        >>> with LuaState() as lua:
+        ...     spin = lua.eval("function() while true do end end")
+        ...     with lua.deadline(0.1):
+        ...         spin()
+        Traceback (most recent call last):
+        LuaTimeoutError: timed out after 0.1 s in ...
+        """
+        if (not isinstance(seconds, (int, float)) or isinstance(seconds, bool)
+                or not seconds > 0 or seconds != seconds):
+            raise ValueError(f"deadline seconds must be a positive number, not {seconds!r}")
+        cdef _Deadline block = _Deadline.__new__(_Deadline)
+        block._state = self
+        block._seconds = seconds
+        return block
+
     @property
     def max_memory(self):
         """Bytes the Lua heap may grow to (None: no limit), as given to the constructor."""
@@ -268,6 +312,7 @@ cdef class LuaState:
 
     cdef inline lua.lua_State* _enter(self) except NULL:
         """Take the lock of an open state; the caller releases it with _leave."""
+        global st7_sigint_L
         if self.L is NULL:
             raise LuaClosedError("this LuaState is closed")
         self._lock.acquire()
@@ -276,11 +321,21 @@ cdef class LuaState:
             raise LuaClosedError("this LuaState is closed")
         if self._pending_unrefs:
             self._flush_unrefs()
-        if self._limits.timeout > 0 and self._lock.depth() == 1:
-            _arm_timeout(&self._limits, self.L)
+        if self._lock._count == 1:
+            # the outermost call of this state in this thread
+            if self._limits.armed:
+                _arm_limits(&self._limits, self.L)
+            if self._lock._owner == st7_main_ident:
+                self._sig_prev = st7_sigint_L                   # Ctrl-C reaches it (_interrupt.pxi)
+                st7_sigint_L = self.L
+                self._sig_on = 1
         return self.L
 
     cdef inline void _leave(self):
+        global st7_sigint_L
+        if self._sig_on and self._lock._count == 1:
+            st7_sigint_L = self._sig_prev
+            self._sig_on = 0
         self._lock.release()
         if self._out_len and self._lock.depth() == 0:
             _flush_output_quietly(self)         # what Lua printed (_stdio.pxi)
@@ -603,5 +658,57 @@ cdef bytes _chunkname(name, bytes code):
     return ("=" + name).encode("utf-8")
 
 
-cdef str _lua_quote(str s):
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+@cython.final
+cdef class _Deadline:
+    """The context manager of LuaState.deadline(seconds) (see there)."""
+    cdef LuaState _state
+    cdef double _seconds
+    cdef double _prev_end        # the enclosing block's end and seconds, restored on exit
+    cdef double _prev_seconds
+    cdef int _active
+
+    def __enter__(self):
+        cdef LuaState rt = self._state
+        cdef lua.lua_State* L = rt._enter()
+        cdef _Limits* lim = &rt._limits
+        cdef double end
+        try:
+            if rt._lock.depth() > 1:
+                raise LuaError("a deadline block cannot begin inside a Lua call of its own state "
+                               "(in Python code that this state's Lua code called)")
+            if self._active:
+                raise RuntimeError("this deadline block is already open")
+            end = _monotonic() + self._seconds
+            self._prev_end = lim.block_end
+            self._prev_seconds = lim.block_seconds
+            if not lim.blocks or end < lim.block_end:
+                lim.block_end = end
+                lim.block_seconds = self._seconds
+            lim.blocks += 1
+            self._active = 1
+            _watch(lim, L)
+        finally:
+            rt._leave()
+        return self
+
+    def __exit__(self, *exc):
+        cdef LuaState rt = self._state
+        cdef _Limits* lim = &rt._limits
+        if not self._active:
+            return False
+        self._active = 0
+        if rt.L is NULL:
+            return False                 # closed inside the block: nothing to undo
+        rt._lock.acquire()
+        try:
+            if rt.L is not NULL:
+                lim.blocks -= 1
+                lim.block_end = self._prev_end
+                lim.block_seconds = self._prev_seconds
+                _watch(lim, rt.L)
+        finally:
+            rt._lock.release()
+        return False
+
+    def __repr__(self):
+        return f"<LuaState.deadline({self._seconds:g} s){' open' if self._active else ''}>"

@@ -1,7 +1,7 @@
 # Lua's print, io.write and io.stdout/io.stderr writes go to Python's sys.stdout/sys.stderr.
 #
 # print is a C function (_print) as in Lua; io.write and the files' write and flush
-# methods are Lua wrappers around the C function _emit.
+# methods are Lua wrappers around the C function _emit (lua/sparktorch7/boot/stdio.lua).
 # So notebooks, pytest's capsys and contextlib.redirect_stdout see them, in order with
 # Python's own output (LuaJIT's would go to C's stdout, buffered apart). io.stdout and
 # io.stderr stay LuaJIT's file objects (io.type says "file"): the write and flush methods
@@ -82,60 +82,6 @@ cdef int _gather(LuaState rt, object stream, const char* s, size_t size) except 
         s += room
         size -= room
     return 0
-
-cdef bytes _STDIO = b"""
-local emit = ...   -- emit(kind, values...): write to 2 stdout, 3 stderr, 4/5 flush them
-local select, type, error, format = select, type, error, string.format
-local rawequal, rawget = rawequal, rawget
-local stdout, stderr = io.stdout, io.stderr
-local io_write, io_flush, io_output = io.write, io.flush, io.output
-local methods = rawget(debug.getmetatable(stdout), '__index')
-local file_write, file_flush = methods.write, methods.flush
-
--- io.output() as a variable: calling the C function each time would stop the JIT here
-local current = io_output()
-io.output = function(...)
-  local f = io_output(...)
-  current = f
-  return f
-end
-
--- a write takes strings and numbers (emit formats numbers as Lua does, %.14g); emit
--- checks them all before writing and returns the position of one that is neither
-local function bad_argument(i, v)
-  error(format("bad argument #%d to 'write' (string expected, got %s)", i, type(v)), 3)   -- (the caller's line)
-end
-
-io.write = function(...)
-  if rawequal(current, stdout) or rawequal(current, stderr) then
-    local bad = emit(rawequal(current, stdout) and 2 or 3, ...)
-    if bad then bad_argument(bad, (select(bad, ...))) end
-    return true
-  end
-  return io_write(...)
-end
-
-methods.write = function(f, ...)
-  if rawequal(f, stdout) or rawequal(f, stderr) then
-    local bad = emit(rawequal(f, stdout) and 2 or 3, ...)
-    if bad then bad_argument(bad, (select(bad, ...))) end
-    return true
-  end
-  return file_write(f, ...)
-end
-
-io.flush = function()
-  if rawequal(current, stdout) then emit(4) return true end
-  if rawequal(current, stderr) then emit(5) return true end
-  return io_flush()
-end
-
-methods.flush = function(f)
-  if rawequal(f, stdout) then emit(4) return true end
-  if rawequal(f, stderr) then emit(5) return true end
-  return file_flush(f)
-end
-"""
 
 
 cdef const char* _string_at(lua.lua_State* L, int i, char* num, size_t* size) noexcept:
@@ -247,8 +193,7 @@ cdef int _install_stdio(LuaState rt, lua.lua_State* L) except -1:
     lua.lua_getglobal(L, b"tostring")
     lua.lua_pushcclosure(L, <lua.lua_CFunction>_print, 2)
     lua.lua_setglobal(L, b"print")
-    if lua.luaL_loadbuffer(L, _STDIO, len(_STDIO), b"=sparktorch7.stdio") != 0:
-        raise LuaError("internal: the print/io wrappers failed to compile")
+    _load_boot_chunk(L, "stdio")                                              # chunk
     lua.lua_pushlightuserdata(L, <void*>rt)
     lua.lua_pushcclosure(L, <lua.lua_CFunction>_emit, 1)
     if lua.lua_pcall(L, 1, 0, 0) != 0:

@@ -16,7 +16,7 @@ import atexit
 import shutil
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Tuple
 
 from sparktorch7 import _blas
 from sparktorch7._build import build_state
@@ -24,7 +24,8 @@ from sparktorch7._build import build_state
 if TYPE_CHECKING:
     from sparktorch7._lua import LuaFunction, LuaState
 
-__all__ = ["WorkerEntry", "get_entry", "states_created", "cache_size", "clear", "MAX_STATES"]
+__all__ = ["WorkerEntry", "get_entry", "discard", "states_created", "cache_size", "clear",
+           "MAX_STATES"]
 
 #: How many Lua states one process keeps at most.
 MAX_STATES = 4
@@ -38,10 +39,11 @@ class WorkerEntry:
     """A Lua state built from one script, with the local copies of its files
     and the Lua functions already looked up in it."""
 
-    __slots__ = ("key", "state", "files_dir", "serial", "_functions")
+    __slots__ = ("key", "slot", "state", "files_dir", "serial", "_functions")
 
     def __init__(self, key: str, state: "LuaState", files_dir: Optional[str], serial: int) -> None:
         self.key = key
+        self.slot = key            # the cache's key: the script's, and the state's limits
         self.state = state
         self.files_dir = files_dir
         self.serial = serial
@@ -51,7 +53,7 @@ class WorkerEntry:
         """The Lua function ``name`` (a global, or a dotted path such as ``M.score``)."""
         fn = self._functions.get(name)
         if fn is None:
-            fn = self.state.eval(name)
+            fn = self.state.require("sparktorch7.worker")["lookup"](name)
             self._functions[name] = fn
         return fn
 
@@ -85,33 +87,52 @@ def clear() -> None:
 atexit.register(clear)
 
 
-def get_entry(key: str, load: Callable[[], Mapping[str, Any]]) -> WorkerEntry:
+def get_entry(key: str, load: Callable[[], Mapping[str, Any]],
+              limits: Optional[Tuple[Optional[float], Optional[int]]] = None) -> WorkerEntry:
     """The cached entry for ``key``, built on first use.
 
     ``load()`` is called only when the state must be built; it returns the
     script payload (see :meth:`sparktorch7.LuaScript._payload`). A state that
     fails to build is not cached, so the error is raised again by the next
-    task rather than leaving a half-initialised state behind.
+    task rather than leaving a half-initialised state behind. ``limits``
+    (``(timeout_s, max_memory)``) are the state's; states of one script with
+    other limits are other entries.
     """
     global _created
     _blas.limit_to_task_cpus()  # spark.task.cpus math threads per task
+    slot = key
+    if limits and limits != (None, None):
+        slot = f"{key}:timeout={limits[0]}:max_memory={limits[1]}"
     with _lock:
-        entry = _cache.get(key)
+        entry = _cache.get(slot)
         if entry is not None:
-            _cache.move_to_end(key)
+            _cache.move_to_end(slot)
             return entry
         payload = load()
         serial = _created + 1
-        entry = _build(key, payload, serial)
+        entry = _build(key, payload, serial, limits)
+        entry.slot = slot
         _created = serial
-        _cache[key] = entry
+        _cache[slot] = entry
         while len(_cache) > MAX_STATES:
             _old_key, old = _cache.popitem(last=False)
             old.close()
         return entry
 
 
-def _build(key: str, payload: Mapping[str, Any], serial: int) -> WorkerEntry:
+def discard(entry: WorkerEntry) -> bool:
+    """Close ``entry`` and drop it from the cache (if it is still there), so that the
+    next task builds a new state; True if it was cached."""
+    with _lock:
+        cached = _cache.get(entry.slot) is entry
+        if cached:
+            del _cache[entry.slot]
+    entry.close()
+    return cached
+
+
+def _build(key: str, payload: Mapping[str, Any], serial: int,
+           limits: Optional[Tuple[Optional[float], Optional[int]]] = None) -> WorkerEntry:
     state, files_dir = build_state(payload, prefix=f"sparktorch7-{key[:12]}-", serial=serial,
-                                   key=key, run_init=True)
+                                   key=key, run_init=True, limits=limits)
     return WorkerEntry(key, state, files_dir, serial)

@@ -44,21 +44,6 @@ PathLike = Union[str, "os.PathLike[str]"]
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
-def _lua_string(value: str) -> str:
-    out = ['"']
-    for ch in value:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ord(ch) < 32:
-            out.append("\\%03d" % ord(ch))
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
 def _check_function_name(name: str, what: str) -> str:
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise ValueError(f"{what} must be a Lua global name such as 'score' or 'model.score', "
@@ -132,13 +117,24 @@ class LuaScript:
 
     Examples
     --------
+    >>> import numpy as np
     >>> script = LuaScript('''
     ... function score(x) return x * 2 end
-    ... ''')
-    >>> script.key[:8]                                     # doctest: +SKIP
-    '3f1c0a9e'
-    >>> lua_udf(script, "score", "float")                  # doctest: +SKIP
-    >>> lm = LuaScript("require 'LanguageModel' ...", lua_path=["torch-rnn"])  # doctest: +SKIP
+    ... ''', name="double.lua")
+    >>> script.check("score")         # on the driver: the chunk runs and score is a function
+    >>> script.check("predict")
+    Traceback (most recent call last):
+    ...
+    ValueError: the Lua function 'predict' is not defined by script 'double.lua' (found a nil value)
+    >>> len(script.key)               # the sha256 of its content: the workers' cache key
+    64
+    >>> with script.open() as lua:    # a local state with the script loaded, to try it
+    ...     lua.score(np.arange(3.0))
+    array([0., 2., 4.])
+
+    The script then goes to :func:`sparktorch7.lua_udf`, :func:`sparktorch7.score` or
+    :func:`sparktorch7.map_partitions`, which ship it once per SparkContext. A project's
+    own Lua modules travel with it: ``LuaScript(source, lua_path=["torch-rnn"])``.
     """
 
     def __init__(self, source: Union[str, bytes], *,
@@ -171,8 +167,8 @@ class LuaScript:
                 digest.update(hashlib.sha256(tree.files[rel]).digest())
         self._key = digest.hexdigest()
         self._lock = threading.Lock()
-        self._checked: set = set()
-        self._compiled = False
+        self._checked: set = set()        # (function, limits) checked
+        self._compiled: set = set()       # limits under which the chunk ran
         self._shipped: Optional[tuple] = None   # (SparkContext, Broadcast, Accumulator)
 
     @classmethod
@@ -190,7 +186,19 @@ class LuaScript:
 
         Examples
         --------
-        >>> script = LuaScript.from_file("jobs/examples/mlp.lua", init="init")  # doctest: +SKIP
+        >>> import os, tempfile
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> with open(os.path.join(folder.name, "helpers.lua"), "w") as f:
+        ...     _ = f.write("return {twice = function(x) return 2 * x end}")
+        >>> with open(os.path.join(folder.name, "double.lua"), "w") as f:
+        ...     _ = f.write("local h = require 'helpers'\\nfunction score(x) return h.twice(x) end")
+        >>> script = LuaScript.from_file(os.path.join(folder.name, "double.lua"))
+        >>> script.name
+        '@double.lua'
+        >>> with script.open() as lua:    # helpers.lua, from the script's folder, was shipped
+        ...     lua.score(21)
+        42
+        >>> folder.cleanup()
         """
         path = os.fspath(path)
         with open(path, "rb") as f:
@@ -253,29 +261,34 @@ class LuaScript:
         return {"source": self._source, "name": self._name, "files": dict(self._files),
                 "init": self._init, "lua_trees": [t.payload() for t in self._trees]}
 
-    def check(self, *functions: str) -> None:
+    def check(self, *functions: str, limits: Optional[tuple] = None) -> None:
         """Check on the driver that the script compiles and runs, and that
         ``init`` and every name in ``functions`` are Lua functions.
 
         Raises :class:`sparktorch7.LuaSyntaxError` / :class:`sparktorch7.LuaError`
         from the script, or ``ValueError`` naming a missing function. Results are
-        remembered, so each function is checked once per script object.
+        remembered, so each function is checked once per script object. With
+        ``limits`` (``(timeout_s, max_memory)``, as the workers' states will have)
+        the chunk runs under them: one that would hang or outgrow them fails here
+        with :class:`sparktorch7.LuaTimeoutError` / :class:`sparktorch7.LuaMemoryError`.
         """
         for fn in functions:
             _check_function_name(fn, "function")
+        limits = None if limits == (None, None) else limits
         with self._lock:
-            wanted = [fn for fn in functions if fn not in self._checked]
-            if self._compiled and not wanted:
+            wanted = [fn for fn in functions if (fn, limits) not in self._checked]
+            if limits in self._compiled and not wanted:
                 return
             state, files_dir = build_state(self._payload(), prefix="sparktorch7-check-", serial=0,
-                                           key=self._key, run_init=False)
+                                           key=self._key, run_init=False, limits=limits)
             try:
                 try:
                     names = list(wanted)
                     if self._init is not None:
                         names.append(self._init)
+                    kind_of = state.require("sparktorch7.worker")["kind"]
                     for fn in names:
-                        kind = state.eval(f"type({fn})") if "." not in fn else _lookup_type(state, fn)
+                        kind = kind_of(fn)
                         if kind != "function":
                             role = "init function" if fn == self._init and fn not in wanted else "function"
                             raise ValueError(f"the Lua {role} {fn!r} is not defined by script "
@@ -285,8 +298,8 @@ class LuaScript:
             finally:
                 if files_dir:
                     shutil.rmtree(files_dir, ignore_errors=True)
-            self._compiled = True
-            self._checked.update(wanted)
+            self._compiled.add(limits)
+            self._checked.update((fn, limits) for fn in wanted)
 
     def open(self) -> "LuaState":
         """A new :class:`sparktorch7.LuaState` on the driver with the script
@@ -339,22 +352,14 @@ class _ScriptHandle:
         if self._rows is not None and n:
             self._rows.add(n)
 
-    def entry(self) -> "_worker.WorkerEntry":
+    def entry(self, limits: Optional[tuple] = None) -> "_worker.WorkerEntry":
         """The cached :class:`sparktorch7._worker.WorkerEntry` of this process,
-        built on first use."""
+        built on first use (with ``limits``, ``(timeout_s, max_memory)``, if given)."""
         def load() -> Mapping[str, Any]:
             payload = self._bc.value
             if self._acc is not None:
                 self._acc.add(1)
             return payload
 
-        return _worker.get_entry(self.key, load)
+        return _worker.get_entry(self.key, load, limits)
 
-
-def _lookup_type(state: Any, dotted: str) -> str:
-    parts = dotted.split(".")
-    expr = "local v = _G\n"
-    for p in parts:
-        expr += f"if type(v) ~= 'table' then return 'nil' end v = v[{_lua_string(p)}]\n"
-    expr += "return type(v)"
-    return state.execute(expr)

@@ -15,148 +15,9 @@ _NUMPY_OF = {
     "torch.FloatTensor": np.float32,
 }
 
-# Lua side of a model: load (GPU files included), unwrap, forward, type.
-_HELPERS = r"""
-if package.loaded['sparktorch7.model'] then
-   return package.loaded['sparktorch7.model']
-end
-require 'nn'
-require 'nngraph'
-require 'cunn'
-require 'cudnn'
-local H = {}
-package.loaded['sparktorch7.model'] = H
-
--- dotted paths of the nn modules found in plain tables under v (depth first, a few levels)
-local function module_keys(v, prefix, out, depth, seen)
-   if depth > 4 or #out >= 12 or type(v) ~= 'table' or torch.typename(v) or seen[v] then return out end
-   seen[v] = true
-   local names = {}
-   for k in pairs(v) do
-      if type(k) == 'string' or type(k) == 'number' then names[#names + 1] = k end
-   end
-   table.sort(names, function(a, b)
-      if type(a) == type(b) then return a < b end
-      return type(a) == 'number'
-   end)
-   for _, k in ipairs(names) do
-      local x, path = v[k], prefix .. tostring(k)
-      if torch.isTypeOf(x, 'nn.Module') then
-         out[#out + 1] = string.format('%q', path)
-      else
-         module_keys(x, path .. '.', out, depth + 1, seen)
-      end
-   end
-   return out
-end
-
-local function hint_for(root, prefix)
-   local keys = module_keys(root, prefix or '', {}, 1, {})
-   if #keys > 0 then
-      return ' (it has modules under the keys ' .. table.concat(keys, ', ') .. ': pass key=...)'
-   end
-   return ''
-end
-
--- t[part], a numeric part also tried as a number ("layers.1")
-local function index(t, part)
-   local v = t[part]
-   if v == nil and type(part) == 'string' and tonumber(part) then v = t[tonumber(part)] end
-   return v
-end
-
-function H.load(path, key)
-   local root = torch.load(path)
-   local model = root
-   local walked = {}
-   if key ~= nil then
-      if type(root) ~= 'table' or torch.isTypeOf(root, 'nn.Module') then
-         error(string.format('<load_model> %s holds a %s, not a table to take [%q] from',
-                             path, torch.type(root), tostring(key)), 0)
-      end
-      local parts
-      if type(key) == 'table' then
-         parts = key
-      elseif type(key) == 'string' and root[key] == nil then
-         parts = {}
-         for part in (key .. '.'):gmatch('([^.]*)%.') do parts[#parts + 1] = part end
-      else
-         parts = {key}
-      end
-         for _, part in ipairs(parts) do
-         if type(model) ~= 'table' or torch.typename(model) then
-            error(string.format('<load_model> %s: key %q: %s is a %s, not a table to take [%q] from%s',
-                                path, tostring(type(key) == 'table' and table.concat(key, '.') or key),
-                                #walked > 0 and table.concat(walked, '.') or 'the file',
-                                torch.type(model), tostring(part), hint_for(root)), 0)
-         end
-         local v = index(model, part)
-         if v == nil then
-            error(string.format('<load_model> %s has no key %q%s%s', path,
-                                tostring(type(key) == 'table' and table.concat(key, '.') or key),
-                                #walked > 0 and (' (' .. table.concat(walked, '.') .. ' has no ' ..
-                                                 string.format('%q', tostring(part)) .. ')') or '',
-                                hint_for(root)), 0)
-         end
-         walked[#walked + 1] = tostring(part)
-         model = v
-      end
-   end
-   if not torch.isTypeOf(model, 'nn.Module') then
-      local hint = ''
-      if type(model) == 'table' and not torch.typename(model) then
-         hint = hint_for(model, key ~= nil and (table.concat(walked, '.') .. '.') or '')
-      end
-      if hint == '' and key ~= nil then hint = hint_for(root) end
-      error(string.format('<load_model> %s holds a %s, not an nn module%s', path,
-                          key ~= nil and (torch.type(model) .. ' at key ' .. string.format('%q', tostring(key)))
-                          or torch.type(model), hint), 0)
-   end
-   return H.prepare(model)
-end
-
-function H.prepare(model)
-   while torch.typename(model) == 'nn.DataParallelTable' do
-      model = model.modules[1]
-   end
-   model:evaluate()
-   return model
-end
-
-function H.dtype(model)
-   local ok, t = pcall(nn.utils.moduleTensorType, model)
-   if ok and t then return t end
-   return model._type
-end
-
--- outputs are copied here, under the state's lock: a forward from another
--- thread cannot overwrite them before Python has them
-local function detach(v)
-   if torch.isTensor(v) then
-      return v:clone()
-   elseif type(v) == 'table' and not torch.typename(v) then
-      local t = {}
-      for k, x in pairs(v) do t[k] = detach(x) end
-      return t
-   end
-   return v
-end
-
-function H.forward(model, input)
-   return detach(model:forward(input))
-end
-
-function H.float(model) return model:float() end
-function H.double(model) return model:double() end
-function H.evaluate(model) return model:evaluate() end
-function H.training(model) return model:training() end
-
-return H
-"""
-
-
-def _lua_helpers(state: LuaState):
-    return state.execute(_HELPERS, name="=sparktorch7.model")
+def _lua_helpers(state: LuaState) -> Any:
+    """The Lua side of a model (``lua/sparktorch7/model.lua``): load, unwrap, forward, type."""
+    return state.require("sparktorch7.model")
 
 
 def _to_python(value: Any) -> Any:
@@ -188,9 +49,16 @@ class Model:
 
     Examples
     --------
-    >>> model = load_model("mnist_mlp.t7")          # doctest: +SKIP
-    >>> model.forward(np.zeros((2, 784), np.float32)).shape  # doctest: +SKIP
-    (2, 10)
+    A module built in Lua, wrapped as it is (:func:`load_model` gives one from a file):
+
+    >>> lua = LuaState(tables="proxy")
+    >>> net = lua.eval("require('nn').Sequential():add(nn.Linear(3, 2)):add(nn.Tanh())")
+    >>> model = Model(net, lua)
+    >>> model.tensor_type, model.float().dtype
+    ('torch.DoubleTensor', <class 'numpy.float32'>)
+    >>> model.forward(np.zeros((4, 3))).shape, model.forward(np.zeros((4, 3))).dtype
+    ((4, 2), dtype('float32'))
+    >>> lua.close()
     """
 
     def __init__(self, module: LuaTable, state: LuaState):
@@ -268,8 +136,33 @@ def load_model(path: str | os.PathLike, *, key: str | int | Sequence[str | int] 
 
     Examples
     --------
-    >>> model = load_model("model.t7")   # doctest: +SKIP
-    >>> probs = model.forward(batch)     # doctest: +SKIP
+    A model file as Torch7 writes one (here by ``torch.save`` in a state of our own):
+
+    >>> import os, tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "mlp.t7")
+    >>> with LuaState() as lua:
+    ...     lua.execute("require 'nn'")
+    ...     save = lua.eval("function(path) torch.save(path, nn.Sequential()"
+    ...                     ":add(nn.Linear(4, 3)):add(nn.SoftMax())) end")
+    ...     save(path)
+    >>> model = load_model(path)
+    >>> probs = model.forward(np.random.rand(2, 4))
+    >>> probs.shape, np.allclose(probs.sum(axis=1), 1)
+    ((2, 3), True)
+
+    A file holding a table: the key of the module in it.
+
+    >>> with LuaState() as lua:
+    ...     lua.execute("require 'nn'")
+    ...     lua.eval("function(path) torch.save(path, {protos = {rnn = nn.Linear(4, 3)}}) end")(path)
+    >>> load_model(path, key="protos.rnn").forward(np.zeros(4)).shape
+    (3,)
+    >>> load_model(path)
+    Traceback (most recent call last):
+    ...
+    sparktorch7._lua.LuaError: <load_model> ...mlp.t7 holds a table, not an nn module (it has modules under the keys "protos.rnn"...
+    >>> folder.cleanup()
     """
     if state is None:
         state = LuaState()

@@ -9,17 +9,6 @@ from sparktorch7._lua import LuaError, LuaFunction, LuaState
 
 __all__ = ["PyTorch"]
 
-# The names of the state's global functions (python2torch's function_names).
-_FUNCTION_NAMES = r"""
-local out = {}
-for name, value in pairs(_G) do
-  if type(name) == 'string' and type(value) == 'function' then out[#out + 1] = name end
-end
-table.sort(out)
-return table.concat(out, '\0')
-"""
-
-
 class PyTorch:
     """python2torch's ``PyTorch``: run a Lua script after ``require 'torch'``; every
     global function of the state (the script's and Lua's own, as python2torch listed
@@ -42,11 +31,29 @@ class PyTorch:
 
     Examples
     --------
-    >>> torch = PyTorch("mah_stuff.lua")                  # doctest: +SKIP
-    >>> torch.Hello()                                     # doctest: +SKIP
+    python2torch's own example script:
+
+    >>> import os, tempfile, numpy
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "mah_stuff.lua")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write('''
+    ... function Hello() print("Is it me you're looking for?") end
+    ... function DoIt(n, x, s, list, tensor)
+    ...   return n + x, s .. "!", #list, tensor:sum()
+    ... end
+    ... ''')
+    >>> torch = PyTorch(path)
+    >>> torch.Hello()
     Is it me you're looking for?
     []
-    >>> torch("DoIt", [1, 3.5, "s", [1, 2], numpy.zeros(3)])   # doctest: +SKIP
+    >>> torch("DoIt", [1, 3.5, "s", [1, 2], numpy.ones(3)])
+    [4.5, 's!', 2, 3]
+    >>> torch.DoIt(2, 0.5, "t", [], numpy.zeros(1))
+    [2.5, 't!', 0, 0]
+    >>> "DoIt" in torch.function_names and "print" in torch.function_names
+    True
+    >>> torch.close(); folder.cleanup()
     """
 
     function_names: list[str]
@@ -58,7 +65,7 @@ class PyTorch:
             for name in requires:
                 state.require(name)
             state.dofile(os.fspath(path))
-            names = state.execute(_FUNCTION_NAMES)
+            names = state.require("sparktorch7.python2torch")["function_names"]()
         except BaseException:
             state.close()
             raise

@@ -137,7 +137,9 @@ def _new_state(entry: str) -> tuple[LuaState, Any]:
     torch/serialization.lua."""
     state = LuaState(encoding=None, tables="list")
     state.execute("require('torch')", name="=sparktorch7.t7")
-    return state, state.eval(f"require('torch.serialization').{entry}", name="=sparktorch7.t7")
+    entry_of = state.eval("function(name) return require('torch.serialization')[name] end",
+                          name="=sparktorch7.t7")
+    return state, entry_of(entry)
 
 
 # ---------------------------------------------------------------------- load

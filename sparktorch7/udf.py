@@ -147,6 +147,20 @@ def _check_options(batch_size: Optional[int], on_bad_rows: str, dtype: Optional[
     return np_dtype.str
 
 
+def _check_limits_options(timeout_s: Optional[float], max_memory: Optional[int]
+                          ) -> Optional[Tuple[Optional[float], Optional[int]]]:
+    """``(timeout_s, max_memory)`` for the workers' states, or None for no limits."""
+    if timeout_s is not None and (isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float))
+                                  or not timeout_s > 0 or timeout_s == float("inf")):
+        raise ValueError(f"timeout_s must be a positive number of seconds or None, not {timeout_s!r}")
+    if max_memory is not None and (isinstance(max_memory, bool) or not isinstance(max_memory, int)
+                                   or max_memory <= 0):
+        raise ValueError(f"max_memory must be a positive number of bytes or None, not {max_memory!r}")
+    if timeout_s is None and max_memory is None:
+        return None
+    return (float(timeout_s) if timeout_s is not None else None, max_memory)
+
+
 def _input_kind_from_spark(name: str, dt: Any) -> str:
     """'scalar' or 'array' for a usable Spark input type; TypeError otherwise."""
     return _spark_kind_depth(name, dt)[0]
@@ -205,7 +219,8 @@ class LuaUDF:
     def __init__(self, script: LuaScript, function: str, return_type: Any, *,
                  batch_size: Optional[int], on_bad_rows: str, dtype: Optional[str],
                  flavor: str, columns: str = "stack", input_shapes: Any = None,
-                 deterministic: bool = True) -> None:
+                 deterministic: bool = True,
+                 limits: Optional[Tuple[Optional[float], Optional[int]]] = None) -> None:
         self.script = script
         self.function = function
         self._return_type = return_type
@@ -216,6 +231,7 @@ class LuaUDF:
         self.columns = columns
         self.input_shapes = input_shapes
         self.deterministic = deterministic
+        self.limits = limits
         self._resolved: Optional[Tuple[Any, pa.DataType]] = None
         self.__name__ = f"lua_{function.replace('.', '_')}"
 
@@ -236,7 +252,8 @@ class LuaUDF:
         dt, at = self._resolve()
         handle = self.script._ship(_active_sc())
         runner = _Runner(handle, self.function, names, self.dtype, self.batch_size,
-                         self.on_bad_rows, columns=self.columns, shapes=self.input_shapes)
+                         self.on_bad_rows, columns=self.columns, shapes=self.input_shapes,
+                         limits=self.limits)
         if self.flavor == "arrow":
             from pyspark.sql.functions import arrow_udf
 
@@ -318,7 +335,8 @@ def _make_pandas_fn(runner: _Runner, out_type: pa.DataType, name: str):
 def lua_udf(script: LuaScript, function: str, return_type: Any, *,
             batch_size: Optional[int] = None, on_bad_rows: str = "error",
             dtype: Optional[str] = None, flavor: str = "arrow", columns: str = "stack",
-            input_shapes: Any = None) -> LuaUDF:
+            input_shapes: Any = None, timeout_s: Optional[float] = None,
+            max_memory: Optional[int] = None) -> LuaUDF:
     """A column function that scores batches of rows with a Lua function.
 
     Parameters
@@ -358,6 +376,17 @@ def lua_udf(script: LuaScript, function: str, return_type: Any, *,
         give one dimension per level. Rows of another shape are bad rows.
         Without a declared shape, the rows of a batch must all have the same
         shape, or the batch fails asking for one.
+    timeout_s : float, optional
+        Seconds each Lua call (one batch of at most ``batch_size`` rows) may run: an
+        endless loop fails the task with :class:`sparktorch7.LuaTimeoutError` naming the
+        function, the script, the rows and the Lua line (rebuilt as itself on the driver
+        by :func:`short_errors`). The worker's state then runs with the JIT compiler off
+        (LuaJIT runs no hooks in compiled code): numeric Lua code 1.5-3x slower,
+        element-wise tensor access much more. The chunk and ``init`` are bounded too.
+    max_memory : int, optional
+        Bytes the Lua heap of the worker's state may grow to (tensor storage is not
+        counted): past it the call fails with :class:`sparktorch7.LuaMemoryError`.
+        After either error the worker's state is closed and the next task builds a new one.
 
     Returns
     -------
@@ -366,9 +395,17 @@ def lua_udf(script: LuaScript, function: str, return_type: Any, *,
 
     Examples
     --------
-    >>> script = LuaScript("function double(x) return x * 2 end")     # doctest: +SKIP
-    >>> f = lua_udf(script, "double", "float")                         # doctest: +SKIP
-    >>> df.select(f("value").alias("doubled"))                          # doctest: +SKIP
+    With ``spark`` a SparkSession:
+
+    >>> script = LuaScript("function double(x) return x * 2 end")
+    >>> f = lua_udf(script, "double", "float")
+    >>> df = spark.createDataFrame([(1.5,), (2.0,)], "value double")
+    >>> df.select(f("value").alias("doubled")).collect()
+    [Row(doubled=3.0), Row(doubled=4.0)]
+    >>> lua_udf(script, "triple", "float")
+    Traceback (most recent call last):
+    ...
+    ValueError: the Lua function 'triple' is not defined by script 'script' (found a nil value)
     """
     if not isinstance(script, LuaScript):
         raise TypeError(f"script must be a LuaScript, not {type(script).__name__}")
@@ -378,9 +415,10 @@ def lua_udf(script: LuaScript, function: str, return_type: Any, *,
         raise ValueError(f"flavor must be one of {_FLAVORS}, not {flavor!r}")
     _check_columns_option(columns)
     shapes = _check_shapes(input_shapes)
-    script.check(function)
+    limits = _check_limits_options(timeout_s, max_memory)
+    script.check(function, limits=limits)
     udf = LuaUDF(script, function, return_type, batch_size=batch_size, on_bad_rows=on_bad_rows,
-                 dtype=dtype, flavor=flavor, columns=columns, input_shapes=shapes)
+                 dtype=dtype, flavor=flavor, columns=columns, input_shapes=shapes, limits=limits)
     from pyspark import SparkContext
 
     if isinstance(return_type, str) and SparkContext._active_spark_context is None:
@@ -392,16 +430,20 @@ def lua_udf(script: LuaScript, function: str, return_type: Any, *,
 def lua_pandas_udf(script: LuaScript, function: str, return_type: Any, *,
                    batch_size: Optional[int] = None, on_bad_rows: str = "error",
                    dtype: Optional[str] = None, columns: str = "stack",
-                   input_shapes: Any = None) -> LuaUDF:
+                   input_shapes: Any = None, timeout_s: Optional[float] = None,
+                   max_memory: Optional[int] = None) -> LuaUDF:
     """:func:`lua_udf` with ``flavor='pandas'`` (a ``pandas_udf`` over iterators of Series).
 
     Examples
     --------
-    >>> f = lua_pandas_udf(script, "double", "float")                  # doctest: +SKIP
+    >>> script = LuaScript("function double(x) return x * 2 end")
+    >>> f = lua_pandas_udf(script, "double", "float")
+    >>> spark.range(3).select(f("id").alias("y")).collect()
+    [Row(y=0.0), Row(y=2.0), Row(y=4.0)]
     """
     return lua_udf(script, function, return_type, batch_size=batch_size,
                    on_bad_rows=on_bad_rows, dtype=dtype, flavor="pandas", columns=columns,
-                   input_shapes=input_shapes)
+                   input_shapes=input_shapes, timeout_s=timeout_s, max_memory=max_memory)
 
 
 def register(spark: "SparkSession", name: str, script: LuaScript, function: str, return_type: Any,
@@ -421,8 +463,10 @@ def register(spark: "SparkSession", name: str, script: LuaScript, function: str,
 
     Examples
     --------
-    >>> register(spark, "double_it", script, "double", "double")       # doctest: +SKIP
-    >>> spark.sql("SELECT double_it(CAST(id AS DOUBLE)) AS y FROM range(3)")  # doctest: +SKIP
+    >>> script = LuaScript("function double(x) return x * 2 end")
+    >>> _ = register(spark, "double_it", script, "double", "double")
+    >>> spark.sql("SELECT double_it(CAST(id AS DOUBLE)) AS y FROM range(3)").collect()
+    [Row(y=0.0), Row(y=2.0), Row(y=4.0)]
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a non-empty string, not {name!r}")
@@ -471,7 +515,8 @@ def _score_partition(runner: _Runner, in_cols: List[str], keep_cols: List[str],
 def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[str, Sequence[str]],
           output_schema: Any, *, batch_size: Optional[int] = None,
           keep: Optional[Sequence[str]] = None, on_bad_rows: str = "error",
-          dtype: Optional[str] = None, columns: str = "stack", input_shapes: Any = None) -> "DataFrame":
+          dtype: Optional[str] = None, columns: str = "stack", input_shapes: Any = None,
+          timeout_s: Optional[float] = None, max_memory: Optional[int] = None) -> "DataFrame":
     """Score a DataFrame with a Lua function through ``mapInArrow``.
 
     Parameters
@@ -492,19 +537,30 @@ def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[s
         Rows per Lua call at most.
     keep : list of str, optional
         Columns carried through unchanged (ids...). Default: every column of ``df``.
-    on_bad_rows, dtype, columns, input_shapes
+    on_bad_rows, dtype, columns, input_shapes, timeout_s, max_memory
         As in :func:`lua_udf`; here the column types and the declared shapes
         are checked on the driver against the DataFrame's schema.
 
     Returns
     -------
     pyspark.sql.DataFrame
-        ``keep`` columns followed by the output columns.
+        ``keep`` columns followed by the output columns. For a streaming ``df``
+        (``df.isStreaming``) a streaming DataFrame, to start with ``writeStream``
+        (a file sink, ``foreachBatch``, ...); each micro-batch's counts need no
+        action: ``query.lastProgress["observedMetrics"]["sparktorch7 <function>
+        -> <first output column>"]`` holds ``rows`` and ``scored`` (non-null
+        results), and ``script.rows_scored`` grows as micro-batches finish.
 
     Examples
     --------
-    >>> out = score(df, script, "predict", ["x1", "x2"], "prediction float",
-    ...             keep=["id"])                                        # doctest: +SKIP
+    >>> script = LuaScript('''
+    ... function predict(x)            -- x: [N, 2], the columns x1 and x2
+    ...   return x:select(2, 1) + x:select(2, 2) * 10
+    ... end''')
+    >>> df = spark.createDataFrame([(1, 1.0, 2.0), (2, 3.0, 4.0)], "id int, x1 double, x2 double")
+    >>> out = score(df, script, "predict", ["x1", "x2"], "prediction float", keep=["id"])
+    >>> out.collect()
+    [Row(id=1, prediction=21.0), Row(id=2, prediction=43.0)]
     """
     from pyspark.sql.types import StructField, StructType
 
@@ -534,7 +590,8 @@ def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[s
     if clash:
         raise ValueError(f"output column(s) {clash} clash with kept columns; rename them or "
                          "drop them from keep")
-    script.check(function)
+    limits = _check_limits_options(timeout_s, max_memory)
+    script.check(function, limits=limits)
     result_schema = StructType([fields[c] for c in keep_cols] + list(out.fields))
     # Arrow schema of the output batches, as Spark expects them
     arrow_schema = pa.schema([pa.field(f.name, _arrow_type(f.dataType), nullable=True)
@@ -542,10 +599,26 @@ def score(df: "DataFrame", script: LuaScript, function: str, input_cols: Union[s
     out_fields = [arrow_schema.field(f.name) for f in out.fields]
     handle = script._ship(df.sparkSession.sparkContext)
     runner = _Runner(handle, function, in_cols, np_dtype, batch_size, on_bad_rows,
-                     columns=columns, shapes=shapes)
+                     columns=columns, shapes=shapes, limits=limits)
     fn = _score_partition(runner, in_cols, keep_cols, out_fields, arrow_schema)
     result_schema = StructType([StructField(f.name, f.dataType, True) for f in result_schema.fields])
-    return df.mapInArrow(fn, result_schema)
+    result = df.mapInArrow(fn, result_schema)
+    if df.isStreaming:
+        result = _observe_stream(result, function, out.fields[0].name)
+    return result
+
+
+def _observe_stream(result: "DataFrame", function: str, first_output: str) -> "DataFrame":
+    """The counts of each micro-batch, in the query's progress (no action needed)."""
+    from pyspark.sql import functions as F
+
+    return result.observe(_stream_metrics_name(function, first_output),
+                          F.count(F.lit(1)).alias("rows"),
+                          F.count(F.col(f"`{first_output}`")).alias("scored"))
+
+
+def _stream_metrics_name(function: str, first_output: str) -> str:
+    return f"sparktorch7 {function} -> {first_output}"
 
 
 # ---------------------------------------------------------------------------
@@ -605,7 +678,7 @@ def _rdd_rows(runner: _Runner, it: Iterable[Any], partition: Optional[int]) -> I
             for k, j in enumerate(good):
                 x[k] = vecs[j]
             if entry is None:
-                entry = runner.handle.entry()
+                entry = runner.entry()
             result = runner.call(entry, [x], where)
             values = _rows_to_python(result, len(good), where, runner.function)
             _count_rows(runner.handle, len(good))
@@ -631,7 +704,8 @@ def _map_partitions_fn(runner: _Runner):
 
 def map_partitions(rdd: "RDD", script: LuaScript, function: str, *,
                    batch_size: int = 1024, on_bad_rows: str = "error",
-                   dtype: Optional[str] = None) -> "RDD":
+                   dtype: Optional[str] = None, timeout_s: Optional[float] = None,
+                   max_memory: Optional[int] = None) -> "RDD":
     """Score an RDD with a Lua function, batch by batch, in ``mapPartitions``.
 
     Each element is a sequence of numbers (list, tuple, ndarray, ``Row`` or
@@ -639,12 +713,14 @@ def map_partitions(rdd: "RDD", script: LuaScript, function: str, *,
     tensor (float32 unless ``dtype`` says otherwise) and passed to the Lua
     function. Each input element gives one output element: a float for a
     result ``[N]``, a list for ``[N, K]``, a dict for a table of tensors, or
-    None for a bad row under ``on_bad_rows='null'``.
+    None for a bad row under ``on_bad_rows='null'``. ``timeout_s`` and ``max_memory``
+    bound each Lua call as in :func:`lua_udf`.
 
     Examples
     --------
-    >>> rdd = spark.sparkContext.parallelize([[1.0, 2.0], [3.0, 4.0]])  # doctest: +SKIP
-    >>> map_partitions(rdd, script, "total").collect()                  # doctest: +SKIP
+    >>> script = LuaScript("function total(x) return x:sum(2):view(-1) end")
+    >>> rdd = spark.sparkContext.parallelize([[1.0, 2.0], [3.0, 4.0]])
+    >>> map_partitions(rdd, script, "total").collect()
     [3.0, 7.0]
     """
     if not isinstance(script, LuaScript):
@@ -653,9 +729,10 @@ def map_partitions(rdd: "RDD", script: LuaScript, function: str, *,
     np_dtype = _check_options(batch_size, on_bad_rows, dtype)
     if batch_size is None:
         raise ValueError("batch_size must be a positive int")
-    script.check(function)
+    limits = _check_limits_options(timeout_s, max_memory)
+    script.check(function, limits=limits)
     handle = script._ship(rdd.context)
-    runner = _Runner(handle, function, ["row"], np_dtype, batch_size, on_bad_rows)
+    runner = _Runner(handle, function, ["row"], np_dtype, batch_size, on_bad_rows, limits=limits)
     return rdd.mapPartitionsWithIndex(_map_partitions_fn(runner))
 
 
@@ -673,14 +750,16 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
                 lua_path: Sequence[str] = (), batch_size: Optional[int] = None, output_col: str = "prediction",
                 output_type: str = "array<float>", keep: Optional[Sequence[str]] = None,
                 on_bad_rows: str = "error", mode: str = "error", master: Optional[str] = None,
-                spark: Optional["SparkSession"] = None) -> Dict[str, Any]:
+                spark: Optional["SparkSession"] = None, timeout_s: Optional[float] = None,
+                max_memory: Optional[int] = None) -> Dict[str, Any]:
     """Read a table (Parquet, or CSV/JSON by extension), score it with a Lua
     function and write the result the same way; the logic of ``jobs/score.py``.
 
     Either ``features`` (numeric columns stacked into one ``[N, C]`` tensor)
     or ``features_col`` (an array column, one ``[N, D]`` tensor). The output
     holds the ``keep`` columns (default: every input column except the
-    features) and ``output_col`` of type ``output_type``. Returns the figures
+    features) and ``output_col`` of type ``output_type``; ``timeout_s`` and
+    ``max_memory`` bound each Lua call as in :func:`lua_udf`. Returns the figures
     it logs: rows, seconds, rows_per_s, lua_states.
 
     The output is never one of the inputs: an ``output_path`` that is, is
@@ -697,14 +776,31 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
 
     Examples
     --------
-    >>> score_files("in.parquet", "out.parquet", "mlp.lua", "predict",
-    ...             features_col="features", files=["mlp_weights.bin"])  # doctest: +SKIP
+    >>> import os, tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> with open(os.path.join(folder.name, "sum.lua"), "w") as f:
+    ...     _ = f.write("function predict(x) return x:sum(2) end")   # [N, 1]: array<float>
+    >>> inp, out = os.path.join(folder.name, "in.parquet"), os.path.join(folder.name, "out.parquet")
+    >>> spark.createDataFrame([(1, [1.0, 2.0]), (2, [3.0, 4.5])], "id int, features array<double>"
+    ...                       ).write.parquet(inp)
+    >>> figures = score_files(inp, out, os.path.join(folder.name, "sum.lua"), "predict",
+    ...                       features_col="features", spark=spark)
+    >>> figures["rows"]
+    2
+    >>> sorted(spark.read.parquet(out).collect())
+    [Row(id=1, prediction=[3.0]), Row(id=2, prediction=[7.5])]
+    >>> score_files(inp, inp, os.path.join(folder.name, "sum.lua"), "predict", features_col="features")
+    Traceback (most recent call last):
+    ...
+    sparktorch7._paths.PathOverlapError: refusing to write output '...in.parquet': it is the same path as the input table ...
+    >>> folder.cleanup()
     """
     from sparktorch7 import _paths
 
     if (features is None) == (features_col is None):
         raise ValueError("give exactly one of features (numeric columns) or features_col (an array column)")
     _paths.check_mode(mode)
+    _check_limits_options(timeout_s, max_memory)
     inputs = _job_inputs(input_path, script_path, list(files))
     _paths.check_paths(output_path, inputs)        # before a session: fail fast
     in_cols = list(features) if features is not None else [features_col]
@@ -720,7 +816,8 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
     _log.info("scoring %s with %s:%s (inputs %s) -> %s (mode %s)", input_path, script_path,
               function, in_cols, output_path, mode)
     out = score(df, script, function, in_cols, f"`{output_col}` {output_type}", keep=list(keep),
-                batch_size=batch_size, on_bad_rows=on_bad_rows)
+                batch_size=batch_size, on_bad_rows=on_bad_rows, timeout_s=timeout_s,
+                max_memory=max_memory)
     t0 = time.perf_counter()
     with _Progress(spark.sparkContext), short_errors():
         fmt = _format_of(output_path)

@@ -5,8 +5,9 @@ executor in their own JVMs, the executor in its own working directory, as on YAR
 or a standalone cluster. (Plain `local[N]` runs tasks inside the driver's JVM, whose working
 directory is not where Spark unpacks archives, so `./environment/bin/python` cannot be found
 there.) The executors' Python workers report `sys.executable`, `sys.prefix`,
-`sparktorch7.__file__` and the libluajit they mapped: all must lie inside the unpacked
-`environment/` of the executor's working directory.
+`sparktorch7.__file__` and any libluajit they mapped: the first three must lie inside the
+unpacked `environment/` of the executor's working directory, and no libluajit may be mapped at
+all (LuaJIT is linked into the extension, so no system copy can be picked up).
 
 Two jobs report them: tests/data/env_probe_job.py (a mapInPandas job that returns them as
 rows) and `jobs/score.py` (its Lua script, tests/data/env_probe.lua, records them through
@@ -86,7 +87,8 @@ def test_archive_is_a_venv_with_the_wheel_and_without_pyspark(archive):
         python = tar.getmember("bin/python")
     assert "pyvenv.cfg" in names and python.issym()
     site = {n.split("/")[3] for n in names if n.startswith("lib/python3") and n.count("/") >= 4}
-    assert {"sparktorch7", "sparktorch7.libs", "numpy", "pyarrow", "pandas"} <= site, sorted(site)
+    assert {"sparktorch7", "numpy", "pyarrow", "pandas"} <= site, sorted(site)
+    assert "sparktorch7.libs" not in site           # LuaJIT is linked into the extension
     assert "pyspark" not in site                    # the cluster provides it
     assert any(n.endswith("sparktorch7/lua/torch/init.lua") for n in names)
 
@@ -147,8 +149,7 @@ def check_scores_and_facts(scored: list, facts: list, spark_home: Path) -> None:
             raise ForeignPackageError(f"executor imported {module}, not {env}'s sparktorch7")
         module = module.relative_to(env).parts
         assert module[0] == "lib" and module[2:] == ("site-packages", "sparktorch7", "__init__.py"), fact
-        (lib,) = fact["luajit"].split(";")
-        assert Path(lib).parent == env.joinpath(*module[:3], "sparktorch7.libs"), fact
+        assert fact["luajit"] == "", fact              # no shared libluajit: it is linked in
 
 
 def test_executors_run_the_packed_environment(archive, spark_home, tmp_path):

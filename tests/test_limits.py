@@ -108,3 +108,93 @@ def test_a_tiny_max_memory_never_ends_the_process():
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("LuaMemoryError not enough memory (the state's max_memory is 1000 bytes)") == 3
     assert "done" in r.stdout
+
+
+# ---------------------------------------------------------------- deadline(seconds): one block
+SPIN = "function(n) local x = 0 for i = 1, n do x = x + i % 7 end return x end"   # the JIT compiles it whole
+
+
+def spin_ref(n):
+    """What SPIN returns: sum(i % 7 for i in 1..n)."""
+    n = int(n)
+    return n // 7 * 21 + (n % 7) * (n % 7 + 1) // 2
+
+
+def test_deadline_bounds_a_block_of_a_state_without_timeout(lua):
+    spin = lua.eval(SPIN)
+    assert spin(1e6) == spin_ref(1e6) and lua.eval("(jit.status())") is True
+    t0 = time.monotonic()
+    with pytest.raises(LuaTimeoutError, match=r"^timed out after 0\.2 s in .*:1 \(function defined at line 1\)"):
+        with lua.deadline(0.2):
+            assert lua.eval("(jit.status())") is False                    # off inside the block
+            spin(1e15)
+    assert 0.15 < time.monotonic() - t0 < 5
+    assert lua.timeout is None and lua.eval("(jit.status())") is True     # back on after it
+    assert spin(1e6) == spin_ref(1e6)                                          # usable, unbounded again
+    assert spin(1e8) == spin_ref(1e8)                                        # (longer than 0.2 s off the JIT too)
+
+
+def test_deadline_is_for_the_whole_block_and_names_the_function(lua):
+    lua.execute("""
+        local function inner() while true do end end
+        function outer() inner() end
+        function quick(n) local x = 0 for i = 1, n do x = x + 1 end return x end
+    """, name="fns.lua")
+    with lua.deadline(0.5):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 0.3:
+            assert lua.globals().quick(1000) == 1000                      # many calls, each fine
+        with pytest.raises(LuaTimeoutError, match=r"^timed out after 0\.5 s in fns\.lua:2 \(function 'inner'\)"):
+            lua.globals().outer()
+        assert time.monotonic() - t0 < 0.8                               # the block's clock, not the call's
+        with pytest.raises(LuaTimeoutError):                             # the block is over: every long call fails
+            lua.globals().quick(1e12)
+        assert lua.globals().quick(10) == 10                             # short ones still end
+    assert lua.globals().quick(1e7) == 10 ** 7
+
+
+def test_deadline_nests_and_combines_with_the_timeout():
+    with LuaState(timeout=5) as lua:
+        spin = lua.eval(SPIN)
+        with lua.deadline(1):
+            t0 = time.monotonic()
+            with pytest.raises(LuaTimeoutError, match=r"^timed out after 0\.2 s"):
+                with lua.deadline(0.2):                                  # the inner, earlier end
+                    spin(1e15)
+            assert time.monotonic() - t0 < 0.8
+            with pytest.raises(LuaTimeoutError, match=r"^timed out after 1 s"):
+                with lua.deadline(30):                                   # cannot extend the outer one
+                    spin(1e15)
+        with pytest.raises(LuaTimeoutError, match=r"^timed out after 0\.1 s"):
+            with lua.deadline(0.1):                                      # earlier than the timeout
+                spin(1e15)
+        assert lua.timeout == 5 and lua.eval("(jit.status())") is False  # the state's own mode kept
+        lua.timeout = None
+        assert lua.eval("(jit.status())") is True
+
+
+def test_deadline_checks(lua):
+    for bad in (0, -1, "1", None, True, float("nan")):
+        with pytest.raises(ValueError, match="deadline seconds must be a positive number"):
+            lua.deadline(bad)
+    block = lua.deadline(1)
+    assert repr(block) == "<LuaState.deadline(1 s)>"
+    lua.py_globals["enter"] = block.__enter__
+    with pytest.raises(LuaError, match="cannot begin inside a Lua call of its own state"):
+        lua.execute("py.eval('enter')()")
+    with block:
+        assert repr(block) == "<LuaState.deadline(1 s) open>"
+        with pytest.raises(RuntimeError, match="already open"):
+            block.__enter__()
+    with block:                                                          # reusable once closed
+        assert lua.eval("(jit.status())") is False
+    assert lua.eval("(jit.status())") is True
+    lua.close()
+    with pytest.raises(st_closed()):
+        with block:
+            pass
+
+
+def st_closed():
+    from sparktorch7 import LuaClosedError
+    return LuaClosedError

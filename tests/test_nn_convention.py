@@ -24,18 +24,10 @@ TABLE_FILES = {"Jacobian"}
 
 
 def manifest_names(package):
-    """Classes the package's init.lua requires, plus its spatial manifest's list."""
+    """Classes the package's init.lua (its one manifest) requires by name."""
     with open(os.path.join(LUA, package, "init.lua")) as f:
         init = f.read()
-    names = set(re.findall(r"require\(['\"]%s\.(\w+)['\"]\)" % package, init))
-    listed = re.search(r"local modules = \{([^}]*)\}", init)
-    if listed:
-        names |= set(re.findall(r"'(\w+)'", listed.group(1)))
-    spatial = os.path.join(LUA, package, "spatial_manifest.lua")
-    if os.path.exists(spatial):
-        with open(spatial) as f:
-            names |= set(re.findall(r"['\"](\w+)['\"]", f.read()))
-    return names
+    return set(re.findall(r"^require\(['\"]%s\.(\w+)['\"]\)$" % package, init, re.M))
 
 
 def _test_texts():
@@ -68,14 +60,8 @@ def test_manifest_requires_every_file(package):
 @pytest.mark.parametrize("package", PACKAGES)
 def test_every_class_is_mentioned_in_a_test(package):
     texts = _test_texts()
-    spatial = set()
-    if package in ("nn", "cudnn"):
-        path = os.path.join(LUA, package, "spatial_manifest.lua")
-        if os.path.exists(path):
-            with open(path) as f:
-                spatial = set(re.findall(r"['\"](\w+)['\"]", f.read()))
     untested = [n for n in class_files(package)
-                if n not in spatial and not re.search(r"\b%s\.%s\b" % (package, n), texts)]
+                if not re.search(r"\b%s\.%s\b" % (package, n), texts)]
     assert not untested, f"no test_nn*.py mentions {package}.{untested}"
 
 

@@ -20,7 +20,7 @@ def loss(state, ctor, x, t, dtype, setup=""):
         local c = {ctor}
         {setup}
         c:type(tname)
-        return c:forward(x, t)
+        return (c:forward(x, t))   -- ClassNLLCriterion also returns the total weight
     end""")
     cast = lambda v: [cast(a) for a in v] if isinstance(v, list) else (
         v.astype(dtype) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v)
@@ -67,7 +67,7 @@ def test_classification_losses(nnlua, dtype):
         nll.sum(), **close(dtype))
     w = np.array([1.0, 2.0, 0.5, 3.0])
     weighted = (w[y - 1] * nll).sum() / w[y - 1].sum()
-    f = nnlua.eval("""function(x, t, w) return nn.ClassNLLCriterion(w):forward(x, t) end""")
+    f = nnlua.eval("""function(x, t, w) return (nn.ClassNLLCriterion(w):forward(x, t)) end""")
     assert f(logp, y, w) == pytest.approx(weighted, rel=1e-10)
     assert loss(nnlua, "nn.ClassNLLCriterion()", logp[0].astype(dtype), 3, dtype) == pytest.approx(
         -logp[0, 2], **close(dtype))

@@ -27,6 +27,7 @@
 -- one layer only). With uniform weights, as in cudnn.torch's test_rnn.lua, the
 -- sample's checksums do not depend on it; tests/test_cudnn_rnn.py checks both.
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local RNN, parent = torch.class('cudnn.RNN', 'nn.Module')
 
 -- gates per direction and layer (each an input matrix, a recurrent one and two biases)
@@ -112,17 +113,9 @@ function RNN:__init(inputSize, hiddenSize, numLayers, batchFirst, dropout, remem
    self:reset()
 end
 
-local function numpy(self)
-   local np = rawget(torch, '_np')
-   if not np then
-      error('<' .. torch.type(self) .. '> needs the NumPy bridge (torch._np), which this Lua state lacks', 3)
-   end
-   return np
-end
-
 function RNN:paramCount()
-   return numpy(self).callmod('sparktorch7._rnn_ops', 'cudnn_param_count', self.mode, self.inputSize,
-                              self.hiddenSize, self.numLayers, self.numDirections)
+   return kernels.cudnn_param_count(self.mode, self.inputSize, self.hiddenSize, self.numLayers,
+                                    self.numDirections)
 end
 
 function RNN:reset(stdv)
@@ -225,9 +218,8 @@ function RNN:updateOutput(input)
    self.cellOutput = fresh(self.cellOutput):resize(L, N, self.hiddenSize):zero()
    self._output = fresh(self._output):resize(T, N, self.hiddenSize * self.numDirections)
    if T > 0 and N > 0 then
-      numpy(self).callmod('sparktorch7._rnn_ops', 'cudnn_rnn', self._output, self.hiddenOutput,
-                          self.cellOutput, x:contiguous(), self.weight:contiguous(), hx or false, cx or false,
-                          self.mode, self.inputSize, self.hiddenSize, self.numLayers, self.numDirections)
+      kernels.cudnn_rnn(self._output, self.hiddenOutput, self.cellOutput, x:contiguous(),
+                        self.weight:contiguous(), hx or false, cx or false, self.mode, self.inputSize, self.hiddenSize, self.numLayers, self.numDirections)
    end
    self.output = self.batchFirst and self._output:transpose(1, 2) or self._output
    return self.output

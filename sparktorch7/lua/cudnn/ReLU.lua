@@ -1,6 +1,7 @@
 -- cudnn.ReLU: y = max(0, x).
 local pointwise = require('nn.pointwise')
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local ReLU, parent = torch.class('cudnn.ReLU', 'nn.Module')
 
 schema.declare(ReLU, {
@@ -12,21 +13,17 @@ function ReLU:__init(inplace)
    self.inplace = inplace or false
 end
 
--- Large contiguous float/double inputs take nn.Threshold's numpy kernel (one
--- vectorised pass, in place when inplace); the Lua loop stays for small ones.
-local NUMPY_MIN_ELEMENTS = 32768
-local NUMPY_TYPES = { ['torch.FloatTensor'] = true, ['torch.DoubleTensor'] = true }
-
 function ReLU:updateOutput(input)
-   local np = rawget(torch, '_np')
-   if np and torch.isTensor(input) and NUMPY_TYPES[torch.type(input)]
-         and input:nElement() >= NUMPY_MIN_ELEMENTS and input:isContiguous() then
+   -- a big contiguous input takes nn.Threshold's NumPy kernel (one vectorised pass, in
+   -- place when inplace); the Lua loop stays for small ones
+   if torch.isTensor(input) and input:isContiguous()
+         and kernels.faster('threshold_max', input, input:nElement()) then
       local out = input
       if not self.inplace then
-         out = pointwise.resultLike(self, input)
+         out = kernels.output(self, input)
       end
       self.output = out
-      np.callmod('sparktorch7._nn_ops', 'threshold_max', out, input, 0)
+      kernels.threshold_max(out, input, 0)
       return out
    end
    local y, x, n, back = pointwise.begin(self, input, 'cudnn.ReLU')

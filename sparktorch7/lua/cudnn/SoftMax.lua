@@ -1,6 +1,7 @@
 -- cudnn.SoftMax: y = exp(x) / sum exp(x), over each sample (all of C x H x W in instance mode,
 -- the default) or over the channels at each position (channel mode).
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local SoftMax, parent = torch.class('cudnn.SoftMax', 'nn.Module')
 
@@ -39,7 +40,7 @@ function SoftMax:updateOutput(input)
       error(string.format('<%s> input must be 1D to 4D, not %dD', torch.type(self), d), 2)
    end
    local x = pointwise.contiguous(input)
-   local out = pointwise.resultLike(self, input)
+   local out = kernels.output(self, input)
    pointwise.softmax(out:data(), x:data(), frames, size, stride, 1, self._log)
    return out
 end

@@ -5,6 +5,7 @@ schema.declare(SpatialSoftMax, {
    {'algorithm', 'string?'}, {'mode', 'string?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- cudnn's softmax: `mode` CHANNEL (over the planes at each pixel) or INSTANCE (over
 -- everything but the batch dimension), `algorithm` FAST/ACCURATE (the same here) or
@@ -24,26 +25,26 @@ function SpatialSoftMax:updateOutput(input)
    local dim = ops.checkDim(self, input, 1, 4, '1D, 2D, 3D or 4D')
    local sizes = {}
    for i = 1, dim do sizes[i] = input:size(i) end
-   local out = ops.output(self, input, sizes)
+   local out = kernels.output(self, input, sizes)
    local log = self.algorithm == 'CUDNN_SOFTMAX_LOG'
    if self.mode == 'CUDNN_SOFTMAX_MODE_INSTANCE' then
       -- per sample: the whole of a 1-D or 3-D input, each row of a 2-D or 4-D one
-      ops.call('softmax_flat', out, input, dim == 1 or dim == 3, log)
+      kernels.softmax_flat(out, input, dim == 1 or dim == 3, log)
    else
-      ops.call('softmax', out, input, (dim == 1 or dim == 3) and 0 or 1, log)
+      kernels.softmax(out, input, (dim == 1 or dim == 3) and 0 or 1, log)
    end
    return out
 end
 
 function SpatialSoftMax:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
+   local gin = kernels.output(self, input, nil, 'gradInput')
    local dim = input:dim()
    local log = self.algorithm == 'CUDNN_SOFTMAX_LOG'
    if self.mode == 'CUDNN_SOFTMAX_MODE_INSTANCE' then
-      ops.call('softmax_flat_grad', gin, gradOutput, self.output, dim == 1 or dim == 3, log)
+      kernels.softmax_flat_grad(gin, gradOutput, self.output, dim == 1 or dim == 3, log)
    else
-      ops.call('softmax_grad', gin, gradOutput, self.output, (dim == 1 or dim == 3) and 0 or 1, log)
+      kernels.softmax_grad(gin, gradOutput, self.output, (dim == 1 or dim == 3) and 0 or 1, log)
    end
    return gin
 end

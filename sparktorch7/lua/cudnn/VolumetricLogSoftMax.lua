@@ -5,6 +5,7 @@ schema.declare(VolumetricLogSoftMax, {
    {'ssm', 'module?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- Log-softmax over the planes at each voxel of a (C, T, H, W) volume or an
 -- (N, C, T, H, W) batch. cudnn.torch delegated to a cudnn.Spatial*SoftMax kept in
@@ -18,11 +19,11 @@ function VolumetricLogSoftMax:updateOutput(input)
    local dim = ops.checkDim(self, input, 4, 5, '4D or 5D (batch mode)')
    local sizes = {}
    for i = 1, dim do sizes[i] = input:size(i) end
-   local out = ops.output(self, input, sizes)
+   local out = kernels.output(self, input, sizes)
    local log = true
    if self.ssm and self.ssm.algorithm then
       log = self.ssm.algorithm == 'CUDNN_SOFTMAX_LOG'
    end
-   ops.call('softmax', out, input, dim == 4 and 0 or 1, log)
+   kernels.softmax(out, input, dim == 4 and 0 or 1, log)
    return out
 end

@@ -24,15 +24,25 @@ require('cudnn.RNNReLU')
 require('cudnn.BLSTM')
 require('cudnn.BGRU')
 
--- The spatial and volumetric cudnn classes, listed by cudnn/spatial_manifest.lua.
-local ok, spatial = pcall(require, 'cudnn.spatial_manifest')
-if ok and type(spatial) == 'table' then
-   for _, name in ipairs(spatial) do
-      require('cudnn.' .. name)
-   end
-elseif not ok and not tostring(spatial):find("module 'cudnn.spatial_manifest' not found", 1, true) then
-   error(spatial, 0)
-end
+-- spatial and volumetric layers: each inherits its nn twin (cudnn.SpatialDilated-
+-- Convolution inherits cudnn.SpatialConvolution, the softmaxes cudnn.SpatialSoftMax,
+-- as in cudnn.torch) and runs on the CPU
+require('cudnn.SpatialConvolution')
+require('cudnn.SpatialDilatedConvolution')
+require('cudnn.SpatialFullConvolution')
+require('cudnn.VolumetricConvolution')
+require('cudnn.VolumetricFullConvolution')
+require('cudnn.SpatialMaxPooling')
+require('cudnn.SpatialAveragePooling')
+require('cudnn.VolumetricMaxPooling')
+require('cudnn.VolumetricAveragePooling')
+require('cudnn.SpatialBatchNormalization')
+require('cudnn.VolumetricBatchNormalization')
+require('cudnn.SpatialCrossMapLRN')
+require('cudnn.SpatialSoftMax')
+require('cudnn.SpatialLogSoftMax')
+require('cudnn.VolumetricSoftMax')
+require('cudnn.VolumetricLogSoftMax')
 
 -- No GPU here: these exist so that scripts written for cudnn run unchanged.
 function cudnn.getHandle() return nil end

@@ -25,4 +25,20 @@ function ReverseTable:updateOutput(inputTable)
    return self.output
 end
 
+-- gradOutput in reverse order (the same tensors)
+function ReverseTable:updateGradInput(inputTable, gradOutputTable)
+   if type(gradOutputTable) ~= 'table' or torch.isTensor(gradOutputTable) then
+      error('<nn.ReverseTable> gradOutput must be a table, got ' .. torch.type(gradOutputTable), 2)
+   end
+   if type(self.gradInput) ~= 'table' or torch.isTensor(self.gradInput) then
+      self.gradInput = {}
+   end
+   for k in pairs(self.gradInput) do self.gradInput[k] = nil end
+   local n = #gradOutputTable
+   for i = n, 1, -1 do
+      self.gradInput[n - i + 1] = gradOutputTable[i]
+   end
+   return self.gradInput
+end
+
 return ReverseTable

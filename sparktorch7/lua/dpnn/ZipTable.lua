@@ -28,4 +28,24 @@ function ZipTable:updateOutput(inputTable)
    return self.output
 end
 
+-- zips gradOutput back: gradInput[i][j] = gradOutput[j][i] (the same tensors)
+function ZipTable:updateGradInput(inputTable, gradOutputTable)
+   if type(gradOutputTable) ~= 'table' or torch.isTensor(gradOutputTable) then
+      error('<nn.ZipTable> gradOutput must be a table of tables, got ' .. torch.type(gradOutputTable), 2)
+   end
+   self.gradInput = {}
+   for j, gradOutTable in ipairs(gradOutputTable) do
+      if type(gradOutTable) ~= 'table' or torch.isTensor(gradOutTable) then
+         error(string.format('<nn.ZipTable> gradOutput[%d] must be a table, got %s', j,
+                             torch.type(gradOutTable)), 2)
+      end
+      for i, gradOutput in ipairs(gradOutTable) do
+         local g = self.gradInput[i] or {}
+         g[j] = gradOutput
+         self.gradInput[i] = g
+      end
+   end
+   return self.gradInput
+end
+
 return ZipTable

@@ -5,6 +5,7 @@
 -- bin gives 0). v2 (files from 2016 on) rounds the bin edges; older files
 -- floor the start and ceil the end of each bin, as inn's two CUDA kernels do.
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local ROIPooling, parent = torch.class('inn.ROIPooling', 'nn.Module')
 
 -- an H x W grid of bins per region (the output's last two sizes), regions scaled by spatial_scale
@@ -55,13 +56,10 @@ function ROIPooling:updateOutput(input)
                              tostring(b), data:size(1)), 2)
       end
    end
-   if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(data) then
-      self.output = nn.utils.newLike(data)
-   end
-   self.output:resize(R, data:size(2), self.H, self.W)
+   kernels.output(self, data, {R, data:size(2), self.H, self.W})
    if R > 0 then
-      torch._np.callmod('sparktorch7._pkg_ops', 'roi_pooling', self.output, data:contiguous(),
-                        rois:contiguous():double(), self.W, self.H, self.spatial_scale, self.v2 and true or false)
+      kernels.roi_pooling(self.output, data:contiguous(), rois:contiguous():double(), self.W, self.H,
+                          self.spatial_scale, self.v2 and true or false)
    end
    return self.output
 end

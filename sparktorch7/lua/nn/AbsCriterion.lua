@@ -22,4 +22,15 @@ function AbsCriterion:updateOutput(input, target)
    return s
 end
 
+-- dE/dx = sign(x - t) (+1 at 0, as Torch7), divided by the element count with sizeAverage
+function AbsCriterion:updateGradInput(input, target)
+   local x, t, n = self:_pair(input, target)
+   local _, g = self:_gradLike(input)
+   local norm = self:_norm(n)
+   for i = 0, n - 1 do
+      g[i] = (x[i] - t[i]) >= 0 and norm or -norm
+   end
+   return self.gradInput
+end
+
 return AbsCriterion

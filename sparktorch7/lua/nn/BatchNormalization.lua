@@ -6,6 +6,7 @@
 -- the spatial and volumetric subclasses use.
 local pointwise = require('nn.pointwise')
 local ops = require('nn.spatial_ops')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local BN, parent = torch.class('nn.BatchNormalization', 'nn.Module')
 
@@ -109,11 +110,11 @@ function BN:updateOutput(input)
    end
    self:backCompatibility()
    if input:nElement() == 0 then
-      return pointwise.resultLike(self, input)
+      return kernels.output(self, input)
    end
    local batch, C, inner = self:_layout(input)
    local x = pointwise.contiguous(input)
-   local out = pointwise.resultLike(self, input)
+   local out = kernels.output(self, input)
    local xp, yp = x:data(), out:data()
    local eps = self.eps
    local mean, var = {}, {}
@@ -150,8 +151,8 @@ function BN:updateOutput(input)
       if rm ~= self.running_mean then self.running_mean:copy(rm) end
       if rv ~= self.running_var then self.running_var:copy(rv) end
       -- the batch statistics, kept for the backward pass (Torch7's save_mean/save_std)
-      self.save_mean = ops.output(self, input, {C}, 'save_mean')
-      self.save_std = ops.output(self, input, {C}, 'save_std')
+      self.save_mean = kernels.output(self, input, {C}, 'save_mean')
+      self.save_std = kernels.output(self, input, {C}, 'save_std')
       local smp, ssp = self.save_mean:data(), self.save_std:data()
       for c = 0, C - 1 do
          smp[c] = mean[c]
@@ -189,13 +190,13 @@ function BN:_backward(input, gradOutput, gin, gw, gb, scale)
                      and self.save_mean:nElement() == self.running_mean:nElement()) then
       ops.fail(self, 'no batch statistics saved: run forward in training mode before backward')
    end
-   ops.call('batchnorm_grad', gin, gw, gb, input, gradOutput, input:dim() == (self.nDim or 2) - 1,
-            self.weight, self.running_mean, self.running_var, train and self.save_mean or nil,
-            train and self.save_std or nil, train, scale or 1, self.eps or 1e-5)
+   kernels.batchnorm_grad(gin, gw, gb, input, gradOutput, input:dim() == (self.nDim or 2) - 1,
+                          self.weight, self.running_mean, self.running_var, train and self.save_mean or nil,
+                          train and self.save_std or nil, train, scale or 1, self.eps or 1e-5)
 end
 
 function BN:updateGradInput(input, gradOutput)
-   local gin = ops.gradInput(self, input)
+   local gin = kernels.output(self, input, nil, 'gradInput')
    self:_backward(input, gradOutput, gin, nil, nil, 1)
    return gin
 end

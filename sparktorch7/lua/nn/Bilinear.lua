@@ -1,5 +1,6 @@
 -- nn.Bilinear: y_k = x1' W_k x2 + b_k for a batch of row pairs {x1, x2}.
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local Bilinear, parent = torch.class('nn.Bilinear', 'nn.Module')
 
@@ -56,7 +57,7 @@ function Bilinear:updateOutput(input)
    end
    nn.utils.checkSameType('nn.Bilinear', x1, W)
    local rows = x1:size(1)
-   local out = pointwise.resultLike(self, x1, torch.LongStorage({rows, K}))
+   local out = kernels.output(self, x1, torch.LongStorage({rows, K}))
    self.buff2 = (torch.isTensor(self.buff2) and torch.type(self.buff2) == torch.type(x1))
                 and self.buff2 or nn.utils.newLike(x1)
    local buff = self.buff2

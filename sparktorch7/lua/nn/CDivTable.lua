@@ -1,5 +1,6 @@
 -- nn.CDivTable: input[1] / input[2], elementwise.
 local pointwise = require('nn.pointwise')
+local tablegrad = require('nn.tablegrad')
 local schema = require('nn.schema')
 local CDivTable, parent = torch.class('nn.CDivTable', 'nn.Module')
 
@@ -28,6 +29,24 @@ function CDivTable:updateOutput(input)
       end
    end
    return pointwise.finish(self, first, back)
+end
+
+-- d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2
+function CDivTable:updateGradInput(input, gradOutput)
+   local first = pointwise.firstOfTable(input, 'nn.CDivTable')
+   local n = first:nElement()
+   local go = tablegrad.gradOutput(gradOutput, n, 'nn.CDivTable'):data()
+   local a = pointwise.contiguous(first):data()
+   local b = pointwise.sameShape(input[2], first, 2, 'nn.CDivTable'):data()
+   tablegrad.table(self, 2)
+   local _, ga = tablegrad.like(self, 1, input[1])
+   local _, gb = tablegrad.like(self, 2, input[2])
+   for i = 0, n - 1 do
+      local q = go[i] / b[i]
+      ga[i] = q
+      gb[i] = -q * a[i] / b[i]
+   end
+   return self.gradInput
 end
 
 return CDivTable

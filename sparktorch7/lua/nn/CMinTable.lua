@@ -1,5 +1,6 @@
 -- nn.CMinTable: the elementwise minimum of the tensors of the input table.
 local pointwise = require('nn.pointwise')
+local tablegrad = require('nn.tablegrad')
 local schema = require('nn.schema')
 local CMinTable, parent = torch.class('nn.CMinTable', 'nn.Module')
 
@@ -26,6 +27,12 @@ function CMinTable:updateOutput(input)
       end
    end
    return pointwise.finish(self, first, back)
+end
+
+-- gradOutput goes to the input that gave each element of the output (the
+-- first one of equal values, as forward), 0 to the others
+function CMinTable:updateGradInput(input, gradOutput)
+   return tablegrad.toExtremes(self, input, gradOutput, 'nn.CMinTable', -1)
 end
 
 return CMinTable

@@ -1,5 +1,6 @@
 -- nn.CSubTable: input[1] - input[2], elementwise.
 local pointwise = require('nn.pointwise')
+local tablegrad = require('nn.tablegrad')
 local schema = require('nn.schema')
 local CSubTable, parent = torch.class('nn.CSubTable', 'nn.Module')
 
@@ -28,6 +29,18 @@ function CSubTable:updateOutput(input)
       end
    end
    return pointwise.finish(self, first, back)
+end
+
+-- gradOutput for input[1], -gradOutput for input[2]
+function CSubTable:updateGradInput(input, gradOutput)
+   local first = pointwise.firstOfTable(input, 'nn.CSubTable')
+   local go = tablegrad.gradOutput(gradOutput, first:nElement(), 'nn.CSubTable')
+   tablegrad.table(self, 2)
+   local g1 = tablegrad.like(self, 1, input[1])
+   local g2 = tablegrad.like(self, 2, input[2])
+   g1:copy(go:view(input[1]:size()))
+   g2:copy(go:view(input[2]:size())):mul(-1)
+   return self.gradInput
 end
 
 return CSubTable

@@ -67,4 +67,30 @@ function Concat:__tostring__()
    return self:_branchesString('   `-> ')
 end
 
+-- the part of gradOutput that belongs to a child's output, which starts at offset along self.dimension
+function Concat:_childGradOutput(gradOutput, output, offset)
+   return gradOutput:narrow(self.dimension, offset, output:size(self.dimension))
+end
+
+-- backward: every child gets the input and its part of gradOutput; the gradInput is their sum
+function Concat:_childArgs(input, gradOutput)
+   if not torch.isTensor(gradOutput) or gradOutput:dim() < self.dimension then
+      error(string.format('<%s> gradOutput must be a tensor of at least %d dimensions',
+                          torch.type(self), self.dimension), 3)
+   end
+   local args, offset = {}, 1
+   for i, module in ipairs(self.modules) do
+      local out = module.output
+      if not torch.isTensor(out) or out:dim() < self.dimension then
+         error(string.format('<%s> backward needs a forward first (module %d has no output)',
+                             torch.type(self), i), 3)
+      end
+      args[i] = {i, input, self:_childGradOutput(gradOutput, out, offset)}
+      offset = offset + out:size(self.dimension)
+   end
+   return args
+end
+
+Concat._gatherGradInput = parent._sumGradInputs
+
 return Concat

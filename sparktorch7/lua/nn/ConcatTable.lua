@@ -24,4 +24,19 @@ function ConcatTable:__tostring__()
    return self:_branchesString('   `-> ')
 end
 
+-- backward: child i gets the input and gradOutput[i]; the gradInput is their sum
+function ConcatTable:_childArgs(input, gradOutput)
+   if type(gradOutput) ~= 'table' or torch.typename(gradOutput) or #gradOutput < #self.modules then
+      error(string.format('<nn.ConcatTable> gradOutput must be a table of %d elements, one per module',
+                          #self.modules), 3)
+   end
+   local args = {}
+   for i = 1, #self.modules do
+      args[i] = {i, input, gradOutput[i]}
+   end
+   return args
+end
+
+ConcatTable._gatherGradInput = parent._sumGradInputs
+
 return ConcatTable

@@ -128,4 +128,75 @@ function Container:updateParameters(learningRate)
    self:applyToModules(function(module) module:updateParameters(learningRate) end)
 end
 
+-- ---------------------------------------------------------------- backward
+-- A container whose children's inputs and gradOutputs follow from its own
+-- (every container but nn.Sequential, which chains them) defines
+--   self:_childArgs(input, gradOutput) -> a list of {index, childInput, childGradOutput}
+--   self:_gatherGradInput(input, grads, args) -> its gradInput, from grads[k],
+--        the gradInput of the child of args[k]
+-- and gets updateGradInput, backward, accGradParameters (with scale) and
+-- accUpdateGradParameters from here. A container that defines neither keeps
+-- nn.Module's (a clear error for updateGradInput).
+
+function Container:_runChildren(method, input, gradOutput, arg)
+   local args = self:_childArgs(input, gradOutput)
+   local grads = {}
+   for k, a in ipairs(args) do
+      grads[k] = self:rethrowErrors(self.modules[a[1]], a[1], method, a[2], a[3], arg)
+   end
+   return args, grads
+end
+
+function Container:updateGradInput(input, gradOutput)
+   if not self._childArgs then
+      return parent.updateGradInput(self, input, gradOutput)
+   end
+   local args, grads = self:_runChildren('updateGradInput', input, gradOutput)
+   self.gradInput = self:_gatherGradInput(input, grads, args)
+   return self.gradInput
+end
+
+-- each child's own backward (one pass through it, as Torch7's containers)
+function Container:backward(input, gradOutput, scale)
+   if not self._childArgs then
+      return parent.backward(self, input, gradOutput, scale)
+   end
+   local args, grads = self:_runChildren('backward', input, gradOutput, scale or 1)
+   self.gradInput = self:_gatherGradInput(input, grads, args)
+   return self.gradInput
+end
+
+function Container:accGradParameters(input, gradOutput, scale)
+   if not self._childArgs then
+      return parent.accGradParameters(self, input, gradOutput, scale)
+   end
+   self:_runChildren('accGradParameters', input, gradOutput, scale or 1)
+end
+
+function Container:accUpdateGradParameters(input, gradOutput, lr)
+   if not self._childArgs then
+      return parent.accUpdateGradParameters(self, input, gradOutput, lr)
+   end
+   self:_runChildren('accUpdateGradParameters', input, gradOutput, lr)
+end
+
+-- _gatherGradInput of the containers whose children all see the same input:
+-- the sum of the children's gradInputs (tensors or nested tables), in a
+-- buffer of self's own.
+function Container:_sumGradInputs(input, grads)
+   local first = true
+   for k = 1, #grads do
+      local g = grads[k]
+      if g ~= nil then
+         if first then
+            self.gradInput = nn.utils.recursiveCopy(self.gradInput, g)
+            first = false
+         else
+            nn.utils.recursiveAdd(self.gradInput, g)
+         end
+      end
+   end
+   return self.gradInput
+end
+
 return Container

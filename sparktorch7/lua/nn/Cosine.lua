@@ -1,6 +1,7 @@
 -- nn.Cosine: y_j = (x . w_j) / ((||w_j|| + 1e-12) (||x|| + 1e-12)), the cosine
 -- similarity of the input to each row w_j of weight (outputSize x inputSize).
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local Cosine, parent = torch.class('nn.Cosine', 'nn.Module')
 
@@ -35,7 +36,7 @@ function Cosine:updateOutput(input)
    end
    local rows = d == 2 and input:size(1) or 1
    local x = pointwise.contiguous(input)
-   local out = pointwise.resultLike(self, input,
+   local out = kernels.output(self, input,
       d == 2 and torch.LongStorage({rows, nOut}) or torch.LongStorage({nOut}))
    local xp, wp, yp = x:data(), pointwise.contiguous(W):data(), out:data()
    local sqrt = math.sqrt

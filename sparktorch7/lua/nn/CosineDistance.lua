@@ -2,6 +2,7 @@
 -- a.b / sqrt((|a|^2 + 1e-12)(|b|^2 + 1e-12)) of a and b (1D) or of each pair
 -- of rows (2D).
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local CosineDistance, parent = torch.class('nn.CosineDistance', 'nn.Module')
 
@@ -15,7 +16,7 @@ end
 function CosineDistance:updateOutput(input)
    local a, b = pointwise.pairRows(input, 'nn.CosineDistance')
    local rows, n = a:size(1), a:size(2)
-   local out = pointwise.resultLike(self, input[1], torch.LongStorage({rows}))
+   local out = kernels.output(self, input[1], torch.LongStorage({rows}))
    local ap, bp, yp = a:data(), b:data(), out:data()
    local eps = 1e-12
    for r = 0, rows - 1 do

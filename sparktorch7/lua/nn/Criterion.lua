@@ -2,6 +2,7 @@
 -- the loss (a number, also in self.output); backward(input, target) its
 -- gradient with respect to the input (in self.gradInput).
 local pointwise = require('nn.pointwise')
+local tablegrad = require('nn.tablegrad')
 local schema = require('nn.schema')
 local Criterion = torch.class('nn.Criterion')
 
@@ -72,7 +73,9 @@ end
 -- Pointers to input and target as contiguous data of one element count.
 function Criterion:_pair(input, target)
    if torch.isTensor(input) and type(target) == 'number' then
-      target = torch.Tensor(input:nElement()):fill(target)
+      -- kept on self: the pointer returned does not keep the tensor alive
+      self._numberTarget = self._numberTarget or nn.utils.newLike(input)
+      target = self._numberTarget:resize(input:nElement()):fill(target)
    end
    if not torch.isTensor(input) or not torch.isTensor(target) then
       error(string.format('<%s> input and target must be tensors', torch.type(self)), 3)
@@ -83,6 +86,25 @@ function Criterion:_pair(input, target)
    end
    local x, t = pointwise.contiguous(input), pointwise.contiguous(target)
    return x:data(), t:data(), x:nElement()
+end
+
+-- self.gradInput (or, with k, its element k, self.gradInput becoming a table)
+-- made a contiguous tensor of input's type and size, kept between calls when
+-- it fits; returns it and its data pointer.
+function Criterion:_gradLike(input, k)
+   if k then
+      return tablegrad.like(self, k, input)
+   end
+   return tablegrad.slot(self, 'gradInput', input)
+end
+
+-- 1 / (number of elements) with sizeAverage, else 1: the factor of the
+-- elementwise criterions' gradients.
+function Criterion:_norm(n)
+   if self.sizeAverage ~= false and n > 0 then
+      return 1 / n
+   end
+   return 1
 end
 
 function Criterion:__tostring__()

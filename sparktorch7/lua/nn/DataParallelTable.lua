@@ -139,4 +139,14 @@ function DataParallelTable:__tostring__()
    return 'DataParallelTable: ' .. #(self.gpuAssignments or {}) .. ' x ' .. tostring(self.modules[1])
 end
 
+-- backward goes through the one module, with the input and gradOutput as they are
+function DataParallelTable:_childArgs(input, gradOutput)
+   return {{1, input, gradOutput}}
+end
+
+function DataParallelTable:_gatherGradInput(input, grads)
+   self.gradInput = grads[1]
+   return self.gradInput
+end
+
 return DataParallelTable

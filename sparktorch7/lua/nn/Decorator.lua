@@ -22,4 +22,14 @@ function Decorator:__tostring__()
    return torch.type(self) .. ' @ ' .. tostring(self.modules[1])
 end
 
+-- backward goes through the one module, with the input and gradOutput as they are
+function Decorator:_childArgs(input, gradOutput)
+   return {{1, input, gradOutput}}
+end
+
+function Decorator:_gatherGradInput(input, grads)
+   self.gradInput = grads[1]
+   return self.gradInput
+end
+
 return Decorator

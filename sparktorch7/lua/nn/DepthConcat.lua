@@ -42,4 +42,9 @@ function DepthConcat:updateOutput(input)
    return self.output
 end
 
+-- a child's part of gradOutput: the window its output was centred in
+function DepthConcat:_childGradOutput(gradOutput, output, offset)
+   return self:windowNarrow(gradOutput, output, offset)
+end
+
 return DepthConcat

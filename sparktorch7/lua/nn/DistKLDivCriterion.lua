@@ -23,4 +23,16 @@ function DistKLDivCriterion:updateOutput(input, target)
    return s
 end
 
+-- dE/dx = -t where t > 0 (0 elsewhere), divided by the element count with sizeAverage
+function DistKLDivCriterion:updateGradInput(input, target)
+   local x, t, n = self:_pair(input, target)
+   local _, g = self:_gradLike(input)
+   local norm = self:_norm(n)
+   for i = 0, n - 1 do
+      local tv = t[i]
+      g[i] = tv > 0 and -norm * tv or 0
+   end
+   return self.gradInput
+end
+
 return DistKLDivCriterion

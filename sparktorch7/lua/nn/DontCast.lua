@@ -40,11 +40,16 @@ local function firstTensorType(value)
    end
 end
 
-function DontCast:updateOutput(input)
+function DontCast:_moduleType()
    local moduleType = self.moduleType or self.modules[1]:type()
+   return moduleType and nn.utils.cpuType(moduleType)
+end
+
+function DontCast:updateOutput(input)
+   local moduleType = self:_moduleType()
    local inputType = firstTensorType(input)
    if self.castin and moduleType then
-      input = convert(input, nn.utils.cpuType(moduleType))
+      input = convert(input, moduleType)
    end
    local output = self:rethrowErrors(self.modules[1], 1, 'updateOutput', input)
    if self.castout and inputType then
@@ -60,6 +65,29 @@ function DontCast:type(typename, tensorCache)
       return parent.type(self)
    end
    return self
+end
+
+-- backward: the module sees the input and gradOutput in its own type (with
+-- castin / castout); the gradInput comes back in the input's type (castin)
+function DontCast:_childArgs(input, gradOutput)
+   local moduleType = self:_moduleType()
+   if self.castin and moduleType then
+      input = convert(input, moduleType)
+   end
+   if self.castout and moduleType then
+      gradOutput = convert(gradOutput, moduleType)
+   end
+   return {{1, input, gradOutput}}
+end
+
+function DontCast:_gatherGradInput(input, grads)
+   local g = grads[1]
+   local inputType = firstTensorType(input)
+   if self.castin and inputType then
+      g = convert(g, inputType)
+   end
+   self.gradInput = g
+   return g
 end
 
 return DontCast

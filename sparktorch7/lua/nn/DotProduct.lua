@@ -1,6 +1,7 @@
 -- nn.DotProduct: input {a, b} gives the dot product of a and b (1D), or of
 -- each pair of rows (2D batches).
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local DotProduct, parent = torch.class('nn.DotProduct', 'nn.Module')
 
@@ -14,7 +15,7 @@ end
 function DotProduct:updateOutput(input)
    local a, b = pointwise.pairRows(input, 'nn.DotProduct')
    local rows, n = a:size(1), a:size(2)
-   local out = pointwise.resultLike(self, input[1], torch.LongStorage({rows}))
+   local out = kernels.output(self, input[1], torch.LongStorage({rows}))
    local ap, bp, yp = a:data(), b:data(), out:data()
    for r = 0, rows - 1 do
       local s, base = 0, r * n

@@ -1,6 +1,7 @@
 -- nn.Euclidean: y_j = ||w_j - x||, the distance of the input to each of the
 -- outputSize centres w_j (the columns of weight, inputSize x outputSize).
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local Euclidean, parent = torch.class('nn.Euclidean', 'nn.Module')
 
@@ -38,7 +39,7 @@ function Euclidean._distances(self, input, diag, name)
    local rows = d == 2 and input:size(1) or 1
    local x = pointwise.contiguous(input)
    local sizes = d == 2 and torch.LongStorage({rows, nOut}) or torch.LongStorage({nOut})
-   local out = pointwise.resultLike(self, input, sizes)
+   local out = kernels.output(self, input, sizes)
    local xp, wp, yp = x:data(), pointwise.contiguous(W):data(), out:data()
    local cp = diag and pointwise.paramData(diag, nIn * nOut, name, 'diagCov')
    local sqrt = math.sqrt

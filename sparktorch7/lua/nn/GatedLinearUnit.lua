@@ -1,6 +1,7 @@
 -- nn.GatedLinearUnit: splits the input in two halves a, b along dim (the last
 -- one by default) and gives a * sigmoid(b).
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local GatedLinearUnit, parent = torch.class('nn.GatedLinearUnit', 'nn.Module')
 
@@ -22,7 +23,7 @@ function GatedLinearUnit:updateOutput(input)
    local half = size / 2
    local a = pointwise.contiguous(input:narrow(dim, 1, half))
    local b = pointwise.contiguous(input:narrow(dim, half + 1, half))
-   local out = pointwise.resultLike(self, input, a:size())
+   local out = kernels.output(self, input, a:size())
    local ap, bp, yp = a:data(), b:data(), out:data()
    local exp = math.exp
    for i = 0, a:nElement() - 1 do

@@ -25,4 +25,22 @@ function HingeEmbeddingCriterion:updateOutput(input, target)
    return s
 end
 
+-- dE/dx = 1 where t = 1; -1 where t = -1 and x <= margin, 0 beyond it; divided
+-- by the element count with sizeAverage
+function HingeEmbeddingCriterion:updateGradInput(input, target)
+   local x, t, n = self:_pair(input, target)
+   local _, g = self:_gradLike(input)
+   local norm = self:_norm(n)
+   for i = 0, n - 1 do
+      if t[i] > 0 then
+         g[i] = norm
+      elseif x[i] > self.margin then
+         g[i] = 0
+      else
+         g[i] = -norm
+      end
+   end
+   return self.gradInput
+end
+
 return HingeEmbeddingCriterion

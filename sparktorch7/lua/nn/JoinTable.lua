@@ -1,6 +1,7 @@
 -- nn.JoinTable: concatenates a table of tensors along dimension (negative
 -- counts from the end; with nInputDims, a batch shifts it by one).
 local pointwise = require('nn.pointwise')
+local tablegrad = require('nn.tablegrad')
 local schema = require('nn.schema')
 local JoinTable, parent = torch.class('nn.JoinTable', 'nn.Module')
 
@@ -52,6 +53,37 @@ function JoinTable:updateOutput(input)
       offset = offset + n
    end
    return self.output
+end
+
+-- input i gets its slice of gradOutput along the joined dimension
+function JoinTable:updateGradInput(input, gradOutput)
+   if type(input) ~= 'table' or not torch.isTensor(input[1]) then
+      error('<nn.JoinTable> input must be a table of tensors', 2)
+   end
+   local dim = self:_getPositiveDimension(input)
+   local total = 0
+   for i = 1, #input do
+      total = total + input[i]:size(dim)
+   end
+   if not torch.isTensor(gradOutput) or gradOutput:dim() < dim or gradOutput:size(dim) ~= total then
+      error(string.format('<nn.JoinTable> gradOutput must have %d elements along dimension %d', total, dim), 2)
+   end
+   tablegrad.table(self, #input)
+   local offset = 1
+   for i = 1, #input do
+      local n = input[i]:size(dim)
+      local g = tablegrad.like(self, i, input[i])
+      g:copy(gradOutput:narrow(dim, offset, n))
+      offset = offset + n
+   end
+   return self.gradInput
+end
+
+function JoinTable:type(typename, tensorCache)
+   if typename then
+      self.gradInput = {}
+   end
+   return parent.type(self, typename, tensorCache)
 end
 
 return JoinTable

@@ -1,6 +1,7 @@
 -- nn.Linear: y = W x + b, for one vector (1D) or a batch of rows (2D).
 local pointwise = require('nn.pointwise')
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local Linear, parent = torch.class('nn.Linear', 'nn.Module')
 
 schema.declare(Linear, {
@@ -9,11 +10,6 @@ schema.declare(Linear, {
    {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'}, {'addBuffer', 'tensor?'},
    outputSize = 'weight:size(1)',
 })
-
--- From this many multiply-adds on, a float or double layer is one call into numpy
--- (sparktorch7._nn_ops.linear: product and bias); below it Lua beats the trip there.
-local NUMPY_MIN_WORK = 4096
-local NUMPY_TYPES = { ['torch.FloatTensor'] = true, ['torch.DoubleTensor'] = true }
 
 function Linear:__init(inputSize, outputSize, bias)
    parent.__init(self)
@@ -82,42 +78,20 @@ function Linear:updateOutput(input)
          error(string.format('<nn.Linear> bias has %d elements, the module needs %d', self.bias:nElement(), nOut), 2)
       end
    end
-   if not torch.isTensor(self.output) or self.output == input
-         or torch.type(self.output) ~= torch.type(input) then
-      self.output = nn.utils.newLike(input)
-   end
-   local out = self.output
    if input:nElement() == 0 then
       -- an empty batch gives an empty output
-      out:resize(0)
-      return out
+      return kernels.output(self, input, {0})
    end
-   local np = rawget(torch, '_np')
    local rows = d == 2 and input:size(1) or 1
-   if np and NUMPY_TYPES[torch.type(input)] and rows * nIn * nOut >= NUMPY_MIN_WORK then
-      if d == 1 then
-         out:resize(nOut)
-      else
-         out:resize(rows, nOut)
-      end
-      np.callmod('sparktorch7._nn_ops', 'linear', out, input, W, self.bias)
+   local out = kernels.output(self, input, d == 1 and {nOut} or {rows, nOut})
+   if kernels.faster('linear', input, rows * nIn * nOut) then
+      kernels.linear(out, input, W, self.bias)
       return out
    end
    if d == 1 then
-      out:resize(nOut)
       if self.bias then out:copy(self.bias) else out:zero() end
       out:addmv(1, W, input)
    else
-      local before = out:nElement()
-      out:resize(rows, nOut)
-      if not out:isContiguous() then
-         out = nn.utils.newLike(input):resize(rows, nOut)
-         self.output = out
-         before = -1
-      end
-      if out:nElement() ~= before then
-         out:zero()
-      end
       out:addmm(0, out, 1, input, W:t())
       if self.bias then
          addBiasRows(out, self.bias, rows, nOut)

@@ -1,5 +1,6 @@
 -- nn.LogSoftMax: y_i = x_i - log(sum_j exp(x_j)), over the feature dimension (see pointwise.softmaxLayout).
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local LogSoftMax, parent = torch.class('nn.LogSoftMax', 'nn.Module')
 
@@ -11,7 +12,7 @@ function LogSoftMax:updateOutput(input)
    end
    local frames, size, stride = pointwise.softmaxLayout(input, 'nn.LogSoftMax')
    local x = pointwise.contiguous(input)
-   local out = pointwise.resultLike(self, input)
+   local out = kernels.output(self, input)
    pointwise.softmax(out:data(), x:data(), frames, size, stride, 1, true)
    return out
 end

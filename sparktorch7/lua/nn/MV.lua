@@ -1,6 +1,7 @@
 -- nn.MV: input {M, v} gives M * v (M transposed when trans), for a 2D M and
 -- 1D v, or a batch: 3D M and 2D v.
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local MV, parent = torch.class('nn.MV', 'nn.Module')
 
@@ -33,7 +34,7 @@ function MV:updateOutput(input)
    if v:size(2) ~= cols or v:size(1) ~= n then
       error(string.format('<nn.MV> matrix of %d columns times vector of %d elements', cols, v:size(2)), 2)
    end
-   local out = pointwise.resultLike(self, input[1],
+   local out = kernels.output(self, input[1],
       batched and torch.LongStorage({n, rows}) or torch.LongStorage({rows}))
    local mc, vc = pointwise.contiguous(M), pointwise.contiguous(v)
    local mp, vp, yp = mc:data(), vc:data(), out:data()

@@ -75,4 +75,46 @@ function MapTable:__tostring__()
    return s
 end
 
+-- backward: clone i gets input[i] and gradOutput[i]; gradInput[i] is its gradInput
+function MapTable:_childArgs(input, gradOutput)
+   if type(input) ~= 'table' or type(gradOutput) ~= 'table' then
+      error('<nn.MapTable> input and gradOutput must be tables', 3)
+   end
+   self:_extend(#input)
+   local args = {}
+   for i = 1, #input do
+      args[i] = {i, input[i], gradOutput[i]}
+   end
+   return args
+end
+
+function MapTable:_gatherGradInput(input, grads)
+   self.gradInput = {}
+   for i = 1, #grads do
+      self.gradInput[i] = grads[i]
+   end
+   return self.gradInput
+end
+
+-- the clones share the module's parameters: update (or zero) them once
+function MapTable:zeroGradParameters()
+   if self.module then
+      if self.shared then
+         self.module:zeroGradParameters()
+      else
+         parent.zeroGradParameters(self)
+      end
+   end
+end
+
+function MapTable:updateParameters(learningRate)
+   if self.module then
+      if self.shared then
+         self.module:updateParameters(learningRate)
+      else
+         parent.updateParameters(self, learningRate)
+      end
+   end
+end
+
 return MapTable

@@ -26,4 +26,15 @@ function MarginCriterion:updateOutput(input, target)
    return s
 end
 
+-- dE/dx = -t where t x < margin (0 elsewhere), divided by the element count with sizeAverage
+function MarginCriterion:updateGradInput(input, target)
+   local x, t, n = self:_pair(input, target)
+   local _, g = self:_gradLike(input)
+   local norm = self:_norm(n)
+   for i = 0, n - 1 do
+      g[i] = x[i] * t[i] < self.margin and -norm * t[i] or 0
+   end
+   return self.gradInput
+end
+
 return MarginCriterion

@@ -1,6 +1,7 @@
 -- nn.MaskedSelect: input {t, mask} gives the 1D tensor of the elements of t
 -- where mask (same number of elements) is non-zero, in row-major order.
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local MaskedSelect, parent = torch.class('nn.MaskedSelect', 'nn.Module')
 
@@ -25,7 +26,7 @@ function MaskedSelect:updateOutput(input)
    for i = 0, n - 1 do
       if mp[i] ~= 0 then count = count + 1 end
    end
-   local out = pointwise.resultLike(self, t, torch.LongStorage({count}))
+   local out = kernels.output(self, t, torch.LongStorage({count}))
    local yp, k = out:data(), 0
    for i = 0, n - 1 do
       if mp[i] ~= 0 then

@@ -30,4 +30,14 @@ function MultiCriterion:updateOutput(input, target)
    return s
 end
 
+-- the weighted sum of the criteria's gradients (input may be a nested table)
+function MultiCriterion:updateGradInput(input, target)
+   self.gradInput = nn.utils.recursiveResizeAs(self.gradInput, input)
+   nn.utils.recursiveFill(self.gradInput, 0)
+   for i, criterion in ipairs(self.criterions) do
+      nn.utils.recursiveAdd(self.gradInput, self.weights[i], criterion:updateGradInput(input, target))
+   end
+   return self.gradInput
+end
+
 return MultiCriterion

@@ -31,17 +31,43 @@ local function hasNaN(value)
    return false
 end
 
+local function check(self, value, what)
+   if hasNaN(value) then
+      error(string.format('<nn.NaN> NaN found in the %s of module %s (id %s)', what,
+                          torch.type(self.modules[1]), tostring(self.id)), 3)
+   end
+end
+
 function NaN:updateOutput(input)
-   if hasNaN(input) then
-      error(string.format('<nn.NaN> NaN found in the input of module %s (id %s)',
-                          torch.type(self.modules[1]), tostring(self.id)), 2)
-   end
+   check(self, input, 'input')
    self.output = self:rethrowErrors(self.modules[1], 1, 'updateOutput', input)
-   if hasNaN(self.output) then
-      error(string.format('<nn.NaN> NaN found in the output of module %s (id %s)',
-                          torch.type(self.modules[1]), tostring(self.id)), 2)
-   end
+   check(self, self.output, 'output')
    return self.output
+end
+
+-- the decorated module's gradInput, checked (naming gradOutput when the NaN came with it)
+function NaN:_gatherGradInput(input, grads, args)
+   local g = grads[1]
+   if hasNaN(g) then
+      check(self, args[1][3], 'gradOutput')
+      check(self, g, 'gradInput')
+   end
+   self.gradInput = g
+   return g
+end
+
+-- the decorated module's parameter gradients, checked after accumulating
+function NaN:accGradParameters(input, gradOutput, scale)
+   parent.accGradParameters(self, input, gradOutput, scale)
+   local _, gradParams = self:parameters()
+   check(self, gradParams, 'gradParameters')
+end
+
+function NaN:backward(input, gradOutput, scale)
+   parent.backward(self, input, gradOutput, scale)
+   local _, gradParams = self:parameters()
+   check(self, gradParams, 'gradParameters')
+   return self.gradInput
 end
 
 function NaN:__tostring__()

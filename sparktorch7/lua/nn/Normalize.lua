@@ -1,6 +1,7 @@
 -- nn.Normalize: divides each vector (1D input) or row (2D) by its p-norm,
 -- (sum |x|^p + eps)^(1/p), or by max |x| + eps for p = math.huge.
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local Normalize, parent = torch.class('nn.Normalize', 'nn.Module')
 
@@ -24,7 +25,7 @@ function Normalize:updateOutput(input)
    local x = pointwise.contiguous(input)
    local rows = input:dim() == 2 and input:size(1) or 1
    local n = input:size(input:dim())
-   local out = pointwise.resultLike(self, input)
+   local out = kernels.output(self, input)
    local xp, yp = x:data(), out:data()
    local p, eps, abs = self.p, self.eps or 1e-10, math.abs   -- older files have no eps
    for r = 0, rows - 1 do

@@ -1,6 +1,7 @@
 -- nn.PairwiseDistance: input {a, b} gives the p-norm distance ||a - b||_p of
 -- a and b (1D) or of each pair of rows (2D). The norm is in self.norm.
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local PairwiseDistance, parent = torch.class('nn.PairwiseDistance', 'nn.Module')
 
@@ -20,7 +21,7 @@ end
 function PairwiseDistance:updateOutput(input)
    local a, b = pointwise.pairRows(input, 'nn.PairwiseDistance')
    local rows, n = a:size(1), a:size(2)
-   local out = pointwise.resultLike(self, input[1], torch.LongStorage({rows}))
+   local out = kernels.output(self, input[1], torch.LongStorage({rows}))
    local ap, bp, yp = a:data(), b:data(), out:data()
    local p = self.norm
    local abs = math.abs

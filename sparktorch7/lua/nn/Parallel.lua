@@ -51,4 +51,33 @@ function Parallel:__tostring__()
    return self:_branchesString(nil)
 end
 
+-- backward: child i gets slice i of the input and its part of gradOutput
+function Parallel:_childArgs(input, gradOutput)
+   local n = input:size(self.inputDimension)
+   local odim = self.outputDimension
+   local args, offset = {}, 1
+   for i = 1, n do
+      local out = self.modules[i].output
+      if not torch.isTensor(out) or out:dim() < odim then
+         error(string.format('<nn.Parallel> backward needs a forward first (module %d has no output)', i), 3)
+      end
+      args[i] = {i, input:select(self.inputDimension, i), gradOutput:narrow(odim, offset, out:size(odim))}
+      offset = offset + out:size(odim)
+   end
+   return args
+end
+
+-- slice i of the gradInput is child i's
+function Parallel:_gatherGradInput(input, grads)
+   if not torch.isTensor(self.gradInput) or torch.type(self.gradInput) ~= torch.type(input)
+         or self.gradInput == input then
+      self.gradInput = nn.utils.newLike(input)
+   end
+   self.gradInput:resizeAs(input)
+   for i = 1, #grads do
+      self.gradInput:select(self.inputDimension, i):copy(grads[i])
+   end
+   return self.gradInput
+end
+
 return Parallel

@@ -31,4 +31,18 @@ function ParallelCriterion:updateOutput(input, target)
    return s
 end
 
+-- gradInput[i] is weight i times criterion i's gradient for input[i]
+function ParallelCriterion:updateGradInput(input, target)
+   if type(input) ~= 'table' or torch.typename(input) then
+      error('<nn.ParallelCriterion> input must be a table, one element per criterion', 2)
+   end
+   self.gradInput = nn.utils.recursiveResizeAs(self.gradInput, input)
+   nn.utils.recursiveFill(self.gradInput, 0)
+   for i, criterion in ipairs(self.criterions) do
+      local t = self.repeatTarget and target or target[i]
+      nn.utils.recursiveAdd(self.gradInput[i], self.weights[i], criterion:updateGradInput(input[i], t))
+   end
+   return self.gradInput
+end
+
 return ParallelCriterion

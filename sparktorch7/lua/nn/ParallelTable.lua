@@ -27,4 +27,29 @@ function ParallelTable:__tostring__()
    return self:_branchesString('   `-> ')
 end
 
+-- backward: child i gets input[i] and gradOutput[i]; gradInput[i] is its gradInput
+function ParallelTable:_childArgs(input, gradOutput)
+   if type(gradOutput) ~= 'table' or torch.typename(gradOutput) then
+      error('<nn.ParallelTable> gradOutput must be a table, one element per module', 3)
+   end
+   local args = {}
+   for i = 1, #self.modules do
+      args[i] = {i, input[i], gradOutput[i]}
+   end
+   return args
+end
+
+function ParallelTable:_gatherGradInput(input, grads)
+   if type(self.gradInput) ~= 'table' or torch.typename(self.gradInput) then
+      self.gradInput = {}
+   end
+   for i = 1, #self.modules do
+      self.gradInput[i] = grads[i]
+   end
+   for i = #self.gradInput, #self.modules + 1, -1 do
+      self.gradInput[i] = nil
+   end
+   return self.gradInput
+end
+
 return ParallelTable

@@ -6,6 +6,7 @@ schema.declare(PixelShuffle, {
    {'upscaleFactorSquared', 'posint', check = 'upscaleFactorSquared == upscaleFactor * upscaleFactor'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- Sub-pixel rearrangement: (C*r*r, H, W) -> (C, H*r, W*r), batched or not.
 function PixelShuffle:__init(upscaleFactor)
@@ -22,9 +23,9 @@ function PixelShuffle:updateOutput(input)
       ops.fail(self, 'input has %d planes, not a multiple of upscaleFactor^2 = %d', c,
                self.upscaleFactorSquared)
    end
-   local out = ops.output(self, input, ops.withTail(input, dim - 3,
-                          {c / self.upscaleFactorSquared, input:size(dim - 1) * r,
-                           input:size(dim) * r}))
-   ops.call('pixel_shuffle', out, input, r)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 3,
+                              {c / self.upscaleFactorSquared, input:size(dim - 1) * r,
+                               input:size(dim) * r}))
+   kernels.pixel_shuffle(out, input, r)
    return out
 end

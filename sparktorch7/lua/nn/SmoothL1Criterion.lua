@@ -23,4 +23,22 @@ function SmoothL1Criterion:updateOutput(input, target)
    return s
 end
 
+-- dE/dx = x - t clamped to [-1, 1], divided by the element count with sizeAverage
+function SmoothL1Criterion:updateGradInput(input, target)
+   local x, t, n = self:_pair(input, target)
+   local _, g = self:_gradLike(input)
+   local norm = self:_norm(n)
+   for i = 0, n - 1 do
+      local d = x[i] - t[i]
+      if d < -1 then
+         g[i] = -norm
+      elseif d > 1 then
+         g[i] = norm
+      else
+         g[i] = norm * d
+      end
+   end
+   return self.gradInput
+end
+
 return SmoothL1Criterion

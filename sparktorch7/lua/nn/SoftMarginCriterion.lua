@@ -23,4 +23,18 @@ function SoftMarginCriterion:updateOutput(input, target)
    return s
 end
 
+-- dE/dx = -t exp(-t x) / (1 + exp(-t x)) = -t / (1 + exp(t x)) (the second form
+-- never overflows), divided by the element count with sizeAverage
+function SoftMarginCriterion:updateGradInput(input, target)
+   local x, t, n = self:_pair(input, target)
+   local _, g = self:_gradLike(input)
+   local norm = self:_norm(n)
+   local exp = math.exp
+   for i = 0, n - 1 do
+      local tv = t[i]
+      g[i] = -norm * tv / (1 + exp(tv * x[i]))
+   end
+   return self.gradInput
+end
+
 return SoftMarginCriterion

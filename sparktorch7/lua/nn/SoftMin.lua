@@ -1,5 +1,6 @@
 -- nn.SoftMin: y_i = exp(-x_i) / sum_j exp(-x_j), over the feature dimension (see pointwise.softmaxLayout).
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local SoftMin, parent = torch.class('nn.SoftMin', 'nn.Module')
 
@@ -11,7 +12,7 @@ function SoftMin:updateOutput(input)
    end
    local frames, size, stride = pointwise.softmaxLayout(input, 'nn.SoftMin')
    local x = pointwise.contiguous(input)
-   local out = pointwise.resultLike(self, input)
+   local out = kernels.output(self, input)
    pointwise.softmax(out:data(), x:data(), frames, size, stride, -1, false)
    return out
 end

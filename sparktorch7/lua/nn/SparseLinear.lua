@@ -2,6 +2,7 @@
 -- (index, value) pairs (1-based indices); a batch is a table of them or an
 -- N x nnz x 2 tensor.
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local SparseLinear, parent = torch.class('nn.SparseLinear', 'nn.Module')
 
@@ -65,13 +66,13 @@ function SparseLinear:updateOutput(input)
       samples = {}
       for i = 1, input:size(1) do samples[i] = input:select(1, i) end
    elseif input:dim() == 2 and input:size(2) == 2 then
-      local out = pointwise.resultLike(self, W, torch.LongStorage({nOut}))
+      local out = kernels.output(self, W, torch.LongStorage({nOut}))
       accumulate(out:data(), 0, w, b, nOut, nIn, input)
       return out
    else
       error('<nn.SparseLinear> input must be an nnz x 2 tensor, a batch of them, or a table of them', 2)
    end
-   local out = pointwise.resultLike(self, W, torch.LongStorage({#samples, nOut}))
+   local out = kernels.output(self, W, torch.LongStorage({#samples, nOut}))
    local yp = out:data()
    for i, s in ipairs(samples) do
       accumulate(yp, (i - 1) * nOut, w, b, nOut, nIn, s)

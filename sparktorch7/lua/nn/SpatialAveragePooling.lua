@@ -8,6 +8,7 @@ schema.declare(SpatialAveragePooling, {
    {'ceil_mode', 'boolean?'}, {'count_include_pad', 'boolean?'}, {'divide', 'boolean?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 SpatialAveragePooling._clampLast = true
 -- THNN refuses padding wider than half the kernel (cudnn does not)
@@ -75,20 +76,20 @@ function SpatialAveragePooling:updateOutput(input)
       ops.fail(self, 'given input size (%s), calculated output size (%dx%d) is too small',
                ops.sizestr(input), oH, oW)
    end
-   local out = ops.output(self, input, ops.withTail(input, dim - 2, {oH, oW}))
+   local out = kernels.output(self, input, ops.withTail(input, dim - 2, {oH, oW}))
    -- old modules without `divide`: the average times kW*kH, as Torch7 computes it
    local scale = (not self.divide) and self.kW * self.kH or nil
-   ops.call('avg_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH,
-            self.count_include_pad, scale)
+   kernels.avg_pool2d(out, input, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH,
+                      self.count_include_pad, scale)
    return out
 end
 
 function SpatialAveragePooling:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
+   local gin = kernels.output(self, input, nil, 'gradInput')
    local scale = (not self.divide) and self.kW * self.kH or nil
-   ops.call('avg_pool2d_grad', gin, gradOutput, self.kW, self.kH, self.dW, self.dH, self.padW,
-            self.padH, self.count_include_pad, scale)
+   kernels.avg_pool2d_grad(gin, gradOutput, self.kW, self.kH, self.dW, self.dH, self.padW,
+                           self.padH, self.count_include_pad, scale)
    return gin
 end
 

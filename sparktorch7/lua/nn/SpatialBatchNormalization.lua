@@ -4,6 +4,7 @@ local SpatialBatchNormalization, parent =
 
 schema.inherited(SpatialBatchNormalization, "nn.BatchNormalization's fields")
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- Batch normalization per plane of (N, C, H, W) images; a single (C, H, W) image is
 -- accepted in evaluation mode, as in Torch7.
@@ -27,7 +28,7 @@ function SpatialBatchNormalization.forwardNd(self, input)
    -- files older than version 2 kept 1/sqrt(var + eps) as running_std
    if self.running_var == nil and self.running_std ~= nil then
       self.running_var = self.running_std:clone()
-      ops.call('bn_var_from_std', self.running_var, self.running_std, self.eps)
+      kernels.bn_var_from_std(self.running_var, self.running_std, self.eps)
       self.running_std = nil
    end
    if input:nElement() == 0 then
@@ -43,14 +44,14 @@ function SpatialBatchNormalization.forwardNd(self, input)
    ops.checkType(self, input, 'weight', self.weight)
    local sizes = {}
    for i = 1, d do sizes[i] = input:size(i) end
-   local out = ops.output(self, input, sizes)
+   local out = kernels.output(self, input, sizes)
    if train then
-      self.save_mean = ops.output(self, input, {nf}, 'save_mean')
-      self.save_std = ops.output(self, input, {nf}, 'save_std')
+      self.save_mean = kernels.output(self, input, {nf}, 'save_mean')
+      self.save_std = kernels.output(self, input, {nf}, 'save_std')
    end
-   ops.call('batchnorm', out, input, d == nDim - 1, self.weight, self.bias, self.running_mean,
-            self.running_var, train and self.save_mean or nil, train and self.save_std or nil,
-            train, self.momentum or 0.1, self.eps or 1e-5)
+   kernels.batchnorm(out, input, d == nDim - 1, self.weight, self.bias, self.running_mean,
+                     self.running_var, train and self.save_mean or nil, train and self.save_std or nil,
+                     train, self.momentum or 0.1, self.eps or 1e-5)
    return out
 end
 

@@ -20,6 +20,7 @@ schema.declare(SpatialConvolution, {
    {'gradBias', 'tensor?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 function SpatialConvolution:__init(nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH)
    parent.__init(self)
@@ -109,18 +110,18 @@ function SpatialConvolution:updateOutput(input)
       ops.fail(self, 'input image (%dx%d) is too small for the kernel: calculated output '
                .. 'size %dx%d', iH, iW, oH, oW)
    end
-   local out = ops.output(self, input, ops.withTail(input, dim - 3, {self.nOutputPlane, oH, oW}))
-   ops.call('conv2d', out, input, self.weight, self.bias, self.kW, self.kH, self.dW, self.dH,
-            self.padW, self.padH, dilW, dilH, g)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 3, {self.nOutputPlane, oH, oW}))
+   kernels.conv2d(out, input, self.weight, self.bias, self.kW, self.kH, self.dW, self.dH,
+                  self.padW, self.padH, dilW, dilH, g)
    return out
 end
 
 function SpatialConvolution:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
    local dilW, dilH = self:_dilation()
-   local gin = ops.gradInput(self, input)
-   ops.call('conv2d_grad_input', gin, gradOutput, self.weight, self.kW, self.kH, self.dW,
-            self.dH, self.padW, self.padH, dilW, dilH, self.groups or 1)
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.conv2d_grad_input(gin, gradOutput, self.weight, self.kW, self.kH, self.dW,
+                             self.dH, self.padW, self.padH, dilW, dilH, self.groups or 1)
    return gin
 end
 
@@ -129,8 +130,8 @@ function SpatialConvolution:accGradParameters(input, gradOutput, scale)
    local dilW, dilH = self:_dilation()
    local gw = ops.gradParam(self, 'gradWeight', self.weight)
    local gb = ops.gradParam(self, 'gradBias', self.bias)
-   ops.call('conv2d_acc_grad', gw, gb, input, gradOutput, self.kW, self.kH, self.dW, self.dH,
-            self.padW, self.padH, dilW, dilH, self.groups or 1, scale or 1)
+   kernels.conv2d_acc_grad(gw, gb, input, gradOutput, self.kW, self.kH, self.dW, self.dH,
+                           self.padW, self.padH, dilW, dilH, self.groups or 1, scale or 1)
 end
 
 function SpatialConvolution:__tostring__()

@@ -25,6 +25,7 @@ schema.declare(SpatialConvolutionMap, {
    {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 require 'nn.tables'
 
 -- A convolution with a sparse connection table: row k of connTable is {input plane,
@@ -76,8 +77,8 @@ function SpatialConvolutionMap:updateOutput(input)
    if oH < 1 or oW < 1 then
       ops.fail(self, 'input image (%dx%d) smaller than kernel size (%dx%d)', iH, iW, self.kH, self.kW)
    end
-   local out = ops.output(self, input, ops.withTail(input, dim - 3, {self.nOutputPlane, oH, oW}))
-   ops.call('conv_map2d', out, input, self.connTable, self.weight, self.bias, self.kW, self.kH,
-            self.dW, self.dH)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 3, {self.nOutputPlane, oH, oW}))
+   kernels.conv_map2d(out, input, self.connTable, self.weight, self.bias, self.kW, self.kH,
+                      self.dW, self.dH)
    return out
 end

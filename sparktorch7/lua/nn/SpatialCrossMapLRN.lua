@@ -5,6 +5,7 @@ schema.declare(SpatialCrossMapLRN, {
    {'size', 'posint'}, {'alpha', 'number'}, {'beta', 'number'}, {'k', 'number'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- Local response normalization across channels (AlexNet):
 -- y = x * (k + alpha/size * sum of x^2 over the neighbouring channels)^-beta.
@@ -27,18 +28,18 @@ function SpatialCrossMapLRN:updateOutput(input)
    local dim = ops.checkDim(self, input, 3, 4, '3D or 4D (batch mode)')
    local sizes = {}
    for i = 1, dim do sizes[i] = input:size(i) end
-   local out = ops.output(self, input, sizes)
+   local out = kernels.output(self, input, sizes)
    local before, after = self:_window()
-   ops.call('cross_map_lrn', out, input, self.size, self.alpha, self.beta, self.k, before, after)
+   kernels.cross_map_lrn(out, input, self.size, self.alpha, self.beta, self.k, before, after)
    return out
 end
 
 function SpatialCrossMapLRN:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
+   local gin = kernels.output(self, input, nil, 'gradInput')
    local before, after = self:_window()
-   ops.call('cross_map_lrn_grad', gin, gradOutput, input, self.size, self.alpha, self.beta,
-            self.k, before, after)
+   kernels.cross_map_lrn_grad(gin, gradOutput, input, self.size, self.alpha, self.beta,
+                              self.k, before, after)
    return gin
 end
 

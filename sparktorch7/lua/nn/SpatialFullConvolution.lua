@@ -12,6 +12,7 @@ schema.declare(SpatialFullConvolution, {
    {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- Transposed convolution ("deconvolution"): weight nInputPlane x nOutputPlane x kH x kW,
 -- output size (in - 1) * stride - 2 * pad + kernel + adj.
@@ -94,9 +95,9 @@ function SpatialFullConvolution:updateOutput(input)
    if oH < 1 or oW < 1 then
       ops.fail(self, 'input image (%dx%d) too small: calculated output size %dx%d', iH, iW, oH, oW)
    end
-   local out = ops.output(self, input, ops.withTail(input, dim - 3, {self.nOutputPlane, oH, oW}))
-   ops.call('full_conv2d', out, input, self.weight, self.bias, self.kW, self.kH, self.dW, self.dH,
-            self.padW, self.padH, dilW, dilH)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 3, {self.nOutputPlane, oH, oW}))
+   kernels.full_conv2d(out, input, self.weight, self.bias, self.kW, self.kH, self.dW, self.dH,
+                       self.padW, self.padH, dilW, dilH)
    return out
 end
 
@@ -109,8 +110,8 @@ function SpatialFullConvolution:updateGradInput(input, gradOutput)
    local dilW, dilH = self:_dilation()
    local prev = self.gradInput
    if not torch.isTensor(prev) then self.gradInput = torch.isTensor(prev[1]) and prev[1] or image.new() end
-   local gin = ops.gradInput(self, image)
-   ops.call('full_conv2d_grad_input', gin, gradOutput, self.weight, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH, dilW, dilH)
+   local gin = kernels.output(self, image, nil, 'gradInput')
+   kernels.full_conv2d_grad_input(gin, gradOutput, self.weight, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH, dilW, dilH)
    if image ~= input then
       local gt = not torch.isTensor(prev) and torch.isTensor(prev[2]) and prev[2] or image.new()
       gt:resizeAs(input[2]):zero()
@@ -127,8 +128,8 @@ function SpatialFullConvolution:accGradParameters(input, gradOutput, scale)
    local dilW, dilH = self:_dilation()
    local gw = ops.gradParam(self, 'gradWeight', self.weight)
    local gb = ops.gradParam(self, 'gradBias', self.bias)
-   ops.call('full_conv2d_acc_grad', gw, gb, input, gradOutput, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH, dilW, dilH,
-            scale or 1)
+   kernels.full_conv2d_acc_grad(gw, gb, input, gradOutput, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH, dilW, dilH,
+                                scale or 1)
 end
 
 function SpatialFullConvolution:__tostring__()

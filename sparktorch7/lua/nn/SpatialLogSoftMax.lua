@@ -3,6 +3,7 @@ local SpatialLogSoftMax, parent = torch.class('nn.SpatialLogSoftMax', 'nn.Module
 
 schema.parameterless(SpatialLogSoftMax, 'a log-softmax across planes: no fields of its own')
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- log of exp(x) / sum exp(x) over the planes at each pixel: dim 1 of a (C, H, W) image, dim 2 of an
 -- (N, C, H, W) batch; a vector or an (N, C) matrix is treated as 1x1 images.
@@ -10,17 +11,17 @@ function SpatialLogSoftMax:updateOutput(input)
    local dim = ops.checkDim(self, input, 1, 4, '1D, 2D, 3D or 4D')
    local sizes = {}
    for i = 1, dim do sizes[i] = input:size(i) end
-   local out = ops.output(self, input, sizes)
+   local out = kernels.output(self, input, sizes)
    local axis = (dim == 1 or dim == 3) and 0 or 1
-   ops.call('softmax', out, input, axis, true)
+   kernels.softmax(out, input, axis, true)
    return out
 end
 
 function SpatialLogSoftMax:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
+   local gin = kernels.output(self, input, nil, 'gradInput')
    local dim = input:dim()
-   ops.call('softmax_grad', gin, gradOutput, self.output, (dim == 1 or dim == 3) and 0 or 1, true)
+   kernels.softmax_grad(gin, gradOutput, self.output, (dim == 1 or dim == 3) and 0 or 1, true)
    return gin
 end
 

@@ -8,6 +8,7 @@ schema.declare(SpatialMaxPooling, {
    {'ceil_mode', 'boolean?'}, {'indices', 'tensor?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- Where each maximum came from (self.indices, for nn.SpatialMaxUnpooling) costs time,
 -- so it is computed only for modules that an unpooling module reads (it registers
@@ -74,7 +75,7 @@ function SpatialMaxPooling:updateOutput(input)
                ops.sizestr(input), oH, oW)
    end
    local sizes = ops.withTail(input, dim - 2, {oH, oW})
-   local out = ops.output(self, input, sizes)
+   local out = kernels.output(self, input, sizes)
    self.iheight, self.iwidth = iH, iW
    if wantsIndices[self] then
       lastInput[self] = nil
@@ -82,13 +83,13 @@ function SpatialMaxPooling:updateOutput(input)
       self.indices = torch.isTensor(self.indices) and torch.type(self.indices) == 'torch.LongTensor'
                      and self.indices or torch.LongTensor()
       self.indices:resize(unpack(sizes))
-      ops.call('max_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
-               self.padH, dilW, dilH, self.indices)
+      kernels.max_pool2d(out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
+                         self.padH, dilW, dilH, self.indices)
    else
       lastInput[self] = input
       fresh[self] = nil
-      ops.call('max_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
-               self.padH, dilW, dilH)
+      kernels.max_pool2d(out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
+                         self.padH, dilW, dilH)
    end
    return out
 end
@@ -111,11 +112,11 @@ function SpatialMaxPooling:_poolingIndices()
    lastInput[self] = nil
    local sizes = {}
    for i = 1, self.output:dim() do sizes[i] = self.output:size(i) end
-   local out = ops.newLike(input):resize(unpack(sizes))
+   local out = nn.utils.newLike(input):resize(unpack(sizes))
    self.indices = torch.LongTensor():resize(unpack(sizes))
    local dilW, dilH = self:_dilation()
-   ops.call('max_pool2d', out, input, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH,
-            dilW, dilH, self.indices)
+   kernels.max_pool2d(out, input, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH,
+                      dilW, dilH, self.indices)
    fresh[self] = true
    return self.indices
 end
@@ -125,10 +126,10 @@ end
 function SpatialMaxPooling:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
    local dilW, dilH = self:_dilation()
-   local gin = ops.gradInput(self, input)
+   local gin = kernels.output(self, input, nil, 'gradInput')
    local indices = fresh[self] and self.indices or nil
-   ops.call('max_pool2d_grad', gin, gradOutput, input, self.kW, self.kH, self.dW, self.dH,
-            self.padW, self.padH, dilW, dilH, indices)
+   kernels.max_pool2d_grad(gin, gradOutput, input, self.kW, self.kH, self.dW, self.dH,
+                           self.padW, self.padH, dilW, dilH, indices)
    return gin
 end
 

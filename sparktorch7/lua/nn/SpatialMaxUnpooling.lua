@@ -17,6 +17,7 @@ schema.declare(SpatialMaxUnpooling, {
    {'indices', 'tensor?'}, {'oheight', 'natural?'}, {'owidth', 'natural?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- The inverse of a max pooling (kernel = stride) run earlier in the same forward
 -- pass: zeros, with each input value put back where its pooled maximum came from.
@@ -60,8 +61,8 @@ function SpatialMaxUnpooling:updateOutput(input)
       ops.fail(self, 'input (%s) and the pooling indices (%s) differ in size',
                ops.sizestr(input), ops.sizestr(self.indices))
    end
-   local out = ops.output(self, input, ops.withTail(input, dim - 2, {self.oheight, self.owidth}))
-   ops.call('max_unpool2d', out, input, self.indices)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 2, {self.oheight, self.owidth}))
+   kernels.max_unpool2d(out, input, self.indices)
    return out
 end
 

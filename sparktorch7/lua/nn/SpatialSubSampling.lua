@@ -10,6 +10,7 @@ schema.declare(SpatialSubSampling, {
    {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- LeNet's sub-sampling: per plane c, bias[c] + weight[c] * (sum over the kW x kH window).
 function SpatialSubSampling:__init(nInputPlane, kW, kH, dW, dH)
@@ -64,7 +65,7 @@ function SpatialSubSampling:updateOutput(input)
    if iH < self.kH or iW < self.kW then
       ops.fail(self, 'input image (%dx%d) smaller than kernel size (%dx%d)', iH, iW, self.kH, self.kW)
    end
-   local out = ops.output(self, input, ops.withTail(input, dim - 2, {oH, oW}))
-   ops.call('subsampling2d', out, input, self.weight, self.bias, self.kW, self.kH, self.dW, self.dH)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 2, {oH, oW}))
+   kernels.subsampling2d(out, input, self.weight, self.bias, self.kW, self.kH, self.dW, self.dH)
    return out
 end

@@ -7,6 +7,7 @@ schema.declare(SpatialSubtractiveNormalization, {
    {'threshold', 'number?'}, {'thresval', 'number?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- Subtracts from each plane the local mean over all planes, weighted by an odd 1-D
 -- or 2-D kernel and corrected at the borders. Torch7 built this from padding,
@@ -40,8 +41,8 @@ function SpatialSubtractiveNormalization:updateOutput(input)
    ops.checkPlanes(self, input, dim - 2, self.nInputPlane)
    local sizes = {}
    for i = 1, dim do sizes[i] = input:size(i) end
-   local out = ops.output(self, input, sizes)
-   ops.call('local_normalize', out, input, self.kernel, self._mode, self.threshold or 0,
-            self.thresval or 0)
+   local out = kernels.output(self, input, sizes)
+   kernels.local_normalize(out, input, self.kernel, self._mode, self.threshold or 0,
+                           self.thresval or 0)
    return out
 end

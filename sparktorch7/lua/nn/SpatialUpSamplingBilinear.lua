@@ -6,6 +6,7 @@ schema.declare(SpatialUpSamplingBilinear, {
    {'scale_factor', 'posint?'}, {'oheight', 'posint?'}, {'owidth', 'posint?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- Bilinear up-sampling with the corners aligned. The argument is an integer scale
 -- factor (output (n-1)*(s-1) + n) or a table {oheight=, owidth=}.
@@ -41,15 +42,15 @@ function SpatialUpSamplingBilinear:updateOutput(input)
       self.oheight = (h - 1) * (self.scale_factor - 1) + h
       self.owidth = (w - 1) * (self.scale_factor - 1) + w
    end
-   local out = ops.output(self, input, ops.withTail(input, dim - 2, {self.oheight, self.owidth}))
-   ops.call('upsample_bilinear', out, input)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 2, {self.oheight, self.owidth}))
+   kernels.upsample_bilinear(out, input)
    return out
 end
 
 function SpatialUpSamplingBilinear:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
-   ops.call('upsample_bilinear_grad', gin, gradOutput)
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.upsample_bilinear_grad(gin, gradOutput)
    return gin
 end
 

@@ -5,6 +5,7 @@ schema.declare(SpatialUpSamplingNearest, {
    {'scale_factor', 'posint'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- Each pixel becomes a scale x scale block.
 function SpatialUpSamplingNearest:__init(scale)
@@ -22,8 +23,8 @@ end
 
 function SpatialUpSamplingNearest:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
-   ops.call('upsample_nearest_grad', gin, gradOutput, self.scale_factor)
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.upsample_nearest_grad(gin, gradOutput, self.scale_factor)
    return gin
 end
 
@@ -33,8 +34,8 @@ end
 function SpatialUpSamplingNearest:updateOutput(input)
    local dim = ops.checkDim(self, input, 3, 4, '3D or 4D (batch mode)')
    local s = self.scale_factor
-   local out = ops.output(self, input, ops.withTail(input, dim - 2,
-                          {input:size(dim - 1) * s, input:size(dim) * s}))
-   ops.call('upsample_nearest', out, input, s)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 2,
+                              {input:size(dim - 1) * s, input:size(dim) * s}))
+   kernels.upsample_nearest(out, input, s)
    return out
 end

@@ -5,6 +5,7 @@ schema.declare(SpatialZeroPadding, {
    {'pad_l', 'int'}, {'pad_r', 'int'}, {'pad_t', 'int'}, {'pad_b', 'int'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- Pads the last two dims with zeros: pad_l/pad_r columns, pad_t/pad_b rows; a
 -- negative pad crops.
@@ -39,16 +40,16 @@ function SpatialZeroPadding:updateOutput(input)
          ops.fail(self, 'input is too small (%s) for the negative padding', ops.sizestr(input))
       end
    end
-   local out = ops.output(self, input, ops.withTail(input, dim - 2, {h, w}))
-   ops.call('pad2d', out, input, self.pad_l, self.pad_r, self.pad_t, self.pad_b, self._mode)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 2, {h, w}))
+   kernels.pad2d(out, input, self.pad_l, self.pad_r, self.pad_t, self.pad_b, self._mode)
    return out
 end
 
 function SpatialZeroPadding:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
-   ops.call('pad2d_grad', gin, gradOutput, self.pad_l, self.pad_r, self.pad_t, self.pad_b,
-            self._mode)
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.pad2d_grad(gin, gradOutput, self.pad_l, self.pad_r, self.pad_t, self.pad_b,
+                      self._mode)
    return gin
 end
 

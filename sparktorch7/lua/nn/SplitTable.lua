@@ -28,4 +28,22 @@ function SplitTable:updateOutput(input)
    return output
 end
 
+-- slice i of gradInput along the split dimension is gradOutput[i]
+function SplitTable:updateGradInput(input, gradOutput)
+   local dim = self:_getPositiveDimension(input)
+   local slices = input:size(dim)
+   if type(gradOutput) ~= 'table' or #gradOutput ~= slices then
+      error(string.format('<nn.SplitTable> gradOutput must be a table of %d tensors', slices), 2)
+   end
+   if not torch.isTensor(self.gradInput) or torch.type(self.gradInput) ~= torch.type(input)
+         or self.gradInput == input then
+      self.gradInput = nn.utils.newLike(input)
+   end
+   self.gradInput:resizeAs(input)
+   for i = 1, slices do
+      self.gradInput:select(dim, i):copy(gradOutput[i])
+   end
+   return self.gradInput
+end
+
 return SplitTable

@@ -2,6 +2,7 @@
 -- sizeAverage); the summed dimension is removed unless squeeze is false or
 -- the input is 1D.
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 local schema = require('nn.schema')
 local Sum, parent = torch.class('nn.Sum', 'nn.Module')
 
@@ -45,7 +46,7 @@ function Sum:updateOutput(input)
    local dim = self:_getPositiveDimension(input)
    local x = pointwise.contiguous(input)
    local outer, size, inner = pointwise.around(x, dim)
-   local out = pointwise.resultLike(self, input, self:_outputSizes(input, dim))
+   local out = kernels.output(self, input, self:_outputSizes(input, dim))
    local xp, yp = x:data(), out:data()
    local div = self.sizeAverage and size or 1
    for o = 0, outer - 1 do

@@ -9,6 +9,7 @@ schema.declare(TemporalConvolution, {
    {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- 1-D convolution over a sequence of frames: input nInputFrame x inputFrameSize (or a
 -- batch of those); weight outputFrameSize x (kW*inputFrameSize).
@@ -48,15 +49,15 @@ function TemporalConvolution:updateOutput(input)
    end
    ops.checkType(self, input, 'weight', self.weight)
    local nOut = math.floor((nIn - self.kW) / self.dW) + 1
-   local out = ops.output(self, input, ops.withTail(input, dim - 2, {nOut, self.outputFrameSize}))
-   ops.call('temporal_conv', out, input, self.weight, self.bias, self.kW, self.dW)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 2, {nOut, self.outputFrameSize}))
+   kernels.temporal_conv(out, input, self.weight, self.bias, self.kW, self.dW)
    return out
 end
 
 function TemporalConvolution:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
-   ops.call('temporal_conv_grad_input', gin, gradOutput, self.weight, self.kW, self.dW)
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.temporal_conv_grad_input(gin, gradOutput, self.weight, self.kW, self.dW)
    return gin
 end
 
@@ -64,5 +65,5 @@ function TemporalConvolution:accGradParameters(input, gradOutput, scale)
    ops.checkGradOutput(self, input, gradOutput)
    local gw = ops.gradParam(self, 'gradWeight', self.weight)
    local gb = ops.gradParam(self, 'gradBias', self.bias)
-   ops.call('temporal_conv_acc_grad', gw, gb, input, gradOutput, self.kW, self.dW, scale or 1)
+   kernels.temporal_conv_acc_grad(gw, gb, input, gradOutput, self.kW, self.dW, scale or 1)
 end

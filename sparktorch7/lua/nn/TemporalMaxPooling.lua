@@ -5,6 +5,7 @@ schema.declare(TemporalMaxPooling, {
    {'kW', 'posint'}, {'dW', 'posint'}, {'indices', 'tensor?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- Max over windows of kW frames, stride dW, per feature.
 function TemporalMaxPooling:__init(kW, dW)
@@ -21,15 +22,15 @@ function TemporalMaxPooling:updateOutput(input)
       ops.fail(self, 'input sequence smaller than kernel size. Got: %d, Expected: %d', nIn, self.kW)
    end
    local nOut = math.floor((nIn - self.kW) / self.dW) + 1
-   local out = ops.output(self, input, ops.withTail(input, dim - 2, {nOut, input:size(dim)}))
-   ops.call('temporal_max_pool', out, input, self.kW, self.dW)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 2, {nOut, input:size(dim)}))
+   kernels.temporal_max_pool(out, input, self.kW, self.dW)
    return out
 end
 
 function TemporalMaxPooling:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
-   ops.call('temporal_max_pool_grad', gin, gradOutput, input, self.kW, self.dW)
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.temporal_max_pool_grad(gin, gradOutput, input, self.kW, self.dW)
    return gin
 end
 

@@ -9,6 +9,7 @@ schema.declare(TemporalSubSampling, {
    {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- Per feature f: bias[f] + weight[f] * (sum of the kW frames of each window).
 function TemporalSubSampling:__init(inputFrameSize, kW, dW)
@@ -45,7 +46,7 @@ function TemporalSubSampling:updateOutput(input)
    end
    ops.checkType(self, input, 'weight', self.weight)
    local nOut = math.floor((nIn - self.kW) / self.dW) + 1
-   local out = ops.output(self, input, ops.withTail(input, dim - 2, {nOut, self.inputFrameSize}))
-   ops.call('temporal_subsampling', out, input, self.weight, self.bias, self.kW, self.dW)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 2, {nOut, self.inputFrameSize}))
+   kernels.temporal_subsampling(out, input, self.weight, self.bias, self.kW, self.dW)
    return out
 end

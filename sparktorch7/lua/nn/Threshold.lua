@@ -1,17 +1,12 @@
 -- nn.Threshold: y = x if x > threshold, else val.
 local pointwise = require('nn.pointwise')
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local Threshold, parent = torch.class('nn.Threshold', 'nn.Module')
 
 schema.declare(Threshold, {
    {'threshold', 'number'}, {'val', 'number'}, {'inplace', 'boolean?'},
 })
-
--- From this many elements on, a contiguous float or double input of a ReLU-like
--- threshold (val == threshold) goes to numpy (sparktorch7._nn_ops.threshold_max),
--- vectorised; below it the Lua loop beats the trip to Python.
-local NUMPY_MIN_ELEMENTS = 32768
-local NUMPY_TYPES = { ['torch.FloatTensor'] = true, ['torch.DoubleTensor'] = true }
 
 function Threshold:__init(th, v, ip)
    parent.__init(self)
@@ -28,15 +23,16 @@ end
 
 function Threshold:updateOutput(input)
    local th, val = self.threshold, self.val
-   local np = rawget(torch, '_np')
-   if np and val == th and torch.isTensor(input) and NUMPY_TYPES[torch.type(input)]
-         and input:nElement() >= NUMPY_MIN_ELEMENTS and input:isContiguous() then
+   -- a ReLU-like threshold (val == threshold) of a big contiguous input: one vectorised
+   -- NumPy pass (in place when inplace)
+   if val == th and torch.isTensor(input) and input:isContiguous()
+         and kernels.faster('threshold_max', input, input:nElement()) then
       local out = input
       if not self.inplace then
-         out = pointwise.resultLike(self, input)
+         out = kernels.output(self, input)
       end
       self.output = out
-      np.callmod('sparktorch7._nn_ops', 'threshold_max', out, input, th)
+      kernels.threshold_max(out, input, th)
       return out
    end
    local y, x, n, back = pointwise.begin(self, input, torch.type(self))

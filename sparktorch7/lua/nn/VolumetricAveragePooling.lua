@@ -8,6 +8,7 @@ schema.declare(VolumetricAveragePooling, {
    {'ceil_mode', 'boolean?'}, {'count_include_pad', 'boolean?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 VolumetricAveragePooling._clampLast = true
 -- THNN refuses padding wider than half the kernel (cudnn does not)
@@ -61,17 +62,17 @@ function VolumetricAveragePooling:updateOutput(input)
    self:backCompatibility()
    local dim = ops.checkDim(self, input, 4, 5, '4D or 5D (batch mode)')
    local oT, oH, oW = nn.VolumetricMaxPooling._outSize(self, input, dim)
-   local out = ops.output(self, input, ops.withTail(input, dim - 3, {oT, oH, oW}))
-   ops.call('avg_pool3d', out, input, self.kT, self.kW, self.kH, self.dT, self.dW, self.dH,
-            self.padT, self.padW, self.padH, self.count_include_pad)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 3, {oT, oH, oW}))
+   kernels.avg_pool3d(out, input, self.kT, self.kW, self.kH, self.dT, self.dW, self.dH,
+                      self.padT, self.padW, self.padH, self.count_include_pad)
    return out
 end
 
 function VolumetricAveragePooling:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
-   ops.call('avg_pool3d_grad', gin, gradOutput, self.kT, self.kW, self.kH, self.dT, self.dW,
-            self.dH, self.padT, self.padW, self.padH, self.count_include_pad)
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.avg_pool3d_grad(gin, gradOutput, self.kT, self.kW, self.kH, self.dT, self.dW,
+                           self.dH, self.padT, self.padW, self.padH, self.count_include_pad)
    return gin
 end
 

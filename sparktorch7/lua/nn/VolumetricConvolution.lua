@@ -12,6 +12,7 @@ schema.declare(VolumetricConvolution, {
    {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- 3-D convolution of (C, T, H, W) volumes or batches of them; weight
 -- nOutputPlane x nInputPlane x kT x kH x kW.
@@ -84,19 +85,19 @@ function VolumetricConvolution:updateOutput(input)
       ops.fail(self, 'input volume (%dx%dx%d) is too small for the kernel: calculated output '
                .. 'size %dx%dx%d', iT, iH, iW, oT, oH, oW)
    end
-   local out = ops.output(self, input, ops.withTail(input, dim - 4, {self.nOutputPlane, oT, oH, oW}))
-   ops.call('conv3d', out, input, self.weight, self.bias, self.kT, self.kW, self.kH, self.dT,
-            self.dW, self.dH, self.padT, self.padW, self.padH, g, dilT, dilW, dilH)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 4, {self.nOutputPlane, oT, oH, oW}))
+   kernels.conv3d(out, input, self.weight, self.bias, self.kT, self.kW, self.kH, self.dT,
+                  self.dW, self.dH, self.padT, self.padW, self.padH, g, dilT, dilW, dilH)
    return out
 end
 
 function VolumetricConvolution:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
    local dilT, dilW, dilH = self:_dilation()
-   local gin = ops.gradInput(self, input)
-   ops.call('conv3d_grad_input', gin, gradOutput, self.weight, self.kT, self.kW, self.kH,
-            self.dT, self.dW, self.dH, self.padT, self.padW, self.padH, self.groups or 1,
-            dilT, dilW, dilH)
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.conv3d_grad_input(gin, gradOutput, self.weight, self.kT, self.kW, self.kH,
+                             self.dT, self.dW, self.dH, self.padT, self.padW, self.padH, self.groups or 1,
+                             dilT, dilW, dilH)
    return gin
 end
 
@@ -105,9 +106,9 @@ function VolumetricConvolution:accGradParameters(input, gradOutput, scale)
    local dilT, dilW, dilH = self:_dilation()
    local gw = ops.gradParam(self, 'gradWeight', self.weight)
    local gb = ops.gradParam(self, 'gradBias', self.bias)
-   ops.call('conv3d_acc_grad', gw, gb, input, gradOutput, self.kT, self.kW, self.kH, self.dT,
-            self.dW, self.dH, self.padT, self.padW, self.padH, self.groups or 1, dilT, dilW,
-            dilH, scale or 1)
+   kernels.conv3d_acc_grad(gw, gb, input, gradOutput, self.kT, self.kW, self.kH, self.dT,
+                           self.dW, self.dH, self.padT, self.padW, self.padH, self.groups or 1, dilT, dilW,
+                           dilH, scale or 1)
 end
 
 function VolumetricConvolution:__tostring__()

@@ -12,6 +12,7 @@ schema.declare(VolumetricFullConvolution, {
    {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- 3-D transposed convolution: weight nInputPlane x nOutputPlane x kT x kH x kW, output
 -- size (in - 1) * stride - 2 * pad + kernel + adj along each axis.
@@ -99,10 +100,10 @@ function VolumetricFullConvolution:updateOutput(input)
       ops.fail(self, 'input volume (%dx%dx%d) too small: calculated output size %dx%dx%d', iT, iH,
                iW, oT, oH, oW)
    end
-   local out = ops.output(self, input, ops.withTail(input, dim - 4,
-                          {self.nOutputPlane, oT, oH, oW}))
-   ops.call('full_conv3d', out, input, self.weight, self.bias, self.kT, self.kW, self.kH, self.dT,
-            self.dW, self.dH, self.padT, self.padW, self.padH)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 4,
+                              {self.nOutputPlane, oT, oH, oW}))
+   kernels.full_conv3d(out, input, self.weight, self.bias, self.kT, self.kW, self.kH, self.dT,
+                       self.dW, self.dH, self.padT, self.padW, self.padH)
    return out
 end
 
@@ -114,9 +115,9 @@ function VolumetricFullConvolution:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, image, gradOutput)
    local prev = self.gradInput
    if not torch.isTensor(prev) then self.gradInput = torch.isTensor(prev[1]) and prev[1] or image.new() end
-   local gin = ops.gradInput(self, image)
-   ops.call('full_conv3d_grad_input', gin, gradOutput, self.weight, self.kT, self.kW, self.kH, self.dT, self.dW, self.dH, self.padT,
-            self.padW, self.padH)
+   local gin = kernels.output(self, image, nil, 'gradInput')
+   kernels.full_conv3d_grad_input(gin, gradOutput, self.weight, self.kT, self.kW, self.kH, self.dT, self.dW, self.dH, self.padT,
+                                  self.padW, self.padH)
    if image ~= input then
       local gt = not torch.isTensor(prev) and torch.isTensor(prev[2]) and prev[2] or image.new()
       gt:resizeAs(input[2]):zero()
@@ -132,9 +133,9 @@ function VolumetricFullConvolution:accGradParameters(input, gradOutput, scale)
    ops.checkGradOutput(self, input, gradOutput)
    local gw = ops.gradParam(self, 'gradWeight', self.weight)
    local gb = ops.gradParam(self, 'gradBias', self.bias)
-   ops.call('full_conv3d_acc_grad', gw, gb, input, gradOutput, self.kT, self.kW, self.kH, self.dT, self.dW, self.dH, self.padT, self.padW,
-            self.padH,
-            scale or 1)
+   kernels.full_conv3d_acc_grad(gw, gb, input, gradOutput, self.kT, self.kW, self.kH, self.dT, self.dW, self.dH, self.padT, self.padW,
+                                self.padH,
+                                scale or 1)
 end
 
 function VolumetricFullConvolution:__tostring__()

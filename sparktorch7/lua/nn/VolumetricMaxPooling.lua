@@ -8,6 +8,7 @@ schema.declare(VolumetricMaxPooling, {
    {'ceil_mode', 'boolean?'}, {'indices', 'tensor?'},
 })
 local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 VolumetricMaxPooling._clampLast = true
 -- THNN refuses padding wider than half the kernel (cudnn does not)
@@ -69,17 +70,17 @@ function VolumetricMaxPooling:updateOutput(input)
    self:backCompatibility()
    local dim = ops.checkDim(self, input, 4, 5, '4D or 5D (batch mode)')
    local oT, oH, oW = VolumetricMaxPooling._outSize(self, input, dim)
-   local out = ops.output(self, input, ops.withTail(input, dim - 3, {oT, oH, oW}))
-   ops.call('max_pool3d', out, input, self.kT, self.kW, self.kH, self.dT, self.dW, self.dH,
-            self.padT, self.padW, self.padH)
+   local out = kernels.output(self, input, ops.withTail(input, dim - 3, {oT, oH, oW}))
+   kernels.max_pool3d(out, input, self.kT, self.kW, self.kH, self.dT, self.dW, self.dH,
+                      self.padT, self.padW, self.padH)
    return out
 end
 
 function VolumetricMaxPooling:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
-   local gin = ops.gradInput(self, input)
-   ops.call('max_pool3d_grad', gin, gradOutput, input, self.kT, self.kW, self.kH, self.dT,
-            self.dW, self.dH, self.padT, self.padW, self.padH)
+   local gin = kernels.output(self, input, nil, 'gradInput')
+   kernels.max_pool3d_grad(gin, gradOutput, input, self.kT, self.kW, self.kH, self.dT,
+                           self.dW, self.dH, self.padT, self.padW, self.padH)
    return gin
 end
 

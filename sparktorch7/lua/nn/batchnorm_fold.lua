@@ -11,7 +11,7 @@
 -- `output` is the same tensor (as after an in-place ReLU): code that reads a convolution's
 -- output (feature extraction) would see other values than in Torch7, so folding is off
 -- unless asked for: require('nn.batchnorm_fold').enabled = true (measured gain ~5%).
-local ops = require 'nn.spatial_ops'
+local kernels = require 'nn.kernels'
 
 -- minRatio: fold only when the output has at least minRatio x the weight's elements
 local fold = { enabled = false, minRatio = 1 }
@@ -43,7 +43,7 @@ function fold.foldable(conv, bn, input)
    if outElems < fold.minRatio * conv.weight:nElement() then
       return false
    end
-   return bn.train ~= true and rawget(torch, '_np') ~= nil
+   return bn.train ~= true and kernels.available
       and torch.type(conv.weight) == ty and (conv.bias == nil or torch.type(conv.bias) == ty)
       and torch.isTensor(bn.running_mean) and torch.isTensor(bn.running_var)
       and bn.running_mean:nElement() == conv.nOutputPlane
@@ -73,7 +73,7 @@ local function folded(conv, bn)
       for k = 1, #src do
          args[2 * k - 1], args[2 * k] = src[k], e.refs[k]
       end
-      if ops.call('same_bytes', unpack(args, 1, 2 * #src)) then
+      if kernels.same_bytes(unpack(args, 1, 2 * #src)) then
          return e
       end
    end
@@ -83,8 +83,8 @@ local function folded(conv, bn)
    end
    e.weight = conv.weight.new():resizeAs(conv.weight)
    e.bias = conv.weight.new(conv.nOutputPlane)
-   ops.call('bn_fold', e.weight, e.bias, conv.weight, conv.bias, bn.weight, bn.bias,
-            bn.running_mean, bn.running_var, bn.eps or 1e-5)
+   kernels.bn_fold(e.weight, e.bias, conv.weight, conv.bias, bn.weight, bn.bias,
+                   bn.running_mean, bn.running_var, bn.eps or 1e-5)
    cache[conv] = e
    return e
 end

@@ -2,6 +2,7 @@
 -- y = (1 - p) x; in training whole channels (dimension 2 of a batch of `dims`
 -- dimensions, 1 of a single sample) are kept with probability 1 - p.
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 
 return function(class, parent, name, dims)
    function class:__init(p, stochasticInference)
@@ -51,13 +52,13 @@ return function(class, parent, name, dims)
    function class:updateGradInput(input, gradOutput)
       local ops = require('nn.spatial_ops')
       ops.checkGradOutput(self, input, gradOutput)
-      local gin = ops.gradInput(self, input)
+      local gin = kernels.output(self, input, nil, 'gradInput')
       local stochastic = self.train or self.stochastic_inference
       if stochastic and not (torch.isTensor(self.noise) and self.noise:nElement() > 0) then
          ops.fail(self, 'no dropout mask: run forward in training mode before backward')
       end
-      ops.call('channel_dropout_grad', gin, gradOutput, stochastic and self.noise or nil,
-               input:dim() == dims and 2 or 1, 1 - self.p, stochastic and true or false)
+      kernels.channel_dropout_grad(gin, gradOutput, stochastic and self.noise or nil,
+                                   input:dim() == dims and 2 or 1, 1 - self.p, stochastic and true or false)
       return gin
    end
 

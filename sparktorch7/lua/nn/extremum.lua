@@ -1,6 +1,7 @@
 -- The methods shared by nn.Max and nn.Min: the largest (smallest) value of the input
 -- over `dimension`, which is removed (kept, of size 1, for a 1D input). NaN wins, as in Torch7.
 local pointwise = require('nn.pointwise')
+local kernels = require('nn.kernels')
 
 return function(class, parent, name, largest)
    function class:__init(dimension, nInputDims)
@@ -28,7 +29,7 @@ return function(class, parent, name, largest)
       else
          sizes[1] = 1
       end
-      local out = pointwise.resultLike(self, input, torch.LongStorage(sizes))
+      local out = kernels.output(self, input, torch.LongStorage(sizes))
       local xp, yp = x:data(), out:data()
       for o = 0, outer - 1 do
          for k = 0, inner - 1 do

@@ -95,9 +95,7 @@ if hooks then
 end
 
 -- ------------------------------------------------------------------ torch-rnn's nn.LSTM
-local function numpy()
-   return rawget(torch, '_np')
-end
+local kernels = require('nn.kernels')
 
 local FLOATS = {['torch.FloatTensor'] = true, ['torch.DoubleTensor'] = true}
 
@@ -118,11 +116,10 @@ end
 
 local function torchRnnLstm(original)
    return function(self, input)
-      local np = numpy()
       local c0, h0, x = self:_unpack_input(input)
       local N, T, D, H = self:_get_sizes(input)
       local tn = torch.type(self.weight)
-      local same = np and FLOATS[tn] and torch.type(x) == tn and torch.type(self.bias) == tn
+      local same = kernels.available and FLOATS[tn] and torch.type(x) == tn and torch.type(self.bias) == tn
          and torch.type(self.output) == tn and torch.type(self.cell) == tn and torch.type(self.gates) == tn
          and (c0 == nil or torch.type(c0) == tn) and (h0 == nil or torch.type(h0) == tn)
          and (c0 ~= nil or torch.type(self.c0) == tn) and (h0 ~= nil or torch.type(self.h0) == tn)
@@ -138,7 +135,7 @@ local function torchRnnLstm(original)
       c:resize(N, T, H)
       self.gates:resize(N, T, 4 * H)
       if N > 0 and T > 0 then
-         np.callmod('sparktorch7._rnn_ops', 'torch_rnn_lstm', h, c, self.gates, x, h0, c0, self.weight, self.bias)
+         kernels.torch_rnn_lstm(h, c, self.gates, x, h0, c0, self.weight, self.bias)
       end
       fastpaths.runs['torch-rnn LSTM'] = (fastpaths.runs['torch-rnn LSTM'] or 0) + 1
       return self.output

@@ -4,6 +4,7 @@ require('torch')
 
 nn = nn or {}
 nn.utils = require('nn.utils')
+nn.kernels = require('nn.kernels')
 
 -- base classes and containers
 require('nn.Module')
@@ -119,8 +120,9 @@ require('nn.SpatialDropout')
 require('nn.VolumetricDropout')
 require('nn.CReLU')
 
--- criteria (losses, forward only)
+-- criteria (losses and their gradients)
 require('nn.Criterion')
+require('nn.ModuleFromCriterion')
 require('nn.MSECriterion')
 require('nn.AbsCriterion')
 require('nn.SmoothL1Criterion')
@@ -137,16 +139,44 @@ require('nn.MultiMarginCriterion')
 require('nn.MultiCriterion')
 require('nn.ParallelCriterion')
 
--- The spatial, temporal and volumetric modules: nn/spatial_manifest.lua lists
--- them (it returns a list of class names); without it, nn has none of them.
-local ok, spatial = pcall(require, 'nn.spatial_manifest')
-if ok and type(spatial) == 'table' then
-   for _, name in ipairs(spatial) do
-      require('nn.' .. name)
-   end
-elseif not ok and not tostring(spatial):find("module 'nn.spatial_manifest' not found", 1, true) then
-   error(spatial, 0)
-end
+-- spatial, temporal and volumetric (after nn.Module, nn.Sequential and
+-- nn.BatchNormalization; SpatialLPPooling also needs nn.Square, nn.Power,
+-- nn.MulConstant and nn.Sqrt when it is constructed)
+require('nn.SpatialConvolution')
+require('nn.SpatialConvolutionMM')
+require('nn.SpatialDilatedConvolution')
+require('nn.SpatialConvolutionMap')
+require('nn.SpatialSubSampling')
+require('nn.SpatialFullConvolution')
+require('nn.SpatialMaxPooling')
+require('nn.SpatialDilatedMaxPooling')
+require('nn.SpatialMaxUnpooling')
+require('nn.SpatialAveragePooling')
+require('nn.SpatialAdaptiveMaxPooling')
+require('nn.SpatialAdaptiveAveragePooling')
+require('nn.SpatialLPPooling')
+require('nn.SpatialBatchNormalization')
+require('nn.SpatialCrossMapLRN')
+require('nn.SpatialSoftMax')
+require('nn.SpatialLogSoftMax')
+require('nn.SpatialZeroPadding')
+require('nn.SpatialReflectionPadding')
+require('nn.SpatialReplicationPadding')
+require('nn.SpatialUpSamplingNearest')
+require('nn.SpatialUpSamplingBilinear')
+require('nn.SpatialSubtractiveNormalization')
+require('nn.SpatialDivisiveNormalization')
+require('nn.SpatialContrastiveNormalization')
+require('nn.PixelShuffle')
+require('nn.TemporalConvolution')
+require('nn.TemporalMaxPooling')
+require('nn.TemporalSubSampling')
+require('nn.VolumetricConvolution')
+require('nn.VolumetricDilatedConvolution')
+require('nn.VolumetricFullConvolution')
+require('nn.VolumetricMaxPooling')
+require('nn.VolumetricAveragePooling')
+require('nn.VolumetricBatchNormalization')
 
 -- faster bodies for known project methods (torch-rnn's nn.LSTM), installed as projects define them
 nn.fastpaths = require('nn.fastpaths')

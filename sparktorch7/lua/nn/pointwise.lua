@@ -5,6 +5,7 @@
 --   local y, x, n, back = pointwise.begin(self, input, 'nn.Tanh')
 --   for i = 0, n - 1 do y[i] = math.tanh(x[i]) end
 --   return pointwise.finish(self, input, back)
+local kernels = require('nn.kernels')
 local pointwise = {}
 
 -- Makes self.output (or the input itself when self.inplace) ready to receive
@@ -15,30 +16,18 @@ function pointwise.begin(self, input, name)
    if not torch.isTensor(input) then
       error(string.format('<%s> input must be a tensor, not a %s', name, torch.type(input)), 3)
    end
-   local x = input
-   if not x:isContiguous() then
-      x = x:contiguous()
-   end
-   local n = x:nElement()
+   local n = input:nElement()
    if self.inplace then
-      if x == input then
+      if input:isContiguous() then
          self.output = input
          local p = input:data()
          return p, p, n, nil
       end
+      local x = input:contiguous()   -- the caller keeps it (to copy back)
       return x:data(), x:data(), n, x
    end
-   local out = self.output
-   if not torch.isTensor(out) or torch.type(out) ~= torch.type(input) or out == input then
-      out = nn.utils.newLike(input)
-      self.output = out
-   end
-   out:resizeAs(x)
-   if not out:isContiguous() then
-      out = nn.utils.newLike(input):resizeAs(x)
-      self.output = out
-   end
-   return out:data(), x:data(), n, nil
+   -- a contiguous copy of the input must outlive this call: the caller loops over its pointer
+   return kernels.output(self, input):data(), pointwise.contiguous(input):data(), n, nil
 end
 
 function pointwise.finish(self, input, back)
@@ -47,26 +36,6 @@ function pointwise.finish(self, input, back)
       self.output = input
    end
    return self.output
-end
-
--- A contiguous tensor like input in self[field] (kept between calls), for
--- results that are not elementwise (softmax, normalisations).
-function pointwise.resultLike(self, input, sizes)
-   local out = self.output
-   if not torch.isTensor(out) or torch.type(out) ~= torch.type(input) or out == input then
-      out = nn.utils.newLike(input)
-   end
-   if sizes then
-      out:resize(sizes)
-   else
-      out:resizeAs(input)
-   end
-   if not out:isContiguous() then
-      out = nn.utils.newLike(input)
-      if sizes then out:resize(sizes) else out:resizeAs(input) end
-   end
-   self.output = out
-   return out
 end
 
 -- A contiguous version of t (t itself when it already is).

@@ -1,18 +1,6 @@
--- Shared plumbing of the spatial modules: argument checks with Torch7's messages,
--- output sizing, and the call into the numpy kernels (sparktorch7/_nn_ops.py).
+-- Shared plumbing of the spatial modules: argument checks with Torch7's messages and
+-- output sizes. Their kernels and output buffers are nn/kernels.lua's.
 local ops = {}
-
-local KERNELS = 'sparktorch7._nn_ops'
-
--- Run kernel `name` of sparktorch7._nn_ops; tensors travel as ndarray views.
-function ops.call(name, ...)
-   local np = torch._np
-   if not (np and np.callmod) then
-      error('<nn> spatial modules run their kernels through numpy: use them inside a '
-            .. 'sparktorch7.LuaState (torch._np.callmod is missing)', 3)
-   end
-   return np.callmod(KERNELS, name, ...)
-end
 
 function ops.sizestr(t)
    local s = {}
@@ -59,27 +47,6 @@ function ops.checkType(self, input, name, t)
                           .. ':float() or :double() to match', torch.type(self),
                           torch.type(input), name, torch.type(t)), 3)
    end
-end
-
--- A new empty tensor of input's type (input.new(), as Torch7's nn writes it).
-function ops.newLike(input)
-   return input.new()
-end
-
--- self[field] (self.output by default) of input's type, contiguous, sized to the
--- given sizes (a Lua list).
-function ops.output(self, input, sizes, field)
-   field = field or 'output'
-   local out = self[field]
-   if out == nil or not torch.isTensor(out) or torch.type(out) ~= torch.type(input) then
-      out = ops.newLike(input)
-   end
-   out:resize(unpack(sizes))
-   if not out:isContiguous() then
-      out = ops.newLike(input):resize(unpack(sizes))
-   end
-   self[field] = out
-   return out
 end
 
 -- Output length of a pooling window along one axis, as THNN computes it: floor or
@@ -131,10 +98,6 @@ function ops.sizes(t)
    local s = {}
    for i = 1, t:dim() do s[i] = t:size(i) end
    return s
-end
-
-function ops.gradInput(self, input)
-   return ops.output(self, input, ops.sizes(input), 'gradInput')
 end
 
 -- self[name] (a parameter gradient) of param's type and size, created as zeros when

@@ -275,4 +275,81 @@ function utils.checkSameType(name, input, param)
    end
 end
 
+-- ---------------------------------------------------------------- nested tables of tensors
+-- (Torch7's nn.utils.recursive*, used by the table modules and containers for gradients)
+
+local function nestedError(name, a, b)
+   error(string.format('<nn.utils.%s> expecting nested tensors or tables, got %s and %s',
+                       name, torch.type(a), torch.type(b)), 3)
+end
+
+-- t1 remade with t2's nesting, its tensors (reused when of t2's type) given
+-- to leaf(t1tensor, t2tensor); keys t2 lacks are dropped. Returns t1.
+local function remake(name, t1, t2, leaf)
+   if type(t2) == 'table' and not torch.typename(t2) then
+      if type(t1) ~= 'table' or torch.typename(t1) then
+         t1 = {}
+      end
+      for k, v in pairs(t2) do
+         t1[k] = remake(name, t1[k], v, leaf)
+      end
+      for k in pairs(t1) do
+         if t2[k] == nil then t1[k] = nil end
+      end
+   elseif torch.isTensor(t2) then
+      if not torch.isTensor(t1) or torch.type(t1) ~= torch.type(t2) then
+         t1 = t2.new()
+      end
+      leaf(t1, t2)
+   else
+      nestedError(name, t1, t2)
+   end
+   return t1
+end
+
+-- t1 made to have t2's nesting and sizes (tensors of t2's type), reusing what
+-- it holds. Returns t1, t2.
+function utils.recursiveResizeAs(t1, t2)
+   return remake('recursiveResizeAs', t1, t2, function(a, b) a:resize(b:size()) end), t2
+end
+
+-- Fills every tensor of a nested table with val; returns it.
+function utils.recursiveFill(t, val)
+   if type(t) == 'table' and not torch.typename(t) then
+      for _, v in pairs(t) do
+         utils.recursiveFill(v, val)
+      end
+   elseif torch.isTensor(t) then
+      t:fill(val)
+   else
+      nestedError('recursiveFill', t, val)
+   end
+   return t
+end
+
+-- t1 += val * t2 over nested tables (recursiveAdd(t1, t2) adds t2 once); returns t1, t2.
+function utils.recursiveAdd(t1, val, t2)
+   if t2 == nil then
+      t2, val = val, 1
+   end
+   if type(t2) == 'table' and not torch.typename(t2) then
+      if type(t1) ~= 'table' or torch.typename(t1) then
+         nestedError('recursiveAdd', t1, t2)
+      end
+      for k, v in pairs(t2) do
+         t1[k] = utils.recursiveAdd(t1[k], val, v)
+      end
+   elseif torch.isTensor(t1) and torch.isTensor(t2) then
+      t1:add(val, t2)
+   else
+      nestedError('recursiveAdd', t1, t2)
+   end
+   return t1, t2
+end
+
+-- t1 made a copy of t2 (nesting, sizes and values), reusing what it holds; returns t1, t2.
+function utils.recursiveCopy(t1, t2)
+   return remake('recursiveCopy', t1, t2, function(a, b) a:resizeAs(b):copy(b) end), t2
+end
+
 return utils

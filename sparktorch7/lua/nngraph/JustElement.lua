@@ -18,4 +18,12 @@ function JustElement:updateOutput(input)
    return self.output
 end
 
+function JustElement:updateGradInput(input, gradOutput)
+   if type(self.gradInput) ~= 'table' or torch.typename(self.gradInput) then
+      self.gradInput = {}
+   end
+   self.gradInput[1] = gradOutput
+   return self.gradInput
+end
+
 return JustElement

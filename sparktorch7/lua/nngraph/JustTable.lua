@@ -14,4 +14,12 @@ function JustTable:updateOutput(input)
    return self.output
 end
 
+function JustTable:updateGradInput(input, gradOutput)
+   if type(gradOutput) ~= 'table' or torch.typename(gradOutput) then
+      error('<nngraph.JustTable> gradOutput must be a table of one element', 2)
+   end
+   self.gradInput = gradOutput[1]
+   return self.gradInput
+end
+
 return JustTable

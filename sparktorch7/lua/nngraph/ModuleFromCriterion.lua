@@ -1,30 +1,9 @@
--- nngraph.ModuleFromCriterion: a criterion as a module of a graph; input
--- {prediction, target} gives a one-element tensor holding the loss.
+-- nngraph.ModuleFromCriterion: the name sparktorch7 first gave nn.ModuleFromCriterion
+-- (Torch7's nngraph defines it as nn.ModuleFromCriterion, which criterions called on
+-- nodes now make); kept so that code and files naming it still work.
 local schema = require('nn.schema')
-local ModuleFromCriterion, parent = torch.class('nngraph.ModuleFromCriterion', 'nn.Module')
+local ModuleFromCriterion, parent = torch.class('nngraph.ModuleFromCriterion', 'nn.ModuleFromCriterion')
 
-schema.declare(ModuleFromCriterion, {
-   {'criterion', 'criterion'},
-})
-
-function ModuleFromCriterion:__init(criterion)
-   parent.__init(self)
-   self.criterion = criterion
-   self.output = torch.Tensor(1)
-   self.gradInput = {torch.Tensor(), torch.Tensor()}
-end
-
-function ModuleFromCriterion:updateOutput(input)
-   if type(input) ~= 'table' or #input ~= 2 then
-      error('<nngraph.ModuleFromCriterion> input must be {prediction, target}', 2)
-   end
-   local loss = self.criterion:updateOutput(input[1], input[2])
-   if not torch.isTensor(self.output) then
-      self.output = torch.Tensor(1)
-   end
-   self.output:resize(1)
-   self.output[1] = loss
-   return self.output
-end
+schema.inherited(ModuleFromCriterion, "nn.ModuleFromCriterion's fields")
 
 return ModuleFromCriterion

@@ -246,6 +246,12 @@ local function runOldStyle(self, func, input)
    end
 end
 
+-- a graph saved by an old nngraph: its input node dispatches data.data
+local function isOldStyle(self)
+   local data = self.innode.data
+   return data.data ~= nil or (self.nInputs == nil and #data.mapindex > 0 and not data.input)
+end
+
 function gModule:runForwardFunction(func, input)
    if type(func) == 'string' then
       local name = func
@@ -253,7 +259,7 @@ function gModule:runForwardFunction(func, input)
    end
    local innode = self.innode
    local nInputs = self.nInputs or #innode.children
-   if innode.data.data ~= nil or (self.nInputs == nil and #innode.data.mapindex > 0 and not innode.data.input) then
+   if isOldStyle(self) then
       -- a graph saved by an old nngraph
       nInputs = #innode.data.mapindex
       if nInputs <= 1 then input = {input} end
@@ -323,6 +329,145 @@ function gModule:runForwardFunction(func, input)
       self.output = self.output[1]
    end
    return self.output
+end
+
+-- ---------------------------------------------------------------- backward
+-- updateGradInput walks backwardnodes (each node after every node that takes
+-- its output): a node's data.gradOutput lists the gradients its consumers
+-- sent; their sum (kept in data.gradOutputBuffer when there are several) goes
+-- back through its module (a node without one passes it on), and each input
+-- node receives its part of the gradInput. The split nodes gather the
+-- gradients of their elements into one table for the node they split.
+
+local function moduleInput(data)
+   local inp = data.input
+   if inp == nil then
+      inp = {}
+   end
+   if #inp == 1 then
+      inp = inp[1]
+   end
+   return inp
+end
+
+-- the sum of the gradients a node received
+local function totalGradOutput(node)
+   local data = node.data
+   local list = data.gradOutput
+   if type(list) ~= 'table' or #list == 0 then
+      error(string.format('<nn.gModule> the node declared at %s received no gradient: '
+                          .. 'does it reach an output?', tostring(data.annotations and data.annotations._debugLabel)), 4)
+   end
+   if #list == 1 then
+      return list[1]
+   end
+   data.gradOutputBuffer = nn.utils.recursiveCopy(data.gradOutputBuffer, list[1])
+   for k = 2, #list do
+      nn.utils.recursiveAdd(data.gradOutputBuffer, list[k])
+   end
+   return data.gradOutputBuffer
+end
+
+-- what accGradParameters passes to a node's module: the sum updateGradInput made
+local function summedGradOutput(data)
+   local list = data.gradOutput
+   if type(list) ~= 'table' or #list == 0 then
+      error('<nn.gModule> accGradParameters needs updateGradInput first', 4)
+   end
+   if #list > 1 then
+      return data.gradOutputBuffer
+   end
+   return list[1]
+end
+
+local function checkNewStyle(self, gradOutput)
+   if isOldStyle(self) then
+      error('<nn.gModule> backward through a graph saved by an old nngraph version is not supported', 3)
+   end
+   local nOut = #self.outnode.children
+   if nOut > 1 and (type(gradOutput) ~= 'table' or torch.typename(gradOutput) or #gradOutput ~= nOut) then
+      error(string.format('<nn.gModule> expecting a table of %d gradOutputs, got %s', nOut,
+                          type(gradOutput) == 'table' and tostring(#gradOutput) or torch.type(gradOutput)), 3)
+   end
+end
+
+function gModule:updateGradInput(input, gradOutput)
+   checkNewStyle(self, gradOutput)
+   for _, node in ipairs(self.backwardnodes) do
+      local list = node.data.gradOutput
+      while list and #list > 0 do table.remove(list) end
+   end
+   self.outnode.data.gradOutput = self.outnode.data.gradOutput or {}
+   self.outnode.data.gradOutput[1] = gradOutput
+   for _, node in ipairs(self.backwardnodes) do
+      local data = node.data
+      local go = totalGradOutput(node)
+      if data.selectindex then
+         if data.module or #node.children ~= 1 then
+            error('<nn.gModule> a split node must take one input and hold no module', 2)
+         end
+         local child = node.children[1]
+         child.data.gradOutput = child.data.gradOutput or {}
+         local cg = child.data.gradOutput
+         if cg[1] == nil then
+            cg[1] = {}
+         elseif #cg > 1 then
+            error('<nn.gModule> the output of a split node is used more than once', 2)
+         end
+         cg[1][data.selectindex] = go
+      else
+         local gradInput = go
+         if data.module then
+            gradInput = data.module:updateGradInput(moduleInput(data), go)
+         end
+         for _, child in ipairs(node.children) do
+            child.data.gradOutput = child.data.gradOutput or {}
+            local gi = gradInput
+            if #node.children > 1 then
+               gi = gradInput[data.mapindex[child.data]]
+            end
+            table.insert(child.data.gradOutput, gi)
+         end
+      end
+      if self.verbose then
+         print(' V : ' .. node:label())
+      end
+   end
+   local innodeGrads = self.innode.data.gradOutput
+   if type(innodeGrads) ~= 'table' or #innodeGrads ~= 1 then
+      error('<nn.gModule> the input node must be used once', 2)
+   end
+   self.gradInput = innodeGrads[1]
+   return self.gradInput
+end
+
+-- every module's accGradParameters (or accUpdateGradParameters) with its
+-- node's input and summed gradOutput from the last updateGradInput
+local function eachModule(self, gradOutput, method, arg)
+   checkNewStyle(self, gradOutput)
+   for _, node in ipairs(self.backwardnodes) do
+      local data = node.data
+      if data.module then
+         data.module[method](data.module, moduleInput(data), summedGradOutput(data), arg)
+      end
+      if self.verbose then
+         print(' V : ' .. node:label())
+      end
+   end
+end
+
+function gModule:accGradParameters(input, gradOutput, scale)
+   eachModule(self, gradOutput, 'accGradParameters', scale or 1)
+end
+
+function gModule:accUpdateGradParameters(input, gradOutput, lr)
+   eachModule(self, gradOutput, 'accUpdateGradParameters', lr)
+end
+
+function gModule:backward(input, gradOutput, scale)
+   self:updateGradInput(input, gradOutput)
+   self:accGradParameters(input, gradOutput, scale)
+   return self.gradInput
 end
 
 function gModule:clearState()

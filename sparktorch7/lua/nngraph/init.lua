@@ -104,7 +104,7 @@ function Criterion:__call__(input, target)
       end
    end
    if onNodes then
-      return nngraph.ModuleFromCriterion(self)(input)
+      return nn.ModuleFromCriterion(self)(input)
    end
    return criterionForward(self, input, target)
 end

@@ -2,6 +2,7 @@
 -- of a C x H x W image; output C x floor(H / rH) x floor(W / rW).
 local args = require('nnx.args')
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local SpatialDownSampling, parent = torch.class('nn.SpatialDownSampling', 'nn.Module')
 
 schema.declare(SpatialDownSampling, {
@@ -24,12 +25,9 @@ function SpatialDownSampling:updateOutput(input)
       error(string.format('<nn.SpatialDownSampling> input too small in dimension 3 (%d < rW = %d)', input:size(3), self.rW), 2)
    end
    local oH, oW = math.floor(input:size(2) / self.rH), math.floor(input:size(3) / self.rW)
-   if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input) then
-      self.output = nn.utils.newLike(input)
-   end
-   self.output:resize(input:size(1), oH, oW)
+   kernels.output(self, input, {input:size(1), oH, oW})
    local x, a = require('nnx.args').planes4(input, 2, 3)
-   torch._np.callmod('sparktorch7._pkg_ops', 'resample_average', self.output:view(a, oH, oW, 1), x, self.rH, self.rW)
+   kernels.resample_average(self.output:view(a, oH, oW, 1), x, self.rH, self.rW)
    return self.output
 end
 

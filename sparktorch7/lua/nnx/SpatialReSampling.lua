@@ -4,6 +4,7 @@
 -- forward, as nnx does).
 local args = require('nnx.args')
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local SpatialReSampling, parent = torch.class('nn.SpatialReSampling', 'nn.Module')
 
 -- the output size, or the ratios to the input size (owidth/oheight are then set at the first
@@ -37,11 +38,8 @@ function SpatialReSampling:updateOutput(input)
    local x, a = args.planes4(input, hDim, wDim)
    local size = input:size()
    size[hDim], size[wDim] = oH, oW
-   if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input) then
-      self.output = nn.utils.newLike(input)
-   end
-   self.output:resize(size)
-   torch._np.callmod('sparktorch7._pkg_ops', 'resample_bilinear', self.output:view(a, oH, oW, 1), x)
+   kernels.output(self, input, size)
+   kernels.resample_bilinear(self.output:view(a, oH, oW, 1), x)
    return self.output
 end
 

@@ -5,6 +5,7 @@
 -- or both shrink.
 local args = require('nnx.args')
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local SpatialReSamplingEx, parent = torch.class('nn.SpatialReSamplingEx', 'nn.Module')
 
 local MODE_C = {simple = 0, average = 1, bilinear = 2}
@@ -53,24 +54,20 @@ function SpatialReSamplingEx:updateOutput(input)
       error('<nn.SpatialReSamplingEx> cannot upsample one dimension while downsampling the other', 2)
    end
    local x, a, b = args.planes4(input, self.yDim, self.xDim)
-   if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input) then
-      self.output = nn.utils.newLike(input)
-   end
    local size = input:size()
    size[self.yDim], size[self.xDim] = oH, oW
-   self.output:resize(size)
+   kernels.output(self, input, size)
    local out4 = self.output:view(a, oH, oW, b)
-   local np = torch._np
    local mode = self.mode_c or MODES[self.mode]
    if mode == 2 then
-      np.callmod('sparktorch7._pkg_ops', 'resample_bilinear', out4, x)
+      kernels.resample_bilinear(out4, x)
    elseif oH >= iH then
-      np.callmod('sparktorch7._pkg_ops', 'resample_pick', out4, x, math.floor((oH + iH - 1) / iH),
-                 math.floor((oW + iW - 1) / iW), true)
+      kernels.resample_pick(out4, x, math.floor((oH + iH - 1) / iH),
+                            math.floor((oW + iW - 1) / iW), true)
    elseif mode == 1 then
-      np.callmod('sparktorch7._pkg_ops', 'resample_average', out4, x, math.floor(iH / oH), math.floor(iW / oW))
+      kernels.resample_average(out4, x, math.floor(iH / oH), math.floor(iW / oW))
    else
-      np.callmod('sparktorch7._pkg_ops', 'resample_pick', out4, x, math.floor(iH / oH), math.floor(iW / oW), false)
+      kernels.resample_pick(out4, x, math.floor(iH / oH), math.floor(iW / oW), false)
    end
    return self.output
 end

@@ -3,6 +3,7 @@
 -- dH x dW times.
 local args = require('nnx.args')
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local SpatialUpSampling, parent = torch.class('nn.SpatialUpSampling', 'nn.Module')
 
 schema.declare(SpatialUpSampling, {
@@ -32,13 +33,10 @@ function SpatialUpSampling:updateOutput(input)
    end
    local x, a, b = args.planes4(input, yDim, xDim)
    local oH, oW = input:size(yDim) * self.dH, input:size(xDim) * self.dW
-   if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input) then
-      self.output = nn.utils.newLike(input)
-   end
    local size = input:size()
    size[yDim], size[xDim] = oH, oW
-   self.output:resize(size)
-   torch._np.callmod('sparktorch7._pkg_ops', 'resample_pick', self.output:view(a, oH, oW, b), x, self.dH, self.dW, true)
+   kernels.output(self, input, size)
+   kernels.resample_pick(self.output:view(a, oH, oW, b), x, self.dH, self.dW, true)
    return self.output
 end
 

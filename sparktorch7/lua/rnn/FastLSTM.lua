@@ -9,6 +9,7 @@
 local ext = require('rnn.extensions')
 local unpack = unpack or table.unpack
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local FastLSTM, parent = torch.class('nn.FastLSTM', 'nn.LSTM')
 
 local gateSchema = require('rnn.gates')
@@ -159,7 +160,7 @@ local function standardGraph(self)
 end
 
 local function canFast(self, input)
-   if not (self.fastpath and self.train == false and rawget(torch, '_np')) then return false end
+   if not (self.fastpath and self.train == false and kernels.available) then return false end
    if (self.p or 0) ~= 0 or self.usenngraph or self.bn then return false end
    local st = fastState[self]
    if not st or st.graph ~= self.recurrentModule then
@@ -200,8 +201,8 @@ function FastLSTM:updateOutput(input)
    local h, c = buf('output'), buf('cell')
    if h ~= prevH then h:resize(unpack(sizes)) end
    if c ~= prevC then c:resize(unpack(sizes)) end
-   torch._np.callmod('sparktorch7._rnn_ops', 'fast_lstm_step', h, c, input, prevH:contiguous(), prevC:contiguous(),
-                     self.i2g.weight, self.i2g.bias, self.o2g.weight)
+   kernels.fast_lstm_step(h, c, input, prevH:contiguous(), prevC:contiguous(),
+                          self.i2g.weight, self.i2g.bias, self.o2g.weight)
    return self:_stepDone(h, c)
 end
 

@@ -7,6 +7,7 @@
 -- starts from zeros (or userPrevOutput/userPrevCell).
 local ext = require('rnn.extensions')
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local LSTM, parent = torch.class('nn.LSTM', 'nn.AbstractRecurrent')
 
 -- a gate buildGate/buildHidden makes: Linear(inputSize, outputSize) on x, LinearNoBias(outputSize,
@@ -270,7 +271,7 @@ local function standardLSTM(self)
 end
 
 local function fastWeights(self, input)
-   if not (self.fastpath and self.train == false and rawget(torch, '_np')) then return nil end
+   if not (self.fastpath and self.train == false and kernels.available) then return nil end
    if (self.p or 0) ~= 0 or torch.typename(self) ~= 'nn.LSTM' then return nil end
    local st = fastState[self]
    if not st or st.graph ~= self.recurrentModule then
@@ -309,7 +310,7 @@ local function fastStep(self, input, w, st)
    end
    local h, c = buf('output'), buf('cell')
    local wi, wf, wz, wo = w[1], w[2], w[3], w[4]
-   torch._np.callmod('sparktorch7._rnn_ops', 'lstm_step', h, c, input, prevH:contiguous(), prevC:contiguous(),
+   kernels.lstm_step(h, c, input, prevH:contiguous(), prevC:contiguous(),
                      wi[1], wi[2], wi[3], wf[1], wf[2], wf[3], wz[1], wz[2], wz[3], wo[1], wo[2], wo[3],
                      wi[4] or false, wf[4] or false, wo[4] or false)
    return h, c

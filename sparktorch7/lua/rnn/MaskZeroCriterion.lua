@@ -59,6 +59,8 @@ function MaskZeroCriterion:updateOutput(input, target)
       if rmi[i]:norm() ~= 0 then kept[#kept + 1] = i end
    end
    if #kept == 0 then
+      -- every sample masked: the loss is 0 (and so is the gradient)
+      self.zeroMask = torch.LongTensor()
       self.output = 0
       return self.output
    end
@@ -67,6 +69,44 @@ function MaskZeroCriterion:updateOutput(input, target)
    self.target = self:recursiveMask(self.target, target, self.zeroMask)
    self.output = self.criterion:updateOutput(self.input, self.target)
    return self.output
+end
+
+-- dst made like input (nested), zero but for the kept rows, which get src's rows
+function MaskZeroCriterion:recursiveMaskGradInput(dst, mask, src, input)
+   if torch.type(input) == 'table' then
+      dst = torch.type(dst) == 'table' and dst or {}
+      src = torch.type(src) == 'table' and src or {src}
+      for k, v in pairs(input) do
+         dst[k] = self:recursiveMaskGradInput(dst[k], mask, src[k], v)
+      end
+      for k = #input + 1, #dst do
+         dst[k] = nil
+      end
+      return dst
+   end
+   if not torch.isTensor(input) then
+      error('<nn.MaskZeroCriterion> expecting nested tensors or tables, got ' .. torch.type(input), 3)
+   end
+   dst = (torch.isTensor(dst) and torch.type(dst) == torch.type(input) and dst ~= input)
+         and dst or nn.utils.newLike(input)
+   dst:resizeAs(input):zero()
+   if mask:nElement() > 0 then
+      dst:indexCopy(1, mask, src)
+   end
+   return dst
+end
+
+-- the decorated criterion's gradient on the kept rows, 0 on the masked ones
+function MaskZeroCriterion:updateGradInput(input, target)
+   if not torch.isTensor(self.zeroMask) then
+      error('<nn.MaskZeroCriterion> updateGradInput needs a forward first', 2)
+   end
+   local src
+   if self.zeroMask:nElement() > 0 then
+      src = self.criterion:updateGradInput(self.input, self.target)
+   end
+   self.gradInput = self:recursiveMaskGradInput(self.gradInput, self.zeroMask, src, input)
+   return self.gradInput
 end
 
 return MaskZeroCriterion

@@ -33,4 +33,19 @@ function RepeaterCriterion:forward(input, target)
    return self:updateOutput(input, target)
 end
 
+-- each step's criterion backward against the one target
+function RepeaterCriterion:updateGradInput(input, target)
+   local n = nn.SequencerCriterion._nSteps(self, input, target, false)
+   local steps = {}
+   for i = 1, n do
+      steps[i] = self:getStepCriterion(i):backward(input[i], target)
+   end
+   self.gradInput = nn.SequencerCriterion._gather(self, input, steps)
+   return self.gradInput
+end
+
+function RepeaterCriterion:backward(input, target)
+   return self:updateGradInput(input, target)
+end
+
 return RepeaterCriterion

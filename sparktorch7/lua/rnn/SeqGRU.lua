@@ -6,6 +6,7 @@
 -- remember(), maskzero, setZeroMask as nn.SeqLSTM. torch/rnn's objects name the sizes
 -- inputsize/outputsize. The time loop runs in NumPy.
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local SeqGRU, parent = torch.class('nn.SeqGRU', 'nn.Module')
 
 -- weight (inputSize + outputSize) x 3 outputSize and bias 3 outputSize, read as they are by
@@ -129,12 +130,7 @@ function SeqGRU:updateOutput(input)
    local h = self._output:resize(T, N, H)
    self.gates = newOr(self.gates):resize(T, N, 3 * H)
    if T > 0 and N > 0 then
-      local np = rawget(torch, '_np')
-      if not np then
-         error('<nn.SeqGRU> needs the NumPy bridge (torch._np), which this Lua state lacks', 2)
-      end
-      np.callmod('sparktorch7._rnn_ops', 'seq_gru', h, self.gates, x, h0, self.weight, self.bias,
-                 nn.SeqLSTM._maskArg(self, T, N))
+      kernels.seq_gru(h, self.gates, x, h0, self.weight, self.bias, nn.SeqLSTM._maskArg(self, T, N))
    end
    self.userPrevOutput = nil
    if self.batchfirst then

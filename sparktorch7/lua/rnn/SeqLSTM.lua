@@ -11,6 +11,7 @@
 -- setZeroMask(zeroMask) (seqlen x batch) is 1.
 -- The time loop runs in NumPy (sparktorch7._rnn_ops.seq_lstm).
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local zeromask = require('rnn.zeromask')
 local SeqLSTM, parent = torch.class('nn.SeqLSTM', 'nn.Module')
 
@@ -267,14 +268,6 @@ function SeqLSTM:_initialState(given, field, userField, last, N, size)
    return s
 end
 
-local function numpyBridge(self)
-   local np = rawget(torch, '_np')
-   if not np then
-      error('<' .. torch.type(self) .. '> needs the NumPy bridge (torch._np), which this Lua state lacks', 3)
-   end
-   return np
-end
-
 function SeqLSTM:updateOutput(input)
    local c0, h0, x = self:_prepare_size(input, 2)
    local T, N = x:size(1), x:size(2)
@@ -299,9 +292,8 @@ function SeqLSTM:updateOutput(input)
       hidden = self._hidden:resize(T, N, H)
    end
    if T > 0 and N > 0 then
-      numpyBridge(self).callmod('sparktorch7._rnn_ops', 'seq_lstm', h, c, self.gates, x, h0, c0,
-                                self.weight, self.bias, weightO or false, hidden or false,
-                                self:_maskArg(T, N))
+      kernels.seq_lstm(h, c, self.gates, x, h0, c0, self.weight, self.bias, weightO or false,
+                       hidden or false, self:_maskArg(T, N))
    end
    self.userPrevOutput = nil
    self.userPrevCell = nil

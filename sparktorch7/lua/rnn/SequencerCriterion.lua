@@ -61,5 +61,48 @@ function SequencerCriterion:updateOutput(input, target)
    return self.output
 end
 
+-- step gradients divided by n in place (nested tables of tensors)
+local function divide(g, n)
+   if type(g) == 'table' and not torch.typename(g) then
+      for _, v in ipairs(g) do divide(v, n) end
+   else
+      g:div(n)
+   end
+end
+
+-- The steps' gradients gathered as the input is: a table of them, or one
+-- tensor whose first dimension is time.
+local function gather(self, input, steps)
+   if torch.isTensor(input) then
+      local first = steps[1]
+      local size = first:size():totable()
+      table.insert(size, 1, #steps)
+      local g = (torch.isTensor(self.gradInput) and torch.type(self.gradInput) == torch.type(first))
+                and self.gradInput or nn.utils.newLike(first)
+      g:resize(torch.LongStorage(size))
+      for i = 1, #steps do
+         g[i]:copy(steps[i])
+      end
+      return g
+   end
+   return steps
+end
+
+-- each step's criterion backward (divided by the steps with sizeAverage)
+function SequencerCriterion:updateGradInput(input, target)
+   local n = nSteps(self, input, target, true)
+   local steps = {}
+   for i = 1, n do
+      steps[i] = self:getStepCriterion(i):backward(input[i], target[i])
+      if self.sizeAverage then
+         divide(steps[i], n)
+      end
+   end
+   self.gradInput = gather(self, input, steps)
+   return self.gradInput
+end
+
+SequencerCriterion._gather = gather
+
 SequencerCriterion._nSteps = nSteps
 return SequencerCriterion

@@ -6,6 +6,7 @@
 -- maskzero and one-sample inputs as nn.StepLSTM. The step runs in NumPy.
 local schema = require('nn.schema')
 local stepcheck = require('rnn.stepcheck')
+local kernels = require('nn.kernels')
 local StepGRU, parent = torch.class('nn.StepGRU', 'nn.Module')
 
 schema.declare(StepGRU, {
@@ -59,7 +60,7 @@ function StepGRU:updateOutput(input)
    self.output = next_h
    self.gates = stepcheck.buffer(self, self.gates):resize(N, 3 * H)
    if N > 0 then
-      stepcheck.kernel(self, 'step_gru', next_h, self.gates, x, prev_h, self.weight, self.bias)
+      kernels.step_gru(next_h, self.gates, x, prev_h, self.weight, self.bias)
    end
    stepcheck.mask(self, {next_h, self.gates}, x)
    if single then next_h:resize(H) end

@@ -7,6 +7,7 @@
 -- NumPy (sparktorch7._rnn_ops.step_lstm).
 local schema = require('nn.schema')
 local stepcheck = require('rnn.stepcheck')
+local kernels = require('nn.kernels')
 local StepLSTM, parent = torch.class('nn.StepLSTM', 'nn.Module')
 
 local function hidden(self) return self.hiddensize or self.outputsize end
@@ -90,8 +91,8 @@ function StepLSTM:updateOutput(input)
       hid = self.hidden
    end
    if N > 0 then
-      stepcheck.kernel(self, 'step_lstm', next_h, next_c, self.gates, x, prev_h, prev_c, self.weight,
-                       self.bias, self.weightO or false, hid)
+      kernels.step_lstm(next_h, next_c, self.gates, x, prev_h, prev_c, self.weight,
+                        self.bias, self.weightO or false, hid)
    end
    stepcheck.mask(self, {next_h, next_c, self.gates}, x)
    if single then

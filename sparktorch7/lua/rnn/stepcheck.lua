@@ -87,12 +87,4 @@ function stepcheck.setZeroMask(self, zeroMask)
    self.zeroMask = zeromask.check(torch.type(self), zeroMask)
 end
 
-function stepcheck.kernel(self, name, ...)
-   local np = rawget(torch, '_np')
-   if not np then
-      error('<' .. torch.type(self) .. '> needs the NumPy bridge (torch._np), which this Lua state lacks', 3)
-   end
-   np.callmod('sparktorch7._rnn_ops', name, ...)
-end
-
 return stepcheck

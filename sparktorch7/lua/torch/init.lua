@@ -171,19 +171,17 @@ end
 torch._heaptracking = false
 function torch.setheaptracking(on) torch._heaptracking = on and true or false end
 
--- Optional parts, each in its own file.
-for _, name in ipairs {"torch.TensorMath", "torch.File", "torch.DiskFile", "torch.MemoryFile", "torch.PipeFile",
-                       "torch.serialization", "torch.Tester", "torch.TestSuite", "torch.CmdLine",
-                       "torch.Timer", "torch.tds"} do
-  local path = package.searchpath and package.searchpath(name, package.path)
-  if path == nil then
-    local rel = name:gsub("%.", "/")
-    for template in package.path:gmatch("[^;]+") do
-      local f = io.open((template:gsub("%?", rel)), "r")
-      if f then f:close(); path = true; break end
-    end
-  end
-  if path then require(name) end
-end
+-- the rest of the runtime, each part in its own file
+require 'torch.TensorMath'
+require 'torch.File'
+require 'torch.DiskFile'
+require 'torch.MemoryFile'
+require 'torch.PipeFile'
+require 'torch.serialization'
+require 'torch.Tester'
+require 'torch.TestSuite'
+require 'torch.CmdLine'
+require 'torch.Timer'
+require 'torch.tds'
 
 return torch

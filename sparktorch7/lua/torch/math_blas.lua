@@ -7,9 +7,6 @@ local torch = _G.torch
 local recOf, isT = U.recOf, U.isTensor
 local tonumber = tonumber
 
--- below this many multiply-adds a Lua loop beats the trip to Python
-local NUMPY_MIN_WORK = 4096
-
 local function np() return rawget(torch, '_np') end
 
 local function checkDims(name, t, dims, what)
@@ -66,7 +63,8 @@ function product(op, res, beta, C, alpha, A, B, work)
    local rec = recOf(res)
    beta, alpha = U.real(rec, beta), U.real(rec, alpha)
    local bridge = np()
-   if bridge and work >= NUMPY_MIN_WORK then
+   -- below torch._np.thresholds.product multiply-adds a Lua loop beats the trip to Python
+   if bridge and work >= bridge.thresholds.product then
       bridge.call(op, res, beta, C, alpha, A, B)
       return res
    end

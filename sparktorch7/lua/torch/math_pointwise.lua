@@ -15,15 +15,6 @@ local npOp = {
 P.npOp = npOp
 -- ops whose numpy version may write any result type (comparisons into ByteTensors)
 local npAnyResult = { lt = true, le = true, gt = true, ge = true, eq = true, ne = true }
-P.NUMPY_MIN = 32768
--- transcendental ops cost a LuaJIT loop far more per element than the trip to numpy
--- (an RNN's gates: tanh/sigmoid over batch x hidden, a few thousand elements per step)
-P.NUMPY_MIN_OP = { tanh = 4096, sigmoid = 4096 }
--- float arithmetic crosses over near 4096 elements (a LuaJIT loop ~3.5 ns per float
--- element, the numpy call ~13 us plus ~0.2 ns per element); pow stays at NUMPY_MIN
-for _, op in ipairs({ 'add', 'csub', 'mul', 'div', 'cadd', 'ccsub', 'cmul', 'cdiv' }) do
-   P.NUMPY_MIN_OP[op] = 8192
-end
 
 local function run(name, stmt, res, src, y, z, S1, S2, S3, rrec)
    if type(stmt) == 'function' then stmt = stmt(recOf(src)) end
@@ -41,7 +32,7 @@ local function run(name, stmt, res, src, y, z, S1, S2, S3, rrec)
       local rec = recOf(src)
       if bridge and not rec.integral and (y == nil or recOf(y) == rec)
          and (recOf(res) == rec or npAnyResult[op])
-         and U.nElement(res) >= (P.NUMPY_MIN_OP[op] or P.NUMPY_MIN) then
+         and U.nElement(res) >= (bridge.thresholds.pointwise[op] or bridge.thresholds.pointwise.default) then
          bridge.call('pointwise', op, res, src, y, S1, S2)
          return res
       end

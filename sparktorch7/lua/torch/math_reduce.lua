@@ -12,14 +12,12 @@ local function nonEmpty(name, x)
 end
 
 ---------------------------------------------------------------- whole-tensor reductions
--- big floating tensors are reduced by numpy (sum still accumulates in double)
-local NUMPY_MIN = 32768
-local function viaNumpy(x, min)
+-- big floating tensors are reduced (op 'reduce', sum still accumulating in double) or
+-- sorted (op 'sort') by numpy, from the sizes torch._np.thresholds gives
+local function viaNumpy(x, op)
    local bridge = rawget(torch, '_np')
-   if bridge and not recOf(x).integral and U.nElement(x) >= (min or NUMPY_MIN) then return bridge end
+   if bridge and not recOf(x).integral and U.nElement(x) >= bridge.thresholds[op or 'reduce'] then return bridge end
 end
--- sorting in Lua costs far more per element: numpy pays off much earlier
-local SORT_NUMPY_MIN = 512
 local function sumall(x)
    local bridge = viaNumpy(x)
    if bridge then return bridge.call('reduce_all', 'sum', x) end
@@ -320,7 +318,7 @@ local function sort(rv, ri, x, d, desc)
    local xs = x
    if rv == x then xs = U.clone(x) end
    U.resize(rv, U.sizes(xs)); U.resize(ri, U.sizes(xs))
-   local bridge = viaNumpy(xs, SORT_NUMPY_MIN)
+   local bridge = viaNumpy(xs, 'sort')
    if bridge and recOf(rv) == recOf(xs) then
       U.checkWritable('sort', rv)
       bridge.call('sort', rv, ri, xs, d - 1, desc and true or false)
@@ -360,7 +358,7 @@ local function selectDim(name, rv, ri, x, d, pick, position)
    rv, ri = resultPair(name, recOf(x), rv, ri)
    local px = x._storage._data
    local n, sd = x._size[d], x._stride[d]
-   if position and viaNumpy(x, SORT_NUMPY_MIN) then
+   if position and viaNumpy(x, 'sort') then
       local sv, si = sort(nil, nil, x, d, false)
       local k = position(n)
       U.resize(rv, U.sizes(U.narrow(sv, d, k, 1))); U.resize(ri, U.sizes(U.narrow(si, d, k, 1)))

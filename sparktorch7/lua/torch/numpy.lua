@@ -41,6 +41,35 @@ local function callerModule()
   end
 end
 
+-- From which size on the torch runtime gives an operation to NumPy (sparktorch7._ops)
+-- rather than run its LuaJIT loop, by op: below it the trip to Python (some 13 us) costs
+-- more than the loop saves. Only floating tensors go. The nn modules keep theirs in
+-- nn/kernels.lua (nn.kernels.thresholds); torch, below nn, keeps its own here.
+numpy.thresholds = {
+  -- pointwise TensorMath (math_pointwise.lua), in elements of the result, by the _ops
+  -- name of the operation; `default` for the ones without an entry (pow among them)
+  pointwise = {
+    default = 32768,
+    -- transcendental ops cost a LuaJIT loop far more per element (an RNN's gates:
+    -- tanh/sigmoid over batch x hidden, a few thousand elements per step)
+    tanh = 4096, sigmoid = 4096,
+    -- float arithmetic crosses over near 4096 elements (a LuaJIT loop ~3.5 ns per
+    -- float element, the numpy call ~13 us plus ~0.2 ns per element)
+    add = 8192, csub = 8192, mul = 8192, div = 8192,
+    cadd = 8192, ccsub = 8192, cmul = 8192, cdiv = 8192,
+  },
+  -- reductions (sum, mean, ...; math_reduce.lua), in elements
+  reduce = 32768,
+  -- sort and the orderings found by sorting (median, kthvalue, ...), in elements:
+  -- sorting in Lua costs far more per element, so numpy pays off much earlier
+  sort = 512,
+  -- products (mm, mv, addmm, bmm, ...; math_blas.lua), in multiply-adds
+  product = 4096,
+  -- torch.multinomial with replacement: the binary searches go to np.searchsorted
+  -- from this many draws over this many categories on
+  multinomial = {draws = 256, categories = 64},
+}
+
 local unpack = unpack or table.unpack
 local function pack(...)
   return {n = select("#", ...), ...}
@@ -75,6 +104,19 @@ function numpy.lookup(modname, name)
     functions[key] = f
   end
   return f, key
+end
+
+-- modname.name as a Lua function, bound once: it maps the kernel's argument errors
+-- as callmod does. A Python call gives exactly one result, and so does the function.
+function numpy.bind(modname, name)
+  local f, key = numpy.lookup(modname, name)
+  return function(...)
+    local ok, r = pcall(f, ...)
+    if not ok then
+      kernelFailed(key, r, ...)
+    end
+    return r
+  end
 end
 
 function numpy.callmod(modname, name, ...)

@@ -406,7 +406,10 @@ local function multinomial(res, ...)
    local cum = cumT._storage._data
    -- many draws with replacement: the binary searches in numpy (np.searchsorted finds
    -- the same first bucket >= u)
-   local np = replace and torch._np and n >= 256 and k >= 64 and torch._np
+   local np = replace and rawget(torch, '_np')
+   if np and not (n >= np.thresholds.multinomial.draws and k >= np.thresholds.multinomial.categories) then
+      np = nil
+   end
    local uT = np and U.new(doubleRec, { n })
    for r = 0, rows - 1 do
       local base = prob._offset + r * prow
