@@ -5,13 +5,17 @@
   sequence 128, float32, against torch.nn.LSTM(512, 512, num_layers=2) holding the
   same weights (torch-rnn's [Wx; Wh] with gates i, f, o, g reordered into PyTorch's
   i, f, g, o).                                                  target >= 0.7x PyTorch
+  The runtime recognizes torch-rnn's LSTM:updateOutput (lua/nn/fastpaths.lua) and runs
+  it as one NumPy kernel; --as-written adds a side running the project's Lua as written
+  (nn.fastpaths.enabled = false).
 * Sampling: characters/s of torch-rnn's LanguageModel:sample from the real checkpoint
   ../shared/fixtures/wild/torch-rnn_checkpoint_18000.t7 (2 layers of 128), one
   character per forward as torch-rnn samples.
 
 * GEMM floor: numpy doing exactly the GEMMs torch-rnn's LSTM.lua makes (per layer and
   time step x[:, t] @ Wx into gates[:, t] and h[:, t-1] @ Wh, same layouts, same BLAS)
-  and nothing else: what any runtime on numpy's BLAS pays before the gate arithmetic.
+  and nothing else: what LSTM.lua's algorithm costs on numpy's BLAS before its gate
+  arithmetic (the runtime's fast path beats it by projecting all steps in one GEMM).
 
 Each side runs in fresh processes, the sides alternating for --rounds rounds; PyTorch
 gets as many threads as numpy's BLAS uses. Printed: sequences/s (best run), the ratio
@@ -95,11 +99,13 @@ def run_floor(params, x, repeat, threads):
     return wall, cpu, None
 
 
-def run_lua(params, x, repeat, threads):
+def run_lua(params, x, repeat, threads, fast=True):
     import sparktorch7 as st
 
     lua = st.LuaState(lua_path=[TORCH_RNN])
     lua.execute("require 'nn'\nrequire 'LSTM'\nnet = nn.Sequential()")
+    assert lua.eval("nn.fastpaths.installed['nn.LSTM.updateOutput']") == "torch-rnn LSTM"
+    lua.execute(f"nn.fastpaths.enabled = {'true' if fast else 'false'}")
     for layer, (w, b) in enumerate(params):
         lua["w"], lua["b"] = w, b
         lua.execute(f"local l = nn.LSTM({D if layer == 0 else H}, {H}):float()\n"
@@ -109,6 +115,10 @@ def run_lua(params, x, repeat, threads):
     fwd = lua.eval("function() return net:forward(x) end")
     wall, cpu, out = samples(lambda: fwd(), repeat)
     return wall, cpu, np.array(out)
+
+
+def run_lua_written(params, x, repeat, threads):
+    return run_lua(params, x, repeat, threads, fast=False)
 
 
 def run_torch(params, x, repeat, threads):
@@ -136,11 +146,12 @@ def run_torch(params, x, repeat, threads):
     return wall, cpu, out.numpy()
 
 
-def run_sample(length, repeat):
+def run_sample(length, repeat, fast=True):
     import sparktorch7 as st
 
     lua = st.LuaState(lua_path=[TORCH_RNN])
     lua.execute("require 'LanguageModel'\n"
+                f"nn.fastpaths.enabled = {'true' if fast else 'false'}\n"
                 f"model = torch.load({CHECKPOINT!r}).model\nmodel:evaluate()")
     fn = lua.eval(f"function() torch.manualSeed(1) return model:sample{{length = {length}, "
                   "start_text = 'ACGT'} end")
@@ -163,15 +174,20 @@ def main(argv=None):
                     help="PyTorch threads (default: the BLAS thread count numpy uses)")
     ap.add_argument("--length", type=int, default=1000, help="characters per LanguageModel:sample")
     ap.add_argument("--no-sample", dest="sample", action="store_false", help="skip LanguageModel:sample")
+    ap.add_argument("--as-written", action="store_true",
+                    help="also run torch-rnn's Lua as written (the runtime's fast path off)")
     args = ap.parse_args(argv)
 
     nblas = blas_threads()
     threads = args.threads or nblas or os.cpu_count()
     params = torch_rnn_weights()
     x = np.random.default_rng(1).standard_normal((N, T, D), dtype=np.float32)
-    runs = {"lua": ([], []), "torch": ([], []), "floor": ([], [])}
+    sides = [("lua", run_lua), ("torch", run_torch), ("floor", run_floor)]
+    if args.as_written:
+        sides.append(("written", run_lua_written))
+    runs = {side: ([], []) for side, _ in sides}
     for _ in range(args.rounds):
-        for side, fn in (("lua", run_lua), ("torch", run_torch), ("floor", run_floor)):
+        for side, fn in sides:
             wall, cpu, y = in_child(fn, params, x, args.repeat, threads)
             runs[side][0].extend(wall)
             runs[side][1].extend(cpu)
@@ -180,11 +196,14 @@ def main(argv=None):
             elif side == "torch":
                 y_pt = y
     err = float(np.abs(y_lua - y_pt).max())
-    t_s = c_s = float("inf")
+    t_s = c_s = tw_s = cw_s = float("inf")
     if args.sample:
         for _ in range(args.rounds):
             t, c = in_child(run_sample, args.length, args.repeat)
             t_s, c_s = min(t_s, t), min(c_s, c)
+            if args.as_written:
+                t, c = in_child(run_sample, args.length, args.repeat, False)
+                tw_s, cw_s = min(tw_s, t), min(cw_s, c)
 
     import torch
 
@@ -196,8 +215,11 @@ def main(argv=None):
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'LSTM forward ' + f'{LAYERS}x{H}, batch {N}, seq {T}':40} {'seq/s':>7} {'wall ratio':>16} "
           f"{'cpu ratio':>16}   vs PyTorch, best / median")
-    for side, name in (("torch", "PyTorch nn.LSTM"), ("lua", "sparktorch7 (torch-rnn LSTM.lua)"),
-                       ("floor", "numpy GEMM floor (same GEMMs only)")):
+    names = [("torch", "PyTorch nn.LSTM"), ("lua", "sparktorch7 (torch-rnn LSTM.lua)"),
+             ("floor", "numpy GEMM floor (same GEMMs only)")]
+    if args.as_written:
+        names.append(("written", "sparktorch7, LSTM.lua as written"))
+    for side, name in names:
         wb = stat("torch", 0, min) / stat(side, 0, min)
         wm = stat("torch", 0, statistics.median) / stat(side, 0, statistics.median)
         cb = stat("torch", 1, min) / stat(side, 1, min)
@@ -211,6 +233,8 @@ def main(argv=None):
         return
     print(f"LanguageModel:sample (checkpoint, 2x128): {args.length / t_s:.0f} chars/s "
           f"({args.length / c_s:.0f} per CPU second)")
+    if args.as_written:
+        print(f"  as written: {args.length / tw_s:.0f} chars/s ({args.length / cw_s:.0f} per CPU second)")
 
 
 if __name__ == "__main__":

@@ -184,6 +184,17 @@ def _linear_axis(src: np.ndarray, dst_len: int, wt) -> np.ndarray:
     return out
 
 
+def _cubic(p0, p1, p2, p3, x, wt):
+    """Main_cubicInterpolate on arrays of the C's temp_t (wt)."""
+    a0 = p1
+    a1 = p2 - p0
+    a2 = 2 * p0 - 5 * p1 + 4 * p2 - p3
+    a3 = 3 * (p1 - p2) + p3 - p0
+    inner = a1 + x * (a2 + x * a3)                          # temp_t arithmetic
+    # `a0 + 0.5 * x * inner`: 0.5 is a C double, so this part is computed in double
+    return (a0.astype(np.float64) + (0.5 * x.astype(np.float64)) * inner.astype(np.float64)).astype(wt)
+
+
 def _cubic_axis(src: np.ndarray, dst_len: int, wt) -> np.ndarray:
     """Main_scaleCubic_rowcol along the last axis."""
     src_len = src.shape[-1]
@@ -203,14 +214,7 @@ def _cubic_axis(src: np.ndarray, dst_len: int, wt) -> np.ndarray:
     p2 = src[..., si_i + 1].astype(wt)
     p0 = np.where(si_i > 0, src[..., np.maximum(si_i - 1, 0)].astype(wt), 2 * p1 - p2)
     p3 = np.where(si_i + 2 < src_len, src[..., np.minimum(si_i + 2, src_len - 1)].astype(wt), 2 * p2 - p1)
-    a0 = p1
-    a1 = p2 - p0
-    a2 = 2 * p0 - 5 * p1 + 4 * p2 - p3
-    a3 = 3 * (p1 - p2) + p3 - p0
-    inner = a1 + x * (a2 + x * a3)                          # temp_t arithmetic
-    # `a0 + 0.5 * x * inner`: 0.5 is a C double, so this part is computed in double
-    val = (a0.astype(np.float64) + (0.5 * x.astype(np.float64)) * inner.astype(np.float64)).astype(wt)
-    _store(out[..., :-1], val)
+    _store(out[..., :-1], _cubic(p0, p1, p2, p3, x, wt))
     out[..., -1] = src[..., -1]
     return out
 
@@ -523,3 +527,247 @@ def gaussian(out, amplitude, normalize, sigma_u, sigma_v, mean_u, mean_v):
         total = np.cumsum(flat, dtype=wt)[-1] if flat.size else T(0)   # C's sequential sum
         inv = T(1.0 / np.float64(total))
         out[...] = (out * inv).astype(out.dtype)
+
+
+# ---------------------------------------------------------------- warp
+def _c_max0(v):
+    """MAX(v, 0) as the C macro: v > 0 ? v : 0 (a NaN becomes 0)."""
+    return np.where(v > 0, v, np.float32(0)).astype(np.float32)
+
+
+def _c_min(v, hi):
+    """MIN(v, hi): v < hi ? v : hi."""
+    return np.where(v < hi, v, hi).astype(np.float32)
+
+
+_LANCZOS_RAD = 3
+
+
+def _lanczos_weights(pos, base):
+    """The C's Lu (or Lv): float L(x) of the 2*rad taps base-rad+1 .. base+rad of each
+    float32 sample position; shape (2*rad,) + pos.shape."""
+    rad = _LANCZOS_RAD
+    pi_f = _F32(np.pi)
+    pi2_f = _F32(np.pi * np.pi)
+    out = []
+    for i in range(2 * rad):
+        tap = (base + (i - rad + 1)).astype(np.float32)
+        d = np.abs((pos - tap).astype(np.float32))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            num = (np.float64(rad) * np.sin((pi_f * d).astype(np.float64))
+                   * np.sin(((pi_f * d) / _F32(rad)).astype(np.float64)))
+            den = (pi2_f * d * d).astype(np.float32).astype(np.float64)
+            w = (num / den).astype(np.float32)
+        w = np.where(d > _F32(rad), _F32(0), w)
+        w = np.where(d < _F32(0.000001), _F32(1), w)
+        out.append(w.astype(np.float32))
+    return out
+
+
+def warp(out, src, field, mode, offset, pad_mode, pad_value):
+    """Main_warp: out (C, H, W) := src (C, h, w) sampled at the (y, x) positions of field
+    (2, H, W) (added to each pixel's own (y, x) when offset). mode 'simple' (nearest),
+    'bilinear', 'bicubic' or 'lanczos'; with pad_mode, positions outside the source give
+    pad_value, else they are clamped to its border. Computed as the C does: positions in
+    single precision, weights in the tensor's precision (float for integer types)."""
+    dt = out.dtype
+    wt = _work_dtype(dt)
+    channels, height, width = out.shape
+    sh, sw = src.shape[1], src.shape[2]
+    if channels == 0 or height == 0 or width == 0:
+        return
+    if sh == 0 or sw == 0:
+        raise ValueError(f"the source image is empty ({src.shape[0]}x{sh}x{sw})")
+    pad = np.array(pad_value, dtype=np.float64)
+    pad = (np.trunc(pad).astype(np.int64).astype(dt) if dt.kind in "iu" else pad.astype(dt))
+    flow_y = field[0].astype(np.float32)
+    flow_x = field[1].astype(np.float32)
+    if offset:
+        iy = np.arange(height, dtype=np.float32)[:, None] + flow_y
+        ix = np.arange(width, dtype=np.float32)[None, :] + flow_x
+    else:
+        iy, ix = flow_y, flow_x
+    iy, ix = np.broadcast_arrays(iy.astype(np.float32), ix.astype(np.float32))
+    off = (iy < 0) | (iy > _F32(sh - 1)) | (ix < 0) | (ix > _F32(sw - 1))
+    ix = _c_min(_c_max0(ix), _F32(sw - 1))
+    iy = _c_min(_c_max0(iy), _F32(sh - 1))
+    s = src
+    if mode == "simple":
+        xn = np.floor(ix.astype(np.float64) + 0.5).astype(np.int64)
+        yn = np.floor(iy.astype(np.float64) + 0.5).astype(np.int64)
+        res = s[:, yn, xn]
+        res = np.where(off[None], pad, res) if pad_mode else res
+        out[...] = res
+        return
+    if mode == "bilinear":
+        x0 = np.floor(ix).astype(np.int64)
+        y0 = np.floor(iy).astype(np.int64)
+        fx0, fy0 = x0.astype(np.float32), y0.astype(np.float32)
+        fx1, fy1 = (x0 + 1).astype(np.float32), (y0 + 1).astype(np.float32)
+        nw = ((fx1 - ix) * (fy1 - iy)).astype(wt)
+        ne = ((ix - fx0) * (fy1 - iy)).astype(wt)
+        sw_ = ((fx1 - ix) * (iy - fy0)).astype(wt)
+        se = ((ix - fx0) * (iy - fy0)).astype(wt)
+        x1, y1 = np.minimum(x0 + 1, sw - 1), np.minimum(y0 + 1, sh - 1)
+        val = (s[:, y0, x0].astype(wt) * nw + s[:, y0, x1].astype(wt) * ne
+               + s[:, y1, x0].astype(wt) * sw_ + s[:, y1, x1].astype(wt) * se)
+    elif mode == "bicubic":
+        tix, tiy = ix.astype(wt), iy.astype(wt)
+        xp = np.floor(tix).astype(np.int64)
+        yp = np.floor(tiy).astype(np.int64)
+        dx = (tix - xp.astype(wt)).astype(wt)
+        dy = (tiy - yp.astype(wt)).astype(wt)
+        padw = pad.astype(wt)
+        rows = []
+        for i in range(4):
+            v = yp + i - 1
+            taps = []
+            for j in range(4):
+                u = xp + j - 1
+                inside = (v >= 0) & (v < sh) & (u >= 0) & (u < sw)
+                p = s[:, np.clip(v, 0, sh - 1), np.clip(u, 0, sw - 1)].astype(wt)
+                taps.append(np.where(inside[None], p, padw))
+            rows.append(_cubic(*taps, dx[None], wt))
+        val = _cubic(*rows, dy[None], wt)
+    elif mode == "lanczos":
+        rad = _LANCZOS_RAD
+        xp = np.floor(ix).astype(np.int64)
+        yp = np.floor(iy).astype(np.int64)
+        lu = _lanczos_weights(ix, xp)
+        lv = _lanczos_weights(iy, yp)
+        total = np.zeros(ix.shape, np.float32)
+        for a in lu:
+            for b in lv:
+                total += a * b                               # float sum_weights, u outer, v inner
+        val = np.zeros((channels,) + ix.shape, wt)
+        for i in range(2 * rad):
+            cu = np.clip(xp + (i - rad + 1), 0, sw - 1)
+            for j in range(2 * rad):
+                cv = np.clip(yp + (j - rad + 1), 0, sh - 1)
+                weight = (lu[i] * lv[j]).astype(wt)
+                val += s[:, cv, cu].astype(wt) * weight
+        val = (val / total.astype(wt)).astype(wt)
+    else:
+        raise ValueError(f"mode must be simple | bilinear | bicubic | lanczos, got {mode!r}")
+    if pad_mode:
+        res = np.empty(out.shape, dt)
+        _store(res, val)
+        out[...] = np.where(off[None], pad, res)
+    else:
+        _store(out, val)
+
+
+# ---------------------------------------------------------------- PPM / PGM (libppm)
+class _Netpbm:
+    """Reads a Netpbm header as libppm does: a number after any run of ' ', ',', tabs and
+    line ends, '#' comments skipped to the end of their line; the character that ends a
+    number is consumed."""
+
+    def __init__(self, data: bytes, path):
+        self.data, self.pos, self.path = data, 0, path
+
+    def getc(self):
+        if self.pos >= len(self.data):
+            return None
+        ch = self.data[self.pos:self.pos + 1]
+        self.pos += 1
+        if ch == b"#":
+            while True:
+                if self.pos >= len(self.data):
+                    return None
+                ch = self.data[self.pos:self.pos + 1]
+                self.pos += 1
+                if ch in (b"\n", b"\r"):
+                    break
+        return ch
+
+    def number(self, what):
+        ch = self.getc()
+        while ch in (b" ", b",", b"\t", b"\n", b"\r"):
+            ch = self.getc()
+        if ch is None or not ch.isdigit():
+            got = "the end of the file" if ch is None else repr(ch.decode("latin-1"))
+            raise ValueError(f"corrupted file {self.path}: expected the {what} (a number) at byte "
+                             f"{self.pos - (ch is not None)}, got {got}")
+        n = 0
+        while ch is not None and ch.isdigit():
+            n = n * 10 + int(ch)
+            ch = self.getc()
+        return n
+
+
+def _ppm_header(data: bytes, path):
+    if data[:1] != b"P":
+        raise ValueError(f"corrupted file {path}: a PPM/PGM file begins with 'P', got {data[:2]!r}")
+    kind = data[1:2].decode("latin-1")
+    if kind not in ("2", "3", "5", "6"):
+        raise ValueError(f"unsupported magic number: P{kind} in {path} (P2, P3, P5 or P6 expected)")
+    rd = _Netpbm(data, path)
+    rd.pos = 2
+    w = rd.number("width")
+    h = rd.number("height")
+    return rd, kind, (3 if kind in ("3", "6") else 1), h, w
+
+
+def _read(path) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise FileNotFoundError(f"cannot open file <{path}> for reading: {e.strerror}") from None
+
+
+def ppm_size(path):
+    """(channels, height, width) from a PPM/PGM header."""
+    _, _, c, h, w = _ppm_header(_read(path), path)
+    return np.array([c, h, w], dtype=np.int64)
+
+
+def ppm_load(path):
+    """libppm's load: channels x height x width as int32 samples. Binary files (P5, P6)
+    give their samples as stored, 16-bit ones (maxval > 255) read low byte first as
+    libppm reads them; ASCII files (P2, P3) give 255 * sample / maxval (C integer
+    division, kept to 8 bits as libppm's bytes)."""
+    data = _read(path)
+    rd, kind, c, h, w = _ppm_header(data, path)
+    maxval = rd.number("maximum value")
+    n = c * h * w
+    if kind in ("5", "6"):
+        bpc = 2 if maxval > 255 else 1
+        start = rd.pos
+        if len(data) - start < n * bpc:
+            raise ValueError(f"corrupted file or read error: {path} holds {len(data) - start} bytes of "
+                             f"pixels, a {w}x{h} P{kind} with maxval {maxval} needs {n * bpc}")
+        raw = np.frombuffer(data, dtype="<u2" if bpc == 2 else np.uint8, count=n, offset=start)
+        samples = raw.astype(np.int32)
+    else:
+        if maxval == 0:
+            raise ValueError(f"corrupted file {path}: the maximum value of an ASCII P{kind} is 0")
+        tokens = data[rd.pos:].split()
+        if len(tokens) < n:
+            raise ValueError(f"corrupted file or read error: {path} holds {len(tokens)} samples, "
+                             f"a {w}x{h} P{kind} needs {n}")
+        try:
+            vals = np.array([int(t) for t in tokens[:n]], dtype=np.int64)
+        except ValueError:
+            raise ValueError(f"corrupted file or read error: {path} has a sample that is not an integer") from None
+        q = (np.abs(255 * vals) // maxval) * np.sign(vals)           # C's division truncates
+        samples = (q & 0xFF).astype(np.int32)
+    return np.ascontiguousarray(samples.reshape(h, w, c).transpose(2, 0, 1))
+
+
+def ppm_save(path, arr):
+    """libppm's save: 3 channels as P6, 1 as P5, maxval 255, samples converted to bytes as
+    C converts (truncated)."""
+    a = np.asarray(arr)
+    if a.ndim == 2:
+        a = a[None]
+    c, h, w = a.shape
+    b = a if a.dtype == np.uint8 else np.trunc(a).astype(np.int64).astype(np.uint8)
+    body = np.ascontiguousarray(b.transpose(1, 2, 0)).tobytes()
+    header = f"P{6 if c == 3 else 5}\n{w} {h}\n255\n".encode()
+    try:
+        with open(path, "wb") as f:
+            f.write(header + body)
+    except OSError as e:
+        raise OSError(f"cannot open file <{path}> for writing: {e.strerror}") from None

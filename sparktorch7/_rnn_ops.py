@@ -42,47 +42,116 @@ def _project(gates, x, wx, bias):
         gates[...] = (x.reshape(T * N, D) @ wx).reshape(T, N, G) + bias
 
 
+# A time step's products have as many rows as the batch: up to this many, they run on one
+# BLAS thread. Split across threads such a product (~1 ms) spends more in synchronisation
+# than it saves, and on a loaded machine OpenBLAS's spinning threads make it many times
+# slower (measured: a 32 x 512 x 2048 LSTM layer over 128 steps, 1.7 s wall on one thread,
+# 11.7 s on two, at load average 15 on 2 cores).
+SMALL_BATCH = 64
+
+
+class _StepThreads:
+    """with _StepThreads(rows): one BLAS thread inside when rows <= SMALL_BATCH."""
+
+    def __init__(self, rows):
+        self.rows, self.saved = rows, None
+
+    def __enter__(self):
+        if self.rows <= SMALL_BATCH:
+            from . import _blas
+            n = _blas.get_threads()
+            if n is not None and n > 1:
+                self.saved = n
+                _blas.set_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            from . import _blas
+            _blas.set_threads(self.saved)
+        return False
+
+
+def _mask_rows(maskzero, x, t):
+    """The rows to zero at step t: maskzero False (none), True (the rows of x[t] that are all
+    zero, rnn's version 1) or a (T, N) array (nonzero where masked: torch/rnn's zeroMask)."""
+    if maskzero is None or maskzero is False:
+        return None
+    rows = _zero_rows(x[t]) if maskzero is True else np.asarray(maskzero[t]) != 0
+    return rows if rows.any() else None
+
+
+def _lstm_cell(g, prev_h, prev_c, nh, nc, wh, weight_o, hid):
+    """One LSTM step once g holds x Wx + b: g += prev_h Wh (read whole before nh is written,
+    so nh may be prev_h itself), the gates, nc := f . prev_c + i . cand, nh := o . tanh(nc)
+    (projected by weight_o through hid for an LSTMP)."""
+    H = nc.shape[-1]
+    g += prev_h @ wh
+    _sigmoid(g[:, :3 * H], g[:, :3 * H])
+    np.tanh(g[:, 3 * H:], out=g[:, 3 * H:])
+    i, f, o, cand = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
+    np.multiply(f, prev_c, out=nc)
+    nc += i * cand
+    if weight_o is None:
+        np.tanh(nc, out=nh)
+        nh *= o
+    else:
+        np.tanh(nc, out=hid)
+        hid *= o
+        np.matmul(hid, weight_o, out=nh)
+
+
 def seq_lstm(h, c, gates, x, h0, c0, weight, bias, weight_o=None, hidden=None, maskzero=False):
     """rnn's SeqLSTM (and SeqLSTMP with weight_o): x (T, N, D), weight (D+R, 4H) with the
     gates in the order input, forget, output, candidate; bias (4H,); h0 (N, R), c0
     (N, H). Fills h (T, N, R), c (T, N, H), gates (T, N, 4H) and, with weight_o (H, R),
-    hidden (T, N, H) (the state before projection). With maskzero, the steps of rows
-    whose input is all zero are zero (h, c and gates) and the next step starts from
-    those zeros, as rnn does."""
+    hidden (T, N, H) (the state before projection). With maskzero (see _mask_rows), the
+    masked rows of a step are zero (h, c and gates) and the next step starts from those
+    zeros, as rnn does."""
     weight_o = _opt(weight_o)
     T = x.shape[0]
     D = x.shape[2]
-    H = c.shape[2]
     wx, wh = weight[:D], weight[D:]
     # the input projections of all steps in one product (one big GEMM beats T small ones)
     _project(gates, x, wx, bias)
     prev_h, prev_c = h0, c0
-    for t in range(T):
-        g = gates[t]
-        g += prev_h @ wh
-        _sigmoid(g[:, :3 * H], g[:, :3 * H])
-        np.tanh(g[:, 3 * H:], out=g[:, 3 * H:])
-        i, f, o, cand = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
-        nc = c[t]
-        np.multiply(f, prev_c, out=nc)
-        nc += i * cand
-        if weight_o is None:
-            nh = h[t]
-            np.tanh(nc, out=nh)
-            nh *= o
-        else:
-            hid = hidden[t]
-            np.tanh(nc, out=hid)
-            hid *= o
-            nh = h[t]
-            np.matmul(hid, weight_o, out=nh)
-        if maskzero:
-            rows = _zero_rows(x[t])
-            if rows.any():
+    with _StepThreads(x.shape[1]):
+        for t in range(T):
+            g, nh, nc = gates[t], h[t], c[t]
+            _lstm_cell(g, prev_h, prev_c, nh, nc, wh, weight_o, None if weight_o is None else hidden[t])
+            rows = _mask_rows(maskzero, x, t)
+            if rows is not None:
                 nh[rows] = 0
                 nc[rows] = 0
                 g[rows] = 0
-        prev_h, prev_c = nh, nc
+            prev_h, prev_c = nh, nc
+
+
+def step_lstm(h, c, gates, x, h0, c0, weight, bias, weight_o=None, hidden=None):
+    """One step of torch/rnn's StepLSTM: x (N, D), h0 (N, R), c0 (N, H) into h (N, R), c
+    (N, H), gates (N, 4H) (and hidden (N, H) with weight_o); h may be h0 and c may be c0
+    (the module's own output fed back in evaluation)."""
+    weight_o = _opt(weight_o)
+    D = x.shape[1]
+    np.matmul(x, weight[:D], out=gates)
+    gates += bias
+    _lstm_cell(gates, h0, c0, h, c, weight[D:], weight_o, _opt(hidden))
+
+
+def _gru_cell(g, prev_h, nh, wh):
+    """One GRU step once g holds x Wx + b: reset and update gates from prev_h, the candidate
+    from r . prev_h, nh := (1 - u) . hc + u . prev_h. nh must not be prev_h."""
+    H = nh.shape[-1]
+    g[:, :2 * H] += prev_h @ wh[:, :2 * H]
+    _sigmoid(g[:, :2 * H], g[:, :2 * H])
+    r, u = g[:, :H], g[:, H:2 * H]
+    np.multiply(r, prev_h, out=nh)
+    g[:, 2 * H:] += nh @ wh[:, 2 * H:]
+    hc = np.tanh(g[:, 2 * H:], out=g[:, 2 * H:])
+    # (1 - u) * hc + u * prev_h
+    np.subtract(prev_h, hc, out=nh)
+    nh *= u
+    nh += hc
 
 
 def seq_gru(h, gates, x, h0, weight, bias, maskzero=False):
@@ -92,29 +161,29 @@ def seq_gru(h, gates, x, h0, weight, bias, maskzero=False):
     maskzero as in seq_lstm."""
     T = x.shape[0]
     D = x.shape[2]
-    H = h.shape[2]
     wx, wh = weight[:D], weight[D:]
     _project(gates, x, wx, bias)
     prev_h = h0
-    for t in range(T):
-        g = gates[t]
-        g[:, :2 * H] += prev_h @ wh[:, :2 * H]
-        _sigmoid(g[:, :2 * H], g[:, :2 * H])
-        r, u = g[:, :H], g[:, H:2 * H]
-        nh = h[t]
-        np.multiply(r, prev_h, out=nh)
-        g[:, 2 * H:] += nh @ wh[:, 2 * H:]
-        hc = np.tanh(g[:, 2 * H:], out=g[:, 2 * H:])
-        # (1 - u) * hc + u * prev_h
-        np.subtract(prev_h, hc, out=nh)
-        nh *= u
-        nh += hc
-        if maskzero:
-            rows = _zero_rows(x[t])
-            if rows.any():
+    with _StepThreads(x.shape[1]):
+        for t in range(T):
+            g, nh = gates[t], h[t]
+            _gru_cell(g, prev_h, nh, wh)
+            rows = _mask_rows(maskzero, x, t)
+            if rows is not None:
                 nh[rows] = 0
                 g[rows] = 0
-        prev_h = nh
+            prev_h = nh
+
+
+def step_gru(h, gates, x, h0, weight, bias):
+    """One step of torch/rnn's StepGRU: x (N, D), h0 (N, H) into h (N, H), gates (N, 3H);
+    h may be h0 (it is copied first)."""
+    if np.shares_memory(h, h0):
+        h0 = h0.copy()
+    D = x.shape[1]
+    np.matmul(x, weight[:D], out=gates)
+    gates += bias
+    _gru_cell(gates, h0, h, weight[D:])
 
 
 # ----------------------------------------------------------------------------
@@ -266,3 +335,52 @@ def lstm_step(h, c, x, h0, c0, Wi, bi, Ui, Wf, bf, Uf, Wz, bz, Uz, Wo, bo, Uo, V
     np.tanh(nc, out=nc)
     nc *= o
     h[...] = nc
+
+
+def torch_rnn_lstm(h, c, gates, x, h0, c0, weight, bias):
+    """torch-rnn's nn.LSTM forward (batch first): x (N, T, D), weight (D+H, 4H) with the
+    gates input, forget, output, candidate; bias (4H,); h0, c0 (N, H). Fills h, c (N, T, H)
+    and gates (N, T, 4H, after their sigmoid/tanh) as torch-rnn's LSTM.lua does, with the
+    input projections of all steps in one product (on every BLAS thread) and the loop over
+    preallocated buffers (its small products on one, see SMALL_BATCH)."""
+    with _StepThreads(x.shape[0] * x.shape[1]):
+        _torch_rnn_project(gates, x, weight, bias)
+    with _StepThreads(x.shape[0]):
+        _torch_rnn_steps(h, c, gates, x, h0, c0, weight)
+
+
+def _torch_rnn_project(gates, x, weight, bias):
+    N, T, D = x.shape
+    G = gates.shape[2]
+    if gates.flags.c_contiguous:
+        flat = gates.reshape(N * T, G)
+        np.matmul(x.reshape(N * T, D), weight[:D], out=flat)
+        flat += bias
+    else:
+        gates[...] = (x.reshape(N * T, D) @ weight[:D]).reshape(N, T, G) + bias
+
+
+def _torch_rnn_steps(h, c, gates, x, h0, c0, weight):
+    N, T, D = x.shape
+    H = c.shape[2]
+    wh = weight[D:]
+    rec = np.empty((N, 4 * H), dtype=gates.dtype)
+    tmp = np.empty((N, H), dtype=gates.dtype)
+    prev_h, prev_c = h0, c0
+    for t in range(T):
+        g = gates[:, t]
+        np.matmul(prev_h, wh, out=rec)
+        g += rec
+        s = g[:, :3 * H]
+        np.negative(s, out=s)
+        np.exp(s, out=s)
+        s += 1
+        np.reciprocal(s, out=s)
+        np.tanh(g[:, 3 * H:], out=g[:, 3 * H:])
+        nh, nc = h[:, t], c[:, t]
+        np.multiply(g[:, H:2 * H], prev_c, out=nc)
+        np.multiply(g[:, :H], g[:, 3 * H:], out=tmp)
+        nc += tmp
+        np.tanh(nc, out=nh)
+        nh *= g[:, 2 * H:3 * H]
+        prev_h, prev_c = nh, nc

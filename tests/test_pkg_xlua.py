@@ -152,3 +152,53 @@ def test_option_parser(lua, capfd):
     lua.execute("io.flush()")
     out = capfd.readouterr()
     assert "invalid option --bogus" in out.err and "Usage: train.lua" in out.out and "--help" in out.out
+
+
+def test_profiler(lua, capfd):
+    lua.execute("""
+        p = xlua.Profiler()
+        local t0, c0 = sys.clock(), os.clock()
+        p:start('loop', 'fps')
+        local x = 0
+        for i = 1, 2e7 do x = x + i % 7 end
+        r, c = p:lap('loop')
+        wall, cpu = sys.clock() - t0, os.clock() - c0
+        p:start('nap'); sys.sleep(0.05); nr, nc = p:lap('nap', 2)
+    """)
+    g = lua.globals()
+    # lap gives the wall and CPU seconds since start, bounded by what the test itself measured
+    assert 0.5 * g["wall"] < g["r"] <= g["wall"] and 0 < g["c"] <= g["cpu"]
+    assert 0.025 <= g["nr"] < 1 and g["nc"] < 0.02           # divided by 2; sleeping takes no CPU
+    assert lua.eval("p:real('nap')") > 0.05 and lua.eval("p.events.nap.reald") > 0.05
+    report = lua.eval("p:formatAll()").split("\n")
+    assert report[0] == "$ profiler report:" and len(report) == 3
+    r = lua.eval("p.events.loop.reald")
+    assert report[1] == "$ real %f | cpu %f <loop> = %f fps" % (r, lua.eval("p.events.loop.cpud"), 1 / r)
+    assert report[2].startswith("$ real ") and report[2].endswith(" <nap>") and "fps" not in report[2]
+    assert lua.eval("p:format('nap')").startswith("$ real | cpu: ")
+    lua.execute("p:print('loop'); p:printAll(); io.flush()")
+    out = capfd.readouterr().out.splitlines()
+    assert out[0].startswith("$ real | cpu: ") and out[0].endswith(" <loop>") and out[1] == "$ profiler report:"
+    # 'off' prints nothing; verbose writes the event names
+    lua.execute("q = xlua.Profiler('off'); q:start('a'); q:lap('a'); q:printAll(); "
+                "v = xlua.Profiler(nil, true); v:start('b'); v:lap('b'); io.flush()")
+    out = capfd.readouterr().out
+    assert out.startswith("<b>\r$ real | cpu: ") and out.count("<a>") == 0
+    assert lua.eval("require('xlua.Profiler') == xlua.Profiler") is True
+    with pytest.raises(LuaError, match=r"<xlua.Profiler:lap> no event named zz: call start\(zz\) first"):
+        lua.execute("p:lap('zz')")
+    with pytest.raises(LuaError, match=r"<xlua.Profiler:displayAll> draws on a Qt painter"):
+        lua.execute("p:displayAll{}")
+    with pytest.raises(LuaError, match=r"<xlua.Profiler:cpu> expects the divider as a number, got string"):
+        lua.execute("p:cpu('loop', 'x')")
+
+
+def test_who_and_clearall(lua, capfd):
+    lua.execute("mine = 42; cjson = require 'cjson'; xlua.who(); io.flush()")
+    out = capfd.readouterr().out
+    libs, user = out.split("Global Vars:")
+    assert "cjson" in libs and "torch" in libs and "xlua" in libs and "mine" not in libs
+    assert "[mine] = 42" in user and "[torch]" not in user and "[print]" not in user
+    lua.execute("xlua.clearall()")
+    assert lua.execute("return mine, cjson, package.loaded.cjson, torch ~= nil, xlua ~= nil, print ~= nil") == \
+        (None, None, None, True, True, True)

@@ -3,7 +3,8 @@
 -- and JPEG, from files or from bytes (decompress/compress; decoded and encoded by Pillow,
 -- through Python), scale (simple, bilinear, bicubic), crop, translate, rotate, hflip,
 -- vflip, the colour spaces (rgb2yuv, yuv2rgb, rgb2y, rgb2hsl, hsl2rgb, rgb2hsv, hsv2rgb,
--- rgb2lab, lab2rgb), gaussian, gaussian1D, convolve and minmax.
+-- rgb2lab, lab2rgb), gaussian, gaussian1D, convolve, minmax, warp, affinetransform, lcn,
+-- and PPM/PGM files as Torch7's libppm reads and writes them.
 -- The pixel loops run in NumPy (sparktorch7/_image.py), computing what torch/image's C
 -- code computes, step by step and in the same precision. Needs sparktorch7's LuaState.
 require 'torch'
@@ -88,10 +89,19 @@ end
 
 -- image.load(filename [, depth [, tensortype]]): channels x height x width, in [0, 1]
 -- ('float', 'double' or the default tensor type) or 0..255 ('byte')
+local function netpbm(filename)
+   local f = io.open(filename, 'rb')
+   if not f then return false end
+   local hdr = f:read(2) or ''
+   f:close()
+   return hdr:match('^P[2356]') ~= nil
+end
+
 function image.load(filename, depth, tensortype)
    if type(filename) ~= 'string' then
       fail('load', 'expects a file name as a string, got ' .. type(filename), 2)
    end
+   if netpbm(filename) then return image.loadPPM(filename, depth, tensortype) end
    local img = newOfType(tensortype)
    local raw = kernel('load', 'load', filename)
    local maxval = torch.type(raw) == 'torch.IntTensor' and 65535 or 255
@@ -106,9 +116,36 @@ function image.getSize(filename)
    if type(filename) ~= 'string' then
       fail('getSize', 'expects a file name as a string, got ' .. type(filename), 2)
    end
+   if netpbm(filename) then return kernel('getSize', 'ppm_size', filename) end
    return kernel('getSize', 'size', filename)
 end
 image.getPNGsize, image.getJPGsize = image.getSize, image.getSize
+
+-- ------------------------------------------------------------------ PPM / PGM (Torch7's libppm)
+-- image.loadPPM(filename [, depth [, tensortype]]): P2, P3, P5 and P6 files (image.load
+-- reads them by their first bytes too), as libppm reads them: binary samples as stored
+-- (16-bit ones low byte first), ASCII ones as 255 * sample / maxval, then / 255 unless
+-- 'byte'; loadPGM is the same function, as in Torch7
+function image.loadPPM(filename, depth, tensortype)
+   if type(filename) ~= 'string' then
+      fail('loadPPM', 'expects a file name as a string, got ' .. type(filename), 2)
+   end
+   local img = newOfType(tensortype)
+   local raw = kernel('loadPPM', 'ppm_load', filename)
+   img:resize(raw:size()):copy(raw)
+   if tensortype ~= 'byte' then img:mul(1 / 255) end
+   return todepth(img, depth)
+end
+image.loadPGM = image.loadPPM
+
+-- image.getPPMsize(filename): channels, height, width (three numbers, as libppm)
+function image.getPPMsize(filename)
+   if type(filename) ~= 'string' then
+      fail('getPPMsize', 'expects a file name as a string, got ' .. type(filename), 2)
+   end
+   local sz = kernel('getPPMsize', 'ppm_size', filename)
+   return sz[1], sz[2], sz[3]
+end
 
 -- image.decompress(bytes [, depth [, tensortype]]): a PNG or JPEG held in a 1D ByteTensor
 -- (a file's bytes, e.g. a binary column of a DataFrame) decoded as image.load decodes files
@@ -132,8 +169,9 @@ local function extension(fname, filename)
    local ext = filename:match('%.(%a+)$')
    ext = ext and ext:lower()
    if ext == 'jpeg' then ext = 'jpg' end
-   if ext ~= 'png' and ext ~= 'jpg' then
-      fail(fname, 'unknown image type: ' .. tostring(ext) .. ' (png, jpg or jpeg expected) in ' .. filename, 3)
+   if ext ~= 'png' and ext ~= 'jpg' and ext ~= 'ppm' and ext ~= 'pgm' then
+      fail(fname, 'unknown image type: ' .. tostring(ext) .. ' (png, jpg, jpeg, ppm or pgm expected) in '
+         .. filename, 3)
    end
    return ext
 end
@@ -155,7 +193,33 @@ local function saveAs(fname, filename, tensor, ext, quality)
       fail(fname, 'expects 1, 3 or 4 channels, got ' .. tensor:size(1), 3)
    end
    ext = ext or extension(fname, filename)
+   if ext == 'ppm' then return image.savePPM(filename, tensor) end
+   if ext == 'pgm' then return image.savePGM(filename, tensor) end
    kernel(fname, 'save', filename, clampImage(tensor), ext, quality or 75)
+end
+
+-- image.savePPM(filename, 3xHxW) / image.savePGM(filename, HxW or 1xHxW): binary P6 / P5
+-- with maxval 255 (floats clamped to [0, 1] and * 255, then truncated, as Torch7)
+function image.savePPM(filename, tensor)
+   if type(filename) ~= 'string' then
+      fail('savePPM', 'expects a file name as a string, got ' .. type(filename), 2)
+   end
+   if not torch.isTensor(tensor) or tensor:dim() ~= 3 or tensor:size(1) ~= 3 then
+      fail('savePPM', 'can only save 3xHxW images as PPM, got ' .. (torch.isTensor(tensor)
+         and table.concat(tensor:size():totable(), 'x') or torch.type(tensor)), 2)
+   end
+   kernel('savePPM', 'ppm_save', filename, clampImage(tensor))
+end
+
+function image.savePGM(filename, tensor)
+   if type(filename) ~= 'string' then
+      fail('savePGM', 'expects a file name as a string, got ' .. type(filename), 2)
+   end
+   if not torch.isTensor(tensor) or not (tensor:dim() == 2 or (tensor:dim() == 3 and tensor:size(1) == 1)) then
+      fail('savePGM', 'can only save 1xHxW or HxW images as PGM, got ' .. (torch.isTensor(tensor)
+         and table.concat(tensor:size():totable(), 'x') or torch.type(tensor)), 2)
+   end
+   kernel('savePGM', 'ppm_save', filename, clampImage(tensor))
 end
 
 -- image.compressJPG(tensor [, quality]) / compressPNG(tensor): the encoded file as a 1D ByteTensor
@@ -376,6 +440,114 @@ end
 image.hflip = flipper('hflip')
 image.vflip = flipper('vflip')
 
+-- ------------------------------------------------------------------ warp, affinetransform
+local WARP_MODES = {simple = true, bilinear = true, bicubic = true, lanczos = true}
+
+-- the options both take after their tensors: mode, a 4th option, clamp_mode, pad_value
+local function warpOptions(fname, mode, clamp_mode, pad_value, npad)
+   mode = mode or 'bilinear'
+   if not WARP_MODES[mode] then
+      fail(fname, "mode must be one of: lanczos | bicubic | bilinear | simple, got '" .. tostring(mode) .. "'", 3)
+   end
+   clamp_mode = clamp_mode or 'clamp'
+   if clamp_mode ~= 'clamp' and clamp_mode ~= 'pad' then
+      fail(fname, "clamp_mode must be one of: clamp | pad, got '" .. tostring(clamp_mode) .. "'", 3)
+   end
+   if npad then
+      if clamp_mode ~= 'pad' then fail(fname, 'pad_value can only be specified if clamp_mode = "pad"', 3) end
+      checkNumber(fname, pad_value, 'pad_value')
+   end
+   return mode, clamp_mode == 'pad', pad_value or 0
+end
+
+-- (dst, src, second tensor, options...) from ([dst,] src, tensor [, options...])
+local function warpArgs(fname, ...)
+   local n = select('#', ...)
+   local a = {...}
+   if n >= 3 and torch.isTensor(a[3]) then
+      if n > 7 then fail(fname, 'expects at most 7 arguments, got ' .. n, 3) end
+      return a[1], a[2], a[3], a[4], a[5], a[6], a[7], n >= 7
+   end
+   if n < 2 then fail(fname, 'expects ([dst,] src, ' .. (fname == 'warp' and 'field' or 'matrix')
+      .. ' [, mode, ...])', 3) end
+   if n > 6 then fail(fname, 'expects at most 6 arguments without a destination, got ' .. n, 3) end
+   return nil, a[1], a[2], a[3], a[4], a[5], a[6], n >= 6
+end
+
+local function warpInto(fname, dst, src, field, mode, offset, pad, padValue)
+   local dim2 = src:dim() == 2
+   if dim2 then src = src:view(1, src:size(1), src:size(2)) end
+   if torch.type(field) ~= torch.type(src) then
+      fail(fname, 'the flow field must have the type of src (' .. torch.type(src) .. '), got ' .. torch.type(field), 3)
+   end
+   dst = dst or src.new()
+   if torch.type(dst) ~= torch.type(src) then
+      fail(fname, 'dst must have the type of src (' .. torch.type(src) .. '), got ' .. torch.type(dst), 3)
+   end
+   dst:resize(src:size(1), field:size(2), field:size(3))
+   if dst:nElement() > 0 and dst:storage() == src:storage() then
+      fail(fname, 'dst and src must not share memory', 3)
+   end
+   kernel(fname, 'warp', dst, src, field, mode, offset, pad, padValue)
+   if dim2 then return dst[1] end
+   return dst
+end
+
+-- image.warp([dst,] src, field [, mode [, offset_mode [, clamp_mode [, pad_value]]]]):
+-- dst (K x H x W) samples src (K x h x w, or h x w) at the (y, x) of the flow field
+-- (2 x H x W; relative to each pixel when offset_mode, the default); mode 'bilinear'
+-- (default), 'simple', 'bicubic' or 'lanczos'; positions outside src are clamped to its
+-- border ('clamp', default) or give pad_value ('pad')
+function image.warp(...)
+   local dst, src, field, mode, offset, clamp_mode, pad_value, npad = warpArgs('warp', ...)
+   checkImage('warp', src, 'src')
+   checkImage('warp', field, 'the flow field', 3)
+   if field:size(1) ~= 2 then
+      fail('warp', 'expects the flow field as 2 x height x width ((y, x) offsets), got '
+         .. table.concat(field:size():totable(), 'x'), 2)
+   end
+   if dst ~= nil and not torch.isTensor(dst) then
+      fail('warp', 'expects dst as a tensor, got ' .. torch.type(dst), 2)
+   end
+   local m, pad, pv = warpOptions('warp', mode, clamp_mode, pad_value, npad)
+   if offset == nil then offset = true end
+   return warpInto('warp', dst, src, field, m, offset and true or false, pad, pv)
+end
+
+-- image.affinetransform([dst,] src, matrix [, mode [, translation [, clamp_mode [, pad_value]]]]):
+-- src transformed by the 2x2 (y, x) matrix about its centre, after the (y, x) translation
+function image.affinetransform(...)
+   local dst, src, matrix, mode, translation, clamp_mode, pad_value, npad = warpArgs('affinetransform', ...)
+   checkImage('affinetransform', src, 'src')
+   checkImage('affinetransform', matrix, 'the matrix', 2)
+   if matrix:size(1) ~= 2 or matrix:size(2) ~= 2 then
+      fail('affinetransform', 'expects a 2x2 matrix, got ' .. matrix:size(1) .. 'x' .. matrix:size(2), 2)
+   end
+   if dst ~= nil and not torch.isTensor(dst) then
+      fail('affinetransform', 'expects dst as a tensor, got ' .. torch.type(dst), 2)
+   end
+   local m, pad, pv = warpOptions('affinetransform', mode, clamp_mode, pad_value, npad)
+   translation = translation or {0, 0}
+   if type(translation) == 'table' then translation = torch.Tensor(translation) end
+   if not torch.isTensor(translation) or translation:nElement() ~= 2 then
+      fail('affinetransform', 'expects the translation as {y, x} (a table or tensor of 2 numbers)', 2)
+   end
+   local height, width = src:size(src:dim() - 1), src:size(src:dim())
+   if height < 2 or width < 2 then
+      fail('affinetransform', 'expects an image of at least 2x2 pixels, got ' .. height .. 'x' .. width, 2)
+   end
+   -- the field in the default tensor type, as Torch7 builds it
+   local grid = torch.Tensor(2, height, width)
+   grid[1]:copy(torch.ger(torch.linspace(-1, 1, height), torch.ones(width))):mul(-(height - 1) / 2)
+   grid[2]:copy(torch.ger(torch.ones(height), torch.linspace(-1, 1, width))):mul(-(width - 1) / 2)
+   local moved = torch.mm(matrix:typeAs(grid), grid:view(2, height * width)):view(2, height, width)
+   local field = grid - moved
+   local tr = translation:typeAs(grid):view(2)
+   field[1]:add(-tr[1])
+   field[2]:add(-tr[2])
+   return warpInto('affinetransform', dst, src, field:type(torch.type(src)), m, true, pad, pv)
+end
+
 -- ------------------------------------------------------------------ colour spaces
 local function colour(fname, kname, outChannels)
    return function(...)
@@ -521,6 +693,40 @@ function image.minmax(args)
    end
    if max ~= 0 then out:div(max) end
    if saturate then out:clamp(0, 1) end
+   return out
+end
+
+-- image.lcn(im [, kernel]): local contrast normalisation of a grey image (HxW or 1xHxW),
+-- as Torch7: standardised by its mean and std, then each pixel's neighbourhood (a 9x9
+-- normalised gaussian by default) mean subtracted and divided by its std (at least 1);
+-- a DoubleTensor (H - kh + 1) x (W - kw + 1)
+function image.lcn(im, ker)
+   checkImage('lcn', im, 'the image')
+   if not (im:dim() == 2 or (im:dim() == 3 and im:size(1) == 1)) then
+      fail('lcn', 'grayscale image expected (HxW or 1xHxW), got ' .. table.concat(im:size():totable(), 'x'), 2)
+   end
+   ker = ker or image.gaussian({size = 9, sigma = 1.591 / 9, normalize = true})
+   checkImage('lcn', ker, 'the kernel', 2)
+   ker = ker:type('torch.DoubleTensor')
+   local x = im:clone():type('torch.DoubleTensor')
+   if x:dim() == 3 then x = x[1] end
+   if x:size(1) < ker:size(1) or x:size(2) < ker:size(2) then
+      fail('lcn', string.format('the image (%dx%d) is smaller than the kernel (%dx%d)',
+         x:size(1), x:size(2), ker:size(1), ker:size(2)), 2)
+   end
+   local mean, std = x:mean(), x:std()
+   x:add(-mean)
+   x:div(std)
+   local lmn = torch.conv2(x, ker)
+   local lmnsq = torch.conv2(torch.cmul(x, x), ker)
+   local lvar = torch.cmul(lmn, lmn):add(-1, lmnsq):mul(-1)
+   lvar[torch.lt(lvar, 0)] = 0                -- rounding can make it slightly negative
+   local lstd = lvar:sqrt()
+   lstd[torch.lt(lstd, 1)] = 1
+   local si, sj = math.floor(ker:size(1) / 2) + 1, math.floor(ker:size(2) / 2) + 1
+   local out = x:narrow(1, si, lstd:size(1)):narrow(2, sj, lstd:size(2)):clone()
+   out:add(-1, lmn)
+   out:cdiv(lstd)
    return out
 end
 

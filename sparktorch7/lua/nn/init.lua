@@ -178,4 +178,7 @@ require('nn.VolumetricMaxPooling')
 require('nn.VolumetricAveragePooling')
 require('nn.VolumetricBatchNormalization')
 
+-- faster bodies for known project methods (torch-rnn's nn.LSTM), installed as projects define them
+nn.fastpaths = require('nn.fastpaths')
+
 return nn

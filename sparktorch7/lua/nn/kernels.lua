@@ -55,6 +55,8 @@ local MANIFEST = {
    }},
    {'sparktorch7._rnn_ops', {
       'seq_lstm', 'seq_gru', 'lstm_step', 'fast_lstm_step', 'cudnn_param_count', 'cudnn_rnn',
+      -- torch/rnn's StepLSTM/StepGRU, torch-rnn's LSTM (nn.fastpaths)
+      'step_lstm', 'step_gru', 'torch_rnn_lstm',
    }},
    {'sparktorch7._pkg_ops', {
       'roi_pooling', 'resample_bilinear', 'resample_average', 'resample_pick',

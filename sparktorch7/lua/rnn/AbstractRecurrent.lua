@@ -49,6 +49,10 @@ schema.declare(AbstractRecurrent, {
    {'hidden_dim', 'any?', check = function(_, self) refuseForeign(self) end},
    {'input_dim', 'any?', check = function(_, self) refuseForeign(self) end},
    {'rho', 'natural?'},
+   {'seqlen', 'natural?'},          -- torch/rnn's name for rho
+   {'zeroMask', 'tensor|boolean?'}, {'zeroMaskStep', 'natural?'},
+   {'maskzero', 'boolean?'},
+   {'startState', 'tensor|table?'},
    {'step', 'natural?'},
    {'recurrentModule', 'module?', check = notContainingSelf},
    {'sharedClones', 'table?', check = stepClones},
@@ -83,7 +87,7 @@ function AbstractRecurrent:backCompatibility(version)
    self.gradOutputs = self.gradOutputs or {}
    self.sharedClones = self.sharedClones or {}
    self.step = self.step or 1
-   self.rho = self.rho or 99999
+   self.rho = self.rho or self.seqlen or 99999
    if self.recurrentModule == nil and type(self.modules) == 'table' then
       self.recurrentModule = self.modules[1]
    end
@@ -127,11 +131,68 @@ end
 -- The module that runs this step: a per-step clone in training (recycled), the recurrent
 -- module itself in evaluation.
 function AbstractRecurrent:_stepModule()
+   local m
    if self.train ~= false then
       self:recycle()
-      return self:getStepModule(self.step)
+      m = self:getStepModule(self.step)
+   else
+      m = self.recurrentModule
    end
-   return self.recurrentModule
+   if self.zeroMask then
+      -- torch/rnn: step t masks the rows where zeroMask[t] is 1
+      self.zeroMaskStep = (self.zeroMaskStep or 0) + 1
+      if self.zeroMaskStep > self.zeroMask:size(1) then
+         error(string.format('<%s> forward called for step %d, but the zeroMask given to setZeroMask has %d steps',
+                             torch.type(self), self.zeroMaskStep, self.zeroMask:size(1)), 3)
+      end
+      m:setZeroMask(self.zeroMask[self.zeroMaskStep])
+   end
+   return m
+end
+
+-- torch/rnn: the zeroMask (seqlen x batchsize) of the next steps, one row per forward; false
+-- turns masking off
+function AbstractRecurrent:setZeroMask(zeroMask)
+   if zeroMask == false then
+      self.zeroMask = false
+      for _, m in pairs(self.sharedClones) do m:setZeroMask(false) end
+      if self.recurrentModule then self.recurrentModule:setZeroMask(false) end
+   elseif torch.isTypeOf(self.recurrentModule, 'nn.AbstractRecurrent') then
+      self.recurrentModule:setZeroMask(zeroMask)
+   else
+      if not torch.isTensor(zeroMask) or zeroMask:dim() < 2 then
+         error('<' .. torch.type(self) .. '> setZeroMask expects a seqlen x batchsize ByteTensor or false, got '
+               .. (torch.isTensor(zeroMask) and zeroMask:dim() .. 'D' or torch.type(zeroMask)), 2)
+      end
+      self.zeroMask = zeroMask
+      self.zeroMaskStep = 0
+   end
+end
+
+-- torch/rnn: the state before the first step (h[0]), instead of zeros
+function AbstractRecurrent:setStartState(startState)
+   self.startState = startState
+end
+
+-- the step a hidden-state accessor means: nil the last one, negative counted back (torch/rnn)
+function AbstractRecurrent:_resolveStep(step)
+   if step == nil then return self.step - 1 end
+   if step < 0 then return self.step - step - 1 end
+   return step
+end
+
+-- self[field] as zeros shaped like one step's state: N x size for a batch input, size for
+-- one sample, of the input's tensor type
+function AbstractRecurrent:_zeroState(field, input, size)
+   local z = self[field]
+   if not torch.isTensor(z) or (torch.isTensor(input) and torch.type(z) ~= torch.type(input)) then
+      z = torch.isTensor(input) and nn.utils.newLike(input) or torch.Tensor()
+      self[field] = z
+   end
+   if torch.isTensor(input) then
+      if input:dim() == 2 then z:resize(input:size(1), size):zero() else z:resize(size):zero() end
+   end
+   return z
 end
 
 -- Records output (and the cell of LSTMs) as this step's and moves on to the next step.
@@ -149,8 +210,19 @@ function AbstractRecurrent:_stepDone(output, cell)
    return self.output
 end
 
+-- maskZero(nInputDim) (Element-Research rnn) or maskZero([v1]) (torch/rnn: once, zeroMask
+-- version 2 unless v1)
 function AbstractRecurrent:maskZero(nInputDim)
-   self.recurrentModule = nn.MaskZero(self.recurrentModule, nInputDim, true)
+   if type(nInputDim) == 'number' then
+      self.recurrentModule = nn.MaskZero(self.recurrentModule, nInputDim, true)
+   else
+      if self.maskzero then return self end
+      if torch.isTypeOf(self.recurrentModule, 'nn.AbstractRecurrent') then
+         error('<' .. torch.type(self) .. '> cannot zero-mask a recurrent module inside another', 2)
+      end
+      self.maskzero = true
+      self.recurrentModule = nn.MaskZero(self.recurrentModule, nInputDim and true or false)
+   end
    self.sharedClones = {self.recurrentModule}
    self.modules[1] = self.recurrentModule
    return self
@@ -219,6 +291,7 @@ function AbstractRecurrent:clearState()
       clone:clearState()
    end
    if self.recurrentModule then self.recurrentModule:clearState() end
+   self.zeroMask = nil
    return parent.clearState(self)
 end
 

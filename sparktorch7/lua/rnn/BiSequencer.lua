@@ -3,6 +3,9 @@
 -- module (a reset clone of forward by default) in reverse, and step t's
 -- output is merge{fwd(t), bwd(t)} (by default nn.JoinTable(1, 1), the two
 -- concatenated along the feature dimension).
+-- torch/rnn's BiSequencer (its files: no forwardModule; built by nn.SeqBLSTM/SeqBGRU) holds
+-- Sequential{ConcatTable{forward, ReverseUnreverse(backward)}, merge (CAddTable)} and takes
+-- a seqlen x batch x size tensor or a table of steps.
 local schema = require('nn.schema')
 local BiSequencer, parent = torch.class('nn.BiSequencer', 'nn.AbstractSequencer')
 
@@ -54,7 +57,49 @@ function BiSequencer:__init(forward, backward, merge)
    self.modules[1] = brnn
 end
 
+-- torch/rnn's layout: modules[1] = Sequential{ConcatTable{fwd, ReverseUnreverse(bwd)}, merge}
+function BiSequencer:_torchrnn()
+   return self.forwardModule == nil and self.fwdSeq == nil
+end
+
+-- torch/rnn's BiSequencer built around two sequence modules (nn.SeqBLSTM, nn.SeqBGRU)
+function BiSequencer._build(self, forward, backward, merge)
+   nn.AbstractSequencer.__init(self)
+   merge = merge or nn.CAddTable()
+   if not torch.isTypeOf(merge, 'nn.Module') then
+      error('<' .. torch.type(self) .. '> expects the merge as an nn.Module, got ' .. torch.type(merge), 3)
+   end
+   self.modules[1] = nn.Sequential()
+      :add(nn.ConcatTable():add(forward):add(nn.ReverseUnreverse(backward)))
+      :add(merge)
+   return self
+end
+
+function BiSequencer:getForward()
+   if self:_torchrnn() then return self.modules[1].modules[1].modules[1] end
+   return self.forwardModule
+end
+
+function BiSequencer:getBackward()
+   if self:_torchrnn() then return self.modules[1].modules[1].modules[2]:getModule() end
+   return self.backwardModule
+end
+
+-- torch/rnn: the backward half never carries its state over
+function BiSequencer:remember(remember)
+   if self:_torchrnn() then
+      self:getForward():remember(remember)
+      self:getBackward():remember('neither')
+      return self
+   end
+   return parent.remember(self, remember)
+end
+
 function BiSequencer:updateOutput(input)
+   if self:_torchrnn() then
+      self.output = self:rethrowErrors(self.modules[1], 1, 'updateOutput', input)
+      return self.output
+   end
    if type(input) ~= 'table' or torch.isTensor(input) then
       error('<nn.BiSequencer> input must be a table of steps, got ' .. torch.type(input), 2)
    end

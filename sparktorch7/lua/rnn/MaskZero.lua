@@ -1,25 +1,70 @@
 -- nn.MaskZero(module, nInputDim): runs module, then zeroes the output rows
 -- (samples of a batch, or the whole output for one sample) whose input is all
 -- zeros; the input tested is the first tensor of a (nested) table input.
+-- torch/rnn's form, nn.MaskZero(module [, v1 [, maskinput [, maskoutput]]]) (no nInputDim,
+-- batches only): the rows zeroed are those where the zeroMask given by setZeroMask(zeroMask)
+-- is 1 (version 2, the default), or those of an all-zero input (v1 = true); maskoutput
+-- (default true) zeroes them in a copy of the output, maskinput in the input itself.
 local schema = require('nn.schema')
+local zeromask = require('rnn.zeromask')
 local MaskZero, parent = torch.class('nn.MaskZero', 'nn.Decorator')
 
 schema.declare(MaskZero, {
-   {'nInputDim', 'natural'},
+   {'nInputDim', 'natural?'},
    {'batchmode', 'boolean?'},
+   {'v2', 'boolean?'}, {'maskinput', 'boolean?'}, {'maskoutput', 'boolean?'},
    {'zeroMask', 'tensor|boolean?'}, {'_zeroMask', 'tensor?'},
    {'_maskbyte', 'tensor?'}, {'_maskindices', 'tensor?'},
 })
 
-function MaskZero:__init(module, nInputDim, silent)
+function MaskZero:__init(module, nInputDim, silent, maskoutput)
    parent.__init(self, module)
    if not torch.isTypeOf(module, 'nn.Module') then
       error('<nn.MaskZero> expects an nn.Module at argument 1, got ' .. torch.type(module), 2)
    end
-   if type(nInputDim) ~= 'number' then
-      error('<nn.MaskZero> expects nInputDim (a number) at argument 2, got ' .. torch.type(nInputDim), 2)
+   if type(nInputDim) == 'number' then
+      self.nInputDim = nInputDim
+   elseif nInputDim == nil or type(nInputDim) == 'boolean' then
+      -- torch/rnn: (module, v1, maskinput, maskoutput)
+      self.v2 = not nInputDim
+      self.maskinput = silent and true or false
+      if maskoutput == nil then self.maskoutput = true else self.maskoutput = maskoutput and true or false end
+   else
+      error('<nn.MaskZero> expects nInputDim (a number) or v1 (a boolean, torch/rnn) at argument 2, got '
+            .. torch.type(nInputDim), 2)
    end
-   self.nInputDim = nInputDim
+end
+
+-- torch/rnn's version: set by setZeroMask (a ByteTensor, 1 where masked, or false: no mask)
+function MaskZero:setZeroMask(zeroMask)
+   self.zeroMask = zeromask.check(torch.type(self), zeroMask)
+end
+
+local function maskOf(self, input)
+   if self.v2 then
+      if self.zeroMask == nil then
+         error('<' .. torch.type(self) .. '> zero masking version 2 needs a zeroMask: call '
+               .. 'setZeroMask(zeroMask) (a seqlen x batchsize ByteTensor, 1 where padded; false for none) '
+               .. 'before forward', 3)
+      end
+   else
+      self.zeroMask = zeromask.getZeroMaskBatch(input, torch.isTensor(self.zeroMask) and self.zeroMask or nil)
+   end
+   return self.zeroMask
+end
+
+-- torch/rnn's forward
+local function updateOutputV2(self, input)
+   local mask = maskOf(self, input)
+   if self.maskinput and mask then zeromask.recursiveZeroMask(input, mask) end
+   local output = self:rethrowErrors(self.modules[1], 1, 'updateOutput', input)
+   if self.maskoutput ~= false and mask then
+      self.output = rnn.recursiveCopy(self.output ~= output and self.output or nil, output)
+      zeromask.recursiveZeroMask(self.output, mask)
+   else
+      self.output = output
+   end
+   return self.output
 end
 
 function MaskZero:recursiveGetFirst(input)
@@ -75,6 +120,12 @@ function MaskZero:recursiveMask(output, input, mask)
 end
 
 function MaskZero:updateOutput(input)
+   if self.nInputDim == nil then
+      if self.v2 == nil then
+         error('<' .. torch.type(self) .. '> has neither nInputDim (Element-Research rnn) nor v2 (torch/rnn)', 2)
+      end
+      return updateOutputV2(self, input)
+   end
    local mask = self:zeroMaskOf(input)
    local output = self:rethrowErrors(self.modules[1], 1, 'updateOutput', input)
    self.output = self:recursiveMask(self.output, output, mask)

@@ -1,6 +1,9 @@
 -- nn.Recurrence(recurrentModule, outputSize, nInputDim, rho): any module
 -- mapping {x(t), h(t-1)} to h(t) made recurrent; the first step gets zeros
--- of outputSize (a number, a size table, or a table of them for table states).
+-- of outputSize (a number, a size table, or a table of them for table states), or
+-- torch/rnn's setStartState(state). In evaluation the step module reads a copy of its own
+-- last output (as torch/rnn), so modules that write their output before reading all of their
+-- input still see h(t-1).
 local unpack = unpack or table.unpack
 local schema = require('nn.schema')
 local Recurrence, parent = torch.class('nn.Recurrence', 'nn.AbstractRecurrent')
@@ -21,7 +24,7 @@ schema.declare(Recurrence, {
    {'outputSize', 'table|longstorage|posint', check = sizes},
    {'nInputDim', 'natural'},
    {'module', 'module?'},
-   {'typeTensor', 'tensor?'}, {'zeroTensor', 'tensor|table?'},
+   {'typeTensor', 'tensor?'}, {'zeroTensor', 'tensor|table?'}, {'_prevOutput', 'tensor|table?'},
 })
 
 function Recurrence:__init(recurrentModule, outputSize, nInputDim, rho)
@@ -86,12 +89,15 @@ function Recurrence:getHiddenState(step, input)
       if input then
          local first = input
          while torch.type(first) == 'table' do first = first[1] end
-         if torch.isTensor(first) and torch.type(first) ~= torch.type(self.typeTensor) then
+         -- zeros of the input's type, unless it holds indices (LookupRNN)
+         local ft = torch.type(first)
+         if torch.isTensor(first) and ft ~= torch.type(self.typeTensor)
+               and (ft == 'torch.FloatTensor' or ft == 'torch.DoubleTensor') then
             self.typeTensor = nn.utils.newLike(first)
          end
          self.zeroTensor = self:recursiveResizeZero(self.zeroTensor, self.outputSize, self:getBatchSize(input))
       end
-      prevOutput = self.userPrevOutput or self.outputs[step] or self.zeroTensor
+      prevOutput = self.userPrevOutput or self.startState or self.outputs[step] or self.zeroTensor
    else
       prevOutput = self.outputs[step]
    end
@@ -99,7 +105,14 @@ function Recurrence:getHiddenState(step, input)
 end
 
 function Recurrence:setHiddenState(step, hiddenState)
-   self.outputs[step] = hiddenState[1]
+   if type(hiddenState) ~= 'table' or torch.typename(hiddenState) then
+      error('<' .. torch.type(self) .. '> setHiddenState expects {output [, the children\'s states]}', 2)
+   end
+   if step == 0 then
+      self:setStartState(hiddenState[1])
+   else
+      self.outputs[step] = hiddenState[1]
+   end
    if hiddenState[2] then
       nn.Container.setHiddenState(self, step, hiddenState[2])
    end
@@ -108,6 +121,10 @@ end
 function Recurrence:updateOutput(input)
    local prevOutput = self:getHiddenState(self.step - 1, input)[1]
    local m = self:_stepModule()
+   if self.train == false and self.step > 1 then
+      self._prevOutput = rnn.recursiveCopy(self._prevOutput, prevOutput)
+      prevOutput = self._prevOutput
+   end
    local output = self:rethrowErrors(m, 1, 'updateOutput', {input, prevOutput})
    return self:_stepDone(output)
 end

@@ -3,7 +3,8 @@
 -- weight (D + H) x 3H, its columns the gates reset, update, candidate:
 --   [r u] = sigmoid(x Wx + h(t-1) Wh + b),
 --   hc = tanh(x Wx_c + (r . h(t-1)) Wh_c + b_c),  h(t) = (1 - u) . hc + u . h(t-1).
--- remember() and maskzero as nn.SeqLSTM. The time loop runs in NumPy.
+-- remember(), maskzero, setZeroMask as nn.SeqLSTM. torch/rnn's objects name the sizes
+-- inputsize/outputsize. The time loop runs in NumPy.
 local schema = require('nn.schema')
 local kernels = require('nn.kernels')
 local SeqGRU, parent = torch.class('nn.SeqGRU', 'nn.Module')
@@ -15,6 +16,8 @@ schema.declare(SeqGRU, {
    {'outputSize', 'posint'},
    {'weight', 'tensor', size = {'inputSize + outputSize', '3 * outputSize'}},
    {'bias', 'tensor', size = {'3 * outputSize'}},
+   {'inputsize', 'posint?'}, {'outputsize', 'posint?'},    -- torch/rnn's names (read renames them)
+   {'v2', 'boolean?'}, {'zeroMask', 'tensor|boolean?'},
    {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
    {'seqLength', 'natural?'}, {'miniBatch', 'natural?'},
    {'gates', 'tensor?'}, {'h0', 'tensor?'}, {'grad_h0', 'tensor?'}, {'grad_x', 'tensor?'},
@@ -51,6 +54,21 @@ function SeqGRU:__init(inputSize, outputSize)
    self.maskzero = false
 end
 
+-- torch/rnn's SeqGRU names its sizes inputsize/outputsize: they are read as inputSize/outputSize
+function SeqGRU:read(file, version)
+   local pos = type(file._tell) == 'function' and file:_tell() or nil
+   local fields = file:readObject()
+   schema.checkFields(torch.typename(self), fields, file, pos)
+   for k, v in pairs(fields) do
+      self[k] = v
+   end
+   if rawget(self, 'inputSize') == nil and rawget(self, 'outputSize') == nil then
+      self.inputSize, self.outputSize = rawget(self, 'inputsize'), rawget(self, 'outputsize')
+   end
+   schema.check(self, file, pos)
+   self:backCompatibility(version)
+end
+
 function SeqGRU:backCompatibility(version)
    parent.backCompatibility(self, version)
    self._remember = self._remember or 'neither'
@@ -83,9 +101,14 @@ function SeqGRU:forget()
    return self
 end
 
-function SeqGRU:maskZero()
-   self.maskzero = true
-   return self
+SeqGRU.maskZero = nn.SeqLSTM.maskZero
+SeqGRU.setZeroMask = nn.SeqLSTM.setZeroMask
+
+function SeqGRU:setStartState(h0)
+   if h0 ~= nil and not torch.isTensor(h0) then
+      error('<' .. torch.type(self) .. '> setStartState expects h0 (a tensor) or nil, got ' .. torch.type(h0), 2)
+   end
+   self.userPrevOutput = h0
 end
 
 function SeqGRU:updateOutput(input)
@@ -107,7 +130,7 @@ function SeqGRU:updateOutput(input)
    local h = self._output:resize(T, N, H)
    self.gates = newOr(self.gates):resize(T, N, 3 * H)
    if T > 0 and N > 0 then
-      kernels.seq_gru(h, self.gates, x, h0, self.weight, self.bias, self.maskzero and true or false)
+      kernels.seq_gru(h, self.gates, x, h0, self.weight, self.bias, nn.SeqLSTM._maskArg(self, T, N))
    end
    self.userPrevOutput = nil
    if self.batchfirst then

@@ -6,10 +6,13 @@
 --   [i f o] = sigmoid(x Wx + h(t-1) Wh + b),  g = tanh(...),
 --   c(t) = f . c(t-1) + i . g,  h(t) = o . tanh(c(t)).
 -- remember() keeps the last h and c as the next forward's start; with
--- maskzero, batch rows whose input step is all zeros get zero h and c.
+-- maskzero, batch rows whose input step is all zeros get zero h and c; torch/rnn's
+-- SeqLSTM (v2 = true) masks instead the steps where the zeroMask given by
+-- setZeroMask(zeroMask) (seqlen x batch) is 1.
 -- The time loop runs in NumPy (sparktorch7._rnn_ops.seq_lstm).
 local schema = require('nn.schema')
 local kernels = require('nn.kernels')
+local zeromask = require('rnn.zeromask')
 local SeqLSTM, parent = torch.class('nn.SeqLSTM', 'nn.Module')
 
 -- weight (inputsize + outputsize) x 4 hiddensize and bias 4 hiddensize, read as they are by
@@ -38,10 +41,20 @@ schema.declare(SeqLSTM, {
    {'_remember', 'string?', check = schema.oneOf('both', 'eval', 'train', 'neither')},
    {'batchfirst', 'boolean?'},
    {'maskzero', 'boolean?'},
+   {'v2', 'boolean?'}, {'zeroMask', 'tensor|boolean?'},
+   {'weightO', 'tensor?', check = function(w, self)
+      return schema.sizeIs(w, {hidden(self), self.outputsize}, 'hiddensize x outputsize')
+   end},
+   {'gradWeightO', 'tensor?'},
 })
 
 function SeqLSTM:__init(inputsize, hiddensize, outputsize)
    parent.__init(self)
+   if outputsize and not self.weightO then
+      -- torch/rnn: SeqLSTM(inputsize, hiddensize, outputsize) is an LSTMP
+      self.weightO = torch.Tensor(hiddensize, outputsize)
+      self.gradWeightO = torch.Tensor(hiddensize, outputsize)
+   end
    outputsize = outputsize or hiddensize
    local D, H, R = inputsize, hiddensize, outputsize
    self.inputsize, self.hiddensize, self.outputsize = D, H, R
@@ -84,7 +97,16 @@ function SeqLSTM:reset(std)
    self.bias:zero()
    self.bias[{{self.outputsize + 1, 2 * self.outputsize}}]:fill(1)
    self.weight:normal(0, std)
+   if self.weightO then self.weightO:normal(0, std) end
    return self
+end
+
+-- sharedClone (a step clone in training) shares weightO too
+SeqLSTM.dpnn_parameters = {'weight', 'bias', 'weightO'}
+SeqLSTM.dpnn_gradParameters = {'gradWeight', 'gradBias', 'gradWeightO'}
+
+function SeqLSTM:parameters()
+   return {self.weight, self.bias, self.weightO}, {self.gradWeight, self.gradBias, self.gradWeightO}
 end
 
 function SeqLSTM:resetStates()
@@ -100,9 +122,46 @@ function SeqLSTM:forget()
    return self
 end
 
-function SeqLSTM:maskZero()
+-- maskZero([v1]): Element-Research rnn's masks all-zero input rows; torch/rnn's objects
+-- (v2 set) mask by the zeroMask of setZeroMask unless v1
+function SeqLSTM:maskZero(v1)
    self.maskzero = true
+   if self.v2 ~= nil or v1 ~= nil then self.v2 = not v1 end
    return self
+end
+
+function SeqLSTM:setZeroMask(zeroMask)
+   self.zeroMask = zeromask.check(torch.type(self), zeroMask)
+end
+
+-- the mask argument of the NumPy kernels: false, true (all-zero input rows) or the zeroMask
+function SeqLSTM:_maskArg(T, N)
+   if not self.maskzero then return false end
+   if not self.v2 then return true end
+   local zm = self.zeroMask
+   if zm == false then return false end
+   if not torch.isTensor(zm) then
+      error(string.format('<%s> zero masking (maskzero, version 2) needs setZeroMask(zeroMask) before '
+                          .. 'forward: a seqlen x batchsize ByteTensor (%d x %d here), 1 where padded, or false',
+                          torch.type(self), T, N), 3)
+   end
+   if zm:dim() ~= 2 or zm:size(1) ~= T or zm:size(2) ~= N then
+      error(string.format('<%s> the zeroMask must be seqlen x batchsize (%d x %d), got %s', torch.type(self),
+                          T, N, zm:dim() == 0 and 'an empty tensor' or table.concat(zm:size():totable(), 'x')), 3)
+   end
+   return zm
+end
+
+-- torch/rnn: {h0, c0} as the start of the next forward (once)
+function SeqLSTM:setStartState(state)
+   if state == nil then
+      self.userPrevOutput, self.userPrevCell = nil, nil
+      return
+   end
+   if type(state) ~= 'table' or not torch.isTensor(state[1]) or not torch.isTensor(state[2]) then
+      error('<' .. torch.type(self) .. '> setStartState expects {h0, c0} (two tensors), got ' .. torch.type(state), 2)
+   end
+   self.userPrevOutput, self.userPrevCell = state[1], state[2]
 end
 
 function SeqLSTM:training()
@@ -234,7 +293,7 @@ function SeqLSTM:updateOutput(input)
    end
    if T > 0 and N > 0 then
       kernels.seq_lstm(h, c, self.gates, x, h0, c0, self.weight, self.bias, weightO or false,
-                       hidden or false, self.maskzero and true or false)
+                       hidden or false, self:_maskArg(T, N))
    end
    self.userPrevOutput = nil
    self.userPrevCell = nil

@@ -64,6 +64,43 @@ function Module:setHiddenState(step, hiddenState)
    end
 end
 
+-- torch/rnn (rnn's successor) adds zero masking to every module: maskZero(v1) and
+-- setZeroMask(zeroMask) reach every child (the recurrent modules and MaskZero act on them),
+-- setStartState(state) gives each child its part of the state; the mask helpers go on
+-- nn.utils under torch/rnn's names
+function Module:maskZero(v1)
+   for _, module in ipairs(children(self)) do
+      module:maskZero(v1)
+   end
+   return self
+end
+
+function Module:setZeroMask(zeroMask)
+   for _, module in ipairs(children(self)) do
+      module:setZeroMask(zeroMask)
+   end
+end
+
+function Module:setStartState(startState)
+   if startState ~= nil and type(startState) ~= 'table' then
+      error('<' .. torch.type(self) .. '> setStartState expects a table (a state per child) or nil, got '
+            .. torch.type(startState), 2)
+   end
+   for i, module in ipairs(children(self)) do
+      module:setStartState(startState and startState[i])
+   end
+end
+
+local zeromask = require('rnn.zeromask')
+nn.utils.getZeroMaskBatch = zeromask.getZeroMaskBatch
+nn.utils.getZeroMaskSequence = zeromask.getZeroMaskSequence
+nn.utils.recursiveZeroMask = zeromask.recursiveZeroMask
+function nn.utils.setZeroMask(modules, zeroMask)
+   for _, module in ipairs(torch.type(modules) == 'table' and modules or {modules}) do
+      module:setZeroMask(zeroMask)
+   end
+end
+
 -- rnn's nn.Dropout: `lazy` samples the mask once and keeps it until the next
 -- backward (so, here, for good: the same mask for every step of a Bayesian
 -- RNN), `mono` uses one mask row for the whole batch. Dropouts without those

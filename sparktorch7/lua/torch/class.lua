@@ -70,6 +70,26 @@ local function get_path(name)
   return v
 end
 
+-- Method hooks: functions hook(className, key, value) -> value (or nil to keep value), run
+-- when a method is assigned to a class table (`function Class:updateOutput ... end`); they
+-- may substitute a function computing the same thing faster (lua/nn/fastpaths.lua).
+local methodHooks = {}
+torch._methodHooks = methodHooks
+
+local function classMeta(name, parent)
+  return {
+    __index = parent,
+    __newindex = function(t, k, v)
+      if type(v) == "function" then
+        for _, hook in ipairs(methodHooks) do
+          v = hook(name, k, v) or v
+        end
+      end
+      rawset(t, k, v)
+    end,
+  }
+end
+
 --- torch.class(name [, parentName [, module]]): returns the class metatable and its parent's.
 function torch.class(name, parentName, module)
   if type(name) ~= "string" then
@@ -96,7 +116,7 @@ function torch.class(name, parentName, module)
   mt.__typename = name
   mt.__index = mt
   install_dispatch(mt)
-  if parent then setmetatable(mt, {__index = parent}) end
+  setmetatable(mt, classMeta(name, parent))
   metatables[name] = mt
 
   local ctor = constructors[name] or {}

@@ -465,7 +465,7 @@ local LUA_DIR = (debug.getinfo(1, 'S').source:match('^@(.*)[/\\]torch[/\\][^/\\]
 local ships
 
 -- the package of the runtime that defines a class, when the class prefix names one
-local PACKAGE_OF = {['nn.gModule'] = 'nngraph'}
+local PACKAGE_OF = {['nn.gModule'] = 'nngraph', ['torch.AliasMultinomial'] = 'torchx'}
 local function shippedPackage(className)
    local pkg = PACKAGE_OF[className]
    if pkg then return pkg end

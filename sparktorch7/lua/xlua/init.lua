@@ -1,7 +1,8 @@
 -- xlua: the helpers of Torch7's xlua package (torch/xlua) that scripts call: a progress
 -- bar, a forgiving require, a table printer, named-argument unpacking with usage text,
--- string.split, formatted errors. Like Torch7's, it sets the globals `xlua`, `xprint`,
--- `xerror`, `xrequire` and adds string.split, string.tosymbol, table.splice, table.prune.
+-- string.split, formatted errors, the Profiler's stopwatches (xlua/Profiler.lua),
+-- who/clearall. Like Torch7's, it sets the globals `xlua`, `xprint`, `xerror`, `xrequire`
+-- and adds string.split, string.tosymbol, table.splice, table.prune.
 --
 -- xlua.progress and logs: on a terminal it draws Torch7's bar in place ('\r'), redrawn at
 -- most 10 times a second and always at the end. When stdout is not a terminal (a Spark
@@ -17,6 +18,11 @@ pcall(ffi.cdef, 'int isatty(int fd);')
 
 local xlua = {}
 xlua.string = {}
+
+-- the globals that exist when xlua loads: xlua.clearall keeps them, xlua.who leaves them out
+local protected = {}
+for k in pairs(_G) do protected[k] = true end
+protected.xlua = true      -- Torch7's sets the global xlua before it takes this list
 
 -- -------------------------------------------------------------- printing
 function xlua.print(obj, ...)
@@ -86,6 +92,39 @@ end
 function xlua.clear(var)
    _G[var] = nil
    collectgarbage()
+end
+
+-- remove every global made since xlua loaded (a package's also from package.loaded)
+function xlua.clearall()
+   local names = {}
+   for k in pairs(_G) do
+      if not protected[k] then names[#names + 1] = k end
+   end
+   for _, k in ipairs(names) do
+      _G[k] = nil
+      if package.loaded[k] ~= nil then package.loaded[k] = nil end
+   end
+   collectgarbage()
+end
+
+-- print the packages and the variables made global since xlua loaded
+function xlua.who()
+   local libs, user = {}, {}
+   for k, v in pairs(_G) do
+      if package.loaded[k] ~= nil and k ~= '_G' then
+         libs[#libs + 1] = k
+      elseif not protected[k] then
+         user[k] = v
+      end
+   end
+   table.sort(libs, function(a, b) return tostring(a) < tostring(b) end)
+   xlua.print('')
+   xlua.print('Global Libs:')
+   xlua.print(libs)
+   xlua.print('')
+   xlua.print('Global Vars:')
+   xlua.print(user)
+   xlua.print('')
 end
 
 -- -------------------------------------------------------------- time
@@ -415,6 +454,7 @@ table.prune = table.prune or xlua.prune
 
 rawset(_G, 'xlua', xlua)
 require 'xlua.OptionParser'
+require 'xlua.Profiler'
 rawset(_G, 'xprint', xlua.print)
 rawset(_G, 'xerror', xlua.error)
 rawset(_G, 'xrequire', xlua.require)
