@@ -116,14 +116,14 @@ def test_score_stream_to_a_file_sink_restarts_exactly_once(spark, tmp_path):
     got = np.array([by_id[i].p for i in range(3 * ROWS)])
     np.testing.assert_allclose(got, features(np.arange(3 * ROWS)) @ W.T, rtol=1e-12)
 
-    # one state per worker process, across the 3 micro-batches and the restart (local[2]: at
-    # most 2 workers, so one of them served 2 micro-batches on one state)
+    # one state per worker process, across the 3 micro-batches and the restart: a worker that
+    # served several micro-batches did so on one state, its call counter running 1, 2, ...
+    # (how many workers PySpark forks is its own choice: a fresh one may serve a later batch)
     serials, calls = defaultdict(set), defaultdict(set)
     for r in rows:
         serials[r.pid].add(r.serial)
         calls[r.pid].add(r.calls)
     assert all(len(s) == 1 for s in serials.values()), dict(serials)
-    assert len(serials) < 3                                          # fewer states than micro-batches
     assert lua.states_created == len(serials)
     # each state counted the micro-batches it served, 1, 2, ..., without restarting
     assert sum(len(c) for c in calls.values()) == 3
