@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 import sparktorch7 as st
+from rnn_helpers import DTYPES, TNAME, sig, tol
 
-DTYPES = [np.float32, np.float64]
-TNAME = {np.float32: "torch.FloatTensor", np.float64: "torch.DoubleTensor"}
 GATES = {"CUDNN_LSTM": 4, "CUDNN_GRU": 3, "CUDNN_RNN_RELU": 1, "CUDNN_RNN_TANH": 1}
 
 
@@ -18,10 +17,6 @@ def lua():
     state.execute("require 'cudnn'")
     yield state
     state.close()
-
-
-def tol(dtype):
-    return dict(rtol=2e-4, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-11)
 
 
 # cudnn.torch test/test_rnn.lua: 2 layers of 512, batch 64, 20 steps, input ones,
@@ -62,10 +57,6 @@ def test_cudnn_sample_checksums(lua, ctor, bidir, sums):
     np.testing.assert_allclose(h, sums[1], rtol=2e-5)
     if sums[2] is not None:
         np.testing.assert_allclose(c, sums[2], rtol=2e-5)
-
-
-def sig(x):
-    return 1 / (1 + np.exp(-x))
 
 
 def reference(mode, x, w, D, H, L, dirs, hx=None, cx=None):

@@ -8,26 +8,14 @@ import numpy as np
 import pytest
 
 import sparktorch7 as st
+from rnn_helpers import DTYPES, TNAME, sig, tol, rnn_lua  # noqa: F401 (a fixture)
 import t7craft as c
 
-DTYPES = [np.float32, np.float64]
-TNAME = {np.float32: "torch.FloatTensor", np.float64: "torch.DoubleTensor"}
-
-
-def tol(dtype):
-    return dict(rtol=2e-4, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-11)
-
-
-def sig(x):
-    return 1 / (1 + np.exp(-x))
 
 
 @pytest.fixture
-def lua():
-    state = st.LuaState()
-    state.execute("require 'rnn'")
-    yield state
-    state.close()
+def lua(rnn_lua):
+    return rnn_lua
 
 
 def get(lua, expr):
