@@ -11,26 +11,20 @@
 -- setZeroMask(zeroMask) (seqlen x batch) is 1.
 -- The time loop runs in NumPy (sparktorch7._rnn_ops.seq_lstm).
 local schema = require('nn.schema')
+local lstmp = require('rnn.lstmp')
 local kernels = require('nn.kernels')
 local zeromask = require('rnn.zeromask')
 local SeqLSTM, parent = torch.class('nn.SeqLSTM', 'nn.Module')
 
--- weight (inputsize + outputsize) x 4 hiddensize and bias 4 hiddensize, read as they are by
--- sparktorch7._rnn_ops.seq_lstm; files without hiddensize (no projection) have hiddensize =
--- outputsize
-local function hidden(self) return self.hiddensize or self.outputsize end
+-- weight, bias and weightO as rnn/lstmp.lua describes (read as they are by sparktorch7._rnn_ops)
+local hidden = lstmp.hidden
 
 schema.declare(SeqLSTM, {
    {'inputsize', 'posint'},
    {'outputsize', 'posint'},
    {'hiddensize', 'posint?'},
-   {'weight', 'tensor', check = function(w, self)
-      return schema.sizeIs(w, {self.inputsize + self.outputsize, 4 * hidden(self)},
-                           '(inputsize + outputsize) x 4 * hiddensize')
-   end},
-   {'bias', 'tensor', check = function(b, self)
-      return schema.sizeIs(b, {4 * hidden(self)}, '4 * hiddensize')
-   end},
+   {'weight', 'tensor', check = lstmp.checkWeight},
+   {'bias', 'tensor', check = lstmp.checkBias},
    {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'},
    {'cell', 'tensor?'}, {'gates', 'tensor?'},
    {'h0', 'tensor?'}, {'c0', 'tensor?'},
@@ -42,9 +36,7 @@ schema.declare(SeqLSTM, {
    {'batchfirst', 'boolean?'},
    {'maskzero', 'boolean?'},
    {'v2', 'boolean?'}, {'zeroMask', 'tensor|boolean?'},
-   {'weightO', 'tensor?', check = function(w, self)
-      return schema.sizeIs(w, {hidden(self), self.outputsize}, 'hiddensize x outputsize')
-   end},
+   {'weightO', 'tensor?', check = lstmp.checkWeightO},
    {'gradWeightO', 'tensor?'},
 })
 

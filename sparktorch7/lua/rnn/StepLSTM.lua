@@ -6,26 +6,21 @@
 -- zero in h, c and the gates. x is a batch (N x inputsize) or one sample. The step runs in
 -- NumPy (sparktorch7._rnn_ops.step_lstm).
 local schema = require('nn.schema')
+local lstmp = require('rnn.lstmp')
 local stepcheck = require('rnn.stepcheck')
 local kernels = require('nn.kernels')
 local StepLSTM, parent = torch.class('nn.StepLSTM', 'nn.Module')
 
-local function hidden(self) return self.hiddensize or self.outputsize end
+-- weight, bias and weightO as rnn/lstmp.lua describes (read as they are by sparktorch7._rnn_ops)
+local hidden = lstmp.hidden
 
 schema.declare(StepLSTM, {
    {'inputsize', 'posint'},
    {'outputsize', 'posint'},
    {'hiddensize', 'posint?'},
-   {'weight', 'tensor', check = function(w, self)
-      return schema.sizeIs(w, {self.inputsize + self.outputsize, 4 * hidden(self)},
-                           '(inputsize + outputsize) x 4 * hiddensize')
-   end},
-   {'bias', 'tensor', check = function(b, self)
-      return schema.sizeIs(b, {4 * hidden(self)}, '4 * hiddensize')
-   end},
-   {'weightO', 'tensor?', check = function(w, self)
-      return schema.sizeIs(w, {hidden(self), self.outputsize}, 'hiddensize x outputsize')
-   end},
+   {'weight', 'tensor', check = lstmp.checkWeight},
+   {'bias', 'tensor', check = lstmp.checkBias},
+   {'weightO', 'tensor?', check = lstmp.checkWeightO},
    {'gradWeight', 'tensor?'}, {'gradBias', 'tensor?'}, {'gradWeightO', 'tensor?'},
    {'gates', 'tensor?'}, {'hidden', 'tensor?'},
    {'maskzero', 'boolean?'}, {'v2', 'boolean?'}, {'zeroMask', 'tensor|boolean?'},
