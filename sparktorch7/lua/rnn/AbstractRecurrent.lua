@@ -320,6 +320,16 @@ function AbstractRecurrent:type(typename, tensorCache)
    end)
 end
 
+-- The type of the step-module layers (LSTM, FastLSTM, GRU, RecLSTM): a change of type starts
+-- afresh, their per-step state and buffers dropped first (X.type = AbstractRecurrent.typeAfresh).
+function AbstractRecurrent:typeAfresh(typename, ...)
+   if typename then
+      self:forget()
+      self:clearState()
+   end
+   return AbstractRecurrent.type(self, typename, ...)
+end
+
 function AbstractRecurrent:training()
    return self:includingSharedClones(function() return parent.training(self) end)
 end

@@ -125,12 +125,6 @@ function GRU:clearState()
    return parent.clearState(self)
 end
 
-function GRU:type(typename, ...)
-   if typename then
-      self:forget()
-      self:clearState()
-   end
-   return parent.type(self, typename, ...)
-end
+GRU.type = parent.typeAfresh
 
 return GRU

@@ -336,13 +336,7 @@ function LSTM:clearState()
    return parent.clearState(self)
 end
 
-function LSTM:type(typename, ...)
-   if typename then
-      self:forget()
-      self:clearState()
-   end
-   return parent.type(self, typename, ...)
-end
+LSTM.type = parent.typeAfresh
 
 LSTM._checkInput = checkInput
 LSTM._zeroState = zeroState

@@ -116,13 +116,7 @@ function RecLSTM:clearState()
    return parent.clearState(self)
 end
 
-function RecLSTM:type(typename, ...)
-   if typename then
-      self:forget()
-      self:clearState()
-   end
-   return parent.type(self, typename, ...)
-end
+RecLSTM.type = parent.typeAfresh
 
 function RecLSTM:__tostring__()
    if self.hiddensize and self.hiddensize ~= self.outputsize then
