@@ -174,7 +174,7 @@ def test_remember_states_and_roundtrip(lua, dtype):
 
 def test_errors_and_convert(lua):
     lua.execute("m = cudnn.LSTM(3, 4, 2)")
-    with pytest.raises(st.LuaError, match=r"<cudnn.LSTM> input has 5 features, the module expects 3"):
+    with pytest.raises(st.LuaError, match=r"<cudnn.LSTM> size mismatch: input has 5 features, the module expects 3"):
         lua.eval("function(x) return m:forward(x) end")(np.zeros((2, 2, 5)))
     with pytest.raises(st.LuaError, match=r"<cudnn.LSTM> input must be 3D"):
         lua.eval("function(x) return m:forward(x) end")(np.zeros((2, 3)))

@@ -52,7 +52,7 @@ def test_errors_name_the_module_and_container(nnlua):
         nnlua.eval("nn.Sequential():add(nn.Identity()):add(nn.Linear(3, 2)):forward(torch.zeros(4))")
     msg = str(err.value)
     assert "In 2 module of nn.Sequential:" in msg
-    assert "<nn.Linear> input has 4 features, the module expects 3" in msg
+    assert "<nn.Linear> size mismatch: input has 4 features, the module expects 3" in msg
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

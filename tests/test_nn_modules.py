@@ -336,7 +336,7 @@ def test_linear_rejects_bias_of_another_type(nnlua):
 
 
 def test_linear_rejects_bad_input(nnlua):
-    with pytest.raises(st.LuaError, match=r"<nn.Linear> input has 4 features, the module expects 5"):
+    with pytest.raises(st.LuaError, match=r"<nn.Linear> size mismatch: input has 4 features, the module expects 5"):
         nnlua.eval("nn.Linear(5, 3):forward(torch.zeros(2, 4))")
     with pytest.raises(st.LuaError, match=r"<nn.Linear> input must be 1D or 2D, not 3D"):
         nnlua.eval("nn.Linear(5, 3):forward(torch.zeros(2, 4, 5))")

@@ -404,13 +404,13 @@ def test_pixel_shuffle(lua, dtype):
 
 @pytest.mark.parametrize("ctor,shape,message", [
     ("nn.SpatialConvolution(3, 4, 3, 3)", (3, 5), r"<nn.SpatialConvolution> 3D or 4D \(batch mode\) tensor expected for input, but got: \[torch.DoubleTensor of size 3x5\]"),
-    ("nn.SpatialConvolution(3, 4, 3, 3)", (2, 5, 6, 6), r"<nn.SpatialConvolution> input has 5 planes in dimension 2, but nInputPlane = 3"),
+    ("nn.SpatialConvolution(3, 4, 3, 3)", (2, 5, 6, 6), r"<nn.SpatialConvolution> size mismatch: input has 5 planes in dimension 2, but nInputPlane = 3"),
     ("nn.SpatialConvolution(3, 4, 5, 5)", (3, 4, 4), r"<nn.SpatialConvolution> input image \(4x4\) is too small"),
     ("nn.SpatialMaxPooling(2, 2)", (2, 2, 2, 2, 2), r"<nn.SpatialMaxPooling> 3D or 4D \(batch mode\) tensor expected"),
     ("nn.SpatialMaxPooling(2, 2, 2, 2, 2, 2)", (1, 4, 4), r"pad should be smaller than half of kernel size"),
     ("nn.VolumetricConvolution(2, 2, 1, 1, 1)", (2, 3, 3), r"<nn.VolumetricConvolution> 4D or 5D \(batch mode\)"),
     ("nn.TemporalConvolution(4, 5, 3)", (10, 3), r"<nn.TemporalConvolution> invalid input frame size. Got: 3, Expected: 4"),
-    ("nn.SpatialFullConvolution(3, 4, 3, 3)", (2, 6, 6), r"<nn.SpatialFullConvolution> input has 2 planes"),
+    ("nn.SpatialFullConvolution(3, 4, 3, 3)", (2, 6, 6), r"<nn.SpatialFullConvolution> size mismatch: input has 2 planes"),
     ("nn.SpatialConvolution(3, 4, 3, 3)", (0, 3, 5, 5), r"<nn.SpatialConvolution> non-empty 3D or 4D \(batch mode\) tensor expected"),
 ])
 def test_errors(lua, ctor, shape, message):

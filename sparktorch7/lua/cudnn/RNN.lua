@@ -181,7 +181,7 @@ function RNN:updateOutput(input)
    end
    local x = self.batchFirst and input:transpose(1, 2) or input
    if x:size(3) ~= self.inputSize then
-      error(string.format('<%s> input has %d features, the module expects %d', torch.type(self), x:size(3),
+      error(string.format('<%s> size mismatch: input has %d features, the module expects %d', torch.type(self), x:size(3),
                           self.inputSize), 2)
    end
    if not RNN.linearLayers[self.mode] then

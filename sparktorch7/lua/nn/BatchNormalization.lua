@@ -98,7 +98,7 @@ function BN:_layout(input)
                           torch.type(self), nDim, nDim - 1, d), 3)
    end
    if c ~= nFeature then
-      error(string.format('<%s> got %d-feature tensor, expected %d', torch.type(self), c, nFeature), 3)
+      error(string.format('<%s> size mismatch: got %d-feature tensor, expected %d', torch.type(self), c, nFeature), 3)
    end
    inner = input:nElement() / (batch * c)
    return batch, c, inner

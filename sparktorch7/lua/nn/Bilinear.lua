@@ -53,7 +53,7 @@ function Bilinear:updateOutput(input)
    local W = self.weight
    local K, n1, n2 = W:size(1), W:size(2), W:size(3)
    if x1:size(1) ~= x2:size(1) or x1:size(2) ~= n1 or x2:size(2) ~= n2 then
-      error(string.format('<nn.Bilinear> inputs must be Bx%d and Bx%d', n1, n2), 2)
+      error(string.format('<nn.Bilinear> size mismatch: inputs must be Bx%d and Bx%d', n1, n2), 2)
    end
    nn.utils.checkSameType('nn.Bilinear', x1, W)
    local rows = x1:size(1)

@@ -35,7 +35,7 @@ local function operands(self, input, name, level)
    local nIn, nOut = W:size(1), W:size(2)
    local d = torch.isTensor(input) and input:dim() or 0
    if (d ~= 1 and d ~= 2) or input:size(d) ~= nIn then
-      error(string.format('<%s> input must be 1D or 2D with %d features', name, nIn), level + 1)
+      error(string.format('<%s> size mismatch: input must be 1D or 2D with %d features', name, nIn), level + 1)
    end
    return W, nIn, nOut, d == 2 and input:size(1) or 1
 end

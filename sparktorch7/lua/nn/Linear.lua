@@ -69,7 +69,7 @@ function Linear:updateOutput(input)
       error(string.format('<nn.Linear> input must be 1D or 2D, not %dD', d), 2)
    end
    if input:size(d) ~= nIn then
-      error(string.format('<nn.Linear> input has %d features, the module expects %d',
+      error(string.format('<nn.Linear> size mismatch: input has %d features, the module expects %d',
                           input:size(d), nIn), 2)
    end
    if self.bias then

@@ -41,7 +41,7 @@ function MM:updateOutput(input)
       end
       local ai, bi = ta and a:select(1, 1):t() or a:select(1, 1), tb and b:select(1, 1):t() or b:select(1, 1)
       if ai:size(2) ~= bi:size(1) then
-         error(string.format('<nn.MM> matrix sizes do not match: %dx%d times %dx%d',
+         error(string.format('<nn.MM> size mismatch: %dx%d times %dx%d',
                              ai:size(1), ai:size(2), bi:size(1), bi:size(2)), 2)
       end
       self.output:resize(n, ai:size(1), bi:size(2)):zero()
@@ -54,7 +54,7 @@ function MM:updateOutput(input)
    else
       local x, y = ta and a:t() or a, tb and b:t() or b
       if x:size(2) ~= y:size(1) then
-         error(string.format('<nn.MM> matrix sizes do not match: %dx%d times %dx%d',
+         error(string.format('<nn.MM> size mismatch: %dx%d times %dx%d',
                              x:size(1), x:size(2), y:size(1), y:size(2)), 2)
       end
       product(self.output, x, y)

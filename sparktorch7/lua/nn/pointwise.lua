@@ -168,7 +168,7 @@ function pointwise.paramLayout(input, param, n, name, level)
       end
       return 'broadcast'
    end
-   error(string.format('<%s> input of %d elements does not match a parameter of %d',
+   error(string.format('<%s> size mismatch: input of %d elements does not match a parameter of %d',
                        name, n, np), level + 1)
 end
 

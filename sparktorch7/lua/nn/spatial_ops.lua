@@ -35,7 +35,7 @@ end
 function ops.checkPlanes(self, input, dim, expected, name)
    local got = input:size(dim)
    if got ~= expected then
-      error(string.format('<%s> input has %d planes in dimension %d, but %s = %d',
+      error(string.format('<%s> size mismatch: input has %d planes in dimension %d, but %s = %d',
                           torch.type(self), got, dim, name or 'nInputPlane', expected), 3)
    end
 end

@@ -5,6 +5,8 @@ local ffi = require 'ffi'
 torch = torch or {}
 local torch = torch
 torch._VERSION = "sparktorch7"
+-- Torch7 gives Lua 5.1 the 5.2 name of unpack
+if not table.unpack then table.unpack = unpack end
 
 ffi.cdef [[
 void *calloc(size_t nmemb, size_t size);
@@ -183,5 +185,6 @@ require 'torch.TestSuite'
 require 'torch.CmdLine'
 require 'torch.Timer'
 require 'torch.tds'
+require 'torch.utils'
 
 return torch
