@@ -185,5 +185,60 @@ function Jacobian.testAllUpdate(module, input, weight, gradWeight)
    return errors
 end
 
+-- The diagonal of the Hessian of F = sum(output^2)/2 by the diag-Hessian pass of nn.hessian
+-- (d2F/doutput2 = 1, so a tensor of ones goes down): module[diagHessianParamName].
+function Jacobian.backwardDiagHessian(module, input, diagHessianParamName)
+   module:forward(input)
+   local ones = module.output.new():resizeAs(module.output):fill(1)
+   if module.diagHessianWeight then module.diagHessianWeight:zero() end
+   if module.diagHessianBias then module.diagHessianBias:zero() end
+   module:updateDiagHessianInput(input, ones)
+   module:accDiagHessianParameters(input, ones)
+   return module[diagHessianParamName]
+end
+
+-- The same diagonal from first derivatives, for a module linear in its input and weights
+-- (d2y/dx2 = 0): d2F/dx_i2 = sum over outputs k of (dy_k/dx_i)^2, one backward per output.
+function Jacobian.linearModuleDiagHessian(module, input, gradParamName)
+   module:forward(input)
+   local gradOutput = module.output.new():resizeAs(module.output)
+   local flat = gradOutput:view(gradOutput:nElement())
+   local diag
+   for k = 1, flat:nElement() do
+      flat:zero()
+      flat[k] = 1
+      module:zeroGradParameters()
+      module:updateGradInput(input, gradOutput)
+      module:accGradParameters(input, gradOutput)
+      local g = module[gradParamName]
+      diag = diag or g.new():resize(g:nElement()):zero()
+      diag:addcmul(g:contiguous():view(g:nElement()), g:contiguous():view(g:nElement()))
+   end
+   return diag
+end
+
+-- Both diagonals for input drawn in [minval, maxval] (default [-2, 2]): the largest difference.
+function Jacobian.testDiagHessian(module, input, gradParamName, diagHessianParamName, minval, maxval)
+   minval, maxval = minval or -2, maxval or 2
+   input:copy(torch.rand(input:nElement()):mul(maxval - minval):add(minval))
+   module:initDiagHessianParameters()
+   local byPass = Jacobian.backwardDiagHessian(module, input, diagHessianParamName)
+   byPass = byPass:contiguous():view(byPass:nElement()):clone()
+   local byGradients = Jacobian.linearModuleDiagHessian(module, input, gradParamName)
+   return (byPass - byGradients):abs():max()
+end
+
+function Jacobian.testDiagHessianInput(module, input, minval, maxval)
+   return Jacobian.testDiagHessian(module, input, 'gradInput', 'diagHessianInput', minval, maxval)
+end
+
+function Jacobian.testDiagHessianWeight(module, input, minval, maxval)
+   return Jacobian.testDiagHessian(module, input, 'gradWeight', 'diagHessianWeight', minval, maxval)
+end
+
+function Jacobian.testDiagHessianBias(module, input, minval, maxval)
+   return Jacobian.testDiagHessian(module, input, 'gradBias', 'diagHessianBias', minval, maxval)
+end
+
 nn.Jacobian = Jacobian
 return Jacobian

@@ -9,6 +9,7 @@ nn.kernels = require('nn.kernels')
 -- base classes and containers
 require('nn.Module')
 require('nn.Jacobian')
+require('nn.hessian')
 require('nn.Container')
 require('nn.Sequential')
 require('nn.Concat')
