@@ -113,9 +113,7 @@ function SpatialFullConvolution:updateGradInput(input, gradOutput)
    local gin = kernels.output(self, image, nil, 'gradInput')
    kernels.full_conv2d_grad_input(gin, gradOutput, self.weight, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH, dilW, dilH)
    if image ~= input then
-      local gt = not torch.isTensor(prev) and torch.isTensor(prev[2]) and prev[2] or image.new()
-      gt:resizeAs(input[2]):zero()
-      self.gradInput = {gin, gt}
+      self.gradInput = {gin, ops.zeroGradOfTarget(self, input[2])}
    else
       self.gradInput = gin
    end

@@ -119,9 +119,7 @@ function VolumetricFullConvolution:updateGradInput(input, gradOutput)
    kernels.full_conv3d_grad_input(gin, gradOutput, self.weight, self.kT, self.kW, self.kH, self.dT, self.dW, self.dH, self.padT,
                                   self.padW, self.padH)
    if image ~= input then
-      local gt = not torch.isTensor(prev) and torch.isTensor(prev[2]) and prev[2] or image.new()
-      gt:resizeAs(input[2]):zero()
-      self.gradInput = {gin, gt}
+      self.gradInput = {gin, ops.zeroGradOfTarget(self, input[2])}
    else
       self.gradInput = gin
    end

@@ -116,4 +116,17 @@ function ops.gradParam(self, name, param)
    return g
 end
 
+-- The gradient of a full convolution's size-only target ({image, target} input): zero, as
+-- Torch7 gives it, one zero element (self.zeroScalar) expanded to the target's shape.
+function ops.zeroGradOfTarget(self, target)
+   local z = self.zeroScalar
+   if not (torch.isTensor(z) and torch.type(z) == torch.type(target) and z:nElement() == 1) then
+      z = target.new(1):zero()
+      self.zeroScalar = z
+   end
+   local ones = {}
+   for d = 1, target:dim() do ones[d] = 1 end
+   return z:view(torch.LongStorage(ones)):expandAs(target)
+end
+
 return ops
