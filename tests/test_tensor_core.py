@@ -80,8 +80,19 @@ def test_a_zero_size_ends_the_dimensions_as_in_torch7(lua):
 
 
 def test_constructor_rejects_bad_sizes(lua):
-    assert "size 2 must be a non-negative integer, got 1.5" in lua_error(lua, "torch.Tensor(2, 1.5)")
+    assert "size 2 must be a non-negative integer, got -1" in lua_error(lua, "torch.Tensor(2, -1)")
+    assert "size 1 must be a non-negative integer, got inf" in lua_error(lua, "torch.Tensor(1/0)")
     assert "sizes must be numbers" in lua_error(lua, "torch.Tensor(2, 'x')")
+
+
+def test_fractional_sizes_truncate_toward_zero_as_in_torch7(lua):
+    # luaL_checklong truncates: torch.Tensor(n / 2) with n odd is common in Torch7 code
+    assert run(lua, "return torch.Tensor(2.7, 3.2):size(1), torch.Tensor(2.7, 3.2):size(2)") == (2, 3)
+    assert run(lua, "return torch.Tensor(5):resize(1.5, 6.9):size(2)") == 6
+    assert run(lua, "return torch.zeros(2.2, 3.9):nElement(), torch.rand(2.9):nElement()") == (6, 2)
+    assert run(lua, "return torch.Tensor(2, 2):view(1.5, 4):size(1)") == 1
+    assert run(lua, "return torch.Tensor(-0.5):dim()") == 0
+    assert run(lua, "return torch.Tensor(2):resize(3.5):nElement()") == 3
 
 
 def test_constructor_from_long_storage_sizes_and_strides(lua):
@@ -650,7 +661,7 @@ def test_print_of_a_view_uses_its_own_values(lua):
 BAD_CALLS = [
     ("torch.Tensor(2^31, 2^31)", "cannot allocate"),
     ("torch.DoubleStorage(2^62)", "cannot allocate"),
-    ("torch.Tensor(1/0)", "cannot allocate"),
+    ("torch.Tensor(1/0)", "size 1 must be a non-negative integer, got inf"),
     ("torch.Tensor(0/0)", "must be a non-negative integer, got nan"),
     ("torch.Tensor(2):resize(2^61)", "cannot allocate"),
     ("torch.Tensor(3):narrow(1, 0/0, 1)", "out of dimension 1"),

@@ -189,13 +189,15 @@ local function size_args(fname, tn, ...)
 end
 
 -- Check a size list; like TH, the dimensions end at the first size 0
--- (torch.Tensor(0) has no dimension, torch.Tensor(3, 0) is 1D).
+-- (torch.Tensor(0) has no dimension, torch.Tensor(3, 0) is 1D). A fractional size is
+-- truncated toward zero as Torch7's luaL_checklong does (torch.Tensor(n / 2) with n odd).
 local function check_sizes(tn, fname, size)
   for i = 1, #size do
-    local v = size[i]
-    if type(v) ~= "number" or v ~= floor(v) or v < 0 then
-      raise(string.format("<%s.%s> size %d must be a non-negative integer, got %s", tn, fname, i, tostring(v)))
+    local v = torch._truncateSize(size[i])
+    if v == nil then
+      raise(string.format("<%s.%s> size %d must be a non-negative integer, got %s", tn, fname, i, tostring(size[i])))
     end
+    size[i] = v
   end
   for i = 1, #size do
     if size[i] == 0 then
@@ -729,6 +731,7 @@ local function view(t, ...)
   local n, infer = numel(t._size), nil
   local known = 1
   for i = 1, #size do
+    if size[i] ~= -1 then size[i] = torch._truncateSize(size[i]) or size[i] end
     if size[i] == -1 then
       if infer then fail(t, "view", "only one dimension can be inferred (-1)") end
       infer = i

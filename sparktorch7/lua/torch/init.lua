@@ -130,6 +130,15 @@ end
 -- Torch7 loads paths with torch, so scripts use it without requiring it
 paths = paths or require 'paths'
 
+-- A size argument as Torch7 reads one (luaL_checklong: truncated toward zero), or nil when
+-- it is not a finite number >= 0 after truncation.
+function torch._truncateSize(v)
+  if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then return nil end
+  if v >= 0 then v = math.floor(v) else v = math.ceil(v) end
+  if v < 0 then return nil end
+  return v
+end
+
 require 'torch.class'
 require 'torch.Storage'
 require 'torch.Tensor'

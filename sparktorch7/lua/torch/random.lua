@@ -321,8 +321,8 @@ local function sizeArgs(name, ...)
       end
    else
       for i = 1, n do
-         local v = select(i, ...)
-         if type(v) ~= 'number' or v < 0 or v ~= floor(v) then
+         local v = torch._truncateSize((select(i, ...)))
+         if v == nil then
             U.badArgs(name, 'sizes as non-negative integers or a LongStorage', ...)
          end
          sizes[i] = v
