@@ -99,3 +99,59 @@ def resample_pick(out, x, dH, dW, up):
     else:
         iy, ix = np.arange(oH) * dH, np.arange(oW) * dW
     np.copyto(out, x[:, iy][:, :, ix])
+
+
+def _bilinear_taps(iH, iW, oH, oW, dtype):
+    # resample_bilinear's four source rows/columns and their weights
+    iy = _ratio(iH, oH) * np.arange(oH, dtype=np.float32)
+    ix = _ratio(iW, oW) * np.arange(oW, dtype=np.float32)
+    y0 = np.floor(iy).astype(np.int64)
+    x0 = np.floor(ix).astype(np.int64)
+    y1 = np.minimum(y0 + 1, iH - 1)
+    x1 = np.minimum(x0 + 1, iW - 1)
+    dy = (iy - y0.astype(np.float32))[:, None]
+    dx = (ix - x0.astype(np.float32))[None, :]
+    one = np.float32(1)
+    weights = [((one - dx) * (one - dy)).astype(dtype), (dx * (one - dy)).astype(dtype),
+               ((one - dx) * dy).astype(dtype), (dx * dy).astype(dtype)]
+    return (y0, y1, x0, x1), weights
+
+
+def resample_bilinear_grad(gin, gout):
+    """The adjoint of resample_bilinear: each output's gradient goes to its four source
+    pixels with the forward's weights; gin (A, iH, iW, B) is overwritten."""
+    iH, iW = gin.shape[1], gin.shape[2]
+    oH, oW = gout.shape[1], gout.shape[2]
+    (y0, y1, x0, x1), w = _bilinear_taps(iH, iW, oH, oW, gin.dtype)
+    A, B = gin.shape[0], gin.shape[3]
+    flat = np.zeros((A, iH * iW, B), dtype=gin.dtype)
+    for ys, xs, wt in ((y0[:, None], x0[None, :], w[0]), (y0[:, None], x1[None, :], w[1]),
+                       (y1[:, None], x0[None, :], w[2]), (y1[:, None], x1[None, :], w[3])):
+        idx = (ys * iW + xs).ravel()          # the tap's source pixel of each output
+        np.add.at(flat, (slice(None), idx), (gout * wt[None, :, :, None]).reshape(A, oH * oW, B))
+    np.copyto(gin, flat.reshape(gin.shape))
+
+
+def resample_average_grad(gin, gout, dH, dW):
+    """The adjoint of resample_average: each block's gradient spread evenly over its dH x dW
+    inputs; inputs past the last whole block get zero."""
+    oH, oW = gout.shape[1], gout.shape[2]
+    gin[...] = 0
+    share = gout * gout.dtype.type(1.0 / (dH * dW))
+    view = gin[:, :oH * dH, :oW * dW].reshape(gin.shape[0], oH, dH, oW, dW, gin.shape[3])
+    view[...] = share[:, :, None, :, None, :]
+
+
+def resample_pick_grad(gin, gout, dH, dW, up):
+    """The adjoint of resample_pick: up, each input sums the outputs that copied it; down,
+    each picked input gets its output's gradient and the others zero."""
+    oH, oW = gout.shape[1], gout.shape[2]
+    gin[...] = 0
+    if up:
+        iy, ix = np.arange(oH) // dH, np.arange(oW) // dW
+        rows = np.zeros((gin.shape[0], gin.shape[1], oW, gin.shape[3]), dtype=gin.dtype)
+        np.add.at(rows, (slice(None), iy), gout)
+        np.add.at(gin, (slice(None), slice(None), ix), rows)
+    else:
+        iy, ix = np.arange(oH) * dH, np.arange(oW) * dW
+        gin[:, iy[:, None], ix[None, :]] = gout

@@ -151,8 +151,11 @@ def test_reinforce_modules_evaluate_to_the_mean_and_sample_in_training(lua, dtyp
     f = lua.eval(f"function(x) local m = nn.ReinforceNormal(1e-3); m:type('{TNAME[dtype]}'); return m:forward(x) end")
     out = f(p.astype(dtype))
     assert 0 < np.abs(out - p).max() < 1e-2
-    with pytest.raises(st.LuaError, match="ReinforceGamma> sampling"):
-        lua.execute("nn.ReinforceGamma(2):forward(torch.ones(2, 2))")
+    f = lua.eval(f"function(x) local m = nn.ReinforceGamma(2); m:type('{TNAME[dtype]}'); return m:forward(x) end")
+    out = f(np.ones((2, 2), dtype=dtype))
+    assert out.dtype == dtype and (out > 0).all() and len(np.unique(out)) == 4
+    with pytest.raises(st.LuaError, match=r"<nn.ReinforceGamma> shape must be > 0, got 0"):
+        lua.execute("nn.ReinforceGamma(2):forward(torch.zeros(2, 2))")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

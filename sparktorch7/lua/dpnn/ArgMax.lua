@@ -2,6 +2,7 @@
 -- dim (dim + 1 for a batch, an input of more than nInputDim dimensions); a
 -- LongTensor unless asLong is false.
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local ArgMax, parent = torch.class('nn.ArgMax', 'nn.Module')
 
 schema.declare(ArgMax, {
@@ -43,6 +44,13 @@ function ArgMax:updateOutput(input)
       self.output:resize(indices:size()):copy(indices)
    end
    return self.output
+end
+
+-- an index has no gradient: zeros shaped like the input, as dpnn gives
+function ArgMax:updateGradInput(input, gradOutput)
+   local gi = kernels.output(self, input, nil, 'gradInput')
+   gi:zero()
+   return gi
 end
 
 function ArgMax:type(typename, cache)

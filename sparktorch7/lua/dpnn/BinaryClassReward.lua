@@ -38,6 +38,23 @@ function BinaryClassReward:updateOutput(input, target)
    return self.output
 end
 
+function BinaryClassReward:updateGradInput(input, target)
+   if not torch.isTensor(self.reward) then
+      error('<nn.BinaryClassReward> no reward: run forward first', 2)
+   end
+   local p, baseline = input[1], input[2]
+   self.vrReward = self.vrReward or self.reward.new()
+   self.vrReward:resizeAs(self.reward):copy(self.reward):add(-1, baseline)
+   if self.sizeAverage then self.vrReward:div(p:size(1)) end
+   if self.module then self.module:reinforce(self.vrReward) end
+   local gp = torch.isTensor(self.gradInput[1]) and torch.type(self.gradInput[1]) == torch.type(p)
+      and self.gradInput[1] or nn.utils.newLike(p)
+   gp:resizeAs(p):zero()
+   self.criterion:forward(baseline, self.reward)
+   self.gradInput = {gp, self.criterion:backward(baseline, self.reward)}
+   return self.gradInput
+end
+
 BinaryClassReward.type = nn.VRClassReward.type
 
 return BinaryClassReward

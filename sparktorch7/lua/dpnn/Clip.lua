@@ -1,5 +1,6 @@
 -- nn.Clip(minval, maxval): y = min(max(x, minval), maxval).
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local Clip, parent = torch.class('nn.Clip', 'nn.Module')
 
 schema.declare(Clip, {
@@ -25,6 +26,13 @@ function Clip:updateOutput(input)
    end
    self.output:resizeAs(input):copy(input):clamp(self.minval, self.maxval)
    return self.output
+end
+
+-- dpnn's gradient passes straight through, inside the bounds or not
+function Clip:updateGradInput(input, gradOutput)
+   local gi = kernels.output(self, gradOutput, nil, 'gradInput')
+   gi:copy(gradOutput)
+   return gi
 end
 
 return Clip

@@ -38,4 +38,48 @@ function Reinforce:_sampling()
    return self.stochastic or self.train ~= false
 end
 
+-- REINFORCE: the gradient is the reward the criterion gave (reinforce(reward)), the
+-- gradOutput ignored; the subclasses multiply it by d log f / d parameters.
+function Reinforce:updateGradInput(input, gradOutput)
+   local reward = self:rewardAs(input)
+   self.gradInput = self:_gradLike(input, 'gradInput')
+   self.gradInput:copy(reward)
+   return self.gradInput
+end
+
+-- a fresh tensor of input's type and size in self[field] (field defaults to gradInput)
+function Reinforce:_gradLike(like, field)
+   local g = self[field or 'gradInput']
+   if not torch.isTensor(g) or torch.type(g) ~= torch.type(like) or g == like then
+      g = nn.utils.newLike(like)
+   end
+   return g:resizeAs(like)
+end
+
+-- the reward (one per sample) expanded to input's shape
+function Reinforce:rewardAs(input)
+   local reward = self.reward
+   if not torch.isTensor(reward) then
+      error(string.format('<%s> no reward: a reward criterion (e.g. nn.VRClassReward) must call '
+                          .. 'reinforce(reward) before backward', torch.type(self)), 3)
+   end
+   if reward:dim() ~= 1 then
+      error(string.format('<%s> the reward must be a vector (one per sample), got a %dD tensor',
+                          torch.type(self), reward:dim()), 3)
+   end
+   if input:isSameSizeAs(reward) then return reward end
+   if input:dim() == 0 or reward:size(1) ~= input:size(1) then
+      -- a single sample: seen as a batch of one
+      if input:nElement() > 0 and reward:size(1) == 1 then
+         return reward:view(1):expand(input:nElement()):contiguous():view(input:size())
+      end
+      error(string.format('<%s> %d rewards for an input of %d samples', torch.type(self),
+                          reward:size(1), input:dim() > 0 and input:size(1) or 0), 3)
+   end
+   local size = {}
+   for i = 1, input:dim() do size[i] = 1 end
+   size[1] = reward:size(1)
+   return reward:contiguous():view(torch.LongStorage(size)):expandAs(input)
+end
+
 return Reinforce

@@ -22,4 +22,14 @@ function ReinforceBernoulli:updateOutput(input)
    return out
 end
 
+-- d ln f(x; p) / dp = (x - p) / (p (1 - p)), times the reward, negated (descent)
+function ReinforceBernoulli:updateGradInput(input, gradOutput)
+   local g = self:_gradLike(input)
+   g:copy(self.output):add(-1, input)
+   local denom = input.new():resizeAs(input):fill(1):add(-1, input):cmul(input)
+   g:cdiv(denom):cmul(self:rewardAs(input)):mul(-1)
+   self.gradInput = g
+   return g
+end
+
 return ReinforceBernoulli

@@ -23,6 +23,16 @@ function ReinforceCategorical:updateOutput(input)
    return out
 end
 
+-- d ln f(x; p) / dp_i = x_i / p_i (x one-hot), times the reward, negated; p offset by 1e-8
+-- as dpnn does against a division by zero
+function ReinforceCategorical:updateGradInput(input, gradOutput)
+   local g = self:_gradLike(input)
+   local p = input.new():resizeAs(input):copy(input):add(0.00000001)
+   g:copy(self.output):cdiv(p):cmul(self:rewardAs(input)):mul(-1)
+   self.gradInput = g
+   return g
+end
+
 function ReinforceCategorical:type(typename, cache)
    if typename then self._index = nil end
    return parent.type(self, typename, cache)

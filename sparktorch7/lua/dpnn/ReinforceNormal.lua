@@ -44,4 +44,36 @@ function ReinforceNormal:updateOutput(input)
    return out
 end
 
+-- d ln f / d mean = (x - mean) / stdev^2; d ln f / d stdev = ((x - mean)^2 - stdev^2) / stdev^3
+-- (stdev^3 offset by 1e-8 as dpnn does); each times the reward, negated
+function ReinforceNormal:updateGradInput(input, gradOutput)
+   local mean, stdev = input, self.stdev
+   local asTable = type(input) == 'table' and not torch.isTensor(input)
+   if asTable then mean, stdev = input[1], input[2] end
+   local s = stdev
+   if torch.isTensor(stdev) and stdev:dim() ~= mean:dim() then
+      s = stdev:contiguous():view(1, unpack(stdev:size():totable())):expandAs(mean)
+   end
+   local gm = self:_gradLike(mean, '_gradMean')
+   self._gradMean = gm
+   gm:copy(self.output):add(-1, mean)
+   if type(s) == 'number' then gm:div(s * s) else gm:cdiv(s):cdiv(s) end
+   gm:cmul(self:rewardAs(mean)):mul(-1)
+   if not asTable then
+      self.gradInput = gm
+      return gm
+   end
+   local gs = self:_gradLike(stdev, '_gradStdev')
+   self._gradStdev = gs
+   if torch.isTensor(stdev) and stdev:isSameSizeAs(mean) then
+      local s2 = stdev.new():resizeAs(stdev):copy(stdev):cmul(stdev)
+      gs:copy(self.output):add(-1, mean):pow(2):add(-1, s2)
+      gs:cdiv(s2:cmul(stdev):add(0.00000001)):cmul(self:rewardAs(stdev)):mul(-1)
+   else
+      error('<nn.ReinforceNormal> a stdev input must have the mean\'s size', 2)
+   end
+   self.gradInput = {gm, gs}
+   return self.gradInput
+end
+
 return ReinforceNormal

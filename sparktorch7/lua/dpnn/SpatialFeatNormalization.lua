@@ -1,6 +1,7 @@
 -- nn.SpatialFeatNormalization(mean, std): per channel (dimension 1 of an
 -- image, 2 of a batch) y = (x - mean[c]) / std[c].
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local SpatialFeatNormalization, parent = torch.class('nn.SpatialFeatNormalization', 'nn.Module')
 
 -- one mean and one std per channel (forward indexes them per channel of the input)
@@ -39,6 +40,20 @@ function SpatialFeatNormalization:updateOutput(input)
       plane:add(-self.mean[i]):div(self.std[i])
    end
    return self.output
+end
+
+-- y = (x - mean_c) / std_c: the gradient is gradOutput / std_c per channel
+function SpatialFeatNormalization:updateGradInput(input, gradOutput)
+   if not torch.isTensor(gradOutput) or not gradOutput:isSameSizeAs(input) then
+      error('<nn.SpatialFeatNormalization> gradOutput must have the input\'s size', 2)
+   end
+   local cdim = input:dim() - 2
+   local gi = kernels.output(self, gradOutput, nil, 'gradInput')
+   gi:copy(gradOutput)
+   for i = 1, self.noOfFeats do
+      gi:select(cdim, i):div(self.std[i])
+   end
+   return gi
 end
 
 return SpatialFeatNormalization

@@ -103,6 +103,62 @@ function SpatialGlimpse:updateOutput(inputTable)
    return self.output
 end
 
+-- The gradient of each glimpse goes back to the place of the image it was cut from (the
+-- downscaling module's gradient for the deeper ones, that module run again on the same crop
+-- so pooling indices match); locations get a zero gradient, as in dpnn.
+function SpatialGlimpse:updateGradInput(inputTable, gradOutput)
+   local input, location = inputTable[1], inputTable[2]
+   input = self:toBatch(input, 3)
+   local online = self.dpnn_online
+   location = self:toBatch(location, 1)
+   gradOutput = self:toBatch(gradOutput, 3)
+   if gradOutput:nElement() ~= input:size(1) * self.depth * input:size(2) * self.height * self.width then
+      error(string.format('<nn.SpatialGlimpse> gradOutput of %d elements for %d glimpses of %d x %d x %d',
+                          gradOutput:nElement(), input:size(1) * self.depth, input:size(2), self.height, self.width), 2)
+   end
+   local gi, gl = self.gradInput[1], self.gradInput[2]
+   if not (torch.isTensor(gi) and torch.type(gi) == torch.type(input)) then gi = nn.utils.newLike(input) end
+   if not (torch.isTensor(gl) and torch.type(gl) == torch.type(location)) then gl = nn.utils.newLike(location) end
+   gi:resizeAs(input):zero()
+   gl:resizeAs(location):zero()
+   local go = gradOutput:contiguous():view(input:size(1), self.depth, input:size(2), self.height, self.width)
+   local gpad = nn.utils.newLike(input)
+   for s = 1, input:size(1) do
+      local y, x = (location[s][1] + 1) / 2, (location[s][2] + 1) / 2
+      local gw, gh = math.floor(self.width), math.floor(self.height)
+      for d = 1, self.depth do
+         if d > 1 then
+            gw, gh = math.floor(gw * self.scale), math.floor(gh * self.scale)
+         end
+         local padW, padH = math.floor((gw - 1) / 2), math.floor((gh - 1) / 2)
+         local pH, pW = input:size(3) + padH * 2, input:size(4) + padW * 2
+         gpad:resize(input:size(2), pH, pW):zero()
+         local h, w = pH - gh, pW - gw
+         local yy = math.floor(math.min(h, math.max(0, y * h)))
+         local xx = math.floor(math.min(w, math.max(0, x * w)))
+         local place = gpad:narrow(2, yy + 1, gh):narrow(3, xx + 1, gw)
+         if d == 1 then
+            place:copy(go[s][d])
+         else
+            self._pad:resize(input:size(2), pH, pW):zero()
+            self._pad:narrow(2, padH + 1, input:size(3)):narrow(3, padW + 1, input:size(4)):copy(input[s])
+            self._crop:resize(input:size(2), gh, gw)
+            self._crop:copy(self._pad:narrow(2, yy + 1, gh):narrow(3, xx + 1, gw))
+            if torch.type(self.module) == 'nn.SpatialAveragePooling' then
+               local pw, ph = gw / self.width, gh / self.height
+               self.module.kW, self.module.kH, self.module.dW, self.module.dH = pw, ph, pw, ph
+            end
+            self.module:updateOutput(self._crop)
+            place:copy(self.module:updateGradInput(self._crop, go[s][d]))
+         end
+         gi[s]:add(gpad:narrow(2, padH + 1, input:size(3)):narrow(3, padW + 1, input:size(4)))
+      end
+   end
+   self.dpnn_online = online
+   self.gradInput = {self:fromBatch(gi, 1), self:fromBatch(gl, 1)}
+   return self.gradInput
+end
+
 function SpatialGlimpse:type(typename, cache)
    if typename then self._crop, self._pad = nil, nil end
    return parent.type(self, typename, cache)

@@ -2,6 +2,7 @@
 -- columns at one edge of the image (chosen at random), scaling the rest by
 -- 1 / (1 - p); the identity in evaluation.
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local SpatialRegionDropout, parent = torch.class('nn.SpatialRegionDropout', 'nn.Module')
 
 schema.declare(SpatialRegionDropout, {
@@ -51,6 +52,18 @@ function SpatialRegionDropout:updateOutput(input)
       self.output:cmul(self.noise)
    end
    return self.output
+end
+
+function SpatialRegionDropout:updateGradInput(input, gradOutput)
+   if not self.train then
+      error('<nn.SpatialRegionDropout> backward is only defined in training (the module is in evaluate mode)', 2)
+   end
+   if not (torch.isTensor(self.noise) and self.noise:isSameSizeAs(gradOutput)) then
+      error('<nn.SpatialRegionDropout> no dropout mask for this gradOutput: run forward in training first', 2)
+   end
+   local gi = kernels.output(self, gradOutput, nil, 'gradInput')
+   gi:copy(gradOutput):cmul(self.noise)
+   return gi
 end
 
 function SpatialRegionDropout:__tostring__()

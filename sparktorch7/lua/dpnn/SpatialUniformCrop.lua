@@ -4,6 +4,7 @@
 -- resampled to the output size by nn.SpatialReSampling); in evaluation the
 -- centre crop.
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local SpatialUniformCrop, parent = torch.class('nn.SpatialUniformCrop', 'nn.Module')
 
 schema.declare(SpatialUniformCrop, {
@@ -90,6 +91,45 @@ function SpatialUniformCrop:updateOutput(input)
    end
    self.output = self:fromBatch(self.output, 1)
    return self.output
+end
+
+-- the gradient of the crop taken in the last forward (the resampler's gradient for a
+-- scaled crop), zero elsewhere
+function SpatialUniformCrop:updateGradInput(input, gradOutput)
+   checkInput(self, input)
+   local batch = self:toBatch(input, 3)
+   local gout = self:toBatch(gradOutput, 3)
+   local gi = kernels.output(self, batch, nil, 'gradInput')
+   gi:zero()
+   local iH, iW = batch:size(3), batch:size(4)
+   if self.train ~= false then
+      if not (self.coord and self.coord:size(1) == batch:size(1)) then
+         error('<nn.SpatialUniformCrop> no crop for this input: run forward first', 2)
+      end
+      for i = 1, batch:size(1) do
+         if self.scale ~= nil then
+            local s = self.scales[i]
+            local sh, sw = math.ceil(s * self.oheight), math.ceil(s * self.owidth)
+            local h, w = self.coord[{i, 1}], self.coord[{i, 2}]
+            local ch = math.ceil(iH / 2 - (iH - sh) / 2 + h)
+            local cw = math.ceil(iW / 2 - (iH - sw) / 2 + w)
+            local h1 = math.max(1, ch - math.ceil(sh / 2))
+            local w1 = math.max(1, cw - math.ceil(sw / 2))
+            local crop = batch[i]:narrow(2, h1, sh):narrow(3, w1, sw)
+            self.scaler:forward(crop)
+            gi[i]:narrow(2, h1, sh):narrow(3, w1, sw):copy(self.scaler:updateGradInput(crop, gout[i]))
+         else
+            local h1, w1 = self.coord[{i, 1}], self.coord[{i, 2}]
+            gi[i]:narrow(2, h1, self.oheight):narrow(3, w1, self.owidth):copy(gout[i])
+         end
+      end
+   else
+      local h1 = math.max(1, math.ceil((iH - self.oheight) / 2))
+      local w1 = math.max(1, math.ceil((iW - self.owidth) / 2))
+      gi:narrow(3, h1, self.oheight):narrow(4, w1, self.owidth):copy(gout)
+   end
+   self.gradInput = self:fromBatch(gi, 1)
+   return self.gradInput
 end
 
 function SpatialUniformCrop:type(typename, cache)

@@ -1,6 +1,7 @@
 -- nn.TotalDropout(p): in training the whole input is zeroed with probability
 -- p (kept as it is otherwise); the identity in evaluation.
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local TotalDropout, parent = torch.class('nn.TotalDropout', 'nn.Module')
 
 schema.declare(TotalDropout, {
@@ -30,6 +31,18 @@ function TotalDropout:updateOutput(input)
       self.output:mul(self.noise)
    end
    return self.output
+end
+
+function TotalDropout:updateGradInput(input, gradOutput)
+   if not self.train then
+      error('<nn.TotalDropout> backward is only defined in training (the module is in evaluate mode)', 2)
+   end
+   if type(self.noise) ~= 'number' then
+      error('<nn.TotalDropout> no dropout draw for this input: run forward in training first', 2)
+   end
+   local gi = kernels.output(self, gradOutput, nil, 'gradInput')
+   gi:copy(gradOutput):mul(self.noise)
+   return gi
 end
 
 function TotalDropout:__tostring__()

@@ -41,6 +41,33 @@ function VRClassReward:updateOutput(input, target)
    return self.output
 end
 
+-- The reward minus the baseline (divided by the batch size with sizeAverage) goes to the
+-- module's Reinforce layers (module:reinforce); the class scores get a zero gradient and the
+-- baseline the criterion's gradient towards the reward.
+function VRClassReward:updateGradInput(input, target)
+   if not torch.isTensor(self.reward) then
+      error(string.format('<%s> no reward: run forward first', torch.type(self)), 2)
+   end
+   local scores = self:toBatch(input[1], 1)
+   local baseline = self:toBatch(input[2], 1)
+   if baseline:nElement() ~= self.reward:nElement() then
+      error(string.format('<%s> the baseline holds %d values for %d rewards', torch.type(self),
+                          baseline:nElement(), self.reward:nElement()), 2)
+   end
+   self.vrReward = self.vrReward or self.reward.new()
+   self.vrReward:resizeAs(self.reward):copy(self.reward):add(-1, baseline:contiguous():view(-1))
+   if self.sizeAverage then self.vrReward:div(scores:size(1)) end
+   if self.module then self.module:reinforce(self.vrReward) end
+   local gScores = torch.isTensor(self.gradInput[1]) and torch.type(self.gradInput[1]) == torch.type(scores)
+      and self.gradInput[1] or nn.utils.newLike(scores)
+   gScores:resizeAs(scores):zero()
+   local reward = self.reward:view(baseline:size())
+   self.criterion:forward(baseline, reward)
+   local gBase = self.criterion:backward(baseline, reward)
+   self.gradInput = {self:fromBatch(gScores, 1), self:fromBatch(gBase, 1)}
+   return self.gradInput
+end
+
 function VRClassReward:type(typename, cache)
    local module = self.module
    self.module = nil

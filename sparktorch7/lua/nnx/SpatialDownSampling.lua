@@ -31,4 +31,10 @@ function SpatialDownSampling:updateOutput(input)
    return self.output
 end
 
+function SpatialDownSampling:updateGradInput(input, gradOutput)
+   local gin, gout = require('nnx.args').gradPlanes(self, input, gradOutput, 2, 3, 'nn.SpatialDownSampling')
+   kernels.resample_average_grad(gin, gout, self.rH, self.rW)
+   return self.gradInput
+end
+
 return SpatialDownSampling

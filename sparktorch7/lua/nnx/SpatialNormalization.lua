@@ -125,4 +125,30 @@ function SpatialNormalization:updateOutput(input)
    return self.output
 end
 
+-- Back through the pieces of the forward, last to first (the threshold, taken from the
+-- batch's mean deviation, counts as a constant, as in nnx).
+function SpatialNormalization:updateGradInput(input, gradOutput)
+   local x = self.input
+   if not (torch.isTensor(x) and x:nElement() == input:nElement()) then
+      error('<nn.SpatialNormalization> no forward for this input: run forward first', 2)
+   end
+   if not (torch.isTensor(gradOutput) and gradOutput:nElement() == self.output:nElement()) then
+      error('<nn.SpatialNormalization> gradOutput must have the size of the last output', 2)
+   end
+   local go = gradOutput:contiguous():view(self.output:size())
+   local gDiv = self.diviseMod:updateGradInput({self.inputZeroMean, self.stdDev}, go)
+   local gZeroMean = gDiv[1]:clone()
+   local gStd = self.thresMod:updateGradInput(self.inStdDev, gDiv[2])
+   local gStdNotUnit = self.stdDiviseMod:updateGradInput({self.inStdDevNotUnit, self.coef}, gStd)[1]
+   local gVar = self.sqrtMod:updateGradInput(self.inConvoVar, gStdNotUnit)
+   local gZeroMeanSq = self.convostd:updateGradInput(self.inputZeroMeanSq, gVar)
+   gZeroMean:add(self.squareMod:updateGradInput(self.inputZeroMean, gZeroMeanSq))
+   local gDiff = self.subtractMod:updateGradInput({x, self.inMean}, gZeroMean)
+   local gx = gDiff[1]:clone()
+   local gConvo = self.meanDiviseMod:updateGradInput({self.inConvo, self.coef}, gDiff[2])[1]
+   gx:add(self.convo:updateGradInput(x, gConvo))
+   self.gradInput = gx:view(input:size())
+   return self.gradInput
+end
+
 return SpatialNormalization

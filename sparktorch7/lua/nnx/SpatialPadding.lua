@@ -2,6 +2,7 @@
 -- padding of dimensions y_dim and x_dim (2 and 3 by default) with val; a
 -- negative pad crops.
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local SpatialPadding, parent = torch.class('nn.SpatialPadding', 'nn.Module')
 
 -- a negative pad crops
@@ -59,6 +60,28 @@ function SpatialPadding:updateOutput(input)
    if self.pad_r > 0 then co = co:narrow(xd, 1, co:size(xd) - self.pad_r) end
    co:copy(ci)
    return self.output
+end
+
+-- the gradient of the copied region; padding (and cropped-away input) gets zero
+function SpatialPadding:updateGradInput(input, gradOutput)
+   local yd, xd = self.y_dim or 2, self.x_dim or 3
+   if not (torch.isTensor(gradOutput) and gradOutput:isSameSizeAs(self.output)) then
+      error('<nn.SpatialPadding> gradOutput must have the size of the last output', 2)
+   end
+   local gi = kernels.output(self, input, nil, 'gradInput')
+   gi:zero()
+   local ci = gi
+   if self.pad_t < 0 then ci = ci:narrow(yd, 1 - self.pad_t, ci:size(yd) + self.pad_t) end
+   if self.pad_b < 0 then ci = ci:narrow(yd, 1, ci:size(yd) + self.pad_b) end
+   if self.pad_l < 0 then ci = ci:narrow(xd, 1 - self.pad_l, ci:size(xd) + self.pad_l) end
+   if self.pad_r < 0 then ci = ci:narrow(xd, 1, ci:size(xd) + self.pad_r) end
+   local co = gradOutput
+   if self.pad_t > 0 then co = co:narrow(yd, 1 + self.pad_t, co:size(yd) - self.pad_t) end
+   if self.pad_b > 0 then co = co:narrow(yd, 1, co:size(yd) - self.pad_b) end
+   if self.pad_l > 0 then co = co:narrow(xd, 1 + self.pad_l, co:size(xd) - self.pad_l) end
+   if self.pad_r > 0 then co = co:narrow(xd, 1, co:size(xd) - self.pad_r) end
+   ci:copy(co)
+   return gi
 end
 
 return SpatialPadding

@@ -43,4 +43,11 @@ function SpatialReSampling:updateOutput(input)
    return self.output
 end
 
+function SpatialReSampling:updateGradInput(input, gradOutput)
+   local hDim, wDim = input:dim() - 1, input:dim()
+   local gin, gout = args.gradPlanes(self, input, gradOutput, hDim, wDim, 'nn.SpatialReSampling')
+   kernels.resample_bilinear_grad(gin, gout)
+   return self.gradInput
+end
+
 return SpatialReSampling

@@ -72,4 +72,20 @@ function SpatialReSamplingEx:updateOutput(input)
    return self.output
 end
 
+function SpatialReSamplingEx:updateGradInput(input, gradOutput)
+   local gin, gout = args.gradPlanes(self, input, gradOutput, self.yDim, self.xDim, 'nn.SpatialReSamplingEx')
+   local oH, oW, iH, iW = self.oheightCurrent, self.owidthCurrent, input:size(self.yDim), input:size(self.xDim)
+   local mode = self.mode_c or MODES[self.mode]
+   if mode == 2 then
+      kernels.resample_bilinear_grad(gin, gout)
+   elseif oH >= iH then
+      kernels.resample_pick_grad(gin, gout, math.floor((oH + iH - 1) / iH), math.floor((oW + iW - 1) / iW), true)
+   elseif mode == 1 then
+      kernels.resample_average_grad(gin, gout, math.floor(iH / oH), math.floor(iW / oW))
+   else
+      kernels.resample_pick_grad(gin, gout, math.floor(iH / oH), math.floor(iW / oW), false)
+   end
+   return self.gradInput
+end
+
 return SpatialReSamplingEx

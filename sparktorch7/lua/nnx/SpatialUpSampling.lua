@@ -40,4 +40,10 @@ function SpatialUpSampling:updateOutput(input)
    return self.output
 end
 
+function SpatialUpSampling:updateGradInput(input, gradOutput)
+   local gin, gout = args.gradPlanes(self, input, gradOutput, self.yDim or 2, self.xDim or 3, 'nn.SpatialUpSampling')
+   kernels.resample_pick_grad(gin, gout, self.dH, self.dW, true)
+   return self.gradInput
+end
+
 return SpatialUpSampling

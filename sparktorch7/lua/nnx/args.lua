@@ -30,4 +30,20 @@ function args.planes4(input, yDim, xDim)
    return x, a, b
 end
 
+-- The module's gradInput shaped like input, with gradOutput checked against the output of the
+-- last forward; returns the (A, H, W, B) views of both for the adjoint kernels.
+function args.gradPlanes(self, input, gradOutput, yDim, xDim, classname)
+   if not (torch.isTensor(gradOutput) and torch.isTensor(self.output) and gradOutput:isSameSizeAs(self.output)) then
+      error(string.format('<%s> gradOutput of size %s expected (the output of the last forward), got %s',
+                          classname, torch.isTensor(self.output) and table.concat(self.output:size():totable(), 'x') or '?',
+                          torch.isTensor(gradOutput) and table.concat(gradOutput:size():totable(), 'x') or torch.type(gradOutput)), 3)
+   end
+   local kernels = require('nn.kernels')
+   local gi = kernels.output(self, input, nil, 'gradInput')
+   local _, a, b = args.planes4(input, yDim, xDim)
+   local gin = gi:view(a, input:size(yDim), input:size(xDim), b)
+   local gout = args.planes4(gradOutput, yDim, xDim)
+   return gin, gout
+end
+
 return args
