@@ -1,8 +1,13 @@
 -- nn.LayerNormalization(nOutput[, bias, eps, affine]): each sample's nOutput features
 -- shifted to mean 0 and scaled to unit root mean square (Ba et al. 2016, section 3),
 -- then, when affine (the default), times a gain (nn.CMul, 1 at first) plus a bias (nn.Add,
--- `bias` at first, 0 by default). An nn.Sequential of the modules doing it, as in Torch7:
---   y = sqrt(nOutput) (x - mean(x)) / max(||x - mean(x)||_2, eps)
+-- `bias` at first, 0 by default), for one sample (1D) or a batch of rows (2D). An
+-- nn.Sequential of the modules doing it, as in Torch7:
+--   y = sqrt(nOutput) (x - mean(x)) / sqrt(||x - mean(x)||_2^2 + eps)
+-- One change from torch/nn: the means are replicated along dimension 2 (nn.Replicate(nOutput,
+-- 2)); Torch7's nn.Replicate(nOutput, 1, 1) took a batch's vector of means for one sample and
+-- subtracted them from the wrong rows (right for a single sample only). A file keeps the
+-- modules it was saved with, and so what they compute.
 local schema = require('nn.schema')
 local LayerNormalization, parent = torch.class('nn.LayerNormalization', 'nn.Sequential')
 
@@ -21,7 +26,7 @@ function LayerNormalization:__init(nOutput, bias, eps, affine)
                :add(nn.Identity())
                :add(nn.Sequential()
                        :add(nn.Mean(1, 1))
-                       :add(nn.Replicate(nOutput, 1, 1))))
+                       :add(nn.Replicate(nOutput, 2))))
    self:add(nn.CSubTable())
    self:add(nn.Normalize(2, eps))
    self:add(nn.MulConstant(math.sqrt(nOutput)))
