@@ -3,6 +3,8 @@ reference computed here, in float and double; gradients against finite differenc
 (nn.Jacobian for tensor inputs, tests/gradcheck.py for table inputs); torch.save/torch.load
 round trips of the modules with parameters or state; and the forward bugs found against
 Torch7 (Narrow, AddConstant/MulConstant, FlattenTable, OneHot, LinearWeightNorm)."""
+import re
+
 import numpy as np
 import pytest
 
@@ -115,13 +117,33 @@ def test_weight_norm_gradients_by_finite_differences(lua):
     f = fn(lua, """torch.manualSeed(4)
         local lin = nn.WeightNorm(nn.Linear(4, 3))
         local a = jacobians(lin, torch.randn(5, 4), {{'v', 'gradV'}, {'g', 'gradG'}, {'bias', 'gradBias'}}, true)
+        a.single = nn.Jacobian.testJacobian(lin, torch.randn(4))
         local conv = nn.WeightNorm(nn.SpatialConvolution(2, 3, 3, 3), 2)
         local b = jacobians(conv, torch.randn(2, 5, 5), {{'v', 'gradV'}, {'g', 'gradG'}, {'bias', 'gradBias'}}, true)
         return a, b""")
     a, b = f()
     assert_small(a)
     assert_small(b)
-    assert {"input", "v", "g", "bias", "v update"} <= set(a)
+    assert {"input", "v", "g", "bias", "v update", "g update", "bias update", "single"} <= set(a)
+
+
+@pytest.mark.parametrize("ctor,change,message", [
+    ("nn.WeightNorm(nn.Linear(3, 2))", "m.v = nil", "nn.WeightNorm.v: expected a tensor"),
+    ("nn.WeightNorm(nn.Linear(3, 2))", "m.g = torch.randn(3)", "nn.WeightNorm.g: expected a tensor of 2 elements"),
+    ("nn.IndexLinear(4, 2)", "m.normalize = 2", "nn.IndexLinear.normalize: expected one of 0, 4"),
+    ("nn.IndexLinear(4, 2)", "m.outputSize = 3", "nn.IndexLinear.outputSize: expected outputSize + normalize == weight:size(2)"),
+    ("nn.Kmeans(3, 2)", "m.weight = torch.randn(3, 4)", "nn.Kmeans.weight: expected a tensor of size 3x2"),
+    ("nn.PartialLinear(3, 4)", "m.partition = torch.randn(2, 2)", "nn.PartialLinear.partition: expected a tensor of 1 dimension"),
+    ("nn.GPU(nn.Linear(2, 2), 1)", "m.device = 'one'", "nn.GPU.device: expected an integer"),
+    ("nn.WhiteNoise(0, 1)", "m.std = -1", "nn.WhiteNoise.std: expected a number >= 0"),
+    ("nn.Profile(nn.Tanh(), 5)", "m.timer = 3", "nn.Profile.timer: expected a torch.Timer"),
+])
+def test_files_of_bad_fields_are_refused_naming_the_field(lua, tmp_path, ctor, change, message):
+    path = str(tmp_path / "m.t7")
+    fn(lua, "local make, change, path = ...; local m = make(); change(m); torch.save(path, m)")(
+        lua.eval("function() return " + ctor + " end"), lua.eval("function(m) " + change + " end"), path)
+    with pytest.raises(st.T7FormatError, match=re.escape(message)):
+        lua.eval("torch.load")(path)
 
 
 def test_weight_norm_accumulates_and_steps_v_and_g(lua):

@@ -133,11 +133,9 @@ function WeightNorm:accGradParameters(input, gradOutput, scale)
    gw:add(self._gradWeight)
 end
 
-function WeightNorm:backward(input, gradOutput, scale)
-   self:updateGradInput(input, gradOutput)
-   self:accGradParameters(input, gradOutput, scale)
-   return self.gradInput
-end
+-- nn.Module's backward (its own updateGradInput and accGradParameters), not the decorators'
+-- (the decorated module's backward, which would not update gradV and gradG)
+WeightNorm.backward = nn.Module.backward
 
 -- v, g and the bias moved straight down their gradient of this input (w <- w - lr dE/dw)
 function WeightNorm:accUpdateGradParameters(input, gradOutput, lr)
