@@ -865,3 +865,178 @@ def test_linear_weight_norm_from_and_to_linear(lua, dtype):
     assert ltype == "nn.Linear" and no_bias is True and lb == "nil"
     with pytest.raises(st.LuaError, match="<nn.LinearWeightNorm> fromLinear expects an nn.Linear"):
         lua.execute("nn.LinearWeightNorm.fromLinear(nn.Tanh())")
+
+
+# ---------------------------------------------------------------------- torch/nn test.lua's checks
+def test_index_linear_is_a_linear_layer_of_sparse_rows(lua):
+    """After torch/nn's testIndexLinear: against nn.Linear on the dense rows, for one sample,
+    a flat sample (its size a number), and batches forwarded and backwarded 1 to 3 times
+    before one updateParameters(1): outputs, gradInputs, weights and biases agree."""
+    f = fn(lua, """torch.manualSeed(40)
+        local nIn, nOut, batch, nnz = 40, 10, 4, 30
+        local lin = nn.Linear(nIn, nOut)
+        local a = nn.IndexLinear(nIn, nOut, true); local b = nn.IndexLinear(nIn, nOut, true)
+        for _, m in ipairs({a, b}) do m.weight:copy(lin.weight:t()); m.bias:copy(lin.bias); m:zeroGradParameters() end
+        lin:zeroGradParameters()
+        local keys, vals, dense = {}, {}, torch.zeros(batch, nIn)
+        for i = 1, batch do
+           keys[i] = torch.randperm(nIn):narrow(1, 1, nnz):long()
+           vals[i] = torch.rand(nnz)
+           dense[i]:indexCopy(1, keys[i], vals[i])
+        end
+        local flat = {torch.LongTensor():cat(keys, 1), torch.Tensor():cat(vals, 1), torch.LongTensor(batch):fill(nnz)}
+        local go = torch.rand(batch, nOut)
+        local err = 0
+        local function worst(x, y) err = math.max(err, (x:contiguous():view(-1) - y:contiguous():view(-1)):abs():max()) end
+        -- one sample
+        local y1 = a:forward({keys[1], vals[1]}):clone()
+        local y2 = b:forward({keys[1], vals[1], nnz}):clone()
+        local y = lin:forward(dense[1]):clone()
+        local g1 = a:backward({keys[1], vals[1]}, go[1])[2]:clone()
+        local g2 = b:backward({keys[1], vals[1], nnz}, go[1])[2]:clone()
+        local g = lin:backward(dense[1], go[1]):clone()
+        for _, m in ipairs({a, b, lin}) do m:updateParameters(1) end
+        worst(y1, y); worst(y2, y); worst(g1, g); worst(g2, g)
+        worst(a.weight:t(), lin.weight); worst(b.weight:t(), lin.weight); worst(a.bias, lin.bias); worst(b.bias, lin.bias)
+        for _, m in ipairs({a, b, lin}) do m:zeroGradParameters() end
+        for times = 1, 3 do
+           local ya, yb, yl, ga, gb, gl
+           for _ = 1, times do
+              ya = a:forward({keys, vals}):clone(); yb = b:forward(flat):clone(); yl = lin:forward(dense):clone()
+              ga = a:backward({keys, vals}, go); gb = b:backward(flat, go)[2]:clone(); gl = lin:backward(dense, go):clone()
+           end
+           for _, m in ipairs({a, b, lin}) do m:updateParameters(1) end
+           worst(ya, yl); worst(yb, yl); worst(gb, gl)
+           for i = 1, batch do worst(ga[2][i], gl[i]) end
+           worst(a.weight:t(), lin.weight); worst(b.weight:t(), lin.weight); worst(a.bias, lin.bias); worst(b.bias, lin.bias)
+           for _, m in ipairs({a, b, lin}) do m:zeroGradParameters() end
+           worst(a.gradBias, lin.gradBias)
+        end
+        return err, y1:dim(), y2:dim()""")
+    err, dim1, dim2 = f()
+    assert err < 1e-10
+    assert (dim1, dim2) == (1, 2)      # a flat sample is a batch of one, as in Torch7
+
+
+@pytest.mark.parametrize("n_out", [1, 10])
+def test_index_linear_updates_of_one_key_many_times(lua, n_out):
+    # after test.lua: the same key in every slot of every sample, gradOutput 1, a direct update
+    # (backwardUpdate) and an accumulated one: the row moves by 2 lr times the number of keys
+    f = fn(lua, """local nOut = ...
+        local m = nn.IndexLinear(500, nOut)
+        local batch = {{}, {}}
+        for i = 1, 3 do batch[1][i] = torch.LongTensor(2000):fill(100); batch[2][i] = torch.Tensor(2000):fill(1) end
+        local out = m:updateOutput(batch)
+        out:fill(1)
+        m:backwardUpdate(batch, out, 0.01)
+        m:backward(batch, out, 1)
+        m:updateParameters(0.01)
+        return m.weight[100]:clone(), m.weight[99]:clone(), m.bias:clone()""")
+    row, other, bias = f(n_out)
+    np.testing.assert_allclose(row, np.full(n_out, -3 * 2000 * 0.01 * 2), rtol=1e-12)
+    np.testing.assert_array_equal(other, 0)
+    np.testing.assert_allclose(bias, np.full(n_out, -3 * 0.01 * 2), rtol=1e-12)
+
+
+def test_weight_norm_of_torch7_test_modules(lua):
+    f = fn(lua, """torch.manualSeed(41)
+        local r = {}
+        local x = torch.rand(10, 5)
+        local t = nn.WeightNorm(nn.TemporalConvolution(5, 20, 2, 1))
+        r.temporal = jacobians(t, x, {{'bias', 'gradBias'}, {'g', 'gradG'}, {'v', 'gradV'}})
+        local e = nn.WeightNorm(nn.Euclidean(5, 20))
+        r.euclidean = jacobians(e, x, {{'g', 'gradG'}, {'v', 'gradV'}})
+        local s = nn.WeightNorm(nn.SpatialConvolution(5, 20, 2, 2, 3, 3, 1, 1), 2)
+        r.spatial = jacobians(s, torch.rand(5, 10, 10), {{'bias', 'gradBias'}, {'g', 'gradG'}, {'v', 'gradV'}})
+        local l = nn.WeightNorm(nn.Linear(5, 20))
+        local out = l:forward(x):clone()
+        local back = torch.deserialize(torch.serialize(l))
+        return r, (back:forward(x) - out):abs():max(), e.bias == nil""")
+    r, diff, no_bias = f()
+    for name, errs in r.items():
+        assert_small(errs, 1e-5)
+    assert diff == 0 and no_bias is True
+
+
+def test_partial_linear_as_in_torch7_test(lua):
+    f = fn(lua, """torch.manualSeed(42)
+        local N, D, K = 10, 5, 15
+        local m = nn.PartialLinear(D, K)
+        local shapes = true
+        for sub = 1, K do
+           local x = torch.randn(N, D)
+           m:setPartition(torch.randperm(K):narrow(1, 1, sub))
+           m:forward(x)
+           m:backward(x, torch.ones(N, sub))
+           shapes = shapes and m.output:size(1) == N and m.output:size(2) == sub
+                    and m.gradInput:size(1) == N and m.gradInput:size(2) == D
+           m:updateParameters(0.01)
+        end
+        m:resetPartition()
+        local lin = nn.Linear(D, K)
+        lin.weight:copy(m.network:get(1):get(2).weight); lin.bias:copy(m.bias)
+        local x = torch.randn(N, D)
+        local diff = (m:forward(x) - lin:forward(x)):abs():max()
+        m:setPartition(torch.randperm(K):narrow(1, 1, 5))
+        local lt = m.network:get(1):get(2)
+        local errs = {input = nn.Jacobian.testJacobian(m, x),
+                      weight = nn.Jacobian.testJacobianParameters(m, x, lt.weight, lt.gradWeight),
+                      bias = nn.Jacobian.testJacobianParameters(m, x, m.bias, m.gradBias),
+                      ['weight update'] = nn.Jacobian.testJacobianUpdateParameters(m, x, lt.weight),
+                      ['bias update'] = nn.Jacobian.testJacobianUpdateParameters(m, x, m.bias)}
+        return shapes, diff, errs""")
+    shapes, diff, errs = f()
+    assert shapes is True and diff < 1e-12
+    assert_small(errs)
+
+
+def test_kmeans_plus_plus_finds_three_distinct_points(lua):
+    f = fn(lua, """torch.manualSeed(43)
+        local x = torch.Tensor(200, 5)
+        for i = 1, 200 do x[i]:fill(torch.random(1, 3)) end
+        local best = math.huge
+        for _ = 1, 10 do
+           local km = nn.Kmeans(3, 5)
+           km:initKmeansPlus(x)
+           for _ = 1, 20 do
+              km:zeroGradParameters(); km:forward(x); km:backward(x)
+              km.weight:add(-1, km.gradWeight)
+           end
+           best = math.min(best, km.loss)
+           if best < 1e-5 then break end
+        end
+        return best""")
+    assert f() < 1e-5
+
+
+def test_constant_collapse_and_convert_as_in_torch7_test(lua):
+    f = fn(lua, """torch.manualSeed(44)
+        local r = {}
+        local x, value = torch.randn(20, 3, 7), torch.randn(30, 6)
+        local k = nn.Constant(value:clone(), 2)
+        local out = k:forward(x)
+        r.constant = (out - value:view(1, 30, 6):expand(20, 30, 6)):abs():max()
+        r.constantGrad = k:backward(x, out):abs():max()
+        local c = nn.Collapse(3)
+        local y = torch.randn(8, 3, 4, 5)
+        r.collapse = (c:forward(y) - y:view(8, -1)):abs():max()
+        r.collapseGrad = (c:backward(y, c.output) - y):abs():max()
+        local y2 = y:transpose(1, 4)
+        r.collapseNC = (c:forward(y2) - y2:contiguous():view(5, -1)):abs():max()
+        r.collapseNCGrad = (c:backward(y2, c.output) - y2):abs():max()
+        local v = nn.Convert('bchw', 'chwb')
+        local img = torch.randn(8, 3, 5, 5)
+        r.chwb = (v:forward(img) - img:transpose(1, 4):transpose(1, 3):transpose(1, 2)):abs():max()
+        r.chwbGrad = (v:backward(img, v.output) - img):abs():max()
+        local bf = nn.Convert('bchw', 'bf'):float()
+        r.bfFloat = (bf:forward(img:float()) - img:view(8, -1):float()):abs():max()
+        r.bfDouble = (bf:forward(img) - img:view(8, -1):float()):abs():max()
+        r.bfType = torch.type(bf.output) == 'torch.FloatTensor' and 0 or 1
+        local f = nn.Convert('chw', 'f')
+        local one = torch.randn(3, 5, 5)
+        r.f = (f:forward(one) - one:view(-1)):abs():max()
+        r.fGrad = (f:backward(one, f.output) - one):abs():max()
+        return r""")
+    r = f()
+    assert set(r) >= {"constant", "collapseNCGrad", "chwbGrad", "bfDouble", "fGrad"}
+    assert max(r.values()) < 1e-6, r
