@@ -1040,3 +1040,42 @@ def test_constant_collapse_and_convert_as_in_torch7_test(lua):
     r = f()
     assert set(r) >= {"constant", "collapseNCGrad", "chwbGrad", "bfDouble", "fGrad"}
     assert max(r.values()) < 1e-6, r
+
+
+@pytest.mark.parametrize("code,message", [
+    ("nn.WeightNorm(nn.Tanh())", "<nn.WeightNorm> expects a module with a weight at argument 1, got nn.Tanh"),
+    ("nn.WeightNorm(nn.Linear(2, 3), 3)", "<nn.WeightNorm> outputDim must be a dimension of the 2D weight, got 3"),
+    ("nn.Maxout(4, 0, 2)", "<nn.Maxout> usage: nn.Maxout(inputSize, outputSize, maxoutNumber[, preprocess]): "
+                           "argument 2 must be a positive integer, got 0"),
+    ("nn.LayerNormalization('x')", "<nn.LayerNormalization> usage: nn.LayerNormalization(nOutput[, bias, eps, affine])"),
+    ("nn.PartialLinear(4)", "<nn.PartialLinear> usage: nn.PartialLinear(inputSize, outputSize[, bias]): argument 2"),
+    ("nn.Maxout(4, 2)", "argument 3 must be a positive integer, got nil"),
+    ("nn.Kmeans(0, 2)", "<nn.Kmeans> usage: nn.Kmeans(k, dim[, scale]) with k and dim positive, got 0 and 2"),
+    ("nn.Kmeans(3, 2):initRandom(torch.randn(2, 2))", "<nn.Kmeans> initialising 3 centres needs at least 3 rows, got 2"),
+    ("nn.GPU(nn.Tanh())", "<nn.GPU> expects a device number at argument 2, got nil"),
+    ("nn.GPU(nn.Tanh(), 1):accUpdateGradParameters(torch.randn(2), torch.randn(2), 0.1)",
+     "<nn.GPU> accUpdateGradParameters is not implemented for nn.GPU (as in Torch7)"),
+    ("nn.Profile(3)", "<nn.Profile> expects an nn module at argument 1, got number"),
+    ("nn.CriterionTable(nn.Tanh())", "<nn.CriterionTable> expects an nn criterion at argument 1, got nn.Tanh"),
+    ("nn.CriterionTable(nn.MSECriterion()):forward(torch.randn(3))",
+     "<nn.CriterionTable> input must be a table {input, target}, got torch.DoubleTensor"),
+    ("nn.WhiteNoise(0, -1)", "<nn.WhiteNoise> usage: nn.WhiteNoise([mean[, std >= 0]])"),
+    ("nn.CAddTensorTable():forward({torch.randn(3), {torch.randn(4)}})",
+     "<nn.CAddTensorTable> input[2][1] must be a tensor of 3 elements (input[1]'s), got 4 elements"),
+    ("nn.ZipTableOneToMany():forward({torch.randn(3)})",
+     "<nn.ZipTableOneToMany> input must be a table {element, {tensors...}}, got a table of 1 entries"),
+    ("nn.Convert('bchw', 'bhwc'):backward(torch.randn(1, 2, 3, 4), torch.randn(5))",
+     "<nn.Convert> backward before forward: run forward on this input first"),
+    ("local m = nn.Convert('bchw', 'bhwc'); local x = torch.randn(1, 2, 3, 4); m:forward(x); m:backward(x, torch.randn(5))",
+     "<nn.Convert> gradOutput has 5 elements, the output 24"),
+    ("local m = nn.Collapse(1); local x = torch.randn(2, 3); m:forward(x); m:backward(x, torch.randn(5))",
+     "<nn.Collapse> gradOutput must be a tensor of 6 elements (the input's), got 5"),
+    ("nn.IndexLinear(4, 2):forward(torch.randn(3))",
+     "<nn.IndexLinear> input must be {keys, values}, {{keys...}, {values...}} or {keys, values, sizes}, got torch.DoubleTensor"),
+    ("nn.IndexLinear(4, 2, true, nil, nil, nil, true):updateGradInput({}, torch.randn(2))",
+     "<nn.IndexLinear> updateGradInput is not implemented in max-normalize mode"),
+])
+def test_bad_arguments_are_clear_errors(lua, code, message):
+    with pytest.raises(st.LuaError) as info:
+        lua.execute(code)
+    assert message in str(info.value)

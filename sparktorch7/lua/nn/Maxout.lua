@@ -8,7 +8,9 @@ local Maxout, parent = torch.class('nn.Maxout', 'nn.Sequential')
 schema.inherited(Maxout, "a Sequential of Linear, View and Max: nn.Sequential's fields")
 
 function Maxout:__init(inputSize, outputSize, maxoutNumber, preprocess)
-   for i, v in ipairs({inputSize, outputSize, maxoutNumber}) do
+   local args = {inputSize, outputSize, maxoutNumber}
+   for i = 1, 3 do
+      local v = args[i]
       if type(v) ~= 'number' or v < 1 or v ~= math.floor(v) then
          error(string.format('<nn.Maxout> usage: nn.Maxout(inputSize, outputSize, maxoutNumber[, preprocess]): ' ..
                              'argument %d must be a positive integer, got %s', i, tostring(v)), 2)

@@ -18,7 +18,9 @@ schema.declare(PartialLinear, {
 
 function PartialLinear:__init(inputsize, outputsize, bias)
    parent.__init(self)
-   for i, v in ipairs({inputsize, outputsize}) do
+   local args = {inputsize, outputsize}
+   for i = 1, 2 do
+      local v = args[i]
       if type(v) ~= 'number' or v < 1 or v ~= math.floor(v) then
          error(string.format('<nn.PartialLinear> usage: nn.PartialLinear(inputSize, outputSize[, bias]): ' ..
                              'argument %d must be a positive integer, got %s', i, tostring(v)), 2)
