@@ -2,6 +2,8 @@
 -- by letters ('bchw', 'bf', 'b', 'bt', ...; b is the batch axis) and to the
 -- module's tensor type. The converter module it builds on the first forward
 -- (a transposition, a reshape, a select) is kept in modules[1], as in files.
+-- Backward runs the converter's backward and gives the gradient the input's
+-- sizes and tensor type.
 local unpack = unpack or table.unpack
 local schema = require('nn.schema')
 local Convert, parent = torch.class('nn.Convert', 'nn.Container')
