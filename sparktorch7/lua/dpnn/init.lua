@@ -1,7 +1,8 @@
 -- The dpnn package of sparktorch7: `require 'dpnn'`. Element-Research dpnn's
 -- nn.Module extensions (dpnn/extensions.lua) and the dpnn module classes
 -- models were saved with, required in dependency order. nn.Decorator,
--- nn.DontCast, nn.Inception and nn.NaN, which dpnn once defined too, are in nn.
+-- nn.DontCast, nn.Inception, nn.NaN, nn.Collapse, nn.Constant, nn.Convert,
+-- nn.PrintSize and nn.ZipTable, which dpnn once defined too, are in nn (required above).
 require('nn')
 
 dpnn = dpnn or {}
@@ -22,14 +23,9 @@ require('dpnn.extensions')
 
 -- decorators and containers
 require('dpnn.Serial')
-require('dpnn.Convert')
-require('dpnn.ZipTable')
 
 -- modules
-require('dpnn.Collapse')
-require('dpnn.Constant')
 require('dpnn.Dictionary')
-require('dpnn.PrintSize')
 require('dpnn.ReverseTable')
 require('dpnn.SpatialUniformCrop')
 require('dpnn.SpatialGlimpse')

@@ -24,6 +24,10 @@ require('nn.Decorator')
 require('nn.DontCast')
 require('nn.NaN')
 require('nn.Inception')
+require('nn.Convert')
+require('nn.WeightNorm')
+require('nn.Profile')
+require('nn.GPU')
 
 -- parameterised layers
 require('nn.Linear')
@@ -40,6 +44,9 @@ require('nn.WeightedEuclidean')
 require('nn.Cosine')
 require('nn.SparseLinear')
 require('nn.LinearWeightNorm')
+require('nn.PartialLinear')
+require('nn.IndexLinear')
+require('nn.Kmeans')
 
 -- shapes
 require('nn.Identity')
@@ -57,6 +64,9 @@ require('nn.Padding')
 require('nn.Index')
 require('nn.MaskedSelect')
 require('nn.OneHot')
+require('nn.Collapse')
+require('nn.Constant')
+require('nn.PrintSize')
 
 -- reductions and products
 require('nn.Sum')
@@ -83,6 +93,9 @@ require('nn.CDivTable')
 require('nn.CMaxTable')
 require('nn.CMinTable')
 require('nn.MixtureTable')
+require('nn.ZipTable')
+require('nn.ZipTableOneToMany')
+require('nn.CAddTensorTable')
 
 -- elementwise (Threshold before ReLU, HardTanh before ReLU6 and Clamp)
 require('nn.Threshold')
@@ -120,6 +133,7 @@ require('nn.Dropout')
 require('nn.SpatialDropout')
 require('nn.VolumetricDropout')
 require('nn.CReLU')
+require('nn.WhiteNoise')
 
 -- criteria (losses and their gradients)
 require('nn.Criterion')
@@ -139,6 +153,11 @@ require('nn.CosineEmbeddingCriterion')
 require('nn.MultiMarginCriterion')
 require('nn.MultiCriterion')
 require('nn.ParallelCriterion')
+require('nn.CriterionTable')
+
+-- networks of the modules above (nn.Sequential subclasses)
+require('nn.Maxout')
+require('nn.LayerNormalization')
 
 -- spatial, temporal and volumetric (after nn.Module, nn.Sequential and
 -- nn.BatchNormalization; SpatialLPPooling also needs nn.Square, nn.Power,

@@ -595,6 +595,9 @@ local function checkEntry(ctx, e, scope)
    local v = rawget(scope.fields, e.name)
    if v == nil then
       if e.optional then return end
+      if ctx.file and type(ctx.file._schemaWithheld) == 'table' and ctx.file._schemaWithheld[e.name] then
+         return
+      end
       fail(ctx, e.name, e.typeText, holds(nil))
    end
    local ok, extra = false, nil
@@ -670,6 +673,26 @@ function schema.check(obj, file, pos)
    checked[obj] = true
    if allChecked then closed[obj] = true end
    return obj
+end
+
+--- schema.withheld(file, names, f, ...): runs f(...) (a read hook reading its fields) with
+-- the fields listed in names allowed to be missing from the objects read meanwhile: a class
+-- whose file leaves out a part of the module it holds, which its read then rebuilds
+-- (nn.WeightNorm writes its module without the weight, as Torch7 does). Returns f's results.
+function schema.withheld(file, names, f, ...)
+   local before = file._schemaWithheld
+   local now = {}
+   if type(before) == 'table' then
+      for k, v in pairs(before) do now[k] = v end
+   end
+   for _, name in ipairs(names) do now[name] = true end
+   file._schemaWithheld = now
+   local function finish(ok, ...)
+      file._schemaWithheld = before
+      if not ok then error((...), 0) end
+      return ...
+   end
+   return finish(pcall(f, ...))
 end
 
 -- ------------------------------------------------------------------ shared checks

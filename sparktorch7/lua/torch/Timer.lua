@@ -74,4 +74,14 @@ function Timer:time()
    return t
 end
 
+-- In a .t7 file a timer is its class name only, as nn makes Torch7 write it (torch/nn's
+-- Profile.lua); one read back is a new timer, started.
+function Timer:write(file)
+end
+
+function Timer:read(file, version)
+   self._running = nil
+   self:reset()
+end
+
 return Timer

@@ -2,6 +2,8 @@
 -- by letters ('bchw', 'bf', 'b', 'bt', ...; b is the batch axis) and to the
 -- module's tensor type. The converter module it builds on the first forward
 -- (a transposition, a reshape, a select) is kept in modules[1], as in files.
+-- Backward runs the converter's backward and gives the gradient the input's
+-- sizes and tensor type.
 local unpack = unpack or table.unpack
 local schema = require('nn.schema')
 local Convert, parent = torch.class('nn.Convert', 'nn.Container')
@@ -41,6 +43,7 @@ schema.declare(Convert, {
    {'batchMode', 'boolean?'},
    {'converter', 'module?'},
    {'_input', 'tensor?'}, {'__input', 'tensor?'}, {'__output', 'tensor?'},
+   {'_gradInput', 'tensor?'}, {'__gradInput', 'tensor?'}, {'__gradOutput', 'tensor?'},
 })
 
 function Convert:__init(inputShape, outputShape)
@@ -168,15 +171,19 @@ function Convert:buildConverter(input)
    self.modules[1] = self.converter
 end
 
-function Convert:updateOutput(input)
+-- what the converter sees: the input in the module's tensor type, with a batch axis of
+-- one inserted when it has none; and whether it had one (self.batchMode)
+local function converterInput(self, input, where)
    if not torch.isTensor(input) then
-      error('<nn.Convert> input must be a tensor, got ' .. torch.type(input), 2)
+      error('<nn.Convert> input must be a tensor, got ' .. torch.type(input), where)
    end
    if not torch.isTensor(self.output) then
       self.output = torch.Tensor()
    end
    if torch.type(input) ~= torch.type(self.output) then
-      self._input = nn.utils.newLike(self.output)
+      if not torch.isTensor(self._input) or torch.type(self._input) ~= torch.type(self.output) then
+         self._input = nn.utils.newLike(self.output)
+      end
       self._input:resize(input:size()):copy(input)
       input = self._input
    end
@@ -184,12 +191,26 @@ function Convert:updateOutput(input)
    if input:dim() < self.nInputDim then
       local size = input:size():totable()
       table.insert(size, self.inputBatchDim, 1)
-      self.__input = self.__input or nn.utils.newLike(input)
-      if torch.type(self.__input) ~= torch.type(input) then self.__input = nn.utils.newLike(input) end
+      if not torch.isTensor(self.__input) or torch.type(self.__input) ~= torch.type(input) then
+         self.__input = nn.utils.newLike(input)
+      end
       self.__input:set(input:contiguous()):resize(unpack(size))
       input = self.__input
       self.batchMode = false
    end
+   return input
+end
+
+-- t seen with the given sizes (a contiguous copy first when needed), in buffer self[field]
+local function viewAs(self, field, t, sizes)
+   if not torch.isTensor(self[field]) or torch.type(self[field]) ~= torch.type(t) then
+      self[field] = nn.utils.newLike(t)
+   end
+   return self[field]:set(t:contiguous()):resize(sizes)
+end
+
+function Convert:updateOutput(input)
+   input = converterInput(self, input, 3)
    self.converter = self.converter or self.modules[1]
    if not self.converter then
       self:buildConverter(input)
@@ -198,13 +219,66 @@ function Convert:updateOutput(input)
    if not self.batchMode then
       local size = output:size():totable()
       table.remove(size, self.outputBatchDim)
-      self.__output = self.__output or nn.utils.newLike(output)
-      if torch.type(self.__output) ~= torch.type(output) then self.__output = nn.utils.newLike(output) end
-      self.__output:set(output:contiguous()):resize(unpack(size))
-      output = self.__output
+      output = viewAs(self, '__output', output, torch.LongStorage(size))
    end
    self.output = output
    return self.output
+end
+
+-- the converter's input and gradOutput (with the batch axis of one the forward added)
+local function converterArgs(self, input, gradOutput)
+   if not torch.isTensor(gradOutput) then
+      error('<nn.Convert> gradOutput must be a tensor, got ' .. torch.type(gradOutput), 4)
+   end
+   local ci = converterInput(self, input, 4)
+   if not self.converter then
+      error('<nn.Convert> backward before forward: run forward on this input first', 4)
+   end
+   local out = self.converter.output
+   if not torch.isTensor(out) or out:nElement() ~= gradOutput:nElement() then
+      error(string.format('<nn.Convert> gradOutput has %d elements, the output %d', gradOutput:nElement(),
+                          torch.isTensor(out) and out:nElement() or 0), 4)
+   end
+   if torch.type(gradOutput) ~= torch.type(out) then
+      gradOutput = nn.utils.newLike(out):resize(gradOutput:size()):copy(gradOutput)
+   end
+   if not self.batchMode then
+      gradOutput = viewAs(self, '__gradOutput', gradOutput, out:size())
+   end
+   return ci, gradOutput
+end
+
+-- dE/dx: the converter's gradient, seen with the input's sizes and in its tensor type
+function Convert:updateGradInput(input, gradOutput)
+   local ci, go = converterArgs(self, input, gradOutput)
+   local gi = self:rethrowErrors(self.converter, 1, 'updateGradInput', ci, go)
+   if not self.batchMode then
+      gi = viewAs(self, '__gradInput', gi, input:size())
+   end
+   if torch.type(gi) ~= torch.type(input) then
+      if not torch.isTensor(self._gradInput) or torch.type(self._gradInput) ~= torch.type(input) then
+         self._gradInput = nn.utils.newLike(input)
+      end
+      gi = self._gradInput:resize(input:size()):copy(gi)
+   end
+   self.gradInput = gi
+   return self.gradInput
+end
+
+function Convert:accGradParameters(input, gradOutput, scale)
+   local ci, go = converterArgs(self, input, gradOutput)
+   self:rethrowErrors(self.converter, 1, 'accGradParameters', ci, go, scale)
+end
+
+function Convert:accUpdateGradParameters(input, gradOutput, lr)
+   local ci, go = converterArgs(self, input, gradOutput)
+   self:rethrowErrors(self.converter, 1, 'accUpdateGradParameters', ci, go, lr)
+end
+
+function Convert:clearState()
+   self._input, self.__input, self.__output = nil, nil, nil
+   self._gradInput, self.__gradInput, self.__gradOutput = nil, nil, nil
+   return parent.clearState(self)
 end
 
 function Convert:type(typename, cache)

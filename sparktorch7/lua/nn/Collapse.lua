@@ -1,5 +1,6 @@
 -- nn.Collapse(nInputDim): flattens all but the batch dimension (a view): an
 -- input of nInputDim dimensions becomes a vector, a batch of them a matrix.
+local pointwise = require('nn.pointwise')
 local schema = require('nn.schema')
 local Collapse, parent = torch.class('nn.Collapse', 'nn.Module')
 
@@ -31,6 +32,16 @@ function Collapse:updateOutput(input)
       self.output:view(input, -1)
    end
    return self.output
+end
+
+-- dE/dx: gradOutput seen with the input's sizes
+function Collapse:updateGradInput(input, gradOutput)
+   return pointwise.viewGrad(self, input, gradOutput, 'nn.Collapse')
+end
+
+function Collapse:clearState()
+   self._input = nil
+   return parent.clearState(self)
 end
 
 return Collapse

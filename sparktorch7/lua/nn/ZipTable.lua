@@ -1,6 +1,8 @@
--- nn.ZipTable: {{a1, a2, ...}, {b1, b2, ...}} -> {{a1, b1}, {a2, b2}, ...}.
+-- nn.ZipTable: {{a1, a2, ...}, {b1, b2, ...}} -> {{a1, b1}, {a2, b2}, ...}, the same
+-- tensors regrouped. An nn.Module as in torch/nn (old dpnn made it an nn.Container: its
+-- files' empty `modules` list still loads).
 local schema = require('nn.schema')
-local ZipTable, parent = torch.class('nn.ZipTable', 'nn.Container')
+local ZipTable, parent = torch.class('nn.ZipTable', 'nn.Module')
 
 schema.parameterless(ZipTable, 'zips a table of tables: no fields of its own')
 

@@ -2,6 +2,7 @@
 -- input; with nInputDim, an input of more dimensions is a batch and gets one
 -- copy of value per sample.
 local unpack = unpack or table.unpack
+local pointwise = require('nn.pointwise')
 local schema = require('nn.schema')
 local Constant, parent = torch.class('nn.Constant', 'nn.Module')
 
@@ -36,6 +37,20 @@ function Constant:updateOutput(input)
       self.output:resize(value:size()):copy(value)
    end
    return self.output
+end
+
+-- the output does not depend on the input: dE/dx is zeros shaped like the input (a table
+-- of zeros for a table input)
+function Constant:updateGradInput(input, gradOutput)
+   if torch.isTensor(input) then
+      return pointwise.zeroGrad(self, input, gradOutput)
+   end
+   if type(input) ~= 'table' then
+      error('<nn.Constant> input must be a tensor or a table of tensors, got ' .. torch.type(input), 2)
+   end
+   self.gradInput = nn.utils.recursiveResizeAs(self.gradInput, input)
+   nn.utils.recursiveFill(self.gradInput, 0)
+   return self.gradInput
 end
 
 return Constant

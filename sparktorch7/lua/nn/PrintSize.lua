@@ -1,5 +1,5 @@
--- nn.PrintSize(prefix): prints the size of what passes through; the output
--- is the input.
+-- nn.PrintSize(prefix): prints the size of what passes through (the input
+-- forward, gradOutput backward); the output is the input, gradInput gradOutput.
 local schema = require('nn.schema')
 local PrintSize, parent = torch.class('nn.PrintSize', 'nn.Module')
 
@@ -25,6 +25,13 @@ function PrintSize:updateOutput(input)
    self.output = input
    print(self.prefix .. ':input\n', describe(input))
    return self.output
+end
+
+-- prints the size of gradOutput, which it passes on as gradInput
+function PrintSize:updateGradInput(input, gradOutput)
+   print(self.prefix .. ':gradOutput\n', describe(gradOutput))
+   self.gradInput = gradOutput
+   return self.gradInput
 end
 
 return PrintSize
