@@ -274,7 +274,7 @@ def test_cmax_table_ties_go_to_the_first(lua):
     np.testing.assert_array_equal(g[1], [0, 7])
 
 
-def test_flatten_table_rebuilds_its_output_table_and_nests_the_gradient(lua):
+def test_flatten_table_keeps_its_output_table_and_nests_the_gradient(lua):
     r = lua.eval("""(function()
         local m = nn.FlattenTable()
         local a, b, c = torch.randn(2), torch.randn(3), torch.randn(1)
@@ -283,8 +283,7 @@ def test_flatten_table_rebuilds_its_output_table_and_nests_the_gradient(lua):
         local o2 = m:forward(x)
         local g = m:backward(x, {a * 2, b * 2, c * 2})
         local o3 = m:forward({a, b})
-        return o1 ~= o2 and o2[1] == a and o2[2] == b and o2[3] == c and #o2 == 3, o3 ~= o1, #o3,
-               torch.type(g[2][2]), (g[2][2][1] - c * 2):abs():max()
+        return o1 == o2, o3 ~= o1, #o3, torch.type(g[2][2]), (g[2][2][1] - c * 2):abs():max()
     end)()""")
     assert r == (True, True, 2, "table", 0)
 

@@ -1,9 +1,8 @@
 -- nn.FlattenTable: a nested table of tensors as one flat list, depth first.
 -- input_map has the nesting of the input and holds, for each tensor, its
--- place in the output. The output table and the map are rebuilt by every
--- forward (Torch7 kept the old table when the input looked unchanged, and so
--- could hand back entries a later module had put in it); backward nests the
--- gradOutput list back the same way.
+-- place in the output; the output table is rebuilt only when the input's
+-- nesting or tensors change (as Torch7), and backward nests the gradOutput
+-- list back the same way.
 local schema = require('nn.schema')
 local FlattenTable, parent = torch.class('nn.FlattenTable', 'nn.Module')
 
@@ -66,8 +65,10 @@ function FlattenTable:updateOutput(input)
    if type(input) ~= 'table' or torch.typename(input) then
       error('<nn.FlattenTable> input must be a table', 2)
    end
-   self.output = {}
-   self.input_map = flatten(self.output, input)
+   if not matches(self.output, input, self.input_map) then
+      self.output = {}
+      self.input_map = flatten(self.output, input)
+   end
    return self.output
 end
 
