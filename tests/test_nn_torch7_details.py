@@ -28,3 +28,21 @@ def test_full_convolution_target_gradient_is_one_expanded_zero(lua, build, image
     assert lua.eval("g[2]:storage()[1]") == 0
     assert lua.eval("g[2]:isSameSizeAs(t)") is True
     np.testing.assert_array_equal(lua.eval("g[2]:clone()"), np.zeros(t.shape))
+
+
+def test_sparse_jacobian_checks_the_values_of_sparse_input(lua):
+    # SparseLinear's output is linear in the values: d y_k / d v_i = W[k, index_i]
+    lua.execute("""
+      m = nn.SparseLinear(6, 3)
+      x = torch.Tensor({{2, 0.5}, {5, -1}, {6, 2}})
+      jf = nn.SparseJacobian.forward(m, x)
+      jb = nn.SparseJacobian.backward(m, x)
+      err = nn.SparseJacobian.testJacobian(m, x)
+      errw = nn.SparseJacobian.testJacobianParameters(m, x, m.weight, m.gradWeight)""")
+    w = lua.eval("m.weight")
+    idx = lua.eval("x")[:, 0].astype(int) - 1
+    np.testing.assert_allclose(lua.eval("jb"), w[:, idx].T, rtol=1e-12)
+    np.testing.assert_allclose(lua.eval("jf"), w[:, idx].T, atol=1e-8)
+    assert lua.eval("err") < 1e-8 and lua.eval("errw") < 1e-8
+    # the indices are not touched: only the values column was perturbed and randomised
+    np.testing.assert_array_equal(lua.eval("x")[:, 0], [2, 5, 6])
