@@ -33,7 +33,7 @@ def test_full_convolution_target_gradient_is_one_expanded_zero(lua, build, image
 def test_sparse_jacobian_checks_the_values_of_sparse_input(lua):
     # SparseLinear's output is linear in the values: d y_k / d v_i = W[k, index_i]
     lua.execute("""
-      m = nn.SparseLinear(6, 3)
+      m = nn.SparseLinear(6, 3, true)
       x = torch.Tensor({{2, 0.5}, {5, -1}, {6, 2}})
       jf = nn.SparseJacobian.forward(m, x)
       jb = nn.SparseJacobian.backward(m, x)
