@@ -30,19 +30,48 @@ def test_full_convolution_target_gradient_is_one_expanded_zero(lua, build, image
     np.testing.assert_array_equal(lua.eval("g[2]:clone()"), np.zeros(t.shape))
 
 
+SPARSE_DOT = """
+  local S, parent = torch.class('nn.TestSparseSquares', 'nn.Module')
+  -- y = sum_i w[index_i] * value_i^2 over the (index, value) rows of x
+  function S:__init(n, factor)
+    parent.__init(self)
+    self.weight, self.gradWeight, self.factor = torch.randn(n), torch.zeros(n), factor or 2
+  end
+  function S:updateOutput(x)
+    local y = 0
+    for i = 1, x:size(1) do y = y + self.weight[x[i][1]] * x[i][2] ^ 2 end
+    self.output = torch.Tensor({y})
+    return self.output
+  end
+  function S:updateGradInput(x, go)
+    self.gradInput = x:clone():zero()
+    for i = 1, x:size(1) do
+      self.gradInput[i][2] = go[1] * self.factor * x[i][2] * self.weight[x[i][1]]
+    end
+    return self.gradInput
+  end
+  function S:accGradParameters(x, go, scale)
+    for i = 1, x:size(1) do
+      local k = x[i][1]
+      self.gradWeight[k] = self.gradWeight[k] + (scale or 1) * go[1] * x[i][2] ^ 2
+    end
+  end
+"""
+
+
 def test_sparse_jacobian_checks_the_values_of_sparse_input(lua):
-    # SparseLinear's output is linear in the values: d y_k / d v_i = W[k, index_i]
+    lua.execute(SPARSE_DOT)
     lua.execute("""
-      m = nn.SparseLinear(6, 3, true)
+      m = nn.TestSparseSquares(6)
       x = torch.Tensor({{2, 0.5}, {5, -1}, {6, 2}})
-      jf = nn.SparseJacobian.forward(m, x)
-      jb = nn.SparseJacobian.backward(m, x)
       err = nn.SparseJacobian.testJacobian(m, x)
-      errw = nn.SparseJacobian.testJacobianParameters(m, x, m.weight, m.gradWeight)""")
-    w = lua.eval("m.weight")
-    idx = lua.eval("x")[:, 0].astype(int) - 1
-    np.testing.assert_allclose(lua.eval("jb"), w[:, idx].T, rtol=1e-12)
-    np.testing.assert_allclose(lua.eval("jf"), w[:, idx].T, atol=1e-8)
-    assert lua.eval("err") < 1e-8 and lua.eval("errw") < 1e-8
-    # the indices are not touched: only the values column was perturbed and randomised
-    np.testing.assert_array_equal(lua.eval("x")[:, 0], [2, 5, 6])
+      jb = nn.SparseJacobian.backward(m, x)
+      errw = nn.SparseJacobian.testJacobianParameters(m, x, m.weight, m.gradWeight)
+      bad = nn.SparseJacobian.testJacobian(nn.TestSparseSquares(6, 3), x)""")
+    x, w = lua.eval("x"), lua.eval("m.weight")
+    idx = x[:, 0].astype(int) - 1
+    np.testing.assert_allclose(lua.eval("jb")[:, 0], 2 * x[:, 1] * w[idx], rtol=1e-12)
+    assert lua.eval("err") < 1e-6 and lua.eval("errw") < 1e-6
+    assert lua.eval("bad") > 0.1            # a wrong gradient is caught
+    # only the values column was randomised: the indices stay
+    np.testing.assert_array_equal(x[:, 0], [2, 5, 6])
