@@ -65,8 +65,8 @@ def test_sparse_jacobian_checks_the_values_of_sparse_input(lua):
       m = nn.TestSparseSquares(6)
       x = torch.Tensor({{2, 0.5}, {5, -1}, {6, 2}})
       err = nn.SparseJacobian.testJacobian(m, x)
-      jb = nn.SparseJacobian.backward(m, x)
       errw = nn.SparseJacobian.testJacobianParameters(m, x, m.weight, m.gradWeight)
+      jb = nn.SparseJacobian.backward(m, x)
       bad = nn.SparseJacobian.testJacobian(nn.TestSparseSquares(6, 3), x)""")
     x, w = lua.eval("x"), lua.eval("m.weight")
     idx = x[:, 0].astype(int) - 1
