@@ -67,7 +67,7 @@ def test_sparse_jacobian_checks_the_values_of_sparse_input(lua):
       err = nn.SparseJacobian.testJacobian(m, x)
       errw = nn.SparseJacobian.testJacobianParameters(m, x, m.weight, m.gradWeight)
       jb = nn.SparseJacobian.backward(m, x)
-      bad = nn.SparseJacobian.testJacobian(nn.TestSparseSquares(6, 3), x)""")
+      bad = nn.SparseJacobian.testJacobian(nn.TestSparseSquares(6, 3), x:clone())""")
     x, w = lua.eval("x"), lua.eval("m.weight")
     idx = x[:, 0].astype(int) - 1
     np.testing.assert_allclose(lua.eval("jb")[:, 0], 2 * x[:, 1] * w[idx], rtol=1e-12)
