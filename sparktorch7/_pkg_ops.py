@@ -15,10 +15,12 @@ def _cround(x):
     return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
 
 
-def roi_pooling(out, data, rois, W, H, scale, v2):
+def roi_pooling(out, data, rois, W, H, scale, v2, argmax=None):
     """inn.ROIPooling: out (R, C, H, W) from data (N, C, h, w) and rois (R, 5), 1-based
     image index and corners. v2 rounds bin edges and ends the region one pixel earlier;
-    v1 floors bin starts and ceils bin ends (inn's ROIPoolForward / ROIPoolForwardV2)."""
+    v1 floors bin starts and ceils bin ends (inn's ROIPoolForward / ROIPoolForwardV2).
+    argmax (R, C, H, W), when given, receives each maximum's place in its image plane
+    (row * w + column, 0-based; -1 for an empty bin), what backward routes gradients by."""
     height, width = data.shape[2], data.shape[3]
     for n in range(rois.shape[0]):
         b = int(rois[n, 0]) - 1
@@ -46,8 +48,32 @@ def roi_pooling(out, data, rois, W, H, scale, v2):
                 we = min(max(we + sw, 0), width)
                 if he <= hs or we <= ws:
                     out[n, :, ph, pw] = 0
-                else:
+                    if argmax is not None:
+                        argmax[n, :, ph, pw] = -1
+                elif argmax is None:
                     out[n, :, ph, pw] = data[b, :, hs:he, ws:we].max(axis=(1, 2))
+                else:
+                    region = data[b, :, hs:he, ws:we].reshape(data.shape[1], -1)
+                    k = region.argmax(axis=1)
+                    out[n, :, ph, pw] = region[np.arange(region.shape[0]), k]
+                    argmax[n, :, ph, pw] = (hs + k // (we - ws)) * width + ws + k % (we - ws)
+
+
+def roi_pooling_grad(gdata, gout, rois, argmax):
+    """The gradient of roi_pooling: each bin's gradient added at its maximum's place in the
+    image its roi reads; gdata (N, C, h, w) is overwritten."""
+    gdata[...] = 0
+    N, C = gdata.shape[0], gdata.shape[1]
+    flat = gdata.reshape(N, C, -1)
+    for n in range(rois.shape[0]):
+        b = int(rois[n, 0]) - 1
+        idx = argmax[n].reshape(C, -1).astype(np.int64)
+        g = gout[n].reshape(C, -1)
+        keep = idx >= 0
+        rows = np.broadcast_to(np.arange(C)[:, None], idx.shape)
+        np.add.at(flat[b], (rows[keep], idx[keep]), g[keep])
+    if not np.shares_memory(flat, gdata):
+        gdata[...] = flat.reshape(gdata.shape)
 
 
 # ----------------------------------------------------------------------------

@@ -220,3 +220,41 @@ def test_resampling_gradient_is_the_adjoint_in_both_types(lua, dtype):
     rhs = float((lua.eval("go").astype(np.float64) * lua.eval("y")).sum())
     assert lhs == pytest.approx(rhs, rel=tol)
     assert lua.eval("torch.type(g)") == f"torch.{dtype.capitalize()}Tensor"
+
+
+# ---------------------------------------------------------------- inn's gradients
+def test_inn_const_affine_and_mean_subtraction_gradients(lua):
+    lua.execute("""require 'inn'
+      m = inn.ConstAffine(3); m.a:copy(torch.Tensor({2, -1, 0.5})); m.b:copy(torch.Tensor({1, 2, 3}))
+      x4 = torch.randn(2, 3, 4, 4); x2 = torch.randn(5, 3)
+      e4 = nn.Jacobian.testJacobian(m, x4); e2 = nn.Jacobian.testJacobian(m, x2)
+      go = torch.randn(5, 3); g = m:backward(x2, go)
+      s = inn.MeanSubtraction(torch.randn(3, 4, 4)); es = nn.Jacobian.testJacobian(s, x4)""")
+    assert max(lua.eval("e4"), lua.eval("e2"), lua.eval("es")) < 1e-6
+    np.testing.assert_allclose(lua.eval("g"), lua.eval("go") * [2, -1, 0.5], rtol=1e-12)
+
+
+@pytest.mark.parametrize("v2", [True, False])
+def test_inn_roi_pooling_gradient(lua, v2):
+    # distinct values: the maximum of each bin is unique, so finite differences are exact
+    lua.execute(f"""require 'inn'
+      m = inn.ROIPooling(3, 2, 0.5); m.v2 = {str(v2).lower()}
+      data = torch.randperm(2 * 3 * 10 * 12):double():view(2, 3, 10, 12):div(7)
+      rois = torch.Tensor({{{{1, 1, 1, 20, 16}}, {{2, 5, 3, 24, 20}}, {{1, 9, 9, 16, 14}}}})
+      y = m:forward({{data, rois}}):clone()
+      go = torch.randn(y:size())
+      g = m:backward({{data, rois}}, go)""")
+    data, rois, go, g = lua.eval("data"), lua.eval("rois"), lua.eval("go"), lua.eval("g")
+    # the gradient of <go, y>: each output's gradient at the pixel holding its value
+    y = lua.eval("y")
+    expect = np.zeros_like(data)
+    for r in range(3):
+        b = int(rois[r, 0]) - 1
+        for c in range(3):
+            for i in range(2):
+                for j in range(3):
+                    hits = np.argwhere(data[b, c] == y[r, c, i, j])
+                    assert len(hits) == 1
+                    expect[b, c, hits[0][0], hits[0][1]] += go[r, c, i, j]
+    np.testing.assert_allclose(g[1], expect, rtol=1e-12)
+    np.testing.assert_array_equal(g[2], np.zeros((3, 5)))

@@ -1,5 +1,6 @@
 -- inn.ConstAffine(nOutputPlane): y = a . x + b per channel (2D or 4D input).
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local ConstAffine, parent = torch.class('inn.ConstAffine', 'nn.Module')
 
 -- a scale and a shift per channel
@@ -38,6 +39,21 @@ function ConstAffine:updateOutput(input)
    end
    self.output:cmul(a):add(b)
    return self.output
+end
+
+-- a and b are constants (no gradient of their own, as in inn): dy/dx = a per channel
+function ConstAffine:updateGradInput(input, gradOutput)
+   local n = self.a:nElement()
+   local shape = input:dim() == 2 and {1, n} or {1, n, 1, 1}
+   local a = self.a:view(unpack(shape)):expandAs(gradOutput)
+   if self.inplace then
+      self.gradInput = gradOutput
+   else
+      self.gradInput = kernels.output(self, gradOutput, nil, 'gradInput')
+      self.gradInput:copy(gradOutput)
+   end
+   self.gradInput:cmul(a)
+   return self.gradInput
 end
 
 return ConstAffine

@@ -1,6 +1,7 @@
 -- inn.MeanSubtraction(mean): y = x - mean, mean a C x H x W image (or 1 x C x
 -- H x W) broadcast over a batch.
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local MeanSubtraction, parent = torch.class('inn.MeanSubtraction', 'nn.Module')
 
 schema.declare(MeanSubtraction, {
@@ -37,6 +38,12 @@ function MeanSubtraction:updateOutput(input)
    end
    self.output:resizeAs(input):copy(input):add(-1, mean:typeAs(input))
    return self.output
+end
+
+function MeanSubtraction:updateGradInput(input, gradOutput)
+   local gi = kernels.output(self, gradOutput, nil, 'gradInput')
+   gi:copy(gradOutput)
+   return gi
 end
 
 return MeanSubtraction

@@ -57,15 +57,43 @@ function ROIPooling:updateOutput(input)
       end
    end
    kernels.output(self, data, {R, data:size(2), self.H, self.W})
+   -- where each maximum was (row * width + column in its plane), for backward
+   if torch.type(self.indices) ~= 'torch.LongTensor' then self.indices = torch.LongTensor() end
+   self.indices:resize(R, data:size(2), self.H, self.W)
    if R > 0 then
       kernels.roi_pooling(self.output, data:contiguous(), rois:contiguous():double(), self.W, self.H,
-                          self.spatial_scale, self.v2 and true or false)
+                          self.spatial_scale, self.v2 and true or false, self.indices)
    end
    return self.output
 end
 
+-- Each bin's gradient goes to the pixel its maximum came from; the rois get a zero gradient.
+function ROIPooling:updateGradInput(input, gradOutput)
+   local data, rois = input[1], input[2]
+   local R = rois:size(1)
+   if not (torch.isTensor(self.indices) and self.indices:dim() == 4 and self.indices:size(1) == R) then
+      error('<inn.ROIPooling> no forward for these rois: run forward first', 2)
+   end
+   if not (torch.isTensor(gradOutput) and gradOutput:isSameSizeAs(self.output)) then
+      error(string.format('<inn.ROIPooling> gradOutput of size %s expected, got %s',
+                          table.concat(self.output:size():totable(), 'x'),
+                          torch.isTensor(gradOutput) and table.concat(gradOutput:size():totable(), 'x') or torch.type(gradOutput)), 2)
+   end
+   local gd = kernels.output({output = self.gradInput_data}, data)
+   self.gradInput_data = gd
+   if R > 0 then
+      kernels.roi_pooling_grad(gd, gradOutput:contiguous(), rois:contiguous():double(), self.indices)
+   else
+      gd:zero()
+   end
+   self.gradInput_rois = self.gradInput_rois or rois.new()
+   self.gradInput_rois:resizeAs(rois):zero()
+   self.gradInput = {gd, self.gradInput_rois}
+   return self.gradInput
+end
+
 function ROIPooling:clearState()
-   nn.utils.clear(self, 'gradInput_rois', 'gradInput_boxes', 'indices')
+   nn.utils.clear(self, 'gradInput_rois', 'gradInput_boxes', 'gradInput_data', 'indices')
    return parent.clearState(self)
 end
 

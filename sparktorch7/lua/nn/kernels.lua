@@ -60,7 +60,7 @@ local MANIFEST = {
    }},
    {'sparktorch7._pkg_ops', {
       'roi_pooling', 'resample_bilinear', 'resample_average', 'resample_pick',
-      'resample_bilinear_grad', 'resample_average_grad', 'resample_pick_grad',
+      'resample_bilinear_grad', 'resample_average_grad', 'resample_pick_grad', 'roi_pooling_grad',
    }},
 }
 
