@@ -65,13 +65,15 @@ local function clamp(x, lo, hi)
    return x
 end
 
--- what can be called: a function, or a value whose metatable has __call (cdata may have one
--- through its ctype, which getmetatable does not show)
+-- what may be called: a function, or a value whose metatable has __call. cdata may have one
+-- through its ctype, which getmetatable does not show, and a protected metatable (a Python
+-- object's) hides it: those get the benefit of the doubt
 local function callable(v)
    local t = type(v)
    if t == 'function' or t == 'cdata' then return true end
    local mt = getmetatable(v)
-   return type(mt) == 'table' and rawget(mt, '__call') ~= nil
+   if type(mt) == 'table' then return rawget(mt, '__call') ~= nil end
+   return mt ~= nil
 end
 
 ---------------------------------------------------------------------------- table functions
@@ -1344,19 +1346,20 @@ end
 local function offered(fname, f)
    local params = SIGNATURES[fname] and parseSignature(fname, SIGNATURES[fname])
    if params then
-      return function(v, ...)
+      return function(...)
+         local v = ...
          if getmetatable(v) == Chain then
-            v = rawget(v, '_value')
-            check(fname, params, v, ...)
-            return chained((f(v, ...)))
+            check(fname, params, rawget(v, '_value'), select(2, ...))
+            return chained((f(rawget(v, '_value'), select(2, ...))))
          end
-         check(fname, params, v, ...)
-         return f(v, ...)
+         check(fname, params, ...)
+         return f(...)
       end
    end
-   return function(v, ...)
-      if getmetatable(v) == Chain then return chained((f(rawget(v, '_value'), ...))) end
-      return f(v, ...)
+   return function(...)
+      local v = ...
+      if getmetatable(v) == Chain then return chained((f(rawget(v, '_value'), select(2, ...)))) end
+      return f(...)
    end
 end
 
