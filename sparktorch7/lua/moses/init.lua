@@ -1,6 +1,7 @@
 -- moses: Roland Yonaba's functional utility belt for Lua, version 1.6.1, the rock that
 -- Torch7's distribution shipped (dpnn, rnn and torch/nn's tests `local _ = require 'moses'`).
--- Written from 1.6.1's documentation (doc/tutorial.md, the LDoc comments) and its specs.
+-- Written from 1.6.1's documentation (doc/tutorial.md, the LDoc comments), its specs and the
+-- behaviour of its source at the tag Moses-1.6.1-1.
 --
 -- 1.6.x's conventions, which 2.x changed:
 --   * each, map, select, reject, all, countf, groupBy, countBy, selectWhile, findIndex, chunk...
@@ -25,10 +26,12 @@
 --     (1.6.1 packed them in tables and lost them), and partial's '_' with no argument left
 --     for it passes nil (1.6.1 passed the string '_');
 --   * slice (and first, initial, last, rest) takes the values at the integer keys
---     1..#array in the range (1.6.1 filtered every key with pairs).
+--     1..#array in the range (1.6.1 filtered every key with pairs);
+--   * _.value(v) of a value that is not chained, and a method a chained value does not have,
+--     are errors (1.6.1: v._value, and "attempt to call a nil value").
 
 local type, select, next, ipairs, tostring, error = type, select, next, ipairs, tostring, error
-local getmetatable, setmetatable, rawget, rawset = getmetatable, setmetatable, rawget, rawset
+local getmetatable, setmetatable, rawget = getmetatable, setmetatable, rawget
 local unpack = unpack or table.unpack
 local floor, ceil, mmax, mmin, huge = math.floor, math.ceil, math.max, math.min, math.huge
 local random, randomseed, clock = math.random, math.randomseed, os.clock
