@@ -31,20 +31,20 @@ def array(d):
 
 # ---------------------------------------------------------------------------- the module
 def test_require_gives_one_module_and_no_globals(lua):
-    names = fn(lua, "local t = {} for k in pairs(_G) do t[#t + 1] = k end return t")
-    before = set(names().values())
     same, version, source = lua.execute("""
         local m = require 'moses'
         return m == _ and package.loaded.moses == m, m._VERSION, debug.getinfo(m.map, 'S').source
     """)
     assert same is True and version == "Moses v1.6.1"
     assert source.replace("\\", "/").endswith("/lua/moses/init.lua")
-    assert set(names().values()) == before
-    # a second state loads its own copy, with its own id counter
+    # a fresh state: requiring creates no global, and the state has its own id counter
     other = type(lua)()
     try:
-        other.execute("m = require 'moses'")
-        assert other.eval("m.uniqueId()") == 0 and other.eval("m.uniqueId()") == 1
+        names = other.eval("function() local t = {} for k in pairs(_G) do t[#t + 1] = k end return t end")
+        before = set(names().values())
+        other.execute("local m = require 'moses'; m.uniqueId()")
+        assert set(names().values()) == before
+        assert other.eval("require('moses').uniqueId()") == 1
         assert lua.eval("_.uniqueId()") == 0
     finally:
         other.close()
