@@ -23,11 +23,15 @@ function MSECriterion:updateOutput(input, target)
    return s
 end
 
--- dE/dx = 2 (x - t), divided by the element count with sizeAverage
+-- dE/dx = 2 (x - t), divided by the element count with sizeAverage (t of x's element
+-- count, in any layout, or a number)
 function MSECriterion:updateGradInput(input, target)
-   local norm = self.sizeAverage ~= false and 2 / input:nElement() or 2
-   self.gradInput = nn.utils.newLike(input):resizeAs(input):copy(input)
-   self.gradInput:add(-1, target:view(input:size())):mul(norm)
+   local x, t, n = self:_pair(input, target)
+   local _, g = self:_gradLike(input)
+   local norm = self.sizeAverage ~= false and 2 / n or 2
+   for i = 0, n - 1 do
+      g[i] = norm * (x[i] - t[i])
+   end
    return self.gradInput
 end
 

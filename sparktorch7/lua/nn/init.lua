@@ -139,6 +139,20 @@ require('nn.MultiMarginCriterion')
 require('nn.MultiCriterion')
 require('nn.ParallelCriterion')
 
+-- more criteria (the MSE family after nn.MSECriterion), and nn.StochasticGradient, which
+-- trains a module with one
+require('nn.SpatialClassNLLCriterion')
+require('nn.SpatialAutoCropMSECriterion')
+require('nn.ClassSimplexCriterion')
+require('nn.WeightedMSECriterion')
+require('nn.L1HingeEmbeddingCriterion')
+require('nn.MultiLabelMarginCriterion')
+require('nn.MultiLabelSoftMarginCriterion')
+require('nn.L1Cost')
+require('nn.DistanceRatioCriterion')
+require('nn.ModuleCriterion')
+require('nn.StochasticGradient')
+
 -- spatial, temporal and volumetric (after nn.Module, nn.Sequential and
 -- nn.BatchNormalization; SpatialLPPooling also needs nn.Square, nn.Power,
 -- nn.MulConstant and nn.Sqrt when it is constructed)
