@@ -21,7 +21,7 @@ end
 local function operands(input, y)
    if type(input) ~= 'table' or not torch.isTensor(input[1]) or not torch.isTensor(input[2]) then
       error(string.format('%s input must be a table of two tensors {x1, x2}, not %s', NAME,
-                          torch.type(input)), 3)
+                          nn.utils.describe(input)), 3)
    end
    local a, b = input[1], input[2]
    if a:nElement() ~= b:nElement() then
