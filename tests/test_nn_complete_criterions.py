@@ -104,6 +104,15 @@ def rng(seed):
     return np.random.default_rng(seed)
 
 
+def assert_error(lua, code, name, message):
+    """code (Lua) raises a LuaError saying `<name> message`, its traceback reaching the chunk."""
+    with pytest.raises(LuaError) as e:
+        lua.execute(code)
+    text = str(e.value)
+    assert f"<{name}> {message}" in text
+    assert '[string "' in text
+
+
 # ---------------------------------------------------------------- SpatialClassNLLCriterion
 
 def spatial_nll_ref(x, t, w, size_average):
@@ -200,9 +209,7 @@ def test_spatial_class_nll_gradient_and_round_trip(lua, tmp_path):
 ])
 def test_spatial_class_nll_errors(lua, code, message):
     lua.execute("c = nn.SpatialClassNLLCriterion()")
-    with pytest.raises(LuaError) as e:
-        lua.execute(code)
-    assert "<nn.SpatialClassNLLCriterion> " + message in str(e.value)
+    assert_error(lua, code, "nn.SpatialClassNLLCriterion", message)
 
 
 # ---------------------------------------------------------------- SpatialAutoCropMSECriterion
@@ -249,9 +256,7 @@ def test_spatial_auto_crop_mse_gradient_and_round_trip(lua, tmp_path):
     ("torch.Tensor(2, 5)", "torch.Tensor(2, 5)", "input and target must both be 3D (C x H x W) or 4D (N x C x H x W), not a 2D torch.DoubleTensor of size 2x5"),
 ])
 def test_spatial_auto_crop_mse_errors(lua, x, t, message):
-    with pytest.raises(LuaError) as e:
-        lua.execute(f"nn.SpatialAutoCropMSECriterion():forward({x}, {t})")
-    assert "<nn.SpatialAutoCropMSECriterion> " + message in str(e.value)
+    assert_error(lua, f"nn.SpatialAutoCropMSECriterion():forward({x}, {t})", "nn.SpatialAutoCropMSECriterion", message)
 
 
 # ---------------------------------------------------------------- ClassSimplexCriterion
@@ -325,9 +330,7 @@ def test_class_simplex_predictions_gradient_and_round_trip(lua, tmp_path):
     ("nn.ClassSimplexCriterion(3):forward(torch.randn(2, 4), torch.Tensor{1, 2})", "input has 8 elements, target 6"),
 ])
 def test_class_simplex_errors(lua, code, message):
-    with pytest.raises(LuaError) as e:
-        lua.execute(code)
-    assert "<nn.ClassSimplexCriterion> " + message in str(e.value)
+    assert_error(lua, code, "nn.ClassSimplexCriterion", message)
 
 
 # ---------------------------------------------------------------- WeightedMSECriterion
@@ -357,12 +360,9 @@ def test_weighted_mse_keeps_its_own_weight_gradient_and_round_trip(lua, tmp_path
     check_fd(lua, "nn.WeightedMSECriterion(torch.rand(6) + 0.5)", x, t)
     check_fd(lua, "nn.WeightedMSECriterion(torch.rand(4, 6) + 0.5)", x, t)
     round_trip(lua, tmp_path, "nn.WeightedMSECriterion(torch.rand(6) + 0.5)", x, t)
-    with pytest.raises(LuaError) as e:
-        lua.execute("nn.WeightedMSECriterion(torch.ones(5)):forward(torch.randn(4, 6), torch.randn(4, 6))")
-    assert "<nn.WeightedMSECriterion> a weight of 5 elements does not fit an input of 24 in 4 rows" in str(e.value)
-    with pytest.raises(LuaError) as e:
-        lua.execute("nn.WeightedMSECriterion(3)")
-    assert "<nn.WeightedMSECriterion> the weight must be a tensor, not a number" in str(e.value)
+    assert_error(lua, "nn.WeightedMSECriterion(torch.ones(5)):forward(torch.randn(4, 6), torch.randn(4, 6))",
+                 "nn.WeightedMSECriterion", "a weight of 5 elements does not fit an input of 24 in 4 rows")
+    assert_error(lua, "nn.WeightedMSECriterion(3)", "nn.WeightedMSECriterion", "the weight must be a tensor, not the number 3")
 
 
 # ---------------------------------------------------------------- L1HingeEmbeddingCriterion
@@ -403,9 +403,7 @@ def test_l1_hinge_embedding_gradient_ties_and_round_trip(lua, tmp_path):
         ("nn.L1HingeEmbeddingCriterion():forward({torch.randn(3), torch.randn(4)}, 1)", "x1 has 3 elements, x2 4"),
         ("nn.L1HingeEmbeddingCriterion():forward({torch.randn(3), torch.randn(3)}, 0)", "the label must be 1 or -1, not 0"),
     ]:
-        with pytest.raises(LuaError) as e:
-            lua.execute(code)
-        assert "<nn.L1HingeEmbeddingCriterion> " + message in str(e.value)
+        assert_error(lua, code, "nn.L1HingeEmbeddingCriterion", message)
 
 
 # ---------------------------------------------------------------- MultiLabelMarginCriterion
@@ -495,9 +493,7 @@ def test_multilabel_margin_gradient_and_round_trip(lua, tmp_path):
         ("c:backward(torch.randn(4), torch.Tensor{-1, 0, 0, 0})", "target -1 out of range [0, 4] (0 ends a list)"),
     ]:
         lua.execute("c = nn.MultiLabelMarginCriterion()")
-        with pytest.raises(LuaError) as e:
-            lua.execute(code)
-        assert "<nn.MultiLabelMarginCriterion> " + message in str(e.value)
+        assert_error(lua, code, "nn.MultiLabelMarginCriterion", message)
 
 
 # ---------------------------------------------------------------- MultiLabelSoftMarginCriterion
@@ -538,9 +534,7 @@ def test_multilabel_soft_margin_gradient_and_round_trip(lua, tmp_path):
         ("nn.MultiLabelSoftMarginCriterion(torch.ones(2, 2))", "weights must be a 1D tensor"),
         ("nn.MultiLabelSoftMarginCriterion():forward(torch.randn(3, 5), torch.zeros(3, 4))", "input has 15 elements, target 12"),
     ]:
-        with pytest.raises(LuaError) as e:
-            lua.execute(code)
-        assert "<nn.MultiLabelSoftMarginCriterion> " + message in str(e.value)
+        assert_error(lua, code, "nn.MultiLabelSoftMarginCriterion", message)
 
 
 # ---------------------------------------------------------------- L1Cost
@@ -557,9 +551,7 @@ def test_l1_cost(lua, dtype, tmp_path):
     if dtype == np.float64:
         check_fd(lua, "nn.L1Cost()", r.standard_normal(7), None)
         round_trip(lua, tmp_path, "nn.L1Cost()", x, None)
-        with pytest.raises(LuaError) as e:
-            lua.execute("nn.L1Cost():forward({1, 2})")
-        assert "<nn.L1Cost> input must be a tensor, not a table" in str(e.value)
+        assert_error(lua, "nn.L1Cost():forward({1, 2})", "nn.L1Cost", "input must be a tensor, not a table")
 
 
 # ---------------------------------------------------------------- DistanceRatioCriterion
@@ -603,9 +595,7 @@ def test_distance_ratio_torch7_values_gradient_and_round_trip(lua, tmp_path):
         ("nn.DistanceRatioCriterion():forward({torch.ones(3), torch.ones(4)})",
          "X and Y must have the same sizes, not a 1D torch.DoubleTensor of size 3 and a 1D torch.DoubleTensor of size 4"),
     ]:
-        with pytest.raises(LuaError) as e:
-            lua.execute(code)
-        assert "<nn.DistanceRatioCriterion> " + message in str(e.value)
+        assert_error(lua, code, "nn.DistanceRatioCriterion", message)
 
 
 # ---------------------------------------------------------------- ModuleCriterion
@@ -652,9 +642,7 @@ def test_module_criterion_cast_target_warning_gradient_and_round_trip(lua, tmp_p
         ("nn.ModuleCriterion(nn.Tanh())", "expects an nn.Criterion, not a nn.Tanh"),
         ("nn.ModuleCriterion(nn.MSECriterion(), nn.MSECriterion())", "the inputModule must be an nn.Module, not a nn.MSECriterion"),
     ]:
-        with pytest.raises(LuaError) as e:
-            lua.execute(code)
-        assert "<nn.ModuleCriterion> " + message in str(e.value)
+        assert_error(lua, code, "nn.ModuleCriterion", message)
 
 
 # ---------------------------------------------------------------- CrossEntropyCriterion
@@ -783,6 +771,4 @@ def test_stochastic_gradient_quiet_and_bad_datasets(lua):
         ("nn.StochasticGradient(nn.MSECriterion(), nn.MSECriterion())", "expects an nn.Module to train, not a nn.MSECriterion"),
         ("nn.StochasticGradient(nn.Linear(3, 2))", "expects an nn.Criterion, not a nil"),
     ]:
-        with pytest.raises(LuaError) as e:
-            lua.execute("print = function() end; " + code)
-        assert "<nn.StochasticGradient> " + message in str(e.value)
+        assert_error(lua, "print = function() end; " + code, "nn.StochasticGradient", message)

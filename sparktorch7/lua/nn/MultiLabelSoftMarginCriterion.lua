@@ -49,27 +49,19 @@ function MultiLabelSoftMarginCriterion:updateOutput(input, target)
    local s = 0
    for i = 0, n - 1 do
       local v = x[i]
-      local l = log(1 + exp(-abs(v))) + max(v, 0) - v * t[i]
-      if w then l = l * w[i % nw] end
-      s = s + l
+      s = s + (log(1 + exp(-abs(v))) + max(v, 0) - v * t[i]) * (w and w[i % nw] or 1)
    end
-   if self.sizeAverage and n > 0 then
-      s = s / n
-   end
-   self.output = s
-   return s
+   self.output = s * self:_norm(n)
+   return self.output
 end
 
 -- dE/dx = w (sigmoid(x) - t), divided by the element count with sizeAverage
 function MultiLabelSoftMarginCriterion:updateGradInput(input, target)
    local x, t, w, n, nw = self:_operands(input, target)
    local _, g = self:_gradLike(input)
-   local norm = (self.sizeAverage and n > 0) and 1 / n or 1
-   local exp = math.exp
+   local norm, exp = self:_norm(n), math.exp
    for i = 0, n - 1 do
-      local d = (1 / (1 + exp(-x[i])) - t[i]) * norm
-      if w then d = d * w[i % nw] end
-      g[i] = d
+      g[i] = (1 / (1 + exp(-x[i])) - t[i]) * norm * (w and w[i % nw] or 1)
    end
    return self.gradInput
 end
