@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 import sparktorch7 as st
+import t7craft
 from sparktorch7 import LuaError
 from gradcheck import install
+from schema_helpers import expect, load_error
 
 DTYPES = [np.float32, np.float64]
 TNAME = {np.float32: "torch.FloatTensor", np.float64: "torch.DoubleTensor"}
@@ -772,3 +774,97 @@ def test_stochastic_gradient_quiet_and_bad_datasets(lua):
         ("nn.StochasticGradient(nn.Linear(3, 2))", "expects an nn.Criterion, not a nil"),
     ]:
         assert_error(lua, "print = function() end; " + code, "nn.StochasticGradient", message)
+
+
+# ---------------------------------------------------------------- files in Torch7's layout
+
+def t7_tensor(values, typename="torch.DoubleTensor"):
+    values = np.asarray(values, int if "Long" in typename else float)
+    storage = t7craft.Storage(typename.replace("Tensor", "Storage"), values.ravel().tolist())
+    return t7craft.Tensor(typename, list(values.shape), storage=storage)
+
+
+def t7_empty(typename="torch.DoubleTensor"):
+    return t7craft.Tensor(typename, [], storage=None)
+
+
+def t7_module(name):
+    return t7craft.Obj(name, {"output": t7_empty(), "gradInput": t7_empty(), "train": True})
+
+
+def torch7_files():
+    """Criterions with the fields torch/nn's constructors (and a forward) leave in them,
+    written by t7craft (not by this runtime), with a loss computed here for each."""
+    r = rng(30)
+    base = {"output": 0.0, "gradInput": t7_empty()}
+    x4, t3 = np.log(r.uniform(0.1, 1, (2, 3, 2, 2))), r.integers(1, 4, (2, 2, 2))
+    w = r.uniform(0.5, 2, 3)
+    nll_ref = spatial_nll_ref(x4, t3, w, True)[0]
+    xs = r.standard_normal(3)
+    xm, tm = r.standard_normal((2, 4)), (r.random((2, 4)) > 0.5).astype(float)
+    mlsm_ref = (tm * np.logaddexp(0, -xm) + (1 - tm) * np.logaddexp(0, xm)).mean()
+    X, Y = r.uniform(0, 2, (4, 1)), r.uniform(0, 2, (4, 1))
+    xa, xb = r.standard_normal((3, 2)), r.standard_normal((3, 2))
+    return [
+        (t7craft.Obj("nn.SpatialClassNLLCriterion", {**base, "sizeAverage": True, "weights": t7_tensor(w),
+                                                      "output_tensor": t7_tensor([0.0]),
+                                                      "total_weight_tensor": t7_tensor([1.0]),
+                                                      "target": t7_tensor([0], "torch.LongTensor")}),
+         x4, t3, nll_ref),
+        (t7craft.Obj("nn.ClassSimplexCriterion", {**base, "sizeAverage": True, "nClasses": 3,
+                                                   "simplex": t7_tensor(simplex_ref(3)),
+                                                   "_target": t7_tensor(np.zeros(3))}),
+         xs, 2, ((xs - simplex_ref(3)[1]) ** 2).mean()),
+        (t7craft.Obj("nn.MultiLabelSoftMarginCriterion", {**base, "sizeAverage": True,
+                                                           "sigmoid": t7_module("nn.Sigmoid")}),
+         xm, tm, mlsm_ref),
+        (t7craft.Obj("nn.DistanceRatioCriterion", {**base, "sizeAverage": True, "loss": t7_tensor(X[:, 0]),
+                                                    "dX": t7_tensor(X), "dY": t7_tensor(Y),
+                                                    "_expMinusX": t7_tensor(np.exp(-X))}),
+         [X, Y], None, (X + np.logaddexp(-X, -Y)).sum() / 4),
+        (t7craft.Obj("nn.ModuleCriterion", {"inputModule": t7_module("nn.Tanh"), "castTarget": True,
+                                             "criterion": t7craft.Obj("nn.MSECriterion", {**base, "sizeAverage": True})}),
+         xm, tm, ((np.tanh(xm) - tm) ** 2).mean()),
+        (t7craft.Obj("nn.L1HingeEmbeddingCriterion", {"output": 0.0, "margin": 20.0,
+                                                       "gradInput": {1: t7_empty(), 2: t7_empty()}}),
+         [xa, xb], -1, 20 - np.abs(xa - xb).sum()),
+        (t7craft.Obj("nn.MultiLabelMarginCriterion", {**base, "sizeAverage": True, "isTarget": t7_empty()}),
+         xm, np.array([[2, 0, 0, 0], [4, 1, 0, 0]]), multilabel_margin_ref(xm, np.array([[2, 0, 0, 0], [4, 1, 0, 0]]), True)[0]),
+    ]
+
+
+def test_files_in_torch7_layout_load_and_run(lua, tmp_path):
+    f = lua.eval("""function(path, x, t)
+        local c = torch.load(path)
+        local loss = c:forward(x, t)
+        c:backward(x, t)
+        return torch.type(c), loss
+    end""")
+    for k, (obj, x, t, ref) in enumerate(torch7_files()):
+        path = tmp_path / f"c{k}.t7"
+        path.write_bytes(t7craft.dumps(obj))
+        name, loss = f(str(path), x, t)
+        assert name == obj.typename
+        assert loss == pytest.approx(ref, rel=1e-12), name
+
+
+@pytest.mark.parametrize("build, expected", [
+    ("local c = nn.SpatialClassNLLCriterion(torch.ones(3)); c.weights = torch.ones(3, 1); return c",
+     "nn.SpatialClassNLLCriterion.weights: expected a tensor of 1 dimensions"),
+    ("local c = nn.ClassSimplexCriterion(4); c.simplex = torch.zeros(4, 3); return c",
+     "nn.ClassSimplexCriterion.simplex: expected a tensor of size 4x4"),
+    ("local c = nn.ClassSimplexCriterion(4); c.nClasses = 0; return c",
+     "nn.ClassSimplexCriterion.nClasses: expected an integer >= 1"),
+    ("local c = nn.L1HingeEmbeddingCriterion(); c.margin = 'm'; return c",
+     'nn.L1HingeEmbeddingCriterion.margin: expected a number, the file holds the string "m"'),
+    ("local c = nn.WeightedMSECriterion(torch.ones(2)); c.weight = nil; return c",
+     "nn.WeightedMSECriterion.weight: expected a tensor, the file holds nothing"),
+    ("local c = nn.ModuleCriterion(nn.MSECriterion()); c.criterion = nn.Tanh(); return c",
+     "nn.ModuleCriterion.criterion: expected an nn criterion, the file holds a nn.Tanh"),
+    ("local c = nn.MultiLabelSoftMarginCriterion(); c.weights = torch.ones(2, 2); return c",
+     "nn.MultiLabelSoftMarginCriterion.weights: expected a tensor of 1 dimensions"),
+    ("local s = nn.StochasticGradient(nn.Linear(2, 2), nn.MSECriterion()); s.learningRate = 'fast'; return s",
+     'nn.StochasticGradient.learningRate: expected a number, the file holds the string "fast"'),
+])
+def test_files_whose_fields_do_not_fit_are_refused(lua, tmp_path, build, expected):
+    expect(load_error(lua, tmp_path, build), expected)
