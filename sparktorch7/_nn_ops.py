@@ -852,16 +852,19 @@ def _label_sets(target):
 
 def _margin_chunks(x, sets):
     """Per chunk of frames: its slice, its target indices, and the (frames, j, i) mask
-    of the hinge terms 1 - x[y_j] + x[i] > 0 counted (j listed, i not) with their values."""
+    of the hinge terms 1 - x[y_j] + x[i] > 0 counted (j listed, i not) with their values.
+    The lists are prefixes, so j runs over the longest list of the chunk only."""
     idx, valid, listed = sets
-    dim = x.shape[1]
-    step = max(1, _MARGIN_CHUNK // max(1, dim * dim))
-    for s0 in range(0, x.shape[0], step):
+    nframe, dim = x.shape
+    longest = valid.sum(axis=1)
+    step = max(1, _MARGIN_CHUNK // max(1, dim * max(1, int(longest.max(initial=0)))))
+    for s0 in range(0, nframe, step):
         sl = slice(s0, s0 + step)
-        xs = x[sl]
-        z = 1 - np.take_along_axis(xs, idx[sl], axis=1)[:, :, None] + xs[:, None, :]
-        keep = valid[sl][:, :, None] & ~listed[sl][:, None, :] & (z > 0)
-        yield sl, idx[sl], keep, z
+        n = int(longest[sl].max(initial=0))
+        xs, ids = x[sl], idx[sl, :n]
+        z = 1 - np.take_along_axis(xs, ids, axis=1)[:, :, None] + xs[:, None, :]
+        keep = valid[sl, :n][:, :, None] & ~listed[sl][:, None, :] & (z > 0)
+        yield sl, ids, keep, z
 
 
 def _frames(x, target):

@@ -487,6 +487,9 @@ def test_multilabel_margin_gradient_and_round_trip(lua, tmp_path):
     t = np.array([[2, 5, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0], [6, 4, 3, 0, 0, 0]])
     check_fd(lua, "nn.MultiLabelMarginCriterion()", x, t)
     check_fd(lua, "nn.MultiLabelMarginCriterion()", x[0], t[0])
+    # no classes listed at all: nothing to count
+    loss, g = run(lua, "nn.MultiLabelMarginCriterion()", x, np.zeros((3, 6), np.int64), np.float64)
+    assert loss == 0 and not g.any()
     round_trip(lua, tmp_path, "nn.MultiLabelMarginCriterion()", x, t)
     for code, message in [
         ("c:forward(torch.randn(2, 3, 4), torch.zeros(2, 3, 4))", "input must be a 1D or 2D tensor, not a 3D torch.DoubleTensor of size 2x3x4"),
