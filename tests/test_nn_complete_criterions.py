@@ -203,7 +203,7 @@ def test_spatial_class_nll_gradient_and_round_trip(lua, tmp_path):
 @pytest.mark.parametrize("code, message", [
     ("c:forward(torch.randn(3, 4, 5), torch.ones(3, 4, 5))", "input must be a 4D tensor (batch x classes x height x width), not a 3D"),
     ("c:forward(torch.randn(2, 3, 4, 5), torch.ones(2, 4))", "target must be a 3D tensor (batch x height x width) of classes, not a 2D"),
-    ("c:forward(torch.randn(2, 3, 4, 5), torch.ones(2, 5, 4))", "the target must be 2x4x5 for an input of size 2x3x4x5, not a 3D torch.DoubleTensor of size 2x5x4"),
+    ("c:forward(torch.randn(2, 3, 4, 5), torch.ones(2, 5, 4))", "size mismatch: the target must be 2x4x5 for an input of size 2x3x4x5, not a 3D torch.DoubleTensor of size 2x5x4"),
     ("c:forward(torch.randn(2, 3, 4, 5), torch.ones(2, 4, 5):fill(4))", "target 4 out of range [1, 3]"),
     ("c:backward(torch.randn(2, 3, 4, 5), torch.zeros(2, 4, 5))", "target 0 out of range [1, 3]"),
     ("nn.SpatialClassNLLCriterion(torch.ones(4)):forward(torch.randn(2, 3, 4, 5), torch.ones(2, 4, 5))", "weights has 4 elements, the input 3 classes"),

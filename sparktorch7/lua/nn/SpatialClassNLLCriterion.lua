@@ -42,7 +42,7 @@ function SpatialClassNLLCriterion:_target(input, target)
                           nn.utils.describe(target)), 3)
    end
    if target:size(1) ~= input:size(1) or target:size(2) ~= input:size(3) or target:size(3) ~= input:size(4) then
-      error(string.format('%s the target must be %dx%dx%d for an input of size %s, not %s', NAME,
+      error(string.format('%s size mismatch: the target must be %dx%dx%d for an input of size %s, not %s', NAME,
                           input:size(1), input:size(3), input:size(4),
                           table.concat(input:size():totable(), 'x'), nn.utils.describe(target)), 3)
    end
