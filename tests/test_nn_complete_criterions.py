@@ -864,6 +864,9 @@ def test_files_in_torch7_layout_load_and_run(lua, tmp_path):
      "nn.WeightedMSECriterion.weight: expected a tensor, the file holds nothing"),
     ("local c = nn.ModuleCriterion(nn.MSECriterion()); c.criterion = nn.Tanh(); return c",
      "nn.ModuleCriterion.criterion: expected an nn criterion, the file holds a nn.Tanh"),
+    ("local c = nn.ModuleCriterion(nn.MSECriterion()); c.criterion = nn.MultiCriterion():add(c); return c",
+     "nn.ModuleCriterion.criterion: expected a criterion that does not contain the nn.ModuleCriterion itself, "
+     "the file holds one that contains it (a cycle)"),
     ("local c = nn.MultiLabelSoftMarginCriterion(); c.weights = torch.ones(2, 2); return c",
      "nn.MultiLabelSoftMarginCriterion.weights: expected a tensor of 1 dimensions"),
     ("local s = nn.StochasticGradient(nn.Linear(2, 2), nn.MSECriterion()); s.learningRate = 'fast'; return s",
@@ -871,3 +874,71 @@ def test_files_in_torch7_layout_load_and_run(lua, tmp_path):
 ])
 def test_files_whose_fields_do_not_fit_are_refused(lua, tmp_path, build, expected):
     expect(load_error(lua, tmp_path, build), expected)
+
+
+FUZZ_CASES = [
+    ("nn.SpatialClassNLLCriterion(torch.rand(3) + 0.5)", "torch.randn(2, 3, 2, 2)", "torch.LongTensor(2, 2, 2):random(1, 3)"),
+    ("nn.SpatialAutoCropMSECriterion()", "torch.randn(2, 3, 3)", "torch.randn(2, 5, 4)"),
+    ("nn.ClassSimplexCriterion(4)", "torch.randn(3, 4)", "torch.LongTensor{1, 4, 2}"),
+    ("nn.WeightedMSECriterion(torch.rand(4))", "torch.randn(3, 4)", "torch.randn(3, 4)"),
+    ("nn.L1HingeEmbeddingCriterion(2)", "{torch.randn(4), torch.randn(4)}", "-1"),
+    ("nn.MultiLabelMarginCriterion()", "torch.randn(2, 4)", "torch.LongTensor{{1, 3, 0, 0}, {2, 0, 0, 0}}"),
+    ("nn.MultiLabelSoftMarginCriterion(torch.rand(4))", "torch.randn(2, 4)", "torch.rand(2, 4):gt(0.5):double()"),
+    ("nn.L1Cost()", "torch.randn(5)", "nil"),
+    ("nn.DistanceRatioCriterion()", "{torch.rand(4, 1), torch.rand(4, 1)}", "nil"),
+    ("nn.ModuleCriterion(nn.MSECriterion(), nn.Tanh(), nn.Sigmoid())", "torch.randn(2, 3)", "torch.randn(2, 3)"),
+]
+
+
+def test_mutated_fields_are_refused_or_fail_naming_the_class(lua, tmp_path):
+    """Every field of each new criterion (after a forward and backward) replaced by a wrong
+    value, saved and loaded: refused at load (T7FormatError), or forward and backward run, or
+    they fail with an error naming a class; never an internal Lua error ("attempt to ...")."""
+    fuzz = lua.eval("""function(ctor, input, target, path)
+        local make = loadstring('return ' .. ctor)
+        local x, t = loadstring('return ' .. input)(), loadstring('return ' .. target)()
+        local proto = make()
+        proto:forward(x, t); proto:backward(x, t)
+        local keys = {}
+        for k in pairs(proto) do keys[#keys + 1] = k end
+        table.sort(keys)
+        local counts, bad = {refused = 0, ran = 0, failed = 0}, {}
+        for _, k in ipairs(keys) do
+            for _, how in ipairs({'nil', 'num', 'neg', 'frac', 'str', 'tbl', 'bool', 'tiny', 'self'}) do
+                local c = make()
+                c:forward(x, t); c:backward(x, t)
+                local values = {num = 3, neg = -1, frac = 2.5, str = 'x', tbl = {}, bool = true,
+                                tiny = torch.Tensor(1), self = c}
+                c[k] = values[how]
+                torch.save(path, c)
+                local ok, back = pcall(torch.load, path)
+                if not ok then
+                    if tostring(back):find('T7FormatError') then
+                        counts.refused = counts.refused + 1
+                    else
+                        bad[#bad + 1] = k .. '=' .. how .. ' at load: ' .. tostring(back):sub(1, 200)
+                    end
+                else
+                    local ran, err = pcall(function() back:forward(x, t); back:backward(x, t) end)
+                    if ran then
+                        counts.ran = counts.ran + 1
+                    else
+                        local first = tostring(err):match('[^\\n]*')
+                        counts.failed = counts.failed + 1
+                        if not first:find('<') or first:find('attempt to') or first:find('bad argument')
+                           or first:find('a nil value') or first:find('index is nil') then
+                            bad[#bad + 1] = k .. '=' .. how .. ': ' .. first:sub(1, 200)
+                        end
+                    end
+                end
+            end
+        end
+        return counts, bad
+    end""")
+    path = str(tmp_path / "f.t7")
+    refused = 0
+    for ctor, x, t in FUZZ_CASES:
+        counts, bad = fuzz(ctor, x, t, path)
+        assert not as_list(bad), (ctor, as_list(bad))
+        refused += counts["refused"]
+    assert refused > 150

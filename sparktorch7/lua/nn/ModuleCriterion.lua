@@ -6,8 +6,25 @@
 local schema = require('nn.schema')
 local ModuleCriterion, parent = torch.class('nn.ModuleCriterion', 'nn.Criterion')
 
+-- the criterion must not lead back to this one (forward would recurse without end)
+local function notContainingSelf(criterion, self)
+   local seen, stack = {}, {criterion}
+   while #stack > 0 do
+      local v = table.remove(stack)
+      if rawequal(v, self) then
+         return 'a criterion that does not contain the nn.ModuleCriterion itself', 'one that contains it (a cycle)'
+      end
+      if type(v) == 'table' and not seen[v] then
+         seen[v] = true
+         for _, w in pairs(v) do
+            if type(w) == 'table' then stack[#stack + 1] = w end
+         end
+      end
+   end
+end
+
 schema.declare(ModuleCriterion, {
-   {'criterion', 'criterion'}, {'inputModule', 'module?'}, {'targetModule', 'module?'},
+   {'criterion', 'criterion', check = notContainingSelf}, {'inputModule', 'module?'}, {'targetModule', 'module?'},
    {'castTarget', 'boolean?'}, {'input', 'any?'}, {'target', 'any?'},
 })
 
