@@ -133,11 +133,6 @@ require('nn.BCECriterion')
 require('nn.MarginCriterion')
 require('nn.SoftMarginCriterion')
 require('nn.HingeEmbeddingCriterion')
-require('nn.MarginRankingCriterion')
-require('nn.CosineEmbeddingCriterion')
-require('nn.MultiMarginCriterion')
-require('nn.MultiCriterion')
-require('nn.ParallelCriterion')
 
 -- more criteria (the MSE family after nn.MSECriterion), and nn.StochasticGradient, which
 -- trains a module with one
@@ -152,6 +147,12 @@ require('nn.L1Cost')
 require('nn.DistanceRatioCriterion')
 require('nn.ModuleCriterion')
 require('nn.StochasticGradient')
+
+require('nn.MarginRankingCriterion')
+require('nn.CosineEmbeddingCriterion')
+require('nn.MultiMarginCriterion')
+require('nn.MultiCriterion')
+require('nn.ParallelCriterion')
 
 -- spatial, temporal and volumetric (after nn.Module, nn.Sequential and
 -- nn.BatchNormalization; SpatialLPPooling also needs nn.Square, nn.Power,
