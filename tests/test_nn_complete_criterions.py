@@ -393,6 +393,13 @@ def test_l1_hinge_embedding_gradient_ties_and_round_trip(lua, tmp_path):
     check_fd(lua, "nn.L1HingeEmbeddingCriterion()", [a, b], 1)
     check_fd(lua, "nn.L1HingeEmbeddingCriterion(40)", [a, b], -1)
     round_trip(lua, tmp_path, "nn.L1HingeEmbeddingCriterion(40)", [a, b], -1)
+    # a label held in a one-element tensor counts as its number
+    same = lua.eval("""function(a, b)
+        local c = nn.L1HingeEmbeddingCriterion(40)
+        return c:forward({a, b}, torch.Tensor{-1}) == c:forward({a, b}, -1)
+               and c:forward({a, b}, torch.LongTensor{1}) == c:forward({a, b}, 1)
+    end""")(a, b)
+    assert same
     # where x1 = x2 the sign is +1 or -1 at random (Torch7's draw), never 0
     g = lua.eval("""(function()
         local c = nn.L1HingeEmbeddingCriterion()
@@ -942,3 +949,27 @@ def test_mutated_fields_are_refused_or_fail_naming_the_class(lua, tmp_path):
         assert not as_list(bad), (ctor, as_list(bad))
         refused += counts["refused"]
     assert refused > 150
+
+
+def test_stochastic_gradient_round_trip(lua, tmp_path):
+    """A saved trainer loads back with its settings, module and criterion, and trains on as
+    the original does."""
+    r = rng(24)
+    data = [[x, x[:2] - 1] for x in r.standard_normal((4, 3))]
+    f = lua.eval("""function(data, path)
+        print = function() end
+        local dataset = {}
+        for i = 1, #data do dataset[i] = data[i] end
+        function dataset:size() return #data end
+        local sgd = nn.StochasticGradient(nn.Linear(3, 2), nn.MSECriterion())
+        sgd.learningRate, sgd.maxIteration, sgd.shuffleIndices = 0.2, 3, false
+        torch.save(path, sgd)
+        local back = torch.load(path)
+        sgd:train(dataset)
+        back:train(dataset)
+        return torch.type(back), back.learningRate, back.maxIteration, back.shuffleIndices,
+               (sgd.module.weight - back.module.weight):abs():max(), (back.module.weight - torch.load(path).module.weight):abs():max()
+    end""")
+    name, lr, epochs, shuffle, diff, moved = f(data, str(tmp_path / "sgd.t7"))
+    assert (name, lr, epochs, shuffle) == ("nn.StochasticGradient", 0.2, 3, False)
+    assert diff == 0 and moved > 1e-3
