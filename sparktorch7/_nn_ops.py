@@ -789,6 +789,120 @@ def softmax_flat(out, x, single, log=False):
 
 
 # ----------------------------------------------------------------------------
+# criterions (the Lua side checks shapes and that every target is in range)
+# ----------------------------------------------------------------------------
+# Targets arrive 1-based (Torch7's), as integer tensors; a loss is written into the
+# one-element tensor out (and the total weight into total), summed in float64.
+
+def _picked_classes(target):
+    """The 0-based class plane of every target of a (N, H, W) map: (N, 1, H, W) intp."""
+    return target[:, None].astype(np.intp) - 1
+
+
+def _class_weights(weights, idx, dtype):
+    """The weight of every target (1 for all without weights)."""
+    if _opt(weights) is None:
+        return np.ones(idx.shape, dtype)
+    return np.asarray(weights)[idx]
+
+
+def spatial_class_nll(out, total, x, target, weights, size_average):
+    """SpatialClassNLLCriterion: -sum w[t] x[n, t, h, w] over a (N, C, H, W) input and
+    its (N, H, W) targets; divided by the total weight with size_average (when > 0)."""
+    idx = _picked_classes(target)
+    w = _class_weights(weights, idx, x.dtype)
+    tw = w.sum(dtype=np.float64)
+    s = -(np.take_along_axis(x, idx, axis=1) * w).sum(dtype=np.float64)
+    if size_average and tw != 0:
+        s /= tw
+    out[0] = s
+    total[0] = tw
+
+
+def spatial_class_nll_grad(gin, target, weights, size_average):
+    """Its gradient: -w[t] (divided by the total weight with size_average) at each
+    target's class, 0 elsewhere; all 0 when the targets weigh nothing. Returns the
+    total weight."""
+    gin[...] = 0
+    idx = _picked_classes(target)
+    w = _class_weights(weights, idx, gin.dtype)
+    tw = w.sum(dtype=np.float64)
+    if not tw > 0:
+        return tw
+    scale = -1.0 / tw if size_average else -1.0
+    np.put_along_axis(gin, idx, (w * scale).astype(gin.dtype), axis=1)
+    return tw
+
+
+# Elements of the (frames, targets, classes) margin array per chunk of frames
+_MARGIN_CHUNK = 1 << 22
+
+
+def _label_sets(target):
+    """The target lists of a (frames, classes) tensor of 1-based class indices, each
+    list ending at its first 0: the 0-based indices (0 past the end), the mask of
+    the listed ones, and the mask of the classes listed per frame."""
+    valid = np.cumsum(target <= 0, axis=1) == 0
+    idx = np.where(valid, target - 1, 0).astype(np.intp)
+    listed = np.zeros(target.shape, bool)
+    rows = np.broadcast_to(np.arange(target.shape[0])[:, None], target.shape)
+    listed[rows[valid], idx[valid]] = True
+    return idx, valid, listed
+
+
+def _margin_chunks(x, sets):
+    """Per chunk of frames: its slice, its target indices, and the (frames, j, i) mask
+    of the hinge terms 1 - x[y_j] + x[i] > 0 counted (j listed, i not) with their values.
+    The lists are prefixes, so j runs over the longest list of the chunk only."""
+    idx, valid, listed = sets
+    nframe, dim = x.shape
+    longest = valid.sum(axis=1)
+    step = max(1, _MARGIN_CHUNK // max(1, dim * max(1, int(longest.max(initial=0)))))
+    for s0 in range(0, nframe, step):
+        sl = slice(s0, s0 + step)
+        n = int(longest[sl].max(initial=0))
+        xs, ids = x[sl], idx[sl, :n]
+        z = 1 - np.take_along_axis(xs, ids, axis=1)[:, :, None] + xs[:, None, :]
+        keep = valid[sl, :n][:, :, None] & ~listed[sl][:, None, :] & (z > 0)
+        yield sl, ids, keep, z
+
+
+def _frames(x, target):
+    """A 1D input as one frame: (frames, classes) views of x and target."""
+    return x.reshape(-1, x.shape[-1]), target.reshape(-1, x.shape[-1])
+
+
+def multilabel_margin(out, is_target, x, target, size_average):
+    """MultiLabelMarginCriterion: sum over listed targets j and unlisted classes i of
+    max(0, 1 - x[y_j] + x[i]), divided by the classes (and the frames with
+    size_average); a 1D input is one frame. Marks the listed classes in is_target."""
+    x2, t2 = _frames(x, target)
+    sets = _label_sets(t2)
+    is_target[...] = sets[2].reshape(is_target.shape)
+    total = 0.0
+    for _, _, keep, z in _margin_chunks(x2, sets):
+        total += np.where(keep, z, 0).sum(dtype=np.float64)
+    total /= x2.shape[1]
+    if size_average:
+        total /= x2.shape[0]
+    out[0] = total
+
+
+def multilabel_margin_grad(gin, x, target, size_average):
+    """Its gradient: each counted hinge term adds g to x[i] and -g to x[y_j], with
+    g = 1 / classes (1 / (classes * frames) with size_average)."""
+    x2, t2 = _frames(x, target)
+    nframe, dim = x2.shape
+    g = 1.0 / (nframe * dim) if size_average else 1.0 / dim
+    gin2 = gin.reshape(nframe, dim)
+    for sl, idx, keep, _ in _margin_chunks(x2, _label_sets(t2)):
+        acc = keep.sum(axis=1) * g
+        rows = np.broadcast_to(np.arange(idx.shape[0])[:, None], idx.shape)
+        np.add.at(acc, (rows, idx), -g * keep.sum(axis=2))
+        gin2[sl] = acc
+
+
+# ----------------------------------------------------------------------------
 # padding, resampling, shuffles
 # ----------------------------------------------------------------------------
 

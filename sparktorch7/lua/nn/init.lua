@@ -149,6 +149,21 @@ require('nn.BCECriterion')
 require('nn.MarginCriterion')
 require('nn.SoftMarginCriterion')
 require('nn.HingeEmbeddingCriterion')
+
+-- more criteria (the MSE family after nn.MSECriterion), and nn.StochasticGradient, which
+-- trains a module with one
+require('nn.SpatialClassNLLCriterion')
+require('nn.SpatialAutoCropMSECriterion')
+require('nn.ClassSimplexCriterion')
+require('nn.WeightedMSECriterion')
+require('nn.L1HingeEmbeddingCriterion')
+require('nn.MultiLabelMarginCriterion')
+require('nn.MultiLabelSoftMarginCriterion')
+require('nn.L1Cost')
+require('nn.DistanceRatioCriterion')
+require('nn.ModuleCriterion')
+require('nn.StochasticGradient')
+
 require('nn.MarginRankingCriterion')
 require('nn.CosineEmbeddingCriterion')
 require('nn.MultiMarginCriterion')

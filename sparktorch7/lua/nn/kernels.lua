@@ -48,6 +48,8 @@ local MANIFEST = {
       'cross_map_lrn', 'cross_map_lrn_grad', 'local_normalize', 'local_normalize_grad',
       -- softmaxes over planes
       'softmax', 'softmax_grad', 'softmax_flat', 'softmax_flat_grad',
+      -- criterions over maps and label lists
+      'spatial_class_nll', 'spatial_class_nll_grad', 'multilabel_margin', 'multilabel_margin_grad',
       -- padding, resizing, dropout of whole planes
       'pad2d', 'pad2d_grad', 'upsample_nearest', 'upsample_nearest_grad',
       'upsample_bilinear', 'upsample_bilinear_grad', 'pixel_shuffle', 'pixel_shuffle_grad',

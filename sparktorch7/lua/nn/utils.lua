@@ -275,6 +275,21 @@ function utils.checkSameType(name, input, param)
    end
 end
 
+-- An argument as an error message names it: 'a 3D torch.DoubleTensor of size 2x3x4',
+-- 'an empty torch.FloatTensor', 'the number 3', 'a table'.
+function utils.describe(v)
+   if torch.isTensor(v) then
+      if v:dim() == 0 then
+         return 'an empty ' .. torch.type(v)
+      end
+      return string.format('a %dD %s of size %s', v:dim(), torch.type(v),
+                           table.concat(v:size():totable(), 'x'))
+   elseif type(v) == 'number' then
+      return 'the number ' .. tostring(v)
+   end
+   return 'a ' .. torch.type(v)
+end
+
 -- ---------------------------------------------------------------- nested tables of tensors
 -- (Torch7's nn.utils.recursive*, used by the table modules and containers for gradients)
 
