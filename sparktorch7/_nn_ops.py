@@ -1712,7 +1712,7 @@ def _fractional_starts(samples, isize, osize, pool, dtype):
     return starts
 
 
-def fractional_max_pool(out, indices, x, samples, pool):
+def fractional_max_pool(out, indices, x, samples, *pool):
     """Spatial/VolumetricFractionalMaxPooling over the trailing len(pool) axes of x
     (N, C, *in) or (C, *in): per plane, pseudo-random overlapping windows of size pool
     placed by samples (N, C, nd), axis a using sample nd-1-a (THNN's order: W then H, or

@@ -102,7 +102,7 @@ function fractional.updateOutput(self, input, axes)
       self.indices = torch.LongTensor()
    end
    self.indices:resize(unpack(sizes))
-   kernels.fractional_max_pool(out, self.indices, input, s, pools)
+   kernels.fractional_max_pool(out, self.indices, input, s, unpack(pools))
    return out
 end
 
