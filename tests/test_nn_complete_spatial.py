@@ -236,6 +236,11 @@ def test_cudnn_temporal_convolution(lua, tmp_path):
         lua.execute(f"m = {ctor}")
         round_trip(lua, tmp_path, x)
     assert lua.eval("torch.isTypeOf(cudnn.TemporalConvolution(2, 3, 2), 'nn.TemporalConvolution')")
+    # cudnn.convert leaves both temporal convolutions alone (their fields differ), as cudnn.torch
+    assert lua.eval("torch.type(cudnn.convert(nn.Sequential():add(cudnn.TemporalConvolution(2, 3, 2)), nn)"
+                    ".modules[1])") == "cudnn.TemporalConvolution"
+    assert lua.eval("torch.type(cudnn.convert(nn.Sequential():add(nn.TemporalConvolution(2, 3, 2)), cudnn)"
+                    ".modules[1])") == "nn.TemporalConvolution"
     msg = lua_error(lua, "cudnn.TemporalConvolution(3, 2, 2):forward(torch.randn(5, 4))")
     assert "invalid input frame size" in msg and "Got: 4, Expected: 3" in msg
 
@@ -387,26 +392,29 @@ def test_volumetric_max_unpooling(lua, tmp_path):
         pooled = np.array(lua.eval("p.output"))
         idx = np.array(lua.eval("p.indices"))
         want = np.zeros(x.shape, dtype=dt)
+        where = np.zeros(pooled.shape + (5,), dtype=np.int64)   # where each maximum lies in x
         for n, c, t, h, w in np.ndindex(*pooled.shape):
             win = xp[n, c, 2 * t:2 * t + 2, 2 * h:2 * h + 2, 3 * w:3 * w + 3]
             mt, mh, mw = np.unravel_index(np.argmax(win), win.shape)
             assert pooled[n, c, t, h, w] == win.max()
             assert idx[n, c, t, h, w] == mt | (mh << 8) | (mw << 16)
-            want[n, c, 2 * t + mt - 1, 2 * h + mh - 1, 3 * w + mw - 1] = win.max()
+            where[n, c, t, h, w] = (n, c, 2 * t + mt - 1, 2 * h + mh - 1, 3 * w + mw - 1)
+            want[tuple(where[n, c, t, h, w])] = win.max()
         np.testing.assert_array_equal(y, want)
     lua.execute("m:double()")
-    # gradient of the unpooling: each input cell gets the gradient where it was put
+    # any input of the pooled size goes to those places; its gradient is read from them
     lua["x"] = x
     lua.execute("p:forward(x)")
-    z = rnd(tuple(np.array(lua.eval("p.output")).shape), 14)
+    z = rnd(pooled.shape, 14)
     g = rnd(x.shape, 15)
     lua["z"], lua["g"] = z, g
     gin = np.array(lua.eval("(function() u:forward(z); return u:backward(z, g) end)()"))
     out = np.array(lua.eval("u.output"))
-    nz = out != 0
-    assert nz.sum() == z.size
-    np.testing.assert_array_equal(np.sort(out[nz]), np.sort(z.reshape(-1)))
-    np.testing.assert_array_equal(np.sort(gin.reshape(-1)), np.sort(g[nz]))
+    places = tuple(where.reshape(-1, 5).T)
+    want = np.zeros(x.shape)
+    want[places] = z.reshape(-1)
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(gin, g[places].reshape(z.shape))
     # a round trip keeps the pooling reference and its indices
     path = str(tmp_path / "unpool.t7")
     lua["path"] = path

@@ -57,8 +57,10 @@ function cudnn.getStream() return nil end
 function cudnn.setStream() end
 function cudnn.version() return 0 end
 
+-- cudnn.TemporalConvolution keeps its kernel in kH (a one-plane spatial convolution),
+-- nn.TemporalConvolution in kW: cudnn.torch does not convert them either
 local NOT_CONVERTED = {RNN = true, LSTM = true, GRU = true, BLSTM = true, BGRU = true,
-                       RNNTanh = true, RNNReLU = true}
+                       RNNTanh = true, RNNReLU = true, TemporalConvolution = true}
 
 -- The nn equivalent of a cudnn module (or the reverse, with dst = cudnn).
 local function convertOne(x, dst)
