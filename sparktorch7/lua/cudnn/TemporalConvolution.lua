@@ -37,13 +37,7 @@ function TemporalConvolution:__init(inputFrameSize, outputFrameSize, kH, dH, pad
 end
 
 function TemporalConvolution:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kH * self.inputFrameSize)
-   end
-   self.weight:uniform(-stdv, stdv)
-   self.bias:uniform(-stdv, stdv)
+   nn.utils.resetUniform(self, stdv, self.kH * self.inputFrameSize)
 end
 
 -- the input as batch x 1 x frames x features (contiguous), and the number of output frames

@@ -1,5 +1,5 @@
 local schema = require('nn.schema')
-local Pooling, parent = torch.class('cudnn._Pooling', 'nn.Module')
+local Pooling = torch.class('cudnn._Pooling', 'nn.Module')
 
 schema.declare(Pooling, {
    {'kW', 'posint'}, {'kH', 'posint'}, {'dW', 'posint'}, {'dH', 'posint'},
@@ -13,15 +13,9 @@ schema.declare(Pooling, {
 -- average pooling (padding counted or not), run as cudnn.SpatialMaxPooling or
 -- cudnn.SpatialAveragePooling, which sparktorch7's cudnn classes are.
 function Pooling:__init(kW, kH, dW, dH, padW, padH)
-   parent.__init(self)
-   self.kW = kW
-   self.kH = kH
-   self.dW = dW or kW
-   self.dH = dH or kH
-   self.padW = padW or 0
-   self.padH = padH or 0
+   nn.SpatialMaxPooling.__init(self, kW, kH, dW, dH, padW, padH)
+   self.indices = nil
    self.iSize = torch.LongStorage(4):fill(0)
-   self.ceil_mode = false
 end
 
 function Pooling:ceil()

@@ -1,5 +1,5 @@
 local schema = require('nn.schema')
-local Pooling3D, parent = torch.class('cudnn._Pooling3D', 'nn.Module')
+local Pooling3D = torch.class('cudnn._Pooling3D', 'nn.Module')
 
 schema.declare(Pooling3D, {
    {'kT', 'posint'}, {'kW', 'posint'}, {'kH', 'posint'},
@@ -13,18 +13,9 @@ schema.declare(Pooling3D, {
 -- cudnn.torch's base of its 3-D poolings: self.mode (set by a subclass) chooses max or
 -- average pooling, run as cudnn.VolumetricMaxPooling or cudnn.VolumetricAveragePooling.
 function Pooling3D:__init(kT, kW, kH, dT, dW, dH, padT, padW, padH)
-   parent.__init(self)
-   self.kT = kT
-   self.kW = kW
-   self.kH = kH
-   self.dT = dT or kT
-   self.dW = dW or kW
-   self.dH = dH or kH
-   self.padT = padT or 0
-   self.padW = padW or 0
-   self.padH = padH or 0
+   nn.VolumetricMaxPooling.__init(self, kT, kW, kH, dT, dW, dH, padT, padW, padH)
+   self.indices = nil
    self.iSize = torch.LongStorage(5):fill(0)
-   self.ceil_mode = false
 end
 
 Pooling3D.ceil = cudnn._Pooling.ceil

@@ -45,13 +45,7 @@ function SpatialConvolutionLocal:__init(nInputPlane, nOutputPlane, iW, iH, kW, k
 end
 
 function SpatialConvolutionLocal:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kW * self.kH * self.nInputPlane)
-   end
-   self.weight:uniform(-stdv, stdv)
-   self.bias:uniform(-stdv, stdv)
+   nn.utils.resetUniform(self, stdv, self.kW * self.kH * self.nInputPlane)
 end
 
 -- the input must be the nInputPlane x iH x iW image the module was built for
@@ -106,9 +100,4 @@ function SpatialConvolutionLocal:__tostring__()
       s = s .. string.format(', %d,%d', self.padW, self.padH)
    end
    return s .. ')'
-end
-
-function SpatialConvolutionLocal:clearState()
-   nn.utils.clear(self, 'finput', 'fgradInput', '_input', '_gradOutput')
-   return parent.clearState(self)
 end

@@ -34,22 +34,10 @@ function SpatialDepthWiseConvolution:__init(nInputPlane, nOutputPlane, kW, kH, d
    self:reset()
 end
 
-function SpatialDepthWiseConvolution:noBias()
-   self.bias = nil
-   self.gradBias = nil
-   return self
-end
+SpatialDepthWiseConvolution.noBias = nn.SpatialConvolution.noBias
 
 function SpatialDepthWiseConvolution:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kW * self.kH * self.nInputPlane)
-   end
-   self.weight:uniform(-stdv, stdv)
-   if self.bias then
-      self.bias:uniform(-stdv, stdv)
-   end
+   nn.utils.resetUniform(self, stdv, self.kW * self.kH * self.nInputPlane)
 end
 
 function SpatialDepthWiseConvolution:backCompatibility()
@@ -99,19 +87,5 @@ function SpatialDepthWiseConvolution:accGradParameters(input, gradOutput, scale)
                                      self.padW, self.padH, scale or 1)
 end
 
-function SpatialDepthWiseConvolution:__tostring__()
-   local s = string.format('%s(%d -> %d, %dx%d', torch.type(self), self.nInputPlane,
-                           self.nOutputPlane, self.kW, self.kH)
-   if self.dW ~= 1 or self.dH ~= 1 or self.padW ~= 0 or self.padH ~= 0 then
-      s = s .. string.format(', %d,%d', self.dW, self.dH)
-   end
-   if self.padW ~= 0 or self.padH ~= 0 then
-      s = s .. string.format(', %d,%d', self.padW, self.padH)
-   end
-   return s .. (self.bias and ')' or ') without bias')
-end
-
-function SpatialDepthWiseConvolution:clearState()
-   nn.utils.clear(self, 'finput', 'fgradInput', '_input', '_gradOutput')
-   return parent.clearState(self)
-end
+-- Torch7 prints it as nn.SpatialConvolution
+SpatialDepthWiseConvolution.__tostring__ = nn.SpatialConvolution.__tostring__

@@ -28,22 +28,10 @@ function TemporalRowConvolution:__init(inputFrameSize, kW, dW, featFirst)
    self:reset()
 end
 
-function TemporalRowConvolution:noBias()
-   self.bias = nil
-   self.gradBias = nil
-   return self
-end
+TemporalRowConvolution.noBias = nn.SpatialConvolution.noBias
 
 function TemporalRowConvolution:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kW * self.inputFrameSize)
-   end
-   self.weight:uniform(-stdv, stdv)
-   if self.bias then
-      self.bias:uniform(-stdv, stdv)
-   end
+   nn.utils.resetUniform(self, stdv, self.kW * self.inputFrameSize)
 end
 
 function TemporalRowConvolution:updateOutput(input)
@@ -88,9 +76,4 @@ function TemporalRowConvolution:__tostring__()
       s = s .. string.format(', %d', self.dW)
    end
    return s .. (self.bias and ')' or ') without bias')
-end
-
-function TemporalRowConvolution:clearState()
-   nn.utils.clear(self, 'finput', 'fgradInput', '_input', '_gradOutput')
-   return parent.clearState(self)
 end
