@@ -642,6 +642,8 @@ def test_cudnn_base_classes_run_by_mode(lua, tmp_path):
     assert "mode is not set" in msg and "cudnn._Pointwise" in msg
     msg = lua_error(lua, "cudnn._Pooling(2, 2):forward(torch.randn(1, 4, 4))")
     assert "mode is not set" in msg
+    msg = lua_error(lua, "a = cudnn._Pooling(2, 2, 1, 1, 0, 2); a.mode = 'CUDNN_POOLING_MAX'; a:forward(torch.randn(1, 4, 4))")
+    assert "padH (2) must be smaller than the kernel size kH (2)" in msg
 
 
 # --- nn.SpatialMaxUnpooling after a round trip --------------------------------------------

@@ -28,7 +28,10 @@ function Pooling:floor()
    return self
 end
 
-require('cudnn.delegate').install(Pooling, function(self)
+local delegate = require('cudnn.delegate')
+
+delegate.install(Pooling, function(self)
+   delegate.checkPadding(self, {'W', 'H'})
    local name = self.mode == 'CUDNN_POOLING_MAX' and 'cudnn.SpatialMaxPooling'
                 or (self.mode or ''):find('^CUDNN_POOLING_AVERAGE') and 'cudnn.SpatialAveragePooling'
    return name, {self.kW, self.kH, self.dW, self.dH, self.padW, self.padH},

@@ -21,7 +21,10 @@ end
 Pooling3D.ceil = cudnn._Pooling.ceil
 Pooling3D.floor = cudnn._Pooling.floor
 
-require('cudnn.delegate').install(Pooling3D, function(self)
+local delegate = require('cudnn.delegate')
+
+delegate.install(Pooling3D, function(self)
+   delegate.checkPadding(self, {'T', 'W', 'H'})
    local name = self.mode == 'CUDNN_POOLING_MAX' and 'cudnn.VolumetricMaxPooling'
                 or (self.mode or ''):find('^CUDNN_POOLING_AVERAGE') and 'cudnn.VolumetricAveragePooling'
    return name, {self.kT, self.kW, self.kH, self.dT, self.dW, self.dH, self.padT, self.padW, self.padH},

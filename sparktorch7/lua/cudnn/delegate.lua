@@ -53,4 +53,16 @@ function delegate.install(class, pick)
    end
 end
 
+-- a pooling whose padding along an axis (axes: {'W', 'H', ...}) reaches a whole kernel
+-- would have windows with no input in them
+function delegate.checkPadding(self, axes)
+   for _, a in ipairs(axes) do
+      local k, p = self['k' .. a], self['pad' .. a] or 0
+      if p >= k then
+         error(string.format('<%s> pad%s (%s) must be smaller than the kernel size k%s (%s)',
+                             torch.type(self), a, tostring(p), a, tostring(k)), 5)
+      end
+   end
+end
+
 return delegate
