@@ -49,6 +49,11 @@ def both(lua, ctor, x, ref, setup="", tol=1e-10):
     want = ref(x)
     assert y.shape == want.shape
     np.testing.assert_allclose(y, want, rtol=tol, atol=tol)
+    # the same values in a non-contiguous input
+    if x.ndim > 1:
+        lua.execute("xn = x:transpose(1, x:dim()):clone():transpose(1, x:dim())")
+        assert not lua.eval("xn:isContiguous()")
+        np.testing.assert_allclose(np.array(lua.eval("m:forward(xn)")), y, rtol=1e-13, atol=1e-13)
     yf = run(lua, ctor, x, setup, np.float32)
     np.testing.assert_allclose(yf, want, rtol=2e-5, atol=2e-5)
     return y
