@@ -1771,6 +1771,15 @@ def _pack_offsets(indices, flat, osize, isize, stride, pad, dil):
     indices[...] = packed
 
 
+def packed_indices_from_bytes(indices, saved):
+    """Volumetric max-pooling indices that Torch7 (2016) packed into the bytes of a float
+    or double tensor (window taps t, h, w in the first three bytes of each element, as
+    THNN wrote them through an unsigned char pointer): the same taps as longs."""
+    raw = np.ascontiguousarray(saved).view(np.uint8).reshape(saved.size, saved.itemsize)
+    taps = raw[:, :3].astype(np.int64)
+    indices.reshape(-1)[...] = taps[:, 0] | (taps[:, 1] << 8) | (taps[:, 2] << 16)
+
+
 def max_pool3d_indices(out, indices, x, kT, kW, kH, dT, dW, dH, padT, padW, padH,
                        dilT=1, dilW=1, dilH=1):
     """Volumetric(Dilated)MaxPooling with Torch7's indices (see _pack_offsets), which

@@ -428,6 +428,16 @@ def test_volumetric_max_unpooling(lua, tmp_path):
     assert lua.eval("back.modules[2].pooling == back.modules[1]")
     np.testing.assert_array_equal(np.array(lua.eval("back.modules[2]:forward(z)")), out)
     np.testing.assert_array_equal(np.array(lua.eval("back:forward(x)")), np.array(lua.eval("u:forward(p:forward(x))")))
+    # Torch7 of 2016 packed the taps into the bytes of a float (or double, or CUDA) tensor
+    lua.execute("p:forward(x)")
+    packed = np.array(lua.eval("p.indices"))
+    for real in (packed.astype(np.int32).view(np.float32), packed.view(np.float64)):
+        lua["real"] = real
+        lua.execute("p.indices = real; u.indices = real; torch.save(path, nn.Sequential():add(p):add(u))")
+        lua.execute("back = torch.load(path)")
+        assert lua.eval("torch.type(back.modules[1].indices)") != "torch.LongTensor"
+        np.testing.assert_array_equal(np.array(lua.eval("back.modules[2]:forward(z)")), out)
+        np.testing.assert_array_equal(np.array(lua.eval("back.modules[1].indices")), packed)
     msg = lua_error(lua, "nn.VolumetricMaxUnpooling(nn.VolumetricMaxPooling(2, 2, 2, 1, 1, 1))")
     assert "kernel size equals its stride" in msg
     msg = lua_error(lua, "nn.VolumetricMaxUnpooling(nn.SpatialMaxPooling(2, 2))")

@@ -104,11 +104,12 @@ function VolumetricMaxPooling:_wantIndices()
    poolindices.want(self)
 end
 
--- self.indices for the last forward, computing them if that forward did not
+-- self.indices for the last forward, computing them if that forward did not (the packed
+-- bytes of 2016 files' float indices read as they were written)
 function VolumetricMaxPooling:_poolingIndices()
    return poolindices.get(self, function(out, input, indices)
       self:_pool(out, input, indices)
-   end)
+   end, kernels.packed_indices_from_bytes)
 end
 
 function VolumetricMaxPooling:updateGradInput(input, gradOutput)

@@ -47,7 +47,7 @@ local MANIFEST = {
       'avg_pool2d', 'avg_pool2d_grad', 'avg_pool3d', 'avg_pool3d_grad',
       'adaptive_pool2d', 'adaptive_pool2d_grad',
       'temporal_max_pool', 'temporal_max_pool_grad',
-      'fractional_max_pool', 'fractional_max_pool_grad', 'max_pool3d_indices',
+      'fractional_max_pool', 'fractional_max_pool_grad', 'max_pool3d_indices', 'packed_indices_from_bytes',
       'max_unpool3d', 'max_unpool3d_grad', 'feature_lp_pool', 'feature_lp_pool_grad',
       -- normalisation (and folding a batch norm into the convolution before it)
       'batchnorm', 'batchnorm_grad', 'bn_var_from_std', 'bn_fold', 'same_bytes',

@@ -47,8 +47,9 @@ end
 -- m.indices for the last forward (a LongTensor of the output's size), computing them
 -- with run(out, input, indices) if that forward did not. A module read from a file
 -- serves the indices of the forward it was saved after (Torch7 files of 2016 hold them
--- in a tensor of the module's floating type: read as longs).
-function poolindices.get(m, run)
+-- in a tensor of the module's floating type: fromReal(longs, saved) reads them, by
+-- default as values).
+function poolindices.get(m, run, fromReal)
    wanted[m] = true
    if fresh[m] then
       return m.indices
@@ -59,7 +60,8 @@ function poolindices.get(m, run)
       if torch.isTensor(saved) and saved:nElement() > 0 and torch.isTensor(m.output)
             and saved:nElement() == m.output:nElement() then
          if torch.type(saved) ~= 'torch.LongTensor' then
-            m.indices = torch.LongTensor():resize(saved:size()):copy(saved)
+            m.indices = torch.LongTensor():resize(saved:size())
+            if fromReal then fromReal(m.indices, saved) else m.indices:copy(saved) end
          end
          return m.indices
       end
