@@ -1772,12 +1772,16 @@ def _pack_offsets(indices, flat, osize, isize, stride, pad, dil):
 
 
 def packed_indices_from_bytes(indices, saved):
-    """Volumetric max-pooling indices that Torch7 (2016) packed into the bytes of a float
-    or double tensor (window taps t, h, w in the first three bytes of each element, as
-    THNN wrote them through an unsigned char pointer): the same taps as longs."""
-    raw = np.ascontiguousarray(saved).view(np.uint8).reshape(saved.size, saved.itemsize)
+    """Volumetric max-pooling indices in a float or double tensor, as longs. Torch7 of 2016
+    packed the window taps t, h, w into the first three bytes of each element (THNN wrote
+    them through an unsigned char pointer: a tiny denormal number); a type conversion of
+    the long indices (Torch7's and sparktorch7's :float()) keeps their integer values."""
+    flat = np.ascontiguousarray(saved).reshape(-1)
+    raw = flat.view(np.uint8).reshape(flat.size, flat.itemsize)
     taps = raw[:, :3].astype(np.int64)
-    indices.reshape(-1)[...] = taps[:, 0] | (taps[:, 1] << 8) | (taps[:, 2] << 16)
+    packed = taps[:, 0] | (taps[:, 1] << 8) | (taps[:, 2] << 16)
+    whole = np.isfinite(flat) & (flat == np.floor(flat))
+    indices.reshape(-1)[...] = np.where(whole, np.where(whole, flat, 0).astype(np.int64), packed)
 
 
 def max_pool3d_indices(out, indices, x, kT, kW, kH, dT, dW, dH, padT, padW, padH,

@@ -438,6 +438,11 @@ def test_volumetric_max_unpooling(lua, tmp_path):
         assert lua.eval("torch.type(back.modules[1].indices)") != "torch.LongTensor"
         np.testing.assert_array_equal(np.array(lua.eval("back.modules[2]:forward(z)")), out)
         np.testing.assert_array_equal(np.array(lua.eval("back.modules[1].indices")), packed)
+    # indices made floating by a type conversion after the forward keep their values
+    lua.execute("p:forward(x); p:float(); u:float(); zf = z:float()")
+    assert lua.eval("torch.type(p.indices)") == "torch.FloatTensor"
+    np.testing.assert_array_equal(np.array(lua.eval("u:forward(zf)")), out.astype(np.float32))
+    lua.execute("p:double(); u:double()")
     msg = lua_error(lua, "nn.VolumetricMaxUnpooling(nn.VolumetricMaxPooling(2, 2, 2, 1, 1, 1))")
     assert "kernel size equals its stride" in msg
     msg = lua_error(lua, "nn.VolumetricMaxUnpooling(nn.SpatialMaxPooling(2, 2))")
@@ -701,6 +706,11 @@ def test_spatial_max_unpooling_after_a_round_trip(lua, tmp_path, index_type):
     x2 = rnd((2, 3, 6, 4), 29)
     lua["x2"] = x2
     np.testing.assert_array_equal(np.array(lua.eval("back:forward(x2)")), unpool_ref(x2, 2)[1])
+    # after a type conversion of the model (indices floating, as Torch7's type() makes them)
+    lua.execute("back:float()")
+    assert lua.eval("torch.type(back.modules[1].indices)") == "torch.FloatTensor"
+    np.testing.assert_array_equal(np.array(lua.eval("back.modules[2]:forward(back.modules[1].output)")),
+                                  unpool_ref(x2, 2)[1].astype(np.float32))
 
 
 # --- the saved files' fields ----------------------------------------------------------------

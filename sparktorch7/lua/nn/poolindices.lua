@@ -46,24 +46,30 @@ end
 
 -- m.indices for the last forward (a LongTensor of the output's size), computing them
 -- with run(out, input, indices) if that forward did not. A module read from a file
--- serves the indices of the forward it was saved after (Torch7 files of 2016 hold them
--- in a tensor of the module's floating type: fromReal(longs, saved) reads them, by
--- default as values).
+-- serves the indices of the forward it was saved after. Indices in a floating tensor
+-- (Torch7 files of 2016; or converted by :float() or :double(), as Torch7's type() does)
+-- are read by fromReal(longs, saved), by default as values.
+local function asLong(m, fromReal)
+   local saved = m.indices
+   if torch.type(saved) ~= 'torch.LongTensor' then
+      m.indices = torch.LongTensor():resize(saved:size())
+      if fromReal then fromReal(m.indices, saved) else m.indices:copy(saved) end
+   end
+   return m.indices
+end
+
 function poolindices.get(m, run, fromReal)
    wanted[m] = true
-   if fresh[m] then
-      return m.indices
+   -- (a :float() or :double() since the forward made them floating too)
+   if fresh[m] and torch.isTensor(m.indices) then
+      return asLong(m, fromReal)
    end
    local input = lastInput[m]
    if input == nil then
       local saved = m.indices
       if torch.isTensor(saved) and saved:nElement() > 0 and torch.isTensor(m.output)
             and saved:nElement() == m.output:nElement() then
-         if torch.type(saved) ~= 'torch.LongTensor' then
-            m.indices = torch.LongTensor():resize(saved:size())
-            if fromReal then fromReal(m.indices, saved) else m.indices:copy(saved) end
-         end
-         return m.indices
+         return asLong(m, fromReal)
       end
       ops.fail(m, 'the indices of the last forward are gone: run forward again')
    end
