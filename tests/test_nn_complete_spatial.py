@@ -320,6 +320,8 @@ def test_fractional_pooling_draws_new_regions_unless_fixed(lua):
     assert "poolSizeW (3) too large" in msg
     msg = lua_error(lua, "nn.SpatialFractionalMaxPooling(1, 2, 3, 3)")
     assert "poolSizeW must be an integer >= 2" in msg
+    msg = lua_error(lua, "nn.SpatialFractionalMaxPooling(2, 2, 2.5, 3)")
+    assert "either output sizes (integers >= 1) or reduction ratios (in (0, 1))" in msg
     msg = lua_error(lua, "nn.VolumetricFractionalMaxPooling(2, 2, 2, 3, 3, 3):forward(torch.randn(4, 5, 5))")
     assert "4D or 5D (batch mode) tensor expected" in msg
 

@@ -22,7 +22,7 @@ function fractional.init(self, axes, pools, sizes)
                              cls, a, type(v)), 3)
       end
       self['poolSize' .. a] = p
-      exact = exact and v >= 1
+      exact = exact and v >= 1 and v == math.floor(v)
       ratio = ratio and v > 0 and v < 1
    end
    if not exact and not ratio then
