@@ -1322,8 +1322,11 @@ def max_pool2d_grad(gin, gout, x, kW, kH, dW, dH, padW, padH, dilW=1, dilH=1, in
     max_pool_grad(gin, gout, x, (kH, kW), (dH, dW), (padH, padW), (dilH, dilW), indices, out)
 
 
-def max_pool3d_grad(gin, gout, x, kT, kW, kH, dT, dW, dH, padT, padW, padH, out=None):
-    max_pool_grad(gin, gout, x, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), (1, 1, 1), None, out)
+def max_pool3d_grad(gin, gout, x, kT, kW, kH, dT, dW, dH, padT, padW, padH, out=None,
+                    dilT=1, dilW=1, dilH=1):
+    """Volumetric(Dilated)MaxPooling's gradInput."""
+    max_pool_grad(gin, gout, x, (kT, kH, kW), (dT, dH, dW), (padT, padH, padW), (dilT, dilH, dilW),
+                  None, out)
 
 
 def avg_pool_grad(gin, gout, ksize, stride, pad, include_pad, scale=None):
@@ -1658,3 +1661,452 @@ def local_normalize_grad(gin, gout, x, kernel, mode, threshold=0.0, thresval=0.0
     with np.errstate(divide="ignore", invalid="ignore"):
         dv = np.where((a > threshold) & (root > 0), dt / (2 * root * coef), 0.0)
     gin[...] = (g64 / t[:, None] + 2 * x64 * _local_conv_t(dv, kn)[:, None]).astype(gin.dtype)
+
+
+# ----------------------------------------------------------------------------
+# locally connected, depth-wise and mapped transposed convolutions; fractional and
+# unpooled volumes; row convolutions, feature LP pooling, volumetric resampling
+# ----------------------------------------------------------------------------
+
+def _local_cols(x, kH, kW, dH, dW, padH, padW, oH, oW):
+    """SpatialConvolutionLocal's columns: (oH*oW, N, C*kH*kW), a copy of the windows of
+    the zero-padded x (N, C, H, W) at each output position."""
+    xp = _pad(x, [(padH, padH), (padW, padW)], 0)
+    n, c = xp.shape[:2]
+    st = xp.strides
+    win = _window(xp, (oH, oW, n, c, kH, kW),
+                  (st[2] * dH, st[3] * dW, st[0], st[1], st[2], st[3]))
+    return np.ascontiguousarray(win).reshape(oH * oW, n, c * kH * kW)
+
+
+def conv_local2d(out, x, weight, bias, kW, kH, dW, dH, padW, padH):
+    """SpatialConvolutionLocal: an unshared kernel per output position.
+    out[n, o, h, w] = bias[o, h, w] + sum_{c,i,j} weight[h, w, o, c, i, j]
+    * xpad[n, c, h*dH + i, w*dW + j]; weight holds oH*oW*O*C*kH*kW values in that order."""
+    kW, kH, dW, dH, padW, padH = _ints(kW, kH, dW, dH, padW, padH)
+    x, out = _batched(x, out, 2)
+    n, o, oH, oW = out.shape
+    dt = out.dtype
+    cols = _local_cols(x.astype(dt, copy=False), kH, kW, dH, dW, padH, padW, oH, oW)
+    w = np.asarray(weight, dtype=dt).reshape(oH * oW, o, -1)
+    res = np.matmul(cols, w.transpose(0, 2, 1))            # (L, N, O)
+    out[...] = res.transpose(1, 2, 0).reshape(n, o, oH, oW)
+    bias = _opt(bias)
+    if bias is not None:
+        out += np.asarray(bias, dtype=dt).reshape(1, o, oH, oW)
+
+
+def conv_local2d_grad_input(gin, gout, weight, kW, kH, dW, dH, padW, padH):
+    """SpatialConvolutionLocal's gradInput: each position's W' gout spread back over the
+    window it read (the padding cropped away)."""
+    kW, kH, dW, dH, padW, padH = _ints(kW, kH, dW, dH, padW, padH)
+    gin, gout = _batched(gin, gout, 2)
+    n, c, h, w_ = gin.shape
+    o, oH, oW = gout.shape[1:]
+    dt = gin.dtype
+    w = np.asarray(weight, dtype=dt).reshape(oH * oW, o, c, kH, kW)
+    g = gout.astype(dt, copy=False).reshape(n, o, oH * oW).transpose(2, 0, 1)    # (L, N, O)
+    cols = np.matmul(g, w.reshape(oH * oW, o, -1)).reshape(oH, oW, n, c, kH, kW)
+    full = np.zeros((n, c, h + 2 * padH, w_ + 2 * padW), dtype=dt)
+    for i in range(kH):
+        for j in range(kW):
+            full[:, :, i:i + (oH - 1) * dH + 1:dH, j:j + (oW - 1) * dW + 1:dW] += \
+                cols[:, :, :, :, i, j].transpose(2, 3, 0, 1)
+    gin[...] = full[:, :, padH:padH + h, padW:padW + w_]
+
+
+def conv_local2d_acc_grad(gweight, gbias, x, gout, kW, kH, dW, dH, padW, padH, scale=1.0):
+    """gweight[h, w] += scale * gout[:, :, h, w]' cols(h, w); gbias += scale * sum_n gout."""
+    kW, kH, dW, dH, padW, padH = _ints(kW, kH, dW, dH, padW, padH)
+    x, gout = _batched(x, gout, 2)
+    n, o, oH, oW = gout.shape
+    dt = gweight.dtype
+    cols = _local_cols(x.astype(dt, copy=False), kH, kW, dH, dW, padH, padW, oH, oW)
+    g = gout.astype(dt, copy=False).reshape(n, o, oH * oW).transpose(2, 1, 0)    # (L, O, N)
+    gweight.reshape(oH * oW, o, -1)[...] += dt.type(scale) * np.matmul(g, cols)
+    gbias = _opt(gbias)
+    if gbias is not None:
+        gbias.reshape(o, oH, oW)[...] += dt.type(scale) * gout.sum(axis=0, dtype=dt)
+
+
+def _conn_full_dense(conn, weight, c, o, kH, kW, dtype):
+    """SpatialFullConvolutionMap's connections as a dense transposed-convolution weight
+    (c, o, kH, kW), zero where there is no connection; and the 0-based (input, output)
+    planes of each connection."""
+    conn = np.asarray(conn).astype(np.int64).reshape(-1, 2) - 1
+    if conn.size and (conn.min() < 0 or conn[:, 0].max() >= c or conn[:, 1].max() >= o):
+        raise IndexError(f"connection table entries must lie in 1..{c} (input) and 1..{o} "
+                         f"(output), got {(conn + 1).tolist()}")
+    dense = np.zeros((c, o, kH, kW), dtype=dtype)
+    np.add.at(dense, (conn[:, 0], conn[:, 1]), np.asarray(weight, dtype=dtype).reshape(-1, kH, kW))
+    return dense, conn
+
+
+def full_conv_map2d(out, x, conn, weight, bias, dW, dH):
+    """SpatialFullConvolutionMap: connection k adds the full (transposed) convolution of
+    input plane conn[k, 0] with weight[k] (not flipped, stride dH x dW) to output plane
+    conn[k, 1] (1-based); output planes start at their bias."""
+    kH, kW = weight.shape[-2:]
+    x, out = _batched(x, out, 2)
+    dense, _ = _conn_full_dense(conn, weight, x.shape[1], out.shape[1], kH, kW, out.dtype)
+    _full_convnd(out, x, dense, bias, (kH, kW), _ints(dH, dW), (0, 0), (1, 1))
+
+
+def full_conv_map2d_grad_input(gin, gout, conn, weight, dW, dH):
+    kH, kW = weight.shape[-2:]
+    gin, gout = _batched(gin, gout, 2)
+    dense, _ = _conn_full_dense(conn, weight, gin.shape[1], gout.shape[1], kH, kW, gin.dtype)
+    _full_grad_input(gin, gout, dense, (kH, kW), _ints(dH, dW), (0, 0), (1, 1))
+
+
+def full_conv_map2d_acc_grad(gweight, gbias, x, gout, conn, dW, dH, scale=1.0):
+    """The dense transposed convolution's gradients, read back at each connection."""
+    kH, kW = gweight.shape[-2:]
+    x, gout = _batched(x, gout, 2)
+    dense, conn = _conn_full_dense(conn, np.zeros(gweight.shape), x.shape[1], gout.shape[1], kH, kW,
+                                   gweight.dtype)
+    _full_acc_grad(dense, gbias, x, gout, (kH, kW), _ints(dH, dW), (0, 0), (1, 1), scale)
+    gweight.reshape(-1, kH, kW)[...] += dense[conn[:, 0], conn[:, 1]]
+
+
+def _depthwise_weight(weight, o, c, kH, kW, dtype):
+    """SpatialDepthWiseConvolution's weight (O, C, kH, kW) as a grouped convolution's
+    (C*O, 1, kH, kW): output plane c*O + o sees input plane c through weight[o, c]."""
+    return np.asarray(weight, dtype=dtype).reshape(o, c, kH, kW).transpose(1, 0, 2, 3).reshape(c * o, 1, kH, kW)
+
+
+def depthwise_conv2d(out, x, weight, bias, kW, kH, dW, dH, padW, padH):
+    """SpatialDepthWiseConvolution: every input plane c convolved with each of its O
+    kernels weight[o, c] (+ bias[o, c]); output planes ordered c*O + o, as THNN lays out
+    its (C, O, oH, oW) result."""
+    kW, kH = _ints(kW, kH)
+    c = x.shape[-3]
+    o = out.shape[-3] // c
+    dt = out.dtype
+    b = _opt(bias)
+    if b is not None:
+        b = np.asarray(b, dtype=dt).reshape(o, c).T.reshape(-1)
+    _convnd(out, x, _depthwise_weight(weight, o, c, kH, kW, dt), b, (kH, kW), _ints(dH, dW),
+            _ints(padH, padW), (1, 1), c)
+
+
+def depthwise_conv2d_grad_input(gin, gout, weight, kW, kH, dW, dH, padW, padH):
+    kW, kH = _ints(kW, kH)
+    c = gin.shape[-3]
+    o = gout.shape[-3] // c
+    _conv_grad_input(gin, gout, _depthwise_weight(weight, o, c, kH, kW, gin.dtype), (kH, kW),
+                     _ints(dH, dW), _ints(padH, padW), (1, 1), c)
+
+
+def depthwise_conv2d_acc_grad(gweight, gbias, x, gout, kW, kH, dW, dH, padW, padH, scale=1.0):
+    kW, kH = _ints(kW, kH)
+    c = x.shape[-3]
+    o = gout.shape[-3] // c
+    dt = gweight.dtype
+    gw = np.zeros((c * o, 1, kH, kW), dtype=dt)
+    gbias = _opt(gbias)
+    gb = None if gbias is None else np.zeros(c * o, dtype=dt)
+    _conv_acc_grad(gw, gb, x, gout, (kH, kW), _ints(dH, dW), _ints(padH, padW), (1, 1), c, scale)
+    gweight.reshape(o, c, kH, kW)[...] += gw.reshape(c, o, kH, kW).transpose(1, 0, 2, 3)
+    if gbias is not None:
+        gbias.reshape(o, c)[...] += gb.reshape(c, o).T
+
+
+def _fractional_starts(samples, isize, osize, pool, dtype):
+    """Window starts along one axis for each plane's sample u in [0, 1), as THNN computes
+    them in the tensor's precision: alpha = (in - pool) / (out - 1),
+    start_i = trunc((i + u) * alpha) - trunc(u * alpha), the last window ending the axis."""
+    u = np.asarray(samples, dtype=dtype).reshape(-1, 1)
+    starts = np.empty((u.shape[0], osize), dtype=np.int64)
+    if osize > 1:
+        alpha = dtype.type(isize - pool) / dtype.type(osize - 1)
+        i = np.arange(osize - 1, dtype=dtype)[None, :]
+        starts[:, :-1] = ((i + u) * alpha).astype(np.int64) - (u * alpha).astype(np.int64)
+    starts[:, -1] = isize - pool
+    return starts
+
+
+def fractional_max_pool(out, indices, x, samples, *pool):
+    """Spatial/VolumetricFractionalMaxPooling over the trailing len(pool) axes of x
+    (N, C, *in) or (C, *in): per plane, pseudo-random overlapping windows of size pool
+    placed by samples (N, C, nd), axis a using sample nd-1-a (THNN's order: W then H, or
+    T, W, H for the (H, W, T) volumes). Each output is its window's first maximum in
+    row-major order (NaN never wins); indices get its 1-based flat position in the plane."""
+    pool = tuple(int(p) for p in pool)
+    nd = len(pool)
+    x, out = _batched(x, out, nd)
+    indices = indices if indices.ndim == out.ndim else indices[None]
+    n, c = x.shape[:2]
+    isize, osize = x.shape[2:], out.shape[2:]
+    for a in range(nd):
+        if osize[a] + pool[a] - 1 >= isize[a]:
+            raise ValueError(f"pool size {pool[a]} too large relative to input size {isize[a]} "
+                             f"along axis {a} for {osize[a]} outputs")
+    s = np.asarray(samples).reshape(n * c, nd)
+    if s.size and (s.min() < 0 or s.max() >= 1):
+        raise ValueError(f"fractional pooling samples must lie in [0, 1), got [{s.min()}, {s.max()}]")
+    dt = np.dtype(out.dtype)
+    planes = x.reshape(n * c, -1)
+    flat = np.zeros((n * c,) + tuple(osize) + pool, dtype=np.int64)
+    for a in range(nd):
+        st = _fractional_starts(s[:, nd - 1 - a], isize[a], osize[a], pool[a], dt)
+        pos = st.reshape((n * c,) + (1,) * a + (osize[a],) + (1,) * (nd - 1 - a) + (1,) * nd) \
+            + np.arange(pool[a]).reshape((1,) * (1 + nd + a) + (pool[a],) + (1,) * (nd - 1 - a))
+        flat = flat * isize[a] + pos
+    flat = flat.reshape(n * c, -1, math.prod(pool))
+    vals = np.take_along_axis(planes, flat.reshape(n * c, -1), axis=1).reshape(flat.shape)
+    best = np.argmax(np.where(np.isnan(vals), -np.inf, vals), axis=2)[..., None]
+    out[...] = np.take_along_axis(vals, best, axis=2).reshape(out.shape)
+    indices[...] = (np.take_along_axis(flat, best, axis=2) + 1).reshape(indices.shape)
+
+
+def fractional_max_pool_grad(gin, gout, indices, nd):
+    """Fractional max pooling's gradInput: each gout to its recorded input position
+    (windows overlap: contributions add)."""
+    nd = int(nd)
+    gin, gout = _batched(gin, gout, nd)
+    _scatter_planes(gin, gout, indices.reshape(gout.shape))
+
+
+def _pack_offsets(indices, flat, osize, isize, stride, pad, dil):
+    """THNN's volumetric max-pooling indices: for each output its window tap along T, H
+    and W as three bytes of one long (t | h << 8 | w << 16), from the 1-based flat input
+    positions `flat`."""
+    rest = flat - 1
+    coords = []
+    for size in isize[::-1]:
+        coords.append(rest % size)
+        rest = rest // size
+    coords = coords[::-1]
+    packed = np.zeros(flat.shape, dtype=np.int64)
+    for a in range(3):
+        start = (np.arange(osize[a]) * stride[a] - pad[a]).reshape((-1,) + (1,) * (2 - a))
+        packed |= ((coords[a] - start) // dil[a]) << (8 * a)
+    indices[...] = packed
+
+
+def packed_indices_from_bytes(indices, saved):
+    """Volumetric max-pooling indices in a float or double tensor, as longs. Torch7 of 2016
+    packed the window taps t, h, w into the first three bytes of each element (THNN wrote
+    them through an unsigned char pointer: a tiny denormal number); a type conversion of
+    the long indices (Torch7's and sparktorch7's :float()) keeps their integer values."""
+    flat = np.ascontiguousarray(saved).reshape(-1)
+    raw = flat.view(np.uint8).reshape(flat.size, flat.itemsize)
+    taps = raw[:, :3].astype(np.int64)
+    packed = taps[:, 0] | (taps[:, 1] << 8) | (taps[:, 2] << 16)
+    whole = np.isfinite(flat) & (flat == np.floor(flat))
+    indices.reshape(-1)[...] = np.where(whole, np.where(whole, flat, 0).astype(np.int64), packed)
+
+
+def max_pool3d_indices(out, indices, x, kT, kW, kH, dT, dW, dH, padT, padW, padH,
+                       dilT=1, dilW=1, dilH=1):
+    """Volumetric(Dilated)MaxPooling with Torch7's indices (see _pack_offsets), which
+    nn.VolumetricMaxUnpooling reads."""
+    ksize, stride = _ints(kT, kH, kW), _ints(dT, dH, dW)
+    pad, dil = _ints(padT, padH, padW), _ints(dilT, dilH, dilW)
+    x, out = _batched(x, out, 3)
+    indices = indices if indices.ndim == out.ndim else indices[None]
+    flat = np.empty(out.shape, dtype=np.int64)
+    max_pool_indices(out, flat, x, ksize, stride, pad, dil)
+    _pack_offsets(indices, flat, out.shape[2:], x.shape[2:], stride, pad, dil)
+
+
+def _unpack_positions(indices, isize, osize, stride, pad):
+    """The flat 0-based output position of each max that Torch7's packed volumetric
+    indices (window taps t, h, w in the low three bytes) point at."""
+    idx = np.asarray(indices).astype(np.int64)
+    flat = np.zeros(idx.shape, dtype=np.int64)
+    for a in range(3):
+        tap = (idx >> (8 * a)) & 0xFF
+        start = (np.arange(isize[a]) * stride[a] - pad[a]).reshape((-1,) + (1,) * (2 - a))
+        pos = start + tap
+        bad = (pos < 0) | (pos >= osize[a])
+        if bad.any():
+            raise IndexError(f"found an invalid max index (a window tap {int(tap[bad].flat[0])} "
+                             f"outside output volumes of size {'x'.join(map(str, osize))})")
+        flat = flat * osize[a] + pos
+    return flat
+
+
+def max_unpool3d(out, x, indices, dT, dW, dH, padT, padW, padH):
+    """VolumetricMaxUnpooling: zeros, and each input value where its pooled maximum came
+    from (Torch7's packed indices of nn.VolumetricMaxPooling)."""
+    x, out = _batched(x, out, 3)
+    n, c = x.shape[:2]
+    pos = _unpack_positions(indices.reshape(x.shape), x.shape[2:], out.shape[2:],
+                            _ints(dT, dH, dW), _ints(padT, padH, padW))
+    flat = np.zeros((n * c, math.prod(out.shape[2:])), dtype=out.dtype)
+    np.put_along_axis(flat, pos.reshape(n * c, -1), x.reshape(n * c, -1), axis=1)
+    out[...] = flat.reshape(out.shape)
+
+
+def max_unpool3d_grad(gin, gout, indices, dT, dW, dH, padT, padW, padH):
+    gin, gout = _batched(gin, gout, 3)
+    n, c = gin.shape[:2]
+    pos = _unpack_positions(indices.reshape(gin.shape), gin.shape[2:], gout.shape[2:],
+                            _ints(dT, dH, dW), _ints(padT, padH, padW))
+    g = np.take_along_axis(gout.reshape(n * c, -1), pos.reshape(n * c, -1), axis=1)
+    gin[...] = g.reshape(gin.shape)
+
+
+def _pad_nd(out, x, pads, mode):
+    """out := x padded (or cropped, negative pads) on its trailing len(pads) axes, each
+    output cell copying the input cell _pad_map gives it (zero where it gives -1)."""
+    nd = len(pads)
+    maps = [_pad_map(size, int(a), int(b), mode)
+            for size, (a, b) in zip(x.shape[-nd:], pads)]
+    grids = np.ix_(*maps)
+    res = x[(Ellipsis,) + tuple(np.where(g < 0, 0, g) for g in grids)]
+    if mode == "zero":
+        hole = np.zeros((), dtype=bool)
+        for g in grids:
+            hole = hole | (g < 0)
+        res = np.where(hole, 0, res)
+    out[...] = res
+
+
+def _pad_nd_grad(gin, gout, pads, mode):
+    """The adjoint of _pad_nd: each output cell's gradient back to the input cell it copied."""
+    nd = len(pads)
+    res = gout.astype(gin.dtype, copy=False)
+    for a, (size, (b, e)) in enumerate(zip(gin.shape[-nd:], pads)):
+        m = _one_hot(_pad_map(size, int(b), int(e), mode), size, gin.dtype)
+        res = np.moveaxis(np.tensordot(res, m, axes=([res.ndim - nd + a], [0])), -1, res.ndim - nd + a)
+    gin[...] = res
+
+
+def pad3d(out, x, left, right, top, bottom, front, back, mode):
+    """Volumetric{Replication,...}Padding on the last three axes (T, H, W)."""
+    _pad_nd(out, x, ((front, back), (top, bottom), (left, right)), mode)
+
+
+def pad3d_grad(gin, gout, left, right, top, bottom, front, back, mode):
+    _pad_nd_grad(gin, gout, ((front, back), (top, bottom), (left, right)), mode)
+
+
+def row_conv(out, x, weight, bias, kW, dW, feat_first):
+    """TemporalRowConvolution: every feature row convolved with its own kernel,
+    out[f, t] = bias[f] + sum_k weight[f, k] * x[f, t*dW + k], x (F, T) when feat_first,
+    else (T, F) (out then (T', F)); a leading batch axis is optional."""
+    kW, dW = _ints(kW, dW)
+    xt = x if feat_first else np.swapaxes(x, -1, -2)
+    ot = out if feat_first else np.swapaxes(out, -1, -2)
+    f, t = xt.shape[-2:]
+    n_out = ot.shape[-1]
+    dt = out.dtype
+    st = xt.strides
+    win = _window(xt, xt.shape[:-1] + (n_out, kW), st[:-1] + (st[-1] * dW, st[-1]))
+    w = np.asarray(weight, dtype=dt).reshape(f, kW)
+    res = np.einsum("...ftk,fk->...ft", win, w)
+    bias = _opt(bias)
+    if bias is not None:
+        res += np.asarray(bias, dtype=dt).reshape(f, 1)
+    ot[...] = res
+
+
+def row_conv_grad_input(gin, gout, weight, kW, dW, feat_first):
+    kW, dW = _ints(kW, dW)
+    gt = gin if feat_first else np.swapaxes(gin, -1, -2)
+    go = gout if feat_first else np.swapaxes(gout, -1, -2)
+    f = gt.shape[-2]
+    n_out = go.shape[-1]
+    w = np.asarray(weight, dtype=gin.dtype).reshape(f, kW)
+    acc = np.zeros(gt.shape, dtype=gin.dtype)
+    for k in range(kW):
+        acc[..., k:k + (n_out - 1) * dW + 1:dW] += go * w[:, k:k + 1]
+    gt[...] = acc
+
+
+def row_conv_acc_grad(gweight, gbias, x, gout, kW, dW, feat_first, scale=1.0):
+    kW, dW = _ints(kW, dW)
+    xt = x if feat_first else np.swapaxes(x, -1, -2)
+    go = gout if feat_first else np.swapaxes(gout, -1, -2)
+    f = xt.shape[-2]
+    n_out = go.shape[-1]
+    dt = gweight.dtype
+    lead = tuple(range(xt.ndim - 2))
+    g = np.zeros((f, kW), dtype=dt)
+    for k in range(kW):
+        g[:, k] = (go * xt[..., k:k + (n_out - 1) * dW + 1:dW]).sum(axis=lead + (xt.ndim - 1,))
+    gweight.reshape(f, kW)[...] += dt.type(scale) * g
+    gbias = _opt(gbias)
+    if gbias is not None:
+        gbias.reshape(f)[...] += dt.type(scale) * go.sum(axis=lead + (go.ndim - 1,), dtype=dt)
+
+
+def _lp_view(t, batch):
+    """FeatureLPPooling's (batch, feature, opt1, opt2) view of a 1-4 dim tensor."""
+    shape = t.shape if batch else (1,) + t.shape
+    return t.reshape(shape + (1,) * (4 - len(shape)))
+
+
+def feature_lp_pool(out, x, power, width, stride, batch):
+    """FeatureLPPooling: out[f] = (sum_{i < width} x[f*stride + i]^p)^(1/p) along the
+    feature axis (the first, or the second in batch mode), in double as THNN's accreal."""
+    width, stride, p = int(width), int(stride), float(power)
+    xv = _lp_view(x, batch).astype(np.float64)
+    ov = _lp_view(out, batch)
+    n_out = ov.shape[1]
+    acc = np.zeros(ov.shape, dtype=np.float64)
+    for i in range(width):
+        acc += np.power(xv[:, i:i + (n_out - 1) * stride + 1:stride], p)
+    ov[...] = np.power(acc, 1.0 / p)
+
+
+def feature_lp_pool_grad(gin, gout, x, out, power, width, stride, batch):
+    """FeatureLPPooling's gradInput: gout * (x / out)^(p - 1) back to each pooled input,
+    nothing from an output of 0 (THNN skips those)."""
+    width, stride, p = int(width), int(stride), float(power)
+    xv = _lp_view(x, batch).astype(np.float64)
+    ov = _lp_view(out, batch).astype(np.float64)
+    gv = _lp_view(gout, batch).astype(np.float64)
+    n_out = ov.shape[1]
+    live = ov != 0
+    safe = np.where(live, ov, 1.0)
+    acc = np.zeros(xv.shape, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in range(width):
+            sl = slice(i, i + (n_out - 1) * stride + 1, stride)
+            acc[:, sl] += np.where(live, gv * np.power(xv[:, sl] / safe, p - 1.0), 0.0)
+    _lp_view(gin, batch)[...] = acc
+
+
+def upsample_nearest3d(out, x, scale):
+    """Each voxel repeated scale times along each of the last three axes."""
+    s = int(scale)
+    t, h, w = x.shape[-3:]
+    view = out.reshape(out.shape[:-3] + (t, s, h, s, w, s))
+    view[...] = x[..., :, None, :, None, :, None]
+
+
+def upsample_nearest3d_grad(gin, gout, scale):
+    s = int(scale)
+    t, h, w = gin.shape[-3:]
+    gin[...] = gout.reshape(gout.shape[:-3] + (t, s, h, s, w, s)).sum(axis=(-5, -3, -1))
+
+
+def upsample_trilinear(out, x):
+    """Torch7's trilinear up-sampling (corner-aligned, float32 source coordinates as THNN),
+    one axis at a time."""
+    dt = out.dtype
+    res = x.astype(dt, copy=False)
+    for a in range(3):
+        axis = res.ndim - 3 + a
+        n1, n2 = res.shape[axis], out.shape[axis]
+        if n1 == n2:
+            continue
+        i0, i1, l0, l1 = _bilinear_coords(n1, n2, dt)
+        shape = (-1,) + (1,) * (2 - a)
+        res = np.take(res, i0, axis=axis) * l0.reshape(shape) + np.take(res, i1, axis=axis) * l1.reshape(shape)
+    out[...] = res
+
+
+def upsample_trilinear_grad(gin, gout):
+    """VolumetricUpSamplingTrilinear's gradInput: the transposed interpolation per axis."""
+    dt = gin.dtype
+    res = gout.astype(dt, copy=False)
+    for a in range(3):
+        axis = res.ndim - 3 + a
+        m = _bilinear_matrix(gin.shape[axis], res.shape[axis], dt)
+        res = np.moveaxis(np.tensordot(res, m, axes=([axis], [0])), -1, axis)
+    gin[...] = res

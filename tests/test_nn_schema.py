@@ -482,6 +482,19 @@ CASES = [
  ("nn.Bottle(nn.Linear(3, 2))", (2, 2, 3)), ("nn.WeightedEuclidean(3, 4)", (2, 3)),
  ("nn.SpatialSubSampling(2, 2, 2)", (1, 2, 4, 4)), ("nn.TemporalSubSampling(3, 2)", (4, 3)),
  ("nn.LinearWeightNorm(3, 4)", (2, 3)),
+ ("nn.SpatialConvolutionLocal(2, 3, 5, 4, 3, 2, 1, 1, 1, 0)", (2, 2, 4, 5)),
+ ("nn.SpatialFullConvolutionMap(nn.tables.full(2, 3), 3, 2, 2, 1)", (2, 4, 3)),
+ ("nn.SpatialDepthWiseConvolution(2, 3, 3, 2, 1, 2, 1, 0)", (2, 2, 5, 6)),
+ ("nn.SpatialFractionalMaxPooling(2, 3, 0.5, 0.6)", (2, 9, 8)),
+ ("nn.VolumetricFractionalMaxPooling(2, 2, 2, 3, 3, 2)", (2, 2, 5, 6, 7)),
+ ("nn.TemporalDynamicKMaxPooling(3, 0.5)", (2, 8, 3)), ("nn.TemporalRowConvolution(3, 2, 1, true)", (3, 7)),
+ ("nn.UpSampling({odepth=3, oheight=5, owidth=7}, 'trilinear')", (1, 2, 2, 3, 4)), ("nn.UpSampling(2)", (2, 2, 3, 4)),
+ ("nn.VolumetricDilatedMaxPooling(2, 2, 2, 1, 1, 1, 1, 1, 0, 2, 1, 2)", (2, 2, 6, 7, 6)),
+ ("nn.VolumetricMaxUnpooling(nn.VolumetricMaxPooling(2, 2, 2))", (1, 2, 2, 2)),
+ ("nn.VolumetricReplicationPadding(1, 2, 0, 1, 2, -1)", (2, 2, 3, 4, 5)),
+ ("nn.FeatureLPPooling(3, 2, 2, true)", (2, 7, 3)), ("cudnn.TemporalConvolution(3, 4, 3, 2, 1)", (2, 7, 3)),
+ ("(function() local p = cudnn._Pooling(3, 3, 2, 2, 1, 1); p.mode = 'CUDNN_POOLING_MAX'; return p end)()", (2, 2, 7, 6)),
+ ("(function() local p = cudnn._Pointwise(); p.mode = 'CUDNN_ACTIVATION_CLIPPED_RELU'; p.ceiling = 3; return p end)()", (2, 3)),
 ]
 fields_of = s.eval('''function(code) local m = loadstring('return ' .. code)(); local out = {}
   for k in pairs(m) do out[#out + 1] = k end; return out end''')

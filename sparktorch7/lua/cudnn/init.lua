@@ -7,6 +7,8 @@ cudnn.benchmark = false
 cudnn.fastest = false
 cudnn.verbose = false
 
+-- cudnn.torch's bases (cudnn.ReLU and the poolings here inherit their nn twins instead)
+require('cudnn._Pointwise')
 require('cudnn.ReLU')
 require('cudnn.Tanh')
 require('cudnn.Sigmoid')
@@ -43,6 +45,11 @@ require('cudnn.SpatialSoftMax')
 require('cudnn.SpatialLogSoftMax')
 require('cudnn.VolumetricSoftMax')
 require('cudnn.VolumetricLogSoftMax')
+require('cudnn._Pooling')
+require('cudnn._Pooling3D')
+require('cudnn.TemporalConvolution')
+require('cudnn.SpatialCrossEntropyCriterion')
+require('cudnn.VolumetricCrossEntropyCriterion')
 
 -- No GPU here: these exist so that scripts written for cudnn run unchanged.
 function cudnn.getHandle() return nil end
@@ -50,8 +57,10 @@ function cudnn.getStream() return nil end
 function cudnn.setStream() end
 function cudnn.version() return 0 end
 
+-- cudnn.TemporalConvolution keeps its kernel in kH (a one-plane spatial convolution),
+-- nn.TemporalConvolution in kW: cudnn.torch does not convert them either
 local NOT_CONVERTED = {RNN = true, LSTM = true, GRU = true, BLSTM = true, BGRU = true,
-                       RNNTanh = true, RNNReLU = true}
+                       RNNTanh = true, RNNReLU = true, TemporalConvolution = true}
 
 -- The nn equivalent of a cudnn module (or the reverse, with dst = cudnn).
 local function convertOne(x, dst)

@@ -48,15 +48,7 @@ function SpatialConvolution:noBias()
 end
 
 function SpatialConvolution:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kW * self.kH * self.nInputPlane / (self.groups or 1))
-   end
-   self.weight:uniform(-stdv, stdv)
-   if self.bias then
-      self.bias:uniform(-stdv, stdv)
-   end
+   nn.utils.resetUniform(self, stdv, self.kW * self.kH * self.nInputPlane / (self.groups or 1))
 end
 
 -- Files written by older Torch7: one `padding` for both sides, no padW/padH, the

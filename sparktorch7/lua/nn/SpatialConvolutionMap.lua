@@ -15,6 +15,8 @@ local function connectionTable(conn, m)
       end
    end
 end
+-- shared with nn.SpatialFullConvolutionMap, whose table means the same
+SpatialConvolutionMap._checkConnections = connectionTable
 schema.declare(SpatialConvolutionMap, {
    {'nInputPlane', 'posint'}, {'nOutputPlane', 'posint'},
    {'kW', 'posint'}, {'kH', 'posint'},

@@ -46,15 +46,7 @@ function SpatialFullConvolution:noBias()
 end
 
 function SpatialFullConvolution:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kW * self.kH * self.nInputPlane)
-   end
-   self.weight:uniform(-stdv, stdv)
-   if self.bias then
-      self.bias:uniform(-stdv, stdv)
-   end
+   nn.utils.resetUniform(self, stdv, self.kW * self.kH * self.nInputPlane)
 end
 
 function SpatialFullConvolution:backCompatibility()

@@ -10,14 +10,9 @@ schema.declare(SpatialMaxPooling, {
 local ops = require 'nn.spatial_ops'
 local kernels = require 'nn.kernels'
 
--- Where each maximum came from (self.indices, for nn.SpatialMaxUnpooling) costs time,
--- so it is computed only for modules that an unpooling module reads (it registers
--- when built or read from a file). Should one ask after a forward that skipped them,
--- they are computed from that forward's input if it is still alive (weak reference).
--- Kept out of the module's fields so that nothing of it is serialized.
-local wantsIndices = setmetatable({}, {__mode = 'k'})
-local lastInput = setmetatable({}, {__mode = 'kv'})
-local fresh = setmetatable({}, {__mode = 'k'})  -- self.indices belong to the last forward
+-- self.indices (1-based positions in the input planes, for nn.SpatialMaxUnpooling) are
+-- computed only when an unpooling reads them (nn.poolindices)
+local poolindices = require 'nn.poolindices'
 
 -- THNN drops a last window that would start in the right/bottom padding.
 SpatialMaxPooling._clampLast = true
@@ -77,53 +72,25 @@ function SpatialMaxPooling:updateOutput(input)
    local sizes = ops.withTail(input, dim - 2, {oH, oW})
    local out = kernels.output(self, input, sizes)
    self.iheight, self.iwidth = iH, iW
-   if wantsIndices[self] then
-      lastInput[self] = nil
-      fresh[self] = true
-      self.indices = torch.isTensor(self.indices) and torch.type(self.indices) == 'torch.LongTensor'
-                     and self.indices or torch.LongTensor()
-      self.indices:resize(unpack(sizes))
+   poolindices.forward(self, input, sizes, function(indices)
       kernels.max_pool2d(out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
-                         self.padH, dilW, dilH, self.indices)
-   else
-      lastInput[self] = input
-      fresh[self] = nil
-      kernels.max_pool2d(out, input, self.kW, self.kH, self.dW, self.dH, self.padW,
-                         self.padH, dilW, dilH)
-   end
+                         self.padH, dilW, dilH, indices)
+   end)
    return out
 end
 
 function SpatialMaxPooling:_wantIndices()
-   wantsIndices[self] = true
+   poolindices.want(self)
 end
 
 -- self.indices for the last forward (1-based positions in the input planes, LongTensor
 -- of the output's size), computing them if that forward did not.
 function SpatialMaxPooling:_poolingIndices()
-   wantsIndices[self] = true
-   local input = lastInput[self]
-   if fresh[self] then
-      return self.indices
-   end
-   if input == nil then
-      -- a module read from a file holds the indices of the forward it was saved after
-      if torch.isTensor(self.indices) and self.indices:nElement() > 0
-            and self.indices:nElement() == self.output:nElement() then
-         return self.indices
-      end
-      ops.fail(self, 'the indices of the last forward are gone: run forward again')
-   end
-   lastInput[self] = nil
-   local sizes = {}
-   for i = 1, self.output:dim() do sizes[i] = self.output:size(i) end
-   local out = nn.utils.newLike(input):resize(unpack(sizes))
-   self.indices = torch.LongTensor():resize(unpack(sizes))
-   local dilW, dilH = self:_dilation()
-   kernels.max_pool2d(out, input, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH,
-                      dilW, dilH, self.indices)
-   fresh[self] = true
-   return self.indices
+   return poolindices.get(self, function(out, input, indices)
+      local dilW, dilH = self:_dilation()
+      kernels.max_pool2d(out, input, self.kW, self.kH, self.dW, self.dH, self.padW, self.padH,
+                         dilW, dilH, indices)
+   end)
 end
 
 -- gradInput: each gradOutput value goes to where its window's maximum came from (the
@@ -132,7 +99,7 @@ function SpatialMaxPooling:updateGradInput(input, gradOutput)
    ops.checkGradOutput(self, input, gradOutput)
    local dilW, dilH = self:_dilation()
    local gin = kernels.output(self, input, nil, 'gradInput')
-   local indices = fresh[self] and self.indices or nil
+   local indices = poolindices.fresh(self)
    kernels.max_pool2d_grad(gin, gradOutput, input, self.kW, self.kH, self.dW, self.dH,
             self.padW, self.padH, dilW, dilH, indices, self.output)
    return gin

@@ -44,15 +44,7 @@ function VolumetricConvolution:noBias()
 end
 
 function VolumetricConvolution:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kT * self.kW * self.kH * self.nInputPlane / (self.groups or 1))
-   end
-   self.weight:uniform(-stdv, stdv)
-   if self.bias then
-      self.bias:uniform(-stdv, stdv)
-   end
+   nn.utils.resetUniform(self, stdv, self.kT * self.kW * self.kH * self.nInputPlane / (self.groups or 1))
 end
 
 function VolumetricConvolution:backCompatibility()

@@ -51,15 +51,7 @@ function VolumetricFullConvolution:noBias()
 end
 
 function VolumetricFullConvolution:reset(stdv)
-   if stdv then
-      stdv = stdv * math.sqrt(3)
-   else
-      stdv = 1 / math.sqrt(self.kT * self.kW * self.kH * self.nInputPlane)
-   end
-   self.weight:uniform(-stdv, stdv)
-   if self.bias then
-      self.bias:uniform(-stdv, stdv)
-   end
+   nn.utils.resetUniform(self, stdv, self.kT * self.kW * self.kH * self.nInputPlane)
 end
 
 function VolumetricFullConvolution:backCompatibility()

@@ -38,11 +38,17 @@ local MANIFEST = {
       'subsampling2d', 'subsampling2d_grad_input', 'subsampling2d_acc_grad',
       'temporal_conv', 'temporal_conv_grad_input', 'temporal_conv_acc_grad',
       'temporal_subsampling', 'temporal_subsampling_grad_input', 'temporal_subsampling_acc_grad',
+      'conv_local2d', 'conv_local2d_grad_input', 'conv_local2d_acc_grad',
+      'full_conv_map2d', 'full_conv_map2d_grad_input', 'full_conv_map2d_acc_grad',
+      'depthwise_conv2d', 'depthwise_conv2d_grad_input', 'depthwise_conv2d_acc_grad',
+      'row_conv', 'row_conv_grad_input', 'row_conv_acc_grad',
       -- pooling
       'max_pool2d', 'max_pool2d_grad', 'max_pool3d', 'max_pool3d_grad', 'max_unpool2d', 'max_unpool2d_grad',
       'avg_pool2d', 'avg_pool2d_grad', 'avg_pool3d', 'avg_pool3d_grad',
       'adaptive_pool2d', 'adaptive_pool2d_grad',
       'temporal_max_pool', 'temporal_max_pool_grad',
+      'fractional_max_pool', 'fractional_max_pool_grad', 'max_pool3d_indices', 'packed_indices_from_bytes',
+      'max_unpool3d', 'max_unpool3d_grad', 'feature_lp_pool', 'feature_lp_pool_grad',
       -- normalisation (and folding a batch norm into the convolution before it)
       'batchnorm', 'batchnorm_grad', 'bn_var_from_std', 'bn_fold', 'same_bytes',
       'cross_map_lrn', 'cross_map_lrn_grad', 'local_normalize', 'local_normalize_grad',
@@ -51,7 +57,8 @@ local MANIFEST = {
       -- criterions over maps and label lists
       'spatial_class_nll', 'spatial_class_nll_grad', 'multilabel_margin', 'multilabel_margin_grad',
       -- padding, resizing, dropout of whole planes
-      'pad2d', 'pad2d_grad', 'upsample_nearest', 'upsample_nearest_grad',
+      'pad2d', 'pad2d_grad', 'pad3d', 'pad3d_grad', 'upsample_nearest', 'upsample_nearest_grad',
+      'upsample_nearest3d', 'upsample_nearest3d_grad', 'upsample_trilinear', 'upsample_trilinear_grad',
       'upsample_bilinear', 'upsample_bilinear_grad', 'pixel_shuffle', 'pixel_shuffle_grad',
       'channel_dropout_grad',
    }},

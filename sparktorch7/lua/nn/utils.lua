@@ -149,6 +149,20 @@ end
 -- Empties the named fields of a module: tensors become new empty tensors of
 -- the same type (not :set(), which would empty tensors other modules share),
 -- tables become {}, anything else nil.
+-- Torch7's default parameter initialisation: weight (and bias, when the module has one)
+-- uniform in +-stdv*sqrt(3), or +-1/sqrt(fanin) when no stdv is given.
+function utils.resetUniform(self, stdv, fanin)
+   if stdv then
+      stdv = stdv * math.sqrt(3)
+   else
+      stdv = 1 / math.sqrt(fanin)
+   end
+   self.weight:uniform(-stdv, stdv)
+   if self.bias then
+      self.bias:uniform(-stdv, stdv)
+   end
+end
+
 function utils.clear(self, ...)
    local names = {...}
    if #names > 0 and type(names[1]) == 'table' then
