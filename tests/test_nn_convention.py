@@ -20,7 +20,7 @@ def class_files(package):
 
 
 # Torch7 names these files after what they define, a table of functions, not a class
-TABLE_FILES = {"Jacobian"}
+TABLE_FILES = {"Jacobian", "SparseJacobian"}
 
 
 def manifest_names(package):
