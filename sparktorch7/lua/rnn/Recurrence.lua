@@ -129,4 +129,8 @@ function Recurrence:updateOutput(input)
    return self:_stepDone(output)
 end
 
+
+-- backward: Element-Research rnn's BPTT (AbstractRecurrent), the state as {x, h}
+parent.useHooks(Recurrence, parent.hStateHooks)
+
 return Recurrence
