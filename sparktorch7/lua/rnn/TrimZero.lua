@@ -81,4 +81,37 @@ function TrimZero:updateOutput(input)
    return self.output
 end
 
+-- backward on the kept rows only: the module sees the trimmed input and gradOutput, the
+-- trimmed-away rows get zero gradient
+local function trimmedGrad(self, gradOutput)
+   if not torch.isTensor(self._maskindices) then
+      error('<nn.TrimZero> backward needs a forward first', 3)
+   end
+   local kept = self._maskindices:nElement() > 0 and self._maskindices:totable() or {}
+   self._gradOutputTrim = self:recursiveTrim(self._gradOutputTrim, gradOutput, kept)
+   return self._gradOutputTrim, kept
+end
+
+local function untrim(self, input, gradInput, kept)
+   local n = self.zeroMask:nElement()
+   self.gradInput = self:recursiveUnTrim(torch.type(self.gradInput) == torch.type(gradInput) and self.gradInput
+                                         or nil, gradInput, kept, n)
+   return self.gradInput
+end
+
+function TrimZero:updateGradInput(input, gradOutput)
+   local g, kept = trimmedGrad(self, gradOutput)
+   return untrim(self, input, self:rethrowErrors(self.modules[1], 1, 'updateGradInput', self.temp, g), kept)
+end
+
+function TrimZero:accGradParameters(input, gradOutput, scale)
+   local g = trimmedGrad(self, gradOutput)
+   self:rethrowErrors(self.modules[1], 1, 'accGradParameters', self.temp, g, scale or 1)
+end
+
+function TrimZero:backward(input, gradOutput, scale)
+   local g, kept = trimmedGrad(self, gradOutput)
+   return untrim(self, input, self:rethrowErrors(self.modules[1], 1, 'backward', self.temp, g, scale or 1), kept)
+end
+
 return TrimZero
