@@ -66,6 +66,10 @@ schema.declare(AbstractRecurrent, {
 
 AbstractRecurrent.dpnn_stepclone = true
 
+-- per module (weak keys: nothing of it goes to files), the gradOutput each step's module got
+-- from updateGradInput, for accGradParameters
+local stepGradOutputs = setmetatable({}, {__mode = 'k'})
+
 function AbstractRecurrent:__init(rho)
    parent.__init(self)
    self.rho = rho or 99999
@@ -374,10 +378,6 @@ end
 function AbstractRecurrent:_stepGradInput(step, gradInput)
    return gradInput
 end
-
--- per module (weak keys: nothing of it goes to files), the gradOutput each step's module got
--- from updateGradInput, for accGradParameters
-local stepGradOutputs = setmetatable({}, {__mode = 'k'})
 
 -- the step updateGradInput/accGradParameters means next (reverse order of time), checked
 local function backwardStep(self, counter, what)
