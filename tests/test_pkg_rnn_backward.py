@@ -463,3 +463,24 @@ def test_bad_backward_calls_raise_clear_errors(lua, src, msg):
     with pytest.raises(st.LuaError) as e:
         lua.execute(src)
     assert msg in str(e.value)
+
+
+@pytest.mark.parametrize("module", ["nn.Sequencer(nn.LSTM(3, 4))", "nn.Sequencer(nn.RecGRU(3, 4))",
+                                    "nn.SeqLSTM(3, 4)", "nn.SeqGRU(3, 4)", "cudnn.GRU(3, 4, 1):double()"])
+def test_backward_update_moves_the_weights_by_the_gradient(lua, module):
+    """backwardUpdate(x, g, lr) = the weights minus lr times the gradient backward gives (as
+    Torch7 does for modules sharing parameters)."""
+    lua.execute(f"""
+        torch.manualSeed(11)
+        m = {module}
+        x, g = torch.randn(4, 2, 3), torch.randn(4, 2, 4)
+        local w, gw = m:getParameters()     -- once, as in Torch7 (it flattens anew each call)
+        w0 = w:clone()
+        m:zeroGradParameters(); m:forward(x); m:backward(x, g)
+        grad = gw:clone()
+        m:forward(x); m:backwardUpdate(x, g, 0.1)
+        w1 = w:clone()
+    """)
+    w0, w1, grad = lua.eval("w0"), lua.eval("w1"), lua.eval("grad")
+    assert np.abs(grad).max() > 1e-3
+    np.testing.assert_allclose(w1, w0 - 0.1 * grad, rtol=1e-9, atol=1e-11)

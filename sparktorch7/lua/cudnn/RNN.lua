@@ -297,6 +297,11 @@ function RNN:backward(input, gradOutput, scale)
    return self:_backward(input, gradOutput, scale or 1)
 end
 
+-- accUpdateGradParameters as Torch7 does it for modules sharing their parameters (the step
+-- clones share them): the gradient on its own (zeroGradParameters, accGradParameters), then
+-- updateParameters(lr)
+RNN.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
+
 function RNN:clearDesc()
    for _, d in ipairs({'rnnDesc', 'dropoutDesc', 'wDesc', 'xDescs', 'yDescs', 'hxDesc', 'hyDesc',
                        'cxDesc', 'cyDesc'}) do

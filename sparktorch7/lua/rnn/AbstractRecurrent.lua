@@ -514,6 +514,11 @@ function AbstractRecurrent:getGradHiddenState(step)
    return self.gradOutputs[step]
 end
 
+-- accUpdateGradParameters as Torch7 does it for modules sharing their parameters (the step
+-- clones share them): the gradient on its own (zeroGradParameters, accGradParameters), then
+-- updateParameters(lr)
+AbstractRecurrent.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
+
 local function notImplemented(name)
    return function(self)
       error(string.format('<%s> %s is not implemented', torch.type(self), name), 2)

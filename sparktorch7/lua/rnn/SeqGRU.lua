@@ -199,6 +199,11 @@ function SeqGRU:accGradParameters(input, gradOutput, scale)
    self.gradPrevOutput = nil
 end
 
+-- accUpdateGradParameters as Torch7 does it for modules sharing their parameters (the step
+-- clones share them): the gradient on its own (zeroGradParameters, accGradParameters), then
+-- updateParameters(lr)
+SeqGRU.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
+
 function SeqGRU:clearState()
    for _, k in ipairs({'gates', 'buffer1', 'buffer2', 'buffer3', 'grad_a_buffer', 'grad_h0', 'grad_x'}) do
       if torch.isTensor(self[k]) then self[k] = nn.utils.newLike(self[k]) end

@@ -373,6 +373,11 @@ function SeqLSTM:accGradParameters(input, gradOutput, scale)
    self.gradPrevOutput, self.userNextGradCell = nil, nil
 end
 
+-- accUpdateGradParameters as Torch7 does it for modules sharing their parameters (the step
+-- clones share them): the gradient on its own (zeroGradParameters, accGradParameters), then
+-- updateParameters(lr)
+SeqLSTM.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
+
 function SeqLSTM:clearState()
    for _, k in ipairs({'cell', 'gates', 'buffer1', 'buffer2', 'buffer3', 'grad_a_buffer', 'grad_c0',
                        'grad_h0', 'grad_x'}) do

@@ -95,6 +95,11 @@ StepGRU.updateGradInput = nn.StepLSTM.updateGradInput
 StepGRU.accGradParameters = nn.StepLSTM.accGradParameters
 StepGRU.backward = nn.StepLSTM.backward
 
+-- accUpdateGradParameters as Torch7 does it for modules sharing their parameters (the step
+-- clones share them): the gradient on its own (zeroGradParameters, accGradParameters), then
+-- updateParameters(lr)
+StepGRU.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
+
 StepGRU.maskZero = stepcheck.maskZero
 StepGRU.setZeroMask = stepcheck.setZeroMask
 

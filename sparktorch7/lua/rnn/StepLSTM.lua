@@ -141,6 +141,11 @@ function StepLSTM:backward(input, gradOutput, scale)
    return self:_backward(input, gradOutput, scale or 1)
 end
 
+-- accUpdateGradParameters as Torch7 does it for modules sharing their parameters (the step
+-- clones share them): the gradient on its own (zeroGradParameters, accGradParameters), then
+-- updateParameters(lr)
+StepLSTM.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
+
 StepLSTM.maskZero = stepcheck.maskZero
 StepLSTM.setZeroMask = stepcheck.setZeroMask
 
