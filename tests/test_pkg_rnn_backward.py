@@ -484,3 +484,21 @@ def test_backward_update_moves_the_weights_by_the_gradient(lua, module):
     w0, w1, grad = lua.eval("w0"), lua.eval("w1"), lua.eval("grad")
     assert np.abs(grad).max() > 1e-3
     np.testing.assert_allclose(w1, w0 - 0.1 * grad, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("module", ["nn.SeqLSTMP(3, 5, 4)", "nn.SeqGRU(3, 4)", "nn.Sequencer(nn.RecLSTM(3, 4))",
+                                    "nn.Sequencer(nn.FastLSTM(3, 4))", "cudnn.BLSTM(3, 2, 2)"])
+def test_float_backward_agrees_with_double(lua, module):
+    """The same module in float: its gradients are the double ones to float precision."""
+    lua.execute(f"""
+        torch.manualSeed(12)
+        md = {module}:double(); mf = md:clone():float()
+        x = torch.randn(4, 2, 3); g = torch.randn(md:forward(x):size())
+        md:zeroGradParameters(); mf:zeroGradParameters()
+        gd = md:backward(x, g):clone(); _, pd = md:getParameters()
+        mf:forward(x:float()); gf = mf:backward(x:float(), g:float()):double(); _, pf = mf:getParameters()
+    """)
+    assert lua.eval("torch.type(mf:parameters()[1])") == "torch.FloatTensor"
+    np.testing.assert_allclose(lua.eval("gf"), lua.eval("gd"), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(lua.eval("pf:double()"), lua.eval("pd"), rtol=1e-4, atol=1e-5)
+    assert np.abs(lua.eval("pd")).max() > 1e-3
