@@ -446,6 +446,8 @@ def test_sgd_lowers_the_loss(lua):
      "gradOutput must have a step per input step (3), got 2 steps"),
     ("m = nn.LSTM(3, 4); m:forward(torch.randn(2, 3)); m:backward(torch.randn(2, 3), torch.randn(2, 4)); "
      "m:backward(torch.randn(2, 3), torch.randn(2, 4))", "more steps than forward ran"),
+    ("m = nn.LSTM(3, 4, 2); x = torch.randn(2, 3); for i = 1, 5 do m:forward(x) end; "
+     "for i = 1, 5 do m:backward(x, torch.randn(2, 4)) end", "backward for step 2, but only the last 3 steps are kept"),
     ("m = nn.SeqLSTM(3, 4); x = torch.randn(3, 2, 3); m:forward(x); m:backward(x, torch.randn(3, 2, 5))",
      "gradOutput must be 3x2x4"),
     ("m = nn.SeqGRU(3, 4); m:backward(torch.randn(3, 2, 3), torch.randn(3, 2, 4))",
