@@ -251,12 +251,17 @@ function AbstractRecurrent:recycle(offset)
    end
    self.outputs[self.step - rho - 1] = nil
    self.gradInputs[self.step - rho - 1] = nil
+   -- the gradients backward left for steps that old (remember(): the steps keep counting)
+   self.gradOutputs[self.step - rho - 1] = nil
+   if self.gradCells then self.gradCells[self.step - rho - 1] = nil end
+   if stepGradOutputs[self] then stepGradOutputs[self][self.step - rho - 1] = nil end
    return self
 end
 
 -- a new sequence: the step restarts at 1 and (in training) the kept outputs go
 function AbstractRecurrent:forget()
    parent.forget(self)
+   stepGradOutputs[self] = nil
    if self.train ~= false then
       self.outputs = {}
       self.gradInputs = {}
@@ -468,9 +473,7 @@ end
 -- h(t-1) as getHiddenState gives it; the gradient of h(t-1) goes to gradOutputs[t-1].
 AbstractRecurrent.hStateHooks = {
    _stepCall = function(self, step, input)
-      local prev = self:getHiddenState(step - 1, input)
-      if torch.isTypeOf(self, 'nn.Recurrence') then prev = prev[1] end
-      return self:getStepModule(step), {input, prev}
+      return self:getStepModule(step), {input, self:getHiddenState(step - 1, input)}
    end,
    _stepGradOutput = function(self, step, gradOutput)
       return self:_outputGrad(step, gradOutput)

@@ -133,4 +133,9 @@ end
 -- backward: Element-Research rnn's BPTT (AbstractRecurrent), the state as {x, h}
 parent.useHooks(Recurrence, parent.hStateHooks)
 
+-- its getHiddenState is {h(t-1), the children's states}: the step module got h(t-1)
+function Recurrence:_stepCall(step, input)
+   return self:getStepModule(step), {input, self:getHiddenState(step - 1, input)[1]}
+end
+
 return Recurrence
