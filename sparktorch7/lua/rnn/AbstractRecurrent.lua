@@ -469,6 +469,26 @@ function AbstractRecurrent:backward(input, gradOutput, scale)
    return self.gradInput
 end
 
+-- the step a gradient-state accessor means (Element-Research rnn): nil the one backward
+-- reaches next, negative counted back from it
+function AbstractRecurrent:_resolveGradStep(step)
+   local from = self.updateGradInputStep or self.step
+   if step == nil then return from - 1 end
+   if step < 0 then return from - step - 1 end
+   return step
+end
+
+-- the gradient held for the state of step (kind 'output' or 'cell'): what backward of step + 1
+-- (or setGradHiddenState) left, after the last step userNextGradOutput/userNextGradCell or
+-- zeros; nil before that
+local function heldGrad(self, step, kind)
+   local store = kind == 'cell' and self.gradCells or self.gradOutputs
+   local like = self.outputs[step] or self.outputs[step + 1]
+   if (store and store[step]) ~= nil or step == self.step - 1 then
+      return self:_gradState(step, kind, kind == 'cell' and (self.cells[step] or self.cells[step + 1]) or like)
+   end
+end
+
 -- The hooks of the modules whose step maps {x(t), h(t-1)} to h(t) (GRU, RecGRU, Recurrence):
 -- h(t-1) as getHiddenState gives it; the gradient of h(t-1) goes to gradOutputs[t-1].
 AbstractRecurrent.hStateHooks = {
@@ -481,6 +501,17 @@ AbstractRecurrent.hStateHooks = {
    _stepGradInput = function(self, step, gradInput)
       self.gradOutputs[step - 1] = gradInput[2]
       return gradInput[1]
+   end,
+   -- Element-Research rnn's access to the gradient of h(step): what step + 1 sent back to it
+   getGradHiddenState = function(self, step)
+      return heldGrad(self, self:_resolveGradStep(step), 'output')
+   end,
+   setGradHiddenState = function(self, step, gradHiddenState)
+      if not torch.isTensor(gradHiddenState) and type(gradHiddenState) ~= 'table' then
+         error('<' .. torch.type(self) .. '> setGradHiddenState expects a tensor (or a table of them, as the output), got '
+               .. torch.type(gradHiddenState), 2)
+      end
+      self.gradOutputs[self:_resolveGradStep(step)] = gradHiddenState
    end,
 }
 
@@ -500,27 +531,27 @@ AbstractRecurrent.hcStateHooks = {
       self.gradCells[step - 1] = gradInput[3]
       return gradInput[1]
    end,
+   -- {grad h(step), grad c(step)}
+   getGradHiddenState = function(self, step)
+      step = self:_resolveGradStep(step)
+      return {heldGrad(self, step, 'output'), heldGrad(self, step, 'cell')}
+   end,
+   setGradHiddenState = function(self, step, gradHiddenState)
+      if type(gradHiddenState) ~= 'table' or not torch.isTensor(gradHiddenState[1])
+            or not torch.isTensor(gradHiddenState[2]) then
+         error('<' .. torch.type(self) .. '> setGradHiddenState expects {gradOutput, gradCell} (two tensors), got '
+               .. torch.type(gradHiddenState), 2)
+      end
+      step = self:_resolveGradStep(step)
+      self.gradCells = self.gradCells or {}
+      self.gradOutputs[step], self.gradCells[step] = gradHiddenState[1], gradHiddenState[2]
+   end,
 }
 
 -- a class takes a set of hooks: AbstractRecurrent.useHooks(LSTM, AbstractRecurrent.hcStateHooks)
 function AbstractRecurrent.useHooks(class, hooks)
    for k, f in pairs(hooks) do class[k] = f end
 end
-
--- the gradient of the state before the first step (of userPrevOutput / startState):
--- {grad h(0)[, grad c(0)]} once backward reached step 1
-function AbstractRecurrent:getGradHiddenState(step)
-   step = step or 0
-   if self.cells then
-      return {self.gradOutputs[step], self.gradCells and self.gradCells[step]}
-   end
-   return self.gradOutputs[step]
-end
-
--- accUpdateGradParameters as Torch7 does it for modules sharing their parameters (the step
--- clones share them): the gradient on its own (zeroGradParameters, accGradParameters), then
--- updateParameters(lr)
-AbstractRecurrent.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
 
 local function notImplemented(name)
    return function(self)

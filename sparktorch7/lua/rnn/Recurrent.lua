@@ -89,6 +89,9 @@ function Recurrent:_stepGradInput(step, gradInput)
    return parent.hStateHooks._stepGradInput(self, step, gradInput)
 end
 
+Recurrent.getGradHiddenState = parent.hStateHooks.getGradHiddenState
+Recurrent.setGradHiddenState = parent.hStateHooks.setGradHiddenState
+
 function Recurrent:includingSharedClones(f)
    local initial = self.initialModule
    self.initialModule = nil

@@ -63,6 +63,14 @@ function Recursor:setHiddenState(...)
    return self.modules[1]:setHiddenState(...)
 end
 
+function Recursor:getGradHiddenState(...)
+   return self.modules[1]:getGradHiddenState(...)
+end
+
+function Recursor:setGradHiddenState(...)
+   return self.modules[1]:setGradHiddenState(...)
+end
+
 function Recursor:__tostring__()
    return torch.type(self) .. ' @ ' .. tostring(self.modules[1])
 end

@@ -5,7 +5,7 @@ local schema = require('nn.schema')
 local TrimZero, parent = torch.class('nn.TrimZero', 'nn.MaskZero')
 
 schema.declare(TrimZero, {
-   {'temp', 'tensor?'},
+   {'temp', 'tensor|table?'},     -- the trimmed input (a table for a table input)
 })
 
 function TrimZero:__init(module, nInputDim, silent)
