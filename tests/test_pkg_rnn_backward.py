@@ -75,6 +75,9 @@ MODULES = [
     ("nn.Sequencer(nn.GRU(3, 4):trimZero(1))", SEQ),
     ("nn.BiSequencer(nn.LSTM(3, 4))", "{torch.randn(2, 3), torch.randn(2, 3), torch.randn(2, 3)}"),
     ("nn.Repeater(nn.LSTM(3, 4), 3)", "torch.randn(2, 3)"),
+    ("nn.BiSequencerLM(nn.LSTM(3, 4))", "{torch.randn(2, 3), torch.randn(2, 3), torch.randn(2, 3), torch.randn(2, 3)}"),
+    ("nn.Sequencer(nn.MuFuRu(3, 4))", SEQ),
+    ("nn.Sequencer(nn.LinearRNN(3, 4))", SEQ),
     # support modules
     ("nn.MaskZero(nn.Linear(3, 4), 1)", "torch.randn(4, 3)"),
     ("nn.TrimZero(nn.Linear(3, 4), 1)", "torch.randn(4, 3)"),
@@ -504,3 +507,113 @@ def test_float_backward_agrees_with_double(lua, module):
     np.testing.assert_allclose(lua.eval("gf"), lua.eval("gd"), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(lua.eval("pf:double()"), lua.eval("pd"), rtol=1e-4, atol=1e-5)
     assert np.abs(lua.eval("pd")).max() > 1e-3
+
+
+
+def test_norm_stabilizer_adds_the_penalty_gradient(lua):
+    """NormStabilizer is the identity; its backward adds the gradient of
+    beta * sum_t mean_batch (||h(t)|| - ||h(t-1)||)^2, computed here by central differences."""
+    r = np.random.default_rng(13)
+    x, g = r.standard_normal((4, 3, 5)), r.standard_normal((4, 3, 5))
+    got = lua.eval("""function(x, g) local m = nn.Sequencer(nn.NormStabilizer(0.7))
+        m:forward(x); return m:backward(x, g):clone() end""")(x, g)
+
+    def penalty(v):
+        n = np.linalg.norm(v, axis=2)
+        return 0.7 * ((n[1:] - n[:-1]) ** 2).mean(axis=1).sum()
+
+    num = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += 1e-6
+        xm[i] -= 1e-6
+        num[i] = (penalty(xp) - penalty(xm)) / 2e-6
+    assert np.abs(num).max() > 1e-2
+    np.testing.assert_allclose(got, g + num, rtol=1e-6, atol=1e-8)
+
+
+def test_encoder_decoder_through_grad_hidden_state(lua):
+    """Element-Research rnn's encoder-decoder coupling: the decoder starts from the encoder's
+    last state (userPrevOutput/userPrevCell), its getGradHiddenState(0) goes back into the
+    encoder with setGradHiddenState: the encoder's gradients are those of the whole chain,
+    checked by central differences on the encoder's weights."""
+    lua.execute("""
+        torch.manualSeed(14)
+        enc, dec = nn.LSTM(3, 4), nn.LSTM(3, 4)
+        encSeq, decSeq = nn.Sequencer(enc), nn.Sequencer(dec)
+        xe, xd, g = torch.randn(3, 2, 3), torch.randn(2, 2, 3), torch.randn(2, 2, 4)
+        function loss()
+           encSeq:forward(xe)
+           dec.userPrevOutput = enc.outputs[3]:clone(); dec.userPrevCell = enc.cells[3]:clone()
+           return decSeq:forward(xd):clone():cmul(g):sum()
+        end
+        loss()
+        encSeq:zeroGradParameters(); decSeq:zeroGradParameters()
+        decSeq:backward(xd, g)
+        local gs = dec:getGradHiddenState(0)
+        enc:setGradHiddenState(3, {gs[1]:clone(), gs[2]:clone()})
+        encSeq:backward(xe, torch.zeros(3, 2, 4))
+        w, gw = enc:parameters()
+        analytic, numeric = {}, {}
+        for k = 1, #w do
+           analytic[k] = gw[k]:clone()
+           numeric[k] = torch.zeros(w[k]:nElement())
+           local flat = w[k]:view(-1)
+           for i = 1, flat:nElement() do
+              local v = flat[i]
+              flat[i] = v + 1e-6; local fp = loss()
+              flat[i] = v - 1e-6; local fm = loss()
+              flat[i] = v
+              numeric[k][i] = (fp - fm) / 2e-6
+           end
+        end
+    """)
+    n = lua.eval("#w")
+    biggest = 0
+    for k in range(1, n + 1):
+        a = lua.eval(f"analytic[{k}]:view(-1)")
+        np.testing.assert_allclose(a, lua.eval(f"numeric[{k}]"), rtol=1e-6, atol=1e-8)
+        biggest = max(biggest, np.abs(a).max())
+    assert biggest > 1e-3
+
+
+def test_lazy_mono_dropout_backward_masks_the_gradient(lua):
+    """rnn's lazy/mono dropout (LSTM(..., p, mono)): the gradient is gradOutput times the mask
+    forward used (one row for the whole batch with mono), and a lazy dropout samples a new
+    mask at the forward after a backward."""
+    lua.execute("""
+        torch.manualSeed(15)
+        d = require('rnn.extensions').lazyDropout(0.5, true)
+        x = torch.rand(4, 6) + 1
+        y = d:forward(x):clone()
+        gi = d:backward(x, torch.ones(4, 6)):clone()
+        y2 = d:forward(x):clone()
+    """)
+    y, gi, x, y2 = lua.eval("y"), lua.eval("gi"), lua.eval("x"), lua.eval("y2")
+    mask = y / x
+    assert np.all(mask == mask[0]) and 0 < np.count_nonzero(mask[0]) < 6     # mono: one row
+    np.testing.assert_array_equal(gi, mask)
+    lua.execute("torch.manualSeed(16)")
+    draws = lua.eval("""(function() local masks = {}
+        for i = 1, 6 do d:forward(x); d:backward(x, torch.ones(4, 6)); masks[i] = d.noise:clone() end
+        local same = 0
+        for i = 2, 6 do if masks[i]:equal(masks[1]) then same = same + 1 end end
+        return same end)()""")
+    assert draws < 5           # a new mask after each backward (5 equal draws: p = 2^-30)
+
+
+def test_lookup_table_mask_zero_backward(lua):
+    """LookupTableMaskZero: index 0 reads the zero padding row, which gets no gradient; the
+    other rows get the gradients of their indices."""
+    lua.execute("""
+        m = nn.LookupTableMaskZero(5, 3)
+        idx = torch.LongTensor{{0, 2, 2}, {5, 0, 1}}
+        g = torch.randn(2, 3, 3)
+        m:zeroGradParameters(); m:forward(idx); m:backward(idx, g)
+    """)
+    gw, g = lua.eval("m.gradWeight"), lua.eval("g")
+    want = np.zeros((6, 3))
+    for (i, j), k in np.ndenumerate(np.array([[0, 2, 2], [5, 0, 1]])):
+        if k:
+            want[k] += g[i, j]
+    np.testing.assert_allclose(gw, want, **TOL)

@@ -262,6 +262,7 @@ end
 function AbstractRecurrent:forget()
    parent.forget(self)
    stepGradOutputs[self] = nil
+   self.updateGradInputStep, self.accGradParametersStep = nil, nil
    if self.train ~= false then
       self.outputs = {}
       self.gradInputs = {}
