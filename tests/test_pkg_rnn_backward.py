@@ -617,3 +617,28 @@ def test_lookup_table_mask_zero_backward(lua):
         if k:
             want[k] += g[i, j]
     np.testing.assert_allclose(gw, want, **TOL)
+
+
+@pytest.mark.parametrize("seq,convert", [("nn.SeqLSTM(3, 4)", "toFastLSTM"), ("nn.SeqGRU(3, 4)", "toGRU")])
+def test_conversions_carry_weights_and_gradients(lua, seq, convert):
+    """SeqLSTM:toFastLSTM() and SeqGRU:toGRU() (Element-Research rnn): the one-step twin gives
+    the same outputs, and the gradients copied from the sequence module are those the twin
+    computes itself under a Sequencer."""
+    lua.execute(f"""
+        torch.manualSeed(17)
+        s = {seq}; s.weight:normal(0, 0.4); s.bias:normal(0, 0.2)
+        x, g = torch.randn(4, 2, 3), torch.randn(4, 2, 4)
+        s:zeroGradParameters(); out = s:forward(x):clone(); gi = s:backward(x, g):clone()
+        twin = s:{convert}()
+        copied = {{}}
+        for i, t in ipairs(select(2, twin:parameters())) do copied[i] = t:clone() end
+        seq2 = nn.Sequencer(twin)
+        out2 = seq2:forward(x):clone()
+        seq2:zeroGradParameters(); gi2 = seq2:backward(x, g):clone()
+        own = select(2, twin:parameters())
+    """)
+    np.testing.assert_allclose(lua.eval("out2"), lua.eval("out"), **TOL)
+    np.testing.assert_allclose(lua.eval("gi2"), lua.eval("gi"), **TOL)
+    for i in range(1, lua.eval("#own") + 1):
+        np.testing.assert_allclose(lua.eval(f"own[{i}]"), lua.eval(f"copied[{i}]"), **TOL)
+    assert np.abs(lua.eval("own[1]")).max() > 1e-3

@@ -204,6 +204,26 @@ end
 -- updateParameters(lr)
 SeqGRU.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
 
+-- Element-Research rnn: the same GRU as an nn.GRU (weights and their gradients copied):
+-- its i2g/o2g hold the reset and update gates, then the candidate's Linear and LinearNoBias
+function SeqGRU:toGRU()
+   local D, H = self.inputSize, self.outputSize
+   local gru = nn.GRU(D, H)
+   if torch.type(self.weight) ~= 'torch.DoubleTensor' then gru:type(torch.type(self.weight)) end
+   local params, grads = gru:parameters()
+   local gates, cand = {1, 2 * H}, {2 * H + 1, 3 * H}
+   for _, pair in ipairs({{params, self.weight, self.bias}, {grads, self.gradWeight, self.gradBias}}) do
+      local dst, W, b = pair[1], pair[2], pair[3]
+      dst[1]:copy(W[{{1, D}, gates}]:t())
+      dst[2]:copy(b[{gates}])
+      dst[3]:copy(W[{{D + 1, D + H}, gates}]:t())
+      dst[4]:copy(W[{{1, D}, cand}]:t())
+      dst[5]:copy(b[{cand}])
+      dst[6]:copy(W[{{D + 1, D + H}, cand}]:t())
+   end
+   return gru
+end
+
 function SeqGRU:clearState()
    for _, k in ipairs({'gates', 'buffer1', 'buffer2', 'buffer3', 'grad_a_buffer', 'grad_h0', 'grad_x'}) do
       if torch.isTensor(self[k]) then self[k] = nn.utils.newLike(self[k]) end

@@ -378,6 +378,29 @@ end
 -- updateParameters(lr)
 SeqLSTM.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
 
+-- Element-Research rnn: the same LSTM as an nn.FastLSTM (weights and their gradients
+-- copied): FastLSTM's gates are input, candidate, forget, output, in nn.Linear's layout
+function SeqLSTM:toFastLSTM()
+   if self.weightO then
+      error('<' .. torch.type(self) .. '> toFastLSTM: an LSTMP (with weightO) has no FastLSTM twin', 2)
+   end
+   local D, H = self.inputsize, self.outputsize
+   local lstm = nn.FastLSTM(D, H)
+   if torch.type(self.weight) ~= 'torch.DoubleTensor' then lstm:type(torch.type(self.weight)) end
+   local params, grads = lstm:parameters()
+   local from = {1, 4, 2, 3}     -- FastLSTM's gate k is SeqLSTM's gate from[k]
+   for k, g in ipairs(from) do
+      local rows, cols = {(k - 1) * H + 1, k * H}, {(g - 1) * H + 1, g * H}
+      for _, pair in ipairs({{params, self.weight, self.bias}, {grads, self.gradWeight, self.gradBias}}) do
+         local dst, W, b = pair[1], pair[2], pair[3]
+         dst[1][{rows}]:copy(W[{{1, D}, cols}]:t())
+         dst[2][{rows}]:copy(b[{cols}])
+         dst[3][{rows}]:copy(W[{{D + 1, D + H}, cols}]:t())
+      end
+   end
+   return lstm
+end
+
 function SeqLSTM:clearState()
    for _, k in ipairs({'cell', 'gates', 'buffer1', 'buffer2', 'buffer3', 'grad_a_buffer', 'grad_c0',
                        'grad_h0', 'grad_x'}) do
