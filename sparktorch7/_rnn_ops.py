@@ -628,6 +628,13 @@ def cudnn_rnn_backward(grad_x, grad_hx, grad_cx, grad_weight, x, weight, hx, cx,
     grad_weight (the flat layout of weight)."""
     hx, cx, grad_hy, grad_cy = _opt(hx), _opt(cx), _opt(grad_hy), _opt(grad_cy)
     grad_cx = _opt(grad_cx)
+    with _StepThreads(x.shape[1]):
+        _cudnn_backward_layers(grad_x, grad_hx, grad_cx, grad_weight, x, weight, hx, cx, grad_out,
+                               grad_hy, grad_cy, mode, input_size, hidden, layers, dirs, scale)
+
+
+def _cudnn_backward_layers(grad_x, grad_hx, grad_cx, grad_weight, x, weight, hx, cx, grad_out, grad_hy,
+                           grad_cy, mode, input_size, hidden, layers, dirs, scale):
     views = _cudnn_views(weight, mode, input_size, hidden, layers, dirs)
     gviews = _cudnn_views(grad_weight, mode, input_size, hidden, layers, dirs)
     T, N = x.shape[0], x.shape[1]
