@@ -79,7 +79,8 @@ MODULES = [
     ("nn.Sequencer(nn.MuFuRu(3, 4))", SEQ),
     ("nn.Sequencer(nn.LinearRNN(3, 4))", SEQ),
     # torch/rnn's VariableLength: samples packed several to a column, masked steps between them
-    ("nn.VariableLength(nn.SeqLSTM(3, 4))", "{torch.randn(3, 3), torch.randn(2, 3), torch.randn(1, 3), torch.randn(3, 3)}"),
+    ("nn.VariableLength(nn.SeqLSTM(3, 4))",
+     "{torch.randn(3, 3), torch.randn(2, 3), torch.randn(1, 3), torch.randn(3, 3)}"),
     ("nn.VariableLength(nn.SeqLSTM(3, 4), true)", "{torch.randn(3, 3), torch.randn(2, 3), torch.randn(1, 3)}"),
     ("nn.VariableLength(nn.Sequencer(nn.RecGRU(3, 4)))", "{torch.randn(3, 3), torch.randn(2, 3), torch.randn(1, 3)}"),
     ("nn.VariableLength(nn.SeqBLSTM(3, 4))", "{torch.randn(3, 3), torch.randn(2, 3), torch.randn(1, 3)}"),

@@ -509,8 +509,8 @@ AbstractRecurrent.hStateHooks = {
    end,
    setGradHiddenState = function(self, step, gradHiddenState)
       if not torch.isTensor(gradHiddenState) and type(gradHiddenState) ~= 'table' then
-         error('<' .. torch.type(self) .. '> setGradHiddenState expects a tensor (or a table of them, as the output), got '
-               .. torch.type(gradHiddenState), 2)
+         error('<' .. torch.type(self) .. '> setGradHiddenState expects a tensor (or a table of them, as the '
+               .. 'output), got ' .. torch.type(gradHiddenState), 2)
       end
       self.gradOutputs[self:_resolveGradStep(step)] = gradHiddenState
    end,

@@ -172,9 +172,9 @@ local function packedGrad(self, gradOutput)
          if self.lastOnly then
             col[start + len - 1]:copy(gradOutput[i])
          else
-            local gi = gradOutput[i]
-            if not torch.isTensor(gi) or gi:nElement() ~= col:narrow(1, start, len):nElement() then wrong(i, 'does not fit') end
-            col:narrow(1, start, len):copy(gi)
+            local gi, dst = gradOutput[i], col:narrow(1, start, len)
+            if not torch.isTensor(gi) or gi:nElement() ~= dst:nElement() then wrong(i, 'does not fit') end
+            dst:copy(gi)
          end
          start = start + len + 1
       end

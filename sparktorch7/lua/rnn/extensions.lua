@@ -79,7 +79,8 @@ end
 function Module:setGradHiddenState(step, gradHiddenState)
    if type(self.modules) == 'table' then
       if type(gradHiddenState) ~= 'table' then
-         error('<' .. torch.type(self) .. '> setGradHiddenState expects a table, got ' .. torch.type(gradHiddenState), 2)
+         error('<' .. torch.type(self) .. '> setGradHiddenState expects a table, got '
+               .. torch.type(gradHiddenState), 2)
       end
       for i, module in ipairs(self.modules) do
          module:setGradHiddenState(step, gradHiddenState[i])
