@@ -467,6 +467,10 @@ def test_sgd_lowers_the_loss(lua):
      "gradOutput must be a torch.DoubleTensor sized as the output (3x2x4)"),
     ("m = cudnn.LSTM(3, 4, 1):double(); x = torch.randn(3, 2, 3); m:forward(x); m:evaluate(); "
      "m:backward(x, torch.randn(3, 2, 4))", "only be called when training"),
+    ("m = nn.VariableLength(nn.SeqLSTM(3, 4)); x = {torch.randn(2, 3), torch.randn(1, 3)}; m:forward(x); "
+     "m:backward(x, {torch.randn(2, 4)})", "gradOutput must be a table of 2 tensors (one per sample)"),
+    ("m = nn.LSTM(3, 4); x = torch.randn(2, 3); m:forward(x); m:accGradParameters(x, torch.randn(2, 4))",
+     "accGradParameters for step 1 before its updateGradInput"),
     ("m = nn.Repeater(nn.LSTM(3, 4), 3); x = torch.randn(2, 3); m:forward(x); m:backward(x, {torch.randn(2, 4)})",
      "gradOutput must be a table of rho (3) step gradients"),
 ])
