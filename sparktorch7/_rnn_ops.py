@@ -384,3 +384,287 @@ def _torch_rnn_steps(h, c, gates, x, h0, c0, weight):
         np.tanh(nc, out=nh)
         nh *= g[:, 2 * H:3 * H]
         prev_h, prev_c = nh, nc
+
+
+# ----------------------------------------------------------------------------
+# Backward (BPTT): one reverse pass over the steps a forward kernel left behind (h, c and the
+# gates after their sigmoid/tanh); the gradients of the pre-activations of every step are
+# kept, so the products with the inputs (grad_x, the input weights, the bias) are each one
+# product over all steps. Parameter gradients are accumulated (scaled), the input gradients
+# overwritten.
+# ----------------------------------------------------------------------------
+
+
+def _prev_states(first, seq):
+    """(T, N, S): the state before each step, first then seq[:-1]."""
+    out = np.empty_like(seq)
+    out[0] = first
+    out[1:] = seq[:-1]
+    return out
+
+
+def _masked(maskzero, x, t, grads):
+    """Zero, in the arrays of grads, the rows step t masked in the forward pass (their output
+    was forced to zero: nothing reaches back through them)."""
+    rows = _mask_rows(maskzero, x, t)
+    if rows is not None:
+        for g in grads:
+            g[rows] = 0
+
+
+def _input_grads(grad_x, grad_w, grad_b, da, x, wx, scale):
+    """grad_x := da @ wx.T, grad_w[:D] += scale x.T @ da, grad_b += scale sum(da), over all
+    steps at once (da (T, N, G), x (T, N, D))."""
+    T, N, D = x.shape
+    flat = da.reshape(T * N, -1)
+    xf = x.reshape(T * N, D)
+    grad_x[...] = (flat @ wx.T).reshape(T, N, D)
+    if scale != 0:
+        grad_w[:D] += scale * (xf.T @ flat)
+        grad_b += scale * flat.sum(axis=0)
+
+
+def seq_lstm_backward(grad_x, grad_h0, grad_c0, grad_w, grad_b, grad_wo, x, h0, c0, h, c, gates,
+                      weight, weight_o, hidden, grad_h, grad_hT, grad_cT, maskzero=False, scale=1.0):
+    """BPTT of seq_lstm. grad_h (T, N, R) is the gradient of the outputs, grad_hT/grad_cT
+    (N, R)/(N, H) or None that of the last h and c from outside (rnn's gradPrevOutput and
+    userNextGradCell). Fills grad_x (T, N, D), grad_h0, grad_c0 and adds scale times the
+    gradients to grad_w (D+R, 4H), grad_b (4H,) and grad_wo (H, R, with weight_o)."""
+    weight_o, hidden = _opt(weight_o), _opt(hidden)
+    grad_hT, grad_cT, grad_wo = _opt(grad_hT), _opt(grad_cT), _opt(grad_wo)
+    T, N, D = x.shape
+    H = c.shape[2]
+    wx, wh = weight[:D], weight[D:]
+    da = np.empty_like(gates)
+    gh = np.zeros_like(h0) if grad_hT is None else np.array(grad_hT, dtype=h.dtype)
+    gc = np.zeros_like(c0) if grad_cT is None else np.array(grad_cT, dtype=c.dtype)
+    with _StepThreads(N):
+        for t in range(T - 1, -1, -1):
+            gh += grad_h[t]
+            _masked(maskzero, x, t, (gh, gc))
+            g = gates[t]
+            i, f, o, cand = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
+            prev_c = c0 if t == 0 else c[t - 1]
+            tc = np.tanh(c[t])
+            if weight_o is None:
+                ghid = gh
+            else:
+                ghid = gh @ weight_o.T
+                if scale != 0:
+                    grad_wo += scale * (hidden[t].T @ gh)
+            gc += ghid * o * (1 - tc * tc)
+            a = da[t]
+            np.multiply(ghid * tc, o * (1 - o), out=a[:, 2 * H:3 * H])
+            np.multiply(gc * cand, i * (1 - i), out=a[:, :H])
+            np.multiply(gc * prev_c, f * (1 - f), out=a[:, H:2 * H])
+            np.multiply(gc * i, 1 - cand * cand, out=a[:, 3 * H:])
+            gh = a @ wh.T
+            gc *= f
+    grad_h0[...] = gh
+    grad_c0[...] = gc
+    _input_grads(grad_x, grad_w, grad_b, da, x, wx, scale)
+    if scale != 0:
+        prev_h = _prev_states(h0, h).reshape(T * N, -1)
+        grad_w[D:] += scale * (prev_h.T @ da.reshape(T * N, -1))
+
+
+def step_lstm_backward(grad_x, grad_h0, grad_c0, grad_w, grad_b, grad_wo, x, h0, c0, h, c, gates,
+                       weight, weight_o, hidden, grad_h, grad_c, scale=1.0):
+    """The backward of one StepLSTM step (x (N, D)): seq_lstm_backward over a sequence of one,
+    grad_h (N, R) and grad_c (N, H) the gradients of its two outputs."""
+    one = lambda a: None if _opt(a) is None else a[None]
+    seq_lstm_backward(grad_x[None], grad_h0, grad_c0, grad_w, grad_b, grad_wo, x[None], h0, c0,
+                      h[None], c[None], gates[None], weight, weight_o, one(hidden), grad_h[None],
+                      None, grad_c, False, scale)
+
+
+def seq_gru_backward(grad_x, grad_h0, grad_w, grad_b, x, h0, h, gates, weight, grad_h, grad_hT,
+                     maskzero=False, scale=1.0):
+    """BPTT of seq_gru (gates hold r, u and the candidate hc after the forward). grad_h
+    (T, N, H), grad_hT (N, H) or None; fills grad_x, grad_h0 and adds scale times the
+    gradients to grad_w (D+H, 3H) and grad_b (3H,)."""
+    grad_hT = _opt(grad_hT)
+    T, N, D = x.shape
+    H = h.shape[2]
+    wx, wh = weight[:D], weight[D:]
+    da = np.empty_like(gates)
+    gh = np.zeros_like(h0) if grad_hT is None else np.array(grad_hT, dtype=h.dtype)
+    grad_whc = np.zeros((H, H), dtype=h.dtype)
+    with _StepThreads(N):
+        for t in range(T - 1, -1, -1):
+            gh += grad_h[t]
+            _masked(maskzero, x, t, (gh,))
+            g = gates[t]
+            r, u, hc = g[:, :H], g[:, H:2 * H], g[:, 2 * H:]
+            prev = h0 if t == 0 else h[t - 1]
+            a = da[t]
+            np.multiply(gh * (1 - u), 1 - hc * hc, out=a[:, 2 * H:])
+            np.multiply(gh * (prev - hc), u * (1 - u), out=a[:, H:2 * H])
+            g_rh = a[:, 2 * H:] @ wh[:, 2 * H:].T
+            np.multiply(g_rh * prev, r * (1 - r), out=a[:, :H])
+            if scale != 0:
+                grad_whc += (r * prev).T @ a[:, 2 * H:]
+            gh = gh * u + g_rh * r + a[:, :2 * H] @ wh[:, :2 * H].T
+    grad_h0[...] = gh
+    _input_grads(grad_x, grad_w, grad_b, da, x, wx, scale)
+    if scale != 0:
+        prev_h = _prev_states(h0, h).reshape(T * N, -1)
+        grad_w[D:, :2 * H] += scale * (prev_h.T @ da[:, :, :2 * H].reshape(T * N, -1))
+        grad_w[D:, 2 * H:] += scale * grad_whc
+
+
+def step_gru_backward(grad_x, grad_h0, grad_w, grad_b, x, h0, h, gates, weight, grad_h, scale=1.0):
+    """The backward of one StepGRU step: seq_gru_backward over a sequence of one."""
+    seq_gru_backward(grad_x[None], grad_h0, grad_w, grad_b, x[None], h0, h[None], gates[None],
+                     weight, grad_h[None], None, False, scale)
+
+
+def _cudnn_direction_saved(mode, x, W, R, bW, bR, h0, c0, reverse):
+    """_cudnn_direction that keeps, per step (in the order of x), the state before it and its
+    activations: returns (hs (T, N, H), prev_h, prev_c, acts) for the backward pass."""
+    T, N = x.shape[0], x.shape[1]
+    H = R.shape[1]
+    xw = np.matmul(x.reshape(-1, x.shape[2]), W.T).reshape(T, N, -1)
+    xw += bW
+    hs = np.empty((T, N, H), dtype=x.dtype)
+    prev_h = np.empty_like(hs)
+    prev_c = np.empty_like(hs) if mode == "CUDNN_LSTM" else None
+    acts = np.empty_like(xw)
+    rhc = np.empty_like(hs) if mode == "CUDNN_GRU" else None
+    cs = np.empty_like(hs) if mode == "CUDNN_LSTM" else None
+    h, c = h0, c0
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        prev_h[t] = h
+        rh = h @ R.T
+        rh += bR
+        a = xw[t]
+        s = acts[t]
+        if mode == "CUDNN_LSTM":
+            prev_c[t] = c
+            a += rh
+            _sigmoid(a[:, :2 * H], s[:, :2 * H])
+            np.tanh(a[:, 2 * H:3 * H], out=s[:, 2 * H:3 * H])
+            _sigmoid(a[:, 3 * H:], s[:, 3 * H:])
+            c = s[:, H:2 * H] * c + s[:, :H] * s[:, 2 * H:3 * H]
+            cs[t] = c
+            h = s[:, 3 * H:] * np.tanh(c)
+        elif mode == "CUDNN_GRU":
+            _sigmoid(a[:, :2 * H] + rh[:, :2 * H], s[:, :2 * H])
+            rhc[t] = rh[:, 2 * H:]
+            np.tanh(a[:, 2 * H:] + s[:, :H] * rhc[t], out=s[:, 2 * H:])
+            z = s[:, H:2 * H]
+            h = (1 - z) * s[:, 2 * H:] + z * h
+        elif mode == "CUDNN_RNN_TANH":
+            h = np.tanh(a + rh)
+            s[...] = h
+        else:
+            h = np.maximum(a + rh, 0)
+            s[...] = h
+        hs[t] = h
+    return hs, prev_h, prev_c, cs, acts, rhc
+
+
+def _cudnn_direction_backward(mode, x, W, R, saved, gout, ghy, gcy, reverse, grads, scale):
+    """The gradients of one direction of one layer: gout (T, N, H) those of its outputs, ghy
+    and gcy (N, H) of its last state. Returns (grad of x, grad of h0, grad of c0) and adds
+    scale times the gradients of W, R, bW, bR to grads (views of the flat gradWeight)."""
+    hs, prev_h, prev_c, cs, acts, rhc = saved
+    gW, gR, gbW, gbR = grads
+    T, N = x.shape[0], x.shape[1]
+    H = R.shape[1]
+    dx_pre = np.empty_like(acts)     # gradient of x W^T + bW
+    dr_pre = np.empty_like(acts)     # gradient of h R^T + bR
+    gh = np.array(ghy, dtype=x.dtype)
+    gc = np.array(gcy, dtype=x.dtype) if mode == "CUDNN_LSTM" else None
+    for t in (range(T) if reverse else range(T - 1, -1, -1)):
+        gh += gout[t]
+        s = acts[t]
+        a = dx_pre[t]
+        if mode == "CUDNN_LSTM":
+            i, f, cand, o = s[:, :H], s[:, H:2 * H], s[:, 2 * H:3 * H], s[:, 3 * H:]
+            tc = np.tanh(cs[t])
+            gc += gh * o * (1 - tc * tc)
+            a[:, :H] = gc * cand * i * (1 - i)
+            a[:, H:2 * H] = gc * prev_c[t] * f * (1 - f)
+            a[:, 2 * H:3 * H] = gc * i * (1 - cand * cand)
+            a[:, 3 * H:] = gh * tc * o * (1 - o)
+            dr_pre[t] = a
+            gc = gc * f
+            gh = a @ R
+        elif mode == "CUDNN_GRU":
+            r, z, cand = s[:, :H], s[:, H:2 * H], s[:, 2 * H:]
+            prev = prev_h[t]
+            a[:, 2 * H:] = gh * (1 - z) * (1 - cand * cand)
+            a[:, H:2 * H] = gh * (prev - cand) * z * (1 - z)
+            a[:, :H] = a[:, 2 * H:] * rhc[t] * r * (1 - r)
+            d = dr_pre[t]
+            d[:, :2 * H] = a[:, :2 * H]
+            d[:, 2 * H:] = a[:, 2 * H:] * r
+            gh = gh * z + d @ R
+        else:
+            if mode == "CUDNN_RNN_TANH":
+                a[...] = gh * (1 - s * s)
+            else:
+                a[...] = gh * (s > 0)
+            dr_pre[t] = a
+            gh = a @ R
+    flat_x = dx_pre.reshape(T * N, -1)
+    flat_r = dr_pre.reshape(T * N, -1)
+    gx = (flat_x @ W).reshape(T, N, -1)
+    if scale != 0:
+        gW += scale * (flat_x.T @ x.reshape(T * N, -1))
+        gbW += scale * flat_x.sum(axis=0)
+        gR += scale * (flat_r.T @ prev_h.reshape(T * N, H))
+        gbR += scale * flat_r.sum(axis=0)
+    return gx, gh, gc
+
+
+def cudnn_rnn_backward(grad_x, grad_hx, grad_cx, grad_weight, x, weight, hx, cx, grad_out, grad_hy,
+                       grad_cy, mode, input_size, hidden, layers, dirs, scale=1.0):
+    """The backward of cudnn_rnn: recomputes the forward pass keeping each step's activations,
+    then runs back through the layers (the top one first) and the steps. grad_out (T, N, H*dirs),
+    grad_hy/grad_cy (layers*dirs, N, H) or None (zeros); fills grad_x (T, N, inputSize),
+    grad_hx and grad_cx (layers*dirs, N, H) and adds scale times the weight gradient to
+    grad_weight (the flat layout of weight)."""
+    hx, cx, grad_hy, grad_cy = _opt(hx), _opt(cx), _opt(grad_hy), _opt(grad_cy)
+    grad_cx = _opt(grad_cx)
+    with _StepThreads(x.shape[1]):
+        _cudnn_backward_layers(grad_x, grad_hx, grad_cx, grad_weight, x, weight, hx, cx, grad_out,
+                               grad_hy, grad_cy, mode, input_size, hidden, layers, dirs, scale)
+
+
+def _cudnn_backward_layers(grad_x, grad_hx, grad_cx, grad_weight, x, weight, hx, cx, grad_out, grad_hy,
+                           grad_cy, mode, input_size, hidden, layers, dirs, scale):
+    views = _cudnn_views(weight, mode, input_size, hidden, layers, dirs)
+    gviews = _cudnn_views(grad_weight, mode, input_size, hidden, layers, dirs)
+    T, N = x.shape[0], x.shape[1]
+    zeros = np.zeros((N, hidden), dtype=x.dtype)
+    inputs, saved = [x], []
+    for layer in range(layers):
+        outs = []
+        for d in range(dirs):
+            k = layer * dirs + d
+            W, R, bW, bR = views[k]
+            h0 = hx[k] if hx is not None else zeros
+            c0 = (cx[k] if cx is not None else zeros) if mode == "CUDNN_LSTM" else None
+            sv = _cudnn_direction_saved(mode, inputs[-1], W, R, bW, bR, h0, c0, d == 1)
+            saved.append(sv)
+            outs.append(sv[0])
+        inputs.append(np.concatenate(outs, axis=2))
+    g_layer = np.asarray(grad_out)
+    for layer in range(layers - 1, -1, -1):
+        g_in = np.zeros_like(inputs[layer])
+        for d in range(dirs):
+            k = layer * dirs + d
+            W, R = views[k][0], views[k][1]
+            ghy = grad_hy[k] if grad_hy is not None else zeros
+            gcy = grad_cy[k] if grad_cy is not None else zeros
+            gx, gh0, gc0 = _cudnn_direction_backward(
+                mode, inputs[layer], W, R, saved[k], g_layer[:, :, d * hidden:(d + 1) * hidden],
+                ghy, gcy, d == 1, gviews[k], scale)
+            g_in += gx
+            grad_hx[k] = gh0
+            if grad_cx is not None:
+                grad_cx[k] = gc0 if gc0 is not None else 0
+        g_layer = g_in
+    grad_x[...] = g_layer

@@ -225,6 +225,83 @@ function RNN:updateOutput(input)
    return self.output
 end
 
+-- backward (sparktorch7._rnn_ops.cudnn_rnn_backward, which runs the forward again keeping
+-- each step's activations): gradOutput as the output; gradHiddenOutput/gradCellOutput the
+-- gradients of hiddenOutput/cellOutput (zeros when unset); fills gradInput and
+-- gradHiddenInput/gradCellInput (those of hiddenInput/cellInput) and adds scale times the
+-- weight's gradient to gradWeight (its flat layout). As cudnn.torch, only in training; no
+-- dropout between layers (the forward applies none).
+function RNN:_backward(input, gradOutput, scale)
+   if self.train == false then
+      error('<' .. torch.type(self) .. '> backward can only be called when training (as cudnn.torch)', 3)
+   end
+   if not torch.isTensor(input) or input:dim() ~= 3 or not torch.isTensor(self._output) then
+      error('<' .. torch.type(self) .. '> backward needs the forward of the same input first', 3)
+   end
+   local x = self.batchFirst and input:transpose(1, 2) or input
+   local T, N = x:size(1), x:size(2)
+   if T ~= self.seqLength or N ~= self.miniBatch or x:size(3) ~= self.inputSize then
+      error(string.format('<%s> input is %s, the last forward had seqLength %d, miniBatch %d, inputSize %d',
+                          torch.type(self), sizeStr(input), self.seqLength, self.miniBatch, self.inputSize), 3)
+   end
+   if not torch.isTensor(gradOutput) or not gradOutput:isSameSizeAs(self.output)
+         or torch.type(gradOutput) ~= torch.type(self.weight) then
+      error(string.format('<%s> gradOutput must be a %s sized as the output (%s), got %s', torch.type(self),
+                          torch.type(self.weight), sizeStr(self.output), torch.isTensor(gradOutput)
+                          and (torch.type(gradOutput) .. ' ' .. sizeStr(gradOutput)) or torch.type(gradOutput)), 3)
+   end
+   local dy = self.batchFirst and gradOutput:transpose(1, 2) or gradOutput
+   local L = self.numLayers * self.numDirections
+   local dhy, dcy = self.gradHiddenOutput, self.gradCellOutput
+   if torch.isTensor(dhy) and dhy:nElement() == 0 then dhy = nil end
+   if torch.isTensor(dcy) and dcy:nElement() == 0 then dcy = nil end
+   if dhy then checkState(self, dhy, 'gradHiddenOutput', N) end
+   if dcy then checkState(self, dcy, 'gradCellOutput', N) end
+   local function fresh(t)
+      if torch.isTensor(t) and torch.type(t) == torch.type(self.weight) then return t end
+      return nn.utils.newLike(self.weight)
+   end
+   self._gradInput = fresh(self._gradInput):resize(T, N, self.inputSize)
+   self.gradHiddenInput = fresh(self.gradHiddenInput):resize(L, N, self.hiddenSize):zero()
+   self.gradCellInput = fresh(self.gradCellInput):resize(L, N, self.hiddenSize):zero()
+   self.gradWeight = fresh(self.gradWeight)
+   if self.gradWeight:nElement() ~= self.weight:nElement() then self.gradWeight:resizeAs(self.weight):zero() end
+   if not self.gradWeight:isContiguous() then
+      error('<' .. torch.type(self) .. '> gradWeight must be contiguous (a flat tensor as weight)', 3)
+   end
+   if T > 0 and N > 0 then
+      kernels.cudnn_rnn_backward(self._gradInput, self.gradHiddenInput,
+                                 self.mode == 'CUDNN_LSTM' and self.gradCellInput or false,
+                                 self.gradWeight:view(-1), x:contiguous(), self.weight:contiguous():view(-1),
+                                 self.hiddenInput or false, self.cellInput or false, dy:contiguous(),
+                                 dhy and dhy:contiguous() or false, dcy and dcy:contiguous() or false, self.mode,
+                                 self.inputSize, self.hiddenSize, self.numLayers, self.numDirections, scale)
+   else
+      self._gradInput:zero()
+   end
+   self.gradInput = self.batchFirst and self._gradInput:transpose(1, 2) or self._gradInput
+   return self.gradInput
+end
+
+function RNN:updateGradInput(input, gradOutput)
+   return self:_backward(input, gradOutput, 0)
+end
+
+function RNN:accGradParameters(input, gradOutput, scale)
+   scale = scale or 1
+   if scale == 0 then return end
+   self:_backward(input, gradOutput, scale)
+end
+
+function RNN:backward(input, gradOutput, scale)
+   return self:_backward(input, gradOutput, scale or 1)
+end
+
+-- accUpdateGradParameters as Torch7 does it for modules sharing their parameters (the step
+-- clones share them): the gradient on its own (zeroGradParameters, accGradParameters), then
+-- updateParameters(lr)
+RNN.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
+
 function RNN:clearDesc()
    for _, d in ipairs({'rnnDesc', 'dropoutDesc', 'wDesc', 'xDescs', 'yDescs', 'hxDesc', 'hyDesc',
                        'cxDesc', 'cyDesc'}) do
@@ -235,6 +312,7 @@ end
 function RNN:clearState()
    self:clearDesc()
    nn.utils.clear(self, '_input', '_gradOutput', 'reserve', 'dropoutStates')
+   self._gradInput = nil
    self._output = nil
    return parent.clearState(self)
 end

@@ -66,6 +66,9 @@ local MANIFEST = {
       'seq_lstm', 'seq_gru', 'lstm_step', 'fast_lstm_step', 'cudnn_param_count', 'cudnn_rnn',
       -- torch/rnn's StepLSTM/StepGRU, torch-rnn's LSTM (nn.fastpaths)
       'step_lstm', 'step_gru', 'torch_rnn_lstm',
+      -- their backward (BPTT)
+      'seq_lstm_backward', 'seq_gru_backward', 'step_lstm_backward', 'step_gru_backward',
+      'cudnn_rnn_backward',
    }},
    {'sparktorch7._pkg_ops', {
       'roi_pooling', 'resample_bilinear', 'resample_average', 'resample_pick',

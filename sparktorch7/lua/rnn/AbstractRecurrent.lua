@@ -66,6 +66,10 @@ schema.declare(AbstractRecurrent, {
 
 AbstractRecurrent.dpnn_stepclone = true
 
+-- per module (weak keys: nothing of it goes to files), the gradOutput each step's module got
+-- from updateGradInput, for accGradParameters
+local stepGradOutputs = setmetatable({}, {__mode = 'k'})
+
 function AbstractRecurrent:__init(rho)
    parent.__init(self)
    self.rho = rho or 99999
@@ -247,12 +251,18 @@ function AbstractRecurrent:recycle(offset)
    end
    self.outputs[self.step - rho - 1] = nil
    self.gradInputs[self.step - rho - 1] = nil
+   -- the gradients backward left for steps that old (remember(): the steps keep counting)
+   self.gradOutputs[self.step - rho - 1] = nil
+   if self.gradCells then self.gradCells[self.step - rho - 1] = nil end
+   if stepGradOutputs[self] then stepGradOutputs[self][self.step - rho - 1] = nil end
    return self
 end
 
 -- a new sequence: the step restarts at 1 and (in training) the kept outputs go
 function AbstractRecurrent:forget()
    parent.forget(self)
+   stepGradOutputs[self] = nil
+   self.updateGradInputStep, self.accGradParametersStep = nil, nil
    if self.train ~= false then
       self.outputs = {}
       self.gradInputs = {}
@@ -286,7 +296,8 @@ end
 function AbstractRecurrent:clearState()
    self:forget()
    nn.utils.clear(self, '_input', '_gradOutput', '_gradOutputs', 'gradPrevOutput', 'cell', 'cells',
-                  'gradCells', 'outputs', 'gradInputs', 'gradOutputs')
+                  'gradCells', 'outputs', 'gradInputs', 'gradOutputs', '_zeroGradOutput', '_zeroGradCell')
+   stepGradOutputs[self] = nil
    for _, clone in pairs(self.sharedClones) do
       clone:clearState()
    end
@@ -348,6 +359,199 @@ end
 
 function AbstractRecurrent:maxBPTTstep(rho)
    self.rho = rho
+end
+
+-- ---------------------------------------------------------------- backward (BPTT)
+-- Element-Research rnn's protocol: after forward of steps 1..T, updateGradInput(x(t),
+-- gradOutput(t)) (and accGradParameters) are called in reverse order, t = T down to 1, each
+-- running the step module of that step (its clone) backward. A class says how a step module
+-- was called and where the gradient of its state goes:
+--   self:_stepCall(step, input) -> the step module and the input forward gave it
+--   self:_stepGradOutput(step, gradOutput) -> the step module's gradOutput (gradOutput plus
+--        the gradient the next step sent back into this step's state)
+--   self:_stepGradInput(step, gradInput) -> the gradient of x(t); keeps the rest (the
+--        gradient of the state before the step) for step - 1
+-- The defaults are those of a stateless step (nn.Recursor).
+
+function AbstractRecurrent:_stepCall(step, input)
+   return self:getStepModule(step), input
+end
+
+function AbstractRecurrent:_stepGradOutput(step, gradOutput)
+   return gradOutput
+end
+
+function AbstractRecurrent:_stepGradInput(step, gradInput)
+   return gradInput
+end
+
+-- the step updateGradInput/accGradParameters means next (reverse order of time), checked
+local function backwardStep(self, counter, what)
+   if self.train == false then
+      error(string.format('<%s> %s needs training mode: in evaluation every step runs the one recurrentModule, '
+                          .. 'whose state is that of the last step (call training() before forward)',
+                          torch.type(self), what), 3)
+   end
+   local step = (self[counter] or self.step) - 1
+   if step < 1 then
+      error(string.format('<%s> %s called for more steps than forward ran since the last forget() '
+                          .. '(%d): call it once per step, in reverse order of time', torch.type(self), what,
+                          self.step - 1), 3)
+   end
+   local kept = math.max(self.rho + 1, self.nSharedClone or 0)
+   if step < self.step - kept then
+      error(string.format('<%s> %s for step %d, but only the last %d steps are kept (rho %d): set rho to '
+                          .. 'the sequence length', torch.type(self), what, step, kept, self.rho), 3)
+   end
+   return step
+end
+
+-- zeros shaped like x (a tensor or a nested table), kept in self[field]
+function AbstractRecurrent:_zerosLike(field, x)
+   local z = rnn.recursiveResizeAs(self[field], x)
+   self[field] = z
+   return rnn.recursiveFill(z, 0)
+end
+
+-- the gradient sent back into the state of step (kind 'output' or 'cell') by step + 1; after
+-- the last step userNextGradOutput/userNextGradCell (rnn's names) or zeros
+function AbstractRecurrent:_gradState(step, kind, like)
+   local store = kind == 'cell' and self.gradCells or self.gradOutputs
+   local g = store and store[step]
+   if g == nil and step == self.step - 1 then
+      g = kind == 'cell' and self.userNextGradCell or self.userNextGradOutput
+   end
+   if g == nil then
+      g = self:_zerosLike(kind == 'cell' and '_zeroGradCell' or '_zeroGradOutput', like)
+   end
+   return g
+end
+
+-- gradOutput plus the gradient from step + 1 into this step's output, in _gradOutputs[step]
+function AbstractRecurrent:_outputGrad(step, gradOutput)
+   local g = self:_gradState(step, 'output', self.outputs[step])
+   self._gradOutputs[step] = rnn.recursiveCopy(self._gradOutputs[step], g)
+   rnn.recursiveAdd(self._gradOutputs[step], gradOutput)
+   return self._gradOutputs[step]
+end
+
+function AbstractRecurrent:updateGradInput(input, gradOutput)
+   local step = backwardStep(self, 'updateGradInputStep', 'updateGradInput')
+   local m, stepInput = self:_stepCall(step, input)
+   local g = self:_stepGradOutput(step, gradOutput)
+   local gi = self:rethrowErrors(m, step, 'updateGradInput', stepInput, g)
+   stepGradOutputs[self] = stepGradOutputs[self] or {}
+   stepGradOutputs[self][step] = g
+   self.gradInput = self:_stepGradInput(step, gi)
+   self.updateGradInputStep = step
+   self.gradInputs[step] = self.gradInput
+   return self.gradInput
+end
+
+function AbstractRecurrent:accGradParameters(input, gradOutput, scale)
+   local step = backwardStep(self, 'accGradParametersStep', 'accGradParameters')
+   if step < (self.updateGradInputStep or self.step) then
+      error(string.format('<%s> accGradParameters for step %d before its updateGradInput', torch.type(self), step), 2)
+   end
+   local m, stepInput = self:_stepCall(step, input)
+   self:rethrowErrors(m, step, 'accGradParameters', stepInput, (stepGradOutputs[self] or {})[step], scale)
+   self.accGradParametersStep = step
+end
+
+-- one step back: the step module's own backward (one pass through it)
+function AbstractRecurrent:backward(input, gradOutput, scale)
+   local step = backwardStep(self, 'updateGradInputStep', 'backward')
+   local m, stepInput = self:_stepCall(step, input)
+   local g = self:_stepGradOutput(step, gradOutput)
+   local gi = self:rethrowErrors(m, step, 'backward', stepInput, g, scale or 1)
+   self.gradInput = self:_stepGradInput(step, gi)
+   self.updateGradInputStep, self.accGradParametersStep = step, step
+   self.gradInputs[step] = self.gradInput
+   return self.gradInput
+end
+
+-- the step a gradient-state accessor means (Element-Research rnn): nil the one backward
+-- reaches next, negative counted back from it
+function AbstractRecurrent:_resolveGradStep(step)
+   local from = self.updateGradInputStep or self.step
+   if step == nil then return from - 1 end
+   if step < 0 then return from - step - 1 end
+   return step
+end
+
+-- the gradient held for the state of step (kind 'output' or 'cell'): what backward of step + 1
+-- (or setGradHiddenState) left, after the last step userNextGradOutput/userNextGradCell or
+-- zeros; nil before that
+local function heldGrad(self, step, kind)
+   local store = kind == 'cell' and self.gradCells or self.gradOutputs
+   local like = self.outputs[step] or self.outputs[step + 1]
+   if (store and store[step]) ~= nil or step == self.step - 1 then
+      return self:_gradState(step, kind, kind == 'cell' and (self.cells[step] or self.cells[step + 1]) or like)
+   end
+end
+
+-- The hooks of the modules whose step maps {x(t), h(t-1)} to h(t) (GRU, RecGRU, Recurrence):
+-- h(t-1) as getHiddenState gives it; the gradient of h(t-1) goes to gradOutputs[t-1].
+AbstractRecurrent.hStateHooks = {
+   _stepCall = function(self, step, input)
+      return self:getStepModule(step), {input, self:getHiddenState(step - 1, input)}
+   end,
+   _stepGradOutput = function(self, step, gradOutput)
+      return self:_outputGrad(step, gradOutput)
+   end,
+   _stepGradInput = function(self, step, gradInput)
+      self.gradOutputs[step - 1] = gradInput[2]
+      return gradInput[1]
+   end,
+   -- Element-Research rnn's access to the gradient of h(step): what step + 1 sent back to it
+   getGradHiddenState = function(self, step)
+      return heldGrad(self, self:_resolveGradStep(step), 'output')
+   end,
+   setGradHiddenState = function(self, step, gradHiddenState)
+      if not torch.isTensor(gradHiddenState) and type(gradHiddenState) ~= 'table' then
+         error('<' .. torch.type(self) .. '> setGradHiddenState expects a tensor (or a table of them, as the '
+               .. 'output), got ' .. torch.type(gradHiddenState), 2)
+      end
+      self.gradOutputs[self:_resolveGradStep(step)] = gradHiddenState
+   end,
+}
+
+-- The hooks of the LSTMs (LSTM, FastLSTM, RecLSTM): {x(t), h(t-1), c(t-1)} to {h(t), c(t)};
+-- the gradients of h(t-1) and c(t-1) go to gradOutputs[t-1] and gradCells[t-1].
+AbstractRecurrent.hcStateHooks = {
+   _stepCall = function(self, step, input)
+      local prev = self:getHiddenState(step - 1, input)
+      return self:getStepModule(step), {input, prev[1], prev[2]}
+   end,
+   _stepGradOutput = function(self, step, gradOutput)
+      return {self:_outputGrad(step, gradOutput), self:_gradState(step, 'cell', self.cells[step])}
+   end,
+   _stepGradInput = function(self, step, gradInput)
+      self.gradCells = self.gradCells or {}
+      self.gradOutputs[step - 1] = gradInput[2]
+      self.gradCells[step - 1] = gradInput[3]
+      return gradInput[1]
+   end,
+   -- {grad h(step), grad c(step)}
+   getGradHiddenState = function(self, step)
+      step = self:_resolveGradStep(step)
+      return {heldGrad(self, step, 'output'), heldGrad(self, step, 'cell')}
+   end,
+   setGradHiddenState = function(self, step, gradHiddenState)
+      if type(gradHiddenState) ~= 'table' or not torch.isTensor(gradHiddenState[1])
+            or not torch.isTensor(gradHiddenState[2]) then
+         error('<' .. torch.type(self) .. '> setGradHiddenState expects {gradOutput, gradCell} (two tensors), got '
+               .. torch.type(gradHiddenState), 2)
+      end
+      step = self:_resolveGradStep(step)
+      self.gradCells = self.gradCells or {}
+      self.gradOutputs[step], self.gradCells[step] = gradHiddenState[1], gradHiddenState[2]
+   end,
+}
+
+-- a class takes a set of hooks: AbstractRecurrent.useHooks(LSTM, AbstractRecurrent.hcStateHooks)
+function AbstractRecurrent.useHooks(class, hooks)
+   for k, f in pairs(hooks) do class[k] = f end
 end
 
 local function notImplemented(name)

@@ -39,4 +39,9 @@ function AbstractSequencer:hasMemory()
    return r == 'both' or r == 'eval'
 end
 
+-- accUpdateGradParameters as Torch7 does it for modules sharing their parameters (the step
+-- clones share them): the gradient on its own (zeroGradParameters, accGradParameters), then
+-- updateParameters(lr)
+AbstractSequencer.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
+
 return AbstractSequencer

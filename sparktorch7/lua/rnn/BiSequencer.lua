@@ -107,6 +107,10 @@ function BiSequencer:updateOutput(input)
    return self.output
 end
 
+-- backward goes through the one module it holds, as nn.Decorator's
+BiSequencer._childArgs = nn.Decorator._childArgs
+BiSequencer._gatherGradInput = nn.Decorator._gatherGradInput
+
 function BiSequencer:__tostring__()
    return torch.type(self) .. ' @ ' .. tostring(self.modules[1])
 end

@@ -72,4 +72,50 @@ function BiSequencerLM:updateOutput(input)
    return self.output
 end
 
+-- backward: merge, then the forward sequencer over steps 1..T-1 with the gradients of merge
+-- inputs 2..T, the backward one over steps 2..T with those of 1..T-1; step t's gradient sums
+-- the two (step 1 only the forward's, step T only the backward's)
+local function steps(t, from, to)
+   local out = {}
+   for i = from, to do out[#out + 1] = t[i] end
+   return out
+end
+
+local function eachPart(self, method, input, gradOutput, scale)
+   if not self._mergeInput or #self._fwdOutput ~= #input - 1 then
+      error('<nn.BiSequencerLM> backward needs the forward of the same input first', 3)
+   end
+   local n = #input
+   local gm = self:rethrowErrors(self._merge, 3, method, self._mergeInput, gradOutput, scale)
+   if method == 'accGradParameters' then gm = self._mergeGradInput else self._mergeGradInput = gm end
+   local gf = self:rethrowErrors(self._fwd, 1, method, steps(input, 1, n - 1), steps(gm[1], 2, n), scale)
+   local gb = self:rethrowErrors(self._bwd, 2, method, steps(input, 2, n), steps(gm[2], 1, n - 1), scale)
+   if method == 'accGradParameters' then return end
+   if type(self.gradInput) ~= 'table' or torch.typename(self.gradInput) then self.gradInput = {} end
+   for i = 1, n do
+      if i == 1 then
+         self.gradInput[i] = rnn.recursiveCopy(self.gradInput[i], gf[1])
+      elseif i == n then
+         self.gradInput[i] = rnn.recursiveCopy(self.gradInput[i], gb[n - 1])
+      else
+         self.gradInput[i] = rnn.recursiveCopy(self.gradInput[i], gf[i])
+         rnn.recursiveAdd(self.gradInput[i], gb[i - 1])
+      end
+   end
+   for i = n + 1, #self.gradInput do self.gradInput[i] = nil end
+   return self.gradInput
+end
+
+function BiSequencerLM:updateGradInput(input, gradOutput)
+   return eachPart(self, 'updateGradInput', input, gradOutput)
+end
+
+function BiSequencerLM:accGradParameters(input, gradOutput, scale)
+   eachPart(self, 'accGradParameters', input, gradOutput, scale or 1)
+end
+
+function BiSequencerLM:backward(input, gradOutput, scale)
+   return eachPart(self, 'backward', input, gradOutput, scale or 1)
+end
+
 return BiSequencerLM

@@ -22,4 +22,19 @@ function ExpandAs:updateOutput(input)
    return self.output
 end
 
+-- a's gradient passes through; b's is the expanded gradient summed over the dimensions
+-- the expansion repeated
+function ExpandAs:updateGradInput(input, gradOutput)
+   if type(gradOutput) ~= 'table' or not torch.isTensor(gradOutput[1]) or not torch.isTensor(gradOutput[2])
+         or not gradOutput[2]:isSameSizeAs(input[1]) then
+      error('<nn.ExpandAs> gradOutput must be a table of two tensors sized as input[1]', 2)
+   end
+   local b, g = input[2], gradOutput[2]
+   for d = 1, b:dim() do
+      if b:size(d) ~= g:size(d) then g = g:sum(d) end
+   end
+   self.gradInput = {gradOutput[1], g:contiguous():viewAs(b)}
+   return self.gradInput
+end
+
 return ExpandAs

@@ -127,4 +127,8 @@ end
 
 GRU.type = parent.typeAfresh
 
+
+-- backward: Element-Research rnn's BPTT (AbstractRecurrent), the state as {x, h}
+parent.useHooks(GRU, parent.hStateHooks)
+
 return GRU

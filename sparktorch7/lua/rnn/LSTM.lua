@@ -340,4 +340,8 @@ LSTM.type = parent.typeAfresh
 
 LSTM._checkInput = checkInput
 LSTM._zeroState = zeroState
+
+-- backward: Element-Research rnn's BPTT (AbstractRecurrent), the state as {x, h, c}
+parent.useHooks(LSTM, parent.hcStateHooks)
+
 return LSTM

@@ -24,6 +24,24 @@ function LookupTableMaskZero:updateOutput(input)
    return parent.updateOutput(self, self.__input)
 end
 
+-- backward with the shifted indices of the last forward; row 1 (index 0, padding) is held
+-- at zero, so its gradient is kept at zero too
+local function shifted(self, input)
+   if not torch.isTensor(self.__input) or self.__input:nElement() ~= input:nElement() then
+      error('<nn.LookupTableMaskZero> backward needs the forward of the same input first', 3)
+   end
+   return self.__input
+end
+
+function LookupTableMaskZero:updateGradInput(input, gradOutput)
+   return parent.updateGradInput(self, shifted(self, input), gradOutput)
+end
+
+function LookupTableMaskZero:accGradParameters(input, gradOutput, scale)
+   parent.accGradParameters(self, shifted(self, input), gradOutput, scale)
+   self.gradWeight[1]:zero()
+end
+
 function LookupTableMaskZero:type(typename, cache)
    if typename then self.__input = nil end
    return parent.type(self, typename, cache)

@@ -132,6 +132,53 @@ function MaskZero:updateOutput(input)
    return self.output
 end
 
+-- backward: the masked rows get no gradient. Element-Research rnn's form zeroes them in the
+-- gradOutput given to the module; torch/rnn's in the gradOutput (maskoutput) and in the
+-- module's gradInput (maskinput)
+local function maskedGradOutput(self, gradOutput)
+   if self.nInputDim == nil then
+      if self.maskoutput ~= false and torch.isTensor(self.zeroMask) then
+         self._gradOutput = rnn.recursiveCopy(self._gradOutput, gradOutput)
+         return zeromask.recursiveZeroMask(self._gradOutput, self.zeroMask)
+      end
+      return gradOutput
+   end
+   if not torch.isTensor(self.zeroMask) then
+      error('<' .. torch.type(self) .. '> backward needs a forward first', 3)
+   end
+   self._gradOutput = self:recursiveMask(self._gradOutput, gradOutput, self.zeroMask)
+   return self._gradOutput
+end
+
+local function maskedGradInput(self, gradInput)
+   if self.nInputDim == nil and self.maskinput and torch.isTensor(self.zeroMask) then
+      self._gradInput = rnn.recursiveCopy(self._gradInput, gradInput)
+      return zeromask.recursiveZeroMask(self._gradInput, self.zeroMask)
+   end
+   return gradInput
+end
+
+function MaskZero:updateGradInput(input, gradOutput)
+   local g = maskedGradOutput(self, gradOutput)
+   self.gradInput = maskedGradInput(self, self:rethrowErrors(self.modules[1], 1, 'updateGradInput', input, g))
+   return self.gradInput
+end
+
+function MaskZero:accGradParameters(input, gradOutput, scale)
+   self:rethrowErrors(self.modules[1], 1, 'accGradParameters', input, maskedGradOutput(self, gradOutput), scale or 1)
+end
+
+function MaskZero:backward(input, gradOutput, scale)
+   local g = maskedGradOutput(self, gradOutput)
+   self.gradInput = maskedGradInput(self, self:rethrowErrors(self.modules[1], 1, 'backward', input, g, scale or 1))
+   return self.gradInput
+end
+
+function MaskZero:clearState()
+   self._gradOutput, self._gradInput = nil, nil
+   return parent.clearState(self)
+end
+
 function MaskZero:type(typename, ...)
    if typename then
       self.zeroMask, self._zeroMask, self._maskbyte, self._maskindices = nil, nil, nil, nil

@@ -1,6 +1,8 @@
 -- nn.NormStabilizer(beta): the norm-stabilisation regulariser of recurrent
 -- hidden states (Krueger & Memisevic): the identity in the forward pass, one
--- step per forward; the penalty it adds is a training matter.
+-- step per forward; backward adds to each step's gradient that of the penalty
+-- beta * sum over t of mean over the batch of (||h(t)|| - ||h(t-1)||)^2 (Element-Research
+-- rnn's gradient; the penalty itself is not part of any output).
 local schema = require('nn.schema')
 local NormStabilizer, parent = torch.class('nn.NormStabilizer', 'nn.AbstractRecurrent')
 
@@ -35,7 +37,25 @@ function NormStabilizer:updateOutput(input)
    self.outputs[self.step] = output
    self.output = output
    self.step = self.step + 1
+   self.updateGradInputStep, self.accGradParametersStep = nil, nil
    return self.output
+end
+
+-- the penalty's gradient for h(t), added to the step's CopyGrad gradInput: for each
+-- neighbour step s (t - 1 and t + 1, those that ran) 2 beta (||h(t)|| - ||h(s)||) h(t) /
+-- (||h(t)|| batchsize)
+function NormStabilizer:_stepGradInput(step, gradInput)
+   local m = self:getStepModule(step)
+   local h = self.outputs[step]
+   local n = h:size(1)
+   for _, s in ipairs({step - 1, step + 1}) do
+      if s >= 1 and s <= self.step - 1 then
+         local other = self:getStepModule(s)
+         local coef = (m.norm - other.norm):mul(2 * self.beta / n):cdiv(m.norm)
+         gradInput:add(torch.cmul(h, coef:expandAs(h)))
+      end
+   end
+   return gradInput
 end
 
 return NormStabilizer

@@ -89,4 +89,8 @@ function RecGRU:__tostring__()
    return string.format('%s(%d -> %d)', torch.type(self), self.inputsize, self.outputsize)
 end
 
+
+-- backward: Element-Research rnn's BPTT (AbstractRecurrent), the state as {x, h}
+parent.useHooks(RecGRU, parent.hStateHooks)
+
 return RecGRU

@@ -125,4 +125,8 @@ function RecLSTM:__tostring__()
    return string.format('%s(%d -> %d)', torch.type(self), self.inputsize, self.outputsize)
 end
 
+
+-- backward: Element-Research rnn's BPTT (AbstractRecurrent), the state as {x, h, c}
+parent.useHooks(RecLSTM, parent.hcStateHooks)
+
 return RecLSTM

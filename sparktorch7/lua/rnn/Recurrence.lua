@@ -129,4 +129,28 @@ function Recurrence:updateOutput(input)
    return self:_stepDone(output)
 end
 
+
+-- backward: Element-Research rnn's BPTT (AbstractRecurrent), the state as {x, h}
+parent.useHooks(Recurrence, parent.hStateHooks)
+
+-- {grad h(step), the children's}, as its getHiddenState
+function Recurrence:getGradHiddenState(step)
+   return {parent.hStateHooks.getGradHiddenState(self, step), nn.Container.getGradHiddenState(self, step)}
+end
+
+function Recurrence:setGradHiddenState(step, gradHiddenState)
+   if type(gradHiddenState) ~= 'table' or torch.typename(gradHiddenState) then
+      error('<' .. torch.type(self) .. "> setGradHiddenState expects {gradOutput [, the children's]}", 2)
+   end
+   parent.hStateHooks.setGradHiddenState(self, step, gradHiddenState[1])
+   if gradHiddenState[2] then
+      nn.Container.setGradHiddenState(self, self:_resolveGradStep(step), gradHiddenState[2])
+   end
+end
+
+-- its getHiddenState is {h(t-1), the children's states}: the step module got h(t-1)
+function Recurrence:_stepCall(step, input)
+   return self:getStepModule(step), {input, self:getHiddenState(step - 1, input)[1]}
+end
+
 return Recurrence

@@ -75,6 +75,23 @@ function Recurrent:updateOutput(input)
    return self:_stepDone(output)
 end
 
+-- backward: step 1 ran initialModule on x(1), step t > 1 its clone on {x(t), h(t-1)}; the
+-- gradient of h(t-1) goes back to step t - 1
+function Recurrent:_stepCall(step, input)
+   if step == 1 then return self.initialModule, input end
+   return self:getStepModule(step), {input, self.outputs[step - 1]}
+end
+
+Recurrent._stepGradOutput = parent.hStateHooks._stepGradOutput
+
+function Recurrent:_stepGradInput(step, gradInput)
+   if step == 1 then return gradInput end
+   return parent.hStateHooks._stepGradInput(self, step, gradInput)
+end
+
+Recurrent.getGradHiddenState = parent.hStateHooks.getGradHiddenState
+Recurrent.setGradHiddenState = parent.hStateHooks.setGradHiddenState
+
 function Recurrent:includingSharedClones(f)
    local initial = self.initialModule
    self.initialModule = nil

@@ -36,6 +36,14 @@ function Recursor:updateOutput(input)
    return self.output
 end
 
+-- backward: step t's clone, its inner recurrent modules set back to step t's output (as
+-- Element-Research rnn), runs backward with x(t) and gradOutput(t) as they are
+function Recursor:_stepCall(step, input)
+   local m = self:getStepModule(step)
+   m:setOutputStep(step)
+   return m, input
+end
+
 function Recursor:forget(offset)
    parent.forget(self, offset)
    nn.Module.forget(self)
@@ -53,6 +61,14 @@ end
 
 function Recursor:setHiddenState(...)
    return self.modules[1]:setHiddenState(...)
+end
+
+function Recursor:getGradHiddenState(...)
+   return self.modules[1]:getGradHiddenState(...)
+end
+
+function Recursor:setGradHiddenState(...)
+   return self.modules[1]:setGradHiddenState(...)
 end
 
 function Recursor:__tostring__()

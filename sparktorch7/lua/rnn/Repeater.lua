@@ -33,6 +33,41 @@ function Repeater:updateOutput(input)
    return self.output
 end
 
+-- BPTT over the rho steps, last first: the input's gradient is the sum of the steps'
+local function eachStepBack(self, method, input, gradOutput, scale)
+   if type(gradOutput) ~= 'table' or torch.typename(gradOutput) or #gradOutput ~= self.rho then
+      error(string.format('<nn.Repeater> gradOutput must be a table of rho (%d) step gradients, got %s', self.rho,
+                          type(gradOutput) == 'table' and #gradOutput .. ' values' or torch.type(gradOutput)), 3)
+   end
+   if self.module.step - 1 ~= self.rho then
+      error(string.format('<nn.Repeater> backward needs the forward first (the module ran %d steps, rho is %d)',
+                          self.module.step - 1, self.rho), 3)
+   end
+   for step = self.rho, 1, -1 do
+      local g = self:rethrowErrors(self.module, 1, method, input, gradOutput[step], scale)
+      if method ~= 'accGradParameters' then
+         if step == self.rho then
+            self.gradInput = rnn.recursiveCopy(self.gradInput, g)
+         else
+            rnn.recursiveAdd(self.gradInput, g)
+         end
+      end
+   end
+   return self.gradInput
+end
+
+function Repeater:updateGradInput(input, gradOutput)
+   return eachStepBack(self, 'updateGradInput', input, gradOutput)
+end
+
+function Repeater:accGradParameters(input, gradOutput, scale)
+   eachStepBack(self, 'accGradParameters', input, gradOutput, scale or 1)
+end
+
+function Repeater:backward(input, gradOutput, scale)
+   return eachStepBack(self, 'backward', input, gradOutput, scale or 1)
+end
+
 function Repeater:maxBPTTstep(rho)
    self.rho = rho
    self.module:maxBPTTstep(rho)

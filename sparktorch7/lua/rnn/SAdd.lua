@@ -28,4 +28,19 @@ function SAdd:updateOutput(input)
    return self.output
 end
 
+-- d(x + a)/dx = 1, negated with negate
+function SAdd:updateGradInput(input, gradOutput)
+   if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= input:nElement() then
+      error(string.format('<nn.SAdd> gradOutput must be a tensor of %d elements (as the input), got %s',
+                          input:nElement(), torch.isTensor(gradOutput) and gradOutput:nElement() .. ' elements'
+                          or torch.type(gradOutput)), 2)
+   end
+   if not torch.isTensor(self.gradInput) or torch.type(self.gradInput) ~= torch.type(input) then
+      self.gradInput = nn.utils.newLike(input)
+   end
+   self.gradInput:resizeAs(input):copy(gradOutput:viewAs(input))
+   if self.negate then self.gradInput:mul(-1) end
+   return self.gradInput
+end
+
 return SAdd

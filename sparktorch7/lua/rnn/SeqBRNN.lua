@@ -41,6 +41,10 @@ function SeqBRNN:updateOutput(input)
    return self.output
 end
 
+-- backward goes through the one module it holds, as nn.Decorator's
+SeqBRNN._childArgs = nn.Decorator._childArgs
+SeqBRNN._gatherGradInput = nn.Decorator._gatherGradInput
+
 function SeqBRNN:__tostring__()
    return torch.type(self) .. ' @ ' .. tostring(self.module)
 end

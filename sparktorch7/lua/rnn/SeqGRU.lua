@@ -141,6 +141,89 @@ function SeqGRU:updateOutput(input)
    return self.output
 end
 
+-- the backward pass (sparktorch7._rnn_ops.seq_gru_backward), as nn.SeqLSTM's: gradInput
+-- (grad_x, or {grad_h0, grad_x} for a {h0, x} input) and scale times the parameter gradients
+function SeqGRU:_backward(input, gradOutput, scale)
+   self.inputsize, self.outputsize, self.hiddensize = self.inputSize, self.outputSize, self.outputSize
+   local ok, err = pcall(function()
+      local _, h0, x = nn.SeqLSTM._prepare_size(self, input, 1)
+      local T, N = x:size(1), x:size(2)
+      local D, H = self.inputSize, self.outputSize
+      if not (torch.isTensor(self._output) and self._output:dim() == 3 and self._output:size(1) == T
+              and self._output:size(2) == N) then
+         error(string.format('<%s> backward needs the forward of the same input first (seqlen %d, batch %d)',
+                             torch.type(self), T, N), 0)
+      end
+      local grad_h = nn.SeqLSTM._gradOutputSteps(self, gradOutput, T, N, H)
+      h0 = h0 or self.h0
+      local function newOr(t)
+         if torch.isTensor(t) and torch.type(t) == torch.type(self.weight) then return t end
+         return nn.utils.newLike(self.weight)
+      end
+      self.grad_h0 = newOr(self.grad_h0):resize(N, H)
+      self.grad_x = newOr(self.grad_x):resize(T, N, D)
+      if self.gradWeight:nElement() ~= self.weight:nElement() then self.gradWeight:resizeAs(self.weight):zero() end
+      if self.gradBias:nElement() ~= self.bias:nElement() then self.gradBias:resizeAs(self.bias):zero() end
+      local gradNextH = self.gradPrevOutput
+      if gradNextH and not (torch.isTensor(gradNextH) and gradNextH:nElement() == N * H) then
+         error(string.format('<%s> gradPrevOutput must be %dx%d', torch.type(self), N, H), 0)
+      end
+      if T > 0 and N > 0 then
+         kernels.seq_gru_backward(self.grad_x, self.grad_h0, self.gradWeight, self.gradBias, x, h0, self._output,
+                                  self.gates, self.weight, grad_h, gradNextH and gradNextH:view(N, H) or false,
+                                  nn.SeqLSTM._maskArg(self, T, N), scale)
+      else
+         self.grad_x:zero(); self.grad_h0:zero()
+      end
+      self.userGradPrevOutput = self.grad_h0
+      local gx = self.batchfirst and self.grad_x:transpose(1, 2) or self.grad_x
+      self.gradInput = torch.type(input) == 'table' and {self.grad_h0, gx} or gx
+   end)
+   self.inputsize, self.outputsize, self.hiddensize = nil, nil, nil
+   if not ok then error(err, 0) end
+   return self.gradInput
+end
+
+function SeqGRU:backward(input, gradOutput, scale)
+   self:_backward(input, gradOutput, scale or 1)
+   self.gradPrevOutput = nil
+   return self.gradInput
+end
+
+function SeqGRU:updateGradInput(input, gradOutput)
+   return self:_backward(input, gradOutput, 0)
+end
+
+function SeqGRU:accGradParameters(input, gradOutput, scale)
+   self:_backward(input, gradOutput, scale or 1)
+   self.gradPrevOutput = nil
+end
+
+-- accUpdateGradParameters as Torch7 does it for modules sharing their parameters (the step
+-- clones share them): the gradient on its own (zeroGradParameters, accGradParameters), then
+-- updateParameters(lr)
+SeqGRU.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
+
+-- Element-Research rnn: the same GRU as an nn.GRU (weights and their gradients copied):
+-- its i2g/o2g hold the reset and update gates, then the candidate's Linear and LinearNoBias
+function SeqGRU:toGRU()
+   local D, H = self.inputSize, self.outputSize
+   local gru = nn.GRU(D, H)
+   if torch.type(self.weight) ~= 'torch.DoubleTensor' then gru:type(torch.type(self.weight)) end
+   local params, grads = gru:parameters()
+   local gates, cand = {1, 2 * H}, {2 * H + 1, 3 * H}
+   for _, pair in ipairs({{params, self.weight, self.bias}, {grads, self.gradWeight, self.gradBias}}) do
+      local dst, W, b = pair[1], pair[2], pair[3]
+      dst[1]:copy(W[{{1, D}, gates}]:t())
+      dst[2]:copy(b[{gates}])
+      dst[3]:copy(W[{{D + 1, D + H}, gates}]:t())
+      dst[4]:copy(W[{{1, D}, cand}]:t())
+      dst[5]:copy(b[{cand}])
+      dst[6]:copy(W[{{D + 1, D + H}, cand}]:t())
+   end
+   return gru
+end
+
 function SeqGRU:clearState()
    for _, k in ipairs({'gates', 'buffer1', 'buffer2', 'buffer3', 'grad_a_buffer', 'grad_h0', 'grad_x'}) do
       if torch.isTensor(self[k]) then self[k] = nn.utils.newLike(self[k]) end

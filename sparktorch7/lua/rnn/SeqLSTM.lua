@@ -297,6 +297,110 @@ function SeqLSTM:updateOutput(input)
    return self.output
 end
 
+-- the gradOutput of a forward: seqlen x batch x outputsize as the output (batchfirst undone)
+function SeqLSTM:_gradOutputSteps(gradOutput, T, N, R)
+   if not torch.isTensor(gradOutput) or gradOutput:dim() ~= 3 then
+      error(string.format('<%s> gradOutput must be 3D like the output (%s), got %s', torch.type(self),
+                          table.concat(self.output:size():totable(), 'x'),
+                          torch.isTensor(gradOutput) and sizeStr(gradOutput) or torch.type(gradOutput)), 4)
+   end
+   local g = self.batchfirst and gradOutput:transpose(1, 2) or gradOutput
+   expect(self, g, 'gradOutput' .. (self.batchfirst and ' (batch x seqlen x outputsize, transposed)' or ''),
+          {T, N, R})
+   return g
+end
+
+-- the backward pass (sparktorch7._rnn_ops.seq_lstm_backward): gradInput from gradOutput (and
+-- gradPrevOutput / userNextGradCell, the gradients of the last h and c from outside), and
+-- scale times the parameter gradients added (none with scale 0). The state the forward
+-- started from (given in the input, or remembered) gets the gradients grad_h0 and grad_c0.
+function SeqLSTM:_backward(input, gradOutput, scale)
+   local c0, h0, x = self:_prepare_size(input, 2)
+   local T, N = x:size(1), x:size(2)
+   local H, R, D = lstmp.hidden(self), self.outputsize, self.inputsize
+   if not (torch.isTensor(self._output) and self._output:dim() == 3 and self._output:size(1) == T
+           and self._output:size(2) == N) then
+      error(string.format('<%s> backward needs the forward of the same input first (seqlen %d, batch %d)',
+                          torch.type(self), T, N), 3)
+   end
+   local grad_h = self:_gradOutputSteps(gradOutput, T, N, R)
+   c0, h0 = c0 or self.c0, h0 or self.h0
+   for _, k in ipairs({'grad_c0', 'grad_h0', 'grad_x'}) do self[k] = newOr(self[k], self.weight) end
+   self.grad_c0:resize(N, H)
+   self.grad_h0:resize(N, R)
+   self.grad_x:resize(T, N, D)
+   if self.gradWeight:nElement() ~= self.weight:nElement() then self.gradWeight:resizeAs(self.weight):zero() end
+   if self.gradBias:nElement() ~= self.bias:nElement() then self.gradBias:resizeAs(self.bias):zero() end
+   if self.weightO and (not self.gradWeightO or self.gradWeightO:nElement() ~= self.weightO:nElement()) then
+      self.gradWeightO = newOr(self.gradWeightO, self.weight):resizeAs(self.weightO):zero()
+   end
+   local gradNextH, gradNextC = self.gradPrevOutput, self.userNextGradCell
+   if gradNextH then expect(self, gradNextH, 'gradPrevOutput', {N, R}) end
+   if gradNextC then expect(self, gradNextC, 'userNextGradCell', {N, H}) end
+   if T > 0 and N > 0 then
+      kernels.seq_lstm_backward(self.grad_x, self.grad_h0, self.grad_c0, self.gradWeight, self.gradBias,
+                                self.gradWeightO or false, x, h0, c0, self._output, self.cell, self.gates,
+                                self.weight, self.weightO or false, self._hidden or false, grad_h,
+                                gradNextH or false, gradNextC or false, self:_maskArg(T, N), scale)
+   else
+      self.grad_x:zero(); self.grad_h0:zero(); self.grad_c0:zero()
+   end
+   self.userGradPrevOutput, self.userGradPrevCell = self.grad_h0, self.grad_c0
+   local gx = self.batchfirst and self.grad_x:transpose(1, 2) or self.grad_x
+   if torch.type(input) == 'table' and #input == 3 then
+      self.gradInput = {self.grad_c0, self.grad_h0, gx}
+   elseif torch.type(input) == 'table' then
+      self.gradInput = {self.grad_h0, gx}
+   else
+      self.gradInput = gx
+   end
+   return self.gradInput
+end
+
+function SeqLSTM:backward(input, gradOutput, scale)
+   self:_backward(input, gradOutput, scale or 1)
+   self.gradPrevOutput, self.userNextGradCell = nil, nil
+   return self.gradInput
+end
+
+function SeqLSTM:updateGradInput(input, gradOutput)
+   return self:_backward(input, gradOutput, 0)
+end
+
+-- one more pass with the scale (the gradInput it computes is the one updateGradInput gave)
+function SeqLSTM:accGradParameters(input, gradOutput, scale)
+   self:_backward(input, gradOutput, scale or 1)
+   self.gradPrevOutput, self.userNextGradCell = nil, nil
+end
+
+-- accUpdateGradParameters as Torch7 does it for modules sharing their parameters (the step
+-- clones share them): the gradient on its own (zeroGradParameters, accGradParameters), then
+-- updateParameters(lr)
+SeqLSTM.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
+
+-- Element-Research rnn: the same LSTM as an nn.FastLSTM (weights and their gradients
+-- copied): FastLSTM's gates are input, candidate, forget, output, in nn.Linear's layout
+function SeqLSTM:toFastLSTM()
+   if self.weightO then
+      error('<' .. torch.type(self) .. '> toFastLSTM: an LSTMP (with weightO) has no FastLSTM twin', 2)
+   end
+   local D, H = self.inputsize, self.outputsize
+   local lstm = nn.FastLSTM(D, H)
+   if torch.type(self.weight) ~= 'torch.DoubleTensor' then lstm:type(torch.type(self.weight)) end
+   local params, grads = lstm:parameters()
+   local from = {1, 4, 2, 3}     -- FastLSTM's gate k is SeqLSTM's gate from[k]
+   for k, g in ipairs(from) do
+      local rows, cols = {(k - 1) * H + 1, k * H}, {(g - 1) * H + 1, g * H}
+      for _, pair in ipairs({{params, self.weight, self.bias}, {grads, self.gradWeight, self.gradBias}}) do
+         local dst, W, b = pair[1], pair[2], pair[3]
+         dst[1][{rows}]:copy(W[{{1, D}, cols}]:t())
+         dst[2][{rows}]:copy(b[{cols}])
+         dst[3][{rows}]:copy(W[{{D + 1, D + H}, cols}]:t())
+      end
+   end
+   return lstm
+end
+
 function SeqLSTM:clearState()
    for _, k in ipairs({'cell', 'gates', 'buffer1', 'buffer2', 'buffer3', 'grad_a_buffer', 'grad_c0',
                        'grad_h0', 'grad_x'}) do

@@ -33,6 +33,23 @@ function SeqReverseSequence:updateOutput(input)
    return self.output
 end
 
+-- the gradient reversed back along dim
+function SeqReverseSequence:updateGradInput(input, gradOutput)
+   if not torch.isTensor(gradOutput) or not gradOutput:isSameSizeAs(input) then
+      error(string.format('<nn.SeqReverseSequence> gradOutput must be sized as the input (%s), got %s',
+                          table.concat(input:size():totable(), 'x'), torch.isTensor(gradOutput)
+                          and table.concat(gradOutput:size():totable(), 'x') or torch.type(gradOutput)), 2)
+   end
+   local T = input:size(self.dim)
+   local idx = torch.LongTensor(T)
+   for t = 1, T do idx[t] = T - t + 1 end
+   if not torch.isTensor(self.gradInput) or torch.type(self.gradInput) ~= torch.type(input) then
+      self.gradInput = nn.utils.newLike(input)
+   end
+   self.gradInput:index(gradOutput, self.dim, idx)
+   return self.gradInput
+end
+
 function SeqReverseSequence:type(typename, cache)
    if typename then
       self.outputIndices, self.gradIndices = nil, nil

@@ -118,6 +118,56 @@ function Sequencer:updateOutput(input)
    return self.output
 end
 
+-- backward through time: the steps of the last forward, last first (the module counts them;
+-- with remember() they are the last nStep since its last forget)
+local function eachStepBack(self, method, input, gradOutput, scale)
+   local nStep = steps(input)
+   local gsteps = torch.isTensor(gradOutput) and gradOutput:dim() > 0 and gradOutput:size(1)
+      or (type(gradOutput) == 'table' and not torch.typename(gradOutput) and #gradOutput)
+   if gsteps ~= nStep then
+      error(string.format('<nn.Sequencer> gradOutput must have a step per input step (%d), got %s', nStep,
+                          gsteps and (gsteps .. ' steps') or torch.type(gradOutput)), 3)
+   end
+   if torch.isTensor(input) ~= torch.isTensor(gradOutput) then
+      error('<nn.Sequencer> gradOutput must be a ' .. (torch.isTensor(input) and 'tensor' or 'table of steps')
+            .. ' as the input is, got ' .. torch.type(gradOutput), 3)
+   end
+   local grads = {}
+   for step = nStep, 1, -1 do
+      grads[step] = self:rethrowErrors(self.module, 1, method, input[step], gradOutput[step], scale)
+   end
+   return grads, nStep
+end
+
+local function gatherGradInput(self, input, grads, nStep)
+   self.tablegradInput = grads
+   if not torch.isTensor(input) then
+      self.gradInput = grads
+      return self.gradInput
+   end
+   local first = grads[1]
+   if not torch.isTensor(self.gradInput) or torch.type(self.gradInput) ~= torch.type(first) then
+      self.gradInput = nn.utils.newLike(first)
+   end
+   self.gradInput:resize(nStep, unpack(first:size():totable()))
+   for step = 1, nStep do
+      self.gradInput[step]:copy(grads[step])
+   end
+   return self.gradInput
+end
+
+function Sequencer:updateGradInput(input, gradOutput)
+   return gatherGradInput(self, input, eachStepBack(self, 'updateGradInput', input, gradOutput))
+end
+
+function Sequencer:accGradParameters(input, gradOutput, scale)
+   eachStepBack(self, 'accGradParameters', input, gradOutput, scale or 1)
+end
+
+function Sequencer:backward(input, gradOutput, scale)
+   return gatherGradInput(self, input, eachStepBack(self, 'backward', input, gradOutput, scale or 1))
+end
+
 function Sequencer:training()
    if self.train == false then
       self:forget()

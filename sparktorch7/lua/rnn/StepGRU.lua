@@ -67,6 +67,39 @@ function StepGRU:updateOutput(input)
    return self.output
 end
 
+-- backward of the step (sparktorch7._rnn_ops.step_gru_backward): gradOutput grad h(t),
+-- gradInput {grad x, grad h(t-1)}; scale times the parameter gradients added
+function StepGRU:_backward(input, gradOutput, scale)
+   local H = self.outputsize
+   local N, single, t = stepcheck.input(self, input, {H}, {'h(t-1)'})
+   local x, prev_h = t[1], t[2]
+   if not (torch.isTensor(self.gates) and self.gates:dim() == 2 and self.gates:size(1) == N) then
+      error('<' .. torch.type(self) .. '> backward needs the forward of the same input first', 3)
+   end
+   local g = stepcheck.gradOutput(self, gradOutput, {self.output}, N, single)
+   if type(self.gradInput) ~= 'table' or torch.typename(self.gradInput) then self.gradInput = {} end
+   local gi = self.gradInput
+   gi[1] = stepcheck.buffer(self, gi[1]):resize(N, self.inputsize)
+   gi[2] = stepcheck.buffer(self, gi[2]):resize(N, H)
+   if N > 0 then
+      kernels.step_gru_backward(gi[1], gi[2], self.gradWeight, self.gradBias, x, prev_h, self.output:view(N, H),
+                                self.gates, self.weight, g[1], scale)
+   end
+   if single then
+      gi[1]:resize(self.inputsize); gi[2]:resize(H)
+   end
+   return self.gradInput
+end
+
+StepGRU.updateGradInput = nn.StepLSTM.updateGradInput
+StepGRU.accGradParameters = nn.StepLSTM.accGradParameters
+StepGRU.backward = nn.StepLSTM.backward
+
+-- accUpdateGradParameters as Torch7 does it for modules sharing their parameters (the step
+-- clones share them): the gradient on its own (zeroGradParameters, accGradParameters), then
+-- updateParameters(lr)
+StepGRU.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
+
 StepGRU.maskZero = stepcheck.maskZero
 StepGRU.setZeroMask = stepcheck.setZeroMask
 

@@ -97,6 +97,55 @@ function StepLSTM:updateOutput(input)
    return self.output
 end
 
+-- backward of the step (sparktorch7._rnn_ops.step_lstm_backward): gradOutput {grad h(t),
+-- grad c(t)}, gradInput {grad x, grad h(t-1), grad c(t-1)}; scale times the parameter
+-- gradients added (none with scale 0)
+function StepLSTM:_backward(input, gradOutput, scale)
+   local H, R = hidden(self), self.outputsize
+   local N, single, t = stepcheck.input(self, input, {R, H}, {'h(t-1)', 'c(t-1)'})
+   local x, prev_h, prev_c = t[1], t[2], t[3]
+   local next_h, next_c = self.output[1], self.output[2]
+   if not (torch.isTensor(self.gates) and self.gates:dim() == 2 and self.gates:size(1) == N) then
+      error('<' .. torch.type(self) .. '> backward needs the forward of the same input first', 3)
+   end
+   local g = stepcheck.gradOutput(self, gradOutput, {next_h, next_c}, N, single)
+   if type(self.gradInput) ~= 'table' or torch.typename(self.gradInput) then self.gradInput = {} end
+   local gi = self.gradInput
+   for i, size in ipairs({self.inputsize, R, H}) do
+      gi[i] = stepcheck.buffer(self, gi[i]):resize(N, size)
+   end
+   if self.weightO and not (torch.isTensor(self.gradWeightO) and self.gradWeightO:isSameSizeAs(self.weightO)) then
+      self.gradWeightO = stepcheck.buffer(self, self.gradWeightO):resizeAs(self.weightO):zero()
+   end
+   if N > 0 then
+      kernels.step_lstm_backward(gi[1], gi[2], gi[3], self.gradWeight, self.gradBias, self.gradWeightO or false,
+                                 x, prev_h, prev_c, next_h:view(N, R), next_c:view(N, H), self.gates,
+                                 self.weight, self.weightO or false, self.weightO and self.hidden or false,
+                                 g[1], g[2], scale)
+   end
+   if single then
+      gi[1]:resize(self.inputsize); gi[2]:resize(R); gi[3]:resize(H)
+   end
+   return self.gradInput
+end
+
+function StepLSTM:updateGradInput(input, gradOutput)
+   return self:_backward(input, gradOutput, 0)
+end
+
+function StepLSTM:accGradParameters(input, gradOutput, scale)
+   self:_backward(input, gradOutput, scale or 1)
+end
+
+function StepLSTM:backward(input, gradOutput, scale)
+   return self:_backward(input, gradOutput, scale or 1)
+end
+
+-- accUpdateGradParameters as Torch7 does it for modules sharing their parameters (the step
+-- clones share them): the gradient on its own (zeroGradParameters, accGradParameters), then
+-- updateParameters(lr)
+StepLSTM.accUpdateGradParameters = nn.Module.sharedAccUpdateGradParameters
+
 StepLSTM.maskZero = stepcheck.maskZero
 StepLSTM.setZeroMask = stepcheck.setZeroMask
 

@@ -5,7 +5,7 @@ local schema = require('nn.schema')
 local TrimZero, parent = torch.class('nn.TrimZero', 'nn.MaskZero')
 
 schema.declare(TrimZero, {
-   {'temp', 'tensor?'},
+   {'temp', 'tensor|table?'},     -- the trimmed input (a table for a table input)
 })
 
 function TrimZero:__init(module, nInputDim, silent)
@@ -79,6 +79,39 @@ function TrimZero:updateOutput(input)
    local output = self:rethrowErrors(self.modules[1], 1, 'updateOutput', self.temp)
    self.output = self:recursiveUnTrim(self.output, output, kept, mask:nElement())
    return self.output
+end
+
+-- backward on the kept rows only: the module sees the trimmed input and gradOutput, the
+-- trimmed-away rows get zero gradient
+local function trimmedGrad(self, gradOutput)
+   if not torch.isTensor(self._maskindices) then
+      error('<nn.TrimZero> backward needs a forward first', 3)
+   end
+   local kept = self._maskindices:nElement() > 0 and self._maskindices:totable() or {}
+   self._gradOutputTrim = self:recursiveTrim(self._gradOutputTrim, gradOutput, kept)
+   return self._gradOutputTrim, kept
+end
+
+local function untrim(self, input, gradInput, kept)
+   local n = self.zeroMask:nElement()
+   self.gradInput = self:recursiveUnTrim(torch.type(self.gradInput) == torch.type(gradInput) and self.gradInput
+                                         or nil, gradInput, kept, n)
+   return self.gradInput
+end
+
+function TrimZero:updateGradInput(input, gradOutput)
+   local g, kept = trimmedGrad(self, gradOutput)
+   return untrim(self, input, self:rethrowErrors(self.modules[1], 1, 'updateGradInput', self.temp, g), kept)
+end
+
+function TrimZero:accGradParameters(input, gradOutput, scale)
+   local g = trimmedGrad(self, gradOutput)
+   self:rethrowErrors(self.modules[1], 1, 'accGradParameters', self.temp, g, scale or 1)
+end
+
+function TrimZero:backward(input, gradOutput, scale)
+   local g, kept = trimmedGrad(self, gradOutput)
+   return untrim(self, input, self:rethrowErrors(self.modules[1], 1, 'backward', self.temp, g, scale or 1), kept)
 end
 
 return TrimZero

@@ -140,6 +140,80 @@ function VariableLength:updateOutput(input)
    return self.output
 end
 
+-- backward: gradOutput packed as the output was (zeros on the padding, and with lastOnly
+-- everywhere but each sample's last step), the module's backward on the packed input, and
+-- each sample's gradient cut out of the packed gradInput (copies)
+local function packedGrad(self, gradOutput)
+   local cls = torch.type(self)
+   if not (self.indexes and torch.isTensor(self._input)) then
+      error('<' .. cls .. '> backward needs a forward first', 3)
+   end
+   local out = self.modules[1].output
+   self._gradOutput = torch.isTensor(self._gradOutput) and torch.type(self._gradOutput) == torch.type(out)
+      and self._gradOutput or nn.utils.newLike(out)
+   local g = self._gradOutput:resizeAs(out):zero()
+   local n = 0
+   for _, row in ipairs(self.indexes) do n = n + #row end
+   local function wrong(i, what)
+      error(string.format('<%s> gradOutput %s, sized as the output', cls, i and ('[' .. i .. '] ' .. what) or what), 4)
+   end
+   if self.lastOnly then
+      if not torch.isTensor(gradOutput) or gradOutput:dim() < 1 or gradOutput:size(1) ~= n then
+         wrong(nil, string.format('must be a tensor of %d rows (one per sample)', n))
+      end
+   elseif type(gradOutput) ~= 'table' or torch.typename(gradOutput) or #gradOutput ~= n then
+      wrong(nil, string.format('must be a table of %d tensors (one per sample)', n))
+   end
+   for r, row in ipairs(self.indexes) do
+      local start = 1
+      for j, i in ipairs(row) do
+         local len = self.mappedLengths[r][j]
+         local col = g:select(2, r)
+         if self.lastOnly then
+            col[start + len - 1]:copy(gradOutput[i])
+         else
+            local gi, dst = gradOutput[i], col:narrow(1, start, len)
+            if not torch.isTensor(gi) or gi:nElement() ~= dst:nElement() then wrong(i, 'does not fit') end
+            dst:copy(gi)
+         end
+         start = start + len + 1
+      end
+   end
+   return g
+end
+
+local function unpacked(self, input, gradInput)
+   if not torch.isTensor(gradInput) or not gradInput:isSameSizeAs(self._input) then
+      error('<' .. torch.type(self) .. '> the decorated module must give a gradInput sized as its packed input', 3)
+   end
+   if type(self.gradInput) ~= 'table' or torch.typename(self.gradInput) then self.gradInput = {} end
+   for r, row in ipairs(self.indexes) do
+      local start = 1
+      for j, i in ipairs(row) do
+         local len = self.mappedLengths[r][j]
+         local piece = gradInput:select(2, r):narrow(1, start, len)
+         self.gradInput[i] = rnn.recursiveCopy(self.gradInput[i], piece)
+         start = start + len + 1
+      end
+   end
+   for i = #input + 1, #self.gradInput do self.gradInput[i] = nil end
+   return self.gradInput
+end
+
+function VariableLength:updateGradInput(input, gradOutput)
+   local g = packedGrad(self, gradOutput)
+   return unpacked(self, input, self:rethrowErrors(self.modules[1], 1, 'updateGradInput', self._input, g))
+end
+
+function VariableLength:accGradParameters(input, gradOutput, scale)
+   self:rethrowErrors(self.modules[1], 1, 'accGradParameters', self._input, packedGrad(self, gradOutput), scale or 1)
+end
+
+function VariableLength:backward(input, gradOutput, scale)
+   local g = packedGrad(self, gradOutput)
+   return unpacked(self, input, self:rethrowErrors(self.modules[1], 1, 'backward', self._input, g, scale or 1))
+end
+
 function VariableLength:setZeroMask()
    error('<' .. torch.type(self) .. '> makes the zeroMask of its module itself: setZeroMask is not supported', 2)
 end

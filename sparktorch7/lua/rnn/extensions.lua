@@ -64,6 +64,30 @@ function Module:setHiddenState(step, hiddenState)
    end
 end
 
+-- the gradients of the hidden states (Element-Research rnn), gathered and given out as
+-- getHiddenState/setHiddenState do the states
+function Module:getGradHiddenState(step)
+   if type(self.modules) == 'table' then
+      local grads = {}
+      for i, module in ipairs(self.modules) do
+         grads[i] = module:getGradHiddenState(step)
+      end
+      return grads
+   end
+end
+
+function Module:setGradHiddenState(step, gradHiddenState)
+   if type(self.modules) == 'table' then
+      if type(gradHiddenState) ~= 'table' then
+         error('<' .. torch.type(self) .. '> setGradHiddenState expects a table, got '
+               .. torch.type(gradHiddenState), 2)
+      end
+      for i, module in ipairs(self.modules) do
+         module:setGradHiddenState(step, gradHiddenState[i])
+      end
+   end
+end
+
 -- torch/rnn (rnn's successor) adds zero masking to every module: maskZero(v1) and
 -- setZeroMask(zeroMask) reach every child (the recurrent modules and MaskZero act on them),
 -- setStartState(state) gives each child its part of the state; the mask helpers go on
@@ -102,8 +126,7 @@ function nn.utils.setZeroMask(modules, zeroMask)
 end
 
 -- rnn's nn.Dropout: `lazy` samples the mask once and keeps it until the next
--- backward (so, here, for good: the same mask for every step of a Bayesian
--- RNN), `mono` uses one mask row for the whole batch. Dropouts without those
+-- backward (each step clone keeps its own), `mono` uses one mask row for the whole batch. Dropouts without those
 -- fields (every core nn model) run nn.Dropout as before.
 local coreDropout = nn.Dropout.updateOutput
 
@@ -140,6 +163,36 @@ function nn.Dropout:updateOutput(input)
    end
    self.output:cmul(noise)
    return self.output
+end
+
+-- backward of those: the gradient times the mask forward used (already scaled in version 2;
+-- mono's one row serves every sample); a lazy dropout samples a new mask at the next forward
+local coreDropoutGrad = nn.Dropout.updateGradInput
+
+function nn.Dropout:updateGradInput(input, gradOutput)
+   if self.lazy then self.flag = true end
+   if not (self.lazy or self.mono) or not (self.p > 0 and self.train) or not torch.isTensor(input) then
+      return coreDropoutGrad(self, input, gradOutput)
+   end
+   local noise = self.noise
+   if not torch.isTensor(noise) or noise:dim() ~= input:dim() or (noise:size(1) ~= input:size(1) and noise:size(1) ~= 1)
+         or not torch.isTensor(gradOutput) or not gradOutput:isSameSizeAs(input) then
+      error(string.format('<%s> backward needs the forward of an input sized as gradOutput (%s) first',
+                          torch.type(self), torch.isTensor(gradOutput) and table.concat(gradOutput:size():totable(), 'x')
+                          or torch.type(gradOutput)), 2)
+   end
+   if noise:size(1) ~= input:size(1) then noise = noise:expandAs(input) end
+   if self.inplace then
+      self.gradInput = gradOutput
+   else
+      if not torch.isTensor(self.gradInput) or torch.type(self.gradInput) ~= torch.type(input)
+            or self.gradInput == gradOutput then
+         self.gradInput = nn.utils.newLike(input)
+      end
+      self.gradInput:resizeAs(gradOutput):copy(gradOutput)
+   end
+   self.gradInput:cmul(noise)
+   return self.gradInput
 end
 
 -- The dropout rnn's LSTM/GRU put before their gates: an nn.Dropout with

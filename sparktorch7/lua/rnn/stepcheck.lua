@@ -76,6 +76,35 @@ function stepcheck.mask(self, tensors, x)
    zeromask.recursiveZeroMask(tensors, self.zeroMask)
 end
 
+-- the gradOutput of a step: tensors (one, or a table of them) sized as the outputs, as 2D
+-- views (N x size); the rows the forward masked are zero in a copy (nothing reaches back
+-- through them). Returns the list of 2D gradients.
+function stepcheck.gradOutput(self, gradOutput, outputs, N, single)
+   local cls = torch.type(self)
+   local list = torch.isTensor(gradOutput) and {gradOutput} or gradOutput
+   if type(list) ~= 'table' or torch.typename(list) or #list ~= #outputs then
+      error(string.format('<%s> gradOutput must be %s like the output, got %s', cls,
+                          #outputs == 1 and 'a tensor' or ('a table of ' .. #outputs .. ' tensors'),
+                          torch.type(gradOutput)), 3)
+   end
+   local out = {}
+   for i, o in ipairs(outputs) do
+      local g = list[i]
+      if not torch.isTensor(g) or g:nElement() ~= o:nElement() or torch.type(g) ~= torch.type(o) then
+         error(string.format('<%s> gradOutput[%d] must be a %s of %d elements (as output %d), got %s', cls, i,
+                             torch.type(o), o:nElement(), i, torch.isTensor(g) and (torch.type(g) .. ' of '
+                             .. g:nElement() .. ' elements') or torch.type(g)), 3)
+      end
+      out[i] = g:contiguous():view(N, o:nElement() / math.max(N, 1))
+   end
+   if self.maskzero and torch.isTensor(self.zeroMask) and self.zeroMask:dim() == 1 then
+      for i, g in ipairs(out) do
+         out[i] = zeromask.recursiveZeroMask(g:clone(), self.zeroMask)
+      end
+   end
+   return out
+end
+
 -- maskZero([v1]) / setZeroMask(zeroMask) of the step modules
 function stepcheck.maskZero(self, v1)
    self.maskzero = true
