@@ -652,3 +652,77 @@ def test_conversions_carry_weights_and_gradients(lua, seq, convert):
     for i in range(1, lua.eval("#own") + 1):
         np.testing.assert_allclose(lua.eval(f"own[{i}]"), lua.eval(f"copied[{i}]"), **TOL)
     assert np.abs(lua.eval("own[1]")).max() > 1e-3
+
+
+def test_recurrent_attention_backward_through_time_with_forwarded_actions():
+    # forwardActions: each step's output is {rnn output, action} and both get a gradient, which
+    # flows back through the action into the previous hidden state. As in Element-Research rnn,
+    # the rnn's gradient with respect to the action it read is not sent into the action (REINFORCE
+    # trains it): the rnn here reads only the input, so differences give the exact gradient.
+    with st.LuaState() as lua:
+        lua.execute("require 'rnn'; torch.manualSeed(4)")
+        lua.execute("""
+          local D, H = 3, 4
+          local inputLayer = nn.Sequential():add(nn.SelectTable(1)):add(nn.Linear(D, H))
+          local r = nn.Recurrent(H, inputLayer, nn.Linear(H, H), nn.Tanh(), 99)
+          local action = nn.Sequential():add(nn.Linear(H, 2)):add(nn.Tanh())
+          m = nn.RecurrentAttention(r, action, 3, {H})
+          m.forwardActions = true
+          x = torch.randn(2, D)
+          R = {}
+          for t = 1, 3 do R[t] = {torch.randn(2, H), torch.randn(2, 2)} end
+          local function loss()
+            local out, s = m:forward(x), 0
+            for t = 1, 3 do s = s + out[t][1]:clone():cmul(R[t][1]):sum() + out[t][2]:clone():cmul(R[t][2]):sum() end
+            return s
+          end
+          loss()
+          m:zeroGradParameters()
+          g = m:backward(x, R):clone()
+          num = torch.Tensor(x:size())
+          local fx, nx = x:view(-1), num:view(-1)
+          for i = 1, fx:nElement() do
+            local v = fx[i]
+            fx[i] = v + 1e-6; local a = loss()
+            fx[i] = v - 1e-6; local b = loss()
+            fx[i] = v; nx[i] = (a - b) / 2e-6
+          end
+          -- a parameter of the action: its gradient against differences too
+          loss(); m:zeroGradParameters(); m:backward(x, R)
+          local w = action.modules[1].weight
+          gw = action.modules[1].gradWeight:clone()
+          numw = torch.Tensor(w:size())
+          local fw, nw = w:view(-1), numw:view(-1)
+          for i = 1, fw:nElement() do
+            local v = fw[i]
+            fw[i] = v + 1e-6; local a = loss()
+            fw[i] = v - 1e-6; local b = loss()
+            fw[i] = v; nw[i] = (a - b) / 2e-6
+          end""")
+        np.testing.assert_allclose(lua.eval("g"), lua.eval("num"), atol=1e-6)
+        np.testing.assert_allclose(lua.eval("gw"), lua.eval("numw"), atol=1e-6)
+        assert np.abs(lua.eval("g")).max() > 1e-3
+
+
+def test_recurrent_attention_with_reinforce_locator_trains_on_the_reward():
+    # the RAM layout: a REINFORCE locator gets the reward from VRClassReward; backward runs and
+    # the locator's gradient is the REINFORCE gradient of its mean
+    with st.LuaState() as lua:
+        lua.execute("require 'rnn'; torch.manualSeed(2)")
+        lua.execute("""
+          local D, H = 3, 4
+          local inputLayer = nn.Sequential():add(nn.JoinTable(1, 1)):add(nn.Linear(D + 2, H))
+          local r = nn.Recurrent(H, inputLayer, nn.Linear(H, H), nn.Tanh(), 99)
+          sampler = nn.ReinforceNormal(0.2)
+          locator = nn.Sequential():add(nn.Linear(H, 2)):add(nn.HardTanh()):add(sampler)
+          ra = nn.RecurrentAttention(r, locator, 2, {H})
+          x = torch.randn(3, D)
+          out = ra:forward(x)
+          ra:reinforce(torch.Tensor({1, -1, 0.5}))     -- as a reward criterion does: every step's clone
+          go = {torch.zeros(3, H), torch.randn(3, H)}
+          ra:zeroGradParameters()
+          g = ra:backward(x, go)""")
+        assert lua.eval("g:size(1)") == 3 and lua.eval("g:size(2)") == 3
+        assert np.abs(lua.eval("locator.modules[1].gradWeight")).sum() > 0
+        with pytest.raises(st.LuaError, match=r"<nn.RecurrentAttention> gradOutput must be a table of 2 steps"):
+            lua.execute("ra:backward(x, {torch.zeros(3, 4)})")

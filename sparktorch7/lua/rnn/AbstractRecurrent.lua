@@ -341,6 +341,11 @@ function AbstractRecurrent:typeAfresh(typename, ...)
    return AbstractRecurrent.type(self, typename, ...)
 end
 
+-- a REINFORCE reward reaches the step module and every per-step clone (dpnn's reinforce)
+function AbstractRecurrent:reinforce(reward)
+   return self:includingSharedClones(function() return parent.reinforce(self, reward) end)
+end
+
 function AbstractRecurrent:training()
    return self:includingSharedClones(function() return parent.training(self) end)
 end

@@ -62,13 +62,86 @@ function RecurrentAttention:updateOutput(input)
          self._initInput:resize(input:size(1), unpack(self.hiddenSize)):zero()
          self.actions[1] = self:rethrowErrors(self.action, 2, 'updateOutput', self._initInput)
       else
-         self.actions[step] = self:rethrowErrors(self.action, 2, 'updateOutput', self.output[step - 1])
+         -- the action reads the previous rnn output (not the {output, action} pair that
+         -- forwardActions makes the module's output)
+         self.actions[step] = self:rethrowErrors(self.action, 2, 'updateOutput', self:_hidden(step - 1))
       end
       local output = self:rethrowErrors(self.rnn, 1, 'updateOutput', {input, self.actions[step]})
       self.output[step] = self.forwardActions and {output, self.actions[step]} or output
    end
    for i = self.nStep + 1, #self.output do self.output[i] = nil end
    return self.output
+end
+
+-- Back through time, last step first (Element-Research rnn): a step's rnn output gets its
+-- gradOutput plus the gradient the next step's action sent back into it; the action modules
+-- (REINFORCE, which ignore the gradOutput they are given) get zeros unless forwardActions
+-- gives them one. The input's gradient sums over the steps.
+-- the rnn's output of step
+function RecurrentAttention:_hidden(step)
+   local o = self.output[step]
+   if self.forwardActions then return o[1] end
+   return o
+end
+
+local function checkBackward(self, gradOutput)
+   if self.rnn.step - 1 ~= self.nStep then
+      error(string.format('<nn.RecurrentAttention> the rnn ran %d steps, not %d: run forward first',
+                          self.rnn.step - 1, self.nStep), 3)
+   end
+   if type(gradOutput) ~= 'table' or torch.isTensor(gradOutput) or #gradOutput ~= self.nStep then
+      error(string.format('<nn.RecurrentAttention> gradOutput must be a table of %d steps, got %s',
+                          self.nStep, type(gradOutput) == 'table' and (#gradOutput .. ' entries') or torch.type(gradOutput)), 3)
+   end
+end
+
+local function actionGrad(self, gradOutput, step)
+   if self.forwardActions then return gradOutput[step][2] end
+   local out = self.action.output
+   if not (torch.isTensor(self._gradAction) and self._gradAction:isSameSizeAs(out)
+           and torch.type(self._gradAction) == torch.type(out)) then
+      self._gradAction = nn.utils.newLike(out):resizeAs(out):zero()
+   end
+   return self._gradAction
+end
+
+function RecurrentAttention:updateGradInput(input, gradOutput)
+   checkBackward(self, gradOutput)
+   local gradInput
+   for step = self.nStep, 1, -1 do
+      local gOut = self.forwardActions and gradOutput[step][1] or gradOutput[step]
+      local gAction = actionGrad(self, gradOutput, step)
+      if step == self.nStep then
+         self.gradHidden[step] = rnn.recursiveCopy(self.gradHidden[step], gOut)
+      else
+         rnn.recursiveAdd(self.gradHidden[step], gOut)
+      end
+      if step == 1 then
+         self.action:updateGradInput(self._initInput, gAction)
+      else
+         local g = self.action:updateGradInput(self:_hidden(step - 1), gAction)
+         self.gradHidden[step - 1] = rnn.recursiveCopy(self.gradHidden[step - 1], g)
+      end
+      local gi = self.rnn:updateGradInput({input, self.actions[step]}, self.gradHidden[step])[1]
+      if gradInput == nil then
+         if not (torch.isTensor(self.gradInput) and torch.type(self.gradInput) == torch.type(gi)) then
+            self.gradInput = nn.utils.newLike(gi)
+         end
+         gradInput = self.gradInput:resizeAs(gi):copy(gi)
+      else
+         gradInput:add(gi)
+      end
+   end
+   return self.gradInput
+end
+
+function RecurrentAttention:accGradParameters(input, gradOutput, scale)
+   checkBackward(self, gradOutput)
+   for step = self.nStep, 1, -1 do
+      local gAction = actionGrad(self, gradOutput, step)
+      self.action:accGradParameters(step == 1 and self._initInput or self:_hidden(step - 1), gAction, scale)
+      self.rnn:accGradParameters({input, self.actions[step]}, self.gradHidden[step], scale)
+   end
 end
 
 function RecurrentAttention:__tostring__()
