@@ -413,10 +413,17 @@ cdef object _table_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int 
         lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._typename_ref)           # mt "__typename"
         lua.lua_rawget(L, -2)                                               # mt name
         t = lua.lua_type(L, -1)
-        lua.lua_pop(L, 2)
+        lua.lua_pop(L, 1)                                                   # mt
         if t == lua.LUA_TSTRING:
             # an instance of a torch class (an nn module...): keep it live
+            lua.lua_pop(L, 1)
             return _new_proxy(rt, L, idx, LuaTable)
+        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, rt._errmt_ref)              # mt Error
+        t = lua.lua_rawequal(L, -1, -2)
+        lua.lua_pop(L, 2)
+        if t:
+            # a structured error that Lua code caught (pcall): its text, as a string error's
+            return _error_record(L, idx, rt._errmt_ref)[1]
     if rt.tables == "proxy" or _is_registry(L, idx):
         # (converting the registry would add to it while traversing it: never ends)
         return _new_proxy(rt, L, idx, LuaTable)
