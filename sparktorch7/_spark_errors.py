@@ -97,7 +97,10 @@ def record_note(exc: BaseException) -> str:
             break
         kept.append(n)
         budget -= len(n)
-    record = {"class": f"{cls.__module__}.{cls.__qualname__}", "message": message,
+    name = cls.__qualname__     # as the traceback's last line names it: builtins bare
+    if cls.__module__ not in ("builtins", "__main__"):
+        name = f"{cls.__module__}.{name}"
+    record = {"class": name, "message": message,
               "traceback": trace, "notes": kept}
     data = json.dumps(record, ensure_ascii=True).encode("ascii")
     return _RECORD + base64.b64encode(data).decode("ascii")
