@@ -241,6 +241,14 @@ def test_python_exceptions_through_lua_get_the_lua_traceback_as_a_note(lua):
     assert "div.lua:1" in notes[0]
 
 
+def test_a_structured_error_in_a_finalizer_is_reported_with_its_text(lua):
+    lua.execute("local errors = require 'sparktorch7.errors'\n"
+                "local u = newproxy(true)\n"
+                "getmetatable(u).__gc = function() errors.raise('memory', 'gone') end", name="fin.lua")
+    with pytest.warns(RuntimeWarning, match=r"finalizer \(ignored\): fin.lua:3: gone$"):
+        lua.gc()
+
+
 def test_bad_arguments_to_raise_are_named(lua):
     with pytest.raises(errors.LuaError, match=r"<sparktorch7.errors> new\(kind, msg \[, level\]\) "
                                               r"expects two strings, got string and nil"):
