@@ -192,6 +192,17 @@ return ok, e:match('cannot allocate (%d+) elements'), errors.kind(e), 'caught: '
     assert value.startswith("<torch.FloatStorage> not enough memory: cannot allocate 1099511627776")
 
 
+def test_a_caught_structured_error_reaches_fb_python_as_its_text(lua):
+    got = lua.execute("""
+local fb = require 'fb.python'
+local errors = require 'sparktorch7.errors'
+local function f() errors.raise('memory', 'no room') end
+local ok, e = pcall(f)
+return fb.eval('(type(e).__name__, e)', {e = e})
+""", name="fb.lua")
+    assert got == {1: "str", 2: "fb.lua:4: no room"}          # (a tuple comes back as a table)
+
+
 def test_raised_again_keeps_the_kind(lua):
     lua.execute("require 'torch'")
     with pytest.raises(errors.T7FormatError):
