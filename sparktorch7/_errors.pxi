@@ -103,7 +103,7 @@ cdef object _error_record(lua.lua_State* L, int idx, int errmt_ref):
     """``(kind, text, notes)`` of the structured error value at idx (a table whose metatable
     is errors.Error, registry slot errmt_ref), or None for any other value. Reads with
     lua_next and rawgeti only: no metamethod runs and nothing is allocated."""
-    cdef int same, t
+    cdef int same
     cdef size_t n, i
     if idx < 0:
         idx = lua.lua_gettop(L) + idx + 1

@@ -36,8 +36,9 @@ function Error.__index(e, key)
   return m
 end
 
--- "short_src:line: " of the function `level` levels above the caller of where (as
--- error(msg, level) puts in front of a message); "" for level 0 or a C function
+-- The "short_src:line: " that error(msg, level) would put in front of msg if it were
+-- called instead of errors.new (where's one caller): level 1 is new's caller, 2 that
+-- function's caller; "" for level 0 or a C function.
 local function where(level)
   if level <= 0 then return '' end
   local info = debug.getinfo(level + 2, 'Sl')
