@@ -203,6 +203,20 @@ return fb.eval('(type(e).__name__, e)', {e = e})
     assert got == {1: "str", 2: "fb.lua:4: no room"}          # (a tuple comes back as a table)
 
 
+def test_torch_tester_matches_structured_errors_by_their_text(lua):
+    lua.execute("require 'torch'")
+    r = lua.execute("""
+local errors = require 'sparktorch7.errors'
+local t = torch.Tester()
+local function hog() errors.raise('memory', 'no room') end
+local function plain() error('no room') end
+return {t:assertErrorMsg(hog, 'tester.lua:4: no room'), t:assertErrorMsg(plain, 'tester.lua:5: no room'),
+        t:assertErrorPattern(hog, 'no r..m$'), t:assertErrorObj(hog, function(e) return errors.kind(e) == 'memory' end),
+        (t:assertErrorMsg(hog, 'tester.lua:4: other'))}
+""", name="tester.lua")
+    assert r == {1: True, 2: True, 3: True, 4: True, 5: False}
+
+
 def test_raised_again_keeps_the_kind(lua):
     lua.execute("require 'torch'")
     with pytest.raises(errors.T7FormatError):
