@@ -12,6 +12,13 @@ from sparktorch7._lua import (
     LuaTimeoutError,
     T7FormatError,
 )
+from sparktorch7.errors import (
+    BadRowsError,
+    LuaResultError,
+    OutputExistsError,
+    PathOverlapError,
+    ScoringError,
+)
 from sparktorch7.model import Model, load_model
 from sparktorch7.t7 import TableKey, TorchObject, load_t7, save_t7
 from sparktorch7.python2torch import PyTorch
@@ -22,7 +29,7 @@ from sparktorch7._session import _default_worker_python
 _LAZY = {
     "LuaScript": "sparktorch7.broadcast",
     **{name: "sparktorch7.udf" for name in (
-        "BadRowsError", "LuaResultError", "LuaUDF", "local_session", "lua_pandas_udf",
+        "LuaUDF", "local_session", "lua_pandas_udf",
         "lua_udf", "map_partitions", "register", "score", "score_files", "short_errors")},
 }
 
@@ -46,17 +53,22 @@ _default_worker_python()   # the Python workers run this interpreter (see _sessi
 
 __all__ = [
     "LUAJIT_VERSION",
+    "BadRowsError",
     "LuaClosedError",
     "LuaError",
     "LuaFunction",
     "LuaMemoryError",
     "LuaObject",
+    "LuaResultError",
     "LuaState",
     "LuaSyntaxError",
     "LuaTable",
     "LuaTimeoutError",
     "Model",
+    "OutputExistsError",
+    "PathOverlapError",
     "PyTorch",
+    "ScoringError",
     "T7FormatError",
     "TableKey",
     "TorchObject",
@@ -64,8 +76,6 @@ __all__ = [
     "load_t7",
     "save_t7",
     # Spark layer (imported on first use, see _LAZY)
-    "BadRowsError",
-    "LuaResultError",
     "LuaScript",
     "LuaUDF",
     "local_session",

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Optio
 import numpy as np
 import pyarrow as pa
 
-from sparktorch7._codec import BadRowsError, LuaResultError, _describe_rows, _Feeder, _scatter, _to_arrow
+from sparktorch7._codec import _describe_rows, _Feeder, _scatter, _to_arrow
+from sparktorch7._spark_errors import carried
+from sparktorch7.errors import BadRowsError, LuaResultError
 
 if TYPE_CHECKING:
     from sparktorch7._worker import WorkerEntry
@@ -55,27 +57,27 @@ class _Runner:
     def call(self, entry: "WorkerEntry", args: Sequence[np.ndarray], where: str) -> Any:
         """Call the Lua function with the tensor arguments ``args`` of the rows ``where``.
 
-        A :class:`LuaTimeoutError` (the state's ``timeout_s``) or :class:`LuaMemoryError`
-        keeps its class, and the worker's state is closed and dropped from the cache: the
-        next task builds a new one (the failed call may have left the script's globals
-        half updated)."""
-        from sparktorch7 import LuaError, LuaMemoryError, LuaTimeoutError
+        A Lua error keeps its class (a :class:`T7FormatError` stays one), its message
+        begins with the function and the rows; after a :class:`LuaTimeoutError` (the
+        state's ``timeout_s``) or a :class:`LuaMemoryError` the worker's state is closed
+        and dropped from the cache: the next task builds a new one (the failed call may
+        have left the script's globals half updated). Any other exception gets the
+        function and the rows as a note."""
         from sparktorch7 import _worker
+        from sparktorch7.errors import LuaError, LuaMemoryError, LuaTimeoutError, add_note
 
         fn = entry.function(self.function)
         try:
             result = fn(*args)
         except LuaError as e:
-            msg = (f"Lua function {self.function!r} of script {self.handle.name[1:]!r} failed on "
-                   f"{where}: {e.lua_message}")
             if isinstance(e, (LuaTimeoutError, LuaMemoryError)):
                 _worker.discard(entry)
-                raise type(e)(msg, e.lua_traceback) from None
-            raise LuaError(msg, e.lua_traceback) from None
+            e._reword(f"Lua function {self.function!r} of script {self.handle.name[1:]!r} failed "
+                      f"on {where}: {e.lua_message}")
+            raise
         except Exception as e:
-            if hasattr(e, "add_note"):
-                e.add_note(f"in Lua function {self.function!r} of script "
-                           f"{self.handle.name[1:]!r} on {where}")
+            add_note(e, f"in Lua function {self.function!r} of script {self.handle.name[1:]!r} "
+                        f"on {where}")
             raise
         if isinstance(result, tuple):
             raise LuaResultError(f"Lua function {self.function!r} returned {len(result)} values on "
@@ -101,7 +103,12 @@ class _Runner:
         one (Arrow arrays concatenated, lists of columns column by column,
         lists of values chained), so outputs line up with inputs one to one.
         ``keep`` is None when every row was scored, else the indices of the
-        rows that were (the others must get nulls)."""
+        rows that were (the others must get nulls). An exception leaves with the
+        note that carries it to the driver (:func:`sparktorch7._spark_errors.carried`)."""
+        return carried(self._score_all(batches, convert))
+
+    def _score_all(self, batches: Iterable[Sequence[pa.Array]],
+                   convert: Convert) -> Iterator[Output]:
         from pyspark import TaskContext
 
         ctx = TaskContext.get()

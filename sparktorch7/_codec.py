@@ -13,23 +13,12 @@ from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 import pyarrow as pa
 
+from sparktorch7.errors import BadRowsError, LuaResultError  # (defined there; old imports work)
+
 
 # numpy dtypes a torch tensor can share memory with (DoubleTensor ... ByteTensor)
 _TORCH_DTYPES = {np.dtype(t) for t in ("float64", "float32", "int64", "int32", "int16", "int8",
                                        "uint8")}
-
-
-class BadRowsError(ValueError):
-    """Input rows that cannot be turned into a tensor (with ``on_bad_rows='error'``)."""
-
-    __module__ = "sparktorch7.udf"   # its public home, and the name a worker's traceback shows
-
-
-class LuaResultError(ValueError):
-    """The Lua function returned something that does not fit the declared output."""
-
-    __module__ = "sparktorch7.udf"
-
 
 
 # ---------------------------------------------------------------------------

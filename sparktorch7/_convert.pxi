@@ -396,6 +396,13 @@ cdef object _lua_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int de
     return _new_proxy(rt, L, idx, LuaObject)
 
 
+cdef object _error_text(LuaState rt, lua.lua_State* L, int idx):
+    # a structured error that Lua code caught (pcall) comes to Python as its text, as a
+    # string error does (lua/sparktorch7/errors.lua); None for any other value
+    record = _error_record(L, idx, rt._errmt_ref)
+    return None if record is None else record[1]
+
+
 cdef inline bint _is_registry(lua.lua_State* L, int idx) noexcept:
     return lua.lua_topointer(L, idx) == lua.lua_topointer(L, lua.LUA_REGISTRYINDEX)
 
@@ -417,6 +424,9 @@ cdef object _table_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int 
         if t == lua.LUA_TSTRING:
             # an instance of a torch class (an nn module...): keep it live
             return _new_proxy(rt, L, idx, LuaTable)
+        text = _error_text(rt, L, idx)
+        if text is not None:
+            return text
     if rt.tables == "proxy" or _is_registry(L, idx):
         # (converting the registry would add to it while traversing it: never ends)
         return _new_proxy(rt, L, idx, LuaTable)
@@ -529,7 +539,8 @@ cdef object _fb_to_py(LuaState rt, lua.lua_State* L, int idx, dict memo, int fla
                     return <object>obj
             return _tensor_to_numpy(rt, L, idx, code)
     if t == lua.LUA_TTABLE and not (flags & FB_KEY) and not _is_registry(L, idx):
-        return _fb_table(rt, L, idx, memo, depth)
+        text = _error_text(rt, L, idx)
+        return text if text is not None else _fb_table(rt, L, idx, memo, depth)
     if t == lua.LUA_TLIGHTUSERDATA:
         p = lua.lua_touserdata(L, idx)
         if p == <void*>&_ARGS_MARK or p == <void*>&_KWARGS_MARK:

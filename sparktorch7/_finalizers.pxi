@@ -58,8 +58,11 @@ cdef int _finalizer_error(lua.lua_State* L) noexcept:
             msg = s[:size].decode("utf-8", "replace")
         else:
             ref = _get_pyref(rt, L, 1)
+            record = _error_record(L, 1, rt._errmt_ref)
             if ref is not NULL and ref.obj is not NULL:
                 msg = repr(<object>ref.obj)       # a Python exception raised in the finalizer
+            elif record is not None:
+                msg = record[1]                   # a structured error (lua/sparktorch7/errors.lua)
             else:
                 msg = f"(error object is a {lua.lua_typename(L, t).decode()} value)"
         if len(rt._gc_errors) < _MAX_GC_ERRORS:

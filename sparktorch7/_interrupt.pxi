@@ -185,7 +185,9 @@ cdef void _interrupt_clear(_Limits* lim) noexcept:
 
 
 cdef void _unhook_for_close(_Limits* lim, lua.lua_State* L) noexcept:
-    # before lua_close: finalizers run without our hook (no timeout, no interrupt)
+    # before lua_close: finalizers run without our hook (no timeout, no interrupt) and
+    # without the memory limit, on LuaJIT's allocator, which then frees its heap
+    _restore_allocator(lim, L)
     lua_sethook(L, NULL, 0, 0)
     lim.hurry = 0
     lim.watching = 0

@@ -69,6 +69,7 @@ ctypedef struct _Limits:
     size_t used             # bytes of the Lua heap
     size_t limit            # 0 for none
     int refused             # the counting allocator refused an allocation
+    int errmt_ref           # registry: the metatable of structured errors (the timeout's kind)
 
 
 cdef void* _limited_alloc(void* ud, void* ptr, size_t osize, size_t nsize) noexcept nogil:
@@ -114,7 +115,16 @@ cdef void _limits_hook(lua.lua_State* L, lua.lua_Debug* ar) noexcept:
                  ar.short_src, ar.currentline, ar.linedefined)
     else:
         snprintf(msg, 200, b"timed out after %g s in %s:%d", lim.budget, ar.short_src, ar.currentline)
+    # a structured error of kind "timeout" (lua/sparktorch7/errors.lua), its position in msg
+    lua.lua_createtable(L, 0, 3)                                            # err
+    lua.lua_pushstring(L, b"timeout")
+    lua.lua_setfield(L, -2, b"kind")
     lua.lua_pushstring(L, msg)
+    lua.lua_setfield(L, -2, b"message")
+    lua.lua_pushstring(L, b"")
+    lua.lua_setfield(L, -2, b"position")
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lim.errmt_ref)               # err Error
+    lua.lua_setmetatable(L, -2)                                             # err
     lua.lua_error(L)  # may not return
 
 
@@ -138,6 +148,16 @@ cdef int _set_max_memory(_Limits* lim, lua.lua_State* L, object max_memory) exce
     lim.limit = max_memory
     lua_setallocf(L, _limited_alloc, lim)
     return 0
+
+
+cdef void _restore_allocator(_Limits* lim, lua.lua_State* L) noexcept:
+    """Before lua_close: LuaJIT's own allocator back in front. LuaJIT releases its heap
+    (lj_alloc_destroy) only when the state's allocator is its own; behind the counting
+    one, lua_close freed every block into the heap and left the heap mapped: a state
+    made with max_memory leaked its whole heap on close."""
+    if lim.allocf is not NULL:
+        lua_setallocf(L, lim.allocf, lim.allocud)
+        lim.allocf = NULL
 
 
 cdef void _watch(_Limits* lim, lua.lua_State* L) noexcept:

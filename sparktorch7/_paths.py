@@ -25,19 +25,13 @@ import uuid
 from typing import Any, Callable, Iterable, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlsplit
 
+from sparktorch7.errors import OutputExistsError, PathOverlapError  # (defined there; old imports work)
+
 __all__ = ["MODES", "PathOverlapError", "OutputExistsError", "resolve", "check_paths",
            "check_mode", "HadoopFS", "ArrowFS", "file_system", "write_atomically"]
 
 #: Spark's save modes that a job accepts; the first is the default.
 MODES = ("error", "overwrite", "append")
-
-
-class PathOverlapError(ValueError):
-    """The output path is, is inside or contains an input path."""
-
-
-class OutputExistsError(FileExistsError):
-    """The output exists and the mode is ``error``."""
 
 
 def check_mode(mode: str) -> str:
@@ -119,7 +113,7 @@ def check_paths(output: str, inputs: Iterable[Tuple[str, str]],
     >>> check_paths("data/", [("input table", "./data")])
     Traceback (most recent call last):
     ...
-    sparktorch7._paths.PathOverlapError: refusing to write output 'data/' (= .../data): it is the same path as the input table './data' ...
+    sparktorch7.errors.PathOverlapError: refusing to write output 'data/' (= .../data): it is the same path as the input table './data' ...
     >>> check_paths("data/scores", [("input table", "data/in.parquet")]).endswith("/data/scores")
     True
     """

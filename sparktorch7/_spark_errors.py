@@ -6,22 +6,36 @@ When a Python worker raises, PySpark raises on the driver a
 Python traceback, often several times, between JVM stack traces. This module
 finds the worker's exception in that text and raises it again as the class
 the worker raised (``LuaError`` and its subclasses, ``BadRowsError``,
-``LuaResultError``, a builtin such as ``TypeError``), with the worker's
-message only: the Lua message and traceback, the function, the partition and
-the row range. The full Spark error is logged at DEBUG on the ``sparktorch7``
-logger and stays reachable as the new exception's ``__context__``.
+``LuaResultError``, every class of :mod:`sparktorch7.errors`, a builtin such as
+``TypeError``), with the worker's message only: the Lua message and traceback,
+the function, the partition and the row range, and the notes the worker added.
+The full Spark error is logged at DEBUG on the ``sparktorch7`` logger and stays
+reachable as the new exception's ``__context__``.
+
+The worker's side (:func:`carried`, around the batch loops of the UDFs and
+``map_partitions``) adds to an exception leaving a task one more note: a line
+``sparktorch7-error-record: <base64 JSON>`` holding its class, message, Lua
+traceback and notes, which Python prints with the traceback that PySpark sends
+to the driver. The driver rebuilds the exception from that record; from the
+traceback's text (class line and message) when it finds none (Python 3.10 prints
+no notes).
 """
 from __future__ import annotations
 
+import base64
 import builtins
 import contextlib
+import json
 import logging
 import re
-from typing import Iterator, Optional, Tuple
+from typing import Any, Iterable, Iterator, Optional, Tuple
 
-__all__ = ["worker_failure", "convert", "short_errors"]
+__all__ = ["worker_failure", "convert", "short_errors", "carried", "record_note"]
 
 _log = logging.getLogger("sparktorch7")
+_RECORD = "sparktorch7-error-record: "
+_RECORD_RE = re.compile(re.escape(_RECORD) + r"([A-Za-z0-9+/=]+)")
+_RECORD_MAX = 16384     # characters of message + traceback + notes a record carries at most
 
 _TRACEBACK = "Traceback (most recent call last):"
 _EXC_LINE = re.compile(r"([A-Za-z_][\w.]*)(?:: ?(.*))?$")
@@ -54,28 +68,99 @@ def worker_failure(text: str) -> Optional[Tuple[str, str]]:
 
 
 def _worker_classes() -> dict:
-    from sparktorch7 import _lua
-    from sparktorch7 import _codec as udf   # where BadRowsError and LuaResultError live
+    from sparktorch7 import errors
 
-    classes = {f"sparktorch7._lua.{c.__name__}": c
-               for c in (_lua.LuaError, _lua.LuaSyntaxError, _lua.LuaMemoryError,
-                         _lua.LuaClosedError, _lua.LuaTimeoutError,
-                         _lua.T7FormatError)}
-    for c in (udf.BadRowsError, udf.LuaResultError):
-        classes[f"sparktorch7.udf.{c.__name__}"] = c
-    return classes
+    classes = (getattr(errors, n) for n in errors.__all__)
+    return {f"{c.__module__}.{c.__qualname__}": c for c in classes if isinstance(c, type)}
 
 
-def _rebuild(name: str, message: str) -> Optional[BaseException]:
-    from sparktorch7 import LuaError
+def record_note(exc: BaseException) -> str:
+    """The note that carries ``exc`` to the driver: its class, message, Lua traceback and
+    notes as base64 JSON (see the module docs)."""
+    from sparktorch7.errors import LuaError
+
+    cls = type(exc)
+    if isinstance(exc, LuaError):
+        message, trace = str(exc.lua_message), exc.lua_traceback
+    else:
+        message, trace = str(exc), None
+    notes = [str(n) for n in getattr(exc, "__notes__", ()) if not str(n).startswith(_RECORD)]
+    budget = _RECORD_MAX
+    message = message[:budget]
+    budget -= len(message)
+    if trace:
+        trace = trace[:max(budget, 0)]
+        budget -= len(trace)
+    kept = []
+    for n in notes:
+        if len(n) > budget:
+            break
+        kept.append(n)
+        budget -= len(n)
+    name = cls.__qualname__     # as the traceback's last line names it: builtins bare
+    if cls.__module__ not in ("builtins", "__main__"):
+        name = f"{cls.__module__}.{name}"
+    record = {"class": name, "message": message,
+              "traceback": trace, "notes": kept}
+    data = json.dumps(record, ensure_ascii=True).encode("ascii")
+    return _RECORD + base64.b64encode(data).decode("ascii")
+
+
+def _mark(exc: BaseException) -> None:
+    from sparktorch7.errors import add_note
+
+    if not any(str(n).startswith(_RECORD) for n in getattr(exc, "__notes__", ())):
+        add_note(exc, record_note(exc))
+
+
+def carried(it: Iterable[Any]) -> Iterator[Any]:
+    """Yield the items of ``it``; an exception it raises leaves with its record note
+    (the worker's side of :func:`convert`)."""
+    try:
+        yield from it
+    except Exception as e:
+        _mark(e)
+        raise
+
+
+def _read_record(text: str) -> Optional[dict]:
+    """The last record note in ``text`` (a worker's traceback), or None."""
+    found = None
+    for m in _RECORD_RE.finditer(text):
+        found = m
+    if found is None:
+        return None
+    try:
+        record = json.loads(base64.b64decode(found.group(1), validate=True).decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if (not isinstance(record, dict) or not isinstance(record.get("class"), str)
+            or not isinstance(record.get("message"), str)):
+        return None
+    return record
+
+
+def _rebuild(name: str, message: str, trace: Optional[str] = None,
+             notes: Iterable[str] = ()) -> Optional[BaseException]:
+    from sparktorch7.errors import add_note
+
+    exc = _rebuild_class(name, message, trace)
+    for note in notes:
+        add_note(exc, str(note))
+    return exc
+
+
+def _rebuild_class(name: str, message: str, trace: Optional[str]) -> BaseException:
+    from sparktorch7.errors import LuaError
 
     cls = _worker_classes().get(name)
     if cls is not None and issubclass(cls, LuaError):
-        head, sep, trace = message.partition("\nstack traceback:")
-        if not sep:
-            return cls(message)
-        exc = cls(head)   # (cls.__new__ alone is refused for MemoryError's subclasses)
-        LuaError.__init__(exc, head, "stack traceback:" + trace)
+        if trace is None:
+            head, sep, rest = message.partition("\nstack traceback:")
+            if sep:
+                message, trace = head, "stack traceback:" + rest
+        exc = cls(message)   # (cls.__new__ alone is refused for MemoryError's subclasses)
+        LuaError.__init__(exc, message, trace)
         return exc
     if cls is None:
         short = name.rsplit(".", 1)[-1]
@@ -95,9 +180,15 @@ def convert(exc: BaseException) -> Optional[BaseException]:
     the driver (see the module docs), or None if ``exc`` is not a task failure."""
     if not _is_spark_error(exc):
         return None
-    found = worker_failure(str(exc))
+    text = str(exc)
+    found = worker_failure(text)
     if found is None:
         return None
+    record = _read_record(text[text.rfind(_TRACEBACK):])
+    if record is not None and record["class"] == found[0]:
+        notes = record.get("notes") or []
+        return _rebuild(record["class"], record["message"], record.get("traceback"),
+                        notes if isinstance(notes, list) else [])
     return _rebuild(*found)
 
 

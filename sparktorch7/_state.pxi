@@ -105,6 +105,7 @@ cdef class LuaState:
     cdef int _tostring_ref
     cdef int _next_ref
     cdef int _fill_ref           # registry: helpers.fill (lists of numbers -> table)
+    cdef int _errmt_ref          # registry: the metatable of structured errors (lua/sparktorch7/errors.lua)
     cdef int _pushjob_ref        # registry: _push_job, converts values under lua_pcall
     cdef int _gc_ref             # registry: _gc_collect
     cdef int _bridge_ref         # registry: the numpy bridge table (0 until an array first crosses)
@@ -208,6 +209,9 @@ cdef class LuaState:
         self._next_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
         lua.lua_getfield(L, -1, b"fill")
         self._fill_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        lua.lua_getfield(L, -1, b"error_mt")
+        self._errmt_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+        self._limits.errmt_ref = self._errmt_ref
         self._helpers_ref = lua.luaL_ref(L, lua.LUA_REGISTRYINDEX)
 
     def __dealloc__(self):
@@ -400,13 +404,20 @@ cdef class LuaState:
                 raise LuaMemoryError(f"MemoryError: {exc}", tb, exc) from exc
             if tb:
                 exc.lua_traceback = tb
-                if hasattr(exc, "add_note"):
-                    exc.add_note("Lua " + tb)
+                _add_note(exc, "Lua " + tb)
             raise exc
-        if lua.lua_type(L, -1) == lua.LUA_TSTRING:
+        kind = None
+        notes = None
+        record = _error_record(L, -1, self._errmt_ref)
+        if record is not None:
+            kind, msg, notes = record
+            value = msg
+        elif lua.lua_type(L, -1) == lua.LUA_TSTRING:
             s = lua.lua_tolstring(L, -1, &size)
             msg = s[:size].decode("utf-8", "replace")
             value = msg
+            if status == lua.LUA_ERRRUN and _is_lua_nomem(msg):
+                kind = "memory"
         else:
             value = self._to_py_safe(L, -1)
             msg = f"(error object is a {lua.lua_typename(L, lua.lua_type(L, -1)).decode()} value: {value!r})"
@@ -414,29 +425,24 @@ cdef class LuaState:
             chunk, line = _parse_syntax_message(msg)
             raise LuaSyntaxError(msg, chunk, line)
         if status == lua.LUA_ERRMEM:
-            # Lua 5.1 has no emergency collection: collect the garbage the failed
-            # code left now, or the next allocation fails as well.
-            self._collect(L)
+            kind = "memory"
             if self._limits.refused:
                 self._limits.refused = 0
                 msg = f"{msg} (the state's max_memory is {self._limits.limit} bytes)"
-            raise LuaMemoryError(msg, tb)
-        if status == lua.LUA_ERRERR:
-            raise LuaError("error in the Lua error handler: " + msg, tb)
-        if status == lua.LUA_ERRRUN and self._limits.timed_out and msg.find("timed out after ") >= 0:
+        elif status == lua.LUA_ERRERR:
+            msg = "error in the Lua error handler: " + msg
+        cls = _KIND_CLASSES.get(kind, LuaError)
+        if cls is LuaMemoryError:
+            # Lua 5.1 has no emergency collection: collect the garbage the failed
+            # code left now, or the next allocation fails as well.
+            self._collect(L)
+        elif cls is LuaTimeoutError:
             self._limits.timed_out = 0
-            raise LuaTimeoutError(msg, tb, value)
-        if status == lua.LUA_ERRRUN and isinstance(value, str):
-            at = msg.find("T7FormatError: ")
-            if at >= 0:
-                # the .t7 reader's errors (lua/torch/serialization.lua) name the byte offset
-                raise T7FormatError(msg[at + len("T7FormatError: "):], tb, value)
-            if _is_memory_message(msg):
-                # a memory error that Lua code caught and raised again, or an allocation of
-                # the torch runtime that failed (torch._noMemory)
-                self._collect(L)
-                raise LuaMemoryError(msg, tb, value)
-        raise LuaError(msg, tb, value)
+        exc = cls(msg, tb, value)
+        if notes:
+            for note in notes:
+                _add_note(exc, note)
+        raise exc
 
     cdef int _collect(self, lua.lua_State* L) noexcept:
         """A full GC under lua_pcall; returns its status (its error value is dropped)."""

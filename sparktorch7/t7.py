@@ -29,13 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from sparktorch7._lua import LuaError, LuaState, T7FormatError
+from sparktorch7._lua import LuaState
 
 __all__ = ["TorchObject", "TableKey", "load_t7", "save_t7"]
 
 _FORMATS = ("binary", "ascii", "b32", "b64")
 _TAG_NUMBER, _TAG_STRING, _TAG_BOOLEAN, _TAG_REF = 1, 2, 3, 4
-_FORMAT_PREFIX = "T7FormatError: "
 _TENSOR_CLASS = re.compile(r"^torch\.\w*(Tensor|Storage)$")
 
 # numpy dtype -> Torch7 element type (what save_t7 writes)
@@ -115,16 +114,6 @@ class TableKey:
         return f"TableKey(<{kind} at {id(v):#x}>)"
 
 
-# ---------------------------------------------------------------------- errors
-def _raise_mapped(err: LuaError):
-    """A Lua error naming a T7FormatError becomes that exception; others pass through."""
-    msg = err.lua_message if isinstance(err.lua_message, str) else str(err.lua_message)
-    at = msg.find(_FORMAT_PREFIX)
-    if at >= 0 and not isinstance(err, T7FormatError):
-        raise T7FormatError(msg[at + len(_FORMAT_PREFIX):], err.lua_traceback) from None
-    raise err
-
-
 def _check_format(format: str | None, *, allow_none: bool) -> None:
     if format is None and allow_none:
         return
@@ -194,10 +183,7 @@ def load_t7(path_or_bytes: str | os.PathLike | bytes | bytearray | memoryview, *
     # and it lives as long as they do.
     _state, load_flat = _new_state("loadFlat")
     opts = {"allow_functions": bool(allow_functions), "raw": True}
-    try:
-        rtag, rval, nodes = load_flat(source, is_bytes, format, opts)
-    except LuaError as e:
-        _raise_mapped(e)
+    rtag, rval, nodes = load_flat(source, is_bytes, format, opts)
     return _build(rtag, rval, nodes)
 
 
@@ -306,10 +292,7 @@ def save_t7(obj: Any, path: str | os.PathLike | None, *, format: str = "binary")
     rtag, rval, nodes, keep = _flatten(obj)
     state, save_flat = _new_state("saveFlat")
     try:
-        try:
-            out = save_flat(path, format, rtag, rval, nodes)
-        except LuaError as e:
-            _raise_mapped(e)
+        out = save_flat(path, format, rtag, rval, nodes)
     finally:
         state.close()
         del keep

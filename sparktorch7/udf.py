@@ -52,12 +52,13 @@ import pyarrow as pa
 
 from sparktorch7._batches import _convert_column, _count_rows, _Runner
 from sparktorch7._codec import (  # noqa: F401 (_Feeder, _to_arrow: used by tests from here)
-                                _COLUMN_MODES, _TORCH_DTYPES, BadRowsError, LuaResultError,
+                                _COLUMN_MODES, _TORCH_DTYPES,
                                 _arrow_to_pandas, _check_shape_fits, _check_shapes,
                                 _check_shapes_match, _describe_rows, _Feeder, _rows_to_python,
                                 _scatter, _series_to_arrow, _shape_for, _to_arrow)
 from sparktorch7._session import _format_of, _log, _Progress, _read_any, _write_any, local_session
-from sparktorch7._spark_errors import short_errors
+from sparktorch7._spark_errors import carried, short_errors
+from sparktorch7.errors import BadRowsError, LuaResultError
 from sparktorch7.broadcast import LuaScript, _check_function_name
 
 if TYPE_CHECKING:
@@ -811,7 +812,7 @@ def _rdd_rows(runner: _Runner, it: Iterable[Any], partition: Optional[int]) -> I
 
 def _map_partitions_fn(runner: _Runner):
     def run(index: int, it: Iterable[Any]) -> Iterator[Any]:
-        return _rdd_rows(runner, it, index)
+        return carried(_rdd_rows(runner, it, index))
     return run
 
 
@@ -887,10 +888,10 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
     The output is never one of the inputs: an ``output_path`` that is, is
     inside or contains ``input_path``, ``script_path`` or one of ``files``
     (compared after resolving: absolute, ``file:`` URIs, symlinks, trailing
-    slashes) raises :class:`~sparktorch7._paths.PathOverlapError` (a
+    slashes) raises :class:`~sparktorch7.errors.PathOverlapError` (a
     ``ValueError``) before anything is written. ``mode`` is Spark's save mode:
     ``"error"`` (default) refuses an existing output
-    (:class:`~sparktorch7._paths.OutputExistsError`, a ``FileExistsError``),
+    (:class:`~sparktorch7.errors.OutputExistsError`, a ``FileExistsError``),
     ``"overwrite"`` replaces it, ``"append"`` adds part files to it. Spark
     writes into a hidden sibling of ``output_path`` that is renamed into place
     only when the whole write succeeded: a failed job leaves no partial output,
@@ -914,7 +915,7 @@ def score_files(input_path: str, output_path: str, script_path: str, function: s
     >>> score_files(inp, inp, os.path.join(folder.name, "sum.lua"), "predict", features_col="features")
     Traceback (most recent call last):
     ...
-    sparktorch7._paths.PathOverlapError: refusing to write output '...in.parquet': it is the same path as the input table ...
+    sparktorch7.errors.PathOverlapError: refusing to write output '...in.parquet': it is the same path as the input table ...
     >>> folder.cleanup()
     """
     from sparktorch7 import _paths

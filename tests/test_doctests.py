@@ -16,7 +16,7 @@ PKG = os.path.dirname(os.path.abspath(sparktorch7.__file__))
 
 # the modules whose examples need no Spark session, and those that do
 PURE = ["sparktorch7._lua", "sparktorch7.model", "sparktorch7.t7", "sparktorch7.python2torch",
-        "sparktorch7.broadcast", "sparktorch7._paths"]
+        "sparktorch7.broadcast", "sparktorch7._paths", "sparktorch7.errors"]
 SPARK = ["sparktorch7.udf", "sparktorch7._session", "sparktorch7._spark_errors"]
 # examples that take more than a few seconds (a Spark job writing and reading files)
 SLOW = {"sparktorch7.udf.score_files"}

@@ -1,5 +1,6 @@
 -- nn.Container: a module holding child modules in self.modules.
 local schema = require('nn.schema')
+local errors = require('sparktorch7.errors')
 local Container, parent = torch.class('nn.Container', 'nn.Module')
 
 schema.declare(Container, {
@@ -44,6 +45,8 @@ function Container:rethrowErrors(module, index, method, ...)
    if not ok then
       if type(result) == 'string' then
          result = string.format('In %d module of %s:\n%s', index, torch.type(self), result)
+      else   -- a structured error keeps its kind; the module is a note (Python's add_note)
+         errors.note(result, string.format('In %d module of %s', index, torch.type(self)))
       end
       error(result, 0)
    end

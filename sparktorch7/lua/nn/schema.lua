@@ -2,10 +2,10 @@
 -- one function when an object is read from a .t7 file: nn.Module:read and nn.Criterion:read
 -- call schema.checkFields on the value read for the fields, copy them, then schema.check,
 -- and only then backCompatibility (which thus runs on fields of the declared types). A file
--- whose fields do not fit raises a Lua error starting with "T7FormatError: " (Python's
+-- whose fields do not fit raises an error of kind 't7format' (sparktorch7.errors; Python's
 -- T7FormatError, a ValueError) that names the class, the field, what was expected and what
 -- the file holds:
---   T7FormatError: nn.Linear.bias: expected a tensor of size 4000 (outputSize = weight:size(1)),
+--   nn.Linear.bias: expected a tensor of size 4000 (outputSize = weight:size(1)),
 --   the file holds a torch.FloatTensor of size 1 (the nn.Linear at byte offset 85 of m.t7)
 -- Objects built in Lua are never checked: only what comes from a file is.
 --
@@ -60,6 +60,7 @@
 -- Check functions can use schema.sizeIs (a tensor's exact sizes, computed in Lua: sizes known
 -- from sub-modules), schema.oneOf (a string from a list), schema.moduleMap (modules keyed by
 -- integers, with gaps) and schema.reaches (a cycle through a field the walk does not follow).
+local errors = require('sparktorch7.errors')
 local schema = {}
 
 local MAXINT = 2147483647
@@ -525,8 +526,8 @@ local function fail(ctx, field, expected, held)
    if ctx.file and type(ctx.file._where) == 'function' then
       where = string.format(' (the %s %s)', ctx.className, ctx.file:_where(ctx.pos))
    end
-   error(string.format('T7FormatError: %s%s: expected %s, the file holds %s%s', ctx.className,
-                       field and ('.' .. field) or '', expected, held, where), 0)
+   errors.raise('t7format', string.format('%s%s: expected %s, the file holds %s%s', ctx.className,
+                                          field and ('.' .. field) or '', expected, held, where), 0)
 end
 
 -- "4000 (outputSize = weight:size(1))", "64x3x5x5 (nOutputPlane x nInputPlane x kH x kW)"

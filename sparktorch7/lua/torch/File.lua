@@ -7,6 +7,7 @@
 --   self:_length() -> total bytes (math.huge when unknown), self:_flush(), self:_close()
 -- readObject/writeObject live in torch/serialization.lua.
 local ffi = require('ffi')
+local errors = require('sparktorch7.errors')
 
 local File = torch.class('torch.File')
 
@@ -53,10 +54,10 @@ function File:_where(offset)
    return string.format('at byte offset %d of %s', offset or self:_tell(), self._name)
 end
 
--- A read past the end or an unreadable value: a recognisable T7FormatError
--- (sparktorch7 maps messages starting with "T7FormatError:" to the Python exception).
+-- A read past the end or an unreadable value: an error of kind 't7format' (sparktorch7.errors),
+-- T7FormatError in Python.
 function File:_formatError(msg, offset)
-   error(string.format('T7FormatError: %s %s', msg, self:_where(offset)), 0)
+   errors.raise('t7format', string.format('%s %s', msg, self:_where(offset)), 0)
 end
 
 function File:_checkOpen()

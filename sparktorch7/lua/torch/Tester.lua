@@ -6,6 +6,7 @@
 --   tester:add(tests):run()          -- raises an error when a test failed
 --
 -- Every assert returns (ok, message); failures are collected and reported by run().
+local errors = require('sparktorch7.errors')
 local Tester = torch.class('torch.Tester')
 
 local NCOLS = 80
@@ -324,7 +325,10 @@ end
 
 function Tester:assertErrorMsg(f, errmsg, message, ...)
    noExtra('assertErrorMsg', ...)
-   return self:assertErrorObj(f, function(err) return err == errmsg end, message)
+   -- (a structured error, sparktorch7.errors, is compared by its text, as the string it replaces)
+   return self:assertErrorObj(f, function(err)
+      return err == errmsg or (errors.kind(err) ~= nil and tostring(err) == errmsg)
+   end, message)
 end
 
 function Tester:assertErrorPattern(f, pattern, message, ...)

@@ -245,11 +245,13 @@ function torch.pointer(obj)
   return nil
 end
 
--- Errors of the runtime blame the first caller outside lua/torch/ (the user's line).
+-- Errors of the runtime blame the first caller outside lua/torch/ (the user's line); with a
+-- kind ('memory', ...) the error is a structured one (sparktorch7.errors) of that kind.
+local errors = require 'sparktorch7.errors'
 local function in_runtime(source)
   return source:find("[/\\]lua[/\\]torch[/\\][%w_]+%.lua$") ~= nil
 end
-function torch._error(msg)
+function torch._error(msg, kind)
   local level = 2
   while true do
     local info = debug.getinfo(level, "S")
@@ -257,6 +259,7 @@ function torch._error(msg)
     if not in_runtime(info.source) then break end
     level = level + 1
   end
+  if kind then errors.raise(kind, msg, level) end
   error(msg, level)
 end
 

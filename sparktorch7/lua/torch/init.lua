@@ -103,7 +103,7 @@ function torch._account(bytes)
 end
 
 -- An allocation that cannot be satisfied says "not enough memory", as Lua's own memory
--- errors do (and Torch7's THAlloc): the Python side raises it as LuaMemoryError.
+-- errors do (and Torch7's THAlloc), in an error of kind 'memory': LuaMemoryError in Python.
 local function bytes_text(b)
   local units, i = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"}, 1
   while b >= 1024 and i < #units do b, i = b / 1024, i + 1 end
@@ -111,7 +111,7 @@ local function bytes_text(b)
 end
 function torch._noMemory(sname, n, esize)
   torch._error(string.format("<%s> not enough memory: cannot allocate %.0f elements of %d bytes (%s)",
-                             sname, n, esize, bytes_text(n * esize)))
+                             sname, n, esize, bytes_text(n * esize)), 'memory')
 end
 
 function torch._alloc(rec, n)

@@ -22,7 +22,7 @@
 --   {referenced = false}         Torch7's `referenced` flag
 -- CUDA classes load as their CPU twins (torch.CudaTensor -> torch.FloatTensor, CudaHalf
 -- widened to Float), tds.Hash/tds.Vec as plain tables. A truncated or corrupt file raises
--- an error whose message starts with "T7FormatError:" and names the byte offset; sizes read
+-- an error of kind 't7format' (sparktorch7.errors) that names the byte offset; sizes read
 -- from a file are checked against the bytes left before anything is allocated.
 --
 -- Security: a function stored in a file is bytecode, and bytecode that LuaJIT loads is not
@@ -36,6 +36,7 @@
 -- pickle, HDF5, NumPy, gzip) is named as such.
 local ffi = require('ffi')
 local bit = require('bit')
+local errors = require('sparktorch7.errors')
 require('torch.File')
 require('torch.DiskFile')
 require('torch.MemoryFile')
@@ -971,7 +972,7 @@ local function checkForeign(file)
    local got = file:_rawRead(head, n)
    file:_seek(0)
    local what = foreignFormat(ffi.string(head, got))
-   if what then error(string.format('T7FormatError: %s is %s', file._name, what), 0) end
+   if what then errors.raise('t7format', string.format('%s is %s', file._name, what), 0) end
 end
 
 -- Load from an open file: mode nil guesses ASCII vs binary and retries a binary file that
@@ -986,7 +987,7 @@ local function loadFrom(file, mode, opts)
    -- Only a file that makes no sense with 8-byte longs, without reaching its end, is
    -- tried with 4-byte longs, and that parse must read the whole file (a trailing '\0'
    -- of a serialized storage aside): a truncated 8-byte file must not pass as one.
-   if not tostring(obj):find('^T7FormatError:') or file._eof then error(obj, 0) end
+   if errors.kind(obj) ~= 't7format' or file._eof then error(obj, 0) end
    file._serial = nil
    file:_seek(0)
    local ok32, obj32 = pcall(readAll, file, 'b32', opts)
@@ -1057,12 +1058,12 @@ function M.checkModuleGraph(root, name)
             else
                next[d] = next[d] + 1
                if state[c] == 1 then
-                  error(string.format('T7FormatError: a %s of %s contains itself (its modules form a cycle: ' ..
-                     'the file is forged or corrupt)', torch.typename(c), name), 0)
+                  errors.raise('t7format', string.format('a %s of %s contains itself (its modules form a ' ..
+                     'cycle: the file is forged or corrupt)', torch.typename(c), name), 0)
                elseif state[c] == nil then
                   if d >= MAX_MODULE_DEPTH then
-                     error(string.format('T7FormatError: the modules of %s are nested deeper than %d levels ' ..
-                        '(the file is forged or corrupt)', name, MAX_MODULE_DEPTH), 0)
+                     errors.raise('t7format', string.format('the modules of %s are nested deeper than %d ' ..
+                        'levels (the file is forged or corrupt)', name, MAX_MODULE_DEPTH), 0)
                   end
                   state[c] = 1
                   path[d + 1], kids[d + 1], next[d + 1] = c, childModules(c), 1
