@@ -3,6 +3,7 @@
 -- and keeps device and outdevice. Its files hold, as Torch7 writes them, a header
 -- {tensor type, device} before the fields; GPU files load (CUDA tensors become CPU ones).
 local schema = require('nn.schema')
+local errors = require('sparktorch7.errors')
 local GPU, parent = torch.class('nn.GPU', 'nn.Decorator')
 
 schema.declare(GPU, {
@@ -80,7 +81,7 @@ function GPU:read(file, version)
    local header = file:readObject()
    if type(header) ~= 'table' or torch.typename(header) or type(header[1]) ~= 'string' then
       local where = pos and type(file._where) == 'function' and ' (the nn.GPU ' .. file:_where(pos) .. ')' or ''
-      error(string.format('T7FormatError: nn.GPU: expected a header {tensor type, device} before the ' ..
+      errors.raise('t7format', string.format('nn.GPU: expected a header {tensor type, device} before the ' ..
                           'fields, the file holds %s%s', schema.holds(header), where), 0)
    end
    parent.read(self, file, version)
