@@ -86,11 +86,8 @@ def _ratio(i, o):
     return np.float32(0.0) if o == 1 else np.float32(i - 1) / np.float32(o - 1)
 
 
-def resample_bilinear(out, x):
-    """nnx SpatialReSampling(Ex, 'bilinear'): corner-aligned bilinear interpolation with
-    float32 positions and weights as in nnx; out (A, oH, oW, B), x (A, iH, iW, B)."""
-    iH, iW = x.shape[1], x.shape[2]
-    oH, oW = out.shape[1], out.shape[2]
+def _bilinear_taps(iH, iW, oH, oW, dtype):
+    # resample_bilinear's four source rows/columns and their weights
     iy = _ratio(iH, oH) * np.arange(oH, dtype=np.float32)
     ix = _ratio(iW, oW) * np.arange(oW, dtype=np.float32)
     y0 = np.floor(iy).astype(np.int64)
@@ -100,10 +97,16 @@ def resample_bilinear(out, x):
     dy = (iy - y0.astype(np.float32))[:, None]
     dx = (ix - x0.astype(np.float32))[None, :]
     one = np.float32(1)
-    w_nw = ((one - dx) * (one - dy)).astype(out.dtype)[None, :, :, None]
-    w_ne = (dx * (one - dy)).astype(out.dtype)[None, :, :, None]
-    w_sw = ((one - dx) * dy).astype(out.dtype)[None, :, :, None]
-    w_se = (dx * dy).astype(out.dtype)[None, :, :, None]
+    weights = [((one - dx) * (one - dy)).astype(dtype), (dx * (one - dy)).astype(dtype),
+               ((one - dx) * dy).astype(dtype), (dx * dy).astype(dtype)]
+    return (y0, y1, x0, x1), weights
+
+
+def resample_bilinear(out, x):
+    """nnx SpatialReSampling(Ex, 'bilinear'): corner-aligned bilinear interpolation with
+    float32 positions and weights as in nnx; out (A, oH, oW, B), x (A, iH, iW, B)."""
+    (y0, y1, x0, x1), w = _bilinear_taps(x.shape[1], x.shape[2], out.shape[1], out.shape[2], out.dtype)
+    w_nw, w_ne, w_sw, w_se = (wt[None, :, :, None] for wt in w)
     r0, r1 = x[:, y0], x[:, y1]
     res = r0[:, :, x0] * w_nw + r0[:, :, x1] * w_ne + r1[:, :, x0] * w_sw + r1[:, :, x1] * w_se
     np.copyto(out, res)
@@ -125,22 +128,6 @@ def resample_pick(out, x, dH, dW, up):
     else:
         iy, ix = np.arange(oH) * dH, np.arange(oW) * dW
     np.copyto(out, x[:, iy][:, :, ix])
-
-
-def _bilinear_taps(iH, iW, oH, oW, dtype):
-    # resample_bilinear's four source rows/columns and their weights
-    iy = _ratio(iH, oH) * np.arange(oH, dtype=np.float32)
-    ix = _ratio(iW, oW) * np.arange(oW, dtype=np.float32)
-    y0 = np.floor(iy).astype(np.int64)
-    x0 = np.floor(ix).astype(np.int64)
-    y1 = np.minimum(y0 + 1, iH - 1)
-    x1 = np.minimum(x0 + 1, iW - 1)
-    dy = (iy - y0.astype(np.float32))[:, None]
-    dx = (ix - x0.astype(np.float32))[None, :]
-    one = np.float32(1)
-    weights = [((one - dx) * (one - dy)).astype(dtype), (dx * (one - dy)).astype(dtype),
-               ((one - dx) * dy).astype(dtype), (dx * dy).astype(dtype)]
-    return (y0, y1, x0, x1), weights
 
 
 def resample_bilinear_grad(gin, gout):

@@ -51,10 +51,11 @@ end
 function Jacobian.forward(module, input, param, perturbation)
    param = param or input
    perturbation = perturbation or 1e-6
-   if not param:isContiguous() then
+   -- a vector is perturbed in place whatever its stride (nn.SparseJacobian's values column)
+   if param:dim() ~= 1 and not param:isContiguous() then
       error('<nn.Jacobian> the perturbed tensor must be contiguous', 2)
    end
-   local flat = param:view(param:nElement())
+   local flat = param:dim() == 1 and param or param:view(param:nElement())
    local nOut = module:forward(input):nElement()
    local jacobian = torch.Tensor(param:nElement(), nOut)
    local before, after = torch.Tensor(nOut), torch.Tensor(nOut)

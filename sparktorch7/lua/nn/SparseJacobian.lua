@@ -27,24 +27,7 @@ end
 
 -- by central differences of forward, each value (or element of param) moved by +-1e-6
 function SparseJacobian.forward(module, input, param, perturbation)
-   if param ~= nil then
-      return Jacobian.forward(module, input, param, perturbation)
-   end
-   perturbation = perturbation or 1e-6
-   local values = input:select(2, 2)
-   local nOut = module:forward(input):nElement()
-   local jacobian = torch.Tensor(values:nElement(), nOut)
-   local before, after = torch.Tensor(nOut), torch.Tensor(nOut)
-   for i = 1, values:nElement() do
-      local orig = values[i]
-      values[i] = orig - perturbation
-      before:copy(module:forward(input))
-      values[i] = orig + perturbation
-      after:copy(module:forward(input))
-      values[i] = orig
-      jacobian:select(1, i):copy(after:add(-1, before):div(2 * perturbation))
-   end
-   return jacobian
+   return Jacobian.forward(module, input, param or input:select(2, 2), perturbation)
 end
 
 SparseJacobian.backwardUpdate = Jacobian.backwardUpdate
