@@ -28,7 +28,9 @@ def test_progress_writes_one_line_when_not_a_terminal(lua, capfd):
     lua.execute("for i = 1, 10 do xlua.progress(i, 10) end; io.flush()")
     assert capfd.readouterr().out.splitlines()[0].startswith("[10/10] Tot: ")
     # xlua.progress_interval: a line at most this often while a bar runs
-    lua.execute("xlua.progress_interval = 1e-9; for i = 1, 4 do xlua.progress(i, 4) end; io.flush()")
+    # (a pause between calls: the clock counts microseconds, two calls may read the same time)
+    lua.execute("require 'sys'; xlua.progress_interval = 1e-9; "
+                "for i = 1, 4 do sys.sleep(0.002); xlua.progress(i, 4) end; io.flush()")
     lines = capfd.readouterr().out.splitlines()
     assert len(lines) == 3 and lines[-1].startswith("[4/4] Tot: ")      # the first call only starts the bar
     assert all(" ETA: " in line for line in lines[:-1])
