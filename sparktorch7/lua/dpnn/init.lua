@@ -39,6 +39,9 @@ require('dpnn.TotalDropout')
 require('dpnn.SpatialRegionDropout')
 require('dpnn.SpatialFeatNormalization')
 require('dpnn.FireModule')
+require('dpnn.SpatialBinaryConvolution')
+require('dpnn.SimpleColorTransform')
+require('dpnn.PCAColorTransform')
 
 -- REINFORCE
 require('dpnn.Reinforce')
@@ -48,5 +51,9 @@ require('dpnn.ReinforceBernoulli')
 require('dpnn.ReinforceGamma')
 require('dpnn.VRClassReward')
 require('dpnn.BinaryClassReward')
+
+-- criterions
+require('dpnn.BinaryLogisticRegression')
+require('dpnn.SpatialBinaryLogisticRegression')
 
 return dpnn
