@@ -1,0 +1,181 @@
+"""dpnn's binary convolution, colour augmentations and binary logistic criteria
+(`require 'dpnn'`) against NumPy references written from dpnn's sources, float and double,
+batch and single input, with save/load round trips. The random draws are replayed from
+MT19937 (numpy's legacy RandomState seeds it as Torch7's THRandom does)."""
+import numpy as np
+import pytest
+
+import sparktorch7 as st
+
+DTYPES = [np.float32, np.float64]
+TNAME = {np.float32: "torch.FloatTensor", np.float64: "torch.DoubleTensor"}
+
+
+def tol(dtype):
+    return dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+
+
+@pytest.fixture
+def lua():
+    state = st.LuaState()
+    state.execute("require 'dpnn'")
+    yield state
+    state.close()
+
+
+def roundtrip(lua, x, dtype):
+    """m written and read back forwards x as m does (m in evaluation)."""
+    lua.execute("local f = torch.MemoryFile(); f:binary(); f:writeObject(m); f:seek(1); m2 = f:readObject()")
+    assert lua.eval("torch.type(m2) == torch.type(m)")
+    a, b = lua.eval("function(x) local a = m:forward(x):clone(); return a, m2:forward(x) end")(x.astype(dtype))
+    np.testing.assert_array_equal(a, b)
+
+
+def mt_uniforms(seed, n):
+    return np.random.RandomState(seed).randint(0, 2 ** 32, size=n, dtype=np.uint32) / 2 ** 32
+
+
+def mt_normals(seed, n):
+    """THRandom's normal: Box-Muller over pairs of uniforms, cos then sin."""
+    u = mt_uniforms(seed, 2 * ((n + 1) // 2))
+    out = []
+    for i in range(0, len(u), 2):
+        rho = np.sqrt(-2 * np.log(1 - u[i + 1]))
+        out += [rho * np.cos(2 * np.pi * u[i]), rho * np.sin(2 * np.pi * u[i])]
+    return np.array(out[:n])
+
+
+def correlate(x, w, pad):
+    """Cross-correlation of (B, C, H, W) with (O, C, kH, kW), stride 1, zero padding."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    win = np.lib.stride_tricks.sliding_window_view(xp, w.shape[2:], axis=(2, 3))
+    return np.einsum("bchwij,ocij->bohw", win, w)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spatial_binary_convolution(lua, dtype):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 6, 5))
+    w = rng.standard_normal((4, 3, 3, 3))
+    w[0, 0, 0, 0] = 0.0                               # sign(0) is +1 in dpnn
+    lua.eval(f"function(w) m = nn.SpatialBinaryConvolution(3, 4, 3, 3, 1, 1, 1, 1):type('{TNAME[dtype]}'); "
+             "m.weight:copy(w) end")(w)
+    assert lua.eval("m.bias == nil")
+    wd = w.astype(dtype).astype(np.float64)
+    alphas = np.abs(wd).reshape(4, -1).sum(1) / 27
+    ref = correlate(x.astype(dtype).astype(np.float64), np.where(wd >= 0, 1.0, -1.0), 1) * alphas[None, :, None, None]
+    lua.execute("m:evaluate()")
+    f = lua.eval("function(x) return m:forward(x):clone() end")
+    np.testing.assert_allclose(f(x.astype(dtype)), ref, **tol(dtype))
+    np.testing.assert_allclose(f(x[1].astype(dtype)), ref[1], **tol(dtype))
+    # evaluation restores the real weights after the forward
+    np.testing.assert_array_equal(lua.eval("m.weight"), w.astype(dtype))
+    np.testing.assert_allclose(lua.eval("m.alphas"), alphas, **tol(dtype))
+    np.testing.assert_allclose(lua.eval("m.gradInputAlphas"), np.abs(wd).transpose(1, 0, 2, 3).reshape(3, -1).sum(1) / 36,
+                               **tol(dtype))
+    roundtrip(lua, x, dtype)
+    # training: the forward leaves sign(weight) in place until accGradParameters
+    lua.execute("m:training()")
+    np.testing.assert_allclose(f(x.astype(dtype)), ref, **tol(dtype))
+    np.testing.assert_array_equal(lua.eval("m.weight"), np.where(wd >= 0, 1, -1).astype(dtype))
+    g = rng.standard_normal(ref.shape)
+    gin = lua.eval("function(x, g) m:zeroGradParameters(); local gi = m:backward(x, g):clone(); return gi end")(
+        x.astype(dtype), g.astype(dtype))
+    np.testing.assert_array_equal(lua.eval("m.weight"), w.astype(dtype))
+    # gradInput: the full convolution of gradOutput with the binary filters, per input plane scaled
+    wb = np.where(wd >= 0, 1.0, -1.0)
+    gp = np.pad(g.astype(dtype).astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    full = correlate(gp, wb[:, :, ::-1, ::-1].transpose(1, 0, 2, 3), 0)
+    gia = np.abs(wd).transpose(1, 0, 2, 3).reshape(3, -1).sum(1) / 36
+    np.testing.assert_allclose(gin, full * gia[None, :, None, None], **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_simple_color_transform(lua, dtype):
+    rng = np.random.default_rng(1)
+    x = rng.random((2, 3, 4, 5))
+    rangev = np.array([0.1, 0.2, 0.3])
+    lua.eval(f"function(r) m = nn.SimpleColorTransform(3, r):type('{TNAME[dtype]}') end")(rangev)
+    f = lua.eval("function(x, seed) torch.manualSeed(seed); return m:forward(x):clone() end")
+    out = f(x.astype(dtype), 7)
+    # dpnn draws channel by channel, the images of the batch in order within a channel
+    u = mt_uniforms(7, 6).reshape(3, 2).T                  # (batch, channel)
+    noise = u * (2 * rangev) - rangev
+    ref = x.astype(dtype).astype(np.float64) + noise[:, :, None, None]
+    np.testing.assert_allclose(out, ref, **tol(dtype))
+    out1 = f(x[0].astype(dtype), 8)
+    noise1 = mt_uniforms(8, 3) * (2 * rangev) - rangev
+    np.testing.assert_allclose(out1, x[0].astype(dtype) + noise1[:, None, None], **tol(dtype))
+    lua.execute("m:evaluate()")
+    np.testing.assert_array_equal(f(x.astype(dtype), 7), x.astype(dtype))
+    roundtrip(lua, x, dtype)
+    with pytest.raises(st.LuaError, match=r"<nn.SimpleColorTransform> input has 2 channels, the module 3"):
+        f(x[:, :2].astype(dtype), 1)
+    with pytest.raises(st.LuaError, match=r"<nn.SimpleColorTransform> expects \(inputChannels, range\)"):
+        lua.execute("nn.SimpleColorTransform(4, torch.Tensor{1, 2})")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pca_color_transform(lua, dtype):
+    rng = np.random.default_rng(2)
+    x = rng.random((2, 3, 4, 4))
+    vecs = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    vals = np.array([0.5, 0.2, 0.05])
+    lua.eval(f"function(v, l) m = nn.PCAColorTransform(3, v, l, 0.3):type('{TNAME[dtype]}') end")(vecs, vals)
+    f = lua.eval("function(x, seed) torch.manualSeed(seed); return m:forward(x):clone() end")
+    out = f(x.astype(dtype), 11)
+    alphas = (mt_normals(11, 6) * 0.3).reshape(3, 2) * vals[:, None]      # channels x batch
+    noise = (vecs @ alphas).T
+    np.testing.assert_allclose(out, x.astype(dtype) + noise[:, :, None, None], **tol(dtype))
+    out1 = f(x[1].astype(dtype), 12)
+    noise1 = vecs @ (mt_normals(12, 3) * 0.3 * vals)
+    np.testing.assert_allclose(out1, x[1].astype(dtype) + noise1[:, None, None], **tol(dtype))
+    lua.execute("m:evaluate()")
+    np.testing.assert_array_equal(f(x.astype(dtype), 11), x.astype(dtype))
+    roundtrip(lua, x, dtype)
+    with pytest.raises(st.LuaError, match=r"<nn.PCAColorTransform> expects \(inputChannels, eigenVectors"):
+        lua.execute("nn.PCAColorTransform(3, torch.eye(2), torch.ones(3))")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size_average", [True, False])
+def test_binary_logistic_regression(lua, dtype, size_average):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 1))
+    y = np.where(rng.random((5, 1)) > 0.5, 1.0, -1.0)
+    sa = "true" if size_average else "false"
+    f = lua.eval(f"function(x, y) local c = nn.BinaryLogisticRegression({sa}); "
+                 "return c:forward(x, y), c:backward(x, y):clone() end")
+    for xs, ys in [(x, y), (x[:, 0], y[:, 0]), (x.T, y)]:
+        loss, grad = f(xs.astype(dtype), ys.astype(dtype))
+        xd, yd = xs.astype(dtype).astype(np.float64).ravel(), ys.ravel()
+        e = np.exp(-yd * xd)
+        div = xd.size if size_average else 1
+        np.testing.assert_allclose(loss, np.log1p(e).sum() / div, **tol(dtype))
+        np.testing.assert_allclose(grad.ravel(), -yd * e / (1 + e) / div, **tol(dtype))
+        assert grad.shape == xs.shape
+    with pytest.raises(st.LuaError, match=r"<nn.BinaryLogisticRegression> input must be N, 1 x N or N x 1, got 2D of size 2x3"):
+        f(np.zeros((2, 3), dtype), np.zeros(6, dtype))
+    with pytest.raises(st.LuaError, match=r"input has 5 elements, target 4"):
+        f(x.astype(dtype), y[:4].astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spatial_binary_logistic_regression(lua, dtype):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 1, 4, 5))
+    y = np.where(rng.random(x.shape) > 0.5, 1.0, -1.0)
+    f = lua.eval("function(x, y, sa) local c = nn.SpatialBinaryLogisticRegression(); c.sizeAverage = sa; "
+                 "return c:forward(x, y), c:backward(x, y):clone() end")
+    for xs, ys, b in [(x, y, 3), (x[0], y[0], 1)]:
+        for sa in (True, False):
+            loss, grad = f(xs.astype(dtype), ys.astype(dtype), sa)
+            xd = xs.astype(dtype).astype(np.float64)
+            e = np.exp(-ys * xd)
+            div = 2 * 4 * 5 * (b if sa else 1)
+            np.testing.assert_allclose(loss, np.log1p(e).sum() / div, **tol(dtype))
+            np.testing.assert_allclose(grad, -ys * e / (1 + e) / div, **tol(dtype))
+    with pytest.raises(st.LuaError, match=r"<nn.SpatialBinaryLogisticRegression> input must be 1 x H x W or B x 1 x H x W, got 3x2x4x5"):
+        f(np.zeros((3, 2, 4, 5), dtype), np.zeros((3, 2, 4, 5), dtype), True)
+    with pytest.raises(st.LuaError, match=r"target must have the size of input \(3x1x4x5\), got 3x1x4x4"):
+        f(x.astype(dtype), y[..., :4].astype(dtype), True)
