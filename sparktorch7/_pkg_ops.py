@@ -99,3 +99,24 @@ def resample_pick(out, x, dH, dW, up):
     else:
         iy, ix = np.arange(oH) * dH, np.arange(oW) * dW
     np.copyto(out, x[:, iy][:, :, ix])
+
+
+def max_sampling(out, indices, x):
+    """nnx SpatialMaxSampling: out (C, oH, oW) the maxima of x (C, H, W) over windows whose
+    edges are truncated multiples of dH = H / oH, dW = W / oW (single precision, as nnx);
+    indices (2, C, oH, oW) the 1-based row, then column, of each max within its window
+    (the first maximum in row-major order)."""
+    C, H, W = x.shape
+    oH, oW = out.shape[1], out.shape[2]
+    dH, dW = np.float32(H) / np.float32(oH), np.float32(W) / np.float32(oW)
+    for i in range(oH):
+        ys = int(np.float32(i) * dH)
+        ye = max(ys + 1, int(np.float32(i + 1) * dH))
+        for j in range(oW):
+            xs = int(np.float32(j) * dW)
+            xe = max(xs + 1, int(np.float32(j + 1) * dW))
+            win = x[:, ys:ye, xs:xe].reshape(C, -1)
+            k = win.argmax(axis=1)
+            out[:, i, j] = win[np.arange(C), k]
+            indices[0, :, i, j] = k // (xe - xs) + 1
+            indices[1, :, i, j] = k % (xe - xs) + 1

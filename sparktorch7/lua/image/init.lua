@@ -579,6 +579,22 @@ image.lab2rgb = colour('lab2rgb', 'lab2rgb')
 image.rgb2hsv = colour('rgb2hsv', 'rgb2hsv')
 image.hsv2rgb = colour('hsv2rgb', 'hsv2rgb')
 
+-- image.rgb2nrgb([dst,] src): normalised RGB, each channel over (R + G + B + 1e-6)
+function image.rgb2nrgb(...)
+   local n = select('#', ...)
+   local dst, src
+   if n == 2 then dst, src = ...
+   elseif n == 1 then src = ...
+   else fail('rgb2nrgb', 'expects ([dst,] src)', 2) end
+   checkImage('rgb2nrgb', src, 'src', 3)
+   if src:size(1) < 3 then fail('rgb2nrgb', 'expects 3 channels, got ' .. src:size(1), 2) end
+   local sum = src[1]:clone():add(src[2]):add(src[3]):add(1e-6)
+   dst = dst or src.new()
+   dst:resizeAs(src):copy(src)
+   for c = 1, 3 do dst[c]:cdiv(sum) end
+   return dst
+end
+
 -- ------------------------------------------------------------------ kernels
 -- image.gaussian([size] | {size=, sigma=, amplitude=, normalize=, width=, height=,
 -- sigma_horz=, sigma_vert=, mean_horz=, mean_vert=, tensor=}): a 2D gaussian kernel

@@ -1,0 +1,261 @@
+"""nnx's spatial classifiers, colour transforms, max sampling, pyramids, pointwise and
+table modules (`require 'nnx'`) against NumPy references written from nnx's sources, float
+and double, batch and single input where nnx takes them, with save/load round trips."""
+import colorsys
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import sparktorch7 as st
+
+DTYPES = [np.float32, np.float64]
+TNAME = {np.float32: "torch.FloatTensor", np.float64: "torch.DoubleTensor"}
+
+
+def tol(dtype):
+    return dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+
+
+@pytest.fixture
+def lua():
+    state = st.LuaState()
+    state.execute("require 'nnx'")
+    yield state
+    state.close()
+
+
+def fwd(lua, ctor, x, dtype):
+    """m = ctor converted to dtype, forwarded on x."""
+    f = lua.eval(f"function(x) m = {ctor}; m:type('{TNAME[dtype]}'); return m:forward(x) end")
+    return f(x.astype(dtype) if isinstance(x, np.ndarray) else x)
+
+
+def roundtrip(lua, x, dtype):
+    lua.execute("local f = torch.MemoryFile(); f:binary(); f:writeObject(m); f:seek(1); m2 = f:readObject()")
+    assert lua.eval("torch.type(m2) == torch.type(m)")
+    a, b = lua.eval("function(x) local a = m:forward(x):clone(); return a, m2:forward(x) end")(x.astype(dtype))
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spatial_linear(lua, dtype):
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    lua.execute("torch.manualSeed(3)")
+    out = fwd(lua, "nn.SpatialLinear(3, 2)", x, dtype)
+    # nnx's reset: row by row, the fanin weights of output o then its bias, U(-1/sqrt(fanout), .)
+    u = np.random.RandomState(3).randint(0, 2 ** 32, size=8, dtype=np.uint32) / 2 ** 32
+    stdv = 1 / np.sqrt(2)
+    drawn = (u * 2 * stdv - stdv).reshape(2, 4)
+    W, b = drawn[:, :3], drawn[:, 3]
+    np.testing.assert_allclose(lua.eval("m.weight"), W, **tol(dtype))
+    np.testing.assert_allclose(lua.eval("m.bias"), b, **tol(dtype))
+    Wd, bd = W.astype(dtype).astype(np.float64), b.astype(dtype).astype(np.float64)
+    ref = np.einsum("oi,bihw->bohw", Wd, x.astype(dtype).astype(np.float64)) + bd[None, :, None, None]
+    np.testing.assert_allclose(out, ref, **tol(dtype))
+    single = lua.eval("function(x) return m:forward(x) end")(x[1].astype(dtype))
+    np.testing.assert_allclose(single, ref[1], **tol(dtype))
+    roundtrip(lua, x[0], dtype)
+    with pytest.raises(st.LuaError, match=r"<nn.SpatialLinear> input has 4 planes, fanin is 3"):
+        lua.eval("function(x) return m:forward(x) end")(np.zeros((4, 2, 2), dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spatial_classifier(lua, dtype):
+    x = np.random.default_rng(1).standard_normal((3, 4, 5))
+    out = fwd(lua, "nn.SpatialClassifier(nn.Sequential():add(nn.Linear(3, 6)):add(nn.LogSoftMax()))", x, dtype)
+    W = lua.eval("m.classifier.modules[1].weight").astype(np.float64)
+    b = lua.eval("m.classifier.modules[1].bias").astype(np.float64)
+    z = np.einsum("ok,khw->ohw", W, x.astype(dtype).astype(np.float64)) + b[:, None, None]
+    ref = z - np.log(np.exp(z).sum(0, keepdims=True))
+    np.testing.assert_allclose(out, ref, **tol(dtype))
+    roundtrip(lua, x, dtype)
+    lua.execute("m.spatialOutput = false")
+    flat = lua.eval("function(x) return m:forward(x) end")(x.astype(dtype))
+    np.testing.assert_allclose(flat, ref.reshape(6, 20).T, **tol(dtype))
+    with pytest.raises(st.LuaError, match=r"<nn.SpatialClassifier> input should be 3D: K x H x W, got 4D"):
+        lua.eval("function(x) return m:forward(x) end")(x[None].astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spatial_color_transform(lua, dtype):
+    rgb = np.random.default_rng(2).random((3, 4, 5))
+    xd = rgb.astype(dtype).astype(np.float64)
+    yuv = np.array([[0.299, 0.587, 0.114], [-0.14713, -0.28886, 0.436], [0.615, -0.51499, -0.10001]])
+    np.testing.assert_allclose(fwd(lua, "nn.SpatialColorTransform('rgb2yuv')", rgb, dtype),
+                               np.einsum("oi,ihw->ohw", yuv, xd), **tol(dtype))
+    roundtrip(lua, rgb, dtype)
+    back = np.array([[1, 0, 1.13983], [1, -0.39465, -0.58060], [1, 2.03211, 0]])
+    np.testing.assert_allclose(fwd(lua, "nn.SpatialColorTransform('yuv2rgb')", rgb, dtype),
+                               np.einsum("oi,ihw->ohw", back, xd), **tol(dtype))
+    y = np.einsum("i,ihw->hw", yuv[0], xd)
+    np.testing.assert_allclose(fwd(lua, "nn.SpatialColorTransform('rgb2y')", rgb, dtype), y[None], **tol(dtype))
+    nrgb = xd / (xd.sum(0) + 1e-6)
+    np.testing.assert_allclose(fwd(lua, "nn.SpatialColorTransform('rgb2nrgb')", rgb, dtype), nrgb, **tol(dtype))
+    both = fwd(lua, "nn.SpatialColorTransform('rgb2y+nrgb')", rgb, dtype)
+    np.testing.assert_allclose(both, np.concatenate([y[None], nrgb]), **tol(dtype))
+    hsv = np.array([[colorsys.rgb_to_hsv(*xd[:, i, j]) for j in range(5)] for i in range(4)]).transpose(2, 0, 1)
+    np.testing.assert_allclose(fwd(lua, "nn.SpatialColorTransform('rgb2hsv')", rgb, dtype), hsv, **tol(dtype))
+    with pytest.raises(st.LuaError, match=r"<nn.SpatialColorTransform> transform must be one of yuv2rgb \| rgb2yuv"):
+        lua.execute("nn.SpatialColorTransform('rgb2xyz')")
+    with pytest.raises(st.LuaError, match=r"input must be a 3 x H x W image, got 2x4x5"):
+        fwd(lua, "nn.SpatialColorTransform('rgb2yuv')", rgb[:2], dtype)
+
+
+def max_sampling_ref(x, oH, oW):
+    """Windows from exact rationals: rows floor(i H / oH) .. max(+1, floor((i + 1) H / oH))."""
+    C, H, W = x.shape
+    out = np.zeros((C, oH, oW))
+    idx = np.zeros((2, C, oH, oW))
+    for i in range(oH):
+        ys = int(Fraction(i * H, oH))
+        ye = max(ys + 1, int(Fraction((i + 1) * H, oH)))
+        for j in range(oW):
+            xs = int(Fraction(j * W, oW))
+            xe = max(xs + 1, int(Fraction((j + 1) * W, oW)))
+            for c in range(C):
+                win = x[c, ys:ye, xs:xe]
+                out[c, i, j] = win.max()
+                r, q = np.unravel_index(np.argmax(win), win.shape)
+                idx[:, c, i, j] = r + 1, q + 1
+    return out, idx
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("osize", [(3, 4), (9, 11)])      # down (windows of 2-3) and up (windows of 1)
+def test_spatial_max_sampling(lua, dtype, osize):
+    x = np.random.default_rng(3).standard_normal((2, 7, 10))
+    oH, oW = osize
+    out = fwd(lua, f"nn.SpatialMaxSampling({oW}, {oH})", x, dtype)
+    ref, idx = max_sampling_ref(x.astype(dtype), oH, oW)
+    np.testing.assert_array_equal(out, ref.astype(dtype))
+    np.testing.assert_array_equal(lua.eval("m.indices"), idx)
+    named = fwd(lua, f"nn.SpatialMaxSampling{{owidth = {oW}, oheight = {oH}}}", x, dtype)
+    np.testing.assert_array_equal(named, out)
+    roundtrip(lua, x, dtype)
+    with pytest.raises(st.LuaError, match=r"<nn.SpatialMaxSampling> input must be 3D \(C x H x W\), got 4D"):
+        fwd(lua, "nn.SpatialMaxSampling(2, 2)", x[None], dtype)
+
+
+def conv_valid(x, w, b):
+    win = np.lib.stride_tricks.sliding_window_view(x, w.shape[2:], axis=(1, 2))
+    return np.einsum("chwij,ocij->ohw", win, w) + b[:, None, None]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spatial_pyramid_unfocused(lua, dtype):
+    x = np.random.default_rng(4).standard_normal((3, 8, 12))
+    lua.execute("torch.manualSeed(0)")
+    out = fwd(lua, "nn.SpatialPyramid({1, 2}, {nn.SpatialConvolution(3, 2, 3, 3), nn.SpatialConvolution(3, 2, 3, 3)}, "
+                   "3, 3, 1, 1)", x, dtype)
+    assert sorted(out) == [1, 2]
+    xd = x.astype(dtype).astype(np.float64)
+    for i, r in enumerate([1, 2]):
+        w = lua.eval(f"m.processors[{i + 1}].weight").astype(np.float64)
+        b = lua.eval(f"m.processors[{i + 1}].bias").astype(np.float64)
+        down = xd.reshape(3, 8 // r, r, 12 // r, r).mean(axis=(2, 4))
+        padded = np.pad(down, ((0, 0), (1, 1), (1, 1)))             # (k - d) / 2 on each side
+        y = conv_valid(padded, w, b)
+        up = y.repeat(r, axis=1).repeat(r, axis=2)
+        np.testing.assert_allclose(out[i + 1], up, **tol(dtype))
+    with pytest.raises(st.LuaError, match=r"<nn.SpatialPyramid> input sizes must be multiples of the ratios: 7x12 and ratio 2"):
+        lua.eval("function(x) return m:forward(x) end")(x[:, :7].astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_minus_saturated_lu_multisoftmax(lua, dtype):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 4)) * 2
+    xd = x.astype(dtype)
+    np.testing.assert_array_equal(fwd(lua, "nn.Minus()", x, dtype), -xd)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    np.testing.assert_array_equal(lua.eval("function(x, g) return m:backward(x, g) end")(xd, g), -g)
+    out = fwd(lua, "nn.SaturatedLU()", x, dtype)
+    np.testing.assert_array_equal(out, np.clip(xd, -1, 1))
+    # nnx tests the upper bound on the first step's result: a low value above th2 is raised again
+    out = fwd(lua, "nn.SaturatedLU(-0.5, 2, 1, 3)", x, dtype)
+    step = np.where(xd < -0.5, 2, xd)
+    np.testing.assert_array_equal(out, np.where(step > 1, 3, step).astype(dtype))
+    gi = lua.eval("function(x, g) return m:backward(x, g) end")(xd, g)
+    np.testing.assert_array_equal(gi, np.where((xd < -0.5) | (xd > 1), 0, g))
+    roundtrip(lua, x, dtype)
+    for xs in (x, x[0]):
+        out = fwd(lua, "nn.MultiSoftMax()", xs, dtype)
+        e = np.exp(xs.astype(dtype).astype(np.float64))
+        sm = e / e.sum(-1, keepdims=True)
+        np.testing.assert_allclose(out, sm, **tol(dtype))
+        gs = g[: xs.shape[0]] if xs.ndim == 3 else g[0]
+        gi = lua.eval("function(x, g) return m:backward(x, g) end")(xs.astype(dtype), gs)
+        ref = sm * (gs - (gs * sm).sum(-1, keepdims=True))
+        np.testing.assert_allclose(gi, ref, **tol(dtype))
+    with pytest.raises(st.LuaError, match=r"<nn.MultiSoftMax> input must be 2D or 3D, got 1D"):
+        fwd(lua, "nn.MultiSoftMax()", x[0, 0], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_balance(lua, dtype):
+    rng = np.random.default_rng(6)
+    batches = [rng.random((4, 3)) for _ in range(3)]
+    lua.execute(f"m = nn.Balance(2):type('{TNAME[dtype]}')")
+    f = lua.eval("function(x) return m:forward(x):clone() end")
+    cache = np.zeros((8, 3))
+    start = 0
+    for x in batches:
+        xd = x.astype(dtype).astype(np.float64)
+        cache[start:start + 4] = xd
+        start = (start + 4) % 8
+        prob = cache.sum(0) / cache.sum()
+        y = xd / prob
+        np.testing.assert_allclose(f(x.astype(dtype)), y / y.sum(1, keepdims=True), **tol(dtype))
+    lua.execute("m:evaluate()")
+    np.testing.assert_array_equal(f(batches[0].astype(dtype)), batches[0].astype(dtype))
+    roundtrip(lua, batches[1], dtype)
+    with pytest.raises(st.LuaError, match=r"<nn.Balance> only works with 2D inputs \(batch x categories\), got 3D"):
+        f(np.zeros((1, 2, 3), dtype))
+
+
+def test_tic_toc_probe_print(lua, capfd):
+    x = np.arange(6.0).reshape(2, 3)
+    out = lua.eval("function(x) m = nn.Sequential():add(nn.Tic('t')):add(nn.Probe('p')):add(nn.Toc('t', 'c')); "
+                   "return m:forward(x) end")(x)
+    np.testing.assert_array_equal(out, x)
+    printed = capfd.readouterr().out
+    assert "<p>.output" in printed and "+ size = 2x3" in printed
+    assert f"+ mean = {x.mean():g}" in printed and f"+ max = {x.max():g}" in printed
+    assert f"+ std = {x.std(ddof=1):.6f}"[:14] in printed
+    toc = [line for line in printed.splitlines() if line.startswith("Toc 't' (c) : ")]
+    assert len(toc) == 1 and 0 <= float(toc[0].rsplit(":", 1)[1]) < 5
+    with pytest.raises(st.LuaError, match=r"<nn.Toc> no nn.Tic\('u'\) has run before this Toc"):
+        lua.eval("function(x) return nn.Toc('u'):forward(x) end")(x)
+
+
+def test_function_wrapper(lua):
+    x = np.arange(4.0)
+    f = lua.eval("function(x) m = nn.FunctionWrapper(function(self) self.k = 3 end, "
+                 "function(self, input) return input * self.k end, "
+                 "function(self, input, g) return g * self.k end); return m:forward(x), m:backward(x, x) end")
+    out, gi = f(x)
+    np.testing.assert_array_equal(out, 3 * x)
+    np.testing.assert_array_equal(gi, 3 * x)
+    with pytest.raises(st.LuaError, match=r"<nn.FunctionWrapper> expects \(init, updateOutput"):
+        lua.execute("nn.FunctionWrapper(1)")
+
+
+def test_push_pull_table(lua):
+    a, b, c = np.ones(2), np.full(2, 2.0), np.full(2, 3.0)
+    lua.execute("p = nn.PushTable(2); q = p:pull(1); "
+                "m = nn.Sequential():add(p):add(nn.CAddTable()):add(q)")
+    out = lua.eval("function(a, b, c) return m:forward({a, b, c}) end")(a, b, c)
+    np.testing.assert_array_equal(out[1], b)                 # pushed element, pulled at index 1
+    np.testing.assert_array_equal(out[2], a + c)
+    ga, gb = np.full(2, 5.0), np.full(2, 7.0)
+    gi = lua.eval("function(a, b, c, ga, gb) return m:backward({a, b, c}, {ga, gb}) end")(a, b, c, ga, gb)
+    np.testing.assert_array_equal(gi[1], gb)
+    np.testing.assert_array_equal(gi[2], ga)
+    np.testing.assert_array_equal(gi[3], gb)
+    # a table input to the pull: the pushed element is inserted at the pull's index
+    lua.execute("p2 = nn.PushTable(1); q2 = p2:pull(2); m2 = nn.Sequential():add(p2):add(q2)")
+    out = lua.eval("function(a, b, c) return m2:forward({a, b, c}) end")(a, b, c)
+    assert [float(out[i][0]) for i in (1, 2, 3)] == [2.0, 1.0, 3.0]
+    with pytest.raises(st.LuaError, match=r"<nn.PullTable> its nn.PushTable has not run a forward yet"):
+        lua.eval("function(a) return nn.PushTable(1):pull(1):forward(a) end")(a)
