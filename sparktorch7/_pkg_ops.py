@@ -120,3 +120,37 @@ def max_sampling(out, indices, x):
             out[:, i, j] = win[np.arange(C), k]
             indices[0, :, i, j] = k // (xe - xs) + 1
             indices[1, :, i, j] = k % (xe - xs) + 1
+
+
+def stochastic_pool(out, idx, x, kW, kH, dW, dH, train):
+    """inn SpatialStochasticPooling on x (N, C, H, W): out (N, C, oH, oW), windows clipped at
+    the edge. Evaluation: sum(x^2) / (FLT_MIN + sum(x)). Training: idx holds u ~ U(0, 1) per
+    output on entry; the first pixel (row-major) where the running sum reaches u * sum is
+    taken, and idx then holds its 0-based offset into x, as inn's CUDA kernel computes it."""
+    N, C, H, W = x.shape
+    oH, oW = out.shape[2], out.shape[3]
+    dt = x.dtype.type
+    base = (np.arange(N)[:, None] * C + np.arange(C)[None, :]) * H       # (N, C)
+    for ph in range(oH):
+        hs, he = ph * dH, min(ph * dH + kH, H)
+        for pw in range(oW):
+            ws, we = pw * dW, min(pw * dW + kW, W)
+            win = x[:, :, hs:he, ws:we].reshape(N, C, -1)
+            if win.shape[2] == 0:
+                out[:, :, ph, pw] = 0
+                continue
+            if not train:
+                # running sums from FLT_MIN, in the input's precision, as the kernel adds
+                s = np.cumsum(win, axis=2, dtype=dt)[:, :, -1] + dt(np.finfo(np.float32).tiny)
+                out[:, :, ph, pw] = np.cumsum(win * win, axis=2, dtype=dt)[:, :, -1] / s
+                continue
+            csum = np.cumsum(win, axis=2, dtype=dt)
+            thres = idx[:, :, ph, pw] * csum[:, :, -1]
+            hit = csum >= thres[:, :, None]
+            k = hit.argmax(axis=2)
+            found = hit.any(axis=2)
+            kw = we - ws
+            r, q = hs + k // kw, ws + k % kw
+            val = np.take_along_axis(win, k[:, :, None], axis=2)[:, :, 0]
+            out[:, :, ph, pw] = np.where(found, val, 0)
+            idx[:, :, ph, pw] = np.where(found, (base + r) * W + q, -1)
