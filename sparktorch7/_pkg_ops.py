@@ -154,3 +154,45 @@ def stochastic_pool(out, idx, x, kW, kH, dW, dH, train):
             val = np.take_along_axis(win, k[:, :, None], axis=2)[:, :, 0]
             out[:, :, ph, pw] = np.where(found, val, 0)
             idx[:, :, ph, pw] = np.where(found, (base + r) * W + q, -1)
+
+
+def _exp_minus_approx(x):
+    """TH's THExpMinusApprox: exp(-x) for x >= 0 by (1 + x/8 + ... )^-8, 0 from 13 on."""
+    y = 1.0 + x * (0.125 + x * (0.0078125 + x * (0.00032552083 + x * 1.0172526e-5)))
+    y = y * y
+    y = y * y
+    y = y * y
+    return np.where(x < 13.0, 1.0 / y, 0.0)
+
+
+def soft_max_tree(out, x, target, weight, bias, child_parent, parent_children, root_id):
+    """nnx SoftMaxTree: out[i] = the sum, along the path from target[i] up to the root, of
+    the log-softmax (over a node's children, W x + b of their rows) at the child taken.
+    child_parent (maxChildId, 2): parentId, child index; parent_children (maxParentId, 2):
+    first row, number of children; all 1-based. Linear maps in the tensors' precision, the
+    log-sum with TH's approximate exp(-x) in double, as nnx's C code."""
+    cp = np.asarray(child_parent).astype(np.int64)
+    pc = np.asarray(parent_children).astype(np.int64)
+    tg = np.asarray(target).astype(np.int64).reshape(-1)
+    real = x.dtype.type
+    for i in range(x.shape[0]):
+        child = int(tg[i])
+        total = 0.0
+        steps = 0
+        while True:
+            if child < 1 or child > cp.shape[0] or cp[child - 1, 0] < 1:
+                raise ValueError(f"node {child} (on the path of target {int(tg[i])}, row {i + 1}) "
+                                 "has no parent in the tree")
+            parent, idx = int(cp[child - 1, 0]), int(cp[child - 1, 1])
+            start, n = int(pc[parent - 1, 0]), int(pc[parent - 1, 1])
+            z = (bias[start - 1:start - 1 + n] + weight[start - 1:start - 1 + n] @ x[i]).astype(real)
+            zmax = z.max()
+            logsum = float(zmax) + np.log(_exp_minus_approx((zmax - z).astype(np.float64)).sum())
+            total += float(real(z[idx - 1] - logsum))
+            if parent == root_id:
+                break
+            child = parent
+            steps += 1
+            if steps > cp.shape[0]:
+                raise ValueError(f"the tree has a cycle through node {parent}")
+        out[i] = total

@@ -259,3 +259,67 @@ def test_push_pull_table(lua):
     assert [float(out[i][0]) for i in (1, 2, 3)] == [2.0, 1.0, 3.0]
     with pytest.raises(st.LuaError, match=r"<nn.PullTable> its nn.PushTable has not run a forward yet"):
         lua.eval("function(a) return nn.PushTable(1):pull(1):forward(a) end")(a)
+
+
+# ------------------------------------------------------------------ SoftMaxTree
+HIERARCHY = "{[1] = torch.IntTensor{2, 3, 4}, [2] = torch.IntTensor{5, 6}, [3] = torch.IntTensor{7, 8, 9}}"
+PARENTS = {1: [2, 3, 4], 2: [5, 6], 3: [7, 8, 9]}
+
+
+def th_exp_minus(x):
+    """THExpMinusApprox (TH/THLogAdd.c): 1 / (1 + x/8 + x^2/128 + x^3/3072 + x^4/98304)^8 below 13."""
+    c = [1.0, 0.125, 0.0078125, 0.00032552083, 1.0172526e-5]
+    y = sum(ck * x ** k for k, ck in enumerate(c))
+    return np.where(x < 13.0, y ** -8.0, 0.0)
+
+
+def tree_ref(x, targets, W, b, approx=True):
+    """log P(target) = sum over the path to the root of log-softmax over the siblings."""
+    rows = {}
+    r = 0
+    for p in sorted(PARENTS):
+        for k, c in enumerate(PARENTS[p]):
+            rows[c] = (p, r, k)
+        r += len(PARENTS[p])
+    out = []
+    for xi, t in zip(x, targets):
+        total, node = 0.0, t
+        while node != 1:
+            p, _, k = rows[node]
+            first = rows[PARENTS[p][0]][1]
+            z = W[first:first + len(PARENTS[p])] @ xi + b[first:first + len(PARENTS[p])]
+            e = th_exp_minus(z.max() - z) if approx else np.exp(z - z.max())
+            total += z[k] - (z.max() + np.log(e.sum()))
+            node = p
+        out.append(total)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_soft_max_tree(lua, dtype):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((6, 5))
+    targets = np.array([4, 5, 6, 7, 8, 9])
+    lua.execute(f"torch.manualSeed(1); m = nn.SoftMaxTree(5, {HIERARCHY}):type('{TNAME[dtype]}')")
+    assert lua.eval("m.nChildNode") == 8 and lua.eval("m.maxDept") == 2 and lua.eval("m.maxFamilyPath") == 6
+    assert lua.eval("torch.type(m.parentChildren)") == "torch.IntTensor"
+    f = lua.eval("function(x, t) return m:forward({x, t}):clone() end")
+    out = f(x.astype(dtype), targets.astype(np.int32))
+    W, b = lua.eval("m.weight").astype(np.float64), lua.eval("m.bias").astype(np.float64)
+    ref = tree_ref(x.astype(dtype).astype(np.float64), targets, W, b)
+    np.testing.assert_allclose(out, ref, **tol(dtype))
+    # the approximate exp stays close to the exact log-likelihood, which sums to 1 over the leaves
+    np.testing.assert_allclose(ref, tree_ref(x, targets, W, b, approx=False), atol=1e-4)
+    leaves = [4, 5, 6, 7, 8, 9]
+    probs = np.exp([tree_ref(x[:1].astype(dtype).astype(np.float64), [t], W, b, approx=False)[0] for t in leaves])
+    np.testing.assert_allclose(probs.sum(), 1.0, rtol=1e-9)
+    lua.execute("local f = torch.MemoryFile(); f:binary(); f:writeObject(m); f:seek(1); m2 = f:readObject()")
+    again = lua.eval("function(x, t) return m2:forward({x, t}) end")(x.astype(dtype), targets.astype(np.int32))
+    np.testing.assert_array_equal(again, out)
+    loss, grad = lua.eval("function(o) local c = nn.TreeNLLCriterion(); return c:forward(o), c:backward(o) end")(out)
+    np.testing.assert_allclose(loss, -out.astype(np.float64).mean(), rtol=1e-6)
+    np.testing.assert_allclose(grad, np.full(6, -1 / 6), rtol=1e-6)
+    with pytest.raises(st.LuaError, match=r"node 1 \(on the path of target 1, row 1\) has no parent in the tree"):
+        f(x[:1].astype(dtype), np.array([1], np.int32))
+    with pytest.raises(st.LuaError, match=r"<nn.SoftMaxTree> x must be batch x 5, got 6x4"):
+        f(x[:, :4].astype(dtype), targets.astype(np.int32))

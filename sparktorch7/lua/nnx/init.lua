@@ -28,5 +28,8 @@ require('nnx.MultiSoftMax')
 require('nnx.Balance')
 require('nnx.PushTable')
 require('nnx.PullTable')
+require('nnx.SoftMaxTree')
+
+require('nnx.TreeNLLCriterion')
 
 return nnx
