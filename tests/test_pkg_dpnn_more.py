@@ -179,3 +179,55 @@ def test_spatial_binary_logistic_regression(lua, dtype):
         f(np.zeros((3, 2, 4, 5), dtype), np.zeros((3, 2, 4, 5), dtype), True)
     with pytest.raises(st.LuaError, match=r"target must have the size of input \(3x1x4x5\), got 3x1x4x4"):
         f(x.astype(dtype), y[..., :4].astype(dtype), True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_nce_criterion(lua, dtype):
+    rng = np.random.default_rng(5)
+    B, K = 4, 3
+    pmt, pms = rng.random(B) * 0.5, rng.random((B, K)) * 0.5
+    pnt, pns = rng.random(B) * 0.1, rng.random((B, K)) * 0.1
+    f = lua.eval("function(a, b, c, d, avg) local crit = nn.NCECriterion(); crit.sizeAverage = avg; "
+                 "local l = crit:forward({a, b, c, d}, nil); local g = crit:backward({a, b, c, d}, nil); "
+                 "return l, g[1], g[2], g[3], g[4] end")
+    eps = 1e-7
+    for avg in (True, False):
+        args = [v.astype(dtype) for v in (pmt, pms, pnt, pns)]
+        loss, g1, g2, g3, g4 = f(*args, avg)
+        a, b, c, d = (v.astype(np.float64) for v in args)
+        div = B if avg else 1
+        ref = -(np.log(a / (a + K * c + eps)).sum() + np.log(K * d / (b + K * d + eps)).sum()) / div
+        np.testing.assert_allclose(loss, ref, **tol(dtype))
+        np.testing.assert_allclose(g1, -K * c / (a + K * c + eps) / (a + eps) / div, **tol(dtype))
+        np.testing.assert_allclose(g2, b / (b + K * d + eps) / (b + eps) / div, **tol(dtype))
+        np.testing.assert_array_equal(g3, 0)
+        np.testing.assert_array_equal(g4, 0)
+    with pytest.raises(st.LuaError, match=r"<nn.NCECriterion> input must be nn.NCEModule's \{Pmt \(batch\), "
+                                          r"Pms \(batch x k\), Pnt \(batch\), Pns \(batch x k\)\}, got \{4, 4x3, 4, nil\}"):
+        f(pmt, pms, pnt, None, True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("min_entropy", [None, 0.5, 5.0])
+def test_categorical_entropy(lua, dtype, min_entropy):
+    rng = np.random.default_rng(6)
+    p = rng.random((5, 4))
+    p /= p.sum(1, keepdims=True)
+    g = rng.standard_normal((5, 4))
+    ctor = "nn.CategoricalEntropy(0.7)" if min_entropy is None else f"nn.CategoricalEntropy(0.7, {min_entropy})"
+    f = lua.eval(f"function(x, g) m = {ctor}:type('{TNAME[dtype]}'); local y = m:forward(x):clone(); "
+                 "return y, m:backward(x, g):clone(), m.entropy end")
+    y, gi, H = f(p.astype(dtype), g.astype(dtype))
+    pd = p.astype(dtype).astype(np.float64)
+    np.testing.assert_array_equal(y, p.astype(dtype))                  # the identity forward
+    q = pd.sum(0) / pd.sum()                                           # the batch's distribution
+    ref_h = -(q * np.log(q + 1e-6)).sum()
+    np.testing.assert_allclose(H, ref_h, **tol(dtype))
+    ref = g.astype(dtype).astype(np.float64)
+    if min_entropy is None or ref_h < min_entropy:
+        # d(-0.7 H)/dx[i, j] through q = colsum / (total, held constant), over the batch size
+        dh_dq = -(np.log(q + 1e-6) + q / (q + 1e-6))
+        ref = ref + (-0.7 * dh_dq / pd.sum())[None, :] / 5
+    np.testing.assert_allclose(gi, ref, **tol(dtype))
+    with pytest.raises(st.LuaError, match=r"<nn.CategoricalEntropy> only works with batches \(batch x categories\), got 1D"):
+        f(p[0].astype(dtype), g[0].astype(dtype))

@@ -323,3 +323,101 @@ def test_soft_max_tree(lua, dtype):
         f(x[:1].astype(dtype), np.array([1], np.int32))
     with pytest.raises(st.LuaError, match=r"<nn.SoftMaxTree> x must be batch x 5, got 6x4"):
         f(x[:, :4].astype(dtype), targets.astype(np.int32))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pixel_sort(lua, dtype):
+    x = np.random.default_rng(8).standard_normal((2, 3, 4, 6))
+    out = fwd(lua, "nn.PixelSort(2)", x, dtype)
+    ref = np.zeros((2, 12, 2, 3))
+    for c in range(3):
+        for i in range(2):
+            for j in range(2):
+                ref[:, c * 4 + i * 2 + j] = x[:, c, i::2, j::2]
+    np.testing.assert_array_equal(out, ref.astype(dtype))
+    np.testing.assert_array_equal(fwd(lua, "nn.PixelSort(2)", x[1], dtype), ref[1].astype(dtype))
+    # the backward puts each gradient back on its pixel: PixelShuffle's forward
+    g = np.random.default_rng(9).standard_normal(ref.shape).astype(dtype)
+    gi = lua.eval("function(x, g) return m:backward(x, g) end")(x.astype(dtype), g)
+    back = np.zeros(x.shape)
+    for c in range(3):
+        for i in range(2):
+            for j in range(2):
+                back[:, c, i::2, j::2] = g[:, c * 4 + i * 2 + j]
+    np.testing.assert_array_equal(gi, back.astype(dtype))
+    roundtrip(lua, x, dtype)
+    with pytest.raises(st.LuaError, match=r"<nn.PixelSort> input height and width \(4x5\) must be multiples of 2"):
+        fwd(lua, "nn.PixelSort(2)", x[:, :, :, :5], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("qd", [True, False])
+def test_qdriemann_linear(lua, dtype, qd):
+    rng = np.random.default_rng(10)
+    x1, x2 = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    g1, g2 = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
+    lua.execute(f"torch.manualSeed(4); m = nnx.QDRiemaNNLinear(3, 2, 0.25, {'true' if qd else 'false'})"
+                f":type('{TNAME[dtype]}')")
+    W, b = lua.eval("m.weight").astype(np.float64), lua.eval("m.bias").astype(np.float64)
+    np.testing.assert_array_equal(b, 0)
+    step = lua.eval("function(x, g) m:zeroGradParameters(); local y = m:forward(x):clone(); m:backward(x, g); "
+                    "return y, m.gradWeight:clone(), m.gradBias:clone() end")
+    Mii = M0i = M00 = None
+    for x, g in ((x1, g1), (x2, g2)):
+        xd, gd = x.astype(dtype).astype(np.float64), g.astype(dtype).astype(np.float64)
+        y, gw, gb = step(x.astype(dtype), g.astype(dtype))
+        np.testing.assert_allclose(y, xd @ W.T + b, **tol(dtype))
+        lw, lb = gd.T @ xd, gd.sum(0)                                    # nn.Linear's gradients
+        g2t = (gd ** 2).T
+        new = (g2t @ xd ** 2, g2t @ xd, g2t.sum(1))
+        if Mii is None:
+            Mii, M0i, M00 = new
+        else:
+            Mii, M0i, M00 = (0.75 * old + 0.25 * n for old, n in zip((Mii, M0i, M00), new))
+        if qd:
+            rw = (lw * M00[:, None] - M0i * lb[:, None]) / np.clip(Mii * M00[:, None] - M0i ** 2, 1e-12, 1e25)
+            rb = (lb - (M0i * rw).sum(1)) / (M00 + 1e-12)
+        else:
+            Mii, M00 = Mii + 1e-12, M00 + 1e-12                         # nnx regularises the metric in place
+            rw, rb = lw / Mii, lb / M00
+        np.testing.assert_allclose(gw, rw, rtol=2e-3 if dtype == np.float32 else 1e-9)
+        np.testing.assert_allclose(gb, rb, rtol=2e-3 if dtype == np.float32 else 1e-9, atol=1e-6)
+    roundtrip(lua, x1, dtype)
+
+
+def test_super_and_dist_nll_criterion(lua):
+    rng = np.random.default_rng(11)
+    a, b = rng.standard_normal(4), rng.standard_normal(4)
+    ta, tb = rng.standard_normal(4), rng.standard_normal(4)
+    f = lua.eval("function(a, b, ta, tb) local c = nn.SuperCriterion(); c:add(nn.MSECriterion(), 0.5); "
+                 "c:add(nn.AbsCriterion(), 2); local l = c:forward({a, b}, {ta, tb}); "
+                 "local g = c:backward({a, b}, {ta, tb}); return l, g[1], g[2] end")
+    loss, ga, gb = f(a, b, ta, tb)
+    np.testing.assert_allclose(loss, 0.5 * ((a - ta) ** 2).mean() + 2 * np.abs(b - tb).mean(), rtol=1e-12)
+    np.testing.assert_allclose(ga, 0.5 * 2 * (a - ta) / 4, rtol=1e-12)
+    np.testing.assert_allclose(gb, 2 * np.sign(b - tb) / 4, rtol=1e-12)
+    # one target for all
+    loss = lua.eval("function(a, b, t) local c = nn.SuperCriterion(); c:add(nn.MSECriterion()); "
+                    "c:add(nn.MSECriterion(), 3); return c:forward({a, b}, t) end")(a, b, ta)
+    np.testing.assert_allclose(loss, ((a - ta) ** 2).mean() + 3 * ((b - ta) ** 2).mean(), rtol=1e-12)
+    scores, target = rng.standard_normal(5), rng.random(5)
+    target /= target.sum()
+    d = lua.eval("function(x, t, opts) local c = nn.DistNLLCriterion(opts); return c:forward(x, t), c:backward(x, t) end")
+    logq = scores - np.log(np.exp(scores).sum())
+    loss, g = d(scores, target, {})
+    np.testing.assert_allclose(loss, -(logq * target).sum(), rtol=1e-12)
+    q = np.exp(logq)
+    np.testing.assert_allclose(g, -target + q * target.sum(), rtol=1e-10, atol=1e-14)
+    loss, g = d(scores, target, {"inputIsADistance": True})
+    logq = -scores - np.log(np.exp(-scores).sum())
+    np.testing.assert_allclose(loss, -(logq * target).sum(), rtol=1e-12)
+    np.testing.assert_allclose(g, -(-target + np.exp(logq) * target.sum()), rtol=1e-10, atol=1e-14)
+    probs = np.exp(scores) / np.exp(scores).sum()
+    loss, g = d(probs, target, {"inputIsProbability": True})
+    np.testing.assert_allclose(loss, -(np.log(probs) * target).sum(), rtol=1e-12)
+    np.testing.assert_allclose(g, -target / probs, rtol=1e-12)
+    loss, _ = d(scores, scores, {"targetIsProbability": False, "inputIsLogProbability": True})
+    sm = np.exp(scores) / np.exp(scores).sum()
+    np.testing.assert_allclose(loss, -(scores * sm).sum(), rtol=1e-12)
+    with pytest.raises(st.LuaError, match=r"<nn.DistNLLCriterion> expects a 1D input and a target of as many values, got 5 and 4"):
+        d(scores, target[:4], {})

@@ -51,9 +51,11 @@ require('dpnn.ReinforceBernoulli')
 require('dpnn.ReinforceGamma')
 require('dpnn.VRClassReward')
 require('dpnn.BinaryClassReward')
+require('dpnn.CategoricalEntropy')
 
 -- criterions
 require('dpnn.BinaryLogisticRegression')
 require('dpnn.SpatialBinaryLogisticRegression')
+require('dpnn.NCECriterion')
 
 return dpnn

@@ -20,6 +20,7 @@ require('nnx.SpatialNormalization')
 require('nnx.SpatialPyramid')
 require('nnx.SpatialMaxSampling')
 require('nnx.SpatialColorTransform')
+require('nnx.PixelSort')
 
 require('nnx.FunctionWrapper')
 require('nnx.SaturatedLU')
@@ -29,7 +30,10 @@ require('nnx.Balance')
 require('nnx.PushTable')
 require('nnx.PullTable')
 require('nnx.SoftMaxTree')
+require('nnx.QDRiemaNNLinear')
 
+require('nnx.SuperCriterion')
+require('nnx.DistNLLCriterion')
 require('nnx.TreeNLLCriterion')
 
 return nnx
