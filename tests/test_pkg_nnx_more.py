@@ -421,3 +421,43 @@ def test_super_and_dist_nll_criterion(lua):
     np.testing.assert_allclose(loss, -(scores * sm).sum(), rtol=1e-12)
     with pytest.raises(st.LuaError, match=r"<nn.DistNLLCriterion> expects a 1D input and a target of as many values, got 5 and 4"):
         d(scores, target[:4], {})
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spatial_fovea(lua, dtype):
+    x = np.random.default_rng(12).standard_normal((3, 8, 12))
+    lua.execute("torch.manualSeed(5)")
+    ctor = ("nn.SpatialFovea{nInputPlane = 3, ratios = {1, 2}, fov = 3, sub = 1, "
+            "processors = {nn.SpatialConvolution(3, 2, 3, 3), nn.SpatialConvolution(3, 4, 3, 3)}, "
+            "preProcessors = {nn.MulConstant(2), nil}}")
+    out = fwd(lua, ctor, x, dtype)
+    xd = x.astype(dtype).astype(np.float64)
+    parts = []
+    for i, r in enumerate([1, 2]):
+        w = lua.eval(f"m.processors[{i + 1}].weight").astype(np.float64)
+        b = lua.eval(f"m.processors[{i + 1}].bias").astype(np.float64)
+        down = xd.reshape(3, 8 // r, r, 12 // r, r).mean(axis=(2, 4))
+        if i == 0:
+            down = down * 2                                  # its preprocessor
+        y = conv_valid(np.pad(down, ((0, 0), (1, 1), (1, 1))), w, b)   # (fov - sub) / 2 = 1
+        parts.append(y.repeat(r, axis=1).repeat(r, axis=2))
+    ref = np.concatenate(parts)
+    assert out.shape == (6, 8, 12)
+    np.testing.assert_allclose(out, ref, **tol(dtype))
+    # focused on (x, y) = (7, 5): each scale's 3x3 window of the padded map, no up-sampling
+    lua.execute("m:focus(7, 5)")
+    foc = lua.eval("function(x) return m:forward(x) end")(x.astype(dtype))
+    assert foc.shape == (6, 1, 1)
+    for i, r in enumerate([1, 2]):
+        ox, oy = (7 - 1) // r, (5 - 1) // r                   # 0-based corners in the padded map
+        c = parts[i].shape[0]
+        start = 0 if i == 0 else 2
+        w = lua.eval(f"m.processors[{i + 1}].weight").astype(np.float64)
+        b = lua.eval(f"m.processors[{i + 1}].bias").astype(np.float64)
+        down = xd.reshape(3, 8 // r, r, 12 // r, r).mean(axis=(2, 4)) * (2 if i == 0 else 1)
+        win = np.pad(down, ((0, 0), (1, 1), (1, 1)))[:, oy:oy + 3, ox:ox + 3]
+        np.testing.assert_allclose(foc[start:start + c, 0, 0], (np.einsum("cij,ocij->o", win, w) + b), **tol(dtype))
+    lua.execute("m:focus(nil)")
+    roundtrip(lua, x, dtype)
+    with pytest.raises(st.LuaError, match=r"<nn.SpatialFovea> input must have 3 input planes, got 2"):
+        lua.eval("function(x) return m:forward(x) end")(x[:2].astype(dtype))
