@@ -337,6 +337,16 @@ def rgb2y(out, src):
     _store(out, (0.299 * r + 0.587 * g + 0.114 * b).astype(wt))
 
 
+def rgb2nrgb(out, src):
+    """Each of R, G, B over R + G + B + 1e-6, summed in the tensor's precision in that order
+    (torch/image's Lua: sum:copy(r):add(g):add(b):add(1e-6), then cdiv)."""
+    wt = _work_dtype(src.dtype)
+    r, g, b = (src[i].astype(wt) for i in range(3))
+    total = ((r + g) + b + wt.type(1e-6)).astype(wt)
+    for i in range(3):
+        _store(out[i], (src[i].astype(wt) / total).astype(wt))
+
+
 def _lin(out_rows, src, coeffs):
     """TH's y:zero():add(c1, a):add(c2, b)...: each add in the tensor's type."""
     dt = out_rows.dtype

@@ -8,17 +8,9 @@ import numpy as np
 import pytest
 
 import sparktorch7 as st
+from pkg_helpers import DTYPES, TNAME, mt_uniforms, package_fixture, roundtrip
 
-DTYPES = [np.float32, np.float64]
-TNAME = {np.float32: "torch.FloatTensor", np.float64: "torch.DoubleTensor"}
-
-
-@pytest.fixture
-def lua():
-    state = st.LuaState()
-    state.execute("require 'inn'")
-    yield state
-    state.close()
+lua = package_fixture("inn")
 
 
 def windows(H, W, kH, kW, dH, dW):
@@ -67,8 +59,7 @@ def test_stochastic_pooling_evaluation(lua, dtype):
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out, ref, rtol=rtol)
     np.testing.assert_allclose(f(x[1].astype(dtype)), ref[1], rtol=rtol)
-    lua.execute("local f = torch.MemoryFile(); f:binary(); f:writeObject(m); f:seek(1); m2 = f:readObject()")
-    np.testing.assert_array_equal(lua.eval("function(x) return m2:forward(x) end")(x.astype(dtype)), out)
+    roundtrip(lua, x, dtype)
     assert lua.eval("torch.type(m2)") == "inn.SpatialStochasticPooling"
 
 
@@ -79,7 +70,7 @@ def test_stochastic_pooling_training(lua, dtype):
     lua.execute(f"m = inn.SpatialStochasticPooling(2, 3, 2, 3):type('{TNAME[dtype]}')")
     f = lua.eval("function(x, seed) torch.manualSeed(seed); return m:forward(x):clone(), m.indices:clone() end")
     out, idx = f(x.astype(dtype), 5)
-    u = (np.random.RandomState(5).randint(0, 2 ** 32, size=2 * 2 * 2 * 3, dtype=np.uint32) / 2 ** 32)
+    u = mt_uniforms(5, 2 * 2 * 2 * 3)
     u = u.astype(dtype).astype(np.float64).reshape(2, 2, 2, 3)
     ref, ridx = stochastic_ref(x.astype(dtype).astype(np.float64), (3, 2), (3, 2), u)
     np.testing.assert_array_equal(out, ref.astype(dtype))
@@ -88,7 +79,7 @@ def test_stochastic_pooling_training(lua, dtype):
     flat = x.astype(dtype).ravel()
     np.testing.assert_array_equal(flat[idx.astype(np.int64)], out)
     single, sidx = f(x[1].astype(dtype), 6)
-    u1 = (np.random.RandomState(6).randint(0, 2 ** 32, size=2 * 2 * 3, dtype=np.uint32) / 2 ** 32)
+    u1 = mt_uniforms(6, 2 * 2 * 3)
     ref1, ridx1 = stochastic_ref(x[1:].astype(dtype).astype(np.float64), (3, 2), (3, 2),
                                  u1.astype(dtype).astype(np.float64).reshape(1, 2, 2, 3))
     np.testing.assert_array_equal(single, ref1[0].astype(dtype))

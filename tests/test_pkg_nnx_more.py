@@ -8,21 +8,9 @@ import numpy as np
 import pytest
 
 import sparktorch7 as st
+from pkg_helpers import DTYPES, TNAME, mt_uniforms, package_fixture, roundtrip, tol
 
-DTYPES = [np.float32, np.float64]
-TNAME = {np.float32: "torch.FloatTensor", np.float64: "torch.DoubleTensor"}
-
-
-def tol(dtype):
-    return dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
-
-
-@pytest.fixture
-def lua():
-    state = st.LuaState()
-    state.execute("require 'nnx'")
-    yield state
-    state.close()
+lua = package_fixture("nnx")
 
 
 def fwd(lua, ctor, x, dtype):
@@ -31,20 +19,13 @@ def fwd(lua, ctor, x, dtype):
     return f(x.astype(dtype) if isinstance(x, np.ndarray) else x)
 
 
-def roundtrip(lua, x, dtype):
-    lua.execute("local f = torch.MemoryFile(); f:binary(); f:writeObject(m); f:seek(1); m2 = f:readObject()")
-    assert lua.eval("torch.type(m2) == torch.type(m)")
-    a, b = lua.eval("function(x) local a = m:forward(x):clone(); return a, m2:forward(x) end")(x.astype(dtype))
-    np.testing.assert_array_equal(a, b)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_spatial_linear(lua, dtype):
     x = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
     lua.execute("torch.manualSeed(3)")
     out = fwd(lua, "nn.SpatialLinear(3, 2)", x, dtype)
     # nnx's reset: row by row, the fanin weights of output o then its bias, U(-1/sqrt(fanout), .)
-    u = np.random.RandomState(3).randint(0, 2 ** 32, size=8, dtype=np.uint32) / 2 ** 32
+    u = mt_uniforms(3, 8)
     stdv = 1 / np.sqrt(2)
     drawn = (u * 2 * stdv - stdv).reshape(2, 4)
     W, b = drawn[:, :3], drawn[:, 3]
@@ -461,3 +442,12 @@ def test_spatial_fovea(lua, dtype):
     roundtrip(lua, x, dtype)
     with pytest.raises(st.LuaError, match=r"<nn.SpatialFovea> input must have 3 input planes, got 2"):
         lua.eval("function(x) return m:forward(x) end")(x[:2].astype(dtype))
+
+
+def test_push_pull_table_type(lua):
+    """:type() converts the pushed and pulled tensors, each module once, where it sits."""
+    lua.execute("p = nn.PushTable(1); q = p:pull(2); m = nn.Sequential():add(p):add(nn.Identity()):add(q); m:float()")
+    out = lua.eval("function(a, b) return m:forward({a, b}) end")(np.ones(2, np.float32), np.zeros(2, np.float32))
+    assert out[1].dtype == np.float32 and out[2].dtype == np.float32
+    assert lua.eval("torch.type(p._gradInput)") == "torch.FloatTensor"
+    assert lua.eval("q._push == p and p._pulls[1] == q")

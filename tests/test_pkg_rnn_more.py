@@ -6,21 +6,9 @@ import numpy as np
 import pytest
 
 import sparktorch7 as st
+from pkg_helpers import DTYPES, TNAME, package_fixture, tol
 
-DTYPES = [np.float32, np.float64]
-TNAME = {np.float32: "torch.FloatTensor", np.float64: "torch.DoubleTensor"}
-
-
-def tol(dtype):
-    return dict(rtol=2e-5, atol=1e-7) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-14)
-
-
-@pytest.fixture
-def lua():
-    state = st.LuaState()
-    state.execute("require 'rnn'")
-    yield state
-    state.close()
+lua = package_fixture("rnn")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

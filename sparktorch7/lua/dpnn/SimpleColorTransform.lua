@@ -44,10 +44,7 @@ function SimpleColorTransform:updateOutput(input)
       error(string.format('<%s> input has %d channels, the module %d', name, input:size(cdim),
                           self.inputChannels), 2)
    end
-   if not torch.isTensor(self.output) or torch.type(self.output) ~= torch.type(input) or self.output == input then
-      self.output = nn.utils.newLike(input)
-   end
-   self.output:resizeAs(input):copy(input)
+   require('nn.kernels').output(self, input):copy(input)
    if self.train then
       local batch = input:dim() == 4 and input:size(1) or 1
       self.noise = self:_noise(batch):typeAs(input)

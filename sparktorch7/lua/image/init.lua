@@ -52,6 +52,14 @@ local function checkNumber(fname, v, what)
    end
 end
 
+-- the ([dst,] src) arguments of the functions that take an optional destination
+local function dstSrc(fname, ...)
+   local n = select('#', ...)
+   if n == 2 then return ... end
+   if n == 1 then return nil, (...) end
+   fail(fname, 'expects ([dst,] src)', 3)
+end
+
 -- ------------------------------------------------------------------ load / save
 local TYPES = {float = 'torch.FloatTensor', double = 'torch.DoubleTensor', byte = 'torch.ByteTensor'}
 
@@ -425,11 +433,7 @@ end
 
 local function flipper(fname)
    return function(...)
-      local n = select('#', ...)
-      local dst, src
-      if n == 2 then dst, src = ...
-      elseif n == 1 then src = ...
-      else fail(fname, 'expects ([dst,] src)', 2) end
+      local dst, src = dstSrc(fname, ...)
       checkImage(fname, src, 'src')
       dst = dst or src.new()
       if dst ~= src then dst:resizeAs(src) end
@@ -551,11 +555,7 @@ end
 -- ------------------------------------------------------------------ colour spaces
 local function colour(fname, kname, outChannels)
    return function(...)
-      local n = select('#', ...)
-      local dst, src
-      if n == 2 then dst, src = ...
-      elseif n == 1 then src = ...
-      else fail(fname, 'expects ([dst,] src)', 2) end
+      local dst, src = dstSrc(fname, ...)
       checkImage(fname, src, 'src', 3)
       if src:size(1) < 3 then fail(fname, 'expects 3 channels, got ' .. src:size(1), 2) end
       dst = dst or src.new()
@@ -580,20 +580,7 @@ image.rgb2hsv = colour('rgb2hsv', 'rgb2hsv')
 image.hsv2rgb = colour('hsv2rgb', 'hsv2rgb')
 
 -- image.rgb2nrgb([dst,] src): normalised RGB, each channel over (R + G + B + 1e-6)
-function image.rgb2nrgb(...)
-   local n = select('#', ...)
-   local dst, src
-   if n == 2 then dst, src = ...
-   elseif n == 1 then src = ...
-   else fail('rgb2nrgb', 'expects ([dst,] src)', 2) end
-   checkImage('rgb2nrgb', src, 'src', 3)
-   if src:size(1) < 3 then fail('rgb2nrgb', 'expects 3 channels, got ' .. src:size(1), 2) end
-   local sum = src[1]:clone():add(src[2]):add(src[3]):add(1e-6)
-   dst = dst or src.new()
-   dst:resizeAs(src):copy(src)
-   for c = 1, 3 do dst[c]:cdiv(sum) end
-   return dst
-end
+image.rgb2nrgb = colour('rgb2nrgb', 'rgb2nrgb')
 
 -- ------------------------------------------------------------------ kernels
 -- image.gaussian([size] | {size=, sigma=, amplitude=, normalize=, width=, height=,
@@ -884,11 +871,7 @@ end
 -- image.y2jet([dst,] src): a greyscale image of levels 1..L (H x W, 1 x H x W or a vector)
 -- coloured by image.jetColormap(L), L its maximum; 3 x H x W (bytes: 0..255)
 function image.y2jet(...)
-   local n = select('#', ...)
-   local dst, src
-   if n == 2 then dst, src = ...
-   elseif n == 1 then src = ...
-   else fail('y2jet', 'expects ([dst,] src)', 2) end
+   local dst, src = dstSrc('y2jet', ...)
    if not torch.isTensor(src) then fail('y2jet', 'expects src as a tensor, got ' .. torch.type(src), 2) end
    if src:dim() == 3 and src:size(1) == 1 then src = src[1] end
    if src:dim() == 1 then src = src:view(1, src:size(1)) end

@@ -55,12 +55,7 @@ function PullTable:updateGradInput(input, gradOutputTable)
    return self.gradInput
 end
 
-function PullTable:type(typename, tensorCache)
-   tensorCache = tensorCache or {}
-   for key, param in pairs(self) do
-      if key ~= '_push' then self[key] = nn.utils.recursiveType(param, typename, tensorCache) end
-   end
-   return self
-end
+-- its push is converted where it sits in the model
+PullTable.type = require('nnx.args').typeExcept('_push')
 
 return PullTable

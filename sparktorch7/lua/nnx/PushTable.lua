@@ -66,13 +66,7 @@ function PushTable:updateGradInput(inputTable, gradOutputTable)
    return self.gradInput
 end
 
--- the pulls are converted where they sit in the model, not through the push
-function PushTable:type(typename, tensorCache)
-   tensorCache = tensorCache or {}
-   for key, param in pairs(self) do
-      if key ~= '_pulls' then self[key] = nn.utils.recursiveType(param, typename, tensorCache) end
-   end
-   return self
-end
+-- the pulls are converted where they sit in the model
+PushTable.type = require('nnx.args').typeExcept('_pulls')
 
 return PushTable
