@@ -6,17 +6,13 @@ import math
 import numpy as np
 import pytest
 
+from pkg_helpers import TNAME, package_fixture
 from sparktorch7 import LuaError
 
 F = np.float32
-TYPES = {"float": ("torch.FloatTensor", np.float32), "double": ("torch.DoubleTensor", np.float64)}
+TYPES = {"float": (TNAME[np.float32], np.float32), "double": (TNAME[np.float64], np.float64)}
 
-
-@pytest.fixture
-def lua(lua):
-    lua.require("torch")
-    lua.execute("image = require 'image'")
-    return lua
+lua = package_fixture("image")
 
 
 def call(lua, expr, *arrays, ttype="double"):
