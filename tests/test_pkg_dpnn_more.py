@@ -197,3 +197,14 @@ def test_categorical_entropy(lua, dtype, min_entropy):
     np.testing.assert_allclose(gi, ref, **tol(dtype))
     with pytest.raises(st.LuaError, match=r"<nn.CategoricalEntropy> only works with batches \(batch x categories\), got 1D"):
         f(p[0].astype(dtype), g[0].astype(dtype))
+
+
+def test_reinforce_base(lua):
+    """nn.Reinforce, the base of the REINFORCE samplers: the identity forward, and
+    reinforce(reward) keeps the reward for the backward."""
+    x = np.random.default_rng(7).standard_normal((3, 2))
+    out = lua.eval("function(x) m = nn.Reinforce(); return m:forward(x) end")(x)
+    np.testing.assert_array_equal(out, x)
+    lua.eval("function(r) m:reinforce(r) end")(np.array([1.0, -2.0, 0.5]))
+    np.testing.assert_array_equal(lua.eval("m.reward"), [1.0, -2.0, 0.5])
+    assert lua.eval("torch.isTypeOf(nn.ReinforceNormal(0.1), 'nn.Reinforce')")

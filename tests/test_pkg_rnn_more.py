@@ -69,3 +69,18 @@ def test_nce_training_errors(lua):
         lua.execute("m:forward(torch.randn(2, 3))")
     with pytest.raises(st.LuaError, match=r"<nn.NCEModule> target indices must be within 1..6, got 1..9"):
         lua.execute("m:forward({torch.randn(2, 3), torch.LongTensor{1, 9}})")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_reverse_unreverse_and_abstract_sequencer(lua, dtype):
+    """nn.ReverseUnreverse runs its module on the reversed sequence and reverses the result
+    back: around nn.Narrow(1, 1, 2) (the first two steps of the reversed sequence) it gives
+    the last two steps of the input, in their order."""
+    x = np.random.default_rng(1).standard_normal((4, 2, 3))
+    out = lua.eval(f"function(x) local m = nn.ReverseUnreverse(nn.Narrow(1, 1, 2)):type('{TNAME[dtype]}'); "
+                   "return m:forward(x) end")(x.astype(dtype))
+    np.testing.assert_array_equal(out, x[2:4].astype(dtype))
+    for ctor in ("nn.Sequencer(nn.Linear(2, 2))", "nn.Repeater(nn.Linear(2, 2), 3)",
+                 "nn.BiSequencer(nn.Linear(2, 2))"):
+        assert lua.eval(f"torch.isTypeOf({ctor}, 'nn.AbstractSequencer')"), ctor
+    assert not lua.eval("torch.isTypeOf(nn.Linear(2, 2), 'nn.AbstractSequencer')")
