@@ -451,3 +451,10 @@ def test_push_pull_table_type(lua):
     assert out[1].dtype == np.float32 and out[2].dtype == np.float32
     assert lua.eval("torch.type(p._gradInput)") == "torch.FloatTensor"
     assert lua.eval("q._push == p and p._pulls[1] == q")
+
+
+def test_require_nnx_gives_the_global_xlua():
+    state = st.LuaState()
+    state.execute("require 'nnx'")
+    assert state.eval("type(xlua) == 'table' and type(xlua.progress) == 'function'")
+    state.close()

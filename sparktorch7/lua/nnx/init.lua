@@ -2,6 +2,8 @@
 -- The modules old models hold (image resampling, normalisation, spatial classifiers,
 -- colour transforms, table plumbing, ...), registered under nn as nnx did.
 require('nn')
+-- as nnx did: scripts that require nnx use the global xlua (xlua.progress, ...)
+require('xlua')
 
 nnx = nnx or {}
 
