@@ -458,3 +458,40 @@ def test_require_nnx_gives_the_global_xlua():
     state.execute("require 'nnx'")
     assert state.eval("type(xlua) == 'table' and type(xlua.progress) == 'function'")
     state.close()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size_average", [True, False])
+def test_dist_margin_criterion(lua, dtype, size_average):
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((3, 5))
+    target = np.array([[2, 4, 0, 0, 0], [1, 0, 3, 0, 0], [5, 1, 2, 3, 0]], dtype=np.float64)  # 0 ends a list
+    f = lua.eval(f"function(x, t) local c = nn.DistMarginCriterion(); c.sizeAverage = {str(size_average).lower()}; "
+                 "return c:forward(x, t), c:backward(x, t):clone() end")
+    loss, grad = f(x.astype(dtype), target.astype(dtype))
+    xd = x.astype(dtype).astype(np.float64)
+    div = 5 if size_average else 1
+    ref_loss, ref_grad = 0.0, np.zeros_like(xd)
+    for i in range(3):
+        labels = []
+        for v in target[i]:
+            if v == 0:
+                break
+            labels.append(int(v) - 1)
+        m = min(labels, key=lambda k: xd[i, k])
+        for d in range(5):
+            if d in labels:
+                continue
+            z = 1 - xd[i, m] + xd[i, d]
+            if z > 0:
+                ref_loss += z
+                ref_grad[i, d] += 1 / div
+                ref_grad[i, m] -= 1 / div
+    np.testing.assert_allclose(loss, ref_loss / div, **tol(dtype))
+    np.testing.assert_allclose(grad, ref_grad, **tol(dtype))
+    l1, g1 = f(x[2].astype(dtype), target[2].astype(dtype))
+    row = f(x[2:].astype(dtype), target[2:].astype(dtype))
+    np.testing.assert_allclose(l1, row[0], **tol(dtype))
+    np.testing.assert_allclose(g1, row[1][0], **tol(dtype))
+    with pytest.raises(st.LuaError, match=r"<nn.DistMarginCriterion> target out of range: labels are 1..5"):
+        f(x.astype(dtype), (target + 6).astype(dtype))

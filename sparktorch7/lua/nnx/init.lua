@@ -37,6 +37,7 @@ require('nnx.QDRiemaNNLinear')
 
 require('nnx.SuperCriterion')
 require('nnx.DistNLLCriterion')
+require('nnx.DistMarginCriterion')
 require('nnx.TreeNLLCriterion')
 
 return nnx
