@@ -196,3 +196,31 @@ def soft_max_tree(out, x, target, weight, bias, child_parent, parent_children, r
             if steps > cp.shape[0]:
                 raise ValueError(f"the tree has a cycle through node {parent}")
         out[i] = total
+
+
+def spatial_matching(out, x1, x2, full):
+    """nnx SpatialMatching: out (H1, W1, maxh, maxw), out[y, x, dy, dx] the squared distance
+    over channels between x1[:, y, x] and x2[:, y + dy - oy, x + dx - ox] (oy = ox = 0; with
+    full, the window is centred: oy = ceil(maxh / 2) - 1, ox alike, and places outside x2 stay
+    1e30), summed channel by channel in the tensors' precision."""
+    C, H1, W1 = x1.shape
+    H2, W2 = x2.shape[1], x2.shape[2]
+    maxh, maxw = out.shape[2], out.shape[3]
+    dt = x1.dtype.type
+    out.fill(dt(1e30))
+    oy = int(math.ceil(maxh / 2)) - 1 if full else 0
+    ox = int(math.ceil(maxw / 2)) - 1 if full else 0
+    for dy in range(maxh):
+        ys = np.arange(H1) + dy - oy
+        vy = (ys >= 0) & (ys < H2)
+        for dx in range(maxw):
+            xs = np.arange(W1) + dx - ox
+            vx = (xs >= 0) & (xs < W2)
+            if not vy.any() or not vx.any():
+                continue
+            a = x1[:, vy][:, :, vx]
+            b = x2[:, ys[vy]][:, :, xs[vx]]
+            d = np.zeros(a.shape[1:], dtype=dt)
+            for k in range(C):
+                d += (a[k] - b[k]) ** 2
+            out[np.ix_(np.nonzero(vy)[0], np.nonzero(vx)[0], [dy], [dx])] = d[:, :, None, None]

@@ -495,3 +495,41 @@ def test_dist_margin_criterion(lua, dtype, size_average):
     np.testing.assert_allclose(g1, row[1][0], **tol(dtype))
     with pytest.raises(st.LuaError, match=r"<nn.DistMarginCriterion> target out of range: labels are 1..5"):
         f(x.astype(dtype), (target + 6).astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("full", [False, True])
+def test_spatial_matching(lua, dtype, full):
+    rng = np.random.default_rng(14)
+    maxh, maxw = 3, 4
+    a = rng.standard_normal((2, 4, 5))
+    b = rng.standard_normal((2, 4, 5) if full else (2, 4 + maxh - 1, 5 + maxw - 1))
+    out = lua.eval(f"function(a, b) m = nn.SpatialMatching({maxh}, {maxw}, {str(full).lower()}):type('{TNAME[dtype]}'); "
+                   "return m:forward({a, b}) end")(a.astype(dtype), b.astype(dtype))
+    ad, bd = a.astype(dtype).astype(np.float64), b.astype(dtype).astype(np.float64)
+    ref = np.full((4, 5, maxh, maxw), 1e30)
+    oy, ox = (maxh + 1) // 2 - 1 if full else 0, (maxw + 1) // 2 - 1 if full else 0
+    for y in range(4):
+        for x in range(5):
+            for dy in range(maxh):
+                for dx in range(maxw):
+                    y2, x2 = y + dy - oy, x + dx - ox
+                    if 0 <= y2 < b.shape[1] and 0 <= x2 < b.shape[2]:
+                        ref[y, x, dy, dx] = ((ad[:, y, x] - bd[:, y2, x2]) ** 2).sum()
+    np.testing.assert_allclose(out, ref.astype(dtype), **tol(dtype))
+    if not full:
+        with pytest.raises(st.LuaError, match=r"<nn.SpatialMatching> without full_output the second map must be at least 6x8"):
+            lua.eval("function(a) return m:forward({a, a}) end")(a.astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spatial_radial_matching(lua, dtype):
+    rng = np.random.default_rng(15)
+    a, b = rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 6, 5))
+    out = lua.eval(f"function(a, b) m = nn.SpatialRadialMatching(3):type('{TNAME[dtype]}'); "
+                   "return m:forward({a, b}) end")(a.astype(dtype), b.astype(dtype))
+    ad, bd = a.astype(dtype).astype(np.float64), b.astype(dtype).astype(np.float64)
+    ref = np.stack([((ad - bd[:, d:d + 4]) ** 2).sum(0) for d in range(3)], axis=-1)
+    np.testing.assert_allclose(out, ref, **tol(dtype))
+    with pytest.raises(st.LuaError, match=r"<nn.SpatialRadialMatching> the second map must be at least 6x5"):
+        lua.eval("function(a) return m:forward({a, a}) end")(a.astype(dtype))

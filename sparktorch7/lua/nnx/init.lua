@@ -24,6 +24,8 @@ require('nnx.SpatialPyramid')
 require('nnx.SpatialMaxSampling')
 require('nnx.SpatialColorTransform')
 require('nnx.PixelSort')
+require('nnx.SpatialMatching')
+require('nnx.SpatialRadialMatching')
 
 require('nnx.FunctionWrapper')
 require('nnx.SaturatedLU')
