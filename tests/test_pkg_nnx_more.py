@@ -533,3 +533,22 @@ def test_spatial_radial_matching(lua, dtype):
     np.testing.assert_allclose(out, ref, **tol(dtype))
     with pytest.raises(st.LuaError, match=r"<nn.SpatialRadialMatching> the second map must be at least 6x5"):
         lua.eval("function(a) return m:forward({a, a}) end")(a.astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spatial_graph(lua, dtype):
+    x = np.random.default_rng(16).random((3, 4, 5))
+    xd = x.astype(dtype).astype(np.float64)
+    ref = np.zeros((2, 4, 5))
+    ref[0, :, :-1] = np.sqrt(((xd[:, :, :-1] - xd[:, :, 1:]) ** 2).sum(0)) / np.sqrt(3)
+    ref[1, :-1, :] = np.sqrt(((xd[:, :-1, :] - xd[:, 1:, :]) ** 2).sum(0)) / np.sqrt(3)
+    np.testing.assert_allclose(fwd(lua, "nn.SpatialGraph{}", x, dtype), ref, **tol(dtype))
+    roundtrip(lua, x, dtype)
+    np.testing.assert_allclose(fwd(lua, "nn.SpatialGraph{normalize = false}", x, dtype), ref * np.sqrt(3), **tol(dtype))
+    xe = xd + 1e-12
+    cos = np.zeros((2, 4, 5))
+    cos[0, :, :-1] = 3 - (xe[:, :, :-1] * xe[:, :, 1:]).sum(0)
+    cos[1, :-1, :] = 3 - (xe[:, :-1, :] * xe[:, 1:, :]).sum(0)
+    np.testing.assert_allclose(fwd(lua, "nn.SpatialGraph{dist = 'cosine', normalize = false}", x, dtype), cos, **tol(dtype))
+    with pytest.raises(st.LuaError, match=r"<nn.SpatialGraph> normalized cosine is not supported"):
+        lua.execute("nn.SpatialGraph{dist = 'cosine'}")

@@ -26,6 +26,7 @@ require('nnx.SpatialColorTransform')
 require('nnx.PixelSort')
 require('nnx.SpatialMatching')
 require('nnx.SpatialRadialMatching')
+require('nnx.SpatialGraph')
 
 require('nnx.FunctionWrapper')
 require('nnx.SaturatedLU')
