@@ -15,7 +15,7 @@ schema.declare(SpatialFovea, {
    {'nInputPlane', 'posint'}, {'ratios', 'table'}, {'processors', 'table'},
    {'preProcessors', 'table?'},
    {'fov', 'posint'}, {'sub', 'posint'},
-   {'bilinear', 'boolean?'}, {'focused', 'boolean?'},
+   {'bilinear', 'boolean|number?'}, {'focused', 'boolean?'},
 })
 
 function SpatialFovea:__init(...)
