@@ -248,3 +248,11 @@ def test_file_types_and_display(lua):
     assert lua.eval("image.supported_filetypes.png.loader == image.loadPNG")
     with pytest.raises(LuaError, match=r"<image.display> opens a window \(qt\) in Torch7: there is no display"):
         lua.execute("image.display(torch.rand(3, 4, 4))")
+
+
+@pytest.mark.parametrize("fname, why", [("drawText", r"torch/image's own bitmap font"),
+                                        ("lena", r"the sample image bundled with torch/image"),
+                                        ("fabio", r"the sample image bundled with torch/image")])
+def test_not_shipped_functions_say_so(lua, fname, why):
+    with pytest.raises(LuaError, match=rf"<image.{fname}> .*{why}"):
+        lua.execute(f"image.{fname}(torch.rand(3, 8, 8), 'hi', 1, 1)")

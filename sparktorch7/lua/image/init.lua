@@ -1064,5 +1064,16 @@ end
 image.display = noDisplay('display')
 image.window = noDisplay('window')
 
+-- what torch/image has and sparktorch7 does not: a clear error instead of "attempt to call nil"
+local function notShipped(fname, why)
+   image[fname] = function() fail(fname, why, 2) end
+end
+notShipped('drawText', "is not available in sparktorch7: it draws with torch/image's own bitmap font, "
+           .. 'which is not shipped (image.drawRect is)')
+notShipped('lena', "loads the sample image bundled with torch/image, which sparktorch7 does not ship: "
+           .. 'load an image file with image.load')
+notShipped('fabio', "loads the sample image bundled with torch/image, which sparktorch7 does not ship: "
+           .. 'load an image file with image.load')
+
 rawset(_G, 'image', image)
 return image
