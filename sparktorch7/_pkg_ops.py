@@ -224,3 +224,29 @@ def spatial_matching(out, x1, x2, full):
             for k in range(C):
                 d += (a[k] - b[k]) ** 2
             out[np.ix_(np.nonzero(vy)[0], np.nonzero(vx)[0], [dy], [dx])] = d[:, :, None, None]
+
+
+def bilinear_sampler_bhwd(out, images, grids):
+    """stnbhwd's BilinearSamplerBHWD: images (B, H, W, C), grids (B, oH, oW, 2) of normalised
+    (y, x) in [-1, 1] (the corners' centres); out (B, oH, oW, C) the bilinear interpolation,
+    a corner outside the image counting 0. Positions and weights in the tensors' precision
+    as the C code computes them."""
+    B, H, W, C = images.shape
+    dt = images.dtype.type
+    yf, xf = grids[..., 0].astype(dt), grids[..., 1].astype(dt)
+    xc = ((xf + dt(1)) * dt(W - 1) / dt(2)).astype(dt)
+    yc = ((yf + dt(1)) * dt(H - 1) / dt(2)).astype(dt)
+    x0, y0 = np.floor(xc).astype(np.int64), np.floor(yc).astype(np.int64)
+    wx = (dt(1) - (xc - x0.astype(dt))).astype(dt)[..., None]
+    wy = (dt(1) - (yc - y0.astype(dt))).astype(dt)[..., None]
+    b = np.arange(B)[:, None, None]
+
+    def corner(yy, xx):
+        inside = (xx >= 0) & (xx <= W - 1) & (yy >= 0) & (yy <= H - 1)
+        v = images[b, np.clip(yy, 0, H - 1), np.clip(xx, 0, W - 1)]
+        return np.where(inside[..., None], v, dt(0))
+
+    one = dt(1)
+    res = (wx * wy * corner(y0, x0) + (one - wx) * wy * corner(y0, x0 + 1)
+           + wx * (one - wy) * corner(y0 + 1, x0) + (one - wx) * (one - wy) * corner(y0 + 1, x0 + 1))
+    out[...] = res.astype(dt)

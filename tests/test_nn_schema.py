@@ -737,13 +737,13 @@ def _class_files(package):
 
 
 # the packages whose classes live under another package's name (rnn's nn.LSTM, dpnn's nn.Constant)
-CLASS_PREFIX = {"rnn": "nn", "dpnn": "nn", "nnx": "nn"}
+CLASS_PREFIX = {"rnn": "nn", "dpnn": "nn", "nnx": "nn", "stn": "nn"}
 
 
-@pytest.mark.parametrize("package", ["nn", "cudnn", "nngraph", "rnn", "dpnn", "nnx", "inn"])
+@pytest.mark.parametrize("package", ["nn", "cudnn", "nngraph", "rnn", "dpnn", "nnx", "inn", "stn"])
 def test_every_class_declares_a_schema(package):
     state = st.LuaState()
-    state.execute(REQUIRES + "; require 'rnn'; require 'dpnn'; require 'nnx'; require 'inn'")
+    state.execute(REQUIRES + "; require 'rnn'; require 'dpnn'; require 'nnx'; require 'inn'; require 'stn'")
     of = state.eval("function(name) local s = require('nn.schema').of(name); return s ~= nil, s and s.reason end")
     missing, unexplained = [], []
     for name in _class_files(package):

@@ -11,7 +11,7 @@ import sparktorch7 as st
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LUA = os.path.join(os.path.dirname(HERE), "sparktorch7", "lua")
-PACKAGES = ["rnn", "dpnn", "nnx", "inn"]
+PACKAGES = ["rnn", "dpnn", "nnx", "inn", "stn"]
 
 
 def class_files(package):
@@ -47,7 +47,7 @@ def test_every_class_is_mentioned_in_a_package_test(package):
 
 def test_every_class_is_a_class_after_require():
     state = st.LuaState()
-    state.execute("require 'rnn'; require 'dpnn'; require 'nnx'; require 'inn'")
+    state.execute("require 'rnn'; require 'dpnn'; require 'nnx'; require 'inn'; require 'stn'")
     for package in PACKAGES:
         for name in class_files(package):
             cls = defined_class(package, name)

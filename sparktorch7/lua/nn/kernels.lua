@@ -59,7 +59,7 @@ local MANIFEST = {
       'step_lstm', 'step_gru', 'torch_rnn_lstm',
    }},
    {'sparktorch7._pkg_ops', {
-      'roi_pooling', 'resample_bilinear', 'resample_average', 'resample_pick', 'max_sampling', 'stochastic_pool', 'soft_max_tree', 'spatial_matching',
+      'roi_pooling', 'resample_bilinear', 'resample_average', 'resample_pick', 'max_sampling', 'stochastic_pool', 'soft_max_tree', 'spatial_matching', 'bilinear_sampler_bhwd',
    }},
 }
 
