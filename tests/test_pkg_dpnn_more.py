@@ -208,3 +208,47 @@ def test_reinforce_base(lua):
     lua.eval("function(r) m:reinforce(r) end")(np.array([1.0, -2.0, 0.5]))
     np.testing.assert_array_equal(lua.eval("m.reward"), [1.0, -2.0, 0.5])
     assert lua.eval("torch.isTypeOf(nn.ReinforceNormal(0.1), 'nn.Reinforce')")
+
+
+def renorm_rows(w, maxnorm):
+    """torch's renorm(2, 1, maxnorm): rows above maxnorm scaled by maxnorm / (norm + 1e-7)."""
+    n = np.linalg.norm(w.reshape(w.shape[0], -1), axis=1)
+    scale = np.where(n > maxnorm, maxnorm / (n + 1e-7), 1.0)
+    return w * scale.reshape((-1,) + (1,) * (w.ndim - 1))
+
+
+def test_training_helpers(lua):
+    """dpnn's maxParamNorm, gradParamClip, updateGradParameters and checkParameters on a
+    container (recursing into its modules), against NumPy."""
+    rng = np.random.default_rng(8)
+    x, g = rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
+    lua.execute("torch.manualSeed(1); m = nn.Sequential():add(nn.Linear(4, 3)); lt = nn.LookupTable(6, 2)")
+    lua.execute("m.modules[1].weight:mul(3); lt.weight:mul(3)")
+    W0 = lua.eval("m.modules[1].weight:clone()")
+    lua.execute("m:maxParamNorm(1.5)")
+    np.testing.assert_allclose(lua.eval("m.modules[1].weight"), renorm_rows(W0, 1.5), rtol=1e-12)
+    L0 = lua.eval("lt.weight:clone()")
+    lua.execute("lt:maxParamNorm(1.2)")                      # a LookupTable renorms its columns
+    np.testing.assert_allclose(lua.eval("lt.weight"), renorm_rows(L0.T, 1.2).T, rtol=1e-12)
+    back = lua.eval("function(x, g) m:zeroGradParameters(); m:forward(x); m:backward(x, g); "
+                    "return m.modules[1].gradWeight:clone(), m.modules[1].gradBias:clone() end")
+    gw, gb = back(x, g)
+    norm = lua.eval("function(c) return m:gradParamClip(c) end")(1.0)
+    total = np.sqrt((gw ** 2).sum() + (gb ** 2).sum())
+    np.testing.assert_allclose(norm, total, rtol=1e-12)
+    np.testing.assert_allclose(lua.eval("m.modules[1].gradWeight"), gw * (1.0 / total), rtol=1e-12)
+    # momentum: mom = f * mom + (1 - damp) * grad, the first mom the first gradient
+    lua.execute("m.modules[1].momGradParams = nil")
+    mom = None
+    for step in range(3):
+        gw, gb = back(x * (step + 1), g)
+        lua.execute("m:updateGradParameters(0.9, 0.1)")
+        if mom is None:
+            mom = [gw.copy(), gb.copy()]
+        mom = [0.9 * mom[0] + 0.9 * gw, 0.9 * mom[1] + 0.9 * gb]
+        np.testing.assert_allclose(lua.eval("m.modules[1].gradWeight"), mom[0], rtol=1e-12)
+        np.testing.assert_allclose(lua.eval("m.modules[1].gradBias"), mom[1], rtol=1e-12)
+    lua.execute("m:checkParameters()")
+    lua.execute("m.modules[1].weight[1][1] = 0/0")
+    with pytest.raises(st.LuaError, match=r"<nn.Sequential:checkParameters> NaN Error for param at index 1"):
+        lua.execute("m:checkParameters()")

@@ -19,6 +19,7 @@ function dpnn.require(packagename)
 end
 
 require('dpnn.extensions')
+require('dpnn.training')
 
 -- decorators and containers
 require('dpnn.Serial')
