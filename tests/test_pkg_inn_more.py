@@ -85,3 +85,12 @@ def test_stochastic_pooling_training(lua, dtype):
     np.testing.assert_array_equal(single, ref1[0].astype(dtype))
     with pytest.raises(st.LuaError, match=r"<inn.SpatialStochasticPooling> input image \(2x6\) is smaller than the kernel \(3x2\)"):
         f(x[:, :, :2].astype(dtype), 1)
+
+
+def test_stochastic_pooling_takes_a_non_contiguous_image(lua):
+    x = np.random.default_rng(2).random((3, 6, 8)) + 0.1
+    f = lua.eval("function(x, t) local m = inn.SpatialStochasticPooling(2, 2):evaluate(); "
+                 "local v = torch.Tensor(x); if t then v = v:transpose(2, 3):contiguous():transpose(2, 3) end; "
+                 "return m:forward(v) end")
+    assert not lua.eval("torch.Tensor(3, 6, 8):transpose(2, 3):contiguous():transpose(2, 3):isContiguous()")
+    np.testing.assert_array_equal(f(x, True), f(x, False))

@@ -122,3 +122,17 @@ def test_a_spatial_transformer_model_loads_without_require(lua, tmp_path):
     grid = np.einsum("hwk,bjk->bhwj", base, theta)
     ref = sample_ref(x.transpose(0, 2, 3, 1), grid).transpose(0, 3, 1, 2)
     np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_non_contiguous_inputs(lua):
+    rng = np.random.default_rng(5)
+    img, grid = rng.random((6, 7, 3)), rng.uniform(-1, 1, (4, 5, 2))
+    f = lua.eval("function(i, g, t) local a, b = torch.Tensor(i), torch.Tensor(g); "
+                 "if t then a = a:transpose(1, 2):contiguous():transpose(1, 2); "
+                 "b = b:transpose(1, 2):contiguous():transpose(1, 2) end; "
+                 "return nn.BilinearSamplerBHWD():forward({a, b}) end")
+    np.testing.assert_array_equal(f(img, grid, True), f(img, grid, False))
+    np.testing.assert_allclose(f(img, grid, False), sample_ref(img[None], grid[None])[0], rtol=1e-12)
+    m = lua.eval("function(t) local v = torch.Tensor{{1, 0.1, 0}, {0.2, 1, 0.3}}; "
+                 "if t then v = v:t():contiguous():t() end; return nn.AffineGridGeneratorBHWD(3, 4):forward(v) end")
+    np.testing.assert_array_equal(m(True), m(False))

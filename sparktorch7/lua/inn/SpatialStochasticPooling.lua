@@ -22,7 +22,7 @@ function SpatialStochasticPooling:updateOutput(input)
             .. (torch.isTensor(input) and (input:dim() .. 'D') or torch.type(input)), 2)
    end
    local batch = input:dim() == 4
-   local x = batch and input or input:view(1, input:size(1), input:size(2), input:size(3))
+   local x = batch and input or input:contiguous():view(1, input:size(1), input:size(2), input:size(3))
    local n, c, h, w = x:size(1), x:size(2), x:size(3), x:size(4)
    if h < self.kH or w < self.kW then
       error(string.format('<inn.SpatialStochasticPooling> input image (%dx%d) is smaller than the kernel (%dx%d)',

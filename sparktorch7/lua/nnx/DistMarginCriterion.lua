@@ -21,7 +21,7 @@ local function rows(input, target)
    if not torch.isTensor(input) or (input:dim() ~= 1 and input:dim() ~= 2) then
       error('<nn.DistMarginCriterion> input must be a vector or a matrix, got ' .. shape(input), 3)
    end
-   local x = input:dim() == 1 and input:view(1, input:size(1)) or input
+   local x = input:dim() == 1 and input:contiguous():view(1, input:size(1)) or input
    if not torch.isTensor(target) or target:nElement() ~= x:nElement()
       or (input:dim() == 2 and not target:isSameSizeAs(input)) then
       error(string.format('<nn.DistMarginCriterion> target must have the size of input (%s), got %s', shape(input),

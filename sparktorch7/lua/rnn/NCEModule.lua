@@ -113,7 +113,7 @@ function NCEModule:_trainOutput(input, target)
       local flat = self.sampleidx:view(-1)
       local w = self.weight:index(1, flat):view(b, k + 1, self.weight:size(2))
       local pm = self.bias:index(1, flat):view(b, k + 1):clone()
-      pm:add(torch.bmm(w, input:view(b, self.weight:size(2), 1)):view(b, k + 1)):exp()
+      pm:add(torch.bmm(w, input:contiguous():view(b, self.weight:size(2), 1)):view(b, k + 1)):exp()
       if self.Z[1] <= 0 then self.Z[1] = pm:mean() * self.weight:size(1) end
       out[1]:resize(b):copy(pm:select(2, 1))
       out[2]:resize(b, k):copy(pm:narrow(2, 2, k))

@@ -27,7 +27,7 @@ end
 
 function AGG:updateOutput(input)
    local single = torch.isTensor(input) and input:dim() == 2
-   local m = single and input:view(1, input:size(1), input:size(2)) or input
+   local m = single and input:contiguous():view(1, input:size(1), input:size(2)) or input
    if not torch.isTensor(m) or m:dim() ~= 3 or m:size(2) ~= 2 or m:size(3) ~= 3 then
       error('<nn.AffineGridGeneratorBHWD> please input affine transform matrices (B x 2 x 3 or 2 x 3), got '
             .. (torch.isTensor(input) and table.concat(input:size():totable(), 'x') or torch.type(input)), 2)

@@ -27,7 +27,7 @@ end
 
 function ATMG:updateOutput(input)
    local single = torch.isTensor(input) and input:dim() == 1
-   local p = single and input:view(1, input:size(1)) or input
+   local p = single and input:contiguous():view(1, input:size(1)) or input
    local n = self:nParameters()
    if not torch.isTensor(p) or p:dim() ~= 2 or p:size(2) ~= n then
       error(string.format('<nn.AffineTransformMatrixGenerator> expected %d parameters (B x %d or %d), got %s', n, n, n,

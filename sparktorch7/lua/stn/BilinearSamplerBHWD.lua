@@ -22,8 +22,8 @@ function BilinearSamplerBHWD:updateOutput(input)
    local images, grids = input[1], input[2]
    local single = images:dim() == 3
    if single then
-      images = images:view(1, images:size(1), images:size(2), images:size(3))
-      grids = grids:dim() == 3 and grids:view(1, grids:size(1), grids:size(2), grids:size(3)) or grids
+      images = images:contiguous():view(1, images:size(1), images:size(2), images:size(3))
+      grids = grids:dim() == 3 and grids:contiguous():view(1, grids:size(1), grids:size(2), grids:size(3)) or grids
    end
    if images:dim() ~= 4 or grids:dim() ~= 4 or grids:size(4) ~= 2 or images:size(1) ~= grids:size(1) then
       error(string.format('<nn.BilinearSamplerBHWD> expects images B x H x W x C and grids B x oH x oW x 2 '
