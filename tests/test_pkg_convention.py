@@ -1,6 +1,7 @@
-"""Conventions of the rnn, dpnn, nnx and inn packages (lua/<package>/): one class per file,
-named after it (nn.X, or <package>.X for inn's and nnx's own namespaces), every file
-required by the package's init.lua, and every class mentioned by a package test."""
+"""Conventions of the rnn, dpnn, nnx, inn and stn packages (lua/<package>/): every class
+(nn.X, or <package>.X for inn's and nnx's own namespaces) is named by a package test and
+is a class once the packages are required. (That each file defines its class and is
+required by the package's init.lua: tests/test_pkg_rnn.py.)"""
 import glob
 import os
 import re
@@ -24,15 +25,6 @@ def defined_class(package, name):
     with open(os.path.join(LUA, package, name + ".lua")) as f:
         m = re.search(r"torch\.class\(['\"]((?:nn|%s)\.%s)['\"]" % (package, re.escape(name)), f.read())
     return m and m.group(1)
-
-
-@pytest.mark.parametrize("package", PACKAGES)
-def test_every_file_defines_its_class_and_is_required(package):
-    with open(os.path.join(LUA, package, "init.lua")) as f:
-        required = set(re.findall(r"^require\(['\"]%s\.(\w+)['\"]\)$" % package, f.read(), re.M))
-    for name in class_files(package):
-        assert defined_class(package, name), f"{package}/{name}.lua does not define nn.{name} or {package}.{name}"
-        assert name in required, f"{package}/init.lua does not require {package}.{name}"
 
 
 @pytest.mark.parametrize("package", PACKAGES)
