@@ -1,4 +1,4 @@
-"""NumPy kernels behind modules of the Torch7 packages sparktorch7 ships (inn, nnx).
+"""NumPy kernels behind modules of the Torch7 packages sparktorch7 ships (inn, nnx, stn).
 
 Called from Lua as ``nn.kernels.<name>(out, ...)`` (bound by ``lua/nn/kernels.lua``); each
 kernel writes into ``out``. The Lua modules check the arguments first.
@@ -250,3 +250,18 @@ def bilinear_sampler_bhwd(out, images, grids):
     res = (wx * wy * corner(y0, x0) + (one - wx) * wy * corner(y0, x0 + 1)
            + wx * (one - wy) * corner(y0 + 1, x0) + (one - wx) * (one - wy) * corner(y0 + 1, x0 + 1))
     out[...] = res.astype(dt)
+
+
+def max_sampling_grad(grad_in, indices, grad_out):
+    """nnx SpatialMaxSampling's backward: grad_in (C, H, W) zero but for each output's
+    gradient added at its window's maximum (indices from the forward)."""
+    C, H, W = grad_in.shape
+    oH, oW = grad_out.shape[1], grad_out.shape[2]
+    dH, dW = np.float32(H) / np.float32(oH), np.float32(W) / np.float32(oW)
+    grad_in[...] = 0
+    ys = np.array([int(np.float32(i) * dH) for i in range(oH)])
+    xs = np.array([int(np.float32(j) * dW) for j in range(oW)])
+    rows = indices[0].astype(np.int64) - 1 + ys[None, :, None]
+    cols = indices[1].astype(np.int64) - 1 + xs[None, None, :]
+    planes = np.broadcast_to(np.arange(C)[:, None, None], rows.shape)
+    np.add.at(grad_in, (planes, rows, cols), grad_out)

@@ -552,3 +552,54 @@ def test_spatial_graph(lua, dtype):
     np.testing.assert_allclose(fwd(lua, "nn.SpatialGraph{dist = 'cosine', normalize = false}", x, dtype), cos, **tol(dtype))
     with pytest.raises(st.LuaError, match=r"<nn.SpatialGraph> normalized cosine is not supported"):
         lua.execute("nn.SpatialGraph{dist = 'cosine'}")
+
+
+# ------------------------------------------------------------------ backward (nnx's C code)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spatial_linear_backward(lua, dtype):
+    rng = np.random.default_rng(17)
+    x, g = rng.standard_normal((3, 4, 5)), rng.standard_normal((2, 4, 5))
+    lua.execute(f"torch.manualSeed(2); m = nn.SpatialLinear(3, 2):type('{TNAME[dtype]}'); m:zeroGradParameters()")
+    W = lua.eval("m.weight").astype(np.float64)
+    gi = lua.eval("function(x, g) m:forward(x); return m:backward(x, g):clone() end")(x.astype(dtype), g.astype(dtype))
+    xd, gd = x.astype(dtype).astype(np.float64), g.astype(dtype).astype(np.float64)
+    np.testing.assert_allclose(gi, np.einsum("oi,ohw->ihw", W, gd), **tol(dtype))
+    np.testing.assert_allclose(lua.eval("m.gradWeight"), np.einsum("ohw,ihw->oi", gd, xd), **tol(dtype))
+    np.testing.assert_allclose(lua.eval("m.gradBias"), gd.sum((1, 2)), **tol(dtype))
+    # nnx's weightDecay adds the weight once per pixel
+    lua.execute("m:zeroGradParameters(); m.weightDecay = 1")
+    lua.eval("function(x, g) m:backward(x, g) end")(x.astype(dtype), g.astype(dtype))
+    np.testing.assert_allclose(lua.eval("m.gradWeight"), np.einsum("ohw,ihw->oi", gd, xd) + 20 * W, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spatial_classifier_backward(lua, dtype):
+    rng = np.random.default_rng(18)
+    x, g = rng.standard_normal((3, 2, 4)), rng.standard_normal((5, 2, 4))
+    lua.execute(f"torch.manualSeed(3); m = nn.SpatialClassifier(nn.Linear(3, 5)):type('{TNAME[dtype]}'); "
+                "m:zeroGradParameters()")
+    W = lua.eval("m.classifier.weight").astype(np.float64)
+    gi = lua.eval("function(x, g) m:forward(x); return m:backward(x, g):clone() end")(x.astype(dtype), g.astype(dtype))
+    xd, gd = x.astype(dtype).astype(np.float64), g.astype(dtype).astype(np.float64)
+    np.testing.assert_allclose(gi, np.einsum("ok,ohw->khw", W, gd), **tol(dtype))
+    np.testing.assert_allclose(lua.eval("m.classifier.gradWeight"), np.einsum("ohw,khw->ok", gd, xd), **tol(dtype))
+    np.testing.assert_allclose(lua.eval("m.classifier.gradBias"), gd.sum((1, 2)), **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spatial_max_sampling_backward(lua, dtype):
+    rng = np.random.default_rng(19)
+    x = rng.standard_normal((2, 7, 10))
+    for oH, oW in ((3, 4), (9, 11)):                    # up-sampling: pixels reached more than once
+        g = rng.standard_normal((2, oH, oW))
+        gi = lua.eval(f"function(x, g) m = nn.SpatialMaxSampling({oW}, {oH}):type('{TNAME[dtype]}'); "
+                      "m:forward(x); return m:backward(x, g):clone() end")(x.astype(dtype), g.astype(dtype))
+        _, idx = max_sampling_ref(x.astype(dtype), oH, oW)
+        ref = np.zeros(x.shape)
+        for c in range(2):
+            for i in range(oH):
+                ys = int(Fraction(i * 7, oH))
+                for j in range(oW):
+                    xs = int(Fraction(j * 10, oW))
+                    ref[c, ys + int(idx[0, c, i, j]) - 1, xs + int(idx[1, c, i, j]) - 1] += g.astype(dtype)[c, i, j]
+        np.testing.assert_allclose(gi, ref, **tol(dtype))

@@ -59,7 +59,10 @@ local MANIFEST = {
       'step_lstm', 'step_gru', 'torch_rnn_lstm',
    }},
    {'sparktorch7._pkg_ops', {
-      'roi_pooling', 'resample_bilinear', 'resample_average', 'resample_pick', 'max_sampling', 'stochastic_pool', 'soft_max_tree', 'spatial_matching', 'bilinear_sampler_bhwd',
+      'roi_pooling', 'resample_bilinear', 'resample_average', 'resample_pick',
+      -- nnx's max sampling, tree softmax and matching, inn's stochastic pooling, stn's sampler
+      'max_sampling', 'max_sampling_grad', 'soft_max_tree', 'spatial_matching', 'stochastic_pool',
+      'bilinear_sampler_bhwd',
    }},
 }
 

@@ -43,6 +43,29 @@ function Classifier:updateOutput(input)
    return self.output
 end
 
+-- the backward runs the classifier's on the same HW x K rows, its gradInput read back as K x H x W
+local function rowsOf(self, input, gradOutput)
+   local K, H, W = input:size(1), input:size(2), input:size(3)
+   local inputT = input:contiguous():view(K, H * W):t():contiguous()
+   local gradT = gradOutput
+   if self.spatialOutput ~= false then
+      gradT = gradOutput:contiguous():view(gradOutput:size(1), H * W):t():contiguous()
+   end
+   return inputT, gradT, K, H, W
+end
+
+function Classifier:updateGradInput(input, gradOutput)
+   local inputT, gradT, K, H, W = rowsOf(self, input, gradOutput)
+   local g = self.classifier:updateGradInput(inputT, gradT)
+   self.gradInput = g:t():contiguous():view(K, H, W)
+   return self.gradInput
+end
+
+function Classifier:accGradParameters(input, gradOutput, scale)
+   local inputT, gradT = rowsOf(self, input, gradOutput)
+   self.classifier:accGradParameters(inputT, gradT, scale)
+end
+
 -- the modules list is the classifier (nnx keeps both names)
 function Classifier:type(typename, tensorCache)
    self.inputT = nil

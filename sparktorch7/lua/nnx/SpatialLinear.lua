@@ -1,6 +1,9 @@
 -- nn.SpatialLinear(fanin, fanout): nnx's 1x1 linear map of the feature planes of a
 -- fanin x H x W image, out[o] = bias[o] + sum_i weight[o][i] * in[i] (fanout x H x W).
 -- A batch B x fanin x H x W maps image by image (nnx takes single images only).
+-- Backward as nnx's C code: updateGradInput gives W' dE/dy per pixel and, as nnx does there,
+-- also accumulates gradWeight += dE/dy x' and gradBias += dE/dy over the pixels (plus weight
+-- per pixel when weightDecay ~= 0); accGradParameters then adds nothing.
 local schema = require('nn.schema')
 local kernels = require('nn.kernels')
 local SpatialLinear, parent = torch.class('nn.SpatialLinear', 'nn.Module')
@@ -53,6 +56,31 @@ function SpatialLinear:updateOutput(input)
       y[i]:addmm(self.weight, x[i])
    end
    return out
+end
+
+function SpatialLinear:updateGradInput(input, gradOutput)
+   local cdim = input:dim() - 2
+   local h, w = input:size(cdim + 1), input:size(cdim + 2)
+   local b = cdim == 2 and input:size(1) or 1
+   if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= b * self.fanout * h * w then
+      error(string.format('<nn.SpatialLinear> gradOutput must have %d x %d x %d elements per image, got %s',
+                          self.fanout, h, w, torch.isTensor(gradOutput) and table.concat(gradOutput:size():totable(), 'x')
+                          or torch.type(gradOutput)), 2)
+   end
+   local gin = require('nn.kernels').output(self, input, nil, 'gradInput')
+   local x = input:contiguous():view(b, self.fanin, h * w)
+   local g = gradOutput:contiguous():view(b, self.fanout, h * w)
+   local gi = gin:view(b, self.fanin, h * w)
+   for i = 1, b do
+      gi[i]:mm(self.weight:t(), g[i])
+      self.gradWeight:addmm(g[i], x[i]:t())
+      self.gradBias:add(g[i]:sum(2):view(self.fanout))
+      if (self.weightDecay or 0) ~= 0 then self.gradWeight:add(h * w, self.weight) end
+   end
+   return gin
+end
+
+function SpatialLinear:accGradParameters(input, gradOutput, scale)
 end
 
 return SpatialLinear
