@@ -337,6 +337,16 @@ def rgb2y(out, src):
     _store(out, (0.299 * r + 0.587 * g + 0.114 * b).astype(wt))
 
 
+def rgb2nrgb(out, src):
+    """Each of R, G, B over R + G + B + 1e-6, summed in the tensor's precision in that order
+    (torch/image's Lua: sum:copy(r):add(g):add(b):add(1e-6), then cdiv)."""
+    wt = _work_dtype(src.dtype)
+    r, g, b = (src[i].astype(wt) for i in range(3))
+    total = ((r + g) + b + wt.type(1e-6)).astype(wt)
+    for i in range(3):
+        _store(out[i], (src[i].astype(wt) / total).astype(wt))
+
+
 def _lin(out_rows, src, coeffs):
     """TH's y:zero():add(c1, a):add(c2, b)...: each add in the tensor's type."""
     dt = out_rows.dtype
@@ -771,3 +781,76 @@ def ppm_save(path, arr):
             f.write(header + body)
     except OSError as e:
         raise OSError(f"cannot open file <{path}> for writing: {e.strerror}") from None
+
+
+# ---------------------------------------------------------------- polar, log-polar, rectangles
+def polar(out, src, full, log, bilinear):
+    """image.polar / image.logpolar: out rows are angles 2 pi j / rows, columns radii (m i /
+    cols, or exp(i log(m) / cols) for log-polar), read from src around its centre (H/2, W/2);
+    m is half the smaller side ('valid') or half the diagonal ('full'). Positions and weights
+    in the C code's single precision; the value passes through a C float, as torch/image's
+    kernels do; nearest when a bilinear neighbour falls outside; 0 outside the image."""
+    s, o = _chw(src), _chw(out)
+    sh, sw = s.shape[1], s.shape[2]
+    dh, dw = o.shape[1], o.shape[2]
+    mid_y, mid_x = _F32(sh / 2.0), _F32(sw / 2.0)
+    if full:
+        m = _F32(np.sqrt(np.float64(_F32(sw) * _F32(sw) + _F32(sh) * _F32(sh))) / 2.0)
+    else:
+        m = mid_x if sw < sh else mid_y
+    a = ((2 * np.pi * np.arange(dh, dtype=np.float64)) / np.float64(_F32(dh))).astype(np.float32)[:, None]
+    i = np.arange(dw, dtype=np.float32)[None, :]
+    if log:
+        fw = _F32(np.log(np.float64(m)) / np.float64(_F32(dw)))
+        r = np.exp((i * fw).astype(np.float64)).astype(np.float32)
+    else:
+        r = ((m * i) / _F32(dw)).astype(np.float32)
+    y = r.astype(np.float64) * np.cos(a.astype(np.float64)) + np.float64(mid_y)
+    x = -r.astype(np.float64) * np.sin(a.astype(np.float64)) + np.float64(mid_x)
+    # the positions are kept in temp_t (real) by polarBilinear, in float by the others
+    pt = _work_dtype(s.dtype) if bilinear and not log else np.dtype(np.float32)
+    if bilinear:
+        y, x = y.astype(pt), x.astype(pt)
+    y0, x0 = np.floor(y).astype(np.int64), np.floor(x).astype(np.int64)
+    outside = (x0 > sw - 1) | (y0 > sh - 1) | (x0 < 0) | (y0 < 0)
+    near = s[:, np.clip(y0, 0, sh - 1), np.clip(x0, 0, sw - 1)].astype(np.float32)
+    near[:, outside] = 0
+    if not bilinear:
+        _store(o, near)
+        return
+    edge = (x0 + 1 > sw - 1) | (y0 + 1 > sh - 1) | (x0 < 0) | (y0 < 0)
+    wi = (x - x0.astype(pt)).astype(np.float64)
+    wj = (y - y0.astype(pt)).astype(np.float64)
+    ya, yb = np.clip(y0, 0, sh - 1), np.clip(y0 + 1, 0, sh - 1)
+    xa, xb = np.clip(x0, 0, sw - 1), np.clip(x0 + 1, 0, sw - 1)
+    sd = s.astype(np.float64)
+    val = ((1.0 - wi) * (1.0 - wj) * sd[:, ya, xa] + wi * (1.0 - wj) * sd[:, ya, xb]
+           + (1.0 - wi) * wj * sd[:, yb, xa] + wi * wj * sd[:, yb, xb]).astype(np.float32)
+    _store(o, np.where(edge[None], near, val))
+
+
+def draw_rect(out, x1, y1, x2, y2, line_width, cr, cg, cb):
+    """image.drawRect: the four sides of the rectangle with corners (x1, y1), (x2, y2)
+    (0-based pixels as the C code takes them), each line_width pixels wide, clipped to the
+    image; colour (cr, cg, cb) in 0..255, stored as c / 255 (a C float) unless bytes."""
+    H, W = out.shape[1], out.shape[2]
+    lo = line_width // 2 + 1
+    up = line_width - lo - 1
+    x1l, y1l = max(0, x1 - lo), max(0, y1 - lo)
+    x1u, y1u = min(W, x1 + up + 1), min(H, y1 + up + 1)
+    x2l, y2l = max(0, x2 - lo), max(0, y2 - lo)
+    x2u, y2u = min(W, x2 + up + 1), min(H, y2 + up + 1)
+    if out.dtype == np.uint8:
+        colour = np.array([cr, cg, cb], dtype=np.int64)
+    else:
+        colour = np.array([cr, cg, cb], dtype=np.float32) / _F32(255.0)
+    colour = colour.astype(out.dtype)[:, None, None]
+
+    def paint(ys, ye, xs, xe):
+        if ye > ys and xe > xs:
+            out[:, ys:ye, xs:xe] = colour
+
+    paint(y1l, y2u, x1l, x1u)
+    paint(y1l, y2u, x2l, x2u)
+    paint(y1l, y1u, x1l, x2u)
+    paint(y2l, y2u, x1l, x2u)

@@ -1,4 +1,4 @@
-"""NumPy kernels behind modules of the Torch7 packages sparktorch7 ships (inn, nnx).
+"""NumPy kernels behind modules of the Torch7 packages sparktorch7 ships (inn, nnx, stn).
 
 Called from Lua as ``nn.kernels.<name>(out, ...)`` (bound by ``lua/nn/kernels.lua``); each
 kernel writes into ``out``. The Lua modules check the arguments first.
@@ -168,3 +168,169 @@ def resample_pick_grad(gin, gout, dH, dW, up):
     else:
         iy, ix = np.arange(oH) * dH, np.arange(oW) * dW
         gin[:, iy[:, None], ix[None, :]] = gout
+
+
+def max_sampling(out, indices, x):
+    """nnx SpatialMaxSampling: out (C, oH, oW) the maxima of x (C, H, W) over windows whose
+    edges are truncated multiples of dH = H / oH, dW = W / oW (single precision, as nnx);
+    indices (2, C, oH, oW) the 1-based row, then column, of each max within its window
+    (the first maximum in row-major order)."""
+    C, H, W = x.shape
+    oH, oW = out.shape[1], out.shape[2]
+    dH, dW = np.float32(H) / np.float32(oH), np.float32(W) / np.float32(oW)
+    for i in range(oH):
+        ys = int(np.float32(i) * dH)
+        ye = max(ys + 1, int(np.float32(i + 1) * dH))
+        for j in range(oW):
+            xs = int(np.float32(j) * dW)
+            xe = max(xs + 1, int(np.float32(j + 1) * dW))
+            win = x[:, ys:ye, xs:xe].reshape(C, -1)
+            k = win.argmax(axis=1)
+            out[:, i, j] = win[np.arange(C), k]
+            indices[0, :, i, j] = k // (xe - xs) + 1
+            indices[1, :, i, j] = k % (xe - xs) + 1
+
+
+def stochastic_pool(out, idx, x, kW, kH, dW, dH, train):
+    """inn SpatialStochasticPooling on x (N, C, H, W): out (N, C, oH, oW), windows clipped at
+    the edge. Evaluation: sum(x^2) / (FLT_MIN + sum(x)). Training: idx holds u ~ U(0, 1) per
+    output on entry; the first pixel (row-major) where the running sum reaches u * sum is
+    taken, and idx then holds its 0-based offset into x, as inn's CUDA kernel computes it."""
+    N, C, H, W = x.shape
+    oH, oW = out.shape[2], out.shape[3]
+    dt = x.dtype.type
+    base = (np.arange(N)[:, None] * C + np.arange(C)[None, :]) * H       # (N, C)
+    for ph in range(oH):
+        hs, he = ph * dH, min(ph * dH + kH, H)
+        for pw in range(oW):
+            ws, we = pw * dW, min(pw * dW + kW, W)
+            win = x[:, :, hs:he, ws:we].reshape(N, C, -1)
+            if win.shape[2] == 0:
+                out[:, :, ph, pw] = 0
+                continue
+            if not train:
+                # running sums from FLT_MIN, in the input's precision, as the kernel adds
+                s = np.cumsum(win, axis=2, dtype=dt)[:, :, -1] + dt(np.finfo(np.float32).tiny)
+                out[:, :, ph, pw] = np.cumsum(win * win, axis=2, dtype=dt)[:, :, -1] / s
+                continue
+            csum = np.cumsum(win, axis=2, dtype=dt)
+            thres = idx[:, :, ph, pw] * csum[:, :, -1]
+            hit = csum >= thres[:, :, None]
+            k = hit.argmax(axis=2)
+            found = hit.any(axis=2)
+            kw = we - ws
+            r, q = hs + k // kw, ws + k % kw
+            val = np.take_along_axis(win, k[:, :, None], axis=2)[:, :, 0]
+            out[:, :, ph, pw] = np.where(found, val, 0)
+            idx[:, :, ph, pw] = np.where(found, (base + r) * W + q, -1)
+
+
+def _exp_minus_approx(x):
+    """TH's THExpMinusApprox: exp(-x) for x >= 0 by (1 + x/8 + ... )^-8, 0 from 13 on."""
+    y = 1.0 + x * (0.125 + x * (0.0078125 + x * (0.00032552083 + x * 1.0172526e-5)))
+    y = y * y
+    y = y * y
+    y = y * y
+    return np.where(x < 13.0, 1.0 / y, 0.0)
+
+
+def soft_max_tree(out, x, target, weight, bias, child_parent, parent_children, root_id):
+    """nnx SoftMaxTree: out[i] = the sum, along the path from target[i] up to the root, of
+    the log-softmax (over a node's children, W x + b of their rows) at the child taken.
+    child_parent (maxChildId, 2): parentId, child index; parent_children (maxParentId, 2):
+    first row, number of children; all 1-based. Linear maps in the tensors' precision, the
+    log-sum with TH's approximate exp(-x) in double, as nnx's C code."""
+    cp = np.asarray(child_parent).astype(np.int64)
+    pc = np.asarray(parent_children).astype(np.int64)
+    tg = np.asarray(target).astype(np.int64).reshape(-1)
+    real = x.dtype.type
+    for i in range(x.shape[0]):
+        child = int(tg[i])
+        total = 0.0
+        steps = 0
+        while True:
+            if child < 1 or child > cp.shape[0] or cp[child - 1, 0] < 1:
+                raise ValueError(f"node {child} (on the path of target {int(tg[i])}, row {i + 1}) "
+                                 "has no parent in the tree")
+            parent, idx = int(cp[child - 1, 0]), int(cp[child - 1, 1])
+            start, n = int(pc[parent - 1, 0]), int(pc[parent - 1, 1])
+            z = (bias[start - 1:start - 1 + n] + weight[start - 1:start - 1 + n] @ x[i]).astype(real)
+            zmax = z.max()
+            logsum = float(zmax) + np.log(_exp_minus_approx((zmax - z).astype(np.float64)).sum())
+            total += float(real(z[idx - 1] - logsum))
+            if parent == root_id:
+                break
+            child = parent
+            steps += 1
+            if steps > cp.shape[0]:
+                raise ValueError(f"the tree has a cycle through node {parent}")
+        out[i] = total
+
+
+def spatial_matching(out, x1, x2, full):
+    """nnx SpatialMatching: out (H1, W1, maxh, maxw), out[y, x, dy, dx] the squared distance
+    over channels between x1[:, y, x] and x2[:, y + dy - oy, x + dx - ox] (oy = ox = 0; with
+    full, the window is centred: oy = ceil(maxh / 2) - 1, ox alike, and places outside x2 stay
+    1e30), summed channel by channel in the tensors' precision."""
+    C, H1, W1 = x1.shape
+    H2, W2 = x2.shape[1], x2.shape[2]
+    maxh, maxw = out.shape[2], out.shape[3]
+    dt = x1.dtype.type
+    out.fill(dt(1e30))
+    oy = int(math.ceil(maxh / 2)) - 1 if full else 0
+    ox = int(math.ceil(maxw / 2)) - 1 if full else 0
+    for dy in range(maxh):
+        ys = np.arange(H1) + dy - oy
+        vy = (ys >= 0) & (ys < H2)
+        for dx in range(maxw):
+            xs = np.arange(W1) + dx - ox
+            vx = (xs >= 0) & (xs < W2)
+            if not vy.any() or not vx.any():
+                continue
+            a = x1[:, vy][:, :, vx]
+            b = x2[:, ys[vy]][:, :, xs[vx]]
+            d = np.zeros(a.shape[1:], dtype=dt)
+            for k in range(C):
+                d += (a[k] - b[k]) ** 2
+            out[np.ix_(np.nonzero(vy)[0], np.nonzero(vx)[0], [dy], [dx])] = d[:, :, None, None]
+
+
+def bilinear_sampler_bhwd(out, images, grids):
+    """stnbhwd's BilinearSamplerBHWD: images (B, H, W, C), grids (B, oH, oW, 2) of normalised
+    (y, x) in [-1, 1] (the corners' centres); out (B, oH, oW, C) the bilinear interpolation,
+    a corner outside the image counting 0. Positions and weights in the tensors' precision
+    as the C code computes them."""
+    B, H, W, C = images.shape
+    dt = images.dtype.type
+    yf, xf = grids[..., 0].astype(dt), grids[..., 1].astype(dt)
+    xc = ((xf + dt(1)) * dt(W - 1) / dt(2)).astype(dt)
+    yc = ((yf + dt(1)) * dt(H - 1) / dt(2)).astype(dt)
+    x0, y0 = np.floor(xc).astype(np.int64), np.floor(yc).astype(np.int64)
+    wx = (dt(1) - (xc - x0.astype(dt))).astype(dt)[..., None]
+    wy = (dt(1) - (yc - y0.astype(dt))).astype(dt)[..., None]
+    b = np.arange(B)[:, None, None]
+
+    def corner(yy, xx):
+        inside = (xx >= 0) & (xx <= W - 1) & (yy >= 0) & (yy <= H - 1)
+        v = images[b, np.clip(yy, 0, H - 1), np.clip(xx, 0, W - 1)]
+        return np.where(inside[..., None], v, dt(0))
+
+    one = dt(1)
+    res = (wx * wy * corner(y0, x0) + (one - wx) * wy * corner(y0, x0 + 1)
+           + wx * (one - wy) * corner(y0 + 1, x0) + (one - wx) * (one - wy) * corner(y0 + 1, x0 + 1))
+    out[...] = res.astype(dt)
+
+
+def max_sampling_grad(grad_in, indices, grad_out):
+    """nnx SpatialMaxSampling's backward: grad_in (C, H, W) zero but for each output's
+    gradient added at its window's maximum (indices from the forward)."""
+    C, H, W = grad_in.shape
+    oH, oW = grad_out.shape[1], grad_out.shape[2]
+    dH, dW = np.float32(H) / np.float32(oH), np.float32(W) / np.float32(oW)
+    grad_in[...] = 0
+    ys = np.array([int(np.float32(i) * dH) for i in range(oH)])
+    xs = np.array([int(np.float32(j) * dW) for j in range(oW)])
+    rows = indices[0].astype(np.int64) - 1 + ys[None, :, None]
+    cols = indices[1].astype(np.int64) - 1 + xs[None, None, :]
+    planes = np.broadcast_to(np.arange(C)[:, None, None], rows.shape)
+    np.add.at(grad_in, (planes, rows, cols), grad_out)

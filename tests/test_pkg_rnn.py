@@ -486,7 +486,7 @@ def test_save_load_roundtrip_forward(lua, ctor, fields, dtype):
 
 
 def test_every_package_file_defines_its_class_and_is_required():
-    for pkg, ns in (("rnn", "nn"), ("dpnn", "nn"), ("nnx", "nn"), ("inn", "inn")):
+    for pkg, ns in (("rnn", "nn"), ("dpnn", "nn"), ("nnx", "nnx?"), ("inn", "inn"), ("stn", "nn")):
         with open(os.path.join(LUA, pkg, "init.lua")) as f:
             init = f.read()
         for path in glob.glob(os.path.join(LUA, pkg, "*.lua")):

@@ -20,6 +20,7 @@ function dpnn.require(packagename)
 end
 
 require('dpnn.extensions')
+require('dpnn.training')
 
 -- decorators and containers
 require('dpnn.Serial')
@@ -35,6 +36,9 @@ require('dpnn.TotalDropout')
 require('dpnn.SpatialRegionDropout')
 require('dpnn.SpatialFeatNormalization')
 require('dpnn.FireModule')
+require('dpnn.SpatialBinaryConvolution')
+require('dpnn.SimpleColorTransform')
+require('dpnn.PCAColorTransform')
 
 -- REINFORCE
 require('dpnn.Reinforce')
@@ -44,5 +48,11 @@ require('dpnn.ReinforceBernoulli')
 require('dpnn.ReinforceGamma')
 require('dpnn.VRClassReward')
 require('dpnn.BinaryClassReward')
+require('dpnn.CategoricalEntropy')
+
+-- criterions
+require('dpnn.BinaryLogisticRegression')
+require('dpnn.SpatialBinaryLogisticRegression')
+require('dpnn.NCECriterion')
 
 return dpnn

@@ -52,6 +52,14 @@ local function checkNumber(fname, v, what)
    end
 end
 
+-- the ([dst,] src) arguments of the functions that take an optional destination
+local function dstSrc(fname, ...)
+   local n = select('#', ...)
+   if n == 2 then return ... end
+   if n == 1 then return nil, (...) end
+   fail(fname, 'expects ([dst,] src)', 3)
+end
+
 -- ------------------------------------------------------------------ load / save
 local TYPES = {float = 'torch.FloatTensor', double = 'torch.DoubleTensor', byte = 'torch.ByteTensor'}
 
@@ -425,11 +433,7 @@ end
 
 local function flipper(fname)
    return function(...)
-      local n = select('#', ...)
-      local dst, src
-      if n == 2 then dst, src = ...
-      elseif n == 1 then src = ...
-      else fail(fname, 'expects ([dst,] src)', 2) end
+      local dst, src = dstSrc(fname, ...)
       checkImage(fname, src, 'src')
       dst = dst or src.new()
       if dst ~= src then dst:resizeAs(src) end
@@ -551,11 +555,7 @@ end
 -- ------------------------------------------------------------------ colour spaces
 local function colour(fname, kname, outChannels)
    return function(...)
-      local n = select('#', ...)
-      local dst, src
-      if n == 2 then dst, src = ...
-      elseif n == 1 then src = ...
-      else fail(fname, 'expects ([dst,] src)', 2) end
+      local dst, src = dstSrc(fname, ...)
       checkImage(fname, src, 'src', 3)
       if src:size(1) < 3 then fail(fname, 'expects 3 channels, got ' .. src:size(1), 2) end
       dst = dst or src.new()
@@ -578,6 +578,9 @@ image.rgb2lab = colour('rgb2lab', 'rgb2lab')
 image.lab2rgb = colour('lab2rgb', 'lab2rgb')
 image.rgb2hsv = colour('rgb2hsv', 'rgb2hsv')
 image.hsv2rgb = colour('hsv2rgb', 'hsv2rgb')
+
+-- image.rgb2nrgb([dst,] src): normalised RGB, each channel over (R + G + B + 1e-6)
+image.rgb2nrgb = colour('rgb2nrgb', 'rgb2nrgb')
 
 -- ------------------------------------------------------------------ kernels
 -- image.gaussian([size] | {size=, sigma=, amplitude=, normalize=, width=, height=,
@@ -729,6 +732,348 @@ function image.lcn(im, ker)
    out:cdiv(lstd)
    return out
 end
+
+-- ------------------------------------------------------------------ polar, morphology, drawing
+-- image.polar([dst,] src [, interp [, mode]]) and image.logpolar(...): src resampled on a
+-- (log-)polar grid around its centre, rows the angles, columns the radii; interp 'simple'
+-- (nearest) or 'bilinear', mode 'valid' (radius up to half the smaller side) or 'full'
+-- (half the diagonal); dst defaults to depth x max(H, W) x max(H, W). The defaults are the
+-- documented ones (simple, valid): Torch7's own Lua swapped them, so that its polar(src)
+-- raised an error.
+local function polarFn(fname, log)
+   return function(...)
+      local n = select('#', ...)
+      local a1, a2, a3, a4 = ...
+      local dst, src, interp, mode
+      if n == 4 then dst, src, interp, mode = a1, a2, a3, a4
+      elseif n == 3 then
+         if type(a2) == 'string' then src, interp, mode = a1, a2, a3 else dst, src, interp = a1, a2, a3 end
+      elseif n == 2 then
+         if type(a2) == 'string' then src, interp = a1, a2 else dst, src = a1, a2 end
+      elseif n == 1 then src = a1
+      else fail(fname, 'expects ([dst,] src [, interp [, mode]])', 2) end
+      checkImage(fname, src, 'src')
+      interp, mode = interp or 'simple', mode or 'valid'
+      if interp ~= 'simple' and interp ~= 'bilinear' then
+         fail(fname, "interpolation must be one of: simple | bilinear, got '" .. tostring(interp) .. "'", 2)
+      end
+      if mode ~= 'valid' and mode ~= 'full' then
+         fail(fname, "mode must be one of: valid | full, got '" .. tostring(mode) .. "'", 2)
+      end
+      local d = src:dim()
+      if dst == nil then
+         local maxDist = math.max(src:size(d - 1), src:size(d))
+         dst = src.new()
+         if d == 3 then dst:resize(src:size(1), maxDist, maxDist) else dst:resize(maxDist, maxDist) end
+      end
+      checkImage(fname, dst, 'dst')
+      if dst:dim() ~= d or (d == 3 and dst:size(1) ~= src:size(1)) then
+         fail(fname, 'src and dst depths do not match', 2)
+      end
+      kernel(fname, 'polar', dst, src, mode == 'full', log, interp == 'bilinear')
+      return dst
+   end
+end
+image.polar = polarFn('polar', false)
+image.logpolar = polarFn('logpolar', true)
+
+-- image.erode(im [, kern = 3x3 ones, pad = 1]) and image.dilate(im [, kern, pad = 0]): the
+-- morphology of a binary (0/1) H x W image with an odd-sized 0/1 kernel, pixels beyond the
+-- border taken as pad; erosion keeps a pixel where the kernel's convolution (torch.conv2)
+-- sums to the kernel's count, dilation where the flipped kernel's is positive.
+local function morphology(fname, dilate)
+   return function(im, kern, pad)
+      checkImage(fname, im, 'the image', 2)
+      if kern ~= nil then checkImage(fname, kern, 'the kernel', 2) end
+      kern = kern or torch.ones(3, 3):typeAs(im)
+      if kern:size(1) % 2 == 0 or kern:size(2) % 2 == 0 then
+         fail(fname, 'expects a kernel of odd sizes, got ' .. kern:size(1) .. 'x' .. kern:size(2), 2)
+      end
+      if pad ~= nil then checkNumber(fname, pad, 'pad') end
+      pad = pad or (dilate and 0 or 1)
+      kern = kern:typeAs(im)
+      if dilate then kern = image.hflip(image.vflip(kern)) end
+      local hpad, wpad = (kern:size(1) - 1) / 2, (kern:size(2) - 1) / 2
+      local padded = im.new(im:size(1) + 2 * hpad, im:size(2) + 2 * wpad):fill(pad)
+      padded:narrow(1, hpad + 1, im:size(1)):narrow(2, wpad + 1, im:size(2)):copy(im)
+      local conv = torch.conv2(padded, kern)
+      if dilate then return torch.gt(conv, 0):typeAs(im) end
+      return torch.eq(conv, kern:sum()):typeAs(im)
+   end
+end
+image.erode = morphology('erode', false)
+image.dilate = morphology('dilate', true)
+
+local function checkColourImage(fname, src)
+   if not torch.isTensor(src) or src:dim() ~= 3 or src:size(1) ~= 3 then
+      fail(fname, 'input image has to be a 3D tensor of shape 3 x H x W, got '
+           .. (torch.isTensor(src) and table.concat(src:size():totable(), 'x') or torch.type(src)), 3)
+   end
+end
+
+-- image.drawRect(src, x1, y1, x2, y2 [, {color = {r, g, b} (0..255, red), lineWidth = 1,
+-- inplace = false}]): the rectangle's outline on a copy of the 3 x H x W image (or on it,
+-- inplace); x and y are taken as torch/image's C code takes them (0-based pixels)
+function image.drawRect(src, x1, y1, x2, y2, opts)
+   checkColourImage('drawRect', src)
+   opts = opts or {}
+   local out = opts.inplace and src or src:clone()
+   if not (x1 and x2 and y1 and y2) then return out end
+   for i, v in ipairs({x1, y1, x2, y2}) do checkNumber('drawRect', v, ({'x1', 'y1', 'x2', 'y2'})[i]) end
+   local color = opts.color or {255, 0, 0}
+   local function int(v) return v >= 0 and math.floor(v) or -math.floor(-v) end
+   kernel('drawRect', 'draw_rect', out, int(x1), int(y1), int(x2), int(y2), int(opts.lineWidth or 1),
+          int(color[1]), int(color[2]), int(color[3]))
+   return out
+end
+
+-- ------------------------------------------------------------------ colour maps, kernels
+-- image.colormap(n): n x 3 RGB colours spaced around the hue wheel (hue += 39 degrees,
+-- saturation 0.3 + (k / 9 mod 0.7), lightness 0.5), as torch/image builds them
+function image.colormap(nbColor)
+   checkNumber('colormap', nbColor, 'the number of colours')
+   local map = torch.Tensor(nbColor, 3)
+   local huef, satf = 0, 0
+   for i = 1, nbColor do
+      local hue = math.fmod(huef, 360)
+      local sat = math.fmod(satf, 0.7) + 0.3
+      local light = 0.5
+      huef, satf = huef + 39, satf + 1 / 9
+      local c = (1 - math.abs(2 * light - 1)) * sat
+      local hp = hue / 60
+      local x = c * (1 - math.abs(math.fmod(hp, 2) - 1))
+      local r, g, b
+      if hp < 1 then r, g, b = c, x, 0
+      elseif hp < 2 then r, g, b = x, c, 0
+      elseif hp < 3 then r, g, b = 0, c, x
+      elseif hp < 4 then r, g, b = 0, x, c
+      elseif hp < 5 then r, g, b = x, 0, c
+      else r, g, b = c, 0, x end
+      local m = light - c / 2
+      map[i][1], map[i][2], map[i][3] = r + m, g + m, b + m
+   end
+   return map
+end
+
+-- image.jetColormap(n): n x 3 colours of the jet map (blue through red)
+function image.jetColormap(nbColor)
+   checkNumber('jetColormap', nbColor, 'the number of colours')
+   local map = torch.Tensor(nbColor, 3)
+   for i = 1, nbColor do
+      local f = 4 * i / nbColor
+      map[i][1] = math.max(math.min(f - 1.5, -f + 4.5, 1), 0)
+      map[i][2] = math.max(math.min(f - 0.5, -f + 3.5, 1), 0)
+      map[i][3] = math.max(math.min(f + 0.5, -f + 2.5, 1), 0)
+   end
+   return map
+end
+
+-- image.y2jet([dst,] src): a greyscale image of levels 1..L (H x W, 1 x H x W or a vector)
+-- coloured by image.jetColormap(L), L its maximum; 3 x H x W (bytes: 0..255)
+function image.y2jet(...)
+   local dst, src = dstSrc('y2jet', ...)
+   if not torch.isTensor(src) then fail('y2jet', 'expects src as a tensor, got ' .. torch.type(src), 2) end
+   if src:dim() == 3 and src:size(1) == 1 then src = src[1] end
+   if src:dim() == 1 then src = src:view(1, src:size(1)) end
+   checkImage('y2jet', src, 'src', 2)
+   local levels = src:max()
+   local map = image.jetColormap(levels)
+   if torch.type(src) == 'torch.ByteTensor' then
+      map = map:mul(255):round():clamp(0, 255):byte()
+   else
+      map = map:typeAs(src)
+   end
+   local idx = src:long():view(-1)
+   if idx:min() < 1 then
+      fail('y2jet', 'expects levels 1..L, got ' .. idx:min(), 2)
+   end
+   dst = dst or src.new()
+   dst:resize(3, src:size(1), src:size(2))
+   dst:copy(map:index(1, idx):t():contiguous():view(3, src:size(1), src:size(2)))
+   return dst
+end
+
+-- image.laplacian([size] | {size=, sigma=0.1, amplitude=, normalize=, width=, height=,
+-- sigma_horz=, sigma_vert=, mean_horz=, mean_vert=}): a 2D Laplacian-of-Gaussian kernel,
+-- element (i, j) from (i - cx) / (sigma_horz width) and (j - cy) / (sigma_vert height) as
+-- torch/image writes it (rows against the horizontal centre)
+function image.laplacian(...)
+   local _, size, sigma, amplitude, normalize, width, height, sigma_horz, sigma_vert, mean_horz, mean_vert =
+      xlua.unpack({...}, 'image.laplacian', 'returns a 2D Laplacian kernel',
+      {arg = 'size', type = 'number', help = 'kernel size (size x size)', default = 3},
+      {arg = 'sigma', type = 'number', help = 'sigma (horizontal and vertical)', default = 0.1},
+      {arg = 'amplitude', type = 'number', help = 'amplitute of the Laplacian (max value)', default = 1},
+      {arg = 'normalize', type = 'number', help = 'normalize kernel (exc Amplitude)', default = false},
+      {arg = 'width', type = 'number', help = 'kernel width', defaulta = 'size'},
+      {arg = 'height', type = 'number', help = 'kernel height', defaulta = 'size'},
+      {arg = 'sigma_horz', type = 'number', help = 'horizontal sigma', defaulta = 'sigma'},
+      {arg = 'sigma_vert', type = 'number', help = 'vertical sigma', defaulta = 'sigma'},
+      {arg = 'mean_horz', type = 'number', help = 'horizontal mean', default = 0.5},
+      {arg = 'mean_vert', type = 'number', help = 'vertical mean', default = 0.5})
+   local cx, cy = mean_horz * width + 0.5, mean_vert * height + 0.5
+   local k = torch.Tensor(height, width)
+   for i = 1, height do
+      for j = 1, width do
+         local xsq = ((i - cx) / (sigma_horz * width)) ^ 2 / 2
+         local ysq = ((j - cy) / (sigma_vert * height)) ^ 2 / 2
+         k[i][j] = (1 - (xsq + ysq)) * amplitude * math.exp(-(xsq + ysq))
+      end
+   end
+   if normalize then k:div(k:sum()) end
+   return k
+end
+
+-- image.gaussianpyramid([dst,] src, scales): a list of src scaled by each factor (nearest,
+-- 'simple'), each level made from the previous level smoothed by a normalised 3x3 gaussian
+-- (image.convolve 'same'); sizes truncated as Torch7's resize truncates them
+function image.gaussianpyramid(...)
+   local n = select('#', ...)
+   local dst, src, scales
+   if n == 3 then dst, src, scales = ...
+   elseif n == 2 then src, scales = ...; dst = {}
+   else fail('gaussianpyramid', 'expects ([dst,] src, scales)', 2) end
+   checkImage('gaussianpyramid', src, 'src')
+   if type(scales) ~= 'table' then
+      fail('gaussianpyramid', 'expects the scales as a list of numbers, got ' .. type(scales), 2)
+   end
+   local d = src:dim()
+   for i, s in ipairs(scales) do
+      dst[i] = dst[i] or src.new()
+      local h, w = math.floor(src:size(d - 1) * s), math.floor(src:size(d) * s)
+      if d == 3 then dst[i]:resize(src:size(1), h, w) else dst[i]:resize(h, w) end
+   end
+   local k = image.gaussian{width = 3, normalize = true}:typeAs(src)
+   local tmp = src
+   for i, s in ipairs(scales) do
+      if s == 1 then dst[i]:copy(tmp) else image.scale(dst[i], tmp, 'simple') end
+      tmp = image.convolve(dst[i], k, 'same')
+   end
+   return dst
+end
+
+-- ------------------------------------------------------------------ flip, grids, file types
+-- image.flip([dst,] src, dim): src (up to 5D, contiguous) reversed along dimension dim
+function image.flip(...)
+   local n = select('#', ...)
+   local dst, src, dim
+   if n == 3 then dst, src, dim = ...
+   elseif n == 2 then src, dim = ...
+   else fail('flip', 'expects ([dst,] src, flip_dim)', 2) end
+   if not torch.isTensor(src) then fail('flip', 'expects src as a tensor, got ' .. torch.type(src), 2) end
+   if src:dim() > 5 then fail('flip', 'too many input dims (up to 5D supported), got ' .. src:dim(), 2) end
+   if type(dim) ~= 'number' or dim < 1 or dim > src:dim() then
+      fail('flip', string.format('bad flip dimension %s for a %dD tensor', tostring(dim), src:dim()), 2)
+   end
+   if not src:isContiguous() then fail('flip', 'input tensor is not contiguous', 2) end
+   local size = src:size(dim)
+   local idx = torch.LongTensor(size)
+   for i = 1, size do idx[i] = size - i + 1 end
+   local res = src:index(dim, idx)
+   dst = dst or src.new()
+   dst:resizeAs(src):copy(res)
+   return dst
+end
+
+-- image.toDisplayTensor(input | {input=, padding=0, nrow=6, scaleeach=false, min=, max=,
+-- symmetric=false, saturate=true}): a list or pack of images (K x H x W, K x 3 x H x W, a
+-- table) laid out as one grid image (rows of nrow, padding pixels apart, the gaps filled
+-- with the maximum), rescaled by image.minmax (all together, or each with scaleeach)
+function image.toDisplayTensor(...)
+   local _, input, padding, nrow, scaleeach, min, max, symm, saturate = xlua.unpack({...},
+      'image.toDisplayTensor', 'given a pack of tensors, returns a single tensor that contains a grid of all in the pack',
+      {arg = 'input', type = 'torch.Tensor | table', help = 'input (HxW or KxHxW or Kx3xHxW or list)', req = true},
+      {arg = 'padding', type = 'number', help = 'number of padding pixels between images', default = 0},
+      {arg = 'nrow', type = 'number', help = 'number of images per row', default = 6},
+      {arg = 'scaleeach', type = 'boolean', help = 'individual scaling for list of images', default = false},
+      {arg = 'min', type = 'number', help = 'lower-bound for range'},
+      {arg = 'max', type = 'number', help = 'upper-bound for range'},
+      {arg = 'symmetric', type = 'boolean', help = 'symmetric dynamic range', default = false},
+      {arg = 'saturate', type = 'boolean', help = 'saturate', default = true})
+   local packed = torch.Tensor()
+   if type(input) == 'table' and not torch.typename(input) then
+      if #input == 0 or not torch.isTensor(input[1]) then
+         fail('toDisplayTensor', 'expects a non-empty list of image tensors', 2)
+      end
+      local nd = input[1]:dim()
+      local ch = nd == 2 and 1 or input[1]:size(1)
+      packed:resize(#input, ch, input[1]:size(nd - 1), input[1]:size(nd))
+      for i, img in ipairs(input) do packed[i]:copy(img) end
+   elseif torch.isTensor(input) then
+      packed:resize(input:size()):copy(input)
+   else
+      fail('toDisplayTensor', 'unknown or incompatible type of input: ' .. torch.type(input), 2)
+   end
+   local mm = {inplace = true, min = min, max = max, symm = symm, saturate = saturate}
+   local function minmax(t) mm.tensor = t; image.minmax(mm) end
+   local colourPack = packed:dim() == 4 and (packed:size(2) == 3 or packed:size(2) == 1)
+   if scaleeach and (colourPack or (packed:dim() == 3 and packed:size(1) ~= 1 and packed:size(1) ~= 3)) then
+      for i = 1, packed:size(1) do minmax(packed[i]) end
+   end
+   if packed:dim() == 2 or (packed:dim() == 3 and (packed:size(1) == 1 or packed:size(1) == 3)) then
+      minmax(packed)
+      return packed
+   end
+   if not colourPack and packed:dim() ~= 3 then
+      fail('toDisplayTensor', 'packed must be a HxW or KxHxW or Kx3xHxW tensor, or a list of tensors', 2)
+   end
+   local lead = colourPack and 1 or 0            -- the channel dimension of the grid, if any
+   local nmaps = packed:size(1)
+   local xmaps = math.min(nrow, nmaps)
+   local ymaps = math.ceil(nmaps / xmaps)
+   local height = packed:size(lead + 2) + padding
+   local width = packed:size(lead + 3) + padding
+   local grid = torch.Tensor()
+   if colourPack then grid:resize(packed:size(2), height * ymaps, width * xmaps)
+   else grid:resize(height * ymaps, width * xmaps) end
+   grid:fill(packed:max())
+   local k = 1
+   for y = 1, ymaps do
+      for x = 1, xmaps do
+         if k > nmaps then break end
+         grid:narrow(lead + 1, math.floor((y - 1) * height + 1 + padding / 2), math.floor(height - padding))
+             :narrow(lead + 2, math.floor((x - 1) * width + 1 + padding / 2), math.floor(width - padding))
+             :copy(packed[k])
+         k = k + 1
+      end
+   end
+   if not scaleeach then minmax(grid) end
+   return grid
+end
+
+-- image.supported_filetypes (by suffix, each {loader=, saver=}) and image.is_supported(suffix)
+image.supported_filetypes = {
+   jpg = {loader = image.loadJPG, saver = image.saveJPG},
+   png = {loader = image.loadPNG, saver = image.savePNG},
+   ppm = {loader = image.loadPPM, saver = image.savePPM},
+   pgm = {loader = image.loadPPM, saver = image.savePGM},
+}
+for alias, suffix in pairs({JPG = 'jpg', JPEG = 'jpg', jpeg = 'jpg', PNG = 'png', PPM = 'ppm', PGM = 'pgm'}) do
+   image.supported_filetypes[alias] = image.supported_filetypes[suffix]
+end
+function image.is_supported(suffix)
+   return image.supported_filetypes[suffix] ~= nil
+end
+
+-- image.display / image.window opened qt windows: there is no display here
+local function noDisplay(fname)
+   return function()
+      fail(fname, 'opens a window (qt) in Torch7: there is no display in sparktorch7; save the image '
+           .. 'with image.save, or build a grid with image.toDisplayTensor', 2)
+   end
+end
+image.display = noDisplay('display')
+image.window = noDisplay('window')
+
+-- what torch/image has and sparktorch7 does not: a clear error instead of "attempt to call nil"
+local function notShipped(fname, why)
+   image[fname] = function() fail(fname, why, 2) end
+end
+notShipped('drawText', "is not available in sparktorch7: it draws with torch/image's own bitmap font, "
+           .. 'which is not shipped (image.drawRect is)')
+notShipped('lena', "loads the sample image bundled with torch/image, which sparktorch7 does not ship: "
+           .. 'load an image file with image.load')
+notShipped('fabio', "loads the sample image bundled with torch/image, which sparktorch7 does not ship: "
+           .. 'load an image file with image.load')
 
 rawset(_G, 'image', image)
 return image

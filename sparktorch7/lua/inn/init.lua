@@ -6,6 +6,7 @@ inn = inn or {}
 
 require('inn.SpatialMaxPooling')
 require('inn.SpatialAveragePooling')
+require('inn.SpatialStochasticPooling')
 require('inn.SpatialCrossResponseNormalization')
 require('inn.MeanSubtraction')
 require('inn.SpatialPyramidPooling')

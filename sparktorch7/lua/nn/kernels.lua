@@ -73,6 +73,9 @@ local MANIFEST = {
    {'sparktorch7._pkg_ops', {
       'roi_pooling', 'resample_bilinear', 'resample_average', 'resample_pick',
       'resample_bilinear_grad', 'resample_average_grad', 'resample_pick_grad', 'roi_pooling_grad',
+      -- nnx's max sampling, tree softmax and matching, inn's stochastic pooling, stn's sampler
+      'max_sampling', 'max_sampling_grad', 'soft_max_tree', 'spatial_matching', 'stochastic_pool',
+      'bilinear_sampler_bhwd',
    }},
 }
 

@@ -46,4 +46,16 @@ function args.gradPlanes(self, input, gradOutput, yDim, xDim, classname)
    return gin, gout
 end
 
+-- module:type(typename) converting every field but `skip` (PushTable's pulls, PullTable's
+-- push: each is converted where it sits in the model)
+function args.typeExcept(skip)
+   return function(self, typename, tensorCache)
+      tensorCache = tensorCache or {}
+      for key, param in pairs(self) do
+         if key ~= skip then self[key] = nn.utils.recursiveType(param, typename, tensorCache) end
+      end
+      return self
+   end
+end
+
 return args

@@ -483,8 +483,9 @@ function ships(pkg)
    return f ~= nil
 end
 
--- packages whose classes are named nn.* (Element-Research rnn and dpnn, nnx, nngraph's gModule)
-local NN_EXTENSIONS = {'nngraph', 'rnn', 'dpnn', 'nnx'}
+-- packages whose classes are named nn.* (Element-Research rnn and dpnn, nnx, nngraph's gModule,
+-- stnbhwd's spatial transformer modules)
+local NN_EXTENSIONS = {'nngraph', 'rnn', 'dpnn', 'nnx', 'stn'}
 -- nn.* names that projects define for classes of their own (torch-rnn's nn.LSTM, many a
 -- nn.GRU): reading one never requires rnn, whose classes of that name are another layout
 -- (an rnn model holds a Sequencer/Recursor/FastLSTM around them, which requires rnn first)
