@@ -20,6 +20,7 @@ require('rnn.SAdd')
 require('rnn.CopyGrad')
 require('rnn.ExpandAs')
 require('rnn.NCEModule')
+require('rnn.NCECriterion')
 
 -- masking
 require('rnn.LookupTableMaskZero')
