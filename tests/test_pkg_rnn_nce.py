@@ -283,8 +283,10 @@ def test_batchnoise_equals_the_same_noise_per_row(lua, dtype):
     lua.execute("m2 = m:clone(); m2.batchnoise = false; crit = nn.NCECriterion(); "
                 "o = m:forward({x, t}); g = crit:backward(o, t); m:zeroGradParameters(); gi = m:backward({x, t}, g); "
                 "shared = m.sampleidx:narrow(1, 1, m.k):clone(); "
-                "m2.noiseSample = function(self, idx, n, k) return idx:resize(n, k):copy(shared:view(1, k):expand(n, k)) end; "
-                "o2 = m2:forward({x, t}); g2 = crit:backward(o2, t); m2:zeroGradParameters(); gi2 = m2:backward({x, t}, g2)")
+                "m2.noiseSample = function(self, idx, n, k) "
+                "   return idx:resize(n, k):copy(shared:view(1, k):expand(n, k)) end; "
+                "o2 = m2:forward({x, t}); g2 = crit:backward(o2, t); m2:zeroGradParameters(); "
+                "gi2 = m2:backward({x, t}, g2)")
     for a, b_ in (("o[1]", "o2[1]"), ("o[2]", "o2[2]"), ("o[4]", "o2[4]"), ("gi[1]", "gi2[1]"),
                   ("m.gradWeight", "m2.gradWeight"), ("m.gradBias", "m2.gradBias")):
         np.testing.assert_allclose(get(lua, a), get(lua, b_), **tol(dtype), err_msg=a)

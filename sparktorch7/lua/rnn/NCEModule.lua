@@ -286,8 +286,8 @@ local function scoreGradients(self, inputTable, gradOutput, level)
    local dPmt, dPms = gradOutput[1], gradOutput[2]
    if not torch.isTensor(dPmt) or dPmt:nElement() ~= N or not torch.isTensor(dPms) or dPms:dim() ~= 2
       or dPms:size(1) ~= N or dPms:size(2) ~= k then
-      error(string.format('<nn.NCEModule> gradOutput[1] must hold %d values and gradOutput[2] be %d x %d, got %s and %s',
-                          N, N, k, nn.utils.describe(dPmt), nn.utils.describe(dPms)), level)
+      error(string.format('<nn.NCEModule> gradOutput[1] must hold %d values and gradOutput[2] be %d x %d, '
+                          .. 'got %s and %s', N, N, k, nn.utils.describe(dPmt), nn.utils.describe(dPms)), level)
    end
    local Pmt, Pms = self.output[1], self.output[2]
    if self.batchnoise then
