@@ -292,6 +292,30 @@ def test_batchnoise_equals_the_same_noise_per_row(lua, dtype):
         np.testing.assert_allclose(get(lua, a), get(lua, b_), **tol(dtype), err_msg=a)
 
 
+def test_inside_maskzero(lua):
+    """torch/rnn's language models wrap it in nn.MaskZero: a masked row outputs zeros and passes
+    no gradient, to the input or to the weights."""
+    rng = np.random.default_rng(11)
+    N, D, V, k = 4, 3, 9, 4
+    make(lua, D, V, k, Z=1)
+    put(lua, "x", rng.standard_normal((N, D)))
+    put_long(lua, "t", rng.integers(1, V + 1, N))
+    put(lua, "A1", rng.standard_normal(N))
+    put(lua, "A2", rng.standard_normal((N, k)))
+    lua.execute("mz = nn.MaskZero(m); mz:setZeroMask(torch.ByteTensor{0, 1, 0, 0}); torch.manualSeed(3); "
+                "o = mz:forward({x, t}); m:zeroGradParameters(); gi = mz:backward({x, t}, {A1, A2})[1]:clone(); "
+                "gw = m.gradWeight:clone(); "
+                "A1[2] = 0; A2[2]:zero(); plain = m:clone(); plain:zeroGradParameters(); torch.manualSeed(3); "
+                "po = plain:forward({x, t}); pgi = plain:backward({x, t}, {A1, A2})[1]")
+    for i in range(1, 5):
+        assert not get(lua, f"o[{i}]")[1].any()
+    np.testing.assert_allclose(get(lua, "o[1]")[[0, 2, 3]], get(lua, "po[1]")[[0, 2, 3]], rtol=1e-12)
+    gi = get(lua, "gi")
+    assert not gi[1].any()
+    np.testing.assert_allclose(gi, get(lua, "pgi"), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(get(lua, "gw"), get(lua, "plain.gradWeight"), rtol=1e-12, atol=1e-15)
+
+
 # ---------------------------------------------------------------- training and evaluation
 def test_sgd_on_a_tiny_language_model(lua):
     """Next word = f(current word) over 8 words: a LookupTable feeding the NCEModule, trained by
