@@ -463,7 +463,7 @@ def test_ncemodule_normalized_evaluation(lua, dtype):
     W, b = get(lua, "m.weight"), get(lua, "m.bias")
     np.testing.assert_allclose(b, -np.log(V))           # torch/rnn's initial bias (Z = 1)
     lin = x @ W.T + b
-    # in training the forward is the NCE one (tests/test_pkg_rnn_more.py): {Pmt, Pms, Pnt, Pns}
+    # training (and evaluation without normalized) scores sampled classes (tests/test_pkg_rnn_nce.py)
     assert lua.eval("#m:forward({x, torch.LongTensor(4):fill(1)})") == 4
     lua.execute("m:evaluate(); m.normalized = true; p = m:forward({x, torch.LongTensor(4):fill(1)})")
     ref = np.exp(lin - lin.max(1, keepdims=True))
