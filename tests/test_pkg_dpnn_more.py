@@ -168,8 +168,9 @@ def test_nce_criterion(lua, dtype):
         np.testing.assert_allclose(g2, b / (b + K * d + eps) / (b + eps) / div, **tol(dtype))
         np.testing.assert_array_equal(g3, 0)
         np.testing.assert_array_equal(g4, 0)
-    with pytest.raises(st.LuaError, match=r"<nn.NCECriterion> input must be nn.NCEModule's \{Pmt \(batch\), "
-                                          r"Pms \(batch x k\), Pnt \(batch\), Pns \(batch x k\)\}, got \{4, 4x3, 4, nil\}"):
+    with pytest.raises(st.LuaError, match=r"<nn.NCECriterion> expects \{Pmt \(batch\), Pms \(batch x k\), "
+                                          r"Pnt \(batch\), Pns \(batch x k\)\}, got \{a 1D .* of size 4, "
+                                          r"a 2D .* of size 4x3, a 1D .* of size 4, a nil\}"):
         f(pmt, pms, pnt, None, True)
 
 
