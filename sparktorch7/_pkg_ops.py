@@ -457,10 +457,13 @@ def soft_max_tree_grad(gin, x, target, weight, bias, child_parent, parent_childr
 def soft_max_tree_acc(gweight, gbias, x, target, weight, bias, child_parent, parent_children, root_id,
                       gout, scale):
     """soft_max_tree's accGradParameters: for each path node, gweight's siblings' rows get
-    scale times the outer product of their linear gradient and x[i], gbias's the gradient."""
+    scale times the outer product of their linear gradient and x[i], gbias's the gradient.
+    The gradients are all computed before any is added: with accUpdate, gweight and gbias
+    are weight and bias themselves (nnx keeps them from updateGradInput)."""
     s = x.dtype.type(scale)
-    for i, nodes in _soft_max_tree_linear_grads(x, target, weight, bias, child_parent, parent_children,
-                                                root_id, gout):
+    grads = list(_soft_max_tree_linear_grads(x, target, weight, bias, child_parent, parent_children,
+                                             root_id, gout))
+    for i, nodes in grads:
         for start, n, lg in nodes:
             gweight[start:start + n] += s * np.outer(lg, x[i])
             gbias[start:start + n] += s * lg

@@ -55,7 +55,7 @@ end
 function AGG:updateGradInput(input, gradOutput)
    local m, single = batched(self, input)
    local b, hw = m:size(1), self.height * self.width
-   if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= b * hw * 2
+   if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= b * hw * 2 or gradOutput:dim() ~= (single and 3 or 4)
       or gradOutput:size(gradOutput:dim()) ~= 2 then
       error(string.format('<nn.AffineGridGeneratorBHWD> gradOutput must be the grid\'s size, %s%dx%dx2, got %s',
                           single and '' or (b .. 'x'), self.height, self.width, shape(gradOutput)), 2)

@@ -89,7 +89,8 @@ end
 function ATMG:updateGradInput(input, gradOutput)
    local p, single = batched(self, input)
    local b = p:size(1)
-   if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= b * 6 then
+   if not torch.isTensor(gradOutput) or gradOutput:nElement() ~= b * 6 or gradOutput:dim() ~= (single and 2 or 3)
+      or gradOutput:size(gradOutput:dim()) ~= 3 then
       error(string.format('<nn.AffineTransformMatrixGenerator> gradOutput must be %s2x3, got %s',
                           single and '' or (b .. 'x'), shape(gradOutput)), 2)
    end
