@@ -382,3 +382,18 @@ def test_spatial_pyramid_gradient(lua):
     err, scale = lua.eval("gradcheck.params(m, x)")
     assert scale > 0.1 and err < 1e-6
     check_agree(lua, "m, x")
+    # focused on (3, 4): a 1x1 output per scale from a window of the padded scales
+    lua.execute("m:focus(3, 4, 1, 1)")
+    assert lua.eval("(function() return m:forward(x)[2]:nElement() end)()") == 2
+    err, scale = lua.eval("gradcheck.module(m, x)")
+    assert scale > 0.1 and err < 1e-6
+    err, scale = lua.eval("gradcheck.params(m, x)")
+    assert scale > 0.1 and err < 1e-6
+
+
+def test_spatial_fovea_bad_gradient(lua):
+    lua.execute(f"m = {FOVEA.format(bil='false')}; x = torch.randn(2, 8, 10)")
+    with pytest.raises(st.LuaError, match=r"<nn.SpatialFovea> updateGradInput needs the forward of this input first"):
+        lua.execute("m:backward(x, torch.randn(5, 8, 10))")
+    with pytest.raises(st.LuaError, match=r"<nn.SpatialFovea> gradOutput must be the output's size, 5x8x10, got 5x8x9"):
+        lua.execute("m:forward(x); m:backward(x, torch.randn(5, 8, 9))")
