@@ -240,31 +240,8 @@ def soft_max_tree(out, x, target, weight, bias, child_parent, parent_children, r
     child_parent (maxChildId, 2): parentId, child index; parent_children (maxParentId, 2):
     first row, number of children; all 1-based. Linear maps in the tensors' precision, the
     log-sum with TH's approximate exp(-x) in double, as nnx's C code."""
-    cp = np.asarray(child_parent).astype(np.int64)
-    pc = np.asarray(parent_children).astype(np.int64)
-    tg = np.asarray(target).astype(np.int64).reshape(-1)
-    real = x.dtype.type
-    for i in range(x.shape[0]):
-        child = int(tg[i])
-        total = 0.0
-        steps = 0
-        while True:
-            if child < 1 or child > cp.shape[0] or cp[child - 1, 0] < 1:
-                raise ValueError(f"node {child} (on the path of target {int(tg[i])}, row {i + 1}) "
-                                 "has no parent in the tree")
-            parent, idx = int(cp[child - 1, 0]), int(cp[child - 1, 1])
-            start, n = int(pc[parent - 1, 0]), int(pc[parent - 1, 1])
-            z = (bias[start - 1:start - 1 + n] + weight[start - 1:start - 1 + n] @ x[i]).astype(real)
-            zmax = z.max()
-            logsum = float(zmax) + np.log(_exp_minus_approx((zmax - z).astype(np.float64)).sum())
-            total += float(real(z[idx - 1] - logsum))
-            if parent == root_id:
-                break
-            child = parent
-            steps += 1
-            if steps > cp.shape[0]:
-                raise ValueError(f"the tree has a cycle through node {parent}")
-        out[i] = total
+    for i, path in _soft_max_tree_paths(x, target, weight, bias, child_parent, parent_children, root_id):
+        out[i] = sum(float(logsoft[k]) for _, _, _, k, logsoft in path)
 
 
 def spatial_matching(out, x1, x2, full):
@@ -334,3 +311,159 @@ def max_sampling_grad(grad_in, indices, grad_out):
     cols = indices[1].astype(np.int64) - 1 + xs[None, None, :]
     planes = np.broadcast_to(np.arange(C)[:, None, None], rows.shape)
     np.add.at(grad_in, (planes, rows, cols), grad_out)
+
+
+def bilinear_sampler_bhwd_grad(gimages, ggrids, images, grids, gout):
+    """The backward of bilinear_sampler_bhwd (stnbhwd's C code): gimages (B, H, W, C) gets
+    each output gradient spread over its four corners with the forward's weights (corners
+    outside the image get nothing); ggrids (B, oH, oW, 2) the derivative along y and x,
+    scaled by (H - 1) / 2 and (W - 1) / 2 from normalised coordinates. Both are
+    overwritten; arithmetic in the tensors' precision."""
+    B, H, W, C = images.shape
+    dt = images.dtype.type
+    yf, xf = grids[..., 0].astype(dt), grids[..., 1].astype(dt)
+    xc = ((xf + dt(1)) * dt(W - 1) / dt(2)).astype(dt)
+    yc = ((yf + dt(1)) * dt(H - 1) / dt(2)).astype(dt)
+    x0, y0 = np.floor(xc).astype(np.int64), np.floor(yc).astype(np.int64)
+    wx = (dt(1) - (xc - x0.astype(dt))).astype(dt)
+    wy = (dt(1) - (yc - y0.astype(dt))).astype(dt)
+    b = np.broadcast_to(np.arange(B)[:, None, None], x0.shape)
+    one = dt(1)
+    flat = np.zeros((B * H * W, C), dtype=images.dtype)
+    dots = {}
+    for name, yy, xx, w in (('tl', y0, x0, wx * wy), ('tr', y0, x0 + 1, (one - wx) * wy),
+                            ('bl', y0 + 1, x0, wx * (one - wy)), ('br', y0 + 1, x0 + 1, (one - wx) * (one - wy))):
+        inside = (xx >= 0) & (xx <= W - 1) & (yy >= 0) & (yy <= H - 1)
+        v = images[b, np.clip(yy, 0, H - 1), np.clip(xx, 0, W - 1)]
+        dots[name] = np.where(inside, (v * gout).sum(axis=-1, dtype=images.dtype), dt(0))
+        idx = ((b * H + yy) * W + xx)[inside]
+        np.add.at(flat, idx, (w[..., None] * gout)[inside].astype(images.dtype))
+    gimages[...] = flat.reshape(gimages.shape)
+    gy = -wx * dots['tl'] + wx * dots['bl'] - (one - wx) * dots['tr'] + (one - wx) * dots['br']
+    gx = -wy * dots['tl'] + wy * dots['tr'] - (one - wy) * dots['bl'] + (one - wy) * dots['br']
+    ggrids[..., 0] = gy * dt(H - 1) / dt(2)
+    ggrids[..., 1] = gx * dt(W - 1) / dt(2)
+
+
+def spatial_matching_grad(g1, g2, x1, x2, gout, full):
+    """The backward of spatial_matching (nnx's C code): with d = x1[:, y, x] - x2[:, y', x']
+    for each matched pair, g1 gets 2 d gout and g2 -2 d gout; pairs outside x2 (full mode)
+    give nothing. g1 and g2 are overwritten."""
+    C, H1, W1 = x1.shape
+    H2, W2 = x2.shape[1], x2.shape[2]
+    maxh, maxw = gout.shape[2], gout.shape[3]
+    dt = x1.dtype.type
+    g1[...] = 0
+    g2[...] = 0
+    oy = int(math.ceil(maxh / 2)) - 1 if full else 0
+    ox = int(math.ceil(maxw / 2)) - 1 if full else 0
+    for dy in range(maxh):
+        ys = np.arange(H1) + dy - oy
+        vy = np.nonzero((ys >= 0) & (ys < H2))[0]
+        for dx in range(maxw):
+            xs = np.arange(W1) + dx - ox
+            vx = np.nonzero((xs >= 0) & (xs < W2))[0]
+            if vy.size == 0 or vx.size == 0:
+                continue
+            a = x1[:, vy[:, None], vx[None, :]]
+            b = x2[:, ys[vy][:, None], xs[vx][None, :]]
+            p = (dt(2) * (a - b) * gout[vy[:, None], vx[None, :], dy, dx][None]).astype(x1.dtype)
+            g1[:, vy[:, None], vx[None, :]] += p
+            g2[:, ys[vy][:, None], xs[vx][None, :]] -= p
+
+
+def spatial_graph_grad(gin, x, out, gout, cosine, normalize):
+    """The backward of nnx's SpatialGraph (its C code): x (K, H, W), out and gout (2, H, W),
+    plane 1 the edge to the right, plane 2 the edge down. Euclidean: each pair's difference
+    over the edge's distance (0 where the difference is 0), times gout and 1/K when
+    normalised (out holds the 1/sqrt(K) already); cosine (unnormalised): minus the other
+    end's features times gout. gin is overwritten."""
+    K = x.shape[0]
+    gin[...] = 0
+    norm = 1.0 / K if normalize else 1.0
+    for plane, axis in ((0, 2), (1, 1)):
+        n = x.shape[axis]
+        if n < 2:
+            continue
+        a = x.take(np.arange(n - 1), axis=axis)
+        b = x.take(np.arange(1, n), axis=axis)
+        go = gout[plane].take(np.arange(n - 1), axis=axis - 1)[None]
+        if cosine:
+            ga, gb = -b * go, -a * go
+        else:
+            d = a - b
+            o = out[plane].take(np.arange(n - 1), axis=axis - 1)[None]
+            with np.errstate(divide='ignore', invalid='ignore'):
+                ga = np.where(d != 0, d / o, 0) * go * norm
+            gb = -ga
+        lo = [slice(None)] * 3
+        hi = [slice(None)] * 3
+        lo[axis], hi[axis] = slice(0, n - 1), slice(1, n)
+        gin[tuple(lo)] += ga.astype(gin.dtype)
+        gin[tuple(hi)] += gb.astype(gin.dtype)
+
+
+def _soft_max_tree_paths(x, target, weight, bias, child_parent, parent_children, root_id):
+    """Per row i, the nodes of soft_max_tree's path: (parent, first row - 1, number of
+    children, child index - 1, the log-softmax over the siblings), as the forward computes."""
+    cp = np.asarray(child_parent).astype(np.int64)
+    pc = np.asarray(parent_children).astype(np.int64)
+    tg = np.asarray(target).astype(np.int64).reshape(-1)
+    real = x.dtype.type
+    for i in range(x.shape[0]):
+        child = int(tg[i])
+        path = []
+        while True:
+            if child < 1 or child > cp.shape[0] or cp[child - 1, 0] < 1:
+                raise ValueError(f"node {child} (on the path of target {int(tg[i])}, row {i + 1}) "
+                                 "has no parent in the tree")
+            parent, idx = int(cp[child - 1, 0]), int(cp[child - 1, 1])
+            start, n = int(pc[parent - 1, 0]) - 1, int(pc[parent - 1, 1])
+            z = (bias[start:start + n] + weight[start:start + n] @ x[i]).astype(real)
+            zmax = z.max()
+            logsum = float(zmax) + np.log(_exp_minus_approx((zmax - z).astype(np.float64)).sum())
+            path.append((parent, start, n, idx - 1, (z.astype(np.float64) - logsum).astype(real)))
+            if parent == root_id:
+                break
+            child = parent
+            if len(path) > cp.shape[0]:
+                raise ValueError(f"the tree has a cycle through node {parent}")
+        yield i, path
+
+
+def _soft_max_tree_linear_grads(x, target, weight, bias, child_parent, parent_children, root_id, gout):
+    # per row, per node of its path: dE/d(W x + b) of the siblings, -exp(logsoftmax) g plus
+    # g at the child taken (nnx's backward, exact exp of the approximate log-softmax)
+    for i, path in _soft_max_tree_paths(x, target, weight, bias, child_parent, parent_children, root_id):
+        g = gout.dtype.type(gout[i])
+        nodes = []
+        for parent, start, n, k, logsoft in path:
+            lg = (-np.exp(logsoft) * g).astype(x.dtype)
+            lg[k] += g
+            nodes.append((start, n, lg))
+        yield i, nodes
+
+
+def soft_max_tree_grad(gin, x, target, weight, bias, child_parent, parent_children, root_id, gout):
+    """The gradient of soft_max_tree with respect to x: each path node's siblings' rows of
+    weight times their linear gradient; gin (batch, inputSize) is overwritten."""
+    gin[...] = 0
+    for i, nodes in _soft_max_tree_linear_grads(x, target, weight, bias, child_parent, parent_children,
+                                                root_id, gout):
+        for start, n, lg in nodes:
+            gin[i] += lg @ weight[start:start + n]
+
+
+def soft_max_tree_acc(gweight, gbias, x, target, weight, bias, child_parent, parent_children, root_id,
+                      gout, scale):
+    """soft_max_tree's accGradParameters: for each path node, gweight's siblings' rows get
+    scale times the outer product of their linear gradient and x[i], gbias's the gradient.
+    The gradients are all computed before any is added: with accUpdate, gweight and gbias
+    are weight and bias themselves (nnx keeps them from updateGradInput)."""
+    s = x.dtype.type(scale)
+    grads = list(_soft_max_tree_linear_grads(x, target, weight, bias, child_parent, parent_children,
+                                             root_id, gout))
+    for i, nodes in grads:
+        for start, n, lg in nodes:
+            gweight[start:start + n] += s * np.outer(lg, x[i])
+            gbias[start:start + n] += s * lg

@@ -76,6 +76,9 @@ local MANIFEST = {
       -- nnx's max sampling, tree softmax and matching, inn's stochastic pooling, stn's sampler
       'max_sampling', 'max_sampling_grad', 'soft_max_tree', 'spatial_matching', 'stochastic_pool',
       'bilinear_sampler_bhwd',
+      -- their backward
+      'bilinear_sampler_bhwd_grad', 'spatial_matching_grad', 'spatial_graph_grad', 'soft_max_tree_grad',
+      'soft_max_tree_acc',
    }},
 }
 

@@ -3,7 +3,10 @@
 -- ids; every child gets one row of weight (inputSize wide) and of bias. The input is
 -- {x (batch x inputSize), targets (batch leaf ids)}; output[i] is log P(target[i] | x[i]),
 -- the sum over the path from the target up to rootId of each node's log-softmax over its
--- siblings (nnx computes the log-sum with TH's approximate exp, as here). Forward only.
+-- siblings (nnx computes the log-sum with TH's approximate exp, as here). Backward as nnx's
+-- C code: gradInput = {dE/dx, zeros for the targets}; accGradParameters(input, gradOutput,
+-- scale) adds into gradWeight and gradBias on the rows of the nodes on the paths and adds
+-- scale to self.updates[parentId] for each (nnx's record of the nodes touched).
 -- parameters() are the weight and bias as a whole (nnx's 'static' per-node tables are not
 -- kept).
 local schema = require('nn.schema')
@@ -117,26 +120,85 @@ function SoftMaxTree:reset(stdv)
    self.bias:uniform(-stdv, stdv)
 end
 
-function SoftMaxTree:updateOutput(inputTable)
+-- {x, targets} checked (and gradOutput, one value per row, when given)
+local function unpackInput(self, inputTable, gradOutput)
    if type(inputTable) ~= 'table' or torch.typename(inputTable) or not torch.isTensor(inputTable[1])
       or not torch.isTensor(inputTable[2]) then
       error('<nn.SoftMaxTree> input must be {x (batch x inputSize), targets (batch)}, got '
-            .. torch.type(inputTable), 2)
+            .. torch.type(inputTable), 3)
    end
    local input, target = inputTable[1], inputTable[2]
    if input:dim() ~= 2 or input:size(2) ~= self.inputSize then
       error(string.format('<nn.SoftMaxTree> x must be batch x %d, got %s', self.inputSize,
-                          table.concat(input:size():totable(), 'x')), 2)
+                          table.concat(input:size():totable(), 'x')), 3)
    end
    if target:nElement() ~= input:size(1) then
       error(string.format('<nn.SoftMaxTree> expects one target per row: %d rows, %d targets',
-                          input:size(1), target:nElement()), 2)
+                          input:size(1), target:nElement()), 3)
    end
    nn.utils.checkSameType('nn.SoftMaxTree', input, self.weight)
+   if gradOutput ~= nil then
+      if not torch.isTensor(gradOutput) or gradOutput:dim() ~= 1 or gradOutput:size(1) ~= input:size(1) then
+         error(string.format('<nn.SoftMaxTree> gradOutput must be a 1D tensor of %d values (one per row), got %s',
+                             input:size(1), torch.isTensor(gradOutput)
+                             and table.concat(gradOutput:size():totable(), 'x') or torch.type(gradOutput)), 3)
+      end
+      nn.utils.checkSameType('nn.SoftMaxTree', gradOutput, input)
+      gradOutput = gradOutput:contiguous()
+   end
+   return input:contiguous(), target:contiguous(), gradOutput
+end
+
+function SoftMaxTree:updateOutput(inputTable)
+   local input, target = unpackInput(self, inputTable)
    local out = kernels.output(self, input, {input:size(1)})
-   kernels.soft_max_tree(out, input:contiguous(), target:contiguous(), self.weight, self.bias,
+   kernels.soft_max_tree(out, input, target, self.weight, self.bias,
                          self.childParent, self.parentChildren, self.rootId)
    return out
+end
+
+function SoftMaxTree:updateGradInput(inputTable, gradOutput)
+   local input, target
+   input, target, gradOutput = unpackInput(self, inputTable, gradOutput)
+   if type(self.gradInput) ~= 'table' or torch.typename(self.gradInput) then self.gradInput = {} end
+   local gi = kernels.output(self.gradInput, input, nil, 1)
+   kernels.soft_max_tree_grad(gi, input, target, self.weight, self.bias, self.childParent,
+                              self.parentChildren, self.rootId, gradOutput)
+   -- the targets get a zero gradient of their own size (nnx's _gradTarget)
+   if not torch.isTensor(self._gradTarget) then self._gradTarget = torch.IntTensor() end
+   self._gradTarget:resize(target:size()):zero()
+   self.gradInput[2] = self._gradTarget
+   return self.gradInput
+end
+
+function SoftMaxTree:accGradParameters(inputTable, gradOutput, scale)
+   scale = scale or 1
+   local input, target
+   input, target, gradOutput = unpackInput(self, inputTable, gradOutput)
+   if not torch.isTensor(self.gradWeight) or not torch.isTensor(self.gradBias) then
+      error('<nn.SoftMaxTree> accGradParameters needs gradWeight and gradBias (this tree was built with '
+            .. 'accUpdate: use accUpdateGradParameters)', 2)
+   end
+   kernels.soft_max_tree_acc(self.gradWeight, self.gradBias, input, target, self.weight, self.bias,
+                             self.childParent, self.parentChildren, self.rootId, gradOutput, scale)
+   -- the parents on each target's path (a walk over ids: the batch times the depth)
+   self.updates = self.updates or {}
+   local updates, tg = self.updates, target:view(-1)
+   for i = 1, tg:nElement() do
+      local child = tg[i]
+      while true do
+         local p = self.childParent[child][1]
+         updates[p] = (updates[p] or 0) + scale
+         if p == self.rootId then break end
+         child = p
+      end
+   end
+end
+
+-- the tree's gradients are zeroed and its record of updated nodes cleared (nnx's)
+function SoftMaxTree:zeroGradParameters()
+   parent.zeroGradParameters(self)
+   for k in pairs(self.updates or {}) do self.updates[k] = nil end
 end
 
 -- the tree's index tensors stay integer tensors whatever the module's type

@@ -1,7 +1,9 @@
 -- nn.SpatialColorTransform(transform): nnx's colour space conversions of a 3 x H x W
 -- image, by name: rgb2yuv, yuv2rgb, rgb2y (linear: an nn.SpatialLinear holding nnx's
 -- coefficients, in self.linear) and rgb2hsl, rgb2hsv, hsl2rgb, hsv2rgb, rgb2nrgb,
--- rgb2y+nrgb (through the image package, as nnx does).
+-- rgb2y+nrgb (through the image package, as nnx does). Backward: the linear transforms'
+-- through self.linear (its coefficients are constants: accGradParameters leaves them, as
+-- nnx, which lists no parameters); the others have none in nnx either and raise an error.
 local schema = require('nn.schema')
 local SpatialColorTransform, parent = torch.class('nn.SpatialColorTransform', 'nn.Module')
 
@@ -60,6 +62,15 @@ function SpatialColorTransform:updateOutput(input)
       self.output:resizeAs(input):copy(image[self.transform](input))
    end
    return self.output
+end
+
+function SpatialColorTransform:updateGradInput(input, gradOutput)
+   if not self.islinear then
+      error(string.format('<nn.SpatialColorTransform> %s has no backward (nnx implements the gradient of the '
+                          .. 'linear transforms rgb2yuv, yuv2rgb and rgb2y only)', self.transform), 2)
+   end
+   self.gradInput = self.linear:updateGradInput(input, gradOutput)
+   return self.gradInput
 end
 
 function SpatialColorTransform:type(typename, tensorCache)

@@ -5,8 +5,11 @@
 -- 2) on each side, its processor, then (unfocused) up-sampled by r (pixel repetition;
 -- bilinear resampling when bilinear); the scales' maps are concatenated into one volume.
 -- fovea:focus(x, y [, fov]) narrows each padded scale to the fov x fov window at (x, y)
--- before its processor (no up-sampling); focus(nil) goes back. Forward only; the beta input
--- cache (cachePrePreproc) is not kept, every forward computes its scales.
+-- before its processor (no up-sampling); focus(nil) goes back. The beta input cache
+-- (cachePrePreproc) is not kept, every forward computes its scales. Backward as nnx: each
+-- scale's gradient back through its up-sampler, processor, window, padder, preprocessor and
+-- down-sampler, summed; accGradParameters and parameters() are the processors' (nnx leaves
+-- the preprocessors' parameters alone).
 local schema = require('nn.schema')
 local xlua = require('xlua')
 local SpatialFovea, parent = torch.class('nn.SpatialFovea', 'nn.Module')
@@ -63,6 +66,13 @@ function SpatialFovea:configure(typename)
    end
 end
 
+-- the focused window's top-left corner (column, row) in the padded map of ratio r
+function SpatialFovea:window(r)
+   local ox = math.floor(math.floor((self.x - 1) / r) / self.sub) * self.sub + 1
+   local oy = math.floor(math.floor((self.y - 1) / r) / self.sub) * self.sub + 1
+   return ox, oy
+end
+
 function SpatialFovea:updateOutput(input)
    if not torch.isTensor(input) or input:dim() ~= 3 then
       error('<nn.SpatialFovea> input must be 3D (C x H x W), got '
@@ -73,22 +83,27 @@ function SpatialFovea:updateOutput(input)
                           input:size(1)), 2)
    end
    self:configure(torch.type(input))
+   -- each stage's output per scale, kept for the backward
+   self.pyramid, self.preProcessed, self.padded, self.narrowed, self.processed = {}, {}, {}, {}, {}
    local maps = {}
    for i, r in ipairs(self.ratios) do
-      local x = self.downsamplers[i]:updateOutput(input)
+      self.pyramid[i] = self.downsamplers[i]:updateOutput(input)
+      local x = self.pyramid[i]
       if self.preProcessors[i] then x = self.preProcessors[i]:updateOutput(x) end
+      self.preProcessed[i] = x
       x = self.padders[i]:updateOutput(x)
+      self.padded[i] = x
       if self.focused then
-         local ox = math.floor(math.floor((self.x - 1) / r) / self.sub) * self.sub + 1
-         local oy = math.floor(math.floor((self.y - 1) / r) / self.sub) * self.sub + 1
+         local ox, oy = self:window(r)
          if ox + self.fov - 1 > x:size(3) or oy + self.fov - 1 > x:size(2) or ox < 1 or oy < 1 then
             error(string.format('<nn.SpatialFovea> the %dx%d window at (%d, %d) of scale %d is outside its %dx%d map',
                                 self.fov, self.fov, ox, oy, i, x:size(2), x:size(3)), 2)
          end
          x = x:narrow(3, ox, self.fov):narrow(2, oy, self.fov)
       end
-      local y = self.processors[i]:updateOutput(x)
-      maps[i] = self.focused and y or self.upsamplers[i]:updateOutput(y)
+      self.narrowed[i] = x
+      self.processed[i] = self.processors[i]:updateOutput(x)
+      maps[i] = self.focused and self.processed[i] or self.upsamplers[i]:updateOutput(self.processed[i])
    end
    local planes = 0
    for _, m in ipairs(maps) do
@@ -109,6 +124,60 @@ function SpatialFovea:updateOutput(input)
       at = at + m:size(1)
    end
    return self.output
+end
+
+function SpatialFovea:updateGradInput(input, gradOutput)
+   if not self.processed or #self.processed ~= #self.ratios or not torch.isTensor(input) then
+      error('<nn.SpatialFovea> updateGradInput needs the forward of this input first', 2)
+   end
+   if not torch.isTensor(gradOutput) or not gradOutput:isSameSizeAs(self.output) then
+      error(string.format('<nn.SpatialFovea> gradOutput must be the output\'s size, %s, got %s',
+                          table.concat(self.output:size():totable(), 'x'), torch.isTensor(gradOutput)
+                          and table.concat(gradOutput:size():totable(), 'x') or torch.type(gradOutput)), 2)
+   end
+   self.gradProcessed = {}
+   local gradInput = nn.utils.newLike(input):resizeAs(input):zero()
+   local at = 1
+   for i, r in ipairs(self.ratios) do
+      local planes = self.processed[i]:size(1)
+      local g = gradOutput:narrow(1, at, planes)
+      at = at + planes
+      if not self.focused then g = self.upsamplers[i]:updateGradInput(self.processed[i], g) end
+      self.gradProcessed[i] = g
+      g = self.processors[i]:updateGradInput(self.narrowed[i], g)
+      if self.focused then
+         local ox, oy = self:window(r)
+         local padded = nn.utils.newLike(self.padded[i]):resizeAs(self.padded[i]):zero()
+         padded:narrow(3, ox, self.fov):narrow(2, oy, self.fov):copy(g)
+         g = padded
+      end
+      g = self.padders[i]:updateGradInput(self.preProcessed[i], g)
+      if self.preProcessors[i] then g = self.preProcessors[i]:updateGradInput(self.pyramid[i], g) end
+      gradInput:add(self.downsamplers[i]:updateGradInput(input, g))
+   end
+   self.gradInput = gradInput
+   return gradInput
+end
+
+function SpatialFovea:accGradParameters(input, gradOutput, scale)
+   if not self.gradProcessed then
+      error('<nn.SpatialFovea> accGradParameters needs updateGradInput first', 2)
+   end
+   for i, p in ipairs(self.processors) do
+      p:accGradParameters(self.narrowed[i], self.gradProcessed[i], scale)
+   end
+end
+
+-- the processors' parameters, in order
+function SpatialFovea:parameters()
+   local w, gw = {}, {}
+   for _, p in ipairs(self.processors) do
+      local pw, pgw = p:parameters()
+      for k = 1, pw and #pw or 0 do
+         w[#w + 1], gw[#gw + 1] = pw[k], pgw[k]
+      end
+   end
+   return w, gw
 end
 
 return SpatialFovea

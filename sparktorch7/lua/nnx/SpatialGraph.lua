@@ -3,7 +3,8 @@
 -- to (y, x + 1), plane 2 to (y + 1, x) (0 on the last column/row). 'euclid': the Euclidean
 -- distance of the feature vectors, times 1/sqrt(K) when normalize; 'cosine' (normalize
 -- false): K minus the dot product of the vectors with 1e-12 added to every feature.
--- Forward only.
+-- Backward as nnx's C code (a NumPy kernel; the cosine's gradient leaves out the 1e-12);
+-- no parameters.
 local schema = require('nn.schema')
 local xlua = require('xlua')
 local SpatialGraph, parent = torch.class('nn.SpatialGraph', 'nn.Module')
@@ -33,11 +34,15 @@ function SpatialGraph:__init(...)
    self.normalize = self.normalize and 1 or 0
 end
 
-function SpatialGraph:updateOutput(input)
+local function check(input)
    if not torch.isTensor(input) or input:dim() ~= 3 then
       error('<nn.SpatialGraph> input must be 3D (K x H x W), got '
-            .. (torch.isTensor(input) and (input:dim() .. 'D') or torch.type(input)), 2)
+            .. (torch.isTensor(input) and (input:dim() .. 'D') or torch.type(input)), 3)
    end
+end
+
+function SpatialGraph:updateOutput(input)
+   check(input)
    local K, H, W = input:size(1), input:size(2), input:size(3)
    local out = require('nn.kernels').output(self, input, {2, H, W})
    out:zero()
@@ -65,6 +70,27 @@ function SpatialGraph:updateOutput(input)
       if H > 1 then down:mul(-1):add(K) end
    end
    return out
+end
+
+-- needs the output of the forward on this input (as nnx's)
+function SpatialGraph:updateGradInput(input, gradOutput)
+   check(input)
+   local H, W = input:size(2), input:size(3)
+   if not torch.isTensor(gradOutput) or gradOutput:dim() ~= 3 or gradOutput:size(1) ~= 2
+      or gradOutput:size(2) ~= H or gradOutput:size(3) ~= W then
+      error(string.format('<nn.SpatialGraph> gradOutput must be 2x%dx%d, got %s', H, W, torch.isTensor(gradOutput)
+                          and table.concat(gradOutput:size():totable(), 'x') or torch.type(gradOutput)), 2)
+   end
+   if not torch.isTensor(self.output) or self.output:dim() ~= 3 or self.output:size(2) ~= H
+      or self.output:size(3) ~= W then
+      error('<nn.SpatialGraph> updateGradInput needs the forward of this input first', 2)
+   end
+   nn.utils.checkSameType('nn.SpatialGraph', gradOutput, input)
+   local kernels = require('nn.kernels')
+   local gi = kernels.output(self, input, nil, 'gradInput')
+   kernels.spatial_graph_grad(gi, input:contiguous(), self.output, gradOutput:contiguous(), self.dist == 1,
+                              self.normalize == 1)
+   return gi
 end
 
 return SpatialGraph

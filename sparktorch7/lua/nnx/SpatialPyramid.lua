@@ -6,6 +6,7 @@
 -- prescaled_input the input is already the table of scales (no down-sampling, no pad).
 -- pyramid:focus(x, y [, w, h]) switches to the focused pipeline (a window of each scale
 -- around x, y: what the processors need for a w x h output); focus(nil) switches back.
+-- Backward, accGradParameters and parameters() go through the pipeline in use, as nnx.
 local schema = require('nn.schema')
 local SpatialPyramid, parent = torch.class('nn.SpatialPyramid', 'nn.Module')
 
@@ -106,13 +107,27 @@ function SpatialPyramid:updateOutput(input)
    return self.output
 end
 
+-- the pipeline of the mode in use
+function SpatialPyramid:pipeline()
+   return self.focused and self.focused_pipeline or self.unfocused_pipeline
+end
+
+function SpatialPyramid:updateGradInput(input, gradOutput)
+   self.gradInput = self:pipeline():updateGradInput(input, gradOutput)
+   return self.gradInput
+end
+
+function SpatialPyramid:accGradParameters(input, gradOutput, scale)
+   self:pipeline():accGradParameters(input, gradOutput, scale)
+end
+
 -- the parameters of the pipeline in use (both hold the same processors)
 function SpatialPyramid:parameters()
-   return (self.focused and self.focused_pipeline or self.unfocused_pipeline):parameters()
+   return self:pipeline():parameters()
 end
 
 function SpatialPyramid:__tostring__()
-   local p = self.focused and self.focused_pipeline or self.unfocused_pipeline
+   local p = self:pipeline()
    return 'SpatialPyramid (' .. (self.focused and 'focused' or 'unfocused') .. ')\n    |    '
       .. tostring(p):gsub('\n', '\n    |    ')
 end
