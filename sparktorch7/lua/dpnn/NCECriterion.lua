@@ -42,14 +42,7 @@ local function unpackInput(inputTable, level)
    return Pmt, Pms, Pnt, Pns, Pms:size(2)
 end
 
-local function buffer(self, name, like)
-   local b = self[name]
-   if not torch.isTensor(b) or torch.type(b) ~= torch.type(like) then
-      b = nn.utils.newLike(like)
-      self[name] = b
-   end
-   return b
-end
+local buffer = nn.utils.buffer
 
 function NCECriterion:updateOutput(inputTable, target)
    local Pmt, Pms, Pnt, Pns, k = unpackInput(inputTable, 3)

@@ -39,6 +39,17 @@ function utils.newLike(t)
    return tensorClass(torch.typename(t))()
 end
 
+-- owner[name] when it is a tensor of like's type, else a new empty one stored there (a scratch
+-- buffer kept across calls, as Torch7 modules keep theirs)
+function utils.buffer(owner, name, like)
+   local b = owner[name]
+   if not torch.isTensor(b) or torch.type(b) ~= torch.type(like) then
+      b = utils.newLike(like)
+      owner[name] = b
+   end
+   return b
+end
+
 local function storageClass(tensorTypename)
    local short = tensorTypename:match('^torch%.(%a+)Tensor$')
    return torch[short .. 'Storage']

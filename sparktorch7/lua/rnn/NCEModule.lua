@@ -108,15 +108,7 @@ function NCEModule:noiseProb(sampleprob, sampleidx)
    return sampleprob
 end
 
--- self[name] when it is a tensor of like's type, else a new one stored there
-local function buffer(self, name, like)
-   local b = self[name]
-   if not torch.isTensor(b) or torch.type(b) ~= torch.type(like) then
-      b = nn.utils.newLike(like)
-      self[name] = b
-   end
-   return b
-end
+local buffer = nn.utils.buffer
 
 local function sizeOf(t)
    return t:dim() == 0 and 'empty' or table.concat(t:size():totable(), 'x')
