@@ -190,15 +190,7 @@ function FastLSTM:updateOutput(input)
    end
    -- evaluation reuses one output and one cell tensor, as the step module does
    local st = fastState[self]
-   local function buf(name)
-      local t = st[name]
-      if not torch.isTensor(t) or torch.type(t) ~= torch.type(input) then
-         t = nn.utils.newLike(input)
-         st[name] = t
-      end
-      return t
-   end
-   local h, c = buf('output'), buf('cell')
+   local h, c = nn.utils.buffer(st, 'output', input), nn.utils.buffer(st, 'cell', input)
    if h ~= prevH then h:resize(unpack(sizes)) end
    if c ~= prevC then c:resize(unpack(sizes)) end
    kernels.fast_lstm_step(h, c, input, prevH:contiguous(), prevC:contiguous(),

@@ -300,11 +300,7 @@ local function fastStep(self, input, w, st)
       end
    end
    local function buf(name)
-      local t = st[name]
-      if not torch.isTensor(t) or torch.type(t) ~= torch.type(input) then
-         t = nn.utils.newLike(input)
-         st[name] = t
-      end
+      local t = nn.utils.buffer(st, name, input)
       if input:dim() == 2 then t:resize(input:size(1), H) else t:resize(H) end
       return t
    end
