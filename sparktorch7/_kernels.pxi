@@ -206,3 +206,68 @@ def max_pool2d_planes(cnp.ndarray x, cnp.ndarray out, Py_ssize_t kH, Py_ssize_t 
             _max_pool(<const double*>cnp.PyArray_DATA(x), sp, sh, sw, P, H, W,
                       <double*>cnp.PyArray_DATA(out), sop, soh, sow, oH, oW, kH, kW, dH, dW,
                       padH, padW, dilH, dilW, -INFINITY)
+
+
+cdef void _channel_affine(const _real* x, Py_ssize_t sxn, Py_ssize_t sxc, Py_ssize_t sxl,
+                          _real* out, Py_ssize_t son, Py_ssize_t soc, Py_ssize_t sol,
+                          Py_ssize_t N, Py_ssize_t C, Py_ssize_t L, const _real* sub,
+                          const _real* mul, const _real* add) noexcept nogil:
+    cdef Py_ssize_t n, c, l
+    cdef _real s, m, a
+    cdef const _real* xp
+    cdef _real* op
+    for n in range(N):
+        for c in range(C):
+            s, m = sub[c], mul[c]
+            xp = x + n * sxn + c * sxc
+            op = out + n * son + c * soc
+            if add is NULL:
+                if sxl == 1 and sol == 1:
+                    for l in range(L):
+                        op[l] = (xp[l] - s) * m
+                else:
+                    for l in range(L):
+                        op[l * sol] = (xp[l * sxl] - s) * m
+            else:
+                a = add[c]
+                if sxl == 1 and sol == 1:
+                    for l in range(L):
+                        op[l] = (xp[l] - s) * m + a
+                else:
+                    for l in range(L):
+                        op[l * sol] = (xp[l * sxl] - s) * m + a
+
+
+def channel_affine(cnp.ndarray x, cnp.ndarray out, cnp.ndarray sub, cnp.ndarray mul, add=None):
+    """out[n, c, l] := (x[n, c, l] - sub[c]) * mul[c] (+ add[c]) for x and out (N, C, L) of
+    any strides, each operation rounded in their type (as the same three numpy ufuncs
+    would): a batch normalization in evaluation mode in one pass. out may be x."""
+    if x.ndim != 3 or out.ndim != 3 or (<object>x).shape != (<object>out).shape:
+        raise ValueError(f"channel_affine: expected x and out (N, C, L) of one shape, got "
+                         f"{(<object>x).shape} and {(<object>out).shape}")
+    _check_real_pair(x, out, "channel_affine")
+    if not out.flags.writeable:
+        raise ValueError("channel_affine: out is read-only")
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2]
+    vecs = [sub, mul] + ([] if add is None else [add])
+    for v in vecs:
+        if v.dtype != x.dtype or v.ndim != 1 or v.shape[0] != C or not v.flags.c_contiguous:
+            raise ValueError(f"channel_affine: per-channel vectors must be contiguous "
+                             f"{x.dtype} of {C} elements, got {v.dtype} {v.shape}")
+    if N == 0 or C == 0 or L == 0:
+        return
+    cdef Py_ssize_t sxn = _estride(x, 0), sxc = _estride(x, 1), sxl = _estride(x, 2)
+    cdef Py_ssize_t son = _estride(out, 0), soc = _estride(out, 1), sol = _estride(out, 2)
+    cdef cnp.ndarray av = None if add is None else add
+    if x.dtype.num == cnp.NPY_FLOAT32:
+        with nogil:
+            _channel_affine(<const float*>cnp.PyArray_DATA(x), sxn, sxc, sxl,
+                            <float*>cnp.PyArray_DATA(out), son, soc, sol, N, C, L,
+                            <const float*>cnp.PyArray_DATA(sub), <const float*>cnp.PyArray_DATA(mul),
+                            NULL if av is None else <const float*>cnp.PyArray_DATA(av))
+    else:
+        with nogil:
+            _channel_affine(<const double*>cnp.PyArray_DATA(x), sxn, sxc, sxl,
+                            <double*>cnp.PyArray_DATA(out), son, soc, sol, N, C, L,
+                            <const double*>cnp.PyArray_DATA(sub), <const double*>cnp.PyArray_DATA(mul),
+                            NULL if av is None else <const double*>cnp.PyArray_DATA(av))

@@ -23,7 +23,9 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from sparktorch7._lua import im2col2d as _c_im2col2d, max_pool2d_planes as _c_max_pool2d
+from sparktorch7 import _blas
+from sparktorch7._lua import (im2col2d as _c_im2col2d, max_pool2d_planes as _c_max_pool2d,
+                              channel_affine as _c_channel_affine)
 
 # Elements of the im2col buffer per chunk of the batch (8 Mi: 32 MiB in float32): the
 # GEMMs are big enough for BLAS threads to run at full speed, and the peak memory
@@ -314,9 +316,9 @@ def _conv_pointwise(out, x, w, bias, stride, g):
 # GEMM per sample, W (O, K) @ cols (K, L), straight into the sample's output: no
 # transposition pass after it. Below it the samples' columns side by side make one
 # wider GEMM (O, K) @ (K, m*L), whose (O, m, L) result is copied to (m, O, L) in rows
-# of L. OpenBLAS SkylakeX, one thread, GFLOP/s per-sample vs batched: L = 3136: 95 vs
-# 81, 784: 138 vs 120, 196: 144 vs 145, 49: 99 vs 138.
-_PER_SAMPLE_L = 256
+# of L. ResNet-18's 3x3 layers at batch 32, one OpenBLAS (SkylakeX) thread, CPU ms
+# per-sample vs batched: L = 3136: 94 vs 112, 784: 63 vs 83, 196: 58 vs 69, 49: 92 vs 68.
+_PER_SAMPLE_L = 100
 _C_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -374,6 +376,43 @@ def _conv2d_im2col(out, x, w, bias, ksize, stride, pad, dil, g):
             np.add(src, bias.reshape(1, o, 1, 1), out=out[s0:s0 + m])
 
 
+_pools: dict = {}
+
+
+# Work (elements or multiply-adds) below which _split_batch runs on the calling thread:
+# handing parts to another thread and waiting costs some 50-100 us.
+_SPLIT_MIN = 1 << 18
+
+
+def _split_batch(n, fn, work):
+    """fn(s0, s1) over the samples 0..n-1 cut into as many parts as the BLAS has threads,
+    the parts run at once on threads of their own, each with one BLAS thread.
+
+    One thread per part doing its im2col and GEMMs beats one im2col thread feeding a
+    multi-threaded GEMM: the im2col runs in parallel too, and the GEMMs never wait for
+    each other (measured, ResNet-18 batch 32 on 2 cores: 1.4-1.7 s against 3.7-10 s per
+    forward with OpenBLAS's two threads on a loaded machine). A single sample, a BLAS
+    of one thread or less work than _SPLIT_MIN runs fn(0, n) here as it is."""
+    t = min(n, _blas.get_threads() or 1) if work >= _SPLIT_MIN else 1
+    if t < 2:
+        fn(0, n)
+        return
+    pool = _pools.get(t)
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+        pool = _pools[t] = ThreadPoolExecutor(t - 1, thread_name_prefix="sparktorch7-nn")
+    cuts = [n * i // t for i in range(t + 1)]
+    with _blas.single_threaded():
+        futs = [pool.submit(fn, cuts[i], cuts[i + 1]) for i in range(1, t)]
+        try:
+            fn(cuts[0], cuts[1])
+        finally:
+            errors = [f.exception() for f in futs]
+    for e in errors:
+        if e is not None:
+            raise e
+
+
 def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
     """im2col + one GEMM per block: a chunk of whole samples when one sample's windows
     fit the budget, else a band of output rows (first spatial axis) of one sample.
@@ -397,8 +436,10 @@ def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
         _conv_pointwise(out, x, w, b, stride, g)
         return
     if nd == 2 and dt in _C_DTYPES and x.dtype == dt:
-        _conv2d_im2col(out, x, w, None if bias is None else np.asarray(bias, dtype=dt).reshape(o),
-                       ksize, stride, tuple(int(p) for p in pad), dil, g)
+        args = (w, None if bias is None else np.asarray(bias, dtype=dt).reshape(o), ksize, stride,
+                tuple(int(p) for p in pad), dil, g)
+        _split_batch(n, lambda s0, s1: _conv2d_im2col(out[s0:s1], x[s0:s1], *args),
+                     out.size * w.shape[2])
         return
     per_sample = c * kprod * math.prod(osize)
     pads = tuple(int(p) for p in pad)
@@ -548,8 +589,10 @@ def max_pool(out, x, ksize, stride, pad, dil):
     ksize, stride, pad, dil = (tuple(int(v) for v in a) for a in (ksize, stride, pad, dil))
     if nd == 2 and x.dtype in _C_DTYPES and out.dtype == x.dtype:
         # C loop over each plane (_kernels.pxi), no padded copy of the input
-        for i in range(x.shape[0]):
-            _c_max_pool2d(x[i], out[i], *ksize, *stride, *pad, *dil)
+        def part(s0, s1):
+            for i in range(s0, s1):
+                _c_max_pool2d(x[i], out[i], *ksize, *stride, *pad, *dil)
+        _split_batch(x.shape[0], part, out.size * ksize[0] * ksize[1])
         return
     osize = out.shape[2:]
     fill = -np.inf if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min
@@ -720,6 +763,16 @@ def adaptive_pool2d(out, x, mode):
 # normalisation
 # ----------------------------------------------------------------------------
 
+def _view3(a):
+    """a (N, C, ...) as an (N, C, L) view, or None where that needs a copy."""
+    v = a.view()
+    try:
+        v.shape = a.shape[:2] + (-1,)
+    except AttributeError:
+        return None
+    return v
+
+
 def batchnorm(out, x, single, weight, bias, running_mean, running_var, save_mean, save_std,
               train, momentum, eps):
     """BatchNormalization over axis 1 of x (N, C, ...), or axis 0 when single. In
@@ -750,6 +803,14 @@ def batchnorm(out, x, single, weight, bias, running_mean, running_var, save_mean
         mean = running_mean.astype(np.float64)
         invstd = 1.0 / np.sqrt(running_var.astype(np.float64) + eps)
     scale = invstd if weight is None else invstd * weight
+    if dt in _C_DTYPES and x.dtype == dt and x.ndim >= 2:
+        x3, o3 = _view3(x), _view3(out)
+        if x3 is not None and o3 is not None:
+            vecs = (mean.astype(dt), scale.astype(dt),
+                    None if bias is None else np.ascontiguousarray(bias, dtype=dt).reshape(c))
+            _split_batch(x3.shape[0], lambda s0, s1: _c_channel_affine(x3[s0:s1], o3[s0:s1], *vecs),
+                         x3.size)
+            return
     np.subtract(x, mean.reshape(shape).astype(dt), out=out)
     out *= scale.reshape(shape).astype(dt)
     if bias is not None:
