@@ -359,22 +359,22 @@ def _conv2d_im2col(out, x, w, bias, ksize, stride, pad, dil, g):
         rows = max(1, min(oh, budget // max(1, k * ow)))
         cols_buf = _scratch("cols", k * rows * ow, dt)
         for i in range(n):
-            oi = out[i]
+            # a band of rows is a 2-D view of the output planes with row stride L (the
+            # GEMM writes it through its ldc); a non-contiguous output takes a scratch
+            flat = out[i].reshape(o, lsp) if out[i].flags.c_contiguous else None
             for r0 in range(0, oh, rows):
                 r1 = min(oh, r0 + rows)
                 cols = cols_buf[:k * (r1 - r0) * ow].reshape(k, (r1 - r0) * ow)
                 _c_im2col2d(x[i], cols, *geo, r1 - r0, ow, r0)
-                band = oi[:, r0:r1]
-                if band.flags.c_contiguous:
-                    dst = band.reshape(o, -1)
-                    gemms(cols, dst)
+                if flat is not None:
+                    dst = flat[:, r0 * ow:r1 * ow]
                 else:
                     dst = _scratch("res", o * (r1 - r0) * ow, dt).reshape(o, -1)
-                    gemms(cols, dst)
-                    band[...] = dst.reshape(band.shape)
-                    dst = band
+                gemms(cols, dst)
                 if b2 is not None:
-                    np.add(dst, b2 if dst.ndim == 2 else bias.reshape(o, 1, 1), out=dst)
+                    np.add(dst, b2, out=dst)
+                if flat is None:
+                    out[i, :, r0:r1] = dst.reshape(o, r1 - r0, ow)
         return
     nb = max(1, min(n, _BATCH_COLS_BYTES // dt.itemsize // max(1, k * lsp)))
     for s0 in range(0, n, nb):
