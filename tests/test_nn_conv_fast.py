@@ -1,9 +1,12 @@
 """The fast convolution paths against the plain references (tests/numpy_ref.py).
 
-Covers the 1x1 convolution without im2col, the one-sample GEMM straight into the
-output, the per-thread scratch buffers reused across calls of other sizes, cudnn.ReLU's
-numpy path, and SpatialBatchNormalization folded into the convolution before it in an
-evaluation-mode nn.Sequential (outputs, fields left alone, invalidation).
+Covers the 1x1 convolution without im2col, the 2-D convolution's ways of cutting its
+GEMMs (per sample, bands of output rows, several samples at once) over the C im2col,
+the C max pooling and one-pass evaluation batch norm against their definitions, the
+split of a batch over threads (and the BLAS thread count restored), the per-thread
+scratch buffers reused across calls of other sizes, cudnn.ReLU's numpy path, and
+SpatialBatchNormalization folded into the convolution before it in an evaluation-mode
+nn.Sequential (outputs, fields left alone, invalidation).
 """
 import threading
 
@@ -298,3 +301,243 @@ def test_no_fold_unless_asked(lua):
     assert not lua.eval("rawequal(model.modules[1].output, model.modules[2].output)")
     conv_only = lua.eval("function(x) return model.modules[1]:clone():forward(x) end")(x)
     np.testing.assert_allclose(np.array(lua.eval("model.modules[1].output")), conv_only, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------
+# the C loops (_kernels.pxi) and the 2-D convolution built on them
+# ----------------------------------------------------------------------------
+
+from sparktorch7 import _blas, _lua  # noqa: E402
+
+
+def windows_reference(x, k, s, p, d, oh, ow, oh0=0):
+    """im2col from the definition: row (c, i, j), column (y, x) holds the zero-padded
+    input at (y0 + y) * s - p + i * d, x * s - p + j * d."""
+    c, h, w = x.shape
+    cols = np.zeros((c, k, k, oh, ow), x.dtype)
+    for i in range(k):
+        for j in range(k):
+            for y in range(oh):
+                iy = (oh0 + y) * s - p + i * d
+                for xx in range(ow):
+                    ix = xx * s - p + j * d
+                    if 0 <= iy < h and 0 <= ix < w:
+                        cols[:, i, j, y, xx] = x[:, iy, ix]
+    return cols.reshape(c * k * k, oh * ow)
+
+
+LAYOUTS = {
+    "contiguous": lambda a: a,
+    "transposed": lambda a: np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1),
+    "reversed": lambda a: a[::-1, ::-1, ::-1].copy()[::-1, ::-1, ::-1],
+    "every_other": lambda a: np.repeat(a, 2, axis=2)[:, :, ::2],
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k,s,p,d", [(3, 1, 1, 1), (3, 2, 1, 1), (5, 3, 2, 1), (3, 1, 2, 2),
+                                     (7, 2, 3, 1), (2, 1, 0, 3), (1, 1, 1, 1), (4, 5, 4, 1)])
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_im2col2d_matches_the_definition(dtype, k, s, p, d, layout):
+    x = LAYOUTS[layout](rnd((3, 9, 8), dtype))
+    oh = (9 + 2 * p - d * (k - 1) - 1) // s + 1
+    ow = (8 + 2 * p - d * (k - 1) - 1) // s + 1
+    # columns written into the middle of a wider NaN buffer: its other columns stay
+    big = np.full((3 * k * k, 3 * oh * ow), np.nan, dtype)
+    cols = big[:, oh * ow:2 * oh * ow]
+    _lua.im2col2d(x, cols, k, k, s, s, p, p, d, d, oh, ow)
+    np.testing.assert_array_equal(cols, windows_reference(x, k, s, p, d, oh, ow))
+    assert np.isnan(big[:, :oh * ow]).all() and np.isnan(big[:, 2 * oh * ow:]).all()
+    # one band of output rows
+    band = np.empty((3 * k * k, 2 * ow), dtype)
+    _lua.im2col2d(x, band, k, k, s, s, p, p, d, d, 2, ow, oh - 2)
+    np.testing.assert_array_equal(band, windows_reference(x, k, s, p, d, 2, ow, oh - 2))
+
+
+def test_im2col2d_rejects_what_does_not_fit():
+    x = rnd((2, 5, 5), np.float32)
+    cols = np.empty((18, 25), np.float32)
+    with pytest.raises(ValueError, match=r"cols has shape \(18, 25\), expected \(18, 9\)"):
+        _lua.im2col2d(x, cols, 3, 3, 1, 1, 0, 0, 1, 1, 3, 3)
+    with pytest.raises(TypeError, match="two float32 or two float64 arrays, got float32 and float64"):
+        _lua.im2col2d(x, np.zeros((18, 25)), 3, 3, 1, 1, 1, 1, 1, 1, 5, 5)
+    with pytest.raises(TypeError, match="got int64 and int64"):
+        _lua.im2col2d(np.zeros((2, 5, 5), np.int64), np.zeros((18, 25), np.int64), 3, 3, 1, 1, 1, 1,
+                      1, 1, 5, 5)
+    with pytest.raises(ValueError, match="rows of cols must be contiguous"):
+        _lua.im2col2d(x, np.empty((25, 18), np.float32).T, 3, 3, 1, 1, 1, 1, 1, 1, 5, 5)
+    ro = np.empty((18, 25), np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="cols is read-only"):
+        _lua.im2col2d(x, ro, 3, 3, 1, 1, 1, 1, 1, 1, 5, 5)
+    with pytest.raises(ValueError, match=r"kernel 0x3.* must be >= 1"):
+        _lua.im2col2d(x, cols, 0, 3, 1, 1, 1, 1, 1, 1, 5, 5)
+    with pytest.raises(ValueError, match=r"expected x \(C, H, W\)"):
+        _lua.im2col2d(x[0], cols, 3, 3, 1, 1, 1, 1, 1, 1, 5, 5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k,s,p,d,ceil", [(3, 2, 1, 1, False), (2, 2, 0, 1, False),
+                                          (3, 2, 1, 1, True), (3, 1, 0, 2, False),
+                                          (2, 3, 1, 1, True), (5, 2, 2, 1, True), (1, 1, 0, 1, False)])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "every_other"])
+def test_max_pool2d_planes_matches_reference(dtype, k, s, p, d, ceil, layout):
+    x = LAYOUTS[layout](rnd((4, 11, 10), dtype))
+    x[1, 3, 4] = np.nan
+    x[2] = -np.inf
+    oh = numpy_ref.pool_output_size(11, k, s, p, d, ceil)
+    ow = numpy_ref.pool_output_size(10, k, s, p, d, ceil)
+    out = np.full((4, oh, ow + 3), 7.0, dtype)[:, :, 1:1 + ow]  # a strided output
+    _lua.max_pool2d_planes(x, out, k, k, s, s, p, p, d, d)
+    want = numpy_ref.max_pool2d(x[None], k, s, p, d, ceil)[0]
+    np.testing.assert_array_equal(out, want)
+    assert np.isnan(out[1]).any() == np.isnan(want[1]).any()
+
+
+def test_max_pool2d_planes_window_in_padding_only():
+    # a 1x1 window with padding 1: the border outputs see padding only (-inf, as THNN)
+    x = rnd((2, 3, 3), np.float64)
+    out = np.empty((2, 5, 5))
+    _lua.max_pool2d_planes(x, out, 1, 1, 1, 1, 1, 1, 1, 1)
+    assert (out[:, 0] == -np.inf).all() and (out[:, :, -1] == -np.inf).all()
+    np.testing.assert_array_equal(out[:, 1:4, 1:4], x)
+
+
+def test_max_pool2d_planes_errors():
+    x = rnd((2, 4, 4), np.float32)
+    with pytest.raises(ValueError, match=r"expected x \(P, H, W\) and out \(P, oH, oW\), got shapes "
+                                         r"\(2, 4, 4\) and \(3, 2, 2\)"):
+        _lua.max_pool2d_planes(x, np.empty((3, 2, 2), np.float32), 2, 2, 2, 2, 0, 0, 1, 1)
+    with pytest.raises(TypeError, match="float32 and float64"):
+        _lua.max_pool2d_planes(x, np.empty((2, 2, 2)), 2, 2, 2, 2, 0, 0, 1, 1)
+    with pytest.raises(ValueError, match="stride 0x2"):
+        _lua.max_pool2d_planes(x, np.empty((2, 2, 2), np.float32), 2, 2, 0, 2, 0, 0, 1, 1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("with_add", [True, False])
+@pytest.mark.parametrize("inplace", [True, False])
+def test_channel_affine_is_the_three_ufuncs(dtype, with_add, inplace):
+    # bit for bit what np.subtract, np.multiply and np.add give one after the other
+    x = rnd((3, 5, 7, 6), dtype)
+    x[0, 0, 0, :2] = [0.0, -0.0]
+    sub, mul = rnd((5,), dtype, 1), np.abs(rnd((5,), dtype, 2))
+    sub[0] = 0.0
+    add = rnd((5,), dtype, 3) if with_add else None
+    sh = (1, 5, 1, 1)
+    want = (x - sub.reshape(sh)) * mul.reshape(sh)
+    if with_add:
+        want = want + add.reshape(sh)
+    src = x.copy()
+    out = src if inplace else np.empty_like(x)
+    _lua.channel_affine(src.reshape(3, 5, -1), out.reshape(3, 5, -1), sub, mul, add)
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(want))
+    # strided (N, C, L) views
+    xs = LAYOUTS["every_other"](x.reshape(3, 5, 42))
+    outs = np.zeros((3, 5, 84), dtype)[:, :, ::2]
+    _lua.channel_affine(xs, outs, sub, mul, add)
+    np.testing.assert_array_equal(outs, want.reshape(3, 5, 42))
+
+
+def test_channel_affine_errors():
+    x = rnd((2, 3, 4), np.float32)
+    v = np.ones(3, np.float32)
+    with pytest.raises(ValueError, match=r"contiguous float32 of 3 elements, got float64 \(3,\)"):
+        _lua.channel_affine(x, x, v, np.ones(3), None)
+    with pytest.raises(ValueError, match=r"of 3 elements, got float32 \(4,\)"):
+        _lua.channel_affine(x, x, v, v, np.ones(4, np.float32))
+    with pytest.raises(ValueError, match=r"one shape, got \(2, 3, 4\) and \(2, 3, 5\)"):
+        _lua.channel_affine(x, np.empty((2, 3, 5), np.float32), v, v)
+
+
+def test_batchnorm_evaluation_kernel(lua):
+    # nn.SpatialBatchNormalization in evaluation mode through the one-pass kernel, on a
+    # non-contiguous input: Torch7's (x - mean) / sqrt(var + eps) * weight + bias
+    lua.require("nn")
+    x = rnd((6, 4, 9, 8), np.float32).transpose(0, 1, 3, 2)
+    lua["x"] = x
+    lua.execute("""torch.manualSeed(5)
+        bn = nn.SpatialBatchNormalization(4, 1e-3):float():evaluate()
+        bn.weight:uniform(0.5, 1.5); bn.bias:uniform(-1, 1)
+        bn.running_mean:uniform(-1, 1); bn.running_var:uniform(0.5, 2)""")
+    y = np.array(lua.eval("bn:forward(x)"))
+    f = {k: np.array(lua.eval("bn." + k), np.float64).reshape(1, 4, 1, 1)
+         for k in ("weight", "bias", "running_mean", "running_var")}
+    want = (x - f["running_mean"]) / np.sqrt(f["running_var"] + 1e-3) * f["weight"] + f["bias"]
+    np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k,stride,pad,dil,groups", [
+    (3, 1, 1, 1, 1), (3, 2, 1, 1, 1), (5, 3, 2, 1, 1), (3, 1, 2, 2, 1), (3, 1, 1, 1, 3),
+    (2, 2, 0, 1, 1), (7, 2, 3, 1, 1), (1, 1, 1, 1, 1)])
+@pytest.mark.parametrize("batch", [None, 1, 4])
+@pytest.mark.parametrize("path", ["per_sample", "banded", "batched"])
+def test_conv2d_c_paths(dtype, k, stride, pad, dil, groups, batch, path, monkeypatch):
+    # each way of cutting the work: one GEMM per sample, bands of output rows (3 rows of
+    # columns per band here), several samples per GEMM (2 per GEMM here)
+    if path == "per_sample":
+        monkeypatch.setattr(ops, "_PER_SAMPLE_L", 1)
+    elif path == "banded":
+        monkeypatch.setattr(ops, "_PER_SAMPLE_L", 1)
+        ow = (13 + 2 * pad - dil * (k - 1) - 1) // stride + 1
+        monkeypatch.setattr(ops, "_BAND_BYTES", 3 * 6 * k * k * ow * np.dtype(dtype).itemsize)
+        monkeypatch.setattr(ops, "_BAND_PLANES", 64)
+    else:
+        monkeypatch.setattr(ops, "_PER_SAMPLE_L", 10 ** 9)
+        monkeypatch.setattr(ops, "_BATCH_COLS_BYTES", 2 * 6 * k * k * 14 * 13 * np.dtype(dtype).itemsize)
+    shape = (6, 14, 13) if batch is None else (batch, 6, 14, 13)
+    x = rnd(shape, dtype)
+    w, b = rnd((9, 6 // groups, k, k), dtype, 1), rnd((9,), dtype, 2)
+    for bias in (b, None):
+        out = conv(x, w, bias, stride, pad, dil, groups)
+        np.testing.assert_allclose(out, numpy_ref.conv2d(x, w, bias, stride, pad, dil, groups),
+                                   **TOL[dtype])
+
+
+@pytest.mark.parametrize("layout", ["transposed", "every_other"])
+def test_conv2d_noncontiguous_input_and_output(layout):
+    x = np.stack([LAYOUTS[layout](s) for s in rnd((3, 4, 10, 9), np.float64)])
+    w, b = rnd((5, 4, 3, 3), np.float64, 1), rnd((5,), np.float64, 2)
+    out = np.full((3, 5, 10, 12), np.nan)[:, :, :, 2:11]   # not contiguous
+    ops.conv2d(out, x, w, b, 3, 3, 1, 1, 1, 1)
+    np.testing.assert_allclose(out, numpy_ref.conv2d(x, w, b, 1, 1), rtol=1e-10, atol=1e-12)
+
+
+def test_split_over_threads_restores_blas_threads():
+    before = _blas.get_threads()
+    assert before is not None  # numpy's OpenBLAS is found here
+    try:
+        assert _blas.set_threads(2)
+        x = rnd((5, 16, 20, 20), np.float32)   # 5 samples over 2 threads: 3 + 2
+        w = rnd((24, 16, 3, 3), np.float32, 1)
+        out = conv(x, w, None, 1, 1)
+        np.testing.assert_allclose(out, numpy_ref.conv2d(x, w, None, 1, 1), **TOL[np.float32])
+        assert _blas.get_threads() == 2
+        assert any(t.name.startswith("sparktorch7-nn") for t in threading.enumerate())
+        # max pooling and the evaluation batch norm take the same split
+        pooled = np.empty((5, 16, 10, 10), np.float32)
+        ops.max_pool2d(pooled, out[:, :16], 2, 2, 2, 2, 0, 0)
+        np.testing.assert_array_equal(pooled, numpy_ref.max_pool2d(out[:, :16], 2, 2))
+        assert _blas.get_threads() == 2
+    finally:
+        _blas.set_threads(before)
+
+
+def test_single_threaded_nests_and_restores():
+    before = _blas.get_threads()
+    try:
+        _blas.set_threads(2)
+        with _blas.single_threaded() as outer:
+            assert outer == 2 and _blas.get_threads() == 1
+            with _blas.single_threaded() as inner:
+                assert inner == 2 and _blas.get_threads() == 1
+            assert _blas.get_threads() == 1       # the outer holder still holds
+        assert _blas.get_threads() == 2
+        with pytest.raises(RuntimeError, match="inside"):
+            with _blas.single_threaded():
+                raise RuntimeError("inside")
+        assert _blas.get_threads() == 2
+    finally:
+        _blas.set_threads(before)
