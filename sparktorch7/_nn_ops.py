@@ -333,9 +333,10 @@ _BAND_BYTES = 512 << 10
 _C_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _conv2d_im2col(out, x, w, bias, ksize, stride, pad, dil, g):
+def _conv2d_im2col(out, x, w, bias, ksize, stride, pad, dil, g, rows_of=None):
     """2-D convolution of float32/float64 x (n, C, H, W) into out (n, O, oH, oW), im2col
-    in C (_kernels.pxi: padding read as zeros, no padded copy) into a reused buffer."""
+    in C (_kernels.pxi: padding read as zeros, no padded copy) into a reused buffer.
+    rows_of = (r0, r1): only the output rows r0..r1-1 (of every sample)."""
     n, c = x.shape[:2]
     o, oh, ow = out.shape[1:]
     lsp = oh * ow
@@ -357,13 +358,14 @@ def _conv2d_im2col(out, x, w, bias, ksize, stride, pad, dil, g):
         if o <= _BAND_PLANES and k * lsp * dt.itemsize > 2 * _BAND_BYTES:
             budget = _BAND_BYTES // dt.itemsize
         rows = max(1, min(oh, budget // max(1, k * ow)))
-        cols_buf = _scratch("cols", k * rows * ow, dt)
+        first, last = (0, oh) if rows_of is None else rows_of
+        cols_buf = _scratch("cols", k * min(rows, last - first) * ow, dt)
         for i in range(n):
             # a band of rows is a 2-D view of the output planes with row stride L (the
             # GEMM writes it through its ldc); a non-contiguous output takes a scratch
             flat = out[i].reshape(o, lsp) if out[i].flags.c_contiguous else None
-            for r0 in range(0, oh, rows):
-                r1 = min(oh, r0 + rows)
+            for r0 in range(first, last, rows):
+                r1 = min(last, r0 + rows)
                 cols = cols_buf[:k * (r1 - r0) * ow].reshape(k, (r1 - r0) * ow)
                 _c_im2col2d(x[i], cols, *geo, r1 - r0, ow, r0)
                 if flat is not None:
@@ -400,7 +402,7 @@ _SPLIT_MIN = 1 << 18
 
 
 def _split_batch(n, fn, work):
-    """fn(s0, s1) over the samples 0..n-1 cut into as many parts as the BLAS has threads,
+    """fn(s0, s1) over the samples (or rows) 0..n-1 cut into as many parts as the BLAS has threads,
     the parts run at once on threads of their own, each with one BLAS thread.
 
     One thread per part doing its im2col and GEMMs beats one im2col thread feeding a
@@ -453,8 +455,12 @@ def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
     if nd == 2 and dt in _C_DTYPES and x.dtype == dt:
         args = (w, None if bias is None else np.asarray(bias, dtype=dt).reshape(o), ksize, stride,
                 tuple(int(p) for p in pad), dil, g)
-        _split_batch(n, lambda s0, s1: _conv2d_im2col(out[s0:s1], x[s0:s1], *args),
-                     out.size * w.shape[2])
+        if n == 1:   # one sample: its output rows split over the threads
+            _split_batch(out.shape[2], lambda r0, r1: _conv2d_im2col(out, x, *args, rows_of=(r0, r1)),
+                         out.size * w.shape[2])
+        else:
+            _split_batch(n, lambda s0, s1: _conv2d_im2col(out[s0:s1], x[s0:s1], *args),
+                         out.size * w.shape[2])
         return
     per_sample = c * kprod * math.prod(osize)
     pads = tuple(int(p) for p in pad)

@@ -516,6 +516,10 @@ def test_split_over_threads_restores_blas_threads():
         np.testing.assert_allclose(out, numpy_ref.conv2d(x, w, None, 1, 1), **TOL[np.float32])
         assert _blas.get_threads() == 2
         assert any(t.name.startswith("sparktorch7-nn") for t in threading.enumerate())
+        # one sample: its 19 output rows over the 2 threads (9 + 10), with a bias
+        b = rnd((24,), np.float32, 2)
+        one = conv(x[3:4], w, b, 1, 0)
+        np.testing.assert_allclose(one, numpy_ref.conv2d(x[3:4], w, b, 1, 0), **TOL[np.float32])
         # max pooling and the evaluation batch norm take the same split
         pooled = np.empty((5, 16, 10, 10), np.float32)
         ops.max_pool2d(pooled, out[:, :16], 2, 2, 2, 2, 0, 0)
