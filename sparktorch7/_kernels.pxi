@@ -208,6 +208,27 @@ def max_pool2d_planes(cnp.ndarray x, cnp.ndarray out, Py_ssize_t kH, Py_ssize_t 
                       padH, padW, dilH, dilW, -INFINITY)
 
 
+cdef void _affine_row(const _real* xp, _real* op, Py_ssize_t L, _real s, _real m, _real a,
+                      bint with_add) noexcept nogil:
+    """op[l] := (xp[l] - s) * m (+ a) over a contiguous row. Blocks of 16 go through a local
+    array: the compiler then knows op cannot alias what it reads and vectorizes them at
+    -O2 (SSE2, every x86_64)."""
+    cdef _real t[16]
+    cdef Py_ssize_t l0 = 0, j
+    while l0 + 16 <= L:
+        if with_add:
+            for j in range(16):
+                t[j] = (xp[l0 + j] - s) * m + a
+        else:
+            for j in range(16):
+                t[j] = (xp[l0 + j] - s) * m
+        for j in range(16):
+            op[l0 + j] = t[j]
+        l0 += 16
+    for j in range(l0, L):
+        op[j] = (xp[j] - s) * m + a if with_add else (xp[j] - s) * m
+
+
 cdef void _channel_affine(const _real* x, Py_ssize_t sxn, Py_ssize_t sxc, Py_ssize_t sxl,
                           _real* out, Py_ssize_t son, Py_ssize_t soc, Py_ssize_t sol,
                           Py_ssize_t N, Py_ssize_t C, Py_ssize_t L, const _real* sub,
@@ -219,23 +240,17 @@ cdef void _channel_affine(const _real* x, Py_ssize_t sxn, Py_ssize_t sxc, Py_ssi
     for n in range(N):
         for c in range(C):
             s, m = sub[c], mul[c]
+            a = 0 if add is NULL else add[c]
             xp = x + n * sxn + c * sxc
             op = out + n * son + c * soc
-            if add is NULL:
-                if sxl == 1 and sol == 1:
-                    for l in range(L):
-                        op[l] = (xp[l] - s) * m
-                else:
-                    for l in range(L):
-                        op[l * sol] = (xp[l * sxl] - s) * m
+            if sxl == 1 and sol == 1:
+                _affine_row(xp, op, L, s, m, a, add is not NULL)
+            elif add is NULL:
+                for l in range(L):
+                    op[l * sol] = (xp[l * sxl] - s) * m
             else:
-                a = add[c]
-                if sxl == 1 and sol == 1:
-                    for l in range(L):
-                        op[l] = (xp[l] - s) * m + a
-                else:
-                    for l in range(L):
-                        op[l * sol] = (xp[l * sxl] - s) * m + a
+                for l in range(L):
+                    op[l * sol] = (xp[l * sxl] - s) * m + a
 
 
 def channel_affine(cnp.ndarray x, cnp.ndarray out, cnp.ndarray sub, cnp.ndarray mul, add=None):
