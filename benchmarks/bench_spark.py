@@ -17,7 +17,7 @@ to Spark's ``noop`` sink so the whole column is computed:
 With ``--cases ef`` (or any set holding e/f) a ResNet-18-shaped model at 3x224x224
 (``bench_models.py``'s, saved with cudnn classes; ``--resnet-rows`` rows of 150528 floats):
 
-(e) ``sparktorch7.lua_udf`` scoring it (BatchNormalization folded, spark.task.cpus BLAS
+(e) ``sparktorch7.lua_udf`` scoring it (BatchNormalization not folded, the default; spark.task.cpus BLAS
     threads per task);
 (f) the same weights in PyTorch inside ``predict_batch_udf`` (one torch thread per
     task, as each Python worker runs one task at a time).

@@ -9,9 +9,12 @@ returns a new array) and leaves the inputs untouched. Inputs may be non-contiguo
 
 Layouts are Torch7's: images are ``(N, C, H, W)`` or ``(C, H, W)``, volumes
 ``(N, C, T, H, W)`` or ``(C, T, H, W)``; a kernel given the non-batch form works on it as a
-batch of one. Convolution is im2col (an ``as_strided`` window view copied into a reused
-buffer) followed by one ``matmul`` per chunk of samples; pooling reduces over the
-kernel offsets with whole-array ufuncs.
+batch of one. Convolution is im2col into a reused buffer (for 2-D a C loop in
+``_kernels.pxi``, else an ``as_strided`` window view copied) followed by ``matmul``s
+per sample, band of rows or chunk of samples; 2-D max pooling and batch normalization
+in evaluation mode are C loops too, the rest whole-array ufuncs. 2-D convolution,
+max pooling and batch normalization split a batch over as many threads as the BLAS
+has (``_split_batch``).
 """
 from __future__ import annotations
 
@@ -325,11 +328,11 @@ _PER_SAMPLE_L = 100
 # image vs bands): 3->64 7x7/2 at 224: 119 vs 97; 64->64 3x3 at 56: 90 vs 72; with 128
 # planes bands lost (128->128 3x3 at 28: 63 vs 72).
 _BAND_PLANES = 64
+_BAND_BYTES = 512 << 10
 # Columns per batched GEMM (several samples side by side): ~6 MiB. Measured (b32, one
 # thread, CPU ms, 32 samples per GEMM vs 6-8): 512->512 3x3 at 7: 66 vs 55; 256->512 3x3/2
 # at 14: 30 vs 28.
 _BATCH_COLS_BYTES = 6 << 20
-_BAND_BYTES = 512 << 10
 _C_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -431,7 +434,9 @@ def _split_batch(n, fn, work):
 
 
 def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
-    """im2col + one GEMM per block: a chunk of whole samples when one sample's windows
+    """1x1 kernels without padding: _conv_pointwise. 2-D float32/float64:
+    _conv2d_im2col, split over threads by _split_batch. Otherwise (3-D, other dtypes)
+    im2col + one GEMM per block: a chunk of whole samples when one sample's windows
     fit the budget, else a band of output rows (first spatial axis) of one sample.
 
     Few large GEMMs keep BLAS threads busy (many small ones spend their time
@@ -613,7 +618,12 @@ def max_pool(out, x, ksize, stride, pad, dil):
         def part(s0, s1):
             for i in range(s0, s1):
                 _c_max_pool2d(x[i], out[i], *ksize, *stride, *pad, *dil)
-        _split_batch(x.shape[0], part, out.size * ksize[0] * ksize[1])
+
+        def planes(c0, c1):   # one sample: its planes split over the threads
+            _c_max_pool2d(x[0, c0:c1], out[0, c0:c1], *ksize, *stride, *pad, *dil)
+        n = x.shape[0]
+        _split_batch(n if n > 1 else x.shape[1], part if n > 1 else planes,
+                     out.size * ksize[0] * ksize[1])
         return
     osize = out.shape[2:]
     fill = -np.inf if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min

@@ -524,6 +524,10 @@ def test_split_over_threads_restores_blas_threads():
         pooled = np.empty((5, 16, 10, 10), np.float32)
         ops.max_pool2d(pooled, out[:, :16], 2, 2, 2, 2, 0, 0)
         np.testing.assert_array_equal(pooled, numpy_ref.max_pool2d(out[:, :16], 2, 2))
+        big = rnd((1, 24, 64, 64), np.float32, 3)   # one sample: its planes split
+        pooled1 = np.empty((1, 24, 32, 32), np.float32)
+        ops.max_pool2d(pooled1, big, 3, 3, 2, 2, 1, 1)
+        np.testing.assert_array_equal(pooled1, numpy_ref.max_pool2d(big, 3, 2, 1))
         assert _blas.get_threads() == 2
     finally:
         _blas.set_threads(before)
