@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import threading
 from typing import Iterator, Optional
 
@@ -86,6 +87,19 @@ def single_threaded() -> Iterator[Optional[int]]:
             _single_depth -= 1
             if _single_depth == 0 and _single_saved is not None and _single_saved > 1:
                 set_threads(_single_saved)
+
+
+def _after_fork_in_child() -> None:
+    """A child forked while some thread held single_threaded() starts with no holder:
+    a fresh lock (the parent's may have been held) and the saved count back."""
+    global _single_lock, _single_depth, _single_saved
+    _single_lock = threading.Lock()
+    if _single_depth and _single_saved is not None and _single_saved > 1:
+        set_threads(_single_saved)
+    _single_depth, _single_saved = 0, None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def limit_to_task_cpus() -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import math
+import os
 import threading
 
 import numpy as np
@@ -396,7 +397,9 @@ def _conv2d_im2col(out, x, w, bias, ksize, stride, pad, dil, g, rows_of=None):
             np.add(src, bias.reshape(1, o, 1, 1), out=out[s0:s0 + m])
 
 
+# Thread pools of _split_batch by thread count; a forked child has none of their threads.
 _pools: dict = {}
+os.register_at_fork(after_in_child=_pools.clear)
 
 
 # Work (elements or multiply-adds) below which _split_batch runs on the calling thread:

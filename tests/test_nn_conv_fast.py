@@ -549,3 +549,33 @@ def test_single_threaded_nests_and_restores():
         assert _blas.get_threads() == 2
     finally:
         _blas.set_threads(before)
+
+
+def test_split_in_a_forked_child():
+    # a child forked after the thread pool started has none of its threads: it makes
+    # its own (else a split would wait forever on work no thread picks up)
+    import os
+    before = _blas.get_threads()
+    try:
+        _blas.set_threads(2)
+        x = rnd((4, 16, 20, 20), np.float32)
+        w = rnd((8, 16, 3, 3), np.float32, 1)
+        want = numpy_ref.conv2d(x, w, None, 1, 1)
+        np.testing.assert_allclose(conv(x, w, None, 1, 1), want, **TOL[np.float32])
+        assert ops._pools
+        r, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through the pipe
+            ok = False
+            try:
+                ok = not ops._pools and np.allclose(conv(x, w, None, 1, 1), want, rtol=1e-4, atol=1e-5)
+            finally:
+                os.write(wfd, b"1" if ok else b"0")
+                os._exit(0)
+        os.close(wfd)
+        got = os.read(r, 1)
+        os.waitpid(pid, 0)
+        os.close(r)
+        assert got == b"1"
+    finally:
+        _blas.set_threads(before)
