@@ -187,7 +187,13 @@ def threshold_max(out, x, th):
     as Torch7 computes it, so NaN gives th, and so does a zero meeting a zero threshold
     (its sign included). out may be x itself (in place)."""
     if _ROWS_OK and x.flags.c_contiguous and out.flags.c_contiguous:
-        _threshold_rows(out, x, th)
+        if x.size >= _SPLIT_MIN * 8 and x.size % _FILL_LEN == 0:
+            # big activations: whole rows of _FILL_LEN per thread
+            xr, orows = x.reshape(-1, _FILL_LEN), out.reshape(-1, _FILL_LEN)
+            _split_batch(xr.shape[0], lambda r0, r1: _threshold_rows(orows[r0:r1], xr[r0:r1], th),
+                         x.size)
+        else:
+            _threshold_rows(out, x, th)
     else:
         _threshold_where(out, x, th)
 
@@ -458,7 +464,8 @@ def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
     w = np.ascontiguousarray(weight, dtype=dt).reshape(g, o // g, (c // g) * kprod)
     b = None if bias is None else np.asarray(bias, dtype=dt).reshape((1, o) + (1,) * nd)
     if kprod == 1 and not any(pad) and out.flags.c_contiguous and x.dtype == dt:
-        _conv_pointwise(out, x, w, b, stride, g)
+        _split_batch(n, lambda s0, s1: _conv_pointwise(out[s0:s1], x[s0:s1], w, b, stride, g),
+                     out.size * w.shape[2])
         return
     if nd == 2 and dt in _C_DTYPES and x.dtype == dt:
         args = (w, None if bias is None else np.asarray(bias, dtype=dt).reshape(o), ksize, stride,

@@ -524,6 +524,18 @@ def test_split_over_threads_restores_blas_threads():
         pooled = np.empty((5, 16, 10, 10), np.float32)
         ops.max_pool2d(pooled, out[:, :16], 2, 2, 2, 2, 0, 0)
         np.testing.assert_array_equal(pooled, numpy_ref.max_pool2d(out[:, :16], 2, 2))
+        # the 1x1 convolution and a big ReLU split too
+        w1 = rnd((12, 16, 1, 1), np.float32, 4)
+        np.testing.assert_allclose(conv(x, w1, None, 2), numpy_ref.conv2d(x, w1, None, 2),
+                                   **TOL[np.float32])
+        act = rnd((4, 8, 256, 256), np.float32, 5)
+        act.flat[:3] = [0.0, -0.0, np.nan]
+        relu = np.empty_like(act)
+        ops.threshold_max(relu, act, 0.0)
+        want = np.where(act > 0, act, np.float32(0))
+        np.testing.assert_array_equal(relu, want)
+        np.testing.assert_array_equal(np.signbit(relu), np.signbit(want))
+        assert _blas.get_threads() == 2
         big = rnd((1, 24, 64, 64), np.float32, 3)   # one sample: its planes split
         pooled1 = np.empty((1, 24, 32, 32), np.float32)
         ops.max_pool2d(pooled1, big, 3, 3, 2, 2, 1, 1)
