@@ -343,6 +343,12 @@ _BATCH_COLS_BYTES = 6 << 20
 _C_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def _c_ready(out, x):
+    """Can the C loops (_kernels.pxi) take these arrays: one float type, aligned?"""
+    return (out.dtype in _C_DTYPES and x.dtype == out.dtype and out.flags.aligned
+            and x.flags.aligned)
+
+
 def _conv2d_im2col(out, x, w, bias, ksize, stride, pad, dil, g, rows_of=None):
     """2-D convolution of float32/float64 x (n, C, H, W) into out (n, O, oH, oW), im2col
     in C (_kernels.pxi: padding read as zeros, no padded copy) into a reused buffer.
@@ -467,7 +473,7 @@ def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
         _split_batch(n, lambda s0, s1: _conv_pointwise(out[s0:s1], x[s0:s1], w, b, stride, g),
                      out.size * w.shape[2])
         return
-    if nd == 2 and dt in _C_DTYPES and x.dtype == dt:
+    if nd == 2 and _c_ready(out, x):
         args = (w, None if bias is None else np.asarray(bias, dtype=dt).reshape(o), ksize, stride,
                 tuple(int(p) for p in pad), dil, g)
         if n == 1:   # one sample: its output rows split over the threads
@@ -623,7 +629,7 @@ def max_pool(out, x, ksize, stride, pad, dil):
     nd = len(ksize)
     x, out = _batched(x, out, nd)
     ksize, stride, pad, dil = (tuple(int(v) for v in a) for a in (ksize, stride, pad, dil))
-    if nd == 2 and x.dtype in _C_DTYPES and out.dtype == x.dtype:
+    if nd == 2 and _c_ready(out, x):
         # C loop over each plane (_kernels.pxi), no padded copy of the input
         def part(s0, s1):
             for i in range(s0, s1):
@@ -844,7 +850,7 @@ def batchnorm(out, x, single, weight, bias, running_mean, running_var, save_mean
         mean = running_mean.astype(np.float64)
         invstd = 1.0 / np.sqrt(running_var.astype(np.float64) + eps)
     scale = invstd if weight is None else invstd * weight
-    if dt in _C_DTYPES and x.dtype == dt and x.ndim >= 2:
+    if x.ndim >= 2 and _c_ready(out, x):
         x3, o3 = _view3(x), _view3(out)
         if x3 is not None and o3 is not None:
             vecs = (mean.astype(dt), scale.astype(dt),

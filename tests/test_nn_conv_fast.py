@@ -591,3 +591,23 @@ def test_split_in_a_forked_child():
         assert got == b"1"
     finally:
         _blas.set_threads(before)
+
+
+def test_unaligned_arrays_take_the_numpy_paths():
+    # float32 data one byte off its alignment: the C loops refuse such arrays, so the
+    # kernels use their numpy paths, with the same results
+    def unaligned(a):
+        raw = np.zeros(a.nbytes + 1, np.uint8)[1:]
+        u = raw.view(a.dtype).reshape(a.shape)
+        u[...] = a
+        assert not u.flags.aligned
+        return u
+    x = unaligned(rnd((2, 3, 9, 8), np.float32))
+    w = rnd((4, 3, 3, 3), np.float32, 1)
+    np.testing.assert_allclose(conv(x, w, None, 1, 1), numpy_ref.conv2d(x, w, None, 1, 1),
+                               **TOL[np.float32])
+    pooled = unaligned(np.zeros((2, 3, 4, 4), np.float32))
+    ops.max_pool2d(pooled, x, 2, 2, 2, 2, 0, 0)
+    np.testing.assert_array_equal(pooled, numpy_ref.max_pool2d(x, 2, 2))
+    with pytest.raises(ValueError, match="arrays must be aligned"):
+        _lua.max_pool2d_planes(x[0], pooled[0], 2, 2, 2, 2, 0, 0, 1, 1)
