@@ -115,14 +115,23 @@ def linear(out, x, weight, bias=None):
     """nn.Linear: out := x W' + b for a batch x (N, in), out (N, out), or W x + b for a
     vector x. Torch7's order of operations: the product (BLAS, beta = 0), then the bias
     added to every row (its ``addr(1, ones, bias)``). Product and bias in one call, both
-    written straight into out, in out's precision."""
-    if x.ndim == 1:
-        np.matmul(weight, x, out=out)
-    else:
-        np.matmul(x, weight.T, out=out)  # W' is a view: BLAS reads W transposed
+    written straight into out, in out's precision. Split over threads as the
+    convolutions are (_split_batch): OpenBLAS's own threads, once woken, spin for a
+    while after each call and take a core from the next convolution's threads."""
     bias = _opt(bias)
-    if bias is not None:
-        np.add(out, bias, out=out)
+    work = out.size * x.shape[-1] // _MACS_PER_ELEMENT
+    if x.ndim == 1:   # the output features split over the threads
+        def part(o0, o1):
+            np.matmul(weight[o0:o1], x, out=out[o0:o1])
+            if bias is not None:
+                np.add(out[o0:o1], bias[o0:o1], out=out[o0:o1])
+        _split_batch(out.shape[0], part, work)
+    else:             # the rows
+        def part(r0, r1):
+            np.matmul(x[r0:r1], weight.T, out=out[r0:r1])  # W' is a view: BLAS reads W transposed
+            if bias is not None:
+                np.add(out[r0:r1], bias, out=out[r0:r1])
+        _split_batch(out.shape[0], part, work)
 
 
 # ----------------------------------------------------------------------------
@@ -187,7 +196,7 @@ def threshold_max(out, x, th):
     as Torch7 computes it, so NaN gives th, and so does a zero meeting a zero threshold
     (its sign included). out may be x itself (in place)."""
     if _ROWS_OK and x.flags.c_contiguous and out.flags.c_contiguous:
-        if x.size >= _SPLIT_MIN * 8 and x.size % _FILL_LEN == 0:
+        if x.size >= _SPLIT_MIN * 4 and x.size % _FILL_LEN == 0:
             # big activations: whole rows of _FILL_LEN per thread
             xr, orows = x.reshape(-1, _FILL_LEN), out.reshape(-1, _FILL_LEN)
             _split_batch(xr.shape[0], lambda r0, r1: _threshold_rows(orows[r0:r1], xr[r0:r1], th),
@@ -414,9 +423,13 @@ _pools: dict = {}
 os.register_at_fork(after_in_child=_pools.clear)
 
 
-# Work (elements or multiply-adds) below which _split_batch runs on the calling thread:
-# handing parts to another thread and waiting costs some 50-100 us.
-_SPLIT_MIN = 1 << 18
+# Work below which _split_batch runs on the calling thread, in elements of a one-pass
+# kernel (~0.5 ms): handing a part to another thread, and the threads' wait for the GIL
+# between their calls, cost tens of us each (measured: a 64->64 3x3 convolution of one
+# 32x32 sample, 0.8 ms, gained little split in two). A GEMM's multiply-adds count
+# 1/_MACS_PER_ELEMENT each.
+_SPLIT_MIN = 1 << 19
+_MACS_PER_ELEMENT = 50
 
 
 def _split_batch(n, fn, work):
@@ -426,11 +439,18 @@ def _split_batch(n, fn, work):
     One thread per part doing its im2col and GEMMs beats one im2col thread feeding a
     multi-threaded GEMM: the im2col runs in parallel too, and the GEMMs never wait for
     each other (measured, ResNet-18 batch 32 on 2 cores: 1.4-1.7 s against 3.7-10 s per
-    forward with OpenBLAS's two threads on a loaded machine). A single sample, a BLAS
-    of one thread or less work than _SPLIT_MIN runs fn(0, n) here as it is."""
-    t = min(n, _blas.get_threads() or 1) if work >= _SPLIT_MIN else 1
+    forward with OpenBLAS's two threads on a loaded machine). A single sample or less
+    work than _SPLIT_MIN runs fn(0, n) here, on one BLAS thread too: OpenBLAS's threads,
+    once woken by a call, spin for a while after it and take a core from the next
+    split (VGG b32 forward on 2 quiet cores: 116 ms with them spinning, 66 without)."""
+    threads = _blas.get_threads() or 1
+    t = min(n, threads) if work >= _SPLIT_MIN else 1
     if t < 2:
-        fn(0, n)
+        if threads > 1:
+            with _blas.single_threaded():
+                fn(0, n)
+        else:
+            fn(0, n)
         return
     pool = _pools.get(t)
     if pool is None:
@@ -471,17 +491,17 @@ def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
     b = None if bias is None else np.asarray(bias, dtype=dt).reshape((1, o) + (1,) * nd)
     if kprod == 1 and not any(pad) and out.flags.c_contiguous and x.dtype == dt:
         _split_batch(n, lambda s0, s1: _conv_pointwise(out[s0:s1], x[s0:s1], w, b, stride, g),
-                     out.size * w.shape[2])
+                     out.size * w.shape[2] // _MACS_PER_ELEMENT)
         return
     if nd == 2 and _c_ready(out, x):
         args = (w, None if bias is None else np.asarray(bias, dtype=dt).reshape(o), ksize, stride,
                 tuple(int(p) for p in pad), dil, g)
         if n == 1:   # one sample: its output rows split over the threads
             _split_batch(out.shape[2], lambda r0, r1: _conv2d_im2col(out, x, *args, rows_of=(r0, r1)),
-                         out.size * w.shape[2])
+                         out.size * w.shape[2] // _MACS_PER_ELEMENT)
         else:
             _split_batch(n, lambda s0, s1: _conv2d_im2col(out[s0:s1], x[s0:s1], *args),
-                         out.size * w.shape[2])
+                         out.size * w.shape[2] // _MACS_PER_ELEMENT)
         return
     per_sample = c * kprod * math.prod(osize)
     pads = tuple(int(p) for p in pad)
