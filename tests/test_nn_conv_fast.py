@@ -566,82 +566,71 @@ def _split_cases():
                                    batchnorm, relu, linear_batch, linear_vector)}
 
 
-@pytest.mark.parametrize("case", sorted(_split_cases()))
-def test_split_over_threads(case, monkeypatch):
-    # each kernel on work big enough cuts it over the BLAS's 2 threads (a fresh pool
-    # appears), gives the reference result and leaves the BLAS on 2 threads
+@pytest.fixture
+def two_blas_threads():
+    """numpy's OpenBLAS on 2 threads for the test, its count before restored after."""
     before = _blas.get_threads()
     assert before is not None  # numpy's OpenBLAS is found here
+    assert _blas.set_threads(2)
+    yield
+    _blas.set_threads(before)
+
+
+@pytest.mark.parametrize("case", sorted(_split_cases()))
+def test_split_over_threads(case, monkeypatch, two_blas_threads):
+    # each kernel on work big enough cuts it over the BLAS's 2 threads (a fresh pool
+    # appears), gives the reference result and leaves the BLAS on 2 threads
     monkeypatch.setattr(ops, "_pools", {})
-    try:
-        assert _blas.set_threads(2)
-        got, want, tol = _split_cases()[case]()
-        np.testing.assert_allclose(got, want, **tol)
-        assert list(ops._pools) == [2]
-        assert _blas.get_threads() == 2
-    finally:
-        _blas.set_threads(before)
+    got, want, tol = _split_cases()[case]()
+    np.testing.assert_allclose(got, want, **tol)
+    assert list(ops._pools) == [2]
+    assert _blas.get_threads() == 2
 
 
-def test_small_work_is_not_split(monkeypatch):
+def test_small_work_is_not_split(monkeypatch, two_blas_threads):
     monkeypatch.setattr(ops, "_pools", {})
-    before = _blas.get_threads()
-    try:
-        _blas.set_threads(2)
-        x, w = rnd((2, 4, 8, 8), np.float64), rnd((4, 4, 3, 3), np.float64, 1)
-        np.testing.assert_allclose(conv(x, w, None, 1, 1), numpy_ref.conv2d(x, w, None, 1, 1),
-                                   rtol=1e-10, atol=1e-12)
-        assert ops._pools == {} and _blas.get_threads() == 2
-    finally:
-        _blas.set_threads(before)
+    x, w = rnd((2, 4, 8, 8), np.float64), rnd((4, 4, 3, 3), np.float64, 1)
+    np.testing.assert_allclose(conv(x, w, None, 1, 1), numpy_ref.conv2d(x, w, None, 1, 1),
+                               rtol=1e-10, atol=1e-12)
+    assert ops._pools == {} and _blas.get_threads() == 2
 
 
-def test_single_threaded_nests_and_restores():
-    before = _blas.get_threads()
-    try:
-        _blas.set_threads(2)
-        with _blas.single_threaded() as outer:
-            assert outer == 2 and _blas.get_threads() == 1
-            with _blas.single_threaded() as inner:
-                assert inner == 2 and _blas.get_threads() == 1
-            assert _blas.get_threads() == 1       # the outer holder still holds
-        assert _blas.get_threads() == 2
-        with pytest.raises(RuntimeError, match="inside"):
-            with _blas.single_threaded():
-                raise RuntimeError("inside")
-        assert _blas.get_threads() == 2
-    finally:
-        _blas.set_threads(before)
+def test_single_threaded_nests_and_restores(two_blas_threads):
+    with _blas.single_threaded() as outer:
+        assert outer == 2 and _blas.get_threads() == 1
+        with _blas.single_threaded() as inner:
+            assert inner == 2 and _blas.get_threads() == 1
+        assert _blas.get_threads() == 1       # the outer holder still holds
+    assert _blas.get_threads() == 2
+    with pytest.raises(RuntimeError, match="inside"):
+        with _blas.single_threaded():
+            raise RuntimeError("inside")
+    assert _blas.get_threads() == 2
 
 
-def test_split_in_a_forked_child():
+def test_split_in_a_forked_child(two_blas_threads):
     # a child forked after the thread pool started has none of its threads: it makes
     # its own (else a split would wait forever on work no thread picks up)
     import os
-    before = _blas.get_threads()
-    try:
-        _blas.set_threads(2)
-        x = rnd((4, 32, 48, 48), np.float32)
-        w = rnd((32, 32, 3, 3), np.float32, 1)
-        want = numpy_ref.conv2d(x, w, None, 1, 1)
-        np.testing.assert_allclose(conv(x, w, None, 1, 1), want, rtol=1e-4, atol=1e-4)
-        assert ops._pools
-        r, wfd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child reports through the pipe
-            ok = False
-            try:
-                ok = not ops._pools and np.allclose(conv(x, w, None, 1, 1), want, rtol=1e-4, atol=1e-4)
-            finally:
-                os.write(wfd, b"1" if ok else b"0")
-                os._exit(0)
-        os.close(wfd)
-        got = os.read(r, 1)
-        os.waitpid(pid, 0)
-        os.close(r)
-        assert got == b"1"
-    finally:
-        _blas.set_threads(before)
+    x = rnd((4, 32, 48, 48), np.float32)
+    w = rnd((32, 32, 3, 3), np.float32, 1)
+    want = numpy_ref.conv2d(x, w, None, 1, 1)
+    np.testing.assert_allclose(conv(x, w, None, 1, 1), want, rtol=1e-4, atol=1e-4)
+    assert ops._pools
+    r, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        ok = False
+        try:
+            ok = not ops._pools and np.allclose(conv(x, w, None, 1, 1), want, rtol=1e-4, atol=1e-4)
+        finally:
+            os.write(wfd, b"1" if ok else b"0")
+            os._exit(0)
+    os.close(wfd)
+    got = os.read(r, 1)
+    os.waitpid(pid, 0)
+    os.close(r)
+    assert got == b"1"
 
 
 def test_unaligned_arrays_take_the_numpy_paths():
