@@ -25,8 +25,12 @@ its range), the peak resident memory the forward passes added (max over rounds),
 the largest difference between the two outputs relative to the largest output.
 PyTorch gets as many threads as numpy's BLAS uses.
 
+With --fold the sparktorch7 side folds each evaluation-mode SpatialBatchNormalization
+into the convolution before it (``require('nn.batchnorm_fold').enabled = true``; off by
+default, see lua/nn/batchnorm_fold.lua).
+
 Usage: python benchmarks/bench_models.py [--rounds N] [--repeat N] [--models vgg,resnet,face]
-       [--batches 1,8,32] [--threads N]
+       [--batches 1,8,32] [--threads N] [--fold]
 """
 from __future__ import annotations
 
@@ -286,13 +290,14 @@ def timed(fn, repeat):
     return best, cpu, mem.mib, out
 
 
-def child(side, paths, names, batches, repeat, threads, outdir):
+def child(side, paths, names, batches, repeat, threads, outdir, fold=False):
     res = {}
     if side == "lua":
         import sparktorch7 as st
         lua = st.LuaState()
         lua.require("nn")
         lua.require("cudnn")
+        lua.execute(f"require('nn.batchnorm_fold').enabled = {'true' if fold else 'false'}")
     else:
         import torch
         torch.set_num_threads(threads)
@@ -327,7 +332,7 @@ def run_side(side, paths, args, threads, outdir):
     cmd = [sys.executable, os.path.abspath(__file__), "--child", side, "--paths",
            json.dumps(paths), "--models", ",".join(paths), "--batches",
            ",".join(map(str, args.batches)), "--repeat", str(args.repeat), "--threads",
-           str(threads), "--outdir", outdir]
+           str(threads), "--outdir", outdir] + (["--fold"] if args.fold else [])
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{side} child failed:\n{proc.stderr[-4000:]}")
@@ -342,6 +347,8 @@ def main(argv=None):
     ap.add_argument("--batches", default="1,8,32")
     ap.add_argument("--threads", type=int, default=None,
                     help="PyTorch threads (default: the BLAS thread count numpy uses)")
+    ap.add_argument("--fold", action="store_true",
+                    help="sparktorch7 folds batch normalizations into convolutions")
     ap.add_argument("--child", choices=["lua", "torch"], help=argparse.SUPPRESS)
     ap.add_argument("--paths", help=argparse.SUPPRESS)
     ap.add_argument("--outdir", help=argparse.SUPPRESS)
@@ -350,7 +357,7 @@ def main(argv=None):
     args.batches = [int(b) for b in str(args.batches).split(",") if b]
     if args.child:
         res = child(args.child, json.loads(args.paths), names, args.batches, args.repeat,
-                    args.threads, args.outdir)
+                    args.threads, args.outdir, args.fold)
         print(json.dumps(res))
         return
     threads = args.threads or blas_threads() or os.cpu_count()
@@ -369,7 +376,8 @@ def main(argv=None):
                 errs[f"{name}/{n}"] = float(np.abs(a - b).max() / max(1e-30, np.abs(b).max()))
     load = os.getloadavg()[0]
     print(f"bench_models: {args.rounds} alternating fresh-process rounds per side, best of "
-          f"{args.repeat} forwards each; PyTorch threads {threads}; load average {load:.1f}")
+          f"{args.repeat} forwards each; PyTorch threads {threads}; batch norm folding "
+          f"{'on' if args.fold else 'off'}; load average {load:.1f}")
     print(f"{'model/batch':<12} {'sparktorch7 samples/s':>24} {'PyTorch samples/s':>24} "
           f"{'ratio (wall)':>18} {'ratio (cpu)':>12} {'peak MiB lua/pt':>16} {'max rel err':>11}")
 

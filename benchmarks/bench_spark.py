@@ -17,8 +17,8 @@ to Spark's ``noop`` sink so the whole column is computed:
 With ``--cases ef`` (or any set holding e/f) a ResNet-18-shaped model at 3x224x224
 (``bench_models.py``'s, saved with cudnn classes; ``--resnet-rows`` rows of 150528 floats):
 
-(e) ``sparktorch7.lua_udf`` scoring it (BatchNormalization folded, spark.task.cpus BLAS
-    threads per task);
+(e) ``sparktorch7.lua_udf`` scoring it (spark.task.cpus BLAS threads per task;
+    BatchNormalization folded into the convolutions with ``--fold``, else not, the default);
 (f) the same weights in PyTorch inside ``predict_batch_udf`` (one torch thread per
     task, as each Python worker runs one task at a time).
 
@@ -38,7 +38,7 @@ a/d >= 50, g/a >= 0.9.
 
 Usage: python benchmarks/bench_spark.py [--rows 1000000] [--row-rows 20000]
        [--master local[2]] [--batch 10000] [--repeat 2] [--cases abcdg|ef|abcdefg]
-       [--resnet-rows 64] [--resnet-batch 16]
+       [--resnet-rows 64] [--resnet-batch 16] [--fold]
 """
 from __future__ import annotations
 
@@ -105,12 +105,15 @@ RESNET_LUA = r"""
 require 'nn'
 require 'cudnn'
 local model
-function load() model = torch.load(sparktorch7_file('resnet.t7')):float():evaluate() end
+function load()
+   require('nn.batchnorm_fold').enabled = FOLD
+   model = torch.load(sparktorch7_file('resnet.t7')):float():evaluate()
+end
 function predict(x) return model:forward(x:view(x:size(1), 3, 224, 224)) end
 """
 
 
-def resnet_cases(spark, work, rows, batch, cores):
+def resnet_cases(spark, work, rows, batch, cores, fold=False):
     """(e)/(f): the ResNet-18-shaped model of bench_models.py, a DataFrame of rows
     3x224x224 images (array<float>), the two column functions."""
     import bench_models
@@ -127,7 +130,8 @@ def resnet_cases(spark, work, rows, batch, cores):
                    os.path.join(work, "images.parquet"))
     frame = spark.read.parquet(os.path.join(work, "images.parquet")).repartition(cores * 2).cache()
     frame.count()
-    script = st.LuaScript(RESNET_LUA, files=[path], init="load", name="resnet.lua")
+    script = st.LuaScript(RESNET_LUA.replace("FOLD", "true" if fold else "false"), files=[path],
+                          init="load", name="resnet.lua")
     lua = st.lua_udf(script, "predict", "array<float>", batch_size=batch)
 
     def make_predict_fn():
@@ -225,6 +229,8 @@ def main() -> None:
     p.add_argument("--cases", default="abcdgh", help="which of a, b, c, d, e, f, g, h to run")
     p.add_argument("--resnet-rows", type=int, default=64, help="images scored by (e) and (f)")
     p.add_argument("--resnet-batch", type=int, default=16, help="rows per call for (e) and (f)")
+    p.add_argument("--fold", action="store_true",
+                   help="(e) folds the batch normalizations into the convolutions")
     args = p.parse_args()
 
     work = tempfile.mkdtemp(prefix="sparktorch7-bench-")
@@ -255,7 +261,8 @@ def main() -> None:
 
     rcases = {}
     if "e" in args.cases or "f" in args.cases:
-        rdf, rlua, rpbu = resnet_cases(spark, work, args.resnet_rows, args.resnet_batch, cores)
+        rdf, rlua, rpbu = resnet_cases(spark, work, args.resnet_rows, args.resnet_batch, cores,
+                                       args.fold)
         chk = rdf.limit(4).select("id", rlua("features").alias("e"), rpbu("features").alias("f"))
         for r in chk.collect():
             np.testing.assert_allclose(r.e, r.f, rtol=1e-3, atol=1e-4)

@@ -7,8 +7,11 @@ Where no OpenBLAS is found (another BLAS, another OS) the functions do nothing.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
-from typing import Optional
+import os
+import threading
+from typing import Iterator, Optional
 
 _SET = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
         "openblas_set_num_threads")
@@ -56,6 +59,47 @@ def set_threads(n: int) -> bool:
         return False
     setter(n)
     return True
+
+
+_single_lock = threading.Lock()
+_single_depth = 0
+_single_saved: Optional[int] = None
+
+
+@contextlib.contextmanager
+def single_threaded() -> Iterator[Optional[int]]:
+    """Inside: the BLAS runs one thread, for callers that split their work over threads
+    of their own. Yields the thread count before (None without OpenBLAS). The count is
+    process-wide: nested or concurrent holders share one saved count, restored when the
+    last of them leaves."""
+    global _single_depth, _single_saved
+    with _single_lock:
+        if _single_depth == 0:
+            _single_saved = get_threads()
+            if _single_saved is not None and _single_saved > 1:
+                set_threads(1)
+        _single_depth += 1
+        before = _single_saved
+    try:
+        yield before
+    finally:
+        with _single_lock:
+            _single_depth -= 1
+            if _single_depth == 0 and _single_saved is not None and _single_saved > 1:
+                set_threads(_single_saved)
+
+
+def _after_fork_in_child() -> None:
+    """A child forked while some thread held single_threaded() starts with no holder:
+    a fresh lock (the parent's may have been held) and the saved count back."""
+    global _single_lock, _single_depth, _single_saved
+    _single_lock = threading.Lock()
+    if _single_depth and _single_saved is not None and _single_saved > 1:
+        set_threads(_single_saved)
+    _single_depth, _single_saved = 0, None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def limit_to_task_cpus() -> None:

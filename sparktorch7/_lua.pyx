@@ -6,7 +6,7 @@ _limits.pxi (timeout, deadline blocks, max_memory), _interrupt.pxi (Ctrl-C reach
 _state.pxi (LuaState), _finalizers.pxi (__gc errors
 become warnings), _objects.pxi (proxies of Lua values), _convert.pxi (values both ways),
 _pylib.pxi (the `py` module that Lua sees), _stdio.pxi (print and io.write into
-sys.stdout), _tensor.pxi (numpy bridge).
+sys.stdout), _tensor.pxi (numpy bridge), _kernels.pxi (C loops of the nn kernels).
 """
 from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize, PyBytes_Check
@@ -63,3 +63,4 @@ include "_objects.pxi"
 include "_pylib.pxi"
 include "_stdio.pxi"
 include "_tensor.pxi"
+include "_kernels.pxi"

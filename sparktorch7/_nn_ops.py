@@ -9,19 +9,27 @@ returns a new array) and leaves the inputs untouched. Inputs may be non-contiguo
 
 Layouts are Torch7's: images are ``(N, C, H, W)`` or ``(C, H, W)``, volumes
 ``(N, C, T, H, W)`` or ``(C, T, H, W)``; a kernel given the non-batch form works on it as a
-batch of one. Convolution is im2col (an ``as_strided`` window view copied into a reused
-buffer) followed by one ``matmul`` per chunk of samples; pooling reduces over the
-kernel offsets with whole-array ufuncs.
+batch of one. Convolution is im2col into a reused buffer (for 2-D a C loop in
+``_kernels.pxi``, else an ``as_strided`` window view copied) followed by ``matmul``s
+per sample, band of rows or chunk of samples; 2-D max pooling and batch normalization
+in evaluation mode are C loops too, the rest whole-array ufuncs. 2-D convolution,
+max pooling and batch normalization split a batch over as many threads as the BLAS
+has (``_split_batch``).
 """
 from __future__ import annotations
 
 import ctypes
 import itertools
 import math
+import os
 import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+from sparktorch7 import _blas
+from sparktorch7._lua import (im2col2d as _c_im2col2d, max_pool2d_planes as _c_max_pool2d,
+                              channel_affine as _c_channel_affine)
 
 # Elements of the im2col buffer per chunk of the batch (8 Mi: 32 MiB in float32): the
 # GEMMs are big enough for BLAS threads to run at full speed, and the peak memory
@@ -107,14 +115,23 @@ def linear(out, x, weight, bias=None):
     """nn.Linear: out := x W' + b for a batch x (N, in), out (N, out), or W x + b for a
     vector x. Torch7's order of operations: the product (BLAS, beta = 0), then the bias
     added to every row (its ``addr(1, ones, bias)``). Product and bias in one call, both
-    written straight into out, in out's precision."""
-    if x.ndim == 1:
-        np.matmul(weight, x, out=out)
-    else:
-        np.matmul(x, weight.T, out=out)  # W' is a view: BLAS reads W transposed
+    written straight into out, in out's precision. Split over threads as the
+    convolutions are (_split_batch): OpenBLAS's own threads, once woken, spin for a
+    while after each call and take a core from the next convolution's threads."""
     bias = _opt(bias)
-    if bias is not None:
-        np.add(out, bias, out=out)
+    work = out.size * x.shape[-1] // _MACS_PER_ELEMENT
+    if x.ndim == 1:   # the output features split over the threads
+        def part(o0, o1):
+            np.matmul(weight[o0:o1], x, out=out[o0:o1])
+            if bias is not None:
+                np.add(out[o0:o1], bias[o0:o1], out=out[o0:o1])
+        _split_batch(out.shape[0], part, work)
+    else:             # the rows
+        def part(r0, r1):
+            np.matmul(x[r0:r1], weight.T, out=out[r0:r1])  # W' is a view: BLAS reads W transposed
+            if bias is not None:
+                np.add(out[r0:r1], bias, out=out[r0:r1])
+        _split_batch(out.shape[0], part, work)
 
 
 # ----------------------------------------------------------------------------
@@ -179,7 +196,13 @@ def threshold_max(out, x, th):
     as Torch7 computes it, so NaN gives th, and so does a zero meeting a zero threshold
     (its sign included). out may be x itself (in place)."""
     if _ROWS_OK and x.flags.c_contiguous and out.flags.c_contiguous:
-        _threshold_rows(out, x, th)
+        if x.size >= _SPLIT_MIN * 4 and x.size % _FILL_LEN == 0:
+            # big activations: whole rows of _FILL_LEN per thread
+            xr, orows = x.reshape(-1, _FILL_LEN), out.reshape(-1, _FILL_LEN)
+            _split_batch(xr.shape[0], lambda r0, r1: _threshold_rows(orows[r0:r1], xr[r0:r1], th),
+                         x.size)
+        else:
+            _threshold_rows(out, x, th)
     else:
         _threshold_where(out, x, th)
 
@@ -308,8 +331,147 @@ def _conv_pointwise(out, x, w, bias, stride, g):
         np.add(out, bias, out=out)
 
 
+# A 2-D convolution whose output planes have at least this many positions runs one
+# GEMM per sample, W (O, K) @ cols (K, L), straight into the sample's output: no
+# transposition pass after it. Below it the samples' columns side by side make one
+# wider GEMM (O, K) @ (K, m*L), whose (O, m, L) result is copied to (m, O, L) in rows
+# of L. ResNet-18's 3x3 layers at batch 32, one OpenBLAS (SkylakeX) thread, CPU ms
+# per-sample vs batched: L = 3136: 94 vs 112, 784: 63 vs 83, 196: 58 vs 69, 49: 92 vs 68.
+_PER_SAMPLE_L = 100
+# With at most _BAND_PLANES output planes, a per-sample GEMM whose columns exceed
+# 2 * _BAND_BYTES runs in bands of output rows with ~_BAND_BYTES of columns each: im2col
+# and GEMM then meet in the L2 cache. Measured (ResNet-18 b32, one thread, CPU ms, whole
+# image vs bands): 3->64 7x7/2 at 224: 119 vs 97; 64->64 3x3 at 56: 90 vs 72; with 128
+# planes bands lost (128->128 3x3 at 28: 63 vs 72).
+_BAND_PLANES = 64
+_BAND_BYTES = 512 << 10
+# Columns per batched GEMM (several samples side by side): ~6 MiB. Measured (b32, one
+# thread, CPU ms, 32 samples per GEMM vs 6-8): 512->512 3x3 at 7: 66 vs 55; 256->512 3x3/2
+# at 14: 30 vs 28.
+_BATCH_COLS_BYTES = 6 << 20
+_C_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _c_ready(out, x):
+    """Can the C loops (_kernels.pxi) take these arrays: one float type, aligned?"""
+    return (out.dtype in _C_DTYPES and x.dtype == out.dtype and out.flags.aligned
+            and x.flags.aligned)
+
+
+def _conv2d_im2col(out, x, w, bias, ksize, stride, pad, dil, g, rows_of=None):
+    """2-D convolution of float32/float64 x (n, C, H, W) into out (n, O, oH, oW), im2col
+    in C (_kernels.pxi: padding read as zeros, no padded copy) into a reused buffer.
+    rows_of = (r0, r1): only the output rows r0..r1-1 (of every sample)."""
+    n, c = x.shape[:2]
+    o, oh, ow = out.shape[1:]
+    lsp = oh * ow
+    kh, kw = ksize
+    k = c * kh * kw
+    kg, og = w.shape[2], w.shape[1]
+    dt = out.dtype
+    geo = (kh, kw, stride[0], stride[1], pad[0], pad[1], dil[0], dil[1])
+    b2 = None if bias is None else bias.reshape(o, 1)
+
+    def gemms(cols, dst):
+        for gi in range(g):
+            np.matmul(w[gi], cols[gi * kg:(gi + 1) * kg], out=dst[gi * og:(gi + 1) * og])
+
+    if lsp >= _PER_SAMPLE_L or n == 1:
+        # rows of output per im2col band: the whole image when it fits the budget, and
+        # bands of ~512 KiB for narrow outputs (see _BAND_PLANES)
+        budget = _COLS_BUDGET
+        if o <= _BAND_PLANES and k * lsp * dt.itemsize > 2 * _BAND_BYTES:
+            budget = _BAND_BYTES // dt.itemsize
+        rows = max(1, min(oh, budget // max(1, k * ow)))
+        first, last = (0, oh) if rows_of is None else rows_of
+        cols_buf = _scratch("cols", k * min(rows, last - first) * ow, dt)
+        for i in range(n):
+            # a band of rows is a 2-D view of the output planes with row stride L (the
+            # GEMM writes it through its ldc); a non-contiguous output takes a scratch
+            flat = out[i].reshape(o, lsp) if out[i].flags.c_contiguous else None
+            for r0 in range(first, last, rows):
+                r1 = min(last, r0 + rows)
+                cols = cols_buf[:k * (r1 - r0) * ow].reshape(k, (r1 - r0) * ow)
+                _c_im2col2d(x[i], cols, *geo, r1 - r0, ow, r0)
+                if flat is not None:
+                    dst = flat[:, r0 * ow:r1 * ow]
+                else:
+                    dst = _scratch("res", o * (r1 - r0) * ow, dt).reshape(o, -1)
+                gemms(cols, dst)
+                if b2 is not None:
+                    np.add(dst, b2, out=dst)
+                if flat is None:
+                    out[i, :, r0:r1] = dst.reshape(o, r1 - r0, ow)
+        return
+    nb = max(1, min(n, _BATCH_COLS_BYTES // dt.itemsize // max(1, k * lsp)))
+    for s0 in range(0, n, nb):
+        m = min(nb, n - s0)
+        cols = _scratch("cols", k * m * lsp, dt).reshape(k, m * lsp)
+        for j in range(m):
+            _c_im2col2d(x[s0 + j], cols[:, j * lsp:(j + 1) * lsp], *geo, oh, ow)
+        res = _scratch("res", o * m * lsp, dt).reshape(o, m * lsp)
+        gemms(cols, res)
+        src = res.reshape(o, m, oh, ow).swapaxes(0, 1)
+        if bias is None:
+            out[s0:s0 + m] = src
+        else:
+            np.add(src, bias.reshape(1, o, 1, 1), out=out[s0:s0 + m])
+
+
+# Thread pools of _split_batch by thread count; a forked child has none of their threads.
+_pools: dict = {}
+os.register_at_fork(after_in_child=_pools.clear)
+
+
+# Work below which _split_batch runs on the calling thread, in elements of a one-pass
+# kernel (~0.5 ms): handing a part to another thread, and the threads' wait for the GIL
+# between their calls, cost tens of us each (measured: a 64->64 3x3 convolution of one
+# 32x32 sample, 0.8 ms, gained little split in two). A GEMM's multiply-adds count
+# 1/_MACS_PER_ELEMENT each.
+_SPLIT_MIN = 1 << 19
+_MACS_PER_ELEMENT = 50
+
+
+def _split_batch(n, fn, work):
+    """fn(s0, s1) over the samples (or rows) 0..n-1 cut into as many parts as the BLAS has threads,
+    the parts run at once on threads of their own, each with one BLAS thread.
+
+    One thread per part doing its im2col and GEMMs beats one im2col thread feeding a
+    multi-threaded GEMM: the im2col runs in parallel too, and the GEMMs never wait for
+    each other (measured, ResNet-18 batch 32 on 2 cores: 1.4-1.7 s against 3.7-10 s per
+    forward with OpenBLAS's two threads on a loaded machine). A single sample or less
+    work than _SPLIT_MIN runs fn(0, n) here, on one BLAS thread too: OpenBLAS's threads,
+    once woken by a call, spin for a while after it and take a core from the next
+    split (VGG b32 forward on 2 quiet cores: 116 ms with them spinning, 66 without)."""
+    threads = _blas.get_threads() or 1
+    t = min(n, threads) if work >= _SPLIT_MIN else 1
+    if t < 2:
+        if threads > 1:
+            with _blas.single_threaded():
+                fn(0, n)
+        else:
+            fn(0, n)
+        return
+    pool = _pools.get(t)
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+        pool = _pools[t] = ThreadPoolExecutor(t - 1, thread_name_prefix="sparktorch7-nn")
+    cuts = [n * i // t for i in range(t + 1)]
+    with _blas.single_threaded():
+        futs = [pool.submit(fn, cuts[i], cuts[i + 1]) for i in range(1, t)]
+        try:
+            fn(cuts[0], cuts[1])
+        finally:
+            errors = [f.exception() for f in futs]
+    for e in errors:
+        if e is not None:
+            raise e
+
+
 def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
-    """im2col + one GEMM per block: a chunk of whole samples when one sample's windows
+    """1x1 kernels without padding: _conv_pointwise. 2-D float32/float64:
+    _conv2d_im2col, split over threads by _split_batch. Otherwise (3-D, other dtypes)
+    im2col + one GEMM per block: a chunk of whole samples when one sample's windows
     fit the budget, else a band of output rows (first spatial axis) of one sample.
 
     Few large GEMMs keep BLAS threads busy (many small ones spend their time
@@ -328,7 +490,18 @@ def _convnd(out, x, weight, bias, ksize, stride, pad, dil, groups):
     w = np.ascontiguousarray(weight, dtype=dt).reshape(g, o // g, (c // g) * kprod)
     b = None if bias is None else np.asarray(bias, dtype=dt).reshape((1, o) + (1,) * nd)
     if kprod == 1 and not any(pad) and out.flags.c_contiguous and x.dtype == dt:
-        _conv_pointwise(out, x, w, b, stride, g)
+        _split_batch(n, lambda s0, s1: _conv_pointwise(out[s0:s1], x[s0:s1], w, b, stride, g),
+                     out.size * w.shape[2] // _MACS_PER_ELEMENT)
+        return
+    if nd == 2 and _c_ready(out, x):
+        args = (w, None if bias is None else np.asarray(bias, dtype=dt).reshape(o), ksize, stride,
+                tuple(int(p) for p in pad), dil, g)
+        if n == 1:   # one sample: its output rows split over the threads
+            _split_batch(out.shape[2], lambda r0, r1: _conv2d_im2col(out, x, *args, rows_of=(r0, r1)),
+                         out.size * w.shape[2] // _MACS_PER_ELEMENT)
+        else:
+            _split_batch(n, lambda s0, s1: _conv2d_im2col(out[s0:s1], x[s0:s1], *args),
+                         out.size * w.shape[2] // _MACS_PER_ELEMENT)
         return
     per_sample = c * kprod * math.prod(osize)
     pads = tuple(int(p) for p in pad)
@@ -476,6 +649,18 @@ def max_pool(out, x, ksize, stride, pad, dil):
     nd = len(ksize)
     x, out = _batched(x, out, nd)
     ksize, stride, pad, dil = (tuple(int(v) for v in a) for a in (ksize, stride, pad, dil))
+    if nd == 2 and _c_ready(out, x):
+        # C loop over each plane (_kernels.pxi), no padded copy of the input
+        def part(s0, s1):
+            for i in range(s0, s1):
+                _c_max_pool2d(x[i], out[i], *ksize, *stride, *pad, *dil)
+
+        def planes(c0, c1):   # one sample: its planes split over the threads
+            _c_max_pool2d(x[0, c0:c1], out[0, c0:c1], *ksize, *stride, *pad, *dil)
+        n = x.shape[0]
+        _split_batch(n if n > 1 else x.shape[1], part if n > 1 else planes,
+                     out.size * ksize[0] * ksize[1])
+        return
     osize = out.shape[2:]
     fill = -np.inf if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min
     xp = _pool_input(x, osize, ksize, stride, dil, pad, fill)
@@ -645,6 +830,16 @@ def adaptive_pool2d(out, x, mode):
 # normalisation
 # ----------------------------------------------------------------------------
 
+def _view3(a):
+    """a (N, C, ...) as an (N, C, L) view, or None where that needs a copy."""
+    v = a.view()
+    try:
+        v.shape = a.shape[:2] + (-1,)
+    except AttributeError:
+        return None
+    return v
+
+
 def batchnorm(out, x, single, weight, bias, running_mean, running_var, save_mean, save_std,
               train, momentum, eps):
     """BatchNormalization over axis 1 of x (N, C, ...), or axis 0 when single. In
@@ -675,6 +870,14 @@ def batchnorm(out, x, single, weight, bias, running_mean, running_var, save_mean
         mean = running_mean.astype(np.float64)
         invstd = 1.0 / np.sqrt(running_var.astype(np.float64) + eps)
     scale = invstd if weight is None else invstd * weight
+    if x.ndim >= 2 and _c_ready(out, x):
+        x3, o3 = _view3(x), _view3(out)
+        if x3 is not None and o3 is not None:
+            vecs = (mean.astype(dt), scale.astype(dt),
+                    None if bias is None else np.ascontiguousarray(bias, dtype=dt).reshape(c))
+            _split_batch(x3.shape[0], lambda s0, s1: _c_channel_affine(x3[s0:s1], o3[s0:s1], *vecs),
+                         x3.size)
+            return
     np.subtract(x, mean.reshape(shape).astype(dt), out=out)
     out *= scale.reshape(shape).astype(dt)
     if bias is not None:

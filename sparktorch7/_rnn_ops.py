@@ -51,24 +51,22 @@ SMALL_BATCH = 64
 
 
 class _StepThreads:
-    """with _StepThreads(rows): one BLAS thread inside when rows <= SMALL_BATCH."""
+    """with _StepThreads(rows): one BLAS thread inside when rows <= SMALL_BATCH (through
+    _blas.single_threaded, which restores the count once when holders overlap)."""
 
     def __init__(self, rows):
-        self.rows, self.saved = rows, None
+        self.rows, self.held = rows, None
 
     def __enter__(self):
         if self.rows <= SMALL_BATCH:
             from . import _blas
-            n = _blas.get_threads()
-            if n is not None and n > 1:
-                self.saved = n
-                _blas.set_threads(1)
+            self.held = _blas.single_threaded()
+            self.held.__enter__()
         return self
 
     def __exit__(self, *exc):
-        if self.saved is not None:
-            from . import _blas
-            _blas.set_threads(self.saved)
+        if self.held is not None:
+            self.held.__exit__(*exc)
         return False
 
 
