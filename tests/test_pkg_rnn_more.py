@@ -64,10 +64,10 @@ def test_nce_noise_follows_the_unigrams(lua):
 
 def test_nce_training_errors(lua):
     lua.execute("m = nn.NCEModule(3, 6, 2, torch.ones(6))")
-    with pytest.raises(st.LuaError, match=r"<nn.NCEModule> the training forward takes \{x, target\} with a 1D "
-                                          r"target of 2 class indices, got nil"):
+    with pytest.raises(st.LuaError, match=r"<nn.NCEModule> training expects the input \{x, target\} \(x batch x 3, "
+                                          r"target a LongTensor of classes\), got a 2D torch.DoubleTensor of size 2x3"):
         lua.execute("m:forward(torch.randn(2, 3))")
-    with pytest.raises(st.LuaError, match=r"<nn.NCEModule> target indices must be within 1..6, got 1..9"):
+    with pytest.raises(st.LuaError, match=r"<nn.NCEModule> input\[2\] holds class 9, outside 1..6"):
         lua.execute("m:forward({torch.randn(2, 3), torch.LongTensor{1, 9}})")
 
 
