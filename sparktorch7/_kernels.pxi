@@ -274,15 +274,23 @@ def channel_affine(cnp.ndarray x, cnp.ndarray out, cnp.ndarray sub, cnp.ndarray 
     cdef Py_ssize_t sxn = _estride(x, 0), sxc = _estride(x, 1), sxl = _estride(x, 2)
     cdef Py_ssize_t son = _estride(out, 0), soc = _estride(out, 1), sol = _estride(out, 2)
     cdef cnp.ndarray av = None if add is None else add
+    # the optional added vector as a typed pointer (NULL without it): a conditional expression
+    # of const pointers would make gcc warn about a dropped qualifier
+    cdef const float* addf = NULL
+    cdef const double* addd = NULL
     if x.dtype.num == cnp.NPY_FLOAT32:
+        if av is not None:
+            addf = <const float*>cnp.PyArray_DATA(av)
         with nogil:
             _channel_affine(<const float*>cnp.PyArray_DATA(x), sxn, sxc, sxl,
                             <float*>cnp.PyArray_DATA(out), son, soc, sol, N, C, L,
                             <const float*>cnp.PyArray_DATA(sub), <const float*>cnp.PyArray_DATA(mul),
-                            NULL if av is None else <const float*>cnp.PyArray_DATA(av))
+                            addf)
     else:
+        if av is not None:
+            addd = <const double*>cnp.PyArray_DATA(av)
         with nogil:
             _channel_affine(<const double*>cnp.PyArray_DATA(x), sxn, sxc, sxl,
                             <double*>cnp.PyArray_DATA(out), son, soc, sol, N, C, L,
                             <const double*>cnp.PyArray_DATA(sub), <const double*>cnp.PyArray_DATA(mul),
-                            NULL if av is None else <const double*>cnp.PyArray_DATA(av))
+                            addd)
