@@ -121,14 +121,10 @@ function SeqGRU:updateOutput(input)
    if self.weight:dim() ~= 2 or self.weight:size(1) ~= D + H or self.weight:size(2) ~= 3 * H then
       error(string.format('<nn.SeqGRU> weight must be %dx%d', D + H, 3 * H), 2)
    end
-   local function newOr(t)
-      if torch.isTensor(t) and torch.type(t) == torch.type(self.weight) then return t end
-      return nn.utils.newLike(self.weight)
-   end
-   self._output = newOr(self._output)
+   nn.utils.buffer(self, '_output', self.weight)
    h0 = self:_initialState(h0, 'h0', 'userPrevOutput', self._output, N, H)
    local h = self._output:resize(T, N, H)
-   self.gates = newOr(self.gates):resize(T, N, 3 * H)
+   nn.utils.buffer(self, 'gates', self.weight):resize(T, N, 3 * H)
    if T > 0 and N > 0 then
       kernels.seq_gru(h, self.gates, x, h0, self.weight, self.bias, nn.SeqLSTM._maskArg(self, T, N))
    end
@@ -156,12 +152,8 @@ function SeqGRU:_backward(input, gradOutput, scale)
       end
       local grad_h = nn.SeqLSTM._gradOutputSteps(self, gradOutput, T, N, H)
       h0 = h0 or self.h0
-      local function newOr(t)
-         if torch.isTensor(t) and torch.type(t) == torch.type(self.weight) then return t end
-         return nn.utils.newLike(self.weight)
-      end
-      self.grad_h0 = newOr(self.grad_h0):resize(N, H)
-      self.grad_x = newOr(self.grad_x):resize(T, N, D)
+      nn.utils.buffer(self, 'grad_h0', self.weight):resize(N, H)
+      nn.utils.buffer(self, 'grad_x', self.weight):resize(T, N, D)
       if self.gradWeight:nElement() ~= self.weight:nElement() then self.gradWeight:resizeAs(self.weight):zero() end
       if self.gradBias:nElement() ~= self.bias:nElement() then self.gradBias:resizeAs(self.bias):zero() end
       local gradNextH = self.gradPrevOutput

@@ -229,16 +229,10 @@ function SeqLSTM:_prepare_size(input, nState)
    return c0, h0, x
 end
 
-local function newOr(t, like)
-   if torch.isTensor(t) and torch.type(t) == torch.type(like) then return t end
-   return nn.utils.newLike(like)
-end
-
 -- the initial state: given, userPrev*, remembered from the last forward, or zeros
 function SeqLSTM:_initialState(given, field, userField, last, N, size)
    if given then return given end
-   local s = newOr(self[field], self.weight)
-   self[field] = s
+   local s = nn.utils.buffer(self, field, self.weight)
    local remember = self:_remembers()
    local user = self[userField]
    if user then
@@ -269,18 +263,18 @@ function SeqLSTM:updateOutput(input)
       error(string.format('<%s> weight must be %dx%d, got %s', torch.type(self), D + R, 4 * H,
                           sizeStr(self.weight)), 2)
    end
-   self._output = newOr(self._output, self.weight)
-   self.cell = newOr(self.cell, self.weight)
+   nn.utils.buffer(self, '_output', self.weight)
+   nn.utils.buffer(self, 'cell', self.weight)
    c0 = self:_initialState(c0, 'c0', 'userPrevCell', self.cell, N, H)
    h0 = self:_initialState(h0, 'h0', 'userPrevOutput', self._output, N, R)
    local h, c = self._output, self.cell
    h:resize(T, N, R)
    c:resize(T, N, H)
-   self.gates = newOr(self.gates, self.weight)
+   nn.utils.buffer(self, 'gates', self.weight)
    self.gates:resize(T, N, 4 * H)
    local weightO, hidden = self.weightO, nil
    if weightO then
-      self._hidden = newOr(self._hidden, self.weight)
+      nn.utils.buffer(self, '_hidden', self.weight)
       hidden = self._hidden:resize(T, N, H)
    end
    if T > 0 and N > 0 then
@@ -325,14 +319,14 @@ function SeqLSTM:_backward(input, gradOutput, scale)
    end
    local grad_h = self:_gradOutputSteps(gradOutput, T, N, R)
    c0, h0 = c0 or self.c0, h0 or self.h0
-   for _, k in ipairs({'grad_c0', 'grad_h0', 'grad_x'}) do self[k] = newOr(self[k], self.weight) end
+   for _, k in ipairs({'grad_c0', 'grad_h0', 'grad_x'}) do nn.utils.buffer(self, k, self.weight) end
    self.grad_c0:resize(N, H)
    self.grad_h0:resize(N, R)
    self.grad_x:resize(T, N, D)
    if self.gradWeight:nElement() ~= self.weight:nElement() then self.gradWeight:resizeAs(self.weight):zero() end
    if self.gradBias:nElement() ~= self.bias:nElement() then self.gradBias:resizeAs(self.bias):zero() end
    if self.weightO and (not self.gradWeightO or self.gradWeightO:nElement() ~= self.weightO:nElement()) then
-      self.gradWeightO = newOr(self.gradWeightO, self.weight):resizeAs(self.weightO):zero()
+      nn.utils.buffer(self, 'gradWeightO', self.weight):resizeAs(self.weightO):zero()
    end
    local gradNextH, gradNextC = self.gradPrevOutput, self.userNextGradCell
    if gradNextH then expect(self, gradNextH, 'gradPrevOutput', {N, R}) end
