@@ -579,12 +579,33 @@ def two_blas_threads():
 @pytest.mark.parametrize("case", sorted(_split_cases()))
 def test_split_over_threads(case, monkeypatch, two_blas_threads):
     # each kernel on work big enough cuts it over the BLAS's 2 threads (a fresh pool
-    # appears), gives the reference result and leaves the BLAS on 2 threads
+    # appears), gives the reference result and leaves the BLAS on 2 threads; nn.Linear
+    # does so while convolutions split in the process (they just did here)
     monkeypatch.setattr(ops, "_pools", {})
+    if case.startswith("linear"):
+        monkeypatch.setattr(ops, "_last_split", [ops.time.monotonic()])
     got, want, tol = _split_cases()[case]()
     np.testing.assert_allclose(got, want, **tol)
     assert list(ops._pools) == [2]
     assert _blas.get_threads() == 2
+
+
+@pytest.mark.parametrize("case", ["linear_batch", "linear_vector"])
+def test_linear_without_convolutions_runs_on_the_blas_threads(case, monkeypatch, two_blas_threads):
+    # no split kernel ran lately (an MLP): one product on the BLAS's own threads, no pool
+    monkeypatch.setattr(ops, "_pools", {})
+    monkeypatch.setattr(ops, "_last_split", [float("-inf")])
+    got, want, tol = _split_cases()[case]()
+    np.testing.assert_allclose(got, want, **tol)
+    assert ops._pools == {}
+    assert _blas.get_threads() == 2
+
+
+def test_a_split_convolution_marks_the_process(monkeypatch, two_blas_threads):
+    monkeypatch.setattr(ops, "_last_split", [float("-inf")])
+    assert not ops._split_recently()
+    _split_cases()["conv_batch"]()
+    assert ops._split_recently()
 
 
 def test_small_work_is_not_split(monkeypatch, two_blas_threads):
