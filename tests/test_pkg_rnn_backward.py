@@ -654,54 +654,25 @@ def test_conversions_carry_weights_and_gradients(lua, seq, convert):
     assert np.abs(lua.eval("own[1]")).max() > 1e-3
 
 
-def test_recurrent_attention_backward_through_time_with_forwarded_actions():
+RECURRENT_ATTENTION = """(function()
+  local D, H = 3, 4
+  local inputLayer = nn.Sequential():add(nn.SelectTable(1)):add(nn.Linear(D, H))
+  local r = nn.Recurrent(H, inputLayer, nn.Linear(H, H), nn.Tanh(), 99)
+  local action = nn.Sequential():add(nn.Linear(H, 2)):add(nn.Tanh())
+  local m = nn.RecurrentAttention(r, action, 3, {H})
+  m.forwardActions = true
+  return m
+end)()"""
+
+
+@pytest.mark.parametrize("what", ["module", "params"])
+def test_recurrent_attention_backward_through_time_with_forwarded_actions(lua, what):
     # forwardActions: each step's output is {rnn output, action} and both get a gradient, which
     # flows back through the action into the previous hidden state. As in Element-Research rnn,
     # the rnn's gradient with respect to the action it read is not sent into the action (REINFORCE
-    # trains it): the rnn here reads only the input, so differences give the exact gradient.
-    with st.LuaState() as lua:
-        lua.execute("require 'rnn'; torch.manualSeed(4)")
-        lua.execute("""
-          local D, H = 3, 4
-          local inputLayer = nn.Sequential():add(nn.SelectTable(1)):add(nn.Linear(D, H))
-          local r = nn.Recurrent(H, inputLayer, nn.Linear(H, H), nn.Tanh(), 99)
-          local action = nn.Sequential():add(nn.Linear(H, 2)):add(nn.Tanh())
-          m = nn.RecurrentAttention(r, action, 3, {H})
-          m.forwardActions = true
-          x = torch.randn(2, D)
-          R = {}
-          for t = 1, 3 do R[t] = {torch.randn(2, H), torch.randn(2, 2)} end
-          local function loss()
-            local out, s = m:forward(x), 0
-            for t = 1, 3 do s = s + out[t][1]:clone():cmul(R[t][1]):sum() + out[t][2]:clone():cmul(R[t][2]):sum() end
-            return s
-          end
-          loss()
-          m:zeroGradParameters()
-          g = m:backward(x, R):clone()
-          num = torch.Tensor(x:size())
-          local fx, nx = x:view(-1), num:view(-1)
-          for i = 1, fx:nElement() do
-            local v = fx[i]
-            fx[i] = v + 1e-6; local a = loss()
-            fx[i] = v - 1e-6; local b = loss()
-            fx[i] = v; nx[i] = (a - b) / 2e-6
-          end
-          -- a parameter of the action: its gradient against differences too
-          loss(); m:zeroGradParameters(); m:backward(x, R)
-          local w = action.modules[1].weight
-          gw = action.modules[1].gradWeight:clone()
-          numw = torch.Tensor(w:size())
-          local fw, nw = w:view(-1), numw:view(-1)
-          for i = 1, fw:nElement() do
-            local v = fw[i]
-            fw[i] = v + 1e-6; local a = loss()
-            fw[i] = v - 1e-6; local b = loss()
-            fw[i] = v; nw[i] = (a - b) / 2e-6
-          end""")
-        np.testing.assert_allclose(lua.eval("g"), lua.eval("num"), atol=1e-6)
-        np.testing.assert_allclose(lua.eval("gw"), lua.eval("numw"), atol=1e-6)
-        assert np.abs(lua.eval("g")).max() > 1e-3
+    # trains it): the rnn here reads only the input, so differences give the exact gradient of
+    # the input and of every parameter (the rnn's and the action's)
+    check(lua, what, RECURRENT_ATTENTION, "torch.randn(2, 3)", tol=1e-6)
 
 
 def test_recurrent_attention_with_reinforce_locator_trains_on_the_reward():
