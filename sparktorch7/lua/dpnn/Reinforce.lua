@@ -3,6 +3,7 @@
 -- in training (or when stochastic) they sample, in evaluation they output
 -- the distribution's mean. reinforce(reward) keeps the reward for training.
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local Reinforce, parent = torch.class('nn.Reinforce', 'nn.Module')
 
 schema.declare(Reinforce, {
@@ -42,18 +43,7 @@ end
 -- gradOutput ignored; the subclasses multiply it by d log f / d parameters.
 function Reinforce:updateGradInput(input, gradOutput)
    local reward = self:rewardAs(input)
-   self.gradInput = self:_gradLike(input, 'gradInput')
-   self.gradInput:copy(reward)
-   return self.gradInput
-end
-
--- a fresh tensor of input's type and size in self[field] (field defaults to gradInput)
-function Reinforce:_gradLike(like, field)
-   local g = self[field or 'gradInput']
-   if not torch.isTensor(g) or torch.type(g) ~= torch.type(like) or g == like then
-      g = nn.utils.newLike(like)
-   end
-   return g:resizeAs(like)
+   return kernels.output(self, input, nil, 'gradInput'):copy(reward)
 end
 
 -- the reward (one per sample) expanded to input's shape

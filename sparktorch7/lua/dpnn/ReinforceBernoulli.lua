@@ -2,6 +2,7 @@
 -- a uniform draw is below the probability, else 0; in evaluation the
 -- probabilities themselves.
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local ReinforceBernoulli, parent = torch.class('nn.ReinforceBernoulli', 'nn.Reinforce')
 
 schema.declare(ReinforceBernoulli, {
@@ -24,12 +25,10 @@ end
 
 -- d ln f(x; p) / dp = (x - p) / (p (1 - p)), times the reward, negated (descent)
 function ReinforceBernoulli:updateGradInput(input, gradOutput)
-   local g = self:_gradLike(input)
+   local g = kernels.output(self, input, nil, 'gradInput')
    g:copy(self.output):add(-1, input)
    local denom = input.new():resizeAs(input):fill(1):add(-1, input):cmul(input)
-   g:cdiv(denom):cmul(self:rewardAs(input)):mul(-1)
-   self.gradInput = g
-   return g
+   return g:cdiv(denom):cmul(self:rewardAs(input)):mul(-1)
 end
 
 return ReinforceBernoulli

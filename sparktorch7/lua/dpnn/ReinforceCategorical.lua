@@ -1,6 +1,7 @@
 -- nn.ReinforceCategorical(stochastic): input N x K probabilities; in training
 -- a one-hot sample per row, in evaluation the probabilities themselves.
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local ReinforceCategorical, parent = torch.class('nn.ReinforceCategorical', 'nn.Reinforce')
 
 schema.declare(ReinforceCategorical, {
@@ -26,11 +27,9 @@ end
 -- d ln f(x; p) / dp_i = x_i / p_i (x one-hot), times the reward, negated; p offset by 1e-8
 -- as dpnn does against a division by zero
 function ReinforceCategorical:updateGradInput(input, gradOutput)
-   local g = self:_gradLike(input)
+   local g = kernels.output(self, input, nil, 'gradInput')
    local p = input.new():resizeAs(input):copy(input):add(0.00000001)
-   g:copy(self.output):cdiv(p):cmul(self:rewardAs(input)):mul(-1)
-   self.gradInput = g
-   return g
+   return g:copy(self.output):cdiv(p):cmul(self:rewardAs(input)):mul(-1)
 end
 
 function ReinforceCategorical:type(typename, cache)

@@ -3,6 +3,7 @@
 -- shape * scale; training draws from it (on torch's generator) and backward gives the
 -- REINFORCE gradient of shape (and of scale when it is the second input).
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local ReinforceGamma, parent = torch.class('nn.ReinforceGamma', 'nn.Reinforce')
 
 schema.declare(ReinforceGamma, {
@@ -94,8 +95,7 @@ function ReinforceGamma:updateGradInput(input, gradOutput)
    if not (torch.isTensor(sc) and sc:isSameSizeAs(shape)) then
       error('<nn.ReinforceGamma> no draw for this input: run forward first', 2)
    end
-   local gk = self:_gradLike(shape, '_gradShape')
-   self._gradShape = gk
+   local gk = kernels.output(self, shape, nil, '_gradShape')
    local k, o, g = shape:contiguous():view(-1), self.output:contiguous():view(-1), gk:view(-1)
    for i = 1, k:size(1) do g[i] = -digamma(k[i]) end
    gk:add(self.output.new():resizeAs(self.output):copy(self.output):log())
@@ -105,8 +105,7 @@ function ReinforceGamma:updateGradInput(input, gradOutput)
       self.gradInput = gk
       return gk
    end
-   local gs = self:_gradLike(sc, '_gradScale')
-   self._gradScale = gs
+   local gs = kernels.output(self, sc, nil, '_gradScale')
    gs:copy(self.output):cdiv(torch.pow(sc, 2)):add(-1, torch.cdiv(shape, sc))
    gs:cmul(self:rewardAs(sc)):mul(-1)
    self.gradInput = {gk, gs}

@@ -1,6 +1,7 @@
 -- nn.ReinforceNormal(stdev, stochastic): samples mean + stdev * N(0, 1) in
 -- training, outputs the mean in evaluation. Input the mean, or {mean, stdev}.
 local schema = require('nn.schema')
+local kernels = require('nn.kernels')
 local ReinforceNormal, parent = torch.class('nn.ReinforceNormal', 'nn.Reinforce')
 
 schema.declare(ReinforceNormal, {
@@ -54,8 +55,7 @@ function ReinforceNormal:updateGradInput(input, gradOutput)
    if torch.isTensor(stdev) and stdev:dim() ~= mean:dim() then
       s = stdev:contiguous():view(1, unpack(stdev:size():totable())):expandAs(mean)
    end
-   local gm = self:_gradLike(mean, '_gradMean')
-   self._gradMean = gm
+   local gm = kernels.output(self, mean, nil, '_gradMean')
    gm:copy(self.output):add(-1, mean)
    if type(s) == 'number' then gm:div(s * s) else gm:cdiv(s):cdiv(s) end
    gm:cmul(self:rewardAs(mean)):mul(-1)
@@ -63,8 +63,7 @@ function ReinforceNormal:updateGradInput(input, gradOutput)
       self.gradInput = gm
       return gm
    end
-   local gs = self:_gradLike(stdev, '_gradStdev')
-   self._gradStdev = gs
+   local gs = kernels.output(self, stdev, nil, '_gradStdev')
    if torch.isTensor(stdev) and stdev:isSameSizeAs(mean) then
       local s2 = stdev.new():resizeAs(stdev):copy(stdev):cmul(stdev)
       gs:copy(self.output):add(-1, mean):pow(2):add(-1, s2)
