@@ -26,6 +26,21 @@ function SpatialPadding:__init(pad_l, pad_r, pad_t, pad_b, y_dim, x_dim, val)
    self.val = val or 0
 end
 
+-- The part of inner (input-shaped) that is copied and its place in outer (output-shaped):
+-- negative pads crop the input, positive ones leave a border of the output.
+local function regions(self, inner, outer, yd, xd)
+   local ci, co = inner, outer
+   if self.pad_t < 0 then ci = ci:narrow(yd, 1 - self.pad_t, ci:size(yd) + self.pad_t) end
+   if self.pad_b < 0 then ci = ci:narrow(yd, 1, ci:size(yd) + self.pad_b) end
+   if self.pad_l < 0 then ci = ci:narrow(xd, 1 - self.pad_l, ci:size(xd) + self.pad_l) end
+   if self.pad_r < 0 then ci = ci:narrow(xd, 1, ci:size(xd) + self.pad_r) end
+   if self.pad_t > 0 then co = co:narrow(yd, 1 + self.pad_t, co:size(yd) - self.pad_t) end
+   if self.pad_b > 0 then co = co:narrow(yd, 1, co:size(yd) - self.pad_b) end
+   if self.pad_l > 0 then co = co:narrow(xd, 1 + self.pad_l, co:size(xd) - self.pad_l) end
+   if self.pad_r > 0 then co = co:narrow(xd, 1, co:size(xd) - self.pad_r) end
+   return ci, co
+end
+
 function SpatialPadding:updateOutput(input)
    if not torch.isTensor(input) then
       error('<nn.SpatialPadding> input must be a tensor, got ' .. torch.type(input), 2)
@@ -48,16 +63,7 @@ function SpatialPadding:updateOutput(input)
    dims[yd] = h
    dims[xd] = w
    self.output:resize(dims):fill(self.val or 0)
-   local ci = input
-   if self.pad_t < 0 then ci = ci:narrow(yd, 1 - self.pad_t, ci:size(yd) + self.pad_t) end
-   if self.pad_b < 0 then ci = ci:narrow(yd, 1, ci:size(yd) + self.pad_b) end
-   if self.pad_l < 0 then ci = ci:narrow(xd, 1 - self.pad_l, ci:size(xd) + self.pad_l) end
-   if self.pad_r < 0 then ci = ci:narrow(xd, 1, ci:size(xd) + self.pad_r) end
-   local co = self.output
-   if self.pad_t > 0 then co = co:narrow(yd, 1 + self.pad_t, co:size(yd) - self.pad_t) end
-   if self.pad_b > 0 then co = co:narrow(yd, 1, co:size(yd) - self.pad_b) end
-   if self.pad_l > 0 then co = co:narrow(xd, 1 + self.pad_l, co:size(xd) - self.pad_l) end
-   if self.pad_r > 0 then co = co:narrow(xd, 1, co:size(xd) - self.pad_r) end
+   local ci, co = regions(self, input, self.output, yd, xd)
    co:copy(ci)
    return self.output
 end
@@ -70,16 +76,7 @@ function SpatialPadding:updateGradInput(input, gradOutput)
    end
    local gi = kernels.output(self, input, nil, 'gradInput')
    gi:zero()
-   local ci = gi
-   if self.pad_t < 0 then ci = ci:narrow(yd, 1 - self.pad_t, ci:size(yd) + self.pad_t) end
-   if self.pad_b < 0 then ci = ci:narrow(yd, 1, ci:size(yd) + self.pad_b) end
-   if self.pad_l < 0 then ci = ci:narrow(xd, 1 - self.pad_l, ci:size(xd) + self.pad_l) end
-   if self.pad_r < 0 then ci = ci:narrow(xd, 1, ci:size(xd) + self.pad_r) end
-   local co = gradOutput
-   if self.pad_t > 0 then co = co:narrow(yd, 1 + self.pad_t, co:size(yd) - self.pad_t) end
-   if self.pad_b > 0 then co = co:narrow(yd, 1, co:size(yd) - self.pad_b) end
-   if self.pad_l > 0 then co = co:narrow(xd, 1 + self.pad_l, co:size(xd) - self.pad_l) end
-   if self.pad_r > 0 then co = co:narrow(xd, 1, co:size(xd) - self.pad_r) end
+   local ci, co = regions(self, gi, gradOutput, yd, xd)
    ci:copy(co)
    return gi
 end
