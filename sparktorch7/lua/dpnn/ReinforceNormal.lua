@@ -8,6 +8,11 @@ schema.declare(ReinforceNormal, {
    {'stdev', 'number|tensor?'},
 })
 
+-- a stdev of one sample's shape, expanded over the batch of means
+local function perSample(stdev, mean)
+   return stdev:contiguous():view(1, unpack(stdev:size():totable())):expandAs(mean)
+end
+
 function ReinforceNormal:__init(stdev, stochastic)
    parent.__init(self, stochastic)
    self.stdev = stdev
@@ -33,7 +38,7 @@ function ReinforceNormal:updateOutput(input)
          if stdev:dim() == mean:dim() then
             out:cmul(stdev)
          else
-            out:cmul(stdev:contiguous():view(1, unpack(stdev:size():totable())):expandAs(mean))
+            out:cmul(perSample(stdev, mean))
          end
       else
          error('<nn.ReinforceNormal> stdev must be a number or a tensor, got ' .. torch.type(stdev), 2)
@@ -52,9 +57,7 @@ function ReinforceNormal:updateGradInput(input, gradOutput)
    local asTable = type(input) == 'table' and not torch.isTensor(input)
    if asTable then mean, stdev = input[1], input[2] end
    local s = stdev
-   if torch.isTensor(stdev) and stdev:dim() ~= mean:dim() then
-      s = stdev:contiguous():view(1, unpack(stdev:size():totable())):expandAs(mean)
-   end
+   if torch.isTensor(stdev) and stdev:dim() ~= mean:dim() then s = perSample(stdev, mean) end
    local gm = kernels.output(self, mean, nil, '_gradMean')
    gm:copy(self.output):add(-1, mean)
    if type(s) == 'number' then gm:div(s * s) else gm:cdiv(s):cdiv(s) end
