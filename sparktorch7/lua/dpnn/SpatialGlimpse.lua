@@ -41,6 +41,49 @@ function SpatialGlimpse:__init(size, depth, scale)
    self.modules = {self.module}
 end
 
+-- Where glimpse d of sample s lies: its size gh x gw (the first the module's height x width,
+-- each next scale times the previous, truncated), the zero padding that lets it reach past
+-- the image (padH, padW; the padded image pH x pW) and its corner (yy, xx, 0-based) in the
+-- padded image, the location (-1..1 per axis) mapped onto the places it can take.
+function SpatialGlimpse:_window(input, location, s, d)
+   local gw, gh = math.floor(self.width), math.floor(self.height)
+   for _ = 2, d do
+      gw, gh = math.floor(gw * self.scale), math.floor(gh * self.scale)
+   end
+   local padW, padH = math.floor((gw - 1) / 2), math.floor((gh - 1) / 2)
+   local pH, pW = input:size(3) + padH * 2, input:size(4) + padW * 2
+   local y, x = (location[s][1] + 1) / 2, (location[s][2] + 1) / 2
+   local h, w = pH - gh, pW - gw
+   return {gw = gw, gh = gh, padW = padW, padH = padH, pH = pH, pW = pW,
+           yy = math.floor(math.min(h, math.max(0, y * h))),
+           xx = math.floor(math.min(w, math.max(0, x * w)))}
+end
+
+-- the glimpse cut from the zero-padded image (a view of self._pad)
+function SpatialGlimpse:_patch(image, win)
+   self._pad:resize(image:size(1), win.pH, win.pW):zero()
+   self._pad:narrow(2, win.padH + 1, image:size(2)):narrow(3, win.padW + 1, image:size(3)):copy(image)
+   return self._pad:narrow(2, win.yy + 1, win.gh):narrow(3, win.xx + 1, win.gw)
+end
+
+-- the glimpse copied into self._crop, what the downscaling module reads
+function SpatialGlimpse:_cropOf(image, win)
+   local patch = self:_patch(image, win)
+   return self._crop:resize(image:size(1), win.gh, win.gw):copy(patch)
+end
+
+-- an nn.SpatialAveragePooling module gets the kernel that takes glimpse d to height x width
+function SpatialGlimpse:_scaler(win, d, level)
+   if torch.type(self.module) == 'nn.SpatialAveragePooling' then
+      local pw, ph = win.gw / self.width, win.gh / self.height
+      if pw % 2 ~= 0 or ph % 2 ~= 0 then
+         error(string.format('<nn.SpatialGlimpse> glimpse %d (%d x %d) is not an even multiple of %d x %d',
+                             d, win.gh, win.gw, self.height, self.width), level + 1)
+      end
+      self.module.kW, self.module.kH, self.module.dW, self.module.dH = pw, ph, pw, ph
+   end
+end
+
 function SpatialGlimpse:updateOutput(inputTable)
    if type(inputTable) ~= 'table' or #inputTable < 2 then
       error('<nn.SpatialGlimpse> input must be a table {images, locations}', 2)
@@ -66,34 +109,14 @@ function SpatialGlimpse:updateOutput(inputTable)
       or nn.utils.newLike(input)
    if torch.type(self.module) ~= torch.type(input) then self.module:type(torch.type(input)) end
    for s = 1, input:size(1) do
-      local outSample, inSample = self.output[s], input[s]
-      local y, x = (location[s][1] + 1) / 2, (location[s][2] + 1) / 2
-      local gw, gh = math.floor(self.width), math.floor(self.height)
+      local outSample = self.output[s]
       for d = 1, self.depth do
-         local dst = outSample[d]
-         if d > 1 then
-            gw, gh = math.floor(gw * self.scale), math.floor(gh * self.scale)
-         end
-         local padW, padH = math.floor((gw - 1) / 2), math.floor((gh - 1) / 2)
-         self._pad:resize(input:size(2), input:size(3) + padH * 2, input:size(4) + padW * 2):zero()
-         self._pad:narrow(2, padH + 1, input:size(3)):narrow(3, padW + 1, input:size(4)):copy(inSample)
-         local h, w = self._pad:size(2) - gh, self._pad:size(3) - gw
-         local yy = math.floor(math.min(h, math.max(0, y * h)))
-         local xx = math.floor(math.min(w, math.max(0, x * w)))
-         local patch = self._pad:narrow(2, yy + 1, gh):narrow(3, xx + 1, gw)
+         local win = self:_window(input, location, s, d)
          if d == 1 then
-            dst:copy(patch)
+            outSample[d]:copy(self:_patch(input[s], win))
          else
-            self._crop:resize(input:size(2), gh, gw):copy(patch)
-            if torch.type(self.module) == 'nn.SpatialAveragePooling' then
-               local pw, ph = gw / self.width, gh / self.height
-               if pw % 2 ~= 0 or ph % 2 ~= 0 then
-                  error(string.format('<nn.SpatialGlimpse> glimpse %d (%d x %d) is not an even multiple of %d x %d',
-                                      d, gh, gw, self.height, self.width), 2)
-               end
-               self.module.kW, self.module.kH, self.module.dW, self.module.dH = pw, ph, pw, ph
-            end
-            dst:copy(self.module:updateOutput(self._crop))
+            self:_scaler(win, d, 2)
+            outSample[d]:copy(self.module:updateOutput(self:_cropOf(input[s], win)))
          end
       end
    end
@@ -124,34 +147,20 @@ function SpatialGlimpse:updateGradInput(inputTable, gradOutput)
    local go = gradOutput:contiguous():view(input:size(1), self.depth, input:size(2), self.height, self.width)
    local gpad = nn.utils.newLike(input)
    for s = 1, input:size(1) do
-      local y, x = (location[s][1] + 1) / 2, (location[s][2] + 1) / 2
-      local gw, gh = math.floor(self.width), math.floor(self.height)
       for d = 1, self.depth do
-         if d > 1 then
-            gw, gh = math.floor(gw * self.scale), math.floor(gh * self.scale)
-         end
-         local padW, padH = math.floor((gw - 1) / 2), math.floor((gh - 1) / 2)
-         local pH, pW = input:size(3) + padH * 2, input:size(4) + padW * 2
-         gpad:resize(input:size(2), pH, pW):zero()
-         local h, w = pH - gh, pW - gw
-         local yy = math.floor(math.min(h, math.max(0, y * h)))
-         local xx = math.floor(math.min(w, math.max(0, x * w)))
-         local place = gpad:narrow(2, yy + 1, gh):narrow(3, xx + 1, gw)
+         local win = self:_window(input, location, s, d)
+         gpad:resize(input:size(2), win.pH, win.pW):zero()
+         local place = gpad:narrow(2, win.yy + 1, win.gh):narrow(3, win.xx + 1, win.gw)
          if d == 1 then
             place:copy(go[s][d])
          else
-            self._pad:resize(input:size(2), pH, pW):zero()
-            self._pad:narrow(2, padH + 1, input:size(3)):narrow(3, padW + 1, input:size(4)):copy(input[s])
-            self._crop:resize(input:size(2), gh, gw)
-            self._crop:copy(self._pad:narrow(2, yy + 1, gh):narrow(3, xx + 1, gw))
-            if torch.type(self.module) == 'nn.SpatialAveragePooling' then
-               local pw, ph = gw / self.width, gh / self.height
-               self.module.kW, self.module.kH, self.module.dW, self.module.dH = pw, ph, pw, ph
-            end
-            self.module:updateOutput(self._crop)
-            place:copy(self.module:updateGradInput(self._crop, go[s][d]))
+            -- the module run again on the same crop, so that pooling indices match
+            self:_scaler(win, d, 2)
+            local crop = self:_cropOf(input[s], win)
+            self.module:updateOutput(crop)
+            place:copy(self.module:updateGradInput(crop, go[s][d]))
          end
-         gi[s]:add(gpad:narrow(2, padH + 1, input:size(3)):narrow(3, padW + 1, input:size(4)))
+         gi[s]:add(gpad:narrow(2, win.padH + 1, input:size(3)):narrow(3, win.padW + 1, input:size(4)))
       end
    end
    self.dpnn_online = online
