@@ -8,14 +8,15 @@ local schema = require('nn.schema')
 local kernels = require('nn.kernels')
 local SpatialReSamplingEx, parent = torch.class('nn.SpatialReSamplingEx', 'nn.Module')
 
-local MODE_C = {simple = 0, average = 1, bilinear = 2}
+-- nnx's mode numbers (the mode_c field)
+local MODES = {simple = 0, average = 1, bilinear = 2}
 
 schema.declare(SpatialReSamplingEx, {
    {'rwidth', 'number?', check = 'rwidth > 0'}, {'rheight', 'number?', check = 'rheight > 0'},
    {'owidth', 'posint?'}, {'oheight', 'posint?'},
    {'mode', 'string', check = schema.oneOf('simple', 'average', 'bilinear')},
    {'mode_c', 'natural?', check = function(c, self)
-      if c ~= MODE_C[self.mode] then return string.format('%d (mode %q)', MODE_C[self.mode], self.mode) end
+      if c ~= MODES[self.mode] then return string.format('%d (mode %q)', MODES[self.mode], self.mode) end
    end},
    {'yDim', 'posint'},
    {'xDim', 'posint', check = 'xDim == yDim + 1'},
@@ -24,7 +25,7 @@ schema.declare(SpatialReSamplingEx, {
    {'oheightCurrent', 'natural?'}, {'owidthCurrent', 'natural?'},
 })
 
-local MODES = {simple = 0, average = 1, bilinear = 2}
+local unpack = unpack or table.unpack
 
 function SpatialReSamplingEx:__init(...)
    parent.__init(self)
@@ -39,6 +40,21 @@ function SpatialReSamplingEx:__init(...)
    end
    self.outputSize = torch.LongStorage(4)
    self.inputSize = torch.LongStorage(4)
+end
+
+-- The kernel (resample_<kind>, and resample_<kind>_grad backward) and its extra arguments
+-- for an iH x iW -> oH x oW resampling: bilinear; upsampling picks each input
+-- ceil(o / i) times; downsampling averages or picks blocks of floor(i / o).
+local function plan(self, iH, iW, oH, oW)
+   local mode = self.mode_c or MODES[self.mode]
+   if mode == 2 then
+      return 'bilinear', {}
+   elseif oH >= iH then
+      return 'pick', {math.floor((oH + iH - 1) / iH), math.floor((oW + iW - 1) / iW), true}
+   elseif mode == 1 then
+      return 'average', {math.floor(iH / oH), math.floor(iW / oW)}
+   end
+   return 'pick', {math.floor(iH / oH), math.floor(iW / oW), false}
 end
 
 function SpatialReSamplingEx:updateOutput(input)
@@ -57,34 +73,16 @@ function SpatialReSamplingEx:updateOutput(input)
    local size = input:size()
    size[self.yDim], size[self.xDim] = oH, oW
    kernels.output(self, input, size)
-   local out4 = self.output:view(a, oH, oW, b)
-   local mode = self.mode_c or MODES[self.mode]
-   if mode == 2 then
-      kernels.resample_bilinear(out4, x)
-   elseif oH >= iH then
-      kernels.resample_pick(out4, x, math.floor((oH + iH - 1) / iH),
-                            math.floor((oW + iW - 1) / iW), true)
-   elseif mode == 1 then
-      kernels.resample_average(out4, x, math.floor(iH / oH), math.floor(iW / oW))
-   else
-      kernels.resample_pick(out4, x, math.floor(iH / oH), math.floor(iW / oW), false)
-   end
+   local kind, args = plan(self, iH, iW, oH, oW)
+   kernels['resample_' .. kind](self.output:view(a, oH, oW, b), x, unpack(args))
    return self.output
 end
 
 function SpatialReSamplingEx:updateGradInput(input, gradOutput)
    local gin, gout = args.gradPlanes(self, input, gradOutput, self.yDim, self.xDim, 'nn.SpatialReSamplingEx')
-   local oH, oW, iH, iW = self.oheightCurrent, self.owidthCurrent, input:size(self.yDim), input:size(self.xDim)
-   local mode = self.mode_c or MODES[self.mode]
-   if mode == 2 then
-      kernels.resample_bilinear_grad(gin, gout)
-   elseif oH >= iH then
-      kernels.resample_pick_grad(gin, gout, math.floor((oH + iH - 1) / iH), math.floor((oW + iW - 1) / iW), true)
-   elseif mode == 1 then
-      kernels.resample_average_grad(gin, gout, math.floor(iH / oH), math.floor(iW / oW))
-   else
-      kernels.resample_pick_grad(gin, gout, math.floor(iH / oH), math.floor(iW / oW), false)
-   end
+   local kind, args = plan(self, input:size(self.yDim), input:size(self.xDim),
+                           self.oheightCurrent, self.owidthCurrent)
+   kernels['resample_' .. kind .. '_grad'](gin, gout, unpack(args))
    return self.gradInput
 end
 
