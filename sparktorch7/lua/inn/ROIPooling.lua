@@ -79,8 +79,7 @@ function ROIPooling:updateGradInput(input, gradOutput)
                           table.concat(self.output:size():totable(), 'x'),
                           torch.isTensor(gradOutput) and table.concat(gradOutput:size():totable(), 'x') or torch.type(gradOutput)), 2)
    end
-   local gd = kernels.output({output = self.gradInput_data}, data)
-   self.gradInput_data = gd
+   local gd = kernels.output(self, data, nil, 'gradInput_data')
    if R > 0 then
       kernels.roi_pooling_grad(gd, gradOutput:contiguous(), rois:contiguous():double(), self.indices)
    else
